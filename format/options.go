@@ -1,0 +1,111 @@
+package format
+
+import "crypto/ed25519"
+
+// Default decode limits. They are sized for models that fit an edge
+// device; raise them with the With* options for bigger ones.
+const (
+	DefaultMaxDecodedBytes = 1 << 30  // decoded payload: 1 GiB
+	DefaultMaxTensors      = 65536    // tensors per model
+	DefaultMaxDims         = 8        // rank of a tensor or value
+	DefaultMaxTensorBytes  = 1 << 30  // one tensor's data
+	DefaultMaxStringLen    = 1 << 20  // one string (names, vocabulary entries, metadata)
+	DefaultMaxDecoderMem   = 64 << 20 // decompressor window and buffers
+	DefaultMaxElements     = 1 << 20  // one array in the header (vocabulary, labels, attribute lists)
+)
+
+type options struct {
+	maxDecoded     int64
+	maxTensors     int
+	maxDims        int
+	maxTensorBytes int64
+	maxStringLen   uint64
+	maxDecoderMem  uint64
+	maxElements    uint32
+
+	trusted      []ed25519.PublicKey
+	requireSig   bool
+	skipValidate bool
+
+	// write side
+	codec      Codec
+	level      int
+	signingKey ed25519.PrivateKey
+}
+
+func defaultOptions() options {
+	return options{
+		maxDecoded:     DefaultMaxDecodedBytes,
+		maxTensors:     DefaultMaxTensors,
+		maxDims:        DefaultMaxDims,
+		maxTensorBytes: DefaultMaxTensorBytes,
+		maxStringLen:   DefaultMaxStringLen,
+		maxDecoderMem:  DefaultMaxDecoderMem,
+		maxElements:    DefaultMaxElements,
+		codec:          CodecZstd,
+	}
+}
+
+// Option configures Read, ReadFile, Write and WriteFile. Options that do
+// not apply to an operation are ignored by it.
+type Option func(*options)
+
+func collect(opts []Option) options {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
+// WithMaxDecodedBytes caps the size of the decoded (decompressed) payload.
+// A file that declares or produces more is refused with ErrLimit before
+// the excess is decompressed.
+func WithMaxDecodedBytes(n int64) Option { return func(o *options) { o.maxDecoded = n } }
+
+// WithMaxTensors caps the number of tensors in a model.
+func WithMaxTensors(n int) Option { return func(o *options) { o.maxTensors = n } }
+
+// WithMaxDims caps the rank of tensors and graph values.
+func WithMaxDims(n int) Option { return func(o *options) { o.maxDims = n } }
+
+// WithMaxTensorBytes caps the data size of any one tensor.
+func WithMaxTensorBytes(n int64) Option { return func(o *options) { o.maxTensorBytes = n } }
+
+// WithMaxStringLen caps the length of any string in the header.
+func WithMaxStringLen(n int) Option { return func(o *options) { o.maxStringLen = uint64(n) } }
+
+// WithMaxElements caps the length of any array in the header.
+func WithMaxElements(n int) Option { return func(o *options) { o.maxElements = uint32(n) } }
+
+// WithMaxDecoderMemory caps the memory the zstd decompressor may use for
+// its window and buffers.
+func WithMaxDecoderMemory(n int64) Option { return func(o *options) { o.maxDecoderMem = uint64(n) } }
+
+// WithTrustedKeys makes Read require a signature made by one of keys. An
+// unsigned file fails with ErrUnsigned, one signed by another key with
+// ErrUntrustedKey, a bad signature with ErrSignature.
+func WithTrustedKeys(keys ...ed25519.PublicKey) Option {
+	return func(o *options) {
+		o.trusted = append(o.trusted, keys...)
+		o.requireSig = true
+	}
+}
+
+// WithCodec selects the payload compression for Write (default zstd).
+func WithCodec(c Codec) Option { return func(o *options) { o.codec = c } }
+
+// WithLevel selects the compression effort for Write: 1 (fastest) to 4
+// (smallest); 0 is the codec's default. It never changes what Read returns.
+func WithLevel(level int) Option { return func(o *options) { o.level = level } }
+
+// WithSigningKey makes Write sign the file with key (ed25519).
+func WithSigningKey(key ed25519.PrivateKey) Option { return func(o *options) { o.signingKey = key } }
+
+// WithoutValidation makes Write store a model without checking it. It
+// exists so that formattest can build deliberately broken files that
+// exercise readers; production code has no reason to use it. Read always
+// validates.
+func WithoutValidation() Option { return func(o *options) { o.skipValidate = true } }

@@ -1,0 +1,236 @@
+package format
+
+import (
+	"fmt"
+	"math"
+)
+
+// Validate checks a model against the rules of the format with the default
+// limits. Read and Write call it; a model that passes can be written and
+// read back unchanged.
+func (m *Model) Validate() error {
+	o := defaultOptions()
+	return m.validate(&o, true)
+}
+
+func tensorPart(i int, name string) string { return fmt.Sprintf("tensor %d %q", i, name) }
+
+// numElements returns the product of shape, or an error on negative
+// dimensions, too many dims or overflow past max.
+func numElements(shape []int64, maxDims int, max int64) (int64, error) {
+	if len(shape) > maxDims {
+		return 0, fmt.Errorf("rank %d exceeds the limit of %d", len(shape), maxDims)
+	}
+	n := int64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dimension in shape %v", shape)
+		}
+		if d != 0 && n > max/d {
+			return 0, fmt.Errorf("shape %v has more than %d elements", shape, max)
+		}
+		n *= d
+	}
+	return n, nil
+}
+
+// validateTensorHeader checks everything about t except its data, and
+// returns the data size in bytes that its shape and dtype require.
+func validateTensorHeader(i int, t *Tensor, o *options) (int64, error) {
+	part := tensorPart(i, t.Name)
+	if t.Name == "" {
+		return 0, newErr(ErrCorrupt, part, "empty name")
+	}
+	if uint64(len(t.Name)) > o.maxStringLen {
+		return 0, newErr(ErrLimit, part, "name longer than %d bytes", o.maxStringLen)
+	}
+	size := t.DType.Size()
+	if size == 0 {
+		return 0, newErr(ErrCorrupt, part, "unknown dtype %d", uint8(t.DType))
+	}
+	if len(t.Shape) > o.maxDims {
+		return 0, newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(t.Shape), o.maxDims)
+	}
+	for _, d := range t.Shape {
+		if d < 0 {
+			return 0, newErr(ErrCorrupt, part, "negative dimension in shape %v", t.Shape)
+		}
+	}
+	n, err := numElements(t.Shape, o.maxDims, o.maxTensorBytes/int64(size))
+	if err != nil {
+		return 0, wrapErr(ErrLimit, part, err, "tensor too large")
+	}
+	if err := validateQuant(t, o); err != nil {
+		return 0, newErr(ErrCorrupt, part, "quantization: %v", err)
+	}
+	return n * int64(size), nil
+}
+
+func validateQuant(t *Tensor, o *options) error {
+	q := t.Quant
+	if q == nil {
+		return nil
+	}
+	switch t.DType {
+	case I8, U8, I32:
+	default:
+		return fmt.Errorf("dtype %s cannot be quantized", t.DType)
+	}
+	switch q.Scheme {
+	case Symmetric:
+		if len(q.ZeroPoints) != 0 {
+			return fmt.Errorf("symmetric scheme has zero points")
+		}
+	case Asymmetric:
+		if len(q.ZeroPoints) != len(q.Scales) {
+			return fmt.Errorf("%d zero points for %d scales", len(q.ZeroPoints), len(q.Scales))
+		}
+	default:
+		return fmt.Errorf("unknown scheme %d", uint8(q.Scheme))
+	}
+	want := 1
+	if q.Axis != -1 {
+		if q.Axis < 0 || int(q.Axis) >= len(t.Shape) {
+			return fmt.Errorf("axis %d out of range for rank %d", q.Axis, len(t.Shape))
+		}
+		want = int(t.Shape[q.Axis])
+	}
+	if len(q.Scales) != want {
+		return fmt.Errorf("%d scales, axis %d needs %d", len(q.Scales), q.Axis, want)
+	}
+	for j, s := range q.Scales {
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			return fmt.Errorf("scale %d is %v; scales must be finite and positive", j, s)
+		}
+	}
+	return nil
+}
+
+func validateValueInfo(kind string, i int, v *ValueInfo, o *options) error {
+	part := fmt.Sprintf("graph %s %d %q", kind, i, v.Name)
+	if v.Name == "" {
+		return newErr(ErrCorrupt, part, "empty name")
+	}
+	if !v.DType.Valid() {
+		return newErr(ErrCorrupt, part, "unknown dtype %d", uint8(v.DType))
+	}
+	if len(v.Shape) > o.maxDims {
+		return newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(v.Shape), o.maxDims)
+	}
+	for _, d := range v.Shape {
+		if d < -1 {
+			return newErr(ErrCorrupt, part, "dimension %d in shape %v (use -1 for dynamic)", d, v.Shape)
+		}
+	}
+	return nil
+}
+
+// validate checks the whole model. withData also checks tensor data
+// lengths (Read checks them as it reads, before allocating).
+func (m *Model) validate(o *options, withData bool) error {
+	if len(m.Tensors) > o.maxTensors {
+		return newErr(ErrLimit, "tensors", "%d tensors exceed the limit of %d", len(m.Tensors), o.maxTensors)
+	}
+	// Every value name in the graph: inputs, tensors, node outputs.
+	defined := make(map[string]string, len(m.Tensors)+len(m.Graph.Inputs)+len(m.Graph.Nodes))
+	define := func(name, what, part string) error {
+		if prev, ok := defined[name]; ok {
+			return newErr(ErrCorrupt, part, "name %q is already used by %s", name, prev)
+		}
+		defined[name] = what
+		return nil
+	}
+	for i := range m.Graph.Inputs {
+		v := &m.Graph.Inputs[i]
+		if err := validateValueInfo("input", i, v, o); err != nil {
+			return err
+		}
+		if err := define(v.Name, "a graph input", fmt.Sprintf("graph input %d", i)); err != nil {
+			return err
+		}
+	}
+	var total int64
+	for i := range m.Tensors {
+		t := &m.Tensors[i]
+		n, err := validateTensorHeader(i, t, o)
+		if err != nil {
+			return err
+		}
+		if withData && int64(len(t.Data)) != n {
+			return newErr(ErrCorrupt, tensorPart(i, t.Name), "data is %d bytes, shape %v %s needs %d", len(t.Data), t.Shape, t.DType, n)
+		}
+		total += n
+		if total > o.maxDecoded {
+			return newErr(ErrLimit, tensorPart(i, t.Name), "tensor data adds up to more than %d bytes", o.maxDecoded)
+		}
+		if err := define(t.Name, "a tensor", tensorPart(i, t.Name)); err != nil {
+			return err
+		}
+	}
+	for i := range m.Graph.Nodes {
+		n := &m.Graph.Nodes[i]
+		part := fmt.Sprintf("node %d %q", i, n.Name)
+		if n.Op == "" {
+			return newErr(ErrCorrupt, part, "empty op name")
+		}
+		for _, in := range n.Inputs {
+			if in == "" {
+				continue // absent optional input
+			}
+			if _, ok := defined[in]; !ok {
+				return newErr(ErrCorrupt, part, "input %q is not a graph input, a tensor or an output of an earlier node", in)
+			}
+		}
+		if len(n.Outputs) == 0 {
+			return newErr(ErrCorrupt, part, "no outputs")
+		}
+		for _, out := range n.Outputs {
+			if out == "" {
+				return newErr(ErrCorrupt, part, "empty output name")
+			}
+			if err := define(out, fmt.Sprintf("node %d %q", i, n.Name), part); err != nil {
+				return err
+			}
+		}
+		for j := range n.Attrs {
+			a := &n.Attrs[j]
+			if a.Name == "" {
+				return newErr(ErrCorrupt, part, "attribute %d has no name", j)
+			}
+			if a.Kind < AttrInt || a.Kind > AttrStrings {
+				return newErr(ErrCorrupt, part, "attribute %q has unknown kind %d", a.Name, uint8(a.Kind))
+			}
+			for k := 0; k < j; k++ {
+				if n.Attrs[k].Name == a.Name {
+					return newErr(ErrCorrupt, part, "attribute %q appears twice", a.Name)
+				}
+			}
+		}
+	}
+	outs := make(map[string]bool, len(m.Graph.Outputs))
+	for i := range m.Graph.Outputs {
+		v := &m.Graph.Outputs[i]
+		if err := validateValueInfo("output", i, v, o); err != nil {
+			return err
+		}
+		part := fmt.Sprintf("graph output %d %q", i, v.Name)
+		if _, ok := defined[v.Name]; !ok {
+			return newErr(ErrCorrupt, part, "not produced by any node, input or tensor")
+		}
+		if outs[v.Name] {
+			return newErr(ErrCorrupt, part, "listed twice")
+		}
+		outs[v.Name] = true
+	}
+	if tk := m.Metadata.Tokenizer; tk != nil {
+		switch tk.Kind {
+		case "word", "char", "hash-ngram":
+		default:
+			return newErr(ErrCorrupt, "metadata tokenizer", "unknown kind %q (want word, char or hash-ngram)", tk.Kind)
+		}
+		if tk.MaxLen < 0 || tk.NgramMin < 0 || tk.NgramMax < tk.NgramMin || tk.Buckets < 0 {
+			return newErr(ErrCorrupt, "metadata tokenizer", "negative or inverted sizes (max_len %d, ngram %d..%d, buckets %d)", tk.MaxLen, tk.NgramMin, tk.NgramMax, tk.Buckets)
+		}
+	}
+	return nil
+}
