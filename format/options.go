@@ -11,7 +11,6 @@ const (
 	DefaultMaxTensorBytes  = 1 << 30  // one tensor's data
 	DefaultMaxStringLen    = 1 << 20  // one string (names, vocabulary entries, metadata)
 	DefaultMaxDecoderMem   = 64 << 20 // decompressor window and buffers
-	DefaultMaxElements     = 1 << 20  // one array in the header (vocabulary, labels, attribute lists)
 )
 
 type options struct {
@@ -21,7 +20,6 @@ type options struct {
 	maxTensorBytes int64
 	maxStringLen   uint64
 	maxDecoderMem  uint64
-	maxElements    uint32
 
 	trusted      []ed25519.PublicKey
 	requireSig   bool
@@ -41,7 +39,6 @@ func defaultOptions() options {
 		maxTensorBytes: DefaultMaxTensorBytes,
 		maxStringLen:   DefaultMaxStringLen,
 		maxDecoderMem:  DefaultMaxDecoderMem,
-		maxElements:    DefaultMaxElements,
 		codec:          CodecZstd,
 	}
 }
@@ -74,11 +71,10 @@ func WithMaxDims(n int) Option { return func(o *options) { o.maxDims = n } }
 // WithMaxTensorBytes caps the data size of any one tensor.
 func WithMaxTensorBytes(n int64) Option { return func(o *options) { o.maxTensorBytes = n } }
 
-// WithMaxStringLen caps the length of any string in the header.
+// WithMaxStringLen caps the length of any string in the header. (Array
+// lengths in the header have fixed limits in the schema: 1,048,576
+// entries for vocabularies and lists, 65,536 tensors, nodes, features.)
 func WithMaxStringLen(n int) Option { return func(o *options) { o.maxStringLen = uint64(n) } }
-
-// WithMaxElements caps the length of any array in the header.
-func WithMaxElements(n int) Option { return func(o *options) { o.maxElements = uint32(n) } }
 
 // WithMaxDecoderMemory caps the memory the zstd decompressor may use for
 // its window and buffers.

@@ -81,11 +81,9 @@ func (rd *reader) read() (*Model, error) {
 	}
 	_, _ = rd.in.xx.Write(p.raw[:len(p.raw)-8])
 	if sum := rd.in.xx.Sum64(); sum != p.checksum {
-		e := newErr(ErrChecksum, "", "file checksum is %016x, content hashes to %016x", p.checksum, sum)
-		if bodyErr != nil {
-			e.Err = bodyErr
-		}
-		return nil, e
+		// The damage may also have upset the decoder; the checksum is
+		// the cause, so the decoder's complaint is not part of the error.
+		return nil, newErr(ErrChecksum, "", "file checksum is %016x, content hashes to %016x", p.checksum, sum)
 	}
 	if bodyErr != nil {
 		return nil, bodyErr
@@ -225,7 +223,8 @@ func (rd *reader) decompressor() (io.Reader, func(), error) {
 		}
 		return dec, dec.Close, nil
 	case CodecS2:
-		return s2.NewReader(rd.in, s2.ReaderMaxBlockSize(4<<20)), func() {}, nil
+		// Allocate block buffers as blocks arrive, not the maximum up front.
+		return s2.NewReader(rd.in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10))))), func() {}, nil
 	}
 	return rd.in, func() {}, nil
 }
@@ -239,8 +238,10 @@ func (rd *reader) decodeBody() (*Model, error) {
 	defer closeDec()
 	o := rd.o
 	cr := &countReader{r: io.LimitReader(dec, int64(rd.p.decoded))}
-	mr := msgp.NewReaderSize(cr, 32<<10)
-	mr.SetMaxElements(o.maxElements)
+	mr := msgp.NewReaderSize(cr, int(max(256, min(rd.p.decoded, 32<<10))))
+	// Array lengths are bounded by the schema's msgp limits (generated
+	// code); bin and map sizes by the reader's element limit.
+	mr.SetMaxElements(uint32(min(o.maxTensorBytes, 1<<32-1)))
 	mr.SetMaxStringLength(o.maxStringLen)
 	mr.SetMaxRecursionDepth(32)
 
@@ -250,6 +251,14 @@ func (rd *reader) decodeBody() (*Model, error) {
 	}
 	if err := m.validate(o, false); err != nil {
 		return nil, err
+	}
+	var total int64
+	for i := range m.Tensors {
+		n, _ := validateTensorHeader(i, &m.Tensors[i], o) // checked by validate
+		total += n
+	}
+	if total > int64(rd.p.decoded) {
+		return nil, newErr(ErrCorrupt, "tensors", "tensor data adds up to %d bytes, more than the %d-byte payload", total, rd.p.decoded)
 	}
 	for i := range m.Tensors {
 		t := &m.Tensors[i]

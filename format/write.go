@@ -150,6 +150,10 @@ func writeBody(pw io.Writer, m *Model, o *options) (bodyResult, error) {
 			zstd.WithEncoderConcurrency(1), // reproducible bytes, bounded memory
 			zstd.WithEncoderCRC(false),     // the container checksum covers the payload
 			zstd.WithWindowSize(4<<20),
+			// Weights rarely repeat, but their bytes are skewed (trained
+			// int8 values crowd near zero; f32 exponents cluster): entropy-
+			// code literals even in blocks without matches.
+			zstd.WithAllLitEntropyCompression(true),
 		)
 		if err != nil {
 			return bodyResult{}, err

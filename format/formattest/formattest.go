@@ -55,8 +55,13 @@ func Tiny() *format.Model {
 
 // Full returns a valid model that sets every field of the schema at least
 // once, with every dtype and both quantization schemes, for round-trip
-// tests.
-func Full() *format.Model {
+// tests. When a minor version adds fields, Full sets them too;
+// GoldenV1_0 stays as it is.
+func Full() *format.Model { return GoldenV1_0() }
+
+// GoldenV1_0 is the model stored in format/testdata/golden-v1.0*.erm. It is
+// frozen: those files must keep loading to exactly this, forever.
+func GoldenV1_0() *format.Model {
 	m := Tiny()
 	m.Graph.Inputs = append(m.Graph.Inputs, format.ValueInfo{Name: "ids", DType: format.I64, Shape: []int64{-1, -1}})
 	m.Tensors = append(m.Tensors,
