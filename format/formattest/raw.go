@@ -33,8 +33,8 @@ func Body(m *format.Model) []byte {
 type Raw struct {
 	Major uint16 // zero means format.Major
 	Minor uint16
-	Codec        format.Codec
-	Body         []byte // decoded payload (see Body)
+	Codec format.Codec
+	Body  []byte // decoded payload (see Body)
 	// Stored replaces the compressed payload (Codec is still written).
 	Stored []byte
 	// Extra bytes inserted into the preamble before the checksum, the
