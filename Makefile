@@ -1,0 +1,131 @@
+# edgerun: `make help` lists the targets. Start with `make demo` and `make test`.
+#
+# Everything the targets need is installed by the targets themselves: Go tools
+# are pinned as `tool` directives in go.mod and run with `go tool NAME`;
+# Debian packages (gcc for the race detector, git) come from
+# scripts/ensure-deps, through apt-get, only when missing.
+#
+# Hook for the emulated ARM tests (a later issue, not run by `make test` yet):
+# they will install QEMU the same way, with
+#	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
+
+SHELL := bash
+.SHELLFLAGS := -ec
+.DEFAULT_GOAL := help
+# Targets share the tree (generate rewrites files that lint reads): never run
+# them in parallel; go parallelises inside each step.
+.NOTPARALLEL:
+
+GO       ?= go
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 10s
+BENCH    ?= .
+COUNT    ?= 1
+BENCHPKGS ?= ./...
+TESTFLAGS ?=
+# linux/GOARCH[/GOARM] for `make cross`.
+CROSS_TARGETS ?= linux/arm64 linux/arm/7 linux/arm/6 linux/amd64
+
+.PHONY: help build cross test bench demo generate check-generate deps-check fuzz lint ensure-deps clean
+
+help: ## list the targets and the variables they take
+	@echo "usage: make TARGET [VAR=value ...]"
+	@echo
+	@echo "targets:"
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-z][a-z-]*:[^#]*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "variables: VERSION=$(VERSION) FUZZTIME=$(FUZZTIME) BENCH=$(BENCH) COUNT=$(COUNT) BENCHPKGS=$(BENCHPKGS)"
+	@echo "           TESTFLAGS=$(TESTFLAGS) CROSS_TARGETS=\"$(CROSS_TARGETS)\""
+
+build: ## build edgerun and edgetrain for this machine into bin/
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/ ./tools/edgerun ./tools/edgetrain
+
+cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, with a size table
+	@mkdir -p bin/cross
+	@for t in $(CROSS_TARGETS); do \
+		IFS=/ read -r os arch arm <<<"$$t"; \
+		out=bin/cross/edgerun-$$os-$$arch$${arm:+v$$arm}; \
+		echo "CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch$${arm:+ GOARM=$$arm} $(GO) build -o $$out ./tools/edgerun"; \
+		env CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $${arm:+GOARM=$$arm} \
+			$(GO) build -trimpath -ldflags="-s -w -X main.version=$(VERSION)" -o $$out ./tools/edgerun; \
+	done
+	@echo
+	@printf '%-34s %12s %8s\n' binary bytes MiB
+	@for t in $(CROSS_TARGETS); do \
+		IFS=/ read -r os arch arm <<<"$$t"; \
+		f=bin/cross/edgerun-$$os-$$arch$${arm:+v$$arm}; \
+		s=$$(stat -c %s "$$f"); \
+		awk -v f="$$f" -v s="$$s" 'BEGIN { printf "%-34s %12d %8.2f\n", f, s, s / 1048576 }'; \
+	done
+
+test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, fuzz (FUZZTIME per target)
+	$(GO) test -race $(TESTFLAGS) ./...
+	scripts/fuzz $(FUZZTIME)
+
+bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
+	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)
+
+demo: build ## build, make sample models, inspect, sign and verify one, show a corrupt one refused
+	@rm -rf demo-out
+	@echo
+	@echo "== 1. The CLI"
+	bin/edgerun version
+	@echo
+	@echo "== 2. Sample .erm models, valid and deliberately broken (ermgen reads each back)"
+	$(GO) run ./format/formattest/cmd/ermgen -out demo-out
+	@echo
+	@echo "== 3. Inspect a model: graph, tensors, metadata, container (codec, sizes, checksum)"
+	bin/edgerun inspect demo-out/tiny.erm
+	@echo
+	@echo "== 4. The same as JSON, for scripts (first 600 bytes)"
+	bin/edgerun inspect --json demo-out/tiny.erm | head -c 600; echo; echo "..."
+	@echo
+	@echo "== 5. Make an ed25519 key pair: demo-out/demo.key (private) and demo-out/demo.pub"
+	bin/edgerun keygen demo-out/demo
+	@echo
+	@echo "== 6. Sign the model with the private key (in place, atomically)"
+	bin/edgerun sign demo-out/tiny.erm --key demo-out/demo.key
+	@echo
+	@echo "== 7. Verify it against the trusted public key, as a device would before loading it"
+	bin/edgerun verify demo-out/tiny.erm --trusted-key demo-out/demo.pub
+	@echo
+	@echo "== 8. An unsigned model is refused when a trusted key is required (expected to fail)"
+	@echo "bin/edgerun verify demo-out/tiny-s2.erm --trusted-key demo-out/demo.pub"
+	@if bin/edgerun verify demo-out/tiny-s2.erm --trusted-key demo-out/demo.pub; then \
+		echo "demo: an unsigned model was accepted" >&2; exit 1; \
+	else echo "-> refused as expected"; fi
+	@echo
+	@echo "== 9. A file with one flipped payload byte is refused (expected to fail: checksum mismatch)"
+	@echo "bin/edgerun inspect demo-out/corrupt-checksum.erm"
+	@if bin/edgerun inspect demo-out/corrupt-checksum.erm; then \
+		echo "demo: a corrupt model was accepted" >&2; exit 1; \
+	else echo "-> refused as expected"; fi
+	@echo
+	@echo "== Done. The files are in demo-out/ (make clean removes them)."
+
+generate: ## run every go:generate (msgp codecs; later protobuf, stringer, avo kernels)
+	$(GO) generate ./...
+
+check-generate: ## fail if go generate changes anything (generated code must be committed)
+	scripts/check-generate $(GO) generate ./...
+
+deps-check: ## enforce the package dependency rules with go list -deps
+	scripts/deps-check
+
+fuzz: ## run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m)
+	scripts/fuzz $(FUZZTIME)
+
+lint: ## gofmt, go vet (host, arm64, arm), staticcheck
+	@echo "gofmt -l"
+	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
+	if [ -n "$$files" ]; then echo "gofmt: these files are not formatted (run gofmt -w on them):"; echo "$$files"; exit 1; fi
+	$(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm GOARM=6 $(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+ensure-deps: ## install missing Debian packages the targets need (gcc for -race, git)
+	scripts/ensure-deps
+
+clean: ## remove bin/ and demo-out/
+	rm -rf bin demo-out

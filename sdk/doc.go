@@ -1,0 +1,28 @@
+// Package sdk is the plugin contract of edgerun: what a domain-model plugin
+// (sentiment, intent, recommendation, diagnosis, fraud, predictive
+// maintenance, keyword spotting, or one of your own) and the host that runs
+// it agree on.
+//
+// It owns the Go interfaces a plugin implements, the go-plugin handshake
+// (cookie EDGERUN_PLUGIN), the versioned plugin sets (a new protocol
+// version is added, an existing one is never changed), Serve for the plugin
+// side, Open and the supervisor for the host side (SHA-256 check of the
+// plugin binary against a manifest, AutoMTLS, restart on crash), and the
+// wire types: named tensors with Open Inference Protocol datatypes, BYTES
+// for text. Plugins run out of process over gRPC through
+// hashicorp/go-plugin.
+//
+// Subpackages: sdk/proto (the .proto file and its generated code),
+// sdk/sdktest (a conformance suite any plugin can run on itself) and
+// sdk/sdkrt (the one bridge to the engine: serve an .erm model with pre-
+// and post-processing in a few lines).
+//
+// Import rules (enforced by make deps-check): this root package imports
+// only sdk/proto of edgerun, never runtime/..., format or boards, so the
+// contract stays small and a host can dispense plugins without linking the
+// engine; only sdk/sdkrt meets the runtime. Nothing under sdk/ imports
+// boards, tools or plugins, gonum, avo or periph.
+//
+// Status: this package holds documentation only; the plugin SDK lands with
+// issue 6.
+package sdk
