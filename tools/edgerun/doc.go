@@ -1,0 +1,41 @@
+// Command edgerun is the device-side command-line program of edgerun: it
+// looks at, checks and (in later versions) runs .erm models on a
+// Raspberry Pi, an edge gateway or any other machine.
+//
+// Usage:
+//
+//	edgerun <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	inspect MODEL [--json] [--trusted-key PUB.pem ...]
+//		Verify a model file and describe it: format version, codec,
+//		sizes, checksum, signature, graph inputs and outputs, nodes,
+//		tensors (without their data) and metadata. With --trusted-key
+//		the model must be signed by one of the given keys. MODEL "-"
+//		reads standard input.
+//	verify MODEL --trusted-key PUB.pem ...
+//		Check that a model is intact and signed by a trusted key.
+//	sign MODEL --key NAME.key
+//		Sign a model file in place with a private key.
+//	keygen NAME
+//		Write a new ed25519 key pair to NAME.key and NAME.pub.
+//	version [--json]
+//		Print the program version, Go version, platform and the .erm
+//		format version it reads.
+//
+// Every command prints its result on standard output. A failure is one
+// line on standard error, "edgerun: <command> <operand>: <cause>", and
+// exit status 1; a wrong command line exits with status 2. Commands that
+// report figures take --json and then print one JSON object with
+// snake_case field names.
+//
+// The version is set at build time with
+//
+//	go build -ldflags "-X main.version=v1.2.3" ./tools/edgerun
+//
+// and otherwise taken from the module version recorded in the binary.
+//
+// edgerun runs on devices: it must not import tools/train or gonum, and
+// it builds with CGO_ENABLED=0 for every supported GOOS/GOARCH.
+package main

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/edgerun/edgerun/tools/internal/cliutil"
+)
+
+// version is set with -ldflags "-X main.version=...".
+var version = "dev"
+
+// cli is the command-line grammar. A new subcommand is a new field here
+// and a type with a Run(*cliutil.Env) error method.
+type cli struct {
+	Inspect inspectCmd         `cmd:"" help:"Verify a model file and describe its format, graph, tensors and metadata."`
+	Verify  verifyCmd          `cmd:"" help:"Check that a model is intact and signed by a trusted key."`
+	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
+	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
+	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
+}
+
+// run is the whole program; main only connects it to the process.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := &cliutil.App{
+		Name:        "edgerun",
+		Description: "edgerun inspects, verifies and runs .erm models on edge devices.",
+		Version:     version,
+		CLI:         &cli{},
+	}
+	return app.Run(args, stdout, stderr)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

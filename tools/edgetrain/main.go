@@ -1,0 +1,35 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/edgerun/edgerun/tools/internal/cliutil"
+)
+
+// version is set with -ldflags "-X main.version=...".
+var version = "dev"
+
+// cli is the command-line grammar. A new subcommand (fit, init, quantize,
+// eval, export, ...) is a new field here and a type with a
+// Run(*cliutil.Env) error method, in a file of its own.
+type cli struct {
+	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
+	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
+	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
+}
+
+// run is the whole program; main only connects it to the process.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := &cliutil.App{
+		Name:        "edgetrain",
+		Description: "edgetrain trains, quantizes and exports .erm models for edgerun, and signs them.",
+		Version:     version,
+		CLI:         &cli{},
+	}
+	return app.Run(args, stdout, stderr)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
