@@ -15,7 +15,6 @@ import (
 // operation and every later one, clean-up included, does nothing at all,
 // as if the process had died there.
 type faultFS struct {
-	osFS
 	ops    []string
 	failAt int
 	crash  bool

@@ -95,8 +95,9 @@ func ReadPublicKeyFile(path string) (ed25519.PublicKey, error) {
 }
 
 // WriteKeyPair generates a key pair and writes the private key to
-// base+".key" (mode 0600) and the public key to base+".pub" (mode 0644).
-// It refuses to overwrite an existing private key.
+// base+".key" (mode 0600) and the public key to base+".pub" (mode 0644),
+// syncing both. It refuses to overwrite either file, and leaves neither
+// behind if it fails.
 func WriteKeyPair(base string) (ed25519.PublicKey, error) {
 	pub, priv, err := GenerateKey()
 	if err != nil {
@@ -110,19 +111,33 @@ func WriteKeyPair(base string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(base+".key", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("format: %w", err)
-	}
-	if _, err := f.Write(privPEM); err != nil {
-		f.Close()
+	if err := writeNew(base+".key", privPEM, 0o600); err != nil {
 		return nil, err
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(base+".pub", pubPEM, 0o644); err != nil {
+	if err := writeNew(base+".pub", pubPEM, 0o644); err != nil {
+		_ = os.Remove(base + ".key")
 		return nil, err
 	}
 	return pub, nil
+}
+
+// writeNew creates path (refusing to replace a file), writes data and
+// syncs it; on failure it removes what it created.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("format: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("format: %w", err)
+	}
+	return nil
 }

@@ -24,6 +24,7 @@ type options struct {
 	trusted      []ed25519.PublicKey
 	requireSig   bool
 	skipValidate bool
+	skipData     bool
 
 	// write side
 	codec      Codec
@@ -82,13 +83,20 @@ func WithMaxDecoderMemory(n int64) Option { return func(o *options) { o.maxDecod
 
 // WithTrustedKeys makes Read require a signature made by one of keys. An
 // unsigned file fails with ErrUnsigned, one signed by another key with
-// ErrUntrustedKey, a bad signature with ErrSignature.
+// ErrUntrustedKey, a bad signature with ErrSignature. With no keys at all
+// every file is refused: no signature can be trusted.
 func WithTrustedKeys(keys ...ed25519.PublicKey) Option {
 	return func(o *options) {
 		o.trusted = append(o.trusted, keys...)
 		o.requireSig = true
 	}
 }
+
+// WithoutTensorData makes Read verify the whole file (checksum,
+// signature, every size) but keep no tensor data: each Tensor.Data is nil
+// and Container.TensorBytes still counts it. Inspecting a large model
+// then costs little memory.
+func WithoutTensorData() Option { return func(o *options) { o.skipData = true } }
 
 // WithCodec selects the payload compression for Write (default zstd).
 func WithCodec(c Codec) Option { return func(o *options) { o.codec = c } }

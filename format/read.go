@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/s2"
@@ -18,13 +20,17 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
-// ReadFile reads and verifies the model in the named file. See Read.
+// ReadFile reads and verifies the model in the named file. See Read; a
+// file that cannot be opened gives the *fs.PathError of os.Open.
 func ReadFile(path string, opts ...Option) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
 	m, err := Read(bufio.NewReaderSize(f, 64<<10), opts...)
 	if err != nil {
 		return nil, err
@@ -58,6 +64,8 @@ type reader struct {
 	o  *options
 	p  preamble
 	in *hashingReader // the stored payload, hashed as it is read
+
+	tensorBytes int64
 }
 
 func (rd *reader) read() (*Model, error) {
@@ -111,9 +119,7 @@ func (rd *reader) read() (*Model, error) {
 	if n, _ := io.ReadFull(rd.r, one[:]); n != 0 {
 		return nil, newErr(ErrCorrupt, "", "trailing data after the end of the model")
 	}
-	for i := range m.Tensors {
-		c.TensorBytes += int64(len(m.Tensors[i].Data))
-	}
+	c.TensorBytes = rd.tensorBytes
 	m.Container = c
 	return m, nil
 }
@@ -273,6 +279,13 @@ func (rd *reader) decodeBody() (*Model, error) {
 		}
 		if cr.n-int64(mr.Buffered())+want > int64(rd.p.decoded) {
 			return nil, newErr(ErrCorrupt, part, "data runs past the end of the payload")
+		}
+		rd.tensorBytes += want
+		if o.skipData {
+			if _, err := mr.R.Skip(int(want)); err != nil {
+				return nil, payloadErr(rd.p.codec, part, err)
+			}
+			continue
 		}
 		t.Data = make([]byte, want)
 		if _, err := mr.ReadFull(t.Data); err != nil {

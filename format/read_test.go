@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -256,14 +257,13 @@ func TestSignFile(t *testing.T) {
 func TestFutureMinorLoads(t *testing.T) {
 	m := formattest.Tiny()
 	body := formattest.Body(m)
-	if body[0] != 0x83 { // fixmap with 3 entries: graph, tensors, meta
-		t.Fatalf("unexpected header start %#x", body[0])
-	}
-	future := append([]byte{0x84}, body[1:]...)
-	// The new field goes at the end of the header map, before the
-	// tensor data, so append it after the header: re-marshal instead.
 	hdr, _ := m.MarshalMsg(nil)
-	future = append([]byte{0x84}, hdr[1:]...)
+	if hdr[0] != 0x83 { // fixmap with 3 entries: graph, tensors, meta
+		t.Fatalf("unexpected header start %#x", hdr[0])
+	}
+	// A fourth header field, unknown to this reader, between the header's
+	// known fields and the tensor data.
+	future := append([]byte{0x84}, hdr[1:]...)
 	future = append(future, "\xa6future\x92\x01\xa3new"...) // "future": [1, "new"]
 	future = append(future, body[len(hdr):]...)
 	file := formattest.Raw{Minor: format.Minor + 7, Codec: format.CodecZstd, Body: future, PreambleExtra: make([]byte, 24)}.Bytes()
@@ -347,5 +347,42 @@ func TestDeterministic(t *testing.T) {
 	}
 	if b.Graph.Nodes[3].Attrs[0].Name != "ss" {
 		t.Error("Write sorted the caller's attributes in place")
+	}
+}
+
+func TestWithoutTensorData(t *testing.T) {
+	file := formattest.File(formattest.Full(), format.WithCodec(format.CodecS2))
+	full, err := format.Read(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := format.Read(bytes.NewReader(file), format.WithoutTensorData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Tensors {
+		if m.Tensors[i].Data != nil {
+			t.Errorf("tensor %q has data", m.Tensors[i].Name)
+		}
+	}
+	if m.Container.TensorBytes != full.Container.TensorBytes || m.Container.Checksum != full.Container.Checksum {
+		t.Errorf("container %+v, want %+v", m.Container, full.Container)
+	}
+	// Damage is still detected.
+	file[len(file)-3] ^= 1
+	if _, err := format.Read(bytes.NewReader(file), format.WithoutTensorData()); !errors.Is(err, format.ErrChecksum) {
+		t.Errorf("damaged file: %v", err)
+	}
+}
+
+// TestNegativeZero: cmp treats -0 == +0, so check the sign bit survives.
+func TestNegativeZero(t *testing.T) {
+	m, err := format.Read(bytes.NewReader(formattest.File(formattest.Full())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := m.Graph.Nodes[3].Attr("fs").Floats
+	if len(fs) != 3 || fs[1] != 0 || !math.Signbit(fs[1]) {
+		t.Errorf("fs = %v, want [+Inf -0 3]", fs)
 	}
 }

@@ -15,6 +15,11 @@ func (t *Tensor) NumElements() int64 {
 	return n
 }
 
+// ByteSize is the size of the tensor's data as its shape and dtype
+// require (what len(Data) is in a valid model, also when Read was told
+// to skip the data).
+func (t *Tensor) ByteSize() int64 { return t.NumElements() * int64(t.DType.Size()) }
+
 // Float32s decodes an f32 tensor's data.
 func (t *Tensor) Float32s() ([]float32, error) {
 	if t.DType != F32 || len(t.Data)%4 != 0 {

@@ -70,11 +70,10 @@ func prepare(m *Model, o *options) error {
 // payloadWriter counts and hashes the stored payload bytes on their way
 // to the file.
 type payloadWriter struct {
-	w      io.Writer
-	n      int64
-	xx     *xxhash.Digest
-	sha    hash.Hash
-	signed bool
+	w   io.Writer
+	n   int64
+	xx  *xxhash.Digest
+	sha hash.Hash
 }
 
 func (p *payloadWriter) Write(b []byte) (int, error) {

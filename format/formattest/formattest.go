@@ -78,7 +78,7 @@ func GoldenV1_0() *format.Model {
 		Outputs: []string{"aux", "aux2"},
 		Attrs: []format.Attr{
 			{Name: "f", Kind: format.AttrFloat, Float: 1.5e-7},
-			{Name: "fs", Kind: format.AttrFloats, Floats: []float64{math.Inf(1), -0.0, 3}},
+			{Name: "fs", Kind: format.AttrFloats, Floats: []float64{math.Inf(1), math.Copysign(0, -1), 3}},
 			{Name: "i", Kind: format.AttrInt, Int: math.MinInt64},
 			{Name: "is", Kind: format.AttrInts, Ints: []int64{1, -2, 3}},
 			{Name: "s", Kind: format.AttrString, String: "héllo 好评"},

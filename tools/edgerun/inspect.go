@@ -25,7 +25,9 @@ type inspectCmd struct {
 // Run reads and fully verifies the model, then describes it. It never
 // prints tensor data.
 func (c *inspectCmd) Run(env *cliutil.Env) error {
-	var opts []format.Option
+	// Verify everything, keep no weights: inspecting a large model on a
+	// small device costs little memory.
+	opts := []format.Option{format.WithoutTensorData()}
 	if len(c.TrustedKeys) > 0 {
 		keys, err := cliutil.ReadTrustedKeys(c.TrustedKeys)
 		if err != nil {
@@ -200,7 +202,7 @@ func newReport(file string, m *format.Model) *report {
 	for i := range m.Tensors {
 		t := &m.Tensors[i]
 		tj := tensorJSON{Name: t.Name, DType: t.DType.String(), Shape: nonNil(t.Shape),
-			Elements: t.NumElements(), Bytes: int64(len(t.Data))}
+			Elements: t.NumElements(), Bytes: t.ByteSize()}
 		if q := t.Quant; q != nil {
 			tj.Quant = &quantJSON{Scheme: q.Scheme.String(), Axis: q.Axis, NumScales: len(q.Scales), NumZeroPoints: len(q.ZeroPoints)}
 		}
@@ -308,13 +310,13 @@ func writeText(w io.Writer, file string, m *format.Model) error {
 	if len(m.Tensors) > 0 {
 		width := len("BYTES")
 		for i := range m.Tensors {
-			width = max(width, len(strconv.Itoa(len(m.Tensors[i].Data))))
+			width = max(width, len(strconv.FormatInt(m.Tensors[i].ByteSize(), 10)))
 		}
 		tw = newTable(&b)
 		fmt.Fprintf(tw, "  NAME\tDTYPE\tSHAPE\tQUANT\t%*s\n", width, "BYTES")
 		for i := range m.Tensors {
 			t := &m.Tensors[i]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%*d\n", text(t.Name), t.DType, shapeText(t.Shape), quantText(t.Quant), width, len(t.Data))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%*d\n", text(t.Name), t.DType, shapeText(t.Shape), quantText(t.Quant), width, t.ByteSize())
 		}
 		tw.Flush()
 	}

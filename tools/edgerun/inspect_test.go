@@ -48,7 +48,7 @@ func TestInspectText(t *testing.T) {
 			"ids  i64  [?,?]",
 			"aux    f32  []",
 			"ids, half, u8, i32, i64, scalar, empty → aux, aux2",
-			`f=1.5e-07 fs=[+Inf,0,3] i=-9223372036854775808 is=[1,-2,3] s="héllo 好评" ss=[a,"",差评]`,
+			`f=1.5e-07 fs=[+Inf,-0,3] i=-9223372036854775808 is=[1,-2,3] s="héllo 好评" ss=[a,"",差评]`,
 			"u8         u8     [3]    asymmetric, per-tensor, 1 scale, 1 zero point",
 			"scalar     f32    []",
 			"empty      f32    [0,5]",
@@ -151,7 +151,7 @@ func TestInspectJSON(t *testing.T) {
 	var sum int64
 	for i, tj := range got.Tensors {
 		mt := &m.Tensors[i]
-		if tj.Name != mt.Name || tj.DType != mt.DType.String() || tj.Bytes != int64(len(mt.Data)) || tj.Elements != mt.NumElements() {
+		if tj.Name != mt.Name || tj.DType != mt.DType.String() || tj.Bytes != mt.ByteSize() || tj.Elements != mt.NumElements() {
 			t.Errorf("tensor %d = %+v", i, tj)
 		}
 		sum += tj.Bytes

@@ -20,7 +20,7 @@ func (c *verifyCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return cliutil.OpError("verify", c.Model, err)
 	}
-	m, err := format.ReadFile(c.Model, format.WithTrustedKeys(keys...))
+	m, err := format.ReadFile(c.Model, format.WithTrustedKeys(keys...), format.WithoutTensorData())
 	if err != nil {
 		return cliutil.OpError("verify", c.Model, err)
 	}
