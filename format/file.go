@@ -85,7 +85,7 @@ func writeAtomic(fsys fileSystem, path string, body func(io.Writer) (bodyResult,
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
-	pw := &payloadWriter{w: bw}
+	pw := newPayloadWriter(bw, o.signingKey != nil)
 	res, err := body(pw)
 	if err != nil {
 		return err

@@ -30,8 +30,16 @@ func Write(w io.Writer, m *Model, opts ...Option) error {
 	if err := prepare(m, &o); err != nil {
 		return err
 	}
+	// Size the buffer once: the payload is at most about the tensor data
+	// plus the header (compression only shrinks weights, or grows them a
+	// little when they are random).
 	var buf bytes.Buffer
-	pw := &payloadWriter{w: &buf}
+	var size int64
+	for i := range m.Tensors {
+		size += int64(len(m.Tensors[i].Data)) + 5
+	}
+	buf.Grow(int(min(size+size/64, 1<<31)) + m.Msgsize())
+	pw := newPayloadWriter(&buf, o.signingKey != nil)
 	res, err := writeBody(pw, m, &o)
 	if err != nil {
 		return err
@@ -68,7 +76,7 @@ func prepare(m *Model, o *options) error {
 }
 
 // payloadWriter counts and hashes the stored payload bytes on their way
-// to the file.
+// to the file: xxhash64 always, SHA-512 when the file is to be signed.
 type payloadWriter struct {
 	w   io.Writer
 	n   int64
@@ -76,15 +84,21 @@ type payloadWriter struct {
 	sha hash.Hash
 }
 
-func (p *payloadWriter) Write(b []byte) (int, error) {
-	if p.xx == nil {
-		p.xx = xxhash.New()
+func newPayloadWriter(w io.Writer, signed bool) *payloadWriter {
+	p := &payloadWriter{w: w, xx: xxhash.New()}
+	if signed {
 		p.sha = sha512.New()
 	}
+	return p
+}
+
+func (p *payloadWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.n += int64(n)
 	_, _ = p.xx.Write(b[:n])
-	_, _ = p.sha.Write(b[:n])
+	if p.sha != nil {
+		_, _ = p.sha.Write(b[:n])
+	}
 	return n, err
 }
 
@@ -159,7 +173,9 @@ func writeBody(pw io.Writer, m *Model, o *options) (bodyResult, error) {
 		}
 		comp = enc
 	case CodecS2:
-		sopts := []s2.WriterOption{s2.WriterConcurrency(1)}
+		// S2 blocks are independent: compressing them concurrently gives
+		// the same bytes.
+		var sopts []s2.WriterOption
 		switch o.level {
 		case 3:
 			sopts = append(sopts, s2.WriterBetterCompression())
@@ -197,10 +213,6 @@ func (nopCloser) Close() error { return nil }
 // finish computes the preamble and the optional signature trailer once the
 // payload has gone through pw.
 func finish(pw *payloadWriter, res bodyResult, o *options) (pre, trailer []byte, err error) {
-	if pw.xx == nil { // nothing was written (cannot happen: the header is never empty)
-		pw.xx = xxhash.New()
-		pw.sha = sha512.New()
-	}
 	p := preamble{major: Major, minor: Minor, codec: res.codec, stored: uint64(pw.n), decoded: uint64(res.decoded)}
 	if o.signingKey != nil {
 		p.flags |= flagSigned
