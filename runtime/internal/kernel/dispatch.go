@@ -1,0 +1,51 @@
+package kernel
+
+import "fmt"
+
+// Impl is one implementation of the kernels. All share one signature per
+// kernel, so the engine calls through the table without knowing which
+// instruction set runs.
+type Impl struct {
+	Name          string
+	GemmI8        func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int)
+	GemmF32       func(c []float32, a []float32, m int, w *MatF32, n0, n1 int)
+	QuantizeRowU8 func(dst []uint8, x []float32) (float32, int32)
+}
+
+// impls lists the implementations usable on this CPU, weakest first; an
+// architecture's init appends what its CPU features allow.
+var impls = []Impl{{
+	Name:          "generic",
+	GemmI8:        gemmI8Blocked,
+	GemmF32:       gemmF32Blocked,
+	QuantizeRowU8: quantizeRowU8Generic,
+}}
+
+// impl is the implementation in use: the strongest unless a test chose.
+var impl = &impls[0]
+
+func init() { impl = &impls[len(impls)-1] }
+
+// Impls returns the implementations usable on this CPU, weakest first.
+func Impls() []Impl { return append([]Impl(nil), impls...) }
+
+// Current names the implementation in use.
+func Current() string { return impl.Name }
+
+// Use selects an implementation by name for tests and benchmarks and
+// returns a function that restores the previous one. It is not safe to
+// call while kernels run.
+func Use(name string) (restore func(), err error) {
+	for i := range impls {
+		if impls[i].Name == name {
+			prev := impl
+			impl = &impls[i]
+			return func() { impl = prev }, nil
+		}
+	}
+	return nil, fmt.Errorf("kernel: no implementation %q on this CPU", name)
+}
+
+// Features lists the CPU features the implementation in use relies on,
+// for logs and `edgerun version`.
+func Features() []string { return []string{impl.Name} }

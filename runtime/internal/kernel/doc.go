@@ -1,0 +1,9 @@
+// Package kernel holds the runtime's compute kernels: int8 GEMM (uint8
+// activations × int8 packed weights → int32), f32 GEMM, and per-row
+// activation quantization. Every kernel has an always-compiled pure-Go
+// reference (the *Generic functions); instruction-set versions are added
+// per architecture and chosen once through the dispatch table (Impls,
+// Use, Features). Weights are packed once at load time (PackI8, PackF32)
+// into the layout the chosen kernel wants, never stored that way in a
+// file. It imports nothing of edgerun.
+package kernel

@@ -1,0 +1,126 @@
+package kernel
+
+import "math"
+
+// MatI8 is an int8 weight matrix of N output rows by K inputs, packed for
+// GemmI8, with the per-row sums the dequantization needs.
+type MatI8 struct {
+	N, K   int
+	Data   []int8  // N×K row-major (the generic layout)
+	RowSum []int32 // Σ_k Data[n][k], for the activation zero-point correction
+}
+
+// PackI8 packs w (n×k, row-major: one row per output channel).
+func PackI8(w []int8, n, k int) *MatI8 {
+	m := &MatI8{N: n, K: k, Data: make([]int8, n*k), RowSum: make([]int32, n)}
+	copy(m.Data, w[:n*k])
+	for j := 0; j < n; j++ {
+		var s int32
+		for _, v := range m.Data[j*k : (j+1)*k] {
+			s += int32(v)
+		}
+		m.RowSum[j] = s
+	}
+	return m
+}
+
+// MatF32 is an f32 weight matrix of N output rows by K inputs, packed for
+// GemmF32.
+type MatF32 struct {
+	N, K int
+	Data []float32 // N×K row-major
+}
+
+// PackF32 packs w (n×k, row-major).
+func PackF32(w []float32, n, k int) *MatF32 {
+	m := &MatF32{N: n, K: k, Data: make([]float32, n*k)}
+	copy(m.Data, w[:n*k])
+	return m
+}
+
+// GemmI8 computes output columns [n0, n1) of c = a · wᵀ:
+//
+//	for i < m, n0 <= j < n1: c[i*w.N+j] = Σ_p int32(a[i*w.K+p]) * int32(w[j][p])
+//
+// a is m×K uint8 (quantized activations), c is m×N int32. Splitting the
+// columns lets the engine share one GEMM between workers.
+func GemmI8(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	impl.GemmI8(c, a, m, w, n0, n1)
+}
+
+// GemmF32 computes output columns [n0, n1) of c = a · wᵀ (a is m×K, c is
+// m×N), with float32 accumulation in order p = 0..K-1.
+func GemmF32(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	impl.GemmF32(c, a, m, w, n0, n1)
+}
+
+// gemmI8Generic is the reference for GemmI8.
+func gemmI8Generic(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	k, n := w.K, w.N
+	_ = c[(m-1)*n+n1-1]
+	for i := 0; i < m; i++ {
+		row := a[i*k : (i+1)*k]
+		for j := n0; j < n1; j++ {
+			col := w.Data[j*k : (j+1)*k]
+			var s int32
+			for p, v := range row {
+				s += int32(v) * int32(col[p])
+			}
+			c[i*n+j] = s
+		}
+	}
+}
+
+// gemmF32Generic is the reference for GemmF32.
+func gemmF32Generic(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	k, n := w.K, w.N
+	if m == 0 || n1 <= n0 {
+		return
+	}
+	_ = c[(m-1)*n+n1-1]
+	for i := 0; i < m; i++ {
+		row := a[i*k : (i+1)*k]
+		for j := n0; j < n1; j++ {
+			col := w.Data[j*k : (j+1)*k]
+			var s float32
+			for p, v := range row {
+				s += float32(v * col[p]) // no FMA: same bits on every architecture
+			}
+			c[i*n+j] = s
+		}
+	}
+}
+
+// QuantizeRowU8 quantizes one row of activations to uint8 with its own
+// scale and zero point (asymmetric, the range always including 0):
+//
+//	scale = (max(x,0) - min(x,0)) / 255, zp = round(-min/scale),
+//	q = clamp(round(x/scale) + zp, 0, 255)
+//
+// It returns scale and zero point; an all-zero row gets scale 1, zp 0.
+// The rounding is round-half-to-even on float32 values, identical on every
+// architecture (runtime/quant documents the scheme).
+func QuantizeRowU8(dst []uint8, x []float32) (scale float32, zp int32) {
+	return impl.QuantizeRowU8(dst, x)
+}
+
+func quantizeRowU8Generic(dst []uint8, x []float32) (float32, int32) {
+	lo, hi := float32(0), float32(0)
+	for _, v := range x {
+		lo = min(lo, v)
+		hi = max(hi, v)
+	}
+	if hi == lo {
+		clear(dst[:len(x)])
+		return 1, 0
+	}
+	scale := float32(hi-lo) / 255
+	inv := 1 / scale
+	zp := int32(math.RoundToEven(float64(float32(-lo * inv))))
+	zp = max(0, min(255, zp))
+	for i, v := range x {
+		q := int32(math.RoundToEven(float64(float32(v*inv)))) + zp
+		dst[i] = uint8(max(0, min(255, q)))
+	}
+	return scale, zp
+}

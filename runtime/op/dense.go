@@ -1,0 +1,272 @@
+package op
+
+import (
+	"fmt"
+
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+func init() {
+	Register(Def{Name: "Dense", Attrs: []string{"activation", "alpha"}, Build: buildDense,
+		Doc: "y = act(x · Wᵀ + b). Inputs: x [..., K], W [N, K] (f32, or i8 per-row symmetric), b [N] (optional). Attributes: activation (\"\", relu, leaky_relu, sigmoid, tanh, gelu), alpha (leaky_relu slope, default 0.01)."})
+}
+
+// Act is a fused activation.
+type Act uint8
+
+// Fused activations.
+const (
+	ActNone Act = iota
+	ActReLU
+	ActLeakyReLU
+	ActSigmoid
+	ActTanh
+	ActGELU
+)
+
+// ParseAct maps an activation attribute to an Act.
+func ParseAct(s string) (Act, error) {
+	switch s {
+	case "", "linear", "none":
+		return ActNone, nil
+	case "relu":
+		return ActReLU, nil
+	case "leaky_relu":
+		return ActLeakyReLU, nil
+	case "sigmoid":
+		return ActSigmoid, nil
+	case "tanh":
+		return ActTanh, nil
+	case "gelu":
+		return ActGELU, nil
+	}
+	return 0, fmt.Errorf("unknown activation %q", s)
+}
+
+// Apply applies the activation to x in place.
+func (a Act) Apply(x []float32, alpha float32) {
+	switch a {
+	case ActReLU:
+		for i, v := range x {
+			x[i] = max(v, 0)
+		}
+	case ActLeakyReLU:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = float32(v * alpha)
+			}
+		}
+	case ActSigmoid:
+		for i, v := range x {
+			x[i] = kernel.Sigmoid(v)
+		}
+	case ActTanh:
+		for i, v := range x {
+			x[i] = kernel.Tanh(v)
+		}
+	case ActGELU:
+		for i, v := range x {
+			x[i] = kernel.GELU(v)
+		}
+	}
+}
+
+// Linear is a matrix product with weights packed once: the building block
+// of Dense and of the recurrent and attention operators. It is f32 or int8
+// (per-row symmetric weights, per-row dynamic uint8 activations).
+type Linear struct {
+	N, K   int
+	F32    *kernel.MatF32 // set for f32 weights (and for int8, as the f32 fallback)
+	I8     *kernel.MatI8  // set for int8 weights
+	Scales []float32      // per output row, int8 only
+	Bias   []float32      // N or nil
+}
+
+// NewLinear packs a weight constant [N, K] and an optional bias [N].
+func NewLinear(w *Const, bias *Const) (*Linear, error) {
+	if len(w.T.Shape) != 2 {
+		return nil, fmt.Errorf("weight %q has shape %v, want [N, K]", w.Name, w.T.Shape)
+	}
+	n, k := w.T.Shape[0], w.T.Shape[1]
+	l := &Linear{N: n, K: k}
+	switch w.T.DType {
+	case tensor.F32:
+		l.F32 = kernel.PackF32(w.T.F32, n, k)
+	case tensor.I8:
+		if w.Axis != 0 || len(w.Scales) != n {
+			return nil, fmt.Errorf("int8 weight %q must be quantized per row (axis 0, %d scales)", w.Name, n)
+		}
+		l.I8 = kernel.PackI8(w.T.I8, n, k)
+		l.Scales = w.Scales
+		deq, err := w.F32()
+		if err != nil {
+			return nil, err
+		}
+		l.F32 = kernel.PackF32(deq, n, k)
+	default:
+		return nil, fmt.Errorf("weight %q is %s, want f32 or i8", w.Name, w.T.DType)
+	}
+	if bias != nil {
+		b, err := bias.F32()
+		if err != nil {
+			return nil, err
+		}
+		if len(b) != n {
+			return nil, fmt.Errorf("bias %q has %d values, want %d", bias.Name, len(b), n)
+		}
+		l.Bias = b
+	}
+	return l, nil
+}
+
+// Quantized reports whether the layer runs in int8.
+func (l *Linear) Quantized() bool { return l.I8 != nil }
+
+// Scratch is the working memory Forward needs for m rows.
+func (l *Linear) Scratch(m int) Scratch {
+	if l.I8 == nil {
+		return Scratch{}
+	}
+	return Scratch{U8: m * l.K, I32: m * l.N, F32: 2 * m}
+}
+
+// linearTask runs a column range of one Forward call on a worker.
+type linearTask struct {
+	l      *Linear
+	y, x   []float32
+	acc    []int32
+	q      []uint8
+	xs     []float32
+	xz     []float32
+	m      int
+	f32    bool
+	act    Act
+	alpha  float32
+	colBlk int
+}
+
+func (t *linearTask) RunRange(lo, hi int) {
+	n0, n1 := lo*t.colBlk, min(hi*t.colBlk, t.l.N)
+	l := t.l
+	if t.f32 {
+		kernel.GemmF32(t.y, t.x, t.m, l.F32, n0, n1)
+		for i := 0; i < t.m; i++ {
+			row := t.y[i*l.N+n0 : i*l.N+n1]
+			if l.Bias != nil {
+				for j := range row {
+					row[j] += l.Bias[n0+j]
+				}
+			}
+			t.act.Apply(row, t.alpha)
+		}
+		return
+	}
+	kernel.GemmI8(t.acc, t.q, t.m, l.I8, n0, n1)
+	for i := 0; i < t.m; i++ {
+		sx, zx := t.xs[i], int32(t.xz[i])
+		acc := t.acc[i*l.N+n0 : i*l.N+n1]
+		row := t.y[i*l.N+n0 : i*l.N+n1]
+		for j := range row {
+			c := n0 + j
+			v := float32(float32(sx*l.Scales[c]) * float32(acc[j]-zx*l.I8.RowSum[c]))
+			if l.Bias != nil {
+				v += l.Bias[c]
+			}
+			row[j] = v
+		}
+		t.act.Apply(row, t.alpha)
+	}
+}
+
+// NewTask returns the per-session state Forward needs.
+func (l *Linear) NewTask() *linearTask { return &linearTask{l: l} }
+
+// Forward computes y[m×N] = act(x[m×K] · Wᵀ + b) using scratch from ctx,
+// splitting output columns among workers when the product is large.
+func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act, alpha float32) {
+	t.y, t.x, t.m, t.act, t.alpha = y, x, m, act, alpha
+	t.f32 = l.I8 == nil || ctx.Int8Off
+	if !t.f32 {
+		t.q = ctx.U8[:m*l.K]
+		t.acc = ctx.I32[:m*l.N]
+		t.xs = ctx.F32[:m]
+		t.xz = ctx.F32[m : 2*m]
+		for i := 0; i < m; i++ {
+			s, z := kernel.QuantizeRowU8(t.q[i*l.K:(i+1)*l.K], x[i*l.K:(i+1)*l.K])
+			t.xs[i], t.xz[i] = s, float32(z)
+		}
+	}
+	// Work below ~64k multiply-adds stays on one core: waking workers
+	// costs more than it saves for batch-1 small layers.
+	const minWork = 1 << 16
+	t.colBlk = l.N
+	blocks := 1
+	if w := ctx.Par; w != nil && w.Workers() > 1 && m*l.N*l.K >= 2*minWork && l.N >= 32 {
+		blocks = min(w.Workers()*4, l.N/16)
+		t.colBlk = (l.N + blocks - 1) / blocks
+		t.colBlk = (t.colBlk + 15) &^ 15
+		blocks = (l.N + t.colBlk - 1) / t.colBlk
+	}
+	if blocks == 1 {
+		t.RunRange(0, 1)
+		return
+	}
+	ctx.Par.Do(blocks, t)
+}
+
+type dense struct {
+	lin   *Linear
+	act   Act
+	alpha float32
+}
+
+func buildDense(n *Node) (Kernel, error) {
+	if err := wantInputs(n, 2, 3); err != nil {
+		return nil, err
+	}
+	w, err := n.ConstInput(1, "weight", 2)
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.OptConstInput(2, "bias", 1)
+	if err != nil {
+		return nil, err
+	}
+	lin, err := NewLinear(w, b)
+	if err != nil {
+		return nil, err
+	}
+	s, err := n.StringAttr("activation", "")
+	if err != nil {
+		return nil, err
+	}
+	act, err := ParseAct(s)
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := n.FloatAttr("alpha", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	return &dense{lin: lin, act: act, alpha: float32(alpha)}, nil
+}
+
+func (d *dense) NewState() any { return d.lin.NewTask() }
+
+func (d *dense) Plan(in []Desc) ([]Desc, Scratch, error) {
+	x := in[0]
+	if x.DType != tensor.F32 || len(x.Shape) < 1 || x.Shape[len(x.Shape)-1] != d.lin.K {
+		return nil, Scratch{}, fmt.Errorf("input is %s%v, want f32 [..., %d]", x.DType, x.Shape, d.lin.K)
+	}
+	out := append(tensor.Shape(nil), x.Shape...)
+	out[len(out)-1] = d.lin.N
+	m := x.Shape.NumElements() / max(d.lin.K, 1)
+	return []Desc{{tensor.F32, out}}, d.lin.Scratch(m), nil
+}
+
+func (d *dense) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	m := len(in[0].F32) / max(d.lin.K, 1)
+	d.lin.Forward(ctx, ctx.State.(*linearTask), out[0].F32, in[0].F32, m, d.act, d.alpha)
+	return nil
+}
