@@ -1,0 +1,257 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
+	"github.com/edgerun/edgerun/runtime/op"
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+// Model is a loaded model: packed weights and built operators. It is
+// immutable and safe to share between sessions and goroutines.
+type Model struct {
+	Inputs  []ValueInfo
+	Outputs []ValueInfo
+	// Meta is the model file's metadata (labels, tokenizer, features).
+	Meta format.Metadata
+
+	values []value // every value of the graph, by id
+	nodes  []node
+	outIDs []int
+	inIDs  []int
+}
+
+// ValueInfo describes a graph input or output. -1 in Shape is dynamic.
+type ValueInfo struct {
+	Name  string
+	DType tensor.DType
+	Shape []int
+}
+
+type valueKind uint8
+
+const (
+	valInput valueKind = iota
+	valConst
+	valNode
+)
+
+type value struct {
+	name  string
+	kind  valueKind
+	konst *tensor.Tensor
+}
+
+type node struct {
+	name   string
+	op     string
+	kernel op.Kernel
+	in     []int // value ids, -1 for an absent optional input
+	out    []int
+}
+
+// LoadFile reads, verifies and loads a model file. opts are format read
+// options (limits, trusted keys).
+func LoadFile(path string, opts ...format.Option) (*Model, error) {
+	fm, err := format.ReadFile(path, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return Load(fm)
+}
+
+// Read reads, verifies and loads a model from r.
+func Read(r io.Reader, opts ...format.Option) (*Model, error) {
+	fm, err := format.Read(r, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return Load(fm)
+}
+
+// Load builds a Model from a decoded file: it converts the tensors,
+// builds every node's operator (refusing unknown operators and
+// attributes by name) and plans the graph once with every dynamic
+// dimension set to 1, so shape errors surface at load, not at run.
+func Load(fm *format.Model) (*Model, error) {
+	if err := fm.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{Meta: fm.Metadata}
+	ids := map[string]int{}
+	add := func(v value) int {
+		ids[v.name] = len(m.values)
+		m.values = append(m.values, v)
+		return len(m.values) - 1
+	}
+	for _, in := range fm.Graph.Inputs {
+		dt, err := convDType(in.DType)
+		if err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", in.Name, err)
+		}
+		m.Inputs = append(m.Inputs, ValueInfo{Name: in.Name, DType: dt, Shape: intShape(in.Shape)})
+		m.inIDs = append(m.inIDs, add(value{name: in.Name, kind: valInput}))
+	}
+	consts := map[string]*op.Const{}
+	for i := range fm.Tensors {
+		ft := &fm.Tensors[i]
+		t, err := convTensor(ft)
+		if err != nil {
+			return nil, fmt.Errorf("engine: tensor %q: %w", ft.Name, err)
+		}
+		c := &op.Const{Name: ft.Name, T: t, Axis: -1}
+		if q := ft.Quant; q != nil {
+			if q.Scheme != format.Symmetric {
+				return nil, fmt.Errorf("engine: tensor %q: quantization scheme %s is not supported (v1 weights are symmetric)", ft.Name, q.Scheme)
+			}
+			c.Scales, c.Axis = q.Scales, int(q.Axis)
+		} else if t.DType == tensor.I8 {
+			c.Scales = []float32{1}
+		}
+		consts[ft.Name] = c
+		add(value{name: ft.Name, kind: valConst, konst: t})
+	}
+	for i := range fm.Graph.Nodes {
+		fn := &fm.Graph.Nodes[i]
+		on := &op.Node{Name: fn.Name, Op: fn.Op, Attrs: map[string]op.Attr{}, Outputs: len(fn.Outputs)}
+		for _, a := range fn.Attrs {
+			on.Attrs[a.Name] = op.Attr{Kind: op.AttrKind(a.Kind), Int: a.Int, Float: a.Float, String: a.String, Ints: a.Ints, Floats: a.Floats, Strings: a.Strings}
+		}
+		n := node{name: fn.Name, op: fn.Op}
+		for _, in := range fn.Inputs {
+			if in == "" {
+				on.Inputs = append(on.Inputs, op.Input{})
+				n.in = append(n.in, -1)
+				continue
+			}
+			on.Inputs = append(on.Inputs, op.Input{Name: in, Present: true, Const: consts[in]})
+			n.in = append(n.in, ids[in])
+		}
+		k, err := op.Build(on)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		n.kernel = k
+		for _, out := range fn.Outputs {
+			n.out = append(n.out, add(value{name: out, kind: valNode}))
+		}
+		m.nodes = append(m.nodes, n)
+	}
+	for _, out := range fm.Graph.Outputs {
+		dt, err := convDType(out.DType)
+		if err != nil {
+			return nil, fmt.Errorf("engine: output %q: %w", out.Name, err)
+		}
+		m.Outputs = append(m.Outputs, ValueInfo{Name: out.Name, DType: dt, Shape: intShape(out.Shape)})
+		m.outIDs = append(m.outIDs, ids[out.Name])
+	}
+	// Plan once with dynamic dimensions at 1 to catch shape errors now.
+	probe := make([]op.Desc, len(m.Inputs))
+	for i, in := range m.Inputs {
+		s := make(tensor.Shape, len(in.Shape))
+		for j, d := range in.Shape {
+			s[j] = max(d, 1)
+		}
+		probe[i] = op.Desc{DType: in.DType, Shape: s}
+	}
+	if _, err := m.plan(probe); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Kernel names the kernel implementation this process runs.
+func Kernel() string { return kernel.Current() }
+
+func intShape(s []int64) []int {
+	out := make([]int, len(s))
+	for i, d := range s {
+		out[i] = int(d)
+	}
+	return out
+}
+
+func convDType(d format.DType) (tensor.DType, error) {
+	switch d {
+	case format.F32:
+		return tensor.F32, nil
+	case format.I8:
+		return tensor.I8, nil
+	case format.U8:
+		return tensor.U8, nil
+	case format.I32:
+		return tensor.I32, nil
+	case format.I64:
+		return tensor.I64, nil
+	case format.F16:
+		return tensor.F32, nil // stored f16 constants are widened at load
+	}
+	return 0, fmt.Errorf("unsupported dtype %s", d)
+}
+
+func convTensor(ft *format.Tensor) (*tensor.Tensor, error) {
+	shape := intShape(ft.Shape)
+	n := tensor.Shape(shape).NumElements()
+	t := &tensor.Tensor{Shape: shape}
+	d := ft.Data
+	switch ft.DType {
+	case format.F32:
+		t.DType, t.F32 = tensor.F32, make([]float32, n)
+		for i := range t.F32 {
+			t.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:]))
+		}
+	case format.F16:
+		t.DType, t.F32 = tensor.F32, make([]float32, n)
+		for i := range t.F32 {
+			t.F32[i] = f16to32(binary.LittleEndian.Uint16(d[2*i:]))
+		}
+	case format.I8:
+		t.DType, t.I8 = tensor.I8, make([]int8, n)
+		for i := range t.I8 {
+			t.I8[i] = int8(d[i])
+		}
+	case format.U8:
+		t.DType, t.U8 = tensor.U8, append([]uint8(nil), d...)
+	case format.I32:
+		t.DType, t.I32 = tensor.I32, make([]int32, n)
+		for i := range t.I32 {
+			t.I32[i] = int32(binary.LittleEndian.Uint32(d[4*i:]))
+		}
+	case format.I64:
+		t.DType, t.I64 = tensor.I64, make([]int64, n)
+		for i := range t.I64 {
+			t.I64[i] = int64(binary.LittleEndian.Uint64(d[8*i:]))
+		}
+	default:
+		return nil, fmt.Errorf("unsupported dtype %s", ft.DType)
+	}
+	return t, nil
+}
+
+// f16to32 widens an IEEE half-precision value.
+func f16to32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch exp {
+	case 0:
+		if frac == 0 {
+			return math.Float32frombits(sign)
+		}
+		// subnormal: normalise
+		e := uint32(127 - 15 + 1)
+		for frac&0x400 == 0 {
+			frac <<= 1
+			e--
+		}
+		return math.Float32frombits(sign | e<<23 | (frac&0x3ff)<<13)
+	case 0x1f:
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
+}

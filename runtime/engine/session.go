@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/edgerun/edgerun/runtime/op"
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+// Option configures a Session.
+type Option func(*sessionOptions)
+
+type sessionOptions struct {
+	threads int
+	noInt8  bool
+}
+
+// WithThreads sets how many goroutines one Run may use (default 1). The
+// workers are started once, with the session.
+func WithThreads(n int) Option { return func(o *sessionOptions) { o.threads = max(1, n) } }
+
+// WithF32 runs int8 layers with their dequantized f32 weights instead,
+// to compare quantized and float results of one file.
+func WithF32() Option { return func(o *sessionOptions) { o.noInt8 = true } }
+
+// Session runs a Model. It is for one goroutine at a time; make one per
+// goroutine. Close it to stop its workers (a session that is garbage
+// collected stops them too).
+type Session struct {
+	m      *Model
+	opts   sessionOptions
+	pool   *pool
+	plans  []*bound // most recent first
+	states []any    // per node
+	runIn  []*tensor.Tensor
+	descs  []op.Desc
+}
+
+// bound is a plan with its buffers: arenas, scratch and tensor views.
+type bound struct {
+	*plan
+	f32     []float32
+	i32     []int32
+	i64     []int64
+	u8      []uint8
+	i8      []int8
+	views   []tensor.Tensor // per value
+	outs    []*tensor.Tensor
+	ctx     op.Ctx
+	nodeIn  [][]*tensor.Tensor
+	nodeOut [][]*tensor.Tensor
+}
+
+// maxPlans bounds the per-shape plans a session keeps.
+const maxPlans = 8
+
+// NewSession makes a session. It allocates its buffers on the first Run
+// with each new set of input shapes.
+func (m *Model) NewSession(opts ...Option) *Session {
+	s := &Session{m: m, opts: sessionOptions{threads: 1}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	s.pool = newPool(s.opts.threads)
+	s.states = make([]any, len(m.nodes))
+	for i, n := range m.nodes {
+		if st, ok := n.kernel.(op.Stateful); ok {
+			s.states[i] = st.NewState()
+		}
+	}
+	s.descs = make([]op.Desc, len(m.Inputs))
+	runtime.AddCleanup(s, func(p *pool) { p.close() }, s.pool)
+	return s
+}
+
+// Close stops the session's workers. The session must not be used after.
+func (s *Session) Close() { s.pool.close() }
+
+// Threads is the number of goroutines a Run may use.
+func (s *Session) Threads() int { return s.opts.threads }
+
+// Run runs the model on inputs, given in the order of Model.Inputs. The
+// returned tensors are in the order of Model.Outputs; they belong to the
+// session and stay valid until its next Run. After the first Run with
+// given input shapes, Run allocates nothing.
+func (s *Session) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	m := s.m
+	if len(inputs) != len(m.Inputs) {
+		return nil, fmt.Errorf("engine: model takes %d inputs, got %d", len(m.Inputs), len(inputs))
+	}
+	for i, t := range inputs {
+		want := &m.Inputs[i]
+		if t == nil {
+			return nil, fmt.Errorf("engine: input %q is nil", want.Name)
+		}
+		if t.DType != want.DType {
+			return nil, fmt.Errorf("engine: input %q is %s, want %s", want.Name, t.DType, want.DType)
+		}
+		if err := t.Check(); err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", want.Name, err)
+		}
+		if len(t.Shape) != len(want.Shape) {
+			return nil, fmt.Errorf("engine: input %q has shape %v, want %v", want.Name, t.Shape, tensor.Shape(want.Shape))
+		}
+		for j, d := range want.Shape {
+			if d >= 0 && t.Shape[j] != d {
+				return nil, fmt.Errorf("engine: input %q has shape %v, want %v", want.Name, t.Shape, tensor.Shape(want.Shape))
+			}
+		}
+	}
+	b, err := s.bind(inputs)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range m.inIDs {
+		b.views[id] = *inputs[i]
+	}
+	b.ctx.Int8Off = s.opts.noInt8
+	for ni := range m.nodes {
+		n := &m.nodes[ni]
+		b.ctx.State = s.states[ni]
+		if err := n.kernel.Run(&b.ctx, b.nodeIn[ni], b.nodeOut[ni]); err != nil {
+			return nil, fmt.Errorf("engine: node %q (%s): %w", n.name, n.op, err)
+		}
+	}
+	for i, id := range m.outIDs {
+		*b.outs[i] = b.views[id]
+	}
+	return b.outs, nil
+}
+
+// bind finds or makes the plan and buffers for these input shapes.
+func (s *Session) bind(inputs []*tensor.Tensor) (*bound, error) {
+	for i, b := range s.plans {
+		if sameShapes(b.inShapes, inputs) {
+			if i > 0 { // move to front
+				copy(s.plans[1:i+1], s.plans[:i])
+				s.plans[0] = b
+			}
+			return b, nil
+		}
+	}
+	for i, t := range inputs {
+		s.descs[i] = op.Desc{DType: t.DType, Shape: t.Shape}
+	}
+	p, err := s.m.plan(s.descs)
+	if err != nil {
+		return nil, err
+	}
+	b := s.newBound(p)
+	if len(s.plans) == maxPlans {
+		s.plans = s.plans[:maxPlans-1]
+	}
+	s.plans = append([]*bound{b}, s.plans...)
+	return b, nil
+}
+
+func sameShapes(shapes []tensor.Shape, inputs []*tensor.Tensor) bool {
+	for i, t := range inputs {
+		if !shapes[i].Equal(t.Shape) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Session) newBound(p *plan) *bound {
+	m := s.m
+	b := &bound{plan: p,
+		f32: make([]float32, p.arena[0]), i32: make([]int32, p.arena[1]), i64: make([]int64, p.arena[2]),
+		u8: make([]uint8, p.arena[3]), i8: make([]int8, p.arena[4]),
+		views: make([]tensor.Tensor, len(m.values)),
+	}
+	b.ctx = op.Ctx{Par: s.pool, F32: make([]float32, p.scratch.F32), U8: make([]uint8, p.scratch.U8), I32: make([]int32, p.scratch.I32)}
+	for id, v := range m.values {
+		d := p.descs[id]
+		switch v.kind {
+		case valConst:
+			b.views[id] = *v.konst
+		case valNode:
+			n, off := d.Shape.NumElements(), p.offset[id]
+			t := tensor.Tensor{DType: d.DType, Shape: d.Shape}
+			switch d.DType {
+			case tensor.F32:
+				t.F32 = b.f32[off : off+n : off+n]
+			case tensor.I32:
+				t.I32 = b.i32[off : off+n : off+n]
+			case tensor.I64:
+				t.I64 = b.i64[off : off+n : off+n]
+			case tensor.U8:
+				t.U8 = b.u8[off : off+n : off+n]
+			case tensor.I8:
+				t.I8 = b.i8[off : off+n : off+n]
+			}
+			b.views[id] = t
+		}
+	}
+	b.nodeIn = make([][]*tensor.Tensor, len(m.nodes))
+	b.nodeOut = make([][]*tensor.Tensor, len(m.nodes))
+	for ni, n := range m.nodes {
+		for _, id := range n.in {
+			if id < 0 {
+				b.nodeIn[ni] = append(b.nodeIn[ni], nil)
+			} else {
+				b.nodeIn[ni] = append(b.nodeIn[ni], &b.views[id])
+			}
+		}
+		for _, id := range n.out {
+			b.nodeOut[ni] = append(b.nodeOut[ni], &b.views[id])
+		}
+	}
+	b.outs = make([]*tensor.Tensor, len(m.outIDs))
+	for i := range b.outs {
+		b.outs[i] = new(tensor.Tensor)
+	}
+	return b
+}
+
+// pool is a session's persistent workers.
+type pool struct {
+	n    int
+	work chan job
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type job struct {
+	t      op.Task
+	lo, hi int
+}
+
+func newPool(n int) *pool {
+	p := &pool{n: n}
+	if n > 1 {
+		p.work = make(chan job, n)
+		for i := 1; i < n; i++ {
+			go p.worker()
+		}
+	}
+	return p
+}
+
+func (p *pool) worker() {
+	for j := range p.work {
+		j.t.RunRange(j.lo, j.hi)
+		p.wg.Done()
+	}
+}
+
+func (p *pool) close() {
+	p.once.Do(func() {
+		if p.work != nil {
+			close(p.work)
+		}
+	})
+}
+
+// Workers implements op.Parallel.
+func (p *pool) Workers() int { return p.n }
+
+// Do implements op.Parallel: the caller runs the first share itself.
+func (p *pool) Do(n int, t op.Task) {
+	parts := min(p.n, n)
+	if parts <= 1 {
+		t.RunRange(0, n)
+		return
+	}
+	p.wg.Add(parts - 1)
+	for i := 1; i < parts; i++ {
+		p.work <- job{t, i * n / parts, (i + 1) * n / parts}
+	}
+	t.RunRange(0, n/parts)
+	p.wg.Wait()
+}
