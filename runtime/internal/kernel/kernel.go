@@ -57,6 +57,9 @@ func GemmF32(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 // gemmI8Generic is the reference for GemmI8.
 func gemmI8Generic(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	k, n := w.K, w.N
+	if m == 0 || n1 <= n0 {
+		return
+	}
 	_ = c[(m-1)*n+n1-1]
 	for i := 0; i < m; i++ {
 		row := a[i*k : (i+1)*k]
