@@ -34,7 +34,6 @@ type Session struct {
 	pool   *pool
 	plans  []*bound // most recent first
 	states []any    // per node
-	runIn  []*tensor.Tensor
 	descs  []op.Desc
 }
 

@@ -75,7 +75,6 @@ type builder struct {
 	m    format.Model
 	rng  *rand.Rand
 	int8 bool
-	seq  int
 }
 
 func kv(params string) (map[string]int, error) {
