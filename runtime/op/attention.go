@@ -1,0 +1,272 @@
+package op
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+func init() {
+	Register(Def{Name: "MultiHeadAttention", Attrs: []string{"heads", "causal"}, Build: buildMHA,
+		Doc: "Self-attention. Inputs: x [B, T, D]; W_qkv [3D, D] (rows: the D query, then D key, then D value projections; f32 or i8 per-row symmetric); b_qkv [3D]; " +
+			"W_o [D, D] (f32 or i8); b_o [D]; mask [B, T] (optional; 1 = valid key, 0 = padding). The biases may be absent. " +
+			"Attributes: heads (required, divides D), causal (0 or 1: query t sees keys 0..t). " +
+			"Per head h (columns h·D/heads to (h+1)·D/heads of Q, K, V): softmax(Q Kᵀ / √(D/heads)) V over the valid keys, then the output projection. " +
+			"A query with no valid key gets zeros before the output projection (its output is b_o). Output [B, T, D]."})
+	Register(Def{Name: "AddPositional", Build: buildAddPositional,
+		Doc: "y = x + table[0:T] (broadcast over the batch). Inputs: x [B, T, D], table [maxT, D]. Output: x's shape; T > maxT is an error."})
+}
+
+type mha struct {
+	qkv, o *Linear
+	d      int
+	heads  int
+	dh     int
+	causal bool
+	scale  float32 // 1/√dh
+}
+
+func buildMHA(n *Node) (Kernel, error) {
+	if err := wantInputs(n, 4, 6); err != nil {
+		return nil, err
+	}
+	wqkv, err := n.ConstInput(1, "W_qkv", 2)
+	if err != nil {
+		return nil, err
+	}
+	bqkv, err := n.OptConstInput(2, "b_qkv", 1)
+	if err != nil {
+		return nil, err
+	}
+	wo, err := n.ConstInput(3, "W_o", 2)
+	if err != nil {
+		return nil, err
+	}
+	bo, err := n.OptConstInput(4, "b_o", 1)
+	if err != nil {
+		return nil, err
+	}
+	k := &mha{d: wqkv.T.Shape[1]}
+	if k.d < 1 || wqkv.T.Shape[0] != 3*k.d {
+		return nil, fmt.Errorf("weight W_qkv %q has shape %v, want [3D, D]", wqkv.Name, wqkv.T.Shape)
+	}
+	if !wo.T.Shape.Equal(tensor.Shape{k.d, k.d}) {
+		return nil, fmt.Errorf("weight W_o %q has shape %v, want [%d, %d]", wo.Name, wo.T.Shape, k.d, k.d)
+	}
+	if k.qkv, err = NewLinear(wqkv, bqkv); err != nil {
+		return nil, err
+	}
+	if k.o, err = NewLinear(wo, bo); err != nil {
+		return nil, err
+	}
+	if _, ok := n.Attrs["heads"]; !ok {
+		return nil, fmt.Errorf("attribute heads is required")
+	}
+	if k.heads, err = cvIntAttr(n, "heads", 0, 1); err != nil {
+		return nil, err
+	}
+	if k.d%k.heads != 0 {
+		return nil, fmt.Errorf("attribute heads = %d does not divide the model width %d", k.heads, k.d)
+	}
+	k.dh = k.d / k.heads
+	causal, err := n.IntAttr("causal", 0)
+	if err != nil {
+		return nil, err
+	}
+	if causal != 0 && causal != 1 {
+		return nil, fmt.Errorf("attribute causal = %d, want 0 or 1", causal)
+	}
+	k.causal = causal == 1
+	k.scale = float32(1 / math.Sqrt(float64(k.dh)))
+	return k, nil
+}
+
+// attnTask computes the attention of (batch, head) units; unit u is batch
+// u / heads, head u % heads, and uses scores[u·T : (u+1)·T] alone, so
+// units run on any worker with the same bits.
+type attnTask struct {
+	k      *mha
+	qkv    []float32 // [B·T, 3D]
+	mask   []float32 // [B, T] or nil
+	attn   []float32 // [B·T, D], written by head column block
+	scores []float32 // [B·heads, T]
+	t      int
+}
+
+func (a *attnTask) RunRange(lo, hi int) {
+	k, t, d, dh := a.k, a.t, a.k.d, a.k.dh
+	for u := lo; u < hi; u++ {
+		b, h := u/k.heads, u%k.heads
+		sc := a.scores[u*t : (u+1)*t]
+		var mask []float32
+		if a.mask != nil {
+			mask = a.mask[b*t : (b+1)*t]
+		}
+		base := b * t
+		for i := 0; i < t; i++ {
+			q := a.qkv[(base+i)*3*d+h*dh:][:dh]
+			o := a.attn[(base+i)*d+h*dh:][:dh]
+			nk := t
+			if k.causal {
+				nk = i + 1
+			}
+			mx := float32(math.Inf(-1))
+			valid := false
+			for j := 0; j < nk; j++ {
+				if mask != nil && mask[j] == 0 {
+					continue
+				}
+				kv := a.qkv[(base+j)*3*d+d+h*dh:][:dh]
+				var s float32
+				for p, v := range q {
+					s += float32(v * kv[p])
+				}
+				s = float32(s * k.scale)
+				sc[j] = s
+				mx = max(mx, s)
+				valid = true
+			}
+			clear(o)
+			if !valid {
+				continue
+			}
+			var sum float32
+			for j := 0; j < nk; j++ {
+				if mask != nil && mask[j] == 0 {
+					continue
+				}
+				e := kernel.Exp(sc[j] - mx)
+				sc[j] = e
+				sum += e
+			}
+			for j := 0; j < nk; j++ {
+				if mask != nil && mask[j] == 0 {
+					continue
+				}
+				p := sc[j] / sum
+				vv := a.qkv[(base+j)*3*d+2*d+h*dh:][:dh]
+				for c, v := range vv {
+					o[c] += float32(p * v)
+				}
+			}
+		}
+	}
+}
+
+type mhaState struct {
+	qkv, o *linearTask
+	attn   attnTask
+}
+
+func (k *mha) NewState() any {
+	return &mhaState{qkv: k.qkv.NewTask(), o: k.o.NewTask(), attn: attnTask{k: k}}
+}
+
+// layout is the split of the f32 scratch: QKV rows, the attention
+// output, the scores, then the linear layers' scratch.
+func (k *mha) layout(b, t int) (qkv, attn, scores int, lin Scratch) {
+	m := b * t
+	qs, ps := k.qkv.Scratch(m), k.o.Scratch(m)
+	lin = Scratch{F32: max(qs.F32, ps.F32), U8: max(qs.U8, ps.U8), I32: max(qs.I32, ps.I32)}
+	return m * 3 * k.d, m * k.d, b * k.heads * t, lin
+}
+
+func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
+	b, t, _, err := cvCheckSeq(cvInDesc(in, 0), "input", k.d)
+	if err != nil {
+		return nil, Scratch{}, err
+	}
+	if err := cvCheckMask(cvInDesc(in, 5), b, t); err != nil {
+		return nil, Scratch{}, err
+	}
+	qkv, attn, scores, lin := k.layout(b, t)
+	lin.F32 += qkv + attn + scores
+	return []Desc{{tensor.F32, tensor.Shape{b, t, k.d}}}, lin, nil
+}
+
+func (k *mha) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	st, ok := ctx.State.(*mhaState)
+	if !ok {
+		return fmt.Errorf("MultiHeadAttention: no session state")
+	}
+	x := in[0]
+	b, t := x.Shape[0], x.Shape[1]
+	m := b * t
+	nq, na, ns, _ := k.layout(b, t)
+	a := &st.attn
+	a.qkv = ctx.F32[:nq]
+	a.attn = ctx.F32[nq : nq+na]
+	a.scores = ctx.F32[nq+na : nq+na+ns]
+	a.t = t
+	a.mask = nil
+	if len(in) > 5 && in[5] != nil {
+		a.mask = in[5].F32
+	}
+	sub := Ctx{Par: ctx.Par, F32: ctx.F32[nq+na+ns:], U8: ctx.U8, I32: ctx.I32, Int8Off: ctx.Int8Off}
+	k.qkv.Forward(&sub, st.qkv, a.qkv, x.F32, m, ActNone, 0)
+	// Two multiply-adds per (query, key, channel); spread the (batch,
+	// head) units over the workers when that is worth waking them.
+	units := b * k.heads
+	if p := ctx.Par; p != nil && p.Workers() > 1 && units > 1 && 2*b*t*t*k.d >= 1<<16 {
+		p.Do(units, a)
+	} else {
+		a.RunRange(0, units)
+	}
+	k.o.Forward(&sub, st.o, out[0].F32, a.attn, m, ActNone, 0)
+	return nil
+}
+
+type addPositional struct {
+	table    []float32
+	maxT, d  int
+	tableRef string
+}
+
+func buildAddPositional(n *Node) (Kernel, error) {
+	if err := wantInputs(n, 2, 2); err != nil {
+		return nil, err
+	}
+	c, err := n.ConstInput(1, "table", 2)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := c.F32()
+	if err != nil {
+		return nil, err
+	}
+	return &addPositional{table: tab, maxT: c.T.Shape[0], d: c.T.Shape[1], tableRef: c.Name}, nil
+}
+
+func (p *addPositional) Plan(in []Desc) ([]Desc, Scratch, error) {
+	b, t, _, err := cvCheckSeq(cvInDesc(in, 0), "input", p.d)
+	if err != nil {
+		return nil, Scratch{}, err
+	}
+	if t > p.maxT {
+		return nil, Scratch{}, fmt.Errorf("input has %d steps, the positional table %q only %d", t, p.tableRef, p.maxT)
+	}
+	return []Desc{{tensor.F32, tensor.Shape{b, t, p.d}}}, Scratch{}, nil
+}
+
+func (p *addPositional) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	x, y := in[0], out[0]
+	t := x.Shape[1]
+	if t > p.maxT {
+		return fmt.Errorf("AddPositional: input has %d steps, the positional table %q only %d", t, p.tableRef, p.maxT)
+	}
+	n := t * p.d
+	if n == 0 {
+		return nil
+	}
+	tab := p.table[:n]
+	for r := 0; r+n <= len(x.F32); r += n {
+		src, dst := x.F32[r:r+n], y.F32[r:r+n]
+		src = src[:len(tab)]
+		for i, v := range src {
+			dst[i] = v + tab[i]
+		}
+	}
+	return nil
+}

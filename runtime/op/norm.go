@@ -1,0 +1,92 @@
+package op
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+func init() {
+	Register(Def{Name: "LayerNorm", Attrs: []string{"epsilon"}, Build: buildLayerNorm,
+		Doc: "y = (x − mean) / sqrt(var + epsilon) · gamma + beta over the last axis (biased variance). Inputs: x [..., D], gamma [D], beta [D]. Attribute: epsilon (1e-5). Output: x's shape."})
+}
+
+type layerNorm struct {
+	gamma, beta []float32
+	eps         float32
+}
+
+func buildLayerNorm(n *Node) (Kernel, error) {
+	if err := wantInputs(n, 3, 3); err != nil {
+		return nil, err
+	}
+	g, err := n.ConstInput(1, "gamma", 1)
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.ConstInput(2, "beta", 1)
+	if err != nil {
+		return nil, err
+	}
+	k := &layerNorm{}
+	if k.gamma, err = g.F32(); err != nil {
+		return nil, err
+	}
+	if k.beta, err = b.F32(); err != nil {
+		return nil, err
+	}
+	if len(k.gamma) != len(k.beta) {
+		return nil, fmt.Errorf("gamma %q has %d values, beta %q has %d", g.Name, len(k.gamma), b.Name, len(k.beta))
+	}
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	if !(eps >= 0 && eps <= 1) {
+		return nil, fmt.Errorf("attribute epsilon = %g, want 0 to 1", eps)
+	}
+	k.eps = float32(eps)
+	return k, nil
+}
+
+func (k *layerNorm) Plan(in []Desc) ([]Desc, Scratch, error) {
+	x := cvInDesc(in, 0)
+	d := len(k.gamma)
+	if x.DType != tensor.F32 || len(x.Shape) < 1 || x.Shape[len(x.Shape)-1] != d {
+		return nil, Scratch{}, fmt.Errorf("input is %s%v, want f32 [..., %d]", x.DType, x.Shape, d)
+	}
+	return []Desc{{tensor.F32, append(tensor.Shape(nil), x.Shape...)}}, Scratch{}, nil
+}
+
+// Run normalizes each row in float32: the mean and the biased variance
+// are sums in index order divided by D, the square root is math.Sqrt of
+// the float32 value (correctly rounded, the same everywhere).
+func (k *layerNorm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	d := len(k.gamma)
+	if d == 0 {
+		return nil
+	}
+	x, y := in[0].F32, out[0].F32
+	nd := float32(d)
+	for r := 0; r+d <= len(x); r += d {
+		src, dst := x[r:r+d], y[r:r+d]
+		var sum float32
+		for _, v := range src {
+			sum += v
+		}
+		mean := sum / nd
+		var ss float32
+		for _, v := range src {
+			c := v - mean
+			ss += float32(c * c)
+		}
+		den := float32(math.Sqrt(float64(ss/nd + k.eps)))
+		g, b := k.gamma[:len(src)], k.beta[:len(src)]
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(float32((v-mean)/den)*g[i]) + b[i]
+		}
+	}
+	return nil
+}
