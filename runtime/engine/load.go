@@ -150,12 +150,25 @@ func Load(fm *format.Model) (*Model, error) {
 		m.Outputs = append(m.Outputs, ValueInfo{Name: out.Name, DType: dt, Shape: intShape(out.Shape)})
 		m.outIDs = append(m.outIDs, ids[out.Name])
 	}
-	// Plan once with dynamic dimensions at 1 to catch shape errors now.
+	// Plan once to catch shape errors now: a dynamic batch dimension at 1,
+	// other dynamic dimensions (sequence length) at the tokenizer's length,
+	// or 64, so convolution and pooling windows fit.
+	seq := 64
+	if tk := fm.Metadata.Tokenizer; tk != nil && tk.MaxLen > 0 {
+		seq = int(tk.MaxLen)
+	}
 	probe := make([]op.Desc, len(m.Inputs))
 	for i, in := range m.Inputs {
 		s := make(tensor.Shape, len(in.Shape))
 		for j, d := range in.Shape {
-			s[j] = max(d, 1)
+			switch {
+			case d >= 0:
+				s[j] = d
+			case j == 0:
+				s[j] = 1
+			default:
+				s[j] = seq
+			}
 		}
 		probe[i] = op.Desc{DType: in.DType, Shape: s}
 	}

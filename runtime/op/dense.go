@@ -2,6 +2,7 @@ package op
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -77,8 +78,10 @@ func (a Act) Apply(x []float32, alpha float32) {
 // (per-row symmetric weights, per-row dynamic uint8 activations).
 type Linear struct {
 	N, K   int
-	F32    *kernel.MatF32 // set for f32 weights (and for int8, as the f32 fallback)
 	I8     *kernel.MatI8  // set for int8 weights
+	f32    *kernel.MatF32 // f32 weights; for int8 weights made on first use (WithF32 sessions)
+	once   sync.Once
+	w      *Const // int8 weights, kept to dequantize on first f32 use
 	Scales []float32      // per output row, int8 only
 	Bias   []float32      // N or nil
 }
@@ -92,18 +95,14 @@ func NewLinear(w *Const, bias *Const) (*Linear, error) {
 	l := &Linear{N: n, K: k}
 	switch w.T.DType {
 	case tensor.F32:
-		l.F32 = kernel.PackF32(w.T.F32, n, k)
+		l.f32 = kernel.PackF32(w.T.F32, n, k)
 	case tensor.I8:
 		if w.Axis != 0 || len(w.Scales) != n {
 			return nil, fmt.Errorf("int8 weight %q must be quantized per row (axis 0, %d scales)", w.Name, n)
 		}
 		l.I8 = kernel.PackI8(w.T.I8, n, k)
 		l.Scales = w.Scales
-		deq, err := w.F32()
-		if err != nil {
-			return nil, err
-		}
-		l.F32 = kernel.PackF32(deq, n, k)
+		l.w = w // an f32 copy would quadruple the weights' memory: made only if asked for
 	default:
 		return nil, fmt.Errorf("weight %q is %s, want f32 or i8", w.Name, w.T.DType)
 	}
@@ -118,6 +117,17 @@ func NewLinear(w *Const, bias *Const) (*Linear, error) {
 		l.Bias = b
 	}
 	return l, nil
+}
+
+// f32Mat returns the f32 weights, dequantizing int8 ones on first use.
+func (l *Linear) f32Mat() *kernel.MatF32 {
+	l.once.Do(func() {
+		if l.f32 == nil {
+			deq, _ := l.w.F32() // checked to be i8 with scales in NewLinear
+			l.f32 = kernel.PackF32(deq, l.N, l.K)
+		}
+	})
+	return l.f32
 }
 
 // Quantized reports whether the layer runs in int8.
@@ -141,6 +151,7 @@ type linearTask struct {
 	xz     []float32
 	m      int
 	f32    bool
+	wf     *kernel.MatF32
 	act    Act
 	alpha  float32
 	colBlk int
@@ -150,7 +161,7 @@ func (t *linearTask) RunRange(lo, hi int) {
 	n0, n1 := lo*t.colBlk, min(hi*t.colBlk, t.l.N)
 	l := t.l
 	if t.f32 {
-		kernel.GemmF32(t.y, t.x, t.m, l.F32, n0, n1)
+		kernel.GemmF32(t.y, t.x, t.m, t.wf, n0, n1)
 		for i := 0; i < t.m; i++ {
 			row := t.y[i*l.N+n0 : i*l.N+n1]
 			if l.Bias != nil {
@@ -187,6 +198,9 @@ func (l *Linear) NewTask() *linearTask { return &linearTask{l: l} }
 func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act, alpha float32) {
 	t.y, t.x, t.m, t.act, t.alpha = y, x, m, act, alpha
 	t.f32 = l.I8 == nil || ctx.Int8Off
+	if t.f32 {
+		t.wf = l.f32Mat()
+	}
 	if !t.f32 {
 		t.q = ctx.U8[:m*l.K]
 		t.acc = ctx.I32[:m*l.N]

@@ -113,7 +113,8 @@ type Ctx struct {
 type Kernel interface {
 	// Plan returns the outputs' dtypes and shapes and the scratch space
 	// for inputs of the given dtypes and shapes, or an error naming the
-	// mismatch. Absent optional inputs have a zero Desc.
+	// mismatch. Absent optional inputs have a zero Desc. A kernel is
+	// shared by every session of a model: Plan and Run must not modify it.
 	Plan(in []Desc) (out []Desc, scratch Scratch, err error)
 	// Run computes the outputs, which the engine has sized as Plan said.
 	Run(ctx *Ctx, in, out []*tensor.Tensor) error

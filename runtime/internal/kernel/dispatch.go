@@ -16,7 +16,7 @@ type Impl struct {
 // architecture's init appends what its CPU features allow.
 var impls = []Impl{{
 	Name:          "generic",
-	GemmI8:        gemmI8Blocked,
+	GemmI8:        gemmI8SWAR,
 	GemmF32:       gemmF32Blocked,
 	QuantizeRowU8: quantizeRowU8Generic,
 }}

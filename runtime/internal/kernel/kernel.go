@@ -6,8 +6,9 @@ import "math"
 // GemmI8, with the per-row sums the dequantization needs.
 type MatI8 struct {
 	N, K   int
-	Data   []int8  // N×K row-major (the generic layout)
+	Data   []int8  // N×K row-major (the reference layout)
 	RowSum []int32 // Σ_k Data[n][k], for the activation zero-point correction
+	pairs  []int64 // the portable kernel's layout (see swar.go)
 }
 
 // PackI8 packs w (n×k, row-major: one row per output channel).
@@ -20,6 +21,9 @@ func PackI8(w []int8, n, k int) *MatI8 {
 			s += int32(v)
 		}
 		m.RowSum[j] = s
+	}
+	if impl.Name == "generic" && k <= swarChunk {
+		m.pairs = packPairs(m.Data, n, k)
 	}
 	return m
 }
