@@ -25,7 +25,12 @@ func Exp(x float32) float32 {
 	case x < -103.97208:
 		return 0
 	}
-	fx := float32(math.Floor(float64(float32(x*log2e) + 0.5)))
+	t := float32(x*log2e) + 0.5
+	n := int32(t) // truncates toward zero: make it floor
+	if float32(n) > t {
+		n--
+	}
+	fx := float32(n)
 	x = x - float32(fx*ln2Hi)
 	x = x - float32(fx*ln2Lo)
 	z := float32(x * x)
@@ -36,7 +41,14 @@ func Exp(x float32) float32 {
 	y = float32(y*x) + 1.6666665459e-1
 	y = float32(y*x) + 5.0000001201e-1
 	y = float32(y*z) + x + 1
-	return float32(math.Ldexp(float64(y), int(fx)))
+	// y · 2ⁿ: exact (a power-of-two scaling) while the result is normal.
+	switch {
+	case n > 127:
+		return float32(y*2) * math.Float32frombits(uint32(n-1+127)<<23)
+	case n >= -126:
+		return y * math.Float32frombits(uint32(n+127)<<23)
+	}
+	return float32(math.Ldexp(float64(y), int(n))) // subnormal results: round once
 }
 
 // Sigmoid is 1 / (1 + e**-x).
