@@ -1,6 +1,6 @@
 // Command edgerun is the device-side command-line program of edgerun: it
-// looks at, checks and (in later versions) runs .erm models on a
-// Raspberry Pi, an edge gateway or any other machine.
+// looks at, checks, runs and benchmarks .erm models on a Raspberry Pi, an
+// edge gateway or any other machine.
 //
 // Usage:
 //
@@ -14,6 +14,20 @@
 //		tensors (without their data) and metadata. With --trusted-key
 //		the model must be signed by one of the given keys. MODEL "-"
 //		reads standard input.
+//	run MODEL (--input FILE | --text TEXT | --csv FILE) [--json] [--threads N] [--f32]
+//		Run a model once. --input is an Open Inference Protocol
+//		request, {"inputs":[{"name","datatype","shape","data"}]}
+//		(FP32, INT64, INT32; data flat or nested); --text is tokenized
+//		with the tokenizer in the model's metadata; --csv is a table
+//		with one row per batch entry for a model with one f32 input
+//		[?,N] (an optional header is matched to the feature names).
+//		Prints every output and, for models with labels, each row's
+//		labels by descending probability; --json prints an OIP
+//		response with "predictions".
+//	bench MODEL [--batch N] [--threads T] [--iters N | --time D] [--warmup N] [--f32] [--json]
+//		Load a model (timed), run it on random inputs, and report
+//		latency percentiles, throughput, heap allocations per run,
+//		peak RSS and the kernel implementation.
 //	verify MODEL --trusted-key PUB.pem ...
 //		Check that a model is intact and signed by a trusted key.
 //	sign MODEL --key NAME.key

@@ -65,12 +65,12 @@ func writeModel(t *testing.T, name string, m *format.Model, opts ...format.Optio
 func TestHelpListsEveryCommand(t *testing.T) {
 	r := runArgs("--help")
 	r.wantOK(t)
-	for _, cmd := range []string{"inspect", "verify", "sign", "keygen", "version"} {
+	for _, cmd := range []string{"inspect", "run", "bench", "verify", "sign", "keygen", "version"} {
 		if !strings.Contains(r.stdout, "\n  "+cmd+" ") {
 			t.Errorf("--help does not list %q:\n%s", cmd, r.stdout)
 		}
 	}
-	for _, cmd := range []string{"inspect", "verify", "sign", "keygen", "version"} {
+	for _, cmd := range []string{"inspect", "run", "bench", "verify", "sign", "keygen", "version"} {
 		r := runArgs(cmd, "--help")
 		r.wantOK(t)
 		if !strings.Contains(r.stdout, "Usage: edgerun "+cmd) {

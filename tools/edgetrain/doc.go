@@ -8,6 +8,10 @@
 //
 // The commands are:
 //
+//	init --arch SPEC --out FILE [--quantize int8] [--seed N] [--codec zstd|s2|none] [--json]
+//		Write a randomly initialised (untrained) model of a standard
+//		architecture: mlp, textcls, transformer, recommender or
+//		conv1d (init --help shows the spec grammar).
 //	keygen NAME
 //		Write a new ed25519 key pair to NAME.key and NAME.pub.
 //	sign MODEL --key NAME.key
@@ -16,8 +20,8 @@
 //		Print the program version, Go version, platform and the .erm
 //		format version it writes.
 //
-// Training, quantization, evaluation and export (fit, init, quantize,
-// eval, export, datasets) come in later versions.
+// Training, quantization, evaluation and export (fit, quantize, eval,
+// export, datasets) come in later versions.
 //
 // Every command prints its result on standard output. A failure is one
 // line on standard error, "edgetrain: <command> <operand>: <cause>", and

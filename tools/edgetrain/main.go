@@ -10,10 +10,11 @@ import (
 // version is set with -ldflags "-X main.version=...".
 var version = "dev"
 
-// cli is the command-line grammar. A new subcommand (fit, init, quantize,
-// eval, export, ...) is a new field here and a type with a
+// cli is the command-line grammar. A new subcommand (fit, quantize, eval,
+// export, ...) is a new field here and a type with a
 // Run(*cliutil.Env) error method, in a file of its own.
 type cli struct {
+	Init    initCmd            `cmd:"" help:"Write a randomly initialised model of a standard architecture (mlp, textcls, transformer, recommender, conv1d)."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
