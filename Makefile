@@ -5,8 +5,7 @@
 # Debian packages (gcc for the race detector, git) come from
 # scripts/ensure-deps, through apt-get, only when missing.
 #
-# Hook for the emulated ARM tests (a later issue, not run by `make test` yet):
-# they will install QEMU the same way, with
+# The emulated ARM tests (test-arm) install QEMU the same way:
 #	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
 
 SHELL := bash
@@ -26,7 +25,7 @@ TESTFLAGS ?=
 # linux/GOARCH[/GOARM] for `make cross`.
 CROSS_TARGETS ?= linux/arm64 linux/arm/7 linux/arm/6 linux/amd64
 
-.PHONY: help build cross test bench demo generate check-generate deps-check fuzz lint ensure-deps clean
+.PHONY: help build cross test test-arm bench demo generate check-generate deps-check fuzz lint ensure-deps clean
 
 help: ## list the targets and the variables they take
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -58,9 +57,20 @@ cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, with 
 		awk -v f="$$f" -v s="$$s" 'BEGIN { printf "%-34s %12d %8.2f\n", f, s, s / 1048576 }'; \
 	done
 
-test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, fuzz (FUZZTIME per target)
+test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, ARM under qemu, fuzz (FUZZTIME per target)
 	$(GO) test -race $(TESTFLAGS) ./...
+	$(MAKE) --no-print-directory test-arm
 	scripts/fuzz $(FUZZTIME)
+
+QEMU_EXEC := $(CURDIR)/scripts/qemu-exec
+ARM_PKGS  ?= ./runtime/...
+
+test-arm: ## runtime tests (kernels, ops, golden outputs) on arm64 and 32-bit ARM under qemu-user
+	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
+	QEMU_CPU=max        GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=cortex-a72 GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
+	QEMU_CPU=cortex-a7  GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=arm1176    GOARCH=arm GOARM=6   $(GO) test -exec $(QEMU_EXEC) ./runtime/engine
 
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)

@@ -81,9 +81,9 @@ type Linear struct {
 	I8     *kernel.MatI8  // set for int8 weights
 	f32    *kernel.MatF32 // f32 weights; for int8 weights made on first use (WithF32 sessions)
 	once   sync.Once
-	w      *Const // int8 weights, kept to dequantize on first f32 use
-	Scales []float32      // per output row, int8 only
-	Bias   []float32      // N or nil
+	w      *Const    // int8 weights, kept to dequantize on first f32 use
+	Scales []float32 // per output row, int8 only
+	Bias   []float32 // N or nil
 }
 
 // NewLinear packs a weight constant [N, K] and an optional bias [N].

@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -307,7 +308,7 @@ func TestNewErrors(t *testing.T) {
 		"ngram min 0":        {Kind: KindHashNgram, NgramMin: 0, NgramMax: 2, Buckets: 10},
 		"ngram inverted":     {Kind: KindHashNgram, NgramMin: 3, NgramMax: 2, Buckets: 10},
 		"ngram too long":     {Kind: KindHashNgram, NgramMin: 1, NgramMax: MaxNgram + 1, Buckets: 10},
-		"too many buckets":   {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: 1 << 31},
+		"too many buckets":   {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: math.MaxInt32 - 1},
 		"negative buckets":   {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: -5},
 		"negative MaxLen #2": {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: 5, MaxLen: -3},
 	} {
