@@ -119,11 +119,7 @@ func (a *attnTask) RunRange(lo, hi int) {
 					continue
 				}
 				kv := a.qkv[(base+j)*3*d+d+h*dh:][:dh]
-				var s float32
-				for p, v := range q {
-					s += float32(v * kv[p])
-				}
-				s = float32(s * k.scale)
+				s := float32(kernel.DotF32(q, kv) * k.scale)
 				sc[j] = s
 				mx = max(mx, s)
 				valid = true
@@ -146,10 +142,7 @@ func (a *attnTask) RunRange(lo, hi int) {
 					continue
 				}
 				p := sc[j] / sum
-				vv := a.qkv[(base+j)*3*d+2*d+h*dh:][:dh]
-				for c, v := range vv {
-					o[c] += float32(p * v)
-				}
+				kernel.AxpyF32(p, a.qkv[(base+j)*3*d+2*d+h*dh:][:dh], o)
 			}
 		}
 	}

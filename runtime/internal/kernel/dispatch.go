@@ -10,6 +10,8 @@ type Impl struct {
 	GemmI8        func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int)
 	GemmF32       func(c []float32, a []float32, m int, w *MatF32, n0, n1 int)
 	QuantizeRowU8 func(dst []uint8, x []float32) (float32, int32)
+	DotF32        func(a, b []float32) float32
+	AxpyF32       func(alpha float32, x, y []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first; an
@@ -19,6 +21,8 @@ var impls = []Impl{{
 	GemmI8:        gemmI8SWAR,
 	GemmF32:       gemmF32Blocked,
 	QuantizeRowU8: quantizeRowU8Generic,
+	DotF32:        dotF32Generic,
+	AxpyF32:       axpyF32Generic,
 }}
 
 // impl is the implementation in use: the strongest unless a test chose.

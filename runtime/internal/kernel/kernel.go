@@ -131,3 +131,27 @@ func quantizeRowU8Generic(dst []uint8, x []float32) (float32, int32) {
 	}
 	return scale, zp
 }
+
+// DotF32 returns Σ a[i]·b[i] over len(a) (b at least as long), summed in
+// order with every product rounded to float32.
+func DotF32(a, b []float32) float32 { return impl.DotF32(a, b) }
+
+// AxpyF32 computes y[i] += alpha·x[i] for i < len(x), each product rounded
+// to float32.
+func AxpyF32(alpha float32, x, y []float32) { impl.AxpyF32(alpha, x, y) }
+
+func dotF32Generic(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s float32
+	for i, v := range a {
+		s += float32(v * b[i])
+	}
+	return s
+}
+
+func axpyF32Generic(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += float32(alpha * v)
+	}
+}

@@ -222,3 +222,30 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+func TestDotAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, im := range Impls() {
+		for _, n := range dims {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			if got, want := im.DotF32(a, b), dotF32Generic(a, b); math.Abs(float64(got-want)) > 1e-5*float64(n) {
+				t.Fatalf("%s: DotF32 n=%d = %v, want %v", im.Name, n, got, want)
+			}
+			y, check := guarded[float32](n, 5)
+			want := make([]float32, n)
+			copy(y, b)
+			copy(want, b)
+			im.AxpyF32(0.37, a, y)
+			axpyF32Generic(0.37, a, want)
+			check(t)
+			for i := range want {
+				if math.Abs(float64(y[i]-want[i])) > 1e-6 {
+					t.Fatalf("%s: AxpyF32 n=%d y[%d]=%v want %v", im.Name, n, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}
