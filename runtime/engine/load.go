@@ -143,6 +143,11 @@ func Load(fm *format.Model) (*Model, error) {
 		m.nodes = append(m.nodes, n)
 	}
 	for _, out := range fm.Graph.Outputs {
+		m.outIDs = append(m.outIDs, ids[out.Name])
+	}
+	m.fuse()
+	m.outIDs = m.outIDs[:0]
+	for _, out := range fm.Graph.Outputs {
 		dt, err := convDType(out.DType)
 		if err != nil {
 			return nil, fmt.Errorf("engine: output %q: %w", out.Name, err)
@@ -267,4 +272,57 @@ func f16to32(h uint16) float32 {
 		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
 	}
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
+}
+
+// fuse rewrites patterns that have a faster fused kernel. Today:
+// Dot(Embedding(a), Embedding(b)) over int8 tables (recommendation
+// scoring), when the embeddings feed nothing else.
+func (m *Model) fuse() {
+	uses := make([]int, len(m.values))
+	producer := make([]int, len(m.values))
+	for i := range producer {
+		producer[i] = -1
+	}
+	for ni, n := range m.nodes {
+		for _, id := range n.in {
+			if id >= 0 {
+				uses[id]++
+			}
+		}
+		for _, id := range n.out {
+			producer[id] = ni
+		}
+	}
+	for _, id := range m.outIDs {
+		uses[id]++
+	}
+	removed := make([]bool, len(m.nodes))
+	for ni := range m.nodes {
+		n := &m.nodes[ni]
+		if n.op != "Dot" || len(n.in) != 2 || n.in[0] < 0 || n.in[1] < 0 || n.in[0] == n.in[1] {
+			continue
+		}
+		pa, pb := producer[n.in[0]], producer[n.in[1]]
+		if pa < 0 || pb < 0 || uses[n.in[0]] != 1 || uses[n.in[1]] != 1 {
+			continue
+		}
+		ea, eb := &m.nodes[pa], &m.nodes[pb]
+		if ea.op != "Embedding" || eb.op != "Embedding" || ea.in[0] < 0 || eb.in[0] < 0 {
+			continue
+		}
+		k := op.FuseEmbeddingDot(ea.kernel, eb.kernel, n.kernel)
+		if k == nil {
+			continue
+		}
+		n.kernel, n.op = k, "EmbeddingDot"
+		n.in = []int{ea.in[0], eb.in[0]}
+		removed[pa], removed[pb] = true, true
+	}
+	kept := m.nodes[:0]
+	for ni, n := range m.nodes {
+		if !removed[ni] {
+			kept = append(kept, n)
+		}
+	}
+	m.nodes = kept
 }

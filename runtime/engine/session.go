@@ -179,6 +179,9 @@ func (s *Session) newBound(p *plan) *bound {
 		case valConst:
 			b.views[id] = *v.konst
 		case valNode:
+			if d.DType == 0 {
+				continue // fused away: no node produces it
+			}
 			n, off := d.Shape.NumElements(), p.offset[id]
 			t := tensor.Tensor{DType: d.DType, Shape: d.Shape}
 			switch d.DType {

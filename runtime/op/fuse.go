@@ -1,0 +1,68 @@
+package op
+
+import (
+	"fmt"
+
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+// FuseEmbeddingDot returns the fused kernel for
+// Dot(Embedding(ids_a, A), Embedding(ids_b, B)) when both tables are int8
+// with the same width, or nil. The fused kernel takes the two id tensors
+// and computes each row's dot product on the int8 rows directly, in
+// int32, scaled once: sa·sb·Σ qa·qb. It never materialises the float
+// rows, which makes int8 recommendation scoring faster than f32 instead
+// of slower (the f32 gather is a plain copy; an int8 gather must
+// dequantize every element).
+func FuseEmbeddingDot(embA, embB, dot Kernel) Kernel {
+	a, ok1 := embA.(*embeddingOp)
+	b, ok2 := embB.(*embeddingOp)
+	_, ok3 := dot.(dotOp)
+	if !ok1 || !ok2 || !ok3 || a.i8 == nil || b.i8 == nil || a.d != b.d {
+		return nil
+	}
+	return &embeddingDot{a: a, b: b}
+}
+
+type embeddingDot struct{ a, b *embeddingOp }
+
+func (e *embeddingDot) Plan(in []Desc) ([]Desc, Scratch, error) {
+	for i := range 2 {
+		if err := basicWantIDs(in[i]); err != nil {
+			return nil, Scratch{}, err
+		}
+	}
+	if !in[0].Shape.Equal(in[1].Shape) {
+		return nil, Scratch{}, fmt.Errorf("id tensors have shapes %v and %v, want equal", in[0].Shape, in[1].Shape)
+	}
+	return []Desc{{tensor.F32, append(basicCopyShape(in[0].Shape), 1)}}, Scratch{}, nil
+}
+
+func idAt(t *tensor.Tensor, i int) int64 {
+	if t.DType == tensor.I32 {
+		return int64(t.I32[i])
+	}
+	return t.I64[i]
+}
+
+func (e *embeddingDot) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	y := out[0].F32
+	d := e.a.d
+	for i := range y {
+		ia, ib := idAt(in[0], i), idAt(in[1], i)
+		if ia < 0 || ia >= int64(e.a.v) {
+			return fmt.Errorf("id %d (position %d) is outside the first table: size %d", ia, i, e.a.v)
+		}
+		if ib < 0 || ib >= int64(e.b.v) {
+			return fmt.Errorf("id %d (position %d) is outside the second table: size %d", ib, i, e.b.v)
+		}
+		ra := e.a.i8[int(ia)*d : int(ia)*d+d]
+		rb := e.b.i8[int(ib)*d : int(ib)*d+d][:len(ra)]
+		var acc int32
+		for k, q := range ra {
+			acc += int32(q) * int32(rb[k])
+		}
+		y[i] = float32(float32(e.a.scales[ia]*e.b.scales[ib]) * float32(acc))
+	}
+	return nil
+}
