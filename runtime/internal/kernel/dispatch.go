@@ -14,21 +14,19 @@ type Impl struct {
 	AxpyF32       func(alpha float32, x, y []float32)
 }
 
-// impls lists the implementations usable on this CPU, weakest first; an
-// architecture's init appends what its CPU features allow.
-var impls = []Impl{{
+// impls lists the implementations usable on this CPU, weakest first: the
+// portable one, then what the architecture's CPU features allow.
+var impls = append([]Impl{{
 	Name:          "generic",
 	GemmI8:        gemmI8SWAR,
 	GemmF32:       gemmF32Blocked,
 	QuantizeRowU8: quantizeRowU8Generic,
 	DotF32:        dotF32Generic,
 	AxpyF32:       axpyF32Generic,
-}}
+}}, archImpls()...)
 
 // impl is the implementation in use: the strongest unless a test chose.
-var impl = &impls[0]
-
-func init() { impl = &impls[len(impls)-1] }
+var impl = &impls[len(impls)-1]
 
 // Impls returns the implementations usable on this CPU, weakest first.
 func Impls() []Impl { return append([]Impl(nil), impls...) }

@@ -9,6 +9,9 @@ type MatI8 struct {
 	Data   []int8  // N×K row-major (the reference layout)
 	RowSum []int32 // Σ_k Data[n][k], for the activation zero-point correction
 	pairs  []int64 // the portable kernel's layout (see swar.go)
+	// prefixSum[j] is Σ Data[j][p] for p < K rounded down to 32: the
+	// correction for kernels that shift activations by −128.
+	prefixSum []int32
 }
 
 // PackI8 packs w (n×k, row-major: one row per output channel).
@@ -22,8 +25,17 @@ func PackI8(w []int8, n, k int) *MatI8 {
 		}
 		m.RowSum[j] = s
 	}
-	if impl.Name == "generic" && k <= swarChunk {
+	if impl.Name == "generic" && k <= swarChunk { // 4 bytes a weight: only where it runs
 		m.pairs = packPairs(m.Data, n, k)
+	}
+	m.prefixSum = make([]int32, n)
+	kf := k &^ 31
+	for j := 0; j < n; j++ {
+		var s int32
+		for _, v := range m.Data[j*k : j*k+kf] {
+			s += int32(v)
+		}
+		m.prefixSum[j] = s
 	}
 	return m
 }

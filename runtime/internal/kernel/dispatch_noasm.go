@@ -1,0 +1,7 @@
+//go:build !amd64 || !gc || noasm || purego
+
+package kernel
+
+// archImpls: no assembly for this architecture or build; the portable
+// kernels run.
+func archImpls() []Impl { return nil }

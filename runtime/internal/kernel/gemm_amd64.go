@@ -1,0 +1,86 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// gemmI8AVX2 computes, for full 2×4 tiles only (m even, n a multiple of
+// 4, k a multiple of 32 and > 0), with a' = a − 128,
+//
+//	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} int32(a[i*lda+p]−128) * int32(b[j*ldb+p])
+//
+// Weights must be in −127..127. Reference: gemmI8Generic, through
+// gemmI8AVX2Tiles, which adds back 128·Σb and does the edges.
+//
+//go:noescape
+func gemmI8AVX2(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int)
+
+// gemvI8AVX2 computes, for n a multiple of 4 and k a multiple of 32
+// (> 0), with a' = a − 128,
+//
+//	for j < n: c[j] = Σ_{p<k} int32(a[p]−128) * int32(b[j*ldb+p])
+//
+// Weights must be in −127..127. Reference: gemmI8Generic, through
+// gemmI8AVX2Tiles.
+//
+//go:noescape
+func gemvI8AVX2(c []int32, a []uint8, b []int8, n, k, ldb int)
+
+func archImpls() []Impl {
+	var out []Impl
+	if cpu.X86.HasAVX2 {
+		out = append(out, Impl{
+			Name:          "avx2",
+			GemmI8:        gemmI8AVX2Tiles,
+			GemmF32:       gemmF32Blocked,
+			QuantizeRowU8: quantizeRowU8Generic,
+			DotF32:        dotF32Generic,
+			AxpyF32:       axpyF32Generic,
+		})
+	}
+	return out
+}
+
+// gemmI8AVX2Tiles is GemmI8 on AVX2: the assembly does the full 2×4 tiles
+// over the 32-byte prefix of K, Go does the shift correction, the K tail,
+// and the edge rows and columns.
+func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	k, n := w.K, w.N
+	if m == 0 || n1 <= n0 {
+		return
+	}
+	_ = c[(m-1)*n+n1-1]
+	kf := k &^ 31
+	mf := m &^ 1
+	nf := (n1 - n0) &^ 3
+	if kf == 0 || nf == 0 {
+		gemmI8SWAR(c, a, m, w, n0, n1)
+		return
+	}
+	raceRead(a[:m*k])
+	raceRead(w.Data[n0*k : n1*k])
+	raceWrite(c[n0 : (m-1)*n+n1])
+	if mf > 0 {
+		gemmI8AVX2(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
+	}
+	if mf < m { // the odd last row
+		gemvI8AVX2(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+	}
+	// Undo the a − 128 shift and add the K tail, tile columns only.
+	for i := 0; i < m; i++ {
+		row := a[i*k : (i+1)*k]
+		for j := n0; j < n0+nf; j++ {
+			s := c[i*n+j] + 128*w.prefixSum[j]
+			if kf < k {
+				col := w.Data[j*k+kf : (j+1)*k]
+				for p, v := range row[kf:] {
+					s += int32(v) * int32(col[p])
+				}
+			}
+			c[i*n+j] = s
+		}
+	}
+	if n0+nf < n1 { // edge columns
+		gemmI8SWAR(c, a, m, w, n0+nf, n1)
+	}
+}
