@@ -53,7 +53,7 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	kf := k &^ 31
 	mf := m &^ 1
 	nf := (n1 - n0) &^ 3
-	if kf == 0 || nf == 0 {
+	if kf == 0 || nf == 0 || w.hasMin128 {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}

@@ -12,6 +12,11 @@ type MatI8 struct {
 	// prefixSum[j] is Σ Data[j][p] for p < K rounded down to 32: the
 	// correction for kernels that shift activations by −128.
 	prefixSum []int32
+	// hasMin128 is set when a weight is −128, which the v1 quantizer never
+	// writes but a hand-made file may hold: kernels whose int16 lanes
+	// could saturate on it (AVX2) then hand the matrix to the portable
+	// kernel, so every implementation stays exact for every input.
+	hasMin128 bool
 }
 
 // PackI8 packs w (n×k, row-major: one row per output channel).
@@ -24,6 +29,12 @@ func PackI8(w []int8, n, k int) *MatI8 {
 			s += int32(v)
 		}
 		m.RowSum[j] = s
+	}
+	for _, v := range m.Data {
+		if v == -128 {
+			m.hasMin128 = true
+			break
+		}
 	}
 	if impl.Name == "generic" && k <= swarChunk { // 4 bytes a weight: only where it runs
 		m.pairs = packPairs(m.Data, n, k)

@@ -17,6 +17,7 @@ const (
 	fillRand fill = iota
 	fillMax       // activations 255, weights 127
 	fillMin       // activations 0/255 mixed, weights -127
+	fill128       // activations 255/0/128, weights -128 (never quantized, still exact)
 )
 
 func makeInputs(rng *rand.Rand, m, n, k int, f fill) ([]uint8, []int8) {
@@ -30,6 +31,8 @@ func makeInputs(rng *rand.Rand, m, n, k int, f fill) ([]uint8, []int8) {
 			a[i] = 255
 		case fillMin:
 			a[i] = uint8(255 * (i % 2))
+		case fill128:
+			a[i] = []uint8{255, 0, 128}[i%3]
 		}
 	}
 	for i := range w {
@@ -40,6 +43,8 @@ func makeInputs(rng *rand.Rand, m, n, k int, f fill) ([]uint8, []int8) {
 			w[i] = 127
 		case fillMin:
 			w[i] = -127
+		case fill128:
+			w[i] = -128
 		}
 	}
 	return a, w
@@ -78,7 +83,7 @@ func TestGemmI8(t *testing.T) {
 		for _, m := range []int{0, 1, 3, 5, 8, 17} {
 			for _, n := range dims {
 				for _, k := range dims {
-					for _, f := range []fill{fillRand, fillMax, fillMin} {
+					for _, f := range []fill{fillRand, fillMax, fillMin, fill128} {
 						a, wd := makeInputs(rng, m, n, k, f)
 						w := PackI8(wd, n, k)
 						want := make([]int32, m*n)
