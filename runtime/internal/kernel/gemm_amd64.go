@@ -37,6 +37,7 @@ func archImpls() []Impl {
 			DotF32:        dotF32Generic,
 			AxpyF32:       axpyF32Generic,
 		})
+		out = append(out, vnniImpl(out[len(out)-1])...)
 	}
 	return out
 }

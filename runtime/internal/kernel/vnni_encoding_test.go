@@ -1,0 +1,69 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// vexVPDPBUSD encodes {vex} vpdpbusd ymm(dst), ymm(src1), ymm(src2):
+// VEX.256.66.0F38.W0 50 /r, register operands only.
+func vexVPDPBUSD(dst, src1, src2 int) []byte {
+	inv := func(r int) byte { return byte((r>>3)&1) ^ 1 }
+	return []byte{
+		0xC4,
+		inv(dst)<<7 | 1<<6 | inv(src2)<<5 | 0x02,
+		byte(^src1&15)<<3 | 1<<2 | 1,
+		0x50,
+		0xC0 | byte(dst&7)<<3 | byte(src2&7),
+	}
+}
+
+// TestVNNIEncoding checks the encoder against llvm-mc 14
+// (`llvm-mc -triple=x86_64 -mattr=+avxvnni -show-encoding`), then every
+// BYTE line of gemm_vnni_amd64.s against the encoder and its comment.
+func TestVNNIEncoding(t *testing.T) {
+	known := map[[3]int][]byte{
+		{0, 1, 2}:  {0xc4, 0xe2, 0x75, 0x50, 0xc2},
+		{0, 8, 10}: {0xc4, 0xc2, 0x3d, 0x50, 0xc2},
+		{3, 8, 13}: {0xc4, 0xc2, 0x3d, 0x50, 0xdd},
+		{4, 9, 10}: {0xc4, 0xc2, 0x35, 0x50, 0xe2},
+		{7, 9, 13}: {0xc4, 0xc2, 0x35, 0x50, 0xfd},
+		{5, 9, 11}: {0xc4, 0xc2, 0x35, 0x50, 0xeb},
+		{2, 8, 12}: {0xc4, 0xc2, 0x3d, 0x50, 0xd4},
+		{6, 9, 12}: {0xc4, 0xc2, 0x35, 0x50, 0xf4},
+		{1, 8, 11}: {0xc4, 0xc2, 0x3d, 0x50, 0xcb},
+	}
+	for r, want := range known {
+		if got := vexVPDPBUSD(r[0], r[1], r[2]); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("vpdpbusd ymm%d, ymm%d, ymm%d = % x, llvm-mc says % x", r[0], r[1], r[2], got, want)
+		}
+	}
+	src, err := os.ReadFile("gemm_vnni_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^\s*((?:BYTE \$0x[0-9A-F]{2}; ){4}BYTE \$0x[0-9A-F]{2}) // \{vex\} vpdpbusd ymm(\d+), ymm(\d+), ymm(\d+)$`)
+	byteRe := regexp.MustCompile(`\$0x([0-9A-F]{2})`)
+	lines := line.FindAllStringSubmatch(string(src), -1)
+	if len(lines) != 12 {
+		t.Fatalf("found %d vpdpbusd lines, want 12", len(lines))
+	}
+	for _, l := range lines {
+		var got []byte
+		for _, b := range byteRe.FindAllStringSubmatch(l[1], -1) {
+			v, _ := strconv.ParseUint(b[1], 16, 8)
+			got = append(got, byte(v))
+		}
+		d, _ := strconv.Atoi(l[2])
+		s1, _ := strconv.Atoi(l[3])
+		s2, _ := strconv.Atoi(l[4])
+		if want := vexVPDPBUSD(d, s1, s2); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: bytes % x, encoder says % x", l[0], got, want)
+		}
+	}
+}
