@@ -8,6 +8,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/klauspost/compress v1.20.4
 	github.com/tinylib/msgp v1.6.5
+	golang.org/x/sys v0.50.0
 )
 
 require (
