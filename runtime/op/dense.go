@@ -59,13 +59,9 @@ func (a Act) Apply(x []float32, alpha float32) {
 			}
 		}
 	case ActSigmoid:
-		for i, v := range x {
-			x[i] = kernel.Sigmoid(v)
-		}
+		kernel.SigmoidSlice(x, x)
 	case ActTanh:
-		for i, v := range x {
-			x[i] = kernel.Tanh(v)
-		}
+		kernel.TanhSlice(x, x)
 	case ActGELU:
 		for i, v := range x {
 			x[i] = kernel.GELU(v)

@@ -430,16 +430,24 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 func lstmCell(xp, hp, h, c []float32) {
 	H := len(h)
 	c = c[:H]
-	xi, xf, xg, xo := xp[:H], xp[H:2*H], xp[2*H:3*H], xp[3*H:4*H]
-	hi, hf, hg, ho := hp[:H], hp[H:2*H], hp[2*H:3*H], hp[3*H:4*H]
+	// Gate pre-activations in place of hp (it is recomputed every step),
+	// then the activations a slice at a time, so vector kernels run them.
+	g := hp[:4*H]
+	for k, v := range xp[:4*H] {
+		g[k] += v
+	}
+	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
+	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
+	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o
+	ig, fg, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
 	for k := range h {
-		ig := kernel.Sigmoid(xi[k] + hi[k])
-		fg := kernel.Sigmoid(xf[k] + hf[k])
-		gg := kernel.Tanh(xg[k] + hg[k])
-		og := kernel.Sigmoid(xo[k] + ho[k])
-		cn := float32(fg*c[k]) + float32(ig*gg)
+		cn := float32(fg[k]*c[k]) + float32(ig[k]*gg[k])
 		c[k] = cn
-		h[k] = float32(og * kernel.Tanh(cn))
+		h[k] = cn
+	}
+	kernel.TanhSlice(h, h)
+	for k := range h {
+		h[k] = float32(og[k] * h[k])
 	}
 }
 
@@ -448,12 +456,18 @@ func lstmCell(xp, hp, h, c []float32) {
 // r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h.
 func gruCell(xp, hp, h []float32) {
 	H := len(h)
-	xr, xz, xn := xp[:H], xp[H:2*H], xp[2*H:3*H]
-	hr, hz, hn := hp[:H], hp[H:2*H], hp[2*H:3*H]
+	g := hp[:3*H]
+	for k, v := range xp[:2*H] {
+		g[k] += v
+	}
+	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // r, z
+	rg, zg, n := g[:H], g[H:2*H], g[2*H:3*H]
+	xn := xp[2*H : 3*H]
+	for k := range n {
+		n[k] = xn[k] + float32(rg[k]*n[k])
+	}
+	kernel.TanhSlice(n, n)
 	for k := range h {
-		rg := kernel.Sigmoid(xr[k] + hr[k])
-		zg := kernel.Sigmoid(xz[k] + hz[k])
-		ng := kernel.Tanh(xn[k] + float32(rg*hn[k]))
-		h[k] = float32((1-zg)*ng) + float32(zg*h[k])
+		h[k] = float32((1-zg[k])*n[k]) + float32(zg[k]*h[k])
 	}
 }

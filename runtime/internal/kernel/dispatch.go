@@ -12,18 +12,58 @@ type Impl struct {
 	QuantizeRowU8 func(dst []uint8, x []float32) (float32, int32)
 	DotF32        func(a, b []float32) float32
 	AxpyF32       func(alpha float32, x, y []float32)
+	ExpSlice      func(dst, src []float32)
+	SigmoidSlice  func(dst, src []float32)
+	TanhSlice     func(dst, src []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
 // portable one, then what the architecture's CPU features allow.
-var impls = append([]Impl{{
+var impls = withDefaults(append([]Impl{{
 	Name:          "generic",
 	GemmI8:        gemmI8SWAR,
 	GemmF32:       gemmF32Blocked,
 	QuantizeRowU8: quantizeRowU8Generic,
 	DotF32:        dotF32Generic,
 	AxpyF32:       axpyF32Generic,
-}}, archImpls()...)
+	ExpSlice:      expSliceGeneric,
+	SigmoidSlice:  sigmoidSliceGeneric,
+	TanhSlice:     tanhSliceGeneric,
+}}, archImpls()...))
+
+// withDefaults fills the kernels an architecture does not provide with the
+// portable ones, so every Impl is complete.
+func withDefaults(l []Impl) []Impl {
+	g := l[0]
+	for i := range l {
+		im := &l[i]
+		if im.GemmI8 == nil {
+			im.GemmI8 = g.GemmI8
+		}
+		if im.GemmF32 == nil {
+			im.GemmF32 = g.GemmF32
+		}
+		if im.QuantizeRowU8 == nil {
+			im.QuantizeRowU8 = g.QuantizeRowU8
+		}
+		if im.DotF32 == nil {
+			im.DotF32 = g.DotF32
+		}
+		if im.AxpyF32 == nil {
+			im.AxpyF32 = g.AxpyF32
+		}
+		if im.ExpSlice == nil {
+			im.ExpSlice = g.ExpSlice
+		}
+		if im.SigmoidSlice == nil {
+			im.SigmoidSlice = g.SigmoidSlice
+		}
+		if im.TanhSlice == nil {
+			im.TanhSlice = g.TanhSlice
+		}
+	}
+	return l
+}
 
 // impl is the implementation in use: the strongest unless a test chose.
 var impl = &impls[len(impls)-1]

@@ -36,6 +36,9 @@ func archImpls() []Impl {
 			QuantizeRowU8: quantizeRowU8Generic,
 			DotF32:        dotF32Generic,
 			AxpyF32:       axpyF32Generic,
+			ExpSlice:      expSliceAVX2,
+			SigmoidSlice:  sigmoidSliceAVX2,
+			TanhSlice:     tanhSliceAVX2,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 	}

@@ -1,0 +1,74 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// activationInputs covers every branch of Exp, Sigmoid and Tanh: the
+// overflow and underflow cut-offs, the subnormal results, the polynomial
+// and exponential ranges of Tanh, signed zeros, infinities and NaN.
+func activationInputs() []float32 {
+	v := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.625, -0.625, 0.6249999, 9, -9, 9.000001, -9.000001,
+		88.72283, 88.722835, 88.7, 89, -87.3, -87.4, -100, -103.97208, -103.9721, -104, 200, -200,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -1e-30, 1e-45, 3.4e38, -3.4e38}
+	for x := float32(-110); x < 95; x += 0.0371 {
+		v = append(v, x)
+	}
+	rng := rand.New(rand.NewPCG(4, 2))
+	for i := 0; i < 4000; i++ {
+		v = append(v, float32(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(5)-2))))
+	}
+	return v
+}
+
+func TestActivationSlices(t *testing.T) {
+	in := activationInputs()
+	for _, im := range Impls() {
+		for _, fn := range []struct {
+			name   string
+			slice  func(dst, src []float32)
+			scalar func(float32) float32
+		}{
+			{"exp", im.ExpSlice, Exp}, {"sigmoid", im.SigmoidSlice, Sigmoid}, {"tanh", im.TanhSlice, Tanh},
+		} {
+			for _, n := range []int{0, 1, 7, 8, 9, 17, len(in)} {
+				src := in[len(in)-n:]
+				dst, check := guarded[float32](n, 42)
+				fn.slice(dst, src)
+				check(t)
+				for i, x := range src {
+					want := fn.scalar(x)
+					if math.Float32bits(dst[i]) != math.Float32bits(want) && !(want != want && dst[i] != dst[i]) {
+						t.Fatalf("%s %s(%v) = %v (%08x), scalar %v (%08x)", im.Name, fn.name, x, dst[i], math.Float32bits(dst[i]), want, math.Float32bits(want))
+					}
+				}
+			}
+			// In place.
+			buf := append([]float32(nil), in...)
+			fn.slice(buf, buf)
+			for i, x := range in {
+				if w := fn.scalar(x); math.Float32bits(buf[i]) != math.Float32bits(w) && !(w != w && buf[i] != buf[i]) {
+					t.Fatalf("%s %s in place at %d", im.Name, fn.name, i)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkActivations(b *testing.B) {
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(i%200)/10 - 10
+	}
+	dst := make([]float32, len(src))
+	for _, im := range Impls() {
+		b.Run(im.Name+"/sigmoid", func(b *testing.B) {
+			for b.Loop() {
+				im.SigmoidSlice(dst, src)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/elem")
+		})
+	}
+}
