@@ -171,17 +171,12 @@ func (t *linearTask) RunRange(lo, hi int) {
 	}
 	kernel.GemmI8(t.acc, t.q, t.m, l.I8, n0, n1)
 	for i := 0; i < t.m; i++ {
-		sx, zx := t.xs[i], int32(t.xz[i])
-		acc := t.acc[i*l.N+n0 : i*l.N+n1]
 		row := t.y[i*l.N+n0 : i*l.N+n1]
-		for j := range row {
-			c := n0 + j
-			v := float32(float32(sx*l.Scales[c]) * float32(acc[j]-zx*l.I8.RowSum[c]))
-			if l.Bias != nil {
-				v += l.Bias[c]
-			}
-			row[j] = v
+		var bias []float32
+		if l.Bias != nil {
+			bias = l.Bias[n0:n1]
 		}
+		kernel.DequantRow(row, t.acc[i*l.N+n0:i*l.N+n1], t.xs[i], int32(t.xz[i]), l.Scales[n0:n1], l.I8.RowSum[n0:n1], bias)
 		t.act.Apply(row, t.alpha)
 	}
 }

@@ -15,6 +15,7 @@ type Impl struct {
 	ExpSlice      func(dst, src []float32)
 	SigmoidSlice  func(dst, src []float32)
 	TanhSlice     func(dst, src []float32)
+	DequantRow    func(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -29,6 +30,7 @@ var impls = withDefaults(append([]Impl{{
 	ExpSlice:      expSliceGeneric,
 	SigmoidSlice:  sigmoidSliceGeneric,
 	TanhSlice:     tanhSliceGeneric,
+	DequantRow:    dequantRowGeneric,
 }}, archImpls()...))
 
 // withDefaults fills the kernels an architecture does not provide with the
@@ -60,6 +62,9 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.TanhSlice == nil {
 			im.TanhSlice = g.TanhSlice
+		}
+		if im.DequantRow == nil {
+			im.DequantRow = g.DequantRow
 		}
 	}
 	return l

@@ -146,13 +146,38 @@ func quantizeRowU8Generic(dst []uint8, x []float32) (float32, int32) {
 	}
 	scale := float32(hi-lo) / 255
 	inv := 1 / scale
-	zp := int32(math.RoundToEven(float64(float32(-lo * inv))))
-	zp = max(0, min(255, zp))
+	zp := Round255(float32(-lo * inv))
 	for i, v := range x {
-		q := int32(math.RoundToEven(float64(float32(v*inv)))) + zp
+		q := roundEven32(float32(v*inv)) + zp
 		dst[i] = uint8(max(0, min(255, q)))
 	}
 	return scale, zp
+}
+
+// roundEven32 rounds half to even.
+func roundEven32(x float32) int32 { return int32(math.RoundToEven(float64(x))) }
+
+// Round255 rounds half to even and clamps to 0..255 (a zero point).
+func Round255(x float32) int32 { return max(0, min(255, roundEven32(x))) }
+
+// DequantRow turns one row of int32 accumulators into reals:
+//
+//	dst[j] = float32(sx·scales[j]) · float32(acc[j] − zx·rowSum[j]) (+ bias[j])
+//
+// with len(dst) outputs; bias may be nil.
+func DequantRow(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
+	impl.DequantRow(dst, acc, sx, zx, scales, rowSum, bias)
+}
+
+func dequantRowGeneric(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
+	acc, scales, rowSum = acc[:len(dst)], scales[:len(dst)], rowSum[:len(dst)]
+	for j := range dst {
+		v := float32(float32(sx*scales[j]) * float32(acc[j]-zx*rowSum[j]))
+		if bias != nil {
+			v += bias[j]
+		}
+		dst[j] = v
+	}
 }
 
 // DotF32 returns Σ a[i]·b[i] over len(a) (b at least as long), summed in

@@ -254,3 +254,29 @@ func TestDotAxpy(t *testing.T) {
 		}
 	}
 }
+
+func TestDequantRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, im := range Impls() {
+		for _, n := range dims {
+			acc, rs := make([]int32, n), make([]int32, n)
+			sc, bias := make([]float32, n), make([]float32, n)
+			for j := 0; j < n; j++ {
+				acc[j], rs[j] = int32(rng.Uint32()>>8)-1<<23, int32(rng.IntN(20000)-10000)
+				sc[j], bias[j] = float32(rng.Float64()*0.01), float32(rng.NormFloat64())
+			}
+			for _, b := range [][]float32{nil, bias} {
+				got, check := guarded[float32](n, 3)
+				want := make([]float32, n)
+				im.DequantRow(got, acc, 0.0173, 117, sc, rs, b)
+				dequantRowGeneric(want, acc, 0.0173, 117, sc, rs, b)
+				check(t)
+				for j := range want {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("%s n=%d bias=%v: dst[%d]=%v want %v", im.Name, n, b != nil, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+}
