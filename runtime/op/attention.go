@@ -128,14 +128,18 @@ func (a *attnTask) RunRange(lo, hi int) {
 			if !valid {
 				continue
 			}
+			// exp(s − max) for every key, a vector at a time (masked keys
+			// hold stale values; they are skipped below, as before).
+			for j := 0; j < nk; j++ {
+				sc[j] -= mx
+			}
+			kernel.ExpSlice(sc[:nk], sc[:nk])
 			var sum float32
 			for j := 0; j < nk; j++ {
 				if mask != nil && mask[j] == 0 {
 					continue
 				}
-				e := kernel.Exp(sc[j] - mx)
-				sc[j] = e
-				sum += e
+				sum += sc[j]
 			}
 			for j := 0; j < nk; j++ {
 				if mask != nil && mask[j] == 0 {

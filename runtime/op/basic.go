@@ -361,6 +361,10 @@ func (a *actOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 
 func (a *actOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	y := out[0].F32
+	if a.act == ActGELU { // the output buffer holds the tanh arguments
+		kernel.GELUSlice(y, in[0].F32, y)
+		return nil
+	}
 	copy(y, in[0].F32)
 	a.act.Apply(y, a.alpha)
 	return nil

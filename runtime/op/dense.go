@@ -46,7 +46,11 @@ func ParseAct(s string) (Act, error) {
 }
 
 // Apply applies the activation to x in place.
-func (a Act) Apply(x []float32, alpha float32) {
+func (a Act) Apply(x []float32, alpha float32) { a.ApplyTmp(x, nil, alpha) }
+
+// ApplyTmp applies the activation to x in place; tmp, when at least as
+// long as x and not overlapping it, lets GELU use the vector tanh.
+func (a Act) ApplyTmp(x, tmp []float32, alpha float32) {
 	switch a {
 	case ActReLU:
 		for i, v := range x {
@@ -63,6 +67,10 @@ func (a Act) Apply(x []float32, alpha float32) {
 	case ActTanh:
 		kernel.TanhSlice(x, x)
 	case ActGELU:
+		if len(tmp) >= len(x) {
+			kernel.GELUSlice(x, x, tmp)
+			return
+		}
 		for i, v := range x {
 			x[i] = kernel.GELU(v)
 		}
@@ -151,6 +159,7 @@ type linearTask struct {
 	act    Act
 	alpha  float32
 	colBlk int
+	tmp    []float32 // N floats: per-column scratch for the activation (workers own disjoint columns)
 }
 
 func (t *linearTask) RunRange(lo, hi int) {
@@ -165,7 +174,7 @@ func (t *linearTask) RunRange(lo, hi int) {
 					row[j] += l.Bias[n0+j]
 				}
 			}
-			t.act.Apply(row, t.alpha)
+			t.act.ApplyTmp(row, t.tmp[n0:n1], t.alpha)
 		}
 		return
 	}
@@ -177,12 +186,12 @@ func (t *linearTask) RunRange(lo, hi int) {
 			bias = l.Bias[n0:n1]
 		}
 		kernel.DequantRow(row, t.acc[i*l.N+n0:i*l.N+n1], t.xs[i], int32(t.xz[i]), l.Scales[n0:n1], l.I8.RowSum[n0:n1], bias)
-		t.act.Apply(row, t.alpha)
+		t.act.ApplyTmp(row, t.tmp[n0:n1], t.alpha)
 	}
 }
 
 // NewTask returns the per-session state Forward needs.
-func (l *Linear) NewTask() *linearTask { return &linearTask{l: l} }
+func (l *Linear) NewTask() *linearTask { return &linearTask{l: l, tmp: make([]float32, l.N)} }
 
 // Forward computes y[m×N] = act(x[m×K] · Wᵀ + b) using scratch from ctx,
 // splitting output columns among workers when the product is large.

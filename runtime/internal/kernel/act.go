@@ -26,3 +26,18 @@ func tanhSliceGeneric(dst, src []float32) {
 		dst[i] = Tanh(v)
 	}
 }
+
+// GELUSlice sets dst[i] = GELU(src[i]) for i < len(src), bit for bit,
+// using tmp (at least len(src) long, not overlapping src) for the tanh
+// arguments so the vector tanh can run; dst may be src or tmp.
+func GELUSlice(dst, src, tmp []float32) {
+	u := tmp[:len(src)]
+	for i, x := range src {
+		u[i] = float32(0.7978845608 * float32(x+float32(0.044715*float32(float32(x*x)*x))))
+	}
+	impl.TanhSlice(u, u)
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = float32(0.5*x) * (1 + u[i])
+	}
+}

@@ -180,8 +180,11 @@ func dequantRowGeneric(dst []float32, acc []int32, sx float32, zx int32, scales 
 	}
 }
 
-// DotF32 returns Σ a[i]·b[i] over len(a) (b at least as long), summed in
-// order with every product rounded to float32.
+// DotF32 returns Σ a[i]·b[i] over len(a) (b at least as long), every
+// product rounded to float32, summed in a fixed order that vector units
+// can follow exactly: eight lane sums over the multiple-of-8 prefix
+// (s[l] gets i ≡ l mod 8), combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)),
+// then the tail in order. Every implementation returns the same bits.
 func DotF32(a, b []float32) float32 { return impl.DotF32(a, b) }
 
 // AxpyF32 computes y[i] += alpha·x[i] for i < len(x), each product rounded
@@ -190,9 +193,19 @@ func AxpyF32(alpha float32, x, y []float32) { impl.AxpyF32(alpha, x, y) }
 
 func dotF32Generic(a, b []float32) float32 {
 	b = b[:len(a)]
+	n := len(a) &^ 7
 	var s float32
-	for i, v := range a {
-		s += float32(v * b[i])
+	if n > 0 {
+		var l [8]float32
+		for i := 0; i < n; i += 8 {
+			for j := range l {
+				l[j] += float32(a[i+j] * b[i+j])
+			}
+		}
+		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+	}
+	for i := n; i < len(a); i++ {
+		s += float32(a[i] * b[i])
 	}
 	return s
 }

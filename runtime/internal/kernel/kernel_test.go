@@ -236,7 +236,7 @@ func TestDotAxpy(t *testing.T) {
 			for i := range a {
 				a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 			}
-			if got, want := im.DotF32(a, b), dotF32Generic(a, b); math.Abs(float64(got-want)) > 1e-5*float64(n) {
+			if got, want := im.DotF32(a, b), dotF32Generic(a, b); math.Float32bits(got) != math.Float32bits(want) {
 				t.Fatalf("%s: DotF32 n=%d = %v, want %v", im.Name, n, got, want)
 			}
 			y, check := guarded[float32](n, 5)
@@ -247,7 +247,7 @@ func TestDotAxpy(t *testing.T) {
 			axpyF32Generic(0.37, a, want)
 			check(t)
 			for i := range want {
-				if math.Abs(float64(y[i]-want[i])) > 1e-6 {
+				if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%s: AxpyF32 n=%d y[%d]=%v want %v", im.Name, n, i, y[i], want[i])
 				}
 			}
