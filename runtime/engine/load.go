@@ -186,6 +186,10 @@ func Load(fm *format.Model) (*Model, error) {
 // Kernel names the kernel implementation this process runs.
 func Kernel() string { return kernel.Current() }
 
+// Features lists the kernel implementation and the CPU features the
+// kernels detected (for logs, `edgerun version`, `edgerun bench`).
+func Features() []string { return kernel.Features() }
+
 func intShape(s []int64) []int {
 	out := make([]int, len(s))
 	for i, d := range s {

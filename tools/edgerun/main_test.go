@@ -109,13 +109,13 @@ func TestVersion(t *testing.T) {
 	}
 	r = runArgs("version", "--json")
 	r.wantOK(t)
-	var v map[string]string
+	var v map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
 	want := fmt.Sprintf("%d.%d", format.Major, format.Minor)
-	if v["program"] != "edgerun" || v["version"] == "" || !strings.HasPrefix(v["go_version"], "go") ||
-		v["goos"] == "" || v["goarch"] == "" || v["format_version"] != want {
+	if v["program"] != "edgerun" || v["version"] == "" || !strings.HasPrefix(fmt.Sprint(v["go_version"]), "go") ||
+		v["goos"] == "" || v["goarch"] == "" || v["format_version"] != want || v["kernel"] == "" {
 		t.Errorf("version --json = %v", v)
 	}
 }

@@ -37,11 +37,11 @@ func TestVersionJSON(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	var v map[string]string
+	var v map[string]any
 	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
 		t.Fatal(err)
 	}
-	if v["program"] != "edgetrain" || v["format_version"] != "1.0" || v["go_version"] == "" {
+	if v["program"] != "edgetrain" || v["format_version"] != "1.0" || v["go_version"] == "" || v["kernel"] == "" {
 		t.Errorf("version --json = %v", v)
 	}
 }

@@ -92,7 +92,3 @@ func Use(name string) (restore func(), err error) {
 	}
 	return nil, fmt.Errorf("kernel: no implementation %q on this CPU", name)
 }
-
-// Features lists the CPU features the implementation in use relies on,
-// for logs and `edgerun version`.
-func Features() []string { return []string{impl.Name} }

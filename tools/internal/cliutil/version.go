@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/runtime/engine"
 )
 
 // ResolveVersion returns the program version: v as set with
@@ -36,6 +38,10 @@ type BuildInfo struct {
 	// FormatVersion is the .erm format version this program writes; it
 	// reads every minor version of that major.
 	FormatVersion string `json:"format_version"`
+	// Kernel is the matrix kernel implementation this CPU runs (generic,
+	// avx2, avxvnni, neon, sdot); CPUFeatures what it detected.
+	Kernel      string   `json:"kernel"`
+	CPUFeatures []string `json:"cpu_features"`
 }
 
 // Build describes the running binary.
@@ -47,6 +53,8 @@ func (env *Env) Build() BuildInfo {
 		GOOS:          runtime.GOOS,
 		GOARCH:        runtime.GOARCH,
 		FormatVersion: fmt.Sprintf("%d.%d", format.Major, format.Minor),
+		Kernel:        engine.Kernel(),
+		CPUFeatures:   engine.Features()[1:],
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -83,5 +91,6 @@ func (c *VersionCmd) Run(env *Env) error {
 	fmt.Fprintf(tw, "go\t%s\n", b.GoVersion)
 	fmt.Fprintf(tw, "platform\t%s/%s\n", b.GOOS, b.GOARCH)
 	fmt.Fprintf(tw, "format\t.erm %s (reads %d.x)\n", b.FormatVersion, format.Major)
+	fmt.Fprintf(tw, "kernel\t%s (cpu: %s)\n", b.Kernel, strings.Join(b.CPUFeatures, " "))
 	return tw.Flush()
 }
