@@ -159,34 +159,61 @@ type linearTask struct {
 	act    Act
 	alpha  float32
 	colBlk int
+	rowBlk int       // > 0 when rows, not columns, are split among workers
 	tmp    []float32 // N floats: per-column scratch for the activation (workers own disjoint columns)
 }
 
 func (t *linearTask) RunRange(lo, hi int) {
+	if t.rowBlk > 0 { // rows split among workers, each doing every column
+		t.rows(lo*t.rowBlk, min(hi*t.rowBlk, t.m), 0, t.l.N, nil, true)
+		return
+	}
 	n0, n1 := lo*t.colBlk, min(hi*t.colBlk, t.l.N)
+	t.rows(0, t.m, n0, n1, t.tmp[n0:n1], false)
+}
+
+// rows computes rows [r0, r1) and columns [n0, n1) of the output;
+// quantize says the rows' activations still need quantizing (row split).
+func (t *linearTask) rows(r0, r1, n0, n1 int, tmp []float32, quantize bool) {
 	l := t.l
+	K, N := l.K, l.N
+	if r1 <= r0 {
+		return
+	}
 	if t.f32 {
-		kernel.GemmF32(t.y, t.x, t.m, t.wf, n0, n1)
-		for i := 0; i < t.m; i++ {
-			row := t.y[i*l.N+n0 : i*l.N+n1]
+		kernel.GemmF32(t.y[r0*N:], t.x[r0*K:], r1-r0, t.wf, n0, n1)
+		for i := r0; i < r1; i++ {
+			row := t.y[i*N+n0 : i*N+n1]
 			if l.Bias != nil {
 				for j := range row {
 					row[j] += l.Bias[n0+j]
 				}
 			}
-			t.act.ApplyTmp(row, t.tmp[n0:n1], t.alpha)
+			t.act.ApplyTmp(row, tmp, t.alpha)
 		}
 		return
 	}
-	kernel.GemmI8(t.acc, t.q, t.m, l.I8, n0, n1)
-	for i := 0; i < t.m; i++ {
-		row := t.y[i*l.N+n0 : i*l.N+n1]
-		var bias []float32
-		if l.Bias != nil {
-			bias = l.Bias[n0:n1]
-		}
-		kernel.DequantRow(row, t.acc[i*l.N+n0:i*l.N+n1], t.xs[i], int32(t.xz[i]), l.Scales[n0:n1], l.I8.RowSum[n0:n1], bias)
-		t.act.ApplyTmp(row, t.tmp[n0:n1], t.alpha)
+	if quantize {
+		t.quantize(r0, r1)
+	}
+	kernel.GemmI8(t.acc[r0*N:], t.q[r0*K:], r1-r0, l.I8, n0, n1)
+	var bias []float32
+	if l.Bias != nil {
+		bias = l.Bias[n0:n1]
+	}
+	for i := r0; i < r1; i++ {
+		row := t.y[i*N+n0 : i*N+n1]
+		kernel.DequantRow(row, t.acc[i*N+n0:i*N+n1], t.xs[i], int32(t.xz[i]), l.Scales[n0:n1], l.I8.RowSum[n0:n1], bias)
+		t.act.ApplyTmp(row, tmp, t.alpha)
+	}
+}
+
+// quantize turns activation rows [r0, r1) into uint8 with their scales.
+func (t *linearTask) quantize(r0, r1 int) {
+	K := t.l.K
+	for i := r0; i < r1; i++ {
+		s, z := kernel.QuantizeRowU8(t.q[i*K:(i+1)*K], t.x[i*K:(i+1)*K])
+		t.xs[i], t.xz[i] = s, float32(z)
 	}
 }
 
@@ -206,23 +233,34 @@ func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act
 		t.acc = ctx.I32[:m*l.N]
 		t.xs = ctx.F32[:m]
 		t.xz = ctx.F32[m : 2*m]
-		for i := 0; i < m; i++ {
-			s, z := kernel.QuantizeRowU8(t.q[i*l.K:(i+1)*l.K], x[i*l.K:(i+1)*l.K])
-			t.xs[i], t.xz[i] = s, float32(z)
-		}
 	}
 	// Work below ~64k multiply-adds stays on one core: waking workers
-	// costs more than it saves for batch-1 small layers.
+	// costs more than it saves for batch-1 small layers. Wide layers split
+	// their columns (N panels); narrow ones with many rows split rows.
 	const minWork = 1 << 16
-	t.colBlk = l.N
+	t.colBlk, t.rowBlk = l.N, 0
 	blocks := 1
-	if w := ctx.Par; w != nil && w.Workers() > 1 && m*l.N*l.K >= 2*minWork && l.N >= 32 {
-		blocks = min(w.Workers()*4, l.N/16)
-		t.colBlk = (l.N + blocks - 1) / blocks
-		t.colBlk = (t.colBlk + 15) &^ 15
-		blocks = (l.N + t.colBlk - 1) / t.colBlk
+	if w := ctx.Par; w != nil && w.Workers() > 1 && m*l.N*l.K >= 2*minWork {
+		switch {
+		case l.N >= 16*w.Workers():
+			blocks = min(w.Workers()*4, l.N/16)
+			t.colBlk = (l.N + blocks - 1) / blocks
+			t.colBlk = (t.colBlk + 15) &^ 15
+			blocks = (l.N + t.colBlk - 1) / t.colBlk
+		case m >= 2*w.Workers():
+			blocks = min(w.Workers()*4, m/2)
+			t.rowBlk = (m + blocks - 1) / blocks
+			blocks = (m + t.rowBlk - 1) / t.rowBlk
+		}
+	}
+	if t.rowBlk == 0 && !t.f32 {
+		t.quantize(0, m)
 	}
 	if blocks == 1 {
+		if t.rowBlk > 0 {
+			t.rowBlk = 0
+			t.quantize(0, m)
+		}
 		t.RunRange(0, 1)
 		return
 	}

@@ -55,6 +55,7 @@ func TestDense(t *testing.T) {
 	}{
 		{1, 1, 1, "", false}, {1, 7, 3, "relu", true}, {3, 17, 33, "sigmoid", true},
 		{5, 64, 10, "tanh", true}, {64, 33, 65, "gelu", false}, {2, 300, 257, "", true},
+		{64, 300, 10, "gelu", true}, // narrow and tall: rows split among workers
 	} {
 		for _, q := range []bool{false, true} {
 			for _, workers := range []int{1, 3} {
