@@ -51,7 +51,7 @@ func gemmI8VNNITiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	}
 	raceRead(a[:m*k])
 	raceRead(w.Data[n0*k : n1*k])
-	raceWrite(c[n0 : (m-1)*n+n1])
+	raceWriteCols(c, m, n, n0, n1)
 	if mf > 0 {
 		gemmI8VNNI(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
 	}
