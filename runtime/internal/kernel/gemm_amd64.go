@@ -32,7 +32,7 @@ func archImpls() []Impl {
 		out = append(out, Impl{
 			Name:          "avx2",
 			GemmI8:        gemmI8AVX2Tiles,
-			GemmF32:       gemmF32Blocked,
+			GemmF32:       gemmF32FMA(),
 			QuantizeRowU8: quantizeRowU8AVX2,
 			DequantRow:    dequantRowAVX2Tiles,
 			DotF32:        dotF32AVX2Tiles,
