@@ -23,14 +23,17 @@ import (
 
 // benchCmd is the bench subcommand.
 type benchCmd struct {
-	Model   string        `arg:"" name:"model" help:"Model file (.erm)."`
+	Model   string        `arg:"" optional:"" name:"model" help:"Model file (.erm); none with --roof or --gemm."`
 	Batch   int           `name:"batch" default:"1" help:"Rows per inference: the size of every dynamic first dimension."`
-	Threads int           `name:"threads" default:"1" help:"Goroutines one inference may use."`
-	Iters   int           `name:"iters" xor:"length" placeholder:"N" help:"Timed inferences (default: as many as fit in --time)."`
-	Time    time.Duration `name:"time" xor:"length" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s)."`
-	Warmup  int           `name:"warmup" default:"10" help:"Untimed inferences first (the first one plans the session's memory)."`
+	Threads int           `name:"threads" default:"1" help:"Goroutines one inference (or GEMM, or roof) may use."`
+	Iters   int           `name:"iters" xor:"length" placeholder:"N" help:"Timed inferences or GEMMs (default: as many as fit in --time)."`
+	Time    time.Duration `name:"time" xor:"length" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s; GEMMs 1s; each roof 500ms)."`
+	Warmup  int           `name:"warmup" default:"10" help:"Untimed inferences or GEMMs first (the first one plans the session's memory)."`
 	F32     bool          `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
 	JSON    bool          `name:"json" help:"Print one JSON object instead of a table."`
+	Roof    bool          `name:"roof" xor:"kernels" help:"Measure the cores' peak int8 and f32 throughput (the roofline) instead of a model."`
+	Gemm    string        `name:"gemm" xor:"kernels" placeholder:"M,K,N" help:"Time one M×K by K×N matrix product on random data instead of a model, against the measured roof."`
+	DType   string        `name:"dtype" placeholder:"int8|f32" help:"Data type of --gemm (default int8: activations quantized per row, as the engine does, timed with the product)."`
 }
 
 // defaultBenchTime is how long bench times inferences without --iters or
@@ -70,6 +73,9 @@ type benchReport struct {
 
 // Run loads the model, runs it on random inputs and reports the figures.
 func (c *benchCmd) Run(env *cliutil.Env) error {
+	if c.Model == "" { // Validate: --roof or --gemm
+		return c.runKernels(env)
+	}
 	fail := func(err error) error { return cliutil.OpError("bench", c.Model, err) }
 	switch {
 	case c.Batch < 1:

@@ -168,5 +168,5 @@ func TestBenchErrors(t *testing.T) {
 		})
 	}
 	runArgs("bench", path+".missing").wantFail(t, 1, "edgerun: bench "+path+".missing: open: no such file or directory")
-	runArgs("bench").wantFail(t, 2, "edgerun: expected \"<model>\"")
+	runArgs("bench").wantFail(t, 2, `edgerun: bench: expected "<model>", --roof or --gemm`)
 }

@@ -28,6 +28,14 @@
 //		Load a model (timed), run it on random inputs, and report
 //		latency percentiles, throughput, heap allocations per run,
 //		peak RSS and the kernel implementation.
+//	bench --roof [--threads T] [--time D] [--json]
+//		Measure the cores' peak int8 and f32 throughput (the roofline)
+//		with register-resident loops of the kernels' instructions.
+//	bench --gemm M,K,N [--dtype int8|f32] [--threads T] [--iters N | --time D] [--warmup N] [--json]
+//		Time one matrix product on random data with the engine's
+//		kernels (int8: activations quantized per row in every run),
+//		columns split over T goroutines, and report the median time,
+//		GOPS and the share of the roof measured in the same run.
 //	verify MODEL --trusted-key PUB.pem ...
 //		Check that a model is intact and signed by a trusted key.
 //	sign MODEL --key NAME.key
