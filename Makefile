@@ -59,6 +59,7 @@ cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, with 
 
 test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, ARM under qemu, fuzz (FUZZTIME per target)
 	$(GO) test -race $(TESTFLAGS) ./...
+	cd runtime/internal/kernel/_gen && $(GO) test $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory test-arm
 	scripts/fuzz $(FUZZTIME)
 
@@ -67,10 +68,10 @@ ARM_PKGS  ?= ./runtime/...
 
 test-arm: ## runtime tests (kernels, ops, golden outputs) on arm64 and 32-bit ARM under qemu-user
 	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
-	QEMU_CPU=max        GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
-	QEMU_CPU=cortex-a72 GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
-	QEMU_CPU=cortex-a7  GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
-	QEMU_CPU=arm1176    GOARCH=arm GOARM=6   $(GO) test -exec $(QEMU_EXEC) ./runtime/engine
+	QEMU_CPU=max        KERN_EXPECT=sdot    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=cortex-a72 KERN_EXPECT=neon    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
+	QEMU_CPU=cortex-a7  KERN_EXPECT=generic GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=arm1176    KERN_EXPECT=generic GOARCH=arm GOARM=6   $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
 
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)
@@ -113,11 +114,12 @@ demo: build ## build, make sample models, inspect, sign and verify one, show a c
 	@echo
 	@echo "== Done. The files are in demo-out/ (make clean removes them)."
 
-generate: ## run every go:generate (msgp codecs; later protobuf, stringer, avo kernels)
+generate: ## run every go:generate (msgp codecs, arm64 kernels from runtime/internal/kernel/_gen)
 	$(GO) generate ./...
+	cd runtime/internal/kernel/_gen && $(GO) generate ./...
 
 check-generate: ## fail if go generate changes anything (generated code must be committed)
-	scripts/check-generate $(GO) generate ./...
+	scripts/check-generate $(MAKE) --no-print-directory generate
 
 deps-check: ## enforce the package dependency rules with go list -deps
 	scripts/deps-check

@@ -1,0 +1,3 @@
+module github.com/edgerun/edgerun/runtime/internal/kernel/_gen
+
+go 1.26

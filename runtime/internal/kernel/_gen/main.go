@@ -1,0 +1,32 @@
+// Command _gen writes the arm64 int8 GEMM kernels of package kernel:
+// Go assembly with the instructions the Go assembler lacks (SDOT, SMULL,
+// SMLAL2, SADALP) as WORD lines from encode.go.
+//
+//	go run . -kernel sdot -out ../gemm_sdot_arm64.s
+//
+// `make generate` runs the directives below; gen_test.go checks that the
+// committed files equal a fresh generation.
+package main
+
+//go:generate go run . -kernel neon -out ../gemm_neon_arm64.s
+//go:generate go run . -kernel sdot -out ../gemm_sdot_arm64.s
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	kernel := flag.String("kernel", "", "neon or sdot")
+	out := flag.String("out", "", "output file")
+	flag.Parse()
+	src, err := generate(*kernel)
+	if err == nil {
+		err = os.WriteFile(*out, src, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "_gen:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,82 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// TestKernExpect fails unless the dispatcher chose the implementation
+// named by KERN_EXPECT (make test-arm sets it per emulated CPU), so a
+// feature check that silently falls back to a weaker kernel is caught.
+func TestKernExpect(t *testing.T) {
+	want := os.Getenv("KERN_EXPECT")
+	if want == "" {
+		t.Skip("KERN_EXPECT not set")
+	}
+	var names []string
+	for _, im := range Impls() {
+		names = append(names, im.Name)
+	}
+	if got := Current(); got != want {
+		t.Fatalf("kernel %q in use, KERN_EXPECT=%q (usable here: %v)", got, want, names)
+	}
+	t.Logf("kernel %s (usable here: %v)", Current(), names)
+}
+
+// TestGemmI8Long checks every implementation against the reference with
+// longer rows than TestGemmI8: many k-loop iterations of the vector
+// kernels, every K tail modulo 32, row counts around the 4-row tiles, and
+// column ranges that start inside a tile.
+func TestGemmI8Long(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, im := range Impls() {
+		for _, m := range []int{1, 4, 6, 9} {
+			for _, n := range []int{8, 37} {
+				for _, k := range []int{16, 48, 272, 1040, 1061, 4099} {
+					for _, f := range []fill{fillRand, fillMax, fillMin, fill128} {
+						a, wd := makeInputs(rng, m, n, k, f)
+						w := PackI8(wd, n, k)
+						want := make([]int32, m*n)
+						gemmI8Generic(want, a, m, w, 0, n)
+						got, check := guarded[int32](m*n, 31)
+						im.GemmI8(got, a, m, w, 0, 5)
+						im.GemmI8(got, a, m, w, 5, n)
+						check(t)
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("%s m=%d n=%d k=%d fill=%d: c[%d]=%d want %d", im.Name, m, n, k, f, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemmI8Impls runs GemmI8 with every implementation usable on
+// this CPU (packing the weights after choosing, as a load would).
+func BenchmarkGemmI8Impls(b *testing.B) {
+	for _, s := range [][3]int{{1, 1024, 1024}, {8, 1024, 1024}, {128, 512, 512}} {
+		m, k, n := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		a, wd := makeInputs(rng, m, n, k, fillRand)
+		c := make([]int32, m*n)
+		for _, im := range Impls() {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", im.Name, m, k, n), func(b *testing.B) {
+				restore, err := Use(im.Name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer restore()
+				w := PackI8(wd, n, k)
+				for b.Loop() {
+					GemmI8(c, a, m, w, 0, n)
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+			})
+		}
+	}
+}
