@@ -26,23 +26,12 @@ func RoofLoop(dtype string) string { return kernel.RoofLoop(dtype) }
 // Roof measures the peak arithmetic throughput of threads cores, in 10⁹
 // operations per second, for dtype "int8" or "f32" (a multiply-add is 2
 // operations), with the instructions the kernel implementation in use is
-// built from (RoofLoop): one register-resident loop per thread, all
-// running at once for about d, their rates added. It returns 0 for another dtype.
-// With more threads than cores, the threads share cores and the sum
-// overstates the machine.
+// built from (RoofLoop): register-resident loops on threads OS threads
+// started together in each window, for about d, the best window kept.
+// With more threads than free cores the threads wait for each other and
+// the figure drops accordingly. It returns 0 for another dtype.
 func Roof(dtype string, d time.Duration, threads int) float64 {
-	threads = max(threads, 1)
-	rates := make([]float64, threads)
-	var wg sync.WaitGroup
-	for i := range rates {
-		wg.Go(func() { rates[i] = kernel.RoofGOPS(dtype, d) })
-	}
-	wg.Wait()
-	var sum float64
-	for _, r := range rates {
-		sum += r
-	}
-	return sum
+	return kernel.RoofGOPSThreads(dtype, d, threads)
 }
 
 // Gemm is one GEMM c[M×N] = a[M×K] · wᵀ (w N×K, packed) on random data,

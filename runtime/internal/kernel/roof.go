@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -16,29 +17,78 @@ import (
 // implementation it is a Go loop shaped like the portable kernels, an
 // estimate of what they could reach. It returns 0 for another dtype.
 //
-// It locks the goroutine to its thread while it runs. For a roof over
-// several cores, run one RoofGOPS per core concurrently and add them.
+// It locks the goroutine to its thread while it runs.
 func RoofGOPS(dtype string, d time.Duration) float64 {
+	return RoofGOPSThreads(dtype, d, 1)
+}
+
+// RoofGOPSThreads is RoofGOPS over threads cores: each window runs the
+// loop on threads OS threads at once, started together, and counts from
+// the start to the last one's end, so a thread that waits for a core
+// (another process, or two threads sharing one core) lowers the figure
+// instead of being measured alone at another time.
+func RoofGOPSThreads(dtype string, d time.Duration, threads int) float64 {
 	r := roofLoop(dtype)
 	if r.loop == nil {
 		return 0
 	}
-	loop, opsPerIter := r.loop, r.ops
+	threads = max(threads, 1)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	n, el := roofCalibrate(r.loop, d)
+	best := float64(n) / el.Seconds()
 
-	// Calibrate: grow the iteration count until a window takes ~1 ms (or
-	// a tenth of d, when that is shorter), long enough for the timer and
-	// the call to vanish in it.
+	// Workers 1..threads−1, each with its own start signal so every
+	// window runs the loop exactly once per thread.
+	start := make([]chan struct{}, threads-1)
+	var done sync.WaitGroup
+	for i := range start {
+		start[i] = make(chan struct{})
+		go func(c chan struct{}) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for range c {
+				r.loop(n)
+				done.Done()
+			}
+		}(start[i])
+	}
+	defer func() {
+		for _, c := range start {
+			close(c)
+		}
+	}()
+	if threads > 1 {
+		best = 0
+	}
+	for t := time.Now(); time.Since(t) < d || best == 0; {
+		done.Add(threads - 1)
+		t0 := time.Now()
+		for _, c := range start {
+			c <- struct{}{}
+		}
+		r.loop(n)
+		done.Wait()
+		if el := time.Since(t0); el > 0 {
+			best = max(best, float64(threads)*float64(n)/el.Seconds())
+		}
+	}
+	return best * r.ops / 1e9
+}
+
+// roofCalibrate grows the iteration count until one call of loop takes
+// ~1 ms (or a tenth of d, when that is shorter), long enough for the
+// timer and the call to vanish in it; it returns the count and the last
+// call's time.
+func roofCalibrate(loop func(n int), d time.Duration) (int, time.Duration) {
 	window := min(time.Millisecond, max(d/10, 50*time.Microsecond))
 	n := 1 << 10
-	var el time.Duration
 	for {
 		t0 := time.Now()
 		loop(n)
-		el = time.Since(t0)
+		el := time.Since(t0)
 		if el >= window || n >= 1<<30 {
-			break
+			return n, max(el, 1)
 		}
 		next := float64(n) * 16
 		if el > 0 {
@@ -46,15 +96,6 @@ func RoofGOPS(dtype string, d time.Duration) float64 {
 		}
 		n = int(min(next, 1<<30))
 	}
-	best := float64(n) / el.Seconds()
-	for start := time.Now(); time.Since(start) < d; {
-		t0 := time.Now()
-		loop(n)
-		if el := time.Since(t0); el > 0 {
-			best = max(best, float64(n)/el.Seconds())
-		}
-	}
-	return best * opsPerIter / 1e9
 }
 
 // roofSink keeps the portable loops' results alive.

@@ -30,3 +30,22 @@ func TestRoofGOPS(t *testing.T) {
 		t.Errorf("RoofGOPS(f16) = %v (%q), want 0", g, name)
 	}
 }
+
+// TestRoofGOPSThreads checks the lockstep measurement over several
+// threads: at least one window, and no more than the threads' total.
+func TestRoofGOPSThreads(t *testing.T) {
+	one := RoofGOPSThreads("f32", 10*time.Millisecond, 1)
+	for _, threads := range []int{0, 2, 3} {
+		g := RoofGOPSThreads("f32", 10*time.Millisecond, threads)
+		if !(g > 0 && g < 1.5*float64(max(threads, 1))*one) {
+			t.Errorf("%d threads: %v GOPS (1 thread: %v)", threads, g, one)
+		}
+		t.Logf("%d threads: %.1f GOPS", threads, g)
+	}
+	if g := RoofGOPSThreads("int8", 0, 2); !(g > 0) {
+		t.Errorf("d=0: %v, want one window", g)
+	}
+	if g := RoofGOPSThreads("f16", time.Millisecond, 2); g != 0 {
+		t.Errorf("f16: %v", g)
+	}
+}
