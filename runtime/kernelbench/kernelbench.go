@@ -10,7 +10,9 @@ package kernelbench
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
@@ -36,15 +38,26 @@ func Roof(dtype string, d time.Duration, threads int) float64 {
 
 // Gemm is one GEMM c[M×N] = a[M×K] · wᵀ (w N×K, packed) on random data,
 // ready to run again and again, with the N columns split between a fixed
-// pool of goroutines as the engine's Linear does. For "int8" the
+// pool of goroutines as the engine's Linear splits them. For "int8" the
 // activations are f32 and each run quantizes them per row to uint8 first
 // (kernel QuantizeRowU8, on the calling goroutine, as the engine does),
 // then runs GemmI8 to int32; the output is not dequantized. For "f32" it
 // runs GemmF32.
+//
+// Handing work to the pool: by default the workers spin (yielding their
+// thread now and then) for up to SpinFor after each GEMM, waiting for the
+// next, and the caller spins until they finish, so a split GEMM measures
+// the kernels on all threads, not how fast the OS wakes a sleeping
+// thread. With Park, work goes through a channel and a WaitGroup as in
+// the engine's pool: a woken goroutine waits in the sender's run queue
+// until another thread wakes up and steals it, which on some machines (VMs
+// especially) takes as long as the sender's own share, so the split gains
+// little below a millisecond.
 type Gemm struct {
 	DType   string
 	M, K, N int
 	Threads int
+	Park    bool
 
 	x   []float32 // activations, M×K
 	q   []uint8   // quantized activations (int8)
@@ -54,16 +67,37 @@ type Gemm struct {
 	c32 []float32
 
 	bounds []int // column ranges: part i is [bounds[i], bounds[i+1])
-	work   chan int
-	wg     sync.WaitGroup
-	close  sync.Once
+
+	// Park: the engine's handoff.
+	work chan int
+	wg   sync.WaitGroup
+
+	// Spin: worker i−1 runs part i when its gen moves to Gemm.gen.
+	workers []*worker
+	gen     uint64
+	pending atomic.Int64 // workers still running this generation
+	closed  atomic.Bool
+	close   sync.Once
 }
+
+// worker is one spinning worker's mailbox.
+type worker struct {
+	part   int
+	gen    atomic.Uint64
+	parked atomic.Bool
+	wake   chan struct{} // capacity 1; closed by Close
+}
+
+// SpinFor is how long an idle spinning worker waits for the next GEMM
+// before it parks.
+const SpinFor = 2 * time.Millisecond
 
 // NewGemm makes the data (a fixed seed: standard normal activations and
 // f32 weights, int8 weights uniform in −127..127), packs the weights and
-// starts threads−1 worker goroutines; the caller of Run is the first
-// worker. Close stops them.
-func NewGemm(dtype string, m, k, n, threads int) (*Gemm, error) {
+// starts a worker goroutine for every column range but the first, which
+// the caller of Run computes. park selects the engine's handoff (see
+// Gemm). Close stops the workers.
+func NewGemm(dtype string, m, k, n, threads int, park bool) (*Gemm, error) {
 	if dtype != "int8" && dtype != "f32" {
 		return nil, fmt.Errorf("dtype %q: want int8 or f32", dtype)
 	}
@@ -74,7 +108,7 @@ func NewGemm(dtype string, m, k, n, threads int) (*Gemm, error) {
 	if m > maxElems/k || n > maxElems/k || m > maxElems/n {
 		return nil, fmt.Errorf("shape %d×%d×%d is too large to benchmark", m, k, n)
 	}
-	g := &Gemm{DType: dtype, M: m, K: k, N: n, Threads: max(threads, 1)}
+	g := &Gemm{DType: dtype, M: m, K: k, N: n, Threads: max(threads, 1), Park: park}
 	rng := rand.New(rand.NewPCG(1, 2))
 	g.x = make([]float32, m*k)
 	for i := range g.x {
@@ -105,11 +139,17 @@ func NewGemm(dtype string, m, k, n, threads int) (*Gemm, error) {
 		g.bounds = append(g.bounds, j)
 	}
 	g.bounds = append(g.bounds, n)
-	if parts := len(g.bounds) - 1; parts > 1 {
-		g.work = make(chan int, parts)
-		for range parts - 1 {
-			go g.worker()
+	for p := 1; p < len(g.bounds)-1; p++ {
+		if park {
+			if g.work == nil {
+				g.work = make(chan int, len(g.bounds)-1)
+			}
+			go g.parkWorker()
+			continue
 		}
+		w := &worker{part: p, wake: make(chan struct{}, 1)}
+		g.workers = append(g.workers, w)
+		go g.spinWorker(w)
 	}
 	return g, nil
 }
@@ -133,15 +173,34 @@ func (g *Gemm) Quantize() {
 // the f32 ones, split between the threads.
 func (g *Gemm) Multiply() {
 	parts := len(g.bounds) - 1
-	if parts > 1 {
+	switch {
+	case parts == 1:
+		g.part(0)
+	case g.Park:
 		g.wg.Add(parts - 1)
 		for p := 1; p < parts; p++ {
 			g.work <- p
 		}
-	}
-	g.part(0)
-	if parts > 1 {
+		g.part(0)
 		g.wg.Wait()
+	default:
+		g.gen++
+		g.pending.Store(int64(len(g.workers)))
+		for _, w := range g.workers {
+			w.gen.Store(g.gen)
+			if w.parked.Load() {
+				select {
+				case w.wake <- struct{}{}:
+				default: // a wake-up is already pending
+				}
+			}
+		}
+		g.part(0)
+		for i := 1; g.pending.Load() > 0; i++ {
+			if i%64 == 0 {
+				runtime.Gosched() // more threads than cores: let them run
+			}
+		}
 	}
 }
 
@@ -163,18 +222,57 @@ func (g *Gemm) part(p int) {
 	}
 }
 
-func (g *Gemm) worker() {
+func (g *Gemm) parkWorker() {
 	for p := range g.work {
 		g.part(p)
 		g.wg.Done()
 	}
 }
 
-// Close stops the worker goroutines. The Gemm must not be used after.
+// spinWorker runs its part whenever its generation moves, spinning
+// between GEMMs for up to SpinFor, then parking until Multiply or Close
+// wakes it. The parked flag is set before the last look at the
+// generation, and Multiply stores the generation before it looks at the
+// flag, so a wake-up is never lost (at worst one is spare, and the worker
+// parks again).
+func (g *Gemm) spinWorker(w *worker) {
+	var seen uint64
+	for {
+		idle := time.Now()
+		for i := 1; w.gen.Load() == seen; i++ {
+			if i%256 != 0 {
+				continue
+			}
+			if g.closed.Load() {
+				return
+			}
+			runtime.Gosched()
+			if time.Since(idle) < SpinFor {
+				continue
+			}
+			w.parked.Store(true)
+			if w.gen.Load() == seen {
+				<-w.wake
+			}
+			w.parked.Store(false)
+			idle = time.Now()
+		}
+		seen = w.gen.Load()
+		g.part(w.part)
+		g.pending.Add(-1)
+	}
+}
+
+// Close stops the worker goroutines. The Gemm must not be used after; it
+// must not run while Multiply does.
 func (g *Gemm) Close() {
 	g.close.Do(func() {
+		g.closed.Store(true)
 		if g.work != nil {
 			close(g.work)
+		}
+		for _, w := range g.workers {
+			close(w.wake)
 		}
 	})
 }

@@ -24,16 +24,28 @@ func TestRoof(t *testing.T) {
 // against a float64 sum (int8 exactly, from the quantized activations).
 func TestGemm(t *testing.T) {
 	for _, dt := range []string{"int8", "f32"} {
-		for _, threads := range []int{1, 2, 3, 8} {
-			g, err := NewGemm(dt, 5, 37, 70, threads)
+		for _, tc := range []struct {
+			threads int
+			park    bool
+		}{{1, false}, {2, false}, {3, false}, {8, false}, {2, true}, {3, true}} {
+			threads := tc.threads
+			g, err := NewGemm(dt, 5, 37, 70, threads, tc.park)
 			if err != nil {
 				t.Fatal(err)
 			}
 			g.Run()
 			g.Run()
+			if !tc.park && threads == 2 {
+				// Let the worker give up spinning and park: Multiply
+				// must wake it.
+				time.Sleep(SpinFor + 5*time.Millisecond)
+				clear(g.c8)
+				clear(g.c32)
+				g.Run()
+			}
 			g.Close()
 			g.Close()
-			if want := min(threads, (70+15)/16); threads <= 2 && g.Parts() != want {
+			if want := min(threads, 3); threads <= 3 && g.Parts() != want {
 				t.Errorf("%s threads=%d: %d parts, want %d", dt, threads, g.Parts(), want)
 			}
 			if g.Ops() != 2*5*37*70 {
@@ -71,7 +83,7 @@ func TestNewGemmErrors(t *testing.T) {
 		dt      string
 		m, k, n int
 	}{{"f16", 1, 1, 1}, {"int8", 0, 1, 1}, {"f32", 1, -1, 1}, {"f32", 1 << 20, 1 << 20, 1}} {
-		if _, err := NewGemm(tc.dt, tc.m, tc.k, tc.n, 1); err == nil {
+		if _, err := NewGemm(tc.dt, tc.m, tc.k, tc.n, 1, false); err == nil {
 			t.Errorf("NewGemm(%q, %d, %d, %d) succeeded", tc.dt, tc.m, tc.k, tc.n)
 		}
 	}

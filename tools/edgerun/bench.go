@@ -34,6 +34,7 @@ type benchCmd struct {
 	Roof    bool          `name:"roof" xor:"kernels" help:"Measure the cores' peak int8 and f32 throughput (the roofline) instead of a model."`
 	Gemm    string        `name:"gemm" xor:"kernels" placeholder:"M,K,N" help:"Time one M×K by K×N matrix product on random data instead of a model, against the measured roof."`
 	DType   string        `name:"dtype" placeholder:"int8|f32" help:"Data type of --gemm (default int8: activations quantized per row, as the engine does, timed with the product)."`
+	Park    bool          `name:"park" help:"With --gemm and --threads: hand work to the threads through a channel, as the engine's pool does, instead of spinning workers."`
 }
 
 // defaultBenchTime is how long bench times inferences without --iters or

@@ -50,7 +50,8 @@ type gemmReport struct {
 	K          int     `json:"k"`
 	N          int     `json:"n"`
 	Threads    int     `json:"threads"`
-	Parts      int     `json:"parts"` // column ranges the N columns were split into
+	Parts      int     `json:"parts"`   // column ranges the N columns were split into
+	Handoff    string  `json:"handoff"` // "spin" (workers wait spinning) or "park" (channel, as the engine's pool)
 	Warmup     int     `json:"warmup"`
 	Iters      int     `json:"iters"`
 	MedianNS   float64 `json:"median_ns"`
@@ -79,6 +80,8 @@ func (c *benchCmd) Validate() error {
 		return errors.New("--f32 goes with a model; use --dtype f32 with --gemm")
 	case c.Roof && c.Iters != 0:
 		return errors.New("--iters goes with a model or --gemm; --roof takes --time")
+	case c.Park && c.Gemm == "":
+		return errors.New("--park goes with --gemm")
 	}
 	if c.Gemm != "" {
 		if _, err := parseGemmShape(c.Gemm); err != nil {
@@ -145,20 +148,23 @@ func (c *benchCmd) runKernels(env *cliutil.Env) error {
 	if dtype == "" {
 		dtype = "int8"
 	}
-	g, err := kernelbench.NewGemm(dtype, shape[0], shape[1], shape[2], c.Threads)
+	g, err := kernelbench.NewGemm(dtype, shape[0], shape[1], shape[2], c.Threads, c.Park)
 	if err != nil {
 		return fail(err)
 	}
-	defer g.Close()
 	total, quant := c.timeGemm(g)
+	g.Close() // no spinning worker during the roof
 	slices.Sort(total)
 	slices.Sort(quant)
 	med := func(s []time.Duration) float64 { return float64(s[len(s)/2].Nanoseconds()) }
 	r := &gemmReport{
 		Kernel: engine.Kernel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
-		DType: dtype, M: g.M, K: g.K, N: g.N, Threads: c.Threads, Parts: g.Parts(),
+		DType: dtype, M: g.M, K: g.K, N: g.N, Threads: c.Threads, Parts: g.Parts(), Handoff: "spin",
 		Warmup: c.Warmup, Iters: len(total),
 		MedianNS: med(total), MinNS: float64(total[0].Nanoseconds()),
+	}
+	if c.Park {
+		r.Handoff = "park"
 	}
 	if dtype == "int8" {
 		r.QuantizeNS = med(quant)
@@ -224,8 +230,8 @@ func (r *gemmReport) writeText(w io.Writer) error {
 	var b bytes.Buffer
 	tw := newTable(&b)
 	fmt.Fprintf(tw, "kernel\t%s (%s/%s, %d CPUs)\n", r.Kernel, r.GOOS, r.GOARCH, r.NumCPU)
-	fmt.Fprintf(tw, "gemm\t%s M=%d K=%d N=%d, %s (%s)\n", r.DType, r.M, r.K, r.N,
-		plural(r.Threads, "thread", "threads"), plural(r.Parts, "column range", "column ranges"))
+	fmt.Fprintf(tw, "gemm\t%s M=%d K=%d N=%d, %s (%s, handoff %s)\n", r.DType, r.M, r.K, r.N,
+		plural(r.Threads, "thread", "threads"), plural(r.Parts, "column range", "column ranges"), r.Handoff)
 	fmt.Fprintf(tw, "runs\t%d timed after %d warm-up\n", r.Iters, r.Warmup)
 	q := ""
 	if r.DType == "int8" {

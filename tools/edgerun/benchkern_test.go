@@ -90,12 +90,23 @@ func TestBenchGemm(t *testing.T) {
 				var b gemmReport
 				decodeStrict(t, r.stdout, &b)
 				checkGemm(t, b, dtype, 5, 37, 70, threads, 7)
-				if b.Warmup != 1 {
-					t.Errorf("warmup %d", b.Warmup)
+				if b.Warmup != 1 || b.Handoff != "spin" {
+					t.Errorf("warmup %d, handoff %q", b.Warmup, b.Handoff)
 				}
 			})
 		}
 	}
+
+	t.Run("park", func(t *testing.T) {
+		r := runArgs("bench", "--gemm", "5,37,70", "--dtype", "f32", "--threads", "2", "--iters", "4", "--park", "--json")
+		r.wantOK(t)
+		var b gemmReport
+		decodeStrict(t, r.stdout, &b)
+		checkGemm(t, b, "f32", 5, 37, 70, 2, 4)
+		if b.Handoff != "park" {
+			t.Errorf("handoff %q, want park", b.Handoff)
+		}
+	})
 
 	t.Run("default dtype, time", func(t *testing.T) {
 		r := runArgs("bench", "--gemm", "3, 16, 8", "--time", "20ms", "--json")
@@ -113,7 +124,7 @@ func TestBenchGemm(t *testing.T) {
 		r.wantOK(t)
 		for _, want := range []string{
 			"kernel      " + engine.Kernel() + " (",
-			"gemm        f32 M=4 K=8 N=32, 2 threads (2 column ranges)\n",
+			"gemm        f32 M=4 K=8 N=32, 2 threads (2 column ranges, handoff spin)\n",
 			"runs        3 timed after 10 warm-up\n",
 			"time        median ",
 			"throughput  ",
@@ -129,7 +140,7 @@ func TestBenchGemm(t *testing.T) {
 		}
 		r = runArgs("bench", "--gemm", "4,8,32", "--iters", "3")
 		r.wantOK(t)
-		if !strings.Contains(r.stdout, " (quantize ") || !strings.Contains(r.stdout, "gemm        int8 M=4 K=8 N=32, 1 thread (1 column range)\n") {
+		if !strings.Contains(r.stdout, " (quantize ") || !strings.Contains(r.stdout, "gemm        int8 M=4 K=8 N=32, 1 thread (1 column range, handoff spin)\n") {
 			t.Errorf("int8 output:\n%s", r.stdout)
 		}
 	})
@@ -149,6 +160,7 @@ func TestBenchKernelErrors(t *testing.T) {
 		{[]string{"--gemm", "1,1,1", "--dtype", "f16"}, 2, "edgerun: bench: --dtype=f16: want int8 or f32"},
 		{[]string{"--gemm", "1,1,1", "--f32"}, 2, "edgerun: bench: --f32 goes with a model"},
 		{[]string{"--roof", "--iters", "3"}, 2, "edgerun: bench: --iters goes with a model or --gemm"},
+		{[]string{"--roof", "--park"}, 2, "edgerun: bench: --park goes with --gemm"},
 		{[]string{"--gemm", "1,2"}, 2, "edgerun: bench: --gemm=1,2: want M,K,N, three positive integers"},
 		{[]string{"--gemm", "1,0,2"}, 2, "edgerun: bench: --gemm=1,0,2: want M,K,N"},
 		{[]string{"--gemm", "a,b,c"}, 2, "edgerun: bench: --gemm=a,b,c: want M,K,N"},

@@ -31,7 +31,7 @@
 //	bench --roof [--threads T] [--time D] [--json]
 //		Measure the cores' peak int8 and f32 throughput (the roofline)
 //		with register-resident loops of the kernels' instructions.
-//	bench --gemm M,K,N [--dtype int8|f32] [--threads T] [--iters N | --time D] [--warmup N] [--json]
+//	bench --gemm M,K,N [--dtype int8|f32] [--threads T] [--park] [--iters N | --time D] [--warmup N] [--json]
 //		Time one matrix product on random data with the engine's
 //		kernels (int8: activations quantized per row in every run),
 //		columns split over T goroutines, and report the median time,
