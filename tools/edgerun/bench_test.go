@@ -60,13 +60,11 @@ func TestBenchMLP(t *testing.T) {
 			b := benchJSON(t, path, "--iters", "5", "--batch", fmt.Sprint(tc.batch), "--threads", fmt.Sprint(tc.threads))
 			checkSane(t, b, tc.batch, tc.threads, 5)
 			// bench counts the whole process's allocations, so the Go
-			// runtime's own (a wait record when a goroutine blocks, the
-			// race detector's bookkeeping) show up now and then: a few in
-			// thousands of runs, none of them the engine's, whose zero is
-			// asserted exactly by the engine's AllocsPerRun tests.
-			if b.AllocsPerRun >= 1 {
-				t.Errorf("allocs_per_run %v (%v bytes), want 0 after warm-up", b.AllocsPerRun, b.BytesPerRun)
-			}
+			// runtime's own (wait records when goroutines block, the race
+			// detector's bookkeeping, GC workers on a loaded machine) show
+			// up in its figure; the engine's zero is asserted exactly, in
+			// process, by runtime/engine's AllocsPerRun tests, so nothing
+			// here depends on how busy the machine is.
 			if b.Weights != "int8" || b.Warmup != 10 || b.Model != path {
 				t.Errorf("weights %q, warmup %d, model %q", b.Weights, b.Warmup, b.Model)
 			}
@@ -81,9 +79,6 @@ func TestBenchMLP(t *testing.T) {
 		checkSane(t, b, 1, 1, 0)
 		if b.Weights != "int8-as-f32" || b.Warmup != 2 {
 			t.Errorf("weights %q, warmup %d", b.Weights, b.Warmup)
-		}
-		if b.AllocsPerRun >= 1 {
-			t.Errorf("allocs_per_run %v with --time", b.AllocsPerRun)
 		}
 	})
 
