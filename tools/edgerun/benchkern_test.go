@@ -70,7 +70,7 @@ func checkGemm(t *testing.T, b gemmReport, dtype string, m, k, n, threads, iters
 	if !(0 < b.MinNS && b.MinNS <= b.MedianNS) {
 		t.Errorf("min_ns %v, median_ns %v", b.MinNS, b.MedianNS)
 	}
-	if dtype == "int8" && !(0 < b.QuantizeNS && b.QuantizeNS < b.MedianNS) || dtype == "f32" && b.QuantizeNS != 0 {
+	if dtype == "int8" && !(0 < b.QuantizeNS) || dtype == "f32" && b.QuantizeNS != 0 { // timed apart: no order assumed
 		t.Errorf("quantize_ns %v (median %v)", b.QuantizeNS, b.MedianNS)
 	}
 	if want := 2 * float64(m*k*n) / b.MedianNS; math.Abs(b.GOPS-want) > 1e-9*want {
