@@ -279,7 +279,9 @@ func (p *pool) run(w *worker) {
 				idleSince = time.Now()
 				continue
 			}
-			runtime.Gosched()
+			if spins > 4096 { // after a few microseconds of pure polling, let others run
+				runtime.Gosched()
+			}
 		}
 		last = w.seq.Load()
 		w.job.t.RunRange(w.job.lo, w.job.hi)
@@ -327,8 +329,10 @@ func (p *pool) Do(n int, t op.Task) {
 	t.RunRange(0, n/parts)
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
-		for w.done.Load() != w.seq.Load() {
-			runtime.Gosched()
+		for spins := 0; w.done.Load() != w.seq.Load(); spins++ {
+			if spins > 4096 {
+				runtime.Gosched()
+			}
 		}
 	}
 }
