@@ -38,19 +38,8 @@ func newCVRig(t testing.TB, n *Node, workers int, int8Off bool, in ...*tensor.Te
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &cvRig{k: k, in: make([]*tensor.Tensor, len(n.Inputs))}
-	descs := make([]Desc, len(n.Inputs))
-	for i, slot := range n.Inputs {
-		switch {
-		case slot.Const != nil:
-			r.in[i] = slot.Const.T
-		case slot.Present:
-			r.in[i] = in[i]
-		}
-		if r.in[i] != nil {
-			descs[i] = Desc{r.in[i].DType, r.in[i].Shape}
-		}
-	}
+	full, descs := slotInputs(n, in)
+	r := &cvRig{k: k, in: full}
 	od, sc, err := k.Plan(descs)
 	if err != nil {
 		t.Fatal(err)

@@ -55,19 +55,7 @@ func runNode(t testing.TB, n *Node, workers int, in ...*tensor.Tensor) []*tensor
 }
 
 func runKernel(k Kernel, n *Node, workers int, in ...*tensor.Tensor) ([]*tensor.Tensor, error) {
-	descs := make([]Desc, len(n.Inputs))
-	full := make([]*tensor.Tensor, len(n.Inputs))
-	for i, slot := range n.Inputs {
-		switch {
-		case slot.Const != nil:
-			full[i] = slot.Const.T
-		case slot.Present:
-			full[i] = in[i]
-		}
-		if full[i] != nil {
-			descs[i] = Desc{full[i].DType, full[i].Shape}
-		}
-	}
+	full, descs := slotInputs(n, in)
 	od, sc, err := k.Plan(descs)
 	if err != nil {
 		return nil, err
@@ -101,4 +89,23 @@ func runKernel(k Kernel, n *Node, workers int, in ...*tensor.Tensor) ([]*tensor.
 		return nil, err
 	}
 	return outs, nil
+}
+
+// slotInputs fills a node's input slots: constants from the node, dynamic
+// inputs from in (indexed by slot), absent ones nil; and their Descs.
+func slotInputs(n *Node, in []*tensor.Tensor) ([]*tensor.Tensor, []Desc) {
+	descs := make([]Desc, len(n.Inputs))
+	full := make([]*tensor.Tensor, len(n.Inputs))
+	for i, slot := range n.Inputs {
+		switch {
+		case slot.Const != nil:
+			full[i] = slot.Const.T
+		case slot.Present:
+			full[i] = in[i]
+		}
+		if full[i] != nil {
+			descs[i] = Desc{full[i].DType, full[i].Shape}
+		}
+	}
+	return full, descs
 }

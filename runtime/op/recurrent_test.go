@@ -499,19 +499,7 @@ type rnnRun struct {
 
 func newRNNRun(t testing.TB, k Kernel, n *Node, in []*tensor.Tensor) *rnnRun {
 	t.Helper()
-	descs := make([]Desc, len(n.Inputs))
-	full := make([]*tensor.Tensor, len(n.Inputs))
-	for i, slot := range n.Inputs {
-		switch {
-		case slot.Const != nil:
-			full[i] = slot.Const.T
-		case slot.Present:
-			full[i] = in[i]
-		}
-		if full[i] != nil {
-			descs[i] = Desc{full[i].DType, full[i].Shape}
-		}
-	}
+	full, descs := slotInputs(n, in)
 	od, sc, err := k.Plan(descs)
 	if err != nil {
 		t.Fatal(err)

@@ -78,17 +78,11 @@ func (c *benchCmd) Run(env *cliutil.Env) error {
 		return c.runKernels(env)
 	}
 	fail := func(err error) error { return cliutil.OpError("bench", c.Model, err) }
-	switch {
-	case c.Batch < 1:
+	if c.Batch < 1 {
 		return fail(fmt.Errorf("--batch=%d: need at least 1", c.Batch))
-	case c.Threads < 1:
-		return fail(fmt.Errorf("--threads=%d: need at least 1", c.Threads))
-	case c.Iters < 0:
-		return fail(fmt.Errorf("--iters=%d: need at least 1", c.Iters))
-	case c.Time < 0:
-		return fail(fmt.Errorf("--time=%s: need a positive duration", c.Time))
-	case c.Warmup < 0:
-		return fail(fmt.Errorf("--warmup=%d: need 0 or more", c.Warmup))
+	}
+	if err := c.checkRunFlags(); err != nil {
+		return fail(err)
 	}
 
 	start := time.Now()
@@ -394,4 +388,19 @@ func usText(us float64) string {
 		return strconv.FormatFloat(us/1000, 'f', 2, 64) + " ms"
 	}
 	return strconv.FormatFloat(us/1e6, 'f', 2, 64) + " s"
+}
+
+// checkRunFlags checks the flags every kind of bench run shares.
+func (c *benchCmd) checkRunFlags() error {
+	switch {
+	case c.Threads < 1:
+		return fmt.Errorf("--threads=%d: need at least 1", c.Threads)
+	case c.Iters < 0:
+		return fmt.Errorf("--iters=%d: need at least 1", c.Iters)
+	case c.Time < 0:
+		return fmt.Errorf("--time=%s: need a positive duration", c.Time)
+	case c.Warmup < 0:
+		return fmt.Errorf("--warmup=%d: need 0 or more", c.Warmup)
+	}
+	return nil
 }

@@ -115,15 +115,8 @@ func (c *benchCmd) runKernels(env *cliutil.Env) error {
 		operand = "--gemm " + c.Gemm
 	}
 	fail := func(err error) error { return cliutil.OpError("bench", operand, err) }
-	switch {
-	case c.Threads < 1:
-		return fail(fmt.Errorf("--threads=%d: need at least 1", c.Threads))
-	case c.Iters < 0:
-		return fail(fmt.Errorf("--iters=%d: need at least 1", c.Iters))
-	case c.Time < 0:
-		return fail(fmt.Errorf("--time=%s: need a positive duration", c.Time))
-	case c.Warmup < 0:
-		return fail(fmt.Errorf("--warmup=%d: need 0 or more", c.Warmup))
+	if err := c.checkRunFlags(); err != nil {
+		return fail(err)
 	}
 	if c.Roof {
 		d := c.Time

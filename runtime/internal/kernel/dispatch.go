@@ -1,6 +1,9 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // Impl is one implementation of the kernels. All share one signature per
 // kernel, so the engine calls through the table without knowing which
@@ -39,35 +42,25 @@ func withDefaults(l []Impl) []Impl {
 	g := l[0]
 	for i := range l {
 		im := &l[i]
-		if im.GemmI8 == nil {
-			im.GemmI8 = g.GemmI8
-		}
-		if im.GemmF32 == nil {
-			im.GemmF32 = g.GemmF32
-		}
-		if im.QuantizeRowU8 == nil {
-			im.QuantizeRowU8 = g.QuantizeRowU8
-		}
-		if im.DotF32 == nil {
-			im.DotF32 = g.DotF32
-		}
-		if im.AxpyF32 == nil {
-			im.AxpyF32 = g.AxpyF32
-		}
-		if im.ExpSlice == nil {
-			im.ExpSlice = g.ExpSlice
-		}
-		if im.SigmoidSlice == nil {
-			im.SigmoidSlice = g.SigmoidSlice
-		}
-		if im.TanhSlice == nil {
-			im.TanhSlice = g.TanhSlice
-		}
-		if im.DequantRow == nil {
-			im.DequantRow = g.DequantRow
-		}
+		orDefault(&im.GemmI8, g.GemmI8)
+		orDefault(&im.GemmF32, g.GemmF32)
+		orDefault(&im.QuantizeRowU8, g.QuantizeRowU8)
+		orDefault(&im.DotF32, g.DotF32)
+		orDefault(&im.AxpyF32, g.AxpyF32)
+		orDefault(&im.ExpSlice, g.ExpSlice)
+		orDefault(&im.SigmoidSlice, g.SigmoidSlice)
+		orDefault(&im.TanhSlice, g.TanhSlice)
+		orDefault(&im.DequantRow, g.DequantRow)
 	}
 	return l
+}
+
+// orDefault sets the function *f to def when it is nil. (A nil func
+// stored in an interface is not a nil interface, so reflect decides.)
+func orDefault[F any](f *F, def F) {
+	if reflect.ValueOf(*f).IsNil() {
+		*f = def
+	}
 }
 
 // impl is the implementation in use: the strongest unless a test chose.

@@ -48,8 +48,23 @@ func archImpls() []Impl {
 
 // gemmI8AVX2Tiles is GemmI8 on AVX2: the assembly does the full 2×4 tiles
 // over the 32-byte prefix of K, Go does the shift correction, the K tail,
-// and the edge rows and columns.
+// and the edge rows and columns. A matrix holding −128 could saturate the
+// int16 lanes, so it goes to the portable kernel.
 func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	if w.hasMin128 {
+		gemmI8SWAR(c, a, m, w, n0, n1)
+		return
+	}
+	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8AVX2, gemvI8AVX2, true)
+}
+
+// gemmI8x86Tiles drives the amd64 int8 tile kernels: gemm on pairs of
+// rows, gemv on the odd last row, both over full groups of 4 columns and
+// the 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted
+// the activations by −128, then the K tail, then the edge columns.
+func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int,
+	gemm func(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int),
+	gemv func(c []int32, a []uint8, b []int8, n, k, ldb int), shifted bool) {
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
@@ -58,7 +73,7 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	kf := k &^ 31
 	mf := m &^ 1
 	nf := (n1 - n0) &^ 3
-	if kf == 0 || nf == 0 || w.hasMin128 {
+	if kf == 0 || nf == 0 {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}
@@ -66,23 +81,25 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	raceRead(w.Data[n0*k : n1*k])
 	raceWriteCols(c, m, n, n0, n1)
 	if mf > 0 {
-		gemmI8AVX2(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
+		gemm(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
 	}
 	if mf < m { // the odd last row
-		gemvI8AVX2(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+		gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
 	}
-	// Undo the a − 128 shift and add the K tail, tile columns only.
-	for i := 0; i < m; i++ {
-		row := a[i*k : (i+1)*k]
-		for j := n0; j < n0+nf; j++ {
-			s := c[i*n+j] + 128*w.prefixSum[j]
-			if kf < k {
-				col := w.Data[j*k+kf : (j+1)*k]
-				for p, v := range row[kf:] {
+	if shifted || kf < k {
+		for i := 0; i < m; i++ {
+			row := a[i*k+kf : (i+1)*k]
+			for j := n0; j < n0+nf; j++ {
+				s := c[i*n+j]
+				if shifted {
+					s += 128 * w.prefixSum[j]
+				}
+				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
+				for p, v := range row {
 					s += int32(v) * int32(col[p])
 				}
+				c[i*n+j] = s
 			}
-			c[i*n+j] = s
 		}
 	}
 	if n0+nf < n1 { // edge columns

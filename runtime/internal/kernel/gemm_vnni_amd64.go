@@ -35,43 +35,8 @@ func vnniImpl(base Impl) []Impl {
 }
 
 // gemmI8VNNITiles is GemmI8 with AVX-VNNI: assembly on the full tiles over
-// the 32-multiple prefix of K, Go on the K tail and the edges.
+// the 32-multiple prefix of K, Go on the K tail and the edges. VPDPBUSD
+// takes the activations as they are, so there is no shift to undo.
 func gemmI8VNNITiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
-	k, n := w.K, w.N
-	if m == 0 || n1 <= n0 {
-		return
-	}
-	_ = c[(m-1)*n+n1-1]
-	kf := k &^ 31
-	mf := m &^ 1
-	nf := (n1 - n0) &^ 3
-	if kf == 0 || nf == 0 {
-		gemmI8SWAR(c, a, m, w, n0, n1)
-		return
-	}
-	raceRead(a[:m*k])
-	raceRead(w.Data[n0*k : n1*k])
-	raceWriteCols(c, m, n, n0, n1)
-	if mf > 0 {
-		gemmI8VNNI(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
-	}
-	if mf < m {
-		gemvI8VNNI(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
-	}
-	if kf < k { // K tail
-		for i := 0; i < m; i++ {
-			row := a[i*k+kf : (i+1)*k]
-			for j := n0; j < n0+nf; j++ {
-				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
-				s := c[i*n+j]
-				for p, v := range row {
-					s += int32(v) * int32(col[p])
-				}
-				c[i*n+j] = s
-			}
-		}
-	}
-	if n0+nf < n1 {
-		gemmI8SWAR(c, a, m, w, n0+nf, n1)
-	}
+	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8VNNI, gemvI8VNNI, false)
 }

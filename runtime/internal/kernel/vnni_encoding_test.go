@@ -43,15 +43,23 @@ func TestVNNIEncoding(t *testing.T) {
 			t.Errorf("vpdpbusd ymm%d, ymm%d, ymm%d = % x, llvm-mc says % x", r[0], r[1], r[2], got, want)
 		}
 	}
-	src, err := os.ReadFile("gemm_vnni_amd64.s")
+	checkVPDPBUSDLines(t, "gemm_vnni_amd64.s", 12)
+}
+
+// checkVPDPBUSDLines checks every BYTE-spelled vpdpbusd line of an
+// assembly file against the encoder and its own comment, and that there
+// are want of them.
+func checkVPDPBUSDLines(t *testing.T, file string, want int) {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	line := regexp.MustCompile(`(?m)^\s*((?:BYTE \$0x[0-9A-F]{2}; ){4}BYTE \$0x[0-9A-F]{2}) // \{vex\} vpdpbusd ymm(\d+), ymm(\d+), ymm(\d+)$`)
 	byteRe := regexp.MustCompile(`\$0x([0-9A-F]{2})`)
 	lines := line.FindAllStringSubmatch(string(src), -1)
-	if len(lines) != 12 {
-		t.Fatalf("found %d vpdpbusd lines, want 12", len(lines))
+	if len(lines) != want {
+		t.Fatalf("%s: found %d vpdpbusd lines, want %d", file, len(lines), want)
 	}
 	for _, l := range lines {
 		var got []byte
@@ -63,7 +71,7 @@ func TestVNNIEncoding(t *testing.T) {
 		s1, _ := strconv.Atoi(l[3])
 		s2, _ := strconv.Atoi(l[4])
 		if want := vexVPDPBUSD(d, s1, s2); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%q: bytes % x, encoder says % x", l[0], got, want)
+			t.Errorf("%s: %q: bytes % x, encoder says % x", file, l[0], got, want)
 		}
 	}
 }
