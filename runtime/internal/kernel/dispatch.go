@@ -19,6 +19,8 @@ type Impl struct {
 	SigmoidSlice  func(dst, src []float32)
 	TanhSlice     func(dst, src []float32)
 	DequantRow    func(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32)
+	DotsF32       func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32)
+	MixF32        func(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -51,6 +53,13 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.SigmoidSlice, g.SigmoidSlice)
 		orDefault(&im.TanhSlice, g.TanhSlice)
 		orDefault(&im.DequantRow, g.DequantRow)
+		// The attention loops default to the Impl's own dot and axpy.
+		if im.DotsF32 == nil {
+			im.DotsF32 = dotsVia(im.DotF32)
+		}
+		if im.MixF32 == nil {
+			im.MixF32 = mixVia(im.AxpyF32)
+		}
 	}
 	return l
 }

@@ -40,6 +40,8 @@ func archImpls() []Impl {
 			ExpSlice:      expSliceAVX2,
 			SigmoidSlice:  sigmoidSliceAVX2,
 			TanhSlice:     tanhSliceAVX2,
+			DotsF32:       dotsF32AVX2Tiles,
+			MixF32:        mixF32AVX2Tiles,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 	}

@@ -1,0 +1,78 @@
+package kernel
+
+// The attention core: scores Q·Kᵀ and the mix P·V over rows read in place
+// (Q, K and V are column blocks of one [T, 3D] projection, so their rows
+// are strided). Both are defined through DotF32 and AxpyF32, output by
+// output, so a tiled kernel and the loop below give the same bits, and an
+// int8 model's attention is identical on every implementation.
+
+// DotsF32 sets, for i < m and j < n,
+//
+//	c[i*ldc+j] = float32(DotF32(a[i*lda:][:k], b[j*ldb:][:k]) * alpha)
+//
+// bit for bit.
+func DotsF32(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	impl.DotsF32(c, ldc, a, lda, b, ldb, m, n, k, alpha)
+}
+
+// MixF32 sets, for i < m, o[i*ldo:][:k] to Σ_{j<n} p[i*ldp+j]·v[j*ldv:][:k]
+// accumulated as clearing the row and calling
+// AxpyF32(p[i*ldp+j], v[j*ldv:][:k], row) for j = 0, 1, …, n−1 does, bit
+// for bit. n = 0 clears the rows.
+func MixF32(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
+	impl.MixF32(o, ldo, p, ldp, v, ldv, m, n, k)
+}
+
+// dotsLoop is DotsF32 through one dot kernel: the reference and the
+// default for implementations without a tiled version.
+func dotsLoop(dot func(a, b []float32) float32, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	for i := 0; i < m; i++ {
+		row := a[i*lda:][:k]
+		cr := c[i*ldc:][:n]
+		for j := range cr {
+			cr[j] = float32(dot(row, b[j*ldb:][:k]) * alpha)
+		}
+	}
+}
+
+// mixLoop is MixF32 through one axpy kernel.
+func mixLoop(axpy func(alpha float32, x, y []float32), o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
+	for i := 0; i < m; i++ {
+		row := o[i*ldo:][:k]
+		clear(row)
+		for j, pj := range p[i*ldp:][:n] {
+			axpy(pj, v[j*ldv:][:k], row)
+		}
+	}
+}
+
+// dotsVia and mixVia make the loops an Impl's kernels, over that Impl's
+// own DotF32 and AxpyF32.
+func dotsVia(dot func(a, b []float32) float32) func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	return func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+		dotsLoop(dot, c, ldc, a, lda, b, ldb, m, n, k, alpha)
+	}
+}
+
+func mixVia(axpy func(alpha float32, x, y []float32)) func(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
+	return func(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
+		mixLoop(axpy, o, ldo, p, ldp, v, ldv, m, n, k)
+	}
+}
+
+// stridedLen is the length a slice needs to hold rows rows of width
+// width at stride ld (0 for no rows).
+func stridedLen(rows, width, ld int) int {
+	if rows <= 0 || width <= 0 {
+		return 0
+	}
+	return (rows-1)*ld + width
+}
+
+// checkStrided panics when a kernel's operands are too short or their
+// strides overlap rows: a programming error in the caller, never input.
+func checkStrided(name string, s int, rows, width, ld int) {
+	if rows > 0 && width > 0 && (ld < width || s < stridedLen(rows, width, ld)) {
+		panic("kernel: " + name + ": slice too short or stride below the row width")
+	}
+}
