@@ -83,70 +83,115 @@ func buildMHA(n *Node) (Kernel, error) {
 	return k, nil
 }
 
+// attnRows is how many queries the attention core takes at a time: the
+// scores of a block of queries are computed as one small GEMM.
+const attnRows = 16
+
 // attnTask computes the attention of (batch, head) units; unit u is batch
-// u / heads, head u % heads, and uses scores[u·T : (u+1)·T] alone, so
-// units run on any worker with the same bits.
+// u / heads, head u % heads, and uses scratch[u·per : (u+1)·per] alone,
+// so units run on any worker with the same bits.
 type attnTask struct {
-	k      *mha
-	qkv    []float32 // [B·T, 3D]
-	mask   []float32 // [B, T] or nil
-	attn   []float32 // [B·T, D], written by head column block
-	scores []float32 // [B·heads, T]
-	t      int
+	k       *mha
+	qkv     []float32 // [B·T, 3D]
+	mask    []float32 // [B, T] or nil
+	attn    []float32 // [B·T, D], written by head column block
+	scratch []float32 // per unit: the scores of a query block, then with a mask the valid keys and values
+	per     int
+	t       int
 }
 
+// attnScratch is the f32 scratch one unit needs: a block of score rows,
+// and with a mask the gathered valid key and value rows.
+func (k *mha) attnScratch(t int, mask bool) int {
+	n := min(attnRows, t) * t
+	if mask {
+		n += 2 * t * k.dh
+	}
+	return n
+}
+
+// RunRange computes, for each query of each unit, softmax(q·Kᵀ/√dh)·V
+// over the keys it sees. The scores of attnRows queries at a time are one
+// DotsF32 call and their mix with the values one MixF32 call; both are
+// defined through DotF32 and AxpyF32 in the order a query-by-query loop
+// would call them, so the result is the same bit for bit on every kernel.
 func (a *attnTask) RunRange(lo, hi int) {
 	k, t, d, dh := a.k, a.t, a.k.d, a.k.dh
+	ld := 3 * d
 	for u := lo; u < hi; u++ {
 		b, h := u/k.heads, u%k.heads
-		sc := a.scores[u*t : (u+1)*t]
+		sc := a.scratch[u*a.per:][:a.per]
+		blk := sc[:min(attnRows, t)*t]
+		base := b * t
+		q := a.qkv[base*ld+h*dh:]
+		keys, ldk := a.qkv[base*ld+d+h*dh:], ld
+		vals, ldv := a.qkv[base*ld+2*d+h*dh:], ld
+		nv := t // valid keys
 		var mask []float32
 		if a.mask != nil {
+			// Gather the valid keys and values, in order, so the kernels
+			// see only them.
 			mask = a.mask[b*t : (b+1)*t]
+			kg := sc[len(blk):][:t*dh]
+			vg := sc[len(blk)+t*dh:][:t*dh]
+			nv = 0
+			for j, mv := range mask {
+				if mv == 0 {
+					continue
+				}
+				copy(kg[nv*dh:][:dh], keys[j*ld:][:dh])
+				copy(vg[nv*dh:][:dh], vals[j*ld:][:dh])
+				nv++
+			}
+			keys, ldk, vals, ldv = kg, dh, vg, dh
 		}
-		base := b * t
-		for i := 0; i < t; i++ {
-			q := a.qkv[(base+i)*3*d+h*dh:][:dh]
-			o := a.attn[(base+i)*d+h*dh:][:dh]
-			nk := t
-			if k.causal {
-				nk = i + 1
-			}
-			mx := float32(math.Inf(-1))
-			valid := false
-			for j := 0; j < nk; j++ {
-				if mask != nil && mask[j] == 0 {
+		seen := 0 // causal: the valid keys at or before the query
+		for i0 := 0; i0 < t; i0 += attnRows {
+			rows := min(attnRows, t-i0)
+			// cnt[r]: the keys query i0+r sees (non-decreasing in r).
+			var cnt [attnRows]int
+			for r := 0; r < rows; r++ {
+				if !k.causal {
+					cnt[r] = nv
 					continue
 				}
-				kv := a.qkv[(base+j)*3*d+d+h*dh:][:dh]
-				s := float32(kernel.DotF32(q, kv) * k.scale)
-				sc[j] = s
-				mx = max(mx, s)
-				valid = true
-			}
-			clear(o)
-			if !valid {
-				continue
-			}
-			// exp(s − max) for every key, a vector at a time (masked keys
-			// hold stale values; they are skipped below, as before).
-			for j := 0; j < nk; j++ {
-				sc[j] -= mx
-			}
-			kernel.ExpSlice(sc[:nk], sc[:nk])
-			var sum float32
-			for j := 0; j < nk; j++ {
-				if mask != nil && mask[j] == 0 {
-					continue
+				if mask == nil || mask[i0+r] != 0 {
+					seen++
 				}
-				sum += sc[j]
+				cnt[r] = seen
 			}
-			for j := 0; j < nk; j++ {
-				if mask != nil && mask[j] == 0 {
-					continue
+			if nk := cnt[rows-1]; nk > 0 {
+				kernel.DotsF32(blk, t, q[i0*ld:], ld, keys, ldk, rows, nk, dh, k.scale)
+			}
+			for r := 0; r < rows; r++ {
+				p := blk[r*t:][:cnt[r]]
+				if len(p) == 0 {
+					continue // no valid key: the output stays zero
 				}
-				p := sc[j] / sum
-				kernel.AxpyF32(p, a.qkv[(base+j)*3*d+2*d+h*dh:][:dh], o)
+				mx := float32(math.Inf(-1))
+				for _, s := range p {
+					mx = max(mx, s)
+				}
+				for j := range p {
+					p[j] -= mx
+				}
+				kernel.ExpSlice(p, p)
+				var sum float32
+				for _, e := range p {
+					sum += e
+				}
+				for j := range p {
+					p[j] /= sum
+				}
+			}
+			// The keys every query of the block sees at once, then each
+			// query's later keys (causal) in order.
+			o := a.attn[(base+i0)*d+h*dh:]
+			kernel.MixF32(o, d, blk, t, vals, ldv, rows, cnt[0], dh)
+			for r := 1; r < rows; r++ {
+				for j := cnt[0]; j < cnt[r]; j++ {
+					kernel.AxpyF32(blk[r*t+j], vals[j*ldv:][:dh], o[r*d:][:dh])
+				}
 			}
 		}
 	}
@@ -162,12 +207,12 @@ func (k *mha) NewState() any {
 }
 
 // layout is the split of the f32 scratch: QKV rows, the attention
-// output, the scores, then the linear layers' scratch.
-func (k *mha) layout(b, t int) (qkv, attn, scores int, lin Scratch) {
+// output, the attention core's, then the linear layers' scratch.
+func (k *mha) layout(b, t int, mask bool) (qkv, attn, core int, lin Scratch) {
 	m := b * t
 	qs, ps := k.qkv.Scratch(m), k.o.Scratch(m)
 	lin = Scratch{F32: max(qs.F32, ps.F32), U8: max(qs.U8, ps.U8), I32: max(qs.I32, ps.I32)}
-	return m * 3 * k.d, m * k.d, b * k.heads * t, lin
+	return m * 3 * k.d, m * k.d, b * k.heads * k.attnScratch(t, mask), lin
 }
 
 func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
@@ -178,8 +223,8 @@ func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if err := cvCheckMask(cvInDesc(in, 5), b, t); err != nil {
 		return nil, Scratch{}, err
 	}
-	qkv, attn, scores, lin := k.layout(b, t)
-	lin.F32 += qkv + attn + scores
+	qkv, attn, core, lin := k.layout(b, t, cvInDesc(in, 5).Shape != nil)
+	lin.F32 += qkv + attn + core
 	return []Desc{{tensor.F32, tensor.Shape{b, t, k.d}}}, lin, nil
 }
 
@@ -191,14 +236,16 @@ func (k *mha) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	b, t := x.Shape[0], x.Shape[1]
 	m := b * t
-	nq, na, ns, _ := k.layout(b, t)
+	hasMask := len(in) > 5 && in[5] != nil
+	nq, na, ns, _ := k.layout(b, t, hasMask)
 	a := &st.attn
 	a.qkv = ctx.F32[:nq]
 	a.attn = ctx.F32[nq : nq+na]
-	a.scores = ctx.F32[nq+na : nq+na+ns]
+	a.scratch = ctx.F32[nq+na : nq+na+ns]
+	a.per = k.attnScratch(t, hasMask)
 	a.t = t
 	a.mask = nil
-	if len(in) > 5 && in[5] != nil {
+	if hasMask {
 		a.mask = in[5].F32
 	}
 	sub := Ctx{Par: ctx.Par, F32: ctx.F32[nq+na+ns:], U8: ctx.U8, I32: ctx.I32, Int8Off: ctx.Int8Off}
