@@ -57,16 +57,18 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}
-	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8AVX2, gemvI8AVX2, true)
+	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8AVX2, gemvI8AVX2, false, true)
 }
 
 // gemmI8x86Tiles drives the amd64 int8 tile kernels: gemm on pairs of
-// rows, gemv on the odd last row, both over full groups of 4 columns and
-// the 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted
-// the activations by −128, then the K tail, then the edge columns.
+// rows, gemv on the odd last row (or, if gemv8 and the matrix has
+// w.rows8, gemvRows8), all over full groups of 4 columns and the
+// 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted the
+// activations by −128, then the K tail, then the edge columns.
 func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int,
 	gemm func(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int),
-	gemv func(c []int32, a []uint8, b []int8, n, k, ldb int), shifted bool) {
+	gemv func(c []int32, a []uint8, b []int8, n, k, ldb int),
+	gemv8, shifted bool) {
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
@@ -86,7 +88,11 @@ func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int,
 		gemm(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
 	}
 	if mf < m { // the odd last row
-		gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+		if gemv8 && w.rows8 != nil {
+			gemvRows8(c[mf*n:], a[mf*k:mf*k+kf], w.rows8, n0, n0+nf)
+		} else {
+			gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+		}
 	}
 	if shifted || kf < k {
 		for i := 0; i < m; i++ {

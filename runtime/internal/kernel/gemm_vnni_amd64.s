@@ -160,3 +160,84 @@ wkloop:
 wdone:
 	VZEROUPPER
 	RET
+
+// func gemvI8VNNIRows8(c []int32, a []uint8, p []int8, n, k int)
+//
+// One activation row against n weight rows in the packRows8 layout (n a
+// multiple of 8, k a multiple of 32 and > 0; group stride 8·k):
+//
+//	for j < n: c[j] = Σ_{q<k} int32(a[q]) * int32(w[j][q])
+//
+// Each step loads 32 activations once and the 8 rows' next 32 weights
+// from one sequential stream, 8 independent accumulators, and prefetches
+// the stream 2 KB ahead (measured: without it, the 4 MB weights of a
+// 4096×1024 layer streamed from L3 at times a fifth slower).
+//
+// Reference: gemmI8Generic (through gemmI8VNNITiles).
+TEXT ·gemvI8VNNIRows8(SB), NOSPLIT, $0-88
+	MOVQ c_base+0(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ p_base+48(FP), R13
+	MOVQ n+72(FP), R8
+
+rgrouploop:
+	CMPQ R8, $8
+	JLT  rdone
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ SI, DI
+	MOVQ k+80(FP), DX
+
+rkloop:
+	PREFETCHT0 2048(R13)
+	PREFETCHT0 2112(R13)
+	PREFETCHT0 2176(R13)
+	PREFETCHT0 2240(R13)
+	VMOVDQU (DI), Y8
+	VMOVDQU (R13), Y9
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xC1 // {vex} vpdpbusd ymm0, ymm8, ymm9
+	VMOVDQU 32(R13), Y10
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xCA // {vex} vpdpbusd ymm1, ymm8, ymm10
+	VMOVDQU 64(R13), Y11
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xD3 // {vex} vpdpbusd ymm2, ymm8, ymm11
+	VMOVDQU 96(R13), Y12
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xDC // {vex} vpdpbusd ymm3, ymm8, ymm12
+	VMOVDQU 128(R13), Y13
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xE5 // {vex} vpdpbusd ymm4, ymm8, ymm13
+	VMOVDQU 160(R13), Y14
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xEE // {vex} vpdpbusd ymm5, ymm8, ymm14
+	VMOVDQU 192(R13), Y15
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xF7 // {vex} vpdpbusd ymm6, ymm8, ymm15
+	VMOVDQU 224(R13), Y9
+	BYTE $0xC4; BYTE $0xC2; BYTE $0x3D; BYTE $0x50; BYTE $0xF9 // {vex} vpdpbusd ymm7, ymm8, ymm9
+	ADDQ $32, DI
+	ADDQ $256, R13
+	SUBQ $32, DX
+	JGT  rkloop
+
+	// Y0..Y3 → rows 0..3, Y4..Y7 → rows 4..7, each row's two 128-bit
+	// halves still apart; add them and store the 8 sums.
+	VPHADDD    Y1, Y0, Y0
+	VPHADDD    Y3, Y2, Y2
+	VPHADDD    Y2, Y0, Y0
+	VPHADDD    Y5, Y4, Y4
+	VPHADDD    Y7, Y6, Y6
+	VPHADDD    Y6, Y4, Y4
+	VPERM2I128 $0x20, Y4, Y0, Y8
+	VPERM2I128 $0x31, Y4, Y0, Y9
+	VPADDD     Y9, Y8, Y8
+	VMOVDQU    Y8, (CX)
+
+	ADDQ $32, CX
+	SUBQ $8, R8
+	JMP  rgrouploop
+
+rdone:
+	VZEROUPPER
+	RET

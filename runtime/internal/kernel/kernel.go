@@ -9,6 +9,9 @@ type MatI8 struct {
 	Data   []int8  // N×K row-major (the reference layout)
 	RowSum []int32 // Σ_k Data[n][k], for the activation zero-point correction
 	pairs  []int64 // the portable kernel's layout (see swar.go)
+	// rows8 is the AVX-VNNI GEMV's layout (see packRows8): set only where
+	// that kernel runs, as it costs one more byte a weight.
+	rows8 []int8
 	// prefixSum[j] is Σ Data[j][p] for p < K rounded down to 32: the
 	// correction for kernels that shift activations by −128.
 	prefixSum []int32
@@ -39,6 +42,9 @@ func PackI8(w []int8, n, k int) *MatI8 {
 	if impl.Name == "generic" && k <= swarChunk { // 4 bytes a weight: only where it runs
 		m.pairs = packPairs(m.Data, n, k)
 	}
+	if impl.Name == "avxvnni" { // one more byte a weight: only where it runs
+		m.rows8 = packRows8(m.Data, n, k)
+	}
 	m.prefixSum = make([]int32, n)
 	kf := k &^ 31
 	for j := 0; j < n; j++ {
@@ -49,6 +55,32 @@ func PackI8(w []int8, n, k int) *MatI8 {
 		m.prefixSum[j] = s
 	}
 	return m
+}
+
+// packRows8 lays w (n×k, row-major) out for a one-row GEMV that reads one
+// sequential stream: groups of 8 rows, the last one padded with zero rows,
+// each group the 32-byte K blocks of its rows interleaved,
+//
+//	p[g*8*kf + b*256 + r*32 + q] = w[(8g+r)*k + 32b + q]
+//
+// over the multiple-of-32 prefix kf of K (nil if kf is 0). Eight rows
+// share each activation load, and the hardware and software prefetchers
+// follow one stream instead of eight rows a page apart.
+func packRows8(w []int8, n, k int) []int8 {
+	kf := k &^ 31
+	if kf == 0 || n == 0 {
+		return nil
+	}
+	groups := (n + 7) / 8
+	p := make([]int8, groups*8*kf)
+	for j := 0; j < n; j++ {
+		g, r := j/8, j%8
+		row := w[j*k : j*k+kf]
+		for b := 0; b < kf; b += 32 {
+			copy(p[g*8*kf+b*8+r*32:][:32], row[b:b+32])
+		}
+	}
+	return p
 }
 
 // MatF32 is an f32 weight matrix of N output rows by K inputs, packed for

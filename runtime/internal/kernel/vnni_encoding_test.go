@@ -37,13 +37,17 @@ func TestVNNIEncoding(t *testing.T) {
 		{2, 8, 12}: {0xc4, 0xc2, 0x3d, 0x50, 0xd4},
 		{6, 9, 12}: {0xc4, 0xc2, 0x35, 0x50, 0xf4},
 		{1, 8, 11}: {0xc4, 0xc2, 0x3d, 0x50, 0xcb},
+		{0, 8, 9}:  {0xc4, 0xc2, 0x3d, 0x50, 0xc1},
+		{4, 8, 13}: {0xc4, 0xc2, 0x3d, 0x50, 0xe5},
+		{6, 8, 15}: {0xc4, 0xc2, 0x3d, 0x50, 0xf7},
+		{7, 8, 9}:  {0xc4, 0xc2, 0x3d, 0x50, 0xf9},
 	}
 	for r, want := range known {
 		if got := vexVPDPBUSD(r[0], r[1], r[2]); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("vpdpbusd ymm%d, ymm%d, ymm%d = % x, llvm-mc says % x", r[0], r[1], r[2], got, want)
 		}
 	}
-	checkVPDPBUSDLines(t, "gemm_vnni_amd64.s", 12)
+	checkVPDPBUSDLines(t, "gemm_vnni_amd64.s", 20)
 }
 
 // checkVPDPBUSDLines checks every BYTE-spelled vpdpbusd line of an
