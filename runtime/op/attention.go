@@ -112,9 +112,10 @@ func (k *mha) attnScratch(t int, mask bool) int {
 
 // RunRange computes, for each query of each unit, softmax(q·Kᵀ/√dh)·V
 // over the keys it sees. The scores of attnRows queries at a time are one
-// DotsF32 call and their mix with the values one MixF32 call; both are
-// defined through DotF32 and AxpyF32 in the order a query-by-query loop
-// would call them, so the result is the same bit for bit on every kernel.
+// DotsF32 call, each row's softmax one SoftmaxF32, and their mix with the
+// values one MixF32 call; DotsF32 and MixF32 are defined through DotF32
+// and AxpyF32 in the order a query-by-query loop would call them, so the
+// result is the same bit for bit on every kernel.
 func (a *attnTask) RunRange(lo, hi int) {
 	k, t, d, dh := a.k, a.t, a.k.d, a.k.dh
 	ld := 3 * d
@@ -164,25 +165,7 @@ func (a *attnTask) RunRange(lo, hi int) {
 				kernel.DotsF32(blk, t, q[i0*ld:], ld, keys, ldk, rows, nk, dh, k.scale)
 			}
 			for r := 0; r < rows; r++ {
-				p := blk[r*t:][:cnt[r]]
-				if len(p) == 0 {
-					continue // no valid key: the output stays zero
-				}
-				mx := float32(math.Inf(-1))
-				for _, s := range p {
-					mx = max(mx, s)
-				}
-				for j := range p {
-					p[j] -= mx
-				}
-				kernel.ExpSlice(p, p)
-				var sum float32
-				for _, e := range p {
-					sum += e
-				}
-				for j := range p {
-					p[j] /= sum
-				}
+				kernel.SoftmaxF32(blk[r*t:][:cnt[r]]) // no valid key: the output stays zero
 			}
 			// The keys every query of the block sees at once, then each
 			// query's later keys (causal) in order.

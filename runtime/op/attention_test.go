@@ -350,12 +350,12 @@ func TestAddPositional(t *testing.T) {
 }
 
 // attnRef is the query-by-query attention core the blocked one replaced:
-// one DotF32 per (query, key), one AxpyF32 per (query, valid key). The
+// one DotF32 per (query, valid key), one SoftmaxF32 over them, one
+// AxpyF32 per (query, valid key). The
 // blocked core must give its bits exactly.
 func attnRef(k *mha, qkv, mask []float32, b, t int) []float32 {
 	d, dh := k.d, k.dh
 	out := make([]float32, b*t*d)
-	sc := make([]float32, t)
 	for u := 0; u < b*k.heads; u++ {
 		bi, h := u/k.heads, u%k.heads
 		base := bi * t
@@ -366,29 +366,18 @@ func attnRef(k *mha, qkv, mask []float32, b, t int) []float32 {
 			if k.causal {
 				nk = i + 1
 			}
-			mx := float32(math.Inf(-1))
 			var idx []int
+			var p []float32
 			for j := 0; j < nk; j++ {
 				if mask != nil && mask[bi*t+j] == 0 {
 					continue
 				}
-				s := float32(kernel.DotF32(q, qkv[(base+j)*3*d+d+h*dh:][:dh]) * k.scale)
-				sc[j] = s
-				mx = max(mx, s)
+				p = append(p, float32(kernel.DotF32(q, qkv[(base+j)*3*d+d+h*dh:][:dh])*k.scale))
 				idx = append(idx, j)
 			}
-			if len(idx) == 0 {
-				continue
-			}
-			var sum float32
-			for _, j := range idx {
-				e := []float32{sc[j] - mx}
-				kernel.ExpSlice(e, e)
-				sc[j] = e[0]
-				sum += e[0]
-			}
-			for _, j := range idx {
-				kernel.AxpyF32(sc[j]/sum, qkv[(base+j)*3*d+2*d+h*dh:][:dh], o)
+			kernel.SoftmaxF32(p)
+			for jj, j := range idx {
+				kernel.AxpyF32(p[jj], qkv[(base+j)*3*d+2*d+h*dh:][:dh], o)
 			}
 		}
 	}

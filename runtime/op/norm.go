@@ -2,8 +2,8 @@ package op
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
 
@@ -68,25 +68,8 @@ func (k *layerNorm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	x, y := in[0].F32, out[0].F32
-	nd := float32(d)
 	for r := 0; r+d <= len(x); r += d {
-		src, dst := x[r:r+d], y[r:r+d]
-		var sum float32
-		for _, v := range src {
-			sum += v
-		}
-		mean := sum / nd
-		var ss float32
-		for _, v := range src {
-			c := v - mean
-			ss += float32(c * c)
-		}
-		den := float32(math.Sqrt(float64(ss/nd + k.eps)))
-		g, b := k.gamma[:len(src)], k.beta[:len(src)]
-		dst = dst[:len(src)]
-		for i, v := range src {
-			dst[i] = float32(float32((v-mean)/den)*g[i]) + b[i]
-		}
+		kernel.LayerNormRow(y[r:r+d], x[r:r+d], k.gamma, k.beta, k.eps)
 	}
 	return nil
 }

@@ -28,16 +28,22 @@ func tanhSliceGeneric(dst, src []float32) {
 }
 
 // GELUSlice sets dst[i] = GELU(src[i]) for i < len(src), bit for bit,
-// using tmp (at least len(src) long, not overlapping src) for the tanh
-// arguments so the vector tanh can run; dst may be src or tmp.
-func GELUSlice(dst, src, tmp []float32) {
-	u := tmp[:len(src)]
-	for i, x := range src {
-		u[i] = float32(0.7978845608 * float32(x+float32(0.044715*float32(float32(x*x)*x))))
-	}
-	impl.TanhSlice(u, u)
-	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = float32(0.5*x) * (1 + u[i])
+// using tmp (at least len(src) long, not overlapping src) when the
+// implementation has no GELU kernel of its own and runs its vector tanh on
+// the arguments; dst may be src or tmp.
+func GELUSlice(dst, src, tmp []float32) { impl.GELUSlice(dst, src, tmp) }
+
+// geluVia is GELUSlice in three passes around an implementation's tanh.
+func geluVia(tanh func(dst, src []float32)) func(dst, src, tmp []float32) {
+	return func(dst, src, tmp []float32) {
+		u := tmp[:len(src)]
+		for i, x := range src {
+			u[i] = float32(0.7978845608 * float32(x+float32(0.044715*float32(float32(x*x)*x))))
+		}
+		tanh(u, u)
+		dst = dst[:len(src)]
+		for i, x := range src {
+			dst[i] = float32(0.5*x) * (1 + u[i])
+		}
 	}
 }

@@ -34,7 +34,9 @@ DATA actc<>+84(SB)/4, $0x3e088393 // t3
 DATA actc<>+88(SB)/4, $0xbeaaaa99 // t4
 DATA actc<>+92(SB)/4, $0x41100000 // 9
 DATA actc<>+96(SB)/4, $0x3f200000 // 0.625
-GLOBL actc<>(SB), RODATA|NOPTR, $100
+DATA actc<>+100(SB)/4, $0x3d372713 // GELU 0.044715
+DATA actc<>+104(SB)/4, $0x3f4c422a // GELU 0.7978845608
+GLOBL actc<>(SB), RODATA|NOPTR, $108
 
 // EXP8(X, R): R = Exp(X) lane by lane. Clobbers Y2..Y7.
 #define EXP8(X, R) \
@@ -95,6 +97,44 @@ GLOBL actc<>(SB), RODATA|NOPTR, $100
 	VBLENDVPS    Y5, Y3, R, R      \ // → 0
 	VCMPPS       $3, X, X, Y5      \ // x is NaN
 	VBLENDVPS    Y5, X, R, R          // → x
+
+// TANH8: Y10 = Tanh(Y8) lane by lane. Clobbers Y0..Y7, Y9, Y11.
+#define TANH8 \
+	VADDPS       Y8, Y8, Y0 \ // 2x (exact)
+	EXP8(Y0, Y1) \ // e
+	VBROADCASTSS actc<>+40(SB), Y9 \ // 1
+	VSUBPS       Y9, Y1, Y10 \ // e − 1
+	VADDPS       Y9, Y1, Y11 \ // e + 1
+	VDIVPS       Y11, Y10, Y10 \ // mid-range result
+	VMULPS       Y8, Y8, Y2 \ // z = x·x
+	VBROADCASTSS actc<>+72(SB), Y3 \
+	VMULPS       Y2, Y3, Y3 \
+	VBROADCASTSS actc<>+76(SB), Y4 \
+	VADDPS       Y4, Y3, Y3 \
+	VMULPS       Y2, Y3, Y3 \
+	VBROADCASTSS actc<>+80(SB), Y4 \
+	VADDPS       Y4, Y3, Y3 \
+	VMULPS       Y2, Y3, Y3 \
+	VBROADCASTSS actc<>+84(SB), Y4 \
+	VADDPS       Y4, Y3, Y3 \
+	VMULPS       Y2, Y3, Y3 \
+	VBROADCASTSS actc<>+88(SB), Y4 \
+	VADDPS       Y4, Y3, Y3 \ // p
+	VMULPS       Y2, Y3, Y3 \ // p·z
+	VMULPS       Y8, Y3, Y3 \ // ·x
+	VADDPS       Y8, Y3, Y3 \ // + x
+	VBROADCASTSS actc<>+56(SB), Y4 \
+	VANDNPS      Y8, Y4, Y5 \ // |x| (clear the sign bit)
+	VBROADCASTSS actc<>+96(SB), Y6 \
+	VCMPPS       $0x11, Y6, Y5, Y7 \ // |x| < 0.625
+	VBLENDVPS    Y7, Y3, Y10, Y10 \
+	VBROADCASTSS actc<>+92(SB), Y6 \ // 9
+	VCMPPS       $0x1e, Y6, Y8, Y7 \ // x > 9
+	VBLENDVPS    Y7, Y9, Y10, Y10 \ // → 1
+	VXORPS       Y4, Y6, Y6 \ // −9
+	VCMPPS       $0x11, Y6, Y8, Y7 \ // x < −9
+	VXORPS       Y4, Y9, Y9 \ // −1
+	VBLENDVPS    Y7, Y9, Y10, Y10    // → −1
 
 // func expAVX2(dst, src []float32)
 //
@@ -171,46 +211,137 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 	JZ   tanhdone
 tanhloop:
 	VMOVUPS      (SI), Y8
-	VADDPS       Y8, Y8, Y0            // 2x (exact)
-	EXP8(Y0, Y1)                       // e
-	VBROADCASTSS actc<>+40(SB), Y9     // 1
-	VSUBPS       Y9, Y1, Y10           // e − 1
-	VADDPS       Y9, Y1, Y11           // e + 1
-	VDIVPS       Y11, Y10, Y10         // mid-range result
-	VMULPS       Y8, Y8, Y2            // z = x·x
-	VBROADCASTSS actc<>+72(SB), Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+76(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+80(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+84(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+88(SB), Y4
-	VADDPS       Y4, Y3, Y3            // p
-	VMULPS       Y2, Y3, Y3            // p·z
-	VMULPS       Y8, Y3, Y3            // ·x
-	VADDPS       Y8, Y3, Y3            // + x
-	VBROADCASTSS actc<>+56(SB), Y4
-	VANDNPS      Y8, Y4, Y5            // |x| (clear the sign bit)
-	VBROADCASTSS actc<>+96(SB), Y6
-	VCMPPS       $0x11, Y6, Y5, Y7     // |x| < 0.625
-	VBLENDVPS    Y7, Y3, Y10, Y10
-	VBROADCASTSS actc<>+92(SB), Y6     // 9
-	VCMPPS       $0x1e, Y6, Y8, Y7     // x > 9
-	VBLENDVPS    Y7, Y9, Y10, Y10      // → 1
-	VXORPS       Y4, Y6, Y6            // −9
-	VCMPPS       $0x11, Y6, Y8, Y7     // x < −9
-	VXORPS       Y4, Y9, Y9            // −1
-	VBLENDVPS    Y7, Y9, Y10, Y10      // → −1
+	TANH8
 	VMOVUPS      Y10, (DI)
 	ADDQ         $32, SI
 	ADDQ         $32, DI
 	DECQ         CX
 	JNZ          tanhloop
 tanhdone:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(dst, src []float32)
+//
+// For len(src) a multiple of 8 (dst at least as long):
+//
+//	for i := range src { dst[i] = GELU(src[i]) }
+//
+// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then
+// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	SHRQ $3, CX
+	JZ   geludone
+geluloop:
+	VMOVUPS      (SI), Y12
+	VMULPS       Y12, Y12, Y8          // x·x
+	VMULPS       Y12, Y8, Y8           // ·x
+	VBROADCASTSS actc<>+100(SB), Y9
+	VMULPS       Y9, Y8, Y8            // 0.044715·x³
+	VADDPS       Y12, Y8, Y8           // x + …
+	VBROADCASTSS actc<>+104(SB), Y9
+	VMULPS       Y9, Y8, Y8            // u
+	TANH8
+	VBROADCASTSS actc<>+40(SB), Y9
+	VADDPS       Y9, Y10, Y10          // 1 + tanh(u)
+	VBROADCASTSS actc<>+4(SB), Y9
+	VMULPS       Y9, Y12, Y11          // 0.5·x
+	VMULPS       Y10, Y11, Y10
+	VMOVUPS      Y10, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          geluloop
+geludone:
+	VZEROUPPER
+	RET
+
+// func maxF32AVX2(p []float32) (mx float32, nan bool)
+//
+// For len(p) a multiple of 8 (> 0): the largest element (the sign of a
+// zero maximum is unspecified), and whether any element is NaN (then mx
+// is meaningless). Reference: the max loop of softmaxLoop.
+TEXT ·maxF32AVX2(SB), NOSPLIT, $0-29
+	MOVQ         p_base+0(FP), SI
+	MOVQ         p_len+8(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSS actc<>+52(SB), Y0 // +Inf
+	VBROADCASTSS actc<>+56(SB), Y1
+	VORPS        Y1, Y0, Y0        // −Inf
+	VXORPS       Y2, Y2, Y2        // NaN lanes seen
+maxloop:
+	VMOVUPS      (SI), Y3
+	VMAXPS       Y3, Y0, Y0
+	VCMPPS       $3, Y3, Y3, Y4
+	VORPS        Y4, Y2, Y2
+	ADDQ         $32, SI
+	DECQ         CX
+	JNZ          maxloop
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	MOVSS        X0, mx+24(FP)
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	SETNE        nan+28(FP)
+	VZEROUPPER
+	RET
+
+// func expSubSumAVX2(p []float32, mx float32) (sum float32)
+//
+// For len(p) a multiple of 8 (> 0):
+//
+//	for j := range p { p[j] = Exp(p[j] − mx) }
+//
+// and the sum of the new p in DotF32's order (eight lane sums combined as
+// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))). Reference: softmaxLoop.
+TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ         p_base+0(FP), SI
+	MOVQ         p_len+8(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSS mx+24(FP), Y8
+	VXORPS       Y9, Y9, Y9
+esloop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y8, Y0, Y0 // x − mx
+	EXP8(Y0, Y1)
+	VMOVUPS      Y1, (SI)
+	VADDPS       Y1, Y9, Y9
+	ADDQ         $32, SI
+	DECQ         CX
+	JNZ          esloop
+	VEXTRACTF128 $1, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	MOVSS        X9, sum+32(FP)
+	VZEROUPPER
+	RET
+
+// func divF32AVX2(p []float32, d float32)
+//
+// For len(p) a multiple of 8: for j := range p { p[j] /= d }.
+TEXT ·divF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ         p_base+0(FP), SI
+	MOVQ         p_len+8(FP), CX
+	SHRQ         $3, CX
+	JZ           divdone
+	VBROADCASTSS d+24(FP), Y1
+divloop:
+	VMOVUPS      (SI), Y0
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (SI)
+	ADDQ         $32, SI
+	DECQ         CX
+	JNZ          divloop
+divdone:
 	VZEROUPPER
 	RET

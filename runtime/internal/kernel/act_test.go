@@ -26,12 +26,16 @@ func activationInputs() []float32 {
 func TestActivationSlices(t *testing.T) {
 	in := activationInputs()
 	for _, im := range Impls() {
+		gelu := func(dst, src []float32) {
+			tmp := make([]float32, len(src))
+			im.GELUSlice(dst, src, tmp)
+		}
 		for _, fn := range []struct {
 			name   string
 			slice  func(dst, src []float32)
 			scalar func(float32) float32
 		}{
-			{"exp", im.ExpSlice, Exp}, {"sigmoid", im.SigmoidSlice, Sigmoid}, {"tanh", im.TanhSlice, Tanh},
+			{"exp", im.ExpSlice, Exp}, {"sigmoid", im.SigmoidSlice, Sigmoid}, {"tanh", im.TanhSlice, Tanh}, {"gelu", gelu, GELU},
 		} {
 			for _, n := range []int{0, 1, 7, 8, 9, 17, len(in)} {
 				src := in[len(in)-n:]
@@ -63,12 +67,29 @@ func BenchmarkActivations(b *testing.B) {
 		src[i] = float32(i%200)/10 - 10
 	}
 	dst := make([]float32, len(src))
+	tmp := make([]float32, len(src))
 	for _, im := range Impls() {
-		b.Run(im.Name+"/sigmoid", func(b *testing.B) {
-			for b.Loop() {
-				im.SigmoidSlice(dst, src)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/elem")
-		})
+		for _, fn := range []struct {
+			name string
+			f    func()
+		}{
+			{"exp", func() { im.ExpSlice(dst, src) }},
+			{"sigmoid", func() { im.SigmoidSlice(dst, src) }},
+			{"tanh", func() { im.TanhSlice(dst, src) }},
+			{"gelu", func() { im.GELUSlice(dst, src, tmp) }},
+			{"softmax64", func() {
+				for i := 0; i+64 <= len(dst); i += 64 {
+					copy(dst[i:i+64], src[i:i+64])
+					im.SoftmaxF32(dst[i : i+64])
+				}
+			}},
+		} {
+			b.Run(im.Name+"/"+fn.name, func(b *testing.B) {
+				for b.Loop() {
+					fn.f()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/elem")
+			})
+		}
 	}
 }

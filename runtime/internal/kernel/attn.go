@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // The attention core: scores Q·Kᵀ and the mix P·V over rows read in place
 // (Q, K and V are column blocks of one [T, 3D] projection, so their rows
 // are strided). Both are defined through DotF32 and AxpyF32, output by
@@ -21,6 +23,59 @@ func DotsF32(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m
 // for bit. n = 0 clears the rows.
 func MixF32(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
 	impl.MixF32(o, ldo, p, ldp, v, ldv, m, n, k)
+}
+
+// SoftmaxF32 sets p to softmax(p) in place, bit for bit as
+//
+//	mx := max over p (from −Inf; NaN if any is NaN)
+//	p[j] = Exp(p[j] − mx)
+//	sum := the eight lane sums of p's 8-multiple prefix, l = j mod 8,
+//	       combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the
+//	       tail added in order (DotF32's order)
+//	p[j] = p[j] / sum
+func SoftmaxF32(p []float32) { impl.SoftmaxF32(p) }
+
+// softmaxVia is SoftmaxF32 around an implementation's Exp slice.
+func softmaxVia(exp func(dst, src []float32)) func(p []float32) {
+	return func(p []float32) { softmaxLoop(exp, p) }
+}
+
+// softmaxLoop is the reference SoftmaxF32 with exp as the Exp slice.
+func softmaxLoop(exp func(dst, src []float32), p []float32) {
+	if len(p) == 0 {
+		return
+	}
+	mx := float32(math.Inf(-1))
+	for _, s := range p {
+		mx = max(mx, s)
+	}
+	for j := range p {
+		p[j] -= mx
+	}
+	exp(p, p)
+	sum := sumF32(p)
+	for j := range p {
+		p[j] /= sum
+	}
+}
+
+// sumF32 is Σ p in DotF32's order.
+func sumF32(p []float32) float32 {
+	n := len(p) &^ 7
+	var s float32
+	if n > 0 {
+		var l [8]float32
+		for i := 0; i < n; i += 8 {
+			for j := range l {
+				l[j] += p[i+j]
+			}
+		}
+		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+	}
+	for _, v := range p[n:] {
+		s += v
+	}
+	return s
 }
 
 // dotsLoop is DotsF32 through one dot kernel: the reference and the

@@ -2,6 +2,8 @@
 
 package kernel
 
+import "math"
+
 // dotsF32AVX2 computes, for mt·4 rows of a and nt·3 rows of b (mt, nt > 0,
 // k a multiple of 8 and > 0), in 4×3 tiles,
 //
@@ -82,4 +84,45 @@ func mixF32AVX2Tiles(o []float32, ldo int, p []float32, ldp int, v []float32, ld
 	if mf < m {
 		mixLoop(axpyF32AVX2Tiles, o[mf*ldo:], ldo, p[min(mf*ldp, len(p)):], ldp, v, ldv, m-mf, n, k)
 	}
+}
+
+// sumF32AVX2, sumSqDevAVX2 and normRowAVX2 are the passes of
+// LayerNormRow over a multiple of 8 elements (see the assembly).
+//
+//go:noescape
+func sumF32AVX2(p []float32) float32
+
+//go:noescape
+func sumSqDevAVX2(p []float32, mean float32) float32
+
+//go:noescape
+func normRowAVX2(dst, src, gamma, beta []float32, mean, den float32)
+
+// layerNormAVX2 is LayerNormRow with the vector passes on the 8-multiple
+// prefix and Go on the tail, in the reference's order.
+func layerNormAVX2(dst, src, gamma, beta []float32, eps float32) {
+	n := len(src) &^ 7
+	if n == 0 {
+		layerNormGeneric(dst, src, gamma, beta, eps)
+		return
+	}
+	dst, gamma, beta = dst[:len(src)], gamma[:len(src)], beta[:len(src)]
+	raceRead(src[:n])
+	raceRead(gamma[:n])
+	raceRead(beta[:n])
+	nd := float32(len(src))
+	sum := sumF32AVX2(src[:n])
+	for _, v := range src[n:] {
+		sum += v
+	}
+	mean := sum / nd
+	ss := sumSqDevAVX2(src[:n], mean)
+	for _, v := range src[n:] {
+		c := v - mean
+		ss += float32(c * c)
+	}
+	den := float32(math.Sqrt(float64(ss/nd + eps)))
+	raceWrite(dst[:n])
+	normRowAVX2(dst, src[:n], gamma, beta, mean, den)
+	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
 }

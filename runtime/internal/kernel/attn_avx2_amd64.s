@@ -187,3 +187,87 @@ mstore:
 	JNZ  miloop
 	VZEROUPPER
 	RET
+
+// LANESUM reduces the eight lane sums in Y (low half X) to X's lane 0 in
+// DotF32's order, ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)). X14 is scratch.
+#define LANESUM(Y, X) \
+	VEXTRACTF128 $1, Y, X14    \
+	VADDPS       X14, X, X     \
+	VPERMILPS    $0x4e, X, X14 \
+	VADDPS       X14, X, X     \
+	VPERMILPS    $0xb1, X, X14 \
+	VADDSS       X14, X, X
+
+// func sumF32AVX2(p []float32) float32
+//
+// For len(p) a multiple of 8 (> 0): Σ p in DotF32's lane order.
+// Reference: sumF32.
+TEXT ·sumF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ   p_base+0(FP), SI
+	MOVQ   p_len+8(FP), CX
+	SHRQ   $3, CX
+	VXORPS Y0, Y0, Y0
+sumloop:
+	VADDPS (SI), Y0, Y0
+	ADDQ   $32, SI
+	DECQ   CX
+	JNZ    sumloop
+	LANESUM(Y0, X0)
+	MOVSS  X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevAVX2(p []float32, mean float32) float32
+//
+// For len(p) a multiple of 8 (> 0): Σ float32(c·c), c = p[i] − mean, in
+// DotF32's lane order. Reference: sumSqDevF32.
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-36
+	MOVQ         p_base+0(FP), SI
+	MOVQ         p_len+8(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSS mean+24(FP), Y1
+	VXORPS       Y0, Y0, Y0
+ssloop:
+	VMOVUPS      (SI), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y2, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	ADDQ         $32, SI
+	DECQ         CX
+	JNZ          ssloop
+	LANESUM(Y0, X0)
+	MOVSS        X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func normRowAVX2(dst, src, gamma, beta []float32, mean, den float32)
+//
+// For len(src) a multiple of 8 (the others at least as long):
+// dst[i] = float32(float32((src[i]−mean)/den)·gamma[i]) + beta[i].
+// Reference: normRow.
+TEXT ·normRowAVX2(SB), NOSPLIT, $0-104
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	MOVQ         gamma_base+48(FP), R8
+	MOVQ         beta_base+72(FP), R9
+	SHRQ         $3, CX
+	JZ           normdone
+	VBROADCASTSS mean+96(FP), Y1
+	VBROADCASTSS den+100(FP), Y2
+normloop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y1, Y0, Y0
+	VDIVPS       Y2, Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VADDPS       (R9), Y0, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	ADDQ         $32, R8
+	ADDQ         $32, R9
+	DECQ         CX
+	JNZ          normloop
+normdone:
+	VZEROUPPER
+	RET

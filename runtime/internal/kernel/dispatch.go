@@ -21,6 +21,9 @@ type Impl struct {
 	DequantRow    func(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32)
 	DotsF32       func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32)
 	MixF32        func(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int)
+	GELUSlice     func(dst, src, tmp []float32)
+	SoftmaxF32    func(p []float32)
+	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -36,6 +39,7 @@ var impls = withDefaults(append([]Impl{{
 	SigmoidSlice:  sigmoidSliceGeneric,
 	TanhSlice:     tanhSliceGeneric,
 	DequantRow:    dequantRowGeneric,
+	LayerNormRow:  layerNormGeneric,
 }}, archImpls()...))
 
 // withDefaults fills the kernels an architecture does not provide with the
@@ -53,12 +57,20 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.SigmoidSlice, g.SigmoidSlice)
 		orDefault(&im.TanhSlice, g.TanhSlice)
 		orDefault(&im.DequantRow, g.DequantRow)
-		// The attention loops default to the Impl's own dot and axpy.
+		orDefault(&im.LayerNormRow, g.LayerNormRow)
+		// The attention loops, GELU and softmax default to the Impl's own
+		// dot, axpy, tanh and exp.
 		if im.DotsF32 == nil {
 			im.DotsF32 = dotsVia(im.DotF32)
 		}
 		if im.MixF32 == nil {
 			im.MixF32 = mixVia(im.AxpyF32)
+		}
+		if im.GELUSlice == nil {
+			im.GELUSlice = geluVia(im.TanhSlice)
+		}
+		if im.SoftmaxF32 == nil {
+			im.SoftmaxF32 = softmaxVia(im.ExpSlice)
 		}
 	}
 	return l

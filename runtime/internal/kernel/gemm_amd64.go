@@ -42,6 +42,9 @@ func archImpls() []Impl {
 			TanhSlice:     tanhSliceAVX2,
 			DotsF32:       dotsF32AVX2Tiles,
 			MixF32:        mixF32AVX2Tiles,
+			GELUSlice:     geluSliceAVX2,
+			SoftmaxF32:    softmaxAVX2,
+			LayerNormRow:  layerNormAVX2,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 	}
