@@ -5,9 +5,11 @@ package kernel
 import "golang.org/x/sys/cpu"
 
 // The arm64 kernels are generated: gemm_neon_arm64.s and gemm_sdot_arm64.s
-// come from _gen (cd _gen && go generate), which encodes the instructions
-// the Go assembler lacks (SMULL, SMLAL2, SADALP, SDOT) as WORDs checked
-// against llvm-mc. Both shift the activations to int8 (a' = a − 128, an
+// (and the float kernels gemmf32_neon_arm64.s, quant_neon_arm64.s,
+// vec_neon_arm64.s, act_neon_arm64.s) come from _gen (cd _gen && go
+// generate), which encodes the instructions the Go assembler lacks
+// (SMULL, SMLAL2, SADALP, SDOT, FADD, FMUL, FADDP, FCVTNS, ...) as WORDs
+// checked against llvm-mc. Both shift the activations to int8 (a' = a − 128, an
 // EOR with 0x80) and add back 128·bsum[j], so with bsum[j] = Σ_{p<k} b[j][p]
 // they compute Σ a·b exactly.
 
@@ -57,11 +59,26 @@ func gemvI8SDOT(c []int32, a []uint8, b []int8, bsum []int32, n, k, ldb int)
 
 // archImpls: Advanced SIMD is baseline on arm64, so "neon" is always
 // there; "sdot" needs the dot product (FEAT_DotProd: Cortex-A76, Pi 5;
-// not Pi 3/4). The kernels not set here are the portable ones.
+// not Pi 3/4). Both share the Advanced SIMD float kernels (f32 GEMM,
+// quantize, dequantize, dot, axpy, activations); they differ in GemmI8.
 func archImpls() []Impl {
-	out := []Impl{{Name: "neon", GemmI8: gemmI8NEONTiles}}
+	neon := Impl{
+		Name:          "neon",
+		GemmI8:        gemmI8NEONTiles,
+		GemmF32:       gemmF32NEONTiles,
+		QuantizeRowU8: quantizeRowU8NEON,
+		DotF32:        dotF32NEONTiles,
+		AxpyF32:       axpyF32NEONTiles,
+		ExpSlice:      expSliceNEON,
+		SigmoidSlice:  sigmoidSliceNEON,
+		TanhSlice:     tanhSliceNEON,
+		DequantRow:    dequantRowNEONTiles,
+	}
+	out := []Impl{neon}
 	if cpu.ARM64.HasASIMDDP {
-		out = append(out, Impl{Name: "sdot", GemmI8: gemmI8SDOTTiles})
+		sdot := neon
+		sdot.Name, sdot.GemmI8 = "sdot", gemmI8SDOTTiles
+		out = append(out, sdot)
 	}
 	return out
 }

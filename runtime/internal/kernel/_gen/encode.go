@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The A64 instructions the Go assembler (cmd/internal/obj/arm64, Go 1.26)
 // does not know, encoded by hand: the kernels spell them as
@@ -139,3 +142,70 @@ func SADALP(s Size, d, n V) Inst { return adalp("sadalp", false, true, s, d, n) 
 
 // UADALP is the unsigned SADALP.
 func UADALP(s Size, d, n V) Inst { return adalp("uadalp", true, true, s, d, n) }
+
+// vop is a vector instruction of the float and vector-integer kernels
+// (f32 GEMM, quantize, dot, activations) that the Go assembler lacks: its
+// word with every register field zero, and the arrangement of each
+// operand ("4s", "8h", ...; "s" is a scalar S register). Rd is bits 0–4,
+// Rn 5–9 and Rm 16–20 in every one of them.
+type vop struct {
+	base uint32
+	arrs []string
+}
+
+// vops holds them by mnemonic and operand count ("faddp/3" is the vector
+// form, "faddp/2" the scalar pairwise add).
+var vops = map[string]vop{
+	// Advanced SIMD three same, 4S (Q=1, sz=0 / size=10).
+	"fadd/3":  {0x4e20d400, []string{"4s", "4s", "4s"}},
+	"fsub/3":  {0x4ea0d400, []string{"4s", "4s", "4s"}},
+	"fmul/3":  {0x6e20dc00, []string{"4s", "4s", "4s"}},
+	"fdiv/3":  {0x6e20fc00, []string{"4s", "4s", "4s"}},
+	"fmin/3":  {0x4ea0f400, []string{"4s", "4s", "4s"}}, // NaN-propagating, −0 < +0: Go's min
+	"fmax/3":  {0x4e20f400, []string{"4s", "4s", "4s"}},
+	"faddp/3": {0x6e20d400, []string{"4s", "4s", "4s"}},
+	"fcmgt/3": {0x6ea0e400, []string{"4s", "4s", "4s"}},
+	"fcmge/3": {0x6e20e400, []string{"4s", "4s", "4s"}},
+	"fcmeq/3": {0x4e20e400, []string{"4s", "4s", "4s"}},
+	"mul/3":   {0x4ea09c00, []string{"4s", "4s", "4s"}},
+	"smin/3":  {0x4ea06c00, []string{"4s", "4s", "4s"}},
+	"cmgt/3":  {0x4ea03400, []string{"4s", "4s", "4s"}},
+	// Advanced SIMD two-register miscellaneous.
+	"scvtf/2":   {0x4e21d800, []string{"4s", "4s"}},
+	"fcvtns/2":  {0x4e21a800, []string{"4s", "4s"}}, // to nearest, ties to even; saturating
+	"fcvtzs/2":  {0x4ea1b800, []string{"4s", "4s"}},
+	"frintm/2":  {0x4e219800, []string{"4s", "4s"}}, // floor
+	"fabs/2":    {0x4ea0f800, []string{"4s", "4s"}},
+	"fneg/2":    {0x6ea0f800, []string{"4s", "4s"}},
+	"sqxtun/2":  {0x2e612800, []string{"4h", "4s"}}, // int32 → uint16, saturating
+	"sqxtun2/2": {0x6e612800, []string{"8h", "4s"}},
+	"uqxtn/2":   {0x2e214800, []string{"8b", "8h"}}, // uint16 → uint8, saturating
+	// Across lanes and scalar pairwise.
+	"fminv/2": {0x6eb0f800, []string{"s", "4s"}},
+	"fmaxv/2": {0x6e30f800, []string{"s", "4s"}},
+	"faddp/2": {0x7e30d800, []string{"s", "2s"}}, // s = lane 0 + lane 1
+}
+
+// Op encodes the vops instruction name with registers d, n (and m).
+func Op(name string, regs ...V) Inst {
+	o, ok := vops[fmt.Sprintf("%s/%d", name, len(regs))]
+	if !ok {
+		panic(fmt.Sprintf("no instruction %s with %d operands", name, len(regs)))
+	}
+	w := o.base | uint32(regs[0]&31) | uint32(regs[1]&31)<<5
+	if len(regs) == 3 {
+		w |= uint32(regs[2]&31) << 16
+	}
+	ops := make([]string, len(regs))
+	for i, r := range regs {
+		if o.arrs[i] == "s" {
+			ops[i] = fmt.Sprintf("s%d", r)
+			if r > 31 {
+				panic(fmt.Sprintf("no register s%d", r))
+			}
+		} else {
+			ops[i] = reg(r, o.arrs[i])
+		}
+	}
+	return Inst{w, name + " " + strings.Join(ops, ", ")}
+}

@@ -18,12 +18,118 @@ import (
 // and the little-endian word of the four encoding bytes. The test needs no
 // llvm-mc; to refresh after adding instructions:
 //
-//	grep -ho 'WORD .*' ../gemm_*_arm64.s | sed 's|.*// ||' | sort -u |
+//	grep -ho 'WORD .*' ../*_arm64.s | sed 's|.*// ||' | sort -u |
 //		llvm-mc -triple=aarch64 -mattr=+dotprod -show-encoding
 var llvmMC = []struct {
 	text string
 	word uint32
 }{
+	{"cmgt v6.4s, v30.4s, v7.4s", 0x4ea737c6},
+	{"fabs v1.4s, v0.4s", 0x4ea0f801},
+	{"fabs v5.4s, v0.4s", 0x4ea0f805},
+	{"fadd v0.4s, v0.4s, v1.4s", 0x4e21d400},
+	{"fadd v0.4s, v0.4s, v2.4s", 0x4e22d400},
+	{"fadd v0.4s, v0.4s, v4.4s", 0x4e24d400},
+	{"fadd v0.4s, v0.4s, v6.4s", 0x4e26d400},
+	{"fadd v0.4s, v0.4s, v8.4s", 0x4e28d400},
+	{"fadd v1.4s, v0.4s, v0.4s", 0x4e20d401},
+	{"fadd v1.4s, v1.4s, v3.4s", 0x4e23d421},
+	{"fadd v1.4s, v1.4s, v5.4s", 0x4e25d421},
+	{"fadd v1.4s, v1.4s, v7.4s", 0x4e27d421},
+	{"fadd v1.4s, v1.4s, v9.4s", 0x4e29d421},
+	{"fadd v2.4s, v2.4s, v17.4s", 0x4e31d442},
+	{"fadd v2.4s, v2.4s, v21.4s", 0x4e35d442},
+	{"fadd v2.4s, v2.4s, v22.4s", 0x4e36d442},
+	{"fadd v2.4s, v2.4s, v23.4s", 0x4e37d442},
+	{"fadd v2.4s, v2.4s, v24.4s", 0x4e38d442},
+	{"fadd v2.4s, v2.4s, v25.4s", 0x4e39d442},
+	{"fadd v2.4s, v2.4s, v5.4s", 0x4e25d442},
+	{"fadd v3.4s, v2.4s, v25.4s", 0x4e39d443},
+	{"fadd v3.4s, v3.4s, v17.4s", 0x4e31d463},
+	{"fadd v4.4s, v2.4s, v25.4s", 0x4e39d444},
+	{"fadd v4.4s, v4.4s, v0.4s", 0x4e20d484},
+	{"fadd v4.4s, v4.4s, v10.4s", 0x4e2ad484},
+	{"fadd v4.4s, v4.4s, v11.4s", 0x4e2bd484},
+	{"fadd v4.4s, v4.4s, v12.4s", 0x4e2cd484},
+	{"fadd v4.4s, v4.4s, v13.4s", 0x4e2dd484},
+	{"fadd v5.4s, v5.4s, v1.4s", 0x4e21d4a5},
+	{"fadd v6.4s, v6.4s, v2.4s", 0x4e22d4c6},
+	{"fadd v6.4s, v6.4s, v8.4s", 0x4e28d4c6},
+	{"fadd v7.4s, v7.4s, v3.4s", 0x4e23d4e7},
+	{"fadd v7.4s, v7.4s, v9.4s", 0x4e29d4e7},
+	{"fadd v8.4s, v8.4s, v4.4s", 0x4e24d508},
+	{"faddp s0, v0.2s", 0x7e30d800},
+	{"faddp v0.4s, v0.4s, v0.4s", 0x6e20d400},
+	{"faddp v0.4s, v0.4s, v1.4s", 0x6e21d400},
+	{"faddp v1.4s, v2.4s, v3.4s", 0x6e23d441},
+	{"faddp v12.4s, v12.4s, v13.4s", 0x6e2dd58c},
+	{"faddp v13.4s, v14.4s, v15.4s", 0x6e2fd5cd},
+	{"faddp v4.4s, v4.4s, v5.4s", 0x6e25d484},
+	{"faddp v5.4s, v6.4s, v7.4s", 0x6e27d4c5},
+	{"faddp v8.4s, v8.4s, v9.4s", 0x6e29d508},
+	{"faddp v9.4s, v10.4s, v11.4s", 0x6e2bd549},
+	{"fcmeq v6.4s, v0.4s, v0.4s", 0x4e20e406},
+	{"fcmeq v6.4s, v1.4s, v1.4s", 0x4e21e426},
+	{"fcmge v4.4s, v0.4s, v4.4s", 0x6e24e404},
+	{"fcmgt v6.4s, v0.4s, v14.4s", 0x6eaee406},
+	{"fcmgt v6.4s, v0.4s, v26.4s", 0x6ebae406},
+	{"fcmgt v6.4s, v1.4s, v26.4s", 0x6ebae426},
+	{"fcmgt v6.4s, v15.4s, v5.4s", 0x6ea5e5e6},
+	{"fcmgt v6.4s, v27.4s, v0.4s", 0x6ea0e766},
+	{"fcmgt v6.4s, v27.4s, v1.4s", 0x6ea1e766},
+	{"fcmgt v6.4s, v7.4s, v0.4s", 0x6ea0e4e6},
+	{"fcvtns v2.4s, v2.4s", 0x4e21a842},
+	{"fcvtns v3.4s, v3.4s", 0x4e21a863},
+	{"fcvtzs v7.4s, v3.4s", 0x4ea1b867},
+	{"fdiv v2.4s, v2.4s, v3.4s", 0x6e23fc42},
+	{"fdiv v2.4s, v3.4s, v4.4s", 0x6e24fc62},
+	{"fmax v2.4s, v2.4s, v3.4s", 0x4e23f442},
+	{"fmax v2.4s, v2.4s, v4.4s", 0x4e24f442},
+	{"fmax v3.4s, v3.4s, v5.4s", 0x4e25f463},
+	{"fmaxv s2, v2.4s", 0x6e30f842},
+	{"fmin v0.4s, v0.4s, v1.4s", 0x4ea1f400},
+	{"fmin v0.4s, v0.4s, v4.4s", 0x4ea4f400},
+	{"fmin v1.4s, v1.4s, v5.4s", 0x4ea5f421},
+	{"fminv s0, v0.4s", 0x6eb0f800},
+	{"fmul v1.4s, v1.4s, v0.4s", 0x6e20dc21},
+	{"fmul v2.4s, v0.4s, v2.4s", 0x6e22dc02},
+	{"fmul v2.4s, v2.4s, v0.4s", 0x6e20dc42},
+	{"fmul v2.4s, v2.4s, v10.4s", 0x6e2adc42},
+	{"fmul v2.4s, v2.4s, v3.4s", 0x6e23dc42},
+	{"fmul v2.4s, v2.4s, v5.4s", 0x6e25dc42},
+	{"fmul v2.4s, v2.4s, v6.4s", 0x6e26dc42},
+	{"fmul v2.4s, v2.4s, v7.4s", 0x6e27dc42},
+	{"fmul v2.4s, v20.4s, v5.4s", 0x6e25de82},
+	{"fmul v3.4s, v0.4s, v0.4s", 0x6e20dc03},
+	{"fmul v3.4s, v0.4s, v16.4s", 0x6e30dc03},
+	{"fmul v3.4s, v0.4s, v3.4s", 0x6e23dc03},
+	{"fmul v3.4s, v1.4s, v16.4s", 0x6e30dc23},
+	{"fmul v3.4s, v3.4s, v0.4s", 0x6e20dc63},
+	{"fmul v3.4s, v3.4s, v11.4s", 0x6e2bdc63},
+	{"fmul v4.4s, v3.4s, v18.4s", 0x6e32dc64},
+	{"fmul v4.4s, v3.4s, v19.4s", 0x6e33dc64},
+	{"fmul v4.4s, v4.4s, v0.4s", 0x6e20dc84},
+	{"fmul v4.4s, v4.4s, v12.4s", 0x6e2cdc84},
+	{"fmul v4.4s, v4.4s, v3.4s", 0x6e23dc84},
+	{"fmul v4.4s, v9.4s, v3.4s", 0x6e23dd24},
+	{"fmul v5.4s, v5.4s, v13.4s", 0x6e2ddca5},
+	{"fmul v6.4s, v2.4s, v6.4s", 0x6e26dc46},
+	{"fmul v6.4s, v5.4s, v5.4s", 0x6e25dca6},
+	{"fmul v6.4s, v6.4s, v14.4s", 0x6e2edcc6},
+	{"fmul v7.4s, v3.4s, v7.4s", 0x6e27dc67},
+	{"fmul v7.4s, v7.4s, v15.4s", 0x6e2fdce7},
+	{"fmul v8.4s, v8.4s, v16.4s", 0x6e30dd08},
+	{"fmul v9.4s, v9.4s, v17.4s", 0x6e31dd29},
+	{"fneg v1.4s, v1.4s", 0x6ea0f821},
+	{"fneg v7.4s, v14.4s", 0x6ea0f9c7},
+	{"fneg v7.4s, v25.4s", 0x6ea0fb27},
+	{"frintm v3.4s, v3.4s", 0x4e219863},
+	{"fsub v3.4s, v2.4s, v25.4s", 0x4eb9d443},
+	{"fsub v5.4s, v0.4s, v4.4s", 0x4ea4d405},
+	{"fsub v5.4s, v1.4s, v4.4s", 0x4ea4d425},
+	{"fsub v5.4s, v5.4s, v4.4s", 0x4ea4d4a5},
+	{"mul v4.4s, v1.4s, v4.4s", 0x4ea49c24},
+	{"mul v5.4s, v1.4s, v5.4s", 0x4ea59c25},
 	{"sadalp v0.4s, v24.8h", 0x4e606b00},
 	{"sadalp v1.4s, v25.8h", 0x4e606b21},
 	{"sadalp v1.8h, v2.16b", 0x4e206841},
@@ -43,6 +149,8 @@ var llvmMC = []struct {
 	{"sadalp v7.4s, v24.8h", 0x4e606b07},
 	{"sadalp v8.4s, v25.8h", 0x4e606b28},
 	{"sadalp v9.4s, v26.8h", 0x4e606b49},
+	{"scvtf v6.4s, v6.4s", 0x4e21d8c6},
+	{"scvtf v7.4s, v7.4s", 0x4e21d8e7},
 	{"sdot v0.4s, v1.16b, v2.16b", 0x4e829420},
 	{"sdot v0.4s, v1.16b, v2.4b[0]", 0x4f82e020},
 	{"sdot v0.4s, v16.16b, v20.16b", 0x4e949600},
@@ -66,6 +174,7 @@ var llvmMC = []struct {
 	{"sdot v7.4s, v8.16b, v16.4b[2]", 0x4f90e907},
 	{"sdot v8.4s, v18.16b, v20.16b", 0x4e949648},
 	{"sdot v9.4s, v18.16b, v21.16b", 0x4e959649},
+	{"smin v3.4s, v7.4s, v29.4s", 0x4ebd6ce3},
 	{"smlal v0.2d, v1.2s, v2.2s", 0x0ea28020},
 	{"smlal v0.4s, v1.4h, v2.4h", 0x0e628020},
 	{"smlal v1.8h, v2.8b, v3.8b", 0x0e238041},
@@ -107,6 +216,8 @@ var llvmMC = []struct {
 	{"smull v30.8h, v19.8b, v21.8b", 0x0e35c27e},
 	{"smull2 v0.2d, v1.4s, v2.4s", 0x4ea2c020},
 	{"smull2 v24.8h, v16.16b, v20.16b", 0x4e34c218},
+	{"sqxtun v4.4h, v2.4s", 0x2e612844},
+	{"sqxtun2 v4.8h, v3.4s", 0x6e612864},
 	{"uadalp v0.4s, v1.8h", 0x6e606820},
 	{"uadalp v2.8h, v3.16b", 0x6e206862},
 	{"udot v0.4s, v1.16b, v2.16b", 0x6e829420},
@@ -114,9 +225,10 @@ var llvmMC = []struct {
 	{"umlal v3.8h, v4.8b, v5.8b", 0x2e258083},
 	{"umull v1.8h, v2.8b, v3.8b", 0x2e23c041},
 	{"umull v30.4s, v29.4h, v28.4h", 0x2e7cc3be},
+	{"uqxtn v4.8b, v4.8h", 0x2e214884},
 }
 
-var operand = regexp.MustCompile(`^v(\d+)\.(\d+)([bhsd])(?:\[(\d)\])?$`)
+var operand = regexp.MustCompile(`^v(\d+)\.(\d+)([bhsd])(?:\[(\d)\])?$|^s(\d+)$`)
 
 // encodeText calls the encoder for one instruction in LLVM syntax.
 func encodeText(t *testing.T, text string) Inst {
@@ -130,12 +242,21 @@ func encodeText(t *testing.T, text string) Inst {
 		if m == nil {
 			t.Fatalf("%s: cannot parse operand %q", text, op)
 		}
+		if m[5] != "" { // a scalar S register
+			r, _ := strconv.Atoi(m[5])
+			regs = append(regs, V(r))
+			sizes = append(sizes, S)
+			continue
+		}
 		r, _ := strconv.Atoi(m[1])
 		regs = append(regs, V(r))
 		sizes = append(sizes, Size(strings.IndexByte("bhsd", m[3][0])))
 		if m[4] != "" {
 			idx, _ = strconv.Atoi(m[4])
 		}
+	}
+	if _, ok := vops[fmt.Sprintf("%s/%d", mn, len(regs))]; ok {
+		return Op(mn, regs...)
 	}
 	switch mn {
 	case "sdot", "udot":
@@ -186,12 +307,12 @@ func TestGenerated(t *testing.T) {
 	for _, e := range llvmMC {
 		known[e.text] = e.word
 	}
-	for _, kernel := range []string{"neon", "sdot"} {
+	for kernel, name := range kernelFiles {
 		src, err := generate(kernel)
 		if err != nil {
 			t.Fatal(err)
 		}
-		file := fmt.Sprintf("../gemm_%s_arm64.s", kernel)
+		file := "../" + name
 		committed, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -237,6 +358,49 @@ func TestInnerLoops(t *testing.T) {
 			if n == 0 {
 				t.Errorf("%s: no %s", kernel, l.label)
 			}
+		}
+	}
+}
+
+// TestInnerLoopsFloat reports the float kernels' loop instructions per
+// unit of work: per multiply-accumulate for the f32 GEMM/GEMV, dot and
+// axpy, per element for the rest (loop control included).
+func TestInnerLoopsFloat(t *testing.T) {
+	for _, l := range []struct {
+		kernel, label string
+		units         int
+		unit          string
+	}{
+		{"gemmf32", "kloop", 4 * 4 * 8, "MAC (4×4 tile, 8 k)"},
+		{"gemmf32", "g8k", 8 * 8, "MAC (gemv, 8 rows, 8 k)"},
+		{"gemmf32", "g4k", 4 * 8, "MAC (gemv, 4 rows, 8 k)"},
+		{"gemmf32", "g1k", 8, "MAC (gemv, 1 row, 8 k)"},
+		{"vec", "dloop32", 32, "MAC (dot)"},
+		{"vec", "dloop8", 8, "MAC (dot)"},
+		{"vec", "aloop16", 16, "MAC (axpy)"},
+		{"vec", "aloop8", 8, "MAC (axpy)"},
+		{"quant", "mmloop", 8, "element (min/max)"},
+		{"quant", "qloop", 8, "element (quantize)"},
+		{"quant", "dloop", 8, "element (dequantize)"},
+		{"quant", "dbloop", 8, "element (dequantize + bias)"},
+		{"act", "expNEONloop", 4, "element (exp)"},
+		{"act", "sigmoidNEONloop", 4, "element (sigmoid)"},
+		{"act", "tanhNEONloop", 4, "element (tanh)"},
+	} {
+		src, err := generate(l.kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins := inner(src, l.label)
+		fmla := 0
+		for _, i := range ins {
+			if strings.HasPrefix(i, "VFMLA") {
+				fmla++
+			}
+		}
+		t.Logf("%s %s: %d instructions (%d FMLA) per %d = %.3f per %s", l.kernel, l.label, len(ins), fmla, l.units, float64(len(ins))/float64(l.units), l.unit)
+		if len(ins) == 0 {
+			t.Errorf("%s: no %s", l.kernel, l.label)
 		}
 	}
 }

@@ -1,6 +1,8 @@
-// Command _gen writes the arm64 int8 GEMM kernels of package kernel:
-// Go assembly with the instructions the Go assembler lacks (SDOT, SMULL,
-// SMLAL2, SADALP) as WORD lines from encode.go.
+// Command _gen writes the arm64 kernels of package kernel: the int8 GEMMs,
+// the f32 GEMM, quantize/dequantize, dot/axpy and the activations, as Go
+// assembly with the instructions the Go assembler lacks (SDOT, SMULL,
+// SMLAL2, SADALP, and the float vector arithmetic: FADD, FMUL, FADDP,
+// FCVTNS, ...) as WORD lines from encode.go.
 //
 //	go run . -kernel sdot -out ../gemm_sdot_arm64.s
 //
@@ -10,6 +12,10 @@ package main
 
 //go:generate go run . -kernel neon -out ../gemm_neon_arm64.s
 //go:generate go run . -kernel sdot -out ../gemm_sdot_arm64.s
+//go:generate go run . -kernel gemmf32 -out ../gemmf32_neon_arm64.s
+//go:generate go run . -kernel quant -out ../quant_neon_arm64.s
+//go:generate go run . -kernel vec -out ../vec_neon_arm64.s
+//go:generate go run . -kernel act -out ../act_neon_arm64.s
 
 import (
 	"flag"
@@ -18,7 +24,7 @@ import (
 )
 
 func main() {
-	kernel := flag.String("kernel", "", "neon or sdot")
+	kernel := flag.String("kernel", "", "neon, sdot, gemmf32, quant, vec or act")
 	out := flag.String("out", "", "output file")
 	flag.Parse()
 	src, err := generate(*kernel)
