@@ -4,13 +4,17 @@
 
 // func minMaxAVX2(x []float32) (lo, hi float32)
 //
-// For len(x) a multiple of 8 (> 0): the smallest and largest element.
-// Reference: the min/max loop of quantizeRowU8Generic.
+// For len(x) a multiple of 8 (> 0): the smallest and largest element;
+// lo is NaN when any element is NaN (VMINPS/VMAXPS alone would drop it,
+// they return their second operand when either is NaN), so the caller
+// can hand the row to the reference. Reference: the min/max loop of
+// quantizeRowU8Generic.
 TEXT ·minMaxAVX2(SB), NOSPLIT, $0-32
 	MOVQ    x_base+0(FP), SI
 	MOVQ    x_len+8(FP), CX
 	VMOVUPS (SI), Y0
 	VMOVAPS Y0, Y1
+	VCMPPS  $3, Y0, Y0, Y3 // NaN lanes
 	ADDQ    $32, SI
 	SUBQ    $8, CX
 	JZ      mmreduce
@@ -18,6 +22,8 @@ mmloop:
 	VMOVUPS (SI), Y2
 	VMINPS  Y2, Y0, Y0
 	VMAXPS  Y2, Y1, Y1
+	VCMPPS  $3, Y2, Y2, Y4
+	VORPS   Y4, Y3, Y3
 	ADDQ    $32, SI
 	SUBQ    $8, CX
 	JNZ     mmloop
@@ -34,6 +40,13 @@ mmreduce:
 	VMAXPS       X2, X1, X1
 	VPERMILPS    $0xb1, X1, X2
 	VMAXPS       X2, X1, X1
+	VEXTRACTF128 $1, Y3, X2
+	VORPS        X2, X3, X3
+	VPERMILPS    $0x4e, X3, X2
+	VORPS        X2, X3, X3
+	VPERMILPS    $0xb1, X3, X2
+	VORPS        X2, X3, X3
+	VORPS        X3, X0, X0 // all ones, a NaN, when any lane was NaN
 	MOVSS        X0, lo+24(FP)
 	MOVSS        X1, hi+28(FP)
 	VZEROUPPER
