@@ -245,7 +245,19 @@ type worker struct {
 	parked atomic.Bool
 	wake   chan struct{} // a token for a parked worker
 	job    job
+	// claim decides who runs the posted share: the worker (claimRan) or,
+	// when the worker has not started it by the time the caller finished
+	// its own share, the caller (claimStolen). A parked worker woken by
+	// the post may wait behind the caller on the caller's own P; stealing
+	// its share keeps a late worker from making Do slower than one thread.
+	claim atomic.Int32
 }
+
+const (
+	claimPosted int32 = iota
+	claimRan
+	claimStolen
+)
 
 type job struct {
 	t      op.Task
@@ -284,13 +296,16 @@ func (p *pool) run(w *worker) {
 			}
 		}
 		last = w.seq.Load()
-		w.job.t.RunRange(w.job.lo, w.job.hi)
+		if w.claim.CompareAndSwap(claimPosted, claimRan) {
+			w.job.t.RunRange(w.job.lo, w.job.hi)
+		}
 		w.done.Store(last)
 	}
 }
 
 func (w *worker) post(j job) {
 	w.job = j
+	w.claim.Store(claimPosted)
 	w.seq.Add(1)
 	if w.parked.Load() {
 		select {
@@ -316,7 +331,9 @@ func (p *pool) close() {
 func (p *pool) Workers() int { return p.n }
 
 // Do implements op.Parallel: the caller runs the first share itself, then
-// waits for the workers' shares.
+// the workers' shares none has started yet, then waits for the workers.
+// Every unit is computed the same way whoever runs it, so the bits never
+// depend on the schedule.
 func (p *pool) Do(n int, t op.Task) {
 	parts := min(p.n, n)
 	if parts <= 1 {
@@ -327,6 +344,11 @@ func (p *pool) Do(n int, t op.Task) {
 		p.workers[i-1].post(job{t, i * n / parts, (i + 1) * n / parts})
 	}
 	t.RunRange(0, n/parts)
+	for i := 1; i < parts; i++ {
+		if w := p.workers[i-1]; w.claim.CompareAndSwap(claimPosted, claimStolen) {
+			t.RunRange(i*n/parts, (i+1)*n/parts)
+		}
+	}
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
 		for spins := 0; w.done.Load() != w.seq.Load(); spins++ {

@@ -27,6 +27,16 @@ func tanhSliceGeneric(dst, src []float32) {
 	}
 }
 
+// ReluSlice sets x[i] = max(x[i], 0) in place (Go's max: NaN stays NaN,
+// −0 becomes +0).
+func ReluSlice(x []float32) { impl.ReluSlice(x) }
+
+func reluSliceGeneric(x []float32) {
+	for i, v := range x {
+		x[i] = max(v, 0)
+	}
+}
+
 // GELUSlice sets dst[i] = GELU(src[i]) for i < len(src), bit for bit,
 // using tmp (at least len(src) long, not overlapping src) when the
 // implementation has no GELU kernel of its own and runs its vector tanh on

@@ -99,3 +99,18 @@ func softmaxAVX2(p []float32) {
 		p[j] /= sum
 	}
 }
+
+// reluAVX2 computes, for len(x) a multiple of 8, x[i] = max(x[i], 0).
+// Reference: reluSliceGeneric.
+//
+//go:noescape
+func reluAVX2(x []float32)
+
+func reluSliceAVX2(x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		raceWrite(x[:n])
+		reluAVX2(x[:n])
+	}
+	reluSliceGeneric(x[n:])
+}

@@ -345,3 +345,27 @@ divloop:
 divdone:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(x []float32)
+//
+// For len(x) a multiple of 8: x[i] = max(x[i], 0) with Go's max: NaN
+// stays NaN and −0 becomes +0. VMAXPS with the element as its second
+// source returns the element when either is NaN or both are zero; adding
+// +0 then turns −0 into +0 and changes nothing else.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	SHRQ   $3, CX
+	JZ     reludone
+	VXORPS Y1, Y1, Y1
+reluloop:
+	VMOVUPS (SI), Y0
+	VMAXPS  Y0, Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     reluloop
+reludone:
+	VZEROUPPER
+	RET

@@ -26,6 +26,10 @@ func activationInputs() []float32 {
 func TestActivationSlices(t *testing.T) {
 	in := activationInputs()
 	for _, im := range Impls() {
+		relu := func(dst, src []float32) {
+			copy(dst, src)
+			im.ReluSlice(dst[:len(src)])
+		}
 		gelu := func(dst, src []float32) {
 			tmp := make([]float32, len(src))
 			im.GELUSlice(dst, src, tmp)
@@ -36,6 +40,7 @@ func TestActivationSlices(t *testing.T) {
 			scalar func(float32) float32
 		}{
 			{"exp", im.ExpSlice, Exp}, {"sigmoid", im.SigmoidSlice, Sigmoid}, {"tanh", im.TanhSlice, Tanh}, {"gelu", gelu, GELU},
+			{"relu", relu, func(x float32) float32 { return max(x, 0) }},
 		} {
 			for _, n := range []int{0, 1, 7, 8, 9, 17, len(in)} {
 				src := in[len(in)-n:]

@@ -24,6 +24,7 @@ type Impl struct {
 	GELUSlice     func(dst, src, tmp []float32)
 	SoftmaxF32    func(p []float32)
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
+	ReluSlice     func(x []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -40,6 +41,7 @@ var impls = withDefaults(append([]Impl{{
 	TanhSlice:     tanhSliceGeneric,
 	DequantRow:    dequantRowGeneric,
 	LayerNormRow:  layerNormGeneric,
+	ReluSlice:     reluSliceGeneric,
 }}, archImpls()...))
 
 // withDefaults fills the kernels an architecture does not provide with the
@@ -58,6 +60,7 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.TanhSlice, g.TanhSlice)
 		orDefault(&im.DequantRow, g.DequantRow)
 		orDefault(&im.LayerNormRow, g.LayerNormRow)
+		orDefault(&im.ReluSlice, g.ReluSlice)
 		// The attention loops, GELU and softmax default to the Impl's own
 		// dot, axpy, tanh and exp.
 		if im.DotsF32 == nil {

@@ -45,6 +45,7 @@ func archImpls() []Impl {
 			GELUSlice:     geluSliceAVX2,
 			SoftmaxF32:    softmaxAVX2,
 			LayerNormRow:  layerNormAVX2,
+			ReluSlice:     reluSliceAVX2,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 	}
@@ -80,40 +81,72 @@ func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int,
 	kf := k &^ 31
 	mf := m &^ 1
 	nf := (n1 - n0) &^ 3
-	if kf == 0 || nf == 0 {
+	if kf == 0 {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}
 	raceRead(a[:m*k])
 	raceRead(w.Data[n0*k : n1*k])
 	raceWriteCols(c, m, n, n0, n1)
-	if mf > 0 {
-		gemm(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
-	}
-	if mf < m { // the odd last row
-		if gemv8 && w.rows8 != nil {
-			gemvRows8(c[mf*n:], a[mf*k:mf*k+kf], w.rows8, n0, n0+nf)
-		} else {
-			gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+	if nf > 0 {
+		if mf > 0 {
+			gemm(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
 		}
-	}
-	if shifted || kf < k {
-		for i := 0; i < m; i++ {
-			row := a[i*k+kf : (i+1)*k]
-			for j := n0; j < n0+nf; j++ {
-				s := c[i*n+j]
-				if shifted {
-					s += 128 * w.prefixSum[j]
+		if mf < m { // the odd last row
+			if gemv8 && w.rows8 != nil {
+				gemvRows8(c[mf*n:], a[mf*k:mf*k+kf], w.rows8, n0, n0+nf)
+			} else {
+				gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
+			}
+		}
+		if shifted || kf < k {
+			for i := 0; i < m; i++ {
+				for j := n0; j < n0+nf; j++ {
+					c[i*n+j] = i8Finish(c[i*n+j], a[i*k+kf:(i+1)*k], w, j, shifted)
 				}
-				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
-				for p, v := range row {
-					s += int32(v) * int32(col[p])
-				}
-				c[i*n+j] = s
 			}
 		}
 	}
-	if n0+nf < n1 { // edge columns
-		gemmI8SWAR(c, a, m, w, n0+nf, n1)
+	if j := n0 + nf; j < n1 { // edge columns
+		if cap(w.Data) < (j+4)*k {
+			gemmI8SWAR(c, a, m, w, j, n1)
+			return
+		}
+		// A full 4-column tile over the zero rows that follow the
+		// weights, into a scratch; keep the real columns.
+		b := w.Data[j*k : (j+4)*k]
+		var tmp [64 * 4]int32
+		for i0 := 0; i0 < m; i0 += 64 {
+			rows := min(64, m-i0)
+			rf := rows &^ 1
+			if rf > 0 {
+				gemm(tmp[:], a[i0*k:], b, rf, 4, kf, k, k, 4)
+			}
+			if rf < rows {
+				gemv(tmp[rf*4:], a[(i0+rf)*k:], b, 4, kf, k)
+			}
+			for r := 0; r < rows; r++ {
+				i := i0 + r
+				for jj := j; jj < n1; jj++ {
+					c[i*n+jj] = i8Finish(tmp[r*4+jj-j], a[i*k+kf:(i+1)*k], w, jj, shifted)
+				}
+			}
+		}
 	}
+}
+
+// i8Finish completes an output the x86 tile kernels computed over the
+// 32-multiple prefix of K: the shift correction 128·Σw when the kernel
+// shifted the activations by −128, then the K tail (aTail = the row's
+// activations from the prefix on).
+func i8Finish(s int32, aTail []uint8, w *MatI8, j int, shifted bool) int32 {
+	if shifted {
+		s += 128 * w.prefixSum[j]
+	}
+	k := w.K
+	col := w.Data[j*k+k&^31 : (j+1)*k][:len(aTail)]
+	for p, v := range aTail {
+		s += int32(v) * int32(col[p])
+	}
+	return s
 }

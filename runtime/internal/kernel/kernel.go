@@ -22,9 +22,14 @@ type MatI8 struct {
 	hasMin128 bool
 }
 
+// edgePad is how many zero rows follow Data within its capacity, so a
+// vector kernel can run a full 4-column tile over the last (fewer than 4)
+// columns of any column range and keep only the real ones.
+const edgePad = 3
+
 // PackI8 packs w (n×k, row-major: one row per output channel).
 func PackI8(w []int8, n, k int) *MatI8 {
-	m := &MatI8{N: n, K: k, Data: make([]int8, n*k), RowSum: make([]int32, n)}
+	m := &MatI8{N: n, K: k, Data: make([]int8, (n+edgePad)*k)[:n*k], RowSum: make([]int32, n)}
 	copy(m.Data, w[:n*k])
 	for j := 0; j < n; j++ {
 		var s int32
