@@ -405,20 +405,9 @@ func (softmaxOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	for off := 0; off < len(x); off += d {
-		xs, ys := x[off:off+d], y[off:off+d]
-		m := xs[0]
-		for _, v := range xs[1:] {
-			m = max(m, v)
-		}
-		var s float32
-		for j, v := range xs {
-			e := kernel.Exp(v - m)
-			ys[j] = e
-			s += e
-		}
-		for j := range ys {
-			ys[j] /= s
-		}
+		ys := y[off : off+d]
+		copy(ys, x[off:off+d])
+		kernel.SoftmaxF32(ys)
 	}
 	return nil
 }

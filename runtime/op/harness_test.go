@@ -1,6 +1,7 @@
 package op
 
 import (
+	"os"
 	"sync"
 	"testing"
 
@@ -108,4 +109,12 @@ func slotInputs(n *Node, in []*tensor.Tensor) ([]*tensor.Tensor, []Desc) {
 		}
 	}
 	return full, descs
+}
+
+// TestMain lowers the work thresholds above which Linear shares a product
+// between workers, so the tests' small layers take the split paths too
+// (the thresholds decide speed only; a split never changes a bit).
+func TestMain(m *testing.M) {
+	splitI8, splitF32 = 1<<17, 1<<17
+	os.Exit(m.Run())
 }
