@@ -61,7 +61,7 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}
-	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8AVX2, gemvI8AVX2, false, true)
+	gemmI8x86Tiles(c, a, m, w, n0, n1, false)
 }
 
 // gemmI8x86Tiles drives the amd64 int8 tile kernels: gemm on pairs of
@@ -69,10 +69,24 @@ func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 // w.rows8, gemvRows8), all over full groups of 4 columns and the
 // 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted the
 // activations by −128, then the K tail, then the edge columns.
-func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int,
-	gemm func(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int),
-	gemv func(c []int32, a []uint8, b []int8, n, k, ldb int),
-	gemv8, shifted bool) {
+func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int, vnni bool) {
+	// The kernels are called directly, not through func values, so the
+	// edge scratch below stays on the stack.
+	gemm := func(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int) {
+		if vnni {
+			gemmI8VNNI(c, a, b, m, n, k, lda, ldb, ldc)
+		} else {
+			gemmI8AVX2(c, a, b, m, n, k, lda, ldb, ldc)
+		}
+	}
+	gemv := func(c []int32, a []uint8, b []int8, n, k, ldb int) {
+		if vnni {
+			gemvI8VNNI(c, a, b, n, k, ldb)
+		} else {
+			gemvI8AVX2(c, a, b, n, k, ldb)
+		}
+	}
+	gemv8, shifted := vnni, !vnni
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return

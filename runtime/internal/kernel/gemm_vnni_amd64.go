@@ -48,7 +48,7 @@ func vnniImpl(base Impl) []Impl {
 // the 32-multiple prefix of K, Go on the K tail and the edges. VPDPBUSD
 // takes the activations as they are, so there is no shift to undo.
 func gemmI8VNNITiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
-	gemmI8x86Tiles(c, a, m, w, n0, n1, gemmI8VNNI, gemvI8VNNI, true, false)
+	gemmI8x86Tiles(c, a, m, w, n0, n1, true)
 }
 
 // gemvRows8 sets c[j] for j0 <= j < j1 to the dot product of a (the K

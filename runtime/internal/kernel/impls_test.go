@@ -80,3 +80,19 @@ func BenchmarkGemmI8Impls(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmI8NoAllocs: no implementation allocates, edge columns (the
+// scratch tile) and odd rows included.
+func TestGemmI8NoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, im := range Impls() {
+		for _, n := range []int{3, 10} {
+			a, wd := makeInputs(rng, 5, n, 96, fillRand)
+			w := PackI8(wd, n, 96)
+			c := make([]int32, 5*n)
+			if got := testing.AllocsPerRun(10, func() { im.GemmI8(c, a, 5, w, 0, n) }); got != 0 {
+				t.Errorf("%s n=%d: %v allocations per GemmI8", im.Name, n, got)
+			}
+		}
+	}
+}
