@@ -1,0 +1,59 @@
+package train
+
+import (
+	"math"
+	"testing"
+)
+
+// TestScoreKnownValues checks the metrics against values worked by hand
+// (and by scikit-learn's roc_auc_score / average_precision_score on the
+// same arrays).
+func TestScoreKnownValues(t *testing.T) {
+	score := []float64{0.1, 0.4, 0.35, 0.8}
+	y := []float64{0, 0, 1, 1}
+	if got := ROCAUC(score, y); math.Abs(got-0.75) > 1e-12 {
+		t.Errorf("ROC AUC %v, want 0.75", got)
+	}
+	if got := PRAUC(score, y); math.Abs(got-0.8333333333333333) > 1e-12 {
+		t.Errorf("PR AUC %v, want 0.8333", got)
+	}
+	if got := ROCAUC([]float64{0.5, 0.5, 0.5}, []float64{0, 1, 0}); got != 0.5 {
+		t.Errorf("ROC AUC with ties %v, want 0.5", got)
+	}
+	out := [][]float64{{0.9, 0.1, 0}, {0.2, 0.7, 0.1}, {0.1, 0.2, 0.7}, {0.6, 0.3, 0.1}}
+	m, rep := Score(Multiclass, out, []float64{0, 1, 2, 2}, 0)
+	if m["accuracy"] != 0.75 {
+		t.Errorf("accuracy %v", m["accuracy"])
+	}
+	// class 0: P 1/2 R 1 F1 2/3; class 1: 1; class 2: P 1 R 1/2 F1 2/3.
+	if want := (2.0/3 + 1 + 2.0/3) / 3; math.Abs(m["macro_f1"]-want) > 1e-12 {
+		t.Errorf("macro F1 %v, want %v", m["macro_f1"], want)
+	}
+	if rep.Confusion[2][0] != 1 || rep.Confusion[2][2] != 1 {
+		t.Errorf("confusion %v", rep.Confusion)
+	}
+	m, _ = Score(Regression, [][]float64{{1}, {3}}, []float64{2, 2}, 0)
+	if m["rmse"] != 1 {
+		t.Errorf("rmse %v", m["rmse"])
+	}
+	// Two groups of 12: the positive beats all in the first, only 2 in
+	// the second (rank 11: a miss at 10).
+	var rec [][]float64
+	var ry []float64
+	for g := 0; g < 2; g++ {
+		rec = append(rec, []float64{0.5})
+		ry = append(ry, 1)
+		for i := 0; i < 11; i++ {
+			s := 0.1
+			if g == 1 && i < 10 {
+				s = 0.9
+			}
+			rec = append(rec, []float64{s})
+			ry = append(ry, 0)
+		}
+	}
+	m, _ = Score(Recommender, rec, ry, 12)
+	if m["hit_rate_at_10"] != 0.5 {
+		t.Errorf("hit rate %v, want 0.5", m["hit_rate_at_10"])
+	}
+}

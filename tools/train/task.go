@@ -1,0 +1,91 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/runtime/engine"
+	"github.com/edgerun/edgerun/runtime/tensor"
+)
+
+// Kind is the kind of supervised problem a recipe solves; it decides the
+// loss, the output activation the export appends, and the metrics.
+type Kind string
+
+// The kinds.
+const (
+	Binary      Kind = "binary"      // one sigmoid output: P(positive)
+	Multiclass  Kind = "multiclass"  // softmax over the labels
+	Regression  Kind = "regression"  // one value
+	Recommender Kind = "recommender" // a score per (user, item); ranked
+)
+
+// Trained is what a recipe (tabular, text, recommender, image, sensor)
+// returns: the trained model, able to export itself, and its test split in
+// the engine's input form.
+type Trained struct {
+	Kind       Kind
+	Labels     []string // class names in output order (Binary: the positive class)
+	MetricName string   // the main metric, e.g. "accuracy", "roc_auc", "rmse", "hit_rate_at_10"
+	History    []EpochStats
+	// Export writes the model: int8 (quantization v1) with the nodes named
+	// in keepF32 left f32, or all f32; metadata (task, labels, tokenizer,
+	// features, normalisation, producer) included. The output of the
+	// graph is what Score takes: probabilities (Binary, Multiclass), a
+	// value (Regression) or a score (Recommender).
+	Export func(int8 bool, keepF32 map[string]bool) (*format.Model, error)
+	// Quantizable names the nodes whose weights int8 export quantizes, in
+	// graph order: the candidates for a per-layer f32 fallback.
+	Quantizable []string
+	// Test is the held-out split.
+	Test *EvalSet
+}
+
+// EvalSet is a split ready for the engine: one batch of inputs per Run
+// (each a tensor with a leading batch dimension), the targets in row
+// order, and for rankings the group size (each group of GroupSize rows is
+// one user's candidates, the first of them the held-out positive).
+type EvalSet struct {
+	Batches   [][]*tensor.Tensor
+	Y         []float64
+	GroupSize int
+}
+
+// Metrics are named figures: accuracy, macro_f1, roc_auc, pr_auc, rmse,
+// hit_rate_at_10 (those that apply to the kind).
+type Metrics map[string]float64
+
+// EvalEngine loads fm into the device engine, runs set through it (one
+// thread) and scores the outputs: what is measured is what ships.
+func EvalEngine(fm *format.Model, kind Kind, set *EvalSet) (Metrics, *Report, error) {
+	m, err := engine.Load(fm)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := m.NewSession()
+	defer s.Close()
+	var out [][]float64
+	for i, in := range set.Batches {
+		res, err := s.Run(in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("train: evaluation batch %d: %w", i, err)
+		}
+		y := res[0]
+		cols := 1
+		if len(y.Shape) > 1 {
+			cols = y.Shape[len(y.Shape)-1]
+		}
+		for r := 0; r+cols <= len(y.F32); r += cols {
+			row := make([]float64, cols)
+			for j, v := range y.F32[r : r+cols] {
+				row[j] = float64(v)
+			}
+			out = append(out, row)
+		}
+	}
+	if len(out) != len(set.Y) {
+		return nil, nil, fmt.Errorf("train: evaluation gave %d outputs for %d targets", len(out), len(set.Y))
+	}
+	met, rep := Score(kind, out, set.Y, set.GroupSize)
+	return met, rep, nil
+}
