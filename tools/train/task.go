@@ -2,6 +2,9 @@ package train
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/runtime/engine"
@@ -88,4 +91,59 @@ func EvalEngine(fm *format.Model, kind Kind, set *EvalSet) (Metrics, *Report, er
 	}
 	met, rep := Score(kind, out, set.Y, set.GroupSize)
 	return met, rep, nil
+}
+
+// FitOptions is what `edgetrain fit` passes every recipe.
+type FitOptions struct {
+	// Data is the training CSV (with a header). Test, when set, is a
+	// separate test CSV. Otherwise TestRows (0-based data-row indices, one
+	// per line) pick the test rows out of Data; the CLI fills it with the
+	// test_rows.txt found beside Data. Without either, a seeded stratified
+	// 20 % of Data is the test split. Validation always comes out of the
+	// training rows (10 %, stratified for classification).
+	Data, Test, TestRows string
+	// Column choices: Target (tabular), TextCol and LabelCol (text),
+	// UserCol, ItemCol and RatingCol (recommender). Empty: the recipe's
+	// documented default.
+	Target, TextCol, LabelCol, UserCol, ItemCol, RatingCol string
+	// Epochs 0 means the recipe's default. Seed seeds everything.
+	Epochs int
+	Seed   uint64
+	// SkipBadRows skips rows that cannot be parsed (counted in the log)
+	// instead of failing with the line number.
+	SkipBadRows bool
+	// OnEpoch and OnBatch report progress (may be nil).
+	OnEpoch func(EpochStats)
+	OnBatch func(done, total int)
+	// Logf prints notes (skipped rows, class weights, splits); may be nil.
+	Logf func(format string, args ...any)
+}
+
+// Log calls o.Logf when set.
+func (o *FitOptions) Log(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+// ReadTestRows reads a test_rows.txt file: 0-based data-row indices, one
+// per line (blank lines ignored).
+func ReadTestRows(path string) (map[int]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rows := map[int]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		n, err := strconv.Atoi(line)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s:%d: %q is not a row index", path, i+1, line)
+		}
+		rows[n] = true
+	}
+	return rows, nil
 }
