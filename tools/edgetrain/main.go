@@ -14,6 +14,8 @@ var version = "dev"
 // export, ...) is a new field here and a type with a
 // Run(*cliutil.Env) error method, in a file of its own.
 type cli struct {
+	Fit     fitCmd             `cmd:"" help:"Train a domain model on a CSV, evaluate it through the device engine, quantize and write it."`
+	Eval    evalCmd            `cmd:"" help:"Evaluate a model file on a CSV through the device engine (int8 and f32 side by side)."`
 	Init    initCmd            `cmd:"" help:"Write a randomly initialised model of a standard architecture (mlp, textcls, transformer, recommender, conv1d)."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`

@@ -38,11 +38,16 @@ type EpochStats struct {
 	ValLoss, ValMetric float64
 	HasVal             bool
 	Duration           time.Duration
-	Best               bool // the best validation loss so far
+	Best               bool   // the best validation loss so far
+	MetricName         string // Config.MetricName
 }
 
 // String is the Keras-style line: "Epoch 3/30  loss 0.412  acc 0.861  val_loss 0.455  val_acc 0.842  4.1s".
+// metric names the metric ("" uses s.MetricName; none when both are empty).
 func (s EpochStats) String(metric string) string {
+	if metric == "" {
+		metric = s.MetricName
+	}
 	out := fmt.Sprintf("Epoch %d/%d  loss %.4f", s.Epoch, s.Epochs, s.Loss)
 	if metric != "" {
 		out += fmt.Sprintf("  %s %.4f", metric, s.Metric)
@@ -107,7 +112,7 @@ func Fit(m Model, loss Loss, opt Optimizer, train, val Dataset, cfg Config) ([]E
 				cfg.OnBatch(bi+1, nb)
 			}
 		}
-		st := EpochStats{Epoch: e + 1, Epochs: cfg.Epochs, LR: lr, Loss: lsum / float64(n), Metric: msum / float64(n)}
+		st := EpochStats{Epoch: e + 1, Epochs: cfg.Epochs, LR: lr, Loss: lsum / float64(n), Metric: msum / float64(n), MetricName: cfg.MetricName}
 		if val != nil && val.Len() > 0 {
 			st.HasVal = true
 			st.ValLoss, st.ValMetric = Evaluate(m, loss, cfg.Metric, val, 256)

@@ -59,13 +59,15 @@ type EvalSet struct {
 type Metrics map[string]float64
 
 // EvalEngine loads fm into the device engine, runs set through it (one
-// thread) and scores the outputs: what is measured is what ships.
-func EvalEngine(fm *format.Model, kind Kind, set *EvalSet) (Metrics, *Report, error) {
+// thread unless opts say otherwise; engine.WithF32 runs int8 layers on
+// their dequantized weights) and scores the outputs: what is measured is
+// what ships.
+func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option) (Metrics, *Report, error) {
 	m, err := engine.Load(fm)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := m.NewSession()
+	s := m.NewSession(opts...)
 	defer s.Close()
 	var out [][]float64
 	for i, in := range set.Batches {
