@@ -22,7 +22,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, cmd := range []string{"init", "keygen", "sign", "version"} {
+	for _, cmd := range []string{"fit", "eval", "quantize", "export", "init", "keygen", "sign", "version"} {
 		if !strings.Contains(stdout, "\n  "+cmd+" ") {
 			t.Errorf("--help does not list %q:\n%s", cmd, stdout)
 		}
