@@ -1,0 +1,465 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/edgerun/edgerun/format"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Cell is the recurrent cell of a Recurrent layer.
+type Cell int
+
+// The cells, with the engine's equations and PyTorch's gate order.
+const (
+	// LSTMCell: gates i, f, g, o; c' = f⊙c + i⊙g, h' = o⊙tanh(c'). One
+	// bias (b_ih + b_hh), as the engine's LSTM takes it.
+	LSTMCell Cell = iota
+	// GRUCell: gates r, z, n; n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)),
+	// h' = (1 − z)⊙n + z⊙h.
+	GRUCell
+)
+
+// String is the engine's operator name.
+func (c Cell) String() string {
+	if c == GRUCell {
+		return "GRU"
+	}
+	return "LSTM"
+}
+
+func (c Cell) gates() int {
+	if c == GRUCell {
+		return 3
+	}
+	return 4
+}
+
+// Recurrent is an LSTM or GRU over a sequence batch (B·T rows of D, row
+// b·T + t): the engine's LSTM and GRU operators, trained by
+// backpropagation through time (clip with Config.ClipNorm). Steps whose
+// Batch.Mask is 0 keep the state (and output zeros in sequence mode); the
+// reverse direction of a bidirectional layer runs over the valid steps
+// backwards. The output is the state after the last step ([B, H·dirs]),
+// or with Sequence every step's state ([B·T, H·dirs], the batch's T and
+// Mask kept).
+type Recurrent struct {
+	Cell          Cell
+	Hidden        int
+	Bidirectional bool
+	Sequence      bool
+	dirs          []*rnnDir
+
+	in        int // input features D
+	b, t, te  int // batch, steps, steps up to the last valid one
+	mask      []float64
+	xt        []float64 // input, time-major (row s·B + i), te steps
+	batchMask []float64 // mask of the output (sequence mode)
+}
+
+// rnnDir is one direction's parameters and its last Forward's cache.
+type rnnDir struct {
+	wih, whh, bih, bhh *Param // bhh: GRU only
+	reverse            bool
+
+	xp  []float64 // input projections + b_ih, by time: [te·B, G·H]
+	hs  []float64 // states by processing order: [(te+1)·B, H]
+	cs  []float64 // LSTM cells, as hs
+	act []float64 // gate activations by processing order: [te·B, G·H]
+	tc  []float64 // LSTM tanh(c'), GRU W_hn h + b_hn: [te·B, H]
+}
+
+// NewLSTM and NewGRU make a recurrent layer over in features with hidden
+// state size h, weights and biases drawn from U(−1/√h, 1/√h) as PyTorch
+// does.
+func NewLSTM(rng *rand.Rand, in, h int, bidirectional, sequence bool) *Recurrent {
+	return newRecurrent(rng, LSTMCell, in, h, bidirectional, sequence)
+}
+
+// NewGRU: see NewLSTM.
+func NewGRU(rng *rand.Rand, in, h int, bidirectional, sequence bool) *Recurrent {
+	return newRecurrent(rng, GRUCell, in, h, bidirectional, sequence)
+}
+
+func newRecurrent(rng *rand.Rand, cell Cell, in, h int, bidirectional, sequence bool) *Recurrent {
+	l := &Recurrent{Cell: cell, Hidden: h, Bidirectional: bidirectional, Sequence: sequence, in: in}
+	gh := cell.gates() * h
+	lim := 1 / math.Sqrt(float64(h))
+	n := 1
+	if bidirectional {
+		n = 2
+	}
+	for d := 0; d < n; d++ {
+		sfx := ""
+		if d == 1 {
+			sfx = "_r"
+		}
+		dir := &rnnDir{reverse: d == 1, wih: newParam("w_ih"+sfx, true, gh, in), whh: newParam("w_hh"+sfx, true, gh, h)}
+		if cell == GRUCell {
+			dir.bih, dir.bhh = newParam("b_ih"+sfx, false, gh), newParam("b_hh"+sfx, false, gh)
+		} else {
+			dir.bih = newParam("b"+sfx, false, gh)
+		}
+		for _, p := range dir.params() {
+			for i := range p.W {
+				p.W[i] = (rng.Float64()*2 - 1) * lim
+			}
+		}
+		l.dirs = append(l.dirs, dir)
+	}
+	return l
+}
+
+func (d *rnnDir) params() []*Param {
+	if d.bhh != nil {
+		return []*Param{d.wih, d.whh, d.bih, d.bhh}
+	}
+	return []*Param{d.wih, d.whh, d.bih}
+}
+
+// Out is the output width, H·dirs.
+func (l *Recurrent) Out() int { return l.Hidden * len(l.dirs) }
+
+// gemm is C = alpha·op(A)·op(B) + beta·C on row-major slices.
+func gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		if beta == 0 {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	t := func(x bool) blas.Transpose {
+		if x {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	blas64.Implementation().Dgemm(t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (l *Recurrent) valid(i, t int) bool { return l.mask == nil || l.mask[i*l.t+t] != 0 }
+
+// Forward runs every direction over the steps.
+func (l *Recurrent) Forward(in *Batch, train bool) *Batch {
+	b, t := in.B, in.T
+	r, D := in.X.Dims()
+	if t <= 0 || r != b*t {
+		panic(fmt.Sprintf("train: %v needs a sequence batch, got %d rows for B=%d, T=%d", l.Cell, r, b, t))
+	}
+	if D != l.in {
+		panic(fmt.Sprintf("train: %v has %d inputs, got %d", l.Cell, l.in, D))
+	}
+	l.b, l.t, l.mask = b, t, in.Mask
+	// Steps after the last valid one change no state: skip them.
+	l.te = t
+	if in.Mask != nil {
+		l.te = 0
+		for i := 0; i < b; i++ {
+			for s := t - 1; s >= l.te; s-- {
+				if in.Mask[i*t+s] != 0 {
+					l.te = s + 1
+					break
+				}
+			}
+		}
+	}
+	te, H := l.te, l.Hidden
+	x := in.X.RawMatrix()
+	l.xt = resize(l.xt, te*b*D)
+	for s := 0; s < te; s++ {
+		for i := 0; i < b; i++ {
+			copy(l.xt[(s*b+i)*D:(s*b+i+1)*D], x.Data[(i*t+s)*x.Stride:][:D])
+		}
+	}
+	w := l.Out()
+	var y *mat.Dense
+	if l.Sequence {
+		y = mat64(max(b*t, 1), w)
+	} else {
+		y = mat64(max(b, 1), w)
+	}
+	yd := y.RawMatrix().Data
+	for di, d := range l.dirs {
+		l.forwardDir(d)
+		if l.Sequence {
+			for k := 0; k < te; k++ {
+				s := d.step(k, te)
+				for i := 0; i < b; i++ {
+					if l.valid(i, s) {
+						copy(yd[(i*t+s)*w+di*H:][:H], d.hs[((k+1)*b+i)*H:][:H])
+					}
+				}
+			}
+		} else {
+			for i := 0; i < b; i++ {
+				copy(yd[i*w+di*H:][:H], d.hs[(te*b+i)*H:][:H])
+			}
+		}
+	}
+	if b == 0 {
+		y = &mat.Dense{}
+	}
+	if l.Sequence {
+		out := *in
+		out.X = y
+		out.IDs = nil
+		return &out
+	}
+	return &Batch{X: y, B: b}
+}
+
+// step is the time of the k-th processed step.
+func (d *rnnDir) step(k, te int) int {
+	if d.reverse {
+		return te - 1 - k
+	}
+	return k
+}
+
+func resize(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func (l *Recurrent) forwardDir(d *rnnDir) {
+	b, te, H, D := l.b, l.te, l.Hidden, l.in
+	G := l.Cell.gates()
+	gh := G * H
+	d.xp = resize(d.xp, te*b*gh)
+	gemm(false, true, te*b, gh, D, 1, l.xt, D, d.wih.W, D, 0, d.xp, gh)
+	for r := 0; r < te*b; r++ {
+		row := d.xp[r*gh : (r+1)*gh]
+		for j, v := range d.bih.W {
+			row[j] += v
+		}
+	}
+	d.hs = resize(d.hs, (te+1)*b*H)
+	d.act = resize(d.act, te*b*gh)
+	d.tc = resize(d.tc, te*b*H)
+	if l.Cell == LSTMCell {
+		d.cs = resize(d.cs, (te+1)*b*H)
+	}
+	for k := 0; k < te; k++ {
+		s := d.step(k, te)
+		h0, h1 := d.hs[k*b*H:(k+1)*b*H], d.hs[(k+1)*b*H:(k+2)*b*H]
+		a := d.act[k*b*gh : (k+1)*b*gh]
+		gemm(false, true, b, gh, H, 1, h0, H, d.whh.W, H, 0, a, gh)
+		for i := 0; i < b; i++ {
+			hp, hn := h0[i*H:(i+1)*H], h1[i*H:(i+1)*H]
+			if !l.valid(i, s) {
+				copy(hn, hp)
+				if d.cs != nil {
+					copy(d.cs[((k+1)*b+i)*H:][:H], d.cs[(k*b+i)*H:][:H])
+				}
+				continue
+			}
+			g := a[i*gh : (i+1)*gh]
+			xr := d.xp[(s*b+i)*gh : (s*b+i+1)*gh]
+			tc := d.tc[(k*b+i)*H:][:H]
+			if l.Cell == LSTMCell {
+				for j := range g {
+					g[j] += xr[j]
+				}
+				for j := 0; j < 2*H; j++ {
+					g[j] = sigmoid(g[j])
+				}
+				for j := 2 * H; j < 3*H; j++ {
+					g[j] = math.Tanh(g[j])
+				}
+				for j := 3 * H; j < 4*H; j++ {
+					g[j] = sigmoid(g[j])
+				}
+				c0, c1 := d.cs[(k*b+i)*H:][:H], d.cs[((k+1)*b+i)*H:][:H]
+				for j := 0; j < H; j++ {
+					c := g[H+j]*c0[j] + g[j]*g[2*H+j]
+					c1[j] = c
+					tc[j] = math.Tanh(c)
+					hn[j] = g[3*H+j] * tc[j]
+				}
+				continue
+			}
+			bh := d.bhh.W
+			for j := 0; j < 2*H; j++ {
+				g[j] = sigmoid(g[j] + bh[j] + xr[j])
+			}
+			for j := 0; j < H; j++ {
+				hh := g[2*H+j] + bh[2*H+j]
+				tc[j] = hh
+				n := math.Tanh(xr[2*H+j] + g[j]*hh)
+				g[2*H+j] = n
+				z := g[H+j]
+				hn[j] = (1-z)*n + z*hp[j]
+			}
+		}
+	}
+}
+
+// Backward runs backpropagation through time over every direction.
+func (l *Recurrent) Backward(dout *mat.Dense) *mat.Dense {
+	b, t, te, D := l.b, l.t, l.te, l.in
+	dx := mat64(max(b*t, 1), D)
+	if te == 0 || b == 0 {
+		return dx
+	}
+	dxt := make([]float64, te*b*D)
+	g := dout.RawMatrix()
+	for di, d := range l.dirs {
+		l.backwardDir(d, di, g, dxt)
+	}
+	xd := dx.RawMatrix().Data
+	for s := 0; s < te; s++ {
+		for i := 0; i < b; i++ {
+			copy(xd[(i*t+s)*D:(i*t+s+1)*D], dxt[(s*b+i)*D:(s*b+i+1)*D])
+		}
+	}
+	return dx
+}
+
+func (l *Recurrent) backwardDir(d *rnnDir, di int, dy blas64.General, dxt []float64) {
+	b, t, te, H, D := l.b, l.t, l.te, l.Hidden, l.in
+	gh := l.Cell.gates() * H
+	dh := make([]float64, b*H)
+	dc := make([]float64, b*H)
+	dhp := make([]float64, b*H)
+	dHP := make([]float64, te*b*gh) // by processing order
+	dXP := dHP                      // by time
+	if d.reverse || l.Cell == GRUCell {
+		dXP = make([]float64, te*b*gh)
+	}
+	if !l.Sequence {
+		for i := 0; i < b; i++ {
+			copy(dh[i*H:(i+1)*H], dy.Data[i*dy.Stride+di*H:][:H])
+		}
+	}
+	for k := te - 1; k >= 0; k-- {
+		s := d.step(k, te)
+		a := d.act[k*b*gh : (k+1)*b*gh]
+		for i := 0; i < b; i++ {
+			if !l.valid(i, s) {
+				continue
+			}
+			dhi := dh[i*H : (i+1)*H]
+			if l.Sequence {
+				for j, v := range dy.Data[(i*t+s)*dy.Stride+di*H:][:H] {
+					dhi[j] += v
+				}
+			}
+			g := a[i*gh : (i+1)*gh]
+			tc := d.tc[(k*b+i)*H:][:H]
+			zh := dHP[(k*b+i)*gh:][:gh]
+			zx := dXP[(s*b+i)*gh:][:gh]
+			if l.Cell == LSTMCell {
+				dci := dc[i*H : (i+1)*H]
+				c0 := d.cs[(k*b+i)*H:][:H]
+				for j := 0; j < H; j++ {
+					ig, fg, gg, og := g[j], g[H+j], g[2*H+j], g[3*H+j]
+					dct := dci[j] + dhi[j]*og*(1-tc[j]*tc[j])
+					zh[j] = dct * gg * ig * (1 - ig)
+					zh[H+j] = dct * c0[j] * fg * (1 - fg)
+					zh[2*H+j] = dct * ig * (1 - gg*gg)
+					zh[3*H+j] = dhi[j] * tc[j] * og * (1 - og)
+					dci[j] = dct * fg
+				}
+				if d.reverse {
+					copy(zx, zh)
+				}
+				continue
+			}
+			hp := d.hs[(k*b+i)*H:][:H]
+			for j := 0; j < H; j++ {
+				r, z, n := g[j], g[H+j], g[2*H+j]
+				dn := dhi[j] * (1 - z) * (1 - n*n)
+				dr := dn * tc[j] * r * (1 - r)
+				dz := dhi[j] * (hp[j] - n) * z * (1 - z)
+				zx[j], zx[H+j], zx[2*H+j] = dr, dz, dn
+				zh[j], zh[H+j], zh[2*H+j] = dr, dz, dn*r
+				dhi[j] *= z // the direct path; the gates' part is added below
+			}
+		}
+		gemm(false, false, b, H, gh, 1, dHP[k*b*gh:(k+1)*b*gh], gh, d.whh.W, H, 0, dhp, H)
+		for i := 0; i < b; i++ {
+			if !l.valid(i, s) {
+				continue
+			}
+			dhi, pi := dh[i*H:(i+1)*H], dhp[i*H:(i+1)*H]
+			if l.Cell == LSTMCell {
+				copy(dhi, pi)
+				continue
+			}
+			for j, v := range pi {
+				dhi[j] += v
+			}
+		}
+	}
+	rows := te * b
+	gemm(true, false, gh, D, rows, 1, dXP, gh, l.xt, D, 1, d.wih.G, D)
+	gemm(true, false, gh, H, rows, 1, dHP, gh, d.hs[:rows*H], H, 1, d.whh.G, H)
+	colSum(d.bih.G, dXP, gh)
+	if d.bhh != nil {
+		colSum(d.bhh.G, dHP, gh)
+	}
+	gemm(false, false, rows, D, gh, 1, dXP, gh, d.wih.W, D, 1, dxt, D)
+}
+
+// colSum adds the column sums of the rows of width n in m to dst.
+func colSum(dst, m []float64, n int) {
+	for r := 0; r+n <= len(m); r += n {
+		for j, v := range m[r : r+n] {
+			dst[j] += v
+		}
+	}
+}
+
+// Params are each direction's W_ih, W_hh and bias(es).
+func (l *Recurrent) Params() []*Param {
+	var ps []*Param
+	for _, d := range l.dirs {
+		ps = append(ps, d.params()...)
+	}
+	return ps
+}
+
+// Export writes an LSTM or GRU node (gate weights int8 per row when
+// quantizing), masked by the ids' PadMask when the model reads token ids.
+func (l *Recurrent) Export(e *Exporter, in string) (string, error) {
+	base := "lstm"
+	if l.Cell == GRUCell {
+		base = "gru"
+	}
+	name := e.Unique(base)
+	inputs := []string{in}
+	for _, d := range l.dirs {
+		for _, p := range d.params() {
+			if len(p.Shape) == 2 {
+				inputs = append(inputs, e.Matrix(name+"/"+p.Name, p))
+			} else {
+				inputs = append(inputs, e.Vector(name+"/"+p.Name, p.W))
+			}
+		}
+	}
+	attrs := []format.Attr{IntAttr("hidden", int64(l.Hidden))}
+	if l.Bidirectional {
+		attrs = append(attrs, StrAttr("direction", "bidirectional"))
+	}
+	if l.Sequence {
+		attrs = append(attrs, StrAttr("return", "sequence"))
+	}
+	if m := exportMask(e); m != "" {
+		per := len(l.dirs[0].params())
+		for len(inputs) < 1+2*per {
+			inputs = append(inputs, "")
+		}
+		inputs = append(inputs, m)
+	}
+	return e.NodeNamed(name, l.Cell.String(), inputs, attrs...), nil
+}

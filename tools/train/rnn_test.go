@@ -1,0 +1,108 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+type rnnCase struct {
+	cell       Cell
+	bidir, seq bool
+}
+
+func (c rnnCase) String() string {
+	return fmt.Sprintf("%v/bidir=%v/seq=%v", c.cell, c.bidir, c.seq)
+}
+
+var rnnCases = func() []rnnCase {
+	var cs []rnnCase
+	for _, cell := range []Cell{LSTMCell, GRUCell} {
+		for _, bidir := range []bool{false, true} {
+			for _, sq := range []bool{false, true} {
+				cs = append(cs, rnnCase{cell, bidir, sq})
+			}
+		}
+	}
+	return cs
+}()
+
+// rnnModel is rnn (→ SeqPool max in sequence mode) → Dense(3).
+func rnnModel(rng *rand.Rand, c rnnCase, in, h int, head ...Layer) *Sequential {
+	r := newRecurrent(rng, c.cell, in, h, c.bidir, c.seq)
+	ls := append(head, r)
+	if c.seq {
+		ls = append(ls, &SeqPool{Mode: PoolMax})
+	}
+	return NewSequential(append(ls, NewDense(rng, r.Out(), 3, Linear))...)
+}
+
+// TestRecurrentGradCheck: BPTT matches finite differences for the
+// parameters and the input, masked steps included.
+func TestRecurrentGradCheck(t *testing.T) {
+	for i, c := range rnnCases {
+		t.Run(c.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(i)))
+			b := maskedSeqBatch(rng, 4, 5, 3)
+			y := []float64{0, 1, 2, 1}
+			m := rnnModel(rng, c, 3, 4)
+			if e := GradCheck(m, SoftmaxCE{}, b, y, 40); e > 1e-5 {
+				t.Errorf("parameter gradient relative error %.3g", e)
+			}
+			if e := inputGradCheck(m, SoftmaxCE{}, b, y, 60); e > 1e-5 {
+				t.Errorf("input gradient relative error %.3g", e)
+			}
+		})
+	}
+}
+
+// TestRecurrentEngine: Embedding → LSTM/GRU (→ SeqPool) → Dense exported
+// f32 computes on the engine what it computes on the host.
+func TestRecurrentEngine(t *testing.T) {
+	for i, c := range rnnCases {
+		t.Run(c.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(4, uint64(i)))
+			b, ids := seqIDs(rng, 6, 9, 30)
+			m := rnnModel(rng, c, 8, 5, NewEmbedding(rng, 30, 8))
+			for _, p := range m.Params() { // larger weights: saturating gates
+				for j := range p.W {
+					p.W[j] *= 3
+				}
+			}
+			compareEngine(t, m, b, ids, 1e-4)
+		})
+	}
+}
+
+// TestRecurrentLearns: an LSTM learns whether token 2 comes before token 3.
+func TestRecurrentLearns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	d := &Seqs{T: 8}
+	for i := 0; i < 400; i++ {
+		s := make([]int, 8)
+		n := 2 + rng.IntN(7)
+		for j := 0; j < n; j++ {
+			s[j] = 4 + rng.IntN(6)
+		}
+		a, b := rng.IntN(n), rng.IntN(n)
+		for a == b {
+			b = rng.IntN(n)
+		}
+		s[a], s[b] = 2, 3
+		y := 0.0
+		if a < b {
+			y = 1
+		}
+		d.IDs, d.Y = append(d.IDs, s), append(d.Y, y)
+	}
+	for _, cell := range []Cell{LSTMCell, GRUCell} {
+		m := NewSequential(NewEmbedding(rng, 10, 8), newRecurrent(rng, cell, 8, 16, false, false), NewDense(rng, 16, 1, Linear))
+		h, err := Fit(m, SigmoidBCE{}, NewAdam(), d, nil, Config{Epochs: 30, BatchSize: 32, Seed: 1, LR: Constant(0.01), ClipNorm: 5, Metric: Accuracy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc := h[len(h)-1].Metric; acc < 0.9 {
+			t.Errorf("%v: training accuracy %.3f", cell, acc)
+		}
+	}
+}
