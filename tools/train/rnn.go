@@ -58,7 +58,6 @@ type Recurrent struct {
 	b, t, te  int // batch, steps, steps up to the last valid one
 	mask      []float64
 	xt        []float64 // input, time-major (row s·B + i), te steps
-	batchMask []float64 // mask of the output (sequence mode)
 }
 
 // rnnDir is one direction's parameters and its last Forward's cache.
