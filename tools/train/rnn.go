@@ -54,10 +54,10 @@ type Recurrent struct {
 	Sequence      bool
 	dirs          []*rnnDir
 
-	in        int // input features D
-	b, t, te  int // batch, steps, steps up to the last valid one
-	mask      []float64
-	xt        []float64 // input, time-major (row s·B + i), te steps
+	in       int // input features D
+	b, t, te int // batch, steps, steps up to the last valid one
+	mask     []float64
+	xt       []float64 // input, time-major (row s·B + i), te steps
 }
 
 // rnnDir is one direction's parameters and its last Forward's cache.
