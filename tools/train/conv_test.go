@@ -33,14 +33,20 @@ func seqTargets(rng *rand.Rand, n int) []float64 {
 
 // seqCheckGrads runs GradCheck on the layers (parameters) and compares
 // the input gradient with central differences, under MSE against random
-// targets; it fails the test above tol.
+// targets; it fails the test above tol (paramTol for the parameters).
 func seqCheckGrads(t *testing.T, name string, rng *rand.Rand, layers []Layer, b *Batch, tol float64) {
+	seqCheckGradsTol(t, name, rng, layers, b, tol, tol)
+}
+
+// seqCheckGradsTol is seqCheckGrads with its own tolerance for the
+// parameters.
+func seqCheckGradsTol(t *testing.T, name string, rng *rand.Rand, layers []Layer, b *Batch, tol, paramTol float64) {
 	t.Helper()
 	m := NewSequential(layers...)
 	r, c := m.Forward(b, true).Dims()
 	y := seqTargets(rng, r*c)
 	if len(m.Params()) > 0 {
-		if e := GradCheck(m, MSE{}, b, y, 60); e > tol {
+		if e := GradCheck(m, MSE{}, b, y, 60); e > paramTol {
 			t.Errorf("%s: parameter gradient relative error %.3g", name, e)
 		}
 	}
