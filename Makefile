@@ -25,7 +25,7 @@ TESTFLAGS ?=
 # linux/GOARCH[/GOARM] for `make cross`.
 CROSS_TARGETS ?= linux/arm64 linux/arm/7 linux/arm/6 linux/amd64
 
-.PHONY: help build cross test test-arm bench demo generate check-generate deps-check fuzz lint ensure-deps clean
+.PHONY: help build cross test test-arm bench demo tour generate check-generate deps-check fuzz lint ensure-deps clean
 
 help: ## list the targets and the variables they take
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -76,43 +76,66 @@ test-arm: ## runtime tests (kernels, ops, golden outputs) on arm64 and 32-bit AR
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)
 
-demo: build ## build, make sample models, inspect, sign and verify one, show a corrupt one refused
-	@rm -rf demo-out
+SENT := data/sentiment/uci_labelled_sentences
+
+demo: build ## the main job: train the review-sentiment model on bundled data, export int8, run and time it on the device runtime
+	@rm -rf demo-out && mkdir -p demo-out
+	@echo
+	@echo "== 1. Train a review-sentiment classifier on 2,400 bundled review sentences (UCI, CC BY 4.0),"
+	@echo "==    evaluate f32 and int8 on the 600 fixed test sentences through the device engine, write int8"
+	bin/edgetrain fit --task text --data $(SENT)/uci_labelled_sentences.csv --out demo-out/sentiment.erm --plot demo-out/sentiment-curves.png
+	@echo
+	@echo "== 2. What the device gets"
+	bin/edgerun inspect demo-out/sentiment.erm | head -12
+	@echo
+	@echo "== 3. Classify sentences with the device runtime (int8 kernels: $$(bin/edgerun version | grep -i kernel | head -1))"
+	bin/edgerun run demo-out/sentiment.erm --text "The battery lasts all day and the screen is gorgeous."
+	bin/edgerun run demo-out/sentiment.erm --text "Terrible service, the food was cold and nobody apologized."
+	bin/edgerun run demo-out/sentiment.erm --text "Not worth the money."
+	@echo
+	@echo "== 4. Latency of one sentence on one core"
+	bin/edgerun bench demo-out/sentiment.erm --time 2s
+	@echo
+	@echo "== Done: demo-out/sentiment.erm (the model), demo-out/sentiment-curves.png (loss and accuracy per epoch)."
+	@echo "== More: README.md (every dataset's command), make tour (the file format), make test."
+
+tour: build ## the .erm format: sample models, inspect, sign and verify one, show a corrupt one refused
+	@rm -rf demo-out/tour/tour
 	@echo
 	@echo "== 1. The CLI"
 	bin/edgerun version
 	@echo
 	@echo "== 2. Sample .erm models, valid and deliberately broken (ermgen reads each back)"
-	$(GO) run ./format/formattest/cmd/ermgen -out demo-out
+	$(GO) run ./format/formattest/cmd/ermgen -out demo-out/tour
 	@echo
 	@echo "== 3. Inspect a model: graph, tensors, metadata, container (codec, sizes, checksum)"
-	bin/edgerun inspect demo-out/tiny.erm
+	bin/edgerun inspect demo-out/tour/tiny.erm
 	@echo
 	@echo "== 4. The same as JSON, for scripts (first 600 bytes)"
-	bin/edgerun inspect --json demo-out/tiny.erm | head -c 600; echo; echo "..."
+	bin/edgerun inspect --json demo-out/tour/tiny.erm | head -c 600; echo; echo "..."
 	@echo
-	@echo "== 5. Make an ed25519 key pair: demo-out/demo.key (private) and demo-out/demo.pub"
-	bin/edgerun keygen demo-out/demo
+	@echo "== 5. Make an ed25519 key pair: demo-out/tour/demo.key (private) and demo-out/tour/demo.pub"
+	bin/edgerun keygen demo-out/tour/demo
 	@echo
 	@echo "== 6. Sign the model with the private key (in place, atomically)"
-	bin/edgerun sign demo-out/tiny.erm --key demo-out/demo.key
+	bin/edgerun sign demo-out/tour/tiny.erm --key demo-out/tour/demo.key
 	@echo
 	@echo "== 7. Verify it against the trusted public key, as a device would before loading it"
-	bin/edgerun verify demo-out/tiny.erm --trusted-key demo-out/demo.pub
+	bin/edgerun verify demo-out/tour/tiny.erm --trusted-key demo-out/tour/demo.pub
 	@echo
 	@echo "== 8. An unsigned model is refused when a trusted key is required (expected to fail)"
-	@echo "bin/edgerun verify demo-out/tiny-s2.erm --trusted-key demo-out/demo.pub"
-	@if bin/edgerun verify demo-out/tiny-s2.erm --trusted-key demo-out/demo.pub; then \
+	@echo "bin/edgerun verify demo-out/tour/tiny-s2.erm --trusted-key demo-out/tour/demo.pub"
+	@if bin/edgerun verify demo-out/tour/tiny-s2.erm --trusted-key demo-out/tour/demo.pub; then \
 		echo "demo: an unsigned model was accepted" >&2; exit 1; \
 	else echo "-> refused as expected"; fi
 	@echo
 	@echo "== 9. A file with one flipped payload byte is refused (expected to fail: checksum mismatch)"
-	@echo "bin/edgerun inspect demo-out/corrupt-checksum.erm"
-	@if bin/edgerun inspect demo-out/corrupt-checksum.erm; then \
+	@echo "bin/edgerun inspect demo-out/tour/corrupt-checksum.erm"
+	@if bin/edgerun inspect demo-out/tour/corrupt-checksum.erm; then \
 		echo "demo: a corrupt model was accepted" >&2; exit 1; \
 	else echo "-> refused as expected"; fi
 	@echo
-	@echo "== Done. The files are in demo-out/ (make clean removes them)."
+	@echo "== Done. The files are in demo-out/tour/ (make clean removes them)."
 
 generate: ## run every go:generate (msgp codecs, arm64 kernels from runtime/internal/kernel/_gen)
 	$(GO) generate ./...

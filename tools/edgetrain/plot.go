@@ -16,6 +16,7 @@ import (
 func plotHistory(path string, h []train.EpochStats, metric string) error {
 	loss, mplot := plot.New(), plot.New()
 	loss.Title.Text = "loss"
+	loss.Legend.Top = true
 	loss.X.Label.Text = "epoch"
 	name := "metric"
 	if len(h) > 0 && h[0].MetricName != "" {
