@@ -135,7 +135,6 @@ func ReadFrom(r io.Reader, name string, skipBad bool) (*Table, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -150,6 +149,7 @@ func ReadFrom(r io.Reader, name string, skipBad bool) (*Table, error) {
 			t.Skipped++
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && len(t.Header) > 1 {
 			idx-- // a blank line is not a row
 			continue

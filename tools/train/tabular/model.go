@@ -108,10 +108,7 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	layers = append(layers, train.NewDense(rng, in, r.outputs(), train.Linear))
 	m := train.NewSequential(layers...)
 	loss := r.loss()
-	var opt train.Optimizer = train.NewAdam()
-	if h.WeightDecay > 0 {
-		opt = train.NewAdamW(h.WeightDecay)
-	}
+	opt := newAdam(h.WeightDecay)
 	cfg := train.Config{Epochs: 1, BatchSize: h.Batch, LR: train.Constant(h.LR), OnBatch: r.o.OnBatch}
 	if r.kind != train.Regression {
 		cfg.Metric, cfg.MetricName = train.Accuracy, "acc"
@@ -234,4 +231,3 @@ func destandardised(m *train.Sequential, ym, ys float64) *train.Sequential {
 	ls[len(ls)-1] = &train.Dense{W: w, B: b, Act: last.Act}
 	return train.NewSequential(ls...)
 }
-
