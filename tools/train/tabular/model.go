@@ -89,7 +89,8 @@ func (r *run) loss() train.Loss {
 
 // train fits the MLP with early stopping on the validation split: ROC AUC
 // for binary tasks (ties: lower loss), the loss otherwise; the best
-// epoch's weights are kept.
+// epoch's weights are kept. The epochs' Metric and ValMetric are the
+// accuracy (classifiers).
 func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	h := defaults(r.kind, r.image)
 	if r.h != nil {
@@ -116,7 +117,7 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	var hist []train.EpochStats
 	bestAUC, bestLoss := math.Inf(-1), math.Inf(1)
 	var best [][]float64
-	since := 0
+	since, bestEpoch := 0, 0
 	for e := 0; e < h.Epochs; e++ {
 		start := time.Now()
 		cfg.Seed = r.o.Seed*1_000_003 + uint64(e)
@@ -134,10 +135,10 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 			switch r.kind {
 			case train.Binary:
 				auc := train.ROCAUC(out.RawMatrix().Data, r.val.Y)
-				s.ValMetric = auc
+				s.ValMetric = train.Accuracy(out, r.val.Y)
 				better = auc > bestAUC+1e-12 || (auc >= bestAUC-1e-12 && s.ValLoss < bestLoss)
 				if better {
-					bestAUC = auc
+					bestAUC, bestEpoch = auc, e+1
 				}
 			case train.Multiclass:
 				s.ValMetric = train.Accuracy(out, r.val.Y)
@@ -163,6 +164,9 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	}
 	for i, p := range m.Params() {
 		copy(p.W, best[i])
+	}
+	if r.kind == train.Binary && bestEpoch > 0 {
+		r.o.Log("kept epoch %d: the best validation ROC AUC, %.4f", bestEpoch, bestAUC)
 	}
 	return m, hist, nil
 }
