@@ -281,3 +281,28 @@ func TestBadRows(t *testing.T) {
 		t.Errorf("no window columns: error %v", err)
 	}
 }
+
+// TestSeeded: the same data and seed give the same model bytes.
+func TestSeeded(t *testing.T) {
+	dir := t.TempDir()
+	p := writeSynth(t, dir, "d.csv", 80, 16, 6)
+	var enc [2][]byte
+	for i := range enc {
+		res, err := Fit(train.FitOptions{Data: p, Epochs: 2, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, err := res.Export(true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := format.Write(&b, fm); err != nil {
+			t.Fatal(err)
+		}
+		enc[i] = b.Bytes()
+	}
+	if !bytes.Equal(enc[0], enc[1]) {
+		t.Error("same seed, different model bytes")
+	}
+}
