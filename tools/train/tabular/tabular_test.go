@@ -204,3 +204,31 @@ func TestFitImage(t *testing.T) {
 		t.Errorf("task %s, accuracy %.3f, %d test rows", fm.Metadata.Task, met["accuracy"], len(tr.Test.Y))
 	}
 }
+
+// TestSameSeedSameBytes: the same data and seed give the same file.
+func TestSameSeedSameBytes(t *testing.T) {
+	data, testRows := synth(t, 300)
+	var files [][]byte
+	for range 2 {
+		tr, err := Fit(train.FitOptions{Data: data, TestRows: testRows, Target: "cls", Seed: 5, Epochs: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, err := tr.Export(true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "m.erm")
+		if err := format.WriteFile(path, fm); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, b)
+	}
+	if string(files[0]) != string(files[1]) {
+		t.Error("same seed, different model bytes")
+	}
+}
