@@ -18,6 +18,7 @@ type cli struct {
 	Eval     evalCmd            `cmd:"" help:"Evaluate a model file on a CSV through the device engine (int8 and f32 side by side)."`
 	Quantize quantizeCmd        `cmd:"" help:"Quantize an f32 model file to int8 (quantization v1), checked on data through the engine with per-layer f32 fallback."`
 	Export   exportCmd          `cmd:"" help:"Write the device copy of a model: codec, optional signature, optional stripped metadata."`
+	Datasets datasetsCmd        `cmd:"" help:"List the bundled datasets, or write synthetic sensor data."`
 	Init     initCmd            `cmd:"" help:"Write a randomly initialised model of a standard architecture (mlp, textcls, transformer, recommender, conv1d)."`
 	Keygen   cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Sign     cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/train/sensor"
+)
+
+// datasetsCmd is `edgetrain datasets`.
+type datasetsCmd struct {
+	List   datasetsListCmd   `cmd:"" default:"1" help:"List the datasets bundled in data/ and the command that trains each."`
+	Sensor datasetsSensorCmd `cmd:"" help:"Write seeded synthetic vibration/current windows (healthy, bearing fault, imbalance) as a sensor CSV."`
+}
+
+type datasetsListCmd struct{}
+
+// bundled is data/ as the README describes it.
+var bundled = []struct{ domain, path, task, extra string }{
+	{"handwritten digits (image)", "data/image/digits_8x8/digits_8x8.csv", "image", ""},
+	{"medical diagnosis", "data/medical/breast_cancer_wdbc/breast_cancer_wdbc.csv", "tabular", "--target diagnosis"},
+	{"fraud / credit risk", "data/fraud_risk/lending_club/lending_club.csv", "tabular", ""},
+	{"review sentiment", "data/sentiment/uci_labelled_sentences/uci_labelled_sentences.csv", "text", ""},
+	{"customer-service intent", "data/intent/banking77/banking77.csv", "text", "--label-col intent"},
+	{"recommendation (ranking)", "data/recommendation/movielens_small/ratings.csv", "recommender", ""},
+	{"recommendation (ratings)", "data/recommendation/movielens_small/ratings.csv", "ratings", ""},
+}
+
+func (datasetsListCmd) Run(env *cliutil.Env) error {
+	for _, d := range bundled {
+		cmd := fmt.Sprintf("edgetrain fit --task %s --data %s", d.task, d.path)
+		if d.extra != "" {
+			cmd += " " + d.extra
+		}
+		fmt.Fprintf(env.Stdout, "%-28s %s --out MODEL.erm\n", d.domain, cmd)
+	}
+	_, err := fmt.Fprintln(env.Stdout, "Each dataset's README (source, licence, columns) is beside its CSV; test_rows.txt is its fixed test split.")
+	return err
+}
+
+type datasetsSensorCmd struct {
+	Out     string `name:"out" required:"" placeholder:"FILE.csv" help:"CSV to write."`
+	Windows int    `name:"windows" default:"900" help:"Number of windows (rows)."`
+	Seed    uint64 `name:"seed" default:"1" help:"Seed: the same seed gives the same file."`
+}
+
+func (c *datasetsSensorCmd) Run(env *cliutil.Env) error {
+	if c.Windows <= 0 {
+		return fmt.Errorf("datasets sensor: --windows must be positive")
+	}
+	if err := sensor.Synthetic(c.Out, c.Windows, c.Seed); err != nil {
+		return cliutil.OpError("datasets sensor", c.Out, err)
+	}
+	_, err := fmt.Fprintf(env.Stdout, "wrote %s: %d synthetic windows (seed %d)\n", c.Out, c.Windows, c.Seed)
+	return err
+}
