@@ -25,7 +25,7 @@ type fitCmd struct {
 	Data        string  `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header."`
 	Test        string  `name:"test" placeholder:"TEST.csv" help:"Separate test CSV (default: the rows in --test-rows, else a seeded stratified 20 % of --data)."`
 	TestRows    string  `name:"test-rows" placeholder:"FILE" help:"0-based data-row indices of the test split, one per line (default: test_rows.txt beside --data when present)."`
-	Target      string  `name:"target" placeholder:"COL" help:"Target column (tabular, image, sensor; default the last column)."`
+	Target      string  `name:"target" placeholder:"COL" help:"Target column (tabular, image, sensor; default the last column, or label for images when there is one)."`
 	TextCol     string  `name:"text-col" placeholder:"COL" help:"Text column (text; default text)."`
 	LabelCol    string  `name:"label-col" placeholder:"COL" help:"Label column (text; default label)."`
 	UserCol     string  `name:"user-col" placeholder:"COL" help:"User column (recommender; default userId)."`
