@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/edgerun/edgerun/runtime/engine"
+	"github.com/edgerun/edgerun/runtime/features"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
 
@@ -308,8 +309,10 @@ func fits(shape tensor.Shape, want []int) bool {
 // parseCSV reads a table with one row per batch entry for a model with a
 // single f32 input of shape [?, N]. A first row that is not all numbers is
 // a header: when it names every feature the model's metadata lists, the
-// columns are picked by name (in any order, other columns ignored);
-// otherwise they are taken in order.
+// columns are picked by name (in any order, other columns ignored) and
+// each row is encoded as the trainer prepared it (runtime/features:
+// missing values imputed, categorical columns one-hot); otherwise they
+// are taken in order, as numbers.
 func parseCSV(r io.Reader, m *engine.Model) (*tensor.Tensor, error) {
 	if len(m.Inputs) != 1 || m.Inputs[0].DType != tensor.F32 || len(m.Inputs[0].Shape) != 2 || m.Inputs[0].Shape[1] <= 0 {
 		return nil, fmt.Errorf("--csv needs a model with one f32 input of shape [?,N]; this one takes %s", inputNames(m.Inputs))
@@ -322,6 +325,8 @@ func parseCSV(r io.Reader, m *engine.Model) (*tensor.Tensor, error) {
 		data []float32
 		cols []int // column of each feature; nil: the first width columns
 		rows int
+		enc  *features.Encoder // set when the header names the metadata's features
+		row  []float64
 	)
 	for first := true; ; first = false {
 		rec, err := cr.Read()
@@ -336,9 +341,28 @@ func parseCSV(r io.Reader, m *engine.Model) (*tensor.Tensor, error) {
 			return nil, err
 		}
 		if first && !allNumbers(rec) {
+			if enc, cols = featureColumns(rec, m, width); enc != nil {
+				row = make([]float64, width)
+				continue
+			}
 			if cols, err = headerColumns(rec, m, width); err != nil {
 				return nil, err
 			}
+			continue
+		}
+		if enc != nil {
+			if len(rec) <= maxIndex(cols) {
+				line, _ := cr.FieldPos(0)
+				return nil, fmt.Errorf("line %d has %d columns, the header %d", line, len(rec), maxIndex(cols)+1)
+			}
+			if len(data)+width > maxInputElements {
+				return nil, errors.New("the table is too large")
+			}
+			enc.Encode(row, rec, cols)
+			for _, v := range row {
+				data = append(data, float32(v))
+			}
+			rows++
 			continue
 		}
 		if cols == nil && len(rec) != width {
@@ -366,6 +390,36 @@ func parseCSV(r io.Reader, m *engine.Model) (*tensor.Tensor, error) {
 		return nil, errors.New("the table has no data rows")
 	}
 	return tensor.NewF32(tensor.Shape{rows, width}, data), nil
+}
+
+// featureColumns returns the encoder of the model's feature metadata and
+// each feature's column when the header names every feature and their
+// encoding is the model's input width; nil otherwise.
+func featureColumns(header []string, m *engine.Model, width int) (*features.Encoder, []int) {
+	if len(m.Meta.Features) == 0 {
+		return nil, nil
+	}
+	fs := make([]features.Feature, len(m.Meta.Features))
+	for i, f := range m.Meta.Features {
+		fs[i] = features.Feature{Name: f.Name, Kind: f.Kind, Impute: f.Impute, Categories: f.Categories}
+	}
+	enc := features.NewEncoder(fs)
+	if enc.Width != width {
+		return nil, nil
+	}
+	cols, err := enc.Columns(header)
+	if err != nil {
+		return nil, nil
+	}
+	return enc, cols
+}
+
+func maxIndex(cols []int) int {
+	m := 0
+	for _, c := range cols {
+		m = max(m, c)
+	}
+	return m
 }
 
 func allNumbers(rec []string) bool {

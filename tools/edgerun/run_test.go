@@ -443,3 +443,32 @@ func TestRunStdin(t *testing.T) {
 	os.Stdin = f
 	runArgs("run", path, "--input", "-").wantFail(t, 1, "edgerun: run "+path+": standard input: invalid JSON: unexpected end of input")
 }
+
+// TestRunCSVFeatures: a model whose metadata has categorical and imputed
+// features gets each CSV row encoded as the trainer prepared it (one-hot,
+// missing values imputed, unknown categories all zeros), columns matched
+// by name.
+func TestRunCSVFeatures(t *testing.T) {
+	id := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}
+	fm := &format.Model{
+		Graph: format.Graph{
+			Inputs:  []format.ValueInfo{{Name: "x", DType: format.F32, Shape: []int64{-1, 3}}},
+			Outputs: []format.ValueInfo{{Name: "y", DType: format.F32, Shape: []int64{-1, 3}}},
+			Nodes:   []format.Node{{Name: "d", Op: "Dense", Inputs: []string{"x", "w"}, Outputs: []string{"y"}}},
+		},
+		Tensors: []format.Tensor{format.NewF32("w", []int64{3, 3}, id)},
+		Metadata: format.Metadata{Task: "tabular-regression", Features: []format.Feature{
+			{Name: "a", Kind: "numeric", Impute: 5},
+			{Name: "c", Kind: "categorical", Categories: []string{"u", "v"}},
+		}},
+	}
+	path := filepath.Join(t.TempDir(), "f.erm")
+	if err := format.WriteFile(path, fm); err != nil {
+		t.Fatal(err)
+	}
+	got := decodeRun(t, runArgs("run", path, "--csv", writeFile(t, "x.csv", "c,id,a\nv,1,2.5\nw,2,NA\n u ,3,\n"), "--json"))
+	want := []float64{2.5, 0, 1, 5, 0, 0, 5, 1, 0}
+	if len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != fmt.Sprint(want) {
+		t.Fatalf("outputs %+v, want %v", got.Outputs, want)
+	}
+}

@@ -41,15 +41,15 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/runtime/features"
 )
 
 // MissingCategory is the category that stands for missing values of a
 // categorical column whose training rows have some.
-const MissingCategory = "<missing>"
+const MissingCategory = features.MissingCategory
 
 // Kinds of features, as format.Feature.Kind.
 const (
@@ -57,23 +57,12 @@ const (
 	Categorical = "categorical"
 )
 
-// IsMissing reports whether a field is a missing value.
-func IsMissing(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "na", "n/a", "?", "nan", "null":
-		return true
-	}
-	return false
-}
+// IsMissing reports whether a field is a missing value (runtime/features,
+// which the device uses too).
+func IsMissing(s string) bool { return features.IsMissing(s) }
 
 // ParseNumber parses a finite number (surrounding spaces ignored).
-func ParseNumber(s string) (float64, bool) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
-	}
-	return v, true
-}
+func ParseNumber(s string) (float64, bool) { return features.ParseNumber(s) }
 
 // Table is a CSV file's header and rows.
 type Table struct {
@@ -184,7 +173,7 @@ type Prep struct {
 	Features []format.Feature
 	Cols     []int // column of each feature in the table
 	Width    int   // model inputs per row
-	catIdx   []map[string]int
+	enc      *features.Encoder
 }
 
 // FitPrep fits the features in columns cols of t on the rows train.
@@ -280,54 +269,20 @@ func PrepFor(feats []format.Feature, t *Table) (*Prep, error) {
 }
 
 func (p *Prep) index() {
-	p.Width = 0
-	p.catIdx = make([]map[string]int, len(p.Features))
+	fs := make([]features.Feature, len(p.Features))
 	for i, f := range p.Features {
-		if f.Kind != Categorical {
-			p.Width++
-			continue
-		}
-		m := make(map[string]int, len(f.Categories))
-		for j, c := range f.Categories {
-			m[c] = j
-		}
-		p.catIdx[i] = m
-		p.Width += len(f.Categories)
+		fs[i] = features.Feature{Name: f.Name, Kind: f.Kind, Impute: f.Impute, Categories: f.Categories}
 	}
+	p.enc = features.NewEncoder(fs)
+	p.Width = p.enc.Width
 }
 
 // Encode writes the model input of one row into dst (len Width): numeric
 // values raw (missing or unparsable: the imputed median), categorical
 // ones one-hot (missing: the "<missing>" category if the feature has one,
-// else zeros; unknown: zeros).
-func (p *Prep) Encode(row []string, dst []float64) {
-	k := 0
-	for i, f := range p.Features {
-		s := row[p.Cols[i]]
-		if f.Kind != Categorical {
-			v, ok := 0.0, false
-			if !IsMissing(s) {
-				v, ok = ParseNumber(s)
-			}
-			if !ok {
-				v = f.Impute
-			}
-			dst[k] = v
-			k++
-			continue
-		}
-		n := len(f.Categories)
-		clear(dst[k : k+n])
-		key := strings.TrimSpace(s)
-		if IsMissing(s) {
-			key = MissingCategory
-		}
-		if j, ok := p.catIdx[i][key]; ok {
-			dst[k+j] = 1
-		}
-		k += n
-	}
-}
+// else zeros; unknown: zeros). It is runtime/features' encoding, the one
+// the device applies.
+func (p *Prep) Encode(row []string, dst []float64) { p.enc.Encode(dst, row, p.Cols) }
 
 // Norm gives the standardisation of each model input: the features'
 // mean and std for numeric inputs, 0 and 1 for one-hot ones.
