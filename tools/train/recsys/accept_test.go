@@ -28,7 +28,7 @@ func TestAcceptance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("seed %d implicit: %d epochs, last loss %.4f, epoch %v", seed, len(res.History), res.History[len(res.History)-1].Loss, ep[len(ep)-1])
+		t.Logf("seed %d implicit: %d epochs (watched, then liked part), last loss %.4f, epochs %v", seed, len(res.History), res.History[len(res.History)-1].Loss, ep)
 		for _, q := range []bool{false, true} {
 			fm, err := res.Export(q, nil)
 			if err != nil {
@@ -51,7 +51,7 @@ func TestAcceptance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("seed %d rating: %d epochs, last mse %.4f, epoch %v", seed, len(rr.History), rr.History[len(rr.History)-1].Loss, ep[len(ep)-1])
+		t.Logf("seed %d rating: %d epochs, last mse %.4f, epochs %v", seed, len(rr.History), rr.History[len(rr.History)-1].Loss, ep)
 		for _, q := range []bool{false, true} {
 			fm, err := rr.Export(q, nil)
 			if err != nil {
@@ -65,8 +65,9 @@ func TestAcceptance(t *testing.T) {
 			if q {
 				v = "int8"
 			}
-			t.Logf("seed %d rating %s: rmse %.4f", seed, v, m["rmse"])
+			t.Logf("seed %d rating %s: rmse %.4f roc_auc %.4f", seed, v, m["rmse"], m["roc_auc"])
 			figs["rmse_"+v] = append(figs["rmse_"+v], m["rmse"])
+			figs["rating_auc_"+v] = append(figs["rating_auc_"+v], m["roc_auc"])
 		}
 	}
 	med := func(v []float64) float64 {

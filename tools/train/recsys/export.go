@@ -234,8 +234,10 @@ func EvalSets(fm *format.Model, csvPath string, o train.FitOptions) (loo, split 
 }
 
 // Evaluate runs a recsys model's test sets through the engine and merges
-// their metrics: hit_rate_at_10 from the LOO groups, roc_auc (rating ≥ 4)
-// or rmse from the split. Either set may be nil.
+// their metrics: hit_rate_at_10 from the LOO groups; from the split,
+// roc_auc of the score for rating ≥ 4 (recommender), or rmse and the
+// roc_auc of the predicted rating for rating ≥ 4 (regressor). Either set
+// may be nil.
 func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (train.Metrics, error) {
 	out := train.Metrics{}
 	if split != nil {
@@ -245,6 +247,19 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (tra
 		}
 		for k, v := range m {
 			out[k] = v
+		}
+		if kind == train.Regression {
+			sc, err := Scores(fm, split)
+			if err != nil {
+				return nil, err
+			}
+			y := make([]float64, len(split.Y))
+			for k, r := range split.Y {
+				if r >= PositiveThreshold {
+					y[k] = 1
+				}
+			}
+			out["roc_auc"] = train.ROCAUC(sc, y)
 		}
 	}
 	if loo != nil {
@@ -258,6 +273,28 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (tra
 		}
 	}
 	return out, nil
+}
+
+// Scores runs set through the engine and returns the model's output per
+// row.
+func Scores(fm *format.Model, set *train.EvalSet) ([]float64, error) {
+	m, err := engine.Load(fm)
+	if err != nil {
+		return nil, err
+	}
+	s := m.NewSession()
+	defer s.Close()
+	var sc []float64
+	for _, in := range set.Batches {
+		res, err := s.Run(in)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range res[0].F32 {
+			sc = append(sc, float64(v))
+		}
+	}
+	return sc, nil
 }
 
 // Scored is one recommended item.
