@@ -50,26 +50,39 @@ func (c *evalCmd) Run(env *cliutil.Env) error {
 	}
 	o := train.FitOptions{Data: c.Data, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol, LabelCol: c.LabelCol,
 		UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol}
-	set, kind, err := r.eval(fm, c.Data, o)
-	if err != nil {
-		return fmt.Errorf("eval: %s: %w", c.Data, err)
-	}
-	rep := evalReport{Model: c.Model, Task: name, Kind: string(kind), Weights: "f32", Rows: len(set.Y), Exported: fm.Metadata.Metrics}
 	hasInt8 := false
 	for i := range fm.Tensors {
 		if fm.Tensors[i].DType == format.I8 {
 			hasInt8 = true
 		}
 	}
-	f32, f32rep, err := train.EvalEngine(fm, kind, set, engine.WithF32())
+	// score runs the CSV through the engine with the session options.
+	var score func(opts ...engine.Option) (train.Metrics, *train.Report, train.Kind, int, error)
+	if r.score != nil {
+		score = func(opts ...engine.Option) (train.Metrics, *train.Report, train.Kind, int, error) {
+			m, rp, kind, err := r.score(fm, c.Data, o, opts...)
+			return m, rp, kind, 0, err
+		}
+	} else {
+		set, kind, err := r.eval(fm, c.Data, o)
+		if err != nil {
+			return fmt.Errorf("eval: %s: %w", c.Data, err)
+		}
+		score = func(opts ...engine.Option) (train.Metrics, *train.Report, train.Kind, int, error) {
+			m, rp, err := train.EvalEngine(fm, kind, set, opts...)
+			return m, rp, kind, len(set.Y), err
+		}
+	}
+	f32, f32rep, kind, rows, err := score(engine.WithF32())
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
+	rep := evalReport{Model: c.Model, Task: name, Kind: string(kind), Weights: "f32", Rows: rows, Exported: fm.Metadata.Metrics}
 	rep.F32, rep.Report = f32, f32rep
 	var q train.Metrics
 	if hasInt8 {
 		rep.Weights = "int8"
-		if q, rep.Report, err = train.EvalEngine(fm, kind, set); err != nil {
+		if q, rep.Report, _, _, err = score(); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
 		rep.Int8 = q
@@ -77,7 +90,7 @@ func (c *evalCmd) Run(env *cliutil.Env) error {
 	if c.JSON {
 		return cliutil.WriteJSON(env.Stdout, rep)
 	}
-	fmt.Fprintf(env.Stdout, "%s: %s model (%s weights), %d rows of %s\n", c.Model, name, rep.Weights, rep.Rows, c.Data)
+	fmt.Fprintf(env.Stdout, "%s: %s model (%s weights), %s\n", c.Model, name, rep.Weights, c.Data)
 	printReport(env.Stdout, kind, fm.Metadata.Labels, f32, q, rep.Report)
 	return nil
 }

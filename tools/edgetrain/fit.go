@@ -129,7 +129,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return fmt.Errorf("fit: export: %w", err)
 	}
-	f32met, f32rep, err := train.EvalEngine(f32m, tr.Kind, tr.Test)
+	f32met, f32rep, err := tr.Score(f32m)
 	if err != nil {
 		return fmt.Errorf("fit: evaluating the f32 export: %w", err)
 	}
@@ -179,7 +179,7 @@ func (c *fitCmd) quantize(tr *train.Trained, f32met train.Metrics, log io.Writer
 		if err != nil {
 			return nil, nil, fmt.Errorf("fit: int8 export: %w", err)
 		}
-		met, _, err := train.EvalEngine(m, tr.Kind, tr.Test)
+		met, _, err := tr.Score(m)
 		if err != nil {
 			return nil, nil, fmt.Errorf("fit: evaluating the int8 export: %w", err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/tools/train"
 )
 
@@ -12,6 +13,9 @@ type recipe struct {
 	eval func(fm *format.Model, csv string, o train.FitOptions) (*train.EvalSet, train.Kind, error)
 	// metaTasks are the format.Metadata.Task values its models carry.
 	metaTasks []string
+	// score, when set, evaluates a saved model on a CSV in place of eval
+	// + EvalEngine (recipes with several test sets).
+	score func(fm *format.Model, csv string, o train.FitOptions, opts ...engine.Option) (train.Metrics, *train.Report, train.Kind, error)
 }
 
 // recipes by --task name; the recipe files register themselves.

@@ -42,6 +42,18 @@ type Trained struct {
 	Quantizable []string
 	// Test is the held-out split.
 	Test *EvalSet
+	// Evaluate, when set, scores an exported model instead of
+	// EvalEngine(fm, Kind, Test): for recipes with several test sets
+	// (the recommender's leave-one-out ranking and its 80/20 split).
+	Evaluate func(fm *format.Model, opts ...engine.Option) (Metrics, *Report, error)
+}
+
+// Score evaluates an exported model of t through the engine.
+func (t *Trained) Score(fm *format.Model, opts ...engine.Option) (Metrics, *Report, error) {
+	if t.Evaluate != nil {
+		return t.Evaluate(fm, opts...)
+	}
+	return EvalEngine(fm, t.Kind, t.Test, opts...)
 }
 
 // EvalSet is a split ready for the engine: one batch of inputs per Run

@@ -238,10 +238,10 @@ func EvalSets(fm *format.Model, csvPath string, o train.FitOptions) (loo, split 
 // roc_auc of the score for rating ≥ 4 (recommender), or rmse and the
 // roc_auc of the predicted rating for rating ≥ 4 (regressor). Either set
 // may be nil.
-func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (train.Metrics, error) {
+func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet, opts ...engine.Option) (train.Metrics, error) {
 	out := train.Metrics{}
 	if split != nil {
-		m, _, err := train.EvalEngine(fm, kind, split)
+		m, _, err := train.EvalEngine(fm, kind, split, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +249,7 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (tra
 			out[k] = v
 		}
 		if kind == train.Regression {
-			sc, err := Scores(fm, split)
+			sc, err := Scores(fm, split, opts...)
 			if err != nil {
 				return nil, err
 			}
@@ -263,7 +263,7 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (tra
 		}
 	}
 	if loo != nil {
-		m, _, err := train.EvalEngine(fm, kind, loo)
+		m, _, err := train.EvalEngine(fm, kind, loo, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -277,12 +277,12 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet) (tra
 
 // Scores runs set through the engine and returns the model's output per
 // row.
-func Scores(fm *format.Model, set *train.EvalSet) ([]float64, error) {
+func Scores(fm *format.Model, set *train.EvalSet, opts ...engine.Option) ([]float64, error) {
 	m, err := engine.Load(fm)
 	if err != nil {
 		return nil, err
 	}
-	s := m.NewSession()
+	s := m.NewSession(opts...)
 	defer s.Close()
 	var sc []float64
 	for _, in := range set.Batches {
