@@ -80,16 +80,10 @@ func TestFitEvalTabular(t *testing.T) {
 	if code, _, stderr := runArgs("fit", "--task", "tabular", "--data", wdbc, "--target", "diagnosis", "--out", again, "--json", "--seed", "3"); code != 0 {
 		t.Fatal(stderr)
 	}
-	a, _ := format.ReadFile(out)
-	b, _ := format.ReadFile(again)
-	// The figures are the same; only the timings in the history differ.
-	if len(a.Tensors) != len(b.Tensors) {
-		t.Fatal("different tensors")
-	}
-	for i := range a.Tensors {
-		if !bytes.Equal(a.Tensors[i].Data, b.Tensors[i].Data) {
-			t.Errorf("tensor %s differs between two runs with the same seed", a.Tensors[i].Name)
-		}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Error("two runs with the same seed wrote different files")
 	}
 }
 
