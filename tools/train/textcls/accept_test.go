@@ -1,0 +1,97 @@
+package textcls
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/edgerun/edgerun/tools/train"
+)
+
+// TestAcceptance trains the bundled text datasets with 3 seeds and prints
+// the medians of the engine's f32 and int8 accuracy and the median epoch
+// time. It takes minutes: set EDGERUN_ACCEPT=1 (or a comma list of
+// sentiment, banking77, sentiment-lstm, sentiment-gru).
+//
+//	EDGERUN_ACCEPT=1 go test ./tools/train/textcls -run Acceptance -v -timeout 30m
+func TestAcceptance(t *testing.T) {
+	sel := os.Getenv("EDGERUN_ACCEPT")
+	if sel == "" {
+		t.Skip("set EDGERUN_ACCEPT=1 to train the bundled datasets")
+	}
+	root := "../../../data"
+	sent := filepath.Join(root, "sentiment/uci_labelled_sentences")
+	bank := filepath.Join(root, "intent/banking77")
+	for _, tc := range []struct {
+		name, dir, file, label string
+		arch                   Arch
+	}{
+		{"sentiment", sent, "uci_labelled_sentences.csv", "label", Bag},
+		{"banking77", bank, "banking77.csv", "intent", Bag},
+		{"sentiment-lstm", sent, "uci_labelled_sentences.csv", "label", LSTM},
+		{"sentiment-gru", sent, "uci_labelled_sentences.csv", "label", GRU},
+	} {
+		if sel != "1" && !strings.Contains(","+sel+",", ","+tc.name+",") {
+			continue
+		}
+		if sel == "1" && tc.arch != Bag {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			var f32, i8, epochMS, totalS []float64
+			for _, seed := range []uint64{1, 2, 3} {
+				o := train.FitOptions{Data: filepath.Join(tc.dir, tc.file), TestRows: filepath.Join(tc.dir, "test_rows.txt"),
+					LabelCol: tc.label, Seed: seed, Logf: t.Logf}
+				if testing.Verbose() {
+					o.OnEpoch = func(s train.EpochStats) { t.Log(s.String("")) }
+				}
+				tr, err := FitWith(o, Defaults(tc.arch))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ms []float64
+				var tot float64
+				for _, h := range tr.History {
+					ms = append(ms, float64(h.Duration.Microseconds())/1000)
+					tot += h.Duration.Seconds()
+				}
+				epochMS = append(epochMS, median(ms))
+				totalS = append(totalS, tot)
+				line := fmt.Sprintf("seed %d: %d epochs, %.1f s", seed, len(tr.History), tot)
+				for _, q := range []bool{false, true} {
+					fm, err := tr.Export(q, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					met, _, err := train.EvalEngine(fm, tr.Kind, tr.Test)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if q {
+						i8 = append(i8, met["accuracy"])
+					} else {
+						f32 = append(f32, met["accuracy"])
+					}
+					line += fmt.Sprintf("  int8=%v accuracy %.4f", q, met["accuracy"])
+				}
+				t.Log(line)
+			}
+			t.Logf("medians: f32 accuracy %.4f  int8 accuracy %.4f  epoch %.0f ms  training %.1f s", median(f32), median(i8), median(epochMS), median(totalS))
+		})
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
