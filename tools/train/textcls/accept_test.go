@@ -17,6 +17,14 @@ import (
 // sentiment, banking77, sentiment-lstm, sentiment-gru).
 //
 //	EDGERUN_ACCEPT=1 go test ./tools/train/textcls -run Acceptance -v -timeout 30m
+//
+// Measured on the 2-core development machine (medians of seeds 1-3,
+// engine accuracy f32 / int8, median epoch incl. validation):
+//
+//	sentiment (bag)       0.8183 / 0.8200   206 ms/epoch, 1.9 s training
+//	banking77 (bag)       0.9039 / 0.9039   643 ms/epoch, 10.8 s training
+//	sentiment-lstm (64)   0.8033 / 0.8033   1.28 s/epoch (PyTorch: 1.7 s)
+//	sentiment-gru (64)    0.7917 / 0.7933   1.08 s/epoch
 func TestAcceptance(t *testing.T) {
 	sel := os.Getenv("EDGERUN_ACCEPT")
 	if sel == "" {
