@@ -81,17 +81,18 @@ SENT := data/sentiment/uci_labelled_sentences
 demo: build ## the main job: train the review-sentiment model on bundled data, export int8, run and time it on the device runtime
 	@rm -rf demo-out && mkdir -p demo-out
 	@echo
-	@echo "== 1. Train a review-sentiment classifier on 2,400 bundled review sentences (UCI, CC BY 4.0),"
-	@echo "==    evaluate f32 and int8 on the 600 fixed test sentences through the device engine, write int8"
+	@echo "== 1. Train a review-sentiment classifier (word embeddings averaged, then a sigmoid) on the 2,400"
+	@echo "==    bundled training sentences (UCI labelled sentences, CC BY 4.0); evaluate the f32 and the int8"
+	@echo "==    export on the 600 fixed test sentences through the device engine; write the int8 model"
 	bin/edgetrain fit --task text --data $(SENT)/uci_labelled_sentences.csv --out demo-out/sentiment.erm --plot demo-out/sentiment-curves.png
 	@echo
 	@echo "== 2. What the device gets"
 	bin/edgerun inspect demo-out/sentiment.erm | head -12
 	@echo
-	@echo "== 3. Classify sentences with the device runtime (int8 kernels: $$(bin/edgerun version | grep -i kernel | head -1))"
-	bin/edgerun run demo-out/sentiment.erm --text "The battery lasts all day and the screen is gorgeous."
-	bin/edgerun run demo-out/sentiment.erm --text "Terrible service, the food was cold and nobody apologized."
-	bin/edgerun run demo-out/sentiment.erm --text "Not worth the money."
+	@echo "== 3. Classify new sentences with the device runtime ($$(bin/edgerun version | grep -i kernel | head -1 | tr -s ' '))"
+	bin/edgerun run demo-out/sentiment.erm --text "The food was delicious and the staff were friendly."
+	bin/edgerun run demo-out/sentiment.erm --text "This movie was a complete waste of time."
+	bin/edgerun run demo-out/sentiment.erm --text "The screen is gorgeous but the battery dies by noon."
 	@echo
 	@echo "== 4. Latency of one sentence on one core"
 	bin/edgerun bench demo-out/sentiment.erm --time 2s

@@ -164,3 +164,50 @@ func (l *Act) Export(e *Exporter, in string) (string, error) {
 	}
 	return e.Node("act", op, []string{in}), nil
 }
+
+// SoftmaxLayer is softmax over each row (the engine's Softmax, last axis),
+// for models that need probabilities inside the graph; classifiers end in
+// logits and SoftmaxCE instead, which is steadier.
+type SoftmaxLayer struct {
+	y *mat.Dense
+}
+
+// Forward computes softmax row by row.
+func (l *SoftmaxLayer) Forward(in *Batch, train bool) *Batch {
+	r, c := in.X.Dims()
+	y := mat64(r, c)
+	xd, yd := in.X.RawMatrix().Data, y.RawMatrix().Data
+	for i := 0; i < r; i++ {
+		softmax(yd[i*c:(i+1)*c], xd[i*c:(i+1)*c])
+	}
+	l.y = y
+	out := *in
+	out.X = y
+	return &out
+}
+
+// Backward is dx = y ⊙ (dy − Σ_j dy_j·y_j) per row.
+func (l *SoftmaxLayer) Backward(dout *mat.Dense) *mat.Dense {
+	r, c := dout.Dims()
+	dx := mat64(r, c)
+	yd, dd, xd := l.y.RawMatrix().Data, dout.RawMatrix().Data, dx.RawMatrix().Data
+	for i := 0; i < r; i++ {
+		y, d := yd[i*c:(i+1)*c], dd[i*c:(i+1)*c]
+		var s float64
+		for j := range y {
+			s += d[j] * y[j]
+		}
+		for j := range y {
+			xd[i*c+j] = y[j] * (d[j] - s)
+		}
+	}
+	return dx
+}
+
+// Params: none.
+func (l *SoftmaxLayer) Params() []*Param { return nil }
+
+// Export writes a Softmax node.
+func (l *SoftmaxLayer) Export(e *Exporter, in string) (string, error) {
+	return e.Node("softmax", "Softmax", []string{in}), nil
+}

@@ -94,3 +94,18 @@ func TestOptimizersLearn(t *testing.T) {
 		}
 	}
 }
+
+// TestGradCheckSoftmaxAndAct: the standalone Softmax and activation
+// layers match finite differences (under MSE, so the Jacobians are used
+// in full).
+func TestGradCheckSoftmaxAndAct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tail := range []Layer{&SoftmaxLayer{}, &Act{A: GELU}, &Act{A: Tanh}, &Act{A: LeakyReLU}} {
+		m := NewSequential(NewDense(rng, 4, 5, Linear), tail, NewDense(rng, 5, 2, Linear))
+		b := randBatch(rng, 3, 4)
+		y := []float64{0.1, -0.2, 0.3, 0.5, -1, 2}
+		if e := GradCheck(m, MSE{}, b, y, 50); e > 1e-5 {
+			t.Errorf("%T: gradient relative error %.3g", tail, e)
+		}
+	}
+}

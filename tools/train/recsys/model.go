@@ -132,6 +132,14 @@ func newImplicitTrainer(m *mf, reg, regBias float64) *implicitTrainer {
 
 // batch runs one mini-batch and returns its summed weighted loss.
 func (t *implicitTrainer) batch(b []sample, lr float64) float64 {
+	loss := t.accumulate(b)
+	t.step(lr)
+	return loss
+}
+
+// accumulate adds the gradient of the batch's mean weighted loss (plus
+// the L2 terms) to the row gradients and returns the summed loss.
+func (t *implicitTrainer) accumulate(b []sample) float64 {
 	m, d := t.m, t.m.D
 	inv := 1 / float64(len(b))
 	var loss float64
@@ -155,6 +163,12 @@ func (t *implicitTrainer) batch(b []sample, lr float64) float64 {
 		t.gBI.row(i)[0] += g + rb*m.BI[i]
 		t.gB.row(0)[0] += g
 	}
+	return loss
+}
+
+// step applies the accumulated gradients with sparse Adam.
+func (t *implicitTrainer) step(lr float64) {
+	m := t.m
 	t.opt.t++
 	t.opt.step(&m.P, t.gP, lr)
 	t.opt.step(&m.Q, t.gQ, lr)
@@ -163,7 +177,6 @@ func (t *implicitTrainer) batch(b []sample, lr float64) float64 {
 	t.bB[0] = m.B
 	t.opt.step(&t.bB, t.gB, lr)
 	m.B = t.bB[0]
-	return loss
 }
 
 // sgdRatings is one epoch of per-example SGD on the squared error (biased
