@@ -129,7 +129,6 @@ func sqrt(x float64) float64 { return math.Sqrt(x) }
 type Act struct {
 	A    Activation
 	z, y []float64
-	rows int
 }
 
 // Forward applies the activation.

@@ -12,7 +12,6 @@ import (
 type Dense struct {
 	W, B *Param
 	Act  Activation
-	name string
 
 	x    *mat.Dense // the last input (training)
 	z, y []float64  // pre-activation and output of the last Forward
