@@ -69,6 +69,21 @@ type Encoder struct {
 	cat   []map[string]int
 	// Width is the number of model inputs a row becomes.
 	Width int
+	// Strict makes a numeric field that is neither missing nor a number
+	// an error (the device: bad input is reported, not guessed); the
+	// trainer's evaluation imputes it like a missing value.
+	Strict bool
+}
+
+// FieldError is a numeric field that is not a number (Strict encoders).
+type FieldError struct {
+	Feature string
+	Col     int
+	Value   string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %d (%s): %q is not a number", e.Col+1, e.Feature, e.Value)
 }
 
 // NewEncoder prepares the encoding of feats.
@@ -113,8 +128,9 @@ func (e *Encoder) Columns(header []string) ([]int, error) {
 }
 
 // Encode writes the model input of one row into dst (at least Width
-// long): feature i is read from row[cols[i]].
-func (e *Encoder) Encode(dst []float64, row []string, cols []int) {
+// long): feature i is read from row[cols[i]]. Only a Strict encoder
+// returns an error (a *FieldError).
+func (e *Encoder) Encode(dst []float64, row []string, cols []int) error {
 	k := 0
 	for i, f := range e.feats {
 		s := row[cols[i]]
@@ -122,6 +138,9 @@ func (e *Encoder) Encode(dst []float64, row []string, cols []int) {
 			v, ok := 0.0, false
 			if !IsMissing(s) {
 				v, ok = ParseNumber(s)
+				if !ok && e.Strict {
+					return &FieldError{Feature: f.Name, Col: cols[i], Value: s}
+				}
 			}
 			if !ok {
 				v = f.Impute
@@ -141,4 +160,5 @@ func (e *Encoder) Encode(dst []float64, row []string, cols []int) {
 		}
 		k += n
 	}
+	return nil
 }

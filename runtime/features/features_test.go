@@ -28,10 +28,19 @@ func TestEncode(t *testing.T) {
 		{[]string{"4", "CA", "Z", "1e3"}, []float64{1000, 0, 0, 0, 1, 0}}, // unseen grade
 	} {
 		got := make([]float64, e.Width)
-		e.Encode(got, c.row, cols)
+		if err := e.Encode(got, c.row, cols); err != nil {
+			t.Fatal(err)
+		}
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%v → %v, want %v", c.row, got, c.want)
 		}
+	}
+	e.Strict = true
+	if err := e.Encode(make([]float64, 6), []string{"5", "CA", "A", "abc"}, cols); err == nil || err.Error() != `field 4 (age): "abc" is not a number` {
+		t.Errorf("strict: %v", err)
+	}
+	if err := e.Encode(make([]float64, 6), []string{"5", "CA", "A", "NA"}, cols); err != nil {
+		t.Errorf("strict, missing value: %v", err)
 	}
 	if _, err := e.Columns([]string{"age", "grade"}); err == nil {
 		t.Error("a missing column was accepted")

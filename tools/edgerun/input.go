@@ -358,7 +358,10 @@ func parseCSV(r io.Reader, m *engine.Model) (*tensor.Tensor, error) {
 			if len(data)+width > maxInputElements {
 				return nil, errors.New("the table is too large")
 			}
-			enc.Encode(row, rec, cols)
+			if err := enc.Encode(row, rec, cols); err != nil {
+				line, _ := cr.FieldPos(0)
+				return nil, fmt.Errorf("line %d, %v", line, err)
+			}
 			for _, v := range row {
 				data = append(data, float32(v))
 			}
@@ -404,6 +407,7 @@ func featureColumns(header []string, m *engine.Model, width int) (*features.Enco
 		fs[i] = features.Feature{Name: f.Name, Kind: f.Kind, Impute: f.Impute, Categories: f.Categories}
 	}
 	enc := features.NewEncoder(fs)
+	enc.Strict = true
 	if enc.Width != width {
 		return nil, nil
 	}

@@ -374,7 +374,8 @@ func TestRunErrors(t *testing.T) {
 
 	for _, tc := range []struct{ name, csv, want string }{
 		{"not a number", "1,2,3,4\n1,two,3,4\n", `line 2, column 3: "two" is not a number`},
-		{"empty cell", "f0,f1,f2,f3\n1,,3,4\n", `line 2, column 3: "" is not a number`},
+		{"not a number", "f0,f1,f2,f3\n1,x,3,4\n", `line 2, field 2 (f1): "x" is not a number`},
+		{"empty cell, no header", "1,2,3,4\n1,,3,4\n", `line 2, column 3: "" is not a number`},
 		{"wrong width", "1,2,3\n", `line 1 has 3 columns, the model takes 4 features`},
 		{"ragged", "1,2,3,4\n1,2,3\n", `invalid CSV at line 2: wrong number of fields`},
 		{"wrong header", "a,b,c\n1,2,3\n", `the header has 3 columns, the model takes 4 features`},

@@ -282,7 +282,7 @@ func (p *Prep) index() {
 // ones one-hot (missing: the "<missing>" category if the feature has one,
 // else zeros; unknown: zeros). It is runtime/features' encoding, the one
 // the device applies.
-func (p *Prep) Encode(row []string, dst []float64) { p.enc.Encode(dst, row, p.Cols) }
+func (p *Prep) Encode(row []string, dst []float64) { _ = p.enc.Encode(dst, row, p.Cols) } // not Strict: never fails
 
 // Norm gives the standardisation of each model input: the features'
 // mean and std for numeric inputs, 0 and 1 for one-hot ones.
