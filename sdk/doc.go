@@ -22,7 +22,4 @@
 // contract stays small and a host can dispense plugins without linking the
 // engine; only sdk/sdkrt meets the runtime. Nothing under sdk/ imports
 // boards, tools or plugins, gonum, avo or periph.
-//
-// Status: this package holds documentation only; the plugin SDK lands with
-// issue 6.
 package sdk

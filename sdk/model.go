@@ -1,0 +1,95 @@
+package sdk
+
+import "context"
+
+// Model is what a plugin implements: one domain model behind a small,
+// versioned contract. Implementations must be safe for concurrent calls.
+type Model interface {
+	// Describe says what the model is and what it takes and returns.
+	Describe(ctx context.Context) (*Description, error)
+	// Infer answers one request. Bad input (a missing tensor, a wrong
+	// datatype or shape, empty text, an unknown id) is an error naming
+	// the problem, never a panic.
+	Infer(ctx context.Context, req *InferRequest) (*InferResponse, error)
+	// Health returns nil when the model can serve.
+	Health(ctx context.Context) error
+}
+
+// Open Inference Protocol datatypes a tensor can have.
+const (
+	FP32  = "FP32"
+	INT64 = "INT64"
+	INT32 = "INT32"
+	BYTES = "BYTES" // text: one UTF-8 string per element
+	BOOL  = "BOOL"
+)
+
+// Description is a model's self-description.
+type Description struct {
+	Name    string
+	Version string
+	// Domain is e.g. "sentiment", "intent", "recommend", "diagnose",
+	// "risk", "maintenance".
+	Domain  string
+	Summary string
+	Inputs  []TensorSpec
+	Outputs []TensorSpec
+	// Labels are class names, in output order, when the model classifies.
+	Labels []string
+	// Parameters lists the request parameters the model understands, with
+	// their meaning (e.g. "top_k": "number of intents to return (default 3)").
+	Parameters map[string]string
+	// Provenance says where the weights come from, e.g. "trained by
+	// edgetrain on data/sentiment/... (test accuracy 0.82)" or
+	// "edgetrain init: random weights, not trained".
+	Provenance string
+}
+
+// TensorSpec describes one input or output: its name, datatype and shape
+// (−1 for a dimension of any size).
+type TensorSpec struct {
+	Name     string
+	Datatype string
+	Shape    []int64
+}
+
+// Tensor is a named tensor with Open Inference Protocol semantics: data in
+// row-major order in the field of its datatype.
+type Tensor struct {
+	Name     string
+	Datatype string
+	Shape    []int64
+	FP32     []float32
+	INT64    []int64
+	INT32    []int32
+	BYTES    [][]byte
+	BOOL     []bool
+}
+
+// InferRequest is one inference: named inputs, optional parameters and,
+// optionally, the outputs wanted (none: all).
+type InferRequest struct {
+	ID         string
+	Inputs     []Tensor
+	Parameters map[string]string
+	Outputs    []string
+}
+
+// InferResponse is the answer to an InferRequest.
+type InferResponse struct {
+	ID           string
+	ModelName    string
+	ModelVersion string
+	Outputs      []Tensor
+	Parameters   map[string]string
+}
+
+// Input returns the request's input named name, or nil.
+func (r *InferRequest) Input(name string) *Tensor {
+	for i := range r.Inputs {
+		if r.Inputs[i].Name == name {
+			return &r.Inputs[i]
+		}
+	}
+	return nil
+}
