@@ -16,6 +16,7 @@ type cli struct {
 	Inspect inspectCmd         `cmd:"" help:"Verify a model file and describe its format, graph, tensors and metadata."`
 	Run     runCmd             `cmd:"" help:"Run a model once on a JSON request, a CSV table or a text and print its outputs."`
 	Bench   benchCmd           `cmd:"" help:"Measure a model's load time, latency percentiles, throughput, allocations and memory."`
+	Plugins pluginsCmd         `cmd:"" help:"List, describe and call domain-model plugins (checksum-verified, supervised)."`
 	Verify  verifyCmd          `cmd:"" help:"Check that a model is intact and signed by a trusted key."`
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`

@@ -1,0 +1,540 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/internal/cliutil"
+)
+
+// pluginsCmd is `edgerun plugins`: run domain-model plugins from the
+// command line, through the same supervisor a host uses (checksum against
+// the manifest first, then go-plugin with AutoMTLS).
+type pluginsCmd struct {
+	List     pluginsListCmd     `cmd:"" help:"List the plugin binaries in a directory, with their manifest status (and, with --describe, what each serves)."`
+	Describe pluginsDescribeCmd `cmd:"" help:"Start a plugin and print its description: domain, inputs, outputs, labels, parameters."`
+	Infer    pluginsInferCmd    `cmd:"" help:"Start a plugin and send it one request."`
+	Lock     pluginsLockCmd     `cmd:"" help:"Write or update the manifest (plugins.lock: SHA-256 of each binary) beside plugin binaries."`
+}
+
+// pluginFlags are how a plugin is found and trusted.
+type pluginFlags struct {
+	Manifest string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
+	Insecure bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
+	Timeout  time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
+}
+
+func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
+	// Only warnings from the supervisor: a one-shot command needs no
+	// "started"/"closed" lines; the plugin's own stderr still comes through.
+	quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := []sdk.Option{sdk.WithStartTimeout(f.Timeout), sdk.WithStderr(stderr), sdk.WithLogger(quiet), sdk.WithRestartPolicy(0, 0, 0)}
+	switch {
+	case f.Insecure:
+		opts = append(opts, sdk.WithoutVerification())
+	case f.Manifest != "":
+		opts = append(opts, sdk.WithManifestFile(f.Manifest))
+	}
+	return sdk.Open(path, opts...)
+}
+
+type pluginsDescribeCmd struct {
+	Plugin string `arg:"" placeholder:"PLUGIN" help:"Plugin binary."`
+	pluginFlags
+	JSON bool `name:"json" help:"Print the description as JSON."`
+}
+
+func (c *pluginsDescribeCmd) Run(env *cliutil.Env) error {
+	defer sdk.CloseAll()
+	p, err := c.open(c.Plugin, env.Stderr)
+	if err != nil {
+		return fmt.Errorf("plugins describe: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	d, err := p.Describe(ctx)
+	if err != nil {
+		return fmt.Errorf("plugins describe: %s: %w", c.Plugin, err)
+	}
+	if c.JSON {
+		return cliutil.WriteJSON(env.Stdout, describeJSON(d))
+	}
+	writeDescription(env.Stdout, d)
+	return nil
+}
+
+type specJSON struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+}
+
+type descJSON struct {
+	Name       string            `json:"name"`
+	Version    string            `json:"version"`
+	Domain     string            `json:"domain"`
+	Summary    string            `json:"summary,omitempty"`
+	Inputs     []specJSON        `json:"inputs"`
+	Outputs    []specJSON        `json:"outputs"`
+	Labels     []string          `json:"labels,omitempty"`
+	Parameters map[string]string `json:"parameters,omitempty"`
+	Provenance string            `json:"provenance,omitempty"`
+}
+
+func describeJSON(d *sdk.Description) descJSON {
+	specs := func(s []sdk.TensorSpec) []specJSON {
+		out := make([]specJSON, len(s))
+		for i, t := range s {
+			out[i] = specJSON{t.Name, t.Datatype, t.Shape}
+		}
+		return out
+	}
+	return descJSON{d.Name, d.Version, d.Domain, d.Summary, specs(d.Inputs), specs(d.Outputs), d.Labels, d.Parameters, d.Provenance}
+}
+
+func writeDescription(w io.Writer, d *sdk.Description) {
+	fmt.Fprintf(w, "name        %s %s\n", d.Name, d.Version)
+	fmt.Fprintf(w, "domain      %s\n", d.Domain)
+	if d.Summary != "" {
+		fmt.Fprintf(w, "summary     %s\n", d.Summary)
+	}
+	if d.Provenance != "" {
+		fmt.Fprintf(w, "provenance  %s\n", d.Provenance)
+	}
+	for _, s := range d.Inputs {
+		fmt.Fprintf(w, "input       %s  %s  %v\n", s.Name, s.Datatype, s.Shape)
+	}
+	for _, s := range d.Outputs {
+		fmt.Fprintf(w, "output      %s  %s  %v\n", s.Name, s.Datatype, s.Shape)
+	}
+	if len(d.Labels) > 0 {
+		l := d.Labels
+		more := ""
+		if len(l) > 12 {
+			l, more = l[:12], fmt.Sprintf(" … (%d in all)", len(d.Labels))
+		}
+		fmt.Fprintf(w, "labels      %s%s\n", strings.Join(l, ", "), more)
+	}
+	keys := make([]string, 0, len(d.Parameters))
+	for k := range d.Parameters {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "parameter   %s: %s\n", k, d.Parameters[k])
+	}
+}
+
+type pluginsInferCmd struct {
+	Plugin string `arg:"" placeholder:"PLUGIN" help:"Plugin binary."`
+	pluginFlags
+	Text  string            `name:"text" xor:"input" placeholder:"STRING" help:"Text for the plugin's BYTES input."`
+	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"parameters\":{}}); - reads standard input."`
+	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
+	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
+	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
+}
+
+func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
+	defer sdk.CloseAll()
+	p, err := c.open(c.Plugin, env.Stderr)
+	if err != nil {
+		return fmt.Errorf("plugins infer: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	d, err := p.Describe(ctx)
+	if err != nil {
+		return fmt.Errorf("plugins infer: %s: %w", c.Plugin, err)
+	}
+	req, err := c.request(d)
+	if err != nil {
+		return fmt.Errorf("plugins infer: %w", err)
+	}
+	start := time.Now()
+	res, err := p.Infer(ctx, req)
+	if err != nil {
+		return fmt.Errorf("plugins infer: %s: %w", d.Name, err)
+	}
+	took := time.Since(start)
+	if c.JSON {
+		return cliutil.WriteJSON(env.Stdout, responseJSON(res))
+	}
+	for _, t := range res.Outputs {
+		fmt.Fprintf(env.Stdout, "%s  %s  %v\n  %s\n", t.Name, t.Datatype, t.Shape, tensorText(&t))
+	}
+	keys := make([]string, 0, len(res.Parameters))
+	for k := range res.Parameters {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(env.Stdout, "%s: %s\n", k, res.Parameters[k])
+	}
+	_, err = fmt.Fprintf(env.Stdout, "(%s %s, round trip %s)\n", res.ModelName, res.ModelVersion, took.Round(time.Microsecond))
+	return err
+}
+
+// request builds the request from the flags and the plugin's description.
+func (c *pluginsInferCmd) request(d *sdk.Description) (*sdk.InferRequest, error) {
+	req := &sdk.InferRequest{Parameters: c.Param}
+	switch {
+	case c.Input != "":
+		var data []byte
+		var err error
+		if c.Input == "-" {
+			data, err = io.ReadAll(os.Stdin)
+		} else {
+			data, err = os.ReadFile(c.Input)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if req, err = parsePluginRequest(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Input, err)
+		}
+		for k, v := range c.Param {
+			if req.Parameters == nil {
+				req.Parameters = map[string]string{}
+			}
+			req.Parameters[k] = v
+		}
+	case c.Text != "":
+		var in *sdk.TensorSpec
+		for i := range d.Inputs {
+			if d.Inputs[i].Datatype == sdk.BYTES {
+				in = &d.Inputs[i]
+				break
+			}
+		}
+		if in == nil {
+			return nil, fmt.Errorf("%s takes no text (inputs: %s); use --set or --input", d.Name, specNames(d.Inputs))
+		}
+		req.Inputs = append(req.Inputs, sdk.Tensor{Name: in.Name, Datatype: sdk.BYTES, Shape: textShape(in.Shape), BYTES: [][]byte{[]byte(c.Text)}})
+	}
+	names := make([]string, 0, len(c.Set))
+	for k := range c.Set {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var spec *sdk.TensorSpec
+		for i := range d.Inputs {
+			if d.Inputs[i].Name == name {
+				spec = &d.Inputs[i]
+			}
+		}
+		if spec == nil {
+			return nil, fmt.Errorf("%s has no input %q (inputs: %s)", d.Name, name, specNames(d.Inputs))
+		}
+		t, err := scalarTensor(*spec, c.Set[name])
+		if err != nil {
+			return nil, err
+		}
+		req.Inputs = append(req.Inputs, t)
+	}
+	if len(req.Inputs) == 0 {
+		return nil, errors.New("no input: give --text, --set NAME=VALUE or --input FILE")
+	}
+	return req, nil
+}
+
+// textShape is [1] or the spec's shape with its dynamic dimensions at 1.
+func textShape(spec []int64) []int64 {
+	if len(spec) == 0 {
+		return []int64{1}
+	}
+	out := make([]int64, len(spec))
+	for i, d := range spec {
+		out[i] = max(d, 1)
+	}
+	return out
+}
+
+// scalarTensor is one value of an input, shaped as its spec with every
+// dimension 1.
+func scalarTensor(spec sdk.TensorSpec, v string) (sdk.Tensor, error) {
+	t := sdk.Tensor{Name: spec.Name, Datatype: spec.Datatype, Shape: textShape(spec.Shape)}
+	bad := func(err error) (sdk.Tensor, error) {
+		return t, fmt.Errorf("input %s (%s): %q: %v", spec.Name, spec.Datatype, v, err)
+	}
+	switch spec.Datatype {
+	case sdk.FP32:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 32)
+		if err != nil {
+			return bad(err)
+		}
+		t.FP32 = []float32{float32(f)}
+	case sdk.INT64:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return bad(err)
+		}
+		t.INT64 = []int64{n}
+	case sdk.INT32:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			return bad(err)
+		}
+		t.INT32 = []int32{int32(n)}
+	case sdk.BOOL:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return bad(err)
+		}
+		t.BOOL = []bool{b}
+	default:
+		t.BYTES = [][]byte{[]byte(v)}
+	}
+	return t, nil
+}
+
+func specNames(s []sdk.TensorSpec) string {
+	var n []string
+	for _, t := range s {
+		n = append(n, t.Name+" "+t.Datatype)
+	}
+	return strings.Join(n, ", ")
+}
+
+func tensorText(t *sdk.Tensor) string {
+	switch {
+	case t.BYTES != nil:
+		s := make([]string, len(t.BYTES))
+		for i, b := range t.BYTES {
+			s[i] = strconv.Quote(string(b))
+		}
+		return strings.Join(s, " ")
+	case t.FP32 != nil:
+		return fmt.Sprint(t.FP32)
+	case t.INT64 != nil:
+		return fmt.Sprint(t.INT64)
+	case t.INT32 != nil:
+		return fmt.Sprint(t.INT32)
+	case t.BOOL != nil:
+		return fmt.Sprint(t.BOOL)
+	}
+	return "[]"
+}
+
+// oipTensor is a tensor in Open Inference Protocol JSON.
+type oipTensor struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+	Data     []any   `json:"data"`
+}
+
+type oipResponse struct {
+	ModelName    string            `json:"model_name"`
+	ModelVersion string            `json:"model_version,omitempty"`
+	ID           string            `json:"id,omitempty"`
+	Parameters   map[string]string `json:"parameters,omitempty"`
+	Outputs      []oipTensor       `json:"outputs"`
+}
+
+func responseJSON(r *sdk.InferResponse) oipResponse {
+	out := oipResponse{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters}
+	for _, t := range r.Outputs {
+		o := oipTensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, Data: []any{}}
+		for _, v := range t.FP32 {
+			o.Data = append(o.Data, v)
+		}
+		for _, v := range t.INT64 {
+			o.Data = append(o.Data, v)
+		}
+		for _, v := range t.INT32 {
+			o.Data = append(o.Data, v)
+		}
+		for _, v := range t.BOOL {
+			o.Data = append(o.Data, v)
+		}
+		for _, v := range t.BYTES {
+			o.Data = append(o.Data, string(v))
+		}
+		out.Outputs = append(out.Outputs, o)
+	}
+	return out
+}
+
+// parsePluginRequest reads an Open Inference Protocol JSON request.
+func parsePluginRequest(data []byte) (*sdk.InferRequest, error) {
+	var r struct {
+		ID         string            `json:"id"`
+		Parameters map[string]string `json:"parameters"`
+		Inputs     []struct {
+			Name     string            `json:"name"`
+			Datatype string            `json:"datatype"`
+			Shape    []int64           `json:"shape"`
+			Data     []json.RawMessage `json:"data"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
+	for _, in := range r.Inputs {
+		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape}
+		for i, raw := range in.Data {
+			var err error
+			switch in.Datatype {
+			case sdk.FP32:
+				var v float32
+				err = json.Unmarshal(raw, &v)
+				t.FP32 = append(t.FP32, v)
+			case sdk.INT64:
+				var v int64
+				err = json.Unmarshal(raw, &v)
+				t.INT64 = append(t.INT64, v)
+			case sdk.INT32:
+				var v int32
+				err = json.Unmarshal(raw, &v)
+				t.INT32 = append(t.INT32, v)
+			case sdk.BOOL:
+				var v bool
+				err = json.Unmarshal(raw, &v)
+				t.BOOL = append(t.BOOL, v)
+			case sdk.BYTES:
+				var v string
+				err = json.Unmarshal(raw, &v)
+				t.BYTES = append(t.BYTES, []byte(v))
+			default:
+				return nil, fmt.Errorf("input %q: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.Name, in.Datatype)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("input %q, element %d: %s is not %s (flat data expected)", in.Name, i, raw, in.Datatype)
+			}
+		}
+		req.Inputs = append(req.Inputs, t)
+	}
+	return req, nil
+}
+
+type pluginsListCmd struct {
+	Dir string `arg:"" optional:"" default:"bin/plugins" placeholder:"DIR" help:"Directory of plugin binaries (default bin/plugins)."`
+	pluginFlags
+	Describe bool `name:"describe" help:"Start each verified plugin and show its domain and version."`
+}
+
+func (c *pluginsListCmd) Run(env *cliutil.Env) error {
+	defer sdk.CloseAll()
+	ents, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return fmt.Errorf("plugins list: %w", err)
+	}
+	mpath := c.Manifest
+	if mpath == "" {
+		mpath = filepath.Join(c.Dir, sdk.ManifestName)
+	}
+	man, merr := sdk.ReadManifest(mpath)
+	n := 0
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+			continue
+		}
+		n++
+		path := filepath.Join(c.Dir, e.Name())
+		status := "no manifest"
+		if merr == nil {
+			sum, err := sdk.HashFile(path)
+			want, listed := man.Lookup(path)
+			switch {
+			case err != nil:
+				status = "unreadable: " + err.Error()
+			case !listed:
+				status = "not in the manifest"
+			case hex.EncodeToString(sum) != hex.EncodeToString(want):
+				status = "CHECKSUM MISMATCH"
+			default:
+				status = "verified"
+			}
+		}
+		line := fmt.Sprintf("%-16s %8.1f MiB  %s", e.Name(), float64(fi.Size())/(1<<20), status)
+		if c.Describe && (status == "verified" || c.Insecure) {
+			if p, err := c.open(path, env.Stderr); err != nil {
+				line += "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
+			} else {
+				ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+				if d, err := p.Describe(ctx); err == nil {
+					line += fmt.Sprintf("  %s %s (%s)", d.Name, d.Version, d.Domain)
+				}
+				cancel()
+				p.Close()
+			}
+		}
+		fmt.Fprintln(env.Stdout, line)
+	}
+	if n == 0 {
+		return fmt.Errorf("plugins list: no executable in %s", c.Dir)
+	}
+	if merr != nil {
+		fmt.Fprintf(env.Stdout, "(no manifest: %v; write one with `edgerun plugins lock %s/*`)\n", cliutil.OneLine(merr.Error()), c.Dir)
+	}
+	return nil
+}
+
+type pluginsLockCmd struct {
+	Binaries []string `arg:"" placeholder:"PLUGIN" help:"Plugin binaries to pin (all in one directory)."`
+}
+
+func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
+	dir := filepath.Dir(c.Binaries[0])
+	path := filepath.Join(dir, sdk.ManifestName)
+	man := &sdk.Manifest{Dir: dir}
+	if m, err := sdk.ReadManifest(path); err == nil {
+		man = m
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("plugins lock: %w", err)
+	}
+	for _, b := range c.Binaries {
+		if filepath.Dir(b) != dir {
+			return fmt.Errorf("plugins lock: %s is not in %s (one manifest per directory)", b, dir)
+		}
+		sum, err := sdk.HashFile(b)
+		if err != nil {
+			return fmt.Errorf("plugins lock: %w", err)
+		}
+		man.Add(filepath.Base(b), sum)
+		fmt.Fprintf(env.Stdout, "%s  %s\n", hex.EncodeToString(sum), filepath.Base(b))
+	}
+	if err := writeManifest(man, path); err != nil {
+		return fmt.Errorf("plugins lock: %w", err)
+	}
+	_, err := fmt.Fprintf(env.Stdout, "wrote %s\n", path)
+	return err
+}
+
+// writeManifest writes man to path through a temporary file and a rename.
+func writeManifest(man *sdk.Manifest, path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".plugins.lock-*")
+	if err != nil {
+		return err
+	}
+	_, err = man.WriteTo(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlugins builds the SDK's example plugin and drives it through
+// `edgerun plugins`: lock, list, describe, infer (text, JSON request,
+// parameters), bad input, and a tampered binary refused before it starts.
+func TestPlugins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "lexicon")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/edgerun/edgerun/sdk/example/lexicon/cmd/lexicon")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	r := runArgs("plugins", "infer", bin, "--text", "great")
+	if r.code != 1 || !strings.Contains(r.stderr, "manifest") {
+		t.Fatalf("no manifest: exit %d, %q", r.code, r.stderr)
+	}
+	runArgs("plugins", "lock", bin).wantOK(t)
+	r = runArgs("plugins", "list", dir, "--describe")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, "verified  lexicon 1.0.0 (sentiment)") {
+		t.Errorf("list:\n%s", r.stdout)
+	}
+	r = runArgs("plugins", "describe", bin, "--json")
+	r.wantOK(t)
+	var d descJSON
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Domain != "sentiment" || len(d.Inputs) != 1 {
+		t.Errorf("describe --json: %v %+v", err, d)
+	}
+	r = runArgs("plugins", "infer", bin, "--text", "Terrible, a waste of money", "--json")
+	r.wantOK(t)
+	var res oipResponse
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Outputs) != 2 || res.Outputs[1].Data[0] != "bad" {
+		t.Errorf("infer --json: %v\n%s", err, r.stdout)
+	}
+	req := filepath.Join(dir, "req.json")
+	os.WriteFile(req, []byte(`{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["nothing here"]}]}`), 0o644)
+	r = runArgs("plugins", "infer", bin, "--input", req, "--param", "neutral=bad")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, `"bad"`) {
+		t.Errorf("parameter not applied:\n%s", r.stdout)
+	}
+	r = runArgs("plugins", "infer", bin, "--text", " ")
+	if r.code != 1 || !strings.Contains(r.stderr, "empty") {
+		t.Errorf("empty text: exit %d, %q", r.code, r.stderr)
+	}
+	f, _ := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte("tampered"))
+	f.Close()
+	r = runArgs("plugins", "infer", bin, "--text", "great")
+	if r.code != 1 || !strings.Contains(r.stderr, "does not match its manifest checksum") {
+		t.Errorf("tampered binary: exit %d, %q", r.code, r.stderr)
+	}
+}
