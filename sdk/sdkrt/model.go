@@ -16,26 +16,12 @@ import (
 	"github.com/edgerun/edgerun/sdk"
 )
 
-// ErrInvalidInput is matched (errors.Is) by every error that is the
-// caller's fault: the plugin host answers it as an invalid argument.
-var ErrInvalidInput = errors.New("sdkrt: invalid input")
-
 // ErrClosed is returned by Infer after Close.
 var ErrClosed = errors.New("sdkrt: model is closed")
 
-// InputError is bad input to Infer. Its message names the input or
-// parameter and what is wrong with it, in the caller's terms.
-type InputError struct{ Msg string }
-
-func (e *InputError) Error() string { return e.Msg }
-
-// Is makes an InputError match ErrInvalidInput.
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
-
-// Invalid returns an *InputError with a formatted message.
-func Invalid(format string, args ...any) error {
-	return &InputError{Msg: fmt.Sprintf(format, args...)}
-}
+// Invalid returns an error with the formatted message that matches
+// sdk.ErrInvalidInput (sdk.InvalidInputf): bad input, the caller's fault.
+func Invalid(format string, args ...any) error { return sdk.InvalidInputf(format, args...) }
 
 // MaxBatch bounds the rows one request may carry in the helpers, so a
 // hostile shape is refused before anything is allocated for it.
@@ -49,8 +35,8 @@ func Load(data []byte, opts ...format.Option) (*engine.Model, error) {
 }
 
 // PreFunc turns a request into the model's inputs, in the order of
-// engine.Model.Inputs. Errors in the request should be *InputError
-// (Invalid).
+// engine.Model.Inputs. Errors in the request should match
+// sdk.ErrInvalidInput (Invalid).
 type PreFunc func(req *sdk.InferRequest) ([]*tensor.Tensor, error)
 
 // PostFunc turns the model's outputs (in the order of
@@ -64,7 +50,7 @@ type PostFunc func(outputs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.InferR
 type Config struct {
 	Name    string
 	Version string // default "0"
-	Domain  string
+	Domain  string // default Name
 	Summary string
 	// Provenance defaults to Provenance(em, "").
 	Provenance string
@@ -87,6 +73,10 @@ type Config struct {
 	MaxSessions int
 	// Session are further engine session options (e.g. engine.WithF32()).
 	Session []engine.Option
+	// SkipValidate skips sdk.ValidateRequest, which Infer otherwise runs
+	// before Pre: for a model whose inputs are alternatives (one or the
+	// other) and that validates requests itself.
+	SkipValidate bool
 }
 
 // Model serves one engine model as an sdk.Model. It is safe for
@@ -111,17 +101,24 @@ func New(em *engine.Model, cfg Config) (*Model, error) {
 	if cfg.Version == "" {
 		cfg.Version = "0"
 	}
+	if cfg.Domain == "" {
+		cfg.Domain = cfg.Name
+	}
 	if cfg.Pre == nil {
 		cfg.Pre = Raw(em)
 		if cfg.Inputs == nil {
 			cfg.Inputs = ModelInputs(em)
 		}
+	} else if len(cfg.Inputs) == 0 {
+		return nil, errors.New("sdkrt: Config.Pre is set but Config.Inputs is empty: describe the inputs Pre reads")
 	}
 	if cfg.Post == nil {
 		cfg.Post = RawPost(em)
 		if cfg.Outputs == nil {
 			cfg.Outputs = ModelOutputs(em)
 		}
+	} else if len(cfg.Outputs) == 0 {
+		return nil, errors.New("sdkrt: Config.Post is set but Config.Outputs is empty: describe the outputs Post writes")
 	}
 	if cfg.Labels == nil {
 		cfg.Labels = slices.Clone(em.Meta.Labels)
@@ -179,16 +176,22 @@ func (m *Model) Health(ctx context.Context) error {
 	return nil
 }
 
-// Infer runs Pre, one engine run on a pooled session, and Post. It fills
-// the response's ID, ModelName and ModelVersion when Post leaves them
-// empty, and keeps only the outputs req.Outputs names (an unknown name is
-// an InputError).
+// Infer checks the request against the description
+// (sdk.ValidateRequest, unless Config.SkipValidate), then runs Pre, one
+// engine run on a pooled session, and Post. It fills the response's ID,
+// ModelName and ModelVersion when Post leaves them empty, and keeps only
+// the outputs req.Outputs names.
 func (m *Model) Infer(ctx context.Context, req *sdk.InferRequest) (resp *sdk.InferResponse, err error) {
 	if req == nil {
 		return nil, Invalid("no request")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if !m.cfg.SkipValidate {
+		if err := sdk.ValidateRequest(&m.desc, req); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range req.Outputs {
 		if !slices.ContainsFunc(m.desc.Outputs, func(s sdk.TensorSpec) bool { return s.Name == name }) {

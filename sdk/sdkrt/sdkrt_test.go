@@ -13,6 +13,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
+	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
 func load(t testing.TB, fm *format.Model) *engine.Model {
@@ -216,25 +217,25 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"nil request", txt, nil, "no request"},
 		{"no inputs", txt, &sdk.InferRequest{}, "no inputs"},
-		{"unknown input", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("txt", "good")}}, `no input "txt"`},
+		{"unknown input", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("txt", "good")}}, `unknown input "txt"`},
 		{"twice", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good"), text("text", "bad")}}, "given twice"},
 		{"empty text", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good", "  ")}}, "text 1 is empty"},
-		{"no text", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text")}}, "has no text"},
-		{"wrong datatype", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("text", []int64{1}, 1)}}, "is FP32, want BYTES"},
-		{"short data", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{2}, BYTES: [][]byte{[]byte("a")}}}}, "needs 2 values"},
-		{"bad shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1, 2}, BYTES: [][]byte{[]byte("a"), []byte("b")}}}}, "want [n]"},
-		{"negative shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{-3}}}}, "negative"},
-		{"huge shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1 << 40, 1 << 40}}}}, "huge"},
+		{"no text", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text")}}, "is empty: shape [0]"},
+		{"wrong datatype", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("text", []int64{1}, 1)}}, `datatype "FP32", want BYTES`},
+		{"short data", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{2}, BYTES: [][]byte{[]byte("a")}}}}, "holds 2 elements but 1 are given"},
+		{"bad shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1, 2}, BYTES: [][]byte{[]byte("a"), []byte("b")}}}}, "has 2 dimensions, want 1"},
+		{"negative shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{-3}}}}, "is empty: shape [-3]"},
+		{"huge shape", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1 << 40, 1 << 40}}}}, "has 2 dimensions"},
 		{"bad top_k", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good")}, Parameters: map[string]string{"top_k": "9"}}, `"top_k"`},
-		{"unknown output", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good")}, Outputs: []string{"nope"}}, `no output "nope"`},
-		{"missing feature", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1)}}, `missing feature input "c"`},
-		{"not a number", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{text("a", "one"), text("c", "x")}}, `"one", not a number`},
+		{"unknown output", txt, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good")}, Outputs: []string{"nope"}}, `unknown output "nope"`},
+		{"missing feature", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1)}}, `missing input "c" (BYTES [?])`},
+		{"number as text", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{text("a", "one"), text("c", "x")}}, `input "a": datatype "BYTES", want FP32`},
 		{"unknown category", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1), text("c", "z")}}, `"z", not a known category`},
-		{"categorical as number", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1), fp32("c", []int64{1}, 1)}}, "categorical"},
+		{"categorical as number", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1), fp32("c", []int64{1}, 1)}}, `input "c": datatype "FP32", want BYTES`},
 		{"rows differ", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{2}, 1, 2), text("c", "x")}}, "has 1 rows"},
 		{"infinite", tab, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, float32(math.Inf(1))), text("c", "x")}}, "not a finite number"},
-		{"window shape", win, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("window", []int64{4, 2}, make([]float32, 8)...)}}, "want [2,4]"},
-		{"window NaN", win, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("window", []int64{2, 4}, 0, 0, 0, float32(math.NaN()), 0, 0, 0, 0)}}, "channel 0, step 3"},
+		{"window shape", win, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("window", []int64{1, 4, 2}, make([]float32, 8)...)}}, "shape [1 4 2], want [?,2,4]"},
+		{"window NaN", win, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("window", []int64{1, 2, 4}, 0, 0, 0, float32(math.NaN()), 0, 0, 0, 0)}}, "channel 0, step 3"},
 		{"window datatype", win, &sdk.InferRequest{Inputs: []sdk.Tensor{text("window", "x")}}, "want FP32"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,8 +243,8 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, want %q", c.want)
 			}
-			if !errors.Is(err, sdkrt.ErrInvalidInput) || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q (invalid input: %v), want one containing %q", err, errors.Is(err, sdkrt.ErrInvalidInput), c.want)
+			if !errors.Is(err, sdk.ErrInvalidInput) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q (invalid input: %v), want one containing %q", err, errors.Is(err, sdk.ErrInvalidInput), c.want)
 			}
 		})
 	}
@@ -282,20 +283,6 @@ func TestTabular(t *testing.T) {
 	for i, logit := range []float64{3, 0, -1, 1} {
 		if want := 1 / (1 + math.Exp(-logit)); math.Abs(float64(p[2*i+1])-want) > 1e-5 {
 			t.Errorf("row %d: p(yes) = %v, want %v", i, p[2*i+1], want)
-		}
-	}
-	// Integers and number text are accepted for numeric features.
-	for _, a := range []sdk.Tensor{
-		{Name: "a", Datatype: sdk.INT64, Shape: []int64{1}, INT64: []int64{1}},
-		{Name: "a", Datatype: sdk.INT32, Shape: []int64{1, 1}, INT32: []int32{1}},
-		text("a", "1"),
-	} {
-		resp, err := m.Infer(context.Background(), &sdk.InferRequest{Inputs: []sdk.Tensor{a, text("c", "x")}})
-		if err != nil {
-			t.Fatalf("%s: %v", a.Datatype, err)
-		}
-		if got := output(t, resp, sdkrt.OutLabel).BYTES[0]; string(got) != "yes" {
-			t.Errorf("%s: label %q, want yes", a.Datatype, got)
 		}
 	}
 	d, _ := m.Describe(context.Background())
@@ -354,7 +341,7 @@ func TestRaw(t *testing.T) {
 		t.Errorf("output = %+v", o)
 	}
 	_, err = m.Infer(context.Background(), &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("x", []int64{2, 3}, 1, 2, 3, 4, 5, 6)}})
-	if !errors.Is(err, sdkrt.ErrInvalidInput) || !strings.Contains(err.Error(), "want [?,4]") {
+	if !errors.Is(err, sdk.ErrInvalidInput) || !strings.Contains(err.Error(), "want [?,4]") {
 		t.Errorf("bad shape: %v", err)
 	}
 	d, _ := m.Describe(context.Background())
@@ -388,7 +375,7 @@ func TestConcurrent(t *testing.T) {
 	em := load(t, textModel())
 	txt, _ := sdkrt.NewText(em, "text")
 	cls, _ := sdkrt.NewClassifier(em)
-	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Pre: txt.Pre, Post: cls.Post, Outputs: cls.Specs(), MaxSessions: 2})
+	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Inputs: []sdk.TensorSpec{txt.Spec()}, Pre: txt.Pre, Post: cls.Post, Outputs: cls.Specs(), MaxSessions: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +417,7 @@ func TestContext(t *testing.T) {
 	txt, _ := sdkrt.NewText(em, "text")
 	block := make(chan struct{})
 	entered := make(chan struct{})
-	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Pre: txt.Pre, MaxSessions: 1,
+	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Inputs: []sdk.TensorSpec{txt.Spec()}, Outputs: []sdk.TensorSpec{{Name: "x", Datatype: sdk.FP32, Shape: []int64{1}}}, Pre: txt.Pre, MaxSessions: 1,
 		Post: func(outs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.InferResponse, error) {
 			if req.ID == "block" {
 				close(entered)
@@ -447,7 +434,11 @@ func TestContext(t *testing.T) {
 		_, err := m.Infer(context.Background(), &sdk.InferRequest{ID: "block", Inputs: []sdk.Tensor{text("text", "good")}})
 		done <- err
 	}()
-	<-entered
+	select {
+	case <-entered:
+	case err := <-done:
+		t.Fatalf("the blocking request returned: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := m.Infer(ctx, &sdk.InferRequest{Inputs: []sdk.Tensor{text("text", "good")}}); !errors.Is(err, context.Canceled) {
@@ -464,7 +455,7 @@ func TestContext(t *testing.T) {
 func TestPanic(t *testing.T) {
 	em := load(t, textModel())
 	txt, _ := sdkrt.NewText(em, "text")
-	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Pre: txt.Pre, MaxSessions: 1,
+	m, err := sdkrt.New(em, sdkrt.Config{Name: "t", Inputs: []sdk.TensorSpec{txt.Spec()}, Outputs: []sdk.TensorSpec{{Name: "x", Datatype: sdk.FP32, Shape: []int64{1}}}, Pre: txt.Pre, MaxSessions: 1,
 		Post: func(outs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.InferResponse, error) {
 			if req.ID == "panic" {
 				var a []int
@@ -505,7 +496,7 @@ func TestIDMap(t *testing.T) {
 		t.Errorf("BYTES id: %v %v", rows, err)
 	}
 	_, _, err = m.Rows(&sdk.Tensor{Name: "user", Datatype: sdk.INT64, Shape: []int64{1}, INT64: []int64{8}}, 4)
-	if !errors.Is(err, sdkrt.ErrInvalidInput) || !strings.Contains(err.Error(), `unknown user "8"`) {
+	if !errors.Is(err, sdk.ErrInvalidInput) || !strings.Contains(err.Error(), `unknown user "8"`) {
 		t.Errorf("unknown user: %v", err)
 	}
 	if _, err := sdkrt.NewIDMap(em, "bad"); err == nil {
@@ -544,7 +535,7 @@ func TestParams(t *testing.T) {
 	if v, err := sdkrt.IntParam(req, "absent", 3, 1, 10); v != 3 || err != nil {
 		t.Errorf("absent: %v %v", v, err)
 	}
-	if _, err := sdkrt.IntParam(req, "bad", 1, 1, 10); !errors.Is(err, sdkrt.ErrInvalidInput) {
+	if _, err := sdkrt.IntParam(req, "bad", 1, 1, 10); !errors.Is(err, sdk.ErrInvalidInput) {
 		t.Errorf("bad: %v", err)
 	}
 	if v, err := sdkrt.FloatParam(req, "t", 0.5, 0, 1); v != 0.25 || err != nil {
@@ -560,6 +551,9 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := sdkrt.New(em, sdkrt.Config{}); err == nil {
 		t.Error("no name, no error")
 	}
+	if _, err := sdkrt.New(em, sdkrt.Config{Name: "x", Pre: sdkrt.Raw(em)}); err == nil {
+		t.Error("Pre without Inputs, no error")
+	}
 	if _, err := sdkrt.New(nil, sdkrt.Config{Name: "x"}); err == nil {
 		t.Error("nil model, no error")
 	}
@@ -574,5 +568,29 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := sdkrt.Load([]byte("not a model")); err == nil {
 		t.Error("Load of junk")
+	}
+}
+
+// TestConformance runs the plugin contract's suite on the helpers'
+// models, in process and through the gRPC harness.
+func TestConformance(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    func(testing.TB) *sdkrt.Model
+		req  *sdk.InferRequest
+	}{
+		{"text", func(t testing.TB) *sdkrt.Model { return newText(t, 2) }, nil},
+		{"tabular", newTabular, &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{1}, 1), text("c", "x")}}},
+		{"window", newWindow, nil},
+	} {
+		var opts []sdktest.Option
+		if c.req != nil {
+			opts = append(opts, sdktest.WithRequests(c.req))
+		}
+		t.Run(c.name, func(t *testing.T) {
+			m := c.m(t)
+			sdktest.Run(t, m, opts...)
+			t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), opts...) })
+		})
 	}
 }

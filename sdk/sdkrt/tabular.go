@@ -15,12 +15,12 @@ import (
 
 // Tabular is the pre-processing of a tabular model: one request input per
 // feature of the model's metadata, named like it, of shape [n] (one value
-// per row, n ≤ MaxBatch, the same n for all). A numeric feature takes
-// FP32, INT64 or INT32 values (NaN is a missing value) or BYTES number
-// text; a categorical feature takes BYTES (or integers, for categories
-// that are numbers). Missing values ("", "NA", "?", NaN, ...) are imputed
-// as the trainer did (runtime/features); a missing input, a value that is
-// not a number, or a category the model never saw is an error.
+// per row, 1 ≤ n ≤ MaxBatch, the same n for all). A numeric feature
+// takes FP32 values (NaN is a missing value), a categorical feature BYTES
+// (one of its categories). Missing values (NaN; "NA", "?", "null", ...)
+// are imputed as the trainer did (runtime/features); a missing input, an
+// infinite number, an empty string or a category the model never saw is
+// an error.
 type Tabular struct {
 	feats []features.Feature
 	enc   *features.Encoder
@@ -126,17 +126,9 @@ func (t *Tabular) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {
 // reads, checking datatypes and categories.
 func (t *Tabular) fieldText(i int, in *sdk.Tensor) ([]string, error) {
 	f := t.feats[i]
-	var out []string
-	switch in.Datatype {
-	case sdk.BYTES:
-		s, err := Strings(in)
-		if err != nil {
-			return nil, err
-		}
-		out = s
-	case sdk.FP32:
-		if f.Kind == features.Categorical {
-			return nil, Invalid("input %q is categorical: send BYTES (one of %s), not FP32", f.Name, quoteList(f.Categories, 6))
+	if f.Kind != features.Categorical {
+		if in.Datatype != sdk.FP32 {
+			return nil, Invalid("input %q is a number: send FP32 (NaN for an unknown value), not %s", f.Name, datatypeText(in.Datatype))
 		}
 		_, n, err := checkShape(in)
 		if err != nil {
@@ -145,7 +137,7 @@ func (t *Tabular) fieldText(i int, in *sdk.Tensor) ([]string, error) {
 		if len(in.FP32) != n {
 			return nil, countError(in, n, len(in.FP32))
 		}
-		out = make([]string, n)
+		out := make([]string, n)
 		for r, v := range in.FP32 {
 			switch {
 			case math.IsNaN(float64(v)):
@@ -157,37 +149,20 @@ func (t *Tabular) fieldText(i int, in *sdk.Tensor) ([]string, error) {
 			}
 		}
 		return out, nil
-	case sdk.INT64, sdk.INT32:
-		v, err := Ints(in)
-		if err != nil {
-			return nil, err
-		}
-		out = make([]string, len(v))
-		for r, x := range v {
-			out[r] = strconv.FormatInt(x, 10)
-		}
-	default:
-		want := "FP32 (or INT64, INT32, BYTES)"
-		if f.Kind == features.Categorical {
-			want = "BYTES"
-		}
-		return nil, Invalid("input %q is %s, want %s", f.Name, datatypeText(in.Datatype), want)
 	}
-	if f.Kind == features.Categorical {
-		for r, s := range out {
-			if features.IsMissing(s) || t.cats[i][strings.TrimSpace(s)] {
-				continue
-			}
-			return nil, Invalid("input %q: row %d is %q, not a known category (%s)", f.Name, r, s, quoteList(f.Categories, 12))
-		}
-		return out, nil
+	if in.Datatype != sdk.BYTES {
+		return nil, Invalid("input %q is categorical: send BYTES (one of %s), not %s", f.Name, quoteList(f.Categories, 6), datatypeText(in.Datatype))
+	}
+	out, err := Strings(in)
+	if err != nil {
+		return nil, err
 	}
 	for r, s := range out {
-		if features.IsMissing(s) {
-			continue
+		if strings.TrimSpace(s) == "" {
+			return nil, Invalid("input %q: row %d is empty (send \"NA\" for an unknown value)", f.Name, r)
 		}
-		if _, ok := features.ParseNumber(s); !ok {
-			return nil, Invalid("input %q: row %d is %q, not a number", f.Name, r, s)
+		if !features.IsMissing(s) && !t.cats[i][strings.TrimSpace(s)] {
+			return nil, Invalid("input %q: row %d is %q, not a known category (%s)", f.Name, r, s, quoteList(f.Categories, 12))
 		}
 	}
 	return out, nil

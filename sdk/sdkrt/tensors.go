@@ -242,22 +242,18 @@ func Strings(t *sdk.Tensor) ([]string, error) {
 	return out, nil
 }
 
-// column checks a one-column input, shape [n] or [n, 1]
-// (or [] for one value) with n ≤ MaxBatch, and returns n.
+// column checks a one-column input, shape [n] with 1 ≤ n ≤ MaxBatch, and
+// returns n.
 func column(t *sdk.Tensor) (int, error) {
 	shape, n, err := checkShape(t)
 	if err != nil {
 		return 0, err
 	}
-	switch {
-	case len(shape) == 0:
-	case len(shape) == 1:
-	case len(shape) == 2 && shape[1] == 1:
-	default:
+	if len(shape) != 1 {
 		return 0, Invalid("input %q has shape %s, want [n] (one value per row)", t.Name, shapeText(t.Shape))
 	}
-	if n > MaxBatch {
-		return 0, Invalid("input %q has %d rows, at most %d are allowed", t.Name, n, MaxBatch)
+	if n < 1 || n > MaxBatch {
+		return 0, Invalid("input %q has %d rows, want 1 to %d", t.Name, n, MaxBatch)
 	}
 	return n, nil
 }

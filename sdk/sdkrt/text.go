@@ -78,7 +78,7 @@ func (t *Text) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {
 }
 
 // Texts reads and checks the texts of the request's input: BYTES of
-// shape [n] or [n,1], 1 ≤ n ≤ MaxBatch, none empty or longer than
+// shape [n], 1 ≤ n ≤ MaxBatch, none empty or longer than
 // MaxTextBytes.
 func (t *Text) Texts(req *sdk.InferRequest) ([]string, error) {
 	in, err := Require(req, t.Input)

@@ -10,10 +10,9 @@ import (
 )
 
 // Window is the pre-processing of a sensor-window model: an FP32 request
-// input [channels, steps] (one window) or [n, channels, steps] (a batch,
-// n ≤ MaxBatch), channel by channel as a sensor delivers them, into the
-// model's channels-last input [n, steps, channels]. Every value must be
-// finite.
+// input [n, channels, steps] (n windows, 1 ≤ n ≤ MaxBatch, each channel
+// by channel as a sensor delivers them) into the model's channels-last
+// input [n, steps, channels]. Every value must be finite.
 type Window struct {
 	// Input is the name of the request's FP32 input.
 	Input string
@@ -40,10 +39,9 @@ func NewWindow(em *engine.Model, input string) (*Window, error) {
 	return w, nil
 }
 
-// Spec is the request input: FP32 [channels, steps] (a batch
-// [n, channels, steps] is accepted too).
+// Spec is the request input: FP32 [-1, channels, steps].
 func (w *Window) Spec() sdk.TensorSpec {
-	return sdk.TensorSpec{Name: w.Input, Datatype: sdk.FP32, Shape: []int64{int64(w.Channels), int64(w.Steps)}}
+	return sdk.TensorSpec{Name: w.Input, Datatype: sdk.FP32, Shape: []int64{-1, int64(w.Channels), int64(w.Steps)}}
 }
 
 // Pre transposes the request's windows into the model's input.
@@ -62,15 +60,11 @@ func (w *Window) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := 1
-	switch {
-	case len(shape) == 2 && shape[0] == w.Channels && shape[1] == w.Steps:
-	case len(shape) == 3 && shape[1] == w.Channels && shape[2] == w.Steps && shape[0] >= 1 && shape[0] <= MaxBatch:
-		n = shape[0]
-	default:
-		return nil, Invalid("input %q has shape %s, want [%d,%d] (channels %s × steps) or [n,%d,%d] with 1 ≤ n ≤ %d",
-			w.Input, shapeText(in.Shape), w.Channels, w.Steps, w.channelText(), w.Channels, w.Steps, MaxBatch)
+	if len(shape) != 3 || shape[1] != w.Channels || shape[2] != w.Steps || shape[0] < 1 || shape[0] > MaxBatch {
+		return nil, Invalid("input %q has shape %s, want [n,%d,%d] (n windows of channels %s × %d steps, 1 ≤ n ≤ %d)",
+			w.Input, shapeText(in.Shape), w.Channels, w.Steps, w.channelText(), w.Steps, MaxBatch)
 	}
+	n := shape[0]
 	if len(in.FP32) != size {
 		return nil, countError(in, size, len(in.FP32))
 	}
