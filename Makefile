@@ -165,3 +165,45 @@ ensure-deps: ## install missing Debian packages the targets need (gcc for -race,
 
 clean: ## remove bin/ and demo-out/
 	rm -rf bin demo-out
+
+# The built-in plugins' models (plugins/builtin/<domain>/model.erm), trained
+# on the bundled data. The trainer is built with a fixed version string so
+# that the same commit of the trainer, on the same machine, writes the same
+# bytes (the producer version is part of the file).
+PLUGIN_MODELS := plugins/builtin
+MODELS_VERSION ?= builtin-models
+MODELS_TRAIN  = bin/models/edgetrain fit --codec zstd --no-progress --seed 1
+
+.PHONY: models plugins
+
+models: ## retrain the built-in plugins' models from the bundled data into plugins/builtin/*/model.erm (seeded: same bytes)
+	@mkdir -p bin/models
+	$(GO) build -trimpath -ldflags "-X main.version=$(MODELS_VERSION)" -o bin/models/edgetrain ./tools/edgetrain
+	$(MODELS_TRAIN) --task text --data $(SENT)/uci_labelled_sentences.csv --out $(PLUGIN_MODELS)/sentiment/model.erm
+	$(MODELS_TRAIN) --task text --data data/intent/banking77/banking77.csv --label-col intent --out $(PLUGIN_MODELS)/intent/model.erm
+	$(MODELS_TRAIN) --task recommender --data data/recommendation/movielens_small/ratings.csv --out $(PLUGIN_MODELS)/recommend/model.erm
+	$(MODELS_TRAIN) --task tabular --data data/medical/breast_cancer_wdbc/breast_cancer_wdbc.csv --target diagnosis --out $(PLUGIN_MODELS)/diagnose/model.erm
+	$(MODELS_TRAIN) --task tabular --data data/fraud_risk/lending_club/lending_club.csv --out $(PLUGIN_MODELS)/risk/model.erm
+	bin/models/edgetrain datasets sensor --seed 1 --out bin/models/sensor.csv
+	$(MODELS_TRAIN) --task sensor --data bin/models/sensor.csv --out $(PLUGIN_MODELS)/maintenance/model.erm
+	@ls -l $(PLUGIN_MODELS)/*/model.erm
+
+PLUGIN_DOMAINS := sentiment intent recommend diagnose risk maintenance
+# GOOS/GOARCH for `make plugins` (default: this machine), e.g.
+# make plugins PLUGINS_GOARCH=arm64
+PLUGINS_GOOS   ?= $(shell $(GO) env GOOS)
+PLUGINS_GOARCH ?= $(shell $(GO) env GOARCH)
+
+plugins: ## build the built-in plugins (one binary per domain and edgerun-plugins with all six) into bin/plugins/, with a size table
+	@mkdir -p bin/plugins
+	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
+		echo "CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH) $(GO) build -o bin/plugins/$$p ./plugins/builtin/cmd/$$p"; \
+		env CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH) \
+			$(GO) build -trimpath -ldflags="-s -w" -o bin/plugins/$$p ./plugins/builtin/cmd/$$p; \
+	done
+	@echo
+	@printf '%-34s %12s %8s\n' "binary ($(PLUGINS_GOOS)/$(PLUGINS_GOARCH))" bytes MiB
+	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
+		s=$$(stat -c %s bin/plugins/$$p); \
+		awk -v f="bin/plugins/$$p" -v s="$$s" 'BEGIN { printf "%-34s %12d %8.2f\n", f, s, s / 1048576 }'; \
+	done

@@ -1,19 +1,19 @@
 // Package plugins holds no code: it documents the plugins/ directory.
 //
-// Each subdirectory plugins/<domain> is one plugin binary (package main,
-// plus its own internal/ packages) serving one domain model — sentiment,
-// intent, recommendation, diagnosis, fraud, predictive maintenance,
-// keyword spotting — as an out-of-process hashicorp/go-plugin plugin. A
-// plugin wraps an engine session over its .erm model with the domain's
-// pre-processing (tokenizing, feature scaling) and post-processing (labels,
-// scores), and speaks the contract defined in package sdk. tools/edgerun
-// hosts the plugins; it starts them as separate processes and never links
-// them.
+// A plugin is an out-of-process hashicorp/go-plugin binary serving one
+// domain model through the contract of package sdk; tools/edgerun hosts
+// the plugins, starting them as separate processes and never linking
+// them. A plugin wraps its .erm model with the domain's pre-processing
+// (tokenizing, feature encoding, windows) and post-processing (labels,
+// scores), usually through sdk/sdkrt.
+//
+// plugins/builtin holds the built-in ones — sentiment, intent, recommend,
+// diagnose, risk, maintenance — one package per domain with its embedded
+// model, one binary per domain under plugins/builtin/cmd, and
+// plugins/builtin/cmd/edgerun-plugins with all six in one binary.
 //
 // Import rules (enforced by make deps-check): a plugin may import sdk,
 // sdk/sdkrt, runtime/... and format. Nothing imports plugins/*, and no
-// plugin imports another one (a plugin may import its own subpackages).
-//
-// Status: no plugin exists yet; the first ones arrive after the plugin SDK
-// (issue 6).
+// plugin imports another one (a plugin may import its own subpackages:
+// which is why the six domains share plugins/builtin).
 package plugins
