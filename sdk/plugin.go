@@ -79,8 +79,6 @@ func serverOptions() []grpc.ServerOption {
 }
 
 // dialOptions are the host's gRPC dial options (Open uses them).
-//
-//lint:ignore U1000 the host side (Open) uses them
 func dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(

@@ -1,0 +1,686 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+)
+
+// ErrHandshakeTimeout is returned (wrapped) when a plugin binary does not
+// complete the go-plugin handshake within the start timeout.
+var ErrHandshakeTimeout = errors.New("sdk: plugin did not complete the handshake in time")
+
+// ErrClosed is returned (wrapped, with ErrUnavailable) by calls on a closed
+// Plugin.
+var ErrClosed = errors.New("sdk: plugin closed")
+
+// State is where a supervised plugin is in its life.
+type State int
+
+const (
+	// Starting: Open is starting the process.
+	Starting State = iota
+	// Running: the plugin answers calls.
+	Running
+	// Restarting: the process exited; a new one is being started (after a
+	// backoff). Calls wait for it, within their context.
+	Restarting
+	// Failed: the plugin exited more often in a row than the restart limit,
+	// or its binary no longer matches the manifest. Calls fail at once.
+	Failed
+	// Closed: Close was called.
+	Closed
+)
+
+func (s State) String() string {
+	switch s {
+	case Starting:
+		return "starting"
+	case Running:
+		return "running"
+	case Restarting:
+		return "restarting"
+	case Failed:
+		return "failed"
+	case Closed:
+		return "closed"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Status is a snapshot of a supervised plugin.
+type Status struct {
+	Name  string
+	Path  string
+	State State
+	// PID of the running process, 0 when none runs.
+	PID int
+	// Restarts is how many times the plugin was restarted since Open.
+	Restarts int
+	// Err is why the process last exited or failed to start (nil if it
+	// never did).
+	Err error
+	// Since is when State was entered.
+	Since time.Time
+}
+
+// Option configures Open.
+type Option func(*hostConfig)
+
+type hostConfig struct {
+	name         string
+	manifest     *Manifest
+	manifestPath string
+	sum          []byte
+	unverified   bool
+	args, env    []string
+	logger       *slog.Logger
+	stderr       io.Writer
+	startTimeout time.Duration
+	maxRestarts  int
+	minBackoff   time.Duration
+	maxBackoff   time.Duration
+	stableAfter  time.Duration
+	watchEvery   time.Duration
+}
+
+// WithName names the plugin in logs, errors and Status (default: the
+// binary's base name).
+func WithName(name string) Option { return func(c *hostConfig) { c.name = name } }
+
+// WithManifest verifies the binary against m.
+func WithManifest(m *Manifest) Option { return func(c *hostConfig) { c.manifest = m } }
+
+// WithManifestFile verifies the binary against the manifest file at path.
+// Without a manifest option, Open reads ManifestName beside the binary.
+func WithManifestFile(path string) Option { return func(c *hostConfig) { c.manifestPath = path } }
+
+// WithSHA256 verifies the binary against sum instead of a manifest.
+func WithSHA256(sum []byte) Option { return func(c *hostConfig) { c.sum = sum } }
+
+// WithoutVerification starts the binary without checking its checksum. For
+// development only (a plugin being rebuilt over and over); Open logs a
+// warning.
+func WithoutVerification() Option { return func(c *hostConfig) { c.unverified = true } }
+
+// WithArgs passes arguments to the plugin binary (e.g. the domain of a
+// multi-plugin binary).
+func WithArgs(args ...string) Option { return func(c *hostConfig) { c.args = args } }
+
+// WithEnv adds KEY=value entries to the plugin's environment (which is
+// otherwise the host's).
+func WithEnv(env ...string) Option { return func(c *hostConfig) { c.env = append(c.env, env...) } }
+
+// WithLogger is where the supervisor logs what happens to the plugin
+// (started, exited, restarting, failed) and, unless WithStderr is given,
+// each line the plugin writes to its stderr, with the attribute
+// plugin=<name>. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *hostConfig) { c.logger = l } }
+
+// WithStderr writes each line of the plugin's stderr to w as
+// "<name>: <line>" instead of logging it.
+func WithStderr(w io.Writer) Option { return func(c *hostConfig) { c.stderr = w } }
+
+// WithStartTimeout bounds the go-plugin handshake (default 10 s): a binary
+// that has not announced its address by then is killed and Open (or the
+// restart) fails with ErrHandshakeTimeout.
+func WithStartTimeout(d time.Duration) Option { return func(c *hostConfig) { c.startTimeout = d } }
+
+// WithRestartPolicy sets how a plugin that exits is restarted: after
+// minBackoff, doubling per consecutive exit up to maxBackoff, and at most
+// maxRestarts consecutive times before it is Failed (default 5, 100 ms,
+// 10 s). A plugin that ran for a minute before exiting starts a new run of
+// consecutive exits. maxRestarts 0 disables restarts.
+func WithRestartPolicy(maxRestarts int, minBackoff, maxBackoff time.Duration) Option {
+	return func(c *hostConfig) { c.maxRestarts, c.minBackoff, c.maxBackoff = maxRestarts, minBackoff, maxBackoff }
+}
+
+// Plugin is a supervised plugin process: the host's handle on one plugin
+// binary, opened by Open. It implements Model, so callers use Describe,
+// Infer and Health directly; each call goes to the running process, waits
+// (within its context) while the plugin restarts, and fails with an error
+// matching ErrUnavailable when the process dies under it or the plugin has
+// Failed or is Closed. A Plugin is safe for concurrent use.
+type Plugin struct {
+	name, path string
+	cfg        hostConfig
+	sum        []byte
+	log        *slog.Logger
+	lines      *lineWriter
+
+	mu          sync.Mutex
+	inst        *instance // nil unless Running
+	state       State
+	since       time.Time
+	restarts    int
+	consecutive int
+	lastErr     error
+	changed     chan struct{} // closed and replaced on every state change
+	stop        chan struct{} // closed by Close
+	done        chan struct{} // closed when the supervisor goroutine ends
+}
+
+var _ Model = (*Plugin)(nil)
+
+// instance is one run of the plugin process.
+type instance struct {
+	client  *plugin.Client
+	model   Model
+	pid     int
+	started time.Time
+
+	deadOnce sync.Once
+	dead     chan struct{} // closed once the process has exited
+}
+
+func (in *instance) markDead() { in.deadOnce.Do(func() { close(in.dead) }) }
+
+var (
+	openMu   sync.Mutex
+	openList = map[*Plugin]struct{}{}
+)
+
+// Open verifies the plugin binary at path against its manifest, starts it
+// and completes the go-plugin handshake (AutoMTLS, MaxMessageBytes), then
+// supervises it: a process that exits or crashes is restarted with backoff
+// (WithRestartPolicy), its stderr goes to the host's log with its name, and
+// Close (or CloseAll) kills it.
+//
+// Before anything is executed, the binary's SHA-256 must match the entry
+// for it in the manifest (WithManifest, WithManifestFile, or ManifestName
+// beside the binary) or WithSHA256: a binary that differs or is not listed
+// is refused with an error matching ErrChecksumMismatch or ErrNotInManifest.
+// go-plugin checks the same checksum again as it starts the process
+// (SecureConfig), and every restart verifies it anew.
+//
+// Open fails if the first start fails; it does not retry.
+func Open(path string, opts ...Option) (*Plugin, error) {
+	cfg := hostConfig{
+		startTimeout: 10 * time.Second,
+		maxRestarts:  5,
+		minBackoff:   100 * time.Millisecond,
+		maxBackoff:   10 * time.Second,
+		stableAfter:  time.Minute,
+		watchEvery:   200 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.name == "" {
+		cfg.name = filepath.Base(path)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	p := &Plugin{
+		name:    cfg.name,
+		path:    path,
+		cfg:     cfg,
+		log:     cfg.logger.With("plugin", cfg.name),
+		state:   Starting,
+		since:   time.Now(),
+		changed: make(chan struct{}),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	p.lines = &lineWriter{emit: p.logLine}
+
+	if !cfg.unverified {
+		sum, err := p.expectedSum()
+		if err != nil {
+			return nil, err
+		}
+		p.sum = sum
+	} else {
+		p.log.Warn("sdk: starting plugin WITHOUT checksum verification", "path", path)
+	}
+
+	inst, err := p.start()
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.inst = inst
+	p.setState(Running, nil)
+	p.mu.Unlock()
+	p.log.Info("sdk: plugin started", "pid", inst.pid, "path", path)
+
+	openMu.Lock()
+	openList[p] = struct{}{}
+	openMu.Unlock()
+	go p.supervise(inst)
+	return p, nil
+}
+
+// expectedSum finds the binary's checksum in the configured manifest.
+func (p *Plugin) expectedSum() ([]byte, error) {
+	c := &p.cfg
+	if c.sum != nil {
+		if len(c.sum) != sha256.Size {
+			return nil, fmt.Errorf("sdk: plugin %s: WithSHA256 wants %d bytes, got %d", p.name, sha256.Size, len(c.sum))
+		}
+		return c.sum, nil
+	}
+	m := c.manifest
+	if m == nil {
+		path := c.manifestPath
+		if path == "" {
+			path = filepath.Join(filepath.Dir(p.path), ManifestName)
+		}
+		var err error
+		if m, err = ReadManifest(path); err != nil {
+			return nil, fmt.Errorf("sdk: plugin %s: no manifest to verify %s against (write one with `sha256sum %s > %s`, or pass sdk.WithManifestFile): %w",
+				p.name, p.path, filepath.Base(p.path), path, err)
+		}
+	}
+	sum, ok := m.Lookup(p.path)
+	if !ok {
+		return nil, fmt.Errorf("sdk: plugin %s: %s is not listed in the manifest; refusing to start it: %w", p.name, p.path, ErrNotInManifest)
+	}
+	return sum, nil
+}
+
+// verify checks the binary on disk against p.sum.
+func (p *Plugin) verify() error {
+	if p.cfg.unverified {
+		return nil
+	}
+	got, err := HashFile(p.path)
+	if err != nil {
+		return fmt.Errorf("sdk: plugin %s: %w", p.name, err)
+	}
+	if !bytes.Equal(got, p.sum) {
+		return fmt.Errorf("sdk: plugin %s: %s has sha256 %x but the manifest says %x; refusing to start it: %w",
+			p.name, p.path, got, p.sum, ErrChecksumMismatch)
+	}
+	return nil
+}
+
+// start verifies the binary and starts one instance of it.
+func (p *Plugin) start() (*instance, error) {
+	if err := p.verify(); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(p.path, p.cfg.args...)
+	cmd.Env = append(os.Environ(), p.cfg.env...)
+	cc := &plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: PluginSets(nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env already has it, with WithEnv taking precedence
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		GRPCDialOptions:  dialOptions(),
+		Managed:          true, // plugin.CleanupClients kills it too
+		StartTimeout:     p.cfg.startTimeout,
+		Stderr:           p.lines,
+		SyncStdout:       p.lines,
+		SyncStderr:       p.lines,
+		// go-plugin's own host-side chatter stays quiet: the supervisor
+		// logs what matters, and the plugin's lines come through Stderr.
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard}),
+	}
+	if p.sum != nil {
+		cc.SecureConfig = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
+	}
+	client := plugin.NewClient(cc)
+	began := time.Now()
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		switch {
+		case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+			return nil, fmt.Errorf("sdk: plugin %s: %s changed before it could be started; refusing to start it: %w", p.name, p.path, ErrChecksumMismatch)
+		case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
+			return nil, fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
+				p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
+		}
+		return nil, fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+	}
+	raw, err := rpc.Dispense(PluginName)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("sdk: plugin %s: dispense %q: %w", p.name, PluginName, err)
+	}
+	m, ok := raw.(Model)
+	if !ok {
+		client.Kill()
+		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, raw)
+	}
+	inst := &instance{client: client, model: m, started: began, dead: make(chan struct{})}
+	if rc := client.ReattachConfig(); rc != nil {
+		inst.pid = rc.Pid
+	}
+	go p.watch(inst)
+	return inst, nil
+}
+
+// watch notices when inst's process exits (go-plugin reaps it).
+func (p *Plugin) watch(inst *instance) {
+	t := time.NewTicker(p.cfg.watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-inst.dead:
+			return
+		case <-t.C:
+			if inst.client.Exited() {
+				inst.markDead()
+				return
+			}
+		}
+	}
+}
+
+// supervise restarts the plugin each time its process dies, until Close or
+// the restart limit.
+func (p *Plugin) supervise(inst *instance) {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-inst.dead:
+		}
+		inst.client.Kill() // reap and clean up what is left
+		p.mu.Lock()
+		if p.state == Closed {
+			p.mu.Unlock()
+			return
+		}
+		reason := fmt.Errorf("sdk: plugin %s (pid %d) exited after %v", p.name, inst.pid, time.Since(inst.started).Round(time.Millisecond))
+		if time.Since(inst.started) >= p.cfg.stableAfter {
+			p.consecutive = 0
+		}
+		p.inst = nil
+		p.setState(Restarting, reason)
+		p.mu.Unlock()
+		p.log.Warn("sdk: plugin exited", "pid", inst.pid, "ran", time.Since(inst.started).Round(time.Millisecond))
+
+		for {
+			p.mu.Lock()
+			p.consecutive++
+			n := p.consecutive
+			p.mu.Unlock()
+			if n > p.cfg.maxRestarts {
+				p.fail(fmt.Errorf("%w; it exited %d times in a row, more than the limit of %d restarts", p.lastError(), n, p.cfg.maxRestarts))
+				return
+			}
+			backoff := p.cfg.minBackoff << (n - 1)
+			if backoff > p.cfg.maxBackoff || backoff <= 0 {
+				backoff = p.cfg.maxBackoff
+			}
+			p.log.Info("sdk: restarting plugin", "in", backoff, "attempt", n, "limit", p.cfg.maxRestarts)
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(backoff):
+			}
+			next, err := p.start()
+			if err != nil {
+				if errors.Is(err, ErrChecksumMismatch) {
+					p.fail(err)
+					return
+				}
+				p.log.Warn("sdk: plugin restart failed", "err", err)
+				p.mu.Lock()
+				p.lastErr = err
+				p.mu.Unlock()
+				continue
+			}
+			p.mu.Lock()
+			if p.state == Closed {
+				p.mu.Unlock()
+				next.client.Kill()
+				return
+			}
+			p.inst = next
+			p.restarts++
+			p.setState(Running, p.lastErr)
+			p.mu.Unlock()
+			p.log.Info("sdk: plugin restarted", "pid", next.pid, "restarts", p.restarts)
+			inst = next
+			break
+		}
+	}
+}
+
+func (p *Plugin) lastError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr
+}
+
+func (p *Plugin) fail(err error) {
+	p.mu.Lock()
+	p.setState(Failed, err)
+	p.mu.Unlock()
+	p.log.Error("sdk: plugin failed; not restarting it", "err", err)
+}
+
+// setState records a state change and wakes waiting calls; p.mu is held.
+func (p *Plugin) setState(s State, err error) {
+	p.state, p.since = s, time.Now()
+	if err != nil {
+		p.lastErr = err
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// current returns the running instance, waiting within ctx while the
+// plugin starts or restarts.
+func (p *Plugin) current(ctx context.Context) (*instance, error) {
+	for {
+		p.mu.Lock()
+		state, inst, changed, lastErr := p.state, p.inst, p.changed, p.lastErr
+		p.mu.Unlock()
+		switch state {
+		case Running:
+			select {
+			case <-inst.dead: // died; the supervisor is about to restart it
+			default:
+				return inst, nil
+			}
+		case Failed:
+			return nil, fmt.Errorf("sdk: plugin %s has failed: %w: %w", p.name, ErrUnavailable, lastErr)
+		case Closed:
+			return nil, fmt.Errorf("sdk: plugin %s: %w: %w", p.name, ErrUnavailable, ErrClosed)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sdk: plugin %s is %v (%v): %w", p.name, state, lastErr, ctx.Err())
+		}
+	}
+}
+
+// check turns a failed call's transport error into a clear one: when the
+// process died under the call, it says so (the supervisor restarts it).
+func (p *Plugin) check(ctx context.Context, inst *instance, method string, err error) error {
+	if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		return err
+	}
+	// The connection broke. Give go-plugin a moment to reap the process.
+	deadline := time.Now().Add(time.Second)
+	for !inst.client.Exited() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if inst.client.Exited() {
+		inst.markDead()
+		return fmt.Errorf("sdk: plugin %s (pid %d) exited during %s; it is being restarted: %w", p.name, inst.pid, method, err)
+	}
+	return fmt.Errorf("sdk: plugin %s (pid %d): lost the connection during %s: %w", p.name, inst.pid, method, err)
+}
+
+// Describe implements Model.
+func (p *Plugin) Describe(ctx context.Context) (*Description, error) {
+	inst, err := p.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := inst.model.Describe(ctx)
+	return d, p.check(ctx, inst, "Describe", err)
+}
+
+// Infer implements Model.
+func (p *Plugin) Infer(ctx context.Context, req *InferRequest) (*InferResponse, error) {
+	inst, err := p.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := inst.model.Infer(ctx, req)
+	return resp, p.check(ctx, inst, "Infer", err)
+}
+
+// Health implements Model.
+func (p *Plugin) Health(ctx context.Context) error {
+	inst, err := p.current(ctx)
+	if err != nil {
+		return err
+	}
+	return p.check(ctx, inst, "Health", inst.model.Health(ctx))
+}
+
+// Name returns the plugin's name (WithName, or the binary's base name).
+func (p *Plugin) Name() string { return p.name }
+
+// Status returns a snapshot of the plugin's state.
+func (p *Plugin) Status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Status{Name: p.name, Path: p.path, State: p.state, Restarts: p.restarts, Err: p.lastErr, Since: p.since}
+	if p.inst != nil {
+		s.PID = p.inst.pid
+	}
+	return s
+}
+
+// Close kills the plugin process and stops supervising it; calls then fail
+// with ErrClosed. It is safe to call more than once.
+func (p *Plugin) Close() error {
+	p.mu.Lock()
+	if p.state == Closed {
+		p.mu.Unlock()
+		return nil
+	}
+	inst := p.inst
+	p.inst = nil
+	p.setState(Closed, nil)
+	close(p.stop)
+	p.mu.Unlock()
+	if inst != nil {
+		inst.client.Kill()
+	}
+	<-p.done
+	openMu.Lock()
+	delete(openList, p)
+	openMu.Unlock()
+	p.lines.flush()
+	p.log.Info("sdk: plugin closed")
+	return nil
+}
+
+// CloseAll closes every Plugin this process opened and kills any other
+// go-plugin client process (plugin.CleanupClients). A host calls it on its
+// way out (defer sdk.CloseAll() in main, and on SIGINT/SIGTERM) so that no
+// plugin outlives it; a plugin whose host was killed outright exits by
+// itself within about a second (Serve watches its parent).
+func CloseAll() {
+	openMu.Lock()
+	ps := make([]*Plugin, 0, len(openList))
+	for p := range openList {
+		ps = append(ps, p)
+	}
+	openMu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Go(func() { _ = p.Close() })
+	}
+	wg.Wait()
+	plugin.CleanupClients()
+}
+
+// logLine sends one line of the plugin's stderr to the host's log.
+func (p *Plugin) logLine(line []byte) {
+	if p.cfg.stderr != nil {
+		fmt.Fprintf(p.cfg.stderr, "%s: %s\n", p.name, line)
+		return
+	}
+	level, msg, attrs := slog.LevelInfo, string(line), []any(nil)
+	// go-plugin's own messages from the plugin side are hclog JSON.
+	if len(line) > 0 && line[0] == '{' {
+		var e map[string]any
+		if json.Unmarshal(line, &e) == nil {
+			if m, ok := e["@message"].(string); ok {
+				msg = m
+				switch e["@level"] {
+				case "error":
+					level = slog.LevelError
+				case "warn":
+					level = slog.LevelWarn
+				case "debug", "trace":
+					level = slog.LevelDebug
+				}
+				for k, v := range e {
+					if !strings.HasPrefix(k, "@") {
+						attrs = append(attrs, k, v)
+					}
+				}
+			}
+		}
+	}
+	p.log.Log(context.Background(), level, msg, attrs...)
+}
+
+// lineWriter splits what it is given into lines for emit.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  []byte
+	emit func(line []byte)
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := bytes.TrimRight(w.buf[:i], "\r")
+		if len(line) > 0 {
+			w.emit(line)
+		}
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 64<<10 { // a very long line: emit what there is
+		w.emit(w.buf)
+		w.buf = nil
+	}
+	return len(b), nil
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit(w.buf)
+		w.buf = nil
+	}
+}
