@@ -194,10 +194,6 @@ func onlyInputs(req *sdk.InferRequest, specs []sdk.TensorSpec) error {
 	return nil
 }
 
-// CheckInputs refuses a request whose inputs the schema does not name,
-// or that gives one twice.
-func CheckInputs(req *sdk.InferRequest, specs []sdk.TensorSpec) error { return onlyInputs(req, specs) }
-
 // Ints returns the values of an INT64 or INT32 tensor (shape checked).
 func Ints(t *sdk.Tensor) ([]int64, error) {
 	_, n, err := checkShape(t)

@@ -16,6 +16,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/runtime/engine"
@@ -191,6 +192,17 @@ func (m *Model) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferRes
 	user, item := req.Input(InUser), req.Input(InItem)
 	if user != nil && item != nil {
 		return nil, sdkrt.Invalid("send either %q (recommendations) or %q (similar items), not both", InUser, InItem)
+	}
+	if user == nil && item == nil {
+		has := "no inputs"
+		if len(req.Inputs) > 0 {
+			names := make([]string, len(req.Inputs))
+			for i, in := range req.Inputs {
+				names[i] = strconv.Quote(in.Name)
+			}
+			has = strings.Join(names, ", ")
+		}
+		return nil, sdkrt.Invalid("send an input %q (user ids: recommendations) or %q (movie ids: similar movies); the request has %s", InUser, InItem, has)
 	}
 	d := &m.byUser
 	if item != nil {
