@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 var discard = slogDiscard()
 
 // self returns this test binary and a manifest file listing it.
-func self(t *testing.T) (bin, manifest string) {
+func self(t testing.TB) (bin, manifest string) {
 	t.Helper()
 	bin, err := os.Executable()
 	if err != nil {

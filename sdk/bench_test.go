@@ -1,0 +1,82 @@
+package sdk_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/sdk/internal/fake"
+	"github.com/edgerun/edgerun/sdk/sdktest"
+)
+
+// BenchmarkInfer measures one small Infer (one short text, three features)
+// on the fake model called in process, over gRPC in this process
+// (sdktest.Serve), and through a real plugin process (Open: AutoMTLS over a
+// Unix socket), one caller at a time and 8 at once. It reports p50 and p99
+// latency; ns/op of the 8-caller runs is the inverse of throughput.
+//
+//	go test -run '^$' -bench Infer ./sdk
+func BenchmarkInfer(b *testing.B) {
+	models := []struct {
+		name string
+		open func(b *testing.B) sdk.Model
+	}{
+		{"in_process", func(*testing.B) sdk.Model { return &fake.Model{} }},
+		{"grpc_in_process", func(b *testing.B) sdk.Model { return sdktest.Serve(b, &fake.Model{}) }},
+		{"plugin", func(b *testing.B) sdk.Model {
+			bin, manifest := self(b)
+			p, err := sdk.Open(bin, sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=plugin"), sdk.WithLogger(discard))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = p.Close() })
+			return p
+		}},
+	}
+	for _, m := range models {
+		for _, callers := range []int{1, 8} {
+			b.Run(m.name+"/callers="+string(rune('0'+callers)), func(b *testing.B) {
+				model := m.open(b)
+				ctx := context.Background()
+				req := fake.Request("the battery lasts all day")
+				if _, err := model.Infer(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+				lat := make([]time.Duration, b.N)
+				var next int64
+				var mu sync.Mutex
+				b.ReportAllocs()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for range callers {
+					wg.Go(func() {
+						for {
+							mu.Lock()
+							i := next
+							next++
+							mu.Unlock()
+							if i >= int64(b.N) {
+								return
+							}
+							t0 := time.Now()
+							if _, err := model.Infer(ctx, req); err != nil {
+								b.Error(err)
+								return
+							}
+							lat[i] = time.Since(t0)
+						}
+					})
+				}
+				wg.Wait()
+				b.StopTimer()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "infer/s")
+			})
+		}
+	}
+}
