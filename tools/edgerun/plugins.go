@@ -34,6 +34,7 @@ type pluginFlags struct {
 	Manifest string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
 	Insecure bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
 	Timeout  time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
+	Args     []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
 }
 
 func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
@@ -41,6 +42,9 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	// "started"/"closed" lines; the plugin's own stderr still comes through.
 	quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := []sdk.Option{sdk.WithStartTimeout(f.Timeout), sdk.WithStderr(stderr), sdk.WithLogger(quiet), sdk.WithRestartPolicy(0, 0, 0)}
+	if len(f.Args) > 0 {
+		opts = append(opts, sdk.WithArgs(f.Args...))
+	}
 	switch {
 	case f.Insecure:
 		opts = append(opts, sdk.WithoutVerification())
@@ -309,7 +313,25 @@ func specNames(s []sdk.TensorSpec) string {
 	return strings.Join(n, ", ")
 }
 
+// tensorText prints a tensor's data, the first 16 values of a long one.
 func tensorText(t *sdk.Tensor) string {
+	const show = 16
+	if n := t.Len(); n > show {
+		c := *t
+		c.FP32, c.INT64, c.INT32, c.BOOL, c.BYTES = head(t.FP32, show), head(t.INT64, show), head(t.INT32, show), head(t.BOOL, show), head(t.BYTES, show)
+		return tensorValues(&c) + fmt.Sprintf(" … (%d values; --json prints all)", n)
+	}
+	return tensorValues(t)
+}
+
+func head[T any](s []T, n int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[:min(n, len(s))]
+}
+
+func tensorValues(t *sdk.Tensor) string {
 	switch {
 	case t.BYTES != nil:
 		s := make([]string, len(t.BYTES))
