@@ -447,7 +447,7 @@ func parsePluginRequest(data []byte) (*sdk.InferRequest, error) {
 type pluginsListCmd struct {
 	Dir string `arg:"" optional:"" default:"bin/plugins" placeholder:"DIR" help:"Directory of plugin binaries (default bin/plugins)."`
 	pluginFlags
-	Describe bool `name:"describe" help:"Start each verified plugin and show its domain and version."`
+	Describe bool `name:"describe" help:"Start every verified plugin (all running at once), show its domain, version and resident memory, then the host's."`
 }
 
 func (c *pluginsListCmd) Run(env *cliutil.Env) error {
@@ -462,6 +462,7 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 	}
 	man, merr := sdk.ReadManifest(mpath)
 	n := 0
+	var total int64
 	for _, e := range ents {
 		fi, err := e.Info()
 		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
@@ -489,15 +490,24 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 			if p, err := c.open(path, env.Stderr); err != nil {
 				line += "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
 			} else {
+				// Kept running until the end, so the memory figures are
+				// those of all plugins loaded at once.
 				ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 				if d, err := p.Describe(ctx); err == nil {
 					line += fmt.Sprintf("  %s %s (%s)", d.Name, d.Version, d.Domain)
 				}
 				cancel()
-				p.Close()
+				if rss := procRSS(p.Status().PID); rss > 0 {
+					line += fmt.Sprintf("  RSS %.1f MiB", float64(rss)/(1<<20))
+					total += rss
+				}
 			}
 		}
 		fmt.Fprintln(env.Stdout, line)
+	}
+	if c.Describe && total > 0 {
+		host := procRSS(os.Getpid())
+		fmt.Fprintf(env.Stdout, "plugins' RSS %.1f MiB in all; this host %.1f MiB\n", float64(total)/(1<<20), float64(host)/(1<<20))
 	}
 	if n == 0 {
 		return fmt.Errorf("plugins list: no executable in %s", c.Dir)
@@ -522,6 +532,9 @@ func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
 		return fmt.Errorf("plugins lock: %w", err)
 	}
 	for _, b := range c.Binaries {
+		if filepath.Base(b) == sdk.ManifestName {
+			continue // a glob like bin/plugins/* also matches the manifest
+		}
 		if filepath.Dir(b) != dir {
 			return fmt.Errorf("plugins lock: %s is not in %s (one manifest per directory)", b, dir)
 		}
@@ -559,4 +572,26 @@ func writeManifest(man *sdk.Manifest, path string) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// procRSS is a process's resident set size (VmRSS) on Linux, 0 elsewhere
+// or when unknown.
+func procRSS(pid int) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
