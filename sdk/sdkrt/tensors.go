@@ -135,7 +135,7 @@ func checkShape(t *sdk.Tensor) (tensor.Shape, int, error) {
 		if d < 0 || d > math.MaxInt32 {
 			return nil, 0, Invalid("input %q has a negative or huge dimension in shape %v", t.Name, t.Shape)
 		}
-		if d > 0 && n > (1<<31)/int(d) {
+		if d > 0 && int64(n) > (1<<30)/d { // n stays within a 32-bit int
 			return nil, 0, Invalid("input %q: shape %v is too large", t.Name, t.Shape)
 		}
 		n *= int(d)
