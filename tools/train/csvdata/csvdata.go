@@ -157,6 +157,20 @@ func ReadFrom(r io.Reader, name string, skipBad bool) (*Table, error) {
 	return t, nil
 }
 
+// RowsIn returns the positions in Rows of the data rows whose 0-based
+// index in the file (Index, which counts skipped rows too) is in set, and
+// the positions of the others: a test_rows.txt split.
+func (t *Table) RowsIn(set map[int]bool) (in, out []int) {
+	for i, idx := range t.Index {
+		if set[idx] {
+			in = append(in, i)
+		} else {
+			out = append(out, i)
+		}
+	}
+	return in, out
+}
+
 // Col is the index of the column named name.
 func (t *Table) Col(name string) (int, error) {
 	for i, h := range t.Header {

@@ -290,19 +290,13 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				testRows = append(testRows, i)
-			} else {
-				trainRows = append(trainRows, i)
-			}
-		}
+		testRows, trainRows = tbl.RowsIn(set)
 	default:
 		y := make([]float64, len(all))
 		for i := range all {
 			y[i], _ = g.Value(tbl.Rows[i][tcol]) // a bad target is its own group here; dropped below
 		}
-		trainRows, testRows = splitY(rng, y, 0.2)
+		trainRows, testRows = train.StratifiedSplit(rng, y, 0.2, false)
 	}
 	trainG, err := csvdata.NewTarget(tbl, g.Name, false, g.Labels)
 	if err != nil {
@@ -346,7 +340,7 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 	}
 	nc, ns := len(lay.channels), lay.steps
 	width := nc * ns
-	fitIdx, valIdx := splitY(rng, ytr, 0.1)
+	fitIdx, valIdx := train.StratifiedSplit(rng, ytr, 0.1, false)
 	table := func(idx []int) *train.Table {
 		t := &train.Table{F: width, T: ns}
 		for _, i := range idx {
@@ -602,12 +596,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 		if err != nil {
 			return nil, "", err
 		}
-		rows = rows[:0]
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				rows = append(rows, i)
-			}
-		}
+		rows, _ = tbl.RowsIn(set)
 	}
 	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
 	if err != nil {
@@ -672,31 +661,4 @@ func f32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
-}
-
-// splitY splits 0..len(y)−1 into (1−share, share), stratified by class;
-// both sorted.
-func splitY(rng *rand.Rand, y []float64, share float64) (rest, held []int) {
-	groups := map[float64][]int{}
-	var keys []float64
-	for i, v := range y {
-		if _, ok := groups[v]; !ok {
-			keys = append(keys, v)
-		}
-		groups[v] = append(groups[v], i)
-	}
-	sort.Float64s(keys)
-	for _, k := range keys {
-		g := groups[k]
-		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		n := int(math.Round(share * float64(len(g))))
-		if n >= len(g) && len(g) > 1 {
-			n = len(g) - 1
-		}
-		held = append(held, g[:n]...)
-		rest = append(rest, g[n:]...)
-	}
-	sort.Ints(rest)
-	sort.Ints(held)
-	return rest, held
 }

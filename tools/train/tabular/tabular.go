@@ -142,13 +142,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				testRows = append(testRows, i)
-			} else {
-				trainRows = append(trainRows, i)
-			}
-		}
+		testRows, trainRows = tbl.RowsIn(set)
 		testTbl = tbl
 	default:
 		trainRows, testRows = split(rng, tbl, g, all, 0.2)
@@ -188,7 +182,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 	for i, r := range trainRows {
 		pos[r] = i
 	}
-	fitIdx, valIdx := splitY(rng, ytr, g.Regression, 0.1)
+	fitIdx, valIdx := train.StratifiedSplit(rng, ytr, 0.1, g.Regression)
 	pick := func(idx []int) ([]int, []float64) {
 		rows, y := make([]int, len(idx)), make([]float64, len(idx))
 		for i, k := range idx {
@@ -349,7 +343,7 @@ func split(rng *rand.Rand, t *csvdata.Table, g *csvdata.Target, rows []int, shar
 		}
 		y[i] = keys[s]
 	}
-	a, b := splitY(rng, y, g.Regression, share)
+	a, b := train.StratifiedSplit(rng, y, share, g.Regression)
 	for _, i := range a {
 		rest = append(rest, rows[i])
 	}
@@ -357,37 +351,6 @@ func split(rng *rand.Rand, t *csvdata.Table, g *csvdata.Target, rows []int, shar
 		test = append(test, rows[i])
 	}
 	return rest, test
-}
-
-// splitY splits indices 0..len(y)-1 into (1−share, share), stratified by
-// class unless regression; both lists sorted.
-func splitY(rng *rand.Rand, y []float64, regression bool, share float64) (rest, held []int) {
-	groups := map[float64][]int{}
-	var keys []float64
-	for i, v := range y {
-		k := v
-		if regression {
-			k = 0
-		}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], i)
-	}
-	sort.Float64s(keys)
-	for _, k := range keys {
-		g := groups[k]
-		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		n := int(math.Round(share * float64(len(g))))
-		if n >= len(g) && len(g) > 1 {
-			n = len(g) - 1
-		}
-		held = append(held, g[:n]...)
-		rest = append(rest, g[n:]...)
-	}
-	sort.Ints(rest)
-	sort.Ints(held)
-	return rest, held
 }
 
 // evalSet batches raw inputs for the engine.
@@ -465,12 +428,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 		if err != nil {
 			return nil, "", err
 		}
-		rows = rows[:0]
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				rows = append(rows, i)
-			}
-		}
+		rows, _ = tbl.RowsIn(set)
 	}
 	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
 	if err != nil {

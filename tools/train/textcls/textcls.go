@@ -19,7 +19,6 @@ package textcls
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -141,13 +140,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				testRows = append(testRows, i)
-			} else {
-				trainRows = append(trainRows, i)
-			}
-		}
+		testRows, trainRows = tbl.RowsIn(set)
 	default:
 		y := make([]float64, len(all))
 		keys := map[string]float64{}
@@ -158,7 +151,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 			}
 			y[i] = keys[s]
 		}
-		trainRows, testRows = splitY(rng, y, 0.2)
+		trainRows, testRows = train.StratifiedSplit(rng, y, 0.2, false)
 	}
 	g, err := classes(tbl, lc, trainRows)
 	if err != nil {
@@ -212,7 +205,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	}
 	data := encode(tok, texts, ytr)
 
-	fitIdx, valIdx := splitY(rng, ytr, 0.1)
+	fitIdx, valIdx := train.StratifiedSplit(rng, ytr, 0.1, false)
 	trSet, valSet := data.Subset(fitIdx), data.Subset(valIdx)
 	o.Log("%s: text %q, label %q (%s, %d classes), %s tokenizer (%d ids, max_len %d), %d train / %d validation / %d test rows",
 		o.Data, textCol, labelCol, kind, len(g.Labels), cfg.Kind, tok.VocabSize(), h.MaxLen, trSet.Len(), valSet.Len(), len(testRows))
@@ -383,33 +376,6 @@ func seqN(n int) []int {
 	return s
 }
 
-// splitY splits indices 0..len(y)-1 into (1−share, share), stratified by
-// class; both lists sorted.
-func splitY(rng *rand.Rand, y []float64, share float64) (rest, held []int) {
-	groups := map[float64][]int{}
-	var keys []float64
-	for i, v := range y {
-		if _, ok := groups[v]; !ok {
-			keys = append(keys, v)
-		}
-		groups[v] = append(groups[v], i)
-	}
-	sort.Float64s(keys)
-	for _, k := range keys {
-		g := groups[k]
-		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		n := int(math.Round(share * float64(len(g))))
-		if n >= len(g) && len(g) > 1 {
-			n = len(g) - 1
-		}
-		held = append(held, g[:n]...)
-		rest = append(rest, g[n:]...)
-	}
-	sort.Ints(rest)
-	sort.Ints(held)
-	return rest, held
-}
-
 // EvalSet rebuilds the engine inputs and targets of the CSV at csvPath
 // for a model this package saved: the tokenizer from the model's
 // metadata, the text and label columns it was trained on (or o.TextCol,
@@ -470,12 +436,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 		if err != nil {
 			return nil, "", err
 		}
-		rows = rows[:0]
-		for i, idx := range tbl.Index {
-			if set[idx] {
-				rows = append(rows, i)
-			}
-		}
+		rows, _ = tbl.RowsIn(set)
 	}
 	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
 	if err != nil {
