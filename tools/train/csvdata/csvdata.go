@@ -157,6 +157,15 @@ func ReadFrom(r io.Reader, name string, skipBad bool) (*Table, error) {
 	return t, nil
 }
 
+// AllRows returns the positions of every row: 0 … len(Rows)−1.
+func (t *Table) AllRows() []int {
+	rows := make([]int, len(t.Rows))
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
+
 // RowsIn returns the positions in Rows of the data rows whose 0-based
 // index in the file (Index, which counts skipped rows too) is in set, and
 // the positions of the others: a test_rows.txt split.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/edgerun/edgerun/tools/train"
 )
 
 // Target is the column a model predicts.
@@ -135,6 +137,22 @@ func (g *Target) Value(s string) (float64, error) {
 		return 0, fmt.Errorf("the target %q is %q, not one of the classes the model knows (%s)", g.Name, s, strings.Join(g.Labels, ", "))
 	}
 	return float64(k), nil
+}
+
+// EvalRows picks the rows of t to evaluate — those listed in the
+// test-rows file (0-based data-row indices, as test_rows.txt) when
+// testRows is set, else all — and parses their targets as Values does.
+func (g *Target) EvalRows(t *Table, testRows string, skipBad bool) (rows []int, y []float64, skipped int, err error) {
+	if testRows != "" {
+		set, err := train.ReadTestRows(testRows)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		rows, _ = t.RowsIn(set)
+	} else {
+		rows = t.AllRows()
+	}
+	return g.Values(t, rows, skipBad)
 }
 
 // Values parses the target of the rows of t: it returns the rows whose

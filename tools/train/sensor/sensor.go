@@ -252,7 +252,7 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := seqN(len(tbl.Rows))
+	all := tbl.AllRows()
 	if len(all) == 0 {
 		return nil, fmt.Errorf("sensor: %s has no rows", o.Data)
 	}
@@ -284,7 +284,7 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 		if g, err = csvdata.NewTarget(testTbl, g.Name, false, g.Labels); err != nil {
 			return nil, fmt.Errorf("sensor: %s: %w", o.Test, err)
 		}
-		testRows = seqN(len(testTbl.Rows))
+		testRows = testTbl.AllRows()
 	case o.TestRows != "":
 		set, err := train.ReadTestRows(o.TestRows)
 		if err != nil {
@@ -590,15 +590,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 	if err != nil {
 		return nil, "", fmt.Errorf("sensor: %s: %w", csvPath, err)
 	}
-	rows := seqN(len(tbl.Rows))
-	if o.TestRows != "" {
-		set, err := train.ReadTestRows(o.TestRows)
-		if err != nil {
-			return nil, "", err
-		}
-		rows, _ = tbl.RowsIn(set)
-	}
-	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
+	rows, y, skipped, err := g.EvalRows(tbl, o.TestRows, o.SkipBadRows)
 	if err != nil {
 		return nil, "", err
 	}
@@ -645,14 +637,6 @@ func pick(y []float64, keep []int) []float64 {
 		out[i] = y[k]
 	}
 	return out
-}
-
-func seqN(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
 }
 
 func f32(v []float64) []float32 {

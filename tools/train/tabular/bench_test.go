@@ -28,7 +28,7 @@ func BenchmarkDigitsEpoch(b *testing.B) {
 		b.Fatal(err)
 	}
 	col, _ := tbl.Col("label")
-	g, err := csvdata.FitTarget(tbl, col, seqN(len(tbl.Rows)))
+	g, err := csvdata.FitTarget(tbl, col, tbl.AllRows())
 	if err != nil {
 		b.Fatal(err)
 	}

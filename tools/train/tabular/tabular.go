@@ -115,7 +115,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 			fcols = append(fcols, i)
 		}
 	}
-	all := seqN(len(tbl.Rows))
+	all := tbl.AllRows()
 	g, err := csvdata.FitTarget(tbl, tcol, all)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 		return nil, err
 	}
 	if o.Test != "" {
-		testRows = seqN(len(testTbl.Rows))
+		testRows = testTbl.AllRows()
 	}
 	testRows, yte, skipped2, err := g.Values(testTbl, testRows, o.SkipBadRows)
 	if err != nil {
@@ -323,14 +323,6 @@ func meanStd(v []float64) (mean, std float64, n int) {
 	return mean, std, len(v)
 }
 
-func seqN(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
 // split takes a seeded share of rows as test, stratified by the raw
 // target value for classification.
 func split(rng *rand.Rand, t *csvdata.Table, g *csvdata.Target, rows []int, share float64) (rest, test []int) {
@@ -422,15 +414,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 	if err != nil {
 		return nil, "", fmt.Errorf("tabular: %s: %w", csvPath, err)
 	}
-	rows := seqN(len(tbl.Rows))
-	if o.TestRows != "" {
-		set, err := train.ReadTestRows(o.TestRows)
-		if err != nil {
-			return nil, "", err
-		}
-		rows, _ = tbl.RowsIn(set)
-	}
-	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
+	rows, y, skipped, err := g.EvalRows(tbl, o.TestRows, o.SkipBadRows)
 	if err != nil {
 		return nil, "", err
 	}

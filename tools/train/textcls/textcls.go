@@ -122,7 +122,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x7e47))
 
 	// Test split: a test CSV, the listed rows, or a stratified 20 %.
-	all := seqN(len(tbl.Rows))
+	all := tbl.AllRows()
 	var trainRows, testRows []int
 	testTbl := tbl
 	switch {
@@ -134,7 +134,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 		if testTbl.Skipped > 0 {
 			o.Log("%s: skipped %d bad rows", o.Test, testTbl.Skipped)
 		}
-		testRows = seqN(len(testTbl.Rows))
+		testRows = testTbl.AllRows()
 	case o.TestRows != "":
 		set, err := train.ReadTestRows(o.TestRows)
 		if err != nil {
@@ -368,14 +368,6 @@ func tokenizerMeta(c text.Config) *format.Tokenizer {
 		Unknown: c.Unknown, Padding: c.Padding, NgramMin: int64(c.NgramMin), NgramMax: int64(c.NgramMax), Buckets: int64(c.Buckets)}
 }
 
-func seqN(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
 // EvalSet rebuilds the engine inputs and targets of the CSV at csvPath
 // for a model this package saved: the tokenizer from the model's
 // metadata, the text and label columns it was trained on (or o.TextCol,
@@ -430,15 +422,7 @@ func EvalSet(fm *format.Model, csvPath string, o train.FitOptions) (*train.EvalS
 	if err != nil {
 		return nil, "", fmt.Errorf("textcls: %s: %w", csvPath, err)
 	}
-	rows := seqN(len(tbl.Rows))
-	if o.TestRows != "" {
-		set, err := train.ReadTestRows(o.TestRows)
-		if err != nil {
-			return nil, "", err
-		}
-		rows, _ = tbl.RowsIn(set)
-	}
-	rows, y, skipped, err := g.Values(tbl, rows, o.SkipBadRows)
+	rows, y, skipped, err := g.EvalRows(tbl, o.TestRows, o.SkipBadRows)
 	if err != nil {
 		return nil, "", err
 	}
