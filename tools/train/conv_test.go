@@ -51,27 +51,7 @@ func seqCheckGradsTol(t *testing.T, name string, rng *rand.Rand, layers []Layer,
 		}
 	}
 	// Input gradient: the backward pass's dX against differences of X.
-	zeroGrads(m.Params())
-	_, g := MSE{}.Eval(m.Forward(b, true), y, true)
-	d := g
-	for i := len(layers) - 1; i >= 0; i-- {
-		d = layers[i].Backward(d)
-	}
-	dx := seqData(d)
-	xd := b.X.RawMatrix().Data
-	const h = 1e-5
-	worst := 0.0
-	step := max(1, len(xd)/80)
-	for i := 0; i < len(xd); i += step {
-		old := xd[i]
-		xd[i] = old + h
-		lp, _ := MSE{}.Eval(m.Forward(b, true), y, false)
-		xd[i] = old - h
-		lm, _ := MSE{}.Eval(m.Forward(b, true), y, false)
-		xd[i] = old
-		num := (lp - lm) / (2 * h)
-		worst = max(worst, math.Abs(dx[i]-num)/max(1e-6, math.Abs(dx[i])+math.Abs(num)))
-	}
+	worst := InputGradCheck(m, MSE{}, b, y, 80)
 	if worst > tol {
 		t.Errorf("%s: input gradient relative error %.3g", name, worst)
 	}

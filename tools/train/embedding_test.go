@@ -37,39 +37,6 @@ func seqIDs(rng *rand.Rand, b, t, vocab int) (*Batch, [][]int) {
 	return bt, d.IDs
 }
 
-// inputGradCheck compares the gradient m's first layer returns for b.X
-// with central finite differences of loss; it returns the largest
-// relative error over at most maxN elements.
-func inputGradCheck(m *Sequential, loss Loss, b *Batch, y []float64, maxN int) float64 {
-	eval := func() float64 {
-		l, _ := loss.Eval(m.Forward(b, true), y, false)
-		return l
-	}
-	zeroGrads(m.Params())
-	out := m.Forward(b, true)
-	_, g := loss.Eval(out, y, true)
-	d := g
-	for i := len(m.Layers) - 1; i >= 0; i-- {
-		d = m.Layers[i].Backward(d)
-	}
-	x := b.X.RawMatrix().Data
-	ga := append([]float64(nil), d.RawMatrix().Data...)
-	const h = 1e-5
-	worst := 0.0
-	step := max(1, len(x)/maxN)
-	for i := 0; i < len(x); i += step {
-		old := x[i]
-		x[i] = old + h
-		lp := eval()
-		x[i] = old - h
-		lm := eval()
-		x[i] = old
-		num := (lp - lm) / (2 * h)
-		worst = max(worst, math.Abs(ga[i]-num)/max(1e-6, math.Abs(ga[i])+math.Abs(num)))
-	}
-	return worst
-}
-
 // engineRun exports m (reading ids [B, T] i64) in f32 or int8, runs the
 // engine on ids and returns the output.
 func engineRun(t *testing.T, m *Sequential, ids [][]int, outCols int, int8 bool) []float32 {

@@ -49,7 +49,7 @@ func TestRecurrentGradCheck(t *testing.T) {
 			if e := GradCheck(m, SoftmaxCE{}, b, y, 40); e > 1e-5 {
 				t.Errorf("parameter gradient relative error %.3g", e)
 			}
-			if e := inputGradCheck(m, SoftmaxCE{}, b, y, 60); e > 1e-5 {
+			if e := InputGradCheck(m, SoftmaxCE{}, b, y, 60); e > 1e-5 {
 				t.Errorf("input gradient relative error %.3g", e)
 			}
 		})

@@ -28,7 +28,7 @@ func TestSeqPoolGradCheck(t *testing.T) {
 			if e := GradCheck(m, SoftmaxCE{}, b, y, 50); e > 1e-6 {
 				t.Errorf("parameter gradient relative error %.3g", e)
 			}
-			if e := inputGradCheck(m, SoftmaxCE{}, b, y, 60); e > 1e-6 {
+			if e := InputGradCheck(m, SoftmaxCE{}, b, y, 60); e > 1e-6 {
 				t.Errorf("input gradient relative error %.3g", e)
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/edgerun/edgerun/tools/train"
 )
 
 // TestImplicitGradient checks the recommender's backward pass (the dot
@@ -31,38 +33,15 @@ func TestImplicitGradient(t *testing.T) {
 		return l / float64(len(b))
 	}
 	tr.accumulate(b)
-	const h = 1e-6
 	worst := 0.0
-	check := func(w []float64, j int, analytic float64) {
-		old := w[j]
-		w[j] = old + h
-		lp := mean()
-		w[j] = old - h
-		lm := mean()
-		w[j] = old
-		num := (lp - lm) / (2 * h)
-		worst = max(worst, math.Abs(analytic-num)/max(1e-6, math.Abs(analytic)+math.Abs(num)))
+	for _, tab := range []struct{ w, g []float64 }{{m.P, tr.gP.g}, {m.Q, tr.gQ.g}, {m.BU, tr.gBU.g}, {m.BI, tr.gBI.g}} {
+		for j := range tab.w {
+			worst = max(worst, train.RelErr(tab.g[j], train.NumericGrad(mean, tab.w, j)))
+		}
 	}
-	for j := range m.P {
-		check(m.P, j, tr.gP.g[j])
-	}
-	for j := range m.Q {
-		check(m.Q, j, tr.gQ.g[j])
-	}
-	for j := range m.BU {
-		check(m.BU, j, tr.gBU.g[j])
-	}
-	for j := range m.BI {
-		check(m.BI, j, tr.gBI.g[j])
-	}
-	old := m.B
-	m.B = old + h
-	lp := mean()
-	m.B = old - h
-	lm := mean()
-	m.B = old
-	num := (lp - lm) / (2 * h)
-	worst = max(worst, math.Abs(tr.gB.g[0]-num)/max(1e-6, math.Abs(tr.gB.g[0])+math.Abs(num)))
+	b1 := []float64{m.B}
+	worst = max(worst, train.RelErr(tr.gB.g[0], train.NumericGrad(func() float64 { m.B = b1[0]; return mean() }, b1, 0)))
+	m.B = b1[0]
 	if worst > 1e-6 {
 		t.Fatalf("largest relative gradient error %.3g", worst)
 	}
