@@ -275,26 +275,9 @@ func (m *Model) Close() error {
 func specNames(specs []sdk.TensorSpec) string {
 	parts := make([]string, len(specs))
 	for i, s := range specs {
-		parts[i] = fmt.Sprintf("%s %s %s", s.Name, s.Datatype, shapeText(s.Shape))
+		parts[i] = fmt.Sprintf("%s %s %s", s.Name, s.Datatype, sdk.ShapeString(s.Shape))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func shapeText(shape []int64) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, d := range shape {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if d < 0 {
-			b.WriteByte('?')
-		} else {
-			fmt.Fprint(&b, d)
-		}
-	}
-	b.WriteByte(']')
-	return b.String()
 }
 
 // pool holds idle sessions; at most max exist at once.

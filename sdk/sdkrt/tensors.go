@@ -83,11 +83,11 @@ func ToEngine(t *sdk.Tensor, want engine.ValueInfo) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	if len(shape) != len(want.Shape) {
-		return nil, Invalid("input %q has shape %s, want %s", t.Name, shapeText(t.Shape), shapeText(specOf(want).Shape))
+		return nil, Invalid("input %q has shape %s, want %s", t.Name, sdk.ShapeString(t.Shape), sdk.ShapeString(specOf(want).Shape))
 	}
 	for i, d := range want.Shape {
 		if d >= 0 && shape[i] != d {
-			return nil, Invalid("input %q has shape %s, want %s", t.Name, shapeText(t.Shape), shapeText(specOf(want).Shape))
+			return nil, Invalid("input %q has shape %s, want %s", t.Name, sdk.ShapeString(t.Shape), sdk.ShapeString(specOf(want).Shape))
 		}
 	}
 	out := &tensor.Tensor{DType: want.DType, Shape: shape}
@@ -161,7 +161,7 @@ func dataLen(t *sdk.Tensor) int {
 }
 
 func countError(t *sdk.Tensor, want, got int) error {
-	return Invalid("input %q: shape %s needs %d values, the %s data has %d", t.Name, shapeText(t.Shape), want, t.Datatype, got)
+	return Invalid("input %q: shape %s needs %d values, the %s data has %d", t.Name, sdk.ShapeString(t.Shape), want, t.Datatype, got)
 }
 
 // Require returns the request's input named name, or an InputError.
@@ -246,7 +246,7 @@ func column(t *sdk.Tensor) (int, error) {
 		return 0, err
 	}
 	if len(shape) != 1 {
-		return 0, Invalid("input %q has shape %s, want [n] (one value per row)", t.Name, shapeText(t.Shape))
+		return 0, Invalid("input %q has shape %s, want [n] (one value per row)", t.Name, sdk.ShapeString(t.Shape))
 	}
 	if n < 1 || n > MaxBatch {
 		return 0, Invalid("input %q has %d rows, want 1 to %d", t.Name, n, MaxBatch)

@@ -62,7 +62,7 @@ func (w *Window) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {
 	}
 	if len(shape) != 3 || shape[1] != w.Channels || shape[2] != w.Steps || shape[0] < 1 || shape[0] > MaxBatch {
 		return nil, Invalid("input %q has shape %s, want [n,%d,%d] (n windows of channels %s × %d steps, 1 ≤ n ≤ %d)",
-			w.Input, shapeText(in.Shape), w.Channels, w.Steps, w.channelText(), w.Steps, MaxBatch)
+			w.Input, sdk.ShapeString(in.Shape), w.Channels, w.Steps, w.channelText(), w.Steps, MaxBatch)
 	}
 	n := shape[0]
 	if len(in.FP32) != size {
