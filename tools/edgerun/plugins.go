@@ -54,6 +54,19 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	return sdk.Open(path, opts...)
 }
 
+// describe starts the plugin at path and asks for its description.
+func (f *pluginFlags) describe(ctx context.Context, path string, stderr io.Writer) (*sdk.Plugin, *sdk.Description, error) {
+	p, err := f.open(path, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := p.Describe(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, d, nil
+}
+
 type pluginsDescribeCmd struct {
 	Plugin string `arg:"" placeholder:"PLUGIN" help:"Plugin binary."`
 	pluginFlags
@@ -62,15 +75,11 @@ type pluginsDescribeCmd struct {
 
 func (c *pluginsDescribeCmd) Run(env *cliutil.Env) error {
 	defer sdk.CloseAll()
-	p, err := c.open(c.Plugin, env.Stderr)
-	if err != nil {
-		return fmt.Errorf("plugins describe: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
-	d, err := p.Describe(ctx)
+	_, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
-		return fmt.Errorf("plugins describe: %s: %w", c.Plugin, err)
+		return fmt.Errorf("plugins describe: %w", err)
 	}
 	if c.JSON {
 		return cliutil.WriteJSON(env.Stdout, describeJSON(d))
@@ -153,15 +162,11 @@ type pluginsInferCmd struct {
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	defer sdk.CloseAll()
-	p, err := c.open(c.Plugin, env.Stderr)
-	if err != nil {
-		return fmt.Errorf("plugins infer: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
-	d, err := p.Describe(ctx)
+	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
-		return fmt.Errorf("plugins infer: %s: %w", c.Plugin, err)
+		return fmt.Errorf("plugins infer: %w", err)
 	}
 	req, err := c.request(d)
 	if err != nil {
@@ -487,16 +492,15 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 		}
 		line := fmt.Sprintf("%-16s %8.1f MiB  %s", e.Name(), float64(fi.Size())/(1<<20), status)
 		if c.Describe && (status == "verified" || c.Insecure) {
-			if p, err := c.open(path, env.Stderr); err != nil {
+			// Kept running until the end, so the memory figures are those
+			// of all plugins loaded at once.
+			ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+			p, d, err := c.describe(ctx, path, env.Stderr)
+			cancel()
+			if err != nil {
 				line += "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
 			} else {
-				// Kept running until the end, so the memory figures are
-				// those of all plugins loaded at once.
-				ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-				if d, err := p.Describe(ctx); err == nil {
-					line += fmt.Sprintf("  %s %s (%s)", d.Name, d.Version, d.Domain)
-				}
-				cancel()
+				line += fmt.Sprintf("  %s %s (%s)", d.Name, d.Version, d.Domain)
 				if rss := procRSS(p.Status().PID); rss > 0 {
 					line += fmt.Sprintf("  RSS %.1f MiB", float64(rss)/(1<<20))
 					total += rss
