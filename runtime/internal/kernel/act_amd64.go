@@ -40,15 +40,7 @@ func geluAVX2(dst, src []float32)
 
 // vec8 runs an 8-lane kernel on the prefix and the scalar one on the tail.
 func vec8(dst, src []float32, asm func(dst, src []float32), scalar func(float32) float32) {
-	n := len(src) &^ 7
-	if n > 0 {
-		raceRead(src[:n])
-		raceWrite(dst[:n])
-		asm(dst[:n], src[:n])
-	}
-	for i := n; i < len(src); i++ {
-		dst[i] = scalar(src[i])
-	}
+	lanesAsm(dst, src, 8, asm, scalar)
 }
 
 func expSliceAVX2(dst, src []float32)     { vec8(dst, src, expAVX2, Exp) }

@@ -31,16 +31,7 @@ func tanhNEON(dst, src []float32)
 
 // vec4 runs a 4-lane kernel on the prefix and the scalar one on the tail.
 func vec4(dst, src []float32, asm func(dst, src []float32), scalar func(float32) float32) {
-	dst = dst[:len(src)]
-	n := len(src) &^ 3
-	if n > 0 {
-		raceRead(src[:n])
-		raceWrite(dst[:n])
-		asm(dst[:n], src[:n])
-	}
-	for i := n; i < len(src); i++ {
-		dst[i] = scalar(src[i])
-	}
+	lanesAsm(dst, src, 4, asm, scalar)
 }
 
 func expSliceNEON(dst, src []float32)     { vec4(dst, src, expNEON, Exp) }

@@ -30,58 +30,9 @@ func dequantRowNEON(dst []float32, acc []int32, scales []float32, rowSum []int32
 // quantizeRowU8NEON is QuantizeRowU8 with the min/max and the rounding
 // loop in Advanced SIMD; it equals quantizeRowU8Generic bit for bit.
 func quantizeRowU8NEON(dst []uint8, x []float32) (float32, int32) {
-	n := len(x) &^ 7
-	lo, hi := float32(0), float32(0)
-	if n > 0 {
-		raceRead(x[:n])
-		l, h := minMaxNEON(x[:n])
-		lo, hi = min(lo, l), max(hi, h)
-	}
-	for _, v := range x[n:] {
-		lo = min(lo, v)
-		hi = max(hi, v)
-	}
-	if hi == lo || lo != lo || hi != hi {
-		return quantizeRowU8Generic(dst, x) // constant or NaN rows: the reference decides
-	}
-	dst = dst[:len(x)]
-	scale := float32(hi-lo) / 255
-	inv := 1 / scale
-	zp := Round255(float32(-lo * inv))
-	if n > 0 {
-		raceWrite(dst[:n])
-		quantRowNEON(dst[:n], x[:n], inv, zp)
-	}
-	for i := n; i < len(x); i++ {
-		q := roundEven32(float32(x[i]*inv)) + zp
-		dst[i] = uint8(max(0, min(255, q)))
-	}
-	return scale, zp
+	return quantizeRowAsm(dst, x, minMaxNEON, quantRowNEON)
 }
 
 func dequantRowNEONTiles(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
-	acc, scales, rowSum = acc[:len(dst)], scales[:len(dst)], rowSum[:len(dst)]
-	if bias != nil {
-		bias = bias[:len(dst)]
-	}
-	n := len(dst) &^ 7
-	if n > 0 {
-		b := bias
-		if b != nil {
-			b = b[:n]
-			raceRead(b)
-		}
-		raceRead(acc[:n])
-		raceRead(scales[:n])
-		raceRead(rowSum[:n])
-		raceWrite(dst[:n])
-		dequantRowNEON(dst[:n], acc[:n], scales[:n], rowSum[:n], b, sx, zx)
-	}
-	if n < len(dst) {
-		var b []float32
-		if bias != nil {
-			b = bias[n:]
-		}
-		dequantRowGeneric(dst[n:], acc[n:], sx, zx, scales[n:], rowSum[n:], b)
-	}
+	dequantRowAsm(dst, acc, sx, zx, scales, rowSum, bias, dequantRowNEON)
 }

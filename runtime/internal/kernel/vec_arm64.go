@@ -18,30 +18,6 @@ func dotF32NEON(a, b []float32) float32
 //go:noescape
 func axpyF32NEON(alpha float32, x, y []float32)
 
-func dotF32NEONTiles(a, b []float32) float32 {
-	n := len(a) &^ 7
-	b = b[:len(a)]
-	if n == 0 {
-		return dotF32Generic(a, b)
-	}
-	raceRead(a[:n])
-	raceRead(b[:n])
-	s := dotF32NEON(a[:n], b[:n])
-	for i := n; i < len(a); i++ {
-		s += float32(a[i] * b[i])
-	}
-	return s
-}
+func dotF32NEONTiles(a, b []float32) float32 { return dotAsm(a, b, dotF32NEON) }
 
-func axpyF32NEONTiles(alpha float32, x, y []float32) {
-	n := len(x) &^ 7
-	y = y[:len(x)]
-	if n > 0 {
-		raceRead(x[:n])
-		raceWrite(y[:n])
-		axpyF32NEON(alpha, x[:n], y[:n])
-	}
-	for i := n; i < len(x); i++ {
-		y[i] += float32(alpha * x[i])
-	}
-}
+func axpyF32NEONTiles(alpha float32, x, y []float32) { axpyAsm(alpha, x, y, axpyF32NEON) }
