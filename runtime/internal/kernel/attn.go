@@ -59,25 +59,6 @@ func softmaxLoop(exp func(dst, src []float32), p []float32) {
 	}
 }
 
-// sumF32 is Σ p in DotF32's order.
-func sumF32(p []float32) float32 {
-	n := len(p) &^ 7
-	var s float32
-	if n > 0 {
-		var l [8]float32
-		for i := 0; i < n; i += 8 {
-			for j := range l {
-				l[j] += p[i+j]
-			}
-		}
-		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
-	}
-	for _, v := range p[n:] {
-		s += v
-	}
-	return s
-}
-
 // dotsLoop is DotsF32 through one dot kernel: the reference and the
 // default for implementations without a tiled version.
 func dotsLoop(dot func(a, b []float32) float32, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {

@@ -5,7 +5,7 @@ import "math"
 // LayerNormRow sets dst to the layer normalization of src (dst may be
 // src), bit for bit as
 //
-//	mean := SumF32(src) / n
+//	mean := sumF32(src) / n (DotF32's lane order, see sumF32)
 //	ss   := the eight lane sums of float32(c·c), c = src[i] − mean, over
 //	        the 8-multiple prefix, combined as DotF32 combines them, then
 //	        the tail added in order
@@ -17,10 +17,26 @@ func LayerNormRow(dst, src, gamma, beta []float32, eps float32) {
 	impl.LayerNormRow(dst, src, gamma, beta, eps)
 }
 
-// SumF32 returns Σ p in DotF32's order: eight lane sums over the
-// 8-multiple prefix, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)),
-// then the tail added in order.
-func SumF32(p []float32) float32 { return sumF32(p) }
+// sumF32 is Σ p in DotF32's order: eight lane sums over the 8-multiple
+// prefix, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the
+// tail added in order (softmax's and the layer norm's sums).
+func sumF32(p []float32) float32 {
+	n := len(p) &^ 7
+	var s float32
+	if n > 0 {
+		var l [8]float32
+		for i := 0; i < n; i += 8 {
+			for j := range l {
+				l[j] += p[i+j]
+			}
+		}
+		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+	}
+	for _, v := range p[n:] {
+		s += v
+	}
+	return s
+}
 
 // layerNormGeneric is the reference LayerNormRow.
 func layerNormGeneric(dst, src, gamma, beta []float32, eps float32) {
