@@ -59,7 +59,7 @@ func BenchmarkDigitsEpoch(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := train.NewSequential(train.NewDense(rng, 64, 256, train.ReLU), train.NewDense(rng, 256, 128, train.ReLU), train.NewDense(rng, 128, 10, train.Linear))
-	opt := newAdam(0)
+	opt := train.NewAdam()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()

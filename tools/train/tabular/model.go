@@ -109,7 +109,10 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	layers = append(layers, train.NewDense(rng, in, r.outputs(), train.Linear))
 	m := train.NewSequential(layers...)
 	loss := r.loss()
-	opt := newAdam(h.WeightDecay)
+	var opt train.Optimizer = train.NewAdam()
+	if h.WeightDecay > 0 {
+		opt = train.NewAdamW(h.WeightDecay)
+	}
 	cfg := train.Config{Epochs: 1, BatchSize: h.Batch, LR: train.Constant(h.LR), OnBatch: r.o.OnBatch}
 	if r.kind != train.Regression {
 		cfg.Metric, cfg.MetricName = train.Accuracy, "acc"
