@@ -115,3 +115,62 @@ func lanesAsm(dst, src []float32, lanes int, kern func(dst, src []float32), scal
 		dst[i] = scalar(src[i])
 	}
 }
+
+// gemmF32Asm is GemmF32 around an architecture's f32 assembly: gemm does
+// the 4-row by tileN-column tiles over the 8-float prefix of K, in column
+// panels of at most panelBytes of weights (so they stay in L2); gemv the
+// rows and columns outside the tiles; Go adds the K tail. Results differ
+// from gemmF32Generic by rounding only (FMA and lane-wise partial sums;
+// TestGemmF32 bounds it), but every output is computed the same way
+// wherever it lies in [n0, n1), so splitting the columns between workers
+// never changes a bit.
+func gemmF32Asm(c []float32, a []float32, m int, w *MatF32, n0, n1 int, tileN, panelBytes int,
+	gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int),
+	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int)) {
+	k, n := w.K, w.N
+	if m == 0 || n1 <= n0 {
+		return
+	}
+	if n0 < 0 || n1 > n || len(a) < m*k || len(c) < (m-1)*n+n1 || len(w.Data) < n*k {
+		panic("kernel: GemmF32: slice too short or column range out of bounds")
+	}
+	kf := k &^ 7
+	if kf == 0 {
+		gemmF32Blocked(c, a, m, w, n0, n1)
+		return
+	}
+	raceRead(a[:m*k])
+	raceRead(w.Data[n0*k : n1*k])
+	raceWriteCols(c, m, n, n0, n1)
+
+	mf := m &^ 3
+	nf := (n1 - n0) / tileN * tileN
+	if mf > 0 && nf > 0 {
+		panel := max(tileN, panelBytes/(4*k)/tileN*tileN)
+		for j := n0; j < n0+nf; j += panel {
+			cols := min(panel, n0+nf-j)
+			gemm(c[j:], a, w.Data[j*k:], mf, cols, kf, k, k, n)
+		}
+	}
+	if mf > 0 {
+		for j := n0 + nf; j < n1; j++ { // columns outside the tiles
+			gemv(c[j:], w.Data[j*k:(j+1)*k], a, mf, kf, k, n)
+		}
+	}
+	for i := mf; i < m; i++ { // rows outside the tiles
+		gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+	}
+	if kf < k {
+		for i := 0; i < m; i++ {
+			row := a[i*k+kf : (i+1)*k]
+			for j := n0; j < n1; j++ {
+				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
+				s := c[i*n+j]
+				for p, v := range row {
+					s += float32(v * col[p])
+				}
+				c[i*n+j] = s
+			}
+		}
+	}
+}

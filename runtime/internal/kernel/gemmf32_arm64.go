@@ -37,50 +37,5 @@ const f32PanelBytesARM64 = 128 << 10
 // computed the same way wherever it lies in [n0, n1), so splitting the
 // columns between workers never changes a bit.
 func gemmF32NEONTiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	k, n := w.K, w.N
-	if m == 0 || n1 <= n0 {
-		return
-	}
-	if n0 < 0 || n1 > n || len(a) < m*k || len(c) < (m-1)*n+n1 || len(w.Data) < n*k {
-		panic("kernel: GemmF32: slice too short or column range out of bounds")
-	}
-	kf := k &^ 7
-	if kf == 0 {
-		gemmF32Blocked(c, a, m, w, n0, n1)
-		return
-	}
-	raceRead(a[:m*k])
-	raceRead(w.Data[n0*k : n1*k])
-	raceWriteCols(c, m, n, n0, n1)
-
-	mf := m &^ 3
-	nf := (n1 - n0) &^ 3
-	if mf > 0 && nf > 0 {
-		panel := max(4, f32PanelBytesARM64/(4*k)&^3)
-		for j := n0; j < n0+nf; j += panel {
-			cols := min(panel, n0+nf-j)
-			gemmF32NEON(c[j:], a, w.Data[j*k:], mf, cols, kf, k, k, n)
-		}
-	}
-	if mf > 0 {
-		for j := n0 + nf; j < n1; j++ { // columns outside the tiles
-			gemvF32NEON(c[j:], w.Data[j*k:(j+1)*k], a, mf, kf, k, n)
-		}
-	}
-	for i := mf; i < m; i++ { // rows outside the tiles
-		gemvF32NEON(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
-	}
-	if kf < k {
-		for i := 0; i < m; i++ {
-			row := a[i*k+kf : (i+1)*k]
-			for j := n0; j < n1; j++ {
-				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
-				s := c[i*n+j]
-				for p, v := range row {
-					s += float32(v * col[p])
-				}
-				c[i*n+j] = s
-			}
-		}
-	}
+	gemmF32Asm(c, a, m, w, n0, n1, 4, f32PanelBytesARM64, gemmF32NEON, gemvF32NEON)
 }
