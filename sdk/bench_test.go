@@ -14,8 +14,10 @@ import (
 
 // BenchmarkInfer measures one small Infer (one short text, three features)
 // on the fake model called in process, over gRPC in this process
-// (sdktest.Serve), and through a real plugin process (Open: AutoMTLS over a
-// Unix socket), one caller at a time and 8 at once. It reports p50 and p99
+// (sdktest.Serve), and through a real plugin process (Open): with protocol
+// version 2's direct channel (plugin) and with version 1's gRPC calls
+// (plugin_grpc: AutoMTLS over a Unix socket), one caller at a time and 8 at
+// once. It reports p50 and p99
 // latency; ns/op of the 8-caller runs is the inverse of throughput.
 //
 //	go test -run '^$' -bench Infer ./sdk
@@ -26,15 +28,8 @@ func BenchmarkInfer(b *testing.B) {
 	}{
 		{"in_process", func(*testing.B) sdk.Model { return &fake.Model{} }},
 		{"grpc_in_process", func(b *testing.B) sdk.Model { return sdktest.Serve(b, &fake.Model{}) }},
-		{"plugin", func(b *testing.B) sdk.Model {
-			bin, manifest := self(b)
-			p, err := sdk.Open(bin, sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=plugin"), sdk.WithLogger(discard))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = p.Close() })
-			return p
-		}},
+		{"plugin", func(b *testing.B) sdk.Model { return openBench(b) }},
+		{"plugin_grpc", func(b *testing.B) sdk.Model { return openBench(b, sdk.WithProtocolVersion(1)) }},
 	}
 	for _, m := range models {
 		for _, callers := range []int{1, 8} {
@@ -79,4 +74,16 @@ func BenchmarkInfer(b *testing.B) {
 			})
 		}
 	}
+}
+
+// openBench starts this test binary as the fake plugin.
+func openBench(b *testing.B, opts ...sdk.Option) sdk.Model {
+	bin, manifest := self(b)
+	opts = append([]sdk.Option{sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv + "=plugin"), sdk.WithLogger(discard)}, opts...)
+	p, err := sdk.Open(bin, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close() })
+	return p
 }

@@ -10,7 +10,8 @@
 // plugin binary against a manifest, AutoMTLS, restart on crash), and the
 // wire types: named tensors with Open Inference Protocol datatypes, BYTES
 // for text. Plugins run out of process over gRPC through
-// hashicorp/go-plugin.
+// hashicorp/go-plugin; from protocol version 2 Infer takes a direct local
+// socket the plugin opens for its host (see channel.go for why).
 //
 // Subpackages: sdk/proto (the .proto file and its generated code),
 // sdk/sdktest (a conformance suite any plugin can run on itself) and

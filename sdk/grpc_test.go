@@ -17,17 +17,28 @@ import (
 	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
+// overEveryVersion runs test on m served through each plugin protocol
+// version (1: gRPC; 2: Infer on the direct channel).
+func overEveryVersion(t *testing.T, m sdk.Model, test func(t *testing.T, m sdk.Model)) {
+	for v := 1; v <= sdk.ProtocolVersion; v++ {
+		t.Run("v"+strconv.Itoa(v), func(t *testing.T) { test(t, sdktest.ServeVersion(t, m, v)) })
+	}
+}
+
 func TestConformance(t *testing.T) {
 	m := &fake.Model{}
 	t.Run("direct", func(t *testing.T) { sdktest.Run(t, m) })
-	t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
-	t.Run("grpc/with_requests", func(t *testing.T) {
-		sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(fake.Request("a", "bb", "ccc")))
+	overEveryVersion(t, m, func(t *testing.T, m sdk.Model) {
+		sdktest.Run(t, m)
+		sdktest.Run(t, m, sdktest.WithRequests(fake.Request("a", "bb", "ccc")))
 	})
 }
 
 func TestErrorsCrossTheWire(t *testing.T) {
-	m := sdktest.Serve(t, &fake.Model{})
+	overEveryVersion(t, &fake.Model{}, testErrorsCrossTheWire)
+}
+
+func testErrorsCrossTheWire(t *testing.T, m sdk.Model) {
 	ctx := context.Background()
 
 	// Bad input: the plugin's message, intact, and ErrInvalidInput.
@@ -68,7 +79,13 @@ func TestErrorsCrossTheWire(t *testing.T) {
 
 func TestHealthError(t *testing.T) {
 	f := &fake.Model{}
-	m := sdktest.Serve(t, f)
+	overEveryVersion(t, f, func(t *testing.T, m sdk.Model) {
+		f.Unhealthy.Store(false)
+		testHealthError(t, f, m)
+	})
+}
+
+func testHealthError(t *testing.T, f *fake.Model, m sdk.Model) {
 	if err := m.Health(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +96,10 @@ func TestHealthError(t *testing.T) {
 }
 
 func TestDeadlinePassesThrough(t *testing.T) {
-	m := sdktest.Serve(t, &fake.Model{})
+	overEveryVersion(t, &fake.Model{}, testDeadlinePassesThrough)
+}
+
+func testDeadlinePassesThrough(t *testing.T, m sdk.Model) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := m.Infer(ctx, fake.Request("hello"))
@@ -118,7 +138,10 @@ func (mirror) Infer(_ context.Context, req *sdk.InferRequest) (*sdk.InferRespons
 }
 
 func TestTensorsRoundTrip(t *testing.T) {
-	m := sdktest.Serve(t, mirror{})
+	overEveryVersion(t, mirror{}, testTensorsRoundTrip)
+}
+
+func testTensorsRoundTrip(t *testing.T, m sdk.Model) {
 	req := &sdk.InferRequest{
 		ID: "req-7",
 		Inputs: []sdk.Tensor{

@@ -18,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/internal/fake"
+	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
 // The end-to-end tests re-execute this test binary as a real plugin (go-plugin's
@@ -33,6 +37,14 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "plugin":
 		sdk.Serve(&fake.Model{})
+	case "plugin-v1": // a plugin built before protocol version 2 existed
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  sdk.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{1: sdk.PluginSets(&fake.Model{})[1]},
+			GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+				return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxSendMsgSize(sdk.MaxMessageBytes))...)
+			},
+		})
 	case "stderr":
 		fmt.Fprintln(os.Stderr, "hello from the plugin's stderr")
 		log.Print("hello from the plugin's log")
@@ -97,7 +109,30 @@ func TestPluginEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts plugin processes")
 	}
-	p := openHelper(t, "plugin")
+	for _, c := range []struct {
+		name, mode string
+		opts       []sdk.Option
+		protocol   int
+		transport  string
+	}{
+		{"newest", "plugin", nil, sdk.ProtocolVersion, "channel"},
+		// A host that offers only version 1 (as hosts built before version
+		// 2 do) and a plugin built before version 2: both still work.
+		{"v1_host", "plugin", []sdk.Option{sdk.WithProtocolVersion(1)}, 1, "grpc"},
+		{"v1_plugin", "plugin-v1", nil, 1, "grpc"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := openHelper(t, c.mode, c.opts...)
+			st := p.Status()
+			if st.Protocol != c.protocol || st.Transport != c.transport {
+				t.Fatalf("protocol %d over %q, want %d over %q", st.Protocol, st.Transport, c.protocol, c.transport)
+			}
+			testPluginEndToEnd(t, p)
+		})
+	}
+}
+
+func testPluginEndToEnd(t *testing.T, p *sdk.Plugin) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -105,6 +140,7 @@ func TestPluginEndToEnd(t *testing.T) {
 	if st.State != sdk.Running || st.PID == 0 || st.Restarts != 0 {
 		t.Fatalf("after Open: %+v", st)
 	}
+	sdktest.Run(t, p)
 	d, err := p.Describe(ctx)
 	if err != nil || d.Name != "fake" {
 		t.Fatalf("Describe = %+v, %v", d, err)

@@ -12,7 +12,11 @@ import (
 // ProtocolVersion is the newest plugin protocol version this package speaks.
 // A host offers every version in PluginSets; a plugin serves every version it
 // has; go-plugin picks the highest both know.
-const ProtocolVersion = 1
+//
+// Version 1: the Model service over gRPC. Version 2: the same service, plus
+// the Channel service, through which the host calls Infer on a direct
+// socket (see channel.go); Describe and Health stay on gRPC.
+const ProtocolVersion = 2
 
 // PluginName is the name the model is dispensed under in every plugin set.
 const PluginName = "model"
@@ -29,7 +33,9 @@ const MaxMessageBytes = 64 << 20
 // the host's SHA-256 manifest. Never change it: that would break every
 // plugin already built.
 var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  ProtocolVersion,
+	// Only a host without versioned plugin sets goes by this; every edgerun
+	// host and plugin negotiates through PluginSets instead.
+	ProtocolVersion:  1,
 	MagicCookieKey:   "EDGERUN_PLUGIN",
 	MagicCookieValue: "edgerun-model-plugin-2f1c9a4e7b",
 }
@@ -44,6 +50,7 @@ var Handshake = plugin.HandshakeConfig{
 func PluginSets(impl Model) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
 		1: {PluginName: &ModelPlugin{Impl: impl}},
+		2: {PluginName: &ModelPluginV2{Impl: impl}},
 	}
 }
 
@@ -67,6 +74,32 @@ func (p *ModelPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 // GRPCClient returns a Model that calls the plugin over c.
 func (p *ModelPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return &grpcClient{client: pb.NewModelClient(c)}, nil
+}
+
+// ModelPluginV2 is the go-plugin GRPCPlugin of protocol version 2: version
+// 1's Model service plus the Channel service; the host's Model calls Infer
+// on the direct channel when the plugin can open one, and over gRPC when it
+// cannot.
+type ModelPluginV2 struct {
+	plugin.NetRPCUnsupportedPlugin
+	// Impl is the model served; nil on the host side.
+	Impl Model
+}
+
+var _ plugin.GRPCPlugin = (*ModelPluginV2)(nil)
+
+// GRPCServer registers Impl's Model service and its Channel service.
+func (p *ModelPluginV2) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	srv := &grpcServer{impl: p.Impl}
+	pb.RegisterModelServer(s, srv)
+	pb.RegisterChannelServer(s, &channelServer{infer: srv})
+	return nil
+}
+
+// GRPCClient opens the plugin's direct channel and returns a Model that
+// calls Infer on it (or, if it cannot be opened, over c).
+func (p *ModelPluginV2) GRPCClient(ctx context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return openChannel(ctx, &grpcClient{client: pb.NewModelClient(c)}, pb.NewChannelClient(c)), nil
 }
 
 // serverOptions are added to the options go-plugin gives the plugin's gRPC

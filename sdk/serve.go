@@ -16,7 +16,8 @@ import (
 //
 // It speaks every protocol version in PluginSets, with AutoMTLS (the host
 // sends a one-time client certificate; the plugin answers only that host)
-// and MaxMessageBytes limits. Run by hand rather than by a host, the binary
+// and MaxMessageBytes limits; version 2's direct channel for Infer accepts
+// only connections that open with the token it gave that host. Run by hand rather than by a host, the binary
 // says it is a plugin and exits with status 1. The plugin's own log lines
 // (os.Stderr, the log package) reach the host's log, prefixed with the
 // plugin's name. If the host dies without stopping it, the plugin exits

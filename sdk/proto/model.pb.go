@@ -8,10 +8,12 @@
 // (hashicorp/go-plugin over gRPC). It mirrors the Go types of sdk/model.go;
 // sdk/grpc.go translates between the two.
 //
-// Compatibility: this is protocol version 1 of the sdk plugin sets. Fields
-// may be added (with new numbers); no field is ever renumbered, retyped or
-// reused. A change that cannot be made that way is a new service in a new
-// package (edgerun.sdk.v2) served as a new plugin-set version.
+// Compatibility: service Model is protocol version 1 of the sdk plugin
+// sets; version 2 serves Model and Channel (a direct data path for Infer).
+// Fields and services may be added (with new numbers and names); no field
+// is ever renumbered, retyped or reused. A change that cannot be made that
+// way is a new service (or a new package, edgerun.sdk.v2) served as a new
+// plugin-set version.
 //
 // The file is compiled under the name "edgerun/sdk/v1/model.proto" (unique in
 // the process-wide protobuf registry). Regenerate the Go code with
@@ -611,6 +613,233 @@ func (*HealthResponse) Descriptor() ([]byte, []int) {
 	return file_edgerun_sdk_v1_model_proto_rawDescGZIP(), []int{8}
 }
 
+type ChannelOpenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelOpenRequest) Reset() {
+	*x = ChannelOpenRequest{}
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelOpenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelOpenRequest) ProtoMessage() {}
+
+func (x *ChannelOpenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelOpenRequest.ProtoReflect.Descriptor instead.
+func (*ChannelOpenRequest) Descriptor() ([]byte, []int) {
+	return file_edgerun_sdk_v1_model_proto_rawDescGZIP(), []int{9}
+}
+
+type ChannelOpenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Go's net.Dial network and address, e.g. "unix" and "@edgerun-…" (a
+	// Linux abstract socket) or a socket file in a private directory.
+	Network string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Token   []byte `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	// The largest frame the plugin accepts, in bytes.
+	MaxMessageBytes uint32 `protobuf:"varint,4,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChannelOpenResponse) Reset() {
+	*x = ChannelOpenResponse{}
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelOpenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelOpenResponse) ProtoMessage() {}
+
+func (x *ChannelOpenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelOpenResponse.ProtoReflect.Descriptor instead.
+func (*ChannelOpenResponse) Descriptor() ([]byte, []int) {
+	return file_edgerun_sdk_v1_model_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ChannelOpenResponse) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *ChannelOpenResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ChannelOpenResponse) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *ChannelOpenResponse) GetMaxMessageBytes() uint32 {
+	if x != nil {
+		return x.MaxMessageBytes
+	}
+	return 0
+}
+
+// On the channel every frame is a 4-byte little-endian length, then that
+// many bytes of one message: ChannelCall from host to plugin, ChannelReply
+// back. One call is in flight per connection; the host keeps a pool of
+// connections for concurrent callers and closes a connection to cancel the
+// call on it.
+type ChannelCall struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Request *InferRequest          `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// The caller's time left, in nanoseconds; 0: no deadline.
+	TimeoutNs     int64 `protobuf:"varint,2,opt,name=timeout_ns,json=timeoutNs,proto3" json:"timeout_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelCall) Reset() {
+	*x = ChannelCall{}
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelCall) ProtoMessage() {}
+
+func (x *ChannelCall) ProtoReflect() protoreflect.Message {
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelCall.ProtoReflect.Descriptor instead.
+func (*ChannelCall) Descriptor() ([]byte, []int) {
+	return file_edgerun_sdk_v1_model_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChannelCall) GetRequest() *InferRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ChannelCall) GetTimeoutNs() int64 {
+	if x != nil {
+		return x.TimeoutNs
+	}
+	return 0
+}
+
+type ChannelReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when code is 0 (OK).
+	Response *InferResponse `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	// A gRPC status code and message, as Model.Infer would have returned.
+	Code          uint32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelReply) Reset() {
+	*x = ChannelReply{}
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelReply) ProtoMessage() {}
+
+func (x *ChannelReply) ProtoReflect() protoreflect.Message {
+	mi := &file_edgerun_sdk_v1_model_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelReply.ProtoReflect.Descriptor instead.
+func (*ChannelReply) Descriptor() ([]byte, []int) {
+	return file_edgerun_sdk_v1_model_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ChannelReply) GetResponse() *InferResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *ChannelReply) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ChannelReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_edgerun_sdk_v1_model_proto protoreflect.FileDescriptor
 
 const file_edgerun_sdk_v1_model_proto_rawDesc = "" +
@@ -673,11 +902,27 @@ const file_edgerun_sdk_v1_model_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x0f\n" +
 	"\rHealthRequest\"\x10\n" +
-	"\x0eHealthResponse2\xe5\x01\n" +
+	"\x0eHealthResponse\"\x14\n" +
+	"\x12ChannelOpenRequest\"\x8b\x01\n" +
+	"\x13ChannelOpenResponse\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\fR\x05token\x12*\n" +
+	"\x11max_message_bytes\x18\x04 \x01(\rR\x0fmaxMessageBytes\"d\n" +
+	"\vChannelCall\x126\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.edgerun.sdk.v1.InferRequestR\arequest\x12\x1d\n" +
+	"\n" +
+	"timeout_ns\x18\x02 \x01(\x03R\ttimeoutNs\"w\n" +
+	"\fChannelReply\x129\n" +
+	"\bresponse\x18\x01 \x01(\v2\x1d.edgerun.sdk.v1.InferResponseR\bresponse\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage2\xe5\x01\n" +
 	"\x05Model\x12M\n" +
 	"\bDescribe\x12\x1f.edgerun.sdk.v1.DescribeRequest\x1a .edgerun.sdk.v1.DescribeResponse\x12D\n" +
 	"\x05Infer\x12\x1c.edgerun.sdk.v1.InferRequest\x1a\x1d.edgerun.sdk.v1.InferResponse\x12G\n" +
-	"\x06Health\x12\x1d.edgerun.sdk.v1.HealthRequest\x1a\x1e.edgerun.sdk.v1.HealthResponseB,Z*github.com/edgerun/edgerun/sdk/proto;protob\x06proto3"
+	"\x06Health\x12\x1d.edgerun.sdk.v1.HealthRequest\x1a\x1e.edgerun.sdk.v1.HealthResponse2Z\n" +
+	"\aChannel\x12O\n" +
+	"\x04Open\x12\".edgerun.sdk.v1.ChannelOpenRequest\x1a#.edgerun.sdk.v1.ChannelOpenResponseB,Z*github.com/edgerun/edgerun/sdk/proto;protob\x06proto3"
 
 var (
 	file_edgerun_sdk_v1_model_proto_rawDescOnce sync.Once
@@ -691,41 +936,49 @@ func file_edgerun_sdk_v1_model_proto_rawDescGZIP() []byte {
 	return file_edgerun_sdk_v1_model_proto_rawDescData
 }
 
-var file_edgerun_sdk_v1_model_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_edgerun_sdk_v1_model_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_edgerun_sdk_v1_model_proto_goTypes = []any{
-	(*DescribeRequest)(nil),  // 0: edgerun.sdk.v1.DescribeRequest
-	(*DescribeResponse)(nil), // 1: edgerun.sdk.v1.DescribeResponse
-	(*Description)(nil),      // 2: edgerun.sdk.v1.Description
-	(*TensorSpec)(nil),       // 3: edgerun.sdk.v1.TensorSpec
-	(*Tensor)(nil),           // 4: edgerun.sdk.v1.Tensor
-	(*InferRequest)(nil),     // 5: edgerun.sdk.v1.InferRequest
-	(*InferResponse)(nil),    // 6: edgerun.sdk.v1.InferResponse
-	(*HealthRequest)(nil),    // 7: edgerun.sdk.v1.HealthRequest
-	(*HealthResponse)(nil),   // 8: edgerun.sdk.v1.HealthResponse
-	nil,                      // 9: edgerun.sdk.v1.Description.ParametersEntry
-	nil,                      // 10: edgerun.sdk.v1.InferRequest.ParametersEntry
-	nil,                      // 11: edgerun.sdk.v1.InferResponse.ParametersEntry
+	(*DescribeRequest)(nil),     // 0: edgerun.sdk.v1.DescribeRequest
+	(*DescribeResponse)(nil),    // 1: edgerun.sdk.v1.DescribeResponse
+	(*Description)(nil),         // 2: edgerun.sdk.v1.Description
+	(*TensorSpec)(nil),          // 3: edgerun.sdk.v1.TensorSpec
+	(*Tensor)(nil),              // 4: edgerun.sdk.v1.Tensor
+	(*InferRequest)(nil),        // 5: edgerun.sdk.v1.InferRequest
+	(*InferResponse)(nil),       // 6: edgerun.sdk.v1.InferResponse
+	(*HealthRequest)(nil),       // 7: edgerun.sdk.v1.HealthRequest
+	(*HealthResponse)(nil),      // 8: edgerun.sdk.v1.HealthResponse
+	(*ChannelOpenRequest)(nil),  // 9: edgerun.sdk.v1.ChannelOpenRequest
+	(*ChannelOpenResponse)(nil), // 10: edgerun.sdk.v1.ChannelOpenResponse
+	(*ChannelCall)(nil),         // 11: edgerun.sdk.v1.ChannelCall
+	(*ChannelReply)(nil),        // 12: edgerun.sdk.v1.ChannelReply
+	nil,                         // 13: edgerun.sdk.v1.Description.ParametersEntry
+	nil,                         // 14: edgerun.sdk.v1.InferRequest.ParametersEntry
+	nil,                         // 15: edgerun.sdk.v1.InferResponse.ParametersEntry
 }
 var file_edgerun_sdk_v1_model_proto_depIdxs = []int32{
 	2,  // 0: edgerun.sdk.v1.DescribeResponse.description:type_name -> edgerun.sdk.v1.Description
 	3,  // 1: edgerun.sdk.v1.Description.inputs:type_name -> edgerun.sdk.v1.TensorSpec
 	3,  // 2: edgerun.sdk.v1.Description.outputs:type_name -> edgerun.sdk.v1.TensorSpec
-	9,  // 3: edgerun.sdk.v1.Description.parameters:type_name -> edgerun.sdk.v1.Description.ParametersEntry
+	13, // 3: edgerun.sdk.v1.Description.parameters:type_name -> edgerun.sdk.v1.Description.ParametersEntry
 	4,  // 4: edgerun.sdk.v1.InferRequest.inputs:type_name -> edgerun.sdk.v1.Tensor
-	10, // 5: edgerun.sdk.v1.InferRequest.parameters:type_name -> edgerun.sdk.v1.InferRequest.ParametersEntry
+	14, // 5: edgerun.sdk.v1.InferRequest.parameters:type_name -> edgerun.sdk.v1.InferRequest.ParametersEntry
 	4,  // 6: edgerun.sdk.v1.InferResponse.outputs:type_name -> edgerun.sdk.v1.Tensor
-	11, // 7: edgerun.sdk.v1.InferResponse.parameters:type_name -> edgerun.sdk.v1.InferResponse.ParametersEntry
-	0,  // 8: edgerun.sdk.v1.Model.Describe:input_type -> edgerun.sdk.v1.DescribeRequest
-	5,  // 9: edgerun.sdk.v1.Model.Infer:input_type -> edgerun.sdk.v1.InferRequest
-	7,  // 10: edgerun.sdk.v1.Model.Health:input_type -> edgerun.sdk.v1.HealthRequest
-	1,  // 11: edgerun.sdk.v1.Model.Describe:output_type -> edgerun.sdk.v1.DescribeResponse
-	6,  // 12: edgerun.sdk.v1.Model.Infer:output_type -> edgerun.sdk.v1.InferResponse
-	8,  // 13: edgerun.sdk.v1.Model.Health:output_type -> edgerun.sdk.v1.HealthResponse
-	11, // [11:14] is the sub-list for method output_type
-	8,  // [8:11] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	15, // 7: edgerun.sdk.v1.InferResponse.parameters:type_name -> edgerun.sdk.v1.InferResponse.ParametersEntry
+	5,  // 8: edgerun.sdk.v1.ChannelCall.request:type_name -> edgerun.sdk.v1.InferRequest
+	6,  // 9: edgerun.sdk.v1.ChannelReply.response:type_name -> edgerun.sdk.v1.InferResponse
+	0,  // 10: edgerun.sdk.v1.Model.Describe:input_type -> edgerun.sdk.v1.DescribeRequest
+	5,  // 11: edgerun.sdk.v1.Model.Infer:input_type -> edgerun.sdk.v1.InferRequest
+	7,  // 12: edgerun.sdk.v1.Model.Health:input_type -> edgerun.sdk.v1.HealthRequest
+	9,  // 13: edgerun.sdk.v1.Channel.Open:input_type -> edgerun.sdk.v1.ChannelOpenRequest
+	1,  // 14: edgerun.sdk.v1.Model.Describe:output_type -> edgerun.sdk.v1.DescribeResponse
+	6,  // 15: edgerun.sdk.v1.Model.Infer:output_type -> edgerun.sdk.v1.InferResponse
+	8,  // 16: edgerun.sdk.v1.Model.Health:output_type -> edgerun.sdk.v1.HealthResponse
+	10, // 17: edgerun.sdk.v1.Channel.Open:output_type -> edgerun.sdk.v1.ChannelOpenResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_edgerun_sdk_v1_model_proto_init() }
@@ -739,9 +992,9 @@ func file_edgerun_sdk_v1_model_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_edgerun_sdk_v1_model_proto_rawDesc), len(file_edgerun_sdk_v1_model_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_edgerun_sdk_v1_model_proto_goTypes,
 		DependencyIndexes: file_edgerun_sdk_v1_model_proto_depIdxs,

@@ -8,10 +8,12 @@
 // (hashicorp/go-plugin over gRPC). It mirrors the Go types of sdk/model.go;
 // sdk/grpc.go translates between the two.
 //
-// Compatibility: this is protocol version 1 of the sdk plugin sets. Fields
-// may be added (with new numbers); no field is ever renumbered, retyped or
-// reused. A change that cannot be made that way is a new service in a new
-// package (edgerun.sdk.v2) served as a new plugin-set version.
+// Compatibility: service Model is protocol version 1 of the sdk plugin
+// sets; version 2 serves Model and Channel (a direct data path for Infer).
+// Fields and services may be added (with new numbers and names); no field
+// is ever renumbered, retyped or reused. A change that cannot be made that
+// way is a new service (or a new package, edgerun.sdk.v2) served as a new
+// plugin-set version.
 //
 // The file is compiled under the name "edgerun/sdk/v1/model.proto" (unique in
 // the process-wide protobuf registry). Regenerate the Go code with
@@ -216,6 +218,138 @@ var Model_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _Model_Health_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "edgerun/sdk/v1/model.proto",
+}
+
+const (
+	Channel_Open_FullMethodName = "/edgerun.sdk.v1.Channel/Open"
+)
+
+// ChannelClient is the client API for Channel service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Channel is the data path of protocol version 2. gRPC over HTTP/2 hands
+// each call between several goroutines on both sides (caller, transport
+// writer and reader, handler), and on a small board each hand-off is a
+// thread wake-up: a small Infer cost ~150 µs that way where one process
+// writing to a socket and another reading it costs ~35 µs. So a version-2
+// host asks the plugin, over this mTLS gRPC connection, for a direct
+// channel: a local stream socket on which Infer is one length-prefixed
+// ChannelCall written and one ChannelReply read by the calling goroutine.
+// Describe, Health and everything else stay on gRPC, and a host that cannot
+// reach the channel keeps calling Model.Infer.
+type ChannelClient interface {
+	// Open starts the plugin's channel listener (once) and says how to reach
+	// it. The token, known only to this host (it came over mTLS), is the
+	// first thing written on each connection; a connection that sends
+	// anything else is closed.
+	Open(ctx context.Context, in *ChannelOpenRequest, opts ...grpc.CallOption) (*ChannelOpenResponse, error)
+}
+
+type channelClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewChannelClient(cc grpc.ClientConnInterface) ChannelClient {
+	return &channelClient{cc}
+}
+
+func (c *channelClient) Open(ctx context.Context, in *ChannelOpenRequest, opts ...grpc.CallOption) (*ChannelOpenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelOpenResponse)
+	err := c.cc.Invoke(ctx, Channel_Open_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ChannelServer is the server API for Channel service.
+// All implementations must embed UnimplementedChannelServer
+// for forward compatibility.
+//
+// Channel is the data path of protocol version 2. gRPC over HTTP/2 hands
+// each call between several goroutines on both sides (caller, transport
+// writer and reader, handler), and on a small board each hand-off is a
+// thread wake-up: a small Infer cost ~150 µs that way where one process
+// writing to a socket and another reading it costs ~35 µs. So a version-2
+// host asks the plugin, over this mTLS gRPC connection, for a direct
+// channel: a local stream socket on which Infer is one length-prefixed
+// ChannelCall written and one ChannelReply read by the calling goroutine.
+// Describe, Health and everything else stay on gRPC, and a host that cannot
+// reach the channel keeps calling Model.Infer.
+type ChannelServer interface {
+	// Open starts the plugin's channel listener (once) and says how to reach
+	// it. The token, known only to this host (it came over mTLS), is the
+	// first thing written on each connection; a connection that sends
+	// anything else is closed.
+	Open(context.Context, *ChannelOpenRequest) (*ChannelOpenResponse, error)
+	mustEmbedUnimplementedChannelServer()
+}
+
+// UnimplementedChannelServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedChannelServer struct{}
+
+func (UnimplementedChannelServer) Open(context.Context, *ChannelOpenRequest) (*ChannelOpenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Open not implemented")
+}
+func (UnimplementedChannelServer) mustEmbedUnimplementedChannelServer() {}
+func (UnimplementedChannelServer) testEmbeddedByValue()                 {}
+
+// UnsafeChannelServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ChannelServer will
+// result in compilation errors.
+type UnsafeChannelServer interface {
+	mustEmbedUnimplementedChannelServer()
+}
+
+func RegisterChannelServer(s grpc.ServiceRegistrar, srv ChannelServer) {
+	// If the following call panics, it indicates UnimplementedChannelServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Channel_ServiceDesc, srv)
+}
+
+func _Channel_Open_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelOpenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelServer).Open(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Channel_Open_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelServer).Open(ctx, req.(*ChannelOpenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Channel_ServiceDesc is the grpc.ServiceDesc for Channel service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Channel_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "edgerun.sdk.v1.Channel",
+	HandlerType: (*ChannelServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Open",
+			Handler:    _Channel_Open_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

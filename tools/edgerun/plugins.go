@@ -500,8 +500,9 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 			if err != nil {
 				line += "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
 			} else {
-				line += fmt.Sprintf("  %s %s (%s)", d.Name, d.Version, d.Domain)
-				if rss := procRSS(p.Status().PID); rss > 0 {
+				st := p.Status()
+				line += fmt.Sprintf("  %s %s (%s)  protocol %d/%s", d.Name, d.Version, d.Domain, st.Protocol, st.Transport)
+				if rss := procRSS(st.PID); rss > 0 {
 					line += fmt.Sprintf("  RSS %.1f MiB", float64(rss)/(1<<20))
 					total += rss
 				}
