@@ -79,7 +79,7 @@ func BenchmarkInfer(b *testing.B) {
 // openBench starts this test binary as the fake plugin.
 func openBench(b *testing.B, opts ...sdk.Option) sdk.Model {
 	bin, manifest := self(b)
-	opts = append([]sdk.Option{sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv + "=plugin"), sdk.WithLogger(discard)}, opts...)
+	opts = append(append(launch(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=plugin"), sdk.WithLogger(discard)), opts...)
 	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		b.Fatal(err)

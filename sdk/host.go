@@ -93,6 +93,7 @@ type hostConfig struct {
 	sum          []byte
 	unverified   bool
 	args, env    []string
+	launcher     []string
 	logger       *slog.Logger
 	stderr       io.Writer
 	startTimeout time.Duration
@@ -126,6 +127,21 @@ func WithoutVerification() Option { return func(c *hostConfig) { c.unverified = 
 // WithArgs passes arguments to the plugin binary (e.g. the domain of a
 // multi-plugin binary).
 func WithArgs(args ...string) Option { return func(c *hostConfig) { c.args = args } }
+
+// WithLauncher runs the plugin binary through a launcher: the command is
+// launcher[0] with launcher[1:], then the binary's path and its arguments.
+// For example WithLauncher("nice", "-n", "10") to run a plugin at a lower
+// priority, or WithLauncher("qemu-aarch64") to run an arm64 plugin on
+// another machine in emulation (the sdk's tests do that under qemu). The
+// launcher must exec the binary in its own process (nice, taskset, chrt
+// and qemu-user do) so that the supervisor's pid is the plugin's. The
+// binary is verified against the manifest right before every start as
+// without a launcher; go-plugin's second check of the executable
+// (SecureConfig) is not made, since the executable it starts is the
+// launcher.
+func WithLauncher(launcher ...string) Option {
+	return func(c *hostConfig) { c.launcher = launcher }
+}
 
 // WithEnv adds KEY=value entries to the plugin's environment (which is
 // otherwise the host's, plus GOMAXPROCS=1 when the host's has no
@@ -343,6 +359,9 @@ func (p *Plugin) start() (*instance, error) {
 		return nil, err
 	}
 	cmd := exec.Command(p.path, p.cfg.args...)
+	if l := p.cfg.launcher; len(l) > 0 {
+		cmd = exec.Command(l[0], append(append(l[1:len(l):len(l)], p.path), p.cfg.args...)...)
+	}
 	cmd.Env = os.Environ()
 	if os.Getenv("GOMAXPROCS") == "" {
 		// One P per plugin unless the host's environment or WithEnv says
@@ -378,7 +397,7 @@ func (p *Plugin) start() (*instance, error) {
 		// logs what matters, and the plugin's lines come through Stderr.
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard}),
 	}
-	if p.sum != nil {
+	if p.sum != nil && len(p.cfg.launcher) == 0 {
 		cc.SecureConfig = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
 	}
 	client := plugin.NewClient(cc)

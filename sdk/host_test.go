@@ -55,8 +55,8 @@ func TestMain(m *testing.M) {
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
-		p, err := sdk.Open(os.Args[0], sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
-			sdk.WithLogger(discard))
+		p, err := sdk.Open(os.Args[0], append(launch(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
+			sdk.WithLogger(discard))...)
 		if err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)
@@ -68,6 +68,26 @@ func TestMain(m *testing.M) {
 }
 
 var discard = slogDiscard()
+
+// launch holds the options every test that starts this binary as a plugin
+// adds: under qemu-user (make test-arm; scripts/qemu-exec sets QEMU_USER)
+// the arm64 test binary cannot be exec'd directly, so it is started
+// through the emulator, as sdk.WithLauncher allows.
+func launch() []sdk.Option {
+	if q := os.Getenv("QEMU_USER"); q != "" {
+		return []sdk.Option{sdk.WithLauncher(q)}
+	}
+	return nil
+}
+
+// command is exec.Command for this test binary, through the emulator under
+// qemu-user.
+func command(args ...string) *exec.Cmd {
+	if q := os.Getenv("QEMU_USER"); q != "" {
+		return exec.Command(q, append([]string{os.Args[0]}, args...)...)
+	}
+	return exec.Command(os.Args[0], args...)
+}
 
 // self returns this test binary and a manifest file listing it.
 func self(t testing.TB) (bin, manifest string) {
@@ -96,7 +116,7 @@ func self(t testing.TB) (bin, manifest string) {
 func openHelper(t *testing.T, mode string, opts ...sdk.Option) *sdk.Plugin {
 	t.Helper()
 	bin, manifest := self(t)
-	opts = append([]sdk.Option{sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv + "=" + mode), sdk.WithLogger(discard)}, opts...)
+	opts = append(append(launch(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"="+mode), sdk.WithLogger(discard)), opts...)
 	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -294,19 +314,19 @@ func TestPluginRefusedBeforeStart(t *testing.T) {
 	m.Add("fake-plugin", sum)
 	m.Dir = dir
 
-	_, err = sdk.Open(tampered, sdk.WithManifest(m), env, sdk.WithLogger(discard))
+	_, err = sdk.Open(tampered, append(launch(), sdk.WithManifest(m), env, sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrChecksumMismatch) {
 		t.Fatalf("tampered binary: err = %v, want ErrChecksumMismatch", err)
 	}
 	t.Logf("tampered: %v", err)
 
-	_, err = sdk.Open(tampered, sdk.WithManifestFile(manifest), env, sdk.WithLogger(discard))
+	_, err = sdk.Open(tampered, append(launch(), sdk.WithManifestFile(manifest), env, sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrNotInManifest) {
 		t.Fatalf("unlisted binary: err = %v, want ErrNotInManifest", err)
 	}
 	t.Logf("unlisted: %v", err)
 
-	_, err = sdk.Open(tampered, env, sdk.WithLogger(discard))
+	_, err = sdk.Open(tampered, append(launch(), env, sdk.WithLogger(discard))...)
 	if err == nil || !strings.Contains(err.Error(), "no manifest") {
 		t.Fatalf("no manifest beside the binary: err = %v", err)
 	}
@@ -318,8 +338,8 @@ func TestPluginRefusedBeforeStart(t *testing.T) {
 func TestPluginHandshakeTimeout(t *testing.T) {
 	bin, manifest := self(t)
 	start := time.Now()
-	_, err := sdk.Open(bin, sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=hang"),
-		sdk.WithStartTimeout(500*time.Millisecond), sdk.WithLogger(discard))
+	_, err := sdk.Open(bin, append(launch(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=hang"),
+		sdk.WithStartTimeout(500*time.Millisecond), sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrHandshakeTimeout) || !strings.Contains(err.Error(), "did not complete the go-plugin handshake within 500ms") {
 		t.Fatalf("err = %v, want ErrHandshakeTimeout", err)
 	}
@@ -349,7 +369,7 @@ func TestNoOrphanWhenTheHostIsKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts plugin processes")
 	}
-	host := exec.Command(os.Args[0])
+	host := command()
 	host.Env = append(os.Environ(), helperEnv+"=host")
 	out, err := host.StdoutPipe()
 	if err != nil {

@@ -39,7 +39,13 @@ func TestBinary(t *testing.T) {
 	}
 	man := &sdk.Manifest{Dir: dir}
 	man.Add("lexicon", sum)
-	p, err := sdk.Open(bin, sdk.WithManifest(man))
+	opts := []sdk.Option{sdk.WithManifest(man)}
+	if q := os.Getenv("QEMU_USER"); q != "" {
+		// Under qemu-user (make test-arm) the arm64 binary starts through
+		// the emulator.
+		opts = append(opts, sdk.WithLauncher(q))
+	}
+	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
