@@ -1,10 +1,12 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -220,4 +222,91 @@ func TestChannelFallsBackToGRPC(t *testing.T) {
 			t.Errorf("%s: got %T, want the gRPC client", name, m)
 		}
 	}
+}
+
+// mirrorModel answers every request with its inputs.
+type mirrorModel struct{ echo }
+
+func (*mirrorModel) Infer(_ context.Context, req *InferRequest) (*InferResponse, error) {
+	if len(req.Inputs) == 0 {
+		return nil, InvalidInputf("no inputs")
+	}
+	return &InferResponse{ID: req.ID, Outputs: req.Inputs}, nil
+}
+
+// FuzzChannelServer feeds the plugin's side of the channel arbitrary bytes
+// after a valid token: it must answer only well-formed frames, each with a
+// well-formed reply, never panic, and hang up when the stream ends.
+func FuzzChannelServer(f *testing.F) {
+	frame := func(m *pb.ChannelCall) []byte {
+		var b bytes.Buffer
+		if _, err := writeFrame(&b, nil, m, MaxMessageBytes); err != nil {
+			f.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	good := frame(&pb.ChannelCall{Request: inferRequestToProto(textRequest("hello"))})
+	f.Add(good)
+	f.Add(append(append([]byte{}, good...), good...))
+	f.Add(frame(&pb.ChannelCall{Request: &pb.InferRequest{}, TimeoutNs: 1}))
+	f.Add(good[:len(good)-3])
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{3, 0, 0, 0, 0x0a, 0x01, 0xff})
+	token := bytes.Repeat([]byte{7}, channelTokenBytes)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := &channelServer{infer: &grpcServer{impl: &mirrorModel{}}, token: token}
+		host, plugin := socketPair(t)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.serveConn(plugin)
+		}()
+		go func() {
+			_, _ = host.Write(token)
+			_, _ = host.Write(data)
+			_ = host.CloseWrite() // the plugin reads EOF after data
+		}()
+		var buf []byte
+		replies := 0
+		_ = host.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			reply := new(pb.ChannelReply)
+			var err error
+			buf, err = readFrame(host, buf, reply, MaxMessageBytes)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("the plugin side neither answered nor hung up")
+			}
+			if err != nil {
+				break
+			}
+			replies++
+			if reply.GetCode() == 0 && reply.GetResponse() == nil {
+				t.Fatalf("reply %d: OK without a response", replies)
+			}
+		}
+		host.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the plugin side did not hang up")
+		}
+	})
+}
+
+// socketPair returns the two ends of a connected Unix stream socket.
+func socketPair(t *testing.T) (*net.UnixConn, net.Conn) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) net.Conn {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		defer f.Close()
+		c, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	return conn(fds[0]).(*net.UnixConn), conn(fds[1])
 }
