@@ -13,12 +13,12 @@ import (
 )
 
 // BenchmarkInfer measures one small Infer (one short text, three features)
-// on the fake model called in process, over gRPC in this process
-// (sdktest.Serve), and through a real plugin process (Open): with protocol
-// version 2's direct channel (plugin) and with version 1's gRPC calls
-// (plugin_grpc: AutoMTLS over a Unix socket), one caller at a time and 8 at
-// once. It reports p50 and p99
-// latency; ns/op of the 8-caller runs is the inverse of throughput.
+// on the fake model: called in process; over the wire inside this process
+// (sdktest.Serve: the direct channel; sdktest.ServeVersion 1: gRPC); and
+// through a real plugin process (Open) with protocol version 2's direct
+// channel (plugin) and with version 1's gRPC calls (plugin_grpc: AutoMTLS
+// over a Unix socket). One caller at a time, then 8 at once. It reports p50
+// and p99 latency and calls per second.
 //
 //	go test -run '^$' -bench Infer ./sdk
 func BenchmarkInfer(b *testing.B) {
@@ -27,7 +27,8 @@ func BenchmarkInfer(b *testing.B) {
 		open func(b *testing.B) sdk.Model
 	}{
 		{"in_process", func(*testing.B) sdk.Model { return &fake.Model{} }},
-		{"grpc_in_process", func(b *testing.B) sdk.Model { return sdktest.Serve(b, &fake.Model{}) }},
+		{"channel_in_process", func(b *testing.B) sdk.Model { return sdktest.Serve(b, &fake.Model{}) }},
+		{"grpc_in_process", func(b *testing.B) sdk.Model { return sdktest.ServeVersion(b, &fake.Model{}, 1) }},
 		{"plugin", func(b *testing.B) sdk.Model { return openBench(b) }},
 		{"plugin_grpc", func(b *testing.B) sdk.Model { return openBench(b, sdk.WithProtocolVersion(1)) }},
 	}
