@@ -402,15 +402,21 @@ func (p *Plugin) start() (*instance, error) {
 	}
 	client := plugin.NewClient(cc)
 	began := time.Now()
+	p.lines.resetLast()
 	rpc, err := client.Client()
 	if err != nil {
-		client.Kill()
+		client.Kill() // also waits until the plugin's stderr is all read
+		last := p.lines.lastLine()
 		switch {
 		case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 			return nil, fmt.Errorf("sdk: plugin %s: %s changed before it could be started; refusing to start it: %w", p.name, p.path, ErrChecksumMismatch)
 		case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
 			return nil, fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
 				p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
+		case last != "" && strings.Contains(err.Error(), "Unrecognized remote plugin message"):
+			// It ended before the handshake and said why on stderr;
+			// go-plugin's own message would only list possible causes.
+			return nil, fmt.Errorf("sdk: plugin %s: %s exited before the go-plugin handshake; its last stderr line: %s", p.name, p.path, last)
 		}
 		return nil, fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
 	}
@@ -718,7 +724,20 @@ func (p *Plugin) logLine(line []byte) {
 type lineWriter struct {
 	mu   sync.Mutex
 	buf  []byte
+	last string // the last line emitted since resetLast
 	emit func(line []byte)
+}
+
+func (w *lineWriter) resetLast() {
+	w.mu.Lock()
+	w.last = ""
+	w.mu.Unlock()
+}
+
+func (w *lineWriter) lastLine() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last
 }
 
 func (w *lineWriter) Write(b []byte) (int, error) {
@@ -733,6 +752,7 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 		line := bytes.TrimRight(w.buf[:i], "\r")
 		if len(line) > 0 {
 			w.emit(line)
+			w.last = string(line)
 		}
 		w.buf = w.buf[i+1:]
 	}

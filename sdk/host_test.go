@@ -52,6 +52,10 @@ func TestMain(m *testing.M) {
 	case "marker": // proves the binary ran
 		_ = os.WriteFile(os.Getenv("EDGERUN_SDK_TEST_MARKER"), []byte("ran"), 0o644)
 		sdk.Serve(&fake.Model{})
+	case "die": // gives up before the handshake, saying why
+		fmt.Fprintln(os.Stderr, "starting")
+		fmt.Fprintln(os.Stderr, "fake: no model file at /nowhere")
+		os.Exit(1)
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
@@ -347,6 +351,16 @@ func TestPluginHandshakeTimeout(t *testing.T) {
 		t.Errorf("Open took %v with a 500 ms start timeout", d)
 	}
 	t.Logf("hang: %v", err)
+}
+
+func TestPluginThatExitsBeforeTheHandshake(t *testing.T) {
+	bin, manifest := self(t)
+	_, err := sdk.Open(bin, append(launch(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
+		sdk.WithLogger(discard))...)
+	want := "exited before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want one ending %q", err, want)
+	}
 }
 
 func TestPluginStderrReachesTheHostLog(t *testing.T) {
