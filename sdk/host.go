@@ -266,6 +266,9 @@ func Open(path string, opts ...Option) (*Plugin, error) {
 	if cfg.name == "" {
 		cfg.name = filepath.Base(path)
 	}
+	if cfg.maxVersion < 1 {
+		return nil, fmt.Errorf("sdk: plugin %s: WithProtocolVersion(%d): protocol versions start at 1", cfg.name, cfg.maxVersion)
+	}
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}

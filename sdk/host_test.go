@@ -353,6 +353,19 @@ func TestPluginHandshakeTimeout(t *testing.T) {
 	t.Logf("hang: %v", err)
 }
 
+func TestProtocolVersionOption(t *testing.T) {
+	bin, manifest := self(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	_, err := sdk.Open(bin, append(launch(), sdk.WithManifestFile(manifest), sdk.WithProtocolVersion(0),
+		sdk.WithEnv(helperEnv+"=marker", "EDGERUN_SDK_TEST_MARKER="+marker), sdk.WithLogger(discard))...)
+	if err == nil || !strings.Contains(err.Error(), "protocol versions start at 1") {
+		t.Fatalf("WithProtocolVersion(0): err = %v", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the binary ran")
+	}
+}
+
 func TestPluginThatExitsBeforeTheHandshake(t *testing.T) {
 	bin, manifest := self(t)
 	_, err := sdk.Open(bin, append(launch(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
