@@ -40,6 +40,12 @@ const (
 	// channelHelloTimeout bounds how long the plugin waits for a new
 	// connection's token.
 	channelHelloTimeout = 5 * time.Second
+	// channelMaxHellos bounds the connections waiting to present their
+	// token; more are closed at once, so that other local processes that
+	// can reach the socket (but have no token) cannot pile up goroutines.
+	channelMaxHellos = 64
+	// channelAccepted is the byte the plugin answers a valid token with.
+	channelAccepted = 1
 	// channelMaxIdle is how many idle connections the host keeps per plugin.
 	channelMaxIdle = 32
 	// channelKeepBuffer is the largest frame buffer kept between calls; a
@@ -111,6 +117,7 @@ type channelServer struct {
 	err              error
 	network, address string
 	token            []byte
+	hellos           chan struct{} // one per connection still to present its token
 }
 
 func (s *channelServer) Open(context.Context, *pb.ChannelOpenRequest) (*pb.ChannelOpenResponse, error) {
@@ -155,6 +162,7 @@ func (s *channelServer) listen() {
 		return
 	}
 	s.network, s.address = "unix", addr
+	s.hellos = make(chan struct{}, channelMaxHellos)
 	go s.accept(ln)
 }
 
@@ -169,20 +177,33 @@ func (s *channelServer) accept(ln net.Listener) {
 			fmt.Fprintf(os.Stderr, "sdk: the direct channel stopped accepting connections: %v\n", err)
 			return
 		}
-		go s.serveConn(c)
+		select {
+		case s.hellos <- struct{}{}:
+			go s.serveConn(c)
+		default:
+			c.Close()
+		}
 	}
 }
 
 // serveConn checks a connection's token, then answers its calls one at a
 // time, reading each call and writing its reply on this goroutine.
+// The caller has taken a place in s.hellos for it (if s.hellos is set).
 func (s *channelServer) serveConn(c net.Conn) {
 	defer c.Close()
 	var tok [channelTokenBytes]byte
 	_ = c.SetReadDeadline(time.Now().Add(channelHelloTimeout))
-	if _, err := io.ReadFull(c, tok[:]); err != nil || subtle.ConstantTimeCompare(tok[:], s.token) != 1 {
+	_, err := io.ReadFull(c, tok[:])
+	if s.hellos != nil {
+		<-s.hellos
+	}
+	if err != nil || subtle.ConstantTimeCompare(tok[:], s.token) != 1 {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
+	if _, err := c.Write([]byte{channelAccepted}); err != nil {
+		return
+	}
 
 	var in, out []byte
 	for {
@@ -330,15 +351,27 @@ func openChannel(ctx context.Context, g *grpcClient, ch pb.ChannelClient) Model 
 	return c
 }
 
+// dial opens a connection and presents the token; it fails unless the
+// plugin accepts it (so a call never starts on a connection the plugin is
+// about to close).
 func (c *channelClient) dial() (*channelConn, error) {
-	conn, err := net.DialTimeout(c.network, c.address, 5*time.Second)
+	conn, err := net.DialTimeout(c.network, c.address, channelHelloTimeout)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write(c.token); err != nil {
+	var ack [1]byte
+	_ = conn.SetDeadline(time.Now().Add(channelHelloTimeout))
+	if _, err = conn.Write(c.token); err == nil {
+		_, err = io.ReadFull(conn, ack[:])
+	}
+	if err == nil && ack[0] != channelAccepted {
+		err = fmt.Errorf("sdk: the plugin answered the channel's token with %#x", ack[0])
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
+	_ = conn.SetDeadline(time.Time{})
 	return &channelConn{c: conn}, nil
 }
 

@@ -174,6 +174,9 @@ func TestChannelFrameLimits(t *testing.T) {
 	}
 	defer conn.Close()
 	_, _ = conn.Write(c.token)
+	if _, err := io.ReadFull(conn, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
 	_, _ = conn.Write([]byte{0xff, 0xff, 0xff, 0x7f})
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
@@ -199,6 +202,65 @@ func TestChannelRefusesAWrongToken(t *testing.T) {
 	if _, err := readFrame(conn, nil, new(pb.ChannelReply), MaxMessageBytes); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("wrong token: %v, want the connection closed unanswered", err)
 	}
+}
+
+func TestChannelBoundsConnectionsWithoutAToken(t *testing.T) {
+	m, _ := serveV2(t, &echo{})
+	c := m.(*channelClient)
+	c.close() // no pooled connection: every call must dial
+	c.mu.Lock()
+	c.closed = false
+	c.mu.Unlock()
+
+	// channelMaxHellos connections that never present a token...
+	var silent []net.Conn
+	defer func() {
+		for _, s := range silent {
+			s.Close()
+		}
+	}()
+	for range channelMaxHellos {
+		conn, err := net.Dial(c.network, c.address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		silent = append(silent, conn)
+	}
+	// ...then one more is closed at once, well before the 5 s hello timeout,
+	waitClosed := func(conn net.Conn) error {
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err := conn.Read(make([]byte, 1))
+		return err
+	}
+	extra, err := net.Dial(c.network, c.address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitClosed(extra); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("connection over the limit: %v, want it closed at once", err)
+	}
+	extra.Close()
+	// ...and the host's calls still succeed (over gRPC, as the channel
+	// refuses new connections for now).
+	if _, err := m.Infer(context.Background(), textRequest("still here")); err != nil {
+		t.Fatalf("Infer while the channel is full: %v", err)
+	}
+	// Once they go away, the channel takes connections again.
+	for _, s := range silent {
+		s.Close()
+	}
+	silent = nil
+	var cc *channelConn
+	deadline := time.Now().Add(10 * time.Second)
+	for cc == nil {
+		if cc, err = c.dial(); err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("dial after the silent connections closed: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	cc.c.Close()
 }
 
 // stubChannel is a Channel service that fails or points nowhere.
@@ -269,6 +331,10 @@ func FuzzChannelServer(f *testing.F) {
 		var buf []byte
 		replies := 0
 		_ = host.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var ack [1]byte
+		if _, err := io.ReadFull(host, ack[:]); err != nil || ack[0] != channelAccepted {
+			t.Fatalf("valid token: ack %v, %v", ack, err)
+		}
 		for {
 			reply := new(pb.ChannelReply)
 			var err error

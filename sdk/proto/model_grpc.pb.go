@@ -245,8 +245,9 @@ const (
 type ChannelClient interface {
 	// Open starts the plugin's channel listener (once) and says how to reach
 	// it. The token, known only to this host (it came over mTLS), is the
-	// first thing written on each connection; a connection that sends
-	// anything else is closed.
+	// first thing written on each connection; the plugin answers it with one
+	// byte, 0x01, and then serves calls. A connection that sends anything
+	// else, or nothing within 5 s, is closed unanswered.
 	Open(ctx context.Context, in *ChannelOpenRequest, opts ...grpc.CallOption) (*ChannelOpenResponse, error)
 }
 
@@ -285,8 +286,9 @@ func (c *channelClient) Open(ctx context.Context, in *ChannelOpenRequest, opts .
 type ChannelServer interface {
 	// Open starts the plugin's channel listener (once) and says how to reach
 	// it. The token, known only to this host (it came over mTLS), is the
-	// first thing written on each connection; a connection that sends
-	// anything else is closed.
+	// first thing written on each connection; the plugin answers it with one
+	// byte, 0x01, and then serves calls. A connection that sends anything
+	// else, or nothing within 5 s, is closed unanswered.
 	Open(context.Context, *ChannelOpenRequest) (*ChannelOpenResponse, error)
 	mustEmbedUnimplementedChannelServer()
 }
