@@ -11,7 +11,7 @@
 // wire types: named tensors with Open Inference Protocol datatypes, BYTES
 // for text. Plugins run out of process over gRPC through
 // hashicorp/go-plugin; from protocol version 2 Infer takes a direct local
-// socket the plugin opens for its host, a third of gRPC's round trip (see
+// socket the plugin opens for its host, under half gRPC's round trip (see
 // service Channel in sdk/proto/model.proto).
 //
 // Subpackages: sdk/proto (the .proto file and its generated code),
