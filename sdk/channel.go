@@ -46,12 +46,18 @@ const (
 	channelMaxHellos = 64
 	// channelAccepted is the byte the plugin answers a valid token with.
 	channelAccepted = 1
+	// channelRetryAfter is how long the host calls over gRPC after it
+	// failed to open a channel connection, before it tries again.
+	channelRetryAfter = time.Second
 	// channelMaxIdle is how many idle connections the host keeps per plugin.
 	channelMaxIdle = 32
 	// channelKeepBuffer is the largest frame buffer kept between calls; a
 	// bigger one (a large request) is dropped after its call.
 	channelKeepBuffer = 1 << 20
 )
+
+// errChannelDown is get's error while dialling is paused after a failure.
+var errChannelDown = errors.New("sdk: the direct channel is not taking connections")
 
 // errFrameTooLarge is returned for a frame over the limit.
 var errFrameTooLarge = errors.New("frame larger than the limit")
@@ -315,9 +321,10 @@ type channelClient struct {
 	token            []byte
 	limit            int
 
-	mu     sync.Mutex
-	idle   []*channelConn
-	closed bool
+	mu        sync.Mutex
+	idle      []*channelConn
+	closed    bool
+	downUntil time.Time // no new connection is dialled before then
 }
 
 // channelConn is one connection of the pool, used by one call at a time.
@@ -388,8 +395,20 @@ func (c *channelClient) get() (*channelConn, error) {
 		c.mu.Unlock()
 		return cc, nil
 	}
+	if time.Now().Before(c.downUntil) {
+		c.mu.Unlock()
+		return nil, errChannelDown
+	}
 	c.mu.Unlock()
-	return c.dial()
+	cc, err := c.dial()
+	if err != nil {
+		// Calls that need a new connection go over gRPC for a while
+		// instead of each paying for a failing dial.
+		c.mu.Lock()
+		c.downUntil = time.Now().Add(channelRetryAfter)
+		c.mu.Unlock()
+	}
+	return cc, err
 }
 
 // put returns a healthy connection to the pool.

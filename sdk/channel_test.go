@@ -241,9 +241,15 @@ func TestChannelBoundsConnectionsWithoutAToken(t *testing.T) {
 	}
 	extra.Close()
 	// ...and the host's calls still succeed (over gRPC, as the channel
-	// refuses new connections for now).
+	// refuses new connections for now), without dialling again for a while.
 	if _, err := m.Infer(context.Background(), textRequest("still here")); err != nil {
 		t.Fatalf("Infer while the channel is full: %v", err)
+	}
+	if _, err := c.get(); err != errChannelDown {
+		t.Errorf("get right after a refused dial: %v, want errChannelDown", err)
+	}
+	if _, err := m.Infer(context.Background(), textRequest("still here")); err != nil {
+		t.Fatalf("Infer while the channel is paused: %v", err)
 	}
 	// Once they go away, the channel takes connections again.
 	for _, s := range silent {
