@@ -172,17 +172,24 @@ func (s *channelServer) listen() {
 	go s.accept(ln)
 }
 
+// accept serves the listener's connections. An error other than a closed
+// listener (out of file descriptors, say) pauses it, from 5 ms doubling to
+// a second, as net/http's server does; meanwhile the host's dials fail and
+// its calls go over gRPC.
 func (s *channelServer) accept(ln net.Listener) {
+	var pause time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			fmt.Fprintf(os.Stderr, "sdk: the direct channel stopped accepting connections: %v\n", err)
-			return
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			fmt.Fprintf(os.Stderr, "sdk: direct channel: accept: %v; retrying in %v\n", err, pause)
+			time.Sleep(pause)
+			continue
 		}
+		pause = 0
 		select {
 		case s.hellos <- struct{}{}:
 			go s.serveConn(c)
