@@ -95,5 +95,5 @@ func TestBadInput(t *testing.T) {
 func TestConformance(t *testing.T) {
 	m := newModel(t)
 	sdktest.Run(t, m)
-	t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
+	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
 }

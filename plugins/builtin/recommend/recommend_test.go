@@ -108,5 +108,5 @@ func TestConformance(t *testing.T) {
 	user := &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.INT64(recommend.InUser, 1)}}
 	item := &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.INT64(recommend.InItem, 1)}}
 	sdktest.Run(t, m, sdktest.WithRequests(user, item))
-	t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(user, item)) })
+	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(user, item)) })
 }

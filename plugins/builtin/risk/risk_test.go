@@ -134,5 +134,5 @@ func TestConformance(t *testing.T) {
 	d := plugintest.Description(t, m)
 	req := request(t, d, plugintest.ReadCSV(t, dir+"lending_club.csv"), []int{0})
 	sdktest.Run(t, m, sdktest.WithRequests(req))
-	t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(req)) })
+	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(req)) })
 }

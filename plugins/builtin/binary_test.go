@@ -1,0 +1,175 @@
+package builtin_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgerun/edgerun/plugins/builtin"
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/sdk/sdktest"
+)
+
+// TestBinaryEndToEnd builds the edgerun-plugins binary as a user does, pins
+// it in a manifest and runs it through the host supervisor: every domain
+// starts and describes itself, sentiment passes the conformance suite over
+// the real process, a SIGKILL under load costs only the calls in flight
+// (each with a clear error) while the host stays up and the restarted
+// plugin answers, and a tampered copy is refused before it starts.
+func TestBinaryEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the edgerun-plugins binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "edgerun-plugins")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/edgerun/edgerun/plugins/builtin/cmd/edgerun-plugins")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sum, err := sdk.HashFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := &sdk.Manifest{Dir: dir}
+	man.Add("edgerun-plugins", sum)
+	open := func(t *testing.T, path, domain string) (*sdk.Plugin, error) {
+		opts := []sdk.Option{sdk.WithManifest(man), sdk.WithArgs(domain), sdk.WithName(domain),
+			sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+			sdk.WithRestartPolicy(3, 10*time.Millisecond, 100*time.Millisecond)}
+		if q := os.Getenv("QEMU_USER"); q != "" {
+			opts = append(opts, sdk.WithLauncher(q)) // under qemu-user (make test-arm)
+		}
+		p, err := sdk.Open(path, opts...)
+		if err == nil {
+			t.Cleanup(func() { _ = p.Close() })
+		}
+		return p, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	for _, domain := range builtin.Domains() {
+		t.Run(domain, func(t *testing.T) {
+			p, err := open(t, bin, domain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := p.Describe(ctx)
+			if err != nil || d.Domain != domain {
+				t.Fatalf("Describe: %+v, %v", d, err)
+			}
+			if err := p.Health(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st := p.Status(); st.Protocol != sdk.ProtocolVersion || st.Transport != "channel" {
+				t.Errorf("protocol %d over %q", st.Protocol, st.Transport)
+			}
+		})
+	}
+
+	p, err := open(t, bin, "sentiment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("conformance", func(t *testing.T) { sdktest.Run(t, p) })
+
+	t.Run("sigkill_under_load", func(t *testing.T) {
+		req := &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1},
+			BYTES: [][]byte{[]byte("The food was delicious and the staff were friendly.")}}}}
+		old := p.Status().PID
+		var stop atomic.Bool
+		var ok, failed atomic.Int64
+		errc := make(chan error, 64)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for !stop.Load() {
+					if _, err := p.Infer(ctx, req); err != nil {
+						failed.Add(1)
+						select {
+						case errc <- err:
+						default:
+						}
+						continue
+					}
+					ok.Add(1)
+				}
+			})
+		}
+		waitUntil(t, func() bool { return ok.Load() > 100 })
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, func() bool { st := p.Status(); return st.State == sdk.Running && st.PID != old })
+		before := ok.Load()
+		waitUntil(t, func() bool { return ok.Load() > before+100 })
+		stop.Store(true)
+		wg.Wait()
+		close(errc)
+		first := true
+		for err := range errc {
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				t.Errorf("a call failed with %v, want an error matching sdk.ErrUnavailable", err)
+			}
+			if first {
+				t.Logf("a call in flight: %v", err)
+				first = false
+			}
+		}
+		if st := p.Status(); st.Restarts != 1 {
+			t.Errorf("after the kill: %+v", st)
+		}
+		t.Logf("%d calls answered, %d failed when pid %d was killed", ok.Load(), failed.Load(), old)
+	})
+
+	t.Run("tampered", func(t *testing.T) {
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tampered := filepath.Join(dir, "copy", "edgerun-plugins")
+		if err := os.MkdirAll(filepath.Dir(tampered), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(tampered, append(data, '\n'), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		m := &sdk.Manifest{Dir: filepath.Dir(tampered)}
+		m.Add("edgerun-plugins", sum)
+		_, err = sdk.Open(tampered, sdk.WithManifest(m), sdk.WithArgs("sentiment"),
+			sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		if !errors.Is(err, sdk.ErrChecksumMismatch) {
+			t.Fatalf("tampered binary: %v, want ErrChecksumMismatch", err)
+		}
+	})
+
+	t.Run("no_domain", func(t *testing.T) {
+		_, err := open(t, bin, "weather")
+		if err == nil || !strings.Contains(err.Error(), "say which plugin to serve") {
+			t.Fatalf("unknown domain: %v", err)
+		}
+	})
+}
+
+// waitUntil polls cond for up to a minute.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
