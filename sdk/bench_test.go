@@ -80,7 +80,7 @@ func BenchmarkInfer(b *testing.B) {
 // openBench starts this test binary as the fake plugin.
 func openBench(b *testing.B, opts ...sdk.Option) sdk.Model {
 	bin, manifest := self(b)
-	opts = append(append(launch(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=plugin"), sdk.WithLogger(discard)), opts...)
+	opts = append(append(sdktest.Emulated(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=plugin"), sdk.WithLogger(discard)), opts...)
 	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		b.Fatal(err)

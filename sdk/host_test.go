@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
-		p, err := sdk.Open(os.Args[0], append(launch(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
+		p, err := sdk.Open(os.Args[0], append(sdktest.Emulated(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
 			sdk.WithLogger(discard))...)
 		if err != nil {
 			fmt.Println("error", err)
@@ -72,17 +72,6 @@ func TestMain(m *testing.M) {
 }
 
 var discard = slogDiscard()
-
-// launch holds the options every test that starts this binary as a plugin
-// adds: under qemu-user (make test-arm; scripts/qemu-exec sets QEMU_USER)
-// the arm64 test binary cannot be exec'd directly, so it is started
-// through the emulator, as sdk.WithLauncher allows.
-func launch() []sdk.Option {
-	if q := os.Getenv("QEMU_USER"); q != "" {
-		return []sdk.Option{sdk.WithLauncher(q)}
-	}
-	return nil
-}
 
 // command is exec.Command for this test binary, through the emulator under
 // qemu-user.
@@ -120,7 +109,7 @@ func self(t testing.TB) (bin, manifest string) {
 func openHelper(t *testing.T, mode string, opts ...sdk.Option) *sdk.Plugin {
 	t.Helper()
 	bin, manifest := self(t)
-	opts = append(append(launch(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"="+mode), sdk.WithLogger(discard)), opts...)
+	opts = append(append(sdktest.Emulated(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"="+mode), sdk.WithLogger(discard)), opts...)
 	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -318,19 +307,19 @@ func TestPluginRefusedBeforeStart(t *testing.T) {
 	m.Add("fake-plugin", sum)
 	m.Dir = dir
 
-	_, err = sdk.Open(tampered, append(launch(), sdk.WithManifest(m), env, sdk.WithLogger(discard))...)
+	_, err = sdk.Open(tampered, append(sdktest.Emulated(), sdk.WithManifest(m), env, sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrChecksumMismatch) {
 		t.Fatalf("tampered binary: err = %v, want ErrChecksumMismatch", err)
 	}
 	t.Logf("tampered: %v", err)
 
-	_, err = sdk.Open(tampered, append(launch(), sdk.WithManifestFile(manifest), env, sdk.WithLogger(discard))...)
+	_, err = sdk.Open(tampered, append(sdktest.Emulated(), sdk.WithManifestFile(manifest), env, sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrNotInManifest) {
 		t.Fatalf("unlisted binary: err = %v, want ErrNotInManifest", err)
 	}
 	t.Logf("unlisted: %v", err)
 
-	_, err = sdk.Open(tampered, append(launch(), env, sdk.WithLogger(discard))...)
+	_, err = sdk.Open(tampered, append(sdktest.Emulated(), env, sdk.WithLogger(discard))...)
 	if err == nil || !strings.Contains(err.Error(), "no manifest") {
 		t.Fatalf("no manifest beside the binary: err = %v", err)
 	}
@@ -342,7 +331,7 @@ func TestPluginRefusedBeforeStart(t *testing.T) {
 func TestPluginHandshakeTimeout(t *testing.T) {
 	bin, manifest := self(t)
 	start := time.Now()
-	_, err := sdk.Open(bin, append(launch(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=hang"),
+	_, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=hang"),
 		sdk.WithStartTimeout(500*time.Millisecond), sdk.WithLogger(discard))...)
 	if !errors.Is(err, sdk.ErrHandshakeTimeout) || !strings.Contains(err.Error(), "did not complete the go-plugin handshake within 500ms") {
 		t.Fatalf("err = %v, want ErrHandshakeTimeout", err)
@@ -356,7 +345,7 @@ func TestPluginHandshakeTimeout(t *testing.T) {
 func TestProtocolVersionOption(t *testing.T) {
 	bin, manifest := self(t)
 	marker := filepath.Join(t.TempDir(), "ran")
-	_, err := sdk.Open(bin, append(launch(), sdk.WithManifestFile(manifest), sdk.WithProtocolVersion(0),
+	_, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithManifestFile(manifest), sdk.WithProtocolVersion(0),
 		sdk.WithEnv(helperEnv+"=marker", "EDGERUN_SDK_TEST_MARKER="+marker), sdk.WithLogger(discard))...)
 	if err == nil || !strings.Contains(err.Error(), "protocol versions start at 1") {
 		t.Fatalf("WithProtocolVersion(0): err = %v", err)
@@ -368,7 +357,7 @@ func TestProtocolVersionOption(t *testing.T) {
 
 func TestPluginThatExitsBeforeTheHandshake(t *testing.T) {
 	bin, manifest := self(t)
-	_, err := sdk.Open(bin, append(launch(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
+	_, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
 		sdk.WithLogger(discard))...)
 	want := "exited before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
 	if err == nil || !strings.Contains(err.Error(), want) {

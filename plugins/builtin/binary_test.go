@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,27 +29,13 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the edgerun-plugins binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "edgerun-plugins")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/edgerun/edgerun/plugins/builtin/cmd/edgerun-plugins")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	sum, err := sdk.HashFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man := &sdk.Manifest{Dir: dir}
-	man.Add("edgerun-plugins", sum)
+	bin, man := sdktest.Build(t, "github.com/edgerun/edgerun/plugins/builtin/cmd/edgerun-plugins")
+	sum, _ := man.Lookup(bin)
+	dir := filepath.Dir(bin)
 	open := func(t *testing.T, path, domain string) (*sdk.Plugin, error) {
-		opts := []sdk.Option{sdk.WithManifest(man), sdk.WithArgs(domain), sdk.WithName(domain),
+		p, err := sdk.Open(path, append(sdktest.Emulated(), sdk.WithManifest(man), sdk.WithArgs(domain), sdk.WithName(domain),
 			sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-			sdk.WithRestartPolicy(3, 10*time.Millisecond, 100*time.Millisecond)}
-		if q := os.Getenv("QEMU_USER"); q != "" {
-			opts = append(opts, sdk.WithLauncher(q)) // under qemu-user (make test-arm)
-		}
-		p, err := sdk.Open(path, opts...)
+			sdk.WithRestartPolicy(3, 10*time.Millisecond, 100*time.Millisecond))...)
 		if err == nil {
 			t.Cleanup(func() { _ = p.Close() })
 		}

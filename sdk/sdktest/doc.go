@@ -1,13 +1,17 @@
 // Package sdktest checks that an sdk.Model keeps the plugin contract, and
-// runs a model over real gRPC in the test process.
+// runs a model over the real wire (gRPC and the direct channel) in the test
+// process.
 //
 // A plugin tests itself with both, directly and through the wire:
 //
 //	func TestConformance(t *testing.T) {
 //		m := mymodel.New()
 //		t.Run("direct", func(t *testing.T) { sdktest.Run(t, m) })
-//		t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
+//		t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
 //	}
 //
-// It imports only sdk of edgerun (and go-plugin for the harness).
+// Build compiles a plugin binary and pins it in a manifest, for tests that
+// start it through sdk.Open (with Emulated's options under qemu-user).
+//
+// It imports only sdk of edgerun (and go-plugin and gRPC for the harness).
 package sdktest

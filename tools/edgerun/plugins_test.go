@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
 // TestPlugins builds the SDK's example plugin and drives it through
@@ -16,13 +17,8 @@ func TestPlugins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a plugin binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "lexicon")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/edgerun/edgerun/sdk/example/lexicon/cmd/lexicon")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/sdk/example/lexicon/cmd/lexicon")
+	dir := filepath.Dir(bin)
 	r := runArgs("plugins", "infer", bin, "--text", "great")
 	if r.code != 1 || !strings.Contains(r.stderr, "manifest") {
 		t.Fatalf("no manifest: exit %d, %q", r.code, r.stderr)

@@ -2,9 +2,6 @@ package lexicon_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/edgerun/edgerun/sdk"
@@ -13,7 +10,7 @@ import (
 )
 
 // TestConformance runs the SDK's conformance suite on the example, in
-// process and through real gRPC (the in-process harness).
+// process and through the wire (the in-process harness).
 func TestConformance(t *testing.T) {
 	sdktest.Run(t, lexicon.New())
 	sdktest.Run(t, sdktest.Serve(t, lexicon.New()))
@@ -26,25 +23,10 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a plugin binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "lexicon")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/lexicon")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	sum, err := sdk.HashFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	man := &sdk.Manifest{Dir: dir}
-	man.Add("lexicon", sum)
-	opts := []sdk.Option{sdk.WithManifest(man)}
-	if q := os.Getenv("QEMU_USER"); q != "" {
-		// Under qemu-user (make test-arm) the arm64 binary starts through
-		// the emulator.
-		opts = append(opts, sdk.WithLauncher(q))
-	}
+	bin, man := sdktest.Build(t, "./cmd/lexicon")
+	// sdktest.Emulated: under qemu-user (make test-arm) the arm64 binary
+	// starts through the emulator.
+	opts := append(sdktest.Emulated(), sdk.WithManifest(man))
 	p, err := sdk.Open(bin, opts...)
 	if err != nil {
 		t.Fatal(err)
