@@ -220,27 +220,7 @@ func gemm(g *asm, v variant) {
 	for r := 0; r < 4; r++ {
 		g.op("VADD V24.S4, V%d.S4, V%d.S4", 4*r, 4*r)
 	}
-	g.op("VST1 [V0.S4], (R7)")
-	g.op("ADD  R5, R7, R19")
-	g.op("VST1 [V4.S4], (R19)")
-	g.op("ADD  R5, R19, R19")
-	g.op("VST1 [V8.S4], (R19)")
-	g.op("ADD  R5, R19, R19")
-	g.op("VST1 [V12.S4], (R19)")
-	g.p("")
-	g.op("ADD  R4<<2, R6, R6      // next 4 weight rows")
-	g.op("ADD  $16, R7, R7        // next 4 outputs")
-	g.op("SUB  $4, R8, R8")
-	g.op("B    colloop")
-	g.p("")
-	g.label("nextrows")
-	g.op("ADD  R3<<2, R1, R1      // a += 4 rows")
-	g.op("ADD  R5<<2, R0, R0      // c += 4 rows")
-	g.op("SUB  $4, R2, R2")
-	g.op("B    rowloop")
-	g.p("")
-	g.label("done")
-	g.op("RET")
+	g.tileEpilogue()
 }
 
 func gemv(g *asm, v variant) {
@@ -314,4 +294,32 @@ func inner(src []byte, loop string) []string {
 		}
 	}
 	return out
+}
+
+// tileEpilogue ends the int8 and f32 4×4 GEMM tile kernels alike: store the
+// four result rows (V0, V4, V8, V12; row stride R5) at R7, step to the next
+// four weight rows and outputs, and at the end of the columns to the next
+// four rows of a and c.
+func (g *asm) tileEpilogue() {
+	g.op("VST1 [V0.S4], (R7)")
+	g.op("ADD  R5, R7, R19")
+	g.op("VST1 [V4.S4], (R19)")
+	g.op("ADD  R5, R19, R19")
+	g.op("VST1 [V8.S4], (R19)")
+	g.op("ADD  R5, R19, R19")
+	g.op("VST1 [V12.S4], (R19)")
+	g.p("")
+	g.op("ADD  R4<<2, R6, R6      // next 4 weight rows")
+	g.op("ADD  $16, R7, R7        // next 4 outputs")
+	g.op("SUB  $4, R8, R8")
+	g.op("B    colloop")
+	g.p("")
+	g.label("nextrows")
+	g.op("ADD  R3<<2, R1, R1      // a += 4 rows")
+	g.op("ADD  R5<<2, R0, R0      // c += 4 rows")
+	g.op("SUB  $4, R2, R2")
+	g.op("B    rowloop")
+	g.p("")
+	g.label("done")
+	g.op("RET")
 }
