@@ -30,6 +30,18 @@ type Target struct {
 	index  map[string]int
 }
 
+// Kind is the task the target makes: Regression for a numeric target,
+// Binary for two classes, Multiclass otherwise.
+func (g *Target) Kind() train.Kind {
+	switch {
+	case g.Regression:
+		return train.Regression
+	case len(g.Labels) == 2:
+		return train.Binary
+	}
+	return train.Multiclass
+}
+
 // maxIntClasses is the most distinct integer values a numeric target
 // can have and still be taken as classes.
 const maxIntClasses = 50

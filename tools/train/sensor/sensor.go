@@ -334,10 +334,7 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 		return nil, fmt.Errorf("sensor: the test split is empty")
 	}
 
-	kind := train.Multiclass
-	if len(g.Labels) == 2 {
-		kind = train.Binary
-	}
+	kind := g.Kind()
 	nc, ns := len(lay.channels), lay.steps
 	width := nc * ns
 	fitIdx, valIdx := train.StratifiedSplit(rng, ytr, 0.1, false)

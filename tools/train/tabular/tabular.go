@@ -192,13 +192,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 	}
 	fr, fy := pick(fitIdx)
 	vr, vy := pick(valIdx)
-	kind := train.Multiclass
-	switch {
-	case g.Regression:
-		kind = train.Regression
-	case len(g.Labels) == 2:
-		kind = train.Binary
-	}
+	kind := g.Kind()
 	o.Log("%s: %d features (%d inputs), target %q (%s), %d train / %d validation / %d test rows",
 		o.Data, len(prep.Features), prep.Width, g.Name, kind, len(fr), len(vr), len(testRows))
 

@@ -183,10 +183,7 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	if len(testRows) == 0 {
 		return nil, fmt.Errorf("textcls: the test split is empty")
 	}
-	kind := train.Multiclass
-	if len(g.Labels) == 2 {
-		kind = train.Binary
-	}
+	kind := g.Kind()
 
 	// The tokenizer, fitted on the training rows only.
 	texts := make([]string, len(trainRows))
