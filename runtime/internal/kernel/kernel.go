@@ -228,6 +228,13 @@ func DotF32(a, b []float32) float32 { return impl.DotF32(a, b) }
 // to float32.
 func AxpyF32(alpha float32, x, y []float32) { impl.AxpyF32(alpha, x, y) }
 
+// combine8 adds eight lane sums in the order DotF32's vector kernels
+// reduce their registers: ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)). Every
+// generic 8-lane sum (dot, sum, squared deviations) ends with it.
+func combine8(l *[8]float32) float32 {
+	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+}
+
 func dotF32Generic(a, b []float32) float32 {
 	b = b[:len(a)]
 	n := len(a) &^ 7
@@ -239,7 +246,7 @@ func dotF32Generic(a, b []float32) float32 {
 				l[j] += float32(a[i+j] * b[i+j])
 			}
 		}
-		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+		s = combine8(&l)
 	}
 	for i := n; i < len(a); i++ {
 		s += float32(a[i] * b[i])

@@ -30,7 +30,7 @@ func sumF32(p []float32) float32 {
 				l[j] += p[i+j]
 			}
 		}
-		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+		s = combine8(&l)
 	}
 	for _, v := range p[n:] {
 		s += v
@@ -62,7 +62,7 @@ func sumSqDevF32(p []float32, mean float32) float32 {
 				l[j] += float32(c * c)
 			}
 		}
-		s = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+		s = combine8(&l)
 	}
 	for _, v := range p[n:] {
 		c := v - mean
