@@ -127,7 +127,7 @@ func (c *quantizeCmd) Run(env *cliutil.Env) error {
 		if err != nil {
 			return fmt.Errorf("quantize: %s: %w", c.Data, err)
 		}
-		main := mainMetric(kind)
+		main := kind.MainMetric() // the figure --max-drop guards
 		f32, _, err := train.EvalEngine(fm, kind, set)
 		if err != nil {
 			return fmt.Errorf("quantize: %w", err)
@@ -198,17 +198,4 @@ func (c *quantizeCmd) Run(env *cliutil.Env) error {
 		printReport(env.Stdout, "", nil, rep.F32, rep.Int8, nil)
 	}
 	return nil
-}
-
-// mainMetric is the figure --max-drop guards for a kind.
-func mainMetric(k train.Kind) string {
-	switch k {
-	case train.Binary:
-		return "roc_auc"
-	case train.Regression:
-		return "rmse"
-	case train.Recommender:
-		return "hit_rate_at_10"
-	}
-	return "accuracy"
 }

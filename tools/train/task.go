@@ -23,6 +23,21 @@ const (
 	Recommender Kind = "recommender" // a score per (user, item); ranked
 )
 
+// MainMetric is the figure a model of kind k is judged by by default:
+// roc_auc (Binary), rmse (Regression), hit_rate_at_10 (Recommender),
+// accuracy (Multiclass).
+func (k Kind) MainMetric() string {
+	switch k {
+	case Binary:
+		return "roc_auc"
+	case Regression:
+		return "rmse"
+	case Recommender:
+		return "hit_rate_at_10"
+	}
+	return "accuracy"
+}
+
 // Trained is what a recipe (tabular, text, recommender, image, sensor)
 // returns: the trained model, able to export itself, and its test split in
 // the engine's input form.

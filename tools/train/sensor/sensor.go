@@ -406,11 +406,7 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 			quantizable = append(quantizable, n.Name)
 		}
 	}
-	metric := "accuracy"
-	if kind == train.Binary {
-		metric = "roc_auc"
-	}
-	return &train.Trained{Kind: kind, Labels: slices.Clone(g.Labels), MetricName: metric, History: hist,
+	return &train.Trained{Kind: kind, Labels: slices.Clone(g.Labels), MetricName: kind.MainMetric(), History: hist,
 		Export: exp, Quantizable: quantizable, Test: evalSet(xte, yte, ns, nc)}, nil
 }
 

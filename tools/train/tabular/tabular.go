@@ -234,20 +234,10 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 			quantizable = append(quantizable, n.Name)
 		}
 	}
-	tr := &train.Trained{Kind: kind, Labels: g.Labels, MetricName: mainMetric(kind), History: hist,
+	tr := &train.Trained{Kind: kind, Labels: g.Labels, MetricName: kind.MainMetric(), History: hist,
 		Export: exp, Quantizable: quantizable,
 		Test: evalSet(encode(testTbl, prep, testRows, yte), prep.Width)}
 	return tr, nil
-}
-
-func mainMetric(k train.Kind) string {
-	switch k {
-	case train.Binary:
-		return "roc_auc"
-	case train.Regression:
-		return "rmse"
-	}
-	return "accuracy"
 }
 
 // targetColumn picks the target: name, else (images) "label", else the
