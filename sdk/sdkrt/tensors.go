@@ -126,7 +126,7 @@ func ToEngine(t *sdk.Tensor, want engine.ValueInfo) (*tensor.Tensor, error) {
 // data) and returns it with its element count.
 func checkShape(t *sdk.Tensor) (tensor.Shape, int, error) {
 	if t.Shape == nil {
-		n := dataLen(t)
+		n := max(t.Len(), 0) // 0 for an unknown datatype, which the caller refuses
 		return tensor.Shape{n}, n, nil
 	}
 	shape := make(tensor.Shape, len(t.Shape))
@@ -142,22 +142,6 @@ func checkShape(t *sdk.Tensor) (tensor.Shape, int, error) {
 		shape[i] = int(d)
 	}
 	return shape, n, nil
-}
-
-func dataLen(t *sdk.Tensor) int {
-	switch t.Datatype {
-	case sdk.FP32:
-		return len(t.FP32)
-	case sdk.INT64:
-		return len(t.INT64)
-	case sdk.INT32:
-		return len(t.INT32)
-	case sdk.BYTES:
-		return len(t.BYTES)
-	case sdk.BOOL:
-		return len(t.BOOL)
-	}
-	return 0
 }
 
 func countError(t *sdk.Tensor, want, got int) error {
