@@ -2,24 +2,8 @@ package format
 
 import "crypto/ed25519"
 
-// Default decode limits. They are sized for models that fit an edge
-// device; raise them with the With* options for bigger ones.
-const (
-	DefaultMaxDecodedBytes = 1 << 30  // decoded payload: 1 GiB
-	DefaultMaxTensors      = 65536    // tensors per model
-	DefaultMaxDims         = 8        // rank of a tensor or value
-	DefaultMaxTensorBytes  = 1 << 30  // one tensor's data
-	DefaultMaxStringLen    = 1 << 20  // one string (names, vocabulary entries, metadata)
-	DefaultMaxDecoderMem   = 64 << 20 // decompressor window and buffers
-)
-
 type options struct {
-	maxDecoded     int64
-	maxTensors     int
-	maxDims        int
-	maxTensorBytes int64
-	maxStringLen   uint64
-	maxDecoderMem  uint64
+	lim Limits
 
 	trusted      []ed25519.PublicKey
 	requireSig   bool
@@ -33,15 +17,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{
-		maxDecoded:     DefaultMaxDecodedBytes,
-		maxTensors:     DefaultMaxTensors,
-		maxDims:        DefaultMaxDims,
-		maxTensorBytes: DefaultMaxTensorBytes,
-		maxStringLen:   DefaultMaxStringLen,
-		maxDecoderMem:  DefaultMaxDecoderMem,
-		codec:          CodecZstd,
-	}
+	return options{lim: DefaultLimits(), codec: CodecZstd}
 }
 
 // Option configures Read, ReadFile, Write and WriteFile. Options that do
@@ -61,25 +37,25 @@ func collect(opts []Option) options {
 // WithMaxDecodedBytes caps the size of the decoded (decompressed) payload.
 // A file that declares or produces more is refused with ErrLimit before
 // the excess is decompressed.
-func WithMaxDecodedBytes(n int64) Option { return func(o *options) { o.maxDecoded = n } }
+func WithMaxDecodedBytes(n int64) Option { return func(o *options) { o.lim.MaxDecodedBytes = n } }
 
 // WithMaxTensors caps the number of tensors in a model.
-func WithMaxTensors(n int) Option { return func(o *options) { o.maxTensors = n } }
+func WithMaxTensors(n int) Option { return func(o *options) { o.lim.MaxTensors = n } }
 
 // WithMaxDims caps the rank of tensors and graph values.
-func WithMaxDims(n int) Option { return func(o *options) { o.maxDims = n } }
+func WithMaxDims(n int) Option { return func(o *options) { o.lim.MaxDims = n } }
 
 // WithMaxTensorBytes caps the data size of any one tensor.
-func WithMaxTensorBytes(n int64) Option { return func(o *options) { o.maxTensorBytes = n } }
+func WithMaxTensorBytes(n int64) Option { return func(o *options) { o.lim.MaxTensorBytes = n } }
 
 // WithMaxStringLen caps the length of any string in the header. (Array
 // lengths in the header have fixed limits in the schema: 1,048,576
 // entries for vocabularies and lists, 65,536 tensors, nodes, features.)
-func WithMaxStringLen(n int) Option { return func(o *options) { o.maxStringLen = uint64(n) } }
+func WithMaxStringLen(n int) Option { return func(o *options) { o.lim.MaxStringLen = n } }
 
 // WithMaxDecoderMemory caps the memory the zstd decompressor may use for
 // its window and buffers.
-func WithMaxDecoderMemory(n int64) Option { return func(o *options) { o.maxDecoderMem = uint64(n) } }
+func WithMaxDecoderMemory(n int64) Option { return func(o *options) { o.lim.MaxDecoderMemory = n } }
 
 // WithTrustedKeys makes Read require a signature made by one of keys. An
 // unsigned file fails with ErrUnsigned, one signed by another key with

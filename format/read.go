@@ -121,6 +121,7 @@ func (rd *reader) read() (*Model, error) {
 	}
 	c.TensorBytes = rd.tensorBytes
 	m.Container = c
+	m.Limits = rd.o.lim
 	return m, nil
 }
 
@@ -165,8 +166,8 @@ func (rd *reader) readPreamble() error {
 		}
 		return newErr(ErrCorrupt, "preamble", "unknown codec %d", p.codec)
 	}
-	if p.decoded > uint64(rd.o.maxDecoded) {
-		return newErr(ErrLimit, "preamble", "decoded payload of %d bytes exceeds the limit of %d", p.decoded, rd.o.maxDecoded)
+	if p.decoded > uint64(rd.o.lim.MaxDecodedBytes) {
+		return newErr(ErrLimit, "preamble", "decoded payload of %d bytes exceeds the limit of %d", p.decoded, rd.o.lim.MaxDecodedBytes)
 	}
 	if p.stored > maxStored(p.codec, p.decoded) {
 		return newErr(ErrCorrupt, "preamble", "stored payload of %d bytes is impossible for %d decoded bytes with codec %s", p.stored, p.decoded, p.codec)
@@ -221,8 +222,8 @@ func (rd *reader) decompressor() (io.Reader, func(), error) {
 		dec, err := zstd.NewReader(rd.in,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxMemory(rd.o.maxDecoderMem),
-			zstd.WithDecoderMaxWindow(rd.o.maxDecoderMem),
+			zstd.WithDecoderMaxMemory(uint64(rd.o.lim.MaxDecoderMemory)),
+			zstd.WithDecoderMaxWindow(uint64(rd.o.lim.MaxDecoderMemory)),
 		)
 		if err != nil {
 			return nil, nil, wrapErr(ErrCorrupt, "payload", err, "zstd")
@@ -247,8 +248,8 @@ func (rd *reader) decodeBody() (*Model, error) {
 	mr := msgp.NewReaderSize(cr, int(max(256, min(rd.p.decoded, 32<<10))))
 	// Array lengths are bounded by the schema's msgp limits (generated
 	// code); bin and map sizes by the reader's element limit.
-	mr.SetMaxElements(uint32(min(o.maxTensorBytes, 1<<32-1)))
-	mr.SetMaxStringLength(o.maxStringLen)
+	mr.SetMaxElements(uint32(min(o.lim.MaxTensorBytes, 1<<32-1)))
+	mr.SetMaxStringLength(uint64(o.lim.MaxStringLen))
 	mr.SetMaxRecursionDepth(32)
 
 	m := new(Model)

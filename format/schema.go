@@ -26,6 +26,10 @@ type Model struct {
 	// codec, sizes, checksum and signature. Read fills it in; Write
 	// ignores it.
 	Container Container `msg:"-"`
+	// Limits are the decode limits the model was read with (Read fills
+	// them in; a Model built in memory has zero Limits, which engine.Load
+	// takes as DefaultLimits). engine.Load holds the graph to them.
+	Limits Limits `msg:"-"`
 }
 
 // Graph is a list of nodes in topological order between named inputs and

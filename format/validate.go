@@ -41,22 +41,22 @@ func validateTensorHeader(i int, t *Tensor, o *options) (int64, error) {
 	if t.Name == "" {
 		return 0, newErr(ErrCorrupt, part, "empty name")
 	}
-	if uint64(len(t.Name)) > o.maxStringLen {
-		return 0, newErr(ErrLimit, part, "name longer than %d bytes", o.maxStringLen)
+	if len(t.Name) > o.lim.MaxStringLen {
+		return 0, newErr(ErrLimit, part, "name longer than %d bytes", o.lim.MaxStringLen)
 	}
 	size := t.DType.Size()
 	if size == 0 {
 		return 0, newErr(ErrCorrupt, part, "unknown dtype %d", uint8(t.DType))
 	}
-	if len(t.Shape) > o.maxDims {
-		return 0, newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(t.Shape), o.maxDims)
+	if len(t.Shape) > o.lim.MaxDims {
+		return 0, newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(t.Shape), o.lim.MaxDims)
 	}
 	for _, d := range t.Shape {
 		if d < 0 {
 			return 0, newErr(ErrCorrupt, part, "negative dimension in shape %v", t.Shape)
 		}
 	}
-	n, err := numElements(t.Shape, o.maxDims, o.maxTensorBytes/int64(size))
+	n, err := numElements(t.Shape, o.lim.MaxDims, o.lim.MaxTensorBytes/int64(size))
 	if err != nil {
 		return 0, wrapErr(ErrLimit, part, err, "tensor too large")
 	}
@@ -114,8 +114,8 @@ func validateValueInfo(kind string, i int, v *ValueInfo, o *options) error {
 	if !v.DType.Valid() {
 		return newErr(ErrCorrupt, part, "unknown dtype %d", uint8(v.DType))
 	}
-	if len(v.Shape) > o.maxDims {
-		return newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(v.Shape), o.maxDims)
+	if len(v.Shape) > o.lim.MaxDims {
+		return newErr(ErrLimit, part, "rank %d exceeds the limit of %d", len(v.Shape), o.lim.MaxDims)
 	}
 	for _, d := range v.Shape {
 		if d < -1 {
@@ -128,8 +128,8 @@ func validateValueInfo(kind string, i int, v *ValueInfo, o *options) error {
 // validate checks the whole model. withData also checks tensor data
 // lengths (Read checks them as it reads, before allocating).
 func (m *Model) validate(o *options, withData bool) error {
-	if len(m.Tensors) > o.maxTensors {
-		return newErr(ErrLimit, "tensors", "%d tensors exceed the limit of %d", len(m.Tensors), o.maxTensors)
+	if len(m.Tensors) > o.lim.MaxTensors {
+		return newErr(ErrLimit, "tensors", "%d tensors exceed the limit of %d", len(m.Tensors), o.lim.MaxTensors)
 	}
 	// Every value name in the graph: inputs, tensors, node outputs.
 	defined := make(map[string]string, len(m.Tensors)+len(m.Graph.Inputs)+len(m.Graph.Nodes))
@@ -160,8 +160,8 @@ func (m *Model) validate(o *options, withData bool) error {
 			return newErr(ErrCorrupt, tensorPart(i, t.Name), "data is %d bytes, shape %v %s needs %d", len(t.Data), t.Shape, t.DType, n)
 		}
 		total += n
-		if total > o.maxDecoded {
-			return newErr(ErrLimit, tensorPart(i, t.Name), "tensor data adds up to more than %d bytes", o.maxDecoded)
+		if total > o.lim.MaxDecodedBytes {
+			return newErr(ErrLimit, tensorPart(i, t.Name), "tensor data adds up to more than %d bytes", o.lim.MaxDecodedBytes)
 		}
 		if err := define(t.Name, "a tensor", tensorPart(i, t.Name)); err != nil {
 			return err
