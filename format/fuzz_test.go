@@ -13,6 +13,7 @@ import (
 
 // FuzzRead: Read must never panic, must respect its limits, and whatever
 // it accepts must write back and read back to the same model.
+// fuzz:budget 100000x
 func FuzzRead(f *testing.F) {
 	for _, b := range variants() {
 		f.Add(b)

@@ -305,6 +305,7 @@ func (*mirrorModel) Infer(_ context.Context, req *InferRequest) (*InferResponse,
 // FuzzChannelServer feeds the plugin's side of the channel arbitrary bytes
 // after a valid token: it must answer only well-formed frames, each with a
 // well-formed reply, never panic, and hang up when the stream ends.
+// fuzz:budget 60000x
 func FuzzChannelServer(f *testing.F) {
 	frame := func(m *pb.ChannelCall) []byte {
 		var b bytes.Buffer

@@ -150,6 +150,7 @@ func TestGemmF32Special(t *testing.T) {
 // worst-case float32 summation error γ_{k+2}·Σ|a·w| (gemmF32Tol), which
 // holds whatever the order and fusion, and the split must not change a
 // bit.
+// fuzz:budget 30000x
 func FuzzGemmF32(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint16(1), uint8(0), uint8(0), uint64(0))
 	f.Add(uint8(9), uint8(17), uint16(263), uint8(5), uint8(4), uint64(7))

@@ -180,6 +180,7 @@ func TestActivations(t *testing.T) {
 	}
 }
 
+// fuzz:budget 200000x
 func FuzzGemmI8(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint8(1), uint64(0))
 	f.Add(uint8(17), uint8(3), uint8(33), uint64(7))
