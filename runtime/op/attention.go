@@ -103,9 +103,9 @@ type attnTask struct {
 // attnScratch is the f32 scratch one unit needs: a block of score rows,
 // and with a mask the gathered valid key and value rows.
 func (k *mha) attnScratch(t int, mask bool) int {
-	n := min(attnRows, t) * t
+	n := satMul(min(attnRows, t), t)
 	if mask {
-		n += 2 * t * k.dh
+		n = satAdd(n, satMul(2, t, k.dh))
 	}
 	return n
 }
@@ -192,10 +192,10 @@ func (k *mha) NewState() any {
 // layout is the split of the f32 scratch: QKV rows, the attention
 // output, the attention core's, then the linear layers' scratch.
 func (k *mha) layout(b, t int, mask bool) (qkv, attn, core int, lin Scratch) {
-	m := b * t
+	m := satMul(b, t)
 	qs, ps := k.qkv.Scratch(m), k.o.Scratch(m)
 	lin = Scratch{F32: max(qs.F32, ps.F32), U8: max(qs.U8, ps.U8), I32: max(qs.I32, ps.I32)}
-	return m * 3 * k.d, m * k.d, b * k.heads * k.attnScratch(t, mask), lin
+	return satMul(m, 3, k.d), satMul(m, k.d), satMul(b, k.heads, k.attnScratch(t, mask)), lin
 }
 
 func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
@@ -207,7 +207,7 @@ func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
 		return nil, Scratch{}, err
 	}
 	qkv, attn, core, lin := k.layout(b, t, cvInDesc(in, 5).Shape != nil)
-	lin.F32 += qkv + attn + core
+	lin.F32 = satAdd(lin.F32, qkv, attn, core)
 	return []Desc{{tensor.F32, tensor.Shape{b, t, k.d}}}, lin, nil
 }
 
@@ -219,6 +219,9 @@ func (k *mha) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	b, t := x.Shape[0], x.Shape[1]
 	m := b * t
+	if m == 0 {
+		return nil // no query: the output [B, T, D] holds no element
+	}
 	hasMask := len(in) > 5 && in[5] != nil
 	nq, na, ns, _ := k.layout(b, t, hasMask)
 	a := &st.attn

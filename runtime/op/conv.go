@@ -171,10 +171,10 @@ func (k *conv1D) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if err != nil {
 		return nil, Scratch{}, err
 	}
-	m := b * tOut
+	m := satMul(b, tOut)
 	sc := k.lin.Scratch(m)
 	if !k.direct() {
-		sc.F32 += m * k.kw * k.c
+		sc.F32 = satAdd(sc.F32, satMul(m, k.kw, k.c))
 	}
 	return []Desc{{tensor.F32, tensor.Shape{b, tOut, k.f}}}, sc, nil
 }
