@@ -54,10 +54,14 @@ var fuzzBases = sync.OnceValue(func() [][]byte {
 // recovered panic, fails).
 func FuzzLoadRun(f *testing.F) {
 	for i := range fuzzBases() {
+		// Bytes: base, number of mutations, then per mutation its kind
+		// and choices (see mutate), then the request (see fuzzInputs).
 		f.Add([]byte{byte(i)})
-		f.Add([]byte{byte(i), 1, 0, 0, 0, 3})          // a graph input dimension → 2³²
-		f.Add([]byte{byte(i), 1, 0, 0, 1, 1, 2, 9, 4}) // dimension → 0, a zero-length sequence
-		f.Add([]byte{byte(i), 2, 1, 3, 0, 5, 3, 2, 1, 4, 7})
+		f.Add([]byte{byte(i), 1, 0, 0, 0, 1, 3})             // graph input dimension 1 → 2³²
+		f.Add([]byte{byte(i), 1, 0, 0, 0, 1, 0})             // dimension 1 → 0: a zero-length sequence the model fixes
+		f.Add([]byte{byte(i), 1, 0, 0, 0, 1, 2, 1})          // dimension 1 → -1, the request sends ...
+		f.Add([]byte{byte(i), 1, 0, 0, 0, 1, 2, 0, 0, 3, 0}) // ... [3, 0]: a zero-length sequence
+		f.Add([]byte{byte(i), 2, 4, 0, 0, 0, 1, 8, 3, 2, 0, 3})
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src := &fuzzSource{b: data}

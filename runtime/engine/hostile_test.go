@@ -37,6 +37,7 @@ func TestLoadRefusesHugeDimensions(t *testing.T) {
 		attrs []format.Attr
 	}{
 		{"SeqPool", []int64{-1, big, big}, nil},
+		{"Concat", []int64{-1, big, big}, nil},
 		{"Concat", []int64{-1, big, big}, []format.Attr{{Name: "axis", Kind: format.AttrInt, Int: 1}}},
 		{"GlobalAveragePool1D", []int64{-1, big, big}, nil},
 		{"SeqPool", []int64{-1, 1 << 20, 1 << 20}, nil},            // each dimension fits, the product does not
