@@ -20,7 +20,8 @@
 // (format.Model.Limits; a zero field means its default, as for a model
 // built in memory): MaxDims bounds every rank, MaxDimSize every
 // dimension, MaxElements the element count of every graph input,
-// constant and planned activation, MaxSeqLen the tokenizer's max_len.
+// constant and planned activation, MaxSeqLen the tokenizer's max_len and
+// the sequence length of attention (whose cost grows as its square).
 // Element counts are computed with overflow-checked arithmetic
 // (tensor.Shape.Bounded) and count a zero dimension as 1, so that the
 // loops over the other dimensions stay bounded too; an operator's scratch

@@ -154,7 +154,7 @@ func (s *fuzzSource) int64() int64 {
 }
 
 func (s *fuzzSource) float() float64 {
-	v := []float64{0, 1, -1, 0.5, 1e-30, 1e30, math.NaN(), math.Inf(1), math.Inf(-1), -0.0}
+	v := []float64{0, 1, -1, 0.5, 1e-30, 1e30, math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1)}
 	return v[s.n(len(v))]
 }
 

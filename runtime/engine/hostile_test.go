@@ -196,3 +196,28 @@ func TestZeroLengthSequence(t *testing.T) {
 		}
 	}
 }
+
+// Attention costs T² per head: MaxSeqLen bounds the T a request may send,
+// so a long request cannot keep a Run busy for hours.
+func TestAttentionHonoursMaxSeqLen(t *testing.T) {
+	fm, err := enginetest.Build("transformer:vocab=40,d=16,heads=2,ffn=24,layers=1,seq=128,classes=2", enginetest.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm.Graph.Inputs[0].Shape = []int64{-1, -1}
+	fm.Metadata.Tokenizer.MaxLen = 64 // the positional table takes 128
+	fm.Limits = format.Limits{MaxSeqLen: 64}
+	m, err := engine.Load(fm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	defer s.Close()
+	if _, err := s.Run([]*tensor.Tensor{tensor.NewI64(tensor.Shape{1, 64}, nil)}); err != nil {
+		t.Fatalf("64 steps: %v", err)
+	}
+	_, err = s.Run([]*tensor.Tensor{tensor.NewI64(tensor.Shape{1, 65}, nil)})
+	if !errors.Is(err, engine.ErrInvalidInput) || !strings.Contains(err.Error(), "sequence length limit") {
+		t.Fatalf("65 steps: %v, want ErrInvalidInput naming the sequence length limit", err)
+	}
+}

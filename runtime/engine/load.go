@@ -146,7 +146,7 @@ func load(fm *format.Model) (*Model, error) {
 	}
 	for i := range fm.Graph.Nodes {
 		fn := &fm.Graph.Nodes[i]
-		on := &op.Node{Name: fn.Name, Op: fn.Op, Attrs: map[string]op.Attr{}, Outputs: len(fn.Outputs)}
+		on := &op.Node{Name: fn.Name, Op: fn.Op, Attrs: map[string]op.Attr{}, Outputs: len(fn.Outputs), MaxSeqLen: m.lim.maxSeq}
 		for _, a := range fn.Attrs {
 			on.Attrs[a.Name] = op.Attr{Kind: op.AttrKind(a.Kind), Int: a.Int, Float: a.Float, String: a.String, Ints: a.Ints, Floats: a.Floats, Strings: a.Strings}
 		}

@@ -26,6 +26,7 @@ type mha struct {
 	dh     int
 	causal bool
 	scale  float32 // 1/√dh
+	maxSeq int     // Node.MaxSeqLen: 0 for no bound
 }
 
 func buildMHA(n *Node) (Kernel, error) {
@@ -48,7 +49,7 @@ func buildMHA(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &mha{d: wqkv.T.Shape[1]}
+	k := &mha{d: wqkv.T.Shape[1], maxSeq: n.MaxSeqLen}
 	if k.d < 1 || wqkv.T.Shape[0] != 3*k.d {
 		return nil, fmt.Errorf("weight W_qkv %q has shape %v, want [3D, D]", wqkv.Name, wqkv.T.Shape)
 	}
@@ -205,6 +206,9 @@ func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
 	}
 	if err := cvCheckMask(cvInDesc(in, 5), b, t); err != nil {
 		return nil, Scratch{}, err
+	}
+	if k.maxSeq > 0 && t > k.maxSeq {
+		return nil, Scratch{}, fmt.Errorf("input has %d steps, over the sequence length limit of %d (attention costs T² per head)", t, k.maxSeq)
 	}
 	qkv, attn, core, lin := k.layout(b, t, cvInDesc(in, 5).Shape != nil)
 	lin.F32 = satAdd(lin.F32, qkv, attn, core)
