@@ -77,8 +77,10 @@ func buildRecurrent(n *Node, cell rnnCell) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hidden < 1 {
-		return nil, fmt.Errorf("attribute \"hidden\" is %d, want a positive size", hidden)
+	if hidden < 1 || hidden > 1<<24 {
+		// Bounded before int(): on 32-bit ARM int(2³²+6) is 6, and the
+		// gate count times a huge size wraps.
+		return nil, fmt.Errorf("attribute \"hidden\" is %d, want a positive size up to %d", hidden, 1<<24)
 	}
 	r.h = int(hidden)
 	dir, err := n.StringAttr("direction", "forward")
