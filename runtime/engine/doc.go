@@ -14,5 +14,42 @@
 // pool, so a steady-state Run allocates nothing and starts no goroutine.
 // Batch size and sequence length are run-time dimensions.
 //
+// # Limits
+//
+// Load holds the model to the format.Limits it was read with
+// (format.Model.Limits; a zero field means its default, as for a model
+// built in memory): MaxDims bounds every rank, MaxDimSize every
+// dimension, MaxElements the element count of every graph input,
+// constant and planned activation, MaxSeqLen the tokenizer's max_len and
+// the sequence length of attention (whose cost grows as its square).
+// Element counts are computed with overflow-checked arithmetic
+// (tensor.Shape.Bounded) and count a zero dimension as 1, so that the
+// loops over the other dimensions stay bounded too; an operator's scratch
+// is at most 4 × MaxElements of each element type. The same bounds apply
+// to every Run: the dynamic dimensions of a request cannot make an input
+// or any activation exceed them, and nothing is allocated for a request
+// they refuse. A model either fails Load or runs; a zero-length sequence
+// runs (attention has no query, a mean pool of no step is 0).
+//
+// # Errors
+//
+// Errors are classed, for errors.Is:
+//
+//   - ErrInvalidModel: every error of Load (unknown operator or
+//     attribute, a shape an operator cannot run, a value over the limits).
+//   - ErrInvalidInput: a Run whose request does not fit the model (count,
+//     dtype, shape, a dimension or activation over the limits, a token id
+//     outside the vocabulary).
+//   - ErrInternal: a panic in Load or in an operator during Run,
+//     recovered: a bug in edgerun. The message holds the panic value and
+//     the stack of the goroutine that panicked. A panic on one of the
+//     session's workers is re-raised on the goroutine that called Run once
+//     every worker has finished, so it never kills the process; the session
+//     then drops its plans and operator state and serves the next Run.
+//
+// The cause stays in the chain too: a shape over the limits is also
+// tensor.ErrShape, and LoadFile and Read return format's errors
+// (format.ErrCorrupt, format.ErrLimit, ...) for a file they cannot read.
+//
 // It imports format, tensor, op and quant; never sdk, boards or tools.
 package engine

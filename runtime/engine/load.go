@@ -24,6 +24,7 @@ type Model struct {
 	nodes  []node
 	outIDs []int
 	inIDs  []int
+	lim    limits // from the format.Limits the model was read with
 }
 
 // ValueInfo describes a graph input or output. -1 in Shape is dynamic.
@@ -78,11 +79,34 @@ func Read(r io.Reader, opts ...format.Option) (*Model, error) {
 // builds every node's operator (refusing unknown operators and
 // attributes by name) and plans the graph once with every dynamic
 // dimension set to 1, so shape errors surface at load, not at run.
-func Load(fm *format.Model) (*Model, error) {
+//
+// Load holds the graph to fm.Limits, the limits the file was read with
+// (format.DefaultLimits for a zero field, as for a Model built in
+// memory): the rank, every dimension and the element count of every
+// input, constant and planned activation, and the tokenizer's sequence
+// length. Every error it returns is ErrInvalidModel; a panic while
+// building is recovered as ErrInternal.
+func Load(fm *format.Model) (m *Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, asPanicked(r).err("loading the model")
+		}
+	}()
+	m, err = load(fm)
+	if err != nil {
+		return nil, classify(ErrInvalidModel, err)
+	}
+	return m, nil
+}
+
+func load(fm *format.Model) (*Model, error) {
 	if err := fm.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{Meta: fm.Metadata}
+	m := &Model{Meta: fm.Metadata, lim: newLimits(fm.Limits)}
+	if err := m.checkGraph(fm); err != nil {
+		return nil, err
+	}
 	ids := map[string]int{}
 	add := func(v value) int {
 		ids[v.name] = len(m.values)
@@ -94,7 +118,11 @@ func Load(fm *format.Model) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: input %q: %w", in.Name, err)
 		}
-		m.Inputs = append(m.Inputs, ValueInfo{Name: in.Name, DType: dt, Shape: intShape(in.Shape)})
+		shape, err := m.lim.fileShape(in.Shape, true)
+		if err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", in.Name, err)
+		}
+		m.Inputs = append(m.Inputs, ValueInfo{Name: in.Name, DType: dt, Shape: shape})
 		m.inIDs = append(m.inIDs, add(value{name: in.Name, kind: valInput}))
 	}
 	consts := map[string]*op.Const{}
@@ -118,7 +146,7 @@ func Load(fm *format.Model) (*Model, error) {
 	}
 	for i := range fm.Graph.Nodes {
 		fn := &fm.Graph.Nodes[i]
-		on := &op.Node{Name: fn.Name, Op: fn.Op, Attrs: map[string]op.Attr{}, Outputs: len(fn.Outputs)}
+		on := &op.Node{Name: fn.Name, Op: fn.Op, Attrs: map[string]op.Attr{}, Outputs: len(fn.Outputs), MaxSeqLen: m.lim.maxSeq}
 		for _, a := range fn.Attrs {
 			on.Attrs[a.Name] = op.Attr{Kind: op.AttrKind(a.Kind), Int: a.Int, Float: a.Float, String: a.String, Ints: a.Ints, Floats: a.Floats, Strings: a.Strings}
 		}
@@ -129,8 +157,12 @@ func Load(fm *format.Model) (*Model, error) {
 				n.in = append(n.in, -1)
 				continue
 			}
+			id, ok := ids[in]
+			if !ok {
+				return nil, fmt.Errorf("engine: node %q reads %q, which no input, tensor or earlier node defines", fn.Name, in)
+			}
 			on.Inputs = append(on.Inputs, op.Input{Name: in, Present: true, Const: consts[in]})
-			n.in = append(n.in, ids[in])
+			n.in = append(n.in, id)
 		}
 		k, err := op.Build(on)
 		if err != nil {
@@ -143,7 +175,11 @@ func Load(fm *format.Model) (*Model, error) {
 		m.nodes = append(m.nodes, n)
 	}
 	for _, out := range fm.Graph.Outputs {
-		m.outIDs = append(m.outIDs, ids[out.Name])
+		id, ok := ids[out.Name]
+		if !ok {
+			return nil, fmt.Errorf("engine: graph output %q is not defined", out.Name)
+		}
+		m.outIDs = append(m.outIDs, id)
 	}
 	m.fuse()
 	m.outIDs = m.outIDs[:0]
@@ -152,7 +188,11 @@ func Load(fm *format.Model) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: output %q: %w", out.Name, err)
 		}
-		m.Outputs = append(m.Outputs, ValueInfo{Name: out.Name, DType: dt, Shape: intShape(out.Shape)})
+		shape, err := m.lim.fileShape(out.Shape, true)
+		if err != nil {
+			return nil, fmt.Errorf("engine: output %q: %w", out.Name, err)
+		}
+		m.Outputs = append(m.Outputs, ValueInfo{Name: out.Name, DType: dt, Shape: shape})
 		m.outIDs = append(m.outIDs, ids[out.Name])
 	}
 	// Plan once to catch shape errors now: a dynamic batch dimension at 1,
@@ -160,7 +200,7 @@ func Load(fm *format.Model) (*Model, error) {
 	// or 64, so convolution and pooling windows fit.
 	seq := 64
 	if tk := fm.Metadata.Tokenizer; tk != nil && tk.MaxLen > 0 {
-		seq = int(tk.MaxLen)
+		seq = int(tk.MaxLen) // at most MaxSeqLen: checkGraph
 	}
 	probe := make([]op.Desc, len(m.Inputs))
 	for i, in := range m.Inputs {
@@ -183,20 +223,50 @@ func Load(fm *format.Model) (*Model, error) {
 	return m, nil
 }
 
+// checkGraph holds what Load reads from the file to the model's limits
+// before anything is converted: the tokenizer's sequence length and every
+// constant's shape and data size. (Graph inputs and outputs are checked
+// as they are converted.)
+func (m *Model) checkGraph(fm *format.Model) error {
+	if tk := fm.Metadata.Tokenizer; tk != nil && tk.MaxLen > int64(m.lim.maxSeq) {
+		return fmt.Errorf("engine: tokenizer max_len %d exceeds the limit of %d", tk.MaxLen, m.lim.maxSeq)
+	}
+	for i := range fm.Tensors {
+		ft := &fm.Tensors[i]
+		shape, err := m.lim.fileShape(ft.Shape, false)
+		if err != nil {
+			return fmt.Errorf("engine: tensor %q: %w", ft.Name, err)
+		}
+		size := 0
+		switch ft.DType {
+		case format.I8, format.U8:
+			size = 1
+		case format.F16:
+			size = 2
+		case format.F32, format.I32:
+			size = 4
+		case format.I64:
+			size = 8
+		default:
+			return fmt.Errorf("engine: tensor %q: unsupported dtype %s", ft.Name, ft.DType)
+		}
+		n := tensor.Shape(shape).NumElements() // bounded by fileShape
+		if len(ft.Data) != n*size {
+			return fmt.Errorf("engine: tensor %q: %s%v needs %d bytes of data, has %d (read without tensor data?)", ft.Name, ft.DType, ft.Shape, n*size, len(ft.Data))
+		}
+		if q := ft.Quant; q != nil && (q.Axis < -1 || int(q.Axis) >= len(shape) || (q.Axis >= 0 && len(q.Scales) != shape[q.Axis]) || (q.Axis == -1 && len(q.Scales) != 1)) {
+			return fmt.Errorf("engine: tensor %q: quantization axis %d with %d scales does not fit shape %v", ft.Name, q.Axis, len(q.Scales), ft.Shape)
+		}
+	}
+	return nil
+}
+
 // Kernel names the kernel implementation this process runs.
 func Kernel() string { return kernel.Current() }
 
 // Features lists the kernel implementation and the CPU features the
 // kernels detected (for logs, `edgerun version`, `edgerun bench`).
 func Features() []string { return kernel.Features() }
-
-func intShape(s []int64) []int {
-	out := make([]int, len(s))
-	for i, d := range s {
-		out[i] = int(d)
-	}
-	return out
-}
 
 func convDType(d format.DType) (tensor.DType, error) {
 	switch d {
@@ -216,8 +286,12 @@ func convDType(d format.DType) (tensor.DType, error) {
 	return 0, fmt.Errorf("unsupported dtype %s", d)
 }
 
+// convTensor converts a tensor checkGraph has checked.
 func convTensor(ft *format.Tensor) (*tensor.Tensor, error) {
-	shape := intShape(ft.Shape)
+	shape := make([]int, len(ft.Shape))
+	for i, d := range ft.Shape {
+		shape[i] = int(d) // within MaxDimSize: checkGraph
+	}
 	n := tensor.Shape(shape).NumElements()
 	t := &tensor.Tensor{Shape: shape}
 	d := ft.Data

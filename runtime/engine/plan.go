@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/edgerun/edgerun/runtime/op"
@@ -29,6 +30,39 @@ func arenaOf(d tensor.DType) int {
 		return 3
 	}
 	return 4
+}
+
+// maxArena bounds the elements of one arena: the largest slice of 8-byte
+// elements an int can index (2²⁸ on 32-bit targets).
+const maxArena = math.MaxInt / 8
+
+// maxScratch is the bound on one node's scratch of each type, in units of
+// the MaxElements limit: an operator's working memory is a few times its
+// largest activation (attention's query, key and value rows and scores,
+// a convolution's im2col rows).
+const maxScratch = 4
+
+// checkPlanned holds what an operator's Plan reports to the limits:
+// known output dtypes, every output shape within the rank, dimension and
+// element bounds, and scratch of each type at most maxScratch ×
+// MaxElements. So no activation, and no loop over one, grows past the
+// limits, whatever dimensions a request brings.
+func (m *Model) checkPlanned(outs []op.Desc, sc op.Scratch) error {
+	for j, d := range outs {
+		if d.DType.Size() == 0 {
+			return fmt.Errorf("output %d has unknown dtype %s", j, d.DType)
+		}
+		if _, err := m.lim.shape(d.Shape); err != nil {
+			return fmt.Errorf("output %d: %w", j, err)
+		}
+	}
+	bound := m.lim.maxElements * maxScratch
+	for _, v := range []int{sc.F32, sc.U8, sc.I32} {
+		if v < 0 || v > bound {
+			return fmt.Errorf("%w: scratch of %d elements exceeds the limit of %d (%d × MaxElements)", tensor.ErrShape, v, bound, maxScratch)
+		}
+	}
+	return nil
 }
 
 // plan computes shapes, liveness and arena offsets for the given inputs.
@@ -62,6 +96,7 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 	type block struct{ off, size int }
 	var free [5][]block
 	var top [5]int
+	var overflow bool
 	alloc := func(a, size int) int {
 		for i, b := range free[a] {
 			if b.size >= size {
@@ -75,7 +110,9 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 			}
 		}
 		off := top[a]
-		top[a] += size
+		t, ok := tensor.AddInt(off, size)
+		overflow = overflow || !ok || t > maxArena
+		top[a] = t
 		return off
 	}
 	release := func(a, off, size int) {
@@ -111,6 +148,9 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 		if len(outs) != len(n.out) {
 			return nil, fmt.Errorf("engine: node %q (%s) has %d outputs in the file, the operator makes %d", n.name, n.op, len(n.out), len(outs))
 		}
+		if err := m.checkPlanned(outs, sc); err != nil {
+			return nil, fmt.Errorf("engine: node %q (%s): %w", n.name, n.op, err)
+		}
 		p.scratch.F32 = max(p.scratch.F32, sc.F32)
 		p.scratch.U8 = max(p.scratch.U8, sc.U8)
 		p.scratch.I32 = max(p.scratch.I32, sc.I32)
@@ -126,6 +166,9 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 				release(arenaOf(p.descs[id].DType), p.offset[id], p.descs[id].Shape.NumElements())
 				last[id] = -2 // released once even if used twice by this node
 			}
+		}
+		if overflow {
+			return nil, fmt.Errorf("engine: node %q (%s): the activations of the graph need more than %d elements of one type", n.name, n.op, maxArena)
 		}
 		// Outputs nobody reads are dead at once.
 		for _, id := range n.out {

@@ -86,7 +86,41 @@ func (s *Session) Threads() int { return s.opts.threads }
 // returned tensors are in the order of Model.Outputs; they belong to the
 // session and stay valid until its next Run. After the first Run with
 // given input shapes, Run allocates nothing.
-func (s *Session) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+//
+// A request that does not fit the model (count, dtype, shape, a dynamic
+// dimension that takes an activation past the model's limits, a token id
+// outside the vocabulary) is ErrInvalidInput. A panic in an operator, on
+// this goroutine or on one of the session's workers, is recovered and
+// returned as ErrInternal; the session drops its plans and per-node state
+// and stays usable.
+func (s *Session) Run(inputs []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.reset()
+			outs, err = nil, asPanicked(r).err("Run")
+		}
+	}()
+	outs, err = s.run(inputs)
+	if err != nil {
+		return nil, classify(ErrInvalidInput, err)
+	}
+	return outs, nil
+}
+
+// reset forgets what a panicking Run may have left half-written: the
+// cached plans with their buffers, and the operators' per-session state.
+// The workers are idle (pool.Do waits for every share, even when one
+// panics).
+func (s *Session) reset() {
+	s.plans = nil
+	for i, n := range s.m.nodes {
+		if st, ok := n.kernel.(op.Stateful); ok {
+			s.states[i] = st.NewState()
+		}
+	}
+}
+
+func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	m := s.m
 	if len(inputs) != len(m.Inputs) {
 		return nil, fmt.Errorf("engine: model takes %d inputs, got %d", len(m.Inputs), len(inputs))
@@ -99,9 +133,6 @@ func (s *Session) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if t.DType != want.DType {
 			return nil, fmt.Errorf("engine: input %q is %s, want %s", want.Name, t.DType, want.DType)
 		}
-		if err := t.Check(); err != nil {
-			return nil, fmt.Errorf("engine: input %q: %w", want.Name, err)
-		}
 		if len(t.Shape) != len(want.Shape) {
 			return nil, fmt.Errorf("engine: input %q has shape %v, want %v", want.Name, t.Shape, tensor.Shape(want.Shape))
 		}
@@ -109,6 +140,12 @@ func (s *Session) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if d >= 0 && t.Shape[j] != d {
 				return nil, fmt.Errorf("engine: input %q has shape %v, want %v", want.Name, t.Shape, tensor.Shape(want.Shape))
 			}
+		}
+		if _, err := m.lim.shape(t.Shape); err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", want.Name, err)
+		}
+		if err := t.Check(); err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", want.Name, err)
 		}
 	}
 	b, err := s.bind(inputs)
@@ -251,6 +288,9 @@ type worker struct {
 	// the post may wait behind the caller on the caller's own P; stealing
 	// its share keeps a late worker from making Do slower than one thread.
 	claim atomic.Int32
+	// panic is a panic recovered from the share, written before done
+	// and taken by Do after it sees done.
+	panic *panicked
 }
 
 const (
@@ -297,10 +337,22 @@ func (p *pool) run(w *worker) {
 		}
 		last = w.seq.Load()
 		if w.claim.CompareAndSwap(claimPosted, claimRan) {
-			w.job.t.RunRange(w.job.lo, w.job.hi)
+			w.runJob()
 		}
 		w.done.Store(last)
 	}
+}
+
+// runJob runs the posted share. A panic in it is kept for Do to re-raise
+// on the caller's goroutine: unrecovered, a panic on a worker kills the
+// process, whatever the caller does.
+func (w *worker) runJob() {
+	defer func() {
+		if r := recover(); r != nil {
+			w.panic = asPanicked(r)
+		}
+	}()
+	w.job.t.RunRange(w.job.lo, w.job.hi)
 }
 
 func (w *worker) post(j job) {
@@ -333,7 +385,10 @@ func (p *pool) Workers() int { return p.n }
 // Do implements op.Parallel: the caller runs the first share itself, then
 // the workers' shares none has started yet, then waits for the workers.
 // Every unit is computed the same way whoever runs it, so the bits never
-// depend on the schedule.
+// depend on the schedule. A panic in any share (the caller's or a
+// worker's) is raised on the caller's goroutine once every worker has
+// finished, so no worker still writes into the session's buffers when
+// Run returns.
 func (p *pool) Do(n int, t op.Task) {
 	parts := min(p.n, n)
 	if parts <= 1 {
@@ -343,18 +398,39 @@ func (p *pool) Do(n int, t op.Task) {
 	for i := 1; i < parts; i++ {
 		p.workers[i-1].post(job{t, i * n / parts, (i + 1) * n / parts})
 	}
+	defer p.wait(parts)
 	t.RunRange(0, n/parts)
 	for i := 1; i < parts; i++ {
 		if w := p.workers[i-1]; w.claim.CompareAndSwap(claimPosted, claimStolen) {
 			t.RunRange(i*n/parts, (i+1)*n/parts)
 		}
 	}
+}
+
+// wait runs deferred in Do: it waits for the first parts-1 workers, then
+// re-raises the first panic, the caller's own or a worker's.
+func (p *pool) wait(parts int) {
+	r := recover()
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
+		if r != nil {
+			// The caller's share panicked: take back the shares no
+			// worker has started, so they are not run at all.
+			w.claim.CompareAndSwap(claimPosted, claimStolen)
+		}
 		for spins := 0; w.done.Load() != w.seq.Load(); spins++ {
 			if spins > 4096 {
 				runtime.Gosched()
 			}
 		}
+		if w.panic != nil {
+			if r == nil {
+				r = w.panic
+			}
+			w.panic = nil
+		}
+	}
+	if r != nil {
+		panic(asPanicked(r))
 	}
 }

@@ -26,6 +26,7 @@ type mha struct {
 	dh     int
 	causal bool
 	scale  float32 // 1/√dh
+	maxSeq int     // Node.MaxSeqLen: 0 for no bound
 }
 
 func buildMHA(n *Node) (Kernel, error) {
@@ -48,7 +49,7 @@ func buildMHA(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &mha{d: wqkv.T.Shape[1]}
+	k := &mha{d: wqkv.T.Shape[1], maxSeq: n.MaxSeqLen}
 	if k.d < 1 || wqkv.T.Shape[0] != 3*k.d {
 		return nil, fmt.Errorf("weight W_qkv %q has shape %v, want [3D, D]", wqkv.Name, wqkv.T.Shape)
 	}
@@ -103,9 +104,9 @@ type attnTask struct {
 // attnScratch is the f32 scratch one unit needs: a block of score rows,
 // and with a mask the gathered valid key and value rows.
 func (k *mha) attnScratch(t int, mask bool) int {
-	n := min(attnRows, t) * t
+	n := satMul(min(attnRows, t), t)
 	if mask {
-		n += 2 * t * k.dh
+		n = satAdd(n, satMul(2, t, k.dh))
 	}
 	return n
 }
@@ -192,10 +193,10 @@ func (k *mha) NewState() any {
 // layout is the split of the f32 scratch: QKV rows, the attention
 // output, the attention core's, then the linear layers' scratch.
 func (k *mha) layout(b, t int, mask bool) (qkv, attn, core int, lin Scratch) {
-	m := b * t
+	m := satMul(b, t)
 	qs, ps := k.qkv.Scratch(m), k.o.Scratch(m)
 	lin = Scratch{F32: max(qs.F32, ps.F32), U8: max(qs.U8, ps.U8), I32: max(qs.I32, ps.I32)}
-	return m * 3 * k.d, m * k.d, b * k.heads * k.attnScratch(t, mask), lin
+	return satMul(m, 3, k.d), satMul(m, k.d), satMul(b, k.heads, k.attnScratch(t, mask)), lin
 }
 
 func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
@@ -206,8 +207,11 @@ func (k *mha) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if err := cvCheckMask(cvInDesc(in, 5), b, t); err != nil {
 		return nil, Scratch{}, err
 	}
+	if k.maxSeq > 0 && t > k.maxSeq {
+		return nil, Scratch{}, fmt.Errorf("input has %d steps, over the sequence length limit of %d (attention costs T² per head)", t, k.maxSeq)
+	}
 	qkv, attn, core, lin := k.layout(b, t, cvInDesc(in, 5).Shape != nil)
-	lin.F32 += qkv + attn + core
+	lin.F32 = satAdd(lin.F32, qkv, attn, core)
 	return []Desc{{tensor.F32, tensor.Shape{b, t, k.d}}}, lin, nil
 }
 
@@ -219,6 +223,9 @@ func (k *mha) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	b, t := x.Shape[0], x.Shape[1]
 	m := b * t
+	if m == 0 {
+		return nil // no query: the output [B, T, D] holds no element
+	}
 	hasMask := len(in) > 5 && in[5] != nil
 	nq, na, ns, _ := k.layout(b, t, hasMask)
 	a := &st.attn

@@ -526,7 +526,10 @@ func (c *concatOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 				return nil, Scratch{}, fmt.Errorf("input %d has shape %v, input 0 has %v: they may differ only along axis %d", i+1, d.Shape, first, ax)
 			}
 		}
-		out[ax] += d.Shape[ax]
+		var ok bool
+		if out[ax], ok = tensor.AddInt(out[ax], d.Shape[ax]); !ok {
+			return nil, Scratch{}, fmt.Errorf("input %d has shape %v: the joined axis %d overflows", i+1, d.Shape, ax)
+		}
 	}
 	return []Desc{{tensor.F32, out}}, Scratch{}, nil
 }
@@ -577,10 +580,14 @@ func buildReshape(n *Node) (Kernel, error) {
 			return nil, fmt.Errorf("shape %v has more than one -1", s)
 		case d == -1:
 			inferred = true
-		case d < -1 || d > 1<<40:
+		case d < -1:
 			return nil, fmt.Errorf("shape %v has an invalid dimension %d", s, d)
 		}
-		r.shape[i] = int(d)
+		v, ok := tensor.Int(d)
+		if !ok {
+			return nil, fmt.Errorf("shape %v has a dimension %d too large for this machine's int", s, d)
+		}
+		r.shape[i] = v
 	}
 	return r, nil
 }
@@ -590,7 +597,10 @@ func (r *reshapeOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if x.DType.Size() == 0 {
 		return nil, Scratch{}, fmt.Errorf("input is %s%v, want a known dtype", x.DType, x.Shape)
 	}
-	total := x.Shape.NumElements()
+	total, err := x.Shape.Elements()
+	if err != nil {
+		return nil, Scratch{}, err
+	}
 	out := make(tensor.Shape, len(r.shape))
 	known, infer := 1, -1
 	for i, d := range r.shape {
@@ -606,7 +616,10 @@ func (r *reshapeOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 		default:
 			out[i] = d
 		}
-		known *= out[i]
+		var ok bool
+		if known, ok = tensor.MulInt(known, out[i]); !ok {
+			return nil, Scratch{}, fmt.Errorf("shape %v for input %v: the element count overflows", r.shape, x.Shape)
+		}
 	}
 	if infer >= 0 {
 		if known == 0 || total%known != 0 {
@@ -614,8 +627,8 @@ func (r *reshapeOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 		}
 		out[infer] = total / known
 	}
-	if out.NumElements() != total {
-		return nil, Scratch{}, fmt.Errorf("cannot reshape input %v (%d elements) to %v (%d elements)", x.Shape, total, out, out.NumElements())
+	if n, err := out.Elements(); err != nil || n != total {
+		return nil, Scratch{}, fmt.Errorf("cannot reshape input %v (%d elements) to %v", x.Shape, total, out)
 	}
 	return []Desc{{x.DType, out}}, Scratch{}, nil
 }

@@ -107,6 +107,11 @@ func buildConv1D(n *Node) (Kernel, error) {
 	if k.dilation, err = cvIntAttr(n, "dilation", 1, 1); err != nil {
 		return nil, err
 	}
+	// The dilated window, dilation·(Kw−1)+1, must fit in an int with room
+	// for the geometry's sums (it is up to 2⁵⁰ on 32-bit ARM otherwise).
+	if span := satAdd(satMul(k.dilation, k.kw-1), 1); span > 1<<30 {
+		return nil, fmt.Errorf("dilation %d × (kernel width %d − 1) + 1 exceeds %d", k.dilation, k.kw, 1<<30)
+	}
 	if a, ok := n.Attrs["padding"]; ok {
 		switch {
 		case a.Kind == AttrString && a.String == "same":
@@ -171,10 +176,10 @@ func (k *conv1D) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if err != nil {
 		return nil, Scratch{}, err
 	}
-	m := b * tOut
+	m := satMul(b, tOut)
 	sc := k.lin.Scratch(m)
 	if !k.direct() {
-		sc.F32 += m * k.kw * k.c
+		sc.F32 = satAdd(sc.F32, satMul(m, k.kw, k.c))
 	}
 	return []Desc{{tensor.F32, tensor.Shape{b, tOut, k.f}}}, sc, nil
 }

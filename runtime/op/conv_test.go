@@ -484,6 +484,9 @@ func TestConvPoolErrors(t *testing.T) {
 		conv(nil, w, f32Const("b", tensor.Shape{3}, make([]float32, 3))),
 		conv(map[string]Attr{"stride": i(0)}, w),
 		conv(map[string]Attr{"dilation": i(-1)}, w),
+		// A dilated window of 2²⁴·(2²⁴−1)+1: more than an int holds on
+		// 32-bit ARM.
+		conv(map[string]Attr{"dilation": i(1 << 24)}, f32Const("w", tensor.Shape{1, 1 << 24, 1}, make([]float32, 1<<24))),
 		conv(map[string]Attr{"padding": i(-1)}, w),
 		conv(map[string]Attr{"padding": str("full")}, w),
 		conv(map[string]Attr{"padding": str("causal")}, w),

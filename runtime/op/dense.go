@@ -140,7 +140,7 @@ func (l *Linear) Scratch(m int) Scratch {
 	if l.I8 == nil {
 		return Scratch{}
 	}
-	return Scratch{U8: m * l.K, I32: m * l.N, F32: 2 * m}
+	return Scratch{U8: satMul(m, l.K), I32: satMul(m, l.N), F32: satMul(2, m)}
 }
 
 // linearTask runs a column range of one Forward call on a worker.

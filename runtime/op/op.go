@@ -68,6 +68,10 @@ type Node struct {
 	Attrs   map[string]Attr
 	Inputs  []Input
 	Outputs int
+	// MaxSeqLen bounds the sequence length of operators whose cost grows
+	// faster than linearly with it (attention: T² per head), so that a
+	// request's length cannot make one Run take hours. 0: no bound.
+	MaxSeqLen int
 }
 
 // Desc is the dtype and shape of a value.

@@ -3,6 +3,7 @@ package op
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -76,8 +77,10 @@ func buildRecurrent(n *Node, cell rnnCell) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hidden < 1 {
-		return nil, fmt.Errorf("attribute \"hidden\" is %d, want a positive size", hidden)
+	if hidden < 1 || hidden > 1<<24 {
+		// Bounded before int(): on 32-bit ARM int(2³²+6) is 6, and the
+		// gate count times a huge size wraps.
+		return nil, fmt.Errorf("attribute \"hidden\" is %d, want a positive size up to %d", hidden, 1<<24)
 	}
 	r.h = int(hidden)
 	dir, err := n.StringAttr("direction", "forward")
@@ -274,6 +277,29 @@ func (r *recurrent) layout(b, t int) rnnLayout {
 	return lay
 }
 
+// scratch is layout(b, t).need, or math.MaxInt in a field whose size
+// overflows an int (the engine refuses it): layout's arithmetic is plain,
+// for Run, which only sees shapes Plan accepted.
+func (r *recurrent) scratch(b, t int) Scratch {
+	gh, bt := satMul(r.gates, r.h), satMul(b, t)
+	rows := satMul(r.dirs, b, r.h)
+	f32 := satAdd(satMul(bt, r.dirs, gh), satMul(b, gh), satMul(b, r.h), rows, rows)
+	var lin Scratch
+	grow := func(s Scratch) {
+		lin = Scratch{F32: max(lin.F32, s.F32), U8: max(lin.U8, s.U8), I32: max(lin.I32, s.I32)}
+	}
+	for _, l := range r.ih {
+		grow(l.Scratch(bt))
+	}
+	for _, l := range r.hh {
+		grow(l.Scratch(b))
+	}
+	if satAdd(f32, lin.F32) == math.MaxInt || lin.U8 == math.MaxInt || lin.I32 == math.MaxInt {
+		return Scratch{F32: math.MaxInt, U8: math.MaxInt, I32: math.MaxInt}
+	}
+	return r.layout(b, t).need
+}
+
 func (r *recurrent) outShape(b, t int) tensor.Shape {
 	if r.seq {
 		return tensor.Shape{b, t, r.dirs * r.h}
@@ -294,7 +320,7 @@ func (r *recurrent) Plan(in []Desc) ([]Desc, Scratch, error) {
 			}
 		}
 	}
-	return []Desc{{tensor.F32, r.outShape(b, t)}}, r.layout(b, t).need, nil
+	return []Desc{{tensor.F32, r.outShape(b, t)}}, r.scratch(b, t), nil
 }
 
 var errRNNNoState = errors.New("recurrent kernel run without its state (NewState)")

@@ -647,6 +647,16 @@ func TestRecurrentBuildErrors(t *testing.T) {
 				n.Attrs["hidden"] = Attr{Kind: AttrInt, Int: 0}
 				return n
 			},
+			"hidden 2^32+h": func() *Node { // int() of it is h on 32-bit ARM
+				n := rnnNode(s, ws, false)
+				n.Attrs["hidden"] = Attr{Kind: AttrInt, Int: 1<<32 + int64(s.h)}
+				return n
+			},
+			"hidden 2^62": func() *Node { // gates × hidden wraps to 0
+				n := rnnNode(s, ws, false)
+				n.Attrs["hidden"] = Attr{Kind: AttrInt, Int: 1 << 62}
+				return n
+			},
 			"hidden mismatch": func() *Node {
 				n := rnnNode(s, ws, false)
 				n.Attrs["hidden"] = Attr{Kind: AttrInt, Int: 3}

@@ -50,7 +50,9 @@ func (d DType) String() string {
 // (>= 0); in a model's declared inputs -1 marks a dynamic dimension.
 type Shape []int
 
-// NumElements is the product of the dimensions (1 for a scalar).
+// NumElements is the product of the dimensions (1 for a scalar). It does
+// not check for overflow: call it on shapes the engine planned (bounded by
+// its limits) or that Elements or Bounded accepted.
 func (s Shape) NumElements() int {
 	n := 1
 	for _, d := range s {
@@ -124,12 +126,11 @@ func (t *Tensor) Check() error {
 	if t.DType.Size() == 0 {
 		return fmt.Errorf("tensor: unknown dtype %d", uint8(t.DType))
 	}
-	for _, d := range t.Shape {
-		if d < 0 {
-			return fmt.Errorf("tensor: negative dimension in shape %v", t.Shape)
-		}
+	n, err := t.Shape.Elements()
+	if err != nil {
+		return err
 	}
-	if n := t.Shape.NumElements(); t.Len() != n {
+	if t.Len() != n {
 		return fmt.Errorf("tensor: %s%v needs %d elements, has %d", t.DType, t.Shape, n, t.Len())
 	}
 	return nil
