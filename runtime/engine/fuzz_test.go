@@ -52,6 +52,7 @@ var fuzzBases = sync.OnceValue(func() [][]byte {
 // no panic, no hang, and every error typed (a format error from Read,
 // ErrInvalidModel from Load, ErrInvalidInput from Run; ErrInternal, a
 // recovered panic, fails).
+// fuzz:budget 50000x
 func FuzzLoadRun(f *testing.F) {
 	for i := range fuzzBases() {
 		// Bytes: base, number of mutations, then per mutation its kind
