@@ -82,7 +82,9 @@ type headerDecoder struct {
 	left   func() int64 // decoded payload bytes not yet consumed
 	budget int64        // Go memory the header may still take
 	maxMem int64        // the budget at the start
-	path   []pathElem   // where the decoder is, for messages
+	// skipped reports that the last key's value was skipped (unknown).
+	skipped bool
+	path    []pathElem // where the decoder is, for messages
 }
 
 // pathElem is a key (idx < 0) or a list index of the decoder's position.
@@ -157,7 +159,9 @@ func (d *headerDecoder) list(max int, limit string, minEnc, size int64) (int, er
 	return int(n), nil
 }
 
-// fields reads a map header and calls field for every key.
+// fields reads a map header and calls field for every key. A key the
+// schema knows may appear once: a second "attrs" or "max_len" is refused
+// rather than silently overriding the first.
 func (d *headerDecoder) fields(field func(key string) error) error {
 	n, err := d.r.ReadMapHeader()
 	if err != nil {
@@ -169,14 +173,39 @@ func (d *headerDecoder) fields(field func(key string) error) error {
 	if left := d.left(); 2*int64(n) > left {
 		return d.fail(ErrCorrupt, "map claims %d entries; the %d bytes left in the payload cannot hold them", n, left)
 	}
+	// The known keys seen so far, end to end (a struct has at most 9,
+	// none longer than 9 bytes).
+	var seen [128]byte
+	var ends [16]uint8
+	nseen := 0
 	for range n {
 		k, err := d.r.ReadMapKeyPtr()
 		if err != nil {
 			return d.msgpErr(err)
 		}
-		// k points into the reader's buffer: compare it, never keep it.
+		// k points into the reader's buffer, valid until the next read:
+		// compare and copy it now, never keep it.
+		start := 0
+		if nseen > 0 {
+			start = int(ends[nseen-1])
+		}
+		for i, off := 0, 0; i < nseen; i++ {
+			if string(seen[off:ends[i]]) == string(k) {
+				return d.fail(ErrCorrupt, "key %q appears twice", k)
+			}
+			off = int(ends[i])
+		}
+		fits := nseen < len(ends) && start+len(k) <= len(seen)
+		if fits {
+			copy(seen[start:], k)
+		}
+		d.skipped = false
 		if err := field(msgp.UnsafeString(k)); err != nil {
 			return err
+		}
+		if fits && !d.skipped {
+			ends[nseen] = uint8(start + len(k))
+			nseen++
 		}
 	}
 	return nil
@@ -203,7 +232,9 @@ func listOf[T any](d *headerDecoder, n int, elem func(*T) error) ([]T, error) {
 	return s, nil
 }
 
+// skip skips the value of a key the schema does not know.
 func (d *headerDecoder) skip() error {
+	d.skipped = true
 	if err := d.r.Skip(); err != nil {
 		return d.msgpErr(err)
 	}

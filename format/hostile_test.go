@@ -316,3 +316,35 @@ func TestEveryLimit(t *testing.T) {
 		t.Errorf("Write of 71 attributes: %v, want ErrLimit", err)
 	}
 }
+
+// TestDuplicateKeysRefused: a key the schema knows appears at most once
+// in its map; a second one (which a decoder would let override the
+// first) is refused. Unknown keys may repeat.
+func TestDuplicateKeysRefused(t *testing.T) {
+	m := formattest.Tiny()
+	hdr, err := m.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := formattest.Body(m)
+	tensors := body[len(hdr):]
+	meta := bytes.LastIndex(hdr, []byte("\xa4meta"))
+	for _, tc := range []struct {
+		name string
+		hdr  []byte
+		want error
+	}{
+		// {graph, tensors, meta, meta}: the second meta overrides the first.
+		{"meta-twice", append(append([]byte{0x84}, hdr[1:]...), hdr[meta:]...), format.ErrCorrupt},
+		// Two unknown keys of the same name are skipped like any other.
+		{"unknown-twice", append(append([]byte{0x85}, hdr[1:]...), "\xa3new\x01\xa3new\x02"...), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := formattest.Raw{Codec: format.CodecZstd, Body: append(bytes.Clone(tc.hdr), tensors...)}.Bytes()
+			_, err := format.Read(bytes.NewReader(file))
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -371,7 +371,7 @@ func (rd *reader) readPreamble(r io.Reader) error {
 		}
 		return newErr(ErrCorrupt, "preamble", "unknown codec %d", p.codec)
 	}
-	if p.decoded > uint64(rd.o.lim.MaxDecodedBytes) {
+	if p.decoded > uint64(max(rd.o.lim.MaxDecodedBytes, 0)) {
 		return newErr(ErrLimit, "preamble", "decoded payload of %d bytes exceeds the limit of %d", p.decoded, rd.o.lim.MaxDecodedBytes)
 	}
 	if p.stored > maxStored(p.codec, p.decoded) {
