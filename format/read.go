@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"syscall"
@@ -236,6 +237,9 @@ func (rd *reader) readStream(r io.Reader) (*Model, error) {
 		return nil, err
 	}
 	p := &rd.p
+	if p.stored > math.MaxInt {
+		return nil, newErr(ErrLimit, "payload", "stored payload of %d bytes does not fit in memory on this machine", p.stored)
+	}
 	h := rd.newHasher()
 	stored, err := readUpTo(io.TeeReader(r, h), int64(p.stored))
 	if err != nil {
@@ -476,6 +480,9 @@ func (rd *reader) decodeBody(in io.Reader) (*Model, error) {
 			return nil, newErr(ErrCorrupt, part, "data runs past the end of the payload")
 		}
 		rd.tensorBytes += want
+		if want > math.MaxInt {
+			return nil, newErr(ErrLimit, part, "%d bytes do not fit in memory on this machine", want)
+		}
 		if o.skipData {
 			if _, err := mr.R.Skip(int(want)); err != nil {
 				return nil, payloadErr(rd.p.codec, part, err)
