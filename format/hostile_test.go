@@ -348,3 +348,21 @@ func TestDuplicateKeysRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateUsesModelLimits: Validate holds a model to the limits it
+// was read with, so a model read with raised limits validates (as
+// engine.Load does) and one built in memory gets the defaults.
+func TestValidateUsesModelLimits(t *testing.T) {
+	file := formattest.LongAttrNames(100, 16)
+	m, err := format.Read(bytes.NewReader(file), format.WithLimits(format.Limits{MaxAttrs: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Validate(); err != nil {
+		t.Errorf("read with MaxAttrs 100: %v", err)
+	}
+	m.Limits = format.Limits{}
+	if err := m.Validate(); !errors.Is(err, format.ErrLimit) {
+		t.Errorf("with default limits: %v, want ErrLimit", err)
+	}
+}

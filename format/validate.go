@@ -5,11 +5,13 @@ import (
 	"math"
 )
 
-// Validate checks a model against the rules of the format with the default
-// limits. Read and Write call it; a model that passes can be written and
-// read back unchanged.
+// Validate checks a model against the rules of the format, with the
+// limits it was read with (Model.Limits; a zero field, and a Model built
+// in memory, use DefaultLimits). Read and Write call it; a model that
+// passes can be written and read back unchanged with those limits.
 func (m *Model) Validate() error {
 	o := defaultOptions()
+	WithLimits(m.Limits)(&o)
 	return m.validate(&o, true)
 }
 
