@@ -211,9 +211,24 @@ func (d *headerDecoder) fields(field func(key string) error) error {
 	return nil
 }
 
-// listOf decodes n elements with elem into a slice that grows as they
-// arrive (up to exactly n), so that a list whose elements turn out to be
-// bad costs what was decoded, not what was claimed.
+// values decodes n small elements (strings, numbers: at most 16 bytes of
+// Go memory per byte of msgpack, within the header budget) into a slice
+// made at its final length.
+func values[T any](d *headerDecoder, n int, elem func(*T) error) ([]T, error) {
+	s := make([]T, n)
+	for i := range s {
+		if err := elem(&s[i]); err != nil {
+			d.index(i)
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// listOf decodes n structs with elem into a slice that grows as they
+// arrive (up to exactly n): a struct costs up to 128 bytes of Go memory
+// for one byte of msgpack, so a list whose elements turn out to be bad
+// costs what was decoded, not what was claimed.
 func listOf[T any](d *headerDecoder, n int, elem func(*T) error) ([]T, error) {
 	s := make([]T, 0, min(n, 256))
 	for i := range n {
@@ -255,7 +270,7 @@ func (d *headerDecoder) strs(dst *[]string, max int, limit string) error {
 	if err != nil {
 		return err
 	}
-	*dst, err = listOf(d, n, d.str)
+	*dst, err = values(d, n, d.str)
 	return err
 }
 
@@ -264,7 +279,7 @@ func (d *headerDecoder) ints(dst *[]int64, max int, limit string) error {
 	if err != nil {
 		return err
 	}
-	*dst, err = listOf(d, n, d.i64)
+	*dst, err = values(d, n, d.i64)
 	return err
 }
 
@@ -435,7 +450,7 @@ func (d *headerDecoder) attr(a *Attr) error {
 			if err != nil {
 				return err
 			}
-			a.Floats, err = listOf(d, c, d.f64)
+			a.Floats, err = values(d, c, d.f64)
 			return err
 		case "ss":
 			return d.strs(&a.Strings, d.lim.MaxListLen, "MaxListLen")
@@ -501,7 +516,7 @@ func (d *headerDecoder) quant(q *Quant) error {
 			if err != nil {
 				return err
 			}
-			q.Scales, err = listOf(d, n, func(f *float32) (err error) {
+			q.Scales, err = values(d, n, func(f *float32) (err error) {
 				if *f, err = d.r.ReadFloat32(); err != nil {
 					return d.msgpErr(err)
 				}
@@ -513,7 +528,7 @@ func (d *headerDecoder) quant(q *Quant) error {
 			if err != nil {
 				return err
 			}
-			q.ZeroPoints, err = listOf(d, n, func(z *int32) (err error) {
+			q.ZeroPoints, err = values(d, n, func(z *int32) (err error) {
 				if *z, err = d.r.ReadInt32(); err != nil {
 					return d.msgpErr(err)
 				}

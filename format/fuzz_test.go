@@ -38,7 +38,7 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	// Small versions of the hostile shapes, under the fuzz limits.
-	f.Add(formattest.CategoryList(1000))
+	f.Add(formattest.CategoryList(1000, 1))
 	f.Add(formattest.AttrMapBomb(64, 70))
 	f.Add(formattest.LongAttrNames(70, 64))
 	f.Add(formattest.NodeCount(300))

@@ -28,8 +28,9 @@ func Hostile() []Case {
 	bad[47] ^= 0x01 // the last byte of the checksum field
 	add("attr-maps-65536x1024-bad-checksum", bad, format.ErrChecksum)
 	add("attr-maps-65536x64", AttrMapBomb(65536, 64), format.ErrCorrupt)
-	add("category-list-1M", CategoryList(1<<20), nil)
-	add("category-list-over-limit", CategoryList(format.DefaultMaxListLen+1), format.ErrLimit)
+	add("category-list-1M", CategoryList(1<<20, 1), nil)
+	add("category-list-over-limit", CategoryList(format.DefaultMaxListLen+1, 1), format.ErrLimit)
+	add("category-list-1M-x200B", CategoryList(1<<20, 200), format.ErrLimit)
 	add("attrs-1024-long-names", LongAttrNames(1024, 16<<10), format.ErrLimit)
 	add("nodes-over-limit", NodeCount(format.DefaultMaxNodes+1), format.ErrLimit)
 	add("tokenizer-max-len-2^31-1", File(TextMaxLen(math.MaxInt32), format.WithoutValidation()), format.ErrLimit)
@@ -64,9 +65,10 @@ func AttrMapBomb(nodes, attrs int) []byte {
 	return zstdRepeat(pre, node, nodes, nil, 0)
 }
 
-// CategoryList is Tiny with one categorical feature of n one-letter
-// categories: 2 bytes of msgpack each, a file of a few KiB.
-func CategoryList(n int) []byte {
+// CategoryList is Tiny with one categorical feature of n categories of
+// size bytes each (all equal): n = 2^20 of 200 bytes is 200 MiB of
+// strings in a file of a few KiB.
+func CategoryList(n, size int) []byte {
 	m := Tiny()
 	hdr, err := m.MarshalMsg(nil)
 	if err != nil {
@@ -102,7 +104,7 @@ func CategoryList(n int) []byte {
 	for i := range m.Tensors {
 		suffix = msgp.AppendBytes(suffix, m.Tensors[i].Data)
 	}
-	return zstdRepeat(pre, msgp.AppendString(nil, "c"), n, suffix, 0)
+	return zstdRepeat(pre, msgp.AppendString(nil, string(bytes.Repeat([]byte{'c'}, size))), n, suffix, 0)
 }
 
 // LongAttrNames is Tiny whose softmax node carries attrs attributes with
