@@ -7,9 +7,11 @@
 // descriptions and the metadata, followed by one bin object per tensor
 // holding its little-endian, row-major data. SPEC.md describes every byte.
 //
-// Read treats its input as untrusted: every size is checked against
-// limits before anything is allocated, the decompressed size is capped,
-// and it never panics. Errors name the part of the file that is wrong and
+// Read treats its input as untrusted: it verifies the checksum (and the
+// signature, when present or required) over the raw bytes before it
+// decompresses anything, checks every count and size against Limits
+// before allocating for it, and never panics; decoding costs time
+// proportional to the decoded size and memory within the limits. Errors name the part of the file that is wrong and
 // match one of ErrCorrupt, ErrChecksum, ErrVersion, ErrLimit or
 // ErrSignature. WriteFile replaces files atomically.
 //

@@ -146,8 +146,10 @@ func SignFile(path string, key ed25519.PrivateKey, opts ...Option) error {
 	}
 	defer src.Close()
 	// Verify and copy from the same open file, so a concurrent
-	// replacement of path cannot mix two files.
-	m, err := Read(bufio.NewReaderSize(src, 64<<10), opts...)
+	// replacement of path cannot mix two files. Read verifies the
+	// checksum before it decodes anything, and the copy below checks
+	// the payload's length.
+	m, err := Read(src, opts...)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ type Limits struct {
 	// MaxDecoderMemory caps the memory the zstd decompressor may use for
 	// its window and buffers.
 	MaxDecoderMemory int64
+	// MaxHeaderBytes caps the memory the decoded header takes as Go
+	// values: graph, tensor descriptions and metadata, every list and
+	// string of them (tensor data is bounded by MaxDecodedBytes).
+	MaxHeaderBytes int64
 }
 
 // Default limits, safe on a 512 MiB device.
@@ -56,6 +60,7 @@ const (
 	DefaultMaxListLen       = 1 << 20   // one metadata list
 	DefaultMaxSeqLen        = 1 << 16   // tokenizer max_len, fixed sequence lengths
 	DefaultMaxDecoderMemory = 64 << 20  // decompressor window and buffers
+	DefaultMaxHeaderBytes   = 64 << 20  // the decoded header, as Go values
 )
 
 // DefaultLimits returns the limits Read uses unless told otherwise.
@@ -73,6 +78,7 @@ func DefaultLimits() Limits {
 		MaxListLen:       DefaultMaxListLen,
 		MaxSeqLen:        DefaultMaxSeqLen,
 		MaxDecoderMemory: DefaultMaxDecoderMemory,
+		MaxHeaderBytes:   DefaultMaxHeaderBytes,
 	}
 }
 
@@ -106,6 +112,7 @@ func WithLimits(l Limits) Option {
 			MaxListLen:       pick(l.MaxListLen, d.MaxListLen),
 			MaxSeqLen:        pick(l.MaxSeqLen, d.MaxSeqLen),
 			MaxDecoderMemory: pick64(l.MaxDecoderMemory, d.MaxDecoderMemory),
+			MaxHeaderBytes:   pick64(l.MaxHeaderBytes, d.MaxHeaderBytes),
 		}
 	}
 }

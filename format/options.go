@@ -48,9 +48,8 @@ func WithMaxDims(n int) Option { return func(o *options) { o.lim.MaxDims = n } }
 // WithMaxTensorBytes caps the data size of any one tensor.
 func WithMaxTensorBytes(n int64) Option { return func(o *options) { o.lim.MaxTensorBytes = n } }
 
-// WithMaxStringLen caps the length of any string in the header. (Array
-// lengths in the header have fixed limits in the schema: 1,048,576
-// entries for vocabularies and lists, 65,536 tensors, nodes, features.)
+// WithMaxStringLen caps the length of any string in the header. (List
+// lengths have their own limits: see Limits and WithLimits.)
 func WithMaxStringLen(n int) Option { return func(o *options) { o.lim.MaxStringLen = n } }
 
 // WithMaxDecoderMemory caps the memory the zstd decompressor may use for

@@ -11,7 +11,9 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"os"
+	"slices"
 	"syscall"
 
 	"github.com/cespare/xxhash/v2"
@@ -31,103 +33,310 @@ func ReadFile(path string, opts ...Option) (*Model, error) {
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
 	}
-	m, err := Read(bufio.NewReaderSize(f, 64<<10), opts...)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
+	return Read(f, opts...)
 }
 
-// Read decodes one .erm file from r and checks everything in it: magic,
-// version, sizes against the limits (before allocating), checksum,
-// signature (always, when present; required with WithTrustedKeys), the
-// msgpack body, every tensor's size against its shape and dtype, and the
-// graph's references. r must end where the file ends.
+// Read decodes one .erm file from r and checks everything in it. r must
+// end where the file ends; Read consumes it to the end.
 //
-// Read streams: file → decompressor → msgpack reader → tensor buffers. It
-// holds no second copy of the file; peak memory is the tensor data plus
-// the decompressor's window (WithMaxDecoderMemory) and small buffers.
-// Read never panics on bad input: every failure is an *Error whose class
-// is one of the Err* sentinels.
+// The order of the checks bounds what a hostile file can cost:
+//
+//  1. the preamble: magic, version, codec, and the sizes against the
+//     limits (decoded size at most MaxDecodedBytes, stored size possible
+//     for it) and against the length of r;
+//  2. the checksum over the raw stored bytes and, when present, the
+//     signature (required, by a trusted key, with WithTrustedKeys);
+//  3. only then the payload is decompressed and decoded: every count in
+//     the header against its limit, against the payload bytes left and
+//     against MaxHeaderBytes before anything is allocated for it, every
+//     tensor's size against its shape, dtype and the limits before its
+//     buffer is allocated, and the graph's references.
+//
+// When r is a regular *os.File or another io.ReaderAt and io.Seeker (a
+// *bytes.Reader), step 2 is a first streaming pass over the file that
+// allocates nothing, and step 3 a second pass that hashes the payload
+// again, so a file that changes between the passes is refused with
+// ErrChecksum. Any other reader is read once: its stored (compressed)
+// payload is buffered, at most the stored size the preamble declares,
+// and verified before it is decoded.
+//
+// Decoding costs time proportional to the decoded size and memory of at
+// most the tensor data plus MaxHeaderBytes plus the decompressor's window
+// (MaxDecoderMemory) and small buffers; Read holds no second copy of the
+// tensors. It never panics on bad input: every failure is an *Error whose
+// class is one of the Err* sentinels.
 func Read(r io.Reader, opts ...Option) (*Model, error) {
 	o := collect(opts)
-	rd := &reader{r: r, o: &o}
-	m, err := rd.read()
-	if err != nil {
-		return nil, err
+	rd := &reader{o: &o}
+	if ra, start, end, ok := sized(r); ok {
+		return rd.readSized(ra, start, end)
 	}
-	return m, nil
+	return rd.readStream(r)
+}
+
+// sized returns r as an io.ReaderAt with the range of the file it holds,
+// when r can be read twice: a regular file, a *bytes.Reader, any
+// io.ReaderAt that is also an io.Seeker.
+func sized(r io.Reader) (ra io.ReaderAt, start, end int64, ok bool) {
+	if f, isFile := r.(*os.File); isFile {
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil, 0, 0, false // a pipe or device: read it once
+		}
+	}
+	rs, isRS := r.(interface {
+		io.ReaderAt
+		io.Seeker
+	})
+	if !isRS {
+		return nil, 0, 0, false
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	end, err = rs.Seek(0, io.SeekEnd)
+	if err != nil || end < start {
+		_, _ = rs.Seek(start, io.SeekStart)
+		return nil, 0, 0, false
+	}
+	return rs, start, end, true
 }
 
 type reader struct {
-	r  io.Reader
-	o  *options
-	p  preamble
-	in *hashingReader // the stored payload, hashed as it is read
+	o *options
+	p preamble
 
 	tensorBytes int64
 }
 
-func (rd *reader) read() (*Model, error) {
-	if err := rd.readPreamble(); err != nil {
+// sums are the digests of one pass over the stored payload: xxhash64 of
+// payload and preamble, and SHA-512 of both when the file is signed.
+type sums struct {
+	xx  uint64
+	sha []byte
+}
+
+// hasher hashes the stored payload as it is read or written through it.
+type hasher struct {
+	n   int64
+	xx  *xxhash.Digest
+	sha hash.Hash
+}
+
+func (rd *reader) newHasher() *hasher {
+	h := &hasher{xx: xxhash.New()}
+	if rd.p.flags&flagSigned != 0 {
+		h.sha = sha512.New()
+	}
+	return h
+}
+
+func (h *hasher) Write(b []byte) (int, error) {
+	h.n += int64(len(b))
+	_, _ = h.xx.Write(b)
+	if h.sha != nil {
+		_, _ = h.sha.Write(b)
+	}
+	return len(b), nil
+}
+
+// sums finishes the digests with the preamble.
+func (h *hasher) sums(p *preamble) sums {
+	_, _ = h.xx.Write(p.raw[:len(p.raw)-8])
+	s := sums{xx: h.xx.Sum64()}
+	if h.sha != nil {
+		_, _ = h.sha.Write(p.raw)
+		s.sha = h.sha.Sum(nil)
+	}
+	return s
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r io.Reader
+	h *hasher
+}
+
+func (hr *hashingReader) Read(b []byte) (int, error) {
+	n, err := hr.r.Read(b)
+	_, _ = hr.h.Write(b[:n])
+	return n, err
+}
+
+// wantLen is the length of the whole file the preamble describes.
+func (rd *reader) wantLen() int64 {
+	n := int64(len(rd.p.raw)) + int64(rd.p.stored)
+	if rd.p.flags&flagSigned != 0 {
+		n += trailerLen
+	}
+	return n
+}
+
+// readSized reads the file in [start, end) of ra in two passes: verify,
+// then decode while hashing again.
+func (rd *reader) readSized(ra io.ReaderAt, start, end int64) (*Model, error) {
+	if err := rd.readPreamble(io.NewSectionReader(ra, start, end-start)); err != nil {
 		return nil, err
 	}
 	p := &rd.p
-	rd.in = &hashingReader{r: io.LimitReader(rd.r, int64(p.stored)), xx: xxhash.New()}
-	if p.flags&flagSigned != 0 {
-		rd.in.sha = sha512.New()
+	plen, size := int64(len(p.raw)), end-start
+	if have := size - plen; have < int64(p.stored) {
+		return nil, newErr(ErrCorrupt, "payload", "file ends after %d of %d payload bytes (truncated)", max(have, 0), p.stored)
 	}
-	m, bodyErr := rd.decodeBody()
-	// Hash whatever the decoder left unread, so that a damaged file is
-	// reported as a checksum failure rather than as whatever the damage
-	// did to the decoder.
-	if _, err := io.Copy(io.Discard, rd.in); err != nil && bodyErr == nil {
+	if size < rd.wantLen() {
+		return nil, newErr(ErrCorrupt, "signature", "file ends inside the signature (%d of %d bytes)", size-plen-int64(p.stored), trailerLen)
+	}
+	if size > rd.wantLen() {
+		return nil, newErr(ErrCorrupt, "", "trailing data after the end of the model")
+	}
+	payload := func() *io.SectionReader { return io.NewSectionReader(ra, start+plen, int64(p.stored)) }
+
+	// Pass 1: hash the raw stored bytes; allocate nothing for them.
+	h := rd.newHasher()
+	if _, err := io.CopyBuffer(h, payload(), make([]byte, 64<<10)); err != nil {
+		return nil, wrapErr(ErrCorrupt, "payload", err, "read")
+	}
+	var trailer []byte
+	if p.flags&flagSigned != 0 {
+		trailer = make([]byte, trailerLen)
+		if _, err := ra.ReadAt(trailer, start+plen+int64(p.stored)); err != nil {
+			return nil, wrapErr(ErrCorrupt, "signature", err, "read")
+		}
+	}
+	first := h.sums(p)
+	c, err := rd.verify(first, trailer)
+	if err != nil {
+		return nil, err
+	}
+
+	// Pass 2: decode, hashing the same bytes again.
+	h2 := rd.newHasher()
+	in := &hashingReader{r: payload(), h: h2}
+	m, bodyErr := rd.decodeBody(bufio.NewReaderSize(in, 32<<10))
+	// Hash whatever the decoder left unread, so that a file changed
+	// since pass 1 is reported as such rather than as whatever the
+	// change did to the decoder.
+	if _, err := io.Copy(io.Discard, in); err != nil && bodyErr == nil {
 		bodyErr = wrapErr(ErrCorrupt, "payload", err, "read")
 	}
-	if rd.in.n != int64(p.stored) {
-		return nil, newErr(ErrCorrupt, "payload", "file ends after %d of %d payload bytes (truncated)", rd.in.n, p.stored)
-	}
-	_, _ = rd.in.xx.Write(p.raw[:len(p.raw)-8])
-	if sum := rd.in.xx.Sum64(); sum != p.checksum {
-		// The damage may also have upset the decoder; the checksum is
-		// the cause, so the decoder's complaint is not part of the error.
-		return nil, newErr(ErrChecksum, "", "file checksum is %016x, content hashes to %016x", p.checksum, sum)
+	if second := h2.sums(p); second.xx != first.xx || !bytes.Equal(second.sha, first.sha) {
+		return nil, newErr(ErrChecksum, "", "the file changed while it was read")
 	}
 	if bodyErr != nil {
 		return nil, bodyErr
 	}
-	c := Container{
-		Major: p.major, Minor: p.minor, Codec: p.codec,
-		StoredBytes: int64(p.stored), DecodedBytes: int64(p.decoded),
-		FileBytes: int64(len(p.raw)) + int64(p.stored), Checksum: p.checksum,
+	return rd.finish(m, c), nil
+}
+
+// readStream reads the file from r once: it buffers the stored payload
+// (at most the size the preamble declares, which the limits bound),
+// verifies it, and decodes it from memory.
+func (rd *reader) readStream(r io.Reader) (*Model, error) {
+	if err := rd.readPreamble(r); err != nil {
+		return nil, err
 	}
+	p := &rd.p
+	if p.stored > math.MaxInt {
+		return nil, newErr(ErrLimit, "payload", "stored payload of %d bytes does not fit in memory on this machine", p.stored)
+	}
+	h := rd.newHasher()
+	stored, err := readUpTo(io.TeeReader(r, h), int64(p.stored))
+	if err != nil {
+		return nil, wrapErr(ErrCorrupt, "payload", err, "read")
+	}
+	if int64(len(stored)) != int64(p.stored) {
+		return nil, newErr(ErrCorrupt, "payload", "file ends after %d of %d payload bytes (truncated)", len(stored), p.stored)
+	}
+	var trailer []byte
 	if p.flags&flagSigned != 0 {
-		if err := rd.checkSignature(&c); err != nil {
-			return nil, err
-		}
-		c.FileBytes += trailerLen
-	}
-	if rd.o.requireSig {
-		if !c.Signed {
-			return nil, &Error{Part: "signature", Class: ErrUnsigned, Msg: "a signature is required"}
-		}
-		if !c.Trusted {
-			return nil, &Error{Part: "signature", Class: ErrUntrustedKey, Msg: fmt.Sprintf("key %s is not trusted", KeyFingerprint(c.SignerKey))}
+		trailer = make([]byte, trailerLen)
+		if n, err := io.ReadFull(r, trailer); err != nil {
+			return nil, wrapErr(ErrCorrupt, "signature", err, "file ends inside the signature (%d of %d bytes)", n, trailerLen)
 		}
 	}
 	var one [1]byte
-	if n, _ := io.ReadFull(rd.r, one[:]); n != 0 {
+	if n, _ := io.ReadFull(r, one[:]); n != 0 {
 		return nil, newErr(ErrCorrupt, "", "trailing data after the end of the model")
 	}
+	c, err := rd.verify(h.sums(p), trailer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := rd.decodeBody(bytes.NewReader(stored))
+	if err != nil {
+		return nil, err
+	}
+	return rd.finish(m, c), nil
+}
+
+// readUpTo reads r to its end or to n bytes, whichever comes first,
+// growing the buffer with what arrives rather than allocating n up front.
+func readUpTo(r io.Reader, n int64) ([]byte, error) {
+	b := make([]byte, 0, min(n, 64<<10))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(n, int64(cap(b))*2))-len(b))
+		}
+		k, err := r.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// verify checks the checksum and the signature (sums are the digests of
+// the stored payload and the preamble) and the caller's trust
+// requirements, before anything is decoded.
+func (rd *reader) verify(s sums, trailer []byte) (Container, error) {
+	p := &rd.p
+	if s.xx != p.checksum {
+		return Container{}, newErr(ErrChecksum, "", "file checksum is %016x, content hashes to %016x", p.checksum, s.xx)
+	}
+	c := Container{
+		Major: p.major, Minor: p.minor, Codec: p.codec,
+		StoredBytes: int64(p.stored), DecodedBytes: int64(p.decoded),
+		FileBytes: rd.wantLen(), Checksum: p.checksum,
+	}
+	if trailer != nil {
+		pub := ed25519.PublicKey(bytes.Clone(trailer[:ed25519.PublicKeySize]))
+		if !verifyDigest(pub, s.sha, trailer[ed25519.PublicKeySize:]) {
+			return Container{}, newErr(ErrSignature, "signature", "does not verify with the key it names (%s)", KeyFingerprint(pub))
+		}
+		c.Signed = true
+		c.SignerKey = pub
+		for _, k := range rd.o.trusted {
+			if k.Equal(pub) {
+				c.Trusted = true
+			}
+		}
+	}
+	if rd.o.requireSig {
+		if !c.Signed {
+			return Container{}, &Error{Part: "signature", Class: ErrUnsigned, Msg: "a signature is required"}
+		}
+		if !c.Trusted {
+			return Container{}, &Error{Part: "signature", Class: ErrUntrustedKey, Msg: fmt.Sprintf("key %s is not trusted", KeyFingerprint(c.SignerKey))}
+		}
+	}
+	return c, nil
+}
+
+func (rd *reader) finish(m *Model, c Container) *Model {
 	c.TensorBytes = rd.tensorBytes
 	m.Container = c
 	m.Limits = rd.o.lim
-	return m, nil
+	return m
 }
 
-func (rd *reader) readPreamble() error {
+func (rd *reader) readPreamble(r io.Reader) error {
 	var head [14]byte
-	if n, err := io.ReadFull(rd.r, head[:]); err != nil {
+	if n, err := io.ReadFull(r, head[:]); err != nil {
 		if n >= len(Magic) && string(head[:len(Magic)]) != Magic || n > 0 && n < len(Magic) && string(head[:n]) != Magic[:n] {
 			return newErr(ErrCorrupt, "preamble", "not an edgerun model (bad magic)")
 		}
@@ -148,7 +357,7 @@ func (rd *reader) readPreamble() error {
 	}
 	p.raw = make([]byte, p.length)
 	copy(p.raw, head[:])
-	if n, err := io.ReadFull(rd.r, p.raw[len(head):]); err != nil {
+	if n, err := io.ReadFull(r, p.raw[len(head):]); err != nil {
 		return wrapErr(ErrCorrupt, "preamble", err, "file ends inside the preamble (%d of %d bytes)", len(head)+n, p.length)
 	}
 	b := p.raw
@@ -166,7 +375,7 @@ func (rd *reader) readPreamble() error {
 		}
 		return newErr(ErrCorrupt, "preamble", "unknown codec %d", p.codec)
 	}
-	if p.decoded > uint64(rd.o.lim.MaxDecodedBytes) {
+	if p.decoded > uint64(max(rd.o.lim.MaxDecodedBytes, 0)) {
 		return newErr(ErrLimit, "preamble", "decoded payload of %d bytes exceeds the limit of %d", p.decoded, rd.o.lim.MaxDecodedBytes)
 	}
 	if p.stored > maxStored(p.codec, p.decoded) {
@@ -186,24 +395,6 @@ func maxStored(c Codec, decoded uint64) uint64 {
 	return decoded + decoded/64 + 64<<10
 }
 
-// hashingReader counts and hashes the stored payload as it is read.
-type hashingReader struct {
-	r   io.Reader
-	n   int64
-	xx  *xxhash.Digest
-	sha hash.Hash
-}
-
-func (h *hashingReader) Read(b []byte) (int, error) {
-	n, err := h.r.Read(b)
-	h.n += int64(n)
-	_, _ = h.xx.Write(b[:n])
-	if h.sha != nil {
-		_, _ = h.sha.Write(b[:n])
-	}
-	return n, err
-}
-
 // countReader counts decoded bytes.
 type countReader struct {
 	r io.Reader
@@ -216,10 +407,10 @@ func (c *countReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (rd *reader) decompressor() (io.Reader, func(), error) {
+func (rd *reader) decompressor(in io.Reader) (io.Reader, func(), error) {
 	switch rd.p.codec {
 	case CodecZstd:
-		dec, err := zstd.NewReader(rd.in,
+		dec, err := zstd.NewReader(in,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderLowmem(true),
 			zstd.WithDecoderMaxMemory(uint64(rd.o.lim.MaxDecoderMemory)),
@@ -231,14 +422,14 @@ func (rd *reader) decompressor() (io.Reader, func(), error) {
 		return dec, dec.Close, nil
 	case CodecS2:
 		// Allocate block buffers as blocks arrive, not the maximum up front.
-		return s2.NewReader(rd.in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10))))), func() {}, nil
+		return s2.NewReader(in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10))))), func() {}, nil
 	}
-	return rd.in, func() {}, nil
+	return in, func() {}, nil
 }
 
-// decodeBody decompresses and decodes the payload.
-func (rd *reader) decodeBody() (*Model, error) {
-	dec, closeDec, err := rd.decompressor()
+// decodeBody decompresses and decodes the stored payload read from in.
+func (rd *reader) decodeBody(in io.Reader) (*Model, error) {
+	dec, closeDec, err := rd.decompressor(in)
 	if err != nil {
 		return nil, err
 	}
@@ -246,15 +437,22 @@ func (rd *reader) decodeBody() (*Model, error) {
 	o := rd.o
 	cr := &countReader{r: io.LimitReader(dec, int64(rd.p.decoded))}
 	mr := msgp.NewReaderSize(cr, int(max(256, min(rd.p.decoded, 32<<10))))
-	// Array lengths are bounded by the schema's msgp limits (generated
-	// code); bin and map sizes by the reader's element limit.
 	mr.SetMaxElements(uint32(min(o.lim.MaxTensorBytes, 1<<32-1)))
-	mr.SetMaxStringLength(uint64(o.lim.MaxStringLen))
+	mr.SetMaxStringLength(uint64(max(o.lim.MaxStringLen, 0)))
 	mr.SetMaxRecursionDepth(32)
 
 	m := new(Model)
-	if err := m.DecodeMsg(mr); err != nil {
-		return nil, payloadErr(rd.p.codec, "header", err)
+	hd := &headerDecoder{
+		r: mr, lim: &o.lim, budget: headerBudget(&o.lim, int64(rd.p.decoded)),
+		left: func() int64 { return int64(rd.p.decoded) - (cr.n - int64(mr.Buffered())) },
+	}
+	hd.maxMem = hd.budget
+	if err := hd.model(m); err != nil {
+		var e *Error
+		if errors.As(err, &e) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			e.Msg = "payload ends early: " + e.Msg
+		}
+		return nil, err
 	}
 	if err := m.validate(o, false); err != nil {
 		return nil, err
@@ -282,6 +480,9 @@ func (rd *reader) decodeBody() (*Model, error) {
 			return nil, newErr(ErrCorrupt, part, "data runs past the end of the payload")
 		}
 		rd.tensorBytes += want
+		if want > math.MaxInt {
+			return nil, newErr(ErrLimit, part, "%d bytes do not fit in memory on this machine", want)
+		}
 		if o.skipData {
 			if _, err := mr.R.Skip(int(want)); err != nil {
 				return nil, payloadErr(rd.p.codec, part, err)
@@ -319,24 +520,4 @@ func payloadErr(c Codec, part string, err error) error {
 		return wrapErr(class, part, err, "payload ends early")
 	}
 	return wrapErr(class, part, err, "%s payload", c)
-}
-
-func (rd *reader) checkSignature(c *Container) error {
-	var t [trailerLen]byte
-	if n, err := io.ReadFull(rd.r, t[:]); err != nil {
-		return wrapErr(ErrCorrupt, "signature", err, "file ends inside the signature (%d of %d bytes)", n, trailerLen)
-	}
-	pub := ed25519.PublicKey(bytes.Clone(t[:ed25519.PublicKeySize]))
-	_, _ = rd.in.sha.Write(rd.p.raw)
-	if !verifyDigest(pub, rd.in.sha.Sum(nil), t[ed25519.PublicKeySize:]) {
-		return newErr(ErrSignature, "signature", "does not verify with the key it names (%s)", KeyFingerprint(pub))
-	}
-	c.Signed = true
-	c.SignerKey = pub
-	for _, k := range rd.o.trusted {
-		if k.Equal(pub) {
-			c.Trusted = true
-		}
-	}
-	return nil
 }

@@ -173,11 +173,12 @@ func TestDecompressionBomb(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			limit := int64(16 << 20)
+			lim := format.Limits{MaxDecodedBytes: 16 << 20}
 			if tc.want == format.ErrCorrupt {
-				limit = 1 << 30 // the tensor fits the limit: only the lie stops it
+				// The tensor fits the limits: only the lie stops it.
+				lim = format.Limits{MaxDecodedBytes: 1 << 30, MaxTensorBytes: 1 << 30, MaxDimSize: 1 << 30, MaxElements: 1 << 30}
 			}
-			_, err := format.Read(bytes.NewReader(bomb), format.WithMaxDecodedBytes(limit))
+			_, err := format.Read(bytes.NewReader(bomb), format.WithLimits(lim))
 			runtime.ReadMemStats(&after)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)

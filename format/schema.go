@@ -11,6 +11,11 @@ package format
 // the order of Model.Tensors, so a reader can check every size in the
 // header before it allocates a single weight byte. See SPEC.md.
 
+// Read does not decode with the generated DecodeMsg: its own decoder
+// (decode.go) reads the same keys and types, holds every list to
+// Limits before allocating it and refuses a known key that appears twice.
+// The `limit=` tags below bound only the generated decoders.
+//
 //go:generate go tool msgp -file=schema.go -o=schema_gen.go
 //msgp:limit arrays:1048576 maps:4096
 //msgp:ignore Container

@@ -30,8 +30,10 @@
 //
 // Encode appends the ids of one text to a slice, padding with the
 // padding id or cutting to Config.MaxLen when it is positive; it does not
-// allocate when the slice has room. A Tokenizer is immutable and safe for
-// concurrent use.
+// allocate when the slice has room. New refuses a MaxLen above
+// Config.MaxSeqLen (DefaultMaxSeqLen, 65,536, unless raised), so a model's
+// metadata cannot make Encode allocate gigabytes. A Tokenizer is
+// immutable and safe for concurrent use.
 //
 // The package imports nothing else of edgerun: the engine converts the
 // file format's tokenizer metadata into a Config.

@@ -23,6 +23,13 @@ const (
 // MaxNgram is the longest n-gram a hashing tokenizer accepts.
 const MaxNgram = 16
 
+// DefaultMaxSeqLen is the largest MaxLen New accepts unless
+// Config.MaxSeqLen raises it: a tokenizer built from an untrusted model's
+// metadata cannot make Encode append more than 65,536 ids (256 KiB) per
+// text. It has the value of format.DefaultMaxSeqLen (this package imports
+// nothing of edgerun's; a test in tools/edgerun keeps the two equal).
+const DefaultMaxSeqLen = 1 << 16
+
 // Config describes a tokenizer. It mirrors the model file's tokenizer
 // metadata (format.Tokenizer); the engine converts one into the other.
 type Config struct {
@@ -45,6 +52,10 @@ type Config struct {
 	// Buckets (≥ 1) configure "hash-ngram", which ignores Vocab, Unknown
 	// and Padding: its padding id is 0 and its unknown id 1.
 	NgramMin, NgramMax, Buckets int
+	// MaxSeqLen is the largest MaxLen New accepts; 0 means
+	// DefaultMaxSeqLen. Pass the format.Limits.MaxSeqLen a model was read
+	// with to allow what the file reader allowed.
+	MaxSeqLen int
 }
 
 // Tokenizer encodes text into ids. It is immutable and safe for
@@ -67,6 +78,13 @@ type Tokenizer struct {
 func New(cfg Config) (*Tokenizer, error) {
 	if cfg.MaxLen < 0 {
 		return nil, fmt.Errorf("text: MaxLen %d is negative", cfg.MaxLen)
+	}
+	limit := cfg.MaxSeqLen
+	if limit <= 0 {
+		limit = DefaultMaxSeqLen
+	}
+	if cfg.MaxLen > limit {
+		return nil, fmt.Errorf("text: MaxLen %d exceeds the limit of %d (MaxSeqLen)", cfg.MaxLen, limit)
 	}
 	t := &Tokenizer{cfg: cfg, unk: -1}
 	t.cfg.Vocab = append([]string(nil), cfg.Vocab...)

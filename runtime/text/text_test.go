@@ -311,6 +311,10 @@ func TestNewErrors(t *testing.T) {
 		"too many buckets":   {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: math.MaxInt32 - 1},
 		"negative buckets":   {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: -5},
 		"negative MaxLen #2": {Kind: KindHashNgram, NgramMin: 1, NgramMax: 1, Buckets: 5, MaxLen: -3},
+		// 2^31-1 ids: 8 GiB per Encode (13 GB of RSS in edgerun run --text).
+		"MaxLen 2^31-1":      {Kind: KindWord, Vocab: v, MaxLen: math.MaxInt32},
+		"MaxLen over limit":  {Kind: KindWord, Vocab: v, MaxLen: DefaultMaxSeqLen + 1},
+		"MaxLen over raised": {Kind: KindWord, Vocab: v, MaxLen: 1 << 20, MaxSeqLen: 1<<20 - 1},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -318,6 +322,17 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("%s: error %q lacks the package prefix", name, err)
 		}
 	}
+}
+
+// TestMaxSeqLen: MaxLen up to the limit is accepted (and Encode appends
+// exactly that many ids); Config.MaxSeqLen raises the limit.
+func TestMaxSeqLen(t *testing.T) {
+	v := []string{"<pad>", "<unk>", "a"}
+	tk := mustNew(t, Config{Kind: KindWord, Vocab: v, MaxLen: DefaultMaxSeqLen})
+	if got := len(tk.Encode(nil, "a a")); got != DefaultMaxSeqLen {
+		t.Errorf("Encode gave %d ids, want %d", got, DefaultMaxSeqLen)
+	}
+	mustNew(t, Config{Kind: KindWord, Vocab: v, MaxLen: DefaultMaxSeqLen + 1, MaxSeqLen: DefaultMaxSeqLen + 1})
 }
 
 func TestUnknownAndPaddingOptional(t *testing.T) {
