@@ -236,11 +236,9 @@ func (t *temp) renameTo(path string) error {
 	if err := t.toNamed(); err != nil {
 		return &fs.PathError{Op: "name temporary file for", Path: path, Err: unwrapPath(err)}
 	}
-	if err := t.f.Close(); err != nil {
-		t.f = nil
+	if err := t.close(); err != nil {
 		return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
 	}
-	t.f = nil
 	if err := os.Rename(t.name, path); err != nil {
 		return &fs.PathError{Op: "rename temporary file to", Path: path, Err: unwrapPath(err)}
 	}
@@ -255,11 +253,9 @@ func (t *temp) linkTo(path string) error {
 		err := linkUnnamed(t.f, path)
 		if err == nil {
 			hook("linked")
-			if err := t.f.Close(); err != nil {
-				t.f = nil
+			if err := t.close(); err != nil {
 				return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
 			}
-			t.f = nil
 			return nil
 		}
 		if !errors.Is(err, errCannotLink) {
@@ -269,11 +265,9 @@ func (t *temp) linkTo(path string) error {
 			return &fs.PathError{Op: "name temporary file for", Path: path, Err: unwrapPath(err)}
 		}
 	}
-	if err := t.f.Close(); err != nil {
-		t.f = nil
+	if err := t.close(); err != nil {
 		return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
 	}
-	t.f = nil
 	if err := os.Link(t.name, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
@@ -288,6 +282,17 @@ func (t *temp) linkTo(path string) error {
 	untrack(t.name)
 	t.name = ""
 	return nil
+}
+
+// close closes the file once (a named file may be closed before a link
+// that fails and then renamed).
+func (t *temp) close() error {
+	if t.f == nil {
+		return nil
+	}
+	err := t.f.Close()
+	t.f = nil
+	return err
 }
 
 // discard removes whatever the failed write left.

@@ -191,3 +191,33 @@ func TestCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestTargetAppearsDuringWrite: a file that appears at the target while a
+// new file is written (after the writer saw none) is replaced; Create
+// fails instead and leaves it alone.
+func TestTargetAppearsDuringWrite(t *testing.T) {
+	modes(t, func(t *testing.T) {
+		defer func() { step = nil }()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "f")
+		step = func(name string) {
+			if name == "synced" {
+				if err := os.WriteFile(path, []byte("theirs"), 0o644); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		if err := Write(path, 0o644, Bytes([]byte("ours"))); err != nil {
+			t.Fatal(err)
+		}
+		wantFile(t, path, "ours", 0o644)
+		path = filepath.Join(dir, "g")
+		if err := Create(path, 0o600, Bytes([]byte("ours"))); !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("Create = %v, want ErrExist", err)
+		}
+		wantFile(t, path, "theirs", 0o644)
+		if got := names(t, dir); !slices.Equal(got, []string{"f", "g"}) {
+			t.Errorf("directory holds %v", got)
+		}
+	})
+}
