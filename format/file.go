@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/edgerun/edgerun/format/atomicfile"
@@ -57,10 +58,14 @@ func writeAtomic(path string, body func(io.Writer) (bodyResult, error), o *optio
 		_, err = f.WriteAt(pre, 0)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("format: write %s: %w", path, err)
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && err == error(pe) && pe.Path == path:
+		return fmt.Errorf("format: %w", err) // "format: write PATH: step: cause"
 	}
-	return nil
+	return fmt.Errorf("format: write %s: %w", path, err)
 }
 
 // SignFile signs the model file at path with key, in place and atomically.

@@ -92,6 +92,7 @@ type temp struct {
 	dir  string
 	base string // target's base name, for temporary names
 	name string // path of the named temporary file, "" while unnamed
+	op   string // "write" or "create", for errors
 }
 
 func write(path string, perm fs.FileMode, fill Fill, excl bool) (err error) {
@@ -110,9 +111,12 @@ func write(path string, perm fs.FileMode, fill Fill, excl bool) (err error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	t := &temp{dir: filepath.Dir(path), base: filepath.Base(path)}
+	t := &temp{dir: filepath.Dir(path), base: filepath.Base(path), op: "write"}
+	if excl {
+		t.op = "create"
+	}
 	if err := t.open(perm); err != nil {
-		return &fs.PathError{Op: "create temporary file for", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "create temporary file", err)
 	}
 	defer func() {
 		if err != nil {
@@ -128,10 +132,10 @@ func write(path string, perm fs.FileMode, fill Fill, excl bool) (err error) {
 		keepOwner(t.f, old) // best effort: a file we may not give away keeps ours
 	}
 	if err := t.f.Chmod(perm); err != nil {
-		return &fs.PathError{Op: "chmod temporary file for", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "chmod temporary file", err)
 	}
 	if err := t.f.Sync(); err != nil {
-		return &fs.PathError{Op: "sync", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "sync", err)
 	}
 	hook("synced")
 	switch {
@@ -154,7 +158,7 @@ func write(path string, perm fs.FileMode, fill Fill, excl bool) (err error) {
 	// file is complete under its final name either way: a failure here is
 	// reported, nothing is removed.
 	if serr := syncDir(t.dir); serr != nil {
-		return &fs.PathError{Op: "sync directory of", Path: path, Err: unwrapPath(serr)}
+		return pathErr(t.op, path, "sync directory", serr)
 	}
 	hook("done")
 	return nil
@@ -234,13 +238,13 @@ func (t *temp) toNamed() error {
 // renameTo names the file and renames it over path.
 func (t *temp) renameTo(path string) error {
 	if err := t.toNamed(); err != nil {
-		return &fs.PathError{Op: "name temporary file for", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "name temporary file", err)
 	}
 	if err := t.close(); err != nil {
-		return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "close temporary file", err)
 	}
 	if err := os.Rename(t.name, path); err != nil {
-		return &fs.PathError{Op: "rename temporary file to", Path: path, Err: unwrapPath(err)}
+		return pathErr("write", path, "rename temporary file", err)
 	}
 	untrack(t.name)
 	t.name = ""
@@ -254,28 +258,28 @@ func (t *temp) linkTo(path string) error {
 		if err == nil {
 			hook("linked")
 			if err := t.close(); err != nil {
-				return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
+				return pathErr(t.op, path, "close temporary file", err)
 			}
 			return nil
 		}
 		if !errors.Is(err, errCannotLink) {
-			return &fs.PathError{Op: "create", Path: path, Err: unwrapPath(err)}
+			return pathErr(t.op, path, "link", err)
 		}
 		if err := t.toNamed(); err != nil {
-			return &fs.PathError{Op: "name temporary file for", Path: path, Err: unwrapPath(err)}
+			return pathErr(t.op, path, "name temporary file", err)
 		}
 	}
 	if err := t.close(); err != nil {
-		return &fs.PathError{Op: "close", Path: path, Err: unwrapPath(err)}
+		return pathErr(t.op, path, "close temporary file", err)
 	}
 	if err := os.Link(t.name, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+			return &fs.PathError{Op: t.op, Path: path, Err: fs.ErrExist}
 		}
 		// A file system without hard links: copy into an exclusively
 		// created file (not atomic against a kill, but never replacing).
 		if err := copyNew(t.name, path); err != nil {
-			return &fs.PathError{Op: "create", Path: path, Err: unwrapPath(err)}
+			return pathErr(t.op, path, "copy", err)
 		}
 	}
 	os.Remove(t.name)
@@ -358,6 +362,11 @@ func tempName(dir, base string) string {
 		base = base[:128] // keep the name under NAME_MAX
 	}
 	return filepath.Join(dir, fmt.Sprintf(".%s.tmp-%s", base, hex.EncodeToString(b[:])))
+}
+
+// pathErr is the error of a step of writing path: "op path: what: err".
+func pathErr(op, path, what string, err error) error {
+	return &fs.PathError{Op: op, Path: path, Err: fmt.Errorf("%s: %w", what, unwrapPath(err))}
 }
 
 // unwrapPath drops an *fs.PathError's own operation and path, which the

@@ -135,7 +135,8 @@ func TestFailedWriteKeepsOld(t *testing.T) {
 		if err := Write(sub, 0o644, Bytes(nil)); !errors.Is(err, ErrNotRegular) {
 			t.Errorf("Write(directory) = %v, want ErrNotRegular", err)
 		}
-		if err := Write(filepath.Join(dir, "missing", "f"), 0o644, Bytes(nil)); !errors.Is(err, fs.ErrNotExist) {
+		missing := filepath.Join(dir, "missing", "f")
+		if err := Write(missing, 0o644, Bytes(nil)); !errors.Is(err, fs.ErrNotExist) || err.Error() != "write "+missing+": create temporary file: no such file or directory" {
 			t.Errorf("Write(missing directory) = %v", err)
 		}
 	})
