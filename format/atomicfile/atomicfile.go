@@ -72,6 +72,25 @@ func Bytes(b []byte) Fill {
 	}
 }
 
+// Unnamed reports whether writes in dir use an unnamed temporary file,
+// so that a write killed even with SIGKILL leaves nothing behind: Linux
+// with O_TMPFILE support in dir's file system, and a way to link it.
+func Unnamed(dir string) bool {
+	if noTmpfile {
+		return false
+	}
+	f, err := openUnnamed(dir, 0o600)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	name := tempName(dir, "probe")
+	if linkUnnamed(f, name) != nil {
+		return false
+	}
+	return os.Remove(name) == nil
+}
+
 // Test hooks: step is called after each step of a write ("created",
 // "filled", "synced", "linked", "renamed", "done"); noTmpfile forces the
 // named temporary file.

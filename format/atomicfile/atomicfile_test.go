@@ -15,7 +15,7 @@ import (
 func modes(t *testing.T, f func(t *testing.T)) {
 	for _, named := range []bool{false, true} {
 		t.Run(map[bool]string{false: "unnamed", true: "named"}[named], func(t *testing.T) {
-			if !named && !tmpfileWorks(t.TempDir()) {
+			if !named && !Unnamed(t.TempDir()) {
 				t.Skip("no O_TMPFILE here")
 			}
 			defer func(v bool) { noTmpfile = v }(noTmpfile)
@@ -23,20 +23,6 @@ func modes(t *testing.T, f func(t *testing.T)) {
 			f(t)
 		})
 	}
-}
-
-// tmpfileWorks says whether dir supports unnamed files that can be linked.
-func tmpfileWorks(dir string) bool {
-	f, err := openUnnamed(dir, 0o600)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	name := filepath.Join(dir, "probe")
-	if linkUnnamed(f, name) != nil {
-		return false
-	}
-	return os.Remove(name) == nil
 }
 
 // names lists the entries of dir.

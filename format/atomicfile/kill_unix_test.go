@@ -107,7 +107,7 @@ func TestKillDuringWrite(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("named=%v/%v", tc.named, tc.sig), func(t *testing.T) {
 			dir := t.TempDir()
-			if !tc.named && !tmpfileWorks(dir) {
+			if !tc.named && !Unnamed(dir) {
 				t.Skip("no O_TMPFILE here")
 			}
 			path := filepath.Join(dir, "X.erm")
@@ -146,7 +146,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 			for _, st := range []string{"created", "filled", "synced", "linked", "renamed", "done"} {
 				t.Run(fmt.Sprintf("named=%v/existing=%v/%s", named, existing, st), func(t *testing.T) {
 					dir := t.TempDir()
-					if !named && !tmpfileWorks(dir) {
+					if !named && !Unnamed(dir) {
 						t.Skip("no O_TMPFILE here")
 					}
 					path := filepath.Join(dir, "m.erm")
