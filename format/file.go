@@ -6,131 +6,67 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/edgerun/edgerun/format/atomicfile"
 )
 
-// fileSystem is the part of the OS that WriteFile uses, so tests can make
-// any step fail or "crash" (stop without cleaning up).
-type fileSystem interface {
-	CreateTemp(dir, pattern string) (tempFile, error)
-	Rename(oldpath, newpath string) error
-	Remove(name string) error
-	SyncDir(dir string) error
-}
-
-type tempFile interface {
-	io.Writer
-	io.WriterAt
-	Name() string
-	Chmod(mode os.FileMode) error
-	Sync() error
-	Close() error
-}
-
-type osFS struct{}
-
-func (osFS) CreateTemp(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
-func (osFS) Rename(oldpath, newpath string) error             { return os.Rename(oldpath, newpath) }
-func (osFS) Remove(name string) error                         { return os.Remove(name) }
-func (osFS) SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// WriteFile writes m to path atomically: it streams the file into a
-// temporary file in the same directory, syncs it, renames it over path
-// and syncs the directory. If it fails or the machine crashes at any
-// point, path holds either its old content or the complete new model,
-// never a partial one. The file is created with mode 0644.
+// WriteFile writes m to path atomically (format/atomicfile): it streams
+// the file into a temporary file in the same directory, syncs it, renames
+// it over path and syncs the directory. If it fails, or the process or
+// the machine dies at any point, path holds either its old content or the
+// complete new model, never a partial one; on Linux a killed write leaves
+// nothing behind. A new file gets mode 0644; a replaced one keeps its
+// mode (and, as far as permitted, its owner and group). A symbolic link
+// at path is replaced, not followed.
 func WriteFile(path string, m *Model, opts ...Option) error {
 	o := collect(opts)
 	if err := prepare(m, &o); err != nil {
 		return err
 	}
-	return writeAtomic(osFS{}, path, func(f io.Writer) (bodyResult, error) {
+	return writeAtomic(path, func(f io.Writer) (bodyResult, error) {
 		return writeBody(f, m, &o)
 	}, &o)
 }
 
 // writeAtomic writes preamble, payload (from body) and trailer into a
 // temporary file and moves it to path.
-func writeAtomic(fsys fileSystem, path string, body func(io.Writer) (bodyResult, error), o *options) (err error) {
-	dir := filepath.Dir(path)
-	f, err := fsys.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("format: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
-			}
-			_ = fsys.Remove(tmp)
-			err = fmt.Errorf("format: write %s: %w", path, err)
+func writeAtomic(path string, body func(io.Writer) (bodyResult, error), o *options) error {
+	err := atomicfile.Write(path, 0o644, func(f *os.File) error {
+		// A placeholder preamble; the real one is written once the
+		// payload's size and checksum are known.
+		if _, err := f.Write(make([]byte, preambleLen)); err != nil {
+			return err
 		}
-	}()
-	// A placeholder preamble; the real one is written once the payload's
-	// size and checksum are known.
-	if _, err := f.Write(make([]byte, preambleLen)); err != nil {
+		bw := bufio.NewWriterSize(f, 256<<10)
+		pw := newPayloadWriter(bw, o.signingKey != nil)
+		res, err := body(pw)
+		if err != nil {
+			return err
+		}
+		pre, trailer, err := finish(pw, res, o)
+		if err != nil {
+			return err
+		}
+		if _, err := bw.Write(trailer); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		_, err = f.WriteAt(pre, 0)
 		return err
+	})
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && err == error(pe) && pe.Path == path:
+		return fmt.Errorf("format: %w", err) // "format: write PATH: step: cause"
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	pw := newPayloadWriter(bw, o.signingKey != nil)
-	res, err := body(pw)
-	if err != nil {
-		return err
-	}
-	pre, trailer, err := finish(pw, res, o)
-	if err != nil {
-		return err
-	}
-	if _, err := bw.Write(trailer); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(pre, 0); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory entry is on disk.
-	// The new file is complete under its final name either way, so a
-	// failure here is reported but nothing is removed.
-	if serr := fsys.SyncDir(dir); serr != nil {
-		return &renamedError{serr}
-	}
-	return nil
+	return fmt.Errorf("format: write %s: %w", path, err)
 }
-
-// renamedError marks a failure after the rename, when the temporary file
-// no longer exists under its temporary name.
-type renamedError struct{ err error }
-
-func (e *renamedError) Error() string { return "sync directory: " + e.err.Error() }
-func (e *renamedError) Unwrap() error { return e.err }
 
 // SignFile signs the model file at path with key, in place and atomically.
 // The file is read and fully verified first (with opts as limits); its
@@ -163,7 +99,7 @@ func SignFile(path string, key ed25519.PrivateKey, opts ...Option) error {
 	if c.Signed {
 		hlen -= trailerLen
 	}
-	return writeAtomic(osFS{}, path, func(w io.Writer) (bodyResult, error) {
+	return writeAtomic(path, func(w io.Writer) (bodyResult, error) {
 		n, err := io.Copy(w, io.NewSectionReader(src, hlen, c.StoredBytes))
 		if err == nil && n != c.StoredBytes {
 			err = errors.New("model file changed while signing")

@@ -10,112 +10,6 @@ import (
 	"testing"
 )
 
-// faultFS wraps the real file system and, at the failAt-th operation,
-// either returns an error (the writer then cleans up) or "crashes": that
-// operation and every later one, clean-up included, does nothing at all,
-// as if the process had died there.
-type faultFS struct {
-	ops    []string
-	failAt int
-	crash  bool
-	dead   bool
-}
-
-var errInjected = errors.New("injected failure")
-
-func (f *faultFS) step(op string) error {
-	if f.dead {
-		return errInjected
-	}
-	f.ops = append(f.ops, op)
-	if len(f.ops)-1 == f.failAt {
-		f.dead = f.crash
-		return errInjected
-	}
-	return nil
-}
-
-func (f *faultFS) CreateTemp(dir, pattern string) (tempFile, error) {
-	if err := f.step("create"); err != nil {
-		return nil, err
-	}
-	t, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err
-	}
-	return &faultFile{File: t, fs: f}, nil
-}
-
-func (f *faultFS) Rename(o, n string) error {
-	if err := f.step("rename"); err != nil {
-		return err
-	}
-	return os.Rename(o, n)
-}
-
-func (f *faultFS) Remove(name string) error {
-	if f.dead {
-		return errInjected
-	}
-	return os.Remove(name)
-}
-
-func (f *faultFS) SyncDir(dir string) error {
-	if err := f.step("syncdir"); err != nil {
-		return err
-	}
-	return osFS{}.SyncDir(dir)
-}
-
-type faultFile struct {
-	*os.File
-	fs *faultFS
-}
-
-func (f *faultFile) Write(b []byte) (int, error) {
-	if err := f.fs.step("write"); err != nil {
-		// A crash may leave part of the write on disk.
-		if f.fs.dead {
-			n, _ := f.File.Write(b[:len(b)/2])
-			return n, err
-		}
-		return 0, err
-	}
-	return f.File.Write(b)
-}
-
-func (f *faultFile) WriteAt(b []byte, off int64) (int, error) {
-	if err := f.fs.step("writeat"); err != nil {
-		return 0, err
-	}
-	return f.File.WriteAt(b, off)
-}
-
-func (f *faultFile) Chmod(m os.FileMode) error {
-	if err := f.fs.step("chmod"); err != nil {
-		return err
-	}
-	return f.File.Chmod(m)
-}
-
-func (f *faultFile) Sync() error {
-	if err := f.fs.step("sync"); err != nil {
-		return err
-	}
-	return f.File.Sync()
-}
-
-func (f *faultFile) Close() error {
-	if f.fs.dead {
-		return errInjected
-	}
-	if err := f.fs.step("close"); err != nil {
-		_ = f.File.Close()
-		return err
-	}
-	return f.File.Close()
-}
-
 func smallModel(version string) *Model {
 	m := &Model{
 		Graph: Graph{
@@ -131,61 +25,112 @@ func smallModel(version string) *Model {
 	return m
 }
 
-// TestWriteFileAtomic injects a failure, and separately a crash, at every
-// step of WriteFile, with and without an existing file: afterwards the
-// final name holds the old model or the new one, complete, never anything
-// else; after an ordinary failure no temporary file is left behind.
-func TestWriteFileAtomic(t *testing.T) {
-	// Count the steps of a successful write.
-	probe := &faultFS{failAt: -1}
-	dir := t.TempDir()
-	o := defaultOptions()
-	if err := writeAtomic(probe, filepath.Join(dir, "m.erm"), func(w io.Writer) (bodyResult, error) {
-		return writeBody(w, smallModel("new"), &o)
-	}, &o); err != nil {
-		t.Fatal(err)
-	}
-	steps := len(probe.ops)
-	t.Logf("a write takes %d steps: %v", steps, probe.ops)
-	if steps < 8 {
-		t.Fatalf("only %d steps", steps)
-	}
-	for _, crash := range []bool{false, true} {
-		for _, existing := range []bool{false, true} {
-			for k := 0; k < steps; k++ {
-				dir := t.TempDir()
-				path := filepath.Join(dir, "m.erm")
-				if existing {
-					if err := WriteFile(path, smallModel("old")); err != nil {
-						t.Fatal(err)
-					}
+// TestWriteFileFailureKeepsOld makes the payload fail at several points
+// of a write over an existing model, and of a new one: the old model stays
+// as it was (or no file appears) and nothing else is left in the
+// directory. (format/atomicfile's tests kill a writer at every step.)
+func TestWriteFileFailureKeepsOld(t *testing.T) {
+	errInjected := errors.New("injected failure")
+	for _, existing := range []bool{false, true} {
+		for _, after := range []int64{0, 1, 64 << 10, 512 << 10} {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "m.erm")
+			if existing {
+				if err := WriteFile(path, smallModel("old")); err != nil {
+					t.Fatal(err)
 				}
-				fsys := &faultFS{failAt: k, crash: crash}
-				o := defaultOptions()
-				err := writeAtomic(fsys, path, func(w io.Writer) (bodyResult, error) {
-					return writeBody(w, smallModel("new"), &o)
-				}, &o)
-				step := probe.ops[k]
-				if err == nil {
-					t.Fatalf("crash=%v existing=%v: failure at step %d (%s) not reported", crash, existing, k, step)
-				}
-				m, rerr := ReadFile(path)
-				switch {
-				case rerr == nil && m.Metadata.Producer.Version == "new":
-					if step != "syncdir" {
-						t.Errorf("crash=%v existing=%v: step %d (%s) failed but the new file is in place", crash, existing, k, step)
-					}
-				case rerr == nil && m.Metadata.Producer.Version == "old":
-				case errors.Is(rerr, os.ErrNotExist) && !existing:
-				default:
-					t.Fatalf("crash=%v existing=%v: after a failure at step %d (%s) the file is %v", crash, existing, k, step, rerr)
-				}
-				entries, _ := os.ReadDir(dir)
-				if !crash && len(entries) > 1 {
-					t.Errorf("failure at step %d (%s) left %d files behind", k, step, len(entries))
+				if err := os.Chmod(path, 0o640); err != nil {
+					t.Fatal(err)
 				}
 			}
+			o := defaultOptions()
+			o.codec = CodecNone // a payload of about 900 KiB
+			err := writeAtomic(path, func(w io.Writer) (bodyResult, error) {
+				res, err := writeBody(&failingWriter{w: w, left: after, err: errInjected}, smallModel("new"), &o)
+				if err == nil {
+					err = errors.New("the body did not fail")
+				}
+				return res, err
+			}, &o)
+			if !errors.Is(err, errInjected) || !strings.HasPrefix(err.Error(), "format: write "+path+": ") {
+				t.Fatalf("existing=%v, failing after %d bytes: err = %v", existing, after, err)
+			}
+			m, rerr := ReadFile(path)
+			switch {
+			case existing && rerr == nil && m.Metadata.Producer.Version == "old":
+				if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+					t.Errorf("the old file's mode became %v", fi.Mode())
+				}
+			case !existing && errors.Is(rerr, os.ErrNotExist):
+			default:
+				t.Fatalf("existing=%v, failing after %d bytes: the file is now %v", existing, after, rerr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != map[bool]int{false: 0, true: 1}[existing] {
+				t.Errorf("existing=%v, failing after %d bytes: %d files left", existing, after, len(entries))
+			}
 		}
+	}
+}
+
+// failingWriter passes left bytes to w, then fails.
+type failingWriter struct {
+	w    io.Writer
+	left int64
+	err  error
+}
+
+func (f *failingWriter) Write(b []byte) (int, error) {
+	if int64(len(b)) > f.left {
+		n, _ := f.w.Write(b[:f.left])
+		f.left = 0
+		return n, f.err
+	}
+	f.left -= int64(len(b))
+	return f.w.Write(b)
+}
+
+// TestWriteFileKeepsMode: rewriting or signing a model in place keeps its
+// mode; a new model is 0644.
+func TestWriteFileKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.erm")
+	if err := WriteFile(path, smallModel("a")); err != nil {
+		t.Fatal(err)
+	}
+	mode := func() os.FileMode {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode()
+	}
+	if m := mode(); m != 0o644 {
+		t.Errorf("new model: mode %v, want 0644", m)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, smallModel("b")); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(); m != 0o640 {
+		t.Errorf("rewritten model: mode %v, want 0640", m)
+	}
+	_, key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := SignFile(path, key); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(); m != 0o600 {
+		t.Errorf("signed model: mode %v, want 0600", m)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the directory", len(entries))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/edgerun/edgerun/format/atomicfile"
 )
 
 // GenerateKey makes a new ed25519 key pair for signing models.
@@ -121,22 +123,11 @@ func WriteKeyPair(base string) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// writeNew creates path (refusing to replace a file), writes data and
-// syncs it; on failure it removes what it created.
+// writeNew creates path atomically (refusing to replace a file or a
+// symbolic link), writes data and syncs it; a failed or killed write
+// leaves nothing.
 func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("format: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
+	if err := atomicfile.Create(path, mode, atomicfile.Bytes(data)); err != nil {
 		return fmt.Errorf("format: %w", err)
 	}
 	return nil

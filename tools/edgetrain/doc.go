@@ -8,6 +8,18 @@
 //
 // The commands are:
 //
+//	fit --task TASK --data TRAIN.csv --out MODEL.erm [--epochs N] [--plot FILE.png] [--max-drop P] [--json] ...
+//		Train a domain model, evaluate its f32 and int8 exports through
+//		the device engine, and write it. --epochs is at least 1
+//		(default: the task's); --max-drop is a number of points ≥ 0.
+//	eval MODEL --data TEST.csv [--json] ...
+//		Evaluate a model file on a CSV through the device engine.
+//	quantize MODEL --out OUT.erm [--data CSV] [--max-drop P] ...
+//		Quantize an f32 model file to int8.
+//	export MODEL --out DEVICE.erm [--codec C] [--key KEY] [--strip]
+//		Write the device copy of a model.
+//	datasets [list] | datasets sensor --out FILE.csv [--windows N] [--seed S]
+//		List the bundled datasets, or write synthetic sensor data.
 //	init --arch SPEC --out FILE [--quantize int8] [--seed N] [--codec zstd|s2|none] [--json]
 //		Write a randomly initialised (untrained) model of a standard
 //		architecture: mlp, textcls, transformer, recommender or
@@ -20,8 +32,11 @@
 //		Print the program version, Go version, platform and the .erm
 //		format version it writes.
 //
-// Training, quantization, evaluation and export (fit, quantize, eval,
-// export, datasets) come in later versions.
+// A model whose outputs are NaN or ±Inf on the evaluation data (training
+// diverged, or inputs beyond float32) is an error, never a metric. Every
+// file edgetrain writes (models, keys, CSVs, plots) is written atomically
+// through format/atomicfile: a failed or killed run leaves the old file
+// and nothing beside it; a replaced file keeps its mode.
 //
 // Every command prints its result on standard output. A failure is one
 // line on standard error, "edgetrain: <command> <operand>: <cause>", and

@@ -32,10 +32,10 @@ type fitCmd struct {
 	ItemCol     string  `name:"item-col" placeholder:"COL" help:"Item column (recommender; default movieId)."`
 	RatingCol   string  `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
 	Out         string  `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
-	Epochs      int     `name:"epochs" help:"Training epochs (default: the task's)."`
+	Epochs      *int    `name:"epochs" placeholder:"N" help:"Training epochs, at least 1 (default: the task's)."`
 	Seed        uint64  `name:"seed" default:"1" help:"Seed of everything: same data, options and seed give the same file."`
 	Quantize    string  `name:"quantize" enum:"int8,none" default:"int8" help:"Export int8 weights (quantization v1) or keep f32."`
-	MaxDrop     float64 `name:"max-drop" default:"1" help:"Largest loss of the main test metric int8 may cost, in points (0.01 of accuracy/AUC; 1 % of RMSE). Beyond it layers are kept f32 one by one; if that is not enough the export is refused unless --force."`
+	MaxDrop     float64 `name:"max-drop" default:"1" help:"Largest loss of the main test metric int8 may cost, in points (0.01 of accuracy/AUC; 1 % of RMSE), 0 or more. Beyond it layers are kept f32 one by one; if that is not enough the export is refused unless --force."`
 	Force       bool    `name:"force" help:"Write the int8 model even when it loses more than --max-drop."`
 	SkipBadRows bool    `name:"skip-bad-rows" help:"Skip rows that cannot be parsed (counted) instead of failing."`
 	Codec       string  `name:"codec" enum:"zstd,s2,none" default:"zstd" help:"Payload compression."`
@@ -82,6 +82,16 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if !ok {
 		return fmt.Errorf("fit: task %q is not built into this edgetrain", c.Task)
 	}
+	epochs := 0 // the recipe's default
+	if c.Epochs != nil {
+		if *c.Epochs < 1 {
+			return fmt.Errorf("fit: --epochs must be at least 1 (got %d)", *c.Epochs)
+		}
+		epochs = *c.Epochs
+	}
+	if err := checkMaxDrop(c.MaxDrop); err != nil {
+		return fmt.Errorf("fit: %w", err)
+	}
 	codec, err := format.ParseCodec(c.Codec)
 	if err != nil {
 		return err
@@ -91,7 +101,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		log = env.Stderr
 	}
 	o := train.FitOptions{Data: c.Data, Test: c.Test, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol,
-		LabelCol: c.LabelCol, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: c.Epochs,
+		LabelCol: c.LabelCol, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
 		Seed: c.Seed, SkipBadRows: c.SkipBadRows}
 	if o.Test == "" && o.TestRows == "" {
 		if p := filepath.Join(filepath.Dir(c.Data), "test_rows.txt"); fileExists(p) {
@@ -230,6 +240,15 @@ func (c *fitCmd) quantize(tr *train.Trained, f32met train.Metrics, log io.Writer
 		return nil, nil, nil, fmt.Errorf("fit: int8 loses %.2f points of %s even with every layer f32 but the inputs (limit --max-drop %g); use --quantize none or --force", drop, tr.MetricName, c.MaxDrop)
 	}
 	return m, met, kept, nil
+}
+
+// checkMaxDrop refuses a --max-drop that is negative or not a number (a
+// comparison with NaN is always false: every model would be refused).
+func checkMaxDrop(v float64) error {
+	if !(v >= 0) || math.IsInf(v, 1) {
+		return fmt.Errorf("--max-drop must be a number of points, 0 or more (got %v)", v)
+	}
+	return nil
 }
 
 // metricDrop is how many points the int8 model loses on the main metric:

@@ -4,24 +4,16 @@ import (
 	"os"
 
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/edgerun/edgerun/format/atomicfile"
 )
 
-// savePNG writes the canvas as a PNG, atomically enough for a plot (a
-// temporary file renamed into place).
+// savePNG writes the canvas as a PNG, atomically (format/atomicfile): the
+// temporary file is unnamed or created exclusively under a random name,
+// so no file planted beside path is ever followed or overwritten.
 func savePNG(img *vgimg.Canvas, path string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	})
 }

@@ -78,7 +78,7 @@ type quantizeCmd struct {
 	Out      string  `name:"out" required:"" placeholder:"OUT.erm" help:"The int8 model to write; replaced atomically."`
 	Data     string  `name:"data" placeholder:"TEST.csv" help:"Check the int8 model against the f32 one on this CSV through the engine (recommended)."`
 	TestRows string  `name:"test-rows" placeholder:"FILE" help:"Use only these 0-based data rows of --data."`
-	MaxDrop  float64 `name:"max-drop" default:"1" help:"With --data: largest loss of the main metric in points; beyond it layers are kept f32, most sensitive first."`
+	MaxDrop  float64 `name:"max-drop" default:"1" help:"With --data: largest loss of the main metric in points, 0 or more; beyond it layers are kept f32, most sensitive first."`
 	Force    bool    `name:"force" help:"Write even when the loss exceeds --max-drop with every layer tried."`
 	Keep     string  `name:"keep-f32" placeholder:"NODE,..." help:"Nodes to keep f32 regardless."`
 	Codec    string  `name:"codec" enum:"zstd,s2,none" default:"zstd" help:"Payload compression."`
@@ -99,6 +99,9 @@ func (c *quantizeCmd) Run(env *cliutil.Env) error {
 	codec, err := format.ParseCodec(c.Codec)
 	if err != nil {
 		return err
+	}
+	if err := checkMaxDrop(c.MaxDrop); err != nil {
+		return fmt.Errorf("quantize: %w", err)
 	}
 	fm, err := format.ReadFile(c.Model)
 	if err != nil {

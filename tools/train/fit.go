@@ -116,6 +116,9 @@ func Fit(m Model, loss Loss, opt Optimizer, train, val Dataset, cfg Config) ([]E
 		if val != nil && val.Len() > 0 {
 			st.HasVal = true
 			st.ValLoss, st.ValMetric = Evaluate(m, loss, cfg.Metric, val, 256)
+			if !finite(st.ValLoss) {
+				return hist, fmt.Errorf("train: epoch %d: validation loss is %v: %w", e+1, st.ValLoss, ErrNonFinite)
+			}
 			if st.ValLoss < best {
 				best, since, st.Best = st.ValLoss, 0, true
 				if cfg.Patience > 0 {

@@ -1,8 +1,11 @@
 package train
 
 import (
+	"cmp"
+	"errors"
+	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Report is the detail behind a classifier's metrics.
@@ -19,7 +22,9 @@ type Report struct {
 // them: probabilities for Binary (one column) and Multiclass, a value for
 // Regression, a score for Recommender) against targets (class indices,
 // 0/1, values; for Recommender 1 for the held-out positive, 0 for a
-// sampled negative, in groups of groupSize rows).
+// sampled negative, in groups of groupSize rows). Outputs should be
+// finite (CheckFinite); a NaN makes the metrics that rank NaN, and never
+// stalls them.
 func Score(kind Kind, out [][]float64, y []float64, groupSize int) (Metrics, *Report) {
 	m := Metrics{}
 	switch kind {
@@ -114,20 +119,75 @@ func Score(kind Kind, out [][]float64, y []float64, groupSize int) (Metrics, *Re
 	return m, rep
 }
 
-// ROCAUC is the area under the ROC curve of scores for 0/1 labels (ties
-// count half), by the rank-sum formula.
-func ROCAUC(score, y []float64) float64 {
+// ErrNonFinite marks a model output that is NaN or infinite: training
+// diverged, or an input is beyond what float32 arithmetic can carry. No
+// metric of such outputs means anything; EvalEngine refuses them.
+var ErrNonFinite = errors.New("non-finite model output")
+
+// CheckFinite returns an error wrapping ErrNonFinite naming the first
+// value of out (rows of cols values) that is NaN or ±Inf, or nil.
+func CheckFinite(out []float64, cols int) error {
+	for i, v := range out {
+		if !finite(v) {
+			return nonFinite(i/max(cols, 1), v)
+		}
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func nonFinite(row int, v float64) error {
+	return fmt.Errorf("train: %w: row %d gives %v (training diverged, or an input is out of float32 range)", ErrNonFinite, row, v)
+}
+
+// hasNaN reports whether v holds a NaN.
+func hasNaN(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// rankOrder returns the indices of score in ascending (or descending)
+// order of score, stable. score must hold no NaN.
+func rankOrder(score []float64, desc bool) []int {
 	idx := make([]int, len(score))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if desc {
+			return cmp.Compare(score[b], score[a])
+		}
+		return cmp.Compare(score[a], score[b])
+	})
+	return idx
+}
+
+// tieEnd returns the end of the run of equal scores that starts at i in
+// idx; always > i, so a loop over the runs always advances.
+func tieEnd(score []float64, idx []int, i int) int {
+	j := i + 1
+	for j < len(idx) && score[idx[j]] == score[idx[i]] {
+		j++
+	}
+	return j
+}
+
+// ROCAUC is the area under the ROC curve of scores for 0/1 labels (ties
+// count half), by the rank-sum formula. It is NaN when a score is NaN, or
+// when the labels hold only one class.
+func ROCAUC(score, y []float64) float64 {
+	if hasNaN(score) {
+		return math.NaN()
+	}
+	idx := rankOrder(score, false)
 	var pos, neg, rankSum float64
 	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			j++
-		}
+		j := tieEnd(score, idx, i)
 		avg := float64(i+j+1) / 2 // ranks i+1..j
 		for _, k := range idx[i:j] {
 			if y[k] > 0.5 {
@@ -151,13 +211,13 @@ func ROCAUC(score, y []float64) float64 {
 
 // PRAUC is the area under the precision-recall curve as average
 // precision (scikit-learn's average_precision_score: Σ (R_n − R_{n−1}) P_n
-// over descending score thresholds).
+// over descending score thresholds). It is NaN when a score is NaN, or
+// when no label is positive.
 func PRAUC(score, y []float64) float64 {
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
+	if hasNaN(score) {
+		return math.NaN()
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return score[idx[a]] > score[idx[b]] })
+	idx := rankOrder(score, true)
 	var pos float64
 	for _, v := range y {
 		if v > 0.5 {
@@ -169,14 +229,13 @@ func PRAUC(score, y []float64) float64 {
 	}
 	var tp, fp, ap, prevR float64
 	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			if y[idx[j]] > 0.5 {
+		j := tieEnd(score, idx, i)
+		for _, k := range idx[i:j] {
+			if y[k] > 0.5 {
 				tp++
 			} else {
 				fp++
 			}
-			j++
 		}
 		r := tp / pos
 		ap += (r - prevR) * tp / (tp + fp)
@@ -187,12 +246,18 @@ func PRAUC(score, y []float64) float64 {
 }
 
 // hitRate is the share of groups whose first row (the positive) ranks in
-// the top k of its group by score (ties counted against it).
+// the top k of its group by score (ties counted against it); NaN when a
+// score is NaN.
 func hitRate(out [][]float64, group, k int) float64 {
 	var hits, n int
 	for g := 0; g+group <= len(out); g += group {
 		p := out[g][0]
 		better := 0
+		for _, r := range out[g : g+group] {
+			if math.IsNaN(r[0]) {
+				return math.NaN()
+			}
+		}
 		for _, r := range out[g+1 : g+group] {
 			if r[0] >= p {
 				better++

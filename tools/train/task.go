@@ -88,7 +88,8 @@ type Metrics map[string]float64
 // EvalEngine loads fm into the device engine, runs set through it (one
 // thread unless opts say otherwise; engine.WithF32 runs int8 layers on
 // their dequantized weights) and scores the outputs: what is measured is
-// what ships.
+// what ships. An output that is NaN or ±Inf is an error wrapping
+// ErrNonFinite, not a metric.
 func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option) (Metrics, *Report, error) {
 	m, err := engine.Load(fm)
 	if err != nil {
@@ -118,6 +119,13 @@ func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option
 	if len(out) != len(set.Y) {
 		return nil, nil, fmt.Errorf("train: evaluation gave %d outputs for %d targets", len(out), len(set.Y))
 	}
+	for i, row := range out {
+		for _, v := range row {
+			if !finite(v) {
+				return nil, nil, nonFinite(i, v)
+			}
+		}
+	}
 	met, rep := Score(kind, out, set.Y, set.GroupSize)
 	return met, rep, nil
 }
@@ -135,7 +143,8 @@ type FitOptions struct {
 	// UserCol, ItemCol and RatingCol (recommender). Empty: the recipe's
 	// documented default.
 	Target, TextCol, LabelCol, UserCol, ItemCol, RatingCol string
-	// Epochs 0 means the recipe's default. Seed seeds everything.
+	// Epochs 0 means the recipe's default (EpochsOr); negative is an
+	// error. Seed seeds everything.
 	Epochs int
 	Seed   uint64
 	// SkipBadRows skips rows that cannot be parsed (counted in the log)
@@ -146,6 +155,18 @@ type FitOptions struct {
 	OnBatch func(done, total int)
 	// Logf prints notes (skipped rows, class weights, splits); may be nil.
 	Logf func(format string, args ...any)
+}
+
+// EpochsOr is the number of epochs to train: o.Epochs, or def when
+// o.Epochs is 0 (the recipe's default). A negative count is an error.
+func (o *FitOptions) EpochsOr(def int) (int, error) {
+	switch {
+	case o.Epochs < 0:
+		return 0, fmt.Errorf("train: epochs must be at least 1 (got %d)", o.Epochs)
+	case o.Epochs == 0:
+		return def, nil
+	}
+	return o.Epochs, nil
 }
 
 // Log calls o.Logf when set.

@@ -145,3 +145,39 @@ func TestKeys(t *testing.T) {
 		t.Errorf("ReadTrustedKeys(private key) = %v", err)
 	}
 }
+
+// TestKeygenNeverOverwrites: keygen refuses an existing key and a symbolic
+// link planted at the key's name (dangling or not), writing nothing
+// through it and leaving nothing behind.
+func TestKeygenNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	env := &Env{Program: "prog", Stdout: &bytes.Buffer{}}
+	victim := filepath.Join(dir, "victim")
+	if err := os.Symlink(victim, filepath.Join(dir, "a.key")); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&KeygenCmd{Name: filepath.Join(dir, "a")}).Run(env); !errors.Is(err, os.ErrExist) {
+		t.Errorf("keygen over a planted link: %v, want ErrExist", err)
+	}
+	if _, err := os.Lstat(victim); !errors.Is(err, os.ErrNotExist) {
+		t.Error("keygen wrote through the planted link")
+	}
+	if err := (&KeygenCmd{Name: filepath.Join(dir, "b")}).Run(env); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(filepath.Join(dir, "b.key"))
+	if err := (&KeygenCmd{Name: filepath.Join(dir, "b")}).Run(env); !errors.Is(err, os.ErrExist) {
+		t.Errorf("keygen over an existing key: %v, want ErrExist", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "b.key")); !bytes.Equal(old, now) {
+		t.Error("keygen replaced an existing key")
+	}
+	fi, err := os.Stat(filepath.Join(dir, "b.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("b.key: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+	es, _ := os.ReadDir(dir)
+	if len(es) != 3 {
+		t.Errorf("the directory holds %d entries, want a.key (the link), b.key, b.pub", len(es))
+	}
+}

@@ -276,7 +276,7 @@ func Evaluate(fm *format.Model, kind train.Kind, loo, split *train.EvalSet, opts
 }
 
 // Scores runs set through the engine and returns the model's output per
-// row.
+// row; an output that is NaN or ±Inf is an error (train.ErrNonFinite).
 func Scores(fm *format.Model, set *train.EvalSet, opts ...engine.Option) ([]float64, error) {
 	m, err := engine.Load(fm)
 	if err != nil {
@@ -293,6 +293,9 @@ func Scores(fm *format.Model, set *train.EvalSet, opts ...engine.Option) ([]floa
 		for _, v := range res[0].F32 {
 			sc = append(sc, float64(v))
 		}
+	}
+	if err := train.CheckFinite(sc, 1); err != nil {
+		return nil, err
 	}
 	return sc, nil
 }

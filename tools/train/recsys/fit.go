@@ -210,8 +210,11 @@ func FitWith(o train.FitOptions, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Epochs > 0 {
-		cfg.Epochs, cfg.LikedEpochs = o.Epochs, o.Epochs
+	if o.Epochs != 0 {
+		if cfg.Epochs, err = o.EpochsOr(cfg.Epochs); err != nil {
+			return nil, err
+		}
+		cfg.LikedEpochs = cfg.Epochs
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x2ec5))
 	nu, ni := p.users.Rows(), p.items.Rows()
@@ -388,8 +391,8 @@ func FitRatingsWith(o train.FitOptions, cfg Config) (*Result, error) {
 			clear(m.Q[i*m.D : (i+1)*m.D])
 		}
 	}
-	if o.Epochs > 0 {
-		cfg.Epochs = o.Epochs
+	if cfg.Epochs, err = o.EpochsOr(cfg.Epochs); err != nil {
+		return nil, err
 	}
 	order := make([]int, len(ys))
 	for j := range order {

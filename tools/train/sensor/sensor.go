@@ -361,9 +361,9 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 	}
 	model := NewModel(mrng, nc, ns, outs)
 	loss := lossFor(kind, len(g.Labels), tr.Y, o)
-	epochs := h.Epochs
-	if o.Epochs > 0 {
-		epochs = o.Epochs
+	epochs, err := o.EpochsOr(h.Epochs)
+	if err != nil {
+		return nil, err
 	}
 	// Small sets take smaller batches (more steps per epoch): n/20
 	// windows, 8 to h.Batch.

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+
+	"github.com/edgerun/edgerun/format/atomicfile"
 )
 
 // Synthetic data: no predictive-maintenance dataset is bundled, so the
@@ -47,18 +49,13 @@ var (
 )
 
 // Synthetic writes n synthetic windows of SyntheticSteps samples to a CSV
-// file at path (see WriteSynthetic). The same n and seed give the same
-// file.
+// file at path (see WriteSynthetic), atomically (format/atomicfile): a
+// failed or killed run leaves the old file, never a truncated one. The
+// same n and seed give the same file.
 func Synthetic(path string, n int, seed uint64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := WriteSynthetic(f, n, SyntheticSteps, seed); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
+		return WriteSynthetic(f, n, SyntheticSteps, seed)
+	})
 }
 
 // WriteSynthetic writes n synthetic windows of steps samples as CSV: a

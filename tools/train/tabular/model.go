@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -96,8 +97,9 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	if r.h != nil {
 		h = *r.h
 	}
-	if r.o.Epochs > 0 {
-		h.Epochs = r.o.Epochs
+	var err error
+	if h.Epochs, err = r.o.EpochsOr(h.Epochs); err != nil {
+		return nil, nil, err
 	}
 	rng := rand.New(rand.NewPCG(r.o.Seed, 0x1a7e5))
 	var layers []train.Layer
@@ -134,6 +136,9 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 		if r.val.Len() > 0 {
 			out := train.Predict(m, r.val, 256)
 			s.HasVal = true
+			if err := train.CheckFinite(out.RawMatrix().Data, out.RawMatrix().Cols); err != nil {
+				return nil, nil, fmt.Errorf("epoch %d: validation: %w", e+1, err)
+			}
 			s.ValLoss, _ = loss.Eval(out, r.val.Y, false)
 			switch r.kind {
 			case train.Binary:

@@ -100,8 +100,9 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	if o.Data == "" {
 		return nil, fmt.Errorf("textcls: no training data (--data)")
 	}
-	if o.Epochs > 0 {
-		h.Epochs = o.Epochs
+	var err error
+	if h.Epochs, err = o.EpochsOr(h.Epochs); err != nil {
+		return nil, err
 	}
 	tbl, err := csvdata.Read(o.Data, o.SkipBadRows)
 	if err != nil {
