@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/edgerun/edgerun/format/atomicfile"
 )
 
@@ -99,11 +101,26 @@ func SignFile(path string, key ed25519.PrivateKey, opts ...Option) error {
 	if c.Signed {
 		hlen -= trailerLen
 	}
+	signedHook()
 	return writeAtomic(path, func(w io.Writer) (bodyResult, error) {
-		n, err := io.Copy(w, io.NewSectionReader(src, hlen, c.StoredBytes))
-		if err == nil && n != c.StoredBytes {
+		// The bytes copied are hashed again with the preamble they were
+		// verified with, so a file rewritten between Read and this copy
+		// is refused rather than signed.
+		xx := xxhash.New()
+		n, err := io.Copy(io.MultiWriter(w, xx), io.NewSectionReader(src, hlen, c.StoredBytes))
+		if err == nil && n == c.StoredBytes {
+			pre := make([]byte, hlen)
+			if _, err = src.ReadAt(pre, 0); err == nil {
+				_, _ = xx.Write(pre[:len(pre)-8])
+			}
+		}
+		if err == nil && (n != c.StoredBytes || xx.Sum64() != c.Checksum) {
 			err = errors.New("model file changed while signing")
 		}
 		return bodyResult{codec: c.Codec, decoded: c.DecodedBytes}, err
 	}, &o)
 }
+
+// signedHook runs between SignFile's verifying read and its copy; tests
+// change the file there.
+var signedHook = func() {}

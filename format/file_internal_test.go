@@ -158,3 +158,46 @@ func TestWriteFileReplaces(t *testing.T) {
 		t.Error("WriteFile and Write give different bytes")
 	}
 }
+
+// TestSignFileChangedAfterVerify rewrites the model's payload in place
+// after SignFile has verified it and before it copies it: the copy no
+// longer hashes to the verified checksum, so nothing is signed and the
+// file is left as the writer left it.
+func TestSignFileChangedAfterVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.erm")
+	if err := WriteFile(path, smallModel("1"), WithCodec(CodecNone)); err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed []byte
+	signedHook = func() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)-100] ^= 0x20 // inside the padding string of the payload
+		changed = b
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	defer func() { signedHook = func() {} }()
+	if err := SignFile(path, key); err == nil || !strings.Contains(err.Error(), "changed while signing") {
+		t.Fatalf("SignFile of a file changed after its check: %v, want \"changed while signing\"", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, changed) {
+		t.Error("the file was replaced although signing failed")
+	}
+}
