@@ -158,17 +158,30 @@ type pluginsInferCmd struct {
 	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
 	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
 	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
+
+	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse an --input request larger than N bytes (default 64 MiB)."`
 }
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	defer sdk.CloseAll()
+	if c.MaxRequestBytes < 1 {
+		return fmt.Errorf("plugins infer: --max-request-bytes=%d: need at least 1", c.MaxRequestBytes)
+	}
+	// The request is read and checked before the plugin starts.
+	var fromFile *sdk.InferRequest
+	if c.Input != "" {
+		var err error
+		if fromFile, err = c.readRequest(); err != nil {
+			return fmt.Errorf("plugins infer: %w", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
-	req, err := c.request(d)
+	req, err := c.request(d, fromFile)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
@@ -196,24 +209,32 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	return err
 }
 
-// request builds the request from the flags and the plugin's description.
-func (c *pluginsInferCmd) request(d *sdk.Description) (*sdk.InferRequest, error) {
+// readRequest reads and decodes --input, at most --max-request-bytes of
+// it.
+func (c *pluginsInferCmd) readRequest() (*sdk.InferRequest, error) {
+	f, name, err := openInput(c.Input)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readCapped(f, c.MaxRequestBytes, "--max-request-bytes")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	req, err := parsePluginRequest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return req, nil
+}
+
+// request builds the request from the flags and the plugin's
+// description; fromFile is --input's request, read by readRequest.
+func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *sdk.InferRequest) (*sdk.InferRequest, error) {
 	req := &sdk.InferRequest{Parameters: c.Param}
 	switch {
-	case c.Input != "":
-		var data []byte
-		var err error
-		if c.Input == "-" {
-			data, err = io.ReadAll(os.Stdin)
-		} else {
-			data, err = os.ReadFile(c.Input)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if req, err = parsePluginRequest(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Input, err)
-		}
+	case fromFile != nil:
+		req = fromFile
 		for k, v := range c.Param {
 			if req.Parameters == nil {
 				req.Parameters = map[string]string{}
@@ -396,57 +417,64 @@ func responseJSON(r *sdk.InferResponse) oipResponse {
 	return out
 }
 
-// parsePluginRequest reads an Open Inference Protocol JSON request.
+// parsePluginRequest reads an Open Inference Protocol JSON request. Its
+// keys are checked as run checks them (exactly, once each, no unknown
+// key); "data" is a flat array of the input's datatype, decoded straight
+// into the typed slice.
 func parsePluginRequest(data []byte) (*sdk.InferRequest, error) {
+	if err := checkRequestKeys(data); err != nil {
+		return nil, err
+	}
 	var r struct {
 		ID         string            `json:"id"`
 		Parameters map[string]string `json:"parameters"`
 		Inputs     []struct {
-			Name     string            `json:"name"`
-			Datatype string            `json:"datatype"`
-			Shape    []int64           `json:"shape"`
-			Data     []json.RawMessage `json:"data"`
+			Name     string          `json:"name"`
+			Datatype string          `json:"datatype"`
+			Shape    []int64         `json:"shape"`
+			Data     json.RawMessage `json:"data"`
 		} `json:"inputs"`
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+		return nil, fmt.Errorf("invalid request: %v", err)
 	}
 	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
 	for _, in := range r.Inputs {
 		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape}
-		for i, raw := range in.Data {
-			var err error
-			switch in.Datatype {
-			case sdk.FP32:
-				var v float32
-				err = json.Unmarshal(raw, &v)
-				t.FP32 = append(t.FP32, v)
-			case sdk.INT64:
-				var v int64
-				err = json.Unmarshal(raw, &v)
-				t.INT64 = append(t.INT64, v)
-			case sdk.INT32:
-				var v int32
-				err = json.Unmarshal(raw, &v)
-				t.INT32 = append(t.INT32, v)
-			case sdk.BOOL:
-				var v bool
-				err = json.Unmarshal(raw, &v)
-				t.BOOL = append(t.BOOL, v)
-			case sdk.BYTES:
-				var v string
-				err = json.Unmarshal(raw, &v)
-				t.BYTES = append(t.BYTES, []byte(v))
-			default:
-				return nil, fmt.Errorf("input %q: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.Name, in.Datatype)
+		var err error
+		switch in.Datatype {
+		case sdk.FP32:
+			err = unmarshalData(in.Data, &t.FP32)
+		case sdk.INT64:
+			err = unmarshalData(in.Data, &t.INT64)
+		case sdk.INT32:
+			err = unmarshalData(in.Data, &t.INT32)
+		case sdk.BOOL:
+			err = unmarshalData(in.Data, &t.BOOL)
+		case sdk.BYTES:
+			var s []string
+			err = unmarshalData(in.Data, &s)
+			t.BYTES = make([][]byte, len(s))
+			for i, v := range s {
+				t.BYTES[i] = []byte(v)
 			}
-			if err != nil {
-				return nil, fmt.Errorf("input %q, element %d: %s is not %s (flat data expected)", in.Name, i, raw, in.Datatype)
-			}
+		default:
+			return nil, fmt.Errorf("input %q: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.Name, in.Datatype)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("input %q: data is not a flat array of %s: %v", in.Name, in.Datatype, err)
 		}
 		req.Inputs = append(req.Inputs, t)
 	}
 	return req, nil
+}
+
+// unmarshalData decodes a "data" array (absent or null: empty).
+func unmarshalData[T any](raw json.RawMessage, dst *[]T) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, dst)
 }
 
 type pluginsListCmd struct {

@@ -26,6 +26,9 @@ type runCmd struct {
 	JSON    bool   `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
 	Threads int    `name:"threads" default:"1" help:"Goroutines one inference may use."`
 	F32     bool   `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
+
+	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
+	MaxElements     int   `name:"max-elements" default:"67108864" placeholder:"N" help:"Refuse an input tensor of more than N values (default 2^26, the model format's limit)."`
 }
 
 // Help is the detailed help of `edgerun run --help`.
@@ -44,8 +47,13 @@ with labels "predictions": per batch row, the labels by descending probability.`
 // Run loads the model, decodes the input, runs it once and prints the
 // outputs (and, for classifiers, the labels by probability).
 func (c *runCmd) Run(env *cliutil.Env) error {
-	if c.Threads < 1 {
+	switch {
+	case c.Threads < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--threads=%d: need at least 1", c.Threads))
+	case c.MaxRequestBytes < 1:
+		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-request-bytes=%d: need at least 1", c.MaxRequestBytes))
+	case c.MaxElements < 1:
+		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
 	}
 	m, err := engine.LoadFile(c.Model)
 	if err != nil {
@@ -83,7 +91,7 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 			return nil, err
 		}
 		defer f.Close()
-		t, err := parseCSV(f, m)
+		t, err := parseCSV(f, m, c.limits())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -100,22 +108,17 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRequestBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(data) > maxRequestBytes {
-		return nil, fmt.Errorf("%s: the request is larger than %d bytes", name, maxRequestBytes)
-	}
-	ts, err := parseRequest(data, m.Inputs)
+	ts, err := parseRequest(f, m.Inputs, c.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ts, nil
 }
 
-// maxRequestBytes bounds the JSON request run reads.
-const maxRequestBytes = 1 << 30
+// limits are the request limits the flags set.
+func (c *runCmd) limits() requestLimits {
+	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements}
+}
 
 // openInput opens a file, or standard input for "-". The name is how
 // errors refer to it.
