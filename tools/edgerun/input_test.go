@@ -289,7 +289,7 @@ func TestRunCSVMissing(t *testing.T) {
 // whatever the number of runs, adds without allocating, and keeps count,
 // total, minimum and maximum exact.
 func TestLatenciesBounded(t *testing.T) {
-	l := newLatencies(1 << 40) // --iters 2^40 does not allocate for them
+	l := newLatencies(math.MaxInt) // a huge --iters does not allocate for them
 	if cap(l.sample) != maxLatencySamples {
 		t.Fatalf("sample capacity %d", cap(l.sample))
 	}
@@ -325,8 +325,8 @@ func TestLatenciesBounded(t *testing.T) {
 // nothing per run for the latencies).
 func TestBenchItersAndTime(t *testing.T) {
 	path, _ := archModel(t, "mlp:4-8-3", false)
-	b := benchJSON(t, path, "--iters", "100000000000", "--time", "50ms", "--warmup", "0")
-	if b.Iters < 1 || b.Iters >= 100000000000 || b.LatencySamples != min(b.Iters, maxLatencySamples) {
+	b := benchJSON(t, path, "--iters", strconv.Itoa(math.MaxInt), "--time", "50ms", "--warmup", "0")
+	if b.Iters < 1 || b.Iters == math.MaxInt || b.LatencySamples != min(b.Iters, maxLatencySamples) {
 		t.Errorf("iters %d, latency_samples %d", b.Iters, b.LatencySamples)
 	}
 	b = benchJSON(t, path, "--iters", "3", "--time", "1h", "--warmup", "0")
