@@ -875,6 +875,38 @@ func fits(shape tensor.Shape, want []int) bool {
 // UTF-8 file.
 const utf8BOM = "\xef\xbb\xbf"
 
+// maxCSVLine bounds one line of a CSV table: the CSV reader holds a
+// line, and its fields, several times over.
+const maxCSVLine = 1 << 20
+
+// lineCapReader fails when a line is longer than max bytes.
+type lineCapReader struct {
+	r    io.Reader
+	max  int
+	run  int // bytes since the last newline
+	line int // 1-based number of the current line
+	err  error
+}
+
+func (l *lineCapReader) Read(b []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	k, err := l.r.Read(b)
+	for i, c := range b[:k] {
+		if c == '\n' {
+			l.run = 0
+			l.line++
+			continue
+		}
+		if l.run++; l.run > l.max {
+			l.err = fmt.Errorf("line %d is longer than %d bytes", l.line, l.max)
+			return i, l.err
+		}
+	}
+	return k, err
+}
+
 // parseCSV reads a table with one row per batch entry for a model with a
 // single f32 input of shape [?, N], reading at most lim.Bytes bytes and
 // lim.Elements values. A UTF-8 byte order mark is skipped.
@@ -895,7 +927,7 @@ func parseCSV(r io.Reader, m *engine.Model, lim requestLimits) (*tensor.Tensor, 
 		return nil, fmt.Errorf("--csv needs a model with one f32 input of shape [?,N]; this one takes %s", inputNames(m.Inputs))
 	}
 	width := m.Inputs[0].Shape[1]
-	br := bufio.NewReader(newCapReader(r, lim.Bytes, "--max-request-bytes"))
+	br := bufio.NewReader(&lineCapReader{r: newCapReader(r, lim.Bytes, "--max-request-bytes"), max: maxCSVLine, line: 1})
 	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
 		br.Discard(len(utf8BOM))
 	}

@@ -95,8 +95,11 @@ func TestRequestLimits(t *testing.T) {
 	// An endless input is cut at the cap.
 	if _, err := os.Stat("/dev/zero"); err == nil {
 		runArgs("run", mlp, "--input", "/dev/zero", "--max-request-bytes", "1000000").wantFail(t, 1, "edgerun: run "+mlp+": /dev/zero: ")
-		runArgs("run", mlp, "--csv", "/dev/zero", "--max-request-bytes", "1000000").wantFail(t, 1, "edgerun: run "+mlp+": /dev/zero: ")
+		runArgs("run", mlp, "--csv", "/dev/zero", "--max-request-bytes", "1000000").wantFail(t, 1, "edgerun: run "+mlp+": /dev/zero: the request is larger than 1000000 bytes (--max-request-bytes)")
+		runArgs("run", mlp, "--csv", "/dev/zero").wantFail(t, 1, "edgerun: run "+mlp+": /dev/zero: line 1 is longer than 1048576 bytes")
 	}
+	long := writeFile(t, "x.csv", "1,2,3,4\n1,2,3,4"+strings.Repeat(" ", maxCSVLine)+"\n")
+	runArgs("run", mlp, "--csv", long).wantFail(t, 1, "edgerun: run "+mlp+": "+long+": line 2 is longer than 1048576 bytes")
 }
 
 // TestRequestEndless: /dev/zero (or any endless input) is refused after
