@@ -94,10 +94,71 @@ func (c *capReader) Read(b []byte) (int, error) {
 	return k, err
 }
 
-// readCapped reads all of r, or fails with a TooLargeError beyond max
-// bytes.
-func readCapped(r io.Reader, max int64, flag string) ([]byte, error) {
-	return io.ReadAll(newCapReader(r, max, flag))
+// Bounds on JSON text that a json.Decoder would otherwise buffer whole:
+// it keeps a run of whitespace until the token after it, and a number or
+// literal until its end.
+const (
+	maxJSONSpace  = 64 << 10
+	maxJSONNumber = 1 << 10
+)
+
+// jsonTextError is JSON text that jsonGuard refuses.
+type jsonTextError struct{ msg string }
+
+func (e *jsonTextError) Error() string { return e.msg }
+
+// jsonGuard fails on a run of whitespace longer than maxJSONSpace or a
+// number or literal longer than maxJSONNumber, outside strings (which
+// only the byte cap bounds).
+type jsonGuard struct {
+	r        io.Reader
+	inString bool
+	escaped  bool
+	space    int // whitespace bytes in a row
+	literal  int // number or literal bytes in a row
+	err      error
+}
+
+func (g *jsonGuard) Read(b []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	k, err := g.r.Read(b)
+	for i, c := range b[:k] {
+		switch {
+		case g.inString:
+			switch {
+			case g.escaped:
+				g.escaped = false
+			case c == '\\':
+				g.escaped = true
+			case c == '"':
+				g.inString = false
+			}
+			continue
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			g.space++
+			g.literal = 0
+		case c == '"':
+			g.inString = true
+			g.space, g.literal = 0, 0
+		case c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':':
+			g.space, g.literal = 0, 0
+		default:
+			g.literal++
+			g.space = 0
+		}
+		switch {
+		case g.space > maxJSONSpace:
+			g.err = &jsonTextError{fmt.Sprintf("more than %d bytes of whitespace in a row", maxJSONSpace)}
+		case g.literal > maxJSONNumber:
+			g.err = &jsonTextError{fmt.Sprintf("a number or literal longer than %d bytes", maxJSONNumber)}
+		default:
+			continue
+		}
+		return i, g.err
+	}
+	return k, err
 }
 
 // lineReader remembers where the lines start in what a json.Decoder has
@@ -165,7 +226,7 @@ type reqParser struct {
 // parseRequest decodes an inference request into one tensor per model
 // input, in the model's input order.
 func parseRequest(r io.Reader, inputs []engine.ValueInfo, lim requestLimits) ([]*tensor.Tensor, error) {
-	lr := &lineReader{r: newCapReader(r, lim.Bytes, "--max-request-bytes"), last: -1}
+	lr := &lineReader{r: &jsonGuard{r: newCapReader(r, lim.Bytes, "--max-request-bytes")}, last: -1}
 	p := &reqParser{dec: json.NewDecoder(lr), lines: lr, lim: lim, inputs: inputs}
 	lr.dec = p.dec
 	p.dec.UseNumber()
@@ -306,55 +367,6 @@ var (
 	requestKeys = []string{"id", "parameters", "inputs", "outputs"}
 	inputKeys   = []string{"name", "datatype", "shape", "parameters", "data"}
 )
-
-// checkRequestKeys reads a request's structure as parseRequest does,
-// refusing a key that is unknown, given twice or spelt in another case,
-// and keeps nothing of its values.
-func checkRequestKeys(data []byte) error {
-	lr := &lineReader{r: bytes.NewReader(data), last: -1}
-	p := &reqParser{dec: json.NewDecoder(lr), lines: lr}
-	lr.dec = p.dec
-	skip := func(string) error {
-		var s skipped
-		if err := p.dec.Decode(&s); err != nil {
-			return p.syntax(err)
-		}
-		return nil
-	}
-	t, off, err := p.start()
-	if err != nil {
-		return err
-	}
-	if t != json.Delim('{') {
-		return p.invalid(off, "the request must be an object, not %s", kindOf(t))
-	}
-	return p.object("the request", requestKeys, func(key string) error {
-		if key != "inputs" {
-			return skip(key)
-		}
-		t, off, err := p.start()
-		if err != nil {
-			return err
-		}
-		if t != json.Delim('[') {
-			return p.invalid(off, `"inputs" must be an array, not %s`, kindOf(t))
-		}
-		for i := 0; p.dec.More(); i++ {
-			t, off, err := p.start()
-			if err != nil {
-				return err
-			}
-			if t != json.Delim('{') {
-				return p.invalid(off, "inputs[%d] must be an object, not %s", i, kindOf(t))
-			}
-			if err := p.object(fmt.Sprintf("inputs[%d]", i), inputKeys, skip); err != nil {
-				return err
-			}
-		}
-		_, err = p.token() // ']'
-		return err
-	})
-}
 
 func (p *reqParser) request() error {
 	t, off, err := p.start()
@@ -564,10 +576,11 @@ func (p *reqParser) data(in *oipInput) error {
 	err := in.data.read(p.dec)
 	var se *json.SyntaxError
 	var tl *TooLargeError
+	var te *jsonTextError
 	switch {
 	case errors.As(err, &tl):
 		return err
-	case errors.As(err, &se), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return p.syntax(err)
 	case err == errNoData:
 		in.hasData = false

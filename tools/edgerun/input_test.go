@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -102,40 +103,62 @@ func TestRequestLimits(t *testing.T) {
 	runArgs("run", mlp, "--csv", long).wantFail(t, 1, "edgerun: run "+mlp+": "+long+": line 2 is longer than 1048576 bytes")
 }
 
-// TestRequestEndless: /dev/zero (or any endless input) is refused after
-// the cap, not read until memory runs out. The decoder sees NUL bytes,
-// which are a syntax error at once; a stream of spaces is read to the
-// cap.
+// TestRequestEndless: an endless input is refused after the cap, or
+// sooner, not read until memory runs out: NUL bytes (/dev/zero) are a
+// syntax error at once, a run of whitespace (which the decoder would
+// buffer whole) fails after 64 KiB, and an endless array at the byte cap.
 func TestRequestEndless(t *testing.T) {
-	inputs := []engine.ValueInfo{{Name: "x", DType: tensor.F32, Shape: []int{-1, 4}}}
-	spaces := &repeatReader{b: ' '}
-	_, err := parseRequest(spaces, inputs, requestLimits{Bytes: 1 << 20, Elements: 1 << 10})
-	if err == nil || err.Error() != "the request is larger than 1048576 bytes (--max-request-bytes)" {
-		t.Fatalf("err = %v", err)
+	inputs := []engine.ValueInfo{{Name: "x", DType: tensor.F32, Shape: []int{-1}}}
+	lim := requestLimits{Bytes: 1 << 20, Elements: 1 << 30}
+	spaces := &repeatReader{b: " "}
+	if _, err := parseRequest(spaces, inputs, lim); err == nil || err.Error() != "invalid JSON: more than 65536 bytes of whitespace in a row" {
+		t.Fatalf("spaces: err = %v", err)
 	}
-	if spaces.n > 1<<20+1 {
-		t.Errorf("read %d bytes, the cap is %d", spaces.n, 1<<20)
+	zeros := &repeatReader{b: "\x00"}
+	if _, err := parseRequest(zeros, inputs, lim); err == nil || !strings.HasPrefix(err.Error(), "invalid JSON at line 1, column 1: invalid character '\\x00'") {
+		t.Fatalf("zeros: err = %v", err)
 	}
-	spaces.n = 0
-	if _, err := readCapped(spaces, 1000, "--max-request-bytes"); err == nil || err.Error() != "the request is larger than 1000 bytes (--max-request-bytes)" {
-		t.Fatalf("readCapped: %v", err)
+	digits := &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1"}
+	if _, err := parseRequest(digits, inputs, lim); err == nil || err.Error() != "invalid JSON: a number or literal longer than 1024 bytes" {
+		t.Fatalf("digits: err = %v", err)
 	}
-	if data, err := readCapped(strings.NewReader("abc"), 3, ""); err != nil || string(data) != "abc" {
-		t.Fatalf("readCapped at the cap: %q, %v", data, err)
+	values := &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1,"}
+	if _, err := parseRequest(values, inputs, lim); err == nil || err.Error() != "the request is larger than 1048576 bytes (--max-request-bytes)" {
+		t.Fatalf("values: err = %v", err)
+	}
+	for name, r := range map[string]*repeatReader{"spaces": spaces, "zeros": zeros, "digits": digits, "values": values} {
+		if r.n > 1<<20+64<<10 {
+			t.Errorf("%s: read %d bytes, the cap is %d", name, r.n, 1<<20)
+		}
+	}
+	values = &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1,"}
+	if _, err := parseRequest(values, inputs, requestLimits{Bytes: 1 << 20, Elements: 1000}); err == nil || err.Error() != `input "x": data has more than 1000 values` {
+		t.Fatalf("values, 1000 elements: err = %v", err)
+	}
+	if _, err := io.ReadAll(newCapReader(&repeatReader{b: " "}, 1000, "--max-request-bytes")); err == nil || err.Error() != "the request is larger than 1000 bytes (--max-request-bytes)" {
+		t.Fatalf("capReader: %v", err)
+	}
+	if data, err := io.ReadAll(newCapReader(strings.NewReader("abc"), 3, "")); err != nil || string(data) != "abc" {
+		t.Fatalf("capReader at the cap: %q, %v", data, err)
 	}
 }
 
+// repeatReader reads prefix, then b forever.
 type repeatReader struct {
-	b byte
-	n int
+	prefix, b string
+	n         int
 }
 
 func (r *repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.b
+	k := 0
+	if r.n < len(r.prefix) {
+		k = copy(p, r.prefix[r.n:])
 	}
-	r.n += len(p)
-	return len(p), nil
+	for k < len(p) {
+		k += copy(p[k:], r.b[(r.n+k-len(r.prefix))%len(r.b):])
+	}
+	r.n += k
+	return k, nil
 }
 
 // bigRequest writes a request of rows×4 single-digit values, the shape
@@ -342,22 +365,33 @@ func TestBenchItersAndTime(t *testing.T) {
 // as run, and at most --max-request-bytes of it, before starting the
 // plugin.
 func TestPluginRequest(t *testing.T) {
-	req, err := parsePluginRequest([]byte(`{"id":"a","parameters":{"top_k":"2"},"inputs":[{"name":"t","datatype":"BYTES","shape":[1],"data":["hi"]},{"name":"f","datatype":"FP32","shape":[2],"data":[1.5,2]}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if req.ID != "a" || req.Parameters["top_k"] != "2" || len(req.Inputs) != 2 || string(req.Inputs[0].BYTES[0]) != "hi" || fmt.Sprint(req.Inputs[1].FP32) != "[1.5 2]" {
-		t.Errorf("request %+v", req)
+	for _, in := range []string{
+		`{"id":"a","parameters":{"top_k":"2"},"inputs":[{"name":"t","datatype":"BYTES","shape":[1],"data":["hi"]},{"name":"f","datatype":"FP32","shape":[2],"data":[1.5,2]},{"name":"b","datatype":"BOOL","data":[true]}],"outputs":[]}`,
+		`{"inputs":[{"data":["hi"],"shape":[1],"datatype":"BYTES","name":"t"},{"name":"f","parameters":{"x":[1]},"data":[1.5,2],"datatype":"FP32","shape":[2]},{"name":"b","datatype":"BOOL","data":[true]}],"parameters":{"top_k":"2"},"id":"a"}`,
+	} {
+		req, err := parsePluginRequest([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.ID != "a" || req.Parameters["top_k"] != "2" || len(req.Inputs) != 3 || string(req.Inputs[0].BYTES[0]) != "hi" ||
+			fmt.Sprint(req.Inputs[0].Shape) != "[1]" || fmt.Sprint(req.Inputs[1].FP32) != "[1.5 2]" || fmt.Sprint(req.Inputs[2].BOOL) != "[true]" {
+			t.Errorf("%s: request %+v", in, req)
+		}
 	}
 	for _, tc := range []struct{ request, want string }{
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"Data":[2]}]}`, `invalid request at line 1, column 53: inputs[0] has an unknown key "Data"`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"data":[2]}]}`, `inputs[0] has the key "data" twice`},
 		{`{"Parameters":{},"inputs":[]}`, `the request has an unknown key "Parameters"`},
-		{`{"inputs":[{"name":"f","datatype":"FP32","data":[[1]]}]}`, `input "f": data is not a flat array of FP32: `},
-		{`{"inputs":[{"name":"f","datatype":"INT32","data":[3000000000]}]}`, `input "f": data is not a flat array of INT32: `},
+		{`{"inputs":[{"name":"f","datatype":"FP32","data":[[1]]}]}`, `input "f", element 0: an array is not FP32 (flat data expected)`},
+		{`{"inputs":[{"name":"f","datatype":"INT32","data":[3000000000]}]}`, `input "f", element 0: 3000000000 is not INT32 (flat data expected)`},
 		{`{"inputs":[{"name":"f","datatype":"FP16","data":[1]}]}`, `input "f": datatype "FP16" is not one of`},
 		{`[]`, `invalid request at line 1, column 1: the request must be an object, not an array`},
-		{`{"inputs":[]} {}`, `invalid request: `},
+		{`{"inputs":[]} {}`, `invalid JSON: data after the request object`},
+		{`{"parameters":{"k":1}}`, `invalid request at line 1, column 21: "parameters": "k" must be a string, not a number`},
+		{`{"parameters":{"k":"a","k":"b"}}`, `invalid request at line 1, column 27: "parameters" has the key "k" twice`},
+		{`{"inputs":[{"name":"f","data":[1]}]}`, `input "f": "datatype" is missing`},
+		{`{"inputs":[{"name":"f","datatype":"BOOL","data":[true,1]}]}`, `input "f", element 1: 1 is not BOOL (flat data expected)`},
+		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1,2`, `invalid JSON: unexpected end of input`},
 	} {
 		_, err := parsePluginRequest([]byte(tc.request))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -370,9 +404,12 @@ func TestPluginRequest(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no-plugin")
 	if _, err := os.Stat("/dev/zero"); err == nil {
-		runArgs("plugins", "infer", missing, "--insecure", "--input", "/dev/zero", "--max-request-bytes", "1000").wantFail(t, 1,
-			"edgerun: plugins infer: /dev/zero: the request is larger than 1000 bytes (--max-request-bytes)")
+		runArgs("plugins", "infer", missing, "--insecure", "--input", "/dev/zero").wantFail(t, 1,
+			`edgerun: plugins infer: /dev/zero: invalid JSON at line 1, column 1: invalid character '\x00' looking for beginning of value`)
 	}
+	spaces := writeFile(t, "req.json", strings.Repeat(" ", 2000))
+	runArgs("plugins", "infer", missing, "--insecure", "--input", spaces, "--max-request-bytes", "1000").wantFail(t, 1,
+		"edgerun: plugins infer: "+spaces+": the request is larger than 1000 bytes (--max-request-bytes)")
 	big := writeFile(t, "req.json", `{"inputs":[{"name":"f","datatype":"FP32","data":[`+strings.Repeat("1,", 100)+`1]}]}`)
 	runArgs("plugins", "infer", missing, "--insecure", "--input", big, "--max-request-bytes", "100").wantFail(t, 1,
 		"edgerun: plugins infer: "+big+": the request is larger than 100 bytes (--max-request-bytes)")
