@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/runtime/engine"
@@ -26,8 +25,8 @@ type benchCmd struct {
 	Model   string        `arg:"" optional:"" name:"model" help:"Model file (.erm); none with --roof or --gemm."`
 	Batch   int           `name:"batch" default:"1" help:"Rows per inference: the size of every dynamic first dimension."`
 	Threads int           `name:"threads" default:"1" help:"Goroutines one inference (or GEMM, or roof) may use."`
-	Iters   int           `name:"iters" xor:"length" placeholder:"N" help:"Timed inferences or GEMMs (default: as many as fit in --time)."`
-	Time    time.Duration `name:"time" xor:"length" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s; GEMMs 1s; each roof 500ms)."`
+	Iters   int           `name:"iters" placeholder:"N" help:"Timed inferences or GEMMs (default: as many as fit in --time); with --time, whichever ends first."`
+	Time    time.Duration `name:"time" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s without --iters; GEMMs 1s; each roof 500ms)."`
 	Warmup  int           `name:"warmup" default:"10" help:"Untimed inferences or GEMMs first (the first one plans the session's memory)."`
 	F32     bool          `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
 	JSON    bool          `name:"json" help:"Print one JSON object instead of a table."`
@@ -44,6 +43,54 @@ const defaultBenchTime = 2 * time.Second
 // maxBenchElements bounds the size of one random input tensor.
 const maxBenchElements = 1 << 28
 
+// maxLatencySamples bounds the latencies bench keeps for its
+// percentiles: beyond it, a uniform random sample of them (a reservoir),
+// so that memory does not grow with --iters or --time.
+const maxLatencySamples = 1 << 16
+
+// latencies summarises timed runs in constant memory: count, total,
+// minimum and maximum exactly, percentiles over every latency up to
+// maxLatencySamples runs and over a uniform sample of them beyond.
+type latencies struct {
+	n      int
+	total  time.Duration
+	lo, hi time.Duration
+	sample []time.Duration // allocated up front: add never allocates
+	rng    *rand.Rand
+}
+
+// newLatencies prepares for iters runs, or an unknown number when 0.
+func newLatencies(iters int) *latencies {
+	size := maxLatencySamples
+	if iters > 0 {
+		size = min(iters, size)
+	}
+	return &latencies{sample: make([]time.Duration, 0, size), rng: rand.New(rand.NewPCG(3, 4))}
+}
+
+func (l *latencies) add(d time.Duration) {
+	if l.n == 0 || d < l.lo {
+		l.lo = d
+	}
+	l.hi = max(l.hi, d)
+	l.total += d
+	l.n++
+	if len(l.sample) < cap(l.sample) {
+		l.sample = append(l.sample, d)
+		return
+	}
+	if j := l.rng.Int64N(int64(l.n)); j < int64(len(l.sample)) {
+		l.sample[j] = d // Algorithm R: each run is kept with probability len/n
+	}
+}
+
+// percentile is the nearest-rank p-th percentile of the sample (of every
+// run up to maxLatencySamples runs). It sorts the sample.
+func (l *latencies) percentile(p float64) time.Duration {
+	slices.Sort(l.sample)
+	return percentile(l.sample, p)
+}
+
 // benchReport is the JSON form of bench. Field names are part of the
 // CLI's contract: add fields, never rename them. Latencies are in
 // microseconds.
@@ -59,6 +106,7 @@ type benchReport struct {
 	Threads        int         `json:"threads"`
 	Warmup         int         `json:"warmup"`
 	Iters          int         `json:"iters"`
+	LatencySamples int         `json:"latency_samples"` // latencies the percentiles are of: every run, or a uniform sample of 65536
 	LoadMS         float64     `json:"load_ms"`
 	MeanUS         float64     `json:"mean_us"`
 	MinUS          float64     `json:"min_us"`
@@ -109,13 +157,14 @@ func (c *benchCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return fail(err)
 	}
+	n := lat.n
 
 	r := &benchReport{
 		Model: c.Model, Kernel: engine.Kernel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
-		Weights: weights, Batch: c.Batch, Threads: c.Threads, Warmup: c.Warmup, Iters: len(lat),
+		Weights: weights, Batch: c.Batch, Threads: c.Threads, Warmup: c.Warmup, Iters: n, LatencySamples: len(lat.sample),
 		LoadMS:       float64(load.Microseconds()) / 1000,
-		AllocsPerRun: float64(allocs) / float64(len(lat)),
-		BytesPerRun:  float64(bytesAlloc) / float64(len(lat)),
+		AllocsPerRun: float64(allocs) / float64(n),
+		BytesPerRun:  float64(bytesAlloc) / float64(n),
 		PeakRSSBytes: peakRSS(),
 	}
 	for i, t := range inputs {
@@ -128,17 +177,13 @@ func (c *benchCmd) Run(env *cliutil.Env) error {
 	if len(inputs) > 0 && len(inputs[0].Shape) > 0 {
 		r.Batch = inputs[0].Shape[0] // a model with a fixed first dimension
 	}
-	var total time.Duration
-	for _, d := range lat {
-		total += d
-	}
-	slices.Sort(lat)
+	total := lat.total
 	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
-	r.MeanUS = us(total) / float64(len(lat))
-	r.MinUS, r.MaxUS = us(lat[0]), us(lat[len(lat)-1])
-	r.P50US, r.P90US, r.P99US = us(percentile(lat, 50)), us(percentile(lat, 90)), us(percentile(lat, 99))
+	r.MeanUS = us(total) / float64(n)
+	r.MinUS, r.MaxUS = us(lat.lo), us(lat.hi)
+	r.P50US, r.P90US, r.P99US = us(lat.percentile(50)), us(lat.percentile(90)), us(lat.percentile(99))
 	if total > 0 {
-		r.ThroughputPerS = float64(r.Batch) * float64(len(lat)) / total.Seconds()
+		r.ThroughputPerS = float64(r.Batch) * float64(n) / total.Seconds()
 	}
 	if c.JSON {
 		return cliutil.WriteJSON(env.Stdout, r)
@@ -162,60 +207,41 @@ func loadForBench(path string) (*engine.Model, map[string]int64, string, error) 
 	return m, idBounds(fm), weightKind(fm), nil
 }
 
-// measure warms the session up, then times each Run on its own. It
-// returns the latencies and the heap allocations (count and bytes) the
-// timed runs made, not counting the growth of the latency list itself.
-func (c *benchCmd) measure(s *engine.Session, inputs []*tensor.Tensor) (lat []time.Duration, allocs, bytesAlloc uint64, err error) {
+// measure warms the session up, then times each Run on its own, until
+// --iters runs or --time (whichever ends first). It returns the
+// latencies and the heap allocations (count and bytes) the timed runs
+// made; the latencies are kept in constant memory, allocated before.
+func (c *benchCmd) measure(s *engine.Session, inputs []*tensor.Tensor) (lat *latencies, allocs, bytesAlloc uint64, err error) {
 	// Collect the load's garbage now: a collection also empties the
 	// runtime's caches (of goroutine wait records, for one), which the
 	// warm-up then refills, so that they are not counted as the model's
 	// allocations.
 	runtime.GC()
-	var warm time.Duration
 	for range c.Warmup {
-		t0 := time.Now()
 		if _, err := s.Run(inputs); err != nil {
 			return nil, 0, 0, err
 		}
-		warm += time.Since(t0)
 	}
 	iters, budget := c.Iters, c.Time
 	if iters == 0 && budget == 0 {
 		budget = defaultBenchTime
 	}
-	size := iters
-	if iters == 0 {
-		size = 1024
-		if c.Warmup > 0 && warm > 0 {
-			// Room for the expected count, so the list rarely grows.
-			size = int(min(float64(budget)/float64(warm/time.Duration(c.Warmup)+1)*1.25+64, 1<<24))
-		}
-	}
-	lat = make([]time.Duration, 0, size)
-	var grows, grownBytes uint64
+	lat = newLatencies(iters)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	for iters == 0 || len(lat) < iters {
+	for iters == 0 || lat.n < iters {
 		t0 := time.Now()
 		if _, err := s.Run(inputs); err != nil {
 			return nil, 0, 0, err
 		}
-		d := time.Since(t0)
-		grow := len(lat) == cap(lat)
-		lat = append(lat, d)
-		if grow {
-			grows++
-			grownBytes += uint64(cap(lat)) * uint64(unsafe.Sizeof(d))
-		}
-		if iters == 0 && time.Since(start) >= budget {
+		lat.add(time.Since(t0))
+		if budget > 0 && time.Since(start) >= budget {
 			break
 		}
 	}
 	runtime.ReadMemStats(&after)
-	allocs = after.Mallocs - before.Mallocs
-	bytesAlloc = after.TotalAlloc - before.TotalAlloc
-	return lat, allocs - min(allocs, grows), bytesAlloc - min(bytesAlloc, grownBytes), nil
+	return lat, after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc, nil
 }
 
 // percentile is the nearest-rank p-th percentile of sorted durations.

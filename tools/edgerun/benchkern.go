@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,14 +146,12 @@ func (c *benchCmd) runKernels(env *cliutil.Env) error {
 	}
 	total, quant := c.timeGemm(g)
 	g.Close() // no spinning worker during the roof
-	slices.Sort(total)
-	slices.Sort(quant)
-	med := func(s []time.Duration) float64 { return float64(s[len(s)/2].Nanoseconds()) }
+	med := func(l *latencies) float64 { return float64(l.percentile(50).Nanoseconds()) }
 	r := &gemmReport{
 		Kernel: engine.Kernel(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
 		DType: dtype, M: g.M, K: g.K, N: g.N, Threads: c.Threads, Parts: g.Parts(), Handoff: "spin",
-		Warmup: c.Warmup, Iters: len(total),
-		MedianNS: med(total), MinNS: float64(total[0].Nanoseconds()),
+		Warmup: c.Warmup, Iters: total.n,
+		MedianNS: med(total), MinNS: float64(total.lo.Nanoseconds()),
 	}
 	if c.Park {
 		r.Handoff = "park"
@@ -181,9 +178,9 @@ func (c *benchCmd) runKernels(env *cliutil.Env) error {
 }
 
 // timeGemm runs the warm-up, then times each GEMM on its own (--iters of
-// them, or as many as fit in --time): the whole operation, and for int8
-// the quantization alone.
-func (c *benchCmd) timeGemm(g *kernelbench.Gemm) (total, quant []time.Duration) {
+// them, or as many as fit in --time, whichever ends first): the whole
+// operation, and for int8 the quantization alone, in constant memory.
+func (c *benchCmd) timeGemm(g *kernelbench.Gemm) (total, quant *latencies) {
 	for range c.Warmup {
 		g.Run()
 	}
@@ -191,16 +188,17 @@ func (c *benchCmd) timeGemm(g *kernelbench.Gemm) (total, quant []time.Duration) 
 	if iters == 0 && budget == 0 {
 		budget = defaultGemmTime
 	}
+	total, quant = newLatencies(iters), newLatencies(iters)
 	start := time.Now()
-	for iters == 0 || len(total) < iters {
+	for iters == 0 || total.n < iters {
 		t0 := time.Now()
 		g.Quantize()
 		t1 := time.Now()
 		g.Multiply()
 		t2 := time.Now()
-		total = append(total, t2.Sub(t0))
-		quant = append(quant, t1.Sub(t0))
-		if iters == 0 && t2.Sub(start) >= budget {
+		total.add(t2.Sub(t0))
+		quant.add(t1.Sub(t0))
+		if budget > 0 && t2.Sub(start) >= budget {
 			break
 		}
 	}

@@ -14,24 +14,27 @@
 //		tensors (without their data) and metadata. With --trusted-key
 //		the model must be signed by one of the given keys. MODEL "-"
 //		reads standard input.
-//	run MODEL (--input FILE | --text TEXT | --csv FILE) [--json] [--threads N] [--f32]
+//	run MODEL (--input FILE | --text TEXT | --csv FILE) [--json] [--threads N] [--f32] [--max-request-bytes N] [--max-elements N]
 //		Run a model once. --input is an Open Inference Protocol
 //		request, {"inputs":[{"name","datatype","shape","data"}]}
-//		(FP32, INT64, INT32; data flat or nested); --text is tokenized
-//		with the tokenizer in the model's metadata; --csv is a table
-//		with one row per batch entry for a model with one f32 input
-//		[?,N] (an optional header is matched to the feature names).
+//		(FP32, INT64, INT32; data flat or nested; keys matched
+//		exactly, once each), read as a stream into the input tensors;
+//		--text is tokenized with the tokenizer in the model's
+//		metadata; --csv is a table with one row per batch entry for a
+//		model with one f32 input [?,N] (an optional header names the
+//		model's features exactly). Requests are capped in bytes
+//		(default 64 MiB) and values per tensor (default 2^26).
 //		Prints every output and, for models with labels, each row's
 //		labels by descending probability; --json prints an OIP
 //		response with "predictions".
-//	bench MODEL [--batch N] [--threads T] [--iters N | --time D] [--warmup N] [--f32] [--json]
+//	bench MODEL [--batch N] [--threads T] [--iters N] [--time D] [--warmup N] [--f32] [--json]
 //		Load a model (timed), run it on random inputs, and report
 //		latency percentiles, throughput, heap allocations per run,
 //		peak RSS and the kernel implementation.
 //	bench --roof [--threads T] [--time D] [--json]
 //		Measure the cores' peak int8 and f32 throughput (the roofline)
 //		with register-resident loops of the kernels' instructions.
-//	bench --gemm M,K,N [--dtype int8|f32] [--threads T] [--park] [--iters N | --time D] [--warmup N] [--json]
+//	bench --gemm M,K,N [--dtype int8|f32] [--threads T] [--park] [--iters N] [--time D] [--warmup N] [--json]
 //		Time one matrix product on random data with the engine's
 //		kernels (int8: activations quantized per row in every run),
 //		columns split over T goroutines, and report the median time,

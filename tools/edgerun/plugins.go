@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 )
@@ -158,17 +160,30 @@ type pluginsInferCmd struct {
 	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
 	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
 	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
+
+	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse an --input request larger than N bytes (default 64 MiB)."`
 }
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	defer sdk.CloseAll()
+	if c.MaxRequestBytes < 1 {
+		return fmt.Errorf("plugins infer: --max-request-bytes=%d: need at least 1", c.MaxRequestBytes)
+	}
+	// The request is read and checked before the plugin starts.
+	var fromFile *sdk.InferRequest
+	if c.Input != "" {
+		var err error
+		if fromFile, err = c.readRequest(); err != nil {
+			return fmt.Errorf("plugins infer: %w", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
-	req, err := c.request(d)
+	req, err := c.request(d, fromFile)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
@@ -196,24 +211,28 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	return err
 }
 
-// request builds the request from the flags and the plugin's description.
-func (c *pluginsInferCmd) request(d *sdk.Description) (*sdk.InferRequest, error) {
+// readRequest reads and decodes --input, at most --max-request-bytes of
+// it.
+func (c *pluginsInferCmd) readRequest() (*sdk.InferRequest, error) {
+	f, name, err := openInput(c.Input)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	req, err := readPluginRequest(newCapReader(f, c.MaxRequestBytes, "--max-request-bytes"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return req, nil
+}
+
+// request builds the request from the flags and the plugin's
+// description; fromFile is --input's request, read by readRequest.
+func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *sdk.InferRequest) (*sdk.InferRequest, error) {
 	req := &sdk.InferRequest{Parameters: c.Param}
 	switch {
-	case c.Input != "":
-		var data []byte
-		var err error
-		if c.Input == "-" {
-			data, err = io.ReadAll(os.Stdin)
-		} else {
-			data, err = os.ReadFile(c.Input)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if req, err = parsePluginRequest(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Input, err)
-		}
+	case fromFile != nil:
+		req = fromFile
 		for k, v := range c.Param {
 			if req.Parameters == nil {
 				req.Parameters = map[string]string{}
@@ -396,57 +415,244 @@ func responseJSON(r *sdk.InferResponse) oipResponse {
 	return out
 }
 
-// parsePluginRequest reads an Open Inference Protocol JSON request.
+// parsePluginRequest reads an Open Inference Protocol JSON request from
+// memory, as readPluginRequest does.
 func parsePluginRequest(data []byte) (*sdk.InferRequest, error) {
-	var r struct {
-		ID         string            `json:"id"`
-		Parameters map[string]string `json:"parameters"`
-		Inputs     []struct {
-			Name     string            `json:"name"`
-			Datatype string            `json:"datatype"`
-			Shape    []int64           `json:"shape"`
-			Data     []json.RawMessage `json:"data"`
-		} `json:"inputs"`
+	return readPluginRequest(bytes.NewReader(data))
+}
+
+// readPluginRequest reads an Open Inference Protocol JSON request token
+// by token, with run's key rules (exactly, once each, no unknown key;
+// "outputs" and an input's "parameters" ignored). "parameters" maps
+// strings to strings; "data" is a flat array of the input's datatype,
+// read straight into its typed slice. Garbage fails at its first byte.
+func readPluginRequest(r io.Reader) (*sdk.InferRequest, error) {
+	lr := &lineReader{r: &jsonGuard{r: r}, last: -1}
+	p := &reqParser{dec: json.NewDecoder(lr), lines: lr, lim: requestLimits{Elements: int(format.DefaultMaxElements)}}
+	lr.dec = p.dec
+	p.dec.UseNumber()
+	req := &sdk.InferRequest{}
+	t, off, err := p.start()
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+	if t != json.Delim('{') {
+		return nil, p.invalid(off, "the request must be an object, not %s", kindOf(t))
 	}
-	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
-	for _, in := range r.Inputs {
-		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape}
-		for i, raw := range in.Data {
-			var err error
-			switch in.Datatype {
-			case sdk.FP32:
-				var v float32
-				err = json.Unmarshal(raw, &v)
-				t.FP32 = append(t.FP32, v)
-			case sdk.INT64:
-				var v int64
-				err = json.Unmarshal(raw, &v)
-				t.INT64 = append(t.INT64, v)
-			case sdk.INT32:
-				var v int32
-				err = json.Unmarshal(raw, &v)
-				t.INT32 = append(t.INT32, v)
-			case sdk.BOOL:
-				var v bool
-				err = json.Unmarshal(raw, &v)
-				t.BOOL = append(t.BOOL, v)
-			case sdk.BYTES:
-				var v string
-				err = json.Unmarshal(raw, &v)
-				t.BYTES = append(t.BYTES, []byte(v))
-			default:
-				return nil, fmt.Errorf("input %q: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.Name, in.Datatype)
-			}
+	err = p.object("the request", requestKeys, func(key string) error {
+		switch key {
+		case "id":
+			t, err := p.token()
 			if err != nil {
-				return nil, fmt.Errorf("input %q, element %d: %s is not %s (flat data expected)", in.Name, i, raw, in.Datatype)
+				return err
 			}
+			id, ok := t.(string)
+			if !ok {
+				return p.invalid(p.dec.InputOffset(), `"id" must be a string, not %s`, kindOf(t))
+			}
+			req.ID = id
+			return nil
+		case "parameters":
+			return p.stringMap(`"parameters"`, &req.Parameters)
+		case "outputs":
+			return p.skip(`"outputs"`, '[')
 		}
-		req.Inputs = append(req.Inputs, t)
+		t, off, err := p.start()
+		if err != nil {
+			return err
+		}
+		if t != json.Delim('[') {
+			return p.invalid(off, `"inputs" must be an array, not %s`, kindOf(t))
+		}
+		for i := 0; p.dec.More(); i++ {
+			t, err := p.pluginInput(i)
+			if err != nil {
+				return err
+			}
+			req.Inputs = append(req.Inputs, t)
+		}
+		_, err = p.token() // ']'
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		var tl *TooLargeError
+		if errors.As(err, &tl) {
+			return nil, err
+		}
+		return nil, errors.New("invalid JSON: data after the request object")
 	}
 	return req, nil
+}
+
+// stringMap reads an object of strings, each key once.
+func (p *reqParser) stringMap(what string, dst *map[string]string) error {
+	t, off, err := p.start()
+	if err != nil {
+		return err
+	}
+	if t != json.Delim('{') {
+		return p.invalid(off, "%s must be an object of strings, not %s", what, kindOf(t))
+	}
+	m := map[string]string{}
+	for p.dec.More() {
+		t, err := p.token()
+		if err != nil {
+			return err
+		}
+		k, _ := t.(string)
+		if _, dup := m[k]; dup {
+			return p.invalid(p.dec.InputOffset(), "%s has the key %q twice", what, k)
+		}
+		if t, err = p.token(); err != nil {
+			return err
+		}
+		v, ok := t.(string)
+		if !ok {
+			return p.invalid(p.dec.InputOffset(), "%s: %q must be a string, not %s", what, k, kindOf(t))
+		}
+		m[k] = v
+	}
+	*dst = m
+	_, err = p.token() // '}'
+	return err
+}
+
+// pluginInput reads one input of a plugin request.
+func (p *reqParser) pluginInput(index int) (sdk.Tensor, error) {
+	var t sdk.Tensor
+	tok, off, err := p.start()
+	if err != nil {
+		return t, err
+	}
+	if tok != json.Delim('{') {
+		return t, p.invalid(off, "inputs[%d] must be an object, not %s", index, kindOf(tok))
+	}
+	in := &oipInput{index: index, k: -1}
+	var raw json.RawMessage // data read before the datatype
+	hasData := false
+	err = p.object(fmt.Sprintf("inputs[%d]", index), inputKeys, func(key string) error {
+		switch key {
+		case "name", "datatype":
+			tok, err := p.token()
+			if err != nil {
+				return err
+			}
+			s, ok := tok.(string)
+			if !ok {
+				return p.invalid(p.dec.InputOffset(), "%s: %q must be a string, not %s", in.label(), key, kindOf(tok))
+			}
+			if key == "name" {
+				in.name, t.Name = &s, s
+			} else {
+				in.datatype, t.Datatype = &s, s
+			}
+			return nil
+		case "shape":
+			if err := p.shape(in); err != nil {
+				return err
+			}
+			t.Shape = in.shape
+			return nil
+		case "parameters":
+			return p.skip(fmt.Sprintf(`%s: "parameters"`, in.label()), '{')
+		}
+		hasData = true
+		if in.datatype == nil {
+			if err := p.dec.Decode(&raw); err != nil {
+				return p.syntax(err)
+			}
+			return nil
+		}
+		return p.flatData(p.dec, in, &t)
+	})
+	if err != nil {
+		return t, err
+	}
+	if in.datatype == nil {
+		return t, fmt.Errorf(`%s: "datatype" is missing (FP32, INT64, INT32, BOOL or BYTES)`, in.label())
+	}
+	if hasData && raw != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := p.flatData(dec, in, &t); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// flatData reads a flat "data" array into the tensor's slice of its
+// datatype.
+func (p *reqParser) flatData(dec *json.Decoder, in *oipInput, t *sdk.Tensor) error {
+	switch t.Datatype {
+	case sdk.FP32, sdk.INT64, sdk.INT32, sdk.BOOL, sdk.BYTES:
+	default:
+		return fmt.Errorf("%s: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.label(), t.Datatype)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return p.syntax(err)
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf(`%s: "data" is not an array`, in.label())
+	}
+	for n := 0; dec.More(); n++ {
+		if n == p.lim.Elements {
+			return fmt.Errorf("%s: data has more than %d values", in.label(), p.lim.Elements)
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return p.syntax(err)
+		}
+		bad := func() error {
+			return fmt.Errorf("%s, element %d: %s is not %s (flat data expected)", in.label(), n, tokenText(tok), t.Datatype)
+		}
+		num, isNum := tok.(json.Number)
+		switch t.Datatype {
+		case sdk.FP32:
+			v, err := strconv.ParseFloat(string(num), 32)
+			if !isNum || err != nil {
+				return bad()
+			}
+			t.FP32 = append(t.FP32, float32(v))
+		case sdk.INT64, sdk.INT32:
+			bits := 64
+			if t.Datatype == sdk.INT32 {
+				bits = 32
+			}
+			v, err := strconv.ParseInt(string(num), 10, bits)
+			if !isNum || err != nil {
+				return bad()
+			}
+			if bits == 64 {
+				t.INT64 = append(t.INT64, v)
+			} else {
+				t.INT32 = append(t.INT32, int32(v))
+			}
+		case sdk.BOOL:
+			v, ok := tok.(bool)
+			if !ok {
+				return bad()
+			}
+			t.BOOL = append(t.BOOL, v)
+		case sdk.BYTES:
+			v, ok := tok.(string)
+			if !ok {
+				return bad()
+			}
+			t.BYTES = append(t.BYTES, []byte(v))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return p.syntax(err)
+	}
+	return nil
 }
 
 type pluginsListCmd struct {

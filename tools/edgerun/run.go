@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -20,12 +23,15 @@ import (
 // runCmd is the run subcommand.
 type runCmd struct {
 	Model   string `arg:"" name:"model" help:"Model file (.erm)."`
-	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}]}; datatypes FP32, INT64, INT32; data flat or nested. - reads standard input."`
+	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}]}; datatypes FP32, INT64, INT32; data flat or nested; keys case-sensitive, each once. - reads standard input."`
 	Text    string `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
-	CSV     string `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row (columns are matched to feature names). - reads standard input."`
+	CSV     string `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
 	JSON    bool   `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
 	Threads int    `name:"threads" default:"1" help:"Goroutines one inference may use."`
 	F32     bool   `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
+
+	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
+	MaxElements     int   `name:"max-elements" default:"67108864" placeholder:"N" help:"Refuse an input tensor of more than N values (default 2^26, the model format's limit)."`
 }
 
 // Help is the detailed help of `edgerun run --help`.
@@ -44,8 +50,13 @@ with labels "predictions": per batch row, the labels by descending probability.`
 // Run loads the model, decodes the input, runs it once and prints the
 // outputs (and, for classifiers, the labels by probability).
 func (c *runCmd) Run(env *cliutil.Env) error {
-	if c.Threads < 1 {
+	switch {
+	case c.Threads < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--threads=%d: need at least 1", c.Threads))
+	case c.MaxRequestBytes < 1:
+		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-request-bytes=%d: need at least 1", c.MaxRequestBytes))
+	case c.MaxElements < 1:
+		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
 	}
 	m, err := engine.LoadFile(c.Model)
 	if err != nil {
@@ -67,7 +78,7 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	}
 	res := newRunResult(c.Model, m, outs)
 	if c.JSON {
-		return cliutil.WriteJSON(env.Stdout, res)
+		return res.writeJSON(env.Stdout)
 	}
 	return res.writeText(env.Stdout)
 }
@@ -83,7 +94,7 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 			return nil, err
 		}
 		defer f.Close()
-		t, err := parseCSV(f, m)
+		t, err := parseCSV(f, m, c.limits())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -100,22 +111,17 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRequestBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(data) > maxRequestBytes {
-		return nil, fmt.Errorf("%s: the request is larger than %d bytes", name, maxRequestBytes)
-	}
-	ts, err := parseRequest(data, m.Inputs)
+	ts, err := parseRequest(f, m.Inputs, c.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ts, nil
 }
 
-// maxRequestBytes bounds the JSON request run reads.
-const maxRequestBytes = 1 << 30
+// limits are the request limits the flags set.
+func (c *runCmd) limits() requestLimits {
+	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements}
+}
 
 // openInput opens a file, or standard input for "-". The name is how
 // errors refer to it.
@@ -132,73 +138,49 @@ func openInput(path string) (io.ReadCloser, string, error) {
 
 // The JSON form of run: an Open Inference Protocol response, plus
 // "predictions" (one list per batch row, labels by descending
-// probability) for models whose metadata has labels. Field names are
-// part of the CLI's contract: add fields, never rename them.
-type (
-	runResult struct {
-		ModelName   string             `json:"model_name"`
-		Outputs     []outputJSON       `json:"outputs"`
-		Predictions [][]predictionJSON `json:"predictions,omitempty"`
-
-		labelled int // index of the output the predictions come from, -1 for none
-	}
-	outputJSON struct {
-		Name     string `json:"name"`
-		Datatype string `json:"datatype"`
-		Shape    []int  `json:"shape"`
-		Data     any    `json:"data"` // flat, row-major
-
-		t *tensor.Tensor
-	}
-	predictionJSON struct {
-		Label       string  `json:"label"`
-		Probability f32JSON `json:"probability"`
-	}
-)
-
-// f32JSON is a float32 that JSON can always encode: finite values are
-// the shortest decimal that reads back as the same float32, infinities
-// and NaN the strings "+Inf", "-Inf" and "NaN".
-type f32JSON float32
-
-func (f f32JSON) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return []byte(strconv.Quote(strconv.FormatFloat(v, 'g', -1, 32))), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 32), nil
+// probability) for models whose metadata has labels:
+//
+//	{"model_name", "outputs": [{"name", "datatype", "shape", "data"}],
+//	 "predictions": [[{"label", "probability"}]]}
+//
+// "data" is flat, row-major; f32 values are the shortest decimal that
+// reads back as the same float32, infinities and NaN the strings "+Inf",
+// "-Inf" and "NaN". Field names are part of the CLI's contract: add
+// fields, never rename them. Both forms are written as they are
+// computed, row by row, so that printing costs a buffer, not a copy of
+// the outputs.
+type runResult struct {
+	modelName string
+	names     []string // of the outputs
+	outs      []*tensor.Tensor
+	labels    []string
+	labelled  int // index of the output the predictions come from, -1 for none
 }
 
 func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor) *runResult {
-	r := &runResult{ModelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), labelled: -1}
-	for i, t := range outs {
-		o := outputJSON{Name: m.Outputs[i].Name, Datatype: oipDatatype(t.DType), Shape: nonNil([]int(t.Shape)), t: t}
-		switch t.DType {
-		case tensor.F32:
-			d := make([]f32JSON, len(t.F32))
-			for j, v := range t.F32 {
-				d[j] = f32JSON(v)
-			}
-			o.Data = d
-		case tensor.I64:
-			o.Data = nonNil(t.I64)
-		case tensor.I32:
-			o.Data = nonNil(t.I32)
-		case tensor.I8:
-			o.Data = nonNil(t.I8)
-		case tensor.U8:
-			d := make([]int, len(t.U8)) // []byte would encode as base64
-			for j, v := range t.U8 {
-				d[j] = int(v)
-			}
-			o.Data = d
-		default:
-			o.Data = []int{}
-		}
-		r.Outputs = append(r.Outputs, o)
+	r := &runResult{modelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), outs: outs, labels: m.Meta.Labels}
+	for i := range outs {
+		r.names = append(r.names, m.Outputs[i].Name)
 	}
-	r.labelled, r.Predictions = predictions(m.Meta.Labels, outs)
+	r.labelled = labelledOutput(r.labels, outs)
 	return r
+}
+
+// prediction is one label with its probability.
+type prediction struct {
+	label string
+	p     float32
+}
+
+// appendF32JSON appends a float32 as JSON can always hold it: the
+// shortest decimal that reads back as the same float32, or the strings
+// "+Inf", "-Inf" and "NaN".
+func appendF32JSON(b []byte, f float32) []byte {
+	v := float64(f)
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return strconv.AppendQuote(b, strconv.FormatFloat(v, 'g', -1, 32))
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 32)
 }
 
 // oipDatatype is the Open Inference Protocol name of a dtype.
@@ -218,93 +200,267 @@ func oipDatatype(d tensor.DType) string {
 	return strings.ToUpper(d.String())
 }
 
-// predictions pairs the labels with the first f32 output they describe:
-// shape [B, len(labels)] (softmax), or [B, 1] with one label (sigmoid:
-// the label with p and "not <label>" with 1-p) or two labels (the
-// second with p, the first with 1-p). Each row is sorted by descending
-// probability, ties in label order.
-func predictions(labels []string, outs []*tensor.Tensor) (int, [][]predictionJSON) {
+// labelledOutput finds the first f32 output the labels describe: shape
+// [B, len(labels)] (softmax), or [B, 1] with one label (sigmoid: the
+// label with p and "not <label>" with 1-p) or two labels (the second
+// with p, the first with 1-p); -1 for none.
+func labelledOutput(labels []string, outs []*tensor.Tensor) int {
 	n := len(labels)
 	if n == 0 {
-		return -1, nil
+		return -1
 	}
 	for i, t := range outs {
 		if t.DType != tensor.F32 || len(t.Shape) != 2 {
 			continue
 		}
-		rows, width := t.Shape[0], t.Shape[1]
-		if width != n && (width != 1 || n > 2) {
-			continue
+		if width := t.Shape[1]; width == n || (width == 1 && n <= 2) {
+			return i
 		}
-		preds := make([][]predictionJSON, rows)
-		for r := range rows {
-			row := t.F32[r*width : (r+1)*width]
-			var ps []predictionJSON
-			switch {
-			case width > 1:
-				ps = make([]predictionJSON, n)
-				for j, l := range labels {
-					ps[j] = predictionJSON{l, f32JSON(row[j])}
-				}
-			case n == 1:
-				ps = []predictionJSON{{labels[0], f32JSON(row[0])}, {"not " + labels[0], f32JSON(1 - row[0])}}
-			default:
-				ps = []predictionJSON{{labels[0], f32JSON(1 - row[0])}, {labels[1], f32JSON(row[0])}}
-			}
-			slices.SortStableFunc(ps, func(a, b predictionJSON) int {
-				return cmp.Compare(float32(b.Probability), float32(a.Probability)) // NaN last
-			})
-			preds[r] = ps
-		}
-		return i, preds
 	}
-	return -1, nil
+	return -1
+}
+
+// rowPredictions returns batch row r of the labelled output's
+// predictions, sorted by descending probability (ties in label order,
+// NaN last), in dst's storage.
+func (res *runResult) rowPredictions(r int, dst []prediction) []prediction {
+	t, labels := res.outs[res.labelled], res.labels
+	width := t.Shape[1]
+	row := t.F32[r*width : (r+1)*width]
+	dst = dst[:0]
+	switch {
+	case width > 1:
+		for j, l := range labels {
+			dst = append(dst, prediction{l, row[j]})
+		}
+	case len(labels) == 1:
+		dst = append(dst, prediction{labels[0], row[0]}, prediction{res.notLabel(), 1 - row[0]})
+	default:
+		dst = append(dst, prediction{labels[0], 1 - row[0]}, prediction{labels[1], row[0]})
+	}
+	slices.SortStableFunc(dst, func(a, b prediction) int {
+		return cmp.Compare(b.p, a.p) // NaN last
+	})
+	return dst
+}
+
+func (res *runResult) notLabel() string { return "not " + res.labels[0] }
+
+// predictionLabels are every label a row's predictions may show.
+func (res *runResult) predictionLabels() []string {
+	if len(res.labels) == 1 {
+		return []string{res.labels[0], res.notLabel()}
+	}
+	return res.labels
+}
+
+// jsonWriter writes indented JSON as cliutil.WriteJSON does, a token at
+// a time.
+type jsonWriter struct {
+	w     *bufio.Writer
+	depth int
+	first bool // no element yet in the innermost array or object
+	buf   []byte
+	str   bytes.Buffer
+	enc   *json.Encoder
+}
+
+func newJSONWriter(w io.Writer) *jsonWriter {
+	j := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	j.enc = json.NewEncoder(&j.str)
+	j.enc.SetEscapeHTML(false)
+	return j
+}
+
+func (j *jsonWriter) newline() {
+	j.w.WriteByte('\n')
+	for range j.depth {
+		j.w.WriteString("  ")
+	}
+}
+
+// elem starts an array element or an object member ("key": ).
+func (j *jsonWriter) elem(key string) {
+	if !j.first {
+		j.w.WriteByte(',')
+	}
+	j.first = false
+	j.newline()
+	if key != "" {
+		j.string(key)
+		j.w.WriteString(": ")
+	}
+}
+
+func (j *jsonWriter) open(c byte) {
+	j.w.WriteByte(c)
+	j.depth++
+	j.first = true
+}
+
+func (j *jsonWriter) close(c byte) {
+	j.depth--
+	if !j.first {
+		j.newline()
+	}
+	j.first = false
+	j.w.WriteByte(c)
+}
+
+func (j *jsonWriter) string(s string) {
+	j.str.Reset()
+	j.enc.Encode(s) // a string always encodes
+	j.w.Write(bytes.TrimSuffix(j.str.Bytes(), []byte("\n")))
+}
+
+func (j *jsonWriter) raw(b []byte) { j.w.Write(b) }
+
+// writeJSON writes the result as JSON.
+func (res *runResult) writeJSON(w io.Writer) error {
+	j := newJSONWriter(w)
+	j.open('{')
+	j.elem("model_name")
+	j.string(res.modelName)
+	j.elem("outputs")
+	j.open('[')
+	for i, t := range res.outs {
+		j.elem("")
+		j.open('{')
+		j.elem("name")
+		j.string(res.names[i])
+		j.elem("datatype")
+		j.string(oipDatatype(t.DType))
+		j.elem("shape")
+		j.open('[')
+		for _, d := range t.Shape {
+			j.elem("")
+			j.raw(strconv.AppendInt(j.buf[:0], int64(d), 10))
+		}
+		j.close(']')
+		j.elem("data")
+		j.open('[')
+		for k := range t.Len() {
+			b := j.buf[:0]
+			switch t.DType {
+			case tensor.F32:
+				b = appendF32JSON(b, t.F32[k])
+			case tensor.I64:
+				b = strconv.AppendInt(b, t.I64[k], 10)
+			case tensor.I32:
+				b = strconv.AppendInt(b, int64(t.I32[k]), 10)
+			case tensor.I8:
+				b = strconv.AppendInt(b, int64(t.I8[k]), 10)
+			case tensor.U8:
+				b = strconv.AppendInt(b, int64(t.U8[k]), 10)
+			default:
+				continue
+			}
+			j.buf = b
+			j.elem("")
+			j.raw(b)
+		}
+		j.close(']')
+		j.close('}')
+	}
+	j.close(']')
+	if res.labelled >= 0 && res.outs[res.labelled].Shape[0] > 0 {
+		j.elem("predictions")
+		j.open('[')
+		var ps []prediction
+		for r := range res.outs[res.labelled].Shape[0] {
+			j.elem("")
+			j.open('[')
+			ps = res.rowPredictions(r, ps)
+			for _, p := range ps {
+				j.elem("")
+				j.open('{')
+				j.elem("label")
+				j.string(p.label)
+				j.elem("probability")
+				j.buf = appendF32JSON(j.buf[:0], p.p)
+				j.raw(j.buf)
+				j.close('}')
+			}
+			j.close(']')
+		}
+		j.close(']')
+	}
+	j.close('}')
+	j.w.WriteByte('\n')
+	return j.w.Flush()
 }
 
 // writeText prints every output; the labelled one as labels by
 // probability for each batch row, the others as values, one row per line.
-func (r *runResult) writeText(w io.Writer) error {
-	var b bytes.Buffer
-	for i := range r.Outputs {
-		o := &r.Outputs[i]
+func (res *runResult) writeText(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for i, t := range res.outs {
 		if i > 0 {
-			b.WriteByte('\n')
+			bw.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s  %s  %s\n", text(o.Name), o.t.DType, intShapeText(o.Shape))
-		if i == r.labelled {
-			writePredictions(&b, r.Predictions)
+		fmt.Fprintf(bw, "%s  %s  %s\n", text(res.names[i]), t.DType, intShapeText(t.Shape))
+		if i == res.labelled {
+			res.writePredictions(bw)
 		} else {
-			writeValueRows(&b, o.t)
+			writeValueRows(bw, t)
 		}
 	}
-	_, err := w.Write(trimLines(b.Bytes()))
-	return err
+	return bw.Flush()
 }
 
-func writePredictions(b *bytes.Buffer, preds [][]predictionJSON) {
-	tw := newTable(b)
-	for r, ps := range preds {
-		for j, p := range ps {
-			row := "" // a row column only when there are several rows
-			if len(preds) > 1 {
-				row = "\t"
-				if j == 0 {
-					row = "row " + strconv.Itoa(r) + "\t"
-				}
-			}
-			if j == maxListItems {
-				fmt.Fprintf(tw, "  %s… %d labels in all (--json lists every one)\t\n", row, len(ps))
-				break
-			}
-			fmt.Fprintf(tw, "  %s%s\t%.4f\n", row, text(p.Label), float32(p.Probability))
+// writePredictions prints the labels of each row by probability, at most
+// maxListItems of them, in aligned columns: a row column when there are
+// several rows, the label, the probability.
+func (res *runResult) writePredictions(w *bufio.Writer) {
+	t := res.outs[res.labelled]
+	rows := t.Shape[0]
+	more := func(n int) string { return fmt.Sprintf("… %d labels in all (--json lists every one)", n) }
+	nLabels := len(res.predictionLabels())
+	// Column widths, as a tabwriter with padding 2 would make them.
+	labelW := 0
+	for _, l := range res.predictionLabels() {
+		labelW = max(labelW, utf8.RuneCountInString(text(l)))
+	}
+	if nLabels > maxListItems {
+		labelW = max(labelW, utf8.RuneCountInString(more(nLabels)))
+	}
+	rowW := 0
+	if rows > 1 {
+		rowW = utf8.RuneCountInString("  row " + strconv.Itoa(rows-1))
+	}
+	pad := func(s string, width int) {
+		w.WriteString(s)
+		for range width + 2 - utf8.RuneCountInString(s) {
+			w.WriteByte(' ')
 		}
 	}
-	tw.Flush()
+	var ps []prediction
+	for r := range rows {
+		ps = res.rowPredictions(r, ps)
+		for j, p := range ps {
+			if rows > 1 {
+				row := "  "
+				if j == 0 {
+					row = "  row " + strconv.Itoa(r)
+				}
+				pad(row, rowW)
+			} else {
+				w.WriteString("  ")
+			}
+			if j == maxListItems {
+				w.WriteString(more(len(ps)))
+				w.WriteByte('\n')
+				break
+			}
+			pad(text(p.label), labelW)
+			fmt.Fprintf(w, "%.4f\n", p.p)
+		}
+	}
 }
 
 // writeValueRows prints a tensor's values, one line per entry of its first
 // dimension, at most maxListItems values a line.
-func writeValueRows(b *bytes.Buffer, t *tensor.Tensor) {
+func writeValueRows(b *bufio.Writer, t *tensor.Tensor) {
 	n := t.Len()
 	rows := 1
 	if len(t.Shape) >= 2 {

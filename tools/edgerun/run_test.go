@@ -300,18 +300,19 @@ func TestRunCSV(t *testing.T) {
 	path, fm := archModel(t, "mlp:4-8-3", true)
 	rows := [][]float32{{1, 2, 3, 4}, {-0.5, 0, 0.25, 1e-3}, {10, -10, 3.5, 2}}
 	var flat []float32
-	var plain, named, positional strings.Builder
+	var plain, named, bom strings.Builder
 	named.WriteString("label, f3,f1,f0 ,f2\n")
-	positional.WriteString("a,b,c,d\n")
+	bom.WriteString(utf8BOM + "f0,f1,f2,f3\n")
 	for _, r := range rows {
 		flat = append(flat, r...)
 		s := func(i int) string { return strconv.FormatFloat(float64(r[i]), 'g', -1, 32) }
 		fmt.Fprintf(&plain, "%s,%s,%s,%s\n", s(0), s(1), s(2), s(3))
-		fmt.Fprintf(&positional, "%s, %s, %s, %s\n", s(0), s(1), s(2), s(3))
+		fmt.Fprintf(&bom, "%s, %s, %s, %s\n", s(0), s(1), s(2), s(3))
 		fmt.Fprintf(&named, "yes,%s,%s,%s,%s\n", s(3), s(1), s(0), s(2))
 	}
 	m, want := reference(t, fm, []*tensor.Tensor{tensor.NewF32(tensor.Shape{3, 4}, flat)})
-	for name, content := range map[string]string{"plain": plain.String(), "named": named.String(), "positional": positional.String()} {
+	for name, content := range map[string]string{"plain": plain.String(), "named": named.String(), "bom header": bom.String(),
+		"bom data": utf8BOM + plain.String()} {
 		t.Run(name, func(t *testing.T) {
 			csv := writeFile(t, "x.csv", content)
 			checkOutputs(t, decodeRun(t, runArgs("run", path, "--csv", csv, "--json")), m, want)
@@ -354,7 +355,8 @@ func TestRunErrors(t *testing.T) {
 		{"no datatype", `{"inputs":[{"name":"x","shape":[1,4],"data":[1,2,3,4]}]}`, `input "x": "datatype" is missing`},
 		{"out of range", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,1e39]}]}`, `input "x": data[3] = 1e39 is out of the FP32 range`},
 		{"negative dim", `{"inputs":[{"name":"x","datatype":"FP32","shape":[-1,4],"data":[1,2,3,4]}]}`, `input "x": shape [-1 4] has a negative or huge dimension`},
-		{"huge shape", `{"inputs":[{"name":"x","datatype":"FP32","shape":[100000000,100000000],"data":[1]}]}`, `input "x": shape [100000000 100000000] is too large`},
+		{"huge dim", `{"inputs":[{"name":"x","datatype":"FP32","shape":[100000000,4],"data":[1]}]}`, `input "x": shape [100000000 4] has a negative or huge dimension`},
+		{"huge shape", `{"inputs":[{"name":"x","datatype":"FP32","shape":[60000000,60000000],"data":[1]}]}`, `input "x": shape [60000000 60000000] is too large (more than 67108864 elements)`},
 		{"twice", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}`, `input "x" is given twice`},
 		{"no name", `{"inputs":[{"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}`, `inputs[0] has no name (the model takes x f32 [?,4])`},
 		{"no inputs", `{"outputs":[]}`, `no "inputs" in the request (the model takes x f32 [?,4])`},
@@ -373,12 +375,19 @@ func TestRunErrors(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ name, csv, want string }{
-		{"not a number", "1,2,3,4\n1,two,3,4\n", `line 2, column 3: "two" is not a number`},
+		{"not a number, no header", "1,2,3,4\n1,two,3,4\n", `line 2, field 2 (f1): "two" is not a number`},
 		{"not a number", "f0,f1,f2,f3\n1,x,3,4\n", `line 2, field 2 (f1): "x" is not a number`},
-		{"empty cell, no header", "1,2,3,4\n1,,3,4\n", `line 2, column 3: "" is not a number`},
+		{"infinite", "f0,f1,f2,f3\n1,2,-Inf,4\n", `line 2, field 3 (f2): "-Inf" is not a finite number`},
+		{"infinite, no header", "1,2,3,4\n1,2,3,inf\n", `line 2, field 4 (f3): "inf" is not a finite number`},
+		{"too large", "1,2,3,4\n1,2,3,1e999\n", `line 2, field 4 (f3): "1e999" is not a finite number`},
 		{"wrong width", "1,2,3\n", `line 1 has 3 columns, the model takes 4 features`},
 		{"ragged", "1,2,3,4\n1,2,3\n", `invalid CSV at line 2: wrong number of fields`},
-		{"wrong header", "a,b,c\n1,2,3\n", `the header has 3 columns, the model takes 4 features`},
+		{"wrong header", "a,b,c\n1,2,3\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0", "f1", "f2", "f3" and has "a", "b", "c"`},
+		{"positional header", "a,b,c,d\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0", "f1", "f2", "f3" and has "a", "b", "c", "d"`},
+		{"header case", "F0,f1,f2,f3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0" and has "F0"`},
+		{"partial header", "f0,f1,2,3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f2", "f3" and has "2", "3"`},
+		{"header twice", "f0,f1,f2,f3,f1\n1,2,3,4,5\n", `line 1: the header names "f1" twice (columns 2 and 5)`},
+		{"bom, wrong header", utf8BOM + "a,f1,f2,f3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0" and has "a"`},
 		{"header only", "f0,f1,f2,f3\n", `the table has no data rows`},
 		{"empty", "", `the table has no data rows`},
 		{"quote", "1,2,3,\"4\n", `invalid CSV at line 1: extraneous or missing " in quoted-field`},
