@@ -10,6 +10,10 @@ func gemmI8Blocked(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		return
 	}
 	_ = c[(m-1)*n+n1-1]
+	if w.grouped {
+		gemmI8Generic(c, a, m, w, n0, n1)
+		return
+	}
 	for i := 0; i < m; i++ {
 		row := a[i*k : (i+1)*k]
 		j := n0
