@@ -139,7 +139,7 @@ func PackF32(w []float32, n, k int) *MatF32 {
 // AdoptF32 is PackF32 without the copy: the matrix keeps w as its
 // storage, so the caller must not change w afterwards.
 func AdoptF32(w []float32, n, k int) *MatF32 {
-	return &MatF32{N: n, K: k, Data: w[:n*k:n*k]}
+	return &MatF32{N: n, K: k, Data: w[: n*k : n*k]}
 }
 
 // GemmI8 computes output columns [n0, n1) of c = a · wᵀ:
