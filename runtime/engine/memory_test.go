@@ -126,6 +126,13 @@ func TestWeightsPeakRSS(t *testing.T) {
 			d := hwm(big) - hwm(tiny)
 			r := float64(d) / float64(want)
 			t.Logf("%s: peak RSS − tiny model's = %d B = %.3f× the %d tensor bytes", im.Name, d, r, want)
+			if os.Getenv("QEMU_USER") != "" {
+				// VmHWM under qemu-user is the emulator's, which adds
+				// its own ~2 MB here (measured 1.55–1.58×); the heap
+				// test above holds on every emulated kernel.
+				t.Logf("%s: not asserted under qemu-user", im.Name)
+				return
+			}
 			if r > rssRatio {
 				t.Errorf("%s: loading and running costs %.2f× the model's bytes in peak RSS, want ≤ %.2f×", im.Name, r, rssRatio)
 			}
