@@ -1,6 +1,7 @@
 package kernel
 
-// gemmI8Blocked is the portable GemmI8: the reference loop computed four
+// gemmI8Blocked is the portable GemmI8 of 32-bit CPUs and the SWAR
+// loop's edge columns and long rows: the reference loop computed four
 // output columns at a time, so each activation byte is loaded once per
 // four multiply-adds. Integer sums are exact, so it equals gemmI8Generic
 // bit for bit.
