@@ -90,6 +90,9 @@ func TestWeightsPeakRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	if raceEnabled {
+		t.Skip("the race detector's shadow memory is part of RSS (3.8× here)")
+	}
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc/self/status")
 	}
