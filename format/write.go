@@ -162,7 +162,7 @@ func writeBody(pw io.Writer, m *Model, o *options) (bodyResult, error) {
 			zstd.WithEncoderLevel(zstdLevel(o.level)),
 			zstd.WithEncoderConcurrency(1), // reproducible bytes, bounded memory
 			zstd.WithEncoderCRC(false),     // the container checksum covers the payload
-			zstd.WithWindowSize(4<<20),
+			zstd.WithWindowSize(1<<20),     // the reader holds a window of history: keep it small on a 512 MiB device
 			// Weights rarely repeat, but their bytes are skewed (trained
 			// int8 values crowd near zero; f32 exponents cluster): entropy-
 			// code literals even in blocks without matches.

@@ -14,6 +14,20 @@
 // pool, so a steady-state Run allocates nothing and starts no goroutine.
 // Batch size and sequence length are run-time dimensions.
 //
+// # Memory
+//
+// A loaded Model holds each weight once, in the packed form its kernel
+// reads: LoadFile and Read let Load pack the decoded tensors in place
+// (TakeTensorData), and Load keeps a constant for Run only when an
+// operator reads it there. Int8 weights stay int8: running an int8 model
+// in f32 (WithF32 sessions, to compare quantized and float results) is an
+// explicit choice — load it WithF32Weights to keep one dequantized copy
+// (4 bytes a weight more) for all such sessions, or else each WithF32
+// session dequantizes its own on its first Run. Neither a Plan nor a Run
+// changes the Model. The live heap of a loaded int8 model is at most
+// 1.15× its tensor bytes, and the peak RSS of loading and running it at
+// most 1.5× more than a tiny model's, on every kernel (memory_test.go).
+//
 // # Limits
 //
 // Load holds the model to the format.Limits it was read with

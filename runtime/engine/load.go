@@ -45,7 +45,8 @@ const (
 type value struct {
 	name  string
 	kind  valueKind
-	konst *tensor.Tensor
+	desc  op.Desc        // a constant's dtype and shape
+	konst *tensor.Tensor // a constant that Run reads; nil once an operator took it
 }
 
 type node struct {
@@ -56,23 +57,46 @@ type node struct {
 	out    []int
 }
 
+// LoadOption configures Load.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	f32  bool
+	take bool
+}
+
+// WithF32Weights makes Load also keep every int8 weight matrix
+// dequantized to f32, shared by the sessions made WithF32, which then
+// run the int8 layers in f32 without making copies of their own. It costs
+// 4 bytes a weight on top of the int8 byte; without it a model holds its
+// weights once.
+func WithF32Weights() LoadOption { return func(o *loadOptions) { o.f32 = true } }
+
+// TakeTensorData lets Load keep fm's tensor data as the model's own
+// storage (packed in place, not copied), so weights are held once during
+// and after loading. Load then sets every fm.Tensors[i].Data to nil; the
+// rest of fm (graph, metadata, tensor headers) is unchanged.
+func TakeTensorData() LoadOption { return func(o *loadOptions) { o.take = true } }
+
 // LoadFile reads, verifies and loads a model file. opts are format read
-// options (limits, trusted keys).
+// options (limits, trusted keys). The weights are held once: the decoded
+// tensors become the packed weights.
 func LoadFile(path string, opts ...format.Option) (*Model, error) {
 	fm, err := format.ReadFile(path, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return Load(fm)
+	return Load(fm, TakeTensorData())
 }
 
-// Read reads, verifies and loads a model from r.
+// Read reads, verifies and loads a model from r, holding the weights
+// once like LoadFile.
 func Read(r io.Reader, opts ...format.Option) (*Model, error) {
 	fm, err := format.Read(r, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return Load(fm)
+	return Load(fm, TakeTensorData())
 }
 
 // Load builds a Model from a decoded file: it converts the tensors,
@@ -86,20 +110,29 @@ func Read(r io.Reader, opts ...format.Option) (*Model, error) {
 // input, constant and planned activation, and the tokenizer's sequence
 // length. Every error it returns is ErrInvalidModel; a panic while
 // building is recovered as ErrInternal.
-func Load(fm *format.Model) (m *Model, err error) {
+//
+// After loading, the model holds each weight once, in the packed form its
+// operator runs (int8 weights stay int8); constants an operator packed
+// are not kept beside it. Without TakeTensorData, Load copies fm's
+// tensor data and leaves fm as it was.
+func Load(fm *format.Model, opts ...LoadOption) (m *Model, err error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, asPanicked(r).err("loading the model")
 		}
 	}()
-	m, err = load(fm)
+	m, err = load(fm, &o)
 	if err != nil {
 		return nil, classify(ErrInvalidModel, err)
 	}
 	return m, nil
 }
 
-func load(fm *format.Model) (*Model, error) {
+func load(fm *format.Model, o *loadOptions) (*Model, error) {
 	if err := fm.Validate(); err != nil {
 		return nil, err
 	}
@@ -125,14 +158,28 @@ func load(fm *format.Model) (*Model, error) {
 		m.Inputs = append(m.Inputs, ValueInfo{Name: in.Name, DType: dt, Shape: shape})
 		m.inIDs = append(m.inIDs, add(value{name: in.Name, kind: valInput}))
 	}
+	// How many places use each constant: an operator that is its only
+	// user may keep its data as its packed form (op.Const.Own).
+	uses := map[string]int{}
+	for i := range fm.Graph.Nodes {
+		for _, in := range fm.Graph.Nodes[i].Inputs {
+			uses[in]++
+		}
+	}
+	for _, out := range fm.Graph.Outputs {
+		uses[out.Name]++
+	}
 	consts := map[string]*op.Const{}
 	for i := range fm.Tensors {
 		ft := &fm.Tensors[i]
-		t, err := convTensor(ft)
+		t, err := convTensor(ft, o.take)
 		if err != nil {
 			return nil, fmt.Errorf("engine: tensor %q: %w", ft.Name, err)
 		}
-		c := &op.Const{Name: ft.Name, T: t, Axis: -1}
+		if o.take {
+			ft.Data = nil // t holds it now, or a decoded copy of it
+		}
+		c := &op.Const{Name: ft.Name, T: t, Axis: -1, Own: uses[ft.Name] == 1, Dequant: o.f32}
 		if q := ft.Quant; q != nil {
 			if q.Scheme != format.Symmetric {
 				return nil, fmt.Errorf("engine: tensor %q: quantization scheme %s is not supported (v1 weights are symmetric)", ft.Name, q.Scheme)
@@ -142,7 +189,14 @@ func load(fm *format.Model) (*Model, error) {
 			c.Scales = []float32{1}
 		}
 		consts[ft.Name] = c
-		add(value{name: ft.Name, kind: valConst, konst: t})
+		add(value{name: ft.Name, kind: valConst, desc: op.Desc{DType: t.DType, Shape: t.Shape}, konst: t})
+	}
+	// Constants Run reads: graph outputs, and inputs of operators that
+	// did not take them at build (op.Node.Took). The others live on only
+	// in their operators' packed form.
+	runReads := map[string]bool{}
+	for _, out := range fm.Graph.Outputs {
+		runReads[out.Name] = true
 	}
 	for i := range fm.Graph.Nodes {
 		fn := &fm.Graph.Nodes[i]
@@ -168,11 +222,21 @@ func load(fm *format.Model) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
+		for ii, in := range on.Inputs {
+			if in.Const != nil && !on.Took(ii) {
+				runReads[in.Name] = true
+			}
+		}
 		n.kernel = k
 		for _, out := range fn.Outputs {
 			n.out = append(n.out, add(value{name: out, kind: valNode}))
 		}
 		m.nodes = append(m.nodes, n)
+	}
+	for id := range m.values {
+		if v := &m.values[id]; v.kind == valConst && !runReads[v.name] {
+			v.konst = nil
+		}
 	}
 	for _, out := range fm.Graph.Outputs {
 		id, ok := ids[out.Name]
@@ -286,8 +350,11 @@ func convDType(d format.DType) (tensor.DType, error) {
 	return 0, fmt.Errorf("unsupported dtype %s", d)
 }
 
-// convTensor converts a tensor checkGraph has checked.
-func convTensor(ft *format.Tensor) (*tensor.Tensor, error) {
+// convTensor converts a file tensor checkGraph has checked. With take,
+// the tensor shares ft's bytes where their layout is the tensor's (every
+// dtype but f16 on a little-endian CPU); otherwise, and for f16, it
+// decodes a copy.
+func convTensor(ft *format.Tensor, take bool) (*tensor.Tensor, error) {
 	shape := make([]int, len(ft.Shape))
 	for i, d := range ft.Shape {
 		shape[i] = int(d) // within MaxDimSize: checkGraph
@@ -295,6 +362,35 @@ func convTensor(ft *format.Tensor) (*tensor.Tensor, error) {
 	n := tensor.Shape(shape).NumElements()
 	t := &tensor.Tensor{Shape: shape}
 	d := ft.Data
+	if take && len(d) > 0 {
+		switch ft.DType {
+		case format.F32:
+			if v := alias[float32](d); len(v) == n {
+				t.DType, t.F32 = tensor.F32, v
+				return t, nil
+			}
+		case format.I8:
+			if v := alias[int8](d); len(v) == n {
+				t.DType, t.I8 = tensor.I8, v
+				return t, nil
+			}
+		case format.U8:
+			if len(d) == n {
+				t.DType, t.U8 = tensor.U8, d
+				return t, nil
+			}
+		case format.I32:
+			if v := alias[int32](d); len(v) == n {
+				t.DType, t.I32 = tensor.I32, v
+				return t, nil
+			}
+		case format.I64:
+			if v := alias[int64](d); len(v) == n {
+				t.DType, t.I64 = tensor.I64, v
+				return t, nil
+			}
+		}
+	}
 	switch ft.DType {
 	case format.F32:
 		t.DType, t.F32 = tensor.F32, make([]float32, n)

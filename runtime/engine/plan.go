@@ -74,7 +74,7 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 	}
 	for id, v := range m.values {
 		if v.kind == valConst {
-			p.descs[id] = op.Desc{DType: v.konst.DType, Shape: v.konst.Shape}
+			p.descs[id] = v.desc
 		}
 	}
 	// Last use of every value: node index, or len(nodes) for graph outputs.

@@ -24,7 +24,10 @@ type sessionOptions struct {
 func WithThreads(n int) Option { return func(o *sessionOptions) { o.threads = max(1, n) } }
 
 // WithF32 runs int8 layers with their dequantized f32 weights instead,
-// to compare quantized and float results of one file.
+// to compare quantized and float results of one file. A model loaded
+// WithF32Weights holds that f32 copy for all its sessions; otherwise each
+// WithF32 session dequantizes its own on its first Run (4 bytes a weight,
+// the session's, freed with it). A session never changes the model.
 func WithF32() Option { return func(o *sessionOptions) { o.noInt8 = true } }
 
 // Session runs a Model. It is for one goroutine at a time; make one per
@@ -125,6 +128,7 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if len(inputs) != len(m.Inputs) {
 		return nil, fmt.Errorf("engine: model takes %d inputs, got %d", len(m.Inputs), len(inputs))
 	}
+
 	for i, t := range inputs {
 		want := &m.Inputs[i]
 		if t == nil {
@@ -216,7 +220,11 @@ func (s *Session) newBound(p *plan) *bound {
 		d := p.descs[id]
 		switch v.kind {
 		case valConst:
-			b.views[id] = *v.konst
+			if v.konst != nil {
+				b.views[id] = *v.konst
+			} else { // taken by its operators, which do not read it at Run
+				b.views[id] = tensor.Tensor{DType: v.desc.DType, Shape: v.desc.Shape}
+			}
 		case valNode:
 			if d.DType == 0 {
 				continue // fused away: no node produces it

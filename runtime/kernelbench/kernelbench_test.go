@@ -51,12 +51,14 @@ func TestGemm(t *testing.T) {
 			if g.Ops() != 2*5*37*70 {
 				t.Errorf("Ops() = %v", g.Ops())
 			}
+			var row []int8
 			for i := 0; i < g.M; i++ {
 				for j := 0; j < g.N; j++ {
 					if dt == "int8" {
+						row = g.w8.Row(j, row) // Data may be in a kernel's own layout
 						var s int32
 						for p := 0; p < g.K; p++ {
-							s += int32(g.q[i*g.K+p]) * int32(g.w8.Data[j*g.K+p])
+							s += int32(g.q[i*g.K+p]) * int32(row[p])
 						}
 						if g.c8[i*g.N+j] != s {
 							t.Fatalf("int8 threads=%d: c[%d][%d]=%d want %d", threads, i, j, g.c8[i*g.N+j], s)

@@ -69,6 +69,10 @@ func (n *Node) ConstInput(i int, what string, rank int) (*Const, error) {
 	if rank >= 0 && len(c.T.Shape) != rank {
 		return nil, fmt.Errorf("%s %q has shape %v, want rank %d", what, c.Name, c.T.Shape, rank)
 	}
+	if len(n.took) < len(n.Inputs) {
+		n.took = append(n.took, make([]bool, len(n.Inputs)-len(n.took))...)
+	}
+	n.took[i] = true
 	return c, nil
 }
 

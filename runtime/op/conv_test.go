@@ -34,6 +34,9 @@ type cvRig struct {
 
 func newCVRig(t testing.TB, n *Node, workers int, int8Off bool, in ...*tensor.Tensor) *cvRig {
 	t.Helper()
+	if int8Off {
+		withDequant(n)
+	}
 	k, err := Build(n)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package op
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -77,13 +76,14 @@ func (a Act) ApplyTmp(x, tmp []float32, alpha float32) {
 
 // Linear is a matrix product with weights packed once: the building block
 // of Dense and of the recurrent and attention operators. It is f32 or int8
-// (per-row symmetric weights, per-row dynamic uint8 activations).
+// (per-row symmetric weights, per-row dynamic uint8 activations). It never
+// changes after NewLinear, so sessions share it.
 type Linear struct {
-	N, K   int
-	I8     *kernel.MatI8  // set for int8 weights
-	f32    *kernel.MatF32 // f32 weights; for int8 weights made on first use (WithF32 sessions)
-	once   sync.Once
-	w      *Const    // int8 weights, kept to dequantize on first f32 use
+	N, K int
+	I8   *kernel.MatI8 // set for int8 weights
+	// f32 are the f32 weights; for int8 weights, their dequantized copy,
+	// made only when the weight constant asks for it (Const.Dequant).
+	f32    *kernel.MatF32
 	Scales []float32 // per output row, int8 only
 	Bias   []float32 // N or nil
 }
@@ -97,14 +97,28 @@ func NewLinear(w *Const, bias *Const) (*Linear, error) {
 	l := &Linear{N: n, K: k}
 	switch w.T.DType {
 	case tensor.F32:
-		l.f32 = kernel.PackF32(w.T.F32, n, k)
+		if w.Own {
+			l.f32 = kernel.AdoptF32(w.T.F32, n, k)
+		} else {
+			l.f32 = kernel.PackF32(w.T.F32, n, k)
+		}
 	case tensor.I8:
 		if w.Axis != 0 || len(w.Scales) != n {
 			return nil, fmt.Errorf("int8 weight %q must be quantized per row (axis 0, %d scales)", w.Name, n)
 		}
-		l.I8 = kernel.PackI8(w.T.I8, n, k)
+		if w.Dequant { // 4 bytes a weight more: only when asked for
+			deq, err := w.F32()
+			if err != nil {
+				return nil, err
+			}
+			l.f32 = kernel.AdoptF32(deq, n, k)
+		}
+		if w.Own { // after dequantizing: adopting may rearrange the bytes
+			l.I8 = kernel.AdoptI8(w.T.I8, n, k)
+		} else {
+			l.I8 = kernel.PackI8(w.T.I8, n, k)
+		}
 		l.Scales = w.Scales
-		l.w = w // an f32 copy would quadruple the weights' memory: made only if asked for
 	default:
 		return nil, fmt.Errorf("weight %q is %s, want f32 or i8", w.Name, w.T.DType)
 	}
@@ -121,15 +135,19 @@ func NewLinear(w *Const, bias *Const) (*Linear, error) {
 	return l, nil
 }
 
-// f32Mat returns the f32 weights, dequantizing int8 ones on first use.
-func (l *Linear) f32Mat() *kernel.MatF32 {
-	l.once.Do(func() {
-		if l.f32 == nil {
-			deq, _ := l.w.F32() // checked to be i8 with scales in NewLinear
-			l.f32 = kernel.PackF32(deq, l.N, l.K)
+// dequantized returns a new f32 matrix of the int8 weights times their
+// row scales (the values Const.F32 gives).
+func (l *Linear) dequantized() *kernel.MatF32 {
+	out := make([]float32, l.N*l.K)
+	var row []int8
+	for j := range l.N {
+		row = l.I8.Row(j, row)
+		s := l.Scales[j]
+		for p, q := range row {
+			out[j*l.K+p] = float32(q) * s
 		}
-	})
-	return l.f32
+	}
+	return kernel.AdoptF32(out, l.N, l.K)
 }
 
 // Quantized reports whether the layer runs in int8.
@@ -157,8 +175,9 @@ type linearTask struct {
 	act    Act
 	alpha  float32
 	colBlk int
-	rowBlk int       // > 0 when rows, not columns, are split among workers
-	tmp    []float32 // N floats: per-column scratch for the activation (workers own disjoint columns)
+	rowBlk int            // > 0 when rows, not columns, are split among workers
+	ownF32 *kernel.MatF32 // this session's dequantized int8 weights (Int8Off without Const.Dequant)
+	tmp    []float32      // N floats: per-column scratch for the activation (workers own disjoint columns)
 }
 
 func (t *linearTask) RunRange(lo, hi int) {
@@ -222,9 +241,18 @@ func (l *Linear) NewTask() *linearTask { return &linearTask{l: l, tmp: make([]fl
 // splitting output columns among workers when the product is large.
 func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act, alpha float32) {
 	t.y, t.x, t.m, t.act, t.alpha = y, x, m, act, alpha
+	// Int8Off runs int8 layers in f32: on the dequantized weights built
+	// at load (Const.Dequant), or else on the session's own copy, made on
+	// its first such run; the shared Linear never changes.
 	t.f32 = l.I8 == nil || ctx.Int8Off
 	if t.f32 {
-		t.wf = l.f32Mat()
+		t.wf = l.f32
+		if t.wf == nil {
+			if t.ownF32 == nil {
+				t.ownF32 = l.dequantized()
+			}
+			t.wf = t.ownF32
+		}
 	}
 	if !t.f32 {
 		t.q = ctx.U8[:m*l.K]

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/quant"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
@@ -104,5 +106,91 @@ func TestBuildRefusesUnknown(t *testing.T) {
 		Attrs: map[string]Attr{"colour": {Kind: AttrString, String: "red"}}}
 	if _, err := Build(n); err == nil {
 		t.Error("unknown attribute accepted")
+	}
+}
+
+// TestLinearSharedBySessions runs one int8 Dense kernel — as a loaded
+// Model holds it, weights adopted (Const.Own) and no f32 copy asked for —
+// from two sessions at once, one in f32 (Ctx.Int8Off) and one in int8,
+// each with its own state, on every kernel implementation. Each session
+// gets its own right answer, run after run, and the shared kernel stays
+// byte for byte what Build made: an f32 session dequantizes into its own
+// state, never into the model (run with -race).
+func TestLinearSharedBySessions(t *testing.T) {
+	const m, k, n = 4, 300, 257
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randF32(rng, m*k, 1)
+	w := randF32(rng, n*k, 1/math.Sqrt(k))
+	b := randF32(rng, n, 1)
+	qw, sc := quant.SymmetricRows(w, n, k)
+	deq := make([]float32, n*k)
+	for j := range n {
+		for p := range k {
+			deq[j*k+p] = float32(qw[j*k+p]) * sc[j]
+		}
+	}
+	wantF32 := denseRef(x, deq, b, m, n, k, "relu")
+	wantI8 := denseRef(x, w, b, m, n, k, "relu")
+	for _, im := range kernel.Impls() {
+		t.Run(im.Name, func(t *testing.T) {
+			restore, err := kernel.Use(im.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			wt := &tensor.Tensor{DType: tensor.I8, Shape: tensor.Shape{n, k}, I8: append([]int8(nil), qw...)}
+			node := &Node{Name: "d", Op: "Dense", Outputs: 1,
+				Inputs: []Input{dyn("x"), {Name: "w", Present: true, Const: &Const{Name: "w", T: wt, Scales: sc, Axis: 0, Own: true}},
+					f32Const("b", tensor.Shape{n}, b)},
+				Attrs: map[string]Attr{"activation": {Kind: AttrString, String: "relu"}}}
+			kn, err := Build(node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lin := kn.(*dense).lin
+			snapshot := func() string { return fmt.Sprintf("%+v\n%+v\n%+v", *lin, *lin.I8, lin.f32) }
+			before := snapshot()
+			if lin.f32 != nil {
+				t.Fatal("an int8 Linear built without Const.Dequant holds f32 weights")
+			}
+			session := func(int8Off bool) *cvRig {
+				full, descs := slotInputs(node, []*tensor.Tensor{tensor.NewF32(tensor.Shape{m, k}, x)})
+				od, scr, err := kn.Plan(descs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &cvRig{k: kn, in: full, out: []*tensor.Tensor{tensor.NewF32(od[0].Shape, nil)},
+					ctx: &Ctx{Par: testPool{3}, F32: make([]float32, scr.F32), U8: make([]uint8, scr.U8),
+						I32: make([]int32, scr.I32), Int8Off: int8Off, State: kn.(Stateful).NewState()}}
+			}
+			f32s, i8s := session(true), session(false)
+			check := func(r *cvRig, want []float64, tol float64, what string) error {
+				for run := range 4 {
+					if err := r.k.Run(r.ctx, r.in, r.out); err != nil {
+						return err
+					}
+					for i, v := range r.out[0].F32 {
+						if d := math.Abs(float64(v) - want[i]); d > tol {
+							return fmt.Errorf("%s session, run %d: y[%d] = %v, want %v (|diff| %.3g > %.3g)", what, run, i, v, want[i], d, tol)
+						}
+					}
+				}
+				return nil
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			wg.Add(2)
+			go func() { defer wg.Done(); errs[0] = check(f32s, wantF32, 1e-4*math.Sqrt(k), "f32") }()
+			go func() { defer wg.Done(); errs[1] = check(i8s, wantI8, 0.1, "int8") }()
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			if after := snapshot(); after != before {
+				t.Errorf("running sessions changed the shared kernel:\nbefore %.300s\nafter  %.300s", before, after)
+			}
+		})
 	}
 }

@@ -28,6 +28,18 @@ func (p testPool) Do(n int, t Task) {
 	wg.Wait()
 }
 
+// withDequant asks n's constants for their dequantized f32 copy too
+// (Const.Dequant), as the engine's WithF32Weights does, so the node can
+// run with Ctx.Int8Off.
+func withDequant(n *Node) *Node {
+	for _, in := range n.Inputs {
+		if in.Const != nil {
+			in.Const.Dequant = true
+		}
+	}
+	return n
+}
+
 // f32Const makes an f32 constant input.
 func f32Const(name string, shape tensor.Shape, v []float32) Input {
 	return Input{Name: name, Present: true, Const: &Const{Name: name, T: tensor.NewF32(shape, v), Axis: -1}}

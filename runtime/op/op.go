@@ -52,6 +52,15 @@ type Const struct {
 	T      *tensor.Tensor
 	Scales []float32
 	Axis   int
+	// Own is set by the loader when this node is the constant's only
+	// user and nothing else keeps T's data: the operator may then keep
+	// that data as its packed form, rearranging it in place, instead of
+	// copying it.
+	Own bool
+	// Dequant asks operators that run int8 weights to also keep them
+	// dequantized to f32, for runs with Ctx.Int8Off (the engine's
+	// WithF32Weights). Without it an int8 operator holds only int8.
+	Dequant bool
 }
 
 // Input is one input slot of a node.
@@ -72,7 +81,14 @@ type Node struct {
 	// faster than linearly with it (attention: T² per head), so that a
 	// request's length cannot make one Run take hours. 0: no bound.
 	MaxSeqLen int
+
+	took []bool // inputs the builder took with ConstInput
 }
+
+// Took reports whether the builder took input i as a constant
+// (ConstInput): the operator keeps what it needs of it and does not read
+// that input at Run, so the loader need not keep the constant for Run.
+func (n *Node) Took(i int) bool { return i < len(n.took) && n.took[i] }
 
 // Desc is the dtype and shape of a value.
 type Desc struct {
@@ -110,7 +126,7 @@ type Ctx struct {
 	U8      []uint8
 	I32     []int32
 	State   any  // from Kernel.NewState, once per session
-	Int8Off bool // run quantized layers in f32 (dequantized weights)
+	Int8Off bool // run quantized layers in f32 (their weights built with Const.Dequant)
 }
 
 // Kernel is a built operator.

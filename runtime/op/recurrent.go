@@ -195,7 +195,8 @@ func rnnConcatDirections(ws []rnnWeights) (w, b *Const, ok bool) {
 	}
 	shape := tensor.Shape{a.T.Shape[0] + c.T.Shape[0], a.T.Shape[1]}
 	t := &tensor.Tensor{DType: a.T.DType, Shape: shape}
-	w = &Const{Name: a.Name + "+" + c.Name, T: t, Axis: -1}
+	// The stacked copy is this node's alone.
+	w = &Const{Name: a.Name + "+" + c.Name, T: t, Axis: -1, Own: true, Dequant: a.Dequant || c.Dequant}
 	switch a.T.DType {
 	case tensor.F32:
 		if len(a.T.F32) != a.T.Shape.NumElements() || len(c.T.F32) != c.T.Shape.NumElements() {

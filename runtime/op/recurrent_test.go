@@ -472,7 +472,7 @@ func TestRecurrentInt8Off(t *testing.T) {
 		}
 		x := tensor.NewF32(tensor.Shape{s.b, s.t, s.d}, randF32(rng, s.b*s.t*s.d, 1))
 		mask := tensor.NewF32(tensor.Shape{s.b, s.t}, rnnMask(rng, "holes", s.b, s.t))
-		qn := rnnNode(s, ws, true)
+		qn := withDequant(rnnNode(s, ws, true))
 		k, err := Build(qn)
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package kernel
 
-// gemmI8Blocked is the portable GemmI8: the reference loop computed four
+// gemmI8Blocked is the portable GemmI8 of 32-bit CPUs and the SWAR
+// loop's edge columns and long rows: the reference loop computed four
 // output columns at a time, so each activation byte is loaded once per
 // four multiply-adds. Integer sums are exact, so it equals gemmI8Generic
 // bit for bit.
@@ -10,6 +11,10 @@ func gemmI8Blocked(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		return
 	}
 	_ = c[(m-1)*n+n1-1]
+	if w.grouped {
+		gemmI8Generic(c, a, m, w, n0, n1)
+		return
+	}
 	for i := 0; i < m; i++ {
 		row := a[i*k : (i+1)*k]
 		j := n0

@@ -31,7 +31,7 @@ type Impl struct {
 // portable one, then what the architecture's CPU features allow.
 var impls = withDefaults(append([]Impl{{
 	Name:          "generic",
-	GemmI8:        gemmI8SWAR,
+	GemmI8:        gemmI8Portable,
 	GemmF32:       gemmF32Blocked,
 	QuantizeRowU8: quantizeRowU8Generic,
 	DotF32:        dotF32Generic,

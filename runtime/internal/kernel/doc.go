@@ -3,7 +3,8 @@
 // activation quantization. Every kernel has an always-compiled pure-Go
 // reference (the *Generic functions); instruction-set versions are added
 // per architecture and chosen once through the dispatch table (Impls,
-// Use, Features). Weights are packed once at load time (PackI8, PackF32)
-// into the layout the chosen kernel wants, never stored that way in a
-// file. It imports nothing of edgerun.
+// Use, Features). Weights are packed once at load time into the one
+// layout the chosen kernel reads — PackI8 and PackF32 from a copy, AdoptI8
+// and AdoptF32 in place, keeping the caller's slice — never stored that
+// way in a file. It imports nothing of edgerun.
 package kernel

@@ -57,24 +57,24 @@ func archImpls() []Impl {
 // and the edge rows and columns. A matrix holding −128 could saturate the
 // int16 lanes, so it goes to the portable kernel.
 func gemmI8AVX2Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
-	if w.hasMin128 {
+	if w.hasMin128 || w.grouped {
 		gemmI8SWAR(c, a, m, w, n0, n1)
 		return
 	}
 	gemmI8x86Tiles(c, a, m, w, n0, n1, false)
 }
 
-// gemmI8x86Tiles drives the amd64 int8 tile kernels: gemm on pairs of
-// rows, gemv on the odd last row (or, if gemv8 and the matrix has
-// w.rows8, gemvRows8), all over full groups of 4 columns and the
-// 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted the
-// activations by −128, then the K tail, then the edge columns.
+// gemmI8x86Tiles drives the amd64 int8 tile kernels over row-major
+// weights (columns [n0, n1) of w must be row-major): gemm on pairs of
+// rows, gemv on the odd last row, all over full groups of 4 columns and
+// the 32-multiple prefix of K; Go adds 128·Σw when the kernels shifted
+// the activations by −128, then the K tail, then the edge columns.
 func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int, vnni bool) {
 	// The kernels are called directly, not through func values, so the
 	// edge scratch below stays on the stack.
 	gemm := func(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int) {
 		if vnni {
-			gemmI8VNNI(c, a, b, m, n, k, lda, ldb, ldc)
+			gemmI8VNNI(c, a, b, m, n, k, lda, ldb, ldc, 32)
 		} else {
 			gemmI8AVX2(c, a, b, m, n, k, lda, ldb, ldc)
 		}
@@ -86,7 +86,7 @@ func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int, vnni bool
 			gemvI8AVX2(c, a, b, n, k, ldb)
 		}
 	}
-	gemv8, shifted := vnni, !vnni
+	shifted := !vnni
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
@@ -107,11 +107,7 @@ func gemmI8x86Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int, vnni bool
 			gemm(c[n0:], a, w.Data[n0*k:], mf, nf, kf, k, k, n)
 		}
 		if mf < m { // the odd last row
-			if gemv8 && w.rows8 != nil {
-				gemvRows8(c[mf*n:], a[mf*k:mf*k+kf], w.rows8, n0, n0+nf)
-			} else {
-				gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
-			}
+			gemv(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], nf, kf, k)
 		}
 		if shifted || kf < k {
 			for i := 0; i < m; i++ {

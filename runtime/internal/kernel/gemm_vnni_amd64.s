@@ -12,14 +12,16 @@
 // intermediate saturation: exact for every u8 activation and every int8
 // weight, −128 included, so no shift and no correction are needed.
 
-// func gemmI8VNNI(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc int)
+// func gemmI8VNNI(c []int32, a []uint8, b []int8, m, n, k, lda, ldb, ldc, bs int)
 //
-// For full 2×4 tiles only (m even, n a multiple of 4, k a multiple of 32, k > 0):
+// For full 2×4 tiles only (m even, n a multiple of 4, k a multiple of 32, k > 0),
+// with the weights of row j, bytes 32q..32q+31, at b[j*ldb + q*bs:]:
 //
-//	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} int32(a[i*lda+p]) * int32(b[j*ldb+p])
+//	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} int32(a[i*lda+p]) * int32(b[j*ldb+(p/32)*bs+p%32])
 //
-// Reference: gemmI8Generic (through gemmI8VNNITiles).
-TEXT ·gemmI8VNNI(SB), NOSPLIT, $0-120
+// bs is 32 for row-major weights, 256 within a group of the grouped
+// layout (see groupRows8). Reference: gemmI8Generic (through gemmI8VNNITiles).
+TEXT ·gemmI8VNNI(SB), NOSPLIT, $0-128
 	MOVQ c_base+0(FP), R12
 	MOVQ a_base+24(FP), SI
 	MOVQ m+72(FP), R14
@@ -69,8 +71,8 @@ vkloop:
 	BYTE $0xC4; BYTE $0xC2; BYTE $0x35; BYTE $0x50; BYTE $0xFD // {vex} vpdpbusd ymm7, ymm9, ymm13
 	ADDQ $32, DI
 	ADDQ $32, AX
-	ADDQ $32, R13
-	ADDQ $32, R15
+	ADDQ bs+120(FP), R13
+	ADDQ bs+120(FP), R15
 	SUBQ $32, DX
 	JGT  vkloop
 
@@ -161,10 +163,11 @@ wdone:
 	VZEROUPPER
 	RET
 
-// func gemvI8VNNIRows8(c []int32, a []uint8, p []int8, n, k int)
+// func gemvI8VNNIRows8(c []int32, a []uint8, p []int8, n, k, skip int)
 //
-// One activation row against n weight rows in the packRows8 layout (n a
-// multiple of 8, k a multiple of 32 and > 0; group stride 8·k):
+// One activation row against n weight rows in the grouped layout (n a
+// multiple of 8, k a multiple of 32 and > 0; each group's 8·k bytes of
+// interleaved blocks followed by skip bytes that are not read):
 //
 //	for j < n: c[j] = Σ_{q<k} int32(a[q]) * int32(w[j][q])
 //
@@ -174,7 +177,7 @@ wdone:
 // 4096×1024 layer streamed from L3 at times a fifth slower).
 //
 // Reference: gemmI8Generic (through gemmI8VNNITiles).
-TEXT ·gemvI8VNNIRows8(SB), NOSPLIT, $0-88
+TEXT ·gemvI8VNNIRows8(SB), NOSPLIT, $0-96
 	MOVQ c_base+0(FP), CX
 	MOVQ a_base+24(FP), SI
 	MOVQ p_base+48(FP), R13
@@ -234,6 +237,7 @@ rkloop:
 	VPADDD     Y9, Y8, Y8
 	VMOVDQU    Y8, (CX)
 
+	ADDQ skip+88(FP), R13
 	ADDQ $32, CX
 	SUBQ $8, R8
 	JMP  rgrouploop

@@ -3,16 +3,18 @@ package kernel
 import "math"
 
 // MatI8 is an int8 weight matrix of N output rows by K inputs, packed for
-// GemmI8, with the per-row sums the dequantization needs.
+// GemmI8, with the per-row sums the dequantization needs. Its weights are
+// held once, one byte each, in the layout the kernels in use read.
 type MatI8 struct {
-	N, K   int
-	Data   []int8  // N×K row-major (the reference layout)
-	RowSum []int32 // Σ_k Data[n][k], for the activation zero-point correction
-	pairs  []int64 // the portable kernel's layout (see swar.go)
-	// rows8 is the AVX-VNNI GEMV's layout (see packRows8): set only where
-	// that kernel runs, as it costs one more byte a weight.
-	rows8 []int8
-	// prefixSum[j] is Σ Data[j][p] for p < K rounded down to 32: the
+	N, K int
+	// Data holds the N×K weights: row-major (row j at j*K), except when
+	// grouped (see groupRows8). Read a row with Row.
+	Data   []int8
+	RowSum []int32 // Σ_k w[n][k], for the activation zero-point correction
+	// grouped says Data is in the AVX-VNNI layout (groupRows8), which that
+	// implementation's GEMM and GEMV both read; only it packs so.
+	grouped bool
+	// prefixSum[j] is Σ w[j][p] for p < K rounded down to 32: the
 	// correction for kernels that shift activations by −128.
 	prefixSum []int32
 	// hasMin128 is set when a weight is −128, which the v1 quantizer never
@@ -22,70 +24,102 @@ type MatI8 struct {
 	hasMin128 bool
 }
 
-// edgePad is how many zero rows follow Data within its capacity, so a
-// vector kernel can run a full 4-column tile over the last (fewer than 4)
-// columns of any column range and keep only the real ones.
+// edgePad is how many zero rows follow Data within its capacity (PackI8),
+// so a vector kernel can run a full 4-column tile over the last (fewer
+// than 4) columns of any column range and keep only the real ones.
 const edgePad = 3
 
-// PackI8 packs w (n×k, row-major: one row per output channel).
+// PackI8 packs a copy of w (n×k, row-major: one row per output channel).
 func PackI8(w []int8, n, k int) *MatI8 {
-	m := &MatI8{N: n, K: k, Data: make([]int8, (n+edgePad)*k)[:n*k], RowSum: make([]int32, n)}
-	copy(m.Data, w[:n*k])
+	d := make([]int8, (n+edgePad)*k)[:n*k]
+	copy(d, w[:n*k])
+	return packI8(d, n, k)
+}
+
+// AdoptI8 is PackI8 without the copy: the matrix keeps w (n×k,
+// row-major) as its storage and may rearrange it in place, so the caller
+// must not use w afterwards. A model's loader uses it to hold each weight
+// once.
+func AdoptI8(w []int8, n, k int) *MatI8 {
+	return packI8(w[:n*k:n*k], n, k)
+}
+
+func packI8(d []int8, n, k int) *MatI8 {
+	m := &MatI8{N: n, K: k, Data: d, RowSum: make([]int32, n), prefixSum: make([]int32, n)}
+	kf := k &^ 31
 	for j := 0; j < n; j++ {
 		var s int32
-		for _, v := range m.Data[j*k : (j+1)*k] {
+		row := d[j*k : (j+1)*k]
+		for _, v := range row[:kf] {
+			s += int32(v)
+		}
+		m.prefixSum[j] = s
+		for _, v := range row[kf:] {
 			s += int32(v)
 		}
 		m.RowSum[j] = s
 	}
-	for _, v := range m.Data {
+	for _, v := range d {
 		if v == -128 {
 			m.hasMin128 = true
 			break
 		}
 	}
-	if impl.Name == "generic" && k <= swarChunk { // 4 bytes a weight: only where it runs
-		m.pairs = packPairs(m.Data, n, k)
-	}
-	if impl.Name == "avxvnni" { // one more byte a weight: only where it runs
-		m.rows8 = packRows8(m.Data, n, k)
-	}
-	m.prefixSum = make([]int32, n)
-	kf := k &^ 31
-	for j := 0; j < n; j++ {
-		var s int32
-		for _, v := range m.Data[j*k : j*k+kf] {
-			s += int32(v)
-		}
-		m.prefixSum[j] = s
+	if impl.Name == "avxvnni" && n >= 8 && kf > 0 {
+		groupRows8(d, n, k)
+		m.grouped = true
 	}
 	return m
 }
 
-// packRows8 lays w (n×k, row-major) out for a one-row GEMV that reads one
-// sequential stream: groups of 8 rows, the last one padded with zero rows,
-// each group the 32-byte K blocks of its rows interleaved,
+// groupRows8 rearranges w (n×k, row-major) in place into the layout of
+// the AVX-VNNI kernels: each whole group of 8 rows g (rows 8g..8g+7, the
+// 8·k bytes at 8g·k) holds first the 32-byte K blocks of its rows
+// interleaved, then the rows' K tails one after the other,
 //
-//	p[g*8*kf + b*256 + r*32 + q] = w[(8g+r)*k + 32b + q]
+//	w'[8g·k + b·256 + r·32 + q]     = w[8g+r][32b + q]   (32b + q < kf)
+//	w'[8g·k + 8·kf + r·(k−kf) + q]  = w[8g+r][kf + q]    (q < k − kf)
 //
-// over the multiple-of-32 prefix kf of K (nil if kf is 0). Eight rows
-// share each activation load, and the hardware and software prefetchers
-// follow one stream instead of eight rows a page apart.
-func packRows8(w []int8, n, k int) []int8 {
+// with kf = k rounded down to 32; the last n mod 8 rows stay row-major.
+// The one-row GEMV then reads one sequential stream (eight rows share each
+// activation load, and the prefetchers follow one stream, not eight rows
+// a page apart), and the GEMM reads four rows 32 bytes apart.
+func groupRows8(w []int8, n, k int) {
 	kf := k &^ 31
-	if kf == 0 || n == 0 {
-		return nil
-	}
-	groups := (n + 7) / 8
-	p := make([]int8, groups*8*kf)
-	for j := 0; j < n; j++ {
-		g, r := j/8, j%8
-		row := w[j*k : j*k+kf]
-		for b := 0; b < kf; b += 32 {
-			copy(p[g*8*kf+b*8+r*32:][:32], row[b:b+32])
+	tail := k - kf
+	buf := make([]int8, 8*k)
+	for g := 0; g+8 <= n; g += 8 {
+		blk := w[g*k : (g+8)*k]
+		copy(buf, blk)
+		for r := range 8 {
+			row := buf[r*k : (r+1)*k]
+			for b := 0; b < kf; b += 32 {
+				copy(blk[b*8+r*32:][:32], row[b:b+32])
+			}
+			copy(blk[8*kf+r*tail:][:tail], row[kf:])
 		}
 	}
-	return p
+}
+
+// Row copies the K weights of row j into dst (grown if short) and
+// returns it.
+func (w *MatI8) Row(j int, dst []int8) []int8 {
+	k := w.K
+	if cap(dst) < k {
+		dst = make([]int8, k)
+	}
+	dst = dst[:k]
+	if !w.grouped || j >= w.N&^7 {
+		copy(dst, w.Data[j*k:(j+1)*k])
+		return dst
+	}
+	kf := k &^ 31
+	base, r := j&^7*k, j&7
+	for b := 0; b < kf; b += 32 {
+		copy(dst[b:b+32], w.Data[base+b*8+r*32:])
+	}
+	copy(dst[kf:], w.Data[base+8*kf+r*(k-kf):][:k-kf])
+	return dst
 }
 
 // MatF32 is an f32 weight matrix of N output rows by K inputs, packed for
@@ -95,11 +129,17 @@ type MatF32 struct {
 	Data []float32 // N×K row-major
 }
 
-// PackF32 packs w (n×k, row-major).
+// PackF32 packs a copy of w (n×k, row-major).
 func PackF32(w []float32, n, k int) *MatF32 {
 	m := &MatF32{N: n, K: k, Data: make([]float32, n*k)}
 	copy(m.Data, w[:n*k])
 	return m
+}
+
+// AdoptF32 is PackF32 without the copy: the matrix keeps w as its
+// storage, so the caller must not change w afterwards.
+func AdoptF32(w []float32, n, k int) *MatF32 {
+	return &MatF32{N: n, K: k, Data: w[: n*k : n*k]}
 }
 
 // GemmI8 computes output columns [n0, n1) of c = a · wᵀ:
@@ -118,20 +158,36 @@ func GemmF32(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	impl.GemmF32(c, a, m, w, n0, n1)
 }
 
-// gemmI8Generic is the reference for GemmI8.
+// gemmI8Generic is the reference for GemmI8. It reads every layout, in
+// place (for tests that run one implementation on another's packing).
 func gemmI8Generic(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
 	}
 	_ = c[(m-1)*n+n1-1]
+	kf := k &^ 31
 	for i := 0; i < m; i++ {
 		row := a[i*k : (i+1)*k]
 		for j := n0; j < n1; j++ {
-			col := w.Data[j*k : (j+1)*k]
 			var s int32
-			for p, v := range row {
-				s += int32(v) * int32(col[p])
+			if !w.grouped || j >= w.N&^7 {
+				col := w.Data[j*k : (j+1)*k]
+				for p, v := range row {
+					s += int32(v) * int32(col[p])
+				}
+			} else {
+				base, r := j&^7*k, j&7
+				for b := 0; b < kf; b += 32 {
+					col := w.Data[base+b*8+r*32:][:32]
+					for q, v := range row[b : b+32] {
+						s += int32(v) * int32(col[q])
+					}
+				}
+				col := w.Data[base+8*kf+r*(k-kf):][:k-kf]
+				for q, v := range row[kf:] {
+					s += int32(v) * int32(col[q])
+				}
 			}
 			c[i*n+j] = s
 		}
