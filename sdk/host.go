@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -92,6 +94,7 @@ type hostConfig struct {
 	manifestPath string
 	sum          []byte
 	unverified   bool
+	insecureLock bool
 	args, env    []string
 	launcher     []string
 	logger       *slog.Logger
@@ -116,6 +119,14 @@ func WithManifest(m *Manifest) Option { return func(c *hostConfig) { c.manifest 
 // Without a manifest option, Open reads ManifestName beside the binary.
 func WithManifestFile(path string) Option { return func(c *hostConfig) { c.manifestPath = path } }
 
+// WithInsecureManifest reads the manifest file even if others could have
+// written it: a plugins.lock that is writable by its group or by others, a
+// symbolic link, or in a world-writable directory without the sticky bit
+// is otherwise refused with an error matching ErrInsecureManifest. For a
+// file system that does not keep Unix permissions (a FAT-formatted SD
+// card), where every file looks writable by all.
+func WithInsecureManifest() Option { return func(c *hostConfig) { c.insecureLock = true } }
+
 // WithSHA256 verifies the binary against sum instead of a manifest.
 func WithSHA256(sum []byte) Option { return func(c *hostConfig) { c.sum = sum } }
 
@@ -135,10 +146,9 @@ func WithArgs(args ...string) Option { return func(c *hostConfig) { c.args = arg
 // another machine in emulation (the sdk's tests do that under qemu). The
 // launcher must exec the binary in its own process (nice, taskset, chrt
 // and qemu-user do) so that the supervisor's pid is the plugin's. The
-// binary is verified against the manifest right before every start as
-// without a launcher; go-plugin's second check of the executable
-// (SecureConfig) is not made, since the executable it starts is the
-// launcher.
+// binary is pinned and verified as without a launcher, and the launcher
+// is given the pinned binary's path (on Linux /proc/self/fd/3, the
+// descriptor that was hashed), not the original path.
 func WithLauncher(launcher ...string) Option {
 	return func(c *hostConfig) { c.launcher = launcher }
 }
@@ -190,7 +200,7 @@ type Plugin struct {
 	cfg        hostConfig
 	sum        []byte
 	log        *slog.Logger
-	lines      *lineWriter
+	lines      *lineSplitter // the plugin's stderr as go-plugin forwards it over gRPC
 
 	mu          sync.Mutex
 	inst        *instance // nil unless Running
@@ -209,6 +219,7 @@ var _ Model = (*Plugin)(nil)
 // instance is one run of the plugin process.
 type instance struct {
 	client  *plugin.Client
+	proc    *proc
 	model   Model
 	pid     int
 	started time.Time
@@ -246,8 +257,27 @@ var (
 // for it in the manifest (WithManifest, WithManifestFile, or ManifestName
 // beside the binary) or WithSHA256: a binary that differs or is not listed
 // is refused with an error matching ErrChecksumMismatch or ErrNotInManifest.
-// go-plugin checks the same checksum again as it starts the process
-// (SecureConfig), and every restart verifies it anew.
+// What is executed is exactly what was hashed: the binary is opened once,
+// hashed through that descriptor, and that descriptor is executed (on
+// Linux, as /proc/self/fd/3; elsewhere the bytes are copied into a private
+// 0700 directory while hashed, and the copy is executed), so renaming or
+// replacing the file after the check changes nothing. Every restart pins
+// and verifies it anew. A manifest file others could have written is
+// refused (ErrInsecureManifest; see WithInsecureManifest).
+//
+// Each plugin runs in its own process group. The whole group is killed
+// when the handshake times out or fails, when the plugin is closed, and
+// when the plugin's process exits or crashes (before it is restarted), so
+// nothing a plugin started (a shell script's children) outlives it. On
+// Linux the plugin gets SIGKILL if the host dies, even by SIGKILL (the
+// parent-death signal); what the plugin itself started is then not killed
+// by the kernel, only by the plugin (a plugin built with Serve exits within
+// about a second of its host, and its process group with it only if it
+// kills it). What the host reads from the plugin is bounded: the handshake
+// line (16 KiB; a plugin that writes more to stdout without a newline
+// fails at once), each stderr line (8 KiB, the rest dropped), and how long
+// it waits for the plugin's pipes once its process group is gone (1 s,
+// for a process that left the group and holds them).
 //
 // Open fails if the first start fails; it does not retry.
 func Open(path string, opts ...Option) (*Plugin, error) {
@@ -283,7 +313,7 @@ func Open(path string, opts ...Option) (*Plugin, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	p.lines = &lineWriter{emit: p.logLine}
+	p.lines = newLineSplitter(maxLogLine, p.logLine)
 
 	if !cfg.unverified {
 		sum, err := p.expectedSum()
@@ -328,7 +358,11 @@ func (p *Plugin) expectedSum() ([]byte, error) {
 			path = filepath.Join(filepath.Dir(p.path), ManifestName)
 		}
 		var err error
-		if m, err = ReadManifest(path); err != nil {
+		read := ReadManifest
+		if c.insecureLock {
+			read = ReadManifestInsecure
+		}
+		if m, err = read(path); err != nil {
 			return nil, fmt.Errorf("sdk: plugin %s: no manifest to verify %s against (write one with `sha256sum %s > %s`, or pass sdk.WithManifestFile): %w",
 				p.name, p.path, filepath.Base(p.path), path, err)
 		}
@@ -340,30 +374,41 @@ func (p *Plugin) expectedSum() ([]byte, error) {
 	return sum, nil
 }
 
-// verify checks the binary on disk against p.sum.
-func (p *Plugin) verify() error {
+// pin opens the binary and checks what it holds against p.sum; the result
+// is what start executes. Without verification it is nil.
+func (p *Plugin) pin() (*pinnedBinary, error) {
 	if p.cfg.unverified {
-		return nil
+		return nil, nil
 	}
-	got, err := HashFile(p.path)
+	b, err := pinBinary(p.path)
 	if err != nil {
-		return fmt.Errorf("sdk: plugin %s: %w", p.name, err)
+		return nil, fmt.Errorf("sdk: plugin %s: %w", p.name, err)
 	}
-	if !bytes.Equal(got, p.sum) {
-		return fmt.Errorf("sdk: plugin %s: %s has sha256 %x but the manifest says %x; refusing to start it: %w",
-			p.name, p.path, got, p.sum, ErrChecksumMismatch)
+	if !bytes.Equal(b.sum, p.sum) {
+		b.exited()
+		return nil, fmt.Errorf("sdk: plugin %s: %s has sha256 %x but the manifest says %x; refusing to start it: %w",
+			p.name, p.path, b.sum, p.sum, ErrChecksumMismatch)
 	}
-	return nil
+	return b, nil
 }
 
-// start verifies the binary and starts one instance of it.
+// start pins and verifies the binary and starts one instance of it.
 func (p *Plugin) start() (*instance, error) {
-	if err := p.verify(); err != nil {
+	pin, err := p.pin()
+	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(p.path, p.cfg.args...)
+	target := p.path
+	cmd := &exec.Cmd{Path: target, Args: append([]string{p.path}, p.cfg.args...)}
+	if pin != nil {
+		target = pin.exec
+		cmd.Path, cmd.ExtraFiles = target, pin.files
+	}
 	if l := p.cfg.launcher; len(l) > 0 {
-		cmd = exec.Command(l[0], append(append(l[1:len(l):len(l)], p.path), p.cfg.args...)...)
+		cmd = exec.Command(l[0], append(append(l[1:len(l):len(l)], target), p.cfg.args...)...)
+		if pin != nil {
+			cmd.ExtraFiles = pin.files
+		}
 	}
 	cmd.Env = os.Environ()
 	if os.Getenv("GOMAXPROCS") == "" {
@@ -377,6 +422,7 @@ func (p *Plugin) start() (*instance, error) {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
 	}
 	cmd.Env = append(cmd.Env, p.cfg.env...)
+	pr := newProc(cmd, p.path, pin, len(p.cfg.launcher) > 0, newLineSplitter(maxLogLine, p.logLine))
 	sets := PluginSets(nil)
 	for v := range sets {
 		if v > p.cfg.maxVersion {
@@ -386,42 +432,29 @@ func (p *Plugin) start() (*instance, error) {
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: sets,
-		Cmd:              cmd,
+		// The process is started and watched by pr (process group,
+		// pinned binary, bounded pipes); the checksum was checked on the
+		// pinned binary, so go-plugin's SecureConfig, which would hash
+		// the path again, is not used.
+		RunnerFunc:       runnerFunc(pr),
 		SkipHostEnv:      true, // cmd.Env already has it, with WithEnv taking precedence
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		GRPCDialOptions:  dialOptions(),
 		Managed:          true, // plugin.CleanupClients kills it too
 		StartTimeout:     p.cfg.startTimeout,
-		Stderr:           p.lines,
 		SyncStdout:       p.lines,
 		SyncStderr:       p.lines,
 		// go-plugin's own host-side chatter stays quiet: the supervisor
-		// logs what matters, and the plugin's lines come through Stderr.
+		// logs what matters, and the plugin's lines come through pr.
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard}),
-	}
-	if p.sum != nil && len(p.cfg.launcher) == 0 {
-		cc.SecureConfig = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
 	}
 	client := plugin.NewClient(cc)
 	began := time.Now()
-	p.lines.resetLast()
 	rpc, err := client.Client()
 	if err != nil {
-		client.Kill() // also waits until the plugin's stderr is all read
-		last := p.lines.lastLine()
-		switch {
-		case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-			return nil, fmt.Errorf("sdk: plugin %s: %s changed before it could be started; refusing to start it: %w", p.name, p.path, ErrChecksumMismatch)
-		case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
-			return nil, fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
-				p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
-		case last != "" && strings.Contains(err.Error(), "Unrecognized remote plugin message"):
-			// It ended before the handshake and said why on stderr;
-			// go-plugin's own message would only list possible causes.
-			return nil, fmt.Errorf("sdk: plugin %s: %s exited before the go-plugin handshake; its last stderr line: %s", p.name, p.path, last)
-		}
-		return nil, fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+		client.Kill() // kills its process group; returns within pipeGrace of that
+		return nil, p.startFailed(pr, err)
 	}
 	raw, err := rpc.Dispense(PluginName)
 	if err != nil {
@@ -433,16 +466,57 @@ func (p *Plugin) start() (*instance, error) {
 		client.Kill()
 		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, raw)
 	}
-	inst := &instance{client: client, model: m, started: began, dead: make(chan struct{})}
-	if rc := client.ReattachConfig(); rc != nil {
-		inst.pid = rc.Pid
-	}
+	inst := &instance{client: client, proc: pr, model: m, started: began, dead: make(chan struct{})}
+	inst.pid, _ = strconv.Atoi(pr.ID())
 	inst.protocol, inst.transport = client.NegotiatedVersion(), "grpc"
 	if _, ok := m.(*channelClient); ok {
 		inst.transport = "channel"
 	}
 	go p.watch(inst)
 	return inst, nil
+}
+
+// startFailed explains why go-plugin could not start the plugin; pr has
+// been killed and reaped.
+func (p *Plugin) startFailed(pr *proc, err error) error {
+	var execErr *exec.Error
+	var perr *os.PathError
+	switch {
+	case errors.As(err, &execErr), errors.As(err, &perr), errors.Is(err, syscall.ENOEXEC):
+		// The binary (or launcher) could not be executed; pr.Start said why.
+		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+	case pr.stdoutError() != nil:
+		return fmt.Errorf("sdk: plugin %s: %w", p.name, pr.stdoutError())
+	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
+		return fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
+			p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok {
+		line, _, _ := strings.Cut(rest, "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 200 {
+				line = line[:200] + "…"
+			}
+			return fmt.Errorf("sdk: plugin %s: %s wrote %q to stdout instead of go-plugin's handshake (is it a plugin built with sdk.Serve?)", p.name, p.path, line)
+		}
+		msg = "" // nothing on stdout: it ended (or closed stdout) first
+	} else if msg == "plugin exited before we could connect" {
+		msg = ""
+	}
+	if msg != "" && !pr.exited() {
+		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+	}
+	why := fmt.Sprintf("%s before the go-plugin handshake", pr.exitText())
+	if last := pr.log.lastLine(); last != "" {
+		why += "; its last stderr line: " + last
+	} else {
+		why += " (nothing on stderr)"
+	}
+	if msg != "" {
+		why += " (" + msg + ")"
+	}
+	return fmt.Errorf("sdk: plugin %s: %s %s", p.name, p.path, why)
 }
 
 // watch notices when inst's process exits (go-plugin reaps it).
@@ -478,7 +552,8 @@ func (p *Plugin) supervise(inst *instance) {
 			p.mu.Unlock()
 			return
 		}
-		reason := fmt.Errorf("sdk: plugin %s (pid %d) exited after %v", p.name, inst.pid, time.Since(inst.started).Round(time.Millisecond))
+		reason := fmt.Errorf("sdk: plugin %s (pid %d) %s after %v%s", p.name, inst.pid, inst.proc.exitText(),
+			time.Since(inst.started).Round(time.Millisecond), lastLine(inst.proc.log, p.lines))
 		if time.Since(inst.started) >= p.cfg.stableAfter {
 			p.consecutive = 0
 		}
@@ -723,54 +798,13 @@ func (p *Plugin) logLine(line []byte) {
 	p.log.Log(context.Background(), level, msg, attrs...)
 }
 
-// lineWriter splits what it is given into lines for emit.
-type lineWriter struct {
-	mu   sync.Mutex
-	buf  []byte
-	last string // the last line emitted since resetLast
-	emit func(line []byte)
-}
-
-func (w *lineWriter) resetLast() {
-	w.mu.Lock()
-	w.last = ""
-	w.mu.Unlock()
-}
-
-func (w *lineWriter) lastLine() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.last
-}
-
-func (w *lineWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
+// lastLine is "; its last stderr line: ..." from the first of ws that has
+// one, or "".
+func lastLine(ws ...*lineSplitter) string {
+	for _, w := range ws {
+		if l := w.lastLine(); l != "" {
+			return "; its last stderr line: " + l
 		}
-		line := bytes.TrimRight(w.buf[:i], "\r")
-		if len(line) > 0 {
-			w.emit(line)
-			w.last = string(line)
-		}
-		w.buf = w.buf[i+1:]
 	}
-	if len(w.buf) > 64<<10 { // a very long line: emit what there is
-		w.emit(w.buf)
-		w.buf = nil
-	}
-	return len(b), nil
-}
-
-func (w *lineWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.buf) > 0 {
-		w.emit(w.buf)
-		w.buf = nil
-	}
+	return ""
 }

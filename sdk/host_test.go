@@ -359,7 +359,7 @@ func TestPluginThatExitsBeforeTheHandshake(t *testing.T) {
 	bin, manifest := self(t)
 	_, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
 		sdk.WithLogger(discard))...)
-	want := "exited before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
+	want := "exited with status 1 before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want one ending %q", err, want)
 	}
