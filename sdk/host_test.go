@@ -58,6 +58,20 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
+	case "exit3": // gives up before the handshake with status 3, saying nothing
+		os.Exit(3)
+	case "spawn": // starts a child of its own (noting its pid), then serves
+		child := exec.Command("sleep", "1000")
+		if err := child.Start(); err != nil {
+			panic(err)
+		}
+		f, err := os.OpenFile(os.Getenv("EDGERUN_SDK_TEST_MARKER"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintln(f, child.Process.Pid)
+		f.Close()
+		sdk.Serve(&fake.Model{})
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
 		p, err := sdk.Open(os.Args[0], append(sdktest.Emulated(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
 			sdk.WithLogger(discard))...)
