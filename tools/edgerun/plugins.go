@@ -31,10 +31,11 @@ type pluginsCmd struct {
 
 // pluginFlags are how a plugin is found and trusted.
 type pluginFlags struct {
-	Manifest string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
-	Insecure bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
-	Timeout  time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
-	Args     []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
+	Manifest     string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
+	Insecure     bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
+	InsecureLock bool          `name:"insecure-lock" help:"Accept a manifest that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit), e.g. on a file system without Unix permissions."`
+	Timeout      time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
+	Args         []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
 }
 
 func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
@@ -51,7 +52,19 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	case f.Manifest != "":
 		opts = append(opts, sdk.WithManifestFile(f.Manifest))
 	}
+	if f.InsecureLock {
+		opts = append(opts, sdk.WithInsecureManifest())
+	}
 	return sdk.Open(path, opts...)
+}
+
+// readManifest reads a manifest, checking who could have written it unless
+// insecure.
+func readManifest(path string, insecure bool) (*sdk.Manifest, error) {
+	if insecure {
+		return sdk.ReadManifestInsecure(path)
+	}
+	return sdk.ReadManifest(path)
 }
 
 // describe starts the plugin at path and asks for its description.
@@ -465,7 +478,7 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 	if mpath == "" {
 		mpath = filepath.Join(c.Dir, sdk.ManifestName)
 	}
-	man, merr := sdk.ReadManifest(mpath)
+	man, merr := readManifest(mpath, c.InsecureLock)
 	n := 0
 	var total int64
 	for _, e := range ents {
@@ -524,14 +537,15 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 }
 
 type pluginsLockCmd struct {
-	Binaries []string `arg:"" placeholder:"PLUGIN" help:"Plugin binaries to pin (all in one directory)."`
+	Binaries     []string `arg:"" placeholder:"PLUGIN" help:"Plugin binaries to pin (all in one directory)."`
+	InsecureLock bool     `name:"insecure-lock" help:"Update an existing manifest even if others could have written it."`
 }
 
 func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
 	dir := filepath.Dir(c.Binaries[0])
 	path := filepath.Join(dir, sdk.ManifestName)
 	man := &sdk.Manifest{Dir: dir}
-	if m, err := sdk.ReadManifest(path); err == nil {
+	if m, err := readManifest(path, c.InsecureLock); err == nil {
 		man = m
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("plugins lock: %w", err)
