@@ -749,8 +749,10 @@ func (p *Plugin) Close() error {
 // CloseAll closes every Plugin this process opened and kills any other
 // go-plugin client process (plugin.CleanupClients). A host calls it on its
 // way out (defer sdk.CloseAll() in main, and on SIGINT/SIGTERM) so that no
-// plugin outlives it; a plugin whose host was killed outright exits by
-// itself within about a second (Serve watches its parent).
+// plugin outlives it, each killed with its process group. A plugin whose
+// host was killed outright gets SIGKILL from the kernel on Linux (the
+// parent-death signal) and otherwise, if built with Serve, exits by itself
+// within about a second; what such a plugin started is not killed then.
 func CloseAll() {
 	openMu.Lock()
 	ps := make([]*Plugin, 0, len(openList))
