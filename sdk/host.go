@@ -26,6 +26,10 @@ import (
 // complete the go-plugin handshake within the start timeout.
 var ErrHandshakeTimeout = errors.New("sdk: plugin did not complete the handshake in time")
 
+// shutdownGrace is how long a plugin being closed or restarted has to exit
+// by itself once asked to, before its process group is killed.
+const shutdownGrace = 2 * time.Second
+
 // ErrClosed is returned (wrapped, with ErrUnavailable) by calls on a closed
 // Plugin.
 var ErrClosed = errors.New("sdk: plugin closed")
@@ -234,9 +238,21 @@ type instance struct {
 func (in *instance) markDead() { in.deadOnce.Do(func() { close(in.dead) }) }
 
 // kill ends the process (if it still runs) and closes the host's end of
-// its direct channel.
+// its direct channel. go-plugin first asks the plugin to shut down over
+// gRPC and waits for it, without a bound if the plugin does not answer (a
+// stopped or wedged process): after shutdownGrace the process group is
+// killed, which also ends that wait.
 func (in *instance) kill() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			_ = in.proc.Kill(context.Background())
+		}
+	}()
 	in.client.Kill()
+	close(done)
 	if c, ok := in.model.(*channelClient); ok {
 		c.close()
 	}
@@ -454,19 +470,23 @@ func (p *Plugin) start() (*instance, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill() // kills its process group; returns within pipeGrace of that
+		if pin != nil {
+			pin.exited() // if go-plugin failed before starting the process
+		}
 		return nil, p.startFailed(pr, err)
 	}
+	inst := &instance{client: client, proc: pr, started: began, dead: make(chan struct{})}
 	raw, err := rpc.Dispense(PluginName)
 	if err != nil {
-		client.Kill()
+		inst.kill()
 		return nil, fmt.Errorf("sdk: plugin %s: dispense %q: %w", p.name, PluginName, err)
 	}
 	m, ok := raw.(Model)
 	if !ok {
-		client.Kill()
+		inst.kill()
 		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, raw)
 	}
-	inst := &instance{client: client, proc: pr, model: m, started: began, dead: make(chan struct{})}
+	inst.model = m
 	inst.pid, _ = strconv.Atoi(pr.ID())
 	inst.protocol, inst.transport = client.NegotiatedVersion(), "grpc"
 	if _, ok := m.(*channelClient); ok {
@@ -528,7 +548,7 @@ func (p *Plugin) watch(inst *instance) {
 		case <-inst.dead:
 			return
 		case <-t.C:
-			if inst.client.Exited() {
+			if inst.proc.exited() {
 				inst.markDead()
 				return
 			}
@@ -668,10 +688,10 @@ func (p *Plugin) check(ctx context.Context, inst *instance, method string, err e
 	}
 	// The connection broke. Give go-plugin a moment to reap the process.
 	deadline := time.Now().Add(time.Second)
-	for !inst.client.Exited() && time.Now().Before(deadline) {
+	for !inst.proc.exited() && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if inst.client.Exited() {
+	if inst.proc.exited() {
 		inst.markDead()
 		return fmt.Errorf("sdk: plugin %s (pid %d) exited during %s; it is being restarted: %w", p.name, inst.pid, method, err)
 	}

@@ -431,3 +431,30 @@ func TestInsecureManifest(t *testing.T) {
 		t.Errorf("sticky world-writable directory: %v", err)
 	}
 }
+
+// A plugin that no longer answers (stopped) is still closed: the graceful
+// shutdown go-plugin tries first is bounded, then the group is killed.
+func TestCloseAStoppedPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	children := filepath.Join(t.TempDir(), "children")
+	p := openHelper(t, "spawn", sdk.WithEnv("EDGERUN_SDK_TEST_MARKER="+children))
+	pid := p.Status().PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatal("Close of a stopped plugin has not returned after a minute")
+	}
+	waitGone(t, pid, "the stopped plugin")
+	waitGone(t, readPids(t, children)[0], "the stopped plugin's child")
+}
