@@ -463,12 +463,6 @@ func (w *lineSplitter) lastLine() string {
 	return w.last
 }
 
-func (w *lineSplitter) resetLast() {
-	w.mu.Lock()
-	w.last = ""
-	w.mu.Unlock()
-}
-
 func (w *lineSplitter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
