@@ -72,6 +72,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(f, child.Process.Pid)
 		f.Close()
 		sdk.Serve(&fake.Model{})
+	case "host-script": // a host that starts $PLUGIN, which never completes the handshake
+		_, err := sdk.Open(os.Getenv("PLUGIN"), sdk.WithStartTimeout(10*time.Minute), sdk.WithLogger(discard))
+		fmt.Println("error", err)
+		os.Exit(1)
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
 		p, err := sdk.Open(os.Args[0], append(sdktest.Emulated(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
 			sdk.WithLogger(discard))...)

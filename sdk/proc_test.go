@@ -104,7 +104,7 @@ func waitGone(t *testing.T, pid int, what string) {
 	for alive(pid) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("%s (pid %d) outlived its plugin", what, pid)
+			t.Fatalf("%s (pid %d) is still alive after 10 s", what, pid)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -457,4 +457,30 @@ func TestCloseAStoppedPlugin(t *testing.T) {
 	}
 	waitGone(t, pid, "the stopped plugin")
 	waitGone(t, readPids(t, children)[0], "the stopped plugin's child")
+}
+
+// A host killed outright (SIGKILL, no cleanup) takes its plugin with it on
+// Linux through the parent-death signal, even a plugin that does not watch
+// its parent (a script). What the plugin started is not killed by the
+// kernel (documented); the test kills it itself.
+func TestPluginDiesWithItsKilledHost(t *testing.T) {
+	if testing.Short() || runtime.GOOS != "linux" {
+		t.Skip("starts processes; the parent-death signal is Linux's")
+	}
+	pidfile := filepath.Join(t.TempDir(), "pids")
+	plug := lockedScript(t, "echo $$ > \"$PIDFILE.tmp\"\nsleep 1000 &\necho $! >> \"$PIDFILE.tmp\"\nmv \"$PIDFILE.tmp\" \"$PIDFILE\"\nwait\n")
+	host := command()
+	host.Env = append(os.Environ(), helperEnv+"=host-script", "PLUGIN="+plug, "PIDFILE="+pidfile)
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer host.Process.Kill()
+	waitFor(t, func() bool { _, err := os.Stat(pidfile); return err == nil })
+	pids := readPids(t, pidfile)
+	t.Cleanup(func() { _ = syscall.Kill(pids[1], syscall.SIGKILL) })
+	if err := host.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = host.Wait()
+	waitGone(t, pids[0], "the plugin of a killed host")
 }
