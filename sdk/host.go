@@ -467,24 +467,59 @@ func (p *Plugin) start() (*instance, error) {
 	}
 	client := plugin.NewClient(cc)
 	began := time.Now()
-	rpc, err := client.Client()
-	if err != nil {
-		client.Kill() // kills its process group; returns within pipeGrace of that
-		if pin != nil {
-			pin.exited() // if go-plugin failed before starting the process
-		}
-		return nil, p.startFailed(pr, err)
-	}
 	inst := &instance{client: client, proc: pr, started: began, dead: make(chan struct{})}
-	raw, err := rpc.Dispense(PluginName)
-	if err != nil {
-		inst.kill()
-		return nil, fmt.Errorf("sdk: plugin %s: dispense %q: %w", p.name, PluginName, err)
+	// The handshake, the gRPC connection and the dispense, all within the
+	// start timeout: go-plugin bounds only the handshake line, and a
+	// plugin that announces an address and never answers on it would hold
+	// the connection for gRPC's 20 s connect timeout, or the shutdown for
+	// ever.
+	type dispensed struct {
+		raw any
+		err error
 	}
-	m, ok := raw.(Model)
+	ch := make(chan dispensed, 1)
+	go func() {
+		rpc, err := client.Client()
+		if err != nil {
+			ch <- dispensed{nil, err}
+			return
+		}
+		raw, err := rpc.Dispense(PluginName)
+		if err != nil {
+			err = fmt.Errorf("dispense %q: %w", PluginName, err)
+		}
+		ch <- dispensed{raw, err}
+	}()
+	var r dispensed
+	timedOut := false
+	timer := time.NewTimer(p.cfg.startTimeout)
+	select {
+	case r = <-ch:
+		timer.Stop()
+	case <-timer.C:
+		timedOut = true
+		_ = pr.Kill(context.Background()) // its connection breaks, and go-plugin returns
+		select {
+		case r = <-ch:
+		case <-time.After(shutdownGrace):
+			// Something outside the group keeps the connection: clean
+			// up when go-plugin gives up, and report the timeout now.
+			go func() { <-ch; inst.kill(); pin.exited() }()
+			return nil, p.handshakeTimeout()
+		}
+	}
+	if r.err != nil || timedOut {
+		inst.kill()  // kills its process group; returns within pipeGrace of that
+		pin.exited() // if go-plugin failed before starting the process
+		if timedOut {
+			return nil, p.handshakeTimeout()
+		}
+		return nil, p.startFailed(pr, r.err)
+	}
+	m, ok := r.raw.(Model)
 	if !ok {
 		inst.kill()
-		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, raw)
+		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, r.raw)
 	}
 	inst.model = m
 	inst.pid, _ = strconv.Atoi(pr.ID())
@@ -494,6 +529,11 @@ func (p *Plugin) start() (*instance, error) {
 	}
 	go p.watch(inst)
 	return inst, nil
+}
+
+func (p *Plugin) handshakeTimeout() error {
+	return fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
+		p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
 }
 
 // startFailed explains why go-plugin could not start the plugin; pr has
@@ -508,8 +548,7 @@ func (p *Plugin) startFailed(pr *proc, err error) error {
 	case pr.stdoutError() != nil:
 		return fmt.Errorf("sdk: plugin %s: %w", p.name, pr.stdoutError())
 	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
-		return fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
-			p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
+		return p.handshakeTimeout()
 	}
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok {

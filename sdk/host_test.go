@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,25 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
+	case "mute": // announces an address where it never answers
+		sock := filepath.Join(os.Getenv("EDGERUN_SDK_TEST_MARKER"), "sock")
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("1|%d|unix|%s|grpc|\n", sdk.ProtocolVersion, sock)
+		held := make(chan net.Conn, 64)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				panic(err)
+			}
+			select {
+			case held <- c: // kept open, never read
+			default:
+				c.Close()
+			}
+		}
 	case "exit3": // gives up before the handshake with status 3, saying nothing
 		os.Exit(3)
 	case "spawn": // starts a child of its own (noting its pid), then serves

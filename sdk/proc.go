@@ -51,14 +51,21 @@ type pinnedBinary struct {
 
 // started releases what the parent no longer needs once the child runs.
 func (b *pinnedBinary) started() {
+	if b == nil {
+		return
+	}
 	for _, f := range b.files {
 		f.Close()
 	}
 	b.files = nil
 }
 
-// exited removes a private copy once the process is gone.
+// exited removes a private copy once the process is gone. It may be
+// called more than once, and on nil.
 func (b *pinnedBinary) exited() {
+	if b == nil {
+		return
+	}
 	b.started()
 	if b.dir != "" {
 		os.RemoveAll(b.dir)

@@ -484,3 +484,15 @@ func TestPluginDiesWithItsKilledHost(t *testing.T) {
 	_ = host.Wait()
 	waitGone(t, pids[0], "the plugin of a killed host")
 }
+
+// A plugin that announces an address and never answers there: the start
+// timeout covers the connection and the dispense too (it took gRPC's
+// 20 s connect timeout, and Close of such a plugin waited for ever).
+func TestStartTimeoutCoversTheConnection(t *testing.T) {
+	bin, manifest := self(t)
+	_, err := openWithin(t, bin, append(sdktest.Emulated(), sdk.WithManifestFile(manifest), sdk.WithStartTimeout(time.Second),
+		sdk.WithEnv(helperEnv+"=mute", "EDGERUN_SDK_TEST_MARKER="+t.TempDir()))...)
+	if !errors.Is(err, sdk.ErrHandshakeTimeout) {
+		t.Fatalf("err = %v, want ErrHandshakeTimeout", err)
+	}
+}
