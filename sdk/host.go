@@ -563,7 +563,9 @@ func (p *Plugin) startFailed(pr *proc, err error) error {
 	} else if msg == "plugin exited before we could connect" {
 		msg = ""
 	}
-	if msg != "" && !pr.exited() {
+	if msg != "" {
+		// go-plugin refused what the plugin said (protocol versions, its
+		// certificate) or could not connect; the process was killed then.
 		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
 	}
 	why := fmt.Sprintf("%s before the go-plugin handshake", pr.exitText())
@@ -571,9 +573,6 @@ func (p *Plugin) startFailed(pr *proc, err error) error {
 		why += "; its last stderr line: " + last
 	} else {
 		why += " (nothing on stderr)"
-	}
-	if msg != "" {
-		why += " (" + msg + ")"
 	}
 	return fmt.Errorf("sdk: plugin %s: %s %s", p.name, p.path, why)
 }
