@@ -439,6 +439,11 @@ func (p *Plugin) start() (*instance, error) {
 	}
 	cmd.Env = append(cmd.Env, p.cfg.env...)
 	pr := newProc(cmd, p.path, pin, len(p.cfg.launcher) > 0, newLineSplitter(maxLogLine, p.logLine))
+	defer startingFor(p, pr)()
+	if p.closing() {
+		pin.exited()
+		return nil, fmt.Errorf("sdk: plugin %s: %w: %w", p.name, ErrUnavailable, ErrClosed)
+	}
 	sets := PluginSets(nil)
 	for v := range sets {
 		if v > p.cfg.maxVersion {
@@ -668,6 +673,16 @@ func (p *Plugin) supervise(inst *instance) {
 	}
 }
 
+// closing reports whether Close was called.
+func (p *Plugin) closing() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 func (p *Plugin) lastError() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -792,6 +807,7 @@ func (p *Plugin) Close() error {
 	p.setState(Closed, nil)
 	close(p.stop)
 	p.mu.Unlock()
+	killStarting(p) // a restart in progress
 	if inst != nil {
 		inst.kill()
 	}
@@ -812,6 +828,7 @@ func (p *Plugin) Close() error {
 // parent-death signal) and otherwise, if built with Serve, exits by itself
 // within about a second; what such a plugin started is not killed then.
 func CloseAll() {
+	killStarting(nil) // plugins still being opened
 	openMu.Lock()
 	ps := make([]*Plugin, 0, len(openList))
 	for p := range openList {

@@ -140,6 +140,7 @@ type proc struct {
 
 	mu       sync.Mutex
 	pid      int
+	killed   bool // Kill was called (perhaps before Start)
 	reaped   bool
 	state    *os.ProcessState
 	stdout   error // why stdout was refused (a handshake line too long)
@@ -188,6 +189,9 @@ func (p *proc) Start(context.Context) error {
 	p.outR, p.errR = outR, errR
 	p.mu.Lock()
 	p.pid = p.cmd.Process.Pid
+	if p.killed {
+		killGroup(p.pid) // killed while it was being started
+	}
 	p.mu.Unlock()
 	p.copiers.Add(2)
 	go p.copyStdout()
@@ -334,10 +338,12 @@ func (p *proc) reap() {
 }
 
 // Kill implements runner.Runner: it kills the plugin's whole process group
-// (the process itself where there are no groups).
+// (the process itself where there are no groups), at once if it runs, or
+// as soon as Start has started it.
 func (p *proc) Kill(context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.killed = true
 	if p.pid != 0 && !p.reaped {
 		killGroup(p.pid)
 	}
@@ -412,6 +418,40 @@ func (p *proc) PluginToHost(network, addr string) (string, string, error) { retu
 
 // HostToPlugin implements runner.AddrTranslator.
 func (p *proc) HostToPlugin(network, addr string) (string, string, error) { return network, addr, nil }
+
+// starting holds the processes being started (from before their start to
+// the end of the handshake), with the Plugin each is for: go-plugin's
+// Client.Kill waits until the handshake ends, so Close and CloseAll kill
+// these themselves.
+var starting = struct {
+	sync.Mutex
+	procs map[*proc]*Plugin
+}{procs: map[*proc]*Plugin{}}
+
+// startingFor registers pr as being started for p; the returned func
+// unregisters it.
+func startingFor(p *Plugin, pr *proc) func() {
+	starting.Lock()
+	starting.procs[pr] = p
+	starting.Unlock()
+	return func() {
+		starting.Lock()
+		delete(starting.procs, pr)
+		starting.Unlock()
+	}
+}
+
+// killStarting kills the processes being started for p (for every Plugin
+// if p is nil).
+func killStarting(p *Plugin) {
+	starting.Lock()
+	defer starting.Unlock()
+	for pr, owner := range starting.procs {
+		if p == nil || owner == p {
+			_ = pr.Kill(context.Background())
+		}
+	}
+}
 
 // runnerFunc returns go-plugin's ClientConfig.RunnerFunc for p: go-plugin
 // passes the command it prepared (its environment: the magic cookie,

@@ -496,3 +496,29 @@ func TestStartTimeoutCoversTheConnection(t *testing.T) {
 		t.Fatalf("err = %v, want ErrHandshakeTimeout", err)
 	}
 }
+
+// CloseAll while a plugin is still being opened (go-plugin's own Kill
+// waits for the handshake to end) kills it and its group at once.
+func TestCloseAllDuringOpen(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "pids")
+	plug := lockedScript(t, "echo $$ > \"$PIDFILE.tmp\"\nsleep 1000 &\necho $! >> \"$PIDFILE.tmp\"\nmv \"$PIDFILE.tmp\" \"$PIDFILE\"\nwait\n")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := sdk.Open(plug, sdk.WithStartTimeout(10*time.Minute), sdk.WithEnv("PIDFILE="+pidfile), sdk.WithLogger(discard))
+		errc <- err
+	}()
+	waitFor(t, func() bool { _, err := os.Stat(pidfile); return err == nil })
+	pids := readPids(t, pidfile)
+	sdk.CloseAll()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "was killed by signal 9") {
+			t.Errorf("Open: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Open has not returned a minute after CloseAll")
+	}
+	for _, pid := range pids {
+		waitGone(t, pid, "a process of the plugin being opened")
+	}
+}

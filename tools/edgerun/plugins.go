@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/edgerun/edgerun/sdk"
@@ -58,6 +60,35 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	return sdk.Open(path, opts...)
 }
 
+// closePlugins closes every plugin (sdk.CloseAll: each with its process
+// group, and those still starting) when the command ends, and also when
+// SIGINT or SIGTERM ends it first: a plugin runs in a process group of its
+// own, so a terminal's Ctrl-C reaches only edgerun. On a signal it then
+// calls exit with 128 + the signal's number. Call the returned func when
+// the command ends.
+func closePlugins(exit func(int)) func() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			sdk.CloseAll()
+			n := 1
+			if sig, ok := s.(syscall.Signal); ok {
+				n = int(sig)
+			}
+			exit(128 + n)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		sdk.CloseAll()
+	}
+}
+
 // readManifest reads a manifest, checking who could have written it unless
 // insecure.
 func readManifest(path string, insecure bool) (*sdk.Manifest, error) {
@@ -87,7 +118,7 @@ type pluginsDescribeCmd struct {
 }
 
 func (c *pluginsDescribeCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	_, d, err := c.describe(ctx, c.Plugin, env.Stderr)
@@ -174,7 +205,7 @@ type pluginsInferCmd struct {
 }
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
@@ -469,7 +500,7 @@ type pluginsListCmd struct {
 }
 
 func (c *pluginsListCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	ents, err := os.ReadDir(c.Dir)
 	if err != nil {
 		return fmt.Errorf("plugins list: %w", err)
