@@ -7,7 +7,9 @@
 // (cookie EDGERUN_PLUGIN), the versioned plugin sets (a new protocol
 // version is added, an existing one is never changed), Serve for the plugin
 // side, Open and the supervisor for the host side (SHA-256 check of the
-// plugin binary against a manifest, AutoMTLS, restart on crash), and the
+// plugin binary against a manifest, executing exactly the bytes checked;
+// each plugin in its own process group, killed with it; bounded reads of
+// its output; AutoMTLS; restart on crash), and the
 // wire types: named tensors with Open Inference Protocol datatypes, BYTES
 // for text. Plugins run out of process over gRPC through
 // hashicorp/go-plugin; from protocol version 2 Infer takes a direct local

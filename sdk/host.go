@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -23,6 +25,10 @@ import (
 // ErrHandshakeTimeout is returned (wrapped) when a plugin binary does not
 // complete the go-plugin handshake within the start timeout.
 var ErrHandshakeTimeout = errors.New("sdk: plugin did not complete the handshake in time")
+
+// shutdownGrace is how long a plugin being closed or restarted has to exit
+// by itself once asked to, before its process group is killed.
+const shutdownGrace = 2 * time.Second
 
 // ErrClosed is returned (wrapped, with ErrUnavailable) by calls on a closed
 // Plugin.
@@ -92,6 +98,7 @@ type hostConfig struct {
 	manifestPath string
 	sum          []byte
 	unverified   bool
+	insecureLock bool
 	args, env    []string
 	launcher     []string
 	logger       *slog.Logger
@@ -116,6 +123,14 @@ func WithManifest(m *Manifest) Option { return func(c *hostConfig) { c.manifest 
 // Without a manifest option, Open reads ManifestName beside the binary.
 func WithManifestFile(path string) Option { return func(c *hostConfig) { c.manifestPath = path } }
 
+// WithInsecureManifest reads the manifest file even if others could have
+// written it: a plugins.lock that is writable by its group or by others, a
+// symbolic link, or in a world-writable directory without the sticky bit
+// is otherwise refused with an error matching ErrInsecureManifest. For a
+// file system that does not keep Unix permissions (a FAT-formatted SD
+// card), where every file looks writable by all.
+func WithInsecureManifest() Option { return func(c *hostConfig) { c.insecureLock = true } }
+
 // WithSHA256 verifies the binary against sum instead of a manifest.
 func WithSHA256(sum []byte) Option { return func(c *hostConfig) { c.sum = sum } }
 
@@ -135,10 +150,9 @@ func WithArgs(args ...string) Option { return func(c *hostConfig) { c.args = arg
 // another machine in emulation (the sdk's tests do that under qemu). The
 // launcher must exec the binary in its own process (nice, taskset, chrt
 // and qemu-user do) so that the supervisor's pid is the plugin's. The
-// binary is verified against the manifest right before every start as
-// without a launcher; go-plugin's second check of the executable
-// (SecureConfig) is not made, since the executable it starts is the
-// launcher.
+// binary is pinned and verified as without a launcher, and the launcher
+// is given the pinned binary's path (on Linux /proc/self/fd/3, the
+// descriptor that was hashed), not the original path.
 func WithLauncher(launcher ...string) Option {
 	return func(c *hostConfig) { c.launcher = launcher }
 }
@@ -190,7 +204,7 @@ type Plugin struct {
 	cfg        hostConfig
 	sum        []byte
 	log        *slog.Logger
-	lines      *lineWriter
+	lines      *lineSplitter // the plugin's stderr as go-plugin forwards it over gRPC
 
 	mu          sync.Mutex
 	inst        *instance // nil unless Running
@@ -209,6 +223,7 @@ var _ Model = (*Plugin)(nil)
 // instance is one run of the plugin process.
 type instance struct {
 	client  *plugin.Client
+	proc    *proc
 	model   Model
 	pid     int
 	started time.Time
@@ -223,9 +238,21 @@ type instance struct {
 func (in *instance) markDead() { in.deadOnce.Do(func() { close(in.dead) }) }
 
 // kill ends the process (if it still runs) and closes the host's end of
-// its direct channel.
+// its direct channel. go-plugin first asks the plugin to shut down over
+// gRPC and waits for it, without a bound if the plugin does not answer (a
+// stopped or wedged process): after shutdownGrace the process group is
+// killed, which also ends that wait.
 func (in *instance) kill() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			_ = in.proc.Kill(context.Background())
+		}
+	}()
 	in.client.Kill()
+	close(done)
 	if c, ok := in.model.(*channelClient); ok {
 		c.close()
 	}
@@ -246,8 +273,27 @@ var (
 // for it in the manifest (WithManifest, WithManifestFile, or ManifestName
 // beside the binary) or WithSHA256: a binary that differs or is not listed
 // is refused with an error matching ErrChecksumMismatch or ErrNotInManifest.
-// go-plugin checks the same checksum again as it starts the process
-// (SecureConfig), and every restart verifies it anew.
+// What is executed is exactly what was hashed: the binary is opened once,
+// hashed through that descriptor, and that descriptor is executed (on
+// Linux, as /proc/self/fd/3; elsewhere the bytes are copied into a private
+// 0700 directory while hashed, and the copy is executed), so renaming or
+// replacing the file after the check changes nothing. Every restart pins
+// and verifies it anew. A manifest file others could have written is
+// refused (ErrInsecureManifest; see WithInsecureManifest).
+//
+// Each plugin runs in its own process group. The whole group is killed
+// when the handshake times out or fails, when the plugin is closed, and
+// when the plugin's process exits or crashes (before it is restarted), so
+// nothing a plugin started (a shell script's children) outlives it. On
+// Linux the plugin gets SIGKILL if the host dies, even by SIGKILL (the
+// parent-death signal); what the plugin itself started is then not killed
+// by the kernel, only by the plugin (a plugin built with Serve exits within
+// about a second of its host, and its process group with it only if it
+// kills it). What the host reads from the plugin is bounded: the handshake
+// line (16 KiB; a plugin that writes more to stdout without a newline
+// fails at once), each stderr line (8 KiB, the rest dropped), and how long
+// it waits for the plugin's pipes once its process group is gone (1 s,
+// for a process that left the group and holds them).
 //
 // Open fails if the first start fails; it does not retry.
 func Open(path string, opts ...Option) (*Plugin, error) {
@@ -283,7 +329,7 @@ func Open(path string, opts ...Option) (*Plugin, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	p.lines = &lineWriter{emit: p.logLine}
+	p.lines = newLineSplitter(maxLogLine, p.logLine)
 
 	if !cfg.unverified {
 		sum, err := p.expectedSum()
@@ -328,7 +374,11 @@ func (p *Plugin) expectedSum() ([]byte, error) {
 			path = filepath.Join(filepath.Dir(p.path), ManifestName)
 		}
 		var err error
-		if m, err = ReadManifest(path); err != nil {
+		read := ReadManifest
+		if c.insecureLock {
+			read = ReadManifestInsecure
+		}
+		if m, err = read(path); err != nil {
 			return nil, fmt.Errorf("sdk: plugin %s: no manifest to verify %s against (write one with `sha256sum %s > %s`, or pass sdk.WithManifestFile): %w",
 				p.name, p.path, filepath.Base(p.path), path, err)
 		}
@@ -340,30 +390,41 @@ func (p *Plugin) expectedSum() ([]byte, error) {
 	return sum, nil
 }
 
-// verify checks the binary on disk against p.sum.
-func (p *Plugin) verify() error {
+// pin opens the binary and checks what it holds against p.sum; the result
+// is what start executes. Without verification it is nil.
+func (p *Plugin) pin() (*pinnedBinary, error) {
 	if p.cfg.unverified {
-		return nil
+		return nil, nil
 	}
-	got, err := HashFile(p.path)
+	b, err := pinBinary(p.path)
 	if err != nil {
-		return fmt.Errorf("sdk: plugin %s: %w", p.name, err)
+		return nil, fmt.Errorf("sdk: plugin %s: %w", p.name, err)
 	}
-	if !bytes.Equal(got, p.sum) {
-		return fmt.Errorf("sdk: plugin %s: %s has sha256 %x but the manifest says %x; refusing to start it: %w",
-			p.name, p.path, got, p.sum, ErrChecksumMismatch)
+	if !bytes.Equal(b.sum, p.sum) {
+		b.exited()
+		return nil, fmt.Errorf("sdk: plugin %s: %s has sha256 %x but the manifest says %x; refusing to start it: %w",
+			p.name, p.path, b.sum, p.sum, ErrChecksumMismatch)
 	}
-	return nil
+	return b, nil
 }
 
-// start verifies the binary and starts one instance of it.
+// start pins and verifies the binary and starts one instance of it.
 func (p *Plugin) start() (*instance, error) {
-	if err := p.verify(); err != nil {
+	pin, err := p.pin()
+	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(p.path, p.cfg.args...)
+	target := p.path
+	cmd := &exec.Cmd{Path: target, Args: append([]string{p.path}, p.cfg.args...)}
+	if pin != nil {
+		target = pin.exec
+		cmd.Path, cmd.ExtraFiles = target, pin.files
+	}
 	if l := p.cfg.launcher; len(l) > 0 {
-		cmd = exec.Command(l[0], append(append(l[1:len(l):len(l)], p.path), p.cfg.args...)...)
+		cmd = exec.Command(l[0], append(append(l[1:len(l):len(l)], target), p.cfg.args...)...)
+		if pin != nil {
+			cmd.ExtraFiles = pin.files
+		}
 	}
 	cmd.Env = os.Environ()
 	if os.Getenv("GOMAXPROCS") == "" {
@@ -377,6 +438,12 @@ func (p *Plugin) start() (*instance, error) {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
 	}
 	cmd.Env = append(cmd.Env, p.cfg.env...)
+	pr := newProc(cmd, p.path, pin, len(p.cfg.launcher) > 0, newLineSplitter(maxLogLine, p.logLine))
+	defer startingFor(p, pr)()
+	if p.closing() {
+		pin.exited()
+		return nil, fmt.Errorf("sdk: plugin %s: %w: %w", p.name, ErrUnavailable, ErrClosed)
+	}
 	sets := PluginSets(nil)
 	for v := range sets {
 		if v > p.cfg.maxVersion {
@@ -386,63 +453,133 @@ func (p *Plugin) start() (*instance, error) {
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: sets,
-		Cmd:              cmd,
+		// The process is started and watched by pr (process group,
+		// pinned binary, bounded pipes); the checksum was checked on the
+		// pinned binary, so go-plugin's SecureConfig, which would hash
+		// the path again, is not used.
+		RunnerFunc:       runnerFunc(pr),
 		SkipHostEnv:      true, // cmd.Env already has it, with WithEnv taking precedence
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		GRPCDialOptions:  dialOptions(),
 		Managed:          true, // plugin.CleanupClients kills it too
 		StartTimeout:     p.cfg.startTimeout,
-		Stderr:           p.lines,
 		SyncStdout:       p.lines,
 		SyncStderr:       p.lines,
 		// go-plugin's own host-side chatter stays quiet: the supervisor
-		// logs what matters, and the plugin's lines come through Stderr.
+		// logs what matters, and the plugin's lines come through pr.
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard}),
-	}
-	if p.sum != nil && len(p.cfg.launcher) == 0 {
-		cc.SecureConfig = &plugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()}
 	}
 	client := plugin.NewClient(cc)
 	began := time.Now()
-	p.lines.resetLast()
-	rpc, err := client.Client()
-	if err != nil {
-		client.Kill() // also waits until the plugin's stderr is all read
-		last := p.lines.lastLine()
-		switch {
-		case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-			return nil, fmt.Errorf("sdk: plugin %s: %s changed before it could be started; refusing to start it: %w", p.name, p.path, ErrChecksumMismatch)
-		case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
-			return nil, fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
-				p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
-		case last != "" && strings.Contains(err.Error(), "Unrecognized remote plugin message"):
-			// It ended before the handshake and said why on stderr;
-			// go-plugin's own message would only list possible causes.
-			return nil, fmt.Errorf("sdk: plugin %s: %s exited before the go-plugin handshake; its last stderr line: %s", p.name, p.path, last)
+	inst := &instance{client: client, proc: pr, started: began, dead: make(chan struct{})}
+	// The handshake, the gRPC connection and the dispense, all within the
+	// start timeout: go-plugin bounds only the handshake line, and a
+	// plugin that announces an address and never answers on it would hold
+	// the connection for gRPC's 20 s connect timeout, or the shutdown for
+	// ever.
+	type dispensed struct {
+		raw any
+		err error
+	}
+	ch := make(chan dispensed, 1)
+	go func() {
+		rpc, err := client.Client()
+		if err != nil {
+			ch <- dispensed{nil, err}
+			return
 		}
-		return nil, fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+		raw, err := rpc.Dispense(PluginName)
+		if err != nil {
+			err = fmt.Errorf("dispense %q: %w", PluginName, err)
+		}
+		ch <- dispensed{raw, err}
+	}()
+	var r dispensed
+	timedOut := false
+	timer := time.NewTimer(p.cfg.startTimeout)
+	select {
+	case r = <-ch:
+		timer.Stop()
+	case <-timer.C:
+		timedOut = true
+		_ = pr.Kill(context.Background()) // its connection breaks, and go-plugin returns
+		select {
+		case r = <-ch:
+		case <-time.After(shutdownGrace):
+			// Something outside the group keeps the connection: clean
+			// up when go-plugin gives up, and report the timeout now.
+			go func() { <-ch; inst.kill(); pin.exited() }()
+			return nil, p.handshakeTimeout()
+		}
 	}
-	raw, err := rpc.Dispense(PluginName)
-	if err != nil {
-		client.Kill()
-		return nil, fmt.Errorf("sdk: plugin %s: dispense %q: %w", p.name, PluginName, err)
+	if r.err != nil || timedOut {
+		inst.kill()  // kills its process group; returns within pipeGrace of that
+		pin.exited() // if go-plugin failed before starting the process
+		if timedOut {
+			return nil, p.handshakeTimeout()
+		}
+		return nil, p.startFailed(pr, r.err)
 	}
-	m, ok := raw.(Model)
+	m, ok := r.raw.(Model)
 	if !ok {
-		client.Kill()
-		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, raw)
+		inst.kill()
+		return nil, fmt.Errorf("sdk: plugin %s: dispensed %T, not a Model", p.name, r.raw)
 	}
-	inst := &instance{client: client, model: m, started: began, dead: make(chan struct{})}
-	if rc := client.ReattachConfig(); rc != nil {
-		inst.pid = rc.Pid
-	}
+	inst.model = m
+	inst.pid, _ = strconv.Atoi(pr.ID())
 	inst.protocol, inst.transport = client.NegotiatedVersion(), "grpc"
 	if _, ok := m.(*channelClient); ok {
 		inst.transport = "channel"
 	}
 	go p.watch(inst)
 	return inst, nil
+}
+
+func (p *Plugin) handshakeTimeout() error {
+	return fmt.Errorf("sdk: plugin %s: %s did not complete the go-plugin handshake within %v (is it a plugin built with sdk.Serve?): %w",
+		p.name, p.path, p.cfg.startTimeout, ErrHandshakeTimeout)
+}
+
+// startFailed explains why go-plugin could not start the plugin; pr has
+// been killed and reaped.
+func (p *Plugin) startFailed(pr *proc, err error) error {
+	var execErr *exec.Error
+	var perr *os.PathError
+	switch {
+	case errors.As(err, &execErr), errors.As(err, &perr), errors.Is(err, syscall.ENOEXEC):
+		// The binary (or launcher) could not be executed; pr.Start said why.
+		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+	case pr.stdoutError() != nil:
+		return fmt.Errorf("sdk: plugin %s: %w", p.name, pr.stdoutError())
+	case strings.Contains(err.Error(), "timeout while waiting for plugin to start"):
+		return p.handshakeTimeout()
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "Unrecognized remote plugin message: "); ok {
+		line, _, _ := strings.Cut(rest, "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 200 {
+				line = line[:200] + "…"
+			}
+			return fmt.Errorf("sdk: plugin %s: %s wrote %q to stdout instead of go-plugin's handshake (is it a plugin built with sdk.Serve?)", p.name, p.path, line)
+		}
+		msg = "" // nothing on stdout: it ended (or closed stdout) first
+	} else if msg == "plugin exited before we could connect" {
+		msg = ""
+	}
+	if msg != "" {
+		// go-plugin refused what the plugin said (protocol versions, its
+		// certificate) or could not connect; the process was killed then.
+		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
+	}
+	why := fmt.Sprintf("%s before the go-plugin handshake", pr.exitText())
+	if last := pr.log.lastLine(); last != "" {
+		why += "; its last stderr line: " + last
+	} else {
+		why += " (nothing on stderr)"
+	}
+	return fmt.Errorf("sdk: plugin %s: %s %s", p.name, p.path, why)
 }
 
 // watch notices when inst's process exits (go-plugin reaps it).
@@ -454,7 +591,7 @@ func (p *Plugin) watch(inst *instance) {
 		case <-inst.dead:
 			return
 		case <-t.C:
-			if inst.client.Exited() {
+			if inst.proc.exited() {
 				inst.markDead()
 				return
 			}
@@ -478,7 +615,8 @@ func (p *Plugin) supervise(inst *instance) {
 			p.mu.Unlock()
 			return
 		}
-		reason := fmt.Errorf("sdk: plugin %s (pid %d) exited after %v", p.name, inst.pid, time.Since(inst.started).Round(time.Millisecond))
+		reason := fmt.Errorf("sdk: plugin %s (pid %d) %s after %v%s", p.name, inst.pid, inst.proc.exitText(),
+			time.Since(inst.started).Round(time.Millisecond), lastLine(inst.proc.log, p.lines))
 		if time.Since(inst.started) >= p.cfg.stableAfter {
 			p.consecutive = 0
 		}
@@ -532,6 +670,16 @@ func (p *Plugin) supervise(inst *instance) {
 			inst = next
 			break
 		}
+	}
+}
+
+// closing reports whether Close was called.
+func (p *Plugin) closing() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -593,10 +741,10 @@ func (p *Plugin) check(ctx context.Context, inst *instance, method string, err e
 	}
 	// The connection broke. Give go-plugin a moment to reap the process.
 	deadline := time.Now().Add(time.Second)
-	for !inst.client.Exited() && time.Now().Before(deadline) {
+	for !inst.proc.exited() && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if inst.client.Exited() {
+	if inst.proc.exited() {
 		inst.markDead()
 		return fmt.Errorf("sdk: plugin %s (pid %d) exited during %s; it is being restarted: %w", p.name, inst.pid, method, err)
 	}
@@ -659,6 +807,7 @@ func (p *Plugin) Close() error {
 	p.setState(Closed, nil)
 	close(p.stop)
 	p.mu.Unlock()
+	killStarting(p) // a restart in progress
 	if inst != nil {
 		inst.kill()
 	}
@@ -674,9 +823,12 @@ func (p *Plugin) Close() error {
 // CloseAll closes every Plugin this process opened and kills any other
 // go-plugin client process (plugin.CleanupClients). A host calls it on its
 // way out (defer sdk.CloseAll() in main, and on SIGINT/SIGTERM) so that no
-// plugin outlives it; a plugin whose host was killed outright exits by
-// itself within about a second (Serve watches its parent).
+// plugin outlives it, each killed with its process group. A plugin whose
+// host was killed outright gets SIGKILL from the kernel on Linux (the
+// parent-death signal) and otherwise, if built with Serve, exits by itself
+// within about a second; what such a plugin started is not killed then.
 func CloseAll() {
+	killStarting(nil) // plugins still being opened
 	openMu.Lock()
 	ps := make([]*Plugin, 0, len(openList))
 	for p := range openList {
@@ -723,54 +875,13 @@ func (p *Plugin) logLine(line []byte) {
 	p.log.Log(context.Background(), level, msg, attrs...)
 }
 
-// lineWriter splits what it is given into lines for emit.
-type lineWriter struct {
-	mu   sync.Mutex
-	buf  []byte
-	last string // the last line emitted since resetLast
-	emit func(line []byte)
-}
-
-func (w *lineWriter) resetLast() {
-	w.mu.Lock()
-	w.last = ""
-	w.mu.Unlock()
-}
-
-func (w *lineWriter) lastLine() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.last
-}
-
-func (w *lineWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
+// lastLine is "; its last stderr line: ..." from the first of ws that has
+// one, or "".
+func lastLine(ws ...*lineSplitter) string {
+	for _, w := range ws {
+		if l := w.lastLine(); l != "" {
+			return "; its last stderr line: " + l
 		}
-		line := bytes.TrimRight(w.buf[:i], "\r")
-		if len(line) > 0 {
-			w.emit(line)
-			w.last = string(line)
-		}
-		w.buf = w.buf[i+1:]
 	}
-	if len(w.buf) > 64<<10 { // a very long line: emit what there is
-		w.emit(w.buf)
-		w.buf = nil
-	}
-	return len(b), nil
-}
-
-func (w *lineWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.buf) > 0 {
-		w.emit(w.buf)
-		w.buf = nil
-	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,43 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	case "hang": // never completes the handshake
 		time.Sleep(time.Minute)
+	case "mute": // announces an address where it never answers
+		sock := filepath.Join(os.Getenv("EDGERUN_SDK_TEST_MARKER"), "sock")
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("1|%d|unix|%s|grpc|\n", sdk.ProtocolVersion, sock)
+		held := make(chan net.Conn, 64)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				panic(err)
+			}
+			select {
+			case held <- c: // kept open, never read
+			default:
+				c.Close()
+			}
+		}
+	case "exit3": // gives up before the handshake with status 3, saying nothing
+		os.Exit(3)
+	case "spawn": // starts a child of its own (noting its pid), then serves
+		child := exec.Command("sleep", "1000")
+		if err := child.Start(); err != nil {
+			panic(err)
+		}
+		f, err := os.OpenFile(os.Getenv("EDGERUN_SDK_TEST_MARKER"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintln(f, child.Process.Pid)
+		f.Close()
+		sdk.Serve(&fake.Model{})
+	case "host-script": // a host that starts $PLUGIN, which never completes the handshake
+		_, err := sdk.Open(os.Getenv("PLUGIN"), sdk.WithStartTimeout(10*time.Minute), sdk.WithLogger(discard))
+		fmt.Println("error", err)
+		os.Exit(1)
 	case "host": // a host that opens a plugin, says its pid, and waits to be killed
 		p, err := sdk.Open(os.Args[0], append(sdktest.Emulated(), sdk.WithoutVerification(), sdk.WithEnv(helperEnv+"=plugin"),
 			sdk.WithLogger(discard))...)
@@ -359,7 +397,7 @@ func TestPluginThatExitsBeforeTheHandshake(t *testing.T) {
 	bin, manifest := self(t)
 	_, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithName("fake"), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=die"),
 		sdk.WithLogger(discard))...)
-	want := "exited before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
+	want := "exited with status 1 before the go-plugin handshake; its last stderr line: fake: no model file at /nowhere"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want one ending %q", err, want)
 	}

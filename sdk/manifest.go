@@ -48,9 +48,30 @@ type manifestEntry struct {
 	sum  []byte
 }
 
-// ReadManifest reads a manifest file.
-func ReadManifest(path string) (*Manifest, error) {
-	f, err := os.Open(path)
+// ErrInsecureManifest is returned (wrapped) by ReadManifest, and by Open,
+// for a manifest file others than its owner could have written: writable
+// by its group or by others, a symbolic link, or in a world-writable
+// directory without the sticky bit. Whoever can write the manifest chooses
+// which binaries the host runs. WithInsecureManifest and
+// ReadManifestInsecure skip the check.
+var ErrInsecureManifest = errors.New("sdk: manifest could have been written by others")
+
+// ReadManifest reads a manifest file, refusing one that others than its
+// owner could have written (ErrInsecureManifest).
+func ReadManifest(path string) (*Manifest, error) { return readManifest(path, true) }
+
+// ReadManifestInsecure reads a manifest file without checking who could
+// have written it: for file systems without Unix permissions.
+func ReadManifestInsecure(path string) (*Manifest, error) { return readManifest(path, false) }
+
+func readManifest(path string, secure bool) (*Manifest, error) {
+	var f *os.File
+	var err error
+	if secure {
+		f, err = openManifest(path)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sdk: manifest: %w", err)
 	}
@@ -61,6 +82,13 @@ func ReadManifest(path string) (*Manifest, error) {
 	}
 	m.Dir = filepath.Dir(path)
 	return m, nil
+}
+
+// insecureManifest is the error for a manifest at path that is unsafe for
+// the reason given.
+func insecureManifest(path, why string) error {
+	return fmt.Errorf("%s %s; fix it (chmod go-w, or put the manifest where only its owner can write), or accept it with --insecure-lock (sdk.WithInsecureManifest): %w",
+		path, why, ErrInsecureManifest)
 }
 
 // ParseManifest parses a manifest's text; Dir is left empty (the current

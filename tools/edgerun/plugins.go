@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/edgerun/edgerun/format"
@@ -33,10 +35,11 @@ type pluginsCmd struct {
 
 // pluginFlags are how a plugin is found and trusted.
 type pluginFlags struct {
-	Manifest string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
-	Insecure bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
-	Timeout  time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
-	Args     []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
+	Manifest     string        `name:"manifest" placeholder:"FILE" help:"Manifest with the binaries' SHA-256 (default: plugins.lock beside the binary)."`
+	Insecure     bool          `name:"insecure" help:"Start the binary without checking its checksum (development only)."`
+	InsecureLock bool          `name:"insecure-lock" help:"Accept a manifest that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit), e.g. on a file system without Unix permissions."`
+	Timeout      time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
+	Args         []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
 }
 
 func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
@@ -53,7 +56,48 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	case f.Manifest != "":
 		opts = append(opts, sdk.WithManifestFile(f.Manifest))
 	}
+	if f.InsecureLock {
+		opts = append(opts, sdk.WithInsecureManifest())
+	}
 	return sdk.Open(path, opts...)
+}
+
+// closePlugins closes every plugin (sdk.CloseAll: each with its process
+// group, and those still starting) when the command ends, and also when
+// SIGINT or SIGTERM ends it first: a plugin runs in a process group of its
+// own, so a terminal's Ctrl-C reaches only edgerun. On a signal it then
+// calls exit with 128 + the signal's number. Call the returned func when
+// the command ends.
+func closePlugins(exit func(int)) func() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			sdk.CloseAll()
+			n := 1
+			if sig, ok := s.(syscall.Signal); ok {
+				n = int(sig)
+			}
+			exit(128 + n)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		sdk.CloseAll()
+	}
+}
+
+// readManifest reads a manifest, checking who could have written it unless
+// insecure.
+func readManifest(path string, insecure bool) (*sdk.Manifest, error) {
+	if insecure {
+		return sdk.ReadManifestInsecure(path)
+	}
+	return sdk.ReadManifest(path)
 }
 
 // describe starts the plugin at path and asks for its description.
@@ -76,7 +120,7 @@ type pluginsDescribeCmd struct {
 }
 
 func (c *pluginsDescribeCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	_, d, err := c.describe(ctx, c.Plugin, env.Stderr)
@@ -165,7 +209,7 @@ type pluginsInferCmd struct {
 }
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	if c.MaxRequestBytes < 1 {
 		return fmt.Errorf("plugins infer: --max-request-bytes=%d: need at least 1", c.MaxRequestBytes)
 	}
@@ -662,7 +706,7 @@ type pluginsListCmd struct {
 }
 
 func (c *pluginsListCmd) Run(env *cliutil.Env) error {
-	defer sdk.CloseAll()
+	defer closePlugins(os.Exit)()
 	ents, err := os.ReadDir(c.Dir)
 	if err != nil {
 		return fmt.Errorf("plugins list: %w", err)
@@ -671,7 +715,7 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 	if mpath == "" {
 		mpath = filepath.Join(c.Dir, sdk.ManifestName)
 	}
-	man, merr := sdk.ReadManifest(mpath)
+	man, merr := readManifest(mpath, c.InsecureLock)
 	n := 0
 	var total int64
 	for _, e := range ents {
@@ -730,14 +774,15 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 }
 
 type pluginsLockCmd struct {
-	Binaries []string `arg:"" placeholder:"PLUGIN" help:"Plugin binaries to pin (all in one directory)."`
+	Binaries     []string `arg:"" placeholder:"PLUGIN" help:"Plugin binaries to pin (all in one directory)."`
+	InsecureLock bool     `name:"insecure-lock" help:"Update an existing manifest even if others could have written it."`
 }
 
 func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
 	dir := filepath.Dir(c.Binaries[0])
 	path := filepath.Join(dir, sdk.ManifestName)
 	man := &sdk.Manifest{Dir: dir}
-	if m, err := sdk.ReadManifest(path); err == nil {
+	if m, err := readManifest(path, c.InsecureLock); err == nil {
 		man = m
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("plugins lock: %w", err)
