@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/edgerun/edgerun/format"
+	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 )
@@ -808,26 +809,18 @@ func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
 	return err
 }
 
-// writeManifest writes man to path through a temporary file and a rename.
+// writeManifest writes man to path atomically (format/atomicfile), mode 0644.
 func writeManifest(man *sdk.Manifest, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".plugins.lock-*")
+	err := atomicfile.Write(path, 0o644, func(f *os.File) error {
+		_, err := man.WriteTo(f)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	_, err = man.WriteTo(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	// A replaced lock keeps its mode; a lock is always 0644, so one
+	// that others could write is not kept that way.
+	return os.Chmod(path, 0o644)
 }
 
 // procRSS is a process's resident set size (VmRSS) on Linux, 0 elsewhere
