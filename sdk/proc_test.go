@@ -522,3 +522,62 @@ func TestCloseAllDuringOpen(t *testing.T) {
 		waitGone(t, pid, "a process of the plugin being opened")
 	}
 }
+
+// go-plugin makes a private directory for each start's Unix socket and
+// leaves it to the runner: nothing of a plugin that was closed, or that
+// crashed and was restarted, stays in the temporary directory.
+func TestNoSocketDirectoryLeft(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	left := func() []string {
+		m, err := filepath.Glob(filepath.Join(tmp, "plugin-dir*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	p := openHelper(t, "plugin")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := p.Infer(ctx, fake.Request("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if len(left()) == 0 {
+		t.Fatal("no socket directory under TMPDIR while the plugin runs: the test does not see go-plugin's")
+	}
+	// A crash: the restarted process gets a new directory, the old one goes.
+	first := p.Status().PID
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for p.Status().PID == first || p.Status().PID == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the plugin was not restarted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := p.Infer(ctx, fake.Request("again")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m := left(); len(m) != 0 {
+		t.Errorf("left behind after a crash, a restart and Close: %v", m)
+	}
+	// Starts that fail: the plugin exits before the handshake, or never
+	// completes it.
+	bin, manifest := self(t)
+	if _, err := openWithin(t, bin, append(sdktest.Emulated(), sdk.WithManifestFile(manifest), sdk.WithEnv(helperEnv+"=exit3"))...); err == nil {
+		t.Fatal("a plugin that exits 3 started")
+	}
+	if _, err := openWithin(t, lockedScript(t, "sleep 1000\n"), sdk.WithStartTimeout(500*time.Millisecond)); err == nil {
+		t.Fatal("a plugin that never answers started")
+	}
+	if m := left(); len(m) != 0 {
+		t.Errorf("left behind by failed starts: %v", m)
+	}
+}
