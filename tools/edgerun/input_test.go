@@ -162,7 +162,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 // bigRequest writes a request of rows×4 single-digit values, the shape
-// of the 65 MB request, in a file.
+// of a 65 MB request of shape [6553600,4], in a file.
 func bigRequest(t *testing.T, rows int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "big.json")
@@ -189,7 +189,7 @@ func bigRequest(t *testing.T, rows int) string {
 }
 
 // TestRequestMemory: a request costs its tensor plus a small constant,
-// not a tree of its values (before: 5.1 GB of peak RSS for the issue's
+// not a tree of its values (before: 5.1 GB of peak RSS for a
 // 65 MB request, 49× its 105 MB tensor). A child process parses a 10 MB
 // request of 4M values (16 MiB of f32) and reports the growth of its
 // peak RSS, which must stay under 5× the tensor's bytes (measured: about
