@@ -161,8 +161,8 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// bigRequest writes a request of rows×4 single-digit values, the shape
-// of a 65 MB request of shape [6553600,4], in a file.
+// bigRequest writes a request of rows×4 single-digit values in a file (with
+// rows = 6553600 it is 65 MB).
 func bigRequest(t *testing.T, rows int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "big.json")
