@@ -424,7 +424,9 @@ func TestNoOrphanWhenTheHostIsKilled(t *testing.T) {
 		t.Skip("starts plugin processes")
 	}
 	host := command()
-	host.Env = append(os.Environ(), helperEnv+"=host")
+	// The killed host cannot remove go-plugin's socket directory: keep it
+	// in the test's own temporary directory.
+	host.Env = append(os.Environ(), helperEnv+"=host", "TMPDIR="+t.TempDir())
 	out, err := host.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

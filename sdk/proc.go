@@ -131,8 +131,13 @@ type proc struct {
 	cmd      *exec.Cmd
 	name     string // the binary's path, for messages
 	pin      *pinnedBinary
-	launcher bool          // cmd runs a launcher, which runs the binary
-	log      *lineSplitter // the plugin's stderr, line by line
+	launcher bool // cmd runs a launcher, which runs the binary
+	// socketDir is the private directory go-plugin made for the plugin's
+	// Unix socket. go-plugin removes it in Client.Kill, which it never
+	// reaches when the process could not be started (exec failed): the
+	// runner removes it once the process is gone or failed to start.
+	socketDir string
+	log       *lineSplitter // the plugin's stderr, line by line
 
 	outR, errR *os.File
 	toClient   *io.PipeWriter // the handshake line, for go-plugin
@@ -181,6 +186,7 @@ func (p *proc) Start(context.Context) error {
 		if p.pin != nil {
 			p.pin.exited()
 		}
+		p.removeSocketDir()
 		return err
 	}
 	if p.pin != nil {
@@ -334,7 +340,16 @@ func (p *proc) reap() {
 	if p.pin != nil {
 		p.pin.exited()
 	}
+	p.removeSocketDir()
 	close(p.finished)
+}
+
+// removeSocketDir removes go-plugin's socket directory for the plugin:
+// nothing of a stopped plugin stays in the temporary directory.
+func (p *proc) removeSocketDir() {
+	if p.socketDir != "" {
+		os.RemoveAll(p.socketDir)
+	}
 }
 
 // Kill implements runner.Runner: it kills the plugin's whole process group
@@ -457,8 +472,9 @@ func killStarting(p *Plugin) {
 // passes the command it prepared (its environment: the magic cookie,
 // protocol versions, the client certificate, the socket directory).
 func runnerFunc(p *proc) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
-	return func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+	return func(_ hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
 		p.cmd.Env = append(p.cmd.Env, spec.Env...)
+		p.socketDir = socketDir
 		return p, nil
 	}
 }

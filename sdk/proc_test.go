@@ -241,9 +241,16 @@ func TestBinaryForAnotherArchitecture(t *testing.T) {
 		t.Fatal(err)
 	}
 	lockFile(t, dir, bin)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	_, err := openWithin(t, bin)
 	if !errors.Is(err, syscall.ENOEXEC) || !strings.Contains(err.Error(), "is built for "+other.String()+", and this host is linux/"+runtime.GOARCH) {
 		t.Errorf("err = %v", err)
+	}
+	// go-plugin made a socket directory for the start that failed; the
+	// runner removes it (go-plugin only does in Kill, after a start).
+	if m, _ := filepath.Glob(filepath.Join(tmp, "plugin-dir*")); len(m) != 0 {
+		t.Errorf("a failed exec left %v", m)
 	}
 }
 
@@ -470,7 +477,7 @@ func TestPluginDiesWithItsKilledHost(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "pids")
 	plug := lockedScript(t, "echo $$ > \"$PIDFILE.tmp\"\nsleep 1000 &\necho $! >> \"$PIDFILE.tmp\"\nmv \"$PIDFILE.tmp\" \"$PIDFILE\"\nwait\n")
 	host := command()
-	host.Env = append(os.Environ(), helperEnv+"=host-script", "PLUGIN="+plug, "PIDFILE="+pidfile)
+	host.Env = append(os.Environ(), helperEnv+"=host-script", "PLUGIN="+plug, "PIDFILE="+pidfile, "TMPDIR="+t.TempDir()) // the killed host leaves go-plugin's socket directory
 	if err := host.Start(); err != nil {
 		t.Fatal(err)
 	}
