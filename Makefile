@@ -40,7 +40,7 @@ help: ## list the targets and the variables they take
 build: ## build edgerun and edgetrain for this machine into bin/
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/ ./tools/edgerun ./tools/edgetrain
 
-cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, with a size table
+cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, and of the plugins for each into bin/plugins/OS-ARCH[vARM]/ (locked), with size tables
 	@mkdir -p bin/cross
 	@for t in $(CROSS_TARGETS); do \
 		IFS=/ read -r os arch arm <<<"$$t"; \
@@ -50,12 +50,17 @@ cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, with 
 			$(GO) build -trimpath -ldflags="-s -w -X main.version=$(VERSION)" -o $$out ./tools/edgerun; \
 	done
 	@echo
-	@printf '%-34s %12s %8s\n' binary bytes MiB
+	@printf '%-42s %12s %8s\n' binary bytes MiB
 	@for t in $(CROSS_TARGETS); do \
 		IFS=/ read -r os arch arm <<<"$$t"; \
 		f=bin/cross/edgerun-$$os-$$arch$${arm:+v$$arm}; \
 		s=$$(stat -c %s "$$f"); \
-		awk -v f="$$f" -v s="$$s" 'BEGIN { printf "%-34s %12d %8.2f\n", f, s, s / 1048576 }'; \
+		awk -v f="$$f" -v s="$$s" 'BEGIN { printf "%-42s %12d %8.2f\n", f, s, s / 1048576 }'; \
+	done
+	@for t in $(CROSS_TARGETS); do \
+		IFS=/ read -r os arch arm <<<"$$t"; \
+		echo; $(MAKE) --no-print-directory plugins PLUGINS_GOOS=$$os PLUGINS_GOARCH=$$arch PLUGINS_GOARM=$$arm \
+			PLUGINS_DIR=bin/plugins/$$os-$$arch$${arm:+v$$arm}; \
 	done
 
 test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, ARM under qemu, fuzz (each target its budget of executions)
@@ -193,21 +198,29 @@ models: ## retrain the built-in plugins' models from the bundled data into plugi
 	@ls -l $(PLUGIN_MODELS)/*/model.erm
 
 PLUGIN_DOMAINS := sentiment intent recommend diagnose risk maintenance
-# GOOS/GOARCH for `make plugins` (default: this machine), e.g.
-# make plugins PLUGINS_GOARCH=arm64
-PLUGINS_GOOS   ?= $(shell $(GO) env GOOS)
-PLUGINS_GOARCH ?= $(shell $(GO) env GOARCH)
+# GOOS/GOARCH[/GOARM] for `make plugins` (default: this machine). A build
+# for another target goes to its own folder with its own plugins.lock, so
+# it never overwrites (or invalidates the lock of) this machine's plugins:
+#	make plugins PLUGINS_GOARCH=arm64               -> bin/plugins/linux-arm64/
+#	make plugins PLUGINS_GOARCH=arm PLUGINS_GOARM=6 -> bin/plugins/linux-armv6/
+HOST_GOOS      := $(shell $(GO) env GOOS)
+HOST_GOARCH    := $(shell $(GO) env GOARCH)
+PLUGINS_GOOS   ?= $(HOST_GOOS)
+PLUGINS_GOARCH ?= $(HOST_GOARCH)
+PLUGINS_GOARM  ?=
+PLUGINS_DIR    ?= $(if $(and $(filter $(HOST_GOOS),$(PLUGINS_GOOS)),$(filter $(HOST_GOARCH),$(PLUGINS_GOARCH)),$(if $(PLUGINS_GOARM),,yes)),bin/plugins,bin/plugins/$(PLUGINS_GOOS)-$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM),v$(PLUGINS_GOARM)))
+PLUGINS_ENV    := CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM), GOARM=$(PLUGINS_GOARM))
 
-plugins: ## build the built-in plugins (one binary per domain and edgerun-plugins with all six) into bin/plugins/, with a size table
-	@mkdir -p bin/plugins
+plugins: build ## build the built-in plugins (one binary per domain and edgerun-plugins with all six) into bin/plugins/ (another target: bin/plugins/OS-ARCH[vARM]/), lock them, print a size table
+	@mkdir -p $(PLUGINS_DIR)
 	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
-		echo "CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH) $(GO) build -o bin/plugins/$$p ./plugins/builtin/cmd/$$p"; \
-		env CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH) \
-			$(GO) build -trimpath -ldflags="-s -w" -o bin/plugins/$$p ./plugins/builtin/cmd/$$p; \
+		cmd="$(PLUGINS_ENV) $(GO) build -trimpath -ldflags='-s -w' -o $(PLUGINS_DIR)/$$p ./plugins/builtin/cmd/$$p"; \
+		echo "$$cmd"; eval "$$cmd"; \
 	done
+	bin/edgerun plugins lock $(addprefix $(PLUGINS_DIR)/,$(PLUGIN_DOMAINS) edgerun-plugins)
 	@echo
-	@printf '%-34s %12s %8s\n' "binary ($(PLUGINS_GOOS)/$(PLUGINS_GOARCH))" bytes MiB
+	@printf '%-42s %12s %8s\n' "binary ($(PLUGINS_GOOS)/$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM),v$(PLUGINS_GOARM)))" bytes MiB
 	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
-		s=$$(stat -c %s bin/plugins/$$p); \
-		awk -v f="bin/plugins/$$p" -v s="$$s" 'BEGIN { printf "%-34s %12d %8.2f\n", f, s, s / 1048576 }'; \
+		s=$$(stat -c %s $(PLUGINS_DIR)/$$p); \
+		awk -v f="$(PLUGINS_DIR)/$$p" -v s="$$s" 'BEGIN { printf "%-42s %12d %8.2f\n", f, s, s / 1048576 }'; \
 	done
