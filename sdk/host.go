@@ -379,8 +379,11 @@ func (p *Plugin) expectedSum() ([]byte, error) {
 			read = ReadManifestInsecure
 		}
 		if m, err = read(path); err != nil {
-			return nil, fmt.Errorf("sdk: plugin %s: no manifest to verify %s against (write one with `sha256sum %s > %s`, or pass sdk.WithManifestFile): %w",
-				p.name, p.path, filepath.Base(p.path), path, err)
+			if errors.Is(err, ErrInsecureManifest) {
+				return nil, fmt.Errorf("sdk: plugin %s: %w", p.name, err)
+			}
+			return nil, fmt.Errorf("sdk: plugin %s: no manifest to verify %s against (write one with `sha256sum %s > %s`): %w: %w",
+				p.name, p.path, filepath.Base(p.path), path, ErrNoManifest, err)
 		}
 	}
 	sum, ok := m.Lookup(p.path)

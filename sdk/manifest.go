@@ -22,6 +22,10 @@ const ManifestName = "plugins.lock"
 // does not list.
 var ErrNotInManifest = errors.New("sdk: plugin binary is not in the manifest")
 
+// ErrNoManifest is returned (wrapped) by Open when there is no manifest to
+// verify a binary against: none was given and none can be read beside it.
+var ErrNoManifest = errors.New("sdk: no manifest")
+
 // ErrChecksumMismatch is returned (wrapped) by Open, and reported by a
 // plugin's Status, when a binary's SHA-256 differs from its manifest's: the
 // binary is never started.

@@ -41,6 +41,7 @@ type pluginFlags struct {
 	InsecureLock bool          `name:"insecure-lock" help:"Accept a manifest that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit), e.g. on a file system without Unix permissions."`
 	Timeout      time.Duration `name:"timeout" default:"10s" help:"Handshake and request timeout."`
 	Args         []string      `name:"plugin-arg" placeholder:"ARG" help:"Argument for the plugin binary (repeatable), e.g. the domain of the multi-plugin binary: --plugin-arg sentiment."`
+	Launcher     string        `name:"launcher" placeholder:"CMD" help:"Start the plugin through this command, e.g. 'qemu-aarch64-static' for an arm64 plugin on an x86 host, or 'nice -n 10' (words split at spaces; the binary's checksum is still checked first and the launcher is given the pinned binary)."`
 }
 
 func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
@@ -60,7 +61,31 @@ func (f *pluginFlags) open(path string, stderr io.Writer) (*sdk.Plugin, error) {
 	if f.InsecureLock {
 		opts = append(opts, sdk.WithInsecureManifest())
 	}
-	return sdk.Open(path, opts...)
+	if l := strings.Fields(f.Launcher); len(l) > 0 {
+		opts = append(opts, sdk.WithLauncher(l...))
+	}
+	p, err := sdk.Open(path, opts...)
+	return p, lockHint(err, path)
+}
+
+// lockHint adds what to do about a plugin refused by its manifest: pin it
+// with `edgerun plugins lock` (a rebuilt binary has a new checksum).
+func lockHint(err error, path string) error {
+	switch {
+	case errors.Is(err, sdk.ErrNoManifest), errors.Is(err, sdk.ErrNotInManifest):
+		return fmt.Errorf("%w (pin it first: edgerun plugins lock %s)", err, path)
+	case errors.Is(err, sdk.ErrChecksumMismatch):
+		return fmt.Errorf("%w (if you rebuilt or replaced it on purpose, pin the new binary: edgerun plugins lock %s)", err, path)
+	}
+	return err
+}
+
+// timeoutHint says which timeout ended a call that ctx cut short.
+func timeoutHint(ctx context.Context, err error, timeout time.Duration) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within --timeout %s, which covers starting the plugin and the request (raise it, e.g. --timeout %s): %w", timeout, 3*timeout, err)
+	}
+	return err
 }
 
 // closePlugins closes every plugin (sdk.CloseAll: each with its process
@@ -235,7 +260,7 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	start := time.Now()
 	res, err := p.Infer(ctx, req)
 	if err != nil {
-		return fmt.Errorf("plugins infer: %s: %w", d.Name, err)
+		return fmt.Errorf("plugins infer: %s: %w", d.Name, timeoutHint(ctx, err, c.Timeout))
 	}
 	took := time.Since(start)
 	if c.JSON {

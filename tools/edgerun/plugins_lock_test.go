@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPluginsInsecureLock: a plugins.lock its group could have written is
@@ -41,5 +44,21 @@ func TestPluginsInsecureLock(t *testing.T) {
 	runArgs("plugins", "lock", plug, "--insecure-lock").wantOK(t)
 	if fi, err := os.Stat(lock); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("lock rewrote the manifest with mode %v (%v), want 0644", fi.Mode(), err)
+	}
+}
+
+// A call cut short by --timeout says so, and how to change it; other
+// errors pass unchanged.
+func TestTimeoutHint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	cause := errors.New("rpc error: code = DeadlineExceeded")
+	err := timeoutHint(ctx, cause, 2*time.Second)
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "no answer within --timeout 2s") || !strings.Contains(err.Error(), "--timeout 6s") {
+		t.Errorf("expired: %v", err)
+	}
+	if err := timeoutHint(context.Background(), cause, time.Second); err != cause {
+		t.Errorf("not expired: %v", err)
 	}
 }

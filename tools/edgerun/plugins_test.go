@@ -20,10 +20,16 @@ func TestPlugins(t *testing.T) {
 	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/sdk/example/lexicon/cmd/lexicon")
 	dir := filepath.Dir(bin)
 	r := runArgs("plugins", "infer", bin, "--text", "great")
-	if r.code != 1 || !strings.Contains(r.stderr, "manifest") {
+	if r.code != 1 || !strings.Contains(r.stderr, "manifest") || !strings.Contains(r.stderr, "pin it first: edgerun plugins lock "+bin) {
 		t.Fatalf("no manifest: exit %d, %q", r.code, r.stderr)
 	}
 	runArgs("plugins", "lock", bin).wantOK(t)
+	// Through a launcher, as an arm64 plugin runs under qemu on a PC.
+	r = runArgs("plugins", "infer", bin, "--launcher", "nice -n 1", "--text", "great")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, `"good"`) {
+		t.Errorf("infer --launcher:\n%s", r.stdout)
+	}
 	r = runArgs("plugins", "list", dir, "--describe")
 	r.wantOK(t)
 	if !strings.Contains(r.stdout, "verified  lexicon 1.0.0 (sentiment)") {
@@ -56,7 +62,7 @@ func TestPlugins(t *testing.T) {
 	f.Write([]byte("tampered"))
 	f.Close()
 	r = runArgs("plugins", "infer", bin, "--text", "great")
-	if r.code != 1 || !strings.Contains(r.stderr, "does not match its manifest checksum") {
+	if r.code != 1 || !strings.Contains(r.stderr, "does not match its manifest checksum") || !strings.Contains(r.stderr, "pin the new binary: edgerun plugins lock "+bin) {
 		t.Errorf("tampered binary: exit %d, %q", r.code, r.stderr)
 	}
 }
