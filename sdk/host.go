@@ -577,8 +577,8 @@ func (p *Plugin) startFailed(pr *proc, err error) error {
 		return fmt.Errorf("sdk: plugin %s: starting %s: %w", p.name, p.path, err)
 	}
 	why := fmt.Sprintf("%s before the go-plugin handshake", pr.exitText())
-	if last := pr.log.lastLine(); last != "" {
-		why += "; its last stderr line: " + last
+	if sum := pr.log.summary(); sum != "" {
+		why += sum
 	} else {
 		why += " (nothing on stderr)"
 	}
@@ -846,13 +846,17 @@ func CloseAll() {
 	plugin.CleanupClients()
 }
 
-// logLine sends one line of the plugin's stderr to the host's log.
-func (p *Plugin) logLine(line []byte) {
+// logLine sends one line of the plugin's stderr to the host's log; the
+// lines of a crash report (a panic and its goroutine traces) as errors.
+func (p *Plugin) logLine(line []byte, crash bool) {
 	if p.cfg.stderr != nil {
 		fmt.Fprintf(p.cfg.stderr, "%s: %s\n", p.name, line)
 		return
 	}
 	level, msg, attrs := slog.LevelInfo, string(line), []any(nil)
+	if crash {
+		level = slog.LevelError
+	}
 	// go-plugin's own messages from the plugin side are hclog JSON.
 	if len(line) > 0 && line[0] == '{' {
 		var e map[string]any
@@ -878,12 +882,12 @@ func (p *Plugin) logLine(line []byte) {
 	p.log.Log(context.Background(), level, msg, attrs...)
 }
 
-// lastLine is "; its last stderr line: ..." from the first of ws that has
-// one, or "".
+// lastLine is the summary (a crash, else the last stderr line) of the
+// first of ws that has one, or "".
 func lastLine(ws ...*lineSplitter) string {
 	for _, w := range ws {
-		if l := w.lastLine(); l != "" {
-			return "; its last stderr line: " + l
+		if l := w.summary(); l != "" {
+			return l
 		}
 	}
 	return ""

@@ -507,23 +507,38 @@ func hostMachine() (elf.Machine, bool) {
 // lineSplitter splits what it is given into lines for emit, each at most
 // max bytes: the rest of a longer line is dropped, and the emitted part
 // ends with how much was.
+//
+// A line that starts a Go crash report ("panic: ", "fatal error: ") and
+// every line after it (the goroutine traces) are emitted as a crash, and
+// the first such line is what lastLine reports: a plugin that panics is
+// described by its panic, not by the last frame of its stack.
 type lineSplitter struct {
 	mu      sync.Mutex
 	max     int
 	buf     []byte
 	dropped int
 	last    string // the last line emitted
-	emit    func(line []byte)
+	crash   string // the line that started a crash report, if any
+	emit    func(line []byte, crash bool)
 }
 
-func newLineSplitter(max int, emit func([]byte)) *lineSplitter {
+func newLineSplitter(max int, emit func(line []byte, crash bool)) *lineSplitter {
 	return &lineSplitter{max: max, emit: emit}
 }
 
-func (w *lineSplitter) lastLine() string {
+// summary says what the plugin's stderr tells of its end: "; it crashed:
+// LINE" with the line that started a crash report, else "; its last
+// stderr line: LINE", or "" when there was none.
+func (w *lineSplitter) summary() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.last
+	switch {
+	case w.crash != "":
+		return "; it crashed: " + w.crash
+	case w.last != "":
+		return "; its last stderr line: " + w.last
+	}
+	return ""
 }
 
 func (w *lineSplitter) Write(b []byte) (int, error) {
@@ -557,7 +572,10 @@ func (w *lineSplitter) line() {
 		line = fmt.Appendf(line, " … (%d more bytes of this line dropped)", w.dropped)
 	}
 	if len(line) > 0 {
-		w.emit(line)
+		if w.crash == "" && (bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: "))) {
+			w.crash = string(line)
+		}
+		w.emit(line, w.crash != "")
 		w.last = string(line)
 	}
 	w.buf, w.dropped = w.buf[:0], 0

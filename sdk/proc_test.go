@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -588,3 +589,44 @@ func TestNoSocketDirectoryLeft(t *testing.T) {
 		t.Errorf("left behind by failed starts: %v", m)
 	}
 }
+
+// A plugin that panics while starting is reported by its panic line, not
+// by the last frame of its stack, and the crash report reaches the host's
+// log as errors.
+func TestPanicAtStart(t *testing.T) {
+	plug := lockedScript(t, `echo 'loading model' >&2
+echo 'panic: open /nowhere/model.erm: no such file or directory' >&2
+echo '' >&2
+echo 'goroutine 1 [running]:' >&2
+echo 'main.main()' >&2
+echo '	/src/cmd/plug/main.go:12 +0x1d' >&2
+exit 2
+`)
+	var log bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	_, err := openWithin(t, plug, sdk.WithLogger(logger))
+	if err == nil || !strings.Contains(err.Error(), "exited with status 2 before the go-plugin handshake; it crashed: panic: open /nowhere/model.erm") {
+		t.Errorf("err = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{
+		`level=INFO msg="loading model"`,
+		`level=ERROR msg="panic: open /nowhere/model.erm`,
+		`level=ERROR msg="goroutine 1 [running]:"`,
+		`level=ERROR msg="\t/src/cmd/plug/main.go:12 +0x1d"`,
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the host's log lacks %s:\n%s", want, log.String())
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
