@@ -817,6 +817,11 @@ func (c *pluginsLockCmd) Run(env *cliutil.Env) error {
 		if filepath.Base(b) == sdk.ManifestName {
 			continue // a glob like bin/plugins/* also matches the manifest
 		}
+		if fi, err := os.Stat(b); err == nil && fi.IsDir() {
+			// ... and the folders of other targets' builds (make cross).
+			fmt.Fprintf(env.Stdout, "%-64s  %s (a directory: skipped)\n", "", filepath.Base(b))
+			continue
+		}
 		if filepath.Dir(b) != dir {
 			return fmt.Errorf("plugins lock: %s is not in %s (one manifest per directory)", b, dir)
 		}

@@ -24,6 +24,17 @@ func TestPlugins(t *testing.T) {
 		t.Fatalf("no manifest: exit %d, %q", r.code, r.stderr)
 	}
 	runArgs("plugins", "lock", bin).wantOK(t)
+	// `plugins lock DIR/*` as a shell expands it: the manifest itself and
+	// the folders of other targets' builds are skipped.
+	if err := os.Mkdir(filepath.Join(dir, "linux-arm64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := filepath.Glob(filepath.Join(dir, "*"))
+	r = runArgs(append([]string{"plugins", "lock"}, all...)...)
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, "linux-arm64 (a directory: skipped)") || !strings.Contains(r.stdout, "  lexicon\n") {
+		t.Errorf("lock DIR/*:\n%s", r.stdout)
+	}
 	// Through a launcher, as an arm64 plugin runs under qemu on a PC.
 	r = runArgs("plugins", "infer", bin, "--launcher", "nice -n 1", "--text", "great")
 	r.wantOK(t)
