@@ -22,18 +22,19 @@ import (
 
 // benchCmd is the bench subcommand.
 type benchCmd struct {
-	Model   string        `arg:"" optional:"" name:"model" help:"Model file (.erm); none with --roof or --gemm."`
-	Batch   int           `name:"batch" default:"1" help:"Rows per inference: the size of every dynamic first dimension."`
-	Threads int           `name:"threads" default:"1" help:"Goroutines one inference (or GEMM, or roof) may use."`
-	Iters   int           `name:"iters" placeholder:"N" help:"Timed inferences or GEMMs (default: as many as fit in --time); with --time, whichever ends first."`
-	Time    time.Duration `name:"time" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s without --iters; GEMMs 1s; each roof 500ms)."`
-	Warmup  int           `name:"warmup" default:"10" help:"Untimed inferences or GEMMs first (the first one plans the session's memory)."`
-	F32     bool          `name:"f32" help:"Run int8 layers with their dequantized f32 weights (made at load: 4 bytes a weight more)."`
-	JSON    bool          `name:"json" help:"Print one JSON object instead of a table."`
-	Roof    bool          `name:"roof" xor:"kernels" help:"Measure the cores' peak int8 and f32 throughput (the roofline) instead of a model."`
-	Gemm    string        `name:"gemm" xor:"kernels" placeholder:"M,K,N" help:"Time one M×K by K×N matrix product on random data instead of a model, against the measured roof."`
-	DType   string        `name:"dtype" placeholder:"int8|f32" help:"Data type of --gemm (default int8: activations quantized per row, as the engine does, timed with the product)."`
-	Park    bool          `name:"park" help:"With --gemm and --threads: hand work to the threads through a channel, as the engine's pool does, instead of spinning workers."`
+	Model       string        `arg:"" optional:"" name:"model" help:"Model file (.erm); none with --roof or --gemm."`
+	Batch       int           `name:"batch" default:"1" help:"Rows per inference: the size of every dynamic first dimension."`
+	Threads     int           `name:"threads" default:"1" help:"Goroutines one inference (or GEMM, or roof) may use."`
+	Iters       int           `name:"iters" placeholder:"N" help:"Timed inferences or GEMMs (default: as many as fit in --time); with --time, whichever ends first."`
+	Time        time.Duration `name:"time" placeholder:"D" help:"How long to time inferences for, e.g. 500ms or 10s (default 2s without --iters; GEMMs 1s; each roof 500ms)."`
+	Warmup      int           `name:"warmup" default:"10" help:"Untimed inferences or GEMMs first (the first one plans the session's memory)."`
+	F32         bool          `name:"f32" help:"Run int8 layers with their dequantized f32 weights (made at load: 4 bytes a weight more)."`
+	TrustedKeys []string      `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Refuse the model unless it is signed by this public key (written by keygen); repeat for several."`
+	JSON        bool          `name:"json" help:"Print one JSON object instead of a table."`
+	Roof        bool          `name:"roof" xor:"kernels" help:"Measure the cores' peak int8 and f32 throughput (the roofline) instead of a model."`
+	Gemm        string        `name:"gemm" xor:"kernels" placeholder:"M,K,N" help:"Time one M×K by K×N matrix product on random data instead of a model, against the measured roof."`
+	DType       string        `name:"dtype" placeholder:"int8|f32" help:"Data type of --gemm (default int8: activations quantized per row, as the engine does, timed with the product)."`
+	Park        bool          `name:"park" help:"With --gemm and --threads: hand work to the threads through a channel, as the engine's pool does, instead of spinning workers."`
 }
 
 // defaultBenchTime is how long bench times inferences without --iters or
@@ -133,8 +134,12 @@ func (c *benchCmd) Run(env *cliutil.Env) error {
 		return fail(err)
 	}
 
+	readOpts, err := trustedKeyOptions(c.TrustedKeys)
+	if err != nil {
+		return fail(err)
+	}
 	start := time.Now()
-	m, bounds, weights, err := loadForBench(c.Model, c.F32)
+	m, bounds, weights, err := loadForBench(c.Model, c.F32, readOpts...)
 	if err != nil {
 		return fail(err)
 	}
@@ -196,8 +201,8 @@ func (c *benchCmd) Run(env *cliutil.Env) error {
 // of inputs that index embedding tables, and the weight kind. The decoded
 // tensors become the model's weights (held once); with f32 the model also
 // keeps int8 weights dequantized, for the --f32 session.
-func loadForBench(path string, f32 bool) (*engine.Model, map[string]int64, string, error) {
-	fm, err := format.ReadFile(path)
+func loadForBench(path string, f32 bool, readOpts ...format.Option) (*engine.Model, map[string]int64, string, error) {
+	fm, err := format.ReadFile(path, readOpts...)
 	if err != nil {
 		return nil, nil, "", err
 	}

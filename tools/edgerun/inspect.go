@@ -27,15 +27,11 @@ type inspectCmd struct {
 func (c *inspectCmd) Run(env *cliutil.Env) error {
 	// Verify everything, keep no weights: inspecting a large model on a
 	// small device costs little memory.
-	opts := []format.Option{format.WithoutTensorData()}
-	if len(c.TrustedKeys) > 0 {
-		keys, err := cliutil.ReadTrustedKeys(c.TrustedKeys)
-		if err != nil {
-			return cliutil.OpError("inspect", c.Model, err)
-		}
-		opts = append(opts, format.WithTrustedKeys(keys...))
+	opts, err := trustedKeyOptions(c.TrustedKeys)
+	if err != nil {
+		return cliutil.OpError("inspect", c.Model, err)
 	}
-	m, err := format.ReadFile(c.Model, opts...)
+	m, err := format.ReadFile(c.Model, append(opts, format.WithoutTensorData())...)
 	if err != nil {
 		return cliutil.OpError("inspect", c.Model, err)
 	}

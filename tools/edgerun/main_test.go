@@ -154,8 +154,11 @@ func TestKeygenSignVerify(t *testing.T) {
 	}
 	runArgs("keygen", alice).wantFail(t, 1, "edgerun: keygen "+alice+": ")
 
-	// Unsigned: verify refuses.
+	// Unsigned: verify refuses, and so do run and bench when told to
+	// trust a key (the model is refused before any request is read).
 	runArgs("verify", model, "--trusted-key", alice+".pub").wantFail(t, 1, "edgerun: verify "+model+": format: ")
+	runArgs("run", model, "--trusted-key", alice+".pub", "--input", filepath.Join(dir, "nope.json")).wantFail(t, 1, "edgerun: run "+model+": format: ")
+	runArgs("bench", model, "--trusted-key", alice+".pub", "--iters", "1").wantFail(t, 1, "edgerun: bench "+model+": format: ")
 
 	r = runArgs("sign", model, "--key", alice+".key")
 	r.wantOK(t)
@@ -176,6 +179,9 @@ func TestKeygenSignVerify(t *testing.T) {
 	runArgs("sign", model, "--key", bob+".key").wantOK(t)
 	runArgs("verify", model, "--trusted-key", bob+".pub").wantOK(t)
 	runArgs("verify", model, "--trusted-key", alice+".pub").wantFail(t, 1, "edgerun: verify ")
+	runArgs("bench", model, "--trusted-key", bob+".pub", "--iters", "1", "--warmup", "0").wantOK(t)
+	runArgs("bench", model, "--trusted-key", alice+".pub", "--iters", "1").wantFail(t, 1, "edgerun: bench "+model+": format: ")
+	runArgs("run", model, "--trusted-key", alice+".pub", "--input", filepath.Join(dir, "nope.json")).wantFail(t, 1, "edgerun: run "+model+": format: ")
 
 	// Bad key files and models.
 	runArgs("sign", model, "--key", alice+".pub").wantFail(t, 1, "edgerun: sign "+model+": signing key ")

@@ -30,8 +30,9 @@ type runCmd struct {
 	Threads int    `name:"threads" default:"1" help:"Goroutines one inference may use."`
 	F32     bool   `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
 
-	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
-	MaxElements     int   `name:"max-elements" default:"67108864" placeholder:"N" help:"Refuse an input tensor of more than N values (default 2^26, the model format's limit)."`
+	TrustedKeys     []string `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Refuse the model unless it is signed by this public key (written by keygen); repeat for several."`
+	MaxRequestBytes int64    `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
+	MaxElements     int      `name:"max-elements" default:"67108864" placeholder:"N" help:"Refuse an input tensor of more than N values (default 2^26, the model format's limit)."`
 }
 
 // Help is the detailed help of `edgerun run --help`.
@@ -58,7 +59,11 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	case c.MaxElements < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
 	}
-	m, err := engine.LoadFile(c.Model)
+	readOpts, err := trustedKeyOptions(c.TrustedKeys)
+	if err != nil {
+		return cliutil.OpError("run", c.Model, err)
+	}
+	m, err := engine.LoadFile(c.Model, readOpts...)
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}

@@ -27,3 +27,16 @@ func (c *verifyCmd) Run(env *cliutil.Env) error {
 	_, err = fmt.Fprintf(env.Stdout, "%s: signed by %s, trusted\n", c.Model, format.KeyFingerprint(m.Container.SignerKey))
 	return err
 }
+
+// trustedKeyOptions makes a command's --trusted-key flags into read
+// options: with keys, the model must be signed by one of them.
+func trustedKeyOptions(paths []string) ([]format.Option, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	keys, err := cliutil.ReadTrustedKeys(paths)
+	if err != nil {
+		return nil, err
+	}
+	return []format.Option{format.WithTrustedKeys(keys...)}, nil
+}
