@@ -82,6 +82,14 @@ test-arm: ## runtime tests (kernels, ops, golden outputs) and plugin tests (supe
 	QEMU_CPU=cortex-a7  KERN_EXPECT=generic GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
 	QEMU_CPU=arm1176    KERN_EXPECT=generic GOARCH=arm GOARM=6   $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
 
+# The trainer's acceptance runs: every bundled dataset trained with seeds
+# 1-3, its engine figures (f32 and int8) held to the goals written in each
+# TestAcceptance. About a minute on 2 cores; not part of `make test`.
+ACCEPT_PKGS := ./tools/train/tabular ./tools/train/textcls ./tools/train/recsys
+.PHONY: accept
+accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about a minute)
+	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
+
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)
 

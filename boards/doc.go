@@ -1,7 +1,8 @@
-// Package boards describes the devices edgerun runs on and connects models
-// to their I/O through periph.io.
+// Package boards is planned: it holds documentation only, no code yet. It
+// is to describe the devices edgerun runs on and connect models to their
+// I/O through periph.io.
 //
-// It owns the board profiles (GOOS/GOARCH/GOARM, core count, default
+// It is to own the board profiles (GOOS/GOARCH/GOARM, core count, default
 // inference threads, pin and bus names, for the Raspberry Pi models and
 // edge gateways), a Board interface with a registry in the style of
 // periph's driverreg, and the glue between periph.io/x/conn/v3 interfaces
@@ -16,6 +17,6 @@
 // stays testable with conn's fakes (gpiotest, i2ctest Record/Playback).
 // No gonum, avo, go-plugin or gRPC.
 //
-// Status: this package holds documentation only; the board profiles and
-// pipelines land with a later issue.
+// Status: documentation only; the board profiles and pipelines land with
+// a later issue.
 package boards

@@ -38,16 +38,6 @@ func (d DType) String() string {
 	return fmt.Sprintf("dtype(%d)", uint8(d))
 }
 
-// ParseDType is the inverse of DType.String.
-func ParseDType(s string) (DType, error) {
-	for d := F32; d <= I64; d++ {
-		if d.String() == s {
-			return d, nil
-		}
-	}
-	return 0, fmt.Errorf("format: unknown dtype %q", s)
-}
-
 func (s QuantScheme) String() string {
 	switch s {
 	case Symmetric:

@@ -1,6 +1,7 @@
 // Package engine runs edgerun models: Load turns a format.Model into a
-// Model (weights packed once for the CPU's kernels, operators built and
-// checked), and NewSession gives a Session that runs it.
+// Model (operators built and checked by the op package's builders, which
+// pack the weights once for the CPU's kernels), and NewSession gives a
+// Session that runs it.
 //
 //	m, err := engine.LoadFile("model.erm")
 //	s := m.NewSession(engine.WithThreads(2))
@@ -65,5 +66,7 @@
 // tensor.ErrShape, and LoadFile and Read return format's errors
 // (format.ErrCorrupt, format.ErrLimit, ...) for a file they cannot read.
 //
-// It imports format, tensor, op and quant; never sdk, boards or tools.
+// It imports format, tensor, op and the kernel package (directly only to
+// name the kernel in use: Kernel, Features); never quant, sdk, boards or
+// tools.
 package engine

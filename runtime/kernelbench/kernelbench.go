@@ -18,9 +18,6 @@ import (
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
 )
 
-// Kernel names the kernel implementation this process runs.
-func Kernel() string { return kernel.Current() }
-
 // RoofLoop names the instructions Roof times for dtype with the kernel
 // implementation in use.
 func RoofLoop(dtype string) string { return kernel.RoofLoop(dtype) }

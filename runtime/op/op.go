@@ -8,8 +8,9 @@
 // (an out-of-range token id, a shape that does not fit) is an error,
 // never a panic.
 //
-// It imports tensor, quant and the kernel package, nothing else of
-// edgerun: the engine translates the file format into Node values.
+// It imports tensor and the kernel package, nothing else of edgerun (its
+// tests use quant to make int8 weights): the engine translates the file
+// format into Node values.
 package op
 
 import (

@@ -1,5 +1,8 @@
-// Package quant is the quantization arithmetic of edgerun, shared by the
-// host trainer and the device engine so both quantize bit for bit alike.
+// Package quant is the quantization arithmetic of edgerun: the host
+// trainer quantizes weights with it, and it is the reference the device
+// kernels (runtime/internal/kernel's QuantizeRowU8 and DequantRow) are
+// tested against bit for bit. It imports nothing of edgerun; the engine
+// does not import it.
 //
 // Quantization v1:
 //   - weights: int8, symmetric, one scale per output channel (row of an

@@ -43,8 +43,19 @@ func checkSane(t *testing.T, b benchReport, batch, threads, iters int) {
 	if want := float64(batch) / (b.MeanUS / 1e6); b.ThroughputPerS <= 0 || b.ThroughputPerS < want*0.999 || b.ThroughputPerS > want*1.001 {
 		t.Errorf("throughput %v rows/s, want batch/mean = %v", b.ThroughputPerS, want)
 	}
-	if b.LoadMS <= 0 || b.AllocsPerRun < 0 || b.BytesPerRun < 0 {
-		t.Errorf("load_ms %v, allocs_per_run %v, bytes_per_run %v", b.LoadMS, b.AllocsPerRun, b.BytesPerRun)
+	if b.LoadMS <= 0 {
+		t.Errorf("load_ms %v", b.LoadMS)
+	}
+	// The engine allocates nothing per run (runtime/engine's AllocsPerRun
+	// tests assert the zero in process); bench counts the whole process,
+	// so the Go runtime's own allocations (the race detector's, wait
+	// records, GC workers) may show up. The bounds leave them a wide
+	// margin yet fail an engine that allocates a row or an activation
+	// buffer per run: 64 rows, or the 64×394 floats (100 KB) of
+	// TestBenchMLP's batch-64 activations.
+	if b.AllocsPerRun < 0 || b.AllocsPerRun >= 64 || b.BytesPerRun < 0 || b.BytesPerRun >= 64<<10 ||
+		b.BytesPerRun > 0 && b.AllocsPerRun == 0 {
+		t.Errorf("allocs_per_run %v, bytes_per_run %v: want a few allocations at most", b.AllocsPerRun, b.BytesPerRun)
 	}
 	if b.Kernel != engine.Kernel() || b.GOOS != runtime.GOOS || b.GOARCH != runtime.GOARCH || b.NumCPU < 1 {
 		t.Errorf("kernel %q, platform %s/%s, %d CPUs", b.Kernel, b.GOOS, b.GOARCH, b.NumCPU)

@@ -168,8 +168,3 @@ func Cosine(lr, floor float64) Schedule {
 		return lr * (floor + (1-floor)*f)
 	}
 }
-
-// StepDecay multiplies lr by gamma every every epochs.
-func StepDecay(lr, gamma float64, every int) Schedule {
-	return func(e, _ int) float64 { return lr * math.Pow(gamma, float64(e/max(every, 1))) }
-}

@@ -8,21 +8,23 @@ import (
 )
 
 // TestKernExpect fails unless the dispatcher chose the implementation
-// named by KERN_EXPECT (make test-arm sets it per emulated CPU), so a
-// feature check that silently falls back to a weaker kernel is caught.
+// the CPU's features call for (wantKernel, from golang.org/x/sys/cpu), and,
+// when KERN_EXPECT is set (make test-arm sets it per emulated CPU), the one
+// it names: a feature check that silently falls back to a weaker kernel,
+// or picks one the CPU cannot run, is caught on every machine.
 func TestKernExpect(t *testing.T) {
-	want := os.Getenv("KERN_EXPECT")
-	if want == "" {
-		t.Skip("KERN_EXPECT not set")
-	}
 	var names []string
 	for _, im := range Impls() {
 		names = append(names, im.Name)
 	}
+	want, why := wantKernel()
 	if got := Current(); got != want {
-		t.Fatalf("kernel %q in use, KERN_EXPECT=%q (usable here: %v)", got, want, names)
+		t.Errorf("kernel %q in use, the CPU calls for %q (%s; usable here: %v)", got, want, why, names)
 	}
-	t.Logf("kernel %s (usable here: %v)", Current(), names)
+	if env := os.Getenv("KERN_EXPECT"); env != "" && Current() != env {
+		t.Errorf("kernel %q in use, KERN_EXPECT=%q (usable here: %v)", Current(), env, names)
+	}
+	t.Logf("kernel %s (%s; usable here: %v)", Current(), why, names)
 }
 
 // TestGemmI8Long checks every implementation against the reference with

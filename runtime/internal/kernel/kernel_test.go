@@ -273,6 +273,15 @@ func TestDequantRow(t *testing.T) {
 				dequantRowGeneric(want, acc, 0.0173, 117, sc, rs, b)
 				check(t)
 				for j := range want {
+					// The reference is quant.Dequantize's arithmetic, the
+					// trainer's, bit for bit.
+					var bj float32
+					if b != nil {
+						bj = b[j]
+					}
+					if q := quant.Dequantize(acc[j], 0.0173, 117, sc[j], rs[j], bj); math.Float32bits(q) != math.Float32bits(want[j]) {
+						t.Fatalf("n=%d bias=%v: dequantRowGeneric dst[%d]=%v, quant.Dequantize %v", n, b != nil, j, want[j], q)
+					}
 					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 						t.Fatalf("%s n=%d bias=%v: dst[%d]=%v want %v", im.Name, n, b != nil, j, got[j], want[j])
 					}

@@ -1,5 +1,5 @@
 // Package recsys is edgetrain's recommender recipe: an implicit-feedback
-// ranker (Fit) and a rating regressor (FitRatings) on a ratings CSV
+// ranker (Fit) and a rating regressor (FitRatingsWith) on a ratings CSV
 // (user, item, rating; columns from FitOptions.UserCol/ItemCol/RatingCol,
 // default userId/movieId/rating), both exported as the catalog's
 // recommender graph: Embedding(user), Embedding(item), Dot, bias

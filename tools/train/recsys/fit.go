@@ -11,8 +11,9 @@ import (
 	"github.com/edgerun/edgerun/tools/train"
 )
 
-// Config holds the hyperparameters of a recipe; Fit and FitRatings use
-// Implicit and Rating, FitWith and FitRatingsWith take their own.
+// Config holds the hyperparameters of a recipe; Fit uses Implicit,
+// FitWith and FitRatingsWith take their own (edgetrain gives the
+// regressor Rating).
 type Config struct {
 	// Dim, Epochs, LR, Reg (L2 on embedding rows per use), RegBias (L2
 	// on biases per use) and InitStd (initial embeddings' standard
@@ -53,7 +54,7 @@ type Config struct {
 // 0.61; with the liked part's user bias 0.747 / 0.70; with Beta 0.3
 // 0.744 / 0.72; Beta 0.5 0.738 / 0.73; Beta 1 0.68 / 0.74. The AUC among
 // rated items and the hit rate against unrated items pull apart: the
-// 80/20 ROC AUC goal is met by the rating regressor (FitRatings).
+// 80/20 ROC AUC goal is met by the rating regressor (FitRatingsWith).
 var Implicit = Config{Dim: 32, Epochs: 20, LR: 0.005, Reg: 0.03, InitStd: 0.1, Batch: 256, NegRatio: 4, WatchedAll: true,
 	LikedDim: 32, LikedEpochs: 20, LikedLR: 0.005, LikedReg: 0.03, Alpha: 1, Beta: 0.3}
 
@@ -347,16 +348,6 @@ func concatMF(a, b *mf, alpha, beta float64) *mf {
 	}
 	m.B = alpha*a.B + b.B
 	return m
-}
-
-// FitRatings trains the rating regressor with the Rating configuration;
-// see FitRatingsWith.
-func FitRatings(o train.FitOptions) (*train.Trained, error) {
-	r, err := FitRatingsWith(o, Rating)
-	if err != nil {
-		return nil, err
-	}
-	return r.Trained, nil
 }
 
 // FitRatingsWith trains the rating regressor u·v + b_u + b_i + b (biased

@@ -11,10 +11,14 @@ import (
 	"github.com/edgerun/edgerun/tools/train"
 )
 
-// TestAcceptance trains the bundled text datasets with 3 seeds and prints
-// the medians of the engine's f32 and int8 accuracy and the median epoch
-// time. It takes minutes: set EDGERUN_ACCEPT=1 (or a comma list of
-// sentiment, banking77, sentiment-lstm, sentiment-gru).
+// TestAcceptance trains the bundled text datasets with 3 seeds, prints the
+// medians of the engine's f32 and int8 accuracy and the median epoch
+// time, and fails when a median accuracy misses its goal or int8 loses
+// more than one point (edgetrain fit's default --max-drop). `make accept`
+// runs the bag models (25 s); set EDGERUN_ACCEPT=1 for those too, or a
+// comma list of sentiment, banking77, sentiment-lstm, sentiment-gru (the
+// recurrent ones take minutes). The goals sit a little below the figures
+// below.
 //
 //	EDGERUN_ACCEPT=1 go test ./tools/train/textcls -run Acceptance -v -timeout 30m
 //
@@ -36,11 +40,12 @@ func TestAcceptance(t *testing.T) {
 	for _, tc := range []struct {
 		name, dir, file, label string
 		arch                   Arch
+		goal                   float64 // the least median accuracy
 	}{
-		{"sentiment", sent, "uci_labelled_sentences.csv", "label", Bag},
-		{"banking77", bank, "banking77.csv", "intent", Bag},
-		{"sentiment-lstm", sent, "uci_labelled_sentences.csv", "label", LSTM},
-		{"sentiment-gru", sent, "uci_labelled_sentences.csv", "label", GRU},
+		{"sentiment", sent, "uci_labelled_sentences.csv", "label", Bag, 0.80},
+		{"banking77", bank, "banking77.csv", "intent", Bag, 0.88},
+		{"sentiment-lstm", sent, "uci_labelled_sentences.csv", "label", LSTM, 0.78},
+		{"sentiment-gru", sent, "uci_labelled_sentences.csv", "label", GRU, 0.77},
 	} {
 		if sel != "1" && !strings.Contains(","+sel+",", ","+tc.name+",") {
 			continue
@@ -88,6 +93,11 @@ func TestAcceptance(t *testing.T) {
 				t.Log(line)
 			}
 			t.Logf("medians: f32 accuracy %.4f  int8 accuracy %.4f  epoch %.0f ms  training %.1f s", median(f32), median(i8), median(epochMS), median(totalS))
+			if mf, mi := median(f32), median(i8); mf < tc.goal || mi < tc.goal {
+				t.Errorf("%s: median accuracy f32 %.4f, int8 %.4f; goal at least %.2f", tc.name, mf, mi, tc.goal)
+			} else if mf-mi > 0.01 {
+				t.Errorf("%s: int8 loses %.4f accuracy (f32 %.4f, int8 %.4f); at most 0.01", tc.name, mf-mi, mf, mi)
+			}
 		})
 	}
 }
