@@ -93,3 +93,16 @@ func (r *InferRequest) Input(name string) *Tensor {
 	}
 	return nil
 }
+
+// BytesTensor returns the BYTES tensor named name holding texts, one
+// element per string, of shape [len(texts)]: BYTES data is [][]byte, one
+// []byte (UTF-8 for text) per element.
+//
+//	req := &sdk.InferRequest{Inputs: []sdk.Tensor{sdk.BytesTensor("text", "great phone", "a waste")}}
+func BytesTensor(name string, texts ...string) Tensor {
+	b := make([][]byte, len(texts))
+	for i, s := range texts {
+		b[i] = []byte(s)
+	}
+	return Tensor{Name: name, Datatype: BYTES, Shape: []int64{int64(len(texts))}, BYTES: b}
+}
