@@ -46,11 +46,18 @@ type Description struct {
 }
 
 // TensorSpec describes one input or output: its name, datatype and shape
-// (−1 for a dimension of any size).
+// (−1 for a dimension of any size), and for a categorical BYTES input the
+// values it takes.
 type TensorSpec struct {
 	Name     string
 	Datatype string
 	Shape    []int64
+	// Categories, for a BYTES input that takes one of a fixed set of
+	// values (a categorical feature of a tabular model), are those values;
+	// empty: any text. A model refuses other values as invalid input, but
+	// may also accept missing-value markers (such as "NA") where it
+	// imputes, so ValidateRequest does not check them: the model does.
+	Categories []string
 }
 
 // Tensor is a named tensor with Open Inference Protocol semantics: data in
