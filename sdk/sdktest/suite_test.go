@@ -5,7 +5,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdktest"
@@ -95,4 +97,46 @@ func TestRequestForCategories(t *testing.T) {
 	if !slices.Contains(names, "unknown_category/grade") || slices.Contains(names, "unknown_category/text") {
 		t.Errorf("bad requests %q: want unknown_category for grade only", names)
 	}
+}
+
+// counting is grade that counts its Infer calls, records the longest
+// deadline it was given, and (varying) answers the call's number.
+type counting struct {
+	grade
+	vary  bool
+	mu    sync.Mutex
+	calls int
+	ttl   time.Duration
+}
+
+func (c *counting) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+	c.mu.Lock()
+	c.calls++
+	n := c.calls
+	if dl, ok := ctx.Deadline(); ok {
+		c.ttl = max(c.ttl, time.Until(dl))
+	}
+	c.mu.Unlock()
+	res, err := c.grade.Infer(ctx, req)
+	if err == nil && c.vary {
+		res.Outputs[0].FP32[0] = float32(n)
+	}
+	return res, err
+}
+
+// TestOptions: WithConcurrency sets how many goroutines the concurrency
+// check starts (16 calls each: 4 goroutines make 48 calls more than 1),
+// WithTimeout the deadline of each call, and Nondeterministic lets a
+// model answer each call differently.
+func TestOptions(t *testing.T) {
+	one, four := &counting{}, &counting{}
+	sdktest.Run(t, one, sdktest.WithConcurrency(1))
+	sdktest.Run(t, four, sdktest.WithConcurrency(4), sdktest.WithTimeout(time.Hour))
+	if d := four.calls - one.calls; d != 3*16 {
+		t.Errorf("WithConcurrency(4) made %d calls more than WithConcurrency(1), want 48", d)
+	}
+	if one.ttl > 31*time.Second || four.ttl < 59*time.Minute {
+		t.Errorf("call deadlines up to %v (default) and %v (WithTimeout(time.Hour))", one.ttl, four.ttl)
+	}
+	sdktest.Run(t, &counting{vary: true}, sdktest.Nondeterministic())
 }
