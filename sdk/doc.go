@@ -1,7 +1,7 @@
 // Package sdk is the plugin contract of edgerun: what a domain-model plugin
-// (sentiment, intent, recommendation, diagnosis, fraud, predictive
-// maintenance, keyword spotting, or one of your own) and the host that runs
-// it agree on.
+// (the built-in sentiment, intent, recommendation, diagnosis, credit-risk
+// and predictive-maintenance plugins, or one of your own; keyword spotting
+// is planned, not present) and the host that runs it agree on.
 //
 // It owns the Go interfaces a plugin implements, the go-plugin handshake
 // (cookie EDGERUN_PLUGIN), the versioned plugin sets (a new protocol
@@ -11,7 +11,8 @@
 // each plugin in its own process group, killed with it; bounded reads of
 // its output; AutoMTLS; restart on crash), and the
 // wire types: named tensors with Open Inference Protocol datatypes, BYTES
-// for text. Plugins run out of process over gRPC through
+// for text ([][]byte data, one element per string; BytesTensor builds one),
+// the values of a categorical input listed in its TensorSpec.Categories. Plugins run out of process over gRPC through
 // hashicorp/go-plugin; from protocol version 2 Infer takes a direct local
 // socket the plugin opens for its host, under half gRPC's round trip (see
 // service Channel in sdk/proto/model.proto).
@@ -22,8 +23,10 @@
 // and post-processing in a few lines).
 //
 // Import rules (enforced by make deps-check): this root package imports
-// only sdk/proto of edgerun, never runtime/..., format or boards, so the
-// contract stays small and a host can dispense plugins without linking the
-// engine; only sdk/sdkrt meets the runtime. Nothing under sdk/ imports
-// boards, tools or plugins, gonum, avo or periph.
+// only sdk/proto of edgerun, never runtime/..., format or boards (the
+// board profiles and periph.io I/O are planned; boards holds only their
+// documentation today), so the contract stays small and a host can run
+// plugins without linking the engine; only sdk/sdkrt meets the runtime.
+// Nothing under sdk/ imports boards, tools or plugins, gonum, avo or
+// periph.
 package sdk

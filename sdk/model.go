@@ -46,11 +46,18 @@ type Description struct {
 }
 
 // TensorSpec describes one input or output: its name, datatype and shape
-// (−1 for a dimension of any size).
+// (−1 for a dimension of any size), and for a categorical BYTES input the
+// values it takes.
 type TensorSpec struct {
 	Name     string
 	Datatype string
 	Shape    []int64
+	// Categories, for a BYTES input that takes one of a fixed set of
+	// values (a categorical feature of a tabular model), are those values;
+	// empty: any text. A model refuses other values as invalid input, but
+	// may also accept missing-value markers (such as "NA") where it
+	// imputes, so ValidateRequest does not check them: the model does.
+	Categories []string
 }
 
 // Tensor is a named tensor with Open Inference Protocol semantics: data in
@@ -92,4 +99,17 @@ func (r *InferRequest) Input(name string) *Tensor {
 		}
 	}
 	return nil
+}
+
+// BytesTensor returns the BYTES tensor named name holding texts, one
+// element per string, of shape [len(texts)]: BYTES data is [][]byte, one
+// []byte (UTF-8 for text) per element.
+//
+//	req := &sdk.InferRequest{Inputs: []sdk.Tensor{sdk.BytesTensor("text", "great phone", "a waste")}}
+func BytesTensor(name string, texts ...string) Tensor {
+	b := make([][]byte, len(texts))
+	for i, s := range texts {
+		b[i] = []byte(s)
+	}
+	return Tensor{Name: name, Datatype: BYTES, Shape: []int64{int64(len(texts))}, BYTES: b}
 }

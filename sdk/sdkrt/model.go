@@ -164,6 +164,7 @@ func cloneSpecs(s []sdk.TensorSpec) []sdk.TensorSpec {
 	out := slices.Clone(s)
 	for i := range out {
 		out[i].Shape = slices.Clone(out[i].Shape)
+		out[i].Categories = slices.Clone(out[i].Categories)
 	}
 	return out
 }

@@ -48,6 +48,9 @@ func NewTabular(em *engine.Model) (*Tabular, error) {
 			cats = make(map[string]bool, len(f.Categories))
 			for _, c := range f.Categories {
 				cats[c] = true
+				if c != features.MissingCategory { // sent as "NA", not by name
+					spec.Categories = append(spec.Categories, c)
+				}
 			}
 		}
 		t.cats = append(t.cats, cats)
@@ -62,7 +65,8 @@ func NewTabular(em *engine.Model) (*Tabular, error) {
 }
 
 // Specs are the request inputs: one per feature, FP32 [-1] for numeric
-// ones and BYTES [-1] for categorical ones.
+// ones and BYTES [-1] for categorical ones, with their categories (but
+// features.MissingCategory, which a request sends as "NA").
 func (t *Tabular) Specs() []sdk.TensorSpec { return cloneSpecs(t.specs) }
 
 // Features returns the model's features.

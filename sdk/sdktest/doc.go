@@ -2,7 +2,11 @@
 // runs a model over the real wire (gRPC and the direct channel) in the test
 // process.
 //
-// A plugin tests itself with both, directly and through the wire:
+// Run needs no valid request from the plugin: RequestFor builds one from
+// the description (a categorical input's first category, an English
+// sentence for other text, small numbers); WithRequests replaces it for a
+// model whose valid inputs are narrower. A plugin tests itself with both,
+// directly and through the wire:
 //
 //	func TestConformance(t *testing.T) {
 //		m := mymodel.New()

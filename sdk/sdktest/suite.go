@@ -24,10 +24,11 @@ type config struct {
 }
 
 // WithRequests gives Run valid requests to use instead of the one it builds
-// from the description (which fills numbers with small values and text with
-// an English sentence): a model whose valid inputs are narrower, such as
-// known user ids, passes requests it answers. The bad-input cases are
-// derived from the first one.
+// from the description (RequestFor: numbers are small values, categorical
+// inputs their first category, other text an English sentence): a model
+// whose valid inputs are narrower, such as known user ids, passes requests
+// it answers. The bad-input cases and the concurrency check are derived
+// from the first one.
 func WithRequests(reqs ...*sdk.InferRequest) Option {
 	return func(c *config) { c.requests = append(c.requests, reqs...) }
 }
@@ -59,8 +60,9 @@ func WithTimeout(d time.Duration) Option {
 //     honours a request for one output,
 //   - answers bad input (no inputs, a missing, unknown or repeated input, a
 //     wrong datatype, a wrong rank, data that does not match the shape, an
-//     empty tensor, an empty string, an unknown output) with an error
-//     matching sdk.ErrInvalidInput, never a panic and never an answer,
+//     empty tensor, an empty string, a value outside an input's
+//     Categories, an unknown output) with an error matching
+//     sdk.ErrInvalidInput, never a panic and never an answer,
 //   - serves concurrent Infer calls, with the same answers as one at a time.
 //
 // m can be the model itself or the host's view of it (Serve, sdk.Open).
@@ -185,6 +187,19 @@ func checkSpecs(t *testing.T, what string, specs []sdk.TensorSpec) {
 				break
 			}
 		}
+		if len(sp.Categories) > 0 && sp.Datatype != sdk.BYTES {
+			t.Errorf("%s %q: categories are for BYTES tensors, not %s", what, sp.Name, sp.Datatype)
+		}
+		cats := map[string]bool{}
+		for _, c := range sp.Categories {
+			if c == "" {
+				t.Errorf("%s %q: an empty category", what, sp.Name)
+			}
+			if cats[c] {
+				t.Errorf("%s %q: category %q appears twice", what, sp.Name, c)
+			}
+			cats[c] = true
+		}
 	}
 }
 
@@ -200,6 +215,12 @@ func normDesc(d *sdk.Description) sdk.Description {
 	norm := func(specs []sdk.TensorSpec) []sdk.TensorSpec {
 		if len(specs) == 0 {
 			return nil
+		}
+		specs = slices.Clone(specs)
+		for i := range specs {
+			if len(specs[i].Categories) == 0 {
+				specs[i].Categories = nil
+			}
 		}
 		return specs
 	}
@@ -350,8 +371,8 @@ func (s *suite) testConcurrent(t *testing.T) {
 }
 
 // RequestFor builds a valid-looking request from d's input specs: dimensions
-// of any size become 1, FP32 data 0.5, integers 1, BOOL false, BYTES an
-// English sentence.
+// of any size become 1, FP32 data 0.5, integers 1, BOOL false, BYTES the
+// spec's first category when it has categories, else an English sentence.
 func RequestFor(d *sdk.Description) *sdk.InferRequest {
 	req := &sdk.InferRequest{}
 	for _, sp := range d.Inputs {
@@ -366,6 +387,11 @@ func RequestFor(d *sdk.Description) *sdk.InferRequest {
 		}
 		t := sdk.Tensor{Name: sp.Name, Datatype: sp.Datatype, Shape: shape}
 		fill(&t, n)
+		if sp.Datatype == sdk.BYTES && len(sp.Categories) > 0 {
+			for i := range t.BYTES {
+				t.BYTES[i] = []byte(sp.Categories[0])
+			}
+		}
 		req.Inputs = append(req.Inputs, t)
 	}
 	return req
@@ -420,7 +446,8 @@ func BadRequests(d *sdk.Description, valid *sdk.InferRequest) []BadRequest {
 	})
 	add("unknown_output", func(r *sdk.InferRequest) { r.Outputs = []string{"sdktest_no_such_output"} })
 	for i, in := range valid.Inputs {
-		if _, ok := findSpec(d.Inputs, in.Name); !ok {
+		spec, ok := findSpec(d.Inputs, in.Name)
+		if !ok {
 			continue
 		}
 		name := in.Name
@@ -458,8 +485,24 @@ func BadRequests(d *sdk.Description, valid *sdk.InferRequest) []BadRequest {
 				t.BYTES[0] = []byte{}
 			})
 		}
+		if in.Datatype == sdk.BYTES && len(spec.Categories) > 0 {
+			add("unknown_category/"+name, func(r *sdk.InferRequest) {
+				t := &r.Inputs[i]
+				t.BYTES = slices.Clone(t.BYTES)
+				t.BYTES[0] = []byte(unknownCategory(spec.Categories))
+			})
+		}
 	}
 	return out
+}
+
+// unknownCategory returns a value that is none of cats.
+func unknownCategory(cats []string) string {
+	v := "sdktest-no-such-category"
+	for slices.Contains(cats, v) {
+		v += "-"
+	}
+	return v
 }
 
 func clone(r *sdk.InferRequest) *sdk.InferRequest {

@@ -135,4 +135,7 @@ func TestConformance(t *testing.T) {
 	req := request(t, d, plugintest.ReadCSV(t, dir+"lending_club.csv"), []int{0})
 	sdktest.Run(t, m, sdktest.WithRequests(req))
 	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), sdktest.WithRequests(req)) })
+	// With no request given, the suite builds one from the description:
+	// each categorical feature takes its first category.
+	t.Run("described", func(t *testing.T) { sdktest.Run(t, m) })
 }
