@@ -62,7 +62,7 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	inputs, err := c.inputs(m)
+	req, err := c.request(m)
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
@@ -72,20 +72,20 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	}
 	s := m.NewSession(opts...)
 	defer s.Close()
-	outs, err := s.Run(inputs)
+	outs, err := s.Run(req.inputs)
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	res := newRunResult(c.Model, m, outs)
+	res := newRunResult(c.Model, m, outs, req)
 	if c.JSON {
 		return res.writeJSON(env.Stdout)
 	}
 	return res.writeText(env.Stdout)
 }
 
-// inputs builds the model's input tensors from whichever of --input,
+// request builds the model's input tensors from whichever of --input,
 // --text and --csv was given.
-func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
+func (c *runCmd) request(m *engine.Model) (*runRequest, error) {
 	// kong lets exactly one of the three through; --text may be "".
 	switch {
 	case c.CSV != "":
@@ -98,29 +98,29 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return []*tensor.Tensor{t}, nil
+		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	case c.Input == "":
 		t, err := textInput(m, c.Text)
 		if err != nil {
 			return nil, fmt.Errorf("--text: %w", err)
 		}
-		return []*tensor.Tensor{t}, nil
+		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	}
 	f, name, err := openInput(c.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	ts, err := parseRequest(f, m.Inputs, c.limits())
+	req, err := parseRequest(f, m, c.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return ts, nil
+	return req, nil
 }
 
 // limits are the request limits the flags set.
 func (c *runCmd) limits() requestLimits {
-	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements}
+	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements, Flag: maxRequestFlag}
 }
 
 // openInput opens a file, or standard input for "-". The name is how
@@ -140,9 +140,11 @@ func openInput(path string) (io.ReadCloser, string, error) {
 // "predictions" (one list per batch row, labels by descending
 // probability) for models whose metadata has labels:
 //
-//	{"model_name", "outputs": [{"name", "datatype", "shape", "data"}],
+//	{"model_name", "id", "outputs": [{"name", "datatype", "shape", "data"}],
 //	 "predictions": [[{"label", "probability"}]]}
 //
+// "id" is the request's, when it has one; "outputs" are those the
+// request asks for (all when it names none), in its order.
 // "data" is flat, row-major; f32 values are the shortest decimal that
 // reads back as the same float32, infinities and NaN the strings "+Inf",
 // "-Inf" and "NaN". Field names are part of the CLI's contract: add
@@ -151,16 +153,26 @@ func openInput(path string) (io.ReadCloser, string, error) {
 // the outputs.
 type runResult struct {
 	modelName string
+	id        string   // the request's, echoed
 	names     []string // of the outputs
 	outs      []*tensor.Tensor
 	labels    []string
 	labelled  int // index of the output the predictions come from, -1 for none
 }
 
-func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor) *runResult {
-	r := &runResult{modelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), outs: outs, labels: m.Meta.Labels}
-	for i := range outs {
-		r.names = append(r.names, m.Outputs[i].Name)
+// newRunResult is the result of running req: the outputs it asks for
+// (all when it names none), in its order.
+func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor, req *runRequest) *runResult {
+	r := &runResult{modelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), id: req.id, labels: m.Meta.Labels}
+	if req.outputs == nil {
+		r.outs = outs
+		for i := range outs {
+			r.names = append(r.names, m.Outputs[i].Name)
+		}
+	}
+	for _, k := range req.outputs {
+		r.outs = append(r.outs, outs[k])
+		r.names = append(r.names, m.Outputs[k].Name)
 	}
 	r.labelled = labelledOutput(r.labels, outs)
 	return r
@@ -321,6 +333,10 @@ func (res *runResult) writeJSON(w io.Writer) error {
 	j.open('{')
 	j.elem("model_name")
 	j.string(res.modelName)
+	if res.id != "" {
+		j.elem("id")
+		j.string(res.id)
+	}
 	j.elem("outputs")
 	j.open('[')
 	for i, t := range res.outs {
