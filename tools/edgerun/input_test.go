@@ -350,6 +350,16 @@ func TestPluginRequest(t *testing.T) {
 		fmt.Sprintf("%q", c.BYTES) != `["NA" "x"]` || fmt.Sprint(req.Outputs) != "[label]" {
 		t.Errorf("request %+v", req)
 	}
+	// Every input the request lacks is named in one error, before the
+	// plugin is asked.
+	three := &sdk.Description{Name: "p", Inputs: []sdk.TensorSpec{{Name: "a", Datatype: sdk.FP32, Shape: []int64{1}}, {Name: "b", Datatype: sdk.FP32, Shape: []int64{1}}, {Name: "c", Datatype: sdk.BYTES, Shape: []int64{1}}}}
+	one, err := oip.Decode(strings.NewReader(`{"inputs":[{"name":"a","datatype":"FP32","data":[1]}]}`), oip.Options{Limits: defaultRequestLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&pluginsInferCmd{}).request(three, one); err == nil || err.Error() != `p: 2 of its 3 inputs missing: "b", "c"` {
+		t.Errorf("missing inputs: %v", err)
+	}
 	for _, tc := range []struct{ request, want string }{
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"Data":[2]}]}`, `invalid request at line 1, column 53: inputs[0] has an unknown key "Data"`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"data":[2]}]}`, `inputs[0] has the key "data" twice`},

@@ -54,6 +54,7 @@ func archModel(t *testing.T, spec string, int8 bool) (string, *format.Model) {
 // runJSON is run --json's output, decoded.
 type runJSON struct {
 	ModelName string `json:"model_name"`
+	ID        string `json:"id"`
 	Outputs   []struct {
 		Name     string    `json:"name"`
 		Datatype string    `json:"datatype"`
@@ -485,5 +486,45 @@ func TestRunCSVFeatures(t *testing.T) {
 	want := []float64{2.5, 0, 1, 5, 0, 0, 5, 1, 0}
 	if len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != fmt.Sprint(want) {
 		t.Fatalf("outputs %+v, want %v", got.Outputs, want)
+	}
+}
+
+// TestRunOutputs: the request's "outputs" pick the outputs run prints,
+// in the request's order, and its "id" is echoed.
+func TestRunOutputs(t *testing.T) {
+	fm := &format.Model{
+		Graph: format.Graph{
+			Inputs:  []format.ValueInfo{{Name: "x", DType: format.F32, Shape: []int64{-1, 2}}},
+			Outputs: []format.ValueInfo{{Name: "y", DType: format.F32, Shape: []int64{-1, 2}}, {Name: "z", DType: format.F32, Shape: []int64{-1, 2}}},
+			Nodes: []format.Node{
+				{Name: "d1", Op: "Dense", Inputs: []string{"x", "w1"}, Outputs: []string{"y"}},
+				{Name: "d2", Op: "Dense", Inputs: []string{"x", "w2"}, Outputs: []string{"z"}},
+			},
+		},
+		Tensors: []format.Tensor{format.NewF32("w1", []int64{2, 2}, []float32{1, 0, 0, 1}), format.NewF32("w2", []int64{2, 2}, []float32{2, 0, 0, 2})},
+	}
+	path := writeModel(t, "two.erm", fm)
+	names := func(got runJSON) string {
+		var s []string
+		for _, o := range got.Outputs {
+			s = append(s, fmt.Sprintf("%s=%v", o.Name, o.Data))
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct{ outputs, want string }{
+		{``, "y=[1 2] z=[2 4]"},
+		{`,"outputs":[]`, "y=[1 2] z=[2 4]"},
+		{`,"outputs":[{"name":"z"}]`, "z=[2 4]"},
+		{`,"outputs":[{"name":"z"},{"name":"y"}]`, "z=[2 4] y=[1 2]"},
+	} {
+		req := writeFile(t, "req.json", `{"id":"r7","inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}]`+tc.outputs+`}`)
+		got := decodeRun(t, runArgs("run", path, "--input", req, "--json"))
+		if names(got) != tc.want || got.ID != "r7" {
+			t.Errorf("%s: id %q, outputs %s, want %s", tc.outputs, got.ID, names(got), tc.want)
+		}
+	}
+	req := writeFile(t, "req.json", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}],"outputs":[{"name":"z"}]}`)
+	if r := runArgs("run", path, "--input", req); r.code != 0 || strings.Contains(r.stdout, "y ") || !strings.HasPrefix(r.stdout, "z  f32  [1,2]") {
+		t.Errorf("text: %v", r)
 	}
 }
