@@ -339,9 +339,9 @@ func TestPluginRequest(t *testing.T) {
 			t.Errorf("%s: request %+v", in, req)
 		}
 	}
-	// Nested data as run takes it; missing values as the plugin's datatype
-	// carries them (NaN, "NA"); the outputs asked for passed on.
-	req, err := parsePluginRequest(desc, `{"inputs":[{"name":"f","datatype":"FP32","data":[[1,null],["NaN","NA"]]},{"name":"c","datatype":"BYTES","data":[null,"x"]}],"outputs":[{"name":"label"}]}`)
+	// Nested data as run takes it; missing FP32 values as NaN, the string
+	// "NA" as a string; the outputs asked for passed on.
+	req, err := parsePluginRequest(desc, `{"inputs":[{"name":"f","datatype":"FP32","data":[[1,null],["NaN","NA"]]},{"name":"c","datatype":"BYTES","data":["NA","x"]}],"outputs":[{"name":"label"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,8 @@ func TestPluginRequest(t *testing.T) {
 		{`{"parameters":{"k":[1]}}`, `invalid request at line 1, column 20: "parameters": "k" must be a string, a number or a boolean, not an array`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"parameters":{"binary_data_size":4}}]}`, `input "f": plugins take no input parameters ("binary_data_size")`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1]}],"outputs":[{"name":"probs"}]}`, `p has no output "probs" (outputs: label BYTES)`},
-		{`{"inputs":[{"name":"f","datatype":"INT64","data":[1,null]}]}`, `input "f": data[1] is a missing value (null, "NaN" or "NA"), which INT64 data cannot carry`},
+		{`{"inputs":[{"name":"f","datatype":"INT64","data":[1,null]}]}`, `input "f": data[1] is a missing value (null, "NaN" or "NA"), which INT64 data cannot carry (FP32 sends it as NaN)`},
+		{`{"inputs":[{"name":"t","datatype":"BYTES","data":[null]}]}`, `input "t": data[0] is a missing value (null, "NaN" or "NA"), which BYTES data cannot carry (FP32 sends it as NaN; send the string "NA" where the plugin imputes)`},
 		{`{"parameters":{"k":"a","k":"b"}}`, `invalid request at line 1, column 27: "parameters" has the key "k" twice`},
 		{`{"inputs":[{"name":"f","data":[1]}]}`, `input "f": "datatype" is missing`},
 		{`{"inputs":[{"name":"f","datatype":"BOOL","data":[true,1]}]}`, `input "f": data[1] is 1, not a boolean (BOOL data)`},

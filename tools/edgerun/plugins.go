@@ -201,7 +201,7 @@ type pluginsInferCmd struct {
 	Plugin string `arg:"" placeholder:"PLUGIN" help:"Plugin binary."`
 	pluginFlags
 	Text  string            `name:"text" xor:"input" placeholder:"STRING" help:"Text for the plugin's BYTES input."`
-	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"parameters\":{}}); - reads standard input."`
+	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}],\"parameters\":{}}), read as run reads it; data flat or nested; null, \"NaN\", \"NA\" sent as NaN in FP32 data. - reads standard input."`
 	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
 	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
 	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
@@ -341,11 +341,13 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 // and parameters as they are (the plugin validates the parameters; its
 // description lists those it understands), and the outputs it asks for,
 // which the plugin's description must have. A missing value (null,
-// "NaN", "NA") goes to the plugin as its datatype says one: NaN in FP32
-// data, "NA" in BYTES data; whether it is imputed or refused is the
-// plugin's decision (the tabular plugins impute, the others refuse).
-// Other datatypes cannot carry one, and input or output parameters have
-// no place in the plugin's request: both are refused.
+// "NaN", "NA") of FP32 data goes to the plugin as NaN, and whether it is
+// imputed or refused is the plugin's decision (the tabular plugins
+// impute, the others refuse NaN). Other datatypes cannot carry one: it is
+// refused (in BYTES data, the string "NA" is a string, which the tabular
+// plugins read as missing; null is not turned into it, since a text
+// input would take it as text). Input and output parameters have no
+// place in the plugin's request: they are refused.
 func pluginRequest(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, error) {
 	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
 	for _, o := range r.Outputs {
@@ -363,18 +365,12 @@ func pluginRequest(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, error
 		}
 		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape,
 			FP32: in.FP32, INT64: in.INT64, INT32: in.INT32, BOOL: in.BOOL, BYTES: in.BYTES}
-		if i := in.FirstMissing(); i >= 0 {
-			switch in.Datatype {
-			case sdk.FP32: // NaN already
-			case sdk.BYTES:
-				for j, miss := range in.Missing {
-					if miss {
-						t.BYTES[j] = []byte("NA")
-					}
-				}
-			default:
-				return nil, fmt.Errorf("%s: data[%d] is a missing value (null, \"NaN\" or \"NA\"), which %s data cannot carry (FP32 sends NaN, BYTES \"NA\")", in.Label(), i, in.Datatype)
+		if i := in.FirstMissing(); i >= 0 && in.Datatype != sdk.FP32 { // FP32: NaN already
+			hint := ""
+			if in.Datatype == sdk.BYTES {
+				hint = `; send the string "NA" where the plugin imputes`
 			}
+			return nil, fmt.Errorf("%s: data[%d] is a missing value (null, \"NaN\" or \"NA\"), which %s data cannot carry (FP32 sends it as NaN%s)", in.Label(), i, in.Datatype, hint)
 		}
 		req.Inputs = append(req.Inputs, t)
 	}

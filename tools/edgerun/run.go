@@ -23,7 +23,7 @@ import (
 // runCmd is the run subcommand.
 type runCmd struct {
 	Model   string `arg:"" name:"model" help:"Model file (.erm)."`
-	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}]}; datatypes FP32, INT64, INT32; data flat or nested; keys case-sensitive, each once. - reads standard input."`
+	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
 	Text    string `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
 	CSV     string `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
 	JSON    bool   `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
