@@ -239,7 +239,7 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	}
 	took := time.Since(start)
 	if c.JSON {
-		return cliutil.WriteJSON(env.Stdout, responseJSON(res))
+		return oip.WriteResponse(env.Stdout, responseOIP(res), nil)
 	}
 	for _, t := range res.Outputs {
 		fmt.Fprintf(env.Stdout, "%s  %s  %v\n  %s\n", t.Name, t.Datatype, t.Shape, tensorText(&t))
@@ -473,42 +473,12 @@ func tensorValues(t *sdk.Tensor) string {
 	return "[]"
 }
 
-// oipTensor is a tensor in Open Inference Protocol JSON.
-type oipTensor struct {
-	Name     string  `json:"name"`
-	Datatype string  `json:"datatype"`
-	Shape    []int64 `json:"shape"`
-	Data     []any   `json:"data"`
-}
-
-type oipResponse struct {
-	ModelName    string            `json:"model_name"`
-	ModelVersion string            `json:"model_version,omitempty"`
-	ID           string            `json:"id,omitempty"`
-	Parameters   map[string]string `json:"parameters,omitempty"`
-	Outputs      []oipTensor       `json:"outputs"`
-}
-
-func responseJSON(r *sdk.InferResponse) oipResponse {
-	out := oipResponse{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters}
-	for _, t := range r.Outputs {
-		o := oipTensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, Data: []any{}}
-		for _, v := range t.FP32 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.INT64 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.INT32 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.BOOL {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.BYTES {
-			o.Data = append(o.Data, string(v))
-		}
-		out.Outputs = append(out.Outputs, o)
+// responseOIP is a plugin's response for oip.WriteResponse (sharing its
+// data).
+func responseOIP(r *sdk.InferResponse) *oip.Response {
+	out := &oip.Response{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters, Outputs: make([]oip.Tensor, len(r.Outputs))}
+	for i, t := range r.Outputs {
+		out.Outputs[i] = oip.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, FP32: t.FP32, INT64: t.INT64, INT32: t.INT32, BOOL: t.BOOL, BYTES: t.BYTES}
 	}
 	return out
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +15,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // runCmd is the run subcommand.
@@ -184,17 +182,6 @@ type prediction struct {
 	p     float32
 }
 
-// appendF32JSON appends a float32 as JSON can always hold it: the
-// shortest decimal that reads back as the same float32, or the strings
-// "+Inf", "-Inf" and "NaN".
-func appendF32JSON(b []byte, f float32) []byte {
-	v := float64(f)
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return strconv.AppendQuote(b, strconv.FormatFloat(v, 'g', -1, 32))
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 32)
-}
-
 // oipDatatype is the Open Inference Protocol name of a dtype.
 func oipDatatype(d tensor.DType) string {
 	switch d {
@@ -266,144 +253,46 @@ func (res *runResult) predictionLabels() []string {
 	return res.labels
 }
 
-// jsonWriter writes indented JSON as cliutil.WriteJSON does, a token at
-// a time.
-type jsonWriter struct {
-	w     *bufio.Writer
-	depth int
-	first bool // no element yet in the innermost array or object
-	buf   []byte
-	str   bytes.Buffer
-	enc   *json.Encoder
-}
-
-func newJSONWriter(w io.Writer) *jsonWriter {
-	j := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	j.enc = json.NewEncoder(&j.str)
-	j.enc.SetEscapeHTML(false)
-	return j
-}
-
-func (j *jsonWriter) newline() {
-	j.w.WriteByte('\n')
-	for range j.depth {
-		j.w.WriteString("  ")
-	}
-}
-
-// elem starts an array element or an object member ("key": ).
-func (j *jsonWriter) elem(key string) {
-	if !j.first {
-		j.w.WriteByte(',')
-	}
-	j.first = false
-	j.newline()
-	if key != "" {
-		j.string(key)
-		j.w.WriteString(": ")
-	}
-}
-
-func (j *jsonWriter) open(c byte) {
-	j.w.WriteByte(c)
-	j.depth++
-	j.first = true
-}
-
-func (j *jsonWriter) close(c byte) {
-	j.depth--
-	if !j.first {
-		j.newline()
-	}
-	j.first = false
-	j.w.WriteByte(c)
-}
-
-func (j *jsonWriter) string(s string) {
-	j.str.Reset()
-	j.enc.Encode(s) // a string always encodes
-	j.w.Write(bytes.TrimSuffix(j.str.Bytes(), []byte("\n")))
-}
-
-func (j *jsonWriter) raw(b []byte) { j.w.Write(b) }
-
-// writeJSON writes the result as JSON.
+// writeJSON writes the result as JSON (oip.WriteResponse), with the
+// predictions after the outputs.
 func (res *runResult) writeJSON(w io.Writer) error {
-	j := newJSONWriter(w)
-	j.open('{')
-	j.elem("model_name")
-	j.string(res.modelName)
-	if res.id != "" {
-		j.elem("id")
-		j.string(res.id)
-	}
-	j.elem("outputs")
-	j.open('[')
+	r := &oip.Response{ModelName: res.modelName, ID: res.id, Outputs: make([]oip.Tensor, len(res.outs))}
 	for i, t := range res.outs {
-		j.elem("")
-		j.open('{')
-		j.elem("name")
-		j.string(res.names[i])
-		j.elem("datatype")
-		j.string(oipDatatype(t.DType))
-		j.elem("shape")
-		j.open('[')
-		for _, d := range t.Shape {
-			j.elem("")
-			j.raw(strconv.AppendInt(j.buf[:0], int64(d), 10))
+		shape := make([]int64, len(t.Shape))
+		for k, d := range t.Shape {
+			shape[k] = int64(d)
 		}
-		j.close(']')
-		j.elem("data")
-		j.open('[')
-		for k := range t.Len() {
-			b := j.buf[:0]
-			switch t.DType {
-			case tensor.F32:
-				b = appendF32JSON(b, t.F32[k])
-			case tensor.I64:
-				b = strconv.AppendInt(b, t.I64[k], 10)
-			case tensor.I32:
-				b = strconv.AppendInt(b, int64(t.I32[k]), 10)
-			case tensor.I8:
-				b = strconv.AppendInt(b, int64(t.I8[k]), 10)
-			case tensor.U8:
-				b = strconv.AppendInt(b, int64(t.U8[k]), 10)
-			default:
-				continue
-			}
-			j.buf = b
-			j.elem("")
-			j.raw(b)
-		}
-		j.close(']')
-		j.close('}')
+		r.Outputs[i] = oip.Tensor{Name: res.names[i], Datatype: oipDatatype(t.DType), Shape: shape,
+			FP32: t.F32, INT64: t.I64, INT32: t.I32, INT8: t.I8, UINT8: t.U8}
 	}
-	j.close(']')
-	if res.labelled >= 0 && res.outs[res.labelled].Shape[0] > 0 {
-		j.elem("predictions")
-		j.open('[')
-		var ps []prediction
-		for r := range res.outs[res.labelled].Shape[0] {
-			j.elem("")
-			j.open('[')
-			ps = res.rowPredictions(r, ps)
-			for _, p := range ps {
-				j.elem("")
-				j.open('{')
-				j.elem("label")
-				j.string(p.label)
-				j.elem("probability")
-				j.buf = appendF32JSON(j.buf[:0], p.p)
-				j.raw(j.buf)
-				j.close('}')
-			}
-			j.close(']')
-		}
-		j.close(']')
+	return oip.WriteResponse(w, r, res.writePredictionsJSON)
+}
+
+// writePredictionsJSON writes "predictions": per batch row, the labels
+// by descending probability.
+func (res *runResult) writePredictionsJSON(j *oip.JSONWriter) {
+	if res.labelled < 0 || res.outs[res.labelled].Shape[0] == 0 {
+		return
 	}
-	j.close('}')
-	j.w.WriteByte('\n')
-	return j.w.Flush()
+	j.Elem("predictions")
+	j.Open('[')
+	var ps []prediction
+	for r := range res.outs[res.labelled].Shape[0] {
+		j.Elem("")
+		j.Open('[')
+		ps = res.rowPredictions(r, ps)
+		for _, p := range ps {
+			j.Elem("")
+			j.Open('{')
+			j.Elem("label")
+			j.String(p.label)
+			j.Elem("probability")
+			j.F32(p.p)
+			j.Close('}')
+		}
+		j.Close(']')
+	}
+	j.Close(']')
 }
 
 // writeText prints every output; the labelled one as labels by
