@@ -85,7 +85,7 @@ func parseRequest(r io.Reader, m *engine.Model, lim requestLimits) (*runRequest,
 				return fmt.Errorf("%s: %w", in.Label(), err)
 			}
 			if !fits(int64Shape(in.Shape), m.Inputs[k].Shape) {
-				return fmt.Errorf("%s: shape %s does not fit the model's %s", in.Label(), shapeText(in.Shape), intShapeText(m.Inputs[k].Shape))
+				return fmt.Errorf("%s: shape %s does not fit the model's %s", in.Label(), oip.ShapeText(in.Shape), intShapeText(m.Inputs[k].Shape))
 			}
 		}
 		return nil
@@ -182,7 +182,7 @@ func imputes(m *engine.Model) []float32 {
 func modelTensor(in *oip.Input, want engine.ValueInfo, impute []float32) (*tensor.Tensor, error) {
 	shape := int64Shape(in.Shape)
 	if !fits(shape, want.Shape) {
-		return nil, fmt.Errorf("shape %s does not fit the model's %s", shapeText(in.Shape), intShapeText(want.Shape))
+		return nil, fmt.Errorf("shape %s does not fit the model's %s", oip.ShapeText(in.Shape), intShapeText(want.Shape))
 	}
 	if i := in.FirstMissing(); i >= 0 {
 		if impute == nil {

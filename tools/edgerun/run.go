@@ -411,5 +411,5 @@ func intShapeText(shape []int) string {
 	for i, d := range shape {
 		s[i] = int64(d)
 	}
-	return shapeText(s)
+	return oip.ShapeText(s)
 }

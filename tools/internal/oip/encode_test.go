@@ -99,3 +99,11 @@ func TestWriteResponse(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+func TestShapeText(t *testing.T) {
+	for shape, want := range map[string][]int64{"[?,4]": {-1, 4}, "[]": {}, "[2,3,1]": {2, 3, 1}} {
+		if got := ShapeText(want); got != shape {
+			t.Errorf("ShapeText(%v) = %s, want %s", want, got, shape)
+		}
+	}
+}
