@@ -23,7 +23,7 @@
 //		its "outputs" pick the outputs printed, null, "NaN" and "NA"
 //		are imputed for a tabular model and refused for others, and
 //		parameters are refused;
-//		--text is tokenized with the tokenizer in the model's
+//		--text (not empty) is tokenized with the tokenizer in the model's
 //		metadata; --csv is a table with one row per batch entry for a
 //		model with one f32 input [?,N] (an optional header names the
 //		model's features exactly). Requests are capped in bytes

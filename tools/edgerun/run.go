@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,13 +21,13 @@ import (
 
 // runCmd is the run subcommand.
 type runCmd struct {
-	Model   string `arg:"" name:"model" help:"Model file (.erm)."`
-	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
-	Text    string `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
-	CSV     string `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
-	JSON    bool   `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
-	Threads int    `name:"threads" default:"1" help:"Goroutines one inference may use."`
-	F32     bool   `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
+	Model   string      `arg:"" name:"model" help:"Model file (.erm)."`
+	Input   string      `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
+	Text    string      `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
+	CSV     string      `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
+	JSON    bool        `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
+	Threads cliutil.Int `name:"threads" default:"1" placeholder:"N" help:"Goroutines one inference may use (at least 1)."`
+	F32     bool        `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
 
 	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
 	MaxElements     int   `name:"max-elements" default:"67108864" placeholder:"N" help:"Refuse an input tensor of more than N values (default 2^26, the model format's limit)."`
@@ -55,6 +56,8 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-request-bytes=%d: need at least 1", c.MaxRequestBytes))
 	case c.MaxElements < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
+	case c.Input == "" && c.CSV == "" && strings.TrimSpace(c.Text) == "":
+		return cliutil.OpError("run", c.Model, errors.New("--text is empty: give the text to classify"))
 	}
 	m, err := engine.LoadFile(c.Model)
 	if err != nil {
@@ -64,7 +67,7 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	opts := []engine.Option{engine.WithThreads(c.Threads)}
+	opts := []engine.Option{engine.WithThreads(int(c.Threads))}
 	if c.F32 {
 		opts = append(opts, engine.WithF32())
 	}

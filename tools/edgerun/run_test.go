@@ -271,8 +271,10 @@ func TestRunText(t *testing.T) {
 				t.Errorf("text output:\n%s", r.stdout)
 			}
 
-			// Empty text is all padding; a text longer than max_len is cut.
-			runArgs("run", path, "--text", "").wantOK(t)
+			// Empty or blank text is refused, as the text plugins refuse it
+			// (it was run as all padding); a text longer than max_len is cut.
+			runArgs("run", path, "--text", "").wantFail(t, 1, "edgerun: run "+path+": --text is empty: give the text to classify")
+			runArgs("run", path, "--text", " \t").wantFail(t, 1, "edgerun: run "+path+": --text is empty: give the text to classify")
 			decodeRun(t, runArgs("run", path, "--text", strings.Repeat("w3 ", 3*seq), "--json"))
 		})
 	}
@@ -412,6 +414,12 @@ func TestRunErrors(t *testing.T) {
 	runArgs("run", missing, "--input", req).wantFail(t, 1, "edgerun: run "+missing+": open: no such file or directory")
 	runArgs("run", mlp, "--text", "hello").wantFail(t, 1, "edgerun: run "+mlp+": --text: the model has no tokenizer in its metadata (use --input or --csv)")
 	runArgs("run", mlp, "--input", req, "--threads", "0").wantFail(t, 1, "edgerun: run "+mlp+": --threads=0: need at least 1")
+	// A negative count as its own argument is refused by the range check,
+	// not by the parser taking "-1" for a short flag.
+	runArgs("run", mlp, "--input", req, "--threads", "-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
+	runArgs("run", mlp, "--input", req, "--threads=-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
+	runArgs("run", mlp, "--input", req, "--threads", "two").wantFail(t, 2, `edgerun: --threads: expected an integer but got "two" (see 'edgerun run --help')`)
+	runArgs("run", mlp, "--input", req, "--threads").wantFail(t, 2, "edgerun: --threads: expected an integer (see 'edgerun run --help')")
 	runArgs("run", mlp).wantFail(t, 2, "edgerun: missing flags: --input=FILE or --text=STRING or --csv=FILE (see 'edgerun run --help')")
 	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: --input and --csv can't be used together")
 	runArgs("run", "--input", req).wantFail(t, 2, "edgerun: ")
