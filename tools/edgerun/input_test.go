@@ -402,3 +402,17 @@ func TestPluginRequest(t *testing.T) {
 	runArgs("plugins", "infer", missing, "--insecure", "--input", bad).wantFail(t, 1,
 		"edgerun: plugins infer: "+bad+`: invalid request at line 1, column 53: inputs[0] has an unknown key "DATA"`)
 }
+
+// TestRequestMissingInputs: every input a request lacks is named in one
+// error, not one per round trip.
+func TestRequestMissingInputs(t *testing.T) {
+	m := &engine.Model{Inputs: []engine.ValueInfo{
+		{Name: "a", DType: tensor.F32, Shape: []int{-1, 1}},
+		{Name: "b", DType: tensor.F32, Shape: []int{-1, 1}},
+		{Name: "c", DType: tensor.I64, Shape: []int{-1}},
+	}}
+	_, err := parseRequest(strings.NewReader(`{"inputs":[{"name":"b","datatype":"FP32","data":[[1]]}]}`), m, defaultRequestLimits())
+	if want := `inputs "a", "c" are missing (the model takes a f32 [?,1], b f32 [?,1], c i64 [?])`; err == nil || err.Error() != want {
+		t.Errorf("err %v, want %s", err, want)
+	}
+}
