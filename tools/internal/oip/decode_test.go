@@ -1,6 +1,7 @@
 package oip
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -266,4 +267,35 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	r.n += k
 	return k, nil
+}
+
+// FuzzDecode: any input decodes or fails with an error, never a panic;
+// a decoded input holds as many values as its shape says, in the field
+// of its datatype, and a missing mask of the same length.
+//
+// fuzz:budget 300000x
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"1","inputs":[{"name":"x","datatype":"FP32","shape":[2,2],"data":[[1,null],["NaN",4]]}],"outputs":[{"name":"y"}],"parameters":{"k":1}}`,
+		`{"inputs":[{"data":[[true],[false]],"name":"b","datatype":"BOOL"},{"name":"s","datatype":"BYTES","data":["a",null]}]}`,
+		`{"inputs":[{"name":"i","datatype":"INT32","shape":[3],"data":[1,"NA",-3]},{"name":"j","datatype":"INT64","data":[[[1]]]}]}`,
+		`{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2],[3]]}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := Decode(bytes.NewReader(b), Options{Limits: Limits{Bytes: 1 << 16, Elements: 1 << 12}})
+		if err != nil {
+			return
+		}
+		for _, in := range req.Inputs {
+			n := int64(1)
+			for _, d := range in.Shape {
+				n *= d
+			}
+			if int64(in.Len()) != n || (in.Missing != nil && len(in.Missing) != in.Len()) {
+				t.Fatalf("input %+v: %d values for shape %v", in, in.Len(), in.Shape)
+			}
+		}
+	})
 }
