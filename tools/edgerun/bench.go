@@ -18,6 +18,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // benchCmd is the bench subcommand.
@@ -397,7 +398,7 @@ func (r *benchReport) writeText(w io.Writer) error {
 		if i == 0 {
 			label = "inputs"
 		}
-		fmt.Fprintf(tw, "%s\t%s %s %s\n", label, text(in.Name), in.DType, shapeText(in.Shape))
+		fmt.Fprintf(tw, "%s\t%s %s %s\n", label, text(in.Name), in.DType, oip.ShapeText(in.Shape))
 	}
 	fmt.Fprintf(tw, "batch\t%d, %s\n", r.Batch, plural(r.Threads, "thread", "threads"))
 	fmt.Fprintf(tw, "runs\t%d timed after %d warm-up\n", r.Iters, r.Warmup)

@@ -18,13 +18,17 @@
 //		Run a model once. --input is an Open Inference Protocol
 //		request, {"inputs":[{"name","datatype","shape","data"}]}
 //		(FP32, INT64, INT32; data flat or nested; keys matched
-//		exactly, once each), read as a stream into the input tensors;
-//		--text is tokenized with the tokenizer in the model's
+//		exactly, once each), read as a stream into the input tensors
+//		by the codec shared with plugins infer (tools/internal/oip);
+//		its "outputs" pick the outputs printed, null, "NaN" and "NA"
+//		are imputed for a tabular model and refused for others, and
+//		parameters are refused;
+//		--text (not empty) is tokenized with the tokenizer in the model's
 //		metadata; --csv is a table with one row per batch entry for a
 //		model with one f32 input [?,N] (an optional header names the
 //		model's features exactly). Requests are capped in bytes
 //		(default 64 MiB) and values per tensor (default 2^26).
-//		Prints every output and, for models with labels, each row's
+//		Prints the outputs and, for models with labels, each row's
 //		labels by descending probability; --json prints an OIP
 //		response with "predictions".
 //	bench MODEL [--batch N] [--threads T] [--iters N] [--time D] [--warmup N] [--f32] [--json]

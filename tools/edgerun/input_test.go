@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // TestRequestKeys: keys are matched exactly and once; "Data" does not
@@ -33,9 +34,9 @@ func TestRequestKeys(t *testing.T) {
 		{"unknown", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"model":"m"}`, `invalid request at line 1, column 75: the request has an unknown key "model"`},
 		{"datatype case", `{"inputs":[{"name":"x","datatype":"fp32","shape":[1,4],"data":[1,2,3,4]}]}`, `input "x": datatype "fp32" is not supported (FP32, INT64 or INT32)`},
 		{"id type", `{"id":1,"inputs":[]}`, `invalid request at line 1, column 8: "id" must be a string, not a number`},
-		{"parameters type", `{"parameters":[],"inputs":[]}`, `invalid request at line 1, column 17: "parameters" must be an object`},
-		{"input parameters type", `{"inputs":[{"name":"x","parameters":1}]}`, `invalid request at line 1, column 38: input "x": "parameters" must be an object`},
-		{"deep parameters", `{"parameters":` + strings.Repeat("[", 20000) + `}`, `invalid JSON at line 1, column 15: invalid character '[' exceeded max depth`},
+		{"parameters type", `{"parameters":[],"inputs":[]}`, `invalid request at line 1, column 15: "parameters" must be an object, not an array`},
+		{"input parameters type", `{"inputs":[{"name":"x","parameters":1}]}`, `invalid request at line 1, column 37: input "x": "parameters" must be an object, not a number`},
+		{"deep parameters", `{"parameters":` + strings.Repeat("[", 20000) + `}`, `invalid request at line 1, column 15: "parameters" must be an object, not an array`},
 		{"deep data", `{"inputs":[{"name":"x","datatype":"FP32","data":` + strings.Repeat("[", 100) + `]}]}`, `input "x": data is nested deeper than 8 arrays`},
 		{"deep data first", `{"inputs":[{"data":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"name":"x","datatype":"FP32"}]}`, `input "x": data is nested deeper than 8 arrays`},
 		{"shape rank", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,1,1,1,1,1,1,1,1],"data":[1]}]}`, `input "x": shape has more than 8 dimensions`},
@@ -62,7 +63,7 @@ func TestRequestOrder(t *testing.T) {
 		"shape last":   `{"inputs":[{"name":"x","datatype":"FP32","data":` + data + `,"shape":[2,4]}]}`,
 		"no shape":     `{"inputs":[{"name":"x","datatype":"FP32","data":` + data + `}]}`,
 		"flat":         `{"inputs":[{"name":"x","datatype":"FP32","shape":[2,4],"data":[1,2,3,4,-1,0.5,0,1e-3]}]}`,
-		"protocol":     `{"id":"r1","parameters":{"a":[1,{"b":null}]},"inputs":[{"name":"x","parameters":{"binary":false},"datatype":"FP32","shape":[2,4],"data":` + data + `}],"outputs":[{"name":"probs"}]}`,
+		"protocol":     `{"id":"r1","parameters":{},"inputs":[{"name":"x","parameters":{},"datatype":"FP32","shape":[2,4],"data":` + data + `}],"outputs":[{"name":"probs"}]}`,
 		"inputs first": "\n{ \"inputs\" : [ { \"name\" : \"x\" , \"datatype\" : \"FP32\" , \"data\" : " + data + " } ] , \"id\" : \"\" }\n",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -101,64 +102,6 @@ func TestRequestLimits(t *testing.T) {
 	}
 	long := writeFile(t, "x.csv", "1,2,3,4\n1,2,3,4"+strings.Repeat(" ", maxCSVLine)+"\n")
 	runArgs("run", mlp, "--csv", long).wantFail(t, 1, "edgerun: run "+mlp+": "+long+": line 2 is longer than 1048576 bytes")
-}
-
-// TestRequestEndless: an endless input is refused after the cap, or
-// sooner, not read until memory runs out: NUL bytes (/dev/zero) are a
-// syntax error at once, a run of whitespace (which the decoder would
-// buffer whole) fails after 64 KiB, and an endless array at the byte cap.
-func TestRequestEndless(t *testing.T) {
-	inputs := []engine.ValueInfo{{Name: "x", DType: tensor.F32, Shape: []int{-1}}}
-	lim := requestLimits{Bytes: 1 << 20, Elements: 1 << 30}
-	spaces := &repeatReader{b: " "}
-	if _, err := parseRequest(spaces, inputs, lim); err == nil || err.Error() != "invalid JSON: more than 65536 bytes of whitespace in a row" {
-		t.Fatalf("spaces: err = %v", err)
-	}
-	zeros := &repeatReader{b: "\x00"}
-	if _, err := parseRequest(zeros, inputs, lim); err == nil || !strings.HasPrefix(err.Error(), "invalid JSON at line 1, column 1: invalid character '\\x00'") {
-		t.Fatalf("zeros: err = %v", err)
-	}
-	digits := &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1"}
-	if _, err := parseRequest(digits, inputs, lim); err == nil || err.Error() != "invalid JSON: a number or literal longer than 1024 bytes" {
-		t.Fatalf("digits: err = %v", err)
-	}
-	values := &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1,"}
-	if _, err := parseRequest(values, inputs, lim); err == nil || err.Error() != "the request is larger than 1048576 bytes (--max-request-bytes)" {
-		t.Fatalf("values: err = %v", err)
-	}
-	for name, r := range map[string]*repeatReader{"spaces": spaces, "zeros": zeros, "digits": digits, "values": values} {
-		if r.n > 1<<20+64<<10 {
-			t.Errorf("%s: read %d bytes, the cap is %d", name, r.n, 1<<20)
-		}
-	}
-	values = &repeatReader{prefix: `{"inputs":[{"name":"x","datatype":"FP32","data":[`, b: "1,"}
-	if _, err := parseRequest(values, inputs, requestLimits{Bytes: 1 << 20, Elements: 1000}); err == nil || err.Error() != `input "x": data has more than 1000 values` {
-		t.Fatalf("values, 1000 elements: err = %v", err)
-	}
-	if _, err := io.ReadAll(newCapReader(&repeatReader{b: " "}, 1000, "--max-request-bytes")); err == nil || err.Error() != "the request is larger than 1000 bytes (--max-request-bytes)" {
-		t.Fatalf("capReader: %v", err)
-	}
-	if data, err := io.ReadAll(newCapReader(strings.NewReader("abc"), 3, "")); err != nil || string(data) != "abc" {
-		t.Fatalf("capReader at the cap: %q, %v", data, err)
-	}
-}
-
-// repeatReader reads prefix, then b forever.
-type repeatReader struct {
-	prefix, b string
-	n         int
-}
-
-func (r *repeatReader) Read(p []byte) (int, error) {
-	k := 0
-	if r.n < len(r.prefix) {
-		k = copy(p, r.prefix[r.n:])
-	}
-	for k < len(p) {
-		k += copy(p[k:], r.b[(r.n+k-len(r.prefix))%len(r.b):])
-	}
-	r.n += k
-	return k, nil
 }
 
 // bigRequest writes a request of rows×4 single-digit values in a file (with
@@ -246,12 +189,12 @@ func requestMemoryChild() {
 	}
 	inputs := []engine.ValueInfo{{Name: "x", DType: tensor.F32, Shape: []int{-1, 4}}}
 	before := peakRSS()
-	ts, err := parseRequest(f, inputs, defaultRequestLimits())
+	req, err := parseRequest(f, &engine.Model{Inputs: inputs}, defaultRequestLimits())
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
 	}
-	fmt.Printf("rss %d %d elements %d\n", before, peakRSS(), ts[0].Len())
+	fmt.Printf("rss %d %d elements %d\n", before, peakRSS(), req.inputs[0].Len())
 }
 
 // TestRunCSVMissing: NaN, "NA" and empty cells of a tabular model's
@@ -290,6 +233,13 @@ func TestRunCSVMissing(t *testing.T) {
 			}
 		})
 	}
+	// The same rows as an --input request: null, "NaN" and "NA" are
+	// missing values where the model imputes, and refused elsewhere.
+	req := writeFile(t, "req.json", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,null],["NA",3],["NaN",null]]}]}`)
+	if got := decodeRun(t, runArgs("run", tabular, "--input", req, "--json")); len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != want {
+		t.Errorf("--input: outputs %+v, want %v", got.Outputs, want)
+	}
+	runArgs("run", plain, "--input", req).wantFail(t, 1, "edgerun: run "+plain+": "+req+`: input "x": data[1] is a missing value (null, "NaN" or "NA"), which only a tabular model (numeric features in its metadata) imputes`)
 	for _, tc := range []struct{ model, csv, want string }{
 		{tabular, "a,b\n1,+Inf\n", `line 2, field 2 (b): "+Inf" is not a finite number`},
 		{plain, "1,2\n1,NaN\n", `line 2, column 3: "NaN" is not a finite number`},
@@ -361,15 +311,26 @@ func TestBenchItersAndTime(t *testing.T) {
 	}
 }
 
-// TestPluginRequest: plugins infer reads --input with the same key rules
-// as run, and at most --max-request-bytes of it, before starting the
-// plugin.
+// parsePluginRequest decodes a request as plugins infer --input does,
+// for a plugin whose description is d.
+func parsePluginRequest(d *sdk.Description, data string) (*sdk.InferRequest, error) {
+	req, err := oip.Decode(strings.NewReader(data), oip.Options{Limits: defaultRequestLimits()})
+	if err != nil {
+		return nil, err
+	}
+	return pluginRequest(d, req)
+}
+
+// TestPluginRequest: plugins infer reads --input with the same codec as
+// run (tools/internal/oip), and at most --max-request-bytes of it, before
+// starting the plugin.
 func TestPluginRequest(t *testing.T) {
+	desc := &sdk.Description{Name: "p", Outputs: []sdk.TensorSpec{{Name: "label", Datatype: sdk.BYTES, Shape: []int64{-1}}}}
 	for _, in := range []string{
 		`{"id":"a","parameters":{"top_k":"2"},"inputs":[{"name":"t","datatype":"BYTES","shape":[1],"data":["hi"]},{"name":"f","datatype":"FP32","shape":[2],"data":[1.5,2]},{"name":"b","datatype":"BOOL","data":[true]}],"outputs":[]}`,
-		`{"inputs":[{"data":["hi"],"shape":[1],"datatype":"BYTES","name":"t"},{"name":"f","parameters":{"x":[1]},"data":[1.5,2],"datatype":"FP32","shape":[2]},{"name":"b","datatype":"BOOL","data":[true]}],"parameters":{"top_k":"2"},"id":"a"}`,
+		`{"inputs":[{"data":["hi"],"shape":[1],"datatype":"BYTES","name":"t"},{"name":"f","parameters":{},"data":[1.5,2],"datatype":"FP32","shape":[2]},{"name":"b","datatype":"BOOL","data":[true]}],"parameters":{"top_k":2},"id":"a"}`,
 	} {
-		req, err := parsePluginRequest([]byte(in))
+		req, err := parsePluginRequest(desc, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,22 +339,46 @@ func TestPluginRequest(t *testing.T) {
 			t.Errorf("%s: request %+v", in, req)
 		}
 	}
+	// Nested data as run takes it; missing FP32 values as NaN, the string
+	// "NA" as a string; the outputs asked for passed on.
+	req, err := parsePluginRequest(desc, `{"inputs":[{"name":"f","datatype":"FP32","data":[[1,null],["NaN","NA"]]},{"name":"c","datatype":"BYTES","data":["NA","x"]}],"outputs":[{"name":"label"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, c := req.Inputs[0], req.Inputs[1]
+	if fmt.Sprint(f.Shape) != "[2 2]" || f.FP32[0] != 1 || !math.IsNaN(float64(f.FP32[1])) || !math.IsNaN(float64(f.FP32[2])) || !math.IsNaN(float64(f.FP32[3])) ||
+		fmt.Sprintf("%q", c.BYTES) != `["NA" "x"]` || fmt.Sprint(req.Outputs) != "[label]" {
+		t.Errorf("request %+v", req)
+	}
+	// Every input the request lacks is named in one error, before the
+	// plugin is asked.
+	three := &sdk.Description{Name: "p", Inputs: []sdk.TensorSpec{{Name: "a", Datatype: sdk.FP32, Shape: []int64{1}}, {Name: "b", Datatype: sdk.FP32, Shape: []int64{1}}, {Name: "c", Datatype: sdk.BYTES, Shape: []int64{1}}}}
+	one, err := oip.Decode(strings.NewReader(`{"inputs":[{"name":"a","datatype":"FP32","data":[1]}]}`), oip.Options{Limits: defaultRequestLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&pluginsInferCmd{}).request(three, one); err == nil || err.Error() != `p: 2 of its 3 inputs missing: "b", "c"` {
+		t.Errorf("missing inputs: %v", err)
+	}
 	for _, tc := range []struct{ request, want string }{
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"Data":[2]}]}`, `invalid request at line 1, column 53: inputs[0] has an unknown key "Data"`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"data":[2]}]}`, `inputs[0] has the key "data" twice`},
 		{`{"Parameters":{},"inputs":[]}`, `the request has an unknown key "Parameters"`},
-		{`{"inputs":[{"name":"f","datatype":"FP32","data":[[1]]}]}`, `input "f", element 0: an array is not FP32 (flat data expected)`},
-		{`{"inputs":[{"name":"f","datatype":"INT32","data":[3000000000]}]}`, `input "f", element 0: 3000000000 is not INT32 (flat data expected)`},
+		{`{"inputs":[{"name":"f","datatype":"INT32","data":[3000000000]}]}`, `input "f": data[0] = 3000000000 is out of the INT32 range`},
 		{`{"inputs":[{"name":"f","datatype":"FP16","data":[1]}]}`, `input "f": datatype "FP16" is not one of`},
-		{`[]`, `invalid request at line 1, column 1: the request must be an object, not an array`},
+		{`[]`, `invalid request at line 1, column 1: the request must be an object, not a JSON array`},
 		{`{"inputs":[]} {}`, `invalid JSON: data after the request object`},
-		{`{"parameters":{"k":1}}`, `invalid request at line 1, column 21: "parameters": "k" must be a string, not a number`},
+		{`{"parameters":{"k":[1]}}`, `invalid request at line 1, column 20: "parameters": "k" must be a string, a number or a boolean, not an array`},
+		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"parameters":{"binary_data_size":4}}]}`, `input "f": plugins take no input parameters ("binary_data_size")`},
+		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1]}],"outputs":[{"name":"probs"}]}`, `p has no output "probs" (outputs: label BYTES)`},
+		{`{"inputs":[{"name":"f","datatype":"INT64","data":[1,null]}]}`, `input "f": data[1] is a missing value (null, "NaN" or "NA"), which INT64 data cannot carry (FP32 sends it as NaN)`},
+		{`{"inputs":[{"name":"t","datatype":"BYTES","data":[null]}]}`, `input "t": data[0] is a missing value (null, "NaN" or "NA"), which BYTES data cannot carry (FP32 sends it as NaN; send the string "NA" where the plugin imputes)`},
 		{`{"parameters":{"k":"a","k":"b"}}`, `invalid request at line 1, column 27: "parameters" has the key "k" twice`},
 		{`{"inputs":[{"name":"f","data":[1]}]}`, `input "f": "datatype" is missing`},
-		{`{"inputs":[{"name":"f","datatype":"BOOL","data":[true,1]}]}`, `input "f", element 1: 1 is not BOOL (flat data expected)`},
+		{`{"inputs":[{"name":"f","datatype":"BOOL","data":[true,1]}]}`, `input "f": data[1] is 1, not a boolean (BOOL data)`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1,2`, `invalid JSON: unexpected end of input`},
 	} {
-		_, err := parsePluginRequest([]byte(tc.request))
+		_, err := parsePluginRequest(desc, tc.request)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want %q", tc.request, err, tc.want)
 		}
@@ -416,4 +401,18 @@ func TestPluginRequest(t *testing.T) {
 	bad := writeFile(t, "req.json", `{"inputs":[{"name":"f","datatype":"FP32","data":[1],"DATA":[2]}]}`)
 	runArgs("plugins", "infer", missing, "--insecure", "--input", bad).wantFail(t, 1,
 		"edgerun: plugins infer: "+bad+`: invalid request at line 1, column 53: inputs[0] has an unknown key "DATA"`)
+}
+
+// TestRequestMissingInputs: every input a request lacks is named in one
+// error, not one per round trip.
+func TestRequestMissingInputs(t *testing.T) {
+	m := &engine.Model{Inputs: []engine.ValueInfo{
+		{Name: "a", DType: tensor.F32, Shape: []int{-1, 1}},
+		{Name: "b", DType: tensor.F32, Shape: []int{-1, 1}},
+		{Name: "c", DType: tensor.I64, Shape: []int{-1}},
+	}}
+	_, err := parseRequest(strings.NewReader(`{"inputs":[{"name":"b","datatype":"FP32","data":[[1]]}]}`), m, defaultRequestLimits())
+	if want := `inputs "a", "c" are missing (the model takes a f32 [?,1], b f32 [?,1], c i64 [?])`; err == nil || err.Error() != want {
+		t.Errorf("err %v, want %s", err, want)
+	}
 }

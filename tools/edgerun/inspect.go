@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // inspectCmd is the inspect subcommand.
@@ -312,7 +313,7 @@ func writeText(w io.Writer, file string, m *format.Model) error {
 		fmt.Fprintf(tw, "  NAME\tDTYPE\tSHAPE\tQUANT\t%*s\n", width, "BYTES")
 		for i := range m.Tensors {
 			t := &m.Tensors[i]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%*d\n", text(t.Name), t.DType, shapeText(t.Shape), quantText(t.Quant), width, t.ByteSize())
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%*d\n", text(t.Name), t.DType, oip.ShapeText(t.Shape), quantText(t.Quant), width, t.ByteSize())
 		}
 		tw.Flush()
 	}
@@ -368,7 +369,7 @@ func writeValues(b *bytes.Buffer, title string, vs []format.ValueInfo) {
 	fmt.Fprintf(b, "\n%s (%d)\n", title, len(vs))
 	tw := newTable(b)
 	for _, v := range vs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", text(v.Name), v.DType, shapeText(v.Shape))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", text(v.Name), v.DType, oip.ShapeText(v.Shape))
 	}
 	tw.Flush()
 }
@@ -381,24 +382,6 @@ func signature(c *format.Container) string {
 		return "signed by key " + format.KeyFingerprint(c.SignerKey) + " (trusted)"
 	}
 	return "signed by key " + format.KeyFingerprint(c.SignerKey) + " (verified against its embedded key)"
-}
-
-// shapeText prints a shape as [?,4]: -1 (dynamic) is "?", a scalar "[]".
-func shapeText(shape []int64) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, d := range shape {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if d == -1 {
-			b.WriteByte('?')
-		} else {
-			b.WriteString(strconv.FormatInt(d, 10))
-		}
-	}
-	b.WriteByte(']')
-	return b.String()
 }
 
 func quantText(q *format.Quant) string {

@@ -374,9 +374,6 @@ func TestText(t *testing.T) {
 			t.Errorf("text(%q) = %s, want %s", in, got, want)
 		}
 	}
-	if got := shapeText([]int64{-1, 4}); got != "[?,4]" {
-		t.Errorf("shapeText = %s", got)
-	}
 	if got := byteSize(1536); got != "1536 B (1.5 KiB)" {
 		t.Errorf("byteSize = %s", got)
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // pluginsCmd is `edgerun plugins`: run domain-model plugins from the
@@ -226,7 +226,7 @@ type pluginsInferCmd struct {
 	Plugin string `arg:"" placeholder:"PLUGIN" help:"Plugin binary."`
 	pluginFlags
 	Text  string            `name:"text" xor:"input" placeholder:"STRING" help:"Text for the plugin's BYTES input."`
-	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"parameters\":{}}); - reads standard input."`
+	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}],\"parameters\":{}}), read as run reads it; data flat or nested; null, \"NaN\", \"NA\" sent as NaN in FP32 data. - reads standard input."`
 	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
 	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
 	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
@@ -240,7 +240,7 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 		return fmt.Errorf("plugins infer: --max-request-bytes=%d: need at least 1", c.MaxRequestBytes)
 	}
 	// The request is read and checked before the plugin starts.
-	var fromFile *sdk.InferRequest
+	var fromFile *oip.Request
 	if c.Input != "" {
 		var err error
 		if fromFile, err = c.readRequest(); err != nil {
@@ -264,7 +264,7 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	}
 	took := time.Since(start)
 	if c.JSON {
-		return cliutil.WriteJSON(env.Stdout, responseJSON(res))
+		return oip.WriteResponse(env.Stdout, responseOIP(res), nil)
 	}
 	for _, t := range res.Outputs {
 		fmt.Fprintf(env.Stdout, "%s  %s  %v\n  %s\n", t.Name, t.Datatype, t.Shape, tensorText(&t))
@@ -282,14 +282,15 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 }
 
 // readRequest reads and decodes --input, at most --max-request-bytes of
-// it.
-func (c *pluginsInferCmd) readRequest() (*sdk.InferRequest, error) {
+// it (tools/internal/oip: the same codec as run's).
+func (c *pluginsInferCmd) readRequest() (*oip.Request, error) {
 	f, name, err := openInput(c.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	req, err := readPluginRequest(newCapReader(f, c.MaxRequestBytes, "--max-request-bytes"))
+	lim := oip.Limits{Bytes: c.MaxRequestBytes, Elements: int(format.DefaultMaxElements), Flag: maxRequestFlag}
+	req, err := oip.Decode(f, oip.Options{Limits: lim})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -298,11 +299,14 @@ func (c *pluginsInferCmd) readRequest() (*sdk.InferRequest, error) {
 
 // request builds the request from the flags and the plugin's
 // description; fromFile is --input's request, read by readRequest.
-func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *sdk.InferRequest) (*sdk.InferRequest, error) {
+func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*sdk.InferRequest, error) {
 	req := &sdk.InferRequest{Parameters: c.Param}
 	switch {
 	case fromFile != nil:
-		req = fromFile
+		var err error
+		if req, err = pluginRequest(d, fromFile); err != nil {
+			return nil, err
+		}
 		for k, v := range c.Param {
 			if req.Parameters == nil {
 				req.Parameters = map[string]string{}
@@ -345,6 +349,55 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *sdk.InferRequest
 	}
 	if len(req.Inputs) == 0 {
 		return nil, errors.New("no input: give --text, --set NAME=VALUE or --input FILE")
+	}
+	var lacks []string
+	for _, s := range d.Inputs {
+		if req.Input(s.Name) == nil {
+			lacks = append(lacks, s.Name)
+		}
+	}
+	if len(lacks) > 0 {
+		return nil, fmt.Errorf("%s: %d of its %d inputs missing: %s", d.Name, len(lacks), len(d.Inputs), quoteList(lacks, len(lacks)))
+	}
+	return req, nil
+}
+
+// pluginRequest maps a decoded request onto the plugin's: its id, inputs
+// and parameters as they are (the plugin validates the parameters; its
+// description lists those it understands), and the outputs it asks for,
+// which the plugin's description must have. A missing value (null,
+// "NaN", "NA") of FP32 data goes to the plugin as NaN, and whether it is
+// imputed or refused is the plugin's decision (the tabular plugins
+// impute, the others refuse NaN). Other datatypes cannot carry one: it is
+// refused (in BYTES data, the string "NA" is a string, which the tabular
+// plugins read as missing; null is not turned into it, since a text
+// input would take it as text). Input and output parameters have no
+// place in the plugin's request: they are refused.
+func pluginRequest(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, error) {
+	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
+	for _, o := range r.Outputs {
+		if !slices.ContainsFunc(d.Outputs, func(s sdk.TensorSpec) bool { return s.Name == o.Name }) {
+			return nil, fmt.Errorf("%s has no output %q (outputs: %s)", d.Name, o.Name, specNames(d.Outputs))
+		}
+		if len(o.Parameters) > 0 {
+			return nil, fmt.Errorf("output %q: plugins take no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
+		}
+		req.Outputs = append(req.Outputs, o.Name)
+	}
+	for _, in := range r.Inputs {
+		if len(in.Parameters) > 0 {
+			return nil, fmt.Errorf("%s: plugins take no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
+		}
+		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape,
+			FP32: in.FP32, INT64: in.INT64, INT32: in.INT32, BOOL: in.BOOL, BYTES: in.BYTES}
+		if i := in.FirstMissing(); i >= 0 && in.Datatype != sdk.FP32 { // FP32: NaN already
+			hint := ""
+			if in.Datatype == sdk.BYTES {
+				hint = `; send the string "NA" where the plugin imputes`
+			}
+			return nil, fmt.Errorf("%s: data[%d] is a missing value (null, \"NaN\" or \"NA\"), which %s data cannot carry (FP32 sends it as NaN%s)", in.Label(), i, in.Datatype, hint)
+		}
+		req.Inputs = append(req.Inputs, t)
 	}
 	return req, nil
 }
@@ -445,284 +498,14 @@ func tensorValues(t *sdk.Tensor) string {
 	return "[]"
 }
 
-// oipTensor is a tensor in Open Inference Protocol JSON.
-type oipTensor struct {
-	Name     string  `json:"name"`
-	Datatype string  `json:"datatype"`
-	Shape    []int64 `json:"shape"`
-	Data     []any   `json:"data"`
-}
-
-type oipResponse struct {
-	ModelName    string            `json:"model_name"`
-	ModelVersion string            `json:"model_version,omitempty"`
-	ID           string            `json:"id,omitempty"`
-	Parameters   map[string]string `json:"parameters,omitempty"`
-	Outputs      []oipTensor       `json:"outputs"`
-}
-
-func responseJSON(r *sdk.InferResponse) oipResponse {
-	out := oipResponse{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters}
-	for _, t := range r.Outputs {
-		o := oipTensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, Data: []any{}}
-		for _, v := range t.FP32 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.INT64 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.INT32 {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.BOOL {
-			o.Data = append(o.Data, v)
-		}
-		for _, v := range t.BYTES {
-			o.Data = append(o.Data, string(v))
-		}
-		out.Outputs = append(out.Outputs, o)
+// responseOIP is a plugin's response for oip.WriteResponse (sharing its
+// data).
+func responseOIP(r *sdk.InferResponse) *oip.Response {
+	out := &oip.Response{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters, Outputs: make([]oip.Tensor, len(r.Outputs))}
+	for i, t := range r.Outputs {
+		out.Outputs[i] = oip.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, FP32: t.FP32, INT64: t.INT64, INT32: t.INT32, BOOL: t.BOOL, BYTES: t.BYTES}
 	}
 	return out
-}
-
-// parsePluginRequest reads an Open Inference Protocol JSON request from
-// memory, as readPluginRequest does.
-func parsePluginRequest(data []byte) (*sdk.InferRequest, error) {
-	return readPluginRequest(bytes.NewReader(data))
-}
-
-// readPluginRequest reads an Open Inference Protocol JSON request token
-// by token, with run's key rules (exactly, once each, no unknown key;
-// "outputs" and an input's "parameters" ignored). "parameters" maps
-// strings to strings; "data" is a flat array of the input's datatype,
-// read straight into its typed slice. Garbage fails at its first byte.
-func readPluginRequest(r io.Reader) (*sdk.InferRequest, error) {
-	lr := &lineReader{r: &jsonGuard{r: r}, last: -1}
-	p := &reqParser{dec: json.NewDecoder(lr), lines: lr, lim: requestLimits{Elements: int(format.DefaultMaxElements)}}
-	lr.dec = p.dec
-	p.dec.UseNumber()
-	req := &sdk.InferRequest{}
-	t, off, err := p.start()
-	if err != nil {
-		return nil, err
-	}
-	if t != json.Delim('{') {
-		return nil, p.invalid(off, "the request must be an object, not %s", kindOf(t))
-	}
-	err = p.object("the request", requestKeys, func(key string) error {
-		switch key {
-		case "id":
-			t, err := p.token()
-			if err != nil {
-				return err
-			}
-			id, ok := t.(string)
-			if !ok {
-				return p.invalid(p.dec.InputOffset(), `"id" must be a string, not %s`, kindOf(t))
-			}
-			req.ID = id
-			return nil
-		case "parameters":
-			return p.stringMap(`"parameters"`, &req.Parameters)
-		case "outputs":
-			return p.skip(`"outputs"`, '[')
-		}
-		t, off, err := p.start()
-		if err != nil {
-			return err
-		}
-		if t != json.Delim('[') {
-			return p.invalid(off, `"inputs" must be an array, not %s`, kindOf(t))
-		}
-		for i := 0; p.dec.More(); i++ {
-			t, err := p.pluginInput(i)
-			if err != nil {
-				return err
-			}
-			req.Inputs = append(req.Inputs, t)
-		}
-		_, err = p.token() // ']'
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		var tl *TooLargeError
-		if errors.As(err, &tl) {
-			return nil, err
-		}
-		return nil, errors.New("invalid JSON: data after the request object")
-	}
-	return req, nil
-}
-
-// stringMap reads an object of strings, each key once.
-func (p *reqParser) stringMap(what string, dst *map[string]string) error {
-	t, off, err := p.start()
-	if err != nil {
-		return err
-	}
-	if t != json.Delim('{') {
-		return p.invalid(off, "%s must be an object of strings, not %s", what, kindOf(t))
-	}
-	m := map[string]string{}
-	for p.dec.More() {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		k, _ := t.(string)
-		if _, dup := m[k]; dup {
-			return p.invalid(p.dec.InputOffset(), "%s has the key %q twice", what, k)
-		}
-		if t, err = p.token(); err != nil {
-			return err
-		}
-		v, ok := t.(string)
-		if !ok {
-			return p.invalid(p.dec.InputOffset(), "%s: %q must be a string, not %s", what, k, kindOf(t))
-		}
-		m[k] = v
-	}
-	*dst = m
-	_, err = p.token() // '}'
-	return err
-}
-
-// pluginInput reads one input of a plugin request.
-func (p *reqParser) pluginInput(index int) (sdk.Tensor, error) {
-	var t sdk.Tensor
-	tok, off, err := p.start()
-	if err != nil {
-		return t, err
-	}
-	if tok != json.Delim('{') {
-		return t, p.invalid(off, "inputs[%d] must be an object, not %s", index, kindOf(tok))
-	}
-	in := &oipInput{index: index, k: -1}
-	var raw json.RawMessage // data read before the datatype
-	hasData := false
-	err = p.object(fmt.Sprintf("inputs[%d]", index), inputKeys, func(key string) error {
-		switch key {
-		case "name", "datatype":
-			tok, err := p.token()
-			if err != nil {
-				return err
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return p.invalid(p.dec.InputOffset(), "%s: %q must be a string, not %s", in.label(), key, kindOf(tok))
-			}
-			if key == "name" {
-				in.name, t.Name = &s, s
-			} else {
-				in.datatype, t.Datatype = &s, s
-			}
-			return nil
-		case "shape":
-			if err := p.shape(in); err != nil {
-				return err
-			}
-			t.Shape = in.shape
-			return nil
-		case "parameters":
-			return p.skip(fmt.Sprintf(`%s: "parameters"`, in.label()), '{')
-		}
-		hasData = true
-		if in.datatype == nil {
-			if err := p.dec.Decode(&raw); err != nil {
-				return p.syntax(err)
-			}
-			return nil
-		}
-		return p.flatData(p.dec, in, &t)
-	})
-	if err != nil {
-		return t, err
-	}
-	if in.datatype == nil {
-		return t, fmt.Errorf(`%s: "datatype" is missing (FP32, INT64, INT32, BOOL or BYTES)`, in.label())
-	}
-	if hasData && raw != nil {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := p.flatData(dec, in, &t); err != nil {
-			return t, err
-		}
-	}
-	return t, nil
-}
-
-// flatData reads a flat "data" array into the tensor's slice of its
-// datatype.
-func (p *reqParser) flatData(dec *json.Decoder, in *oipInput, t *sdk.Tensor) error {
-	switch t.Datatype {
-	case sdk.FP32, sdk.INT64, sdk.INT32, sdk.BOOL, sdk.BYTES:
-	default:
-		return fmt.Errorf("%s: datatype %q is not one of FP32, INT64, INT32, BOOL, BYTES", in.label(), t.Datatype)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return p.syntax(err)
-	}
-	if tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		return fmt.Errorf(`%s: "data" is not an array`, in.label())
-	}
-	for n := 0; dec.More(); n++ {
-		if n == p.lim.Elements {
-			return fmt.Errorf("%s: data has more than %d values", in.label(), p.lim.Elements)
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return p.syntax(err)
-		}
-		bad := func() error {
-			return fmt.Errorf("%s, element %d: %s is not %s (flat data expected)", in.label(), n, tokenText(tok), t.Datatype)
-		}
-		num, isNum := tok.(json.Number)
-		switch t.Datatype {
-		case sdk.FP32:
-			v, err := strconv.ParseFloat(string(num), 32)
-			if !isNum || err != nil {
-				return bad()
-			}
-			t.FP32 = append(t.FP32, float32(v))
-		case sdk.INT64, sdk.INT32:
-			bits := 64
-			if t.Datatype == sdk.INT32 {
-				bits = 32
-			}
-			v, err := strconv.ParseInt(string(num), 10, bits)
-			if !isNum || err != nil {
-				return bad()
-			}
-			if bits == 64 {
-				t.INT64 = append(t.INT64, v)
-			} else {
-				t.INT32 = append(t.INT32, int32(v))
-			}
-		case sdk.BOOL:
-			v, ok := tok.(bool)
-			if !ok {
-				return bad()
-			}
-			t.BOOL = append(t.BOOL, v)
-		case sdk.BYTES:
-			v, ok := tok.(string)
-			if !ok {
-				return bad()
-			}
-			t.BYTES = append(t.BYTES, []byte(v))
-		}
-	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return p.syntax(err)
-	}
-	return nil
 }
 
 type pluginsListCmd struct {

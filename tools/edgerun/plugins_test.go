@@ -54,9 +54,27 @@ func TestPlugins(t *testing.T) {
 	}
 	r = runArgs("plugins", "infer", bin, "--text", "Terrible, a waste of money", "--json")
 	r.wantOK(t)
-	var res oipResponse
-	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Outputs) != 2 || res.Outputs[1].Data[0] != "bad" {
+	type response struct {
+		ModelName string `json:"model_name"`
+		ID        string `json:"id"`
+		Outputs   []struct {
+			Name  string  `json:"name"`
+			Shape []int64 `json:"shape"`
+			Data  []any   `json:"data"`
+		} `json:"outputs"`
+	}
+	var res response
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Outputs) != 2 || res.Outputs[1].Data[0] != "bad" || res.ModelName != "lexicon" {
 		t.Errorf("infer --json: %v\n%s", err, r.stdout)
+	}
+	// The id and the outputs asked for reach the plugin.
+	asked := filepath.Join(dir, "asked.json")
+	os.WriteFile(asked, []byte(`{"id":"q1","inputs":[{"name":"text","datatype":"BYTES","data":["great","awful"]}],"outputs":[{"name":"label"}]}`), 0o644)
+	r = runArgs("plugins", "infer", bin, "--input", asked, "--json")
+	r.wantOK(t)
+	res = response{}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.ID != "q1" || len(res.Outputs) != 1 || res.Outputs[0].Name != "label" || len(res.Outputs[0].Data) != 2 {
+		t.Errorf("infer --input with outputs: %v\n%s", err, r.stdout)
 	}
 	req := filepath.Join(dir, "req.json")
 	os.WriteFile(req, []byte(`{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["nothing here"]}]}`), 0o644)

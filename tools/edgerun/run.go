@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,17 +16,18 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
 // runCmd is the run subcommand.
 type runCmd struct {
-	Model   string `arg:"" name:"model" help:"Model file (.erm)."`
-	Input   string `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}]}; datatypes FP32, INT64, INT32; data flat or nested; keys case-sensitive, each once. - reads standard input."`
-	Text    string `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
-	CSV     string `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
-	JSON    bool   `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
-	Threads int    `name:"threads" default:"1" help:"Goroutines one inference may use."`
-	F32     bool   `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
+	Model   string      `arg:"" name:"model" help:"Model file (.erm)."`
+	Input   string      `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
+	Text    string      `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
+	CSV     string      `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
+	JSON    bool        `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
+	Threads cliutil.Int `name:"threads" default:"1" placeholder:"N" help:"Goroutines one inference may use (at least 1)."`
+	F32     bool        `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
 
 	TrustedKeys     []string `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Refuse the model unless it is signed by this public key (written by keygen); repeat for several."`
 	MaxRequestBytes int64    `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request (--input or --csv) larger than N bytes (default 64 MiB)."`
@@ -58,6 +57,8 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-request-bytes=%d: need at least 1", c.MaxRequestBytes))
 	case c.MaxElements < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
+	case c.Input == "" && c.CSV == "" && strings.TrimSpace(c.Text) == "":
+		return cliutil.OpError("run", c.Model, errors.New("--text is empty: give the text to classify"))
 	}
 	readOpts, err := trustedKeyOptions(c.TrustedKeys)
 	if err != nil {
@@ -67,30 +68,30 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	inputs, err := c.inputs(m)
+	req, err := c.request(m)
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	opts := []engine.Option{engine.WithThreads(c.Threads)}
+	opts := []engine.Option{engine.WithThreads(int(c.Threads))}
 	if c.F32 {
 		opts = append(opts, engine.WithF32())
 	}
 	s := m.NewSession(opts...)
 	defer s.Close()
-	outs, err := s.Run(inputs)
+	outs, err := s.Run(req.inputs)
 	if err != nil {
 		return cliutil.OpError("run", c.Model, err)
 	}
-	res := newRunResult(c.Model, m, outs)
+	res := newRunResult(c.Model, m, outs, req)
 	if c.JSON {
 		return res.writeJSON(env.Stdout)
 	}
 	return res.writeText(env.Stdout)
 }
 
-// inputs builds the model's input tensors from whichever of --input,
+// request builds the model's input tensors from whichever of --input,
 // --text and --csv was given.
-func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
+func (c *runCmd) request(m *engine.Model) (*runRequest, error) {
 	// kong lets exactly one of the three through; --text may be "".
 	switch {
 	case c.CSV != "":
@@ -103,29 +104,29 @@ func (c *runCmd) inputs(m *engine.Model) ([]*tensor.Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return []*tensor.Tensor{t}, nil
+		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	case c.Input == "":
 		t, err := textInput(m, c.Text)
 		if err != nil {
 			return nil, fmt.Errorf("--text: %w", err)
 		}
-		return []*tensor.Tensor{t}, nil
+		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	}
 	f, name, err := openInput(c.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	ts, err := parseRequest(f, m.Inputs, c.limits())
+	req, err := parseRequest(f, m, c.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return ts, nil
+	return req, nil
 }
 
 // limits are the request limits the flags set.
 func (c *runCmd) limits() requestLimits {
-	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements}
+	return requestLimits{Bytes: c.MaxRequestBytes, Elements: c.MaxElements, Flag: maxRequestFlag}
 }
 
 // openInput opens a file, or standard input for "-". The name is how
@@ -145,9 +146,11 @@ func openInput(path string) (io.ReadCloser, string, error) {
 // "predictions" (one list per batch row, labels by descending
 // probability) for models whose metadata has labels:
 //
-//	{"model_name", "outputs": [{"name", "datatype", "shape", "data"}],
+//	{"model_name", "id", "outputs": [{"name", "datatype", "shape", "data"}],
 //	 "predictions": [[{"label", "probability"}]]}
 //
+// "id" is the request's, when it has one; "outputs" are those the
+// request asks for (all when it names none), in its order.
 // "data" is flat, row-major; f32 values are the shortest decimal that
 // reads back as the same float32, infinities and NaN the strings "+Inf",
 // "-Inf" and "NaN". Field names are part of the CLI's contract: add
@@ -156,16 +159,26 @@ func openInput(path string) (io.ReadCloser, string, error) {
 // the outputs.
 type runResult struct {
 	modelName string
+	id        string   // the request's, echoed
 	names     []string // of the outputs
 	outs      []*tensor.Tensor
 	labels    []string
 	labelled  int // index of the output the predictions come from, -1 for none
 }
 
-func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor) *runResult {
-	r := &runResult{modelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), outs: outs, labels: m.Meta.Labels}
-	for i := range outs {
-		r.names = append(r.names, m.Outputs[i].Name)
+// newRunResult is the result of running req: the outputs it asks for
+// (all when it names none), in its order.
+func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor, req *runRequest) *runResult {
+	r := &runResult{modelName: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), id: req.id, labels: m.Meta.Labels}
+	if req.outputs == nil {
+		r.outs = outs
+		for i := range outs {
+			r.names = append(r.names, m.Outputs[i].Name)
+		}
+	}
+	for _, k := range req.outputs {
+		r.outs = append(r.outs, outs[k])
+		r.names = append(r.names, m.Outputs[k].Name)
 	}
 	r.labelled = labelledOutput(r.labels, outs)
 	return r
@@ -175,17 +188,6 @@ func newRunResult(file string, m *engine.Model, outs []*tensor.Tensor) *runResul
 type prediction struct {
 	label string
 	p     float32
-}
-
-// appendF32JSON appends a float32 as JSON can always hold it: the
-// shortest decimal that reads back as the same float32, or the strings
-// "+Inf", "-Inf" and "NaN".
-func appendF32JSON(b []byte, f float32) []byte {
-	v := float64(f)
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return strconv.AppendQuote(b, strconv.FormatFloat(v, 'g', -1, 32))
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 32)
 }
 
 // oipDatatype is the Open Inference Protocol name of a dtype.
@@ -259,140 +261,46 @@ func (res *runResult) predictionLabels() []string {
 	return res.labels
 }
 
-// jsonWriter writes indented JSON as cliutil.WriteJSON does, a token at
-// a time.
-type jsonWriter struct {
-	w     *bufio.Writer
-	depth int
-	first bool // no element yet in the innermost array or object
-	buf   []byte
-	str   bytes.Buffer
-	enc   *json.Encoder
-}
-
-func newJSONWriter(w io.Writer) *jsonWriter {
-	j := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	j.enc = json.NewEncoder(&j.str)
-	j.enc.SetEscapeHTML(false)
-	return j
-}
-
-func (j *jsonWriter) newline() {
-	j.w.WriteByte('\n')
-	for range j.depth {
-		j.w.WriteString("  ")
-	}
-}
-
-// elem starts an array element or an object member ("key": ).
-func (j *jsonWriter) elem(key string) {
-	if !j.first {
-		j.w.WriteByte(',')
-	}
-	j.first = false
-	j.newline()
-	if key != "" {
-		j.string(key)
-		j.w.WriteString(": ")
-	}
-}
-
-func (j *jsonWriter) open(c byte) {
-	j.w.WriteByte(c)
-	j.depth++
-	j.first = true
-}
-
-func (j *jsonWriter) close(c byte) {
-	j.depth--
-	if !j.first {
-		j.newline()
-	}
-	j.first = false
-	j.w.WriteByte(c)
-}
-
-func (j *jsonWriter) string(s string) {
-	j.str.Reset()
-	j.enc.Encode(s) // a string always encodes
-	j.w.Write(bytes.TrimSuffix(j.str.Bytes(), []byte("\n")))
-}
-
-func (j *jsonWriter) raw(b []byte) { j.w.Write(b) }
-
-// writeJSON writes the result as JSON.
+// writeJSON writes the result as JSON (oip.WriteResponse), with the
+// predictions after the outputs.
 func (res *runResult) writeJSON(w io.Writer) error {
-	j := newJSONWriter(w)
-	j.open('{')
-	j.elem("model_name")
-	j.string(res.modelName)
-	j.elem("outputs")
-	j.open('[')
+	r := &oip.Response{ModelName: res.modelName, ID: res.id, Outputs: make([]oip.Tensor, len(res.outs))}
 	for i, t := range res.outs {
-		j.elem("")
-		j.open('{')
-		j.elem("name")
-		j.string(res.names[i])
-		j.elem("datatype")
-		j.string(oipDatatype(t.DType))
-		j.elem("shape")
-		j.open('[')
-		for _, d := range t.Shape {
-			j.elem("")
-			j.raw(strconv.AppendInt(j.buf[:0], int64(d), 10))
+		shape := make([]int64, len(t.Shape))
+		for k, d := range t.Shape {
+			shape[k] = int64(d)
 		}
-		j.close(']')
-		j.elem("data")
-		j.open('[')
-		for k := range t.Len() {
-			b := j.buf[:0]
-			switch t.DType {
-			case tensor.F32:
-				b = appendF32JSON(b, t.F32[k])
-			case tensor.I64:
-				b = strconv.AppendInt(b, t.I64[k], 10)
-			case tensor.I32:
-				b = strconv.AppendInt(b, int64(t.I32[k]), 10)
-			case tensor.I8:
-				b = strconv.AppendInt(b, int64(t.I8[k]), 10)
-			case tensor.U8:
-				b = strconv.AppendInt(b, int64(t.U8[k]), 10)
-			default:
-				continue
-			}
-			j.buf = b
-			j.elem("")
-			j.raw(b)
-		}
-		j.close(']')
-		j.close('}')
+		r.Outputs[i] = oip.Tensor{Name: res.names[i], Datatype: oipDatatype(t.DType), Shape: shape,
+			FP32: t.F32, INT64: t.I64, INT32: t.I32, INT8: t.I8, UINT8: t.U8}
 	}
-	j.close(']')
-	if res.labelled >= 0 && res.outs[res.labelled].Shape[0] > 0 {
-		j.elem("predictions")
-		j.open('[')
-		var ps []prediction
-		for r := range res.outs[res.labelled].Shape[0] {
-			j.elem("")
-			j.open('[')
-			ps = res.rowPredictions(r, ps)
-			for _, p := range ps {
-				j.elem("")
-				j.open('{')
-				j.elem("label")
-				j.string(p.label)
-				j.elem("probability")
-				j.buf = appendF32JSON(j.buf[:0], p.p)
-				j.raw(j.buf)
-				j.close('}')
-			}
-			j.close(']')
-		}
-		j.close(']')
+	return oip.WriteResponse(w, r, res.writePredictionsJSON)
+}
+
+// writePredictionsJSON writes "predictions": per batch row, the labels
+// by descending probability.
+func (res *runResult) writePredictionsJSON(j *oip.JSONWriter) {
+	if res.labelled < 0 || res.outs[res.labelled].Shape[0] == 0 {
+		return
 	}
-	j.close('}')
-	j.w.WriteByte('\n')
-	return j.w.Flush()
+	j.Elem("predictions")
+	j.Open('[')
+	var ps []prediction
+	for r := range res.outs[res.labelled].Shape[0] {
+		j.Elem("")
+		j.Open('[')
+		ps = res.rowPredictions(r, ps)
+		for _, p := range ps {
+			j.Elem("")
+			j.Open('{')
+			j.Elem("label")
+			j.String(p.label)
+			j.Elem("probability")
+			j.F32(p.p)
+			j.Close('}')
+		}
+		j.Close(']')
+	}
+	j.Close(']')
 }
 
 // writeText prints every output; the labelled one as labels by
@@ -511,5 +419,5 @@ func intShapeText(shape []int) string {
 	for i, d := range shape {
 		s[i] = int64(d)
 	}
-	return shapeText(s)
+	return oip.ShapeText(s)
 }

@@ -53,6 +53,7 @@ func archModel(t *testing.T, spec string, int8 bool) (string, *format.Model) {
 // runJSON is run --json's output, decoded.
 type runJSON struct {
 	ModelName string `json:"model_name"`
+	ID        string `json:"id"`
 	Outputs   []struct {
 		Name     string    `json:"name"`
 		Datatype string    `json:"datatype"`
@@ -269,8 +270,10 @@ func TestRunText(t *testing.T) {
 				t.Errorf("text output:\n%s", r.stdout)
 			}
 
-			// Empty text is all padding; a text longer than max_len is cut.
-			runArgs("run", path, "--text", "").wantOK(t)
+			// Empty or blank text is refused, as the text plugins refuse it
+			// (it was run as all padding); a text longer than max_len is cut.
+			runArgs("run", path, "--text", "").wantFail(t, 1, "edgerun: run "+path+": --text is empty: give the text to classify")
+			runArgs("run", path, "--text", " \t").wantFail(t, 1, "edgerun: run "+path+": --text is empty: give the text to classify")
 			decodeRun(t, runArgs("run", path, "--text", strings.Repeat("w3 ", 3*seq), "--json"))
 		})
 	}
@@ -342,8 +345,13 @@ func TestRunErrors(t *testing.T) {
 		{"nesting against shape", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[[1,2],[3,4]]}]}`, `input "x": shape [1,4] does not match the nesting of data, [2,2]`},
 		{"ragged", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2,3,4],[1,2,3]]}]}`, `input "x": data is ragged: arrays of lengths 4 and 3 at depth 1`},
 		{"ragged depth", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2,3,4],5]}]}`, `input "x": data is ragged`},
-		{"string value", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,"2",3,4]}]}`, `input "x": data[1] is a string, not a number`},
-		{"null value", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,null,4]}]}`, `input "x": data[2] is null, not a number`},
+		{"string value", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,"2",3,4]}]}`, `input "x": data[1] is "2", not a number (FP32 data)`},
+		{"boolean value", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,true,4]}]}`, `input "x": data[2] is a boolean, not a number (FP32 data)`},
+		{"parameters", `{"parameters":{"top_k":3,"a":"b"},"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}`, `run takes no request parameters ("a", "top_k")`},
+		{"input parameters", `{"inputs":[{"name":"x","parameters":{"binary_data_size":16},"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}`, `input "x": run takes no input parameters ("binary_data_size")`},
+		{"unknown output", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"outputs":[{"name":"nope"}]}`, `the model has no output "nope" (it has probs f32 [?,3])`},
+		{"output twice", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"outputs":[{"name":"probs"},{"name":"probs"}]}`, `output "probs" is asked for twice`},
+		{"output parameters", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"outputs":[{"name":"probs","parameters":{"classification":2}}]}`, `output "probs": run takes no output parameters ("classification")`},
 		{"no data", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4]}]}`, `input "x": "data" is missing`},
 		{"data not array", `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":{}}]}`, `input "x": "data" is not an array`},
 		{"int for f32", `{"inputs":[{"name":"x","datatype":"INT64","shape":[1,4],"data":[1,2,3,4]}]}`, `input "x": datatype INT64 does not fit the model's f32 input (use FP32)`},
@@ -402,6 +410,12 @@ func TestRunErrors(t *testing.T) {
 	runArgs("run", missing, "--input", req).wantFail(t, 1, "edgerun: run "+missing+": open: no such file or directory")
 	runArgs("run", mlp, "--text", "hello").wantFail(t, 1, "edgerun: run "+mlp+": --text: the model has no tokenizer in its metadata (use --input or --csv)")
 	runArgs("run", mlp, "--input", req, "--threads", "0").wantFail(t, 1, "edgerun: run "+mlp+": --threads=0: need at least 1")
+	// A negative count as its own argument is refused by the range check,
+	// not by the parser taking "-1" for a short flag.
+	runArgs("run", mlp, "--input", req, "--threads", "-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
+	runArgs("run", mlp, "--input", req, "--threads=-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
+	runArgs("run", mlp, "--input", req, "--threads", "two").wantFail(t, 2, `edgerun: --threads: expected an integer but got "two" (see 'edgerun run --help')`)
+	runArgs("run", mlp, "--input", req, "--threads").wantFail(t, 2, "edgerun: --threads: expected an integer (see 'edgerun run --help')")
 	runArgs("run", mlp).wantFail(t, 2, "edgerun: missing flags: --input=FILE or --text=STRING or --csv=FILE (see 'edgerun run --help')")
 	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: --input and --csv can't be used together")
 	runArgs("run", "--input", req).wantFail(t, 2, "edgerun: ")
@@ -476,5 +490,45 @@ func TestRunCSVFeatures(t *testing.T) {
 	want := []float64{2.5, 0, 1, 5, 0, 0, 5, 1, 0}
 	if len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != fmt.Sprint(want) {
 		t.Fatalf("outputs %+v, want %v", got.Outputs, want)
+	}
+}
+
+// TestRunOutputs: the request's "outputs" pick the outputs run prints,
+// in the request's order, and its "id" is echoed.
+func TestRunOutputs(t *testing.T) {
+	fm := &format.Model{
+		Graph: format.Graph{
+			Inputs:  []format.ValueInfo{{Name: "x", DType: format.F32, Shape: []int64{-1, 2}}},
+			Outputs: []format.ValueInfo{{Name: "y", DType: format.F32, Shape: []int64{-1, 2}}, {Name: "z", DType: format.F32, Shape: []int64{-1, 2}}},
+			Nodes: []format.Node{
+				{Name: "d1", Op: "Dense", Inputs: []string{"x", "w1"}, Outputs: []string{"y"}},
+				{Name: "d2", Op: "Dense", Inputs: []string{"x", "w2"}, Outputs: []string{"z"}},
+			},
+		},
+		Tensors: []format.Tensor{format.NewF32("w1", []int64{2, 2}, []float32{1, 0, 0, 1}), format.NewF32("w2", []int64{2, 2}, []float32{2, 0, 0, 2})},
+	}
+	path := writeModel(t, "two.erm", fm)
+	names := func(got runJSON) string {
+		var s []string
+		for _, o := range got.Outputs {
+			s = append(s, fmt.Sprintf("%s=%v", o.Name, o.Data))
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct{ outputs, want string }{
+		{``, "y=[1 2] z=[2 4]"},
+		{`,"outputs":[]`, "y=[1 2] z=[2 4]"},
+		{`,"outputs":[{"name":"z"}]`, "z=[2 4]"},
+		{`,"outputs":[{"name":"z"},{"name":"y"}]`, "z=[2 4] y=[1 2]"},
+	} {
+		req := writeFile(t, "req.json", `{"id":"r7","inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}]`+tc.outputs+`}`)
+		got := decodeRun(t, runArgs("run", path, "--input", req, "--json"))
+		if names(got) != tc.want || got.ID != "r7" {
+			t.Errorf("%s: id %q, outputs %s, want %s", tc.outputs, got.ID, names(got), tc.want)
+		}
+	}
+	req := writeFile(t, "req.json", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}],"outputs":[{"name":"z"}]}`)
+	if r := runArgs("run", path, "--input", req); r.code != 0 || strings.Contains(r.stdout, "y ") || !strings.HasPrefix(r.stdout, "z  f32  [1,2]") {
+		t.Errorf("text: %v", r)
 	}
 }

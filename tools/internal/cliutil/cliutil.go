@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -160,4 +161,26 @@ func WriteJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// Int is an int flag whose value may be negative and given as the next
+// argument: kong takes the "-1" of `--threads -1` for a short flag, and
+// would refuse it with advice about quoting instead of with the
+// command's own range check. Any argument is taken as the value; one
+// that is not an integer is an error.
+type Int int
+
+// Decode reads the flag's value.
+func (n *Int) Decode(ctx *kong.DecodeContext) error {
+	t := ctx.Scan.Pop()
+	if t.IsEOL() {
+		return errors.New("expected an integer")
+	}
+	s := t.String()
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("expected an integer but got %q", s)
+	}
+	*n = Int(v)
+	return nil
 }

@@ -15,10 +15,14 @@ import (
 
 type failCmd struct {
 	Msg string `arg:""`
+	N   Int    `name:"n" default:"1"`
 }
 
 func (c *failCmd) Run(env *Env) error {
 	fmt.Fprintln(env.Stdout, "running")
+	if c.N != 1 {
+		fmt.Fprintf(env.Stdout, "n=%d\n", c.N)
+	}
 	if c.Msg == "ok" {
 		return nil
 	}
@@ -51,6 +55,12 @@ func TestApp(t *testing.T) {
 		{[]string{"nope"}, ExitUsage, "", "prog: unexpected argument nope (see 'prog --help')\n"},
 		{[]string{"fail"}, ExitUsage, "", "prog: expected \"<msg>\" (see 'prog fail --help')\n"},
 		{[]string{"version"}, ExitOK, "prog      v1.2.3\n", ""},
+		// Int: a negative value as its own argument, not a short flag.
+		{[]string{"fail", "ok", "--n", "-3"}, ExitOK, "n=-3\n", ""},
+		{[]string{"fail", "ok", "--n=-3"}, ExitOK, "n=-3\n", ""},
+		{[]string{"fail", "ok", "--n", "7"}, ExitOK, "n=7\n", ""},
+		{[]string{"fail", "ok", "--n", "x"}, ExitUsage, "", "prog: --n: expected an integer but got \"x\" (see 'prog fail --help')\n"},
+		{[]string{"fail", "ok", "--n"}, ExitUsage, "", "prog: --n: expected an integer (see 'prog fail --help')\n"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runTest(tc.args...)

@@ -1,0 +1,209 @@
+package oip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// errNoData is a "data" that is null.
+var errNoData = errors.New(`"data" is missing`)
+
+// dataReader reads a "data" array, flat or nested, into the input's
+// slice of its datatype, checking that nested arrays are rectangular.
+type dataReader struct {
+	in    *Input
+	lim   Limits
+	n     int   // values read
+	dims  []int // length of the arrays at each depth, -1 until one closes
+	leaf  int   // depth of the values, -1 until one is read
+	count []int // values of each open array
+}
+
+func newDataReader(in *Input, lim Limits, size int) *dataReader {
+	d := &dataReader{in: in, lim: lim, leaf: -1}
+	size = max(min(size, lim.Elements), 0)
+	switch in.Datatype {
+	case FP32:
+		in.FP32 = make([]float32, 0, size)
+	case INT64:
+		in.INT64 = make([]int64, 0, size)
+	case INT32:
+		in.INT32 = make([]int32, 0, size)
+	case BOOL:
+		in.BOOL = make([]bool, 0, size)
+	case BYTES:
+		in.BYTES = make([][]byte, 0, min(size, 1024))
+	}
+	return d
+}
+
+// read reads the array from dec. Errors of the decoder are returned as
+// they are.
+func (d *dataReader) read(dec *json.Decoder) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch {
+	case t == nil:
+		return errNoData
+	case t != json.Delim('['):
+		return errors.New(`"data" is not an array`)
+	}
+	if err := d.open(); err != nil {
+		return err
+	}
+	for len(d.count) > 0 {
+		if !dec.More() {
+			if _, err := dec.Token(); err != nil { // ']'
+				return err
+			}
+			if err := d.close(); err != nil {
+				return err
+			}
+			continue
+		}
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if t == json.Delim('[') {
+			if err := d.open(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := d.value(t); err != nil {
+			return err
+		}
+	}
+	d.in.dims = d.dims
+	return nil
+}
+
+func (d *dataReader) open() error {
+	depth := len(d.count)
+	switch {
+	case depth == MaxDims:
+		return fmt.Errorf("data is nested deeper than %d arrays", MaxDims)
+	case d.leaf >= 0 && depth >= d.leaf:
+		return fmt.Errorf("data is ragged: an array where a value belongs (depth %d)", depth)
+	}
+	if depth > 0 {
+		d.count[depth-1]++
+	}
+	if len(d.dims) == depth {
+		d.dims = append(d.dims, -1)
+	}
+	d.count = append(d.count, 0)
+	return nil
+}
+
+func (d *dataReader) close() error {
+	depth := len(d.count) - 1
+	n := d.count[depth]
+	switch {
+	case d.dims[depth] == -1:
+		d.dims[depth] = n
+	case d.dims[depth] != n:
+		return fmt.Errorf("data is ragged: arrays of lengths %d and %d at depth %d", d.dims[depth], n, depth)
+	}
+	d.count = d.count[:depth]
+	return nil
+}
+
+// isMissing reports whether a token is a missing value of a datatype:
+// null for every datatype, and the strings "NaN" and "NA" for numbers.
+func isMissing(t json.Token, datatype string) bool {
+	if t == nil {
+		return true
+	}
+	s, ok := t.(string)
+	return ok && (s == "NaN" || s == "NA") && datatype != BOOL && datatype != BYTES
+}
+
+func (d *dataReader) value(t json.Token) error {
+	depth := len(d.count)
+	switch {
+	case len(d.dims) > depth:
+		return fmt.Errorf("data is ragged: a value at depth %d, arrays at depth %d", depth, depth)
+	case d.leaf >= 0 && d.leaf != depth:
+		return fmt.Errorf("data is ragged: values at depths %d and %d", d.leaf, depth)
+	case d.n >= d.lim.Elements:
+		return fmt.Errorf("data has more than %d values", d.lim.Elements)
+	}
+	d.leaf = depth
+	d.count[depth-1]++
+	in := d.in
+	missing := isMissing(t, in.Datatype)
+	if missing && in.Missing == nil {
+		in.Missing = make([]bool, d.n, max(d.n+1, in.Len()))
+	}
+	if in.Missing != nil {
+		in.Missing = append(in.Missing, missing)
+	}
+	num, isNum := t.(json.Number)
+	s := string(num)
+	switch in.Datatype {
+	case FP32:
+		v := math.NaN()
+		if !missing {
+			if !isNum {
+				return d.notA(t, "a number")
+			}
+			var err error
+			if v, err = strconv.ParseFloat(s, 32); err != nil {
+				return fmt.Errorf("data[%d] = %s is out of the FP32 range", d.n, s)
+			}
+		}
+		in.FP32 = append(in.FP32, float32(v))
+	case INT64, INT32:
+		bits := 64
+		if in.Datatype == INT32 {
+			bits = 32
+		}
+		var v int64
+		if !missing {
+			if !isNum {
+				return d.notA(t, "a number")
+			}
+			var err error
+			if v, err = strconv.ParseInt(s, 10, bits); err != nil {
+				if errors.Is(err, strconv.ErrRange) {
+					return fmt.Errorf("data[%d] = %s is out of the INT%d range", d.n, s, bits)
+				}
+				return fmt.Errorf("data[%d] = %s is not an integer", d.n, s)
+			}
+		}
+		if bits == 64 {
+			in.INT64 = append(in.INT64, v)
+		} else {
+			in.INT32 = append(in.INT32, int32(v))
+		}
+	case BOOL:
+		v, ok := t.(bool)
+		if !ok && !missing {
+			return d.notA(t, "a boolean")
+		}
+		in.BOOL = append(in.BOOL, v)
+	case BYTES:
+		v, ok := t.(string)
+		if !ok && !missing {
+			return d.notA(t, "a string")
+		}
+		var b []byte
+		if !missing {
+			b = []byte(v)
+		}
+		in.BYTES = append(in.BYTES, b)
+	}
+	d.n++
+	return nil
+}
+
+func (d *dataReader) notA(t json.Token, want string) error {
+	return fmt.Errorf("data[%d] is %s, not %s (%s data)", d.n, tokenText(t), want, d.in.Datatype)
+}
