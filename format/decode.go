@@ -128,11 +128,7 @@ func (d *headerDecoder) msgpErr(err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	class := ErrCorrupt
-	if errors.Is(err, msgp.ErrLimitExceeded) {
-		class = ErrLimit
-	}
-	return &Error{Part: "header " + d.where(), Class: class, Msg: "bad msgpack", Err: err}
+	return &Error{Part: "header " + d.where(), Class: readErrClass(err), Msg: "bad msgpack", Err: err}
 }
 
 func (d *headerDecoder) charge(n int64) error {

@@ -512,12 +512,18 @@ func payloadErr(c Codec, part string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	class := ErrCorrupt
-	if errors.Is(err, msgp.ErrLimitExceeded) {
-		class = ErrLimit
-	}
+	class := readErrClass(err)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return wrapErr(class, part, err, "payload ends early")
 	}
 	return wrapErr(class, part, err, "%s payload", c)
+}
+
+// readErrClass is the class of an error from the msgpack reader: ErrLimit
+// for one of its limits, else ErrCorrupt.
+func readErrClass(err error) error {
+	if errors.Is(err, msgp.ErrLimitExceeded) {
+		return ErrLimit
+	}
+	return ErrCorrupt
 }
