@@ -146,7 +146,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	rep.F32, rep.Report = f32met, f32rep
 	final := f32m
 	if c.Quantize == "int8" {
-		final, rep.Int8, rep.KeptF32, err = c.quantize(tr, f32met, log)
+		final, rep.Int8, rep.KeptF32, err = c.quantize(tr, f32m, log)
 		if err != nil {
 			return err
 		}
@@ -183,30 +183,43 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 
 // quantize exports int8 and, when the main metric drops more than
 // --max-drop, keeps layers f32 (most sensitive first) until it does not.
-func (c *fitCmd) quantize(tr *train.Trained, f32met train.Metrics, log io.Writer) (*format.Model, train.Metrics, []string, error) {
-	eval := func(keep map[string]bool) (*format.Model, train.Metrics, error) {
+// Every drop is measured on the validation split (tr.ScoreVal), never on
+// the test split; the test figures of the model chosen are returned for
+// the report.
+func (c *fitCmd) quantize(tr *train.Trained, f32m *format.Model, log io.Writer) (*format.Model, train.Metrics, []string, error) {
+	f32val, main, err := tr.ScoreVal(f32m)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("fit: evaluating the f32 export: %w", err)
+	}
+	eval := func(keep map[string]bool) (*format.Model, float64, error) {
 		m, err := tr.Export(true, keep)
 		if err != nil {
-			return nil, nil, fmt.Errorf("fit: int8 export: %w", err)
+			return nil, 0, fmt.Errorf("fit: int8 export: %w", err)
 		}
+		met, _, err := tr.ScoreVal(m)
+		if err != nil {
+			return nil, 0, fmt.Errorf("fit: evaluating the int8 export: %w", err)
+		}
+		return m, metricDrop(main, f32val, met), nil
+	}
+	done := func(m *format.Model, kept []string) (*format.Model, train.Metrics, []string, error) {
 		met, _, err := tr.Score(m)
 		if err != nil {
-			return nil, nil, fmt.Errorf("fit: evaluating the int8 export: %w", err)
+			return nil, nil, nil, fmt.Errorf("fit: evaluating the int8 export: %w", err)
 		}
-		return m, met, nil
+		return m, met, kept, nil
 	}
-	m, met, err := eval(nil)
+	m, drop, err := eval(nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	drop := metricDrop(tr.MetricName, f32met, met)
 	if drop <= c.MaxDrop || len(tr.Quantizable) == 0 {
 		if drop > c.MaxDrop && !c.Force {
-			return nil, nil, nil, fmt.Errorf("fit: int8 loses %.2f points of %s (limit --max-drop %g) and no layer can stay f32; use --quantize none or --force", drop, tr.MetricName, c.MaxDrop)
+			return nil, nil, nil, fmt.Errorf("fit: int8 loses %.2f points of validation %s (limit --max-drop %g) and no layer can stay f32; use --quantize none or --force", drop, main, c.MaxDrop)
 		}
-		return m, met, nil, nil
+		return done(m, nil)
 	}
-	fmt.Fprintf(log, "int8 loses %.2f points of %s (limit %g): trying layers in f32\n", drop, tr.MetricName, c.MaxDrop)
+	fmt.Fprintf(log, "int8 loses %.2f points of validation %s (limit %g): trying layers in f32\n", drop, main, c.MaxDrop)
 	// Sensitivity of each layer alone, then keep the most sensitive until
 	// the drop is within the limit.
 	type sens struct {
@@ -215,11 +228,11 @@ func (c *fitCmd) quantize(tr *train.Trained, f32met train.Metrics, log io.Writer
 	}
 	var ss []sens
 	for _, l := range tr.Quantizable {
-		_, lm, err := eval(map[string]bool{l: true})
+		_, ld, err := eval(map[string]bool{l: true})
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		ss = append(ss, sens{l, drop - metricDrop(tr.MetricName, f32met, lm)})
+		ss = append(ss, sens{l, drop - ld})
 	}
 	sort.SliceStable(ss, func(i, j int) bool { return ss[i].gain > ss[j].gain })
 	keep := map[string]bool{}
@@ -227,19 +240,18 @@ func (c *fitCmd) quantize(tr *train.Trained, f32met train.Metrics, log io.Writer
 	for _, s := range ss {
 		keep[s.name] = true
 		kept = append(kept, s.name)
-		if m, met, err = eval(keep); err != nil {
+		if m, drop, err = eval(keep); err != nil {
 			return nil, nil, nil, err
 		}
-		drop = metricDrop(tr.MetricName, f32met, met)
-		fmt.Fprintf(log, "  %s kept f32: int8 now loses %.2f points\n", s.name, drop)
+		fmt.Fprintf(log, "  %s kept f32: int8 now loses %.2f points of validation %s\n", s.name, drop, main)
 		if drop <= c.MaxDrop {
-			return m, met, kept, nil
+			return done(m, kept)
 		}
 	}
 	if !c.Force {
-		return nil, nil, nil, fmt.Errorf("fit: int8 loses %.2f points of %s even with every layer f32 but the inputs (limit --max-drop %g); use --quantize none or --force", drop, tr.MetricName, c.MaxDrop)
+		return nil, nil, nil, fmt.Errorf("fit: int8 loses %.2f points of validation %s even with every layer f32 but the inputs (limit --max-drop %g); use --quantize none or --force", drop, main, c.MaxDrop)
 	}
-	return m, met, kept, nil
+	return done(m, kept)
 }
 
 // checkMaxDrop refuses a --max-drop that is negative or not a number (a

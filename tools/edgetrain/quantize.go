@@ -76,7 +76,7 @@ func quantizeModel(fm *format.Model, keep map[string]bool) (*format.Model, []str
 type quantizeCmd struct {
 	Model    string  `arg:"" placeholder:"MODEL.erm" help:"An f32 model file."`
 	Out      string  `name:"out" required:"" placeholder:"OUT.erm" help:"The int8 model to write; replaced atomically."`
-	Data     string  `name:"data" placeholder:"TEST.csv" help:"Check the int8 model against the f32 one on this CSV through the engine (recommended)."`
+	Data     string  `name:"data" placeholder:"VAL.csv" help:"Check the int8 model against the f32 one on this CSV through the engine (recommended): validation rows, not the test split, since --max-drop decides on them."`
 	TestRows string  `name:"test-rows" placeholder:"FILE" help:"Use only these 0-based data rows of --data."`
 	MaxDrop  float64 `name:"max-drop" default:"1" help:"With --data: largest loss of the main metric in points, 0 or more; beyond it layers are kept f32, most sensitive first."`
 	Force    bool    `name:"force" help:"Write even when the loss exceeds --max-drop with every layer tried."`

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -55,20 +56,52 @@ type Trained struct {
 	// Quantizable names the nodes whose weights int8 export quantizes, in
 	// graph order: the candidates for a per-layer f32 fallback.
 	Quantizable []string
-	// Test is the held-out split.
+	// Test is the held-out split: what the report prints.
 	Test *EvalSet
+	// Val is the validation split (held out of the training rows, never
+	// the test split): what choices after training, such as the int8
+	// fallback of `edgetrain fit --max-drop`, are made on. ScoreVal
+	// scores it.
+	Val *EvalSet
 	// Evaluate, when set, scores an exported model instead of
 	// EvalEngine(fm, Kind, Test): for recipes with several test sets
 	// (the recommender's leave-one-out ranking and its 80/20 split).
 	Evaluate func(fm *format.Model, opts ...engine.Option) (Metrics, *Report, error)
+	// ValMetric, when set, is the main metric on Val when it differs
+	// from MetricName (the recommender: MetricName hit_rate_at_10 on its
+	// leave-one-out test, roc_auc on its validation pairs).
+	ValMetric string
 }
 
-// Score evaluates an exported model of t through the engine.
+// ErrNoValidation is returned by ScoreVal for a Trained without a
+// validation split.
+var ErrNoValidation = errors.New("train: the model has no validation split")
+
+// Score evaluates an exported model of t on its test split through the
+// engine.
 func (t *Trained) Score(fm *format.Model, opts ...engine.Option) (Metrics, *Report, error) {
 	if t.Evaluate != nil {
 		return t.Evaluate(fm, opts...)
 	}
 	return EvalEngine(fm, t.Kind, t.Test, opts...)
+}
+
+// ScoreVal evaluates an exported model of t on its validation split
+// through the engine, and names the main metric there (ValMetric, else
+// MetricName). Without a validation split it returns ErrNoValidation.
+func (t *Trained) ScoreVal(fm *format.Model, opts ...engine.Option) (Metrics, string, error) {
+	if t.Val == nil || len(t.Val.Y) == 0 {
+		return nil, "", ErrNoValidation
+	}
+	name := t.MetricName
+	if t.ValMetric != "" {
+		name = t.ValMetric
+	}
+	met, _, err := EvalEngine(fm, t.Kind, t.Val, opts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("train: validation split: %w", err)
+	}
+	return met, name, nil
 }
 
 // EvalSet is a split ready for the engine: one batch of inputs per Run

@@ -82,6 +82,7 @@ type prepared struct {
 	users, items *IDMap
 	uid, iid     []int32 // dense rows per data row
 	train        []int   // indices into r of training rows
+	val          []int   // indices into r of validation rows (held out of train)
 	test         []int   // indices into r of held-out rows (random split)
 	testR        *Ratings
 	testU, testI []int32
@@ -157,6 +158,18 @@ func prepare(o train.FitOptions, withLOO bool) (*prepared, error) {
 			p.train = append(p.train, k)
 		}
 	}
+	// Validation: a seeded ValFraction of the training rows, held out of
+	// training, for the choices made after it (the int8 fallback).
+	vrng := rand.New(rand.NewPCG(o.Seed, 0x7a1))
+	kept := p.train[:0]
+	for _, k := range p.train {
+		if vrng.Float64() < ValFraction {
+			p.val = append(p.val, k)
+		} else {
+			kept = append(kept, k)
+		}
+	}
+	p.train = kept
 	if p.testR == nil {
 		p.testR = &Ratings{}
 		for _, k := range p.test {
@@ -169,7 +182,7 @@ func prepare(o train.FitOptions, withLOO bool) (*prepared, error) {
 	if len(p.train) == 0 {
 		return nil, fmt.Errorf("recsys: %s: no training rows left after the test split", o.Data)
 	}
-	o.Log("%d users, %d items; %d training ratings, %d test ratings", len(p.users.IDs), len(p.items.IDs), len(p.train), p.testR.Len())
+	o.Log("%d users, %d items; %d training ratings, %d validation ratings, %d test ratings", len(p.users.IDs), len(p.items.IDs), len(p.train), len(p.val), p.testR.Len())
 	return p, nil
 }
 
@@ -202,7 +215,8 @@ func Fit(o train.FitOptions) (*train.Trained, error) {
 // sigmoid(α·watched + liked), one u·v + b_u + b_i + b graph.
 //
 // Training rows are Data less the test rows (TestRows, Test or a seeded
-// 20 %) and less the leave-one-out rows (loo_rows.txt beside Data). Test
+// 20 %), less the leave-one-out rows (loo_rows.txt beside Data) and less
+// a seeded ValFraction held out as Val (roc_auc of rating ≥ 4). Test
 // is the leave-one-out set when the LOO files are there (hit_rate_at_10),
 // else the split (roc_auc of the score for rating ≥ 4); Result.Split is
 // always the latter.
@@ -269,7 +283,8 @@ func FitWith(o train.FitOptions, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	tr := &train.Trained{Kind: train.Recommender, History: hist, Quantizable: []string{"user_emb", "item_emb"}}
+	tr := &train.Trained{Kind: train.Recommender, History: hist, Quantizable: []string{"user_emb", "item_emb"},
+		Val: valSet(p, train.Recommender), ValMetric: "roc_auc"}
 	if res.LOO != nil {
 		tr.MetricName, tr.Test = "hit_rate_at_10", res.LOO
 	} else {
@@ -352,8 +367,9 @@ func concatMF(a, b *mf, alpha, beta float64) *mf {
 
 // FitRatingsWith trains the rating regressor u·v + b_u + b_i + b (biased
 // matrix factorisation) with the squared error by per-example SGD over
-// the training rows (Data less the test rows; the LOO files are not
-// used), b fixed at the training mean. Test is the split (rmse).
+// the training rows (Data less the test rows and a seeded ValFraction
+// held out as Val; the LOO files are not used), b fixed at the training
+// mean. Test is the split (rmse).
 func FitRatingsWith(o train.FitOptions, cfg Config) (*Result, error) {
 	p, err := prepare(o, false)
 	if err != nil {
@@ -404,7 +420,8 @@ func FitRatingsWith(o train.FitOptions, cfg Config) (*Result, error) {
 		}
 	}
 	res := &Result{Users: p.users, Items: p.items, TrainRows: len(p.train), Split: splitSet(p, train.Regression)}
-	tr := &train.Trained{Kind: train.Regression, MetricName: "rmse", History: hist, Quantizable: []string{"user_emb", "item_emb"}, Test: res.Split}
+	tr := &train.Trained{Kind: train.Regression, MetricName: "rmse", History: hist, Quantizable: []string{"user_emb", "item_emb"}, Test: res.Split,
+		Val: valSet(p, train.Regression)}
 	snap := *m
 	tr.Export = func(int8 bool, keepF32 map[string]bool) (*format.Model, error) {
 		return export(&snap, p.users, p.items, train.Regression, o, int8, keepF32)
@@ -447,6 +464,25 @@ func pairsSet(us, is []int32, y []float64, group int) *train.EvalSet {
 		set.Batches = append(set.Batches, []*tensor.Tensor{tensor.NewI64(tensor.Shape{hi - lo}, u), tensor.NewI64(tensor.Shape{hi - lo}, i)})
 	}
 	return set
+}
+
+// ValFraction is the share of the training ratings held out as the
+// validation split.
+const ValFraction = 0.05
+
+// valSet is the validation pairs, scored like the split: rating ≥ 4 (0/1)
+// for the recommender (roc_auc), the ratings for the regressor (rmse).
+func valSet(p *prepared, kind train.Kind) *train.EvalSet {
+	us, is, y := make([]int32, len(p.val)), make([]int32, len(p.val)), make([]float64, len(p.val))
+	for j, k := range p.val {
+		us[j], is[j] = p.uid[k], p.iid[k]
+		if r := p.r.Rating[k]; kind == train.Regression {
+			y[j] = r
+		} else if r >= PositiveThreshold {
+			y[j] = 1
+		}
+	}
+	return pairsSet(us, is, y, 0)
 }
 
 func splitSet(p *prepared, kind train.Kind) *train.EvalSet {

@@ -406,8 +406,12 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 			quantizable = append(quantizable, n.Name)
 		}
 	}
+	xval, yval := make([]float64, 0, len(valIdx)*width), make([]float64, len(valIdx))
+	for i, k := range valIdx {
+		xval, yval[i] = append(xval, xtr[k*width:(k+1)*width]...), ytr[k]
+	}
 	return &train.Trained{Kind: kind, Labels: slices.Clone(g.Labels), MetricName: kind.MainMetric(), History: hist,
-		Export: exp, Quantizable: quantizable, Test: evalSet(xte, yte, ns, nc)}, nil
+		Export: exp, Quantizable: quantizable, Test: evalSet(xte, yte, ns, nc), Val: evalSet(xval, yval, ns, nc)}, nil
 }
 
 // NewModel is the recipe's network for windows of steps × channels and

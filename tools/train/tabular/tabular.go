@@ -236,7 +236,8 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 	}
 	tr := &train.Trained{Kind: kind, Labels: g.Labels, MetricName: kind.MainMetric(), History: hist,
 		Export: exp, Quantizable: quantizable,
-		Test: evalSet(encode(testTbl, prep, testRows, yte), prep.Width)}
+		Test: evalSet(encode(testTbl, prep, testRows, yte), prep.Width),
+		Val:  evalSet(encode(tbl, prep, vr, vy), prep.Width)}
 	return tr, nil
 }
 

@@ -278,8 +278,12 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	for i, r := range testRows {
 		testTexts[i] = testTbl.Rows[r][ttc]
 	}
+	valTexts, yval := make([]string, len(valIdx)), make([]float64, len(valIdx))
+	for i, k := range valIdx {
+		valTexts[i], yval[i] = texts[k], ytr[k]
+	}
 	return &train.Trained{Kind: kind, Labels: g.Labels, MetricName: "accuracy", History: hist, Export: exp,
-		Quantizable: quantizable, Test: evalSet(tok, testTexts, yte)}, nil
+		Quantizable: quantizable, Test: evalSet(tok, testTexts, yte), Val: evalSet(tok, valTexts, yval)}, nil
 }
 
 func orDefault(s, d string) string {
