@@ -21,27 +21,28 @@ import (
 
 // fitCmd is `edgetrain fit`.
 type fitCmd struct {
-	Task        string  `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers)."`
-	Data        string  `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header."`
-	Test        string  `name:"test" placeholder:"TEST.csv" help:"Separate test CSV (default: the rows in --test-rows, else a seeded stratified 20 % of --data)."`
-	TestRows    string  `name:"test-rows" placeholder:"FILE" help:"0-based data-row indices of the test split, one per line (default: test_rows.txt beside --data when present)."`
-	Target      string  `name:"target" placeholder:"COL" help:"Target column (tabular, image, sensor; default the last column, or label for images when there is one)."`
-	TextCol     string  `name:"text-col" placeholder:"COL" help:"Text column (text; default text)."`
-	LabelCol    string  `name:"label-col" placeholder:"COL" help:"Label column (text; default label)."`
-	UserCol     string  `name:"user-col" placeholder:"COL" help:"User column (recommender; default userId)."`
-	ItemCol     string  `name:"item-col" placeholder:"COL" help:"Item column (recommender; default movieId)."`
-	RatingCol   string  `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
-	Out         string  `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
-	Epochs      *int    `name:"epochs" placeholder:"N" help:"Training epochs, at least 1 (default: the task's)."`
-	Seed        uint64  `name:"seed" default:"1" help:"Seed of everything: same data, options and seed give the same file."`
-	Quantize    string  `name:"quantize" enum:"int8,none" default:"int8" help:"Export int8 weights (quantization v1) or keep f32."`
-	MaxDrop     float64 `name:"max-drop" default:"1" help:"Largest loss of the main test metric int8 may cost, in points (0.01 of accuracy/AUC; 1 % of RMSE), 0 or more. Beyond it layers are kept f32 one by one; if that is not enough the export is refused unless --force."`
-	Force       bool    `name:"force" help:"Write the int8 model even when it loses more than --max-drop."`
-	SkipBadRows bool    `name:"skip-bad-rows" help:"Skip rows that cannot be parsed (counted) instead of failing."`
-	Codec       string  `name:"codec" enum:"zstd,s2,none" default:"zstd" help:"Payload compression."`
-	Plot        string  `name:"plot" placeholder:"FILE.png" help:"Write loss and metric curves per epoch as a PNG."`
-	JSON        bool    `name:"json" help:"Print one JSON object (the figures) on stdout; progress goes to stderr."`
-	NoProgress  bool    `name:"no-progress" help:"No progress bar (it is off anyway when stderr is not a terminal)."`
+	Task        string   `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers)."`
+	Data        string   `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header."`
+	Test        string   `name:"test" placeholder:"TEST.csv" help:"Separate test CSV (default: the rows in --test-rows, else a seeded stratified 20 % of --data)."`
+	TestRows    string   `name:"test-rows" placeholder:"FILE" help:"0-based data-row indices of the test split, one per line (default: test_rows.txt beside --data when present)."`
+	Target      string   `name:"target" placeholder:"COL" help:"Target column (tabular, image, sensor; default the last column, or label for images when there is one)."`
+	TextCol     string   `name:"text-col" placeholder:"COL" help:"Text column (text; default text)."`
+	LabelCol    string   `name:"label-col" placeholder:"COL" help:"Label column (text; default label)."`
+	UserCol     string   `name:"user-col" placeholder:"COL" help:"User column (recommender; default userId)."`
+	ItemCol     string   `name:"item-col" placeholder:"COL" help:"Item column (recommender; default movieId)."`
+	Other       []string `name:"other" placeholder:"FILE" help:"Out-of-domain text, one line each, trained as the extra class _other_ (text; the model then answers _other_ for out-of-scope input). Repeat for several files."`
+	RatingCol   string   `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
+	Out         string   `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
+	Epochs      *int     `name:"epochs" placeholder:"N" help:"Training epochs, at least 1 (default: the task's)."`
+	Seed        uint64   `name:"seed" default:"1" help:"Seed of everything: same data, options and seed give the same file."`
+	Quantize    string   `name:"quantize" enum:"int8,none" default:"int8" help:"Export int8 weights (quantization v1) or keep f32."`
+	MaxDrop     float64  `name:"max-drop" default:"1" help:"Largest loss of the main test metric int8 may cost, in points (0.01 of accuracy/AUC; 1 % of RMSE), 0 or more. Beyond it layers are kept f32 one by one; if that is not enough the export is refused unless --force."`
+	Force       bool     `name:"force" help:"Write the int8 model even when it loses more than --max-drop."`
+	SkipBadRows bool     `name:"skip-bad-rows" help:"Skip rows that cannot be parsed (counted) instead of failing."`
+	Codec       string   `name:"codec" enum:"zstd,s2,none" default:"zstd" help:"Payload compression."`
+	Plot        string   `name:"plot" placeholder:"FILE.png" help:"Write loss and metric curves per epoch as a PNG."`
+	JSON        bool     `name:"json" help:"Print one JSON object (the figures) on stdout; progress goes to stderr."`
+	NoProgress  bool     `name:"no-progress" help:"No progress bar (it is off anyway when stderr is not a terminal)."`
 }
 
 // fitReport is the JSON form of fit's result. Field names are part of the
@@ -92,6 +93,9 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if err := checkMaxDrop(c.MaxDrop); err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
+	if len(c.Other) > 0 && c.Task != "text" {
+		return fmt.Errorf("fit: --other is for --task text (got --task %s)", c.Task)
+	}
 	codec, err := format.ParseCodec(c.Codec)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		log = env.Stderr
 	}
 	o := train.FitOptions{Data: c.Data, Test: c.Test, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol,
-		LabelCol: c.LabelCol, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
+		LabelCol: c.LabelCol, Other: c.Other, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
 		Seed: c.Seed, SkipBadRows: c.SkipBadRows}
 	if o.Test == "" && o.TestRows == "" {
 		if p := filepath.Join(filepath.Dir(c.Data), "test_rows.txt"); fileExists(p) {
@@ -123,7 +127,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	}
 	rep := fitReport{File: c.Out, Task: c.Task, Kind: string(tr.Kind), Seed: c.Seed, Epochs: len(tr.History),
 		MainMetric: tr.MetricName, Quantize: c.Quantize, Labels: tr.Labels}
-	rep.DataSHA256, err = fingerprint(c.Data, c.Test)
+	rep.DataSHA256, err = fingerprint(append([]string{c.Data, c.Test}, c.Other...)...)
 	if err != nil {
 		return err
 	}

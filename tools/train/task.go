@@ -176,6 +176,9 @@ type FitOptions struct {
 	// UserCol, ItemCol and RatingCol (recommender). Empty: the recipe's
 	// documented default.
 	Target, TextCol, LabelCol, UserCol, ItemCol, RatingCol string
+	// Other (text) are files of out-of-domain text, one line each, added
+	// to the training rows as the extra class "_other_" (out of scope).
+	Other []string
 	// Epochs 0 means the recipe's default (EpochsOr); negative is an
 	// error. Seed seeds everything.
 	Epochs int

@@ -154,6 +154,11 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 		}
 		trainRows, testRows = train.StratifiedSplit(rng, y, 0.2, false)
 	}
+	for _, path := range o.Other {
+		if trainRows, err = addOther(tbl, tc, lc, path, trainRows); err != nil {
+			return nil, err
+		}
+	}
 	g, err := classes(tbl, lc, trainRows)
 	if err != nil {
 		return nil, err

@@ -71,6 +71,26 @@ func TestRows(t testing.TB, path string) []int {
 	return rows
 }
 
+// ReadLines reads a text file's non-blank lines, trimmed (path relative
+// to the repository).
+func ReadLines(t testing.TB, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no lines", path)
+	}
+	return out
+}
+
 // Text is a BYTES [len(s)] tensor.
 func Text(name string, s ...string) sdk.Tensor {
 	b := make([][]byte, len(s))
