@@ -4,6 +4,18 @@
 // (model.erm, embedded) is edgetrain's implicit-feedback ranker trained on
 // the bundled MovieLens small ratings (`make models` regenerates it).
 //
+// Titles: with the environment variable EDGERUN_RECOMMEND_TITLES (TitlesEnv)
+// naming a titles CSV (movieId,title[,year]; the bundled
+// data/recommendation/movielens_small/movies.csv is one), or
+// NewModel(WithTitles(path)) in Go, every response also has an output
+// "titles" (BYTES [n, k], "Title (year)") beside the ids. The host passes
+// its environment to plugins, so
+//
+//	EDGERUN_RECOMMEND_TITLES=data/recommendation/movielens_small/movies.csv bin/edgerun plugins infer bin/plugins/recommend --set user=1
+//
+// works, as does sdk.WithEnv. A titles file that cannot be read stops
+// the plugin at start with the reason.
+//
 // MovieLens data is licensed for non-commercial research use only: so is
 // this model.
 package recommend
@@ -14,6 +26,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,15 +78,26 @@ type Model struct {
 	emb   []int8
 	dim   int
 	norms []float32
+	// titles maps a movie id to its title (nil: no titles file).
+	titles map[string]string
 }
 
 var _ sdk.Model = (*Model)(nil)
 
-// New loads the embedded model.
+// New loads the embedded model, with titles when TitlesEnv names a
+// titles file.
 func New() (sdk.Model, error) { return NewModel() }
 
-// NewModel loads the embedded model.
-func NewModel() (*Model, error) {
+// NewModel loads the embedded model. Titles come from WithTitles, else
+// from the file TitlesEnv names, else there are none.
+func NewModel(opts ...Option) (*Model, error) {
+	o := options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	if !o.titlesSet {
+		o.titles = os.Getenv(TitlesEnv)
+	}
 	fm, err := format.Read(bytes.NewReader(modelFile))
 	if err != nil {
 		return nil, err
@@ -83,6 +107,11 @@ func NewModel() (*Model, error) {
 		return nil, err
 	}
 	m := &Model{}
+	if o.titles != "" {
+		if m.titles, err = ReadTitles(o.titles); err != nil {
+			return nil, err
+		}
+	}
 	if m.users, err = sdkrt.NewIDMap(em, InUser); err != nil {
 		return nil, err
 	}
@@ -102,21 +131,28 @@ func NewModel() (*Model, error) {
 		}
 		return sdk.BYTES
 	}
+	outputs := []sdk.TensorSpec{
+		{Name: OutItemIDs, Datatype: idType(m.items), Shape: []int64{-1, -1}},
+		{Name: OutScores, Datatype: sdk.FP32, Shape: []int64{-1, -1}},
+	}
+	titles := fmt.Sprintf("Titles: set %s to a titles CSV (movieId,title[,year], e.g. data/recommendation/movielens_small/movies.csv) "+
+		"for an output %q beside the ids. ", TitlesEnv, OutTitles)
+	if m.titles != nil {
+		outputs = append(outputs, sdk.TensorSpec{Name: OutTitles, Datatype: sdk.BYTES, Shape: []int64{-1, -1}})
+		titles = fmt.Sprintf("Output %q: the movies' titles (%d in the titles file; \"\" for an id it lacks). ", OutTitles, len(m.titles))
+	}
 	m.rank, err = sdkrt.New(em, sdkrt.Config{
 		Name: Name, Version: Version, Domain: Name,
 		Summary: "movie recommendations: a user id → the top-k movie ids with scores (the ranker's probability the user " +
 			"watches and likes it); or a movie id → the k most similar movies (cosine of item embeddings). " +
-			fmt.Sprintf("Send exactly one input, %q or %q, with up to %d ids. ", InUser, InItem, MaxQueries) + licence,
+			fmt.Sprintf("Send exactly one input, %q or %q, with up to %d ids. ", InUser, InItem, MaxQueries) + titles + licence,
 		Provenance: sdkrt.Provenance(em, dataset) + ". " + licence,
 		Inputs: []sdk.TensorSpec{
 			{Name: InUser, Datatype: idType(m.users), Shape: []int64{-1}},
 			{Name: InItem, Datatype: idType(m.items), Shape: []int64{-1}},
 		},
-		Outputs: []sdk.TensorSpec{
-			{Name: OutItemIDs, Datatype: idType(m.items), Shape: []int64{-1, -1}},
-			{Name: OutScores, Datatype: sdk.FP32, Shape: []int64{-1, -1}},
-		},
-		Labels: []string{},
+		Outputs: outputs,
+		Labels:  []string{},
 		Parameters: map[string]string{
 			"k": fmt.Sprintf("number of movies per query, 1 to %d (default %d)", MaxK, DefaultK),
 		},
@@ -313,5 +349,13 @@ func (m *Model) response(ids []string, scores []float32, n, k int) *sdk.InferRes
 		}
 		idt = sdkrt.INT64(OutItemIDs, shape, v)
 	}
-	return &sdk.InferResponse{Outputs: []sdk.Tensor{idt, sdkrt.FP32(OutScores, slices.Clone(shape), scores)}}
+	outs := []sdk.Tensor{idt, sdkrt.FP32(OutScores, slices.Clone(shape), scores)}
+	if m.titles != nil {
+		t := make([]string, len(ids))
+		for i, id := range ids {
+			t[i] = m.titles[id]
+		}
+		outs = append(outs, sdkrt.BYTES(OutTitles, slices.Clone(shape), t))
+	}
+	return &sdk.InferResponse{Outputs: outs}
 }
