@@ -204,7 +204,7 @@ func specsToProto(specs []TensorSpec) []*pb.TensorSpec {
 	}
 	out := make([]*pb.TensorSpec, len(specs))
 	for i, s := range specs {
-		out[i] = &pb.TensorSpec{Name: s.Name, Datatype: s.Datatype, Shape: s.Shape, Categories: s.Categories}
+		out[i] = &pb.TensorSpec{Name: s.Name, Datatype: s.Datatype, Shape: s.Shape, Categories: s.Categories, Optional: s.Optional}
 	}
 	return out
 }
@@ -215,7 +215,7 @@ func specsFromProto(specs []*pb.TensorSpec) []TensorSpec {
 	}
 	out := make([]TensorSpec, len(specs))
 	for i, s := range specs {
-		out[i] = TensorSpec{Name: s.GetName(), Datatype: s.GetDatatype(), Shape: s.GetShape(), Categories: s.GetCategories()}
+		out[i] = TensorSpec{Name: s.GetName(), Datatype: s.GetDatatype(), Shape: s.GetShape(), Categories: s.GetCategories(), Optional: s.GetOptional()}
 	}
 	return out
 }

@@ -179,3 +179,36 @@ func TestValidateRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionalInputs: a request may leave out an Optional input but not a
+// required one, the bad-request suite does not call leaving it out an
+// error, and the flag and categories cross the wire.
+func TestOptionalInputs(t *testing.T) {
+	d := &sdk.Description{Name: "m", Inputs: []sdk.TensorSpec{
+		{Name: "a", Datatype: sdk.INT64, Shape: []int64{-1}},
+		{Name: "b", Datatype: sdk.INT64, Shape: []int64{-1}, Optional: true},
+		{Name: "c", Datatype: sdk.BYTES, Shape: []int64{-1}, Categories: []string{"x", "y"}, Optional: true},
+	}}
+	a := sdk.Tensor{Name: "a", Datatype: sdk.INT64, Shape: []int64{1}, INT64: []int64{1}}
+	b := sdk.Tensor{Name: "b", Datatype: sdk.INT64, Shape: []int64{1}, INT64: []int64{2}}
+	if err := sdk.ValidateRequest(d, &sdk.InferRequest{Inputs: []sdk.Tensor{a}}); err != nil {
+		t.Errorf("without the optional inputs: %v", err)
+	}
+	err := sdk.ValidateRequest(d, &sdk.InferRequest{Inputs: []sdk.Tensor{b}})
+	if !errors.Is(err, sdk.ErrInvalidInput) || !strings.Contains(err.Error(), `missing input "a"`) {
+		t.Errorf("without the required input: %v", err)
+	}
+	req := sdktest.RequestFor(d)
+	if len(req.Inputs) != 1 || req.Inputs[0].Name != "a" {
+		t.Errorf("RequestFor sends %+v, want only the required input", req.Inputs)
+	}
+	for _, c := range sdktest.BadRequests(d, req) {
+		if strings.HasPrefix(c.Name, "missing/b") || strings.HasPrefix(c.Name, "missing/c") {
+			t.Errorf("bad request %q leaves out an optional input", c.Name)
+		}
+	}
+	got := sdk.DescriptionFromProtoForTest(sdk.DescriptionToProtoForTest(d))
+	if !reflect.DeepEqual(got.Inputs, d.Inputs) {
+		t.Errorf("over the wire: %+v, want %+v", got.Inputs, d.Inputs)
+	}
+}

@@ -58,6 +58,11 @@ type TensorSpec struct {
 	// may also accept missing-value markers (such as "NA") where it
 	// imputes, so ValidateRequest does not check them: the model does.
 	Categories []string
+	// Optional marks an input a request may leave out: ValidateRequest
+	// and the CLI do not require it, and the model itself checks which
+	// combinations it takes (the recommend plugin takes "user" or
+	// "item"). Outputs ignore it.
+	Optional bool
 }
 
 // Tensor is a named tensor with Open Inference Protocol semantics: data in

@@ -89,7 +89,7 @@ func CheckTensor(t *Tensor, spec TensorSpec) error {
 }
 
 // ValidateRequest checks req against a model's description: at least one
-// input, no unknown or repeated input, every described input present and
+// input, no unknown or repeated input, every required (not Optional) input present and
 // valid by CheckTensor, every requested output described. Its errors match
 // ErrInvalidInput. Models call it first in Infer (sdk/sdkrt does).
 func ValidateRequest(d *Description, req *InferRequest) error {
@@ -115,7 +115,7 @@ func ValidateRequest(d *Description, req *InferRequest) error {
 		}
 	}
 	for _, s := range d.Inputs {
-		if !seen[s.Name] {
+		if !seen[s.Name] && !s.Optional {
 			return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
 		}
 	}

@@ -240,7 +240,10 @@ type TensorSpec struct {
 	Shape    []int64 `protobuf:"varint,3,rep,packed,name=shape,proto3" json:"shape,omitempty"`
 	// For a BYTES input that takes one of a fixed set of values (a
 	// categorical feature), those values; empty: any text.
-	Categories    []string `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
+	Categories []string `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
+	// An input a request may leave out (the model says which combinations
+	// it takes, e.g. one of two alternatives); false: required.
+	Optional      bool `protobuf:"varint,5,opt,name=optional,proto3" json:"optional,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -301,6 +304,13 @@ func (x *TensorSpec) GetCategories() []string {
 		return x.Categories
 	}
 	return nil
+}
+
+func (x *TensorSpec) GetOptional() bool {
+	if x != nil {
+		return x.Optional
+	}
+	return false
 }
 
 // Tensor is a named tensor; its data, row-major, is in the one field that
@@ -874,7 +884,7 @@ const file_edgerun_sdk_v1_model_proto_rawDesc = "" +
 	"provenance\x1a=\n" +
 	"\x0fParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"r\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
 	"\n" +
 	"TensorSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
@@ -882,7 +892,8 @@ const file_edgerun_sdk_v1_model_proto_rawDesc = "" +
 	"\x05shape\x18\x03 \x03(\x03R\x05shape\x12\x1e\n" +
 	"\n" +
 	"categories\x18\x04 \x03(\tR\n" +
-	"categories\"\x8d\x02\n" +
+	"categories\x12\x1a\n" +
+	"\boptional\x18\x05 \x01(\bR\boptional\"\x8d\x02\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bdatatype\x18\x02 \x01(\tR\bdatatype\x12\x14\n" +

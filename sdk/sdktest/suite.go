@@ -373,9 +373,20 @@ func (s *suite) testConcurrent(t *testing.T) {
 // RequestFor builds a valid-looking request from d's input specs: dimensions
 // of any size become 1, FP32 data 0.5, integers 1, BOOL false, BYTES the
 // spec's first category when it has categories, else an English sentence.
+// It sends the required inputs, or the first Optional one when every
+// input is optional (give other combinations with WithRequests).
 func RequestFor(d *sdk.Description) *sdk.InferRequest {
 	req := &sdk.InferRequest{}
+	specs := make([]sdk.TensorSpec, 0, len(d.Inputs))
 	for _, sp := range d.Inputs {
+		if !sp.Optional {
+			specs = append(specs, sp)
+		}
+	}
+	if len(specs) == 0 && len(d.Inputs) > 0 {
+		specs = d.Inputs[:1]
+	}
+	for _, sp := range specs {
 		shape := make([]int64, len(sp.Shape))
 		n := 1
 		for i, v := range sp.Shape {
@@ -451,7 +462,9 @@ func BadRequests(d *sdk.Description, valid *sdk.InferRequest) []BadRequest {
 			continue
 		}
 		name := in.Name
-		add("missing/"+name, func(r *sdk.InferRequest) { r.Inputs = slices.Delete(r.Inputs, i, i+1) })
+		if !spec.Optional {
+			add("missing/"+name, func(r *sdk.InferRequest) { r.Inputs = slices.Delete(r.Inputs, i, i+1) })
+		}
 		add("repeated/"+name, func(r *sdk.InferRequest) { r.Inputs = append(r.Inputs, cloneTensor(r.Inputs[i])) })
 		add("wrong_datatype/"+name, func(r *sdk.InferRequest) {
 			t := &r.Inputs[i]

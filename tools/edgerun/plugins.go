@@ -352,7 +352,7 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 	}
 	var lacks []string
 	for _, s := range d.Inputs {
-		if req.Input(s.Name) == nil {
+		if req.Input(s.Name) == nil && !s.Optional {
 			lacks = append(lacks, s.Name)
 		}
 	}

@@ -95,3 +95,33 @@ func TestPlugins(t *testing.T) {
 		t.Errorf("tampered binary: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestPluginsOptionalInputs: the recommend plugin takes "user" or "item"
+// (both Optional), so `plugins infer --set user=1` is a whole request, and
+// with a titles file the titles come back beside the ids.
+func TestPluginsOptionalInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/plugins/builtin/cmd/recommend")
+	runArgs("plugins", "lock", bin).wantOK(t)
+	r := runArgs("plugins", "infer", bin, "--set", "user=1", "--param", "k=3", "--json")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, `"item_ids"`) || strings.Contains(r.stdout, `"titles"`) {
+		t.Errorf("infer --set user=1:\n%s", r.stdout)
+	}
+	r = runArgs("plugins", "infer", bin, "--param", "k=3")
+	if r.code == 0 || !strings.Contains(r.stderr, "no input") {
+		t.Errorf("no input: exit %d, %q", r.code, r.stderr)
+	}
+	titles, err := filepath.Abs("../../data/recommendation/movielens_small/movies.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EDGERUN_RECOMMEND_TITLES", titles)
+	r = runArgs("plugins", "infer", bin, "--set", "item=1", "--param", "k=3", "--json")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, `"titles"`) || !strings.Contains(r.stdout, "(19") {
+		t.Errorf("infer --set item=1 with titles:\n%s", r.stdout)
+	}
+}

@@ -148,8 +148,8 @@ func NewModel(opts ...Option) (*Model, error) {
 			fmt.Sprintf("Send exactly one input, %q or %q, with up to %d ids. ", InUser, InItem, MaxQueries) + titles + licence,
 		Provenance: sdkrt.Provenance(em, dataset) + ". " + licence,
 		Inputs: []sdk.TensorSpec{
-			{Name: InUser, Datatype: idType(m.users), Shape: []int64{-1}},
-			{Name: InItem, Datatype: idType(m.items), Shape: []int64{-1}},
+			{Name: InUser, Datatype: idType(m.users), Shape: []int64{-1}, Optional: true},
+			{Name: InItem, Datatype: idType(m.items), Shape: []int64{-1}, Optional: true},
 		},
 		Outputs: outputs,
 		Labels:  []string{},

@@ -1,0 +1,7 @@
+package sdk
+
+// Wire conversions, for the tests of package sdk_test.
+var (
+	DescriptionToProtoForTest   = descriptionToProto
+	DescriptionFromProtoForTest = descriptionFromProto
+)
