@@ -416,8 +416,11 @@ func TestRunErrors(t *testing.T) {
 	runArgs("run", mlp, "--input", req, "--threads=-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
 	runArgs("run", mlp, "--input", req, "--threads", "two").wantFail(t, 2, `edgerun: --threads: expected an integer but got "two" (see 'edgerun run --help')`)
 	runArgs("run", mlp, "--input", req, "--threads").wantFail(t, 2, "edgerun: --threads: expected an integer (see 'edgerun run --help')")
-	runArgs("run", mlp).wantFail(t, 2, "edgerun: missing flags: --input=FILE or --text=STRING or --csv=FILE (see 'edgerun run --help')")
-	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: --input and --csv can't be used together")
+	// Exactly one input: a usage error otherwise (exit 2), --text ''
+	// counted as given.
+	runArgs("run", mlp).wantFail(t, 2, "edgerun: run: no input: give one of --input FILE, --csv FILE or --text STRING (see 'edgerun run --help')")
+	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: run: --input, --csv given: give only one of --input, --csv and --text (see 'edgerun run --help')")
+	runArgs("run", mlp, "--csv", req, "--text", "").wantFail(t, 2, "edgerun: run: --csv, --text given: give only one of --input, --csv and --text (see 'edgerun run --help')")
 	runArgs("run", "--input", req).wantFail(t, 2, "edgerun: ")
 
 	// A request the model refuses at run time (an id outside the
@@ -551,5 +554,30 @@ func TestRunOutputs(t *testing.T) {
 	req := writeFile(t, "req.json", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}],"outputs":[{"name":"z"}]}`)
 	if r := runArgs("run", path, "--input", req); r.code != 0 || strings.Contains(r.stdout, "y ") || !strings.HasPrefix(r.stdout, "z  f32  [1,2]") {
 		t.Errorf("text: %v", r)
+	}
+}
+
+// TestRunHelp: run's usage shows its input flags as alternatives (kong's
+// required xor group printed "run --input=FILE --text=STRING --csv=FILE",
+// as if all three were needed), and lists them in a group of their own.
+func TestRunHelp(t *testing.T) {
+	r := runArgs("run", "--help")
+	r.wantOK(t)
+	for _, want := range []string{
+		"Usage: edgerun run <model> [flags]\n",
+		"    edgerun run <model> (--input FILE | --csv FILE | --text STRING) [flags]\n",
+		"Give exactly one of --input, --csv or --text:",
+		"Input (give exactly one)\n  -i, --input=FILE ",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "--input=FILE --text=STRING") {
+		t.Errorf("run --help shows the inputs as if all were needed:\n%s", r.stdout)
+	}
+	in, csv, text := strings.Index(r.stdout, "--input=FILE "), strings.Index(r.stdout, "--csv=FILE "), strings.Index(r.stdout, "--text=STRING ")
+	if group := strings.Index(r.stdout, "Input (give exactly one)"); in < group || csv < group || text < group {
+		t.Errorf("the input flags are not in their group:\n%s", r.stdout)
 	}
 }
