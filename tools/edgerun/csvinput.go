@@ -42,6 +42,7 @@ type csvColumn struct {
 
 // csvTable is a table's layout: where each column is.
 type csvTable struct {
+	who    string // what takes the columns, for errors: "the model", a plugin's name
 	cols   []csvColumn
 	at     []int             // file column of each column
 	cats   []map[string]bool // csvCategory columns: the values allowed
@@ -84,7 +85,7 @@ func (l *lineCapReader) Read(b []byte) (int, error) {
 	return k, err
 }
 
-// readCSV reads a table of the columns cols, at most lim.Bytes bytes and
+// readCSV reads a table of the columns cols (which who takes), at most lim.Bytes bytes and
 // lim.Elements fields, and calls each with every data row's fields in
 // the order of cols (the slice is reused). A UTF-8 byte order mark is
 // skipped. It returns the number of data rows, an error for none.
@@ -100,7 +101,7 @@ func (l *lineCapReader) Read(b []byte) (int, error) {
 // category one of the column's, and a missing value is refused where
 // the column does not take one. Errors name the data row, the line and
 // the column; none is a guess.
-func readCSV(r io.Reader, cols []csvColumn, lim requestLimits, each func(fields []string) error) (int, error) {
+func readCSV(r io.Reader, who string, cols []csvColumn, lim requestLimits, each func(fields []string) error) (int, error) {
 	br := bufio.NewReader(&lineCapReader{r: oip.NewCapReader(r, lim.Bytes, maxRequestFlag), max: maxCSVLine, line: 1})
 	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
 		br.Discard(len(utf8BOM))
@@ -109,7 +110,7 @@ func readCSV(r io.Reader, cols []csvColumn, lim requestLimits, each func(fields 
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
-	tab := &csvTable{cols: cols, cats: make([]map[string]bool, len(cols))}
+	tab := &csvTable{who: who, cols: cols, cats: make([]map[string]bool, len(cols))}
 	for i, c := range cols {
 		if c.Kind == csvCategory {
 			tab.cats[i] = make(map[string]bool, len(c.Categories))
@@ -269,7 +270,7 @@ func (t *csvTable) first(rec []string) (bool, error) {
 	if len(extra) > 0 {
 		msg += fmt.Sprintf(" (it also has %s)", quoteList(extra, 8))
 	}
-	return false, fmt.Errorf("%s; the model takes %s", msg, t.takes())
+	return false, fmt.Errorf("%s; %s takes %s", msg, t.who, t.takes())
 }
 
 // dataRow checks rec as a data row in the columns' order.

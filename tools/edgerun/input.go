@@ -322,7 +322,7 @@ func tableCSV(r io.Reader, m *engine.Model, width int, lim requestLimits) (*tens
 	var data []float32
 	row := make([]float64, width)
 	idx := inOrder(len(cols))
-	rows, err := readCSV(r, cols, lim, func(fields []string) error {
+	rows, err := readCSV(r, "the model", cols, lim, func(fields []string) error {
 		if len(data)+width > lim.Elements {
 			return fmt.Errorf("the table has more than %d values", lim.Elements)
 		}
@@ -357,7 +357,7 @@ func windowCSV(r io.Reader, m *engine.Model, steps, channels int, lim requestLim
 		}
 	}
 	var data []float32
-	rows, err := readCSV(r, cols, lim, func(fields []string) error {
+	rows, err := readCSV(r, "the model", cols, lim, func(fields []string) error {
 		base := len(data)
 		data = append(data, make([]float32, steps*channels)...)
 		for c, f := range m.Meta.Features {
