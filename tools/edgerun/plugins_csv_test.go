@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
@@ -120,4 +121,51 @@ func TestPluginsInferCSV(t *testing.T) {
 	runArgs("plugins", "infer", bin, "--csv", table, "--text", "x").wantFail(t, 2, "edgerun: --text and --csv can't be used together")
 	os.Remove(table)
 	runArgs("plugins", "infer", bin, "--csv", table).wantFail(t, 1, "edgerun: plugins infer: open "+table+": no such file or directory")
+}
+
+// TestCSVPluginRequest: csvPluginRequest turns a table into the inputs
+// a description asks for (NaN and "NA" for missing values, categories
+// trimmed, ids, text as it is), and refuses what it cannot send, naming
+// the row and column. It needs no plugin binary.
+func TestCSVPluginRequest(t *testing.T) {
+	d := &sdk.Description{Name: "p", Inputs: []sdk.TensorSpec{
+		{Name: "amount", Datatype: sdk.FP32, Shape: []int64{-1}},
+		{Name: "grade", Datatype: sdk.BYTES, Shape: []int64{-1}, Categories: []string{"A", "B"}},
+		{Name: "user", Datatype: sdk.INT32, Shape: []int64{-1}},
+		{Name: "note", Datatype: sdk.BYTES, Shape: []int64{-1}},
+	}}
+	lim := defaultRequestLimits()
+	req, err := csvPluginRequest(d, strings.NewReader("note,user,grade,amount,extra\nhi there,1, B ,2.5,x\n,2,NA,,y\n"), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(name string) *sdk.Tensor { return req.Input(name) }
+	if a := in("amount"); !slices.Equal(a.Shape, []int64{2}) || a.FP32[0] != 2.5 || !math.IsNaN(float64(a.FP32[1])) {
+		t.Errorf("amount %+v", a)
+	}
+	if g := in("grade"); string(g.BYTES[0]) != "B" || string(g.BYTES[1]) != "NA" {
+		t.Errorf("grade %q", g.BYTES)
+	}
+	if u := in("user"); !slices.Equal(u.INT32, []int32{1, 2}) {
+		t.Errorf("user %v", u.INT32)
+	}
+	if n := in("note"); string(n.BYTES[0]) != "hi there" || string(n.BYTES[1]) != "" {
+		t.Errorf("note %q", n.BYTES)
+	}
+	for _, tc := range []struct{ csv, want string }{
+		{"amount,grade,user,note\n1,C,1,x\n", `row 1 (line 2), column 2 "grade": "C" is not one of the column's categories ("A", "B")`},
+		{"amount,grade,user,note\n1,A,x,x\n", `row 1 (line 2), column 3 "user": "x" is not an integer`},
+		{"amount,grade,user,note\n1,A,NA,x\n", `row 1 (line 2), column 3 "user": "NA" is not an integer`},
+		{"amount,grade,user,note\n1,A,3000000000,x\n", `row 1 (line 2): column "user": 3000000000 is out of the INT32 range`},
+		{"amount,grade,note\n1,A,x\n", `line 1: column "user" is missing from the header; p takes "amount", "grade", "user", "note"`},
+		{"1,A,2\n", `line 1: the first row is neither a header (it names none of the columns "amount", "grade", "user", "note") nor a data row (3 fields, not 4)`},
+	} {
+		if _, err := csvPluginRequest(d, strings.NewReader(tc.csv), lim); err == nil || err.Error() != tc.want {
+			t.Errorf("%q: %v, want %s", tc.csv, err, tc.want)
+		}
+	}
+	win := &sdk.Description{Name: "maintenance", Inputs: []sdk.TensorSpec{{Name: "window", Datatype: sdk.FP32, Shape: []int64{-1, 3, 128}}}}
+	if _, err := csvPluginRequest(win, strings.NewReader("1\n"), lim); err == nil || err.Error() != `--csv needs a plugin whose inputs take one value a row (shape [-1]); maintenance's input "window" is FP32 [?,3,128] (use --input)` {
+		t.Errorf("window plugin: %v", err)
+	}
 }
