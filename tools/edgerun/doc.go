@@ -14,7 +14,7 @@
 //		tensors (without their data) and metadata. With --trusted-key
 //		the model must be signed by one of the given keys. MODEL "-"
 //		reads standard input.
-//	run MODEL (--input FILE | --text TEXT | --csv FILE) [--json] [--threads N] [--f32] [--max-request-bytes N] [--max-elements N]
+//	run MODEL (--input FILE | --csv FILE | --text TEXT) [--json] [--threads N] [--f32] [--max-request-bytes N] [--max-elements N]
 //		Run a model once. --input is an Open Inference Protocol
 //		request, {"inputs":[{"name","datatype","shape","data"}]}
 //		(FP32, INT64, INT32; data flat or nested; keys matched
@@ -25,8 +25,11 @@
 //		parameters are refused;
 //		--text (not empty) is tokenized with the tokenizer in the model's
 //		metadata; --csv is a table with one row per batch entry for a
-//		model with one f32 input [?,N] (an optional header names the
-//		model's features exactly). Requests are capped in bytes
+//		model with one f32 input [?,N] (its features; categories by
+//		name) or [?,steps,channels] (sensor windows, columns
+//		CHANNEL_tSTEP), header optional, every field checked (an
+//		unknown category or a missing column is an error naming its
+//		row and column). Exactly one of the three. Requests are capped in bytes
 //		(default 64 MiB) and values per tensor (default 2^26).
 //		Prints the outputs and, for models with labels, each row's
 //		labels by descending probability; --json prints an OIP

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,149 +275,106 @@ func fits(shape tensor.Shape, want []int) bool {
 	return true
 }
 
-// utf8BOM is the byte order mark some editors write at the start of a
-// UTF-8 file.
-const utf8BOM = "\xef\xbb\xbf"
-
-// maxCSVLine bounds one line of a CSV table: the CSV reader holds a
-// line, and its fields, several times over.
-const maxCSVLine = 1 << 20
-
-// lineCapReader fails when a line is longer than max bytes.
-type lineCapReader struct {
-	r    io.Reader
-	max  int
-	run  int // bytes since the last newline
-	line int // 1-based number of the current line
-	err  error
-}
-
-func (l *lineCapReader) Read(b []byte) (int, error) {
-	if l.err != nil {
-		return 0, l.err
-	}
-	k, err := l.r.Read(b)
-	for i, c := range b[:k] {
-		if c == '\n' {
-			l.run = 0
-			l.line++
-			continue
-		}
-		if l.run++; l.run > l.max {
-			l.err = fmt.Errorf("line %d is longer than %d bytes", l.line, l.max)
-			return i, l.err
-		}
-	}
-	return k, err
-}
-
-// parseCSV reads a table with one row per batch entry for a model with a
-// single f32 input of shape [?, N], reading at most lim.Bytes bytes and
-// lim.Elements values. A UTF-8 byte order mark is skipped.
+// parseCSV reads a CSV table (readCSV) for a model with a single f32
+// input: a table [?, N], one row per batch entry, or sensor windows
+// [?, steps, channels], one window per row.
 //
-// The first row is a header when it names every feature of the model's
-// metadata (exactly, surrounding spaces aside), and data when every cell
-// is a number (or, for a tabular model, a missing value); a row that is
-// both or neither is an error, never a guess. With a header, the columns
-// are picked by name (in any order, other columns ignored). Rows are
-// encoded as the trainer prepared them and as the tabular plugins do
-// (runtime/features): missing values (NaN, "NA", "", ...) imputed,
-// categorical columns one-hot, an infinite number an error. Without a
-// header, the columns are the model's features in order when they are
-// all numeric (encoded the same way), otherwise the model's input
-// columns, which must be finite numbers.
+// A tabular model's columns are the features of its metadata (in that
+// order without a header): numbers, with missing values ("", NA, NaN,
+// ...) imputed, and categories one-hot, an unknown category an error;
+// rows are encoded as the trainer prepared them and as the tabular
+// plugins do (runtime/features). A model without feature metadata takes
+// N finite numbers a row.
+//
+// A window model whose metadata names its channels (edgetrain's sensor
+// models) takes the columns CHANNEL_tSTEP, as `edgetrain datasets sensor`
+// writes them (vib_x_t0 … vib_x_t127, vib_y_t0 …): without a header, all
+// steps of the first channel, then of the next, in the metadata's
+// channel order. A missing value is imputed with the channel's training
+// mean, as the trainer does.
 func parseCSV(r io.Reader, m *engine.Model, lim requestLimits) (*tensor.Tensor, error) {
-	if len(m.Inputs) != 1 || m.Inputs[0].DType != tensor.F32 || len(m.Inputs[0].Shape) != 2 || m.Inputs[0].Shape[1] <= 0 {
-		return nil, fmt.Errorf("--csv needs a model with one f32 input of shape [?,N]; this one takes %s", inputNames(m.Inputs))
+	var shape []int
+	if len(m.Inputs) == 1 && m.Inputs[0].DType == tensor.F32 {
+		shape = m.Inputs[0].Shape
 	}
-	width := m.Inputs[0].Shape[1]
-	br := bufio.NewReader(&lineCapReader{r: oip.NewCapReader(r, lim.Bytes, maxRequestFlag), max: maxCSVLine, line: 1})
-	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
-		br.Discard(len(utf8BOM))
+	switch {
+	case len(shape) == 2 && shape[1] > 0:
+		return tableCSV(r, m, shape[1], lim)
+	case len(shape) == 3 && shape[1] > 0 && shape[2] > 0 && len(m.Meta.Features) == shape[2]:
+		return windowCSV(r, m, shape[1], shape[2], lim)
 	}
-	cr := csv.NewReader(br)
-	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = true
+	return nil, fmt.Errorf("--csv needs a model with one f32 input of shape [?,N], or [?,steps,channels] with the channels named in its metadata; this one takes %s", inputNames(m.Inputs))
+}
+
+// tableCSV reads the rows of a model whose input is [?, width].
+func tableCSV(r io.Reader, m *engine.Model, width int, lim requestLimits) (*tensor.Tensor, error) {
 	enc, feats := csvEncoder(m, width)
-	var (
-		data []float32
-		cols []int // column of each feature (with enc); nil: in order
-		rows int
-		row  = make([]float64, width)
-	)
-	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("invalid CSV at line %d: %v", pe.Line, pe.Err)
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
-		if first {
-			header, err := csvHeader(rec, feats, enc != nil && len(feats) == width)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: %w", line, err)
-			}
-			if header != nil {
-				cols = header
-				continue
-			}
-			if enc != nil && len(feats) != width {
-				enc = nil // categorical features: rows are the encoded columns
+	cols := make([]csvColumn, width)
+	if enc != nil {
+		cols = make([]csvColumn, len(feats))
+		for i, f := range feats {
+			cols[i] = csvColumn{Name: f.Name, Kind: csvNumber, MissingOK: true}
+			if f.Kind == features.Categorical {
+				cols[i].Kind, cols[i].Categories = csvCategory, f.Categories
 			}
 		}
-		if cols == nil && len(rec) != width {
-			return nil, fmt.Errorf("line %d has %d columns, the model takes %d features", line, len(rec), width)
-		}
+	}
+	var data []float32
+	row := make([]float64, width)
+	idx := inOrder(len(cols))
+	rows, err := readCSV(r, "the model", cols, lim, func(fields []string) error {
 		if len(data)+width > lim.Elements {
-			return nil, fmt.Errorf("the table has more than %d values", lim.Elements)
+			return fmt.Errorf("the table has more than %d values", lim.Elements)
 		}
-		if enc != nil {
-			at := cols
-			if at == nil {
-				at = inOrder(len(feats))
-				cols = at
-			}
-			if len(rec) <= maxIndex(at) {
-				return nil, fmt.Errorf("line %d has %d columns, the header %d", line, len(rec), maxIndex(at)+1)
-			}
-			for f, c := range at {
-				if feats[f].Kind != features.Categorical && isInf(rec[c]) {
-					return nil, fmt.Errorf("line %d, field %d (%s): %q is not a finite number", line, c+1, feats[f].Name, rec[c])
-				}
-			}
-			if err := enc.Encode(row, rec, at); err != nil {
-				return nil, fmt.Errorf("line %d, %v", line, err)
-			}
-			for _, v := range row {
+		if enc == nil {
+			for _, f := range fields {
+				v, _ := features.ParseNumber(f) // readCSV checked it
 				data = append(data, float32(v))
 			}
-			rows++
-			continue
+			return nil
 		}
-		for c := range width {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 32)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				l, col := cr.FieldPos(c)
-				what := "a number"
-				if math.IsNaN(v) || isInf(rec[c]) {
-					what = "a finite number"
-				}
-				return nil, fmt.Errorf("line %d, column %d: %q is not %s", l, col, rec[c], what)
-			}
+		if err := enc.Encode(row, fields, idx); err != nil {
+			return err
+		}
+		for _, v := range row {
 			data = append(data, float32(v))
 		}
-		rows++
-	}
-	if rows == 0 {
-		return nil, errors.New("the table has no data rows")
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return tensor.NewF32(tensor.Shape{rows, width}, data), nil
+}
+
+// windowCSV reads the windows of a model whose input is [?, steps,
+// channels], the channels named by its metadata's features.
+func windowCSV(r io.Reader, m *engine.Model, steps, channels int, lim requestLimits) (*tensor.Tensor, error) {
+	cols := make([]csvColumn, 0, steps*channels)
+	for _, f := range m.Meta.Features {
+		for t := range steps {
+			cols = append(cols, csvColumn{Name: f.Name + "_t" + strconv.Itoa(t), Kind: csvNumber, MissingOK: true})
+		}
+	}
+	var data []float32
+	rows, err := readCSV(r, "the model", cols, lim, func(fields []string) error {
+		base := len(data)
+		data = append(data, make([]float32, steps*channels)...)
+		for c, f := range m.Meta.Features {
+			for t := range steps {
+				v, ok := features.ParseNumber(fields[c*steps+t])
+				if !ok { // missing: readCSV let only that through
+					v = f.Impute
+				}
+				data[base+t*channels+c] = float32(v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tensor.NewF32(tensor.Shape{rows, steps, channels}, data), nil
 }
 
 // csvEncoder returns the strict encoder of the model's feature metadata
@@ -442,64 +396,6 @@ func csvEncoder(m *engine.Model, width int) (*features.Encoder, []features.Featu
 	return enc, fs
 }
 
-// csvHeader decides what the first row of a table is. It returns the
-// column of each feature when the row is a header, nil when it is data,
-// and an error when it is both, or neither. missingOK says whether a
-// data cell may be a missing value (a tabular model's features, in
-// order).
-func csvHeader(rec []string, feats []features.Feature, missingOK bool) ([]int, error) {
-	isData := true
-	for _, f := range rec {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil && !(missingOK && features.IsMissing(f)) {
-			isData = false
-			break
-		}
-	}
-	if len(feats) == 0 {
-		if isData {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("the first row is not numbers, and the model has no feature names to match a header against: %s", quoteList(rec, 8))
-	}
-	pos := make(map[string]int, len(rec))
-	for i, h := range rec {
-		h = strings.TrimSpace(h)
-		if j, dup := pos[h]; dup && slices.ContainsFunc(feats, func(f features.Feature) bool { return f.Name == h }) {
-			return nil, fmt.Errorf("the header names %q twice (columns %d and %d)", h, j+1, i+1)
-		}
-		pos[h] = i
-	}
-	cols := make([]int, len(feats))
-	var lacks []string
-	for i, f := range feats {
-		c, ok := pos[f.Name]
-		if !ok {
-			lacks = append(lacks, f.Name)
-		}
-		cols[i] = c
-	}
-	switch {
-	case len(lacks) == 0 && isData:
-		return nil, errors.New("the first row is ambiguous: it names the model's features and is also a row of numbers")
-	case len(lacks) == 0:
-		return cols, nil
-	case isData:
-		return nil, nil
-	}
-	var extra []string
-	for _, h := range rec {
-		h = strings.TrimSpace(h)
-		if !slices.ContainsFunc(feats, func(f features.Feature) bool { return f.Name == h }) {
-			extra = append(extra, h)
-		}
-	}
-	msg := fmt.Sprintf("the first row is neither data nor a header naming the model's features (matched exactly): it lacks %s", quoteList(lacks, 8))
-	if len(extra) > 0 {
-		msg += " and has " + quoteList(extra, 8)
-	}
-	return nil, errors.New(msg)
-}
-
 // quoteList quotes at most n strings, and counts the others.
 func quoteList(s []string, n int) string {
 	q := make([]string, 0, min(len(s), n)+1)
@@ -511,27 +407,4 @@ func quoteList(s []string, n int) string {
 		q = append(q, strconv.Quote(v))
 	}
 	return strings.Join(q, ", ")
-}
-
-// isInf reports whether a field is an infinite number, or one too large
-// for a float64.
-func isInf(s string) bool {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	return math.IsInf(v, 0) && (err == nil || errors.Is(err, strconv.ErrRange))
-}
-
-func inOrder(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
-func maxIndex(cols []int) int {
-	m := 0
-	for _, c := range cols {
-		m = max(m, c)
-	}
-	return m
 }

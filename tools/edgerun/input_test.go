@@ -241,11 +241,11 @@ func TestRunCSVMissing(t *testing.T) {
 	}
 	runArgs("run", plain, "--input", req).wantFail(t, 1, "edgerun: run "+plain+": "+req+`: input "x": data[1] is a missing value (null, "NaN" or "NA"), which only a tabular model (numeric features in its metadata) imputes`)
 	for _, tc := range []struct{ model, csv, want string }{
-		{tabular, "a,b\n1,+Inf\n", `line 2, field 2 (b): "+Inf" is not a finite number`},
-		{plain, "1,2\n1,NaN\n", `line 2, column 3: "NaN" is not a finite number`},
-		{plain, "1,2\n1,-inf\n", `line 2, column 3: "-inf" is not a finite number`},
-		{plain, "1,2\n1,\n", `line 2, column 3: "" is not a number`},
-		{plain, "a,b\n1,2\n", `line 1: the first row is not numbers, and the model has no feature names to match a header against: "a", "b"`},
+		{tabular, "a,b\n1,+Inf\n", `row 1 (line 2), column 2 "b": "+Inf" is not a finite number`},
+		{plain, "1,2\n1,NaN\n", `row 2 (line 2), column 2: "NaN" is not a finite number`},
+		{plain, "1,2\n1,-inf\n", `row 2 (line 2), column 2: "-inf" is not a finite number`},
+		{plain, "1,2\n1,\n", `row 2 (line 2), column 2: "" is not a number`},
+		{plain, "a,b\n1,2\n", `line 1: the first row is not a row of 2 numbers, and the model has no column names to match a header against: column 1: "a" is not a number`},
 		{tabular, "a,b\n", `the table has no data rows`},
 	} {
 		csv := writeFile(t, "x.csv", tc.csv)
@@ -258,7 +258,7 @@ func TestRunCSVMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	csv := writeFile(t, "x.csv", "1,2\n3,4\n")
-	runArgs("run", numeric, "--csv", csv).wantFail(t, 1, "edgerun: run "+numeric+": "+csv+": line 1: the first row is ambiguous: it names the model's features and is also a row of numbers")
+	runArgs("run", numeric, "--csv", csv).wantFail(t, 1, "edgerun: run "+numeric+": "+csv+": line 1: the first row is ambiguous: it names every column and is also a row of data")
 }
 
 // TestLatenciesBounded: bench keeps at most maxLatencySamples latencies

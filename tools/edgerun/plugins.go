@@ -227,11 +227,12 @@ type pluginsInferCmd struct {
 	pluginFlags
 	Text  string            `name:"text" xor:"input" placeholder:"STRING" help:"Text for the plugin's BYTES input."`
 	Input string            `name:"input" short:"i" xor:"input" placeholder:"FILE" help:"Request as Open Inference Protocol JSON ({\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}],\"parameters\":{}}), read as run reads it; data flat or nested; null, \"NaN\", \"NA\" sent as NaN in FP32 data. - reads standard input."`
+	CSV   string            `name:"csv" xor:"input" placeholder:"FILE" help:"CSV table, one row per request row, one column per input named like it (header optional: without one, the inputs in the description's order); all rows in one request; numbers (missing: NaN), categories by name (missing: \"NA\"), ids, text; an unknown category or a missing column is an error, as in run --csv. - reads standard input."`
 	Set   map[string]string `name:"set" placeholder:"NAME=VALUE" help:"One value for the input NAME (repeatable), converted to the input's datatype: named tabular features, a user id."`
 	Param map[string]string `name:"param" placeholder:"KEY=VALUE" help:"Request parameter (repeatable), e.g. top_k=3."`
 	JSON  bool              `name:"json" help:"Print the response as Open Inference Protocol JSON."`
 
-	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse an --input request larger than N bytes (default 64 MiB)."`
+	MaxRequestBytes int64 `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse an --input request or --csv table larger than N bytes (default 64 MiB)."`
 }
 
 func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
@@ -247,13 +248,26 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 			return fmt.Errorf("plugins infer: %w", err)
 		}
 	}
+	var table *csvSource
+	if c.CSV != "" {
+		var err error
+		if table, err = c.openCSV(); err != nil {
+			return fmt.Errorf("plugins infer: %w", err)
+		}
+		defer table.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
-	req, err := c.request(d, fromFile)
+	var req *sdk.InferRequest
+	if table != nil {
+		req, err = c.csvRequest(d, table)
+	} else {
+		req, err = c.request(d, fromFile)
+	}
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
 	}
@@ -348,7 +362,7 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 		req.Inputs = append(req.Inputs, t)
 	}
 	if len(req.Inputs) == 0 {
-		return nil, errors.New("no input: give --text, --set NAME=VALUE or --input FILE")
+		return nil, errors.New("no input: give --text, --set NAME=VALUE, --input FILE or --csv FILE")
 	}
 	var lacks []string
 	for _, s := range d.Inputs {

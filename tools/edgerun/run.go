@@ -22,9 +22,9 @@ import (
 // runCmd is the run subcommand.
 type runCmd struct {
 	Model   string      `arg:"" name:"model" help:"Model file (.erm)."`
-	Input   string      `name:"input" short:"i" xor:"input" required:"" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
-	Text    string      `name:"text" xor:"input" required:"" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
-	CSV     string      `name:"csv" xor:"input" required:"" placeholder:"FILE" help:"CSV table for a model with one f32 input [?,N]: one row per batch entry, optional header row naming the model's features exactly; missing values imputed. - reads standard input."`
+	Input   string      `name:"input" short:"i" group:"Input (give exactly one)" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
+	Text    *string     `name:"text" group:"Input (give exactly one)" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
+	CSV     string      `name:"csv" group:"Input (give exactly one)" placeholder:"FILE" help:"CSV table, one row per batch entry, for a model with one f32 input [?,N] (columns: its features, categories by name) or [?,steps,channels] (sensor windows, columns CHANNEL_tSTEP); header optional (without one, the columns in the model's order); missing values imputed; an unknown category or a missing column is an error. - reads standard input."`
 	JSON    bool        `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
 	Threads cliutil.Int `name:"threads" default:"1" placeholder:"N" help:"Goroutines one inference may use (at least 1)."`
 	F32     bool        `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
@@ -36,7 +36,11 @@ type runCmd struct {
 
 // Help is the detailed help of `edgerun run --help`.
 func (c *runCmd) Help() string {
-	return `Give exactly one of --input, --text or --csv. For example:
+	return `Give exactly one of --input, --csv or --text:
+
+  edgerun run <model> (--input FILE | --csv FILE | --text STRING) [flags]
+
+For example:
 
   edgerun run model.erm --input request.json --json
   edgerun run model.erm --csv rows.csv
@@ -57,7 +61,7 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-request-bytes=%d: need at least 1", c.MaxRequestBytes))
 	case c.MaxElements < 1:
 		return cliutil.OpError("run", c.Model, fmt.Errorf("--max-elements=%d: need at least 1", c.MaxElements))
-	case c.Input == "" && c.CSV == "" && strings.TrimSpace(c.Text) == "":
+	case c.Text != nil && strings.TrimSpace(*c.Text) == "":
 		return cliutil.OpError("run", c.Model, errors.New("--text is empty: give the text to classify"))
 	}
 	readOpts, err := trustedKeyOptions(c.TrustedKeys)
@@ -89,10 +93,34 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 	return res.writeText(env.Stdout)
 }
 
+// Validate checks, as the command line is parsed, that exactly one of
+// --input, --csv and --text is given: a usage error otherwise. (kong's
+// xor and required groups would do it, but render as a usage line that
+// seems to ask for all three.)
+func (c *runCmd) Validate() error {
+	var given []string
+	if c.Input != "" {
+		given = append(given, "--input")
+	}
+	if c.CSV != "" {
+		given = append(given, "--csv")
+	}
+	if c.Text != nil {
+		given = append(given, "--text")
+	}
+	switch {
+	case len(given) == 0:
+		return errors.New("no input: give one of --input FILE, --csv FILE or --text STRING")
+	case len(given) > 1:
+		return fmt.Errorf("%s given: give only one of --input, --csv and --text", strings.Join(given, ", "))
+	}
+	return nil
+}
+
 // request builds the model's input tensors from whichever of --input,
 // --text and --csv was given.
 func (c *runCmd) request(m *engine.Model) (*runRequest, error) {
-	// kong lets exactly one of the three through; --text may be "".
+	// oneInput let exactly one of the three through.
 	switch {
 	case c.CSV != "":
 		f, name, err := openInput(c.CSV)
@@ -106,7 +134,7 @@ func (c *runCmd) request(m *engine.Model) (*runRequest, error) {
 		}
 		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	case c.Input == "":
-		t, err := textInput(m, c.Text)
+		t, err := textInput(m, *c.Text)
 		if err != nil {
 			return nil, fmt.Errorf("--text: %w", err)
 		}

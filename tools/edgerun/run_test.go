@@ -379,19 +379,19 @@ func TestRunErrors(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ name, csv, want string }{
-		{"not a number, no header", "1,2,3,4\n1,two,3,4\n", `line 2, field 2 (f1): "two" is not a number`},
-		{"not a number", "f0,f1,f2,f3\n1,x,3,4\n", `line 2, field 2 (f1): "x" is not a number`},
-		{"infinite", "f0,f1,f2,f3\n1,2,-Inf,4\n", `line 2, field 3 (f2): "-Inf" is not a finite number`},
-		{"infinite, no header", "1,2,3,4\n1,2,3,inf\n", `line 2, field 4 (f3): "inf" is not a finite number`},
-		{"too large", "1,2,3,4\n1,2,3,1e999\n", `line 2, field 4 (f3): "1e999" is not a finite number`},
-		{"wrong width", "1,2,3\n", `line 1 has 3 columns, the model takes 4 features`},
-		{"ragged", "1,2,3,4\n1,2,3\n", `invalid CSV at line 2: wrong number of fields`},
-		{"wrong header", "a,b,c\n1,2,3\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0", "f1", "f2", "f3" and has "a", "b", "c"`},
-		{"positional header", "a,b,c,d\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0", "f1", "f2", "f3" and has "a", "b", "c", "d"`},
-		{"header case", "F0,f1,f2,f3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0" and has "F0"`},
-		{"partial header", "f0,f1,2,3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f2", "f3" and has "2", "3"`},
+		{"not a number, no header", "1,2,3,4\n1,two,3,4\n", `row 2 (line 2), column 2 "f1": "two" is not a number`},
+		{"not a number", "f0,f1,f2,f3\n1,x,3,4\n", `row 1 (line 2), column 2 "f1": "x" is not a number`},
+		{"infinite", "f0,f1,f2,f3\n1,2,-Inf,4\n", `row 1 (line 2), column 3 "f2": "-Inf" is not a finite number`},
+		{"infinite, no header", "1,2,3,4\n1,2,3,inf\n", `row 2 (line 2), column 4 "f3": "inf" is not a finite number`},
+		{"too large", "1,2,3,4\n1,2,3,1e999\n", `row 2 (line 2), column 4 "f3": "1e999" is not a finite number`},
+		{"wrong width", "1,2,3\n", `line 1: the first row is neither a header (it names none of the columns "f0", "f1", "f2", "f3") nor a data row (3 fields, not 4)`},
+		{"ragged", "1,2,3,4\n1,2,3\n", `invalid CSV at line 2: 3 fields, the first row has 4`},
+		{"wrong header", "a,b,c\n1,2,3\n", `line 1: the first row is neither a header (it names none of the columns "f0", "f1", "f2", "f3") nor a data row (3 fields, not 4)`},
+		{"positional header", "a,b,c,d\n1,2,3,4\n", `line 1: the first row is neither a header (it names none of the columns "f0", "f1", "f2", "f3") nor a data row (column 1 "f0": "a" is not a number)`},
+		{"header case", "F0,f1,f2,f3\n1,2,3,4\n", `line 1: column "f0" is missing from the header (it also has "F0"); the model takes "f0", "f1", "f2", "f3"`},
+		{"partial header", "f0,f1,2,3\n1,2,3,4\n", `line 1: columns "f2", "f3" are missing from the header (it also has "2", "3"); the model takes "f0", "f1", "f2", "f3"`},
 		{"header twice", "f0,f1,f2,f3,f1\n1,2,3,4,5\n", `line 1: the header names "f1" twice (columns 2 and 5)`},
-		{"bom, wrong header", utf8BOM + "a,f1,f2,f3\n1,2,3,4\n", `line 1: the first row is neither data nor a header naming the model's features (matched exactly): it lacks "f0" and has "a"`},
+		{"bom, wrong header", utf8BOM + "a,f1,f2,f3\n1,2,3,4\n", `line 1: column "f0" is missing from the header (it also has "a"); the model takes "f0", "f1", "f2", "f3"`},
 		{"header only", "f0,f1,f2,f3\n", `the table has no data rows`},
 		{"empty", "", `the table has no data rows`},
 		{"quote", "1,2,3,\"4\n", `invalid CSV at line 1: extraneous or missing " in quoted-field`},
@@ -416,8 +416,11 @@ func TestRunErrors(t *testing.T) {
 	runArgs("run", mlp, "--input", req, "--threads=-1").wantFail(t, 1, "edgerun: run "+mlp+": --threads=-1: need at least 1")
 	runArgs("run", mlp, "--input", req, "--threads", "two").wantFail(t, 2, `edgerun: --threads: expected an integer but got "two" (see 'edgerun run --help')`)
 	runArgs("run", mlp, "--input", req, "--threads").wantFail(t, 2, "edgerun: --threads: expected an integer (see 'edgerun run --help')")
-	runArgs("run", mlp).wantFail(t, 2, "edgerun: missing flags: --input=FILE or --text=STRING or --csv=FILE (see 'edgerun run --help')")
-	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: --input and --csv can't be used together")
+	// Exactly one input: a usage error otherwise (exit 2), --text ''
+	// counted as given.
+	runArgs("run", mlp).wantFail(t, 2, "edgerun: run: no input: give one of --input FILE, --csv FILE or --text STRING (see 'edgerun run --help')")
+	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: run: --input, --csv given: give only one of --input, --csv and --text (see 'edgerun run --help')")
+	runArgs("run", mlp, "--csv", req, "--text", "").wantFail(t, 2, "edgerun: run: --csv, --text given: give only one of --input, --csv and --text (see 'edgerun run --help')")
 	runArgs("run", "--input", req).wantFail(t, 2, "edgerun: ")
 
 	// A request the model refuses at run time (an id outside the
@@ -434,7 +437,7 @@ func TestRunErrors(t *testing.T) {
 	fp := writeFile(t, "rec.json", `{"inputs":[{"name":"user","datatype":"FP32","shape":[1],"data":[1]},{"name":"item","datatype":"INT64","shape":[1],"data":[1]}]}`)
 	runArgs("run", rec, "--input", fp).wantFail(t, 1, "edgerun: run "+rec+": "+fp+`: input "user": datatype FP32 does not fit the model's i64 input (use INT64 or INT32)`)
 	csv := writeFile(t, "x.csv", "1,2\n")
-	runArgs("run", rec, "--csv", csv).wantFail(t, 1, "edgerun: run "+rec+": "+csv+": --csv needs a model with one f32 input of shape [?,N]; this one takes user i64 [?], item i64 [?]")
+	runArgs("run", rec, "--csv", csv).wantFail(t, 1, "edgerun: run "+rec+": "+csv+": --csv needs a model with one f32 input of shape [?,N], or [?,steps,channels] with the channels named in its metadata; this one takes user i64 [?], item i64 [?]")
 	runArgs("run", rec, "--text", "hi").wantFail(t, 1, "edgerun: run "+rec+": --text: the model has no tokenizer")
 }
 
@@ -486,10 +489,31 @@ func TestRunCSVFeatures(t *testing.T) {
 	if err := format.WriteFile(path, fm); err != nil {
 		t.Fatal(err)
 	}
-	got := decodeRun(t, runArgs("run", path, "--csv", writeFile(t, "x.csv", "c,id,a\nv,1,2.5\nw,2,NA\n u ,3,\n"), "--json"))
+	// A missing category without a "<missing>" category is all zeros.
 	want := []float64{2.5, 0, 1, 5, 0, 0, 5, 1, 0}
-	if len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != fmt.Sprint(want) {
-		t.Fatalf("outputs %+v, want %v", got.Outputs, want)
+	for name, table := range map[string]string{
+		"header":    "c,id,a\nv,1,2.5\nNA,2,NA\n u ,3,\n",
+		"no header": "2.5,v\nNA,\n,u\n", // the features in the metadata's order
+	} {
+		got := decodeRun(t, runArgs("run", path, "--csv", writeFile(t, "x.csv", table), "--json"))
+		if len(got.Outputs) != 1 || fmt.Sprint(got.Outputs[0].Data) != fmt.Sprint(want) {
+			t.Errorf("%s: outputs %+v, want %v", name, got.Outputs, want)
+		}
+	}
+	for _, tc := range []struct{ csv, want string }{
+		// An unknown category names the data row, the line and the column.
+		{"c,id,a\nv,1,2.5\nw,2,NA\n", `row 2 (line 3), column 1 "c": "w" is not one of the column's categories ("u", "v")`},
+		{"2.5,v\n1,x\n", `row 2 (line 2), column 2 "c": "x" is not one of the column's categories ("u", "v")`},
+		{"1,x\n", `line 1: the first row is neither a header (it names none of the columns "a", "c") nor a data row (column 2 "c": "x" is not one of the column's categories ("u", "v"))`},
+		// A missing or renamed column is named, with the columns the
+		// model takes (not its encoded width, 3).
+		{"grade,a,id\nv,1,2\n", `line 1: column "c" is missing from the header (it also has "grade", "id"); the model takes "a", "c"`},
+		// Headerless: the raw features' count, not the encoded width.
+		{"1,0,1\n", `line 1: the first row is neither a header (it names none of the columns "a", "c") nor a data row (3 fields, not 2)`},
+		{"a,c\n1,v,3\n", `invalid CSV at line 2: 3 fields, the first row has 2`},
+	} {
+		csv := writeFile(t, "x.csv", tc.csv)
+		runArgs("run", path, "--csv", csv).wantFail(t, 1, "edgerun: run "+path+": "+csv+": "+tc.want)
 	}
 }
 
@@ -530,5 +554,30 @@ func TestRunOutputs(t *testing.T) {
 	req := writeFile(t, "req.json", `{"inputs":[{"name":"x","datatype":"FP32","data":[[1,2]]}],"outputs":[{"name":"z"}]}`)
 	if r := runArgs("run", path, "--input", req); r.code != 0 || strings.Contains(r.stdout, "y ") || !strings.HasPrefix(r.stdout, "z  f32  [1,2]") {
 		t.Errorf("text: %v", r)
+	}
+}
+
+// TestRunHelp: run's usage shows its input flags as alternatives (kong's
+// required xor group printed "run --input=FILE --text=STRING --csv=FILE",
+// as if all three were needed), and lists them in a group of their own.
+func TestRunHelp(t *testing.T) {
+	r := runArgs("run", "--help")
+	r.wantOK(t)
+	for _, want := range []string{
+		"Usage: edgerun run <model> [flags]\n",
+		"    edgerun run <model> (--input FILE | --csv FILE | --text STRING) [flags]\n",
+		"Give exactly one of --input, --csv or --text:",
+		"Input (give exactly one)\n  -i, --input=FILE ",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "--input=FILE --text=STRING") {
+		t.Errorf("run --help shows the inputs as if all were needed:\n%s", r.stdout)
+	}
+	in, csv, text := strings.Index(r.stdout, "--input=FILE "), strings.Index(r.stdout, "--csv=FILE "), strings.Index(r.stdout, "--text=STRING ")
+	if group := strings.Index(r.stdout, "Input (give exactly one)"); in < group || csv < group || text < group {
+		t.Errorf("the input flags are not in their group:\n%s", r.stdout)
 	}
 }

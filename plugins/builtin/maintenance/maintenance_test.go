@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/edgerun/edgerun/plugins/builtin/internal/plugintest"
 	"github.com/edgerun/edgerun/plugins/builtin/maintenance"
 	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/sdk/sdkrt"
 	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
@@ -96,4 +99,46 @@ func TestConformance(t *testing.T) {
 	m := newModel(t)
 	sdktest.Run(t, m)
 	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
+}
+
+// TestChannelOrder: the plugin takes a window's channels in the order of
+// its model's metadata (features, one per channel), which is the order
+// of the "channels" the trainer recorded and of the CSV it trained on
+// (`edgetrain datasets sensor`: vib_x, vib_y, current), and its summary
+// says so. `edgerun run --csv` reads the same metadata
+// (tools/edgerun TestRunSensorMatchesPlugin checks that both give the
+// same probabilities).
+func TestChannelOrder(t *testing.T) {
+	em, err := sdkrt.Load(readModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feats []string
+	for _, f := range em.Meta.Features {
+		feats = append(feats, f.Name)
+	}
+	recorded, _ := sdkrt.Extra(em, "channels")
+	tab := plugintest.ReadCSV(t, "plugins/builtin/maintenance/testdata/windows.csv")
+	var csvOrder []string
+	for _, h := range tab.Header {
+		if ch, ok := strings.CutSuffix(h, "_t0"); ok {
+			csvOrder = append(csvOrder, ch)
+		}
+	}
+	want := []string{"vib_x", "vib_y", "current"}
+	if !slices.Equal(feats, want) || recorded != strings.Join(want, ",") || !slices.Equal(csvOrder, want) {
+		t.Fatalf("channel order: metadata features %v, recorded channels %q, CSV %v; want %v", feats, recorded, csvOrder, want)
+	}
+	if d := plugintest.Description(t, newModel(t)); !strings.Contains(d.Summary, "3 channels [vib_x vib_y current] × 128 steps, channels first") {
+		t.Errorf("the summary does not give the channel order: %q", d.Summary)
+	}
+}
+
+func readModel(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("model.erm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
