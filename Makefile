@@ -88,7 +88,7 @@ test-arm: ## runtime tests (kernels, ops, golden outputs) and plugin tests (supe
 ACCEPT_PKGS := ./tools/train/tabular ./tools/train/textcls ./tools/train/recsys
 .PHONY: accept
 accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about a minute)
-	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
+	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance(SentimentVariants)?$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
 
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)

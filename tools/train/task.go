@@ -143,6 +143,9 @@ type FitOptions struct {
 	// UserCol, ItemCol and RatingCol (recommender). Empty: the recipe's
 	// documented default.
 	Target, TextCol, LabelCol, UserCol, ItemCol, RatingCol string
+	// Ngrams (text) > 1 makes the text recipe hash words and word n-grams
+	// up to that length into buckets; 0 is the recipe's default (words).
+	Ngrams int
 	// Epochs 0 means the recipe's default (EpochsOr); negative is an
 	// error. Seed seeds everything.
 	Epochs int
