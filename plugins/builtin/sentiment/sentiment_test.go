@@ -91,3 +91,38 @@ func TestConformance(t *testing.T) {
 	sdktest.Run(t, m)
 	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
 }
+
+// TestNeutral: the sentiment output is neutral exactly when P(good) is
+// within NeutralBand of 0.5, otherwise the label; "hello", not a review,
+// is logged with its answer.
+func TestNeutral(t *testing.T) {
+	labels := []string{"bad", "good"}
+	for _, c := range []struct {
+		good float32
+		want string
+	}{
+		{0.5, "neutral"}, {0.41, "neutral"}, {0.59, "neutral"}, {0.61, "good"}, {0.39, "bad"}, {0.99, "good"}, {0.01, "bad"},
+	} {
+		if got := sentiment.Sentiment(labels, []float32{1 - c.good, c.good}); got != c.want {
+			t.Errorf("P(good) %v: %s, want %s", c.good, got, c.want)
+		}
+	}
+	m := newModel(t)
+	texts := []string{"hello", "not bad at all", "great phone", "This movie was a complete waste of time.", "it is a phone", "the food"}
+	resp := plugintest.Infer(t, m, &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.Text("text", texts...)}})
+	p := plugintest.Output(t, resp, "probabilities").FP32
+	label, sent := plugintest.Strings(t, resp, "label"), plugintest.Strings(t, resp, sentiment.OutSentiment)
+	for i, s := range texts {
+		t.Logf("%q: label %s, P(good) %.8g, sentiment %s", s, label[i], p[2*i+1], sent[i])
+		want := label[i]
+		if math.Abs(float64(p[2*i+1])-0.5) < sentiment.NeutralBand {
+			want = sentiment.Neutral
+		}
+		if sent[i] != want {
+			t.Errorf("%q: P(good) %v, sentiment %s, want %s", s, p[2*i+1], sent[i], want)
+		}
+	}
+	if sent[2] != "good" || sent[3] != "bad" {
+		t.Errorf("clear reviews: %v, want good and bad", sent[2:4])
+	}
+}
