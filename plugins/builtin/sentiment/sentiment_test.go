@@ -126,3 +126,40 @@ func TestNeutral(t *testing.T) {
 		t.Errorf("clear reviews: %v, want good and bad", sent[2:4])
 	}
 }
+
+// TestNeutralZone: on the fixed test rows, the sentences outside the
+// neutral zone are classified more accurately than all of them, and the
+// zone holds some but not most of them (the figures are logged).
+func TestNeutralZone(t *testing.T) {
+	m := newModel(t)
+	const dir = "data/sentiment/uci_labelled_sentences/"
+	tab := plugintest.ReadCSV(t, dir+"uci_labelled_sentences.csv")
+	rows := plugintest.TestRows(t, dir+"test_rows.txt")
+	tc, lc := tab.Col("text"), tab.Col("label")
+	texts := make([]string, len(rows))
+	for i, r := range rows {
+		texts[i] = tab.Rows[r][tc]
+	}
+	resp := plugintest.Infer(t, m, &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.Text("text", texts...)}})
+	label, sent := plugintest.Strings(t, resp, "label"), plugintest.Strings(t, resp, sentiment.OutSentiment)
+	var right, neutral, sure, sureRight int
+	for i, r := range rows {
+		ok := label[i] == tab.Rows[r][lc]
+		if ok {
+			right++
+		}
+		if sent[i] == sentiment.Neutral {
+			neutral++
+			continue
+		}
+		sure++
+		if ok {
+			sureRight++
+		}
+	}
+	all, outside := float64(right)/float64(len(rows)), float64(sureRight)/float64(sure)
+	t.Logf("test rows: %d of %d neutral; accuracy %.4f on all, %.4f outside the neutral zone", neutral, len(rows), all, outside)
+	if neutral == 0 || neutral > len(rows)/2 || outside <= all {
+		t.Errorf("%d of %d neutral, accuracy outside the zone %.4f vs %.4f on all: want some neutral and a higher accuracy outside", neutral, len(rows), outside, all)
+	}
+}
