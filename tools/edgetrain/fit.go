@@ -33,6 +33,7 @@ type fitCmd struct {
 	Other       []string `name:"other" placeholder:"FILE" help:"Out-of-domain text, one line each, trained as the extra class _other_ (text; the model then answers _other_ for out-of-scope input). Repeat for several files."`
 	RatingCol   string   `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
 	Out         string   `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
+	Ngrams      int      `name:"ngrams" placeholder:"N" help:"Text: hash words and word n-grams up to N words (2: words and word pairs) instead of a word vocabulary (default: words)."`
 	Epochs      *int     `name:"epochs" placeholder:"N" help:"Training epochs, at least 1 (default: the task's)."`
 	Seed        uint64   `name:"seed" default:"1" help:"Seed of everything: same data, options and seed give the same file."`
 	Quantize    string   `name:"quantize" enum:"int8,none" default:"int8" help:"Export int8 weights (quantization v1) or keep f32."`
@@ -96,6 +97,9 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if len(c.Other) > 0 && c.Task != "text" {
 		return fmt.Errorf("fit: --other is for --task text (got --task %s)", c.Task)
 	}
+	if c.Ngrams != 0 && c.Task != "text" {
+		return fmt.Errorf("fit: --ngrams is for --task text, not %s", c.Task)
+	}
 	codec, err := format.ParseCodec(c.Codec)
 	if err != nil {
 		return err
@@ -105,7 +109,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		log = env.Stderr
 	}
 	o := train.FitOptions{Data: c.Data, Test: c.Test, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol,
-		LabelCol: c.LabelCol, Other: c.Other, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
+		LabelCol: c.LabelCol, Other: c.Other, Ngrams: c.Ngrams, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
 		Seed: c.Seed, SkipBadRows: c.SkipBadRows}
 	if o.Test == "" && o.TestRows == "" {
 		if p := filepath.Join(filepath.Dir(c.Data), "test_rows.txt"); fileExists(p) {

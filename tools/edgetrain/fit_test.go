@@ -100,6 +100,7 @@ func TestFitBadInput(t *testing.T) {
 		{[]string{"--data", filepath.Join(dir, "none.csv")}, "none.csv"},
 		{[]string{"--data", wdbc, "--target", "nope"}, "nope"},
 		{[]string{"--data", bad}, "line 3"},
+		{[]string{"--data", wdbc, "--ngrams", "2"}, "--ngrams is for --task text"},
 	} {
 		args := append([]string{"fit", "--task", "tabular", "--out", filepath.Join(dir, "m.erm")}, c.args...)
 		code, _, stderr := runArgs(args...)

@@ -179,6 +179,9 @@ type FitOptions struct {
 	// Other (text) are files of out-of-domain text, one line each, added
 	// to the training rows as the extra class "_other_" (out of scope).
 	Other []string
+	// Ngrams (text) > 1 makes the text recipe hash words and word n-grams
+	// up to that length into buckets; 0 is the recipe's default (words).
+	Ngrams int
 	// Epochs 0 means the recipe's default (EpochsOr); negative is an
 	// error. Seed seeds everything.
 	Epochs int

@@ -91,3 +91,75 @@ func TestConformance(t *testing.T) {
 	sdktest.Run(t, m)
 	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
 }
+
+// TestNeutral: the sentiment output is neutral exactly when P(good) is
+// within NeutralBand of 0.5, otherwise the label; "hello", not a review,
+// is logged with its answer.
+func TestNeutral(t *testing.T) {
+	labels := []string{"bad", "good"}
+	for _, c := range []struct {
+		good float32
+		want string
+	}{
+		{0.5, "neutral"}, {0.41, "neutral"}, {0.59, "neutral"}, {0.61, "good"}, {0.39, "bad"}, {0.99, "good"}, {0.01, "bad"},
+	} {
+		if got := sentiment.Sentiment(labels, []float32{1 - c.good, c.good}); got != c.want {
+			t.Errorf("P(good) %v: %s, want %s", c.good, got, c.want)
+		}
+	}
+	m := newModel(t)
+	texts := []string{"hello", "not bad at all", "great phone", "This movie was a complete waste of time.", "it is a phone", "the food"}
+	resp := plugintest.Infer(t, m, &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.Text("text", texts...)}})
+	p := plugintest.Output(t, resp, "probabilities").FP32
+	label, sent := plugintest.Strings(t, resp, "label"), plugintest.Strings(t, resp, sentiment.OutSentiment)
+	for i, s := range texts {
+		t.Logf("%q: label %s, P(good) %.8g, sentiment %s", s, label[i], p[2*i+1], sent[i])
+		want := label[i]
+		if math.Abs(float64(p[2*i+1])-0.5) < sentiment.NeutralBand {
+			want = sentiment.Neutral
+		}
+		if sent[i] != want {
+			t.Errorf("%q: P(good) %v, sentiment %s, want %s", s, p[2*i+1], sent[i], want)
+		}
+	}
+	if sent[2] != "good" || sent[3] != "bad" {
+		t.Errorf("clear reviews: %v, want good and bad", sent[2:4])
+	}
+}
+
+// TestNeutralZone: on the fixed test rows, the sentences outside the
+// neutral zone are classified more accurately than all of them, and the
+// zone holds some but not most of them (the figures are logged).
+func TestNeutralZone(t *testing.T) {
+	m := newModel(t)
+	const dir = "data/sentiment/uci_labelled_sentences/"
+	tab := plugintest.ReadCSV(t, dir+"uci_labelled_sentences.csv")
+	rows := plugintest.TestRows(t, dir+"test_rows.txt")
+	tc, lc := tab.Col("text"), tab.Col("label")
+	texts := make([]string, len(rows))
+	for i, r := range rows {
+		texts[i] = tab.Rows[r][tc]
+	}
+	resp := plugintest.Infer(t, m, &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.Text("text", texts...)}})
+	label, sent := plugintest.Strings(t, resp, "label"), plugintest.Strings(t, resp, sentiment.OutSentiment)
+	var right, neutral, sure, sureRight int
+	for i, r := range rows {
+		ok := label[i] == tab.Rows[r][lc]
+		if ok {
+			right++
+		}
+		if sent[i] == sentiment.Neutral {
+			neutral++
+			continue
+		}
+		sure++
+		if ok {
+			sureRight++
+		}
+	}
+	all, outside := float64(right)/float64(len(rows)), float64(sureRight)/float64(sure)
+	t.Logf("test rows: %d of %d neutral; accuracy %.4f on all, %.4f outside the neutral zone", neutral, len(rows), all, outside)
+	if neutral == 0 || neutral > len(rows)/2 || outside <= all {
+		t.Errorf("%d of %d neutral, accuracy outside the zone %.4f vs %.4f on all: want some neutral and a higher accuracy outside", neutral, len(rows), outside, all)
+	}
+}

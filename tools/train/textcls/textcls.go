@@ -91,8 +91,18 @@ func Defaults(a Arch) Hyper {
 	return Hyper{Arch: Bag, Dim: 64, MaxLen: 64, Buckets: 1 << 15, NgramMax: 1, MinCount: 1, Epochs: 30, Batch: 32, LR: 3e-3, Patience: 4}
 }
 
-// Fit trains the default (Bag) model.
-func Fit(o train.FitOptions) (*train.Trained, error) { return FitWith(o, Defaults(Bag)) }
+// Fit trains the default (Bag) model, with word n-grams up to o.Ngrams
+// (1 to text.MaxNgram; 0: words only) hashed into its buckets.
+func Fit(o train.FitOptions) (*train.Trained, error) {
+	h := Defaults(Bag)
+	switch {
+	case o.Ngrams < 0 || o.Ngrams > text.MaxNgram:
+		return nil, fmt.Errorf("textcls: n-grams up to %d words: want 1 to %d (0: words only)", o.Ngrams, text.MaxNgram)
+	case o.Ngrams > 0:
+		h.NgramMax = o.Ngrams
+	}
+	return FitWith(o, h)
+}
 
 // FitWith trains with the given hyperparameters (o.Epochs, when set,
 // overrides h.Epochs).

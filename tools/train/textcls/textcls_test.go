@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/edgerun/edgerun/tools/train"
@@ -109,5 +110,28 @@ func TestFitLearns(t *testing.T) {
 				t.Errorf("kind %s, labels %v", tr.Kind, tr.Labels)
 			}
 		})
+	}
+}
+
+// TestFitNgrams: FitOptions.Ngrams picks the hashing tokenizer with word
+// n-grams up to that length; out of range is an error naming the range.
+func TestFitNgrams(t *testing.T) {
+	data := subsetCSV(t, "../../../data/sentiment/uci_labelled_sentences/uci_labelled_sentences.csv",
+		func(i int, _ []string) bool { return i%10 == 0 })
+	tr, err := Fit(train.FitOptions{Data: data, Ngrams: 2, Epochs: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := tr.Export(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := fm.Metadata.Tokenizer; tk.Kind != "hash-ngram" || tk.NgramMin != 1 || tk.NgramMax != 2 {
+		t.Errorf("tokenizer %s %d..%d, want hash-ngram 1..2", tk.Kind, tk.NgramMin, tk.NgramMax)
+	}
+	for _, n := range []int{-1, 17} {
+		if _, err := Fit(train.FitOptions{Data: data, Ngrams: n, Epochs: 1}); err == nil || !strings.Contains(err.Error(), "want 1 to 16") {
+			t.Errorf("Ngrams %d: %v, want the range named", n, err)
+		}
 	}
 }
