@@ -410,6 +410,9 @@ func (c *countReader) Read(b []byte) (int, error) {
 func (rd *reader) decompressor(in io.Reader) (io.Reader, func(), error) {
 	switch rd.p.codec {
 	case CodecZstd:
+		if m := rd.o.lim.MaxDecoderMemory; m < zstd.MinWindowSize {
+			return nil, nil, newErr(ErrLimit, "payload", "MaxDecoderMemory %d is below the smallest zstd window, %d bytes", m, zstd.MinWindowSize)
+		}
 		dec, err := zstd.NewReader(in,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderLowmem(true),
@@ -520,9 +523,12 @@ func payloadErr(c Codec, part string, err error) error {
 }
 
 // readErrClass is the class of an error from the msgpack reader: ErrLimit
-// for one of its limits, else ErrCorrupt.
+// for one of its limits or the zstd decompressor's (MaxDecoderMemory: more
+// memory than it allows), else ErrCorrupt. (A frame header claiming a
+// window over the limit, zstd.ErrWindowSizeExceeded, stays ErrCorrupt:
+// garbage after the zstd magic number reads as one.)
 func readErrClass(err error) error {
-	if errors.Is(err, msgp.ErrLimitExceeded) {
+	if errors.Is(err, msgp.ErrLimitExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		return ErrLimit
 	}
 	return ErrCorrupt

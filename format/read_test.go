@@ -137,6 +137,10 @@ func TestLimits(t *testing.T) {
 		{"dims", format.WithMaxDims(1)},
 		{"tensor-bytes", format.WithMaxTensorBytes(16)},
 		{"string-len", format.WithMaxStringLen(4)},
+		// The payload's zstd window (its size, about 1.1 KiB) is over 1 KiB,
+		// and 1 byte is below any window.
+		{"decoder-memory", format.WithMaxDecoderMemory(1 << 10)},
+		{"decoder-memory-below-min", format.WithMaxDecoderMemory(1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := format.Read(bytes.NewReader(good), tc.opt)
@@ -145,7 +149,7 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
-	if _, err := format.Read(bytes.NewReader(good), format.WithMaxTensors(20), format.WithMaxDims(2)); err != nil {
+	if _, err := format.Read(bytes.NewReader(good), format.WithMaxTensors(20), format.WithMaxDims(2), format.WithMaxDecoderMemory(4<<10)); err != nil {
 		t.Fatalf("limits at the model's size rejected it: %v", err)
 	}
 }

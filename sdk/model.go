@@ -45,6 +45,16 @@ type Description struct {
 	Provenance string
 }
 
+// MultiDomain is the Domain of the description a plugin binary that
+// serves several domains gives when it is started without one (as
+// plugins/builtin/cmd/edgerun-plugins is): its Labels are the domains it
+// serves, one per process, each started with the domain as the binary's
+// first argument (WithArgs(domain)). Such a description has no inputs or
+// outputs, and its Infer refuses every request, saying how to choose a
+// domain. Hosts that list plugins (edgerun plugins list --describe) start
+// one process per domain.
+const MultiDomain = "*"
+
 // TensorSpec describes one input or output: its name, datatype and shape
 // (−1 for a dimension of any size), and for a categorical BYTES input the
 // values it takes.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,25 @@ func TestBinaryEndToEnd(t *testing.T) {
 			sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		if !errors.Is(err, sdk.ErrChecksumMismatch) {
 			t.Fatalf("tampered binary: %v, want ErrChecksumMismatch", err)
+		}
+	})
+
+	// Without a domain, a host gets the index of the domains it serves
+	// (sdk.MultiDomain) and an Infer that says how to choose one.
+	t.Run("index", func(t *testing.T) {
+		p, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithManifest(man),
+			sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		d, err := p.Describe(ctx)
+		if err != nil || d.Domain != sdk.MultiDomain || !slices.Equal(d.Labels, builtin.Domains()) || len(d.Inputs) != 0 {
+			t.Fatalf("Describe: %+v, %v", d, err)
+		}
+		_, err = p.Infer(ctx, &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1}, BYTES: [][]byte{[]byte("hi")}}}})
+		if err == nil || !strings.Contains(err.Error(), "start it with one as its first argument") {
+			t.Fatalf("Infer: %v", err)
 		}
 	})
 

@@ -7,17 +7,6 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 )
 
-// Metric returns a metric of the model's metadata by name, split and
-// variant ("" matches any).
-func Metric(em *engine.Model, name, split, variant string) (float64, bool) {
-	for _, m := range em.Meta.Metrics {
-		if m.Name == name && (split == "" || m.Split == split) && (variant == "" || m.Variant == variant) {
-			return m.Value, true
-		}
-	}
-	return 0, false
-}
-
 // Extra returns a free-form metadata value by key.
 func Extra(em *engine.Model, key string) (string, bool) {
 	for _, kv := range em.Meta.Extra {

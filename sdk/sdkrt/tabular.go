@@ -3,7 +3,6 @@ package sdkrt
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -68,9 +67,6 @@ func NewTabular(em *engine.Model) (*Tabular, error) {
 // ones and BYTES [-1] for categorical ones, with their categories (but
 // features.MissingCategory, which a request sends as "NA").
 func (t *Tabular) Specs() []sdk.TensorSpec { return cloneSpecs(t.specs) }
-
-// Features returns the model's features.
-func (t *Tabular) Features() []features.Feature { return slices.Clone(t.feats) }
 
 // Pre encodes the request's feature inputs into the model's input [n, W].
 func (t *Tabular) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {

@@ -175,3 +175,56 @@ func TestBenchKernelErrors(t *testing.T) {
 		})
 	}
 }
+
+// wantRoofLoops is the start of the loop names bench --roof and --gemm
+// must report for the kernel implementation in use: its own instructions
+// (SIMD on amd64 and arm64 whenever the implementation is), the portable
+// Go loop only for "generic".
+func wantRoofLoops(kernel string) (int8Loop, f32Loop string) {
+	switch {
+	case kernel == "generic":
+		return "go ", "go "
+	case runtime.GOARCH == "arm64" && kernel == "sdot":
+		return "sdot (dotprod", "fmla (neon"
+	case runtime.GOARCH == "arm64" && kernel == "neon":
+		return "smull+smlal2+sadalp (neon", "fmla (neon"
+	case runtime.GOARCH == "amd64" && kernel == "avxvnni":
+		return "vpdpbusd (avx-vnni", ""
+	case runtime.GOARCH == "amd64":
+		return "vpmaddubsw+vpmaddwd+vpaddd (avx2", "" // f32: vfmadd231ps where the CPU has FMA
+	}
+	return "", ""
+}
+
+// TestBenchRoofLoops: bench --roof and --gemm measure the instructions of
+// the kernel in use (on arm64 the NEON FMLA, SMULL/SMLAL2/SADALP or SDOT
+// loops of roof_arm64.s, not the portable Go loop), and say so.
+// Under qemu: GOARCH=arm64 go test -exec scripts/qemu-exec, with
+// QEMU_CPU=max (sdot) and QEMU_CPU=cortex-a72 (neon).
+func TestBenchRoofLoops(t *testing.T) {
+	i8, f32 := wantRoofLoops(engine.Kernel())
+	if i8 == "" {
+		t.Fatalf("no expectation for kernel %q on %s", engine.Kernel(), runtime.GOARCH)
+	}
+	r := runArgs("bench", "--roof", "--json", "--time", "5ms")
+	r.wantOK(t)
+	var b roofReport
+	decodeStrict(t, r.stdout, &b)
+	if !strings.HasPrefix(b.Int8Loop, i8) || !strings.HasPrefix(b.F32Loop, f32) {
+		t.Errorf("kernel %s: int8 loop %q (want %q…), f32 loop %q (want %q…)", b.Kernel, b.Int8Loop, i8, b.F32Loop, f32)
+	}
+	if !(b.Int8GOPS > 0) || !(b.F32GOPS > 0) {
+		t.Errorf("roofs: int8 %v, f32 %v", b.Int8GOPS, b.F32GOPS)
+	}
+	t.Logf("kernel %s: int8 %.1f GOPS (%s), f32 %.1f GFLOPS (%s)", b.Kernel, b.Int8GOPS, b.Int8Loop, b.F32GOPS, b.F32Loop)
+	for dtype, want := range map[string]string{"int8": i8, "f32": f32} {
+		r := runArgs("bench", "--gemm", "8,64,32", "--dtype", dtype, "--iters", "3", "--warmup", "1", "--json")
+		r.wantOK(t)
+		var g gemmReport
+		decodeStrict(t, r.stdout, &g)
+		checkGemm(t, g, dtype, 8, 64, 32, 1, 3)
+		if !strings.HasPrefix(g.RoofLoop, want) {
+			t.Errorf("--gemm %s: roof_loop %q, want %q…", dtype, g.RoofLoop, want)
+		}
+	}
+}

@@ -164,12 +164,17 @@ type specJSON struct {
 	Name     string  `json:"name"`
 	Datatype string  `json:"datatype"`
 	Shape    []int64 `json:"shape"`
+	// Categories are the values a categorical input takes (none: any).
+	Categories []string `json:"categories,omitempty"`
 }
 
 type descJSON struct {
-	Name       string            `json:"name"`
-	Version    string            `json:"version"`
-	Domain     string            `json:"domain"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Domain  string `json:"domain"`
+	// Domains, for a binary serving several (sdk.MultiDomain), are those
+	// it serves, each chosen with --plugin-arg DOMAIN.
+	Domains    []string          `json:"domains,omitempty"`
 	Summary    string            `json:"summary,omitempty"`
 	Inputs     []specJSON        `json:"inputs"`
 	Outputs    []specJSON        `json:"outputs"`
@@ -182,16 +187,25 @@ func describeJSON(d *sdk.Description) descJSON {
 	specs := func(s []sdk.TensorSpec) []specJSON {
 		out := make([]specJSON, len(s))
 		for i, t := range s {
-			out[i] = specJSON{t.Name, t.Datatype, t.Shape}
+			out[i] = specJSON{t.Name, t.Datatype, t.Shape, t.Categories}
 		}
 		return out
 	}
-	return descJSON{d.Name, d.Version, d.Domain, d.Summary, specs(d.Inputs), specs(d.Outputs), d.Labels, d.Parameters, d.Provenance}
+	out := descJSON{Name: d.Name, Version: d.Version, Domain: d.Domain, Summary: d.Summary, Inputs: specs(d.Inputs), Outputs: specs(d.Outputs),
+		Labels: d.Labels, Parameters: d.Parameters, Provenance: d.Provenance}
+	if d.Domain == sdk.MultiDomain {
+		out.Domains, out.Labels = d.Labels, nil
+	}
+	return out
 }
 
 func writeDescription(w io.Writer, d *sdk.Description) {
 	fmt.Fprintf(w, "name        %s %s\n", d.Name, d.Version)
-	fmt.Fprintf(w, "domain      %s\n", d.Domain)
+	if d.Domain == sdk.MultiDomain {
+		fmt.Fprintf(w, "domains     %s (one binary serving several: choose one with --plugin-arg DOMAIN)\n", strings.Join(d.Labels, ", "))
+	} else {
+		fmt.Fprintf(w, "domain      %s\n", d.Domain)
+	}
 	if d.Summary != "" {
 		fmt.Fprintf(w, "summary     %s\n", d.Summary)
 	}
@@ -199,12 +213,16 @@ func writeDescription(w io.Writer, d *sdk.Description) {
 		fmt.Fprintf(w, "provenance  %s\n", d.Provenance)
 	}
 	for _, s := range d.Inputs {
-		fmt.Fprintf(w, "input       %s  %s  %v\n", s.Name, s.Datatype, s.Shape)
+		fmt.Fprintf(w, "input       %s  %s  %v", s.Name, s.Datatype, s.Shape)
+		if len(s.Categories) > 0 {
+			fmt.Fprintf(w, "  one of: %s", strings.Join(s.Categories, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 	for _, s := range d.Outputs {
 		fmt.Fprintf(w, "output      %s  %s  %v\n", s.Name, s.Datatype, s.Shape)
 	}
-	if len(d.Labels) > 0 {
+	if len(d.Labels) > 0 && d.Domain != sdk.MultiDomain {
 		l := d.Labels
 		more := ""
 		if len(l) > 12 {
@@ -261,6 +279,9 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	p, d, err := c.describe(ctx, c.Plugin, env.Stderr)
 	if err != nil {
 		return fmt.Errorf("plugins infer: %w", err)
+	}
+	if d.Domain == sdk.MultiDomain {
+		return fmt.Errorf("plugins infer: %s serves several domains (%s): choose one with --plugin-arg DOMAIN", c.Plugin, strings.Join(d.Labels, ", "))
 	}
 	var req *sdk.InferRequest
 	if table != nil {
@@ -542,12 +563,17 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 	n := 0
 	var total int64
 	for _, e := range ents {
-		fi, err := e.Info()
+		path := filepath.Join(c.Dir, e.Name())
+		// A symbolic link to a binary (e.g. sentiment -> edgerun-plugins,
+		// which serves the domain it is named after) is listed too.
+		fi, err := os.Stat(path)
 		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
 			continue
 		}
+		if e.Type()&os.ModeSymlink != 0 {
+			fi = symlinkInfo{fi}
+		}
 		n++
-		path := filepath.Join(c.Dir, e.Name())
 		status := "no manifest"
 		if merr == nil {
 			sum, err := sdk.HashFile(path)
@@ -564,21 +590,18 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 			}
 		}
 		line := fmt.Sprintf("%-16s %8.1f MiB  %s", e.Name(), float64(fi.Size())/(1<<20), status)
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if to, err := os.Readlink(path); err == nil {
+				line += "  (-> " + to + ")"
+			}
+		}
 		if c.Describe && (status == "verified" || c.Insecure) {
 			// Kept running until the end, so the memory figures are those
 			// of all plugins loaded at once.
-			ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-			p, d, err := c.describe(ctx, path, env.Stderr)
-			cancel()
-			if err != nil {
-				line += "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
-			} else {
-				st := p.Status()
-				line += fmt.Sprintf("  %s %s (%s)  protocol %d/%s", d.Name, d.Version, d.Domain, st.Protocol, st.Transport)
-				if rss := procRSS(st.PID); rss > 0 {
-					line += fmt.Sprintf("  RSS %.1f MiB", float64(rss)/(1<<20))
-					total += rss
-				}
+			var more []string
+			line, more = c.describeLine(line, path, env.Stderr, &total)
+			for _, m := range more {
+				line += "\n" + m
 			}
 		}
 		fmt.Fprintln(env.Stdout, line)
@@ -594,6 +617,50 @@ func (c *pluginsListCmd) Run(env *cliutil.Env) error {
 		fmt.Fprintf(env.Stdout, "(no manifest: %v; write one with `edgerun plugins lock %s/*`)\n", cliutil.OneLine(merr.Error()), c.Dir)
 	}
 	return nil
+}
+
+// symlinkInfo is the target's FileInfo of an entry that is a symbolic
+// link, marked as one.
+type symlinkInfo struct{ os.FileInfo }
+
+func (s symlinkInfo) Mode() os.FileMode { return s.FileInfo.Mode() | os.ModeSymlink }
+
+// describeLine starts the plugin at path and adds its name, version,
+// domain, protocol and RSS to line (adding the RSS to total); the plugin
+// keeps running until the command ends. A binary serving several domains
+// (sdk.MultiDomain), started without --plugin-arg, is started once per
+// domain, each described on a line of its own in more.
+func (c *pluginsListCmd) describeLine(line, path string, stderr io.Writer, total *int64) (_ string, more []string) {
+	one := func(f *pluginFlags) (*sdk.Plugin, *sdk.Description, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), f.Timeout)
+		defer cancel()
+		p, d, err := f.describe(ctx, path, stderr)
+		if err != nil {
+			return nil, nil, "  (start failed: " + cliutil.OneLine(err.Error()) + ")"
+		}
+		st := p.Status()
+		s := fmt.Sprintf("  %s %s (%s)  protocol %d/%s", d.Name, d.Version, d.Domain, st.Protocol, st.Transport)
+		if d.Domain == sdk.MultiDomain {
+			s = fmt.Sprintf("  %s %s  serves %d domains: %s", d.Name, d.Version, len(d.Labels), strings.Join(d.Labels, ", "))
+		} else if rss := procRSS(st.PID); rss > 0 {
+			s += fmt.Sprintf("  RSS %.1f MiB", float64(rss)/(1<<20))
+			*total += rss
+		}
+		return p, d, s
+	}
+	p, d, s := one(&c.pluginFlags)
+	line += s
+	if d == nil || d.Domain != sdk.MultiDomain {
+		return line, nil
+	}
+	_ = p.Close()
+	for _, domain := range d.Labels {
+		f := c.pluginFlags
+		f.Args = append([]string{domain}, c.Args...)
+		_, _, s := one(&f)
+		more = append(more, fmt.Sprintf("  %-14s%s", domain, s))
+	}
+	return line, more
 }
 
 type pluginsLockCmd struct {

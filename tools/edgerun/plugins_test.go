@@ -125,3 +125,82 @@ func TestPluginsOptionalInputs(t *testing.T) {
 		t.Errorf("infer --set item=1 with titles:\n%s", r.stdout)
 	}
 }
+
+// TestPluginsMultiBinary drives the real multi-plugin binary
+// edgerun-plugins: `plugins lock DIR/*` pins it and a symbolic link named
+// after a domain; `list --describe` shows each domain it serves (started
+// one by one with the domain as argument) and the link as the domain it
+// names; `describe` without a domain lists the domains and says how to
+// choose one; infer without one is refused with the same advice; and
+// `describe` shows a categorical input's allowed values (text and JSON).
+func TestPluginsMultiBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the edgerun-plugins binary")
+	}
+	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/plugins/builtin/cmd/edgerun-plugins")
+	dir := filepath.Dir(bin)
+	if err := os.Symlink(filepath.Base(bin), filepath.Join(dir, "risk")); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := filepath.Glob(filepath.Join(dir, "*"))
+	runArgs(append([]string{"plugins", "lock"}, all...)...).wantOK(t)
+
+	r := runArgs("plugins", "list", dir, "--describe")
+	r.wantOK(t)
+	for _, want := range []string{
+		"verified  edgerun-plugins 1  serves 6 domains: diagnose, intent, maintenance, recommend, risk, sentiment\n",
+		"\n  sentiment       sentiment 1.0.0 (sentiment)  protocol 2/channel",
+		"\n  risk            risk 1.0.0 (risk)  protocol 2/channel",
+		"verified  (-> " + filepath.Base(bin) + ")  risk 1.0.0 (risk)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("list --describe lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "start failed") || strings.Count(r.stdout, "protocol 2/") != 7 {
+		t.Errorf("list --describe: want 7 plugins started:\n%s", r.stdout)
+	}
+
+	r = runArgs("plugins", "describe", bin)
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, "domains     diagnose, intent, maintenance, recommend, risk, sentiment (one binary serving several: choose one with --plugin-arg DOMAIN)") {
+		t.Errorf("describe:\n%s", r.stdout)
+	}
+	r = runArgs("plugins", "describe", bin, "--json")
+	r.wantOK(t)
+	var d descJSON
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Domain != "*" || len(d.Domains) != 6 || d.Labels != nil {
+		t.Errorf("describe --json: %v %+v", err, d)
+	}
+	r = runArgs("plugins", "infer", bin, "--text", "hi")
+	if r.code != 1 || !strings.Contains(r.stderr, "serves several domains (diagnose, intent, maintenance, recommend, risk, sentiment): choose one with --plugin-arg DOMAIN") {
+		t.Errorf("infer without a domain: %v", r)
+	}
+
+	// Categories: the values a categorical input takes.
+	r = runArgs("plugins", "describe", bin, "--plugin-arg", "risk")
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, "input       term  BYTES  [-1]  one of: term_36, term_60\n") ||
+		!strings.Contains(r.stdout, "input       funded_amnt  FP32  [-1]\n") {
+		t.Errorf("describe risk:\n%s", r.stdout)
+	}
+	r = runArgs("plugins", "describe", filepath.Join(dir, "risk"), "--json")
+	r.wantOK(t)
+	d = descJSON{}
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Domain != "risk" {
+		t.Fatalf("describe risk --json: %v %+v", err, d)
+	}
+	cats := map[string][]string{}
+	for _, in := range d.Inputs {
+		cats[in.Name] = in.Categories
+	}
+	if got := cats["term"]; len(got) != 2 || got[0] != "term_36" || got[1] != "term_60" {
+		t.Errorf("term categories: %q", got)
+	}
+	if got, ok := cats["funded_amnt"]; !ok || got != nil {
+		t.Errorf("funded_amnt: categories %q (present %v), want none", got, ok)
+	}
+	if !strings.Contains(r.stdout, `"categories": [`) || strings.Count(r.stdout, `"categories"`) >= len(d.Inputs) {
+		t.Errorf("describe --json: categories only on categorical inputs:\n%s", r.stdout)
+	}
+}

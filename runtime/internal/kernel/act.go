@@ -1,8 +1,5 @@
 package kernel
 
-// ExpSlice sets dst[i] = Exp(src[i]) for i < len(src); dst may be src.
-func ExpSlice(dst, src []float32) { impl.ExpSlice(dst[:len(src)], src) }
-
 // SigmoidSlice sets dst[i] = Sigmoid(src[i]); dst may be src.
 func SigmoidSlice(dst, src []float32) { impl.SigmoidSlice(dst[:len(src)], src) }
 

@@ -95,20 +95,3 @@ func mixVia(axpy func(alpha float32, x, y []float32)) func(o []float32, ldo int,
 		mixLoop(axpy, o, ldo, p, ldp, v, ldv, m, n, k)
 	}
 }
-
-// stridedLen is the length a slice needs to hold rows rows of width
-// width at stride ld (0 for no rows).
-func stridedLen(rows, width, ld int) int {
-	if rows <= 0 || width <= 0 {
-		return 0
-	}
-	return (rows-1)*ld + width
-}
-
-// checkStrided panics when a kernel's operands are too short or their
-// strides overlap rows: a programming error in the caller, never input.
-func checkStrided(name string, s int, rows, width, ld int) {
-	if rows > 0 && width > 0 && (ld < width || s < stridedLen(rows, width, ld)) {
-		panic("kernel: " + name + ": slice too short or stride below the row width")
-	}
-}

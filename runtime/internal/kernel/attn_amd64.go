@@ -126,3 +126,20 @@ func layerNormAVX2(dst, src, gamma, beta []float32, eps float32) {
 	normRowAVX2(dst, src[:n], gamma, beta, mean, den)
 	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
 }
+
+// stridedLen is the length a slice needs to hold rows rows of width
+// width at stride ld (0 for no rows).
+func stridedLen(rows, width, ld int) int {
+	if rows <= 0 || width <= 0 {
+		return 0
+	}
+	return (rows-1)*ld + width
+}
+
+// checkStrided panics when a kernel's operands are too short or their
+// strides overlap rows: a programming error in the caller, never input.
+func checkStrided(name string, s int, rows, width, ld int) {
+	if rows > 0 && width > 0 && (ld < width || s < stridedLen(rows, width, ld)) {
+		panic("kernel: " + name + ": slice too short or stride below the row width")
+	}
+}

@@ -6,8 +6,8 @@ import "golang.org/x/sys/cpu"
 
 // The arm64 kernels are generated: gemm_neon_arm64.s and gemm_sdot_arm64.s
 // (and the float kernels gemmf32_neon_arm64.s, quant_neon_arm64.s,
-// vec_neon_arm64.s, act_neon_arm64.s) come from _gen (cd _gen && go
-// generate), which encodes the instructions the Go assembler lacks
+// vec_neon_arm64.s, act_neon_arm64.s, and RoofGOPS's roof_arm64.s) come
+// from _gen (cd _gen && go generate), which encodes the instructions the Go assembler lacks
 // (SMULL, SMLAL2, SADALP, SDOT, FADD, FMUL, FADDP, FCVTNS, ...) as WORDs
 // checked against llvm-mc. Both shift the activations to int8 (a' = a − 128, an
 // EOR with 0x80) and add back 128·bsum[j], so with bsum[j] = Σ_{p<k} b[j][p]

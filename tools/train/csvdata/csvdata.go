@@ -325,19 +325,3 @@ func (p *Prep) Norm() (mean, std []float64) {
 	}
 	return mean, std
 }
-
-// InputNames names each model input: the feature name, or name=category
-// for one-hot inputs.
-func (p *Prep) InputNames() []string {
-	var out []string
-	for _, f := range p.Features {
-		if f.Kind != Categorical {
-			out = append(out, f.Name)
-			continue
-		}
-		for _, c := range f.Categories {
-			out = append(out, f.Name+"="+c)
-		}
-	}
-	return out
-}

@@ -1,6 +1,6 @@
 // Command _gen writes the arm64 kernels of package kernel: the int8 GEMMs,
-// the f32 GEMM, quantize/dequantize, dot/axpy and the activations, as Go
-// assembly with the instructions the Go assembler lacks (SDOT, SMULL,
+// the f32 GEMM, quantize/dequantize, dot/axpy, the activations and the
+// RoofGOPS loops, as Go assembly with the instructions the Go assembler lacks (SDOT, SMULL,
 // SMLAL2, SADALP, and the float vector arithmetic: FADD, FMUL, FADDP,
 // FCVTNS, ...) as WORD lines from encode.go.
 //
@@ -16,6 +16,7 @@ package main
 //go:generate go run . -kernel quant -out ../quant_neon_arm64.s
 //go:generate go run . -kernel vec -out ../vec_neon_arm64.s
 //go:generate go run . -kernel act -out ../act_neon_arm64.s
+//go:generate go run . -kernel roof -out ../roof_arm64.s
 
 import (
 	"flag"
@@ -24,7 +25,7 @@ import (
 )
 
 func main() {
-	kernel := flag.String("kernel", "", "neon, sdot, gemmf32, quant, vec or act")
+	kernel := flag.String("kernel", "", "neon, sdot, gemmf32, quant, vec, act or roof")
 	out := flag.String("out", "", "output file")
 	flag.Parse()
 	src, err := generate(*kernel)
