@@ -166,6 +166,9 @@ type specJSON struct {
 	Shape    []int64 `json:"shape"`
 	// Categories are the values a categorical input takes (none: any).
 	Categories []string `json:"categories,omitempty"`
+	// Optional inputs may be left out of a request (the plugin says which
+	// combinations it takes).
+	Optional bool `json:"optional,omitempty"`
 }
 
 type descJSON struct {
@@ -187,7 +190,7 @@ func describeJSON(d *sdk.Description) descJSON {
 	specs := func(s []sdk.TensorSpec) []specJSON {
 		out := make([]specJSON, len(s))
 		for i, t := range s {
-			out[i] = specJSON{t.Name, t.Datatype, t.Shape, t.Categories}
+			out[i] = specJSON{t.Name, t.Datatype, t.Shape, t.Categories, t.Optional}
 		}
 		return out
 	}
@@ -214,6 +217,9 @@ func writeDescription(w io.Writer, d *sdk.Description) {
 	}
 	for _, s := range d.Inputs {
 		fmt.Fprintf(w, "input       %s  %s  %v", s.Name, s.Datatype, s.Shape)
+		if s.Optional {
+			fmt.Fprint(w, "  (optional)")
+		}
 		if len(s.Categories) > 0 {
 			fmt.Fprintf(w, "  one of: %s", strings.Join(s.Categories, ", "))
 		}

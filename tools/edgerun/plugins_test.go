@@ -110,6 +110,11 @@ func TestPluginsOptionalInputs(t *testing.T) {
 	if !strings.Contains(r.stdout, `"item_ids"`) || strings.Contains(r.stdout, `"titles"`) {
 		t.Errorf("infer --set user=1:\n%s", r.stdout)
 	}
+	r = runArgs("plugins", "describe", bin)
+	r.wantOK(t)
+	if !strings.Contains(r.stdout, "input       user  INT64  [-1]  (optional)") {
+		t.Errorf("describe does not mark the optional inputs:\n%s", r.stdout)
+	}
 	r = runArgs("plugins", "infer", bin, "--param", "k=3")
 	if r.code == 0 || !strings.Contains(r.stderr, "no input") {
 		t.Errorf("no input: exit %d, %q", r.code, r.stderr)
