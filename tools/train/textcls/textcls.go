@@ -60,11 +60,14 @@ const (
 
 // Hyper are a run's hyperparameters.
 type Hyper struct {
-	Arch    Arch
-	Dim     int // embedding width
-	Hidden  int // recurrent state size (LSTM, GRU)
-	MaxLen  int // ids per text (padded or cut)
-	Buckets int // hash buckets (Bag)
+	Arch   Arch
+	Dim    int // embedding width
+	Hidden int // recurrent state size (LSTM, GRU)
+	// Bidirectional runs the recurrent layer both ways (its output, the
+	// two last states, is 2·Hidden wide).
+	Bidirectional bool
+	MaxLen        int // ids per text (padded or cut)
+	Buckets       int // hash buckets (Bag)
 	// NgramMax > 1 makes Bag hash word n-grams up to that length into
 	// Buckets ids; 1 gives it a word vocabulary like the recurrent models.
 	NgramMax int
@@ -235,11 +238,15 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	case Bag:
 		layers = []train.Layer{emb, &train.SeqPool{Mode: train.PoolMean}, train.NewDense(mrng, h.Dim, outs, train.Linear)}
 	case LSTM, GRU:
-		r := train.NewLSTM(mrng, h.Dim, h.Hidden, false, false)
+		r := train.NewLSTM(mrng, h.Dim, h.Hidden, h.Bidirectional, false)
 		if h.Arch == GRU {
-			r = train.NewGRU(mrng, h.Dim, h.Hidden, false, false)
+			r = train.NewGRU(mrng, h.Dim, h.Hidden, h.Bidirectional, false)
 		}
-		layers = []train.Layer{emb, r, train.NewDense(mrng, h.Hidden, outs, train.Linear)}
+		width := h.Hidden
+		if h.Bidirectional {
+			width *= 2
+		}
+		layers = []train.Layer{emb, r, train.NewDense(mrng, width, outs, train.Linear)}
 	default:
 		return nil, fmt.Errorf("textcls: unknown architecture %q (want bag, lstm or gru)", h.Arch)
 	}
