@@ -30,7 +30,7 @@ const Name = "sentiment"
 const Version = "1.0.0"
 
 // modelKind is the architecture of model.erm (tools/train/textcls).
-const modelKind = "embeddings of words and word pairs averaged"
+const modelKind = "word embeddings → bidirectional LSTM; words seen once in training are unknown"
 
 const dataset = "data/sentiment/uci_labelled_sentences (UCI labelled sentences: Amazon, Yelp and IMDb reviews, CC BY 4.0)"
 

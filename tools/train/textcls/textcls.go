@@ -94,16 +94,40 @@ func Defaults(a Arch) Hyper {
 	return Hyper{Arch: Bag, Dim: 64, MaxLen: 64, Buckets: 1 << 15, NgramMax: 1, MinCount: 1, Epochs: 30, Batch: 32, LR: 3e-3, Patience: 4}
 }
 
-// Fit trains the default (Bag) model, with word n-grams up to o.Ngrams
-// (1 to text.MaxNgram; 0: words only) hashed into its buckets.
+// Fit trains the model o asks for: o.TextArch (Bag when empty, LSTM,
+// GRU) with its Defaults, word n-grams up to o.Ngrams (Bag only; 1 to
+// text.MaxNgram; 0: words only) hashed into its buckets, a bidirectional
+// recurrent layer with o.Bidirectional, and words seen fewer than
+// o.MinCount times dropped from the word vocabulary (0: the default).
 func Fit(o train.FitOptions) (*train.Trained, error) {
-	h := Defaults(Bag)
+	a := Arch(o.TextArch)
+	switch a {
+	case "":
+		a = Bag
+	case Bag, LSTM, GRU:
+	default:
+		return nil, fmt.Errorf("textcls: unknown architecture %q (want bag, lstm or gru)", o.TextArch)
+	}
+	h := Defaults(a)
 	switch {
 	case o.Ngrams < 0 || o.Ngrams > text.MaxNgram:
 		return nil, fmt.Errorf("textcls: n-grams up to %d words: want 1 to %d (0: words only)", o.Ngrams, text.MaxNgram)
+	case o.Ngrams > 1 && a != Bag:
+		return nil, fmt.Errorf("textcls: n-grams are for the bag model, not %s (which reads the word vocabulary)", a)
 	case o.Ngrams > 0:
 		h.NgramMax = o.Ngrams
 	}
+	switch {
+	case o.Bidirectional && a == Bag:
+		return nil, fmt.Errorf("textcls: bidirectional is for the lstm and gru models, not bag")
+	case o.MinCount < 0:
+		return nil, fmt.Errorf("textcls: minimum word count %d: want 1 or more (0: the default)", o.MinCount)
+	case o.MinCount > 1 && h.NgramMax > 1:
+		return nil, fmt.Errorf("textcls: a minimum word count needs a word vocabulary; hashed n-grams have none")
+	case o.MinCount > 0:
+		h.MinCount = o.MinCount
+	}
+	h.Bidirectional = o.Bidirectional
 	return FitWith(o, h)
 }
 
