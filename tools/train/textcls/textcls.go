@@ -9,7 +9,10 @@
 // tokens (Embedding → SeqPool mean with the PadMask) and classified by
 // one Dense layer; two labels give one sigmoid output (P(second label)),
 // more a softmax. The recurrent alternative (Arch LSTM or GRU) uses the
-// same word vocabulary: Embedding → LSTM/GRU (masked) → Dense.
+// same word vocabulary: Embedding → LSTM/GRU (masked; Bidirectional: both
+// ways, the two last states concatenated) → Dense. Hyper.MinCount > 1
+// makes the words seen fewer times the unknown id (the built-in sentiment
+// model: a bidirectional LSTM with MinCount 2).
 //
 // Splits: the test split is a test CSV, the listed test rows, or a seeded
 // stratified 20 %; validation is a stratified 10 % of the training rows,
