@@ -196,7 +196,7 @@ MODELS_TRAIN  = bin/models/edgetrain fit --codec zstd --no-progress --seed 1
 models: ## retrain the built-in plugins' models from the bundled data into plugins/builtin/*/model.erm (seeded: same bytes)
 	@mkdir -p bin/models
 	$(GO) build -trimpath -ldflags "-X main.version=$(MODELS_VERSION)" -o bin/models/edgetrain ./tools/edgetrain
-	$(MODELS_TRAIN) --task text --ngrams 2 --data $(SENT)/uci_labelled_sentences.csv --out $(PLUGIN_MODELS)/sentiment/model.erm
+	$(MODELS_TRAIN) --task text --arch lstm --bidirectional --min-count 2 --data $(SENT)/uci_labelled_sentences.csv --out $(PLUGIN_MODELS)/sentiment/model.erm
 	$(MODELS_TRAIN) --task text --data data/intent/banking77/banking77.csv --label-col intent --other data/intent/out_of_scope/train.txt --other data/intent/out_of_scope/reviews.txt --out $(PLUGIN_MODELS)/intent/model.erm
 	$(MODELS_TRAIN) --task recommender --data data/recommendation/movielens_small/ratings.csv --out $(PLUGIN_MODELS)/recommend/model.erm
 	$(MODELS_TRAIN) --task tabular --data data/medical/breast_cancer_wdbc/breast_cancer_wdbc.csv --target diagnosis --out $(PLUGIN_MODELS)/diagnose/model.erm

@@ -34,6 +34,9 @@ type fitCmd struct {
 	RatingCol   string   `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
 	Out         string   `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
 	Ngrams      int      `name:"ngrams" placeholder:"N" help:"Text: hash words and word n-grams up to N words (2: words and word pairs) instead of a word vocabulary (default: words)."`
+	Arch        string   `name:"arch" placeholder:"ARCH" help:"Text: the model, bag (word embeddings averaged; the default), lstm or gru (Embedding → recurrent layer over the word vocabulary)."`
+	Bidir       bool     `name:"bidirectional" help:"Text: run the lstm or gru layer both ways."`
+	MinCount    int      `name:"min-count" placeholder:"N" help:"Text: words seen fewer than N times in the training rows become the unknown word (a word vocabulary; default 1: keep all)."`
 	Epochs      *int     `name:"epochs" placeholder:"N" help:"Training epochs, at least 1 (default: the task's)."`
 	Seed        uint64   `name:"seed" default:"1" help:"Seed of everything: same data, options and seed give the same file."`
 	Quantize    string   `name:"quantize" enum:"int8,none" default:"int8" help:"Export int8 weights (quantization v1) or keep f32."`
@@ -97,8 +100,13 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if len(c.Other) > 0 && c.Task != "text" {
 		return fmt.Errorf("fit: --other is for --task text (got --task %s)", c.Task)
 	}
-	if c.Ngrams != 0 && c.Task != "text" {
-		return fmt.Errorf("fit: --ngrams is for --task text, not %s", c.Task)
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--ngrams", c.Ngrams != 0}, {"--arch", c.Arch != ""}, {"--bidirectional", c.Bidir}, {"--min-count", c.MinCount != 0}} {
+		if f.set && c.Task != "text" {
+			return fmt.Errorf("fit: %s is for --task text, not %s", f.name, c.Task)
+		}
 	}
 	codec, err := format.ParseCodec(c.Codec)
 	if err != nil {
@@ -109,7 +117,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		log = env.Stderr
 	}
 	o := train.FitOptions{Data: c.Data, Test: c.Test, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol,
-		LabelCol: c.LabelCol, Other: c.Other, Ngrams: c.Ngrams, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
+		LabelCol: c.LabelCol, Other: c.Other, Ngrams: c.Ngrams, TextArch: c.Arch, Bidirectional: c.Bidir, MinCount: c.MinCount, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
 		Seed: c.Seed, SkipBadRows: c.SkipBadRows}
 	if o.Test == "" && o.TestRows == "" {
 		if p := filepath.Join(filepath.Dir(c.Data), "test_rows.txt"); fileExists(p) {

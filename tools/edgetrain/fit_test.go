@@ -101,6 +101,9 @@ func TestFitBadInput(t *testing.T) {
 		{[]string{"--data", wdbc, "--target", "nope"}, "nope"},
 		{[]string{"--data", bad}, "line 3"},
 		{[]string{"--data", wdbc, "--ngrams", "2"}, "--ngrams is for --task text"},
+		{[]string{"--data", wdbc, "--arch", "lstm"}, "--arch is for --task text"},
+		{[]string{"--data", wdbc, "--bidirectional"}, "--bidirectional is for --task text"},
+		{[]string{"--data", wdbc, "--min-count", "2"}, "--min-count is for --task text"},
 	} {
 		args := append([]string{"fit", "--task", "tabular", "--out", filepath.Join(dir, "m.erm")}, c.args...)
 		code, _, stderr := runArgs(args...)

@@ -182,6 +182,14 @@ type FitOptions struct {
 	// Ngrams (text) > 1 makes the text recipe hash words and word n-grams
 	// up to that length into buckets; 0 is the recipe's default (words).
 	Ngrams int
+	// TextArch (text) is the model: "" or "bag" (embeddings averaged),
+	// "lstm" or "gru" (Embedding → recurrent layer over the word
+	// vocabulary); Bidirectional runs the recurrent layer both ways.
+	// MinCount > 1 drops words seen fewer times in the training rows from
+	// the word vocabulary (they become the unknown id); 0 is the default.
+	TextArch      string
+	Bidirectional bool
+	MinCount      int
 	// Epochs 0 means the recipe's default (EpochsOr); negative is an
 	// error. Seed seeds everything.
 	Epochs int

@@ -4,9 +4,10 @@
 // sentences (`make models` regenerates it).
 //
 // Besides the model's label, the plugin answers "sentiment": good, bad, or
-// neutral when the probability of good is within NeutralBand of 0.5 (the
-// model was trained on good and bad sentences only, so a text that is
-// neither, such as "hello", or one it cannot decide, lands near 0.5).
+// neutral when the probability of good is within NeutralBand of 0.5 (a
+// text the model cannot decide) or when no word of the text is in the
+// model's vocabulary (no evidence: "hello", or made-up words, are
+// neutral whatever the probabilities).
 package sentiment
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/edgerun/edgerun/runtime/tensor"
+	"github.com/edgerun/edgerun/runtime/text"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
 )
@@ -28,7 +30,7 @@ const Name = "sentiment"
 const Version = "1.0.0"
 
 // modelKind is the architecture of model.erm (tools/train/textcls).
-const modelKind = "embeddings of words and word pairs averaged"
+const modelKind = "word embeddings → bidirectional LSTM; words seen once in training are unknown"
 
 const dataset = "data/sentiment/uci_labelled_sentences (UCI labelled sentences: Amazon, Yelp and IMDb reviews, CC BY 4.0)"
 
@@ -46,7 +48,7 @@ const Neutral = "neutral"
 // New loads the embedded model and serves it: input "text" (BYTES, one
 // review per row), outputs "label" (good or bad: the more probable),
 // "probabilities" ([n, 2]: bad, good) and "sentiment" (good, bad, or
-// neutral in the neutral zone, NeutralBand).
+// neutral in the neutral zone, NeutralBand, or with no known word).
 func New() (sdk.Model, error) {
 	em, err := sdkrt.Load(modelFile)
 	if err != nil {
@@ -60,10 +62,12 @@ func New() (sdk.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	unknown := noEvidence(txt.Tokenizer())
 	return sdkrt.New(em, sdkrt.Config{
 		Name: Name, Version: Version, Domain: Name,
 		Summary: fmt.Sprintf("English review sentiment: text → label good or bad with probabilities [bad, good], and sentiment "+
-			"good, bad or neutral (neutral when |P(good) − 0.5| < %g: texts that are not reviews, such as \"hello\", or undecided) "+
+			"good, bad or neutral (neutral when |P(good) − 0.5| < %g, undecided, or when no word of the text is in the vocabulary, "+
+			"no evidence, such as \"hello\") "+
 			"(%s, int8)", NeutralBand, modelKind),
 		Provenance: sdkrt.Provenance(em, dataset),
 		Inputs:     []sdk.TensorSpec{txt.Spec()},
@@ -78,14 +82,43 @@ func New() (sdk.Model, error) {
 			if err != nil {
 				return nil, err
 			}
+			texts, err := txt.Texts(req)
+			if err != nil {
+				return nil, err
+			}
+			if len(texts) != n {
+				return nil, fmt.Errorf("sentiment: %d texts, %d answers", len(texts), n)
+			}
 			s := make([]string, n)
 			for i := range n {
 				s[i] = Sentiment(cls.Labels, p[2*i:2*i+2])
+				if unknown(texts[i]) {
+					s[i] = Neutral
+				}
 			}
 			resp.Outputs = append(resp.Outputs, sdkrt.BYTES(OutSentiment, []int64{int64(n)}, s))
 			return resp, nil
 		},
 	})
+}
+
+// noEvidence returns whether a text has no token of tok's vocabulary
+// among those the model sees (the first MaxLen): every id is the unknown
+// or the padding id. A tokenizer without an unknown id (hashed n-grams)
+// has no vocabulary to check, so every text counts as evidence.
+func noEvidence(tok *text.Tokenizer) func(string) bool {
+	unk, pad := tok.UnknownID(), tok.PadID()
+	return func(s string) bool {
+		if unk < 0 {
+			return false
+		}
+		for _, id := range tok.Encode(nil, s) {
+			if id != unk && id != pad {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // Sentiment is labels' more probable label for the probabilities p of a

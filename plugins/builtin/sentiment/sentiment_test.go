@@ -92,9 +92,10 @@ func TestConformance(t *testing.T) {
 	t.Run("wire", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m)) })
 }
 
-// TestNeutral: the sentiment output is neutral exactly when P(good) is
-// within NeutralBand of 0.5, otherwise the label; "hello", not a review,
-// is logged with its answer.
+// TestNeutral: the sentiment output is neutral when P(good) is within
+// NeutralBand of 0.5 or when no word of the text is in the vocabulary
+// ("hello", seen once in training, and made-up words), otherwise the
+// label; the answers are logged.
 func TestNeutral(t *testing.T) {
 	labels := []string{"bad", "good"}
 	for _, c := range []struct {
@@ -108,14 +109,15 @@ func TestNeutral(t *testing.T) {
 		}
 	}
 	m := newModel(t)
-	texts := []string{"hello", "not bad at all", "great phone", "This movie was a complete waste of time.", "it is a phone", "the food"}
+	texts := []string{"hello", "not bad at all", "great phone", "This movie was a complete waste of time.", "it is a phone", "the food",
+		"the food was not good", "I expected to hate it but loved it", "Blorft zindle quaxy wub"}
 	resp := plugintest.Infer(t, m, &sdk.InferRequest{Inputs: []sdk.Tensor{plugintest.Text("text", texts...)}})
 	p := plugintest.Output(t, resp, "probabilities").FP32
 	label, sent := plugintest.Strings(t, resp, "label"), plugintest.Strings(t, resp, sentiment.OutSentiment)
 	for i, s := range texts {
 		t.Logf("%q: label %s, P(good) %.8g, sentiment %s", s, label[i], p[2*i+1], sent[i])
 		want := label[i]
-		if math.Abs(float64(p[2*i+1])-0.5) < sentiment.NeutralBand {
+		if math.Abs(float64(p[2*i+1])-0.5) < sentiment.NeutralBand || s == "hello" || strings.HasPrefix(s, "Blorft") {
 			want = sentiment.Neutral
 		}
 		if sent[i] != want {

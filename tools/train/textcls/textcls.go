@@ -9,7 +9,10 @@
 // tokens (Embedding → SeqPool mean with the PadMask) and classified by
 // one Dense layer; two labels give one sigmoid output (P(second label)),
 // more a softmax. The recurrent alternative (Arch LSTM or GRU) uses the
-// same word vocabulary: Embedding → LSTM/GRU (masked) → Dense.
+// same word vocabulary: Embedding → LSTM/GRU (masked; Bidirectional: both
+// ways, the two last states concatenated) → Dense. Hyper.MinCount > 1
+// makes the words seen fewer times the unknown id (the built-in sentiment
+// model: a bidirectional LSTM with MinCount 2).
 //
 // Splits: the test split is a test CSV, the listed test rows, or a seeded
 // stratified 20 %; validation is a stratified 10 % of the training rows,
@@ -60,11 +63,14 @@ const (
 
 // Hyper are a run's hyperparameters.
 type Hyper struct {
-	Arch    Arch
-	Dim     int // embedding width
-	Hidden  int // recurrent state size (LSTM, GRU)
-	MaxLen  int // ids per text (padded or cut)
-	Buckets int // hash buckets (Bag)
+	Arch   Arch
+	Dim    int // embedding width
+	Hidden int // recurrent state size (LSTM, GRU)
+	// Bidirectional runs the recurrent layer both ways (its output, the
+	// two last states, is 2·Hidden wide).
+	Bidirectional bool
+	MaxLen        int // ids per text (padded or cut)
+	Buckets       int // hash buckets (Bag)
 	// NgramMax > 1 makes Bag hash word n-grams up to that length into
 	// Buckets ids; 1 gives it a word vocabulary like the recurrent models.
 	NgramMax int
@@ -91,16 +97,40 @@ func Defaults(a Arch) Hyper {
 	return Hyper{Arch: Bag, Dim: 64, MaxLen: 64, Buckets: 1 << 15, NgramMax: 1, MinCount: 1, Epochs: 30, Batch: 32, LR: 3e-3, Patience: 4}
 }
 
-// Fit trains the default (Bag) model, with word n-grams up to o.Ngrams
-// (1 to text.MaxNgram; 0: words only) hashed into its buckets.
+// Fit trains the model o asks for: o.TextArch (Bag when empty, LSTM,
+// GRU) with its Defaults, word n-grams up to o.Ngrams (Bag only; 1 to
+// text.MaxNgram; 0: words only) hashed into its buckets, a bidirectional
+// recurrent layer with o.Bidirectional, and words seen fewer than
+// o.MinCount times dropped from the word vocabulary (0: the default).
 func Fit(o train.FitOptions) (*train.Trained, error) {
-	h := Defaults(Bag)
+	a := Arch(o.TextArch)
+	switch a {
+	case "":
+		a = Bag
+	case Bag, LSTM, GRU:
+	default:
+		return nil, fmt.Errorf("textcls: unknown architecture %q (want bag, lstm or gru)", o.TextArch)
+	}
+	h := Defaults(a)
 	switch {
 	case o.Ngrams < 0 || o.Ngrams > text.MaxNgram:
 		return nil, fmt.Errorf("textcls: n-grams up to %d words: want 1 to %d (0: words only)", o.Ngrams, text.MaxNgram)
+	case o.Ngrams > 1 && a != Bag:
+		return nil, fmt.Errorf("textcls: n-grams are for the bag model, not %s (which reads the word vocabulary)", a)
 	case o.Ngrams > 0:
 		h.NgramMax = o.Ngrams
 	}
+	switch {
+	case o.Bidirectional && a == Bag:
+		return nil, fmt.Errorf("textcls: bidirectional is for the lstm and gru models, not bag")
+	case o.MinCount < 0:
+		return nil, fmt.Errorf("textcls: minimum word count %d: want 1 or more (0: the default)", o.MinCount)
+	case o.MinCount > 1 && h.NgramMax > 1:
+		return nil, fmt.Errorf("textcls: a minimum word count needs a word vocabulary; hashed n-grams have none")
+	case o.MinCount > 0:
+		h.MinCount = o.MinCount
+	}
+	h.Bidirectional = o.Bidirectional
 	return FitWith(o, h)
 }
 
@@ -235,11 +265,15 @@ func FitWith(o train.FitOptions, h Hyper) (*train.Trained, error) {
 	case Bag:
 		layers = []train.Layer{emb, &train.SeqPool{Mode: train.PoolMean}, train.NewDense(mrng, h.Dim, outs, train.Linear)}
 	case LSTM, GRU:
-		r := train.NewLSTM(mrng, h.Dim, h.Hidden, false, false)
+		r := train.NewLSTM(mrng, h.Dim, h.Hidden, h.Bidirectional, false)
 		if h.Arch == GRU {
-			r = train.NewGRU(mrng, h.Dim, h.Hidden, false, false)
+			r = train.NewGRU(mrng, h.Dim, h.Hidden, h.Bidirectional, false)
 		}
-		layers = []train.Layer{emb, r, train.NewDense(mrng, h.Hidden, outs, train.Linear)}
+		width := h.Hidden
+		if h.Bidirectional {
+			width *= 2
+		}
+		layers = []train.Layer{emb, r, train.NewDense(mrng, width, outs, train.Linear)}
 	default:
 		return nil, fmt.Errorf("textcls: unknown architecture %q (want bag, lstm or gru)", h.Arch)
 	}

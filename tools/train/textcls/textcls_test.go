@@ -135,3 +135,56 @@ func TestFitNgrams(t *testing.T) {
 		}
 	}
 }
+
+// TestFitArch: FitOptions.TextArch, Bidirectional and MinCount give the
+// model asked for (a bidirectional LSTM node, a word vocabulary without
+// the words seen once), and contradictory choices are errors.
+func TestFitArch(t *testing.T) {
+	data := subsetCSV(t, "../../../data/sentiment/uci_labelled_sentences/uci_labelled_sentences.csv",
+		func(i int, _ []string) bool { return i%10 == 0 })
+	all, err := Fit(train.FitOptions{Data: data, TextArch: "lstm", Epochs: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Fit(train.FitOptions{Data: data, TextArch: "lstm", Bidirectional: true, MinCount: 2, Epochs: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := all.Export(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := tr.Export(false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(fm.Metadata.Tokenizer.Vocab), len(fa.Metadata.Tokenizer.Vocab); n >= m || n < 3 {
+		t.Errorf("vocabulary %d words with MinCount 2, %d without: want fewer, not none", n, m)
+	}
+	bidir := false
+	for _, n := range fm.Graph.Nodes {
+		if n.Op == "LSTM" {
+			for _, a := range n.Attrs {
+				bidir = bidir || (a.Name == "direction" && a.String == "bidirectional")
+			}
+		}
+	}
+	if !bidir {
+		t.Error("no bidirectional LSTM node in the exported graph")
+	}
+	for _, c := range []struct {
+		o    train.FitOptions
+		want string
+	}{
+		{train.FitOptions{TextArch: "cnn"}, "unknown architecture"},
+		{train.FitOptions{TextArch: "gru", Ngrams: 2}, "n-grams are for the bag model"},
+		{train.FitOptions{Bidirectional: true}, "bidirectional is for the lstm and gru"},
+		{train.FitOptions{MinCount: -1}, "minimum word count -1"},
+		{train.FitOptions{Ngrams: 2, MinCount: 2}, "hashed n-grams have none"},
+	} {
+		c.o.Data, c.o.Epochs = data, 1
+		if _, err := Fit(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.o, err, c.want)
+		}
+	}
+}
