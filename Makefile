@@ -87,7 +87,7 @@ test-arm: ## runtime tests (kernels, ops, golden outputs) and plugin tests (supe
 # TestAcceptance. About a minute on 2 cores; not part of `make test`.
 ACCEPT_PKGS := ./tools/train/tabular ./tools/train/textcls ./tools/train/recsys
 .PHONY: accept
-accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about three minutes on 2 cores)
+accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about a minute and a half on 2 cores)
 	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance(SentimentVariants)?$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
 
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
