@@ -57,6 +57,10 @@ func NewText(em *engine.Model, input string) (*Text, error) {
 	return &Text{Input: input, tok: tok, in: in}, nil
 }
 
+// Tokenizer returns the model's tokenizer (the sentiment plugin checks
+// with it whether a text has any known word).
+func (t *Text) Tokenizer() *text.Tokenizer { return t.tok }
+
 // Spec is the request input: BYTES [-1], one text per row.
 func (t *Text) Spec() sdk.TensorSpec {
 	return sdk.TensorSpec{Name: t.Input, Datatype: sdk.BYTES, Shape: []int64{-1}}
