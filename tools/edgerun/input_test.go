@@ -16,6 +16,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
 	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
@@ -318,7 +319,7 @@ func parsePluginRequest(d *sdk.Description, data string) (*sdk.InferRequest, err
 	if err != nil {
 		return nil, err
 	}
-	return pluginRequest(d, req)
+	return serve.RequestFromOIP(d, req)
 }
 
 // TestPluginRequest: plugins infer reads --input with the same codec as
