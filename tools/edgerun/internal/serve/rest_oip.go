@@ -32,20 +32,20 @@ func RequestFromOIP(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, erro
 			return nil, sdk.InvalidInputf("%s has no output %q (outputs: %s)", d.Name, o.Name, specNames(d.Outputs))
 		}
 		if len(o.Parameters) > 0 {
-			return nil, sdk.InvalidInputf("output %q: plugins take no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
+			return nil, sdk.InvalidInputf("output %q: models take no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
 		}
 		req.Outputs = append(req.Outputs, o.Name)
 	}
 	for _, in := range r.Inputs {
 		if len(in.Parameters) > 0 {
-			return nil, sdk.InvalidInputf("%s: plugins take no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
+			return nil, sdk.InvalidInputf("%s: models take no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
 		}
 		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape,
 			FP32: in.FP32, INT64: in.INT64, INT32: in.INT32, BOOL: in.BOOL, BYTES: in.BYTES}
 		if i := in.FirstMissing(); i >= 0 && in.Datatype != sdk.FP32 { // FP32: NaN already
 			hint := ""
 			if in.Datatype == sdk.BYTES {
-				hint = `; send the string "NA" where the plugin imputes`
+				hint = `; send the string "NA" where the model imputes`
 			}
 			return nil, sdk.InvalidInputf("%s: data[%d] is a missing value (null, \"NaN\" or \"NA\"), which %s data cannot carry (FP32 sends it as NaN%s)", in.Label(), i, in.Datatype, hint)
 		}
