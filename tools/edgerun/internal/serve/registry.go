@@ -309,6 +309,8 @@ func (r *Reg) Scan() {
 		e, ok := r.models[name]
 		if !ok {
 			lim := r.opt.Config.Limits(name)
+			lim.Concurrency = max(lim.Concurrency, 1)
+			lim.Queue = max(lim.Queue, 0)
 			e = &entry{name: name, path: f.path, platform: f.platform, limits: lim, slots: make(chan struct{}, lim.Concurrency), state: StateLoading}
 			r.models[name] = e
 		}
@@ -343,6 +345,16 @@ func (r *Reg) load(e *entry, f found) {
 	if o := r.opt.Hooks.Observer; o != nil {
 		o.Load(e.name, took, err)
 	}
+	v := &version{loaded: l, served: nil, loadedAt: time.Now()}
+	if err == nil {
+		v.served = l.model
+		if w := r.opt.Hooks.Wrap; w != nil {
+			e.mu.Lock()
+			info := r.info(e, v)
+			e.mu.Unlock()
+			v.served = w(info, l.model) // unlocked: the hook may call the registry
+		}
+	}
 	e.mu.Lock()
 	e.key, e.settled = f.key, true
 	if err != nil {
@@ -360,10 +372,6 @@ func (r *Reg) load(e *entry, f found) {
 		return
 	}
 	e.err = ""
-	v := &version{loaded: l, served: l.model, loadedAt: time.Now()}
-	if w := r.opt.Hooks.Wrap; w != nil {
-		v.served = w(r.info(e, v), l.model)
-	}
 	old := e.cur.Swap(v)
 	e.mu.Unlock()
 	if old != nil {

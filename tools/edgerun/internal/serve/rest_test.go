@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -118,6 +119,29 @@ func TestREST(t *testing.T) {
 	st, body = call(t, srv, "GET", "/v2/models/risk", "", "")
 	if st != 200 {
 		t.Fatalf("GET risk: %d %v", st, body)
+	}
+	var ins []string
+	for _, in := range body["inputs"].([]any) {
+		in := in.(map[string]any)
+		data := `[null, 1.5]` // FP32: missing (imputed), a number
+		if in["datatype"] == "BYTES" {
+			data = `["NA", "NA"]`
+		}
+		ins = append(ins, fmt.Sprintf(`{"name":%q,"datatype":%q,"shape":[2],"data":%s}`, in["name"], in["datatype"], data))
+	}
+	st, body = call(t, srv, "POST", "/v2/models/risk/infer", `{"inputs":[`+strings.Join(ins, ",")+`]}`, "")
+	if st != 200 {
+		t.Fatalf("infer risk: %d %v", st, body)
+	}
+	for _, o := range body["outputs"].([]any) {
+		o := o.(map[string]any)
+		if o["name"] == "label" && len(o["data"].([]any)) != 2 {
+			t.Errorf("risk labels %v, want 2", o)
+		}
+	}
+	st, body = call(t, srv, "POST", "/v2/models/risk/infer", `{"inputs":[`+strings.Join(ins[1:], ",")+`]}`, "")
+	if st != 400 {
+		t.Errorf("risk without its first feature: %d %v, want 400", st, body)
 	}
 
 	// Errors: {"error": "..."} with the protocol's status.
