@@ -33,6 +33,7 @@ type serveCmd struct {
 	MaxBodyBytes int64         `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request body over N bytes with 413 (default 64 MiB)."`
 	Drain        time.Duration `name:"drain-timeout" default:"30s" help:"On SIGTERM or SIGINT, how long requests in flight may take to finish."`
 	Rescan       time.Duration `name:"rescan" default:"10s" help:"Read the folders again this often besides file-system events (inotify is lost on some file systems)."`
+	InsecureLock bool          `name:"insecure-lock" help:"Accept a plugins.lock that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit)."`
 
 	// started, when set (tests), is called once the REST listener is
 	// bound and the signals are caught, with its address.
@@ -108,6 +109,9 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 	defer stop()
 	opt := serve.Options{Models: c.Models, Plugins: c.Plugins, Config: cfg, TrustedKeys: keys, Rescan: c.Rescan, Logger: log,
 		PluginOptions: []sdk.Option{sdk.WithLogger(log)}}
+	if c.InsecureLock {
+		opt.PluginOptions = append(opt.PluginOptions, sdk.WithInsecureManifest())
+	}
 	if serveAddons.Hooks != nil {
 		opt.Hooks = serveAddons.Hooks(log)
 	}

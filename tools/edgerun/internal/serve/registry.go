@@ -38,8 +38,11 @@ type Options struct {
 	// Rescan is how often the folders are read again besides fsnotify's
 	// events (default 10 s; inotify is lost on some file systems).
 	Rescan time.Duration
-	Logger *slog.Logger
-	Hooks  Hooks
+	// NoNotify turns fsnotify off: the periodic rescan alone finds changes
+	// (tests; file systems where inotify is useless).
+	NoNotify bool
+	Logger   *slog.Logger
+	Hooks    Hooks
 }
 
 // Hooks are where the dynamic batcher and the metrics plug into the
@@ -68,7 +71,8 @@ type Observer interface {
 }
 
 // Reg is the registry of the models of a models folder and a plugins
-// folder: it implements Registry.
+// folder: it implements Registry. The ModelInfo.Desc it returns is shared
+// by every snapshot of a version: read it, do not modify it.
 type Reg struct {
 	opt      Options
 	log      *slog.Logger

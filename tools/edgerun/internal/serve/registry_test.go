@@ -410,3 +410,30 @@ func TestWatch(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRescan: without fsnotify the periodic rescan finds a replaced file
+// (inotify is lost on some file systems).
+func TestRescan(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "s", "sentiment")
+	r := newReg(t, Options{Models: dir, Rescan: 20 * time.Millisecond, NoNotify: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { r.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	for !r.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	old, _ := r.Model("s", "")
+	put(t, dir, "s", "intent")
+	deadline := time.Now().Add(time.Minute) // a safety net only
+	for {
+		if info, _ := r.Model("s", ""); info.Version != old.Version && info.State == StateReady {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replaced model never loaded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

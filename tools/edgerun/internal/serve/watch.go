@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -18,7 +19,11 @@ const settle = 200 * time.Millisecond
 func (r *Reg) watch(ctx context.Context) {
 	var events <-chan fsnotify.Event
 	var errs <-chan error
-	w, err := fsnotify.NewWatcher()
+	var w *fsnotify.Watcher
+	err := errors.New("turned off (Options.NoNotify)")
+	if !r.opt.NoNotify {
+		w, err = fsnotify.NewWatcher()
+	}
 	if err != nil {
 		r.log.Warn("serve: no fsnotify; rescanning the folders periodically only", "every", r.opt.Rescan, "err", err)
 	} else {
