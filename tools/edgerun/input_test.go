@@ -16,6 +16,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
 	"github.com/edgerun/edgerun/tools/internal/oip"
 )
 
@@ -318,7 +319,7 @@ func parsePluginRequest(d *sdk.Description, data string) (*sdk.InferRequest, err
 	if err != nil {
 		return nil, err
 	}
-	return pluginRequest(d, req)
+	return serve.RequestFromOIP(d, req)
 }
 
 // TestPluginRequest: plugins infer reads --input with the same codec as
@@ -369,10 +370,10 @@ func TestPluginRequest(t *testing.T) {
 		{`[]`, `invalid request at line 1, column 1: the request must be an object, not a JSON array`},
 		{`{"inputs":[]} {}`, `invalid JSON: data after the request object`},
 		{`{"parameters":{"k":[1]}}`, `invalid request at line 1, column 20: "parameters": "k" must be a string, a number or a boolean, not an array`},
-		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"parameters":{"binary_data_size":4}}]}`, `input "f": plugins take no input parameters ("binary_data_size")`},
+		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1],"parameters":{"binary_data_size":4}}]}`, `input "f": models take no input parameters ("binary_data_size")`},
 		{`{"inputs":[{"name":"f","datatype":"FP32","data":[1]}],"outputs":[{"name":"probs"}]}`, `p has no output "probs" (outputs: label BYTES)`},
 		{`{"inputs":[{"name":"f","datatype":"INT64","data":[1,null]}]}`, `input "f": data[1] is a missing value (null, "NaN" or "NA"), which INT64 data cannot carry (FP32 sends it as NaN)`},
-		{`{"inputs":[{"name":"t","datatype":"BYTES","data":[null]}]}`, `input "t": data[0] is a missing value (null, "NaN" or "NA"), which BYTES data cannot carry (FP32 sends it as NaN; send the string "NA" where the plugin imputes)`},
+		{`{"inputs":[{"name":"t","datatype":"BYTES","data":[null]}]}`, `input "t": data[0] is a missing value (null, "NaN" or "NA"), which BYTES data cannot carry (FP32 sends it as NaN; send the string "NA" where the model imputes)`},
 		{`{"parameters":{"k":"a","k":"b"}}`, `invalid request at line 1, column 27: "parameters" has the key "k" twice`},
 		{`{"inputs":[{"name":"f","data":[1]}]}`, `input "f": "datatype" is missing`},
 		{`{"inputs":[{"name":"f","datatype":"BOOL","data":[true,1]}]}`, `input "f": data[1] is 1, not a boolean (BOOL data)`},

@@ -17,6 +17,7 @@ type cli struct {
 	Run     runCmd             `cmd:"" help:"Run a model once on a JSON request, a CSV table or a text and print its outputs."`
 	Bench   benchCmd           `cmd:"" help:"Measure a model's load time, latency percentiles, throughput, allocations and memory."`
 	Plugins pluginsCmd         `cmd:"" help:"List, describe and call domain-model plugins (checksum-verified, supervised)."`
+	Serve   serveCmd           `cmd:"" help:"Serve every model of a folder and every plugin over the Open Inference Protocol v2 (REST), with hot swap."`
 	Verify  verifyCmd          `cmd:"" help:"Check that a model is intact and signed by a trusted key."`
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 	"github.com/edgerun/edgerun/tools/internal/oip"
 )
@@ -305,7 +305,7 @@ func (c *pluginsInferCmd) Run(env *cliutil.Env) error {
 	}
 	took := time.Since(start)
 	if c.JSON {
-		return oip.WriteResponse(env.Stdout, responseOIP(res), nil)
+		return oip.WriteResponse(env.Stdout, serve.ResponseOIP(res), nil)
 	}
 	for _, t := range res.Outputs {
 		fmt.Fprintf(env.Stdout, "%s  %s  %v\n  %s\n", t.Name, t.Datatype, t.Shape, tensorText(&t))
@@ -345,7 +345,7 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 	switch {
 	case fromFile != nil:
 		var err error
-		if req, err = pluginRequest(d, fromFile); err != nil {
+		if req, err = serve.RequestFromOIP(d, fromFile); err != nil {
 			return nil, err
 		}
 		for k, v := range c.Param {
@@ -399,46 +399,6 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 	}
 	if len(lacks) > 0 {
 		return nil, fmt.Errorf("%s: %d of its %d inputs missing: %s", d.Name, len(lacks), len(d.Inputs), quoteList(lacks, len(lacks)))
-	}
-	return req, nil
-}
-
-// pluginRequest maps a decoded request onto the plugin's: its id, inputs
-// and parameters as they are (the plugin validates the parameters; its
-// description lists those it understands), and the outputs it asks for,
-// which the plugin's description must have. A missing value (null,
-// "NaN", "NA") of FP32 data goes to the plugin as NaN, and whether it is
-// imputed or refused is the plugin's decision (the tabular plugins
-// impute, the others refuse NaN). Other datatypes cannot carry one: it is
-// refused (in BYTES data, the string "NA" is a string, which the tabular
-// plugins read as missing; null is not turned into it, since a text
-// input would take it as text). Input and output parameters have no
-// place in the plugin's request: they are refused.
-func pluginRequest(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, error) {
-	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
-	for _, o := range r.Outputs {
-		if !slices.ContainsFunc(d.Outputs, func(s sdk.TensorSpec) bool { return s.Name == o.Name }) {
-			return nil, fmt.Errorf("%s has no output %q (outputs: %s)", d.Name, o.Name, specNames(d.Outputs))
-		}
-		if len(o.Parameters) > 0 {
-			return nil, fmt.Errorf("output %q: plugins take no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
-		}
-		req.Outputs = append(req.Outputs, o.Name)
-	}
-	for _, in := range r.Inputs {
-		if len(in.Parameters) > 0 {
-			return nil, fmt.Errorf("%s: plugins take no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
-		}
-		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape,
-			FP32: in.FP32, INT64: in.INT64, INT32: in.INT32, BOOL: in.BOOL, BYTES: in.BYTES}
-		if i := in.FirstMissing(); i >= 0 && in.Datatype != sdk.FP32 { // FP32: NaN already
-			hint := ""
-			if in.Datatype == sdk.BYTES {
-				hint = `; send the string "NA" where the plugin imputes`
-			}
-			return nil, fmt.Errorf("%s: data[%d] is a missing value (null, \"NaN\" or \"NA\"), which %s data cannot carry (FP32 sends it as NaN%s)", in.Label(), i, in.Datatype, hint)
-		}
-		req.Inputs = append(req.Inputs, t)
 	}
 	return req, nil
 }
@@ -537,16 +497,6 @@ func tensorValues(t *sdk.Tensor) string {
 		return fmt.Sprint(t.BOOL)
 	}
 	return "[]"
-}
-
-// responseOIP is a plugin's response for oip.WriteResponse (sharing its
-// data).
-func responseOIP(r *sdk.InferResponse) *oip.Response {
-	out := &oip.Response{ModelName: r.ModelName, ModelVersion: r.ModelVersion, ID: r.ID, Parameters: r.Parameters, Outputs: make([]oip.Tensor, len(r.Outputs))}
-	for i, t := range r.Outputs {
-		out.Outputs[i] = oip.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: t.Shape, FP32: t.FP32, INT64: t.INT64, INT32: t.INT32, BOOL: t.BOOL, BYTES: t.BYTES}
-	}
-	return out
 }
 
 type pluginsListCmd struct {

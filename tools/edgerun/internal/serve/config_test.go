@@ -1,0 +1,52 @@
+package serve
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader(`
+[defaults]
+threads = 2
+concurrency = 3
+queue = 5
+timeout = "2s"
+
+[models.sentiment]
+queue = 0
+max_batch = 8
+max_queue_delay = "1ms"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Limits("other")
+	if d.Threads != 2 || d.Concurrency != 3 || d.Queue != 5 || d.Timeout != 2*time.Second || d.Sessions != DefaultLimits().Sessions {
+		t.Errorf("defaults %+v", d)
+	}
+	s := c.Limits("sentiment")
+	if s.Threads != 2 || s.Queue != 0 || s.MaxBatch != 8 || s.MaxQueueDelay != time.Millisecond || s.Timeout != 2*time.Second {
+		t.Errorf("sentiment %+v: want its table over the defaults", s)
+	}
+	if got := (*Config)(nil).Limits("x"); got != DefaultLimits() {
+		t.Errorf("nil config: %+v", got)
+	}
+}
+
+func TestParseConfigRefuses(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"[defaults]\nthreds = 1\n", `unknown key "defaults.threds"`},
+		{"[models.x]\nqueue = -1\n", "[models.x] queue = -1"},
+		{"[defaults]\nconcurrency = 0\n", "concurrency = 0"},
+		{"[defaults]\ntimeout = \"soon\"\n", "timeout"},
+		{"[defaults]\ntimeout = \"0s\"\n", "timeout = 0s"},
+		{"[defaults\n", "toml"},
+	} {
+		_, err := ParseConfig(strings.NewReader(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.text, err, tc.want)
+		}
+	}
+}

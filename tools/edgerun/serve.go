@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
+	"github.com/edgerun/edgerun/tools/internal/cliutil"
+)
+
+// serveCmd is `edgerun serve`: the gateway daemon serving every model of
+// a folder and every plugin of another over the Open Inference Protocol.
+type serveCmd struct {
+	Models       string        `name:"models" required:"" placeholder:"DIR" help:"Folder of .erm models: each NAME.erm is the model NAME (added, replaced and removed files are picked up while serving)."`
+	Plugins      string        `name:"plugins" placeholder:"DIR" help:"Folder of plugin binaries, each the model named after its file, checked against the plugins.lock beside them."`
+	Addr         string        `name:"addr" default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"REST address (default loopback only; 0.0.0.0:8080 for every interface)."`
+	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:8081" placeholder:"HOST:PORT" help:"gRPC address (KServe GRPCInferenceService); empty: no gRPC."`
+	Config       string        `name:"config" placeholder:"FILE" help:"TOML file of per-model limits ([defaults] and [models.NAME]: threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay)."`
+	TrustedKeys  []string      `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Serve only .erm models signed by this public key (repeatable)."`
+	TokenFile    string        `name:"token-file" placeholder:"FILE" help:"File holding a bearer token every request but the health checks must carry (Authorization: Bearer TOKEN)."`
+	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"Log lines as text or JSON (log/slog, on standard error)."`
+	MaxBodyBytes int64         `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request body over N bytes with 413 (default 64 MiB)."`
+	Drain        time.Duration `name:"drain-timeout" default:"30s" help:"On SIGTERM or SIGINT, how long requests in flight may take to finish."`
+	Rescan       time.Duration `name:"rescan" default:"10s" help:"Read the folders again this often besides file-system events (inotify is lost on some file systems)."`
+	InsecureLock bool          `name:"insecure-lock" help:"Accept a plugins.lock that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit)."`
+
+	// started, when set (tests), is called once the REST listener is
+	// bound and the signals are caught, with its address.
+	started func(addr string)
+}
+
+// serveAddons are the parts of the daemon that other files of the
+// command add from their init functions: the dynamic batcher and the
+// metrics (Hooks), handlers beside the REST API such as /metrics and the
+// status page (Routes), and the gRPC front end (GRPC). Each is optional.
+var serveAddons struct {
+	Hooks  func(log *slog.Logger) serve.Hooks
+	Routes func(mux *http.ServeMux, reg serve.Registry)
+	// GRPC serves reg on lis until stop is called (which drains until
+	// ctx ends); serve returns when lis is closed.
+	GRPC func(lis net.Listener, reg serve.Registry, token string, log *slog.Logger) (run func() error, stop func(ctx context.Context))
+}
+
+// loopback says whether addr binds the loopback interface only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func (c *serveCmd) logger(env *cliutil.Env) *slog.Logger {
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, nil))
+}
+
+func (c *serveCmd) Run(env *cliutil.Env) error {
+	if c.MaxBodyBytes < 1 {
+		return fmt.Errorf("serve: --max-request-bytes=%d: need at least 1", c.MaxBodyBytes)
+	}
+	cfg := serve.DefaultConfig()
+	if c.Config != "" {
+		var err error
+		if cfg, err = serve.ReadConfig(c.Config); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	keys, err := cliutil.ReadTrustedKeys(c.TrustedKeys)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	token, err := readToken(c.TokenFile)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if fi, err := os.Stat(c.Models); err != nil || !fi.IsDir() {
+		return fmt.Errorf("serve: --models %s: not a folder", c.Models)
+	}
+	log := c.logger(env)
+	lis, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	scope := "loopback only: use --addr 0.0.0.0:PORT to serve the network"
+	if !loopback(c.Addr) {
+		scope = "reachable from the network"
+	}
+	log.Info(fmt.Sprintf("edgerun serve: REST on http://%s (%s)", lis.Addr(), scope), "addr", lis.Addr().String(), "loopback", loopback(c.Addr), "version", env.Version)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opt := serve.Options{Models: c.Models, Plugins: c.Plugins, Config: cfg, TrustedKeys: keys, Rescan: c.Rescan, Logger: log,
+		PluginOptions: []sdk.Option{sdk.WithLogger(log)}}
+	if c.InsecureLock {
+		opt.PluginOptions = append(opt.PluginOptions, sdk.WithInsecureManifest())
+	}
+	if serveAddons.Hooks != nil {
+		opt.Hooks = serveAddons.Hooks(log)
+	}
+	reg := serve.New(opt)
+	watched := make(chan struct{})
+	go func() { reg.Run(ctx); close(watched) }()
+
+	rest := serve.NewHandler(reg, serve.HandlerOptions{Token: token, MaxBodyBytes: c.MaxBodyBytes, Version: env.Version, Logger: log})
+	var root http.Handler = rest
+	if serveAddons.Routes != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/v2", rest)
+		mux.Handle("/v2/", rest)
+		serveAddons.Routes(mux, reg)
+		root = mux
+	}
+	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	failed := make(chan error, 2)
+	go func() {
+		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("REST: %w", err)
+		}
+	}()
+	var grpcStop func(context.Context)
+	if c.GRPCAddr != "" {
+		if serveAddons.GRPC == nil {
+			log.Warn("edgerun serve: this build has no gRPC front end; --grpc-addr is not served", "grpc_addr", c.GRPCAddr)
+		} else {
+			glis, err := net.Listen("tcp", c.GRPCAddr)
+			if err != nil {
+				_ = srv.Close()
+				return fmt.Errorf("serve: %w", err)
+			}
+			run, stop := serveAddons.GRPC(glis, reg, token, log)
+			grpcStop = stop
+			log.Info(fmt.Sprintf("edgerun serve: gRPC on %s", glis.Addr()), "addr", glis.Addr().String(), "loopback", loopback(c.GRPCAddr))
+			go func() {
+				if err := run(); err != nil {
+					failed <- fmt.Errorf("gRPC: %w", err)
+				}
+			}()
+		}
+	}
+	if c.started != nil {
+		c.started(lis.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("edgerun serve: shutting down: no new requests; draining those in flight", "deadline", c.Drain)
+	case runErr = <-failed:
+		log.Error("edgerun serve: a front end failed; shutting down", "err", runErr)
+	}
+	stop()
+	dctx, cancel := context.WithTimeout(context.Background(), c.Drain)
+	defer cancel()
+	// Stop accepting first (the registry refuses what still arrives), then
+	// drain the front ends and the registry, then close the plugins.
+	var errs []error
+	if grpcStop != nil {
+		grpcStop(dctx)
+	}
+	if err := srv.Shutdown(dctx); err != nil {
+		errs = append(errs, fmt.Errorf("REST drain: %w", err))
+	}
+	if err := reg.Close(dctx); err != nil {
+		errs = append(errs, err)
+	}
+	<-watched
+	sdk.CloseAll()
+	if runErr != nil {
+		return fmt.Errorf("serve: %w", runErr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.Warn("edgerun serve: stopped before every request finished", "err", err)
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("edgerun serve: stopped")
+	return nil
+}
+
+// readToken reads the bearer token of --token-file: its one line, which
+// must not be empty.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("--token-file %s: want one token, no spaces", path)
+	}
+	return tok, nil
+}
