@@ -47,10 +47,41 @@ type GRPCOptions struct {
 	ServerOptions []grpc.ServerOption
 }
 
-// NewGRPCServer returns a gRPC server that serves KServe's
-// GRPCInferenceService (package inference of grpc_predict_v2.proto, see
-// kservepb) on reg. The caller calls Serve on a listener, and GracefulStop
-// or Stop.
+// NewGRPCServer returns a gRPC server that serves the Open Inference
+// Protocol's gRPC API, KServe's GRPCInferenceService (package inference of
+// grpc_predict_v2.proto, see kservepb), on reg; a KServe or Triton gRPC
+// client talks to it unchanged. The caller calls Serve on a listener, and
+// GracefulStop or Stop.
+//
+//   - ServerLive and ServerReady answer reg.Live and reg.Ready; they need
+//     no token. ServerMetadata answers opt's Name, Version and Extensions.
+//   - ModelReady (name, version "" for the served one) answers whether the
+//     model serves (state ready): NOT_FOUND for an unknown model or
+//     version, INVALID_ARGUMENT without a name.
+//   - ModelMetadata answers the name, versions, platform (edgerun_erm or
+//     edgerun_plugin) and the inputs and outputs with datatype and shape
+//     (-1: any size); UNAVAILABLE while the model loads for the first time.
+//   - ModelInfer takes the id, the parameters (bool, int64 and string
+//     values, which models see as strings: "true", "42"), the outputs
+//     asked for (none: all; no output parameters) and the inputs (FP32,
+//     INT64, INT32, BOOL, BYTES; no input parameters), each with its data
+//     either in the contents field of its datatype (fp32_contents,
+//     int64_contents, int_contents, bool_contents, bytes_contents) or in
+//     raw_input_contents, one entry per input in order: little-endian
+//     values, BOOL one byte 0 or 1, BYTES each element a 4-byte
+//     little-endian length and its bytes. The data must match the shape
+//     exactly. The answer carries the model's name and version, the id,
+//     the model's parameters (as string values) and the outputs asked for,
+//     their data in raw_output_contents when the request used
+//     raw_input_contents (as Triton does), else in typed contents.
+//
+// Errors are gRPC statuses with the code Status gives (INVALID_ARGUMENT for
+// a malformed request or one the model refuses, NOT_FOUND, UNAVAILABLE
+// while loading or restarting, RESOURCE_EXHAUSTED for a full queue or a
+// message over MaxRecvMsgSize, DEADLINE_EXCEEDED, INTERNAL) and the error's
+// text as the message. With a Token, every RPC but the two health ones
+// fails with UNAUTHENTICATED unless its "authorization" metadata is
+// "Bearer TOKEN". A panic in a handler is logged and answered INTERNAL.
 func NewGRPCServer(reg Registry, opt GRPCOptions) *grpc.Server {
 	if opt.MaxRecvMsgSize <= 0 {
 		opt.MaxRecvMsgSize = DefaultGRPCMaxRecvMsgSize

@@ -574,3 +574,25 @@ func TestGRPCConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// BenchmarkGRPCModelInfer measures one one-row FP32 request to the fake
+// "echo" over a real gRPC connection (in memory): the front end's cost
+// with the transport, the model's none.
+func BenchmarkGRPCModelInfer(b *testing.B) {
+	c := startGRPC(b, newFakeRegistry(), GRPCOptions{})
+	ctx := context.Background()
+	x := sample{in: &pb.ModelInferRequest_InferInputTensor{Name: "x", Datatype: "FP32", Shape: []int64{1, 2},
+		Contents: &pb.InferTensorContents{Fp32Contents: []float32{1, 2}}}, raw: le32(math.Float32bits(1), math.Float32bits(2))}
+	for _, raw := range []bool{false, true} {
+		b.Run(fmt.Sprintf("raw=%v", raw), func(b *testing.B) {
+			r := request(raw, x)
+			r.Parameters = nil
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.ModelInfer(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
