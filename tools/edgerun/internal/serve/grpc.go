@@ -98,7 +98,7 @@ func NewGRPCServer(reg Registry, opt GRPCOptions) *grpc.Server {
 	g := &grpcService{reg: reg, opt: opt}
 	sopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(opt.MaxRecvMsgSize),
-		grpc.ChainUnaryInterceptor(g.recover, g.auth),
+		grpc.ChainUnaryInterceptor(g.recoverPanic, g.auth),
 	}
 	s := grpc.NewServer(append(sopts, opt.ServerOptions...)...)
 	pb.RegisterGRPCInferenceServiceServer(s, g)
@@ -118,9 +118,9 @@ func grpcError(err error) error {
 	return status.Error(code, err.Error())
 }
 
-// recover turns a panic in a handler into INTERNAL (and a log line) rather
+// recoverPanic turns a panic in a handler into INTERNAL (and a log line) rather
 // than a crash of the daemon.
-func (g *grpcService) recover(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+func (g *grpcService) recoverPanic(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.opt.Logger.Error("grpc: panic in handler", "method", info.FullMethod, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

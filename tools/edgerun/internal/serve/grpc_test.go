@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +20,9 @@ import (
 	"github.com/edgerun/edgerun/sdk"
 	pb "github.com/edgerun/edgerun/tools/edgerun/internal/serve/kservepb"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -594,5 +598,52 @@ func BenchmarkGRPCModelInfer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGRPCLoopback serves on a TCP loopback port, as the daemon does,
+// with clients in flight, and checks GracefulStop leaves no goroutine
+// behind.
+func TestGRPCLoopback(t *testing.T) {
+	before := runtime.NumGoroutine()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewGRPCServer(newFakeRegistry(), GRPCOptions{Token: "t"})
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pb.NewGRPCInferenceServiceClient(conn)
+	ctx := metadata.AppendToOutgoingContext(testCtx(t), "authorization", "Bearer t")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := c.ModelInfer(ctx, request(true, samples()...)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.GracefulStop()
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	conn.Close()
+	// The goroutines of the connection end soon after; wait for them with
+	// a generous safety deadline, not a speed requirement.
+	deadline := time.Now().Add(30 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after GracefulStop, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
