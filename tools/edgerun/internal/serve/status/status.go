@@ -16,7 +16,7 @@ import (
 //go:embed assets
 var assets embed.FS
 
-var page = template.Must(template.New("index.html").Funcs(template.FuncMap{"latency": Latency}).
+var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{"latency": Latency}).
 	ParseFS(assets, "assets/index.html"))
 
 // Paths the handler serves.
@@ -33,13 +33,15 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // Handler serves the status page at "/", its script and style sheet under
-// /status/, and JSONPath; GET and HEAD only, anything else under "/" is
+// /status/, JSONPath and an empty /favicon.ico; GET and HEAD only, anything else under "/" is
 // 404. reg lists the models; stats, when not nil, gives their traffic.
 func Handler(reg serve.Registry, stats StatsSource) http.Handler {
 	h := &handler{reg: reg, stats: stats}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.index)
 	mux.HandleFunc("GET "+JSONPath, h.json)
+	// Browsers ask for an icon: none, rather than a 404 in their console.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	static := http.FileServerFS(assets)
 	mux.HandleFunc("GET "+assetPrefix+"{file}", func(w http.ResponseWriter, r *http.Request) {
 		switch r.PathValue("file") {
@@ -245,7 +247,7 @@ func Example(inputs []sdk.TensorSpec) string {
 
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
-	if err := page.Execute(&b, h.page()); err != nil {
+	if err := pageTemplate.Execute(&b, h.page()); err != nil {
 		http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
