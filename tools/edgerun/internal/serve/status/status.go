@@ -126,7 +126,7 @@ func (t Tensor) ShapeText() string {
 	return string(b)
 }
 
-// Latency formats microseconds for the page: "-" for none.
+// Latency formats microseconds for the page: "–" for none.
 func Latency(us int64) string {
 	if us <= 0 {
 		return "–"
