@@ -23,9 +23,9 @@ import (
 
 // mlpModel writes an MLP .erm, loads it from the file and serves it
 // through sdkrt, as the registry does.
-func mlpModel(t testing.TB, int8 bool) *sdkrt.Model {
+func mlpModel(t testing.TB, spec string, int8 bool) *sdkrt.Model {
 	t.Helper()
-	fm, err := enginetest.Build("mlp:16-64-32-5", enginetest.Options{Int8: int8, Seed: 3})
+	fm, err := enginetest.Build(spec, enginetest.Options{Int8: int8, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +45,12 @@ func mlpModel(t testing.TB, int8 bool) *sdkrt.Model {
 	return m
 }
 
-func rowsRequest(rng *rand.Rand, id string, rows int) *sdk.InferRequest {
-	x := make([]float32, rows*16)
+func rowsRequest(rng *rand.Rand, id string, rows, width int) *sdk.InferRequest {
+	x := make([]float32, rows*width)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	return &sdk.InferRequest{ID: id, Inputs: []sdk.Tensor{{Name: "x", Datatype: sdk.FP32, Shape: []int64{int64(rows), 16}, FP32: x}}}
+	return &sdk.InferRequest{ID: id, Inputs: []sdk.Tensor{{Name: "x", Datatype: sdk.FP32, Shape: []int64{int64(rows), int64(width)}, FP32: x}}}
 }
 
 // TestBatcherBitIdentical runs many goroutines of random row counts
@@ -59,7 +59,7 @@ func rowsRequest(rng *rand.Rand, id string, rows int) *sdk.InferRequest {
 func TestBatcherBitIdentical(t *testing.T) {
 	for _, q := range []bool{false, true} {
 		t.Run(fmt.Sprintf("int8=%v", q), func(t *testing.T) {
-			m := mlpModel(t, q)
+			m := mlpModel(t, "mlp:16-64-32-5", q)
 			var batches, batchedRows atomic.Int64
 			b := NewBatcher(m.Infer, ModelLimits{MaxBatch: 16, MaxQueueDelay: 2 * time.Millisecond})
 			b.OnBatch = func(rows, n int) {
@@ -81,7 +81,7 @@ func TestBatcherBitIdentical(t *testing.T) {
 						if i%7 == 0 {
 							rows = 1 + rng.IntN(20) // some over MaxBatch: alone
 						}
-						req := rowsRequest(rng, fmt.Sprintf("%d/%d", w, i), rows)
+						req := rowsRequest(rng, fmt.Sprintf("%d/%d", w, i), rows, 16)
 						want, err := m.Infer(context.Background(), req)
 						if err != nil {
 							t.Error(err)
@@ -411,14 +411,15 @@ func TestBatcherClose(t *testing.T) {
 }
 
 // BenchmarkBatcher compares one-row requests from 64 goroutines through
-// the batcher (MaxBatch 64, 1 ms) and straight to the model.
+// the batcher (MaxBatch 16, 32, 64; 1 ms) and straight to the model, an int8 MLP
+// of the digits model's size (64-256-128-10).
 func BenchmarkBatcher(b *testing.B) {
-	m := mlpModel(b, true)
-	for _, batched := range []bool{false, true} {
-		b.Run(fmt.Sprintf("batched=%v", batched), func(b *testing.B) {
+	m := mlpModel(b, "mlp:64-256-128-10", true)
+	for _, maxBatch := range []int{1, 16, 32, 64} {
+		b.Run(fmt.Sprintf("max_batch=%d", maxBatch), func(b *testing.B) {
 			infer := m.Infer
-			if batched {
-				bt := NewBatcher(m.Infer, ModelLimits{MaxBatch: 64, MaxQueueDelay: time.Millisecond})
+			if maxBatch > 1 {
+				bt := NewBatcher(m.Infer, ModelLimits{MaxBatch: maxBatch, MaxQueueDelay: time.Millisecond})
 				defer bt.Close()
 				infer = bt.Infer
 			}
@@ -426,7 +427,7 @@ func BenchmarkBatcher(b *testing.B) {
 			var seed atomic.Uint64
 			b.RunParallel(func(pb *testing.PB) {
 				rng := rand.New(rand.NewPCG(seed.Add(1), 2))
-				req := rowsRequest(rng, "", 1)
+				req := rowsRequest(rng, "", 1, 64)
 				for pb.Next() {
 					if _, err := infer(context.Background(), req); err != nil {
 						b.Error(err)
