@@ -418,10 +418,13 @@ func BenchmarkBatcher(b *testing.B) {
 	for _, maxBatch := range []int{1, 16, 32, 64} {
 		b.Run(fmt.Sprintf("max_batch=%d", maxBatch), func(b *testing.B) {
 			infer := m.Infer
+			var runs, rows atomic.Int64
 			if maxBatch > 1 {
 				bt := NewBatcher(m.Infer, ModelLimits{MaxBatch: maxBatch, MaxQueueDelay: time.Millisecond})
+				bt.OnBatch = func(r, _ int) { runs.Add(1); rows.Add(int64(r)) }
 				defer bt.Close()
 				infer = bt.Infer
+				defer func() { b.ReportMetric(float64(rows.Load())/float64(max(runs.Load(), 1)), "rows/run") }()
 			}
 			b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
 			var seed atomic.Uint64
