@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,18 +84,7 @@ type handler struct {
 
 // auth requires the bearer token, if there is one.
 func (h *handler) auth(next http.HandlerFunc) http.Handler {
-	if h.opt.Token == "" {
-		return next
-	}
-	want := []byte("Bearer " + h.opt.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="edgerun"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)")
-			return
-		}
-		next(w, r)
-	})
+	return RequireToken(h.opt.Token, next)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
