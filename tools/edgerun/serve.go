@@ -117,7 +117,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 	mux.Handle("/v2", rest)
 	mux.Handle("/v2/", rest)
 	mux.Handle("GET /metrics", serve.RequireToken(token, tel.metricsHandler(reg)))
-	mux.Handle("/", status.Handler(reg, tel.window))
+	mux.Handle("/", status.New(reg, status.Options{Stats: tel.window, Token: token}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	failed := make(chan error, 2)

@@ -253,9 +253,16 @@ func TestServeDaemon(t *testing.T) {
 		t.Error("a request for an unknown model is counted under its name") // names are the models served
 	}
 
-	// The status page lists the models; its data is the token's.
-	if st, page := do("GET", "/", "", ""); st != 200 || !strings.Contains(page, "edgerun serve") {
-		t.Errorf("/: %d", st)
+	// The status page lists the models; its shell is public, its data the
+	// token's.
+	if st, page := do("GET", "/", "", ""); st != 200 || !strings.Contains(page, `<form id="token">`) || strings.Contains(page, "sentiment") {
+		t.Errorf("/ with a token: %d, want the public shell without data", st)
+	}
+	if st, _ := do("GET", "/status/app.js", "", ""); st != 200 {
+		t.Errorf("/status/app.js: %d, want public", st)
+	}
+	if st, _ := do("GET", "/status/models.json", "", ""); st != 401 {
+		t.Errorf("/status/models.json without the token: %d, want 401", st)
 	}
 	st, js := do("GET", "/status/models.json", "s3cret", "")
 	var doc struct {
