@@ -28,7 +28,7 @@ type serveCmd struct {
 	Plugins      string        `name:"plugins" placeholder:"DIR" help:"Folder of plugin binaries, each the model named after its file, checked against the plugins.lock beside them."`
 	Addr         string        `name:"addr" default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"REST address (default loopback only; 0.0.0.0:8080 for every interface)."`
 	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:8081" placeholder:"HOST:PORT" help:"gRPC address (KServe GRPCInferenceService); empty: no gRPC."`
-	Config       string        `name:"config" placeholder:"FILE" help:"TOML file of per-model limits ([defaults] and [models.NAME]: threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay)."`
+	Config       string        `name:"config" placeholder:"FILE" help:"TOML file of per-model settings ([defaults] and [models.NAME]: threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay, and what a request that does not say gets: outputs, top_k)."`
 	TrustedKeys  []string      `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Serve only .erm models signed by this public key (repeatable)."`
 	TokenFile    string        `name:"token-file" placeholder:"FILE" help:"File holding a bearer token every request but the health checks and the status page's shell must carry (Authorization: Bearer TOKEN), /metrics and gRPC included."`
 	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"Log lines as text or JSON (log/slog, on standard error)."`

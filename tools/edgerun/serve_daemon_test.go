@@ -122,7 +122,8 @@ func TestServeDaemon(t *testing.T) {
 	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/sdk/example/lexicon/cmd/lexicon")
 	runArgs("plugins", "lock", bin).wantOK(t)
 	cfg := filepath.Join(t.TempDir(), "serve.toml")
-	if err := os.WriteFile(cfg, []byte("[models.mlp]\nmax_batch = 8\nmax_queue_delay = \"1ms\"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("[models.mlp]\nmax_batch = 8\nmax_queue_delay = \"1ms\"\ntop_k = 2\n"+
+		"[models.sentiment]\noutputs = [\"label\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tokfile := filepath.Join(t.TempDir(), "token")
@@ -183,8 +184,15 @@ func TestServeDaemon(t *testing.T) {
 	}
 	text := `{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["great, I love it"]}]}`
 	for _, m := range []string{"sentiment", "lexicon"} {
-		if st, out := do("POST", "/v2/models/"+m+"/infer", "s3cret", text); st != 200 || !strings.Contains(out, `"outputs"`) {
+		st, out := do("POST", "/v2/models/"+m+"/infer", "s3cret", text)
+		var res struct{ Outputs []struct{ Name string } }
+		if err := json.Unmarshal([]byte(out), &res); st != 200 || err != nil || len(res.Outputs) == 0 {
 			t.Errorf("REST infer %s: %d %s", m, st, out)
+		}
+		// The config's outputs = ["label"]: the one output of a request
+		// that names none.
+		if m == "sentiment" && (len(res.Outputs) != 1 || res.Outputs[0].Name != "label") {
+			t.Errorf("REST infer sentiment answers %+v, want the config's outputs [label]", res.Outputs)
 		}
 	}
 	// The MLP is a tabular model: one FP32 input per feature.
@@ -215,7 +223,12 @@ func TestServeDaemon(t *testing.T) {
 	}
 	gres, err := gc.ModelInfer(actx, &pb.ModelInferRequest{ModelName: "mlp", Inputs: feats})
 	if err != nil || gres.ModelName != "mlp" || len(gres.Outputs) == 0 {
-		t.Errorf("gRPC ModelInfer mlp: %v %v", gres, err)
+		t.Fatalf("gRPC ModelInfer mlp: %v %v", gres, err)
+	}
+	// The config's top_k = 2 (the model's own default is 3).
+	if i := slices.IndexFunc(gres.Outputs, func(o *pb.ModelInferResponse_InferOutputTensor) bool { return o.Name == "top_k_labels" }); i < 0 ||
+		!slices.Equal(gres.Outputs[i].Shape, []int64{1, 2}) {
+		t.Errorf("gRPC ModelInfer mlp outputs %v: want top_k_labels [1 2] (config top_k)", gres.Outputs)
 	}
 	gres, err = gc.ModelInfer(actx, &pb.ModelInferRequest{ModelName: "lexicon", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
 		Name: "text", Datatype: "BYTES", Shape: []int64{1},

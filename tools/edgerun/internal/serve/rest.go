@@ -49,7 +49,8 @@ type HandlerOptions struct {
 // or its plugin restarts), 401 without the token; any other path is 404.
 // A classifier's labels are its "label" output (BYTES, one per row) and,
 // with three labels or more, "top_k_labels" and "top_k_scores" (request
-// parameter top_k).
+// parameter top_k, by default the config file's). A request naming no
+// output gets the config file's outputs (default: all).
 func NewHandler(reg Registry, opt HandlerOptions) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = DefaultMaxBodyBytes
