@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -262,6 +263,7 @@ func TestServeDaemon(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	checkExposition(t, metrics)
 	if regexp.MustCompile(`edgerun_requests_total\{code="404"`).MatchString(metrics) {
 		t.Error("a request for an unknown model is counted under its name") // names are the models served
 	}
@@ -320,5 +322,26 @@ func TestServeDaemon(t *testing.T) {
 	}
 	if extra := leaked(before); len(extra) > 0 {
 		t.Errorf("%d goroutines left after serve returned:\n%s", len(extra), strings.Join(extra, "\n\n"))
+	}
+}
+
+// checkExposition validates the daemon's /metrics with `promtool check
+// metrics`. Under make test (EDGERUN_REQUIRE_PROMTOOL=1) a missing
+// promtool fails; otherwise the check alone is left out, saying so.
+func checkExposition(t *testing.T, body string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("EDGERUN_REQUIRE_PROMTOOL") == "1" {
+			t.Fatal("promtool is missing and EDGERUN_REQUIRE_PROMTOOL=1: install the Debian package prometheus (scripts/ensure-deps promtool:prometheus)")
+		}
+		t.Log("promtool not found: /metrics is not validated (apt-get install prometheus; make test requires it)")
+		return
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check metrics on the daemon's /metrics: %v\n%s", err, out)
 	}
 }
