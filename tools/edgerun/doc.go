@@ -46,18 +46,24 @@
 //		kernels (int8: activations quantized per row in every run),
 //		columns split over T goroutines, and report the median time,
 //		GOPS and the share of the roof measured in the same run.
-//	serve --models DIR [--plugins DIR] [--addr HOST:PORT] [--config FILE] [--trusted-key PUB.pem ...] [--token-file FILE] [--log-format text|json]
+//	serve --models DIR [--plugins DIR] [--addr HOST:PORT] [--grpc-addr HOST:PORT] [--config FILE] [--trusted-key PUB.pem ...] [--token-file FILE] [--log-format text|json]
 //		The gateway daemon: every NAME.erm of DIR is the model NAME
 //		(version: the metadata's "version", else the first 12 hex
 //		digits of the file's SHA-256), every plugin binary of
 //		--plugins the model named after it (checked against
-//		plugins.lock), all served over the Open Inference Protocol v2
-//		REST API (GET /v2, /v2/health/live, /v2/health/ready,
-//		/v2/models/NAME[/versions/V][/ready], POST .../infer).
+//		plugins.lock), all served over the Open Inference Protocol v2:
+//		REST (GET /v2, /v2/health/live, /v2/health/ready,
+//		/v2/models/NAME[/versions/V][/ready], POST .../infer) and
+//		gRPC (KServe's GRPCInferenceService) on --grpc-addr, with
+//		Prometheus metrics at /metrics and a status page at /.
 //		Replaced files load in the background and switch atomically;
 //		a file that fails to load leaves the old version serving.
-//		Per-model limits come from a TOML file; loopback only unless
-//		--addr says otherwise; SIGTERM or SIGINT drain and exit 0.
+//		Per-model limits, dynamic batching (max_batch), default
+//		outputs and top_k come from a TOML file; --token-file guards
+//		everything but the health checks and the status page's shell;
+//		loopback only unless --addr says otherwise; READY=1 and
+//		STOPPING=1 go to systemd (sd_notify); SIGTERM or SIGINT drain
+//		and exit 0.
 //	verify MODEL --trusted-key PUB.pem ...
 //		Check that a model is intact and signed by a trusted key.
 //	sign MODEL --key NAME.key

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve/status"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 )
 
@@ -26,30 +28,19 @@ type serveCmd struct {
 	Plugins      string        `name:"plugins" placeholder:"DIR" help:"Folder of plugin binaries, each the model named after its file, checked against the plugins.lock beside them."`
 	Addr         string        `name:"addr" default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"REST address (default loopback only; 0.0.0.0:8080 for every interface)."`
 	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:8081" placeholder:"HOST:PORT" help:"gRPC address (KServe GRPCInferenceService); empty: no gRPC."`
-	Config       string        `name:"config" placeholder:"FILE" help:"TOML file of per-model limits ([defaults] and [models.NAME]: threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay)."`
+	Config       string        `name:"config" placeholder:"FILE" help:"TOML file of per-model settings ([defaults] and [models.NAME]: threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay, and what a request that does not say gets: outputs, top_k)."`
 	TrustedKeys  []string      `name:"trusted-key" sep:"none" placeholder:"PUB.pem" help:"Serve only .erm models signed by this public key (repeatable)."`
-	TokenFile    string        `name:"token-file" placeholder:"FILE" help:"File holding a bearer token every request but the health checks must carry (Authorization: Bearer TOKEN)."`
+	TokenFile    string        `name:"token-file" placeholder:"FILE" help:"File holding a bearer token every request but the health checks and the status page's shell must carry (Authorization: Bearer TOKEN), /metrics and gRPC included."`
 	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"Log lines as text or JSON (log/slog, on standard error)."`
-	MaxBodyBytes int64         `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request body over N bytes with 413 (default 64 MiB)."`
+	MaxBodyBytes int64         `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request body over N bytes with 413, a gRPC message over N with RESOURCE_EXHAUSTED (default 64 MiB)."`
 	Drain        time.Duration `name:"drain-timeout" default:"30s" help:"On SIGTERM or SIGINT, how long requests in flight may take to finish."`
 	Rescan       time.Duration `name:"rescan" default:"10s" help:"Read the folders again this often besides file-system events (inotify is lost on some file systems)."`
 	InsecureLock bool          `name:"insecure-lock" help:"Accept a plugins.lock that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit)."`
 
-	// started, when set (tests), is called once the REST listener is
-	// bound and the signals are caught, with its address.
-	started func(addr string)
-}
-
-// serveAddons are the parts of the daemon that other files of the
-// command add from their init functions: the dynamic batcher and the
-// metrics (Hooks), handlers beside the REST API such as /metrics and the
-// status page (Routes), and the gRPC front end (GRPC). Each is optional.
-var serveAddons struct {
-	Hooks  func(log *slog.Logger) serve.Hooks
-	Routes func(mux *http.ServeMux, reg serve.Registry)
-	// GRPC serves reg on lis until stop is called (which drains until
-	// ctx ends); serve returns when lis is closed.
-	GRPC func(lis net.Listener, reg serve.Registry, token string, log *slog.Logger) (run func() error, stop func(ctx context.Context))
+	// started, when set (tests), is called once the listeners are bound
+	// and the signals are caught, with the REST address and the gRPC one
+	// ("" without).
+	started func(addr, grpcAddr string)
 }
 
 // loopback says whether addr binds the loopback interface only.
@@ -112,23 +103,22 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 	if c.InsecureLock {
 		opt.PluginOptions = append(opt.PluginOptions, sdk.WithInsecureManifest())
 	}
-	if serveAddons.Hooks != nil {
-		opt.Hooks = serveAddons.Hooks(log)
-	}
+	tel := newTelemetry()
+	opt.Hooks = tel.hooks()
 	reg := serve.New(opt)
 	watched := make(chan struct{})
 	go func() { reg.Run(ctx); close(watched) }()
 
+	// The REST API (its own token rule: health is public), the metrics
+	// behind the token, and the status page (its shell public, its data
+	// behind the token).
+	mux := http.NewServeMux()
 	rest := serve.NewHandler(reg, serve.HandlerOptions{Token: token, MaxBodyBytes: c.MaxBodyBytes, Version: env.Version, Logger: log})
-	var root http.Handler = rest
-	if serveAddons.Routes != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/v2", rest)
-		mux.Handle("/v2/", rest)
-		serveAddons.Routes(mux, reg)
-		root = mux
-	}
-	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+	mux.Handle("/v2", rest)
+	mux.Handle("/v2/", rest)
+	mux.Handle("GET /metrics", serve.RequireToken(token, tel.metricsHandler(reg)))
+	mux.Handle("/", status.New(reg, status.Options{Stats: tel.window, Token: token}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	failed := make(chan error, 2)
 	go func() {
@@ -137,27 +127,31 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 		}
 	}()
 	var grpcStop func(context.Context)
+	grpcAddr := ""
 	if c.GRPCAddr != "" {
-		if serveAddons.GRPC == nil {
-			log.Warn("edgerun serve: this build has no gRPC front end; --grpc-addr is not served", "grpc_addr", c.GRPCAddr)
-		} else {
-			glis, err := net.Listen("tcp", c.GRPCAddr)
-			if err != nil {
-				_ = srv.Close()
-				return fmt.Errorf("serve: %w", err)
-			}
-			run, stop := serveAddons.GRPC(glis, reg, token, log)
-			grpcStop = stop
-			log.Info(fmt.Sprintf("edgerun serve: gRPC on %s", glis.Addr()), "addr", glis.Addr().String(), "loopback", loopback(c.GRPCAddr))
-			go func() {
-				if err := run(); err != nil {
-					failed <- fmt.Errorf("gRPC: %w", err)
-				}
-			}()
+		glis, err := net.Listen("tcp", c.GRPCAddr)
+		if err != nil {
+			stop()
+			_ = srv.Close()
+			<-watched
+			_ = reg.Close(context.Background())
+			sdk.CloseAll()
+			return fmt.Errorf("serve: %w", err)
 		}
+		run, gstop := grpcFront(glis, reg, serve.GRPCOptions{Token: token, MaxRecvMsgSize: int(min(c.MaxBodyBytes, math.MaxInt32)),
+			Version: env.Version, Logger: log})
+		grpcStop, grpcAddr = gstop, glis.Addr().String()
+		log.Info(fmt.Sprintf("edgerun serve: gRPC on %s", glis.Addr()), "addr", glis.Addr().String(), "loopback", loopback(c.GRPCAddr))
+		go func() {
+			if err := run(); err != nil {
+				failed <- fmt.Errorf("gRPC: %w", err)
+			}
+		}()
 	}
+	readyDone := make(chan struct{})
+	go func() { notifyReady(ctx, reg, 50*time.Millisecond, log); close(readyDone) }()
 	if c.started != nil {
-		c.started(lis.Addr().String())
+		c.started(lis.Addr().String(), grpcAddr)
 	}
 
 	var runErr error
@@ -168,6 +162,10 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 		log.Error("edgerun serve: a front end failed; shutting down", "err", runErr)
 	}
 	stop()
+	<-readyDone
+	if _, err := serve.Notify("STOPPING=1"); err != nil {
+		log.Warn("edgerun serve: sd_notify", "err", err)
+	}
 	dctx, cancel := context.WithTimeout(context.Background(), c.Drain)
 	defer cancel()
 	// Stop accepting first (the registry refuses what still arrives), then

@@ -54,7 +54,7 @@ func TestServeCommand(t *testing.T) {
 	var stderr lockedBuffer
 	addrs := make(chan string, 1)
 	c := &serveCmd{Models: dir, Addr: "127.0.0.1:0", TokenFile: tokfile, LogFormat: "json", MaxBodyBytes: 1 << 20,
-		Drain: time.Minute, Rescan: time.Minute, started: func(a string) { addrs <- a }}
+		Drain: time.Minute, Rescan: time.Minute, GRPCAddr: "", started: func(a, _ string) { addrs <- a }}
 	done := make(chan error, 1)
 	go func() {
 		done <- c.Run(&cliutil.Env{Program: "edgerun", Version: "test", Stdout: &bytes.Buffer{}, Stderr: &stderr})

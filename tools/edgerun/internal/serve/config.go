@@ -27,11 +27,43 @@ import (
 //
 //	[models.sentiment]     # a model by name (its file name without .erm)
 //	concurrency = 1
+//	outputs = ["label"]    # the outputs of a request that names none (default: all)
 //
-// A key the file does not define is an error, so is a negative value.
+//	[models.intent]
+//	top_k = 2              # top_k of a request that gives none (a classifier of 3 labels or more)
+//
+// outputs and top_k are what a model returns (Returns); the other keys
+// its limits (ModelLimits). A key the file does not define is an error,
+// so is a negative value.
 type Config struct {
 	Defaults ModelLimits
 	Models   map[string]ModelLimits
+	// DefaultReturns and ModelReturns are the outputs and top_k keys, of
+	// [defaults] and of each [models.NAME] (over the defaults).
+	DefaultReturns Returns
+	ModelReturns   map[string]Returns
+}
+
+// Returns are what a model answers a request that does not say: the
+// config file's outputs and top_k keys.
+type Returns struct {
+	// Outputs are the outputs of a request that names none (nil: all).
+	Outputs []string
+	// TopK is the "top_k" parameter of a request that gives none (0: the
+	// model's own default), for models that take it (classifiers of three
+	// labels or more, plugins that declare it).
+	TopK int
+}
+
+// Returns are a model's returns: its table over the defaults.
+func (c *Config) Returns(name string) Returns {
+	if c == nil {
+		return Returns{}
+	}
+	if r, ok := c.ModelReturns[name]; ok {
+		return r
+	}
+	return c.DefaultReturns
 }
 
 // limitsTOML are the keys of a [defaults] or [models.NAME] table; unset
@@ -44,6 +76,8 @@ type limitsTOML struct {
 	Timeout       *time.Duration `toml:"timeout"`
 	MaxBatch      *int           `toml:"max_batch"`
 	MaxQueueDelay *time.Duration `toml:"max_queue_delay"`
+	Outputs       *[]string      `toml:"outputs"`
+	TopK          *int           `toml:"top_k"`
 }
 
 type configTOML struct {
@@ -58,6 +92,8 @@ const (
 	MaxConcurrency = 4096
 	MaxQueue       = 1 << 16
 	MaxBatchRows   = 4096
+	MaxTopK        = 1 << 16
+	MaxOutputs     = 256 // names in outputs
 )
 
 // DefaultLimits are the limits of a model the config file does not
@@ -108,10 +144,13 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		for i, k := range und {
 			keys[i] = quote(k.String())
 		}
-		return nil, fmt.Errorf("unknown key %s (known: [defaults] and [models.NAME] with threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay)", strings.Join(keys, ", "))
+		return nil, fmt.Errorf("unknown key %s (known: [defaults] and [models.NAME] with threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay, outputs, top_k)", strings.Join(keys, ", "))
 	}
-	c := &Config{Defaults: DefaultLimits(), Models: map[string]ModelLimits{}}
+	c := &Config{Defaults: DefaultLimits(), Models: map[string]ModelLimits{}, ModelReturns: map[string]Returns{}}
 	if err := raw.Defaults.apply(&c.Defaults, "[defaults]"); err != nil {
+		return nil, err
+	}
+	if err := raw.Defaults.applyReturns(&c.DefaultReturns, "[defaults]"); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(raw.Models))
@@ -120,11 +159,14 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		l := c.Defaults
-		if err := raw.Models[name].apply(&l, fmt.Sprintf("[models.%s]", name)); err != nil {
+		l, ret, table := c.Defaults, c.DefaultReturns, fmt.Sprintf("[models.%s]", name)
+		if err := raw.Models[name].apply(&l, table); err != nil {
 			return nil, err
 		}
-		c.Models[name] = l
+		if err := raw.Models[name].applyReturns(&ret, table); err != nil {
+			return nil, err
+		}
+		c.Models[name], c.ModelReturns[name] = l, ret
 	}
 	return c, nil
 }
@@ -162,4 +204,34 @@ func (t limitsTOML) apply(l *ModelLimits, table string) error {
 	intKey(&l.MaxBatch, t.MaxBatch, "max_batch", 0, MaxBatchRows)
 	durKey(&l.MaxQueueDelay, t.MaxQueueDelay, "max_queue_delay", 0)
 	return errors.Join(errs...)
+}
+
+// applyReturns sets the outputs and top_k keys given over r: top_k 1 to
+// MaxTopK, outputs distinct non-empty names (an empty list: all).
+func (t limitsTOML) applyReturns(r *Returns, table string) error {
+	if t.TopK != nil {
+		if *t.TopK < 1 || *t.TopK > MaxTopK {
+			return fmt.Errorf("%s top_k = %d: want 1 to %d", table, *t.TopK, MaxTopK)
+		}
+		r.TopK = *t.TopK
+	}
+	if t.Outputs != nil {
+		names := *t.Outputs
+		if len(names) > MaxOutputs {
+			return fmt.Errorf("%s outputs: %d names, want at most %d", table, len(names), MaxOutputs)
+		}
+		for i, n := range names {
+			if strings.TrimSpace(n) == "" {
+				return fmt.Errorf("%s outputs: an empty name", table)
+			}
+			if slices.Contains(names[:i], n) {
+				return fmt.Errorf("%s outputs: %q twice", table, n)
+			}
+		}
+		r.Outputs = nil
+		if len(names) > 0 {
+			r.Outputs = slices.Clone(names)
+		}
+	}
+	return nil
 }

@@ -24,7 +24,8 @@ type Options struct {
 	// Models is the folder of .erm files, Plugins that of plugin binaries
 	// (with their plugins.lock); either may be empty.
 	Models, Plugins string
-	// Config gives each model's limits (nil: DefaultLimits).
+	// Config gives each model's limits and returns (nil: DefaultLimits,
+	// every output).
 	Config *Config
 	// TrustedKeys, when set, refuse every .erm file not signed by one.
 	TrustedKeys []ed25519.PublicKey
@@ -358,6 +359,9 @@ func (r *Reg) load(e *entry, f found) {
 			e.mu.Unlock()
 			v.served = w(info, l.model) // unlocked: the hook may call the registry
 		}
+		// The config's outputs and top_k, outside the batcher (requests
+		// alike after them batch together).
+		v.served = withReturns(v.served, e.name, l.desc, r.opt.Config.Returns(e.name), v.served != l.model, r.log)
 	}
 	e.mu.Lock()
 	e.key, e.settled = f.key, true

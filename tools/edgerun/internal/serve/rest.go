@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +49,8 @@ type HandlerOptions struct {
 // or its plugin restarts), 401 without the token; any other path is 404.
 // A classifier's labels are its "label" output (BYTES, one per row) and,
 // with three labels or more, "top_k_labels" and "top_k_scores" (request
-// parameter top_k).
+// parameter top_k, by default the config file's). A request naming no
+// output gets the config file's outputs (default: all).
 func NewHandler(reg Registry, opt HandlerOptions) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = DefaultMaxBodyBytes
@@ -85,18 +85,7 @@ type handler struct {
 
 // auth requires the bearer token, if there is one.
 func (h *handler) auth(next http.HandlerFunc) http.Handler {
-	if h.opt.Token == "" {
-		return next
-	}
-	want := []byte("Bearer " + h.opt.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="edgerun"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)")
-			return
-		}
-		next(w, r)
-	})
+	return RequireToken(h.opt.Token, next)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -263,3 +263,120 @@ func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 		return chromedp.Void{}, err
 	}
 }
+
+// TestBrowserToken: with a token, the page opens as a shell without data,
+// asks for the token, and once it is typed in builds the models' cards
+// from the JSON and sends the token with the "try it" request (the infer
+// endpoint here needs it too); the token outlives a reload of the tab
+// (sessionStorage). No console error or warning on the way: the page
+// asks for no data before it has the token.
+func TestBrowserToken(t *testing.T) {
+	exe := chromium(t)
+	model, err := sentiment.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := model.Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := testRegistry()
+	reg.models = map[string]sdk.Model{"sentiment": model}
+	for i := range reg.infos {
+		if reg.infos[i].Name == "sentiment" {
+			reg.infos[i].State, reg.infos[i].Desc = serve.StateReady, desc
+		}
+	}
+	const tok = "s3cret-token"
+	win := NewWindow()
+	mux := http.NewServeMux()
+	mux.Handle("/", New(reg, Options{Stats: win, Token: tok}))
+	mux.Handle("POST /v2/models/{name}/infer", serve.RequireToken(tok, inferHandler(reg, win)))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	const review = "Awful. It broke after two days and support never answered. A waste of money."
+	want, err := model.Infer(context.Background(), &sdk.InferRequest{Inputs: []sdk.Tensor{sdk.BytesTensor("text", review)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabel := string(want.Outputs[slices.IndexFunc(want.Outputs, func(o sdk.Tensor) bool { return o.Name == "label" })].BYTES[0])
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a safety net only
+	defer cancel()
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	defer cancelBrowser()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	var mu sync.Mutex
+	var problems []string
+	consoleDone := make(chan struct{})
+	console := chromedp.Console(ctx)
+	go func() {
+		defer close(consoleDone)
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf("%s (%s)", m, m.URL))
+				mu.Unlock()
+			}
+		}
+	}()
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(`#token input[name="token"]`)); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("section.model").length`))
+	if err != nil || n != 0 {
+		t.Errorf("before the token: %d model cards (%v), want none", n, err)
+	}
+	card := `section.model[data-model="sentiment"]`
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(`#token input[name="token"]`, tok),
+		chromedp.Click(`#token button[type="submit"]`),
+		chromedp.WaitVisible(card),
+		chromedp.SendKeys(card+` textarea[name="text"]`, review),
+		chromedp.Click(card+` button[type="submit"]`),
+		chromedp.WaitVisible(card+` .answer .verdict`),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	verdict, err := chromedp.Run(ctx, chromedp.Text(card+` .answer .verdict`))
+	if err != nil || verdict != wantLabel {
+		t.Errorf("the page shows %q (%v) for the review, the model says %q", verdict, err, wantLabel)
+	}
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("section.model"), e => e.dataset.model)`))
+	var wantNames []string
+	for _, m := range reg.Models() {
+		wantNames = append(wantNames, m.Name)
+	}
+	if err != nil || !slices.Equal(names, wantNames) {
+		t.Errorf("the page lists %q (%v), want %q", names, err, wantNames)
+	}
+	// The hostile model's card is built with textContent: its name shows
+	// as text, and no alert ran (a dialog would block the page).
+	if _, err := chromedp.Run(ctx, chromedp.Text(`section.model:last-of-type .name`)); err != nil {
+		t.Errorf("browser: %v", err)
+	}
+	// A reload keeps the token (sessionStorage): the cards come back.
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(card)); err != nil {
+		t.Fatalf("browser: after a reload: %v", err)
+	}
+
+	cancelBrowser()
+	<-consoleDone
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser: %s", p)
+	}
+}

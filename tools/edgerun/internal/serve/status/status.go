@@ -35,11 +35,30 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 // Handler serves the status page at "/", its script and style sheet under
 // /status/, JSONPath and an empty /favicon.ico; GET and HEAD only, anything else under "/" is
 // 404. reg lists the models; stats, when not nil, gives their traffic.
+// It is New without a token.
 func Handler(reg serve.Registry, stats StatsSource) http.Handler {
-	h := &handler{reg: reg, stats: stats}
+	return New(reg, Options{Stats: stats})
+}
+
+// Options are how New serves the page.
+type Options struct {
+	// Stats, when not nil, gives the models' traffic.
+	Stats StatsSource
+	// Token, when set, is the daemon's bearer token (--token-file): the
+	// page's shell (/, its script and style sheet) stays public and holds
+	// no data, JSONPath answers 401 without "Authorization: Bearer
+	// TOKEN", and the page asks for the token, keeps it in the tab's
+	// sessionStorage and sends it with its requests (the models' state
+	// and the "try it" forms), building the models' cards from JSONPath.
+	Token string
+}
+
+// New is Handler with options: the status page, its assets and data.
+func New(reg serve.Registry, opt Options) http.Handler {
+	h := &handler{reg: reg, stats: opt.Stats, locked: opt.Token != ""}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.index)
-	mux.HandleFunc("GET "+JSONPath, h.json)
+	mux.Handle("GET "+JSONPath, serve.RequireToken(opt.Token, http.HandlerFunc(h.json)))
 	// Browsers ask for an icon: none, rather than a 404 in their console.
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	static := http.FileServerFS(assets)
@@ -69,12 +88,16 @@ func headers(next http.Handler) http.Handler {
 }
 
 type handler struct {
-	reg   serve.Registry
-	stats StatsSource
+	reg    serve.Registry
+	stats  StatsSource
+	locked bool // a token guards the data: the HTML holds none
 }
 
 // Page is the document of JSONPath (and what the HTML is rendered from).
 type Page struct {
+	// Locked: the data is behind a token; the HTML is the shell alone and
+	// the script fills it in from JSONPath.
+	Locked bool    `json:"-"`
 	Live   bool    `json:"live"`
 	Ready  bool    `json:"ready"`
 	Models []Model `json:"models"`
@@ -246,8 +269,12 @@ func Example(inputs []sdk.TensorSpec) string {
 }
 
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	p := &Page{Locked: true}
+	if !h.locked {
+		p = h.page()
+	}
 	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, h.page()); err != nil {
+	if err := pageTemplate.Execute(&b, p); err != nil {
 		http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

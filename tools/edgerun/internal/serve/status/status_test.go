@@ -239,3 +239,58 @@ func TestExample(t *testing.T) {
 		t.Errorf("example of a huge shape is %d bytes", len(big))
 	}
 }
+
+// TestTokenShell: with a token, the page's shell (/, its script and style
+// sheet, the icon) is public and holds no model data, and the data
+// (JSONPath) needs the bearer token.
+func TestTokenShell(t *testing.T) {
+	h := New(testRegistry(), Options{Token: "s3cret"})
+	r := get(t, h, "GET", "/")
+	html := body(t, r)
+	if r.StatusCode != 200 {
+		t.Fatalf("GET / with a token: %d", r.StatusCode)
+	}
+	for _, leak := range []string{"digits", "sentiment", "avx2", "pixels", "1.2.0", "evil"} {
+		if strings.Contains(html, leak) {
+			t.Errorf("the locked shell holds %q", leak)
+		}
+	}
+	for _, want := range []string{`<form id="token">`, `type="password"`, `data-locked="1"`, `/status/app.js`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the locked shell lacks %s", want)
+		}
+	}
+	if strings.Contains(html, "No model is served") {
+		t.Error("the locked shell says no model is served")
+	}
+	for _, path := range []string{"/status/app.js", "/status/style.css", "/favicon.ico"} {
+		if r := get(t, h, "GET", path); r.StatusCode >= 300 {
+			t.Errorf("GET %s with a token: %d, want it public", path, r.StatusCode)
+		}
+	}
+	r = get(t, h, "GET", JSONPath)
+	if js := body(t, r); r.StatusCode != http.StatusUnauthorized || strings.Contains(js, "digits") || !strings.Contains(js, `"error"`) {
+		t.Errorf("GET %s without the token: %d %s, want 401 and a JSON error", JSONPath, r.StatusCode, js)
+	}
+	for _, auth := range []string{"Bearer wrong", "s3cret", "Bearer s3cret "} {
+		req := httptest.NewRequest("GET", JSONPath, nil)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("Authorization %q: %d, want 401", auth, rec.Code)
+		}
+	}
+	req := httptest.NewRequest("GET", JSONPath, nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var p Page
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); rec.Code != 200 || err != nil || len(p.Models) != 4 {
+		t.Errorf("GET %s with the token: %d %v, %d models", JSONPath, rec.Code, err, len(p.Models))
+	}
+	// Without a token the page is rendered with its data, as before.
+	if html := body(t, get(t, New(testRegistry(), Options{}), "GET", "/")); !strings.Contains(html, `data-model="digits"`) || strings.Contains(html, `id="token"`) {
+		t.Error("without a token: the page should list the models and ask for no token")
+	}
+}
