@@ -348,11 +348,11 @@ func TestBatcherUnsplittableRunsAlone(t *testing.T) {
 func TestBatcherKeys(t *testing.T) {
 	b := NewBatcher(nil, ModelLimits{MaxBatch: 8})
 	key := func(req *sdk.InferRequest) string {
-		_, k, ok := b.batchKey(req)
+		_, k, ok := b.batchKey(nil, req)
 		if !ok {
 			return "alone"
 		}
-		return k
+		return string(k)
 	}
 	base := xreq("", 1, 2, 3, 4)
 	withParam := xreq("", 1, 2)
