@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -407,37 +406,5 @@ func TestBatcherClose(t *testing.T) {
 	}
 	if _, err := b.Infer(context.Background(), xreq("late", 1, 2)); !errors.Is(err, ErrShuttingDown) {
 		t.Fatalf("after Close: %v, want ErrShuttingDown", err)
-	}
-}
-
-// BenchmarkBatcher compares one-row requests from 64 goroutines through
-// the batcher (MaxBatch 16, 32, 64; 1 ms) and straight to the model, an int8 MLP
-// of the digits model's size (64-256-128-10).
-func BenchmarkBatcher(b *testing.B) {
-	m := mlpModel(b, "mlp:64-256-128-10", true)
-	for _, maxBatch := range []int{1, 16, 32, 64} {
-		b.Run(fmt.Sprintf("max_batch=%d", maxBatch), func(b *testing.B) {
-			infer := m.Infer
-			var runs, rows atomic.Int64
-			if maxBatch > 1 {
-				bt := NewBatcher(m.Infer, ModelLimits{MaxBatch: maxBatch, MaxQueueDelay: time.Millisecond})
-				bt.OnBatch = func(r, _ int) { runs.Add(1); rows.Add(int64(r)) }
-				defer bt.Close()
-				infer = bt.Infer
-				defer func() { b.ReportMetric(float64(rows.Load())/float64(max(runs.Load(), 1)), "rows/run") }()
-			}
-			b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
-			var seed atomic.Uint64
-			b.RunParallel(func(pb *testing.PB) {
-				rng := rand.New(rand.NewPCG(seed.Add(1), 2))
-				req := rowsRequest(rng, "", 1, 64)
-				for pb.Next() {
-					if _, err := infer(context.Background(), req); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
 	}
 }
