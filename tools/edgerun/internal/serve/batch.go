@@ -10,11 +10,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/edgerun/edgerun/sdk"
 )
 
 // InferFunc runs one request: sdk.Model.Infer, or a registry's path to it.
+// It keeps nothing of req once it returns: the Batcher reuses the memory
+// of a batch's inputs, unless the response shares it.
 type InferFunc func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error)
 
 // Batcher is the dynamic batcher of one model (ModelLimits.MaxBatch,
@@ -58,6 +61,8 @@ type Batcher struct {
 	alone   map[string]bool   // keys whose outputs cannot be split
 	closed  bool
 	wg      sync.WaitGroup // runs in progress
+
+	bufs sync.Pool // *[]float32: the FP32 inputs of past batches, to reuse
 }
 
 // maxAloneKeys bounds the memory of keys found unbatchable; beyond it,
@@ -203,7 +208,7 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 	}
 	b.mu.Unlock()
 	// Taken: leave the run, which ends when every member has gone.
-	if bt.live.Add(-1) == 0 {
+	if bt.live.Add(-1) == 0 && bt.cancel != nil {
 		bt.cancel()
 	}
 	select {
@@ -240,7 +245,9 @@ func (b *Batcher) takeLocked(bt *batch) {
 	if b.pending[bt.key] == bt {
 		delete(b.pending, bt.key)
 	}
-	bt.ctx, bt.cancel = context.WithCancel(context.Background())
+	if len(bt.calls) > 1 { // one runs alone, on its own context
+		bt.ctx, bt.cancel = context.WithCancel(context.Background())
+	}
 	bt.live.Store(int64(len(bt.calls)))
 	b.wg.Add(1)
 }
@@ -257,13 +264,13 @@ func (b *Batcher) runAlone(ctx context.Context, req *sdk.InferRequest, rows int)
 // it: its answer is returned, not sent.
 func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 	defer b.wg.Done()
-	defer bt.cancel()
 	calls := bt.calls
 	if len(calls) == 1 {
 		c := calls[0]
 		resp, err := b.runAlone(c.ctx, c.req, c.rows)
 		return deliver(c, runner, result{resp, err})
 	}
+	defer bt.cancel()
 	if runner != nil {
 		// The others leave on their own (wait); the runner is busy here.
 		stop := context.AfterFunc(runner.ctx, func() {
@@ -273,11 +280,12 @@ func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 		})
 		defer stop()
 	}
-	req := concat(calls, bt.rows)
+	req := b.concat(calls, bt.rows)
 	if b.OnBatch != nil {
 		b.OnBatch(bt.rows, len(calls))
 	}
 	resp, err := b.run(bt.ctx, req)
+	b.release(req, resp)
 	var parts []*sdk.InferResponse
 	if err == nil {
 		parts, err = split(resp, calls, bt.rows)
@@ -440,8 +448,9 @@ func dataLen(t *sdk.Tensor) int {
 }
 
 // concat joins the members' inputs along the first dimension, in the
-// order of the first member's inputs, into buffers of the exact size.
-func concat(calls []*batchCall, rows int) *sdk.InferRequest {
+// order of the first member's inputs, into buffers of the exact size;
+// FP32 buffers come from b.bufs when one is large enough.
+func (b *Batcher) concat(calls []*batchCall, rows int) *sdk.InferRequest {
 	first := calls[0].req
 	req := &sdk.InferRequest{
 		Inputs:     make([]sdk.Tensor, len(first.Inputs)),
@@ -455,7 +464,11 @@ func concat(calls []*batchCall, rows int) *sdk.InferRequest {
 		n := dataLen(t0) / int(t0.Shape[0]) * rows
 		switch t0.Datatype {
 		case sdk.FP32:
-			out.FP32 = make([]float32, 0, n)
+			if p, _ := b.bufs.Get().(*[]float32); p != nil && cap(*p) >= n {
+				out.FP32 = (*p)[:0]
+			} else {
+				out.FP32 = make([]float32, 0, n)
+			}
 		case sdk.INT64:
 			out.INT64 = make([]int64, 0, n)
 		case sdk.INT32:
@@ -479,6 +492,40 @@ func concat(calls []*batchCall, rows int) *sdk.InferRequest {
 		req.Inputs[i] = out
 	}
 	return req
+}
+
+// release gives the FP32 inputs of the batch's request back to b.bufs
+// once the run is over, unless an output of resp shares their memory (a
+// model that answers with its input): the members' answers are slices
+// of the outputs. The model keeps nothing of a request after its run.
+func (b *Batcher) release(req *sdk.InferRequest, resp *sdk.InferResponse) {
+	for i := range req.Inputs {
+		in := req.Inputs[i].FP32
+		if cap(in) == 0 {
+			continue
+		}
+		shared := false
+		if resp != nil {
+			for j := range resp.Outputs {
+				shared = shared || overlap(in, resp.Outputs[j].FP32)
+			}
+		}
+		if !shared {
+			in = in[:0]
+			b.bufs.Put(&in)
+		}
+	}
+}
+
+// overlap says whether the backing arrays of x and y, to their
+// capacities, share memory.
+func overlap(x, y []float32) bool {
+	if cap(x) == 0 || cap(y) == 0 {
+		return false
+	}
+	size := uintptr(unsafe.Sizeof(float32(0)))
+	x0, y0 := uintptr(unsafe.Pointer(unsafe.SliceData(x))), uintptr(unsafe.Pointer(unsafe.SliceData(y)))
+	return x0 < y0+uintptr(cap(y))*size && y0 < x0+uintptr(cap(x))*size
 }
 
 var errUnsplittable = errors.New("serve: batch outputs cannot be split along the first dimension")

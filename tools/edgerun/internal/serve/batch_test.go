@@ -408,3 +408,98 @@ func TestBatcherClose(t *testing.T) {
 		t.Fatalf("after Close: %v, want ErrShuttingDown", err)
 	}
 }
+
+// TestBatcherEchoKeepsAnswers: a model that answers with its own input
+// (the outputs share the batch's input buffer) must not have that buffer
+// reused for the next batch: every answer kept stays its request's rows.
+func TestBatcherEchoKeepsAnswers(t *testing.T) {
+	echo := func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+		x := req.Input("x")
+		return &sdk.InferResponse{Outputs: []sdk.Tensor{{Name: "y", Datatype: sdk.FP32, Shape: x.Shape, FP32: x.FP32}}}, nil
+	}
+	b := NewBatcher(echo, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	const rounds = 50
+	got := make([][2]*sdk.InferResponse, rounds)
+	for r := range rounds {
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				resp, err := b.Infer(context.Background(), xreq("", float32(r), float32(i)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[r][i] = resp
+			})
+		}
+		wg.Wait()
+	}
+	for r := range rounds {
+		for i, resp := range got[r] {
+			if resp == nil {
+				t.Fatalf("round %d member %d: no answer", r, i)
+			}
+			if y := resp.Outputs[0].FP32; !slices.Equal(y, []float32{float32(r), float32(i)}) {
+				t.Fatalf("round %d member %d: answer %v changed after later batches", r, i, y)
+			}
+		}
+	}
+}
+
+// TestOverlap: the memory check that keeps an echoed buffer from reuse.
+func TestOverlap(t *testing.T) {
+	a := make([]float32, 8)
+	for _, tc := range []struct {
+		x, y []float32
+		want bool
+	}{
+		{a[:4], a[4:], true}, // a[:4] has a's capacity
+		{a[:4:4], a[4:], false},
+		{a[:2], a[6:], true}, // capacities overlap: an append could write there
+		{a[3:5], a[4:4], true},
+		{a, make([]float32, 8), false},
+		{a, nil, false},
+	} {
+		if got := overlap(tc.x, tc.y); got != tc.want {
+			t.Errorf("overlap(a[%d:], a[%d:]) = %v, want %v", cap(a)-cap(tc.x), cap(a)-cap(tc.y), got, tc.want)
+		}
+	}
+}
+
+// TestBatcherSplitClipsCapacity: a member appending to its answer never
+// writes into the next member's rows.
+func TestBatcherSplitClipsCapacity(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	var got [2]*sdk.InferResponse
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			resp, err := b.Infer(context.Background(), xreq(fmt.Sprint(i), float32(i), 0))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = resp
+		})
+	}
+	wg.Wait()
+	if got[0] == nil || got[1] == nil {
+		t.Fatal("no answers")
+	}
+	if s := f.shapes(); len(s) != 1 {
+		t.Fatalf("model saw %v, want one batch", s)
+	}
+	for i := range got {
+		_ = append(got[i].Outputs[0].FP32, 99)
+		_ = append(got[i].Outputs[0].Shape, 99)
+		_ = append(got[i].Outputs, sdk.Tensor{})
+	}
+	for i, resp := range got {
+		if y := resp.Outputs[0]; !slices.Equal(y.FP32, []float32{float32(i)}) || !slices.Equal(y.Shape, []int64{1}) || len(resp.Outputs) != 1 {
+			t.Errorf("member %d: %+v after the others appended", i, y)
+		}
+	}
+}
