@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/edgerun/edgerun/sdk"
 )
 
 // BenchmarkBatcher compares one-row requests from 64 goroutines (and
@@ -19,7 +21,8 @@ import (
 // (64-256-128-10) loaded from an .erm and served by sdkrt, as the daemon
 // does. Besides ns/op it reports cpu-ns/op, the process's CPU time (user
 // and system) per request: how much work a request costs, whatever the
-// idle time; and rows/run, the mean batch.
+// idle time; and rows/run, the mean batch. Each client's context can
+// end, as a server's requests' do.
 //
 //	go test -run '^$' -bench Batcher -benchmem -cpu 2 -count 5 ./tools/edgerun/internal/serve
 func BenchmarkBatcher(b *testing.B) {
@@ -52,8 +55,11 @@ func BenchmarkBatcher(b *testing.B) {
 					}
 					rng := rand.New(rand.NewPCG(seed.Add(1), 2))
 					req := rowsRequest(rng, "", 1, 64)
+					// A context that can end, as a server's requests have.
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
 					for pb.Next() {
-						if _, err := infer(context.Background(), req); err != nil {
+						if _, err := infer(ctx, req); err != nil {
 							b.Error(err)
 							return
 						}
@@ -99,4 +105,34 @@ func BenchmarkTimer(b *testing.B) {
 	for b.Loop() {
 		<-time.NewTimer(time.Millisecond).C
 	}
+}
+
+// BenchmarkBatcherOverhead is the batcher's own cost per request: 64
+// clients of one row through MaxBatch 32 to a model that does nothing
+// but answer one value per row (cpu-ns/op is then key, queue, wake-up,
+// concat, split and the garbage they leave).
+func BenchmarkBatcherOverhead(b *testing.B) {
+	null := func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+		rows := req.Inputs[0].Shape[0]
+		return &sdk.InferResponse{Outputs: []sdk.Tensor{{Name: "y", Datatype: sdk.FP32, Shape: []int64{rows}, FP32: make([]float32, rows)}}}, nil
+	}
+	bt := NewBatcher(null, ModelLimits{MaxBatch: 32, MaxQueueDelay: time.Millisecond})
+	defer bt.Close()
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	var seed atomic.Uint64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := rowsRequest(rand.New(rand.NewPCG(seed.Add(1), 2)), "", 1, 64)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		for pb.Next() {
+			if _, err := bt.Infer(ctx, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
