@@ -88,6 +88,9 @@ type batch struct {
 	timer    *time.Timer
 	deadline time.Time
 	gone     bool // taken to run: members can no longer leave it
+	// done is closed when every member's answer is in its res: one close
+	// wakes them all.
+	done chan struct{}
 
 	// Set when taken: the run's context, cancelled when live, the members
 	// still waiting, drops to zero.
@@ -101,7 +104,7 @@ type batchCall struct {
 	ctx  context.Context
 	req  *sdk.InferRequest
 	rows int
-	done chan result // buffered: the runner never blocks on a caller gone
+	res  result // the answer, once the batch's done is closed
 }
 
 type result struct {
@@ -109,9 +112,8 @@ type result struct {
 	err  error
 }
 
-// calls recycles batchCalls (and their channels) whose result was
-// received.
-var calls = sync.Pool{New: func() any { return &batchCall{done: make(chan result, 1)} }}
+// calls recycles batchCalls whose answer was received.
+var calls = sync.Pool{New: func() any { return new(batchCall) }}
 
 // keyBuf is the size of the stack buffer a request key is built in; a
 // longer key spills to the heap.
@@ -147,7 +149,7 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 		bt = nil
 	}
 	if bt == nil {
-		bt = &batch{key: string(key), timer: time.NewTimer(b.delay), deadline: time.Now().Add(b.delay)}
+		bt = &batch{key: string(key), timer: time.NewTimer(b.delay), deadline: time.Now().Add(b.delay), done: make(chan struct{})}
 		b.pending[bt.key] = bt
 	}
 	bt.calls = append(bt.calls, c)
@@ -171,8 +173,8 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 	}
 	for {
 		select {
-		case r := <-c.done:
-			return b.collect(c, r)
+		case <-bt.done:
+			return b.collect(c, c.res)
 		case <-tick:
 			b.mu.Lock()
 			if !bt.gone {
@@ -181,7 +183,7 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 				return b.collect(c, b.runBatch(bt, c))
 			}
 			b.mu.Unlock()
-			tick = nil // taken by another: its answer comes on c.done
+			tick = nil // taken by another: the answer comes with done
 			continue
 		case <-ctx.Done():
 		}
@@ -212,8 +214,8 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 		bt.cancel()
 	}
 	select {
-	case r := <-c.done:
-		return b.collect(c, r)
+	case <-bt.done:
+		return b.collect(c, c.res)
 	default:
 		return nil, ctx.Err() // c is not recycled: its answer may still come
 	}
@@ -221,7 +223,7 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 
 // collect recycles c, whose answer r has been received.
 func (b *Batcher) collect(c *batchCall, r result) (*sdk.InferResponse, error) {
-	*c = batchCall{done: c.done}
+	*c = batchCall{}
 	calls.Put(c)
 	return r.resp, r.err
 }
@@ -259,16 +261,18 @@ func (b *Batcher) runAlone(ctx context.Context, req *sdk.InferRequest, rows int)
 	return b.run(ctx, req)
 }
 
-// runBatch runs the members of bt, taken, as one request and scatters
-// the answer. runner, when not nil, is the member whose goroutine runs
-// it: its answer is returned, not sent.
+// runBatch runs the members of bt, taken, as one request, scatters the
+// answer to their res and closes bt.done. runner, when not nil, is the
+// member whose goroutine runs it; its answer is returned too.
 func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 	defer b.wg.Done()
+	defer close(bt.done)
 	calls := bt.calls
 	if len(calls) == 1 {
 		c := calls[0]
 		resp, err := b.runAlone(c.ctx, c.req, c.rows)
-		return deliver(c, runner, result{resp, err})
+		c.res = result{resp, err}
+		return c.res
 	}
 	defer bt.cancel()
 	if runner != nil {
@@ -298,7 +302,6 @@ func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 			b.mu.Unlock()
 		}
 	}
-	var mine result
 	if err != nil && (errors.Is(err, errUnsplittable) || errors.Is(err, sdk.ErrInvalidInput)) {
 		// Run each alone: the outputs cannot be split, or one member
 		// may be at fault and only it should hear of it.
@@ -306,34 +309,22 @@ func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 		for _, c := range calls {
 			wg.Go(func() {
 				resp, err := b.runAlone(c.ctx, c.req, c.rows)
-				if r := deliver(c, runner, result{resp, err}); c == runner {
-					mine = r
-				}
+				c.res = result{resp, err}
 			})
 		}
 		wg.Wait()
-		return mine
-	}
-	for i, c := range calls {
-		r := result{nil, err}
-		if err == nil {
-			r.resp = parts[i]
-		}
-		if c == runner {
-			mine = r
-		} else {
-			c.done <- r
+	} else {
+		for i, c := range calls {
+			c.res = result{nil, err}
+			if err == nil {
+				c.res.resp = parts[i]
+			}
 		}
 	}
-	return mine
-}
-
-// deliver sends r to c unless c is the runner, and returns r.
-func deliver(c, runner *batchCall, r result) result {
-	if c != runner {
-		c.done <- r
+	if runner != nil {
+		return runner.res
 	}
-	return r
+	return result{}
 }
 
 // Close runs the requests waiting at once, waits for every run to end,
