@@ -503,3 +503,85 @@ func TestBatcherSplitClipsCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherLeaderLeaves: when the first member, which owns the delay,
+// leaves, the batch still runs when the delay passes, for the others.
+func TestBatcherLeaderLeaves(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: 20 * time.Millisecond})
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Infer(ctx, xreq("leader", 1, 1))
+		errc <- err
+	}()
+	waitPending(t, b, 1)
+	type answer struct {
+		resp *sdk.InferResponse
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := b.Infer(context.Background(), xreq("follower", 2, 3))
+		got <- answer{resp, err}
+	}()
+	waitPending(t, b, 2)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader got %v, want context.Canceled", err)
+	}
+	select {
+	case a := <-got:
+		if a.err != nil || a.resp.Outputs[0].FP32[0] != 5 {
+			t.Fatalf("follower got %+v, %v", a.resp, a.err)
+		}
+	case <-time.After(time.Minute): // a safety net, not a timing check
+		t.Fatal("the follower never ran once the leader left")
+	}
+	if s := f.shapes(); len(s) != 1 || !slices.Equal(s[0], []int64{1, 2}) {
+		t.Fatalf("model saw %v, want the follower alone", s)
+	}
+}
+
+// TestBatcherRunCancelledWhenAllGone: once a batch runs, one member
+// leaving does not cancel it; the run's context ends when the last one,
+// here the member running it, has gone too.
+func TestBatcherRunCancelledWhenAllGone(t *testing.T) {
+	started := make(chan context.Context, 1)
+	run := func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+		started <- ctx
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	b := NewBatcher(run, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	ctx0, cancel0 := context.WithCancel(context.Background())
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	errc0, errc1 := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := b.Infer(ctx0, xreq("0", 1, 2))
+		errc0 <- err
+	}()
+	waitPending(t, b, 1)
+	go func() {
+		_, err := b.Infer(ctx1, xreq("1", 3, 4)) // fills the batch: runs it
+		errc1 <- err
+	}()
+	runCtx := <-started
+	cancel0()
+	if err := <-errc0; !errors.Is(err, context.Canceled) {
+		t.Fatalf("member 0 got %v, want context.Canceled", err)
+	}
+	if runCtx.Err() != nil {
+		t.Fatal("the batch was cancelled while a member still waited for it")
+	}
+	cancel1()
+	if err := <-errc1; !errors.Is(err, context.Canceled) {
+		t.Fatalf("member 1 got %v, want context.Canceled", err)
+	}
+	if runCtx.Err() == nil {
+		t.Fatal("the batch still runs with every member gone")
+	}
+}
