@@ -112,8 +112,8 @@ type result struct {
 	err  error
 }
 
-// calls recycles batchCalls whose answer was received.
-var calls = sync.Pool{New: func() any { return new(batchCall) }}
+// callPool recycles batchCalls whose answer was received.
+var callPool = sync.Pool{New: func() any { return new(batchCall) }}
 
 // keyBuf is the size of the stack buffer a request key is built in; a
 // longer key spills to the heap.
@@ -138,7 +138,7 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 		defer b.wg.Done()
 		return b.runAlone(ctx, req, rows)
 	}
-	c := calls.Get().(*batchCall)
+	c := callPool.Get().(*batchCall)
 	c.ctx, c.req, c.rows = ctx, req, rows
 	bt := b.pending[string(key)]
 	if bt != nil && bt.rows+rows > b.maxBatch {
@@ -224,7 +224,7 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 // collect recycles c, whose answer r has been received.
 func (b *Batcher) collect(c *batchCall, r result) (*sdk.InferResponse, error) {
 	*c = batchCall{}
-	calls.Put(c)
+	callPool.Put(c)
 	return r.resp, r.err
 }
 
