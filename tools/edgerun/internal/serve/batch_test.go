@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -348,11 +347,11 @@ func TestBatcherUnsplittableRunsAlone(t *testing.T) {
 func TestBatcherKeys(t *testing.T) {
 	b := NewBatcher(nil, ModelLimits{MaxBatch: 8})
 	key := func(req *sdk.InferRequest) string {
-		_, k, ok := b.batchKey(req)
+		_, k, ok := b.batchKey(nil, req)
 		if !ok {
 			return "alone"
 		}
-		return k
+		return string(k)
 	}
 	base := xreq("", 1, 2, 3, 4)
 	withParam := xreq("", 1, 2)
@@ -410,34 +409,179 @@ func TestBatcherClose(t *testing.T) {
 	}
 }
 
-// BenchmarkBatcher compares one-row requests from 64 goroutines through
-// the batcher (MaxBatch 16, 32, 64; 1 ms) and straight to the model, an int8 MLP
-// of the digits model's size (64-256-128-10).
-func BenchmarkBatcher(b *testing.B) {
-	m := mlpModel(b, "mlp:64-256-128-10", true)
-	for _, maxBatch := range []int{1, 16, 32, 64} {
-		b.Run(fmt.Sprintf("max_batch=%d", maxBatch), func(b *testing.B) {
-			infer := m.Infer
-			var runs, rows atomic.Int64
-			if maxBatch > 1 {
-				bt := NewBatcher(m.Infer, ModelLimits{MaxBatch: maxBatch, MaxQueueDelay: time.Millisecond})
-				bt.OnBatch = func(r, _ int) { runs.Add(1); rows.Add(int64(r)) }
-				defer bt.Close()
-				infer = bt.Infer
-				defer func() { b.ReportMetric(float64(rows.Load())/float64(max(runs.Load(), 1)), "rows/run") }()
-			}
-			b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
-			var seed atomic.Uint64
-			b.RunParallel(func(pb *testing.PB) {
-				rng := rand.New(rand.NewPCG(seed.Add(1), 2))
-				req := rowsRequest(rng, "", 1, 64)
-				for pb.Next() {
-					if _, err := infer(context.Background(), req); err != nil {
-						b.Error(err)
-						return
-					}
+// TestBatcherEchoKeepsAnswers: a model that answers with its own input
+// (the outputs share the batch's input buffer) must not have that buffer
+// reused for the next batch: every answer kept stays its request's rows.
+func TestBatcherEchoKeepsAnswers(t *testing.T) {
+	echo := func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+		x := req.Input("x")
+		return &sdk.InferResponse{Outputs: []sdk.Tensor{{Name: "y", Datatype: sdk.FP32, Shape: x.Shape, FP32: x.FP32}}}, nil
+	}
+	b := NewBatcher(echo, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	const rounds = 50
+	got := make([][2]*sdk.InferResponse, rounds)
+	for r := range rounds {
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				resp, err := b.Infer(context.Background(), xreq("", float32(r), float32(i)))
+				if err != nil {
+					t.Error(err)
+					return
 				}
+				got[r][i] = resp
 			})
+		}
+		wg.Wait()
+	}
+	for r := range rounds {
+		for i, resp := range got[r] {
+			if resp == nil {
+				t.Fatalf("round %d member %d: no answer", r, i)
+			}
+			if y := resp.Outputs[0].FP32; !slices.Equal(y, []float32{float32(r), float32(i)}) {
+				t.Fatalf("round %d member %d: answer %v changed after later batches", r, i, y)
+			}
+		}
+	}
+}
+
+// TestOverlap: the memory check that keeps an echoed buffer from reuse.
+func TestOverlap(t *testing.T) {
+	a := make([]float32, 8)
+	for _, tc := range []struct {
+		x, y []float32
+		want bool
+	}{
+		{a[:4], a[4:], true}, // a[:4] has a's capacity
+		{a[:4:4], a[4:], false},
+		{a[:2], a[6:], true}, // capacities overlap: an append could write there
+		{a[3:5], a[4:4], true},
+		{a, make([]float32, 8), false},
+		{a, nil, false},
+	} {
+		if got := overlap(tc.x, tc.y); got != tc.want {
+			t.Errorf("overlap(a[%d:], a[%d:]) = %v, want %v", cap(a)-cap(tc.x), cap(a)-cap(tc.y), got, tc.want)
+		}
+	}
+}
+
+// TestBatcherSplitClipsCapacity: a member appending to its answer never
+// writes into the next member's rows.
+func TestBatcherSplitClipsCapacity(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	var got [2]*sdk.InferResponse
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			resp, err := b.Infer(context.Background(), xreq(fmt.Sprint(i), float32(i), 0))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = resp
 		})
+	}
+	wg.Wait()
+	if got[0] == nil || got[1] == nil {
+		t.Fatal("no answers")
+	}
+	if s := f.shapes(); len(s) != 1 {
+		t.Fatalf("model saw %v, want one batch", s)
+	}
+	for i := range got {
+		_ = append(got[i].Outputs[0].FP32, 99)
+		_ = append(got[i].Outputs[0].Shape, 99)
+		_ = append(got[i].Outputs, sdk.Tensor{})
+	}
+	for i, resp := range got {
+		if y := resp.Outputs[0]; !slices.Equal(y.FP32, []float32{float32(i)}) || !slices.Equal(y.Shape, []int64{1}) || len(resp.Outputs) != 1 {
+			t.Errorf("member %d: %+v after the others appended", i, y)
+		}
+	}
+}
+
+// TestBatcherLeaderLeaves: when the first member, which owns the delay,
+// leaves, the batch still runs when the delay passes, for the others.
+func TestBatcherLeaderLeaves(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: 20 * time.Millisecond})
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Infer(ctx, xreq("leader", 1, 1))
+		errc <- err
+	}()
+	waitPending(t, b, 1)
+	type answer struct {
+		resp *sdk.InferResponse
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := b.Infer(context.Background(), xreq("follower", 2, 3))
+		got <- answer{resp, err}
+	}()
+	waitPending(t, b, 2)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader got %v, want context.Canceled", err)
+	}
+	select {
+	case a := <-got:
+		if a.err != nil || a.resp.Outputs[0].FP32[0] != 5 {
+			t.Fatalf("follower got %+v, %v", a.resp, a.err)
+		}
+	case <-time.After(time.Minute): // a safety net, not a timing check
+		t.Fatal("the follower never ran once the leader left")
+	}
+	if s := f.shapes(); len(s) != 1 || !slices.Equal(s[0], []int64{1, 2}) {
+		t.Fatalf("model saw %v, want the follower alone", s)
+	}
+}
+
+// TestBatcherRunCancelledWhenAllGone: once a batch runs, one member
+// leaving does not cancel it; the run's context ends when the last one,
+// here the member running it, has gone too.
+func TestBatcherRunCancelledWhenAllGone(t *testing.T) {
+	started := make(chan context.Context, 1)
+	run := func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+		started <- ctx
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	b := NewBatcher(run, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
+	defer b.Close()
+	ctx0, cancel0 := context.WithCancel(context.Background())
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	errc0, errc1 := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := b.Infer(ctx0, xreq("0", 1, 2))
+		errc0 <- err
+	}()
+	waitPending(t, b, 1)
+	go func() {
+		_, err := b.Infer(ctx1, xreq("1", 3, 4)) // fills the batch: runs it
+		errc1 <- err
+	}()
+	runCtx := <-started
+	cancel0()
+	if err := <-errc0; !errors.Is(err, context.Canceled) {
+		t.Fatalf("member 0 got %v, want context.Canceled", err)
+	}
+	if runCtx.Err() != nil {
+		t.Fatal("the batch was cancelled while a member still waited for it")
+	}
+	cancel1()
+	if err := <-errc1; !errors.Is(err, context.Canceled) {
+		t.Fatalf("member 1 got %v, want context.Canceled", err)
+	}
+	if runCtx.Err() == nil {
+		t.Fatal("the batch still runs with every member gone")
 	}
 }
