@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -179,6 +180,7 @@ func TestServeBench(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	loadBefore, _ := os.ReadFile("/proc/loadavg")
 	const runFor = 2500 * time.Millisecond
 	type row struct {
 		model, proto string
@@ -239,6 +241,7 @@ func TestServeBench(t *testing.T) {
 			rows = append(rows, row{tg.name, "gRPC (Go)", c, medianRun(runs)})
 		}
 	}
+	loadAfter, _ := os.ReadFile("/proc/loadavg")
 	hwm, err := procStatus(pid, "VmHWM")
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +276,10 @@ func TestServeBench(t *testing.T) {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nedgerun serve on loopback, %s kernel, GOMAXPROCS of the daemon = its cores; medians of 3 runs of ~%v\n\n", engine.Kernel(), runFor)
+	fmt.Fprintf(&b, "\nedgerun serve on loopback, %s kernel, medians of 3 runs of ~%v\n\n", engine.Kernel(), runFor)
+	// The machine may be shared: its load says how far to trust the figures.
+	fmt.Fprintf(&b, "load average (1, 5, 15 min) before: %s, after: %s; %d cores\n\n",
+		strings.Join(strings.Fields(string(loadBefore))[:3], " "), strings.Join(strings.Fields(string(loadAfter))[:3], " "), runtime.NumCPU())
 	b.WriteString("| model | protocol | clients | requests/s | p50 | p99 | failed |\n|---|---|---:|---:|---:|---:|---:|\n")
 	find := func(model, proto string, c int) benchRun {
 		for _, r := range rows {

@@ -391,8 +391,9 @@ func soakDuration(t testing.TB) time.Duration {
 // with hey (REST, 16 clients on the MLP and 16 on the plugin) and Go REST
 // and gRPC clients while, every few seconds, a new version of the MLP is
 // renamed over its file and the plugin's process is SIGKILLed. It checks
-// that no request fails but with 503/UNAVAILABLE from the plugin while it
-// restarts, that every answer comes from a version written and no client
+// that no request fails but with 503/UNAVAILABLE from the plugin (the Go
+// client's UNAVAILABLEs all between a SIGKILL and the plugin's next
+// answer), that every answer comes from a version written and no client
 // sees an older version after a newer one, that the plugin answers again
 // after each kill, that the daemon's peak RSS stays ≤ 64 MiB, that its
 // goroutines return near their idle count, and that SIGTERM ends it with
@@ -442,8 +443,9 @@ func TestServeLoad(t *testing.T) {
 	}
 
 	var (
-		mu       sync.Mutex
-		failures []string
+		mu            sync.Mutex
+		failures      []string
+		unavailableAt []time.Time // when the plugin answered UNAVAILABLE
 	)
 	fail := func(format string, a ...any) {
 		mu.Lock()
@@ -535,6 +537,9 @@ func TestServeLoad(t *testing.T) {
 					_, err := gc.ModelInfer(ctx, textGRPC("sentiment"))
 					if status.Code(err) == codes.Unavailable {
 						unavailable[i]++
+						mu.Lock()
+						unavailableAt = append(unavailableAt, time.Now())
+						mu.Unlock()
 						continue
 					}
 					if err != nil {
@@ -550,6 +555,7 @@ func TestServeLoad(t *testing.T) {
 	// The faults: each period, a new MLP version renamed over its file,
 	// then half a period later the plugin killed; it must answer again.
 	hwm := int64(0)
+	var restarts [][2]time.Time // from each SIGKILL to the plugin's next answer
 	begin := time.Now()
 	kills := 0
 	for i := 1; i <= swaps; i++ {
@@ -566,6 +572,7 @@ func TestServeLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the plugin's process: %v", err)
 		}
+		killed := time.Now()
 		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -581,6 +588,7 @@ func TestServeLoad(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		restarts = append(restarts, [2]time.Time{killed, time.Now()})
 		if now, err := childPID(pid, "sentiment"); err != nil || now == old {
 			t.Errorf("after SIGKILL of %d the plugin's process is %d (%v), want a new one", old, now, err)
 		}
@@ -635,6 +643,15 @@ func TestServeLoad(t *testing.T) {
 	}
 	t.Logf("Go clients: %d REST and %d gRPC answers, %d UNAVAILABLE from the plugin; %d swaps, %d plugin kills",
 		sum(restCalls), sum(grpcCalls), sum(unavailable), swaps, kills)
+	// UNAVAILABLE only while the plugin restarts: between a SIGKILL and
+	// its next answer (a second of margin for calls under way then).
+	for _, at := range unavailableAt {
+		if !slices.ContainsFunc(restarts, func(r [2]time.Time) bool {
+			return !at.Before(r[0]) && !at.After(r[1].Add(time.Second))
+		}) {
+			t.Errorf("the plugin answered UNAVAILABLE at %v into the load, not while it restarted (%v)", at.Sub(begin), restarts)
+		}
+	}
 	if sum(restCalls) == 0 || sum(grpcCalls) == 0 {
 		t.Error("a Go client got no answer")
 	}
