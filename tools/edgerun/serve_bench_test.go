@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -130,6 +131,9 @@ func sessionP50(t testing.TB, em *engine.Model, in []*tensor.Tensor) time.Durati
 // client); then the REST and gRPC overhead over in-process Session.Run,
 // the batching gain, the daemon's idle and loaded RSS, and the size of
 // the stripped linux/arm64 binary, each against the issue's target.
+// EDGERUN_SERVE_PROFILE=DIR builds the daemon with net/http/pprof
+// (serve_pprof.go, tag edgerun_pprof) and writes a CPU profile of it per
+// row into DIR, with the binary, for go tool pprof.
 func TestServeBench(t *testing.T) {
 	if os.Getenv("EDGERUN_SERVE_BENCH") != "1" {
 		t.Skip("a benchmark of minutes: EDGERUN_SERVE_BENCH=1 (make serve-bench) runs it")
@@ -143,9 +147,29 @@ func TestServeBench(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("[models.digits_batched]\nmax_batch = 64\nmax_queue_delay = \"200us\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin, _ := sdktest.Build(t, "github.com/edgerun/edgerun/tools/edgerun")
+	profDir := os.Getenv("EDGERUN_SERVE_PROFILE")
+	var bin string
+	if profDir == "" {
+		bin, _ = sdktest.Build(t, "github.com/edgerun/edgerun/tools/edgerun")
+	} else {
+		bin = pprofBuild(t, profDir)
+	}
 	d := startDaemon(t, bin, "--models", models, "--plugins", plugins, "--config", cfg)
 	pid := d.cmd.Process.Pid
+	// profile, with EDGERUN_SERVE_PROFILE=DIR, takes a CPU profile of the
+	// daemon while run runs, into DIR/NAME.pprof.
+	profile := func(name string, run func()) {
+		if profDir == "" {
+			run()
+			return
+		}
+		done := make(chan error, 1)
+		go func() { done <- fetchProfile(d, filepath.Join(profDir, name+".pprof")) }()
+		run()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 
 	conn, err := grpc.NewClient(d.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -199,8 +223,15 @@ func TestServeBench(t *testing.T) {
 			}
 			n := max(int(cal.rps*runFor.Seconds()), 10*c)
 			var runs []benchRun
-			for range 3 {
-				r, err := runHey(hey, url, tg.rest, "-n", fmt.Sprint(n), "-c", fmt.Sprint(c))
+			for k := range 3 {
+				var r heyResult
+				var err error
+				heyRun := func() { r, err = runHey(hey, url, tg.rest, "-n", fmt.Sprint(n), "-c", fmt.Sprint(c)) }
+				if k == 0 {
+					profile(fmt.Sprintf("%s-rest-%d", tg.name, c), heyRun)
+				} else {
+					heyRun()
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -232,11 +263,18 @@ func TestServeBench(t *testing.T) {
 				rows = append(rows, row{tg.name, "REST (Go)", c, medianRun(runs)})
 			}
 			runs = runs[:0]
-			for range 3 {
-				runs = append(runs, closedLoop(c, runFor, func() error {
-					_, err := gc.ModelInfer(ctx, tg.grpc)
-					return err
-				}))
+			for k := range 3 {
+				grpcRun := func() {
+					runs = append(runs, closedLoop(c, runFor, func() error {
+						_, err := gc.ModelInfer(ctx, tg.grpc)
+						return err
+					}))
+				}
+				if k == 0 {
+					profile(fmt.Sprintf("%s-grpc-%d", tg.name, c), grpcRun)
+				} else {
+					grpcRun()
+				}
 			}
 			rows = append(rows, row{tg.name, "gRPC (Go)", c, medianRun(runs)})
 		}
@@ -326,10 +364,61 @@ func TestServeBench(t *testing.T) {
 	check(fi.Size() <= 20<<20, "CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' ./tools/edgerun: %d bytes, %.2f MiB (≤ 20 MiB)",
 		fi.Size(), float64(fi.Size())/(1<<20))
 	fmt.Fprintf(&b, "%d of %d targets met\n", checks-failedChecks, checks)
+	if profDir != "" {
+		fmt.Fprintf(&b, "CPU profiles of the daemon (first run of each row): go tool pprof -top %s %s\n",
+			filepath.Join(profDir, "edgerun"), filepath.Join(profDir, "MODEL-rest|grpc-CLIENTS.pprof"))
+	}
 	fmt.Print(b.String())
 	for _, r := range rows {
 		if r.run.failed > 0 && r.model != "sentiment" {
 			t.Errorf("%s %s %d clients: %d requests failed", r.model, r.proto, r.clients, r.run.failed)
 		}
 	}
+}
+
+// pprofBuild builds edgerun with the edgerun_pprof tag into dir (kept
+// there for go tool pprof) and has the daemons started after it serve
+// net/http/pprof on a loopback port.
+func pprofBuild(t testing.TB, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := filepath.Abs(filepath.Join(dir, "edgerun"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("go", "build", "-tags", "edgerun_pprof", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags edgerun_pprof: %v\n%s", err, out)
+	}
+	t.Setenv("EDGERUN_PPROF_ADDR", "127.0.0.1:0")
+	return bin
+}
+
+var pprofAddrRE = regexp.MustCompile(`edgerun pprof on (http://[0-9.]+:[0-9]+)`)
+
+// fetchProfile saves a two-second CPU profile of the daemon (built by
+// pprofBuild) to path.
+func fetchProfile(d *daemon, path string) error {
+	m := pprofAddrRE.FindStringSubmatch(d.logText())
+	if m == nil {
+		return fmt.Errorf("the daemon serves no pprof (built without -tags edgerun_pprof?)")
+	}
+	res, err := http.Get(m[1] + "/debug/pprof/profile?seconds=2")
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("pprof: %s", res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
