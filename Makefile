@@ -93,7 +93,7 @@ accept: ## train every bundled dataset (3 seeds) and hold the models' test figur
 # How long `make soak` loads the daemon (TestServeLoad's EDGERUN_SOAK).
 SOAK ?= 10m
 .PHONY: soak serve-bench
-soak: ## TestServeLoad for SOAK (default 10m): edgerun serve under hey and Go REST/gRPC clients, with model swaps and plugin kills every 30 s
+soak: ## TestServeLoad for SOAK (default 10m): edgerun serve under hey and Go REST/gRPC clients, with a model swap every 30 s and plugin kills
 	scripts/ensure-deps hey
 	EDGERUN_SOAK=$(SOAK) EDGERUN_REQUIRE_HEY=1 $(GO) test -count=1 -run='^TestServeLoad$$' -v -timeout 0 $(TESTFLAGS) ./tools/edgerun
 
