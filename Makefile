@@ -64,7 +64,7 @@ cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, and o
 	done
 
 test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, ARM under qemu, fuzz (each target its budget of executions)
-	EDGERUN_REQUIRE_BROWSER=1 EDGERUN_REQUIRE_PROMTOOL=1 $(GO) test -race $(TESTFLAGS) ./...
+	EDGERUN_REQUIRE_BROWSER=1 EDGERUN_REQUIRE_PROMTOOL=1 EDGERUN_REQUIRE_HEY=1 $(GO) test -race $(TESTFLAGS) ./...
 	cd runtime/internal/kernel/_gen && $(GO) test $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory test-arm
 	scripts/fuzz $(FUZZTIME)
@@ -89,6 +89,17 @@ ACCEPT_PKGS := ./tools/train/tabular ./tools/train/textcls ./tools/train/recsys
 .PHONY: accept
 accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about a minute and a half on 2 cores)
 	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance(SentimentVariants)?$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
+
+# How long `make soak` loads the daemon (TestServeLoad's EDGERUN_SOAK).
+SOAK ?= 10m
+.PHONY: soak serve-bench
+soak: ## TestServeLoad for SOAK (default 10m): edgerun serve under hey and Go REST/gRPC clients, with a model swap every 30 s and plugin kills
+	scripts/ensure-deps hey
+	EDGERUN_SOAK=$(SOAK) EDGERUN_REQUIRE_HEY=1 $(GO) test -count=1 -run='^TestServeLoad$$' -v -timeout 0 $(TESTFLAGS) ./tools/edgerun
+
+serve-bench: ## TestServeBench: edgerun serve's requests/s and p50/p99 over REST (hey) and gRPC, 1/8/64 clients, batched or not, RSS and arm64 size, against the issue's targets (a few minutes)
+	scripts/ensure-deps hey
+	EDGERUN_SERVE_BENCH=1 EDGERUN_REQUIRE_HEY=1 $(GO) test -count=1 -run='^TestServeBench$$' -v -timeout 60m $(TESTFLAGS) ./tools/edgerun
 
 bench: ## benchmarks (BENCH=regexp COUNT=n BENCHPKGS=./format/...)
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(BENCHPKGS)
