@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/edgerun/edgerun/sdk"
 )
@@ -41,10 +42,12 @@ func Build(t testing.TB, pkg string) (bin string, manifest *sdk.Manifest) {
 // Emulated returns the sdk.Open options that start a plugin binary built
 // for another architecture when the test itself runs under qemu-user:
 // sdk.WithLauncher($QEMU_USER) when QEMU_USER names the emulator (the
-// project's scripts/qemu-exec sets it), else none.
+// project's scripts/qemu-exec sets it), with a start timeout of a minute
+// (an emulated Go binary on a busy machine can take longer than the
+// default 10 s to start), else none. Options given after them override.
 func Emulated() []sdk.Option {
 	if q := os.Getenv("QEMU_USER"); q != "" {
-		return []sdk.Option{sdk.WithLauncher(q)}
+		return []sdk.Option{sdk.WithLauncher(q), sdk.WithStartTimeout(time.Minute)}
 	}
 	return nil
 }
