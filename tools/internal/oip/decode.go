@@ -582,6 +582,9 @@ func (p *parser) data(in *Input) error {
 	}
 	d := newDataReader(in, p.opt.Limits, size)
 	err := d.read(p.s)
+	if err == nil {
+		return nil
+	}
 	var se *syntaxError
 	var tl *TooLargeError
 	var te *jsonTextError
@@ -592,10 +595,9 @@ func (p *parser) data(in *Input) error {
 		return p.syntax(err)
 	case err == errNoData:
 		in.hasData = false
-	case err != nil:
-		return fmt.Errorf("%s: %w", in.Label(), err)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s: %w", in.Label(), err)
 }
 
 // CheckShape checks a shape's dimensions (none negative) and its number
