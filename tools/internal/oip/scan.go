@@ -75,8 +75,10 @@ type scanner struct {
 
 	scratch []byte // a string's text when it is escaped or spans reads
 
-	line, last       int   // newlines before pos, offset of the last one (-1: none)
-	tokLine, tokLast int64 // the same at the token's start
+	line    int   // newlines before pos
+	last    int64 // offset of the last of them, -1 for none
+	tokLine int   // line and last at the token's start
+	tokLast int64
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, scanBufSize); return &b }}
@@ -134,9 +136,9 @@ func (s *scanner) offset(i int) int64 { return s.base + int64(i) }
 // token read last, or at or after the scanner's position.
 func (s *scanner) position(off int64) (line, col int) {
 	if off <= s.end {
-		return int(s.tokLine) + 1, int(off - s.tokLast)
+		return s.tokLine + 1, int(off - s.tokLast)
 	}
-	return s.line + 1, int(off - int64(s.last))
+	return s.line + 1, int(off - s.last)
 }
 
 // peek skips whitespace and returns the next byte, without reading it.
@@ -148,7 +150,7 @@ func (s *scanner) peek() (byte, error) {
 			switch c {
 			case '\n':
 				s.line++
-				s.last = int(s.offset(s.pos))
+				s.last = s.offset(s.pos)
 			case ' ', '\t', '\r':
 			default:
 				return c, nil
@@ -227,7 +229,7 @@ func (s *scanner) next() error {
 			return err
 		}
 		s.start = s.offset(s.pos)
-		s.tokLine, s.tokLast = int64(s.line), int64(s.last)
+		s.tokLine, s.tokLast = s.line, s.last
 		s.val = nil
 		switch c {
 		case '[', '{':
