@@ -116,6 +116,8 @@ func checkScanner(t *testing.T, b []byte) {
 }
 
 // FuzzScanner: TestScanner's comparison with encoding/json for any input.
+//
+// fuzz:budget 200000x
 func FuzzScanner(f *testing.F) {
 	for _, s := range scannerSeeds {
 		f.Add([]byte(s))
