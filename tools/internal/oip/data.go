@@ -1,7 +1,7 @@
 package oip
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -16,14 +16,16 @@ var errNoData = errors.New(`"data" is missing`)
 type dataReader struct {
 	in    *Input
 	lim   Limits
-	n     int   // values read
-	dims  []int // length of the arrays at each depth, -1 until one closes
-	leaf  int   // depth of the values, -1 until one is read
-	count []int // values of each open array
+	n     int          // values read
+	dims  [MaxDims]int // length of the arrays at each depth, -1 until one closes
+	ndims int
+	leaf  int          // depth of the values, -1 until one is read
+	count [MaxDims]int // values of each open array
+	depth int          // arrays open
 }
 
-func newDataReader(in *Input, lim Limits, size int) *dataReader {
-	d := &dataReader{in: in, lim: lim, leaf: -1}
+func newDataReader(in *Input, lim Limits, size int) dataReader {
+	d := dataReader{in: in, lim: lim, leaf: -1}
 	size = max(min(size, lim.Elements), 0)
 	switch in.Datatype {
 	case FP32:
@@ -40,25 +42,25 @@ func newDataReader(in *Input, lim Limits, size int) *dataReader {
 	return d
 }
 
-// read reads the array from dec. Errors of the decoder are returned as
+// read reads the array from s. Errors of the scanner are returned as
 // they are.
-func (d *dataReader) read(dec *json.Decoder) error {
-	t, err := dec.Token()
-	if err != nil {
+func (d *dataReader) read(s *scanner) error {
+	if err := s.next(); err != nil {
 		return err
 	}
-	switch {
-	case t == nil:
+	switch s.kind {
+	case tokNull:
 		return errNoData
-	case t != json.Delim('['):
+	case '[':
+	default:
 		return errors.New(`"data" is not an array`)
 	}
 	if err := d.open(); err != nil {
 		return err
 	}
-	for len(d.count) > 0 {
-		if !dec.More() {
-			if _, err := dec.Token(); err != nil { // ']'
+	for d.depth > 0 {
+		if !s.more() {
+			if err := s.next(); err != nil { // ']'
 				return err
 			}
 			if err := d.close(); err != nil {
@@ -66,26 +68,25 @@ func (d *dataReader) read(dec *json.Decoder) error {
 			}
 			continue
 		}
-		t, err := dec.Token()
-		if err != nil {
+		if err := s.next(); err != nil {
 			return err
 		}
-		if t == json.Delim('[') {
+		if s.kind == '[' {
 			if err := d.open(); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := d.value(t); err != nil {
+		if err := d.value(s); err != nil {
 			return err
 		}
 	}
-	d.in.dims = d.dims
+	d.in.dims, d.in.ndims = d.dims, d.ndims
 	return nil
 }
 
 func (d *dataReader) open() error {
-	depth := len(d.count)
+	depth := d.depth
 	switch {
 	case depth == MaxDims:
 		return fmt.Errorf("data is nested deeper than %d arrays", MaxDims)
@@ -95,15 +96,17 @@ func (d *dataReader) open() error {
 	if depth > 0 {
 		d.count[depth-1]++
 	}
-	if len(d.dims) == depth {
-		d.dims = append(d.dims, -1)
+	if d.ndims == depth {
+		d.dims[depth] = -1
+		d.ndims++
 	}
-	d.count = append(d.count, 0)
+	d.count[depth] = 0
+	d.depth++
 	return nil
 }
 
 func (d *dataReader) close() error {
-	depth := len(d.count) - 1
+	depth := d.depth - 1
 	n := d.count[depth]
 	switch {
 	case d.dims[depth] == -1:
@@ -111,24 +114,24 @@ func (d *dataReader) close() error {
 	case d.dims[depth] != n:
 		return fmt.Errorf("data is ragged: arrays of lengths %d and %d at depth %d", d.dims[depth], n, depth)
 	}
-	d.count = d.count[:depth]
+	d.depth = depth
 	return nil
 }
 
-// isMissing reports whether a token is a missing value of a datatype:
-// null for every datatype, and the strings "NaN" and "NA" for numbers.
-func isMissing(t json.Token, datatype string) bool {
-	if t == nil {
+// isMissing reports whether the scanner's token is a missing value of a
+// datatype: null for every datatype, and the strings "NaN" and "NA" for
+// numbers.
+func isMissing(s *scanner, datatype string) bool {
+	if s.kind == tokNull {
 		return true
 	}
-	s, ok := t.(string)
-	return ok && (s == "NaN" || s == "NA") && datatype != BOOL && datatype != BYTES
+	return s.kind == tokString && (string(s.val) == "NaN" || string(s.val) == "NA") && datatype != BOOL && datatype != BYTES
 }
 
-func (d *dataReader) value(t json.Token) error {
-	depth := len(d.count)
+func (d *dataReader) value(s *scanner) error {
+	depth := d.depth
 	switch {
-	case len(d.dims) > depth:
+	case d.ndims > depth:
 		return fmt.Errorf("data is ragged: a value at depth %d, arrays at depth %d", depth, depth)
 	case d.leaf >= 0 && d.leaf != depth:
 		return fmt.Errorf("data is ragged: values at depths %d and %d", d.leaf, depth)
@@ -138,25 +141,24 @@ func (d *dataReader) value(t json.Token) error {
 	d.leaf = depth
 	d.count[depth-1]++
 	in := d.in
-	missing := isMissing(t, in.Datatype)
+	missing := isMissing(s, in.Datatype)
 	if missing && in.Missing == nil {
 		in.Missing = make([]bool, d.n, max(d.n+1, in.Len()))
 	}
 	if in.Missing != nil {
 		in.Missing = append(in.Missing, missing)
 	}
-	num, isNum := t.(json.Number)
-	s := string(num)
+	isNum := s.kind == tokNumber
 	switch in.Datatype {
 	case FP32:
 		v := math.NaN()
 		if !missing {
 			if !isNum {
-				return d.notA(t, "a number")
+				return d.notA(s, "a number")
 			}
 			var err error
-			if v, err = strconv.ParseFloat(s, 32); err != nil {
-				return fmt.Errorf("data[%d] = %s is out of the FP32 range", d.n, s)
+			if v, err = strconv.ParseFloat(string(s.val), 32); err != nil {
+				return fmt.Errorf("data[%d] = %s is out of the FP32 range", d.n, s.val)
 			}
 		}
 		in.FP32 = append(in.FP32, float32(v))
@@ -168,14 +170,14 @@ func (d *dataReader) value(t json.Token) error {
 		var v int64
 		if !missing {
 			if !isNum {
-				return d.notA(t, "a number")
+				return d.notA(s, "a number")
 			}
 			var err error
-			if v, err = strconv.ParseInt(s, 10, bits); err != nil {
+			if v, err = strconv.ParseInt(string(s.val), 10, bits); err != nil {
 				if errors.Is(err, strconv.ErrRange) {
-					return fmt.Errorf("data[%d] = %s is out of the INT%d range", d.n, s, bits)
+					return fmt.Errorf("data[%d] = %s is out of the INT%d range", d.n, s.val, bits)
 				}
-				return fmt.Errorf("data[%d] = %s is not an integer", d.n, s)
+				return fmt.Errorf("data[%d] = %s is not an integer", d.n, s.val)
 			}
 		}
 		if bits == 64 {
@@ -184,19 +186,20 @@ func (d *dataReader) value(t json.Token) error {
 			in.INT32 = append(in.INT32, int32(v))
 		}
 	case BOOL:
-		v, ok := t.(bool)
-		if !ok && !missing {
-			return d.notA(t, "a boolean")
+		if s.kind != tokTrue && s.kind != tokFalse && !missing {
+			return d.notA(s, "a boolean")
 		}
-		in.BOOL = append(in.BOOL, v)
+		in.BOOL = append(in.BOOL, s.kind == tokTrue)
 	case BYTES:
-		v, ok := t.(string)
-		if !ok && !missing {
-			return d.notA(t, "a string")
+		if s.kind != tokString && !missing {
+			return d.notA(s, "a string")
 		}
 		var b []byte
 		if !missing {
-			b = []byte(v)
+			b = bytes.Clone(s.val)
+			if b == nil {
+				b = []byte{}
+			}
 		}
 		in.BYTES = append(in.BYTES, b)
 	}
@@ -204,6 +207,6 @@ func (d *dataReader) value(t json.Token) error {
 	return nil
 }
 
-func (d *dataReader) notA(t json.Token, want string) error {
-	return fmt.Errorf("data[%d] is %s, not %s (%s data)", d.n, tokenText(t), want, d.in.Datatype)
+func (d *dataReader) notA(s *scanner, want string) error {
+	return fmt.Errorf("data[%d] is %s, not %s (%s data)", d.n, s.tokenText(), want, d.in.Datatype)
 }

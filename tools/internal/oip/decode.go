@@ -2,7 +2,6 @@ package oip
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,8 +77,9 @@ type Input struct {
 	hasName, hasDatatype bool
 	hasData              bool
 	checked              bool
-	raw                  json.RawMessage // "data" read before the name and datatype
-	dims                 []int           // nesting of the data
+	raw                  []byte       // "data" read before the name and datatype
+	dims                 [MaxDims]int // nesting of the data
+	ndims                int
 }
 
 // Label names the input in errors: input "x", or inputs[2] without a name.
@@ -116,7 +116,7 @@ type Options struct {
 // as a stream: the JSON is never held whole, and each input's values go
 // straight into their typed slice. What may be held whole is bounded by
 // the byte cap: a "data" array that comes before the input's name and
-// datatype (kept as text until they are known).
+// datatype (kept as text until they are known), and a string.
 //
 // Keys are matched exactly (encoding/json's case-insensitive matching
 // would let "Data" stand in for "data"), a key given twice is an error,
@@ -126,14 +126,16 @@ type Options struct {
 // "parameters". "data" is flat or nested (rectangular, at most MaxDims
 // deep); parameters are strings, numbers or booleans. Errors in the
 // request's structure say where, as a line and column.
+//
+// The JSON is read by a scanner of its own (scan.go) that allocates
+// nothing per token: a request costs its tensors, its strings and a
+// read buffer of 4 KiB.
 func Decode(r io.Reader, opt Options) (*Request, error) {
 	if opt.Bytes < 1 || opt.Elements < 1 {
 		return nil, errors.New("oip: the limits must be at least 1")
 	}
-	lr := &lineReader{r: &jsonGuard{r: NewCapReader(r, opt.Bytes, opt.Flag)}, last: -1}
-	p := &parser{dec: json.NewDecoder(lr), lines: lr, opt: opt}
-	lr.dec = p.dec
-	p.dec.UseNumber()
+	p := &parser{s: newScanner(NewCapReader(r, opt.Bytes, opt.Flag)), opt: opt}
+	defer p.s.release()
 	req, err := p.request()
 	if err != nil {
 		return nil, err
@@ -143,23 +145,24 @@ func Decode(r io.Reader, opt Options) (*Request, error) {
 
 // parser reads a request token by token.
 type parser struct {
-	dec   *json.Decoder
-	lines *lineReader
-	opt   Options
-	begun bool // a token was read
+	s   *scanner
+	opt Options
 }
 
-// syntax turns an error of the decoder into one line that says where.
+// syntax turns an error of the scanner into one line that says where.
 func (p *parser) syntax(err error) error {
-	var se *json.SyntaxError
+	var se *syntaxError
 	var tl *TooLargeError
+	var te *jsonTextError
 	switch {
 	case errors.As(err, &tl):
 		return err
 	case errors.As(err, &se):
-		line, col := p.lines.position(p.dec.InputOffset())
-		return fmt.Errorf("invalid JSON at line %d, column %d: %v", line, col, se)
-	case errors.Is(err, io.EOF) && !p.begun:
+		line, col := p.s.position(se.off)
+		return fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, se.msg)
+	case errors.As(err, &te):
+		return fmt.Errorf("invalid JSON: %w", err)
+	case errors.Is(err, io.EOF) && !p.s.begun:
 		return errors.New("invalid JSON: the input is empty")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("invalid JSON: unexpected end of input")
@@ -170,68 +173,74 @@ func (p *parser) syntax(err error) error {
 // invalid is a request that is valid JSON but not a valid request; off
 // is where the offending key or value starts (or, for some, ends).
 func (p *parser) invalid(off int64, format string, args ...any) error {
-	line, col := p.lines.position(off)
+	line, col := p.s.position(off)
 	return fmt.Errorf("invalid request at line %d, column %d: %s", line, col, fmt.Sprintf(format, args...))
 }
 
-func (p *parser) token() (json.Token, error) {
-	t, err := p.dec.Token()
-	if err != nil {
-		return nil, p.syntax(err)
+// at is where the value read last is, for errors: its start for an
+// array, object or number, its end for the others (as encoding/json's
+// offsets told, which the messages keep).
+func (p *parser) at() int64 {
+	switch p.s.kind {
+	case '[', '{', tokNumber:
+		return p.s.start
 	}
-	p.begun = true
-	return t, nil
+	return p.s.end
 }
 
-// start reads a value's first token and reports where it starts.
-func (p *parser) start() (json.Token, int64, error) {
-	t, err := p.token()
-	end := p.dec.InputOffset()
-	switch v := t.(type) {
-	case json.Delim:
-		return t, end - 1, err
-	case json.Number:
-		return t, end - int64(len(v)), err
+// token reads the next token (kind and text in p.s).
+func (p *parser) token() error {
+	if err := p.s.next(); err != nil {
+		return p.syntax(err)
 	}
-	return t, end, err
+	return nil
+}
+
+// str is the token read last as a string, if it is one.
+func (p *parser) str() (string, bool) {
+	if p.s.kind != tokString {
+		return "", false
+	}
+	return string(p.s.val), true
 }
 
 // object reads the keys of the object whose '{' was just read, refusing
-// a key given twice or not in keys, and calls value to read each value.
-func (p *parser) object(what string, keys []string, value func(key string) error) error {
-	var seen []string
-	for p.dec.More() {
-		before := p.dec.InputOffset()
-		t, err := p.token()
-		if err != nil {
+// a key given twice or not in keys, and calls value to read each value
+// with the key's index in keys.
+func (p *parser) object(what func() string, keys []string, value func(key int) error) error {
+	var seen uint
+	for p.s.more() {
+		if err := p.token(); err != nil {
 			return err
 		}
-		k, _ := t.(string) // the decoder only returns strings for keys
-		// Where the key starts (its quote), unless escapes make it longer.
-		at := max(p.dec.InputOffset()-int64(len(strconv.Quote(k))), before)
-		switch {
-		case slices.Contains(seen, k):
-			return p.invalid(at, "%s has the key %q twice", what, k)
-		case !slices.Contains(keys, k):
-			return p.invalid(at, "%s has an unknown key %q (keys are case-sensitive: %s)", what, k, quoteAll(keys))
+		k := -1
+		for i, key := range keys {
+			if string(p.s.val) == key {
+				k = i
+				break
+			}
 		}
-		seen = append(seen, k)
+		switch {
+		case k < 0:
+			return p.invalid(p.s.start, "%s has an unknown key %q (keys are case-sensitive: %s)", what(), p.s.val, quoteAll(keys))
+		case seen&(1<<k) != 0:
+			return p.invalid(p.s.start, "%s has the key %q twice", what(), p.s.val)
+		}
+		seen |= 1 << k
 		if err := value(k); err != nil {
 			return err
 		}
 	}
-	_, err := p.token() // '}'
-	return err
+	return p.token() // '}'
 }
 
 // openObject reads a value that must be an object, up to its '{'.
-func (p *parser) openObject(what string) error {
-	t, off, err := p.start()
-	if err != nil {
+func (p *parser) openObject(what func() string) error {
+	if err := p.token(); err != nil {
 		return err
 	}
-	if t != json.Delim('{') {
-		return p.invalid(off, "%s must be an object, not %s", what, kindOf(t))
+	if p.s.kind != '{' {
+		return p.invalid(p.at(), "%s must be an object, not %s", what(), kindOf(p.s.kind))
 	}
 	return nil
 }
@@ -245,31 +254,31 @@ func quoteAll(s []string) string {
 }
 
 // kindOf names the JSON kind of a token for messages.
-func kindOf(t json.Token) string {
-	switch t := t.(type) {
-	case json.Delim:
-		if t == '[' {
-			return "an array"
-		}
+func kindOf(kind byte) string {
+	switch kind {
+	case '[':
+		return "an array"
+	case '{':
 		return "an object"
-	case string:
+	case tokString:
 		return "a string"
-	case json.Number:
+	case tokNumber:
 		return "a number"
-	case bool:
+	case tokTrue, tokFalse:
 		return "a boolean"
 	}
 	return "null"
 }
 
-func tokenText(t json.Token) string {
-	switch t := t.(type) {
-	case json.Number:
-		return string(t)
-	case string:
-		return strconv.Quote(t)
+// tokenText is the token read last, for messages.
+func (s *scanner) tokenText() string {
+	switch s.kind {
+	case tokNumber:
+		return string(s.val)
+	case tokString:
+		return strconv.Quote(string(s.val))
 	}
-	return kindOf(t)
+	return kindOf(s.kind)
 }
 
 // The keys of a request, of one of its inputs and of a requested output.
@@ -279,59 +288,59 @@ var (
 	outputKeys  = []string{"name", "parameters"}
 )
 
+// The indexes of the keys.
+const (
+	keyID, keyParameters, keyInputs, keyOutputs                 = 0, 1, 2, 3
+	keyName, keyDatatype, keyShape, keyInputParameters, keyData = 0, 1, 2, 3, 4
+)
+
+func theRequest() string { return "the request" }
+
 func (p *parser) request() (*Request, error) {
-	t, off, err := p.start()
-	if err != nil {
+	if err := p.token(); err != nil {
 		return nil, err
 	}
-	if t != json.Delim('{') {
-		return nil, p.invalid(off, "the request must be an object, not a JSON %s", strings.TrimPrefix(strings.TrimPrefix(kindOf(t), "an "), "a "))
+	if p.s.kind != '{' {
+		return nil, p.invalid(p.at(), "the request must be an object, not a JSON %s", strings.TrimPrefix(strings.TrimPrefix(kindOf(p.s.kind), "an "), "a "))
 	}
 	req := &Request{}
-	err = p.object("the request", requestKeys, func(key string) error {
+	err := p.object(theRequest, requestKeys, func(key int) error {
 		switch key {
-		case "id":
-			t, err := p.token()
-			if err != nil {
+		case keyID:
+			if err := p.token(); err != nil {
 				return err
 			}
-			id, ok := t.(string)
+			id, ok := p.str()
 			if !ok {
-				return p.invalid(p.dec.InputOffset(), `"id" must be a string, not %s`, kindOf(t))
+				return p.invalid(p.s.end, `"id" must be a string, not %s`, kindOf(p.s.kind))
 			}
 			req.ID = id
 			return nil
-		case "parameters":
+		case keyParameters:
 			return p.parameters(`"parameters"`, &req.Parameters)
-		case "outputs":
+		case keyOutputs:
 			return p.outputs(req)
 		}
-		t, off, err := p.start()
-		if err != nil {
+		if err := p.token(); err != nil {
 			return err
 		}
-		if t != json.Delim('[') {
-			return p.invalid(off, `"inputs" must be an array, not %s`, kindOf(t))
+		if p.s.kind != '[' {
+			return p.invalid(p.at(), `"inputs" must be an array, not %s`, kindOf(p.s.kind))
 		}
-		for i := 0; p.dec.More(); i++ {
+		for i := 0; p.s.more(); i++ {
 			in, err := p.input(i)
 			if err != nil {
 				return err
 			}
 			req.Inputs = append(req.Inputs, in)
 		}
-		_, err = p.token() // ']'
-		return err
+		return p.token() // ']'
 	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		var tl *TooLargeError
-		if errors.As(err, &tl) {
-			return nil, err
-		}
-		return nil, errors.New("invalid JSON: data after the request object")
+	if err := p.s.atEnd(); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
@@ -339,66 +348,62 @@ func (p *parser) request() (*Request, error) {
 // parameters reads an object of strings, numbers and booleans, each key
 // once, numbers as written.
 func (p *parser) parameters(what string, dst *map[string]string) error {
-	if err := p.openObject(what); err != nil {
+	if err := p.openObject(func() string { return what }); err != nil {
 		return err
 	}
 	m := map[string]string{}
-	for p.dec.More() {
-		t, err := p.token()
-		if err != nil {
+	for p.s.more() {
+		if err := p.token(); err != nil {
 			return err
 		}
-		k, _ := t.(string)
+		k := string(p.s.val)
 		if _, dup := m[k]; dup {
-			return p.invalid(p.dec.InputOffset(), "%s has the key %q twice", what, k)
+			return p.invalid(p.s.end, "%s has the key %q twice", what, k)
 		}
-		t, off, err := p.start()
-		if err != nil {
+		if err := p.token(); err != nil {
 			return err
 		}
-		switch v := t.(type) {
-		case string:
-			m[k] = v
-		case json.Number:
-			m[k] = string(v)
-		case bool:
-			m[k] = strconv.FormatBool(v)
+		switch p.s.kind {
+		case tokString, tokNumber:
+			m[k] = string(p.s.val)
+		case tokTrue:
+			m[k] = "true"
+		case tokFalse:
+			m[k] = "false"
 		default:
-			return p.invalid(off, "%s: %q must be a string, a number or a boolean, not %s", what, k, kindOf(t))
+			return p.invalid(p.at(), "%s: %q must be a string, a number or a boolean, not %s", what, k, kindOf(p.s.kind))
 		}
 	}
 	*dst = m
-	_, err := p.token() // '}'
-	return err
+	return p.token() // '}'
 }
 
 // outputs reads "outputs": an array of {"name", "parameters"}.
 func (p *parser) outputs(req *Request) error {
-	t, off, err := p.start()
-	if err != nil {
+	if err := p.token(); err != nil {
 		return err
 	}
-	if t != json.Delim('[') {
-		return p.invalid(off, `"outputs" must be an array, not %s`, kindOf(t))
+	if p.s.kind != '[' {
+		return p.invalid(p.at(), `"outputs" must be an array, not %s`, kindOf(p.s.kind))
 	}
-	for i := 0; p.dec.More(); i++ {
+	for i := 0; p.s.more(); i++ {
 		what := fmt.Sprintf("outputs[%d]", i)
-		if err := p.openObject(what); err != nil {
+		whatFn := func() string { return what }
+		if err := p.openObject(whatFn); err != nil {
 			return err
 		}
 		var o Output
 		named := false
-		err := p.object(what, outputKeys, func(key string) error {
-			if key == "parameters" {
+		err := p.object(whatFn, outputKeys, func(key int) error {
+			if key == 1 {
 				return p.parameters(what+`: "parameters"`, &o.Parameters)
 			}
-			t, err := p.token()
-			if err != nil {
+			if err := p.token(); err != nil {
 				return err
 			}
-			s, ok := t.(string)
+			s, ok := p.str()
 			if !ok {
-				return p.invalid(p.dec.InputOffset(), `%s: "name" must be a string, not %s`, what, kindOf(t))
+				return p.invalid(p.s.end, `%s: "name" must be a string, not %s`, what, kindOf(p.s.kind))
 			}
 			o.Name, named = s, true
 			return nil
@@ -414,36 +419,50 @@ func (p *parser) outputs(req *Request) error {
 		}
 		req.Outputs = append(req.Outputs, o)
 	}
-	_, err = p.token() // ']'
-	return err
+	return p.token() // ']'
+}
+
+// datatype is a datatype's name, one of the constants when it is one.
+func datatype(b []byte) string {
+	switch string(b) {
+	case FP32:
+		return FP32
+	case INT64:
+		return INT64
+	case INT32:
+		return INT32
+	case BOOL:
+		return BOOL
+	case BYTES:
+		return BYTES
+	}
+	return string(b)
 }
 
 func (p *parser) input(index int) (*Input, error) {
-	what := fmt.Sprintf("inputs[%d]", index)
+	in := &Input{Index: index}
+	what := func() string { return fmt.Sprintf("inputs[%d]", index) }
 	if err := p.openObject(what); err != nil {
 		return nil, err
 	}
-	in := &Input{Index: index}
-	err := p.object(what, inputKeys, func(key string) error {
+	err := p.object(what, inputKeys, func(key int) error {
 		switch key {
-		case "name", "datatype":
-			t, err := p.token()
-			if err != nil {
+		case keyName, keyDatatype:
+			if err := p.token(); err != nil {
 				return err
 			}
-			s, ok := t.(string)
-			if !ok {
-				return p.invalid(p.dec.InputOffset(), "%s: %q must be a string, not %s", in.Label(), key, kindOf(t))
+			if p.s.kind != tokString {
+				return p.invalid(p.s.end, "%s: %q must be a string, not %s", in.Label(), inputKeys[key], kindOf(p.s.kind))
 			}
-			if key == "name" {
-				in.Name, in.hasName = s, true
+			if key == keyName {
+				in.Name, in.hasName = string(p.s.val), true
 			} else {
-				in.Datatype, in.hasDatatype = s, true
+				in.Datatype, in.hasDatatype = datatype(p.s.val), true
 			}
 			return nil
-		case "shape":
+		case keyShape:
 			return p.shape(in)
-		case "parameters":
+		case keyInputParameters:
 			return p.parameters(in.Label()+`: "parameters"`, &in.Parameters)
 		}
 		return p.data(in)
@@ -458,10 +477,11 @@ func (p *parser) input(index int) (*Input, error) {
 		return nil, fmt.Errorf(`%s: "data" is missing`, in.Label())
 	}
 	if in.raw != nil { // read before the input was known
-		dec := json.NewDecoder(bytes.NewReader(in.raw))
-		dec.UseNumber()
+		s := newScanner(bytes.NewReader(in.raw))
 		d := newDataReader(in, p.opt.Limits, len(in.raw)/2+1)
-		if err := d.read(dec); err != nil {
+		err := d.read(s)
+		s.release()
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.Label(), err)
 		}
 		in.raw = nil
@@ -505,41 +525,45 @@ func (p *parser) check(in *Input) error {
 
 // shape reads an input's "shape": an array of integers.
 func (p *parser) shape(in *Input) error {
-	t, off, err := p.start()
-	if err != nil {
+	if err := p.token(); err != nil {
 		return err
 	}
-	if t != json.Delim('[') {
-		return p.invalid(off, `%s: "shape" must be an array of integers, not %s`, in.Label(), kindOf(t))
+	if p.s.kind != '[' {
+		return p.invalid(p.at(), `%s: "shape" must be an array of integers, not %s`, in.Label(), kindOf(p.s.kind))
 	}
-	in.Shape, in.HasShape = []int64{}, true
-	for p.dec.More() {
-		t, err := p.token()
-		if err != nil {
+	in.Shape, in.HasShape = make([]int64, 0, 2), true
+	for p.s.more() {
+		if err := p.token(); err != nil {
 			return err
 		}
-		num, _ := t.(json.Number)
-		d, err := strconv.ParseInt(string(num), 10, 64)
+		var d int64
+		err := errNotInt
+		if p.s.kind == tokNumber {
+			d, err = strconv.ParseInt(string(p.s.val), 10, 64)
+		}
 		if err != nil {
-			return p.invalid(p.dec.InputOffset(), `%s: "shape" must be an array of integers, not hold %s`, in.Label(), tokenText(t))
+			return p.invalid(p.s.end, `%s: "shape" must be an array of integers, not hold %s`, in.Label(), p.s.tokenText())
 		}
 		if len(in.Shape) == MaxDims {
 			return fmt.Errorf("%s: shape has more than %d dimensions", in.Label(), MaxDims)
 		}
 		in.Shape = append(in.Shape, d)
 	}
-	_, err = p.token() // ']'
-	return err
+	return p.token() // ']'
 }
+
+var errNotInt = errors.New("not an integer")
 
 // data reads an input's "data": straight into its slice when the name
 // and datatype are known, else as text, for later.
 func (p *parser) data(in *Input) error {
 	in.hasData = true
 	if !in.hasName || !in.hasDatatype {
-		if err := p.dec.Decode(&in.raw); err != nil {
+		raw, err := p.s.skipValue(nil)
+		if err != nil {
 			return p.syntax(err)
 		}
+		in.raw = raw
 		if string(in.raw) == "null" {
 			in.hasData, in.raw = false, nil
 		}
@@ -553,12 +577,15 @@ func (p *parser) data(in *Input) error {
 	size := 0
 	if in.HasShape {
 		if n, err := CheckShape(in.Shape, p.opt.Elements); err == nil {
-			size = int(min(n, (p.opt.Bytes-p.dec.InputOffset())/2+1))
+			size = int(min(n, (p.opt.Bytes-p.s.end)/2+1))
 		}
 	}
 	d := newDataReader(in, p.opt.Limits, size)
-	err := d.read(p.dec)
-	var se *json.SyntaxError
+	err := d.read(p.s)
+	if err == nil {
+		return nil
+	}
+	var se *syntaxError
 	var tl *TooLargeError
 	var te *jsonTextError
 	switch {
@@ -568,10 +595,9 @@ func (p *parser) data(in *Input) error {
 		return p.syntax(err)
 	case err == errNoData:
 		in.hasData = false
-	case err != nil:
-		return fmt.Errorf("%s: %w", in.Label(), err)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s: %w", in.Label(), err)
 }
 
 // CheckShape checks a shape's dimensions (none negative) and its number
@@ -593,19 +619,23 @@ func CheckShape(s []int64, max int) (int64, error) {
 // finish checks the data read against the shape, or takes the shape
 // from the data's nesting.
 func (in *Input) finish(lim Limits) error {
-	nested := make([]int64, len(in.dims))
-	for i, d := range in.dims {
-		nested[i] = int64(d)
-	}
+	dims := in.dims[:in.ndims]
 	if !in.HasShape {
-		in.Shape = nested
+		in.Shape = make([]int64, len(dims))
+		for i, d := range dims {
+			in.Shape[i] = int64(d)
+		}
 		return nil
 	}
 	n, err := CheckShape(in.Shape, lim.Elements)
 	if err != nil {
 		return err
 	}
-	if len(nested) > 1 && !slices.Equal(in.Shape, nested) {
+	if len(dims) > 1 && !slices.EqualFunc(in.Shape, dims, func(a int64, b int) bool { return a == int64(b) }) {
+		nested := make([]int64, len(dims))
+		for i, d := range dims {
+			nested[i] = int64(d)
+		}
 		return fmt.Errorf("shape %s does not match the nesting of data, %s", ShapeText(in.Shape), ShapeText(nested))
 	}
 	if got := in.Len(); int64(got) != n {

@@ -1,7 +1,6 @@
 package oip
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 )
@@ -57,115 +56,14 @@ func (c *CapReader) Read(b []byte) (int, error) {
 	return k, err
 }
 
-// Bounds on JSON text that a json.Decoder would otherwise buffer whole:
-// it keeps a run of whitespace until the token after it, and a number or
-// literal until its end.
+// Bounds on JSON text: a run of whitespace, and a number or literal
+// (which the scanner holds whole until its end).
 const (
 	MaxJSONSpace  = 64 << 10
 	MaxJSONNumber = 1 << 10
 )
 
-// jsonTextError is JSON text that jsonGuard refuses.
+// jsonTextError is JSON text past those bounds.
 type jsonTextError struct{ msg string }
 
 func (e *jsonTextError) Error() string { return e.msg }
-
-// jsonGuard fails on a run of whitespace longer than MaxJSONSpace or a
-// number or literal longer than MaxJSONNumber, outside strings (which
-// only the byte cap bounds).
-type jsonGuard struct {
-	r        io.Reader
-	inString bool
-	escaped  bool
-	space    int // whitespace bytes in a row
-	literal  int // number or literal bytes in a row
-	err      error
-}
-
-func (g *jsonGuard) Read(b []byte) (int, error) {
-	if g.err != nil {
-		return 0, g.err
-	}
-	k, err := g.r.Read(b)
-	for i, c := range b[:k] {
-		switch {
-		case g.inString:
-			switch {
-			case g.escaped:
-				g.escaped = false
-			case c == '\\':
-				g.escaped = true
-			case c == '"':
-				g.inString = false
-			}
-			continue
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			g.space++
-			g.literal = 0
-		case c == '"':
-			g.inString = true
-			g.space, g.literal = 0, 0
-		case c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':':
-			g.space, g.literal = 0, 0
-		default:
-			g.literal++
-			g.space = 0
-		}
-		switch {
-		case g.space > MaxJSONSpace:
-			g.err = &jsonTextError{fmt.Sprintf("more than %d bytes of whitespace in a row", MaxJSONSpace)}
-		case g.literal > MaxJSONNumber:
-			g.err = &jsonTextError{fmt.Sprintf("a number or literal longer than %d bytes", MaxJSONNumber)}
-		default:
-			continue
-		}
-		return i, g.err
-	}
-	return k, err
-}
-
-// lineReader remembers where the lines start in what a json.Decoder has
-// read but not yet consumed, so that an error can say where it is as a
-// line and column. Newlines before the decoder's position are folded
-// into a count: what it holds is bounded by the decoder's buffer.
-type lineReader struct {
-	r     io.Reader
-	dec   *json.Decoder
-	read  int64   // bytes read
-	nl    []int64 // offsets of the newlines not yet folded
-	lines int     // newlines folded
-	last  int64   // offset of the last folded newline, -1 for none
-}
-
-func (l *lineReader) Read(b []byte) (int, error) {
-	if l.dec != nil {
-		l.fold(l.dec.InputOffset())
-	}
-	k, err := l.r.Read(b)
-	for i, c := range b[:k] {
-		if c == '\n' {
-			l.nl = append(l.nl, l.read+int64(i))
-		}
-	}
-	l.read += int64(k)
-	return k, err
-}
-
-// fold counts the newlines before off.
-func (l *lineReader) fold(off int64) {
-	i := 0
-	for i < len(l.nl) && l.nl[i] < off {
-		l.last = l.nl[i]
-		i++
-	}
-	l.lines += i
-	l.nl = append(l.nl[:0], l.nl[i:]...)
-}
-
-// position is the 1-based line and column of the byte at off, which
-// must not be before the decoder's position when the newlines were last
-// folded.
-func (l *lineReader) position(off int64) (line, col int) {
-	l.fold(off)
-	return l.lines + 1, int(off - l.last)
-}
