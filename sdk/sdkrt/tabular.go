@@ -109,7 +109,7 @@ func (t *Tabular) Pre(req *sdk.InferRequest) ([]*tensor.Tensor, error) {
 	// feature i's index in req.Inputs plus one, 0 when none. On the
 	// stack for the usual few features.
 	var buf [64]int
-	inputs := buf[:0]
+	var inputs []int
 	if len(t.feats) > len(buf) {
 		inputs = make([]int, len(t.feats))
 	} else {
