@@ -36,14 +36,17 @@ func (t *Tensor) Len() int {
 // otherData reports the name of a data field that is set but does not match
 // t's datatype, or "".
 func (t *Tensor) otherData() string {
-	set := map[string]bool{
-		FP32: len(t.FP32) > 0, INT64: len(t.INT64) > 0, INT32: len(t.INT32) > 0,
-		BYTES: len(t.BYTES) > 0, BOOL: len(t.BOOL) > 0,
-	}
-	for _, dt := range []string{FP32, INT64, INT32, BYTES, BOOL} {
-		if dt != t.Datatype && set[dt] {
-			return dt
-		}
+	switch {
+	case FP32 != t.Datatype && len(t.FP32) > 0:
+		return FP32
+	case INT64 != t.Datatype && len(t.INT64) > 0:
+		return INT64
+	case INT32 != t.Datatype && len(t.INT32) > 0:
+		return INT32
+	case BYTES != t.Datatype && len(t.BYTES) > 0:
+		return BYTES
+	case BOOL != t.Datatype && len(t.BOOL) > 0:
+		return BOOL
 	}
 	return ""
 }
@@ -100,40 +103,51 @@ func ValidateRequest(d *Description, req *InferRequest) error {
 		return InvalidInputf("request has no inputs (want %s)", specNames(d.Inputs))
 	}
 	seen := make(map[string]bool, len(req.Inputs))
+	// inOrder: every input so far is the spec at its position. Then the
+	// spec at the next position, if it has the next input's name (not
+	// seen before), is the first spec of that name: no search.
+	inOrder := true
 	for i := range req.Inputs {
 		t := &req.Inputs[i]
 		if seen[t.Name] {
 			return InvalidInputf("input %q is given twice", t.Name)
 		}
 		seen[t.Name] = true
-		spec, ok := findSpec(d.Inputs, t.Name)
-		if !ok {
-			return InvalidInputf("unknown input %q (want %s)", t.Name, specNames(d.Inputs))
+		k := i
+		if !inOrder || i >= len(d.Inputs) || d.Inputs[i].Name != t.Name {
+			inOrder = false
+			if k = findSpec(d.Inputs, t.Name); k < 0 {
+				return InvalidInputf("unknown input %q (want %s)", t.Name, specNames(d.Inputs))
+			}
 		}
-		if err := CheckTensor(t, spec); err != nil {
+		if err := CheckTensor(t, d.Inputs[k]); err != nil {
 			return err
 		}
 	}
-	for _, s := range d.Inputs {
-		if !seen[s.Name] && !s.Optional {
-			return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
+	if !inOrder || len(req.Inputs) != len(d.Inputs) { // else every spec is seen
+		for i := range d.Inputs {
+			s := &d.Inputs[i]
+			if !seen[s.Name] && !s.Optional {
+				return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
+			}
 		}
 	}
 	for _, o := range req.Outputs {
-		if _, ok := findSpec(d.Outputs, o); !ok {
+		if findSpec(d.Outputs, o) < 0 {
 			return InvalidInputf("unknown output %q requested (outputs: %s)", o, specNames(d.Outputs))
 		}
 	}
 	return nil
 }
 
-func findSpec(specs []TensorSpec, name string) (TensorSpec, bool) {
-	for _, s := range specs {
-		if s.Name == name {
-			return s, true
+// findSpec is the index of the first spec named name, -1 if none.
+func findSpec(specs []TensorSpec, name string) int {
+	for i := range specs {
+		if specs[i].Name == name {
+			return i
 		}
 	}
-	return TensorSpec{}, false
+	return -1
 }
 
 func specNames(specs []TensorSpec) string {

@@ -225,11 +225,21 @@ func Strings(t *sdk.Tensor) ([]string, error) {
 // column checks a one-column input, shape [n] with 1 ≤ n ≤ MaxBatch, and
 // returns n.
 func column(t *sdk.Tensor) (int, error) {
-	shape, n, err := checkShape(t)
-	if err != nil {
-		return 0, err
+	dims, n := 1, max(t.Len(), 0)
+	if t.Shape != nil {
+		// checkShape's checks, without making the shape.
+		dims, n = len(t.Shape), 1
+		for _, d := range t.Shape {
+			if d < 0 || d > math.MaxInt32 {
+				return 0, Invalid("input %q has a negative or huge dimension in shape %v", t.Name, t.Shape)
+			}
+			if d > 0 && int64(n) > (1<<30)/d {
+				return 0, Invalid("input %q: shape %v is too large", t.Name, t.Shape)
+			}
+			n *= int(d)
+		}
 	}
-	if len(shape) != 1 {
+	if dims != 1 {
 		return 0, Invalid("input %q has shape %s, want [n] (one value per row)", t.Name, sdk.ShapeString(t.Shape))
 	}
 	if n < 1 || n > MaxBatch {

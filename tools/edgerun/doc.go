@@ -58,7 +58,9 @@
 //		Prometheus metrics at /metrics and a status page at /.
 //		Replaced files load in the background and switch atomically;
 //		a file that fails to load leaves the old version serving.
-//		Per-model limits, dynamic batching (max_batch), default
+//		Per-model limits, dynamic batching (max_batch; requests
+//		gather, for at most max_queue_delay, only while every session
+//		is busy: a lone request runs at once), default
 //		outputs and top_k come from a TOML file; --token-file guards
 //		everything but the health checks and the status page's shell;
 //		loopback only unless --addr says otherwise; READY=1 and

@@ -134,6 +134,7 @@ func sessionP50(t testing.TB, em *engine.Model, in []*tensor.Tensor) time.Durati
 // EDGERUN_SERVE_PROFILE=DIR builds the daemon with net/http/pprof
 // (serve_pprof.go, tag edgerun_pprof) and writes a CPU profile of it per
 // row into DIR, with the binary, for go tool pprof.
+// EDGERUN_SERVE_BENCH_MODELS=digits,digits_batched measures only those.
 func TestServeBench(t *testing.T) {
 	if os.Getenv("EDGERUN_SERVE_BENCH") != "1" {
 		t.Skip("a benchmark of minutes: EDGERUN_SERVE_BENCH=1 (make serve-bench) runs it")
@@ -192,6 +193,12 @@ func TestServeBench(t *testing.T) {
 		{"digits_batched", digitsJSON(), batchedReq},
 		{"sentiment_erm", textJSON, textGRPC("sentiment_erm")},
 		{"sentiment", textJSON, textGRPC("sentiment")},
+	}
+	// EDGERUN_SERVE_BENCH_MODELS=a,b measures only those models (and
+	// checks only the targets they have rows for).
+	if only := os.Getenv("EDGERUN_SERVE_BENCH_MODELS"); only != "" {
+		names := strings.Split(only, ",")
+		targets = slices.DeleteFunc(targets, func(tg target) bool { return !slices.Contains(names, tg.name) })
 	}
 	for _, tg := range targets {
 		if _, err := gc.ModelInfer(ctx, tg.grpc); err != nil {
@@ -319,6 +326,9 @@ func TestServeBench(t *testing.T) {
 	fmt.Fprintf(&b, "load average (1, 5, 15 min) before: %s, after: %s; %d cores\n\n",
 		strings.Join(strings.Fields(string(loadBefore))[:3], " "), strings.Join(strings.Fields(string(loadAfter))[:3], " "), runtime.NumCPU())
 	b.WriteString("| model | protocol | clients | requests/s | p50 | p99 | failed |\n|---|---|---:|---:|---:|---:|---:|\n")
+	has := func(model string) bool {
+		return slices.ContainsFunc(rows, func(r row) bool { return r.model == model })
+	}
 	find := func(model, proto string, c int) benchRun {
 		for _, r := range rows {
 			if r.model == model && r.proto == proto && r.clients == c {
@@ -349,6 +359,9 @@ func TestServeBench(t *testing.T) {
 		name string
 		p50  time.Duration
 	}{{"digits", mlpP50}, {"sentiment_erm", sentP50}} {
+		if !has(m.name) {
+			continue
+		}
 		rest := find(m.name, "REST (Go)", 1).p50 - m.p50
 		g := find(m.name, "gRPC (Go)", 1).p50 - m.p50
 		check(rest <= 100*time.Microsecond, "%s: REST p50 overhead at 1 client %v (≤ 100µs; hey's p50 %v, to 0.1 ms)", m.name,
@@ -356,6 +369,9 @@ func TestServeBench(t *testing.T) {
 		check(g <= 60*time.Microsecond, "%s: gRPC p50 overhead at 1 client %v (≤ 60µs)", m.name, g.Round(time.Microsecond))
 	}
 	for _, proto := range []string{"REST (hey)", "gRPC (Go)"} {
+		if !has("digits") || !has("digits_batched") {
+			break
+		}
 		ratio := find("digits_batched", proto, 64).rps / find("digits", proto, 64).rps
 		check(ratio >= 2, "digits MLP at 64 clients over %s: batched/unbatched throughput %.2f× (≥ 2×)", proto, ratio)
 	}

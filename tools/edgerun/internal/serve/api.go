@@ -106,12 +106,13 @@ type ModelInfo struct {
 type ModelLimits struct {
 	Threads     int           // engine threads per session (.erm)
 	Sessions    int           // session pool size (.erm): concurrent runs
-	Concurrency int           // requests in flight at once
+	Concurrency int           // requests in flight at once (× MaxBatch for a batched .erm)
 	Queue       int           // requests waiting beyond Concurrency; more: ErrQueueFull
 	Timeout     time.Duration // a request's deadline, queueing included
 	// MaxBatch > 1 turns on dynamic batching (.erm): concurrent requests
-	// are run as one batch of up to MaxBatch rows, waiting at most
-	// MaxQueueDelay for others to join.
+	// are run as one batch of up to MaxBatch rows. A request runs at once
+	// while one of the Sessions is free; only while all are busy do
+	// requests gather, for at most MaxQueueDelay (Batcher).
 	MaxBatch      int
 	MaxQueueDelay time.Duration
 }

@@ -21,22 +21,31 @@ import (
 type InferFunc func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferResponse, error)
 
 // Batcher is the dynamic batcher of one model (ModelLimits.MaxBatch,
-// MaxQueueDelay), like Triton's: concurrent requests that are alike —
-// inputs of the same names, datatypes and shapes beyond the first
+// MaxQueueDelay, Sessions), like Triton's: concurrent requests that are
+// alike — inputs of the same names, datatypes and shapes beyond the first
 // dimension, the same parameters and the same requested outputs — are
 // concatenated along the first dimension, up to MaxBatch rows, run once,
 // and every output is split back along its first dimension.
 //
-// A request waits at most MaxQueueDelay for others to join; a batch that
-// reaches MaxBatch rows runs at once. A caller whose context ends before
-// its batch runs leaves it without touching the others; once the batch
-// runs, it is cancelled only when every member has gone.
+// It never keeps a session idle waiting: while fewer than Sessions runs
+// are in progress (batched or alone), a request runs at once, with the
+// requests alike already waiting, if any. Requests wait only while every
+// session is busy: they gather into a batch, which runs when a run ends
+// (the batch waiting longest first), when it reaches MaxBatch rows, or
+// when its first request has waited MaxQueueDelay, whichever comes
+// first. So a lone request pays no delay, and under load the batches
+// grow with the load; up to Sessions batches run at once.
 //
-// The batch runs on a caller's goroutine, not on one of its own: the
-// request that fills it runs it, or the first member when the delay
-// passes (leader and followers), so a batch costs its members one
-// wake-up each. The members' outputs are slices of the batch's outputs
-// (capacity clipped to their rows), not copies.
+// A caller whose context ends before its batch runs leaves it without
+// touching the others; once the batch runs, it is cancelled only when
+// every member has gone.
+//
+// A batch runs on a caller's goroutine when it can: the request that
+// starts or fills it, or the first member when the delay passes (leader
+// and followers), so a batch costs its members one wake-up each; a batch
+// started by the end of another run runs on a goroutine of its own. The
+// members' outputs are slices of the batch's outputs (capacity clipped
+// to their rows), not copies.
 //
 // A request runs alone when it cannot be batched: no inputs, a scalar
 // input, inputs of different row counts, data that does not fill the
@@ -52,6 +61,7 @@ type Batcher struct {
 	run      InferFunc
 	maxBatch int
 	delay    time.Duration
+	slots    int // runs at once before requests wait: ModelLimits.Sessions
 	// OnBatch, when set (before the first Infer), is called with the rows
 	// and requests of every run, batched or alone (the batch size metric).
 	OnBatch func(rows, requests int)
@@ -60,6 +70,7 @@ type Batcher struct {
 	pending map[string]*batch // the batch filling up, by request key
 	alone   map[string]bool   // keys whose outputs cannot be split
 	closed  bool
+	runs    int            // runs in progress (batched or alone)
 	wg      sync.WaitGroup // runs in progress
 
 	bufs sync.Pool // *[]float32: the FP32 inputs of past batches, to reuse
@@ -69,11 +80,12 @@ type Batcher struct {
 // the memory is cleared (the cost is one more failed batch per key).
 const maxAloneKeys = 1024
 
-// NewBatcher batches the requests to run as lim says. MaxBatch ≤ 1 turns
-// batching off: every request runs alone, at once.
+// NewBatcher batches the requests to run as lim says (Sessions below 1
+// counts as 1). MaxBatch ≤ 1 turns batching off: every request runs
+// alone, at once.
 func NewBatcher(run InferFunc, lim ModelLimits) *Batcher {
 	return &Batcher{
-		run: run, maxBatch: lim.MaxBatch, delay: max(lim.MaxQueueDelay, 0),
+		run: run, maxBatch: lim.MaxBatch, delay: max(lim.MaxQueueDelay, 0), slots: max(lim.Sessions, 1),
 		pending: map[string]*batch{}, alone: map[string]bool{},
 	}
 }
@@ -133,13 +145,8 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 		return nil, ErrShuttingDown
 	}
 	if !ok || b.alone[string(key)] {
-		b.wg.Add(1)
-		b.mu.Unlock()
-		defer b.wg.Done()
-		return b.runAlone(ctx, req, rows)
+		return b.inferAlone(ctx, req, rows)
 	}
-	c := callPool.Get().(*batchCall)
-	c.ctx, c.req, c.rows = ctx, req, rows
 	bt := b.pending[string(key)]
 	if bt != nil && bt.rows+rows > b.maxBatch {
 		// Full enough: run it (on its own goroutine, this caller is not
@@ -148,13 +155,20 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 		go b.runBatch(bt, nil)
 		bt = nil
 	}
+	if bt == nil && (b.runs < b.slots || rows == b.maxBatch) {
+		// A session is free (or the request fills a batch): no one to
+		// wait for.
+		return b.inferAlone(ctx, req, rows)
+	}
+	c := callPool.Get().(*batchCall)
+	c.ctx, c.req, c.rows = ctx, req, rows
 	if bt == nil {
 		bt = &batch{key: string(key), timer: time.NewTimer(b.delay), deadline: time.Now().Add(b.delay), done: make(chan struct{})}
 		b.pending[bt.key] = bt
 	}
 	bt.calls = append(bt.calls, c)
 	bt.rows += rows
-	if bt.rows == b.maxBatch {
+	if bt.rows == b.maxBatch || b.runs < b.slots {
 		b.takeLocked(bt)
 		b.mu.Unlock()
 		return b.collect(c, b.runBatch(bt, c))
@@ -162,6 +176,38 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 	leader := len(bt.calls) == 1
 	b.mu.Unlock()
 	return b.wait(ctx, bt, c, leader)
+}
+
+// inferAlone runs req alone, at once; b.mu is held, and released.
+func (b *Batcher) inferAlone(ctx context.Context, req *sdk.InferRequest, rows int) (*sdk.InferResponse, error) {
+	b.runs++
+	b.wg.Add(1)
+	b.mu.Unlock()
+	defer b.wg.Done()
+	defer b.ended()
+	return b.runAlone(ctx, req, rows)
+}
+
+// ended counts a run out and, a session being free, starts the batch
+// that has waited longest, if any.
+func (b *Batcher) ended() {
+	b.mu.Lock()
+	b.runs--
+	var next *batch
+	if b.runs < b.slots {
+		for _, bt := range b.pending {
+			if next == nil || bt.deadline.Before(next.deadline) {
+				next = bt
+			}
+		}
+		if next != nil {
+			b.takeLocked(next)
+		}
+	}
+	b.mu.Unlock()
+	if next != nil {
+		go b.runBatch(next, nil)
+	}
 }
 
 // wait waits for c's answer in bt; the leader runs bt when the delay
@@ -240,7 +286,8 @@ func (b *Batcher) flush(bt *batch) {
 	b.runBatch(bt, nil)
 }
 
-// takeLocked takes bt out of the queue to be run by runBatch.
+// takeLocked takes bt out of the queue to be run by runBatch, counting
+// the run in.
 func (b *Batcher) takeLocked(bt *batch) {
 	bt.gone = true
 	bt.timer.Stop()
@@ -251,6 +298,7 @@ func (b *Batcher) takeLocked(bt *batch) {
 		bt.ctx, bt.cancel = context.WithCancel(context.Background())
 	}
 	bt.live.Store(int64(len(bt.calls)))
+	b.runs++
 	b.wg.Add(1)
 }
 
@@ -266,6 +314,7 @@ func (b *Batcher) runAlone(ctx context.Context, req *sdk.InferRequest, rows int)
 // member whose goroutine runs it; its answer is returned too.
 func (b *Batcher) runBatch(bt *batch, runner *batchCall) result {
 	defer b.wg.Done()
+	defer b.ended()
 	defer close(bt.done)
 	calls := bt.calls
 	if len(calls) == 1 {

@@ -60,7 +60,7 @@ func TestBatcherBitIdentical(t *testing.T) {
 		t.Run(fmt.Sprintf("int8=%v", q), func(t *testing.T) {
 			m := mlpModel(t, "mlp:16-64-32-5", q)
 			var batches, batchedRows atomic.Int64
-			b := NewBatcher(m.Infer, ModelLimits{MaxBatch: 16, MaxQueueDelay: 2 * time.Millisecond})
+			b := NewBatcher(m.Infer, ModelLimits{MaxBatch: 16, MaxQueueDelay: 2 * time.Millisecond, Sessions: 2})
 			b.OnBatch = func(rows, n int) {
 				if n > 1 {
 					batches.Add(1)
@@ -70,6 +70,9 @@ func TestBatcherBitIdentical(t *testing.T) {
 					t.Errorf("batch of %d rows > MaxBatch 16", rows)
 				}
 			}
+			// Every session busy at first: the first requests gather into
+			// batches whatever the timing; then the load makes its own.
+			release := busy(b)
 			const workers, each = 32, 20
 			var wg sync.WaitGroup
 			for w := range workers {
@@ -98,6 +101,10 @@ func TestBatcherBitIdentical(t *testing.T) {
 					}
 				})
 			}
+			for deadline := time.Now().Add(time.Minute); pending(b) < 2 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			release()
 			wg.Wait()
 			if err := b.Close(); err != nil {
 				t.Fatal(err)
@@ -190,6 +197,7 @@ func TestBatcherFullBatchRunsAtOnce(t *testing.T) {
 	f := &fake{bad: -1}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 4, MaxQueueDelay: time.Hour})
 	defer b.Close()
+	defer busy(b)()
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
@@ -209,17 +217,120 @@ func TestBatcherFullBatchRunsAtOnce(t *testing.T) {
 	}
 }
 
-// TestBatcherLoneRequestWaitsDelay: a lone request runs after the delay,
-// alone (the safety net is generous: no timing assertion).
+// TestBatcherLoneRequestWaitsDelay: with every session busy, a lone
+// request runs after the delay, alone (the safety net is generous: no
+// timing assertion).
 func TestBatcherLoneRequestWaitsDelay(t *testing.T) {
 	f := &fake{bad: -1}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Millisecond})
 	defer b.Close()
+	defer busy(b)()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	resp, err := b.Infer(ctx, xreq("a", 1, 2))
 	if err != nil || resp.Outputs[0].FP32[0] != 3 {
 		t.Fatalf("got %+v, %v", resp, err)
+	}
+}
+
+// TestBatcherIdleRunsAtOnce: with a session free, a request does not wait
+// for others, even with an hour of delay (it would fail with the
+// context's deadline if it did).
+func TestBatcherIdleRunsAtOnce(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 1})
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 3 {
+		resp, err := b.Infer(ctx, xreq("a", float32(i), 2))
+		if err != nil || resp.Outputs[0].FP32[0] != float32(i)+2 {
+			t.Fatalf("request %d: got %+v, %v", i, resp, err)
+		}
+	}
+	if s := f.shapes(); len(s) != 3 {
+		t.Fatalf("model saw %v, want 3 runs of one row", s)
+	}
+}
+
+// TestBatcherBatchesWhileBusy: requests that come while the only session
+// runs gather, and run as one batch as soon as that run ends, without
+// waiting for the (hour-long) delay.
+func TestBatcherBatchesWhileBusy(t *testing.T) {
+	f := &fake{bad: -1, gate: make(chan struct{})}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 1})
+	defer b.Close()
+	var wg sync.WaitGroup
+	ask := func(i int) {
+		wg.Go(func() {
+			resp, err := b.Infer(context.Background(), xreq(fmt.Sprint(i), float32(i), 10))
+			if err != nil || resp.Outputs[0].FP32[0] != float32(i)+10 {
+				t.Errorf("request %d: %+v, %v", i, resp, err)
+			}
+		})
+	}
+	ask(0)
+	waitCalls(t, f, 1) // runs at once, held at the gate
+	for i := 1; i <= 3; i++ {
+		ask(i)
+	}
+	waitPending(t, b, 3)
+	close(f.gate)
+	wg.Wait()
+	if s := f.shapes(); len(s) != 2 || !slices.Equal(s[0], []int64{1, 2}) || !slices.Equal(s[1], []int64{3, 2}) {
+		t.Fatalf("model saw %v, want [1 2] then the batch [3 2]", s)
+	}
+}
+
+// TestBatcherSessionsRunAtOnce: as many runs as sessions go at once;
+// only the request beyond them waits.
+func TestBatcherSessionsRunAtOnce(t *testing.T) {
+	f := &fake{bad: -1, gate: make(chan struct{})}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 2})
+	defer b.Close()
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if _, err := b.Infer(context.Background(), xreq(fmt.Sprint(i), 1, 2)); err != nil {
+				t.Error(err)
+			}
+		})
+		if i < 2 {
+			waitCalls(t, f, i+1)
+		}
+	}
+	waitPending(t, b, 1)
+	close(f.gate)
+	wg.Wait()
+	if s := f.shapes(); len(s) != 3 {
+		t.Fatalf("model saw %v, want 3 runs", s)
+	}
+}
+
+// waitCalls waits until f has been called n times.
+func waitCalls(t *testing.T, f *fake, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(f.shapes()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the model never ran %d times", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// busy makes every session of b busy, as runs in progress would, so that
+// requests wait and gather; the func it returns ends those runs, which
+// starts what waits, as the end of a real run does.
+func busy(b *Batcher) func() {
+	b.mu.Lock()
+	n := b.slots
+	b.runs += n
+	b.mu.Unlock()
+	return func() {
+		for range n {
+			b.ended()
+		}
 	}
 }
 
@@ -230,6 +341,7 @@ func TestBatcherCancelledCallerLeaves(t *testing.T) {
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 3, MaxQueueDelay: time.Hour})
 	defer b.Close()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer busy(b)()
 	errc := make(chan error, 1)
 	go func() {
 		_, err := b.Infer(ctx, xreq("gone", 100, 100))
@@ -261,18 +373,23 @@ func waitPending(t *testing.T, b *Batcher, n int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		b.mu.Lock()
-		got := 0
-		for _, bt := range b.pending {
-			got += len(bt.calls)
-		}
-		b.mu.Unlock()
-		if got == n {
+		if pending(b) == n {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("%d requests never waited in the batcher", n)
+}
+
+// pending is the number of requests waiting in b's batches.
+func pending(b *Batcher) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, bt := range b.pending {
+		n += len(bt.calls)
+	}
+	return n
 }
 
 // TestBatcherErrorToEachMember: an error of the batch that is not the
@@ -283,6 +400,7 @@ func TestBatcherErrorToEachMember(t *testing.T) {
 		return nil, boom
 	}, ModelLimits{MaxBatch: 3, MaxQueueDelay: time.Hour})
 	defer b.Close()
+	defer busy(b)()
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
@@ -300,6 +418,7 @@ func TestBatcherInvalidMemberAlone(t *testing.T) {
 	f := &fake{bad: -7}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 3, MaxQueueDelay: time.Hour})
 	defer b.Close()
+	defer busy(b)()
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
@@ -327,6 +446,7 @@ func TestBatcherUnsplittableRunsAlone(t *testing.T) {
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
 	defer b.Close()
 	for round := range 2 {
+		defer busy(b)()
 		var wg sync.WaitGroup
 		for i := range 2 {
 			wg.Go(func() {
@@ -388,6 +508,7 @@ func TestBatcherKeys(t *testing.T) {
 func TestBatcherClose(t *testing.T) {
 	f := &fake{bad: -1}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour})
+	release := busy(b)
 	errc := make(chan error, 2)
 	for i := range 2 {
 		go func() {
@@ -407,6 +528,7 @@ func TestBatcherClose(t *testing.T) {
 	if _, err := b.Infer(context.Background(), xreq("late", 1, 2)); !errors.Is(err, ErrShuttingDown) {
 		t.Fatalf("after Close: %v, want ErrShuttingDown", err)
 	}
+	release()
 }
 
 // TestBatcherEchoKeepsAnswers: a model that answers with its own input
@@ -419,6 +541,7 @@ func TestBatcherEchoKeepsAnswers(t *testing.T) {
 	}
 	b := NewBatcher(echo, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
 	defer b.Close()
+	defer busy(b)()
 	const rounds = 50
 	got := make([][2]*sdk.InferResponse, rounds)
 	for r := range rounds {
@@ -474,6 +597,7 @@ func TestBatcherSplitClipsCapacity(t *testing.T) {
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
 	defer b.Close()
 	var got [2]*sdk.InferResponse
+	defer busy(b)()
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Go(func() {
@@ -510,6 +634,7 @@ func TestBatcherLeaderLeaves(t *testing.T) {
 	f := &fake{bad: -1}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: 20 * time.Millisecond})
 	defer b.Close()
+	defer busy(b)()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
@@ -556,6 +681,7 @@ func TestBatcherRunCancelledWhenAllGone(t *testing.T) {
 	}
 	b := NewBatcher(run, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour})
 	defer b.Close()
+	defer busy(b)()
 	ctx0, cancel0 := context.WithCancel(context.Background())
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	defer cancel1()

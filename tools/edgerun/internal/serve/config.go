@@ -19,11 +19,11 @@ import (
 //	[defaults]
 //	threads = 1            # engine threads per session (.erm)
 //	sessions = 2           # session pool (.erm): concurrent runs
-//	concurrency = 2        # requests in flight at once
+//	concurrency = 2        # requests in flight at once (× max_batch when batching)
 //	queue = 64             # requests waiting beyond those; more: 429
 //	timeout = "30s"        # a request's deadline, queueing included
 //	max_batch = 0          # > 1: dynamic batching (.erm)
-//	max_queue_delay = "1ms"
+//	max_queue_delay = "1ms" # how long requests gather while every session is busy
 //
 //	[models.sentiment]     # a model by name (its file name without .erm)
 //	concurrency = 1

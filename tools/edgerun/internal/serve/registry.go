@@ -316,7 +316,7 @@ func (r *Reg) Scan() {
 			lim := r.opt.Config.Limits(name)
 			lim.Concurrency = max(lim.Concurrency, 1)
 			lim.Queue = max(lim.Queue, 0)
-			e = &entry{name: name, path: f.path, platform: f.platform, limits: lim, slots: make(chan struct{}, lim.Concurrency), state: StateLoading}
+			e = &entry{name: name, path: f.path, platform: f.platform, limits: lim, slots: make(chan struct{}, inFlight(lim, f.platform)), state: StateLoading}
 			r.models[name] = e
 		}
 		e.mu.Lock()
@@ -486,6 +486,17 @@ func (r *Reg) infer(ctx context.Context, e *entry, want string, req *sdk.InferRe
 	return resp, v.version, nil
 }
 
+// inFlight is how many requests of a model are let in at once: its
+// Concurrency, times MaxBatch for an .erm model that batches, each of
+// whose runs carries up to MaxBatch requests (the batcher needs them in
+// to gather them).
+func inFlight(lim ModelLimits, platform string) int {
+	if platform == PlatformERM && lim.MaxBatch > 1 {
+		return lim.Concurrency * lim.MaxBatch
+	}
+	return lim.Concurrency
+}
+
 // enter takes one of e's slots of requests in flight, waiting for one in
 // e's queue if there is room (ErrQueueFull if not) until ctx ends.
 func (r *Reg) enter(ctx context.Context, e *entry) error {
@@ -497,7 +508,7 @@ func (r *Reg) enter(ctx context.Context, e *entry) error {
 	n := e.waiting.Add(1)
 	if n > int64(e.limits.Queue) {
 		e.waiting.Add(-1)
-		return fmt.Errorf("%w: model %q has %d requests in flight and %d waiting (queue)", ErrQueueFull, e.name, e.limits.Concurrency, e.limits.Queue)
+		return fmt.Errorf("%w: model %q has %d requests in flight and %d waiting (queue)", ErrQueueFull, e.name, cap(e.slots), e.limits.Queue)
 	}
 	o := r.opt.Hooks.Observer
 	if o != nil {

@@ -314,6 +314,41 @@ func TestQueueFull(t *testing.T) {
 	}
 }
 
+// TestBatchedModelLetsInMaxBatch: a batched .erm model lets Concurrency
+// × MaxBatch requests in at once (a run carries up to MaxBatch of them:
+// the batcher must have them to gather them); the next is ErrQueueFull.
+func TestBatchedModelLetsInMaxBatch(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "s", "sentiment")
+	cfg := DefaultConfig()
+	cfg.Defaults.Concurrency, cfg.Defaults.Queue, cfg.Defaults.MaxBatch = 1, 0, 3
+	g := newGate()
+	r := newReg(t, Options{Models: dir, Config: cfg, Hooks: Hooks{Wrap: g.wrap}})
+	r.Scan()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			_, err := r.Infer(context.Background(), "s", "", textRequest("great"))
+			errs <- err
+		})
+	}
+	for range 3 {
+		<-g.entered // all three in flight at once
+	}
+	if _, err := r.Infer(context.Background(), "s", "", textRequest("great")); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("fourth request: %v, want queue full", err)
+	}
+	close(g.open)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("request in flight: %v", err)
+		}
+	}
+}
+
 type countObserver struct {
 	mu    sync.Mutex
 	queue int
