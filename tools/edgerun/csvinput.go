@@ -195,7 +195,7 @@ func (t *csvTable) check(i int, s string) error {
 		}
 	case csvCategory:
 		if !t.cats[i][strings.TrimSpace(s)] {
-			return fmt.Errorf("%q is not one of the column's categories (%s)", s, quoteList(allowed(c.Categories), 8))
+			return fmt.Errorf("%q is not one of the column's categories (%s)", s, oip.QuoteList(allowed(c.Categories), 8))
 		}
 	}
 	return nil
@@ -263,12 +263,12 @@ func (t *csvTable) first(rec []string) (bool, error) {
 			extra = append(extra, h)
 		}
 	}
-	msg := fmt.Sprintf("column %s is missing from the header", quoteList(lacks, 8))
+	msg := fmt.Sprintf("column %s is missing from the header", oip.QuoteList(lacks, 8))
 	if len(lacks) > 1 {
-		msg = fmt.Sprintf("columns %s are missing from the header", quoteList(lacks, 8))
+		msg = fmt.Sprintf("columns %s are missing from the header", oip.QuoteList(lacks, 8))
 	}
 	if len(extra) > 0 {
-		msg += fmt.Sprintf(" (it also has %s)", quoteList(extra, 8))
+		msg += fmt.Sprintf(" (it also has %s)", oip.QuoteList(extra, 8))
 	}
 	return false, fmt.Errorf("%s; %s takes %s", msg, t.who, t.takes())
 }
@@ -309,7 +309,7 @@ func (t *csvTable) takes() string {
 	for i, c := range t.cols {
 		names[i] = c.Name
 	}
-	return quoteList(names, 40)
+	return oip.QuoteList(names, 40)
 }
 
 // isNaN reports whether a field is the number NaN.

@@ -140,7 +140,7 @@ func quoteKeys(m map[string]string) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return quoteList(keys, 8)
+	return oip.QuoteList(keys, 8)
 }
 
 func int64Shape(s []int64) tensor.Shape {
@@ -394,17 +394,4 @@ func csvEncoder(m *engine.Model, width int) (*features.Encoder, []features.Featu
 		return nil, nil
 	}
 	return enc, fs
-}
-
-// quoteList quotes at most n strings, and counts the others.
-func quoteList(s []string, n int) string {
-	q := make([]string, 0, min(len(s), n)+1)
-	for i, v := range s {
-		if i == n {
-			q = append(q, fmt.Sprintf("and %d more", len(s)-n))
-			break
-		}
-		q = append(q, strconv.Quote(v))
-	}
-	return strings.Join(q, ", ")
 }

@@ -398,7 +398,7 @@ func (c *pluginsInferCmd) request(d *sdk.Description, fromFile *oip.Request) (*s
 		}
 	}
 	if len(lacks) > 0 {
-		return nil, fmt.Errorf("%s: %d of its %d inputs missing: %s", d.Name, len(lacks), len(d.Inputs), quoteList(lacks, len(lacks)))
+		return nil, fmt.Errorf("%s: %d of its %d inputs missing: %s", d.Name, len(lacks), len(d.Inputs), oip.QuoteList(lacks, len(lacks)))
 	}
 	return req, nil
 }

@@ -245,6 +245,20 @@ func (p *parser) openObject(what func() string) error {
 	return nil
 }
 
+// QuoteList quotes at most n strings of s, joined by ", ", and counts the
+// others ("and 3 more"): lists in error messages stay short.
+func QuoteList(s []string, n int) string {
+	q := make([]string, 0, min(len(s), n)+1)
+	for i, v := range s {
+		if i == n {
+			q = append(q, fmt.Sprintf("and %d more", len(s)-n))
+			break
+		}
+		q = append(q, strconv.Quote(v))
+	}
+	return strings.Join(q, ", ")
+}
+
 func quoteAll(s []string) string {
 	q := make([]string, len(s))
 	for i, v := range s {

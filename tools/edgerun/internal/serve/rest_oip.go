@@ -1,9 +1,7 @@
 package serve
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/edgerun/edgerun/sdk"
@@ -80,14 +78,5 @@ func quoteKeys(m map[string]string) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	const n = 8
-	q := make([]string, 0, min(len(keys), n)+1)
-	for i, v := range keys {
-		if i == n {
-			q = append(q, fmt.Sprintf("and %d more", len(keys)-n))
-			break
-		}
-		q = append(q, strconv.Quote(v))
-	}
-	return strings.Join(q, ", ")
+	return oip.QuoteList(keys, 8)
 }
