@@ -428,7 +428,7 @@ func (b *Batcher) batchKey(buf []byte, req *sdk.InferRequest) (rows int, key []b
 		} else if t.Shape[0] != int64(rows) {
 			return 0, nil, false
 		}
-		if e, ok := elements(t.Shape); !ok || e != dataLen(t) {
+		if e, ok := elements(t.Shape); !ok || e != t.Len() {
 			return 0, nil, false
 		}
 		field(t.Name)
@@ -469,24 +469,6 @@ func elements(shape []int64) (int, bool) {
 	return int(n), true
 }
 
-// dataLen is the number of elements t carries in the field of its
-// datatype (-1 for an unknown datatype).
-func dataLen(t *sdk.Tensor) int {
-	switch t.Datatype {
-	case sdk.FP32:
-		return len(t.FP32)
-	case sdk.INT64:
-		return len(t.INT64)
-	case sdk.INT32:
-		return len(t.INT32)
-	case sdk.BYTES:
-		return len(t.BYTES)
-	case sdk.BOOL:
-		return len(t.BOOL)
-	}
-	return -1
-}
-
 // concat joins the members' inputs along the first dimension, in the
 // order of the first member's inputs, into buffers of the exact size;
 // FP32 buffers come from b.bufs when one is large enough.
@@ -501,7 +483,7 @@ func (b *Batcher) concat(calls []*batchCall, rows int) *sdk.InferRequest {
 		t0 := &first.Inputs[i]
 		out := sdk.Tensor{Name: t0.Name, Datatype: t0.Datatype, Shape: slices.Clone(t0.Shape)}
 		out.Shape[0] = int64(rows)
-		n := dataLen(t0) / int(t0.Shape[0]) * rows
+		n := t0.Len() / int(t0.Shape[0]) * rows
 		switch t0.Datatype {
 		case sdk.FP32:
 			if p, _ := b.bufs.Get().(*[]float32); p != nil && cap(*p) >= n {
@@ -583,7 +565,7 @@ func split(resp *sdk.InferResponse, calls []*batchCall, rows int) ([]*sdk.InferR
 	for i := range resp.Outputs {
 		o := &resp.Outputs[i]
 		n, ok := elements(o.Shape)
-		if len(o.Shape) == 0 || o.Shape[0] != int64(rows) || !ok || n != dataLen(o) {
+		if len(o.Shape) == 0 || o.Shape[0] != int64(rows) || !ok || n != o.Len() {
 			return nil, fmt.Errorf("%w: output %q has shape %s for %d rows", errUnsplittable, o.Name, sdk.ShapeString(o.Shape), rows)
 		}
 		dims += len(o.Shape)
