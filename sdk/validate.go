@@ -102,39 +102,56 @@ func ValidateRequest(d *Description, req *InferRequest) error {
 	if len(req.Inputs) == 0 {
 		return InvalidInputf("request has no inputs (want %s)", specNames(d.Inputs))
 	}
+	// In order: every input is the spec at its position (the common
+	// case, checked without a map). An input is then given twice only if
+	// the description names two specs alike, and then in their places.
+	inOrder := len(req.Inputs) <= len(d.Inputs)
+	for i := 0; inOrder && i < len(req.Inputs); i++ {
+		inOrder = d.Inputs[i].Name == req.Inputs[i].Name
+	}
+	if inOrder {
+		for i := range req.Inputs {
+			if err := CheckTensor(&req.Inputs[i], d.Inputs[i]); err != nil {
+				return err
+			}
+		}
+		for i := len(req.Inputs); i < len(d.Inputs); i++ {
+			if s := &d.Inputs[i]; !s.Optional {
+				return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
+			}
+		}
+	} else if err := validateShuffled(d, req); err != nil {
+		return err
+	}
+	for _, o := range req.Outputs {
+		if findSpec(d.Outputs, o) < 0 {
+			return InvalidInputf("unknown output %q requested (outputs: %s)", o, specNames(d.Outputs))
+		}
+	}
+	return nil
+}
+
+// validateShuffled checks inputs that are not in the description's
+// order, with a map of the names seen.
+func validateShuffled(d *Description, req *InferRequest) error {
 	seen := make(map[string]bool, len(req.Inputs))
-	// inOrder: every input so far is the spec at its position. Then the
-	// spec at the next position, if it has the next input's name (not
-	// seen before), is the first spec of that name: no search.
-	inOrder := true
 	for i := range req.Inputs {
 		t := &req.Inputs[i]
 		if seen[t.Name] {
 			return InvalidInputf("input %q is given twice", t.Name)
 		}
 		seen[t.Name] = true
-		k := i
-		if !inOrder || i >= len(d.Inputs) || d.Inputs[i].Name != t.Name {
-			inOrder = false
-			if k = findSpec(d.Inputs, t.Name); k < 0 {
-				return InvalidInputf("unknown input %q (want %s)", t.Name, specNames(d.Inputs))
-			}
+		k := findSpec(d.Inputs, t.Name)
+		if k < 0 {
+			return InvalidInputf("unknown input %q (want %s)", t.Name, specNames(d.Inputs))
 		}
 		if err := CheckTensor(t, d.Inputs[k]); err != nil {
 			return err
 		}
 	}
-	if !inOrder || len(req.Inputs) != len(d.Inputs) { // else every spec is seen
-		for i := range d.Inputs {
-			s := &d.Inputs[i]
-			if !seen[s.Name] && !s.Optional {
-				return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
-			}
-		}
-	}
-	for _, o := range req.Outputs {
-		if findSpec(d.Outputs, o) < 0 {
-			return InvalidInputf("unknown output %q requested (outputs: %s)", o, specNames(d.Outputs))
+	for i := range d.Inputs {
+		if s := &d.Inputs[i]; !seen[s.Name] && !s.Optional {
+			return InvalidInputf("missing input %q (%s %s)", s.Name, s.Datatype, ShapeString(s.Shape))
 		}
 	}
 	return nil

@@ -29,7 +29,9 @@ func newDataReader(in *Input, lim Limits, size int) dataReader {
 	size = max(min(size, lim.Elements), 0)
 	switch in.Datatype {
 	case FP32:
-		in.FP32 = make([]float32, 0, size)
+		if cap(in.FP32) < size || len(in.FP32) > 0 { // else room given by the parser
+			in.FP32 = make([]float32, 0, size)
+		}
 	case INT64:
 		in.INT64 = make([]int64, 0, size)
 	case INT32:

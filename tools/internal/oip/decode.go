@@ -147,6 +147,51 @@ func Decode(r io.Reader, opt Options) (*Request, error) {
 type parser struct {
 	s   *scanner
 	opt Options
+	// Arenas of the request's small parts: its inputs, their shapes, and
+	// FP32 data of up to smallData values (a request of many one-value
+	// inputs costs a few allocations, not a few per input).
+	ins []Input
+	i64 []int64
+	f32 []float32
+}
+
+// smallData is the most values of an input's FP32 data taken from the
+// parser's arena.
+const smallData = 16
+
+// newInput is a new input, from the arena.
+func (p *parser) newInput(index int) *Input {
+	if len(p.ins) == cap(p.ins) {
+		p.ins = make([]Input, 0, min(max(8*cap(p.ins), 1), 64)) // 1, 8, 64, 64…
+	}
+	p.ins = p.ins[:len(p.ins)+1]
+	in := &p.ins[len(p.ins)-1]
+	in.Index = index
+	return in
+}
+
+// int64s is a slice of n int64s from the arena.
+func (p *parser) int64s(n int) []int64 {
+	if n > 64 {
+		return make([]int64, n)
+	}
+	if len(p.i64)+n > cap(p.i64) {
+		p.i64 = make([]int64, 0, max(2*cap(p.i64), 64))
+	}
+	i := len(p.i64)
+	p.i64 = p.i64[:i+n]
+	return p.i64[i : i+n : i+n]
+}
+
+// float32s is an empty slice with room for n float32s (at most
+// smallData) from the arena; appending beyond n reallocates it.
+func (p *parser) float32s(n int) []float32 {
+	if len(p.f32)+n > cap(p.f32) {
+		p.f32 = make([]float32, 0, max(2*cap(p.f32), 64))
+	}
+	i := len(p.f32)
+	p.f32 = p.f32[:i+n]
+	return p.f32[i : i : i+n]
 }
 
 // syntax turns an error of the scanner into one line that says where.
@@ -454,7 +499,7 @@ func datatype(b []byte) string {
 }
 
 func (p *parser) input(index int) (*Input, error) {
-	in := &Input{Index: index}
+	in := p.newInput(index)
 	what := func() string { return fmt.Sprintf("inputs[%d]", index) }
 	if err := p.openObject(what); err != nil {
 		return nil, err
@@ -545,7 +590,8 @@ func (p *parser) shape(in *Input) error {
 	if p.s.kind != '[' {
 		return p.invalid(p.at(), `%s: "shape" must be an array of integers, not %s`, in.Label(), kindOf(p.s.kind))
 	}
-	in.Shape, in.HasShape = make([]int64, 0, 2), true
+	var dims [MaxDims]int64
+	n := 0
 	for p.s.more() {
 		if err := p.token(); err != nil {
 			return err
@@ -558,11 +604,14 @@ func (p *parser) shape(in *Input) error {
 		if err != nil {
 			return p.invalid(p.s.end, `%s: "shape" must be an array of integers, not hold %s`, in.Label(), p.s.tokenText())
 		}
-		if len(in.Shape) == MaxDims {
+		if n == MaxDims {
 			return fmt.Errorf("%s: shape has more than %d dimensions", in.Label(), MaxDims)
 		}
-		in.Shape = append(in.Shape, d)
+		dims[n] = d
+		n++
 	}
+	in.Shape, in.HasShape = p.int64s(n), true
+	copy(in.Shape, dims[:n])
 	return p.token() // ']'
 }
 
@@ -593,6 +642,9 @@ func (p *parser) data(in *Input) error {
 		if n, err := CheckShape(in.Shape, p.opt.Elements); err == nil {
 			size = int(min(n, (p.opt.Bytes-p.s.end)/2+1))
 		}
+	}
+	if in.Datatype == FP32 && size > 0 && size <= smallData {
+		in.FP32 = p.float32s(size)
 	}
 	d := newDataReader(in, p.opt.Limits, size)
 	err := d.read(p.s)

@@ -2,6 +2,8 @@ package oip
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"math"
 	"testing"
 )
@@ -107,3 +109,74 @@ func TestShapeText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendString: AppendString writes what encoding/json writes with
+// HTML escaping off, for strings and byte slices alike.
+//
+// fuzz:budget 200000x
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"b\\c", "\x00\x01\x1f\b\f\n\r\t", "é€😀", "\u2028\u2029", "\xff\xfe", "ab\xc3", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		w := bytes.TrimSuffix(want.Bytes(), []byte("\n"))
+		if got := AppendString(nil, s); !bytes.Equal(got, w) {
+			t.Fatalf("string %q: %s, encoding/json %s", s, got, w)
+		}
+		if got := AppendString([]byte("x"), []byte(s)); !bytes.Equal(got[1:], w) {
+			t.Fatalf("[]byte %q: %s, encoding/json %s", s, got[1:], w)
+		}
+	})
+}
+
+// TestAppendResponse: the compact form holds the same JSON as the
+// indented one.
+func TestAppendResponse(t *testing.T) {
+	r := &Response{ModelName: "m", ModelVersion: "v", ID: "7", Parameters: map[string]string{"a": "1"}, Outputs: []Tensor{
+		{Name: "p", Datatype: FP32, Shape: []int64{1, 2}, FP32: []float32{0.25, float32(math.NaN())}},
+		{Name: "s", Datatype: BYTES, Shape: []int64{1}, BYTES: [][]byte{[]byte("x\ny")}},
+	}}
+	var ind bytes.Buffer
+	if err := WriteResponse(&ind, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := AppendResponse([]byte("keep"), r)
+	want := `{"model_name":"m","model_version":"v","id":"7","parameters":{"a":"1"},"outputs":[{"name":"p","datatype":"FP32","shape":[1,2],"data":[0.25,"NaN"]},{"name":"s","datatype":"BYTES","shape":[1],"data":["x\ny"]}]}` + "\n"
+	if string(got) != "keep"+want {
+		t.Fatalf("AppendResponse:\n%s\nwant\n%s", got, want)
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, ind.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if c.String()+"\n" != want {
+		t.Fatalf("indented, compacted:\n%s\nwant\n%s", c.String(), want)
+	}
+}
+
+// TestWriteResponseLarge: an answer larger than the writer's buffer is
+// written whole, and the writer's error is returned.
+func TestWriteResponseLarge(t *testing.T) {
+	r := &Response{ModelName: "m", Outputs: []Tensor{{Name: "p", Datatype: FP32, Shape: []int64{20000}, FP32: make([]float32, 20000)}}}
+	var b bytes.Buffer
+	if err := WriteResponse(&b, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	var back struct{ Outputs []struct{ Data []float32 } }
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back.Outputs[0].Data) != 20000 {
+		t.Fatalf("read back: %v, %d values", err, len(back.Outputs))
+	}
+	if err := WriteResponse(failWriter{}, r, nil); err == nil {
+		t.Fatal("a failing writer's error was lost")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

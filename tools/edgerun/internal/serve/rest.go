@@ -1,13 +1,14 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/sdk"
@@ -219,14 +220,25 @@ func (h *handler) infer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := oip.WriteResponse(&buf, ResponseOIP(resp), nil); err != nil {
-		h.fail(w, r, err)
-		return
+	bp := answerBufs.Get().(*[]byte)
+	b := oip.AppendResponse((*bp)[:0], ResponseOIP(resp))
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	_, _ = w.Write(b)
+	if cap(b) <= maxPooledAnswer {
+		*bp = b
+		answerBufs.Put(bp)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(buf.Bytes())
 }
+
+// answerBufs holds the buffers answers are written into; one larger
+// than maxPooledAnswer is left to the collector.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+const maxPooledAnswer = 256 << 10
+
+var jsonType = []string{"application/json"}
 
 // decodeError is a decoding error as the registry's: over the body limit
 // ErrTooLarge, anything else invalid input.

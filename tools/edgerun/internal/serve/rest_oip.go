@@ -24,7 +24,7 @@ import (
 //
 // `edgerun plugins infer` and the daemon's front ends share it.
 func RequestFromOIP(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, error) {
-	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters}
+	req := &sdk.InferRequest{ID: r.ID, Parameters: r.Parameters, Inputs: make([]sdk.Tensor, 0, len(r.Inputs))}
 	for _, o := range r.Outputs {
 		if !slices.ContainsFunc(d.Outputs, func(s sdk.TensorSpec) bool { return s.Name == o.Name }) {
 			return nil, sdk.InvalidInputf("%s has no output %q (outputs: %s)", d.Name, o.Name, specNames(d.Outputs))
