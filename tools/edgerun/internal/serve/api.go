@@ -110,9 +110,9 @@ type ModelLimits struct {
 	Queue       int           // requests waiting beyond Concurrency; more: ErrQueueFull
 	Timeout     time.Duration // a request's deadline, queueing included
 	// MaxBatch > 1 turns on dynamic batching (.erm): concurrent requests
-	// are run as one batch of up to MaxBatch rows. A request runs at once
-	// while one of the Sessions is free; only while all are busy do
-	// requests gather, for at most MaxQueueDelay (Batcher).
+	// are run as one batch of up to MaxBatch rows. Requests gather while
+	// every one of the Sessions is busy; with one free, a request runs at
+	// once, or waits up to MaxQueueDelay for others (Batcher).
 	MaxBatch      int
 	MaxQueueDelay time.Duration
 }

@@ -27,14 +27,15 @@ type InferFunc func(ctx context.Context, req *sdk.InferRequest) (*sdk.InferRespo
 // concatenated along the first dimension, up to MaxBatch rows, run once,
 // and every output is split back along its first dimension.
 //
-// It never keeps a session idle waiting: while fewer than Sessions runs
-// are in progress (batched or alone), a request runs at once, with the
-// requests alike already waiting, if any. Requests wait only while every
-// session is busy: they gather into a batch, which runs when a run ends
-// (the batch waiting longest first), when it reaches MaxBatch rows, or
-// when its first request has waited MaxQueueDelay, whichever comes
-// first. So a lone request pays no delay, and under load the batches
-// grow with the load; up to Sessions batches run at once.
+// At most Sessions runs (batched or alone) are in progress at once: on a
+// CPU, a run beyond them would only wait for a core. While every session
+// is busy, requests gather into a batch, which runs when a run ends (the
+// batch waiting longest first) or when it reaches MaxBatch rows. A
+// request that finds a session free runs at once, with the requests
+// alike already waiting, if any, when MaxQueueDelay is 0 (the default);
+// else it waits up to MaxQueueDelay for others to join it, as Triton's
+// max_queue_delay_microseconds: some latency at low load for bigger
+// batches. Under load the batches grow with the load either way.
 //
 // A caller whose context ends before its batch runs leaves it without
 // touching the others; once the batch runs, it is cancelled only when
@@ -155,9 +156,9 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 		go b.runBatch(bt, nil)
 		bt = nil
 	}
-	if bt == nil && (b.runs < b.slots || rows == b.maxBatch) {
-		// A session is free (or the request fills a batch): no one to
-		// wait for.
+	if bt == nil && (rows == b.maxBatch || b.runs < b.slots && b.delay == 0) {
+		// The request fills a batch, or a session is free and no delay
+		// is asked for: no one to wait for.
 		return b.inferAlone(ctx, req, rows)
 	}
 	c := callPool.Get().(*batchCall)
@@ -168,7 +169,7 @@ func (b *Batcher) Infer(ctx context.Context, req *sdk.InferRequest) (*sdk.InferR
 	}
 	bt.calls = append(bt.calls, c)
 	bt.rows += rows
-	if bt.rows == b.maxBatch || b.runs < b.slots {
+	if bt.rows == b.maxBatch || b.runs < b.slots && b.delay == 0 {
 		b.takeLocked(bt)
 		b.mu.Unlock()
 		return b.collect(c, b.runBatch(bt, c))
@@ -223,13 +224,16 @@ func (b *Batcher) wait(ctx context.Context, bt *batch, c *batchCall, leader bool
 			return b.collect(c, c.res)
 		case <-tick:
 			b.mu.Lock()
-			if !bt.gone {
+			if !bt.gone && b.runs < b.slots {
 				b.takeLocked(bt)
 				b.mu.Unlock()
 				return b.collect(c, b.runBatch(bt, c))
 			}
 			b.mu.Unlock()
-			tick = nil // taken by another: the answer comes with done
+			// Taken by another, or every session is busy: the first run
+			// to end starts it (ended), unless it fills first; the answer
+			// comes with done.
+			tick = nil
 			continue
 		case <-ctx.Done():
 		}
@@ -277,6 +281,10 @@ func (b *Batcher) collect(c *batchCall, r result) (*sdk.InferResponse, error) {
 // flush runs bt when its delay has passed, unless it has already run.
 func (b *Batcher) flush(bt *batch) {
 	b.mu.Lock()
+	if bt.gone || b.runs >= b.slots { // busy: the first run to end starts it
+		b.mu.Unlock()
+		return
+	}
 	if bt.gone {
 		b.mu.Unlock()
 		return

@@ -217,28 +217,41 @@ func TestBatcherFullBatchRunsAtOnce(t *testing.T) {
 	}
 }
 
-// TestBatcherLoneRequestWaitsDelay: with every session busy, a lone
-// request runs after the delay, alone (the safety net is generous: no
-// timing assertion).
-func TestBatcherLoneRequestWaitsDelay(t *testing.T) {
+// TestBatcherWaitsForASession: with every session busy, a lone request
+// waits past its delay (a run beyond the sessions would only wait for a
+// core), and runs, alone, when a run ends.
+func TestBatcherWaitsForASession(t *testing.T) {
 	f := &fake{bad: -1}
 	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Millisecond})
 	defer b.Close()
-	defer busy(b)()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	resp, err := b.Infer(ctx, xreq("a", 1, 2))
-	if err != nil || resp.Outputs[0].FP32[0] != 3 {
-		t.Fatalf("got %+v, %v", resp, err)
+	release := busy(b)
+	got := make(chan error, 1)
+	go func() {
+		resp, err := b.Infer(context.Background(), xreq("a", 1, 2))
+		if err == nil && resp.Outputs[0].FP32[0] != 3 {
+			err = fmt.Errorf("got %+v", resp)
+		}
+		got <- err
+	}()
+	waitPending(t, b, 1)
+	time.Sleep(20 * time.Millisecond) // 20 delays: it must not have run
+	if s := f.shapes(); len(s) != 0 {
+		t.Fatalf("model saw %v while every session was busy", s)
+	}
+	release()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if s := f.shapes(); len(s) != 1 || !slices.Equal(s[0], []int64{1, 2}) {
+		t.Fatalf("model saw %v, want the request alone", s)
 	}
 }
 
-// TestBatcherIdleRunsAtOnce: with a session free, a request does not wait
-// for others, even with an hour of delay (it would fail with the
-// context's deadline if it did).
+// TestBatcherIdleRunsAtOnce: with a session free and no delay, a request
+// does not wait for others.
 func TestBatcherIdleRunsAtOnce(t *testing.T) {
 	f := &fake{bad: -1}
-	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 1})
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, Sessions: 1})
 	defer b.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -253,12 +266,36 @@ func TestBatcherIdleRunsAtOnce(t *testing.T) {
 	}
 }
 
+// TestBatcherIdleWaitsDelay: with a session free and a delay, a request
+// waits for others, as Triton's max_queue_delay: the second joins it, and
+// the batch runs when full (before the hour-long delay).
+func TestBatcherIdleWaitsDelay(t *testing.T) {
+	f := &fake{bad: -1}
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 2, MaxQueueDelay: time.Hour, Sessions: 1})
+	defer b.Close()
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			resp, err := b.Infer(context.Background(), xreq(fmt.Sprint(i), float32(i), 10))
+			if err != nil || resp.Outputs[0].FP32[0] != float32(i)+10 {
+				t.Errorf("request %d: %+v, %v", i, resp, err)
+			}
+		})
+		if i == 0 {
+			waitPending(t, b, 1) // the first waits; the second fills the batch
+		}
+	}
+	wg.Wait()
+	if s := f.shapes(); len(s) != 1 || !slices.Equal(s[0], []int64{2, 2}) {
+		t.Fatalf("model saw %v, want one batch [2 2]", s)
+	}
+}
+
 // TestBatcherBatchesWhileBusy: requests that come while the only session
-// runs gather, and run as one batch as soon as that run ends, without
-// waiting for the (hour-long) delay.
+// runs gather, and run as one batch as soon as that run ends.
 func TestBatcherBatchesWhileBusy(t *testing.T) {
 	f := &fake{bad: -1, gate: make(chan struct{})}
-	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 1})
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, Sessions: 1})
 	defer b.Close()
 	var wg sync.WaitGroup
 	ask := func(i int) {
@@ -286,7 +323,7 @@ func TestBatcherBatchesWhileBusy(t *testing.T) {
 // only the request beyond them waits.
 func TestBatcherSessionsRunAtOnce(t *testing.T) {
 	f := &fake{bad: -1, gate: make(chan struct{})}
-	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: time.Hour, Sessions: 2})
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, Sessions: 2})
 	defer b.Close()
 	var wg sync.WaitGroup
 	for i := range 3 {
@@ -632,9 +669,8 @@ func TestBatcherSplitClipsCapacity(t *testing.T) {
 // leaves, the batch still runs when the delay passes, for the others.
 func TestBatcherLeaderLeaves(t *testing.T) {
 	f := &fake{bad: -1}
-	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: 20 * time.Millisecond})
+	b := NewBatcher(f.infer, ModelLimits{MaxBatch: 8, MaxQueueDelay: 20 * time.Millisecond, Sessions: 1})
 	defer b.Close()
-	defer busy(b)()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {

@@ -18,12 +18,12 @@ import (
 //
 //	[defaults]
 //	threads = 1            # engine threads per session (.erm)
-//	sessions = 2           # session pool (.erm): concurrent runs
+//	sessions = 2           # session pool (.erm): concurrent runs (default: a core each; with max_batch, half the cores)
 //	concurrency = 2        # requests in flight at once (× max_batch when batching)
 //	queue = 64             # requests waiting beyond those; more: 429
 //	timeout = "30s"        # a request's deadline, queueing included
 //	max_batch = 0          # > 1: dynamic batching (.erm)
-//	max_queue_delay = "1ms" # how long requests gather while every session is busy
+//	max_queue_delay = "0s" # with a session free, how long a request waits for others (0: runs at once)
 //
 //	[models.sentiment]     # a model by name (its file name without .erm)
 //	concurrency = 1
@@ -153,6 +153,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err := raw.Defaults.applyReturns(&c.DefaultReturns, "[defaults]"); err != nil {
 		return nil, err
 	}
+	batchSessions(&c.Defaults, raw.Defaults.Sessions)
 	names := make([]string, 0, len(raw.Models))
 	for name := range raw.Models {
 		names = append(names, name)
@@ -166,9 +167,27 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		if err := raw.Models[name].applyReturns(&ret, table); err != nil {
 			return nil, err
 		}
+		if raw.Models[name].Sessions == nil {
+			batchSessions(&l, raw.Defaults.Sessions)
+		}
 		c.Models[name], c.ModelReturns[name] = l, ret
 	}
 	return c, nil
+}
+
+// BatchSessions is the session pool of a model that batches when the
+// config file does not set one: half the cores (at least one), so that
+// the others decode the requests that gather while the sessions run. With
+// a session per core, every core is running the model whenever a request
+// could come in, so none ever waits and no batch forms.
+func BatchSessions() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// batchSessions gives l, if it batches, BatchSessions sessions, unless
+// the [defaults] table set them (set).
+func batchSessions(l *ModelLimits, set *int) {
+	if l.MaxBatch > 1 && set == nil {
+		l.Sessions = BatchSessions()
+	}
 }
 
 func quote(s string) string { return `"` + s + `"` }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,5 +49,33 @@ func TestParseConfigRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want one containing %q", tc.text, err, tc.want)
 		}
+	}
+}
+
+// TestConfigBatchSessions: a model that batches gets half the cores as
+// sessions unless its table or [defaults] sets them.
+func TestConfigBatchSessions(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader("[models.a]\nmax_batch = 8\n[models.b]\nmax_batch = 8\nsessions = 3\n[models.c]\nthreads = 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Limits("a").Sessions; got != BatchSessions() {
+		t.Errorf("a: %d sessions, want BatchSessions() = %d", got, BatchSessions())
+	}
+	if got := c.Limits("b").Sessions; got != 3 {
+		t.Errorf("b: %d sessions, want 3 (set)", got)
+	}
+	if got := c.Limits("c").Sessions; got != DefaultLimits().Sessions {
+		t.Errorf("c: %d sessions, want the default %d (no batching)", got, DefaultLimits().Sessions)
+	}
+	c, err = ParseConfig(strings.NewReader("[defaults]\nsessions = 5\n[models.a]\nmax_batch = 8\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Limits("a").Sessions; got != 5 {
+		t.Errorf("a under [defaults] sessions = 5: %d", got)
+	}
+	if BatchSessions() < 1 || BatchSessions() > max(1, runtime.GOMAXPROCS(0)) {
+		t.Errorf("BatchSessions() = %d", BatchSessions())
 	}
 }
