@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -205,116 +206,110 @@ func (t *Tensor) BinarySize() int64 {
 	return n
 }
 
-// countWriter counts the bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(b []byte) (int, error) {
-	k, err := c.w.Write(b)
-	c.n += int64(k)
-	return k, err
-}
-
 // WriteBinaryResponse writes r as the binary tensor data extension does:
-// the JSON of WriteResponse (without its final newline), where an output
-// whose flag is set (bin[i] for r.Outputs[i]) has "parameters":
+// compact JSON with the members of WriteResponse's, where an output whose
+// flag is set (bin[i] for r.Outputs[i]) has "parameters":
 // {"binary_data_size": K} instead of "data", then those outputs' data in
 // their order. It returns the JSON's length, the response's
-// HeaderContentLength.
+// HeaderContentLength. (It writes its JSON itself, with the exported
+// AppendF32 only, so that WriteResponse's internals stay its own.)
 func WriteBinaryResponse(w io.Writer, r *Response, bin []bool) (int64, error) {
-	cw := &countWriter{w: w}
-	j := NewJSONWriter(cw)
-	j.Open('{')
-	j.Elem("model_name")
-	j.String(r.ModelName)
+	b := append(make([]byte, 0, 512), `{"model_name":`...)
+	b = appendJSONString(b, r.ModelName)
 	if r.ModelVersion != "" {
-		j.Elem("model_version")
-		j.String(r.ModelVersion)
+		b = appendJSONString(append(b, `,"model_version":`...), r.ModelVersion)
 	}
 	if r.ID != "" {
-		j.Elem("id")
-		j.String(r.ID)
+		b = appendJSONString(append(b, `,"id":`...), r.ID)
 	}
 	if len(r.Parameters) > 0 {
-		j.Elem("parameters")
-		j.Open('{')
 		keys := make([]string, 0, len(r.Parameters))
 		for k := range r.Parameters {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		for _, k := range keys {
-			j.Elem(k)
-			j.String(r.Parameters[k])
+		b = append(b, `,"parameters":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = appendJSONString(append(b, ':'), r.Parameters[k])
 		}
-		j.Close('}')
+		b = append(b, '}')
 	}
-	j.Elem("outputs")
-	j.Open('[')
+	b = append(b, `,"outputs":[`...)
 	for i := range r.Outputs {
 		t := &r.Outputs[i]
-		j.Elem("")
-		j.Open('{')
-		j.Elem("name")
-		j.String(t.Name)
-		j.Elem("datatype")
-		j.String(t.Datatype)
-		j.Elem("shape")
-		j.Open('[')
-		for _, d := range t.Shape {
-			j.Elem("")
-			j.buf = strconv.AppendInt(j.buf[:0], d, 10)
-			j.Raw(j.buf)
+		if i > 0 {
+			b = append(b, ',')
 		}
-		j.Close(']')
+		b = appendJSONString(append(b, `{"name":`...), t.Name)
+		b = appendJSONString(append(b, `,"datatype":`...), t.Datatype)
+		b = append(b, `,"shape":[`...)
+		for k, d := range t.Shape {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, d, 10)
+		}
+		b = append(b, ']')
 		if i < len(bin) && bin[i] {
-			j.Elem("parameters")
-			j.Open('{')
-			j.Elem(ParamBinarySize)
-			j.buf = strconv.AppendInt(j.buf[:0], t.BinarySize(), 10)
-			j.Raw(j.buf)
-			j.Close('}')
-			j.Close('}')
+			b = append(b, `,"parameters":{"binary_data_size":`...)
+			b = strconv.AppendInt(b, t.BinarySize(), 10)
+			b = append(b, "}}"...)
 			continue
 		}
-		j.Elem("data")
-		j.Open('[')
-		for _, v := range t.FP32 {
-			j.Elem("")
-			j.F32(v)
+		b = append(b, `,"data":[`...)
+		n := 0
+		sep := func() {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
 		}
-		writeInts(j, t.INT64)
-		writeInts(j, t.INT32)
-		writeInts(j, t.INT8)
-		writeInts(j, t.UINT8)
+		for _, v := range t.FP32 {
+			sep()
+			b = AppendF32(b, v)
+		}
+		for _, v := range t.INT64 {
+			sep()
+			b = strconv.AppendInt(b, v, 10)
+		}
+		for _, v := range t.INT32 {
+			sep()
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
+		for _, v := range t.INT8 {
+			sep()
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
+		for _, v := range t.UINT8 {
+			sep()
+			b = strconv.AppendUint(b, uint64(v), 10)
+		}
 		for _, v := range t.BOOL {
-			j.Elem("")
-			j.buf = strconv.AppendBool(j.buf[:0], v)
-			j.Raw(j.buf)
+			sep()
+			b = strconv.AppendBool(b, v)
 		}
 		for _, v := range t.BYTES {
-			j.Elem("")
-			j.String(string(v))
+			sep()
+			b = appendJSONString(b, string(v))
 		}
-		j.Close(']')
-		j.Close('}')
+		b = append(b, "]}"...)
 	}
-	j.Close(']')
-	j.Close('}')
-	if err := j.w.Flush(); err != nil {
-		return cw.n, err
+	b = append(b, "]}"...)
+	if _, err := w.Write(b); err != nil {
+		return int64(len(b)), err
 	}
-	header := cw.n
+	header := int64(len(b))
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var b []byte
+	le := binary.LittleEndian
 	for i := range r.Outputs {
 		if i >= len(bin) || !bin[i] {
 			continue
 		}
 		t := &r.Outputs[i]
-		le := binary.LittleEndian
 		for _, v := range t.FP32 {
 			b = le.AppendUint32(b[:0], math.Float32bits(v))
 			bw.Write(b)
@@ -345,4 +340,10 @@ func WriteBinaryResponse(w io.Writer, r *Response, bin []bool) (int64, error) {
 		}
 	}
 	return header, bw.Flush()
+}
+
+// appendJSONString appends s as a JSON string (invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

@@ -189,7 +189,7 @@ func TestParseHeaderLength(t *testing.T) {
 // their data follows the JSON in order, JSON outputs are as
 // WriteResponse writes them.
 func TestWriteBinaryResponse(t *testing.T) {
-	r := &Response{ModelName: "m", ID: "7", Parameters: map[string]string{"p": "v"}, Outputs: []Tensor{
+	r := &Response{ModelName: "m", ID: "7", Parameters: map[string]string{"p": "v\"é<\n"}, Outputs: []Tensor{
 		{Name: "f", Datatype: FP32, Shape: []int64{2}, FP32: []float32{1.5, float32(math.NaN())}},
 		{Name: "j", Datatype: INT64, Shape: []int64{1}, INT64: []int64{9}},
 		{Name: "s", Datatype: BYTES, Shape: []int64{2}, BYTES: [][]byte{[]byte("ab"), {}}},
@@ -215,7 +215,7 @@ func TestWriteBinaryResponse(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes()[:n], &head); err != nil {
 		t.Fatalf("header %q: %v", buf.Bytes()[:n], err)
 	}
-	if head.ModelName != "m" || head.ID != "7" || head.Parameters["p"] != "v" || len(head.Outputs) != 6 {
+	if head.ModelName != "m" || head.ID != "7" || head.Parameters["p"] != "v\"é<\n" || len(head.Outputs) != 6 {
 		t.Fatalf("header %+v", head)
 	}
 	sizes := []int64{8, 0, 10, 2, 4, 1}
@@ -237,12 +237,22 @@ func TestWriteBinaryResponse(t *testing.T) {
 	if got := buf.Bytes()[n:]; !bytes.Equal(got, want) {
 		t.Errorf("binary data % x, want % x", got, want)
 	}
-	// No binary output: the JSON of WriteResponse, without its newline.
+	// No binary output: WriteResponse's JSON (compact), no binary data.
 	buf.Reset()
 	n, err = WriteBinaryResponse(&buf, r, nil)
 	var plain bytes.Buffer
-	if err2 := WriteResponse(&plain, r, nil); err != nil || err2 != nil || int(n) != buf.Len() || buf.String()+"\n" != plain.String() {
-		t.Errorf("no binary output: %d %v %v\n%s\nwant\n%s", n, err, err2, buf.String(), plain.String())
+	if err2 := WriteResponse(&plain, r, nil); err != nil || err2 != nil || int(n) != buf.Len() {
+		t.Fatalf("no binary output: %d of %d, %v %v", n, buf.Len(), err, err2)
+	}
+	var a, b any
+	if err := json.Unmarshal(buf.Bytes(), &a); err != nil {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	if err := json.Unmarshal(plain.Bytes(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("no binary output:\n%s\nwant as\n%s", buf.Bytes(), plain.Bytes())
 	}
 }
 
