@@ -139,7 +139,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 			return fmt.Errorf("serve: %w", err)
 		}
 		run, gstop := grpcFront(glis, reg, serve.GRPCOptions{Token: token, MaxRecvMsgSize: int(min(c.MaxBodyBytes, math.MaxInt32)),
-			Version: env.Version, Logger: log})
+			Version: env.Version, Extensions: serve.Extensions(), Logger: log})
 		grpcStop, grpcAddr = gstop, glis.Addr().String()
 		log.Info(fmt.Sprintf("edgerun serve: gRPC on %s", glis.Addr()), "addr", glis.Addr().String(), "loopback", loopback(c.GRPCAddr))
 		go func() {

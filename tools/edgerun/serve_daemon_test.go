@@ -199,8 +199,16 @@ func TestServeDaemon(t *testing.T) {
 	// The MLP is a tabular model: one FP32 input per feature.
 	row := `{"inputs":[{"name":"f0","datatype":"FP32","shape":[1],"data":[0.5]},{"name":"f1","datatype":"FP32","shape":[1],"data":[-1]},` +
 		`{"name":"f2","datatype":"FP32","shape":[1],"data":[2]},{"name":"f3","datatype":"FP32","shape":[1],"data":[0]}]}`
-	if st, out := do("POST", "/v2/models/mlp/infer", "s3cret", row); st != 200 || !regexp.MustCompile(`"model_name":\s*"mlp"`).MatchString(out) {
-		t.Errorf("REST infer mlp: %d %s", st, out)
+	st, mlpJSON := do("POST", "/v2/models/mlp/infer", "s3cret", row)
+	if st != 200 || !regexp.MustCompile(`"model_name":\s*"mlp"`).MatchString(mlpJSON) {
+		t.Errorf("REST infer mlp: %d %s", st, mlpJSON)
+	}
+	// Triton's binary tensor data extension: the same row in binary,
+	// answered in binary, bit for bit (serve_binary_test.go); the server
+	// lists the extension.
+	binaryRow(t, client, base, "s3cret", mlpJSON)
+	if st, out := do("GET", "/v2", "s3cret", ""); st != 200 || !strings.Contains(out, `"extensions":["binary_tensor_data"]`) {
+		t.Errorf("GET /v2: %d %s, want extensions [binary_tensor_data]", st, out)
 	}
 	if st, _ := do("POST", "/v2/models/nosuch/infer", "s3cret", text); st != 404 {
 		t.Errorf("unknown model: %d, want 404", st)
@@ -217,6 +225,9 @@ func TestServeDaemon(t *testing.T) {
 		t.Errorf("gRPC without the token: %v, want UNAUTHENTICATED", err)
 	}
 	actx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s3cret")
+	if md, err := gc.ServerMetadata(actx, &pb.ServerMetadataRequest{}); err != nil || !slices.Equal(md.Extensions, []string{"binary_tensor_data"}) {
+		t.Errorf("gRPC ServerMetadata: %v %v, want extensions [binary_tensor_data] as REST", md, err)
+	}
 	var feats []*pb.ModelInferRequest_InferInputTensor
 	for i, v := range []float32{0.5, -1, 2, 0} {
 		feats = append(feats, &pb.ModelInferRequest_InferInputTensor{Name: "f" + strconv.Itoa(i), Datatype: "FP32", Shape: []int64{1},
@@ -250,11 +261,11 @@ func TestServeDaemon(t *testing.T) {
 		t.Fatalf("/metrics: %d %s", st, metrics)
 	}
 	for _, want := range []string{
-		`edgerun_requests_total{code="200",model="mlp"} 2`,
+		`edgerun_requests_total{code="200",model="mlp"} 3`,
 		`edgerun_requests_total{code="200",model="lexicon"} 2`,
 		`edgerun_requests_total{code="200",model="sentiment"} 1`,
-		`edgerun_request_duration_seconds_count{model="mlp"} 2`,
-		`edgerun_batch_rows_count{model="mlp"} 2`,
+		`edgerun_request_duration_seconds_count{model="mlp"} 3`,
+		`edgerun_batch_rows_count{model="mlp"} 3`,
 		`edgerun_model_load_duration_seconds_count{model="sentiment"} 1`,
 		`edgerun_model_info{model="lexicon",version="1.0.0"} 1`,
 		"go_goroutines ",
@@ -292,7 +303,7 @@ func TestServeDaemon(t *testing.T) {
 	var names []string
 	for _, m := range doc.Models {
 		names = append(names, m.Name)
-		if want := map[string]int64{"mlp": 2, "lexicon": 2, "sentiment": 1}[m.Name]; m.Requests != want {
+		if want := map[string]int64{"mlp": 3, "lexicon": 2, "sentiment": 1}[m.Name]; m.Requests != want {
 			t.Errorf("status page: %s has %d requests, want %d", m.Name, m.Requests, want)
 		}
 	}

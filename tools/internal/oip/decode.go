@@ -74,6 +74,11 @@ type Input struct {
 	// be missing is the consumer's decision.
 	Missing []bool
 
+	// Binary is an input whose data comes after the JSON (Options.Binary),
+	// BinarySize bytes of it; DecodeBinary fills it.
+	Binary     bool
+	BinarySize int64
+
 	hasName, hasDatatype bool
 	hasData              bool
 	checked              bool
@@ -110,6 +115,10 @@ type Options struct {
 	// nothing. The consumer uses it to refuse an input early, before its
 	// data is read.
 	Check func(in *Input) error
+	// Binary lets an input whose "parameters" carry "binary_data_size"
+	// come without "data" (Triton's binary tensor data extension, see
+	// DecodeBinary): the size goes to Input.BinarySize.
+	Binary bool
 }
 
 // Decode reads an Open Inference Protocol (KServe v2) inference request
@@ -531,6 +540,12 @@ func (p *parser) input(index int) (*Input, error) {
 	}
 	if err := p.check(in); err != nil {
 		return nil, err
+	}
+	if bin, err := p.binary(in); bin || err != nil { // binary.go
+		if err != nil {
+			return nil, err
+		}
+		return in, nil
 	}
 	if !in.hasData {
 		return nil, fmt.Errorf(`%s: "data" is missing`, in.Label())

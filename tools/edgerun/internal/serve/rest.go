@@ -130,7 +130,7 @@ func okStatus(ok bool) int {
 }
 
 func (h *handler) server(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"name": ServerName, "version": h.opt.Version, "extensions": []string{}})
+	writeJSON(w, http.StatusOK, map[string]any{"name": ServerName, "version": h.opt.Version, "extensions": Extensions()})
 }
 
 type tensorMeta struct {
@@ -202,12 +202,20 @@ func (h *handler) infer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if r.Header.Get(oip.HeaderContentLength) != "" { // Triton's binary tensor data (rest_binary.go)
+		h.inferBinary(w, r, info, nil)
+		return
+	}
 	// One byte more than the cap, so the codec's own TooLargeError says it.
 	body := http.MaxBytesReader(w, r.Body, h.opt.MaxBodyBytes+1)
 	lim := oip.Limits{Bytes: h.opt.MaxBodyBytes, Elements: h.opt.MaxElements}
 	or, err := oip.Decode(body, oip.Options{Limits: lim})
 	if err != nil {
 		h.fail(w, r, decodeError(err))
+		return
+	}
+	if binaryRequest(or) { // binary outputs asked for (rest_binary.go)
+		h.inferBinary(w, r, info, or)
 		return
 	}
 	req, err := RequestFromOIP(info.Desc, or)
