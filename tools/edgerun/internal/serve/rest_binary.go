@@ -133,16 +133,14 @@ func (h *handler) inferBinary(w http.ResponseWriter, r *http.Request, info Model
 		flags[i] = b
 		some = some || b
 	}
-	var buf bytes.Buffer
 	if !some {
-		if err := oip.WriteResponse(&buf, out, nil); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+		b := oip.AppendResponse(nil, out)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(buf.Bytes())
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		_, _ = w.Write(b)
 		return
 	}
+	var buf bytes.Buffer
 	n, err := oip.WriteBinaryResponse(&buf, out, flags)
 	if err != nil {
 		h.fail(w, r, err)
