@@ -97,7 +97,7 @@ soak: ## TestServeLoad for SOAK (default 10m): edgerun serve under hey and Go RE
 	scripts/ensure-deps hey
 	EDGERUN_SOAK=$(SOAK) EDGERUN_REQUIRE_HEY=1 $(GO) test -count=1 -run='^TestServeLoad$$' -v -timeout 0 $(TESTFLAGS) ./tools/edgerun
 
-serve-bench: ## TestServeBench: edgerun serve's requests/s and p50/p99 over REST (hey) and gRPC, 1/8/64 clients, batched or not, RSS and arm64 size, against the issue's targets (a few minutes)
+serve-bench: ## TestServeBench: edgerun serve's requests/s and p50/p99 over REST (hey, lean, Go) and gRPC, 1/8/64 clients, batched or not, the no-model floor, RSS and arm64 size, against the issue's targets (about 8 minutes)
 	scripts/ensure-deps hey
 	EDGERUN_SERVE_BENCH=1 EDGERUN_REQUIRE_HEY=1 $(GO) test -count=1 -run='^TestServeBench$$' -v -timeout 60m $(TESTFLAGS) ./tools/edgerun
 
