@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 
+	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 	"github.com/edgerun/edgerun/tools/train/sensor"
 )
@@ -39,12 +41,25 @@ func (datasetsListCmd) Run(env *cliutil.Env) error {
 }
 
 type datasetsSensorCmd struct {
-	Out     string `name:"out" required:"" placeholder:"FILE.csv" help:"CSV to write."`
-	Windows int    `name:"windows" default:"900" help:"Number of windows (rows)."`
-	Seed    uint64 `name:"seed" default:"1" help:"Seed: the same seed gives the same file."`
+	Out     string  `name:"out" required:"" placeholder:"FILE.csv" help:"CSV to write."`
+	Windows int     `name:"windows" default:"900" help:"Number of windows (rows)."`
+	Seed    uint64  `name:"seed" default:"1" help:"Seed: the same seed gives the same file."`
+	Stream  float64 `name:"stream" placeholder:"SECONDS" help:"Instead of windows, a recording of one machine this long (time,vib_x,vib_y,current at 1000 Hz), healthy until --fault-at."`
+	FaultAt float64 `name:"fault-at" default:"5" placeholder:"SECONDS" help:"With --stream: when the fault begins."`
+	Fault   string  `name:"fault" default:"bearing_fault" enum:"bearing_fault,imbalance" help:"With --stream: the fault (bearing_fault or imbalance)."`
 }
 
 func (c *datasetsSensorCmd) Run(env *cliutil.Env) error {
+	if c.Stream != 0 {
+		err := atomicfile.Write(c.Out, 0o644, func(f *os.File) error {
+			return sensor.WriteSyntheticStream(f, c.Stream, c.FaultAt, c.Fault, c.Seed)
+		})
+		if err != nil {
+			return cliutil.OpError("datasets sensor", c.Out, err)
+		}
+		_, err = fmt.Fprintf(env.Stdout, "wrote %s: a synthetic %g s recording, %s from %g s (seed %d)\n", c.Out, c.Stream, c.Fault, c.FaultAt, c.Seed)
+		return err
+	}
 	if c.Windows <= 0 {
 		return fmt.Errorf("datasets sensor: --windows must be positive")
 	}

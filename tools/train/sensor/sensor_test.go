@@ -2,8 +2,12 @@ package sensor
 
 import (
 	"bytes"
+	"encoding/csv"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -304,5 +308,59 @@ func TestSeeded(t *testing.T) {
 	}
 	if !bytes.Equal(enc[0], enc[1]) {
 		t.Error("same seed, different model bytes")
+	}
+}
+
+// TestRecordingReproducible: data/maintenance/recording.csv is what
+// `edgetrain datasets sensor --stream 8 --fault-at 5 --seed 1` writes.
+func TestRecordingReproducible(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("..", "..", "..", "data", "maintenance", "recording.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := WriteSyntheticStream(&got, 8, 5, "bearing_fault", 1); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("the generator writes %d bytes, the committed recording has %d: regenerate it (data/maintenance/README.md)", got.Len(), len(want))
+	}
+}
+
+// TestSyntheticStream: the header, one row per sample, the fault's
+// vibration energy above the healthy part's, and bad arguments refused.
+func TestSyntheticStream(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteSyntheticStream(&b, 2, 1, "bearing_fault", 7); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != "time,vib_x,vib_y,current" || len(rows) != 1+2*SyntheticRate {
+		t.Fatalf("header %q, %d rows", rows[0], len(rows))
+	}
+	// Peak |vib_x| before and after the fault: the impulses add to it.
+	var before, after float64
+	for _, r := range rows[1:] {
+		tm, _ := strconv.ParseFloat(r[0], 64)
+		v, _ := strconv.ParseFloat(r[1], 64)
+		if tm < 1 {
+			before = max(before, math.Abs(v))
+		} else {
+			after = max(after, math.Abs(v))
+		}
+	}
+	if after <= before {
+		t.Errorf("peak vibration %.3f after the fault, %.3f before", after, before)
+	}
+	for _, bad := range []struct {
+		secs, at float64
+		fault    string
+	}{{0, 0, "bearing_fault"}, {2, -1, "bearing_fault"}, {2, 1, "healthy"}, {2, 1, "wobble"}, {math.NaN(), 1, "imbalance"}} {
+		if err := WriteSyntheticStream(io.Discard, bad.secs, bad.at, bad.fault, 1); err == nil {
+			t.Errorf("%v s, fault %q at %v: no error", bad.secs, bad.fault, bad.at)
+		}
 	}
 }

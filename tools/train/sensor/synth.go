@@ -149,3 +149,78 @@ func synthWindow(rng *rand.Rand, class int, x [][]float64) {
 		x[2][s] = gc*c + 0.05*rng.NormFloat64()
 	}
 }
+
+// WriteSyntheticStream writes a SYNTHETIC recording of one machine as
+// CSV: a header time,vib_x,vib_y,current, then one row per sample at
+// SyntheticRate Hz for seconds (time in seconds, values with 4
+// decimals). The machine (shaft speed, load, sensor gains, noise) is
+// drawn once from seed and runs healthy until faultAt seconds, then with
+// fault ("bearing_fault" or "imbalance", as the windows of WriteSynthetic
+// draw them) to the end: a recording with a fault partway through, for
+// pipelines to be run on without hardware. The same arguments give the
+// same file.
+func WriteSyntheticStream(w io.Writer, seconds, faultAt float64, fault string, seed uint64) error {
+	class := -1
+	for i, l := range SyntheticLabels {
+		if l == fault && i > 0 {
+			class = i
+		}
+	}
+	switch {
+	case class < 0:
+		return fmt.Errorf("sensor: synthetic stream: fault %q is not one of %q", fault, SyntheticLabels[1:])
+	case !(seconds > 0) || seconds > 3600:
+		return fmt.Errorf("sensor: synthetic stream: %v seconds (want more than 0, at most 3600)", seconds)
+	case !(faultAt >= 0):
+		return fmt.Errorf("sensor: synthetic stream: fault at %v s", faultAt)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x57e4a))
+	u := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
+	fr, load := u(20, 35), u(0.5, 1)
+	gx, gy, gc := u(0.8, 1.2), u(0.8, 1.2), u(0.95, 1.05)
+	noise := u(0.2, 0.4)
+	ph, ph2, phc := u(0, 2*math.Pi), u(0, 2*math.Pi), u(0, 2*math.Pi)
+	a1 := u(0.4, 0.9)
+	a2 := u(0.1, 0.3) * a1
+	yPhase := u(-0.6, 0.6)
+	// The fault's parameters, drawn now so that the healthy part does not
+	// depend on which fault follows.
+	period := 1 / (u(3.0, 3.6) * fr)
+	fres, amp := u(180, 260), u(0.8, 1.8)
+	ia1, mod := u(1.2, 2.0), u(0.05, 0.15)
+	const tau = 0.004
+	bw := bufio.NewWriter(w)
+	bw.WriteString("time,vib_x,vib_y,current\n")
+	buf := make([]byte, 0, 64)
+	n := int(math.Round(seconds * SyntheticRate))
+	for s := range n {
+		t := float64(s) / SyntheticRate
+		w := 2 * math.Pi * fr * t
+		b1, b2, yp, m := a1, a2, yPhase, 0.0
+		faulty := t >= faultAt
+		if faulty && class == 2 {
+			b1, b2, yp, m = ia1, 0.1*ia1, math.Pi/2, mod
+		}
+		vx := b1*math.Sin(w+ph) + b2*math.Sin(2*w+ph2)
+		vy := b1*math.Sin(w+ph+yp) + b2*math.Sin(2*w+ph2+yp)
+		if faulty && class == 1 {
+			// Impulses since the fault began, each ringing down.
+			first := faultAt + math.Ceil(math.Max(0, t-8*tau-faultAt)/period)*period
+			for ti := first; ti <= t; ti += period {
+				d := t - ti
+				r := amp * math.Exp(-d/tau) * math.Sin(2*math.Pi*fres*d)
+				vx += r
+				vy += 0.6 * r
+			}
+		}
+		c := load * (1 + m*math.Sin(w)) * (math.Sin(2*math.Pi*50*t+phc) + 0.05*math.Sin(3*(2*math.Pi*50*t+phc)))
+		buf = strconv.AppendFloat(buf[:0], t, 'f', 3, 64)
+		for _, v := range []float64{gx*vx + noise*rng.NormFloat64(), gy*vy + noise*rng.NormFloat64(), gc*c + 0.05*rng.NormFloat64()} {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, v, 'f', 4, 64)
+		}
+		buf = append(buf, '\n')
+		bw.Write(buf)
+	}
+	return bw.Flush()
+}
