@@ -227,7 +227,7 @@ func (d *Dev) configure() error {
 		return fmt.Errorf("adxl345: read DEVID at %s: %w", d.addrString(), err)
 	}
 	if id[0] != DevID {
-		return fmt.Errorf("%w: DEVID at %s is %#02x, want 0xe5 (is another device at this address, or the wiring wrong?)", ErrWrongDevice, d.addrString(), id[0])
+		return fmt.Errorf("%w: DEVID at %s is 0x%02x, want 0xe5 (is another device at this address, or the wiring wrong?)", ErrWrongDevice, d.addrString(), id[0])
 	}
 	writes := []struct {
 		name string
@@ -250,7 +250,7 @@ func (d *Dev) configure() error {
 }
 
 func (d *Dev) addrString() string {
-	return fmt.Sprintf("%s address %#02x", d.dev.Bus, d.cfg.addr)
+	return fmt.Sprintf("%s address 0x%02x", d.dev.Bus, d.cfg.addr)
 }
 
 // Channels returns the names of the x, y and z values.

@@ -109,7 +109,7 @@ func (o Options) validate() ([]run, error) {
 			return nil, fmt.Errorf("i2creg: channel %q: size %d: want 1, 2 or 4 bytes", c.Name, c.Size)
 		}
 		if int(c.Reg)+c.Size > 256 {
-			return nil, fmt.Errorf("i2creg: channel %q: %d bytes from register %#02x run past register 0xff", c.Name, c.Size, c.Reg)
+			return nil, fmt.Errorf("i2creg: channel %q: %d bytes from register 0x%02x run past register 0xff", c.Name, c.Size, c.Reg)
 		}
 		if math.IsNaN(c.Scale) || math.IsInf(c.Scale, 0) || math.IsNaN(c.Offset) || math.IsInf(c.Offset, 0) {
 			return nil, fmt.Errorf("i2creg: channel %q: scale %v and offset %v must be finite", c.Name, c.Scale, c.Offset)
@@ -200,14 +200,14 @@ func (d *Dev) writeAll(what string, ws []Write) error {
 	for i, w := range ws {
 		b := append([]byte{w.Reg}, w.Values...)
 		if err := d.dev.Tx(b, nil); err != nil {
-			return fmt.Errorf("i2creg: %s write %d (register %#02x) at %s: %w", what, i, w.Reg, d.where(), err)
+			return fmt.Errorf("i2creg: %s write %d (register 0x%02x) at %s: %w", what, i, w.Reg, d.where(), err)
 		}
 	}
 	return nil
 }
 
 func (d *Dev) where() string {
-	return fmt.Sprintf("%s address %#02x", d.dev.Bus, d.opts.Addr)
+	return fmt.Sprintf("%s address 0x%02x", d.dev.Bus, d.opts.Addr)
 }
 
 // String names the device and its bus.
@@ -236,7 +236,7 @@ func (d *Dev) Read(ctx context.Context) (boards.Reading, error) {
 	for _, r := range d.runs {
 		if err := d.dev.Tx([]byte{r.start}, r.buf); err != nil {
 			d.init = false
-			return boards.Reading{}, fmt.Errorf("i2creg: read %d bytes from register %#02x at %s: %w", len(r.buf), r.start, d.where(), err)
+			return boards.Reading{}, fmt.Errorf("i2creg: read %d bytes from register 0x%02x at %s: %w", len(r.buf), r.start, d.where(), err)
 		}
 	}
 	t := d.now()
