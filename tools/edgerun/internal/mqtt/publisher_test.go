@@ -231,7 +231,8 @@ func TestBrokerRestartMidStream(t *testing.T) {
 	waitFor(t, "the publisher's connection", func() bool { return p.Stats().Connected })
 
 	publish(t, p, topic, 0, 50)
-	b.stop() // while the 50 are in flight
+	b.stop() // while the 50 are being sent
+	t.Logf("%d of the first 50 acknowledged before the broker stopped", p.Stats().Sent)
 	waitFor(t, "the publisher to notice the broker is gone", func() bool { return !p.Stats().Connected })
 	publish(t, p, topic, 50, 80)
 	if st := p.Stats(); st.Queued < 30 {
