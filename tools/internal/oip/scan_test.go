@@ -176,8 +176,12 @@ func TestDecodeAllocs(t *testing.T) {
 			}
 		})
 	}
+	// Under -race, sync.Pool drops a share of what is put back at random,
+	// so the scanner's pooled buffer is sometimes allocated anew: the
+	// averages may differ by an allocation or two either way, never by
+	// one per value.
 	small, large := allocs(row(4)), allocs(row(4096))
-	if large > small || small > 16 {
+	if large > small+2 || small > 18 {
 		t.Errorf("a row of 4 values: %v allocations, of 4096: %v", small, large)
 	}
 }
