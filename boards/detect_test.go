@@ -80,11 +80,11 @@ func TestDetect(t *testing.T) {
 		}, "amd64", "amd64-gateway", "generic", "Atom(TM) x6425E"},
 		{"amd64 gateway with avx-vnni", fstest.MapFS{
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "amd64-vnni.txt"))},
-		}, "amd64", "amd64-gateway", "avxvnni", "2 cores"},
+		}, "amd64", "amd64-gateway", "avxvnni", "2 processors"},
 		{"arm64 gateway", fstest.MapFS{
 			ModelPath:   devtree("Radxa ROCK 3 Model A"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "arm64-gateway.txt"))},
-		}, "arm64", "arm64-gateway", "sdot", `Cortex-A55), 4 cores, device-tree model "Radxa ROCK 3 Model A"`},
+		}, "arm64", "arm64-gateway", "sdot", `Cortex-A55), 4 processors, device-tree model "Radxa ROCK 3 Model A"`},
 		{"arm64 gateway, 32-bit build", fstest.MapFS{
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "arm64-gateway.txt"))},
 		}, "arm", "", "generic", "cpuinfo: arm64, Cortex-A55, 4 processors; a linux/arm build"},

@@ -23,7 +23,7 @@ var header40 = []Pin{
 	{21, 9, "GPIO9", "SPI0 MISO"}, {22, 25, "GPIO25", ""},
 	{23, 11, "GPIO11", "SPI0 SCLK"}, {24, 8, "GPIO8", "SPI0 CE0"},
 	{25, -1, "GND", ""}, {26, 7, "GPIO7", "SPI0 CE1"},
-	{27, 0, "GPIO0", "HAT EEPROM I2C0 SDA (ID_SD)"}, {28, 1, "GPIO1", "HAT EEPROM I2C0 SCL (ID_SC)"},
+	{27, 0, "GPIO0", "ID_SD, HAT EEPROM"}, {28, 1, "GPIO1", "ID_SC, HAT EEPROM"},
 	{29, 5, "GPIO5", ""}, {30, -1, "GND", ""},
 	{31, 6, "GPIO6", ""}, {32, 12, "GPIO12", "PWM0"},
 	{33, 13, "GPIO13", "PWM1"}, {34, -1, "GND", ""},
@@ -88,9 +88,9 @@ func gateway(arch string) func(h *Host) (bool, string) {
 		if h.GOARCH != arch {
 			return false, fmt.Sprintf("%s CPU, but a linux/%s build", arch, h.GOARCH)
 		}
-		why := fmt.Sprintf("%s CPU (%s), %d cores, no Raspberry Pi model", arch, h.CPU.describe(), h.CPU.Processors)
+		why := fmt.Sprintf("%s CPU (%s), %d processors, no Raspberry Pi model", arch, h.CPU.describe(), h.CPU.Processors)
 		if h.Model != "" {
-			why = fmt.Sprintf("%s CPU (%s), %d cores, device-tree model %q", arch, h.CPU.describe(), h.CPU.Processors, h.Model)
+			why = fmt.Sprintf("%s CPU (%s), %d processors, device-tree model %q", arch, h.CPU.describe(), h.CPU.Processors, h.Model)
 		}
 		return true, why
 	}
