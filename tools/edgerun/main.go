@@ -21,6 +21,7 @@ type cli struct {
 	Verify  verifyCmd          `cmd:"" help:"Check that a model is intact and signed by a trusted key."`
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
+	Boards  boardsCmd          `cmd:"" help:"List the board profiles (Raspberry Pi, gateways) and detect the one this is."`
 	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
 }
 
