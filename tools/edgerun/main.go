@@ -22,6 +22,8 @@ type cli struct {
 	Sign    cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
+
+	Pipeline pipelineCmd `cmd:"" help:"Run a sensor pipeline: source → window → model → rule → sinks (stdout, GPIO, MQTT)."`
 }
 
 // run is the whole program; main only connects it to the process.
