@@ -235,7 +235,8 @@ func (nd *Node) Bool(key string, def bool) (bool, error) {
 func (nd *Node) OneOf(key, def string, choices ...string) (string, error) {
 	s, err := nd.String(key, def)
 	if err == nil && !slices.Contains(choices, s) {
-		err = nd.Errorf(key, "%q is not one of %s", s, strings.Join(choices, ", "))
+		named := slices.DeleteFunc(slices.Clone(choices), func(c string) bool { return c == "" })
+		err = nd.Errorf(key, "%q is not one of %s", s, strings.Join(named, ", "))
 	}
 	return s, err
 }

@@ -121,6 +121,9 @@ func New(ctx context.Context, c *Config, opt Options) (_ *Pipeline, err error) {
 			p.Close()
 		}
 	}()
+	if c.Model.Serve != "" && opt.Models == nil { // before opening anything
+		return nil, &ConfigError{File: c.File, Line: c.Model.Line, Field: "model.serve", Msg: ErrServeOnly.Error()}
+	}
 	if p.src, err = c.Source.Open(); err != nil {
 		return nil, fmt.Errorf("source %s: %w", c.Source.Kind, err)
 	}
