@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,19 +17,28 @@ import (
 	"github.com/edgerun/edgerun/tools/edgerun/internal/pipeline"
 )
 
-// writeVibration writes a CSV recording: n samples at 100 Hz of vib_x,
-// vib_y, current, the vibration three times stronger from sample fault.
+// writeVibration writes a CSV recording at 1000 Hz of vib_x, vib_y,
+// current, shaped like the maintenance model's training data: a healthy
+// machine (x and y in phase) until sample fault, then an imbalance (a
+// stronger rotating force: x and y in quadrature, the current modulated).
 func writeVibration(t *testing.T, dir string, n, fault int) string {
 	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	b.WriteString("time,vib_x,vib_y,current\n")
+	const fr = 27.0
 	for i := range n {
-		ts := float64(i) / 100
-		amp := 0.3
+		ts := float64(i) / 1000
+		w := 2 * math.Pi * fr * ts
+		a1, yPhase, mod := 0.7, 0.2, 0.0
 		if i >= fault {
-			amp = 2.5
+			a1, yPhase, mod = 1.5, math.Pi/2, 0.1
 		}
-		fmt.Fprintf(&b, "%.2f,%.4f,%.4f,%.4f\n", ts, amp*math.Sin(2*math.Pi*7*ts), amp*math.Cos(2*math.Pi*11*ts), 0.4*math.Sin(2*math.Pi*50*ts))
+		a2 := 0.15 * a1
+		vx := a1*math.Sin(w) + a2*math.Sin(2*w+1)
+		vy := a1*math.Sin(w+yPhase) + a2*math.Sin(2*w+1+yPhase)
+		c := 0.75 * (1 + mod*math.Sin(w)) * math.Sin(2*math.Pi*50*ts)
+		fmt.Fprintf(&b, "%.3f,%.4f,%.4f,%.4f\n", ts, vx+0.3*rng.NormFloat64(), vy+0.3*rng.NormFloat64(), c+0.05*rng.NormFloat64())
 	}
 	path := filepath.Join(dir, "vibration.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -51,7 +61,7 @@ func maintenanceYAML(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return `sample_rate: 100
+	return `sample_rate: 1000
 source: {kind: csv, path: vibration.csv, realtime: false}
 window: {size: 128, hop: 64, channels: [vib_x, vib_y, current]}
 model:
@@ -96,14 +106,22 @@ func TestPipelineOnceMaintenance(t *testing.T) {
 			t.Errorf("decision %d: %+v", i, d)
 		}
 		// The window's time is its last sample's, from the time column.
-		if want := float64(i*64+127) / 100; math.Abs(float64(d.Time.UnixNano())/1e9-want) > 1e-9 {
+		if want := float64(i*64+127) / 1000; math.Abs(float64(d.Time.UnixNano())/1e9-want) > 1e-9 {
 			t.Errorf("decision %d at %v, want %v s", i, d.Time, want)
 		}
 		if d.Changed {
 			changes++
 		}
 	}
-	if uint64(changes) < st.Alarms || st.Alarm != out.Decisions[windows-1].Alarm {
+	// Windows 0-7 end before the fault (sample 600): healthy, no alarm.
+	// Window 8 (samples 512-639) and 9 are the first with the fault: the
+	// alarm rises at the second (debounce 2) and holds.
+	for i, d := range out.Decisions {
+		if d.Alarm != (i >= 9) || d.Changed != (i == 9) {
+			t.Errorf("window %d (score %.3f): alarm %v changed %v", i, *d.Value, d.Alarm, d.Changed)
+		}
+	}
+	if changes != 1 || st.Alarms != 1 || !st.Alarm {
 		t.Errorf("%d changes, stats %+v", changes, st)
 	}
 	if strings.Contains(r.stdout, "\n{\"window\"") {
@@ -136,7 +154,7 @@ func TestPipelineCheckAndErrors(t *testing.T) {
 	cfg := writePipeline(t, dir, maintenanceYAML(t))
 	r := runArgs("pipeline", "--check", "--config", cfg)
 	r.wantOK(t)
-	if !strings.Contains(r.stdout, "ok (csv source at 100 Hz, windows of 128 hop 64, 1 sinks)") {
+	if !strings.Contains(r.stdout, "ok (csv source at 1000 Hz, windows of 128 hop 64, 1 sinks)") {
 		t.Errorf("--check: %v", r)
 	}
 	bad := writePipeline(t, dir, strings.Replace(maintenanceYAML(t), "hop: 64", "hop: 0", 1))
