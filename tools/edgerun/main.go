@@ -23,6 +23,8 @@ type cli struct {
 	Keygen  cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Boards  boardsCmd          `cmd:"" help:"List the board profiles (Raspberry Pi, gateways) and detect the one this is."`
 	Version cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`
+
+	Pipeline pipelineCmd `cmd:"" help:"Run a sensor pipeline: source → window → model → rule → sinks (stdout, GPIO, MQTT)."`
 }
 
 // run is the whole program; main only connects it to the process.
