@@ -45,8 +45,8 @@ type pipelineCmd struct {
 	ready func(statusAddr string)
 }
 
-func (c *pipelineCmd) kinds(stdout io.Writer) *pipeline.Kinds {
-	k := pipeline.NewKinds(pipeline.Deps{Stdin: os.Stdin, Stdout: stdout, GPIO: pipelineGPIO, MQTT: pipelineMQTT})
+func (c *pipelineCmd) kinds(stdout io.Writer, log *slog.Logger) *pipeline.Kinds {
+	k := pipeline.NewKinds(pipeline.Deps{Stdin: os.Stdin, Stdout: stdout, GPIO: pipelineGPIO, MQTT: pipelineMQTT, Log: log})
 	for name, kind := range pipelineSources {
 		k.Sources[name] = kind
 	}
@@ -58,7 +58,13 @@ func (c *pipelineCmd) Run(env *cliutil.Env) error {
 	if c.Once {
 		sinkOut = io.Discard
 	}
-	cfg, err := pipeline.Load(c.Config, c.kinds(sinkOut))
+	var log *slog.Logger
+	if c.LogFormat == "json" {
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
+	cfg, err := pipeline.Load(c.Config, c.kinds(sinkOut, log))
 	if err != nil {
 		return err
 	}
@@ -66,12 +72,6 @@ func (c *pipelineCmd) Run(env *cliutil.Env) error {
 		fmt.Fprintf(env.Stdout, "%s: ok (%s source at %g Hz, windows of %d hop %d, %d sinks)\n",
 			c.Config, cfg.Source.Kind, cfg.SampleRate, cfg.Window.Size, cfg.Window.Hop, len(cfg.Sinks))
 		return nil
-	}
-	var log *slog.Logger
-	if c.LogFormat == "json" {
-		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	} else {
-		log = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
 	var (
 		mu        sync.Mutex

@@ -175,9 +175,9 @@ func (o *Options) normalize() (broker *url.URL, transport string, err error) {
 	return u, transport, nil
 }
 
-// checkTopic reports whether topic may be published to: non-empty, valid
+// CheckTopic reports whether topic may be published to: non-empty, valid
 // UTF-8 without NUL, no + or # wildcards, at most 65535 bytes.
-func checkTopic(topic string) error {
+func CheckTopic(topic string) error {
 	switch {
 	case topic == "":
 		return fmt.Errorf("%w: empty", ErrTopic)

@@ -77,12 +77,12 @@ func TestOptionsPasswordFile(t *testing.T) {
 
 func TestCheckTopic(t *testing.T) {
 	for _, ok := range []string{"a", "edgerun/pump-3/alert", "/", "ü/ß"} {
-		if err := checkTopic(ok); err != nil {
+		if err := CheckTopic(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "a/+/b", "a/#", "a\x00b", "\xff", strings.Repeat("x", maxTopic+1)} {
-		if err := checkTopic(bad); !errors.Is(err, ErrTopic) {
+		if err := CheckTopic(bad); !errors.Is(err, ErrTopic) {
 			t.Errorf("%.20q: err %v, want ErrTopic", bad, err)
 		}
 	}

@@ -108,7 +108,7 @@ func New(opts Options) (*Publisher, error) {
 // only for an invalid topic (ErrTopic), a message larger than
 // Options.OutboxBytes (ErrTooLarge), or after Close (ErrClosed).
 func (p *Publisher) Publish(topic string, payload []byte) error {
-	if err := checkTopic(topic); err != nil {
+	if err := CheckTopic(topic); err != nil {
 		return err
 	}
 	m := message{topic: topic, payload: bytes.Clone(payload)}

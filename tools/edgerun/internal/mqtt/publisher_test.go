@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/mqtt/mqtttest"
 	"log/slog"
 	"net"
 	"runtime"
@@ -33,12 +34,12 @@ type subscriber struct {
 	bad []string
 }
 
-func subscribe(t *testing.T, b *broker, topic string) *subscriber {
+func subscribe(t *testing.T, b *mqtttest.Broker, topic string) *subscriber {
 	t.Helper()
 	s := &subscriber{}
 	id := "sub-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	o := paho.NewClientOptions().
-		AddBroker(b.url()).
+		AddBroker(b.URL()).
 		SetClientID(id).
 		SetCleanSession(false).
 		SetAutoReconnect(true).
@@ -55,7 +56,7 @@ func subscribe(t *testing.T, b *broker, topic string) *subscriber {
 	s.client = paho.NewClient(o)
 	s.client.Connect()
 	t.Cleanup(func() { s.client.Disconnect(0) })
-	waitFor(t, "the subscriber's subscription", func() bool { return s.subscribed.Load() > 0 })
+	mqtttest.WaitFor(t, "the subscriber's subscription", func() bool { return s.subscribed.Load() > 0 })
 	return s
 }
 
@@ -172,15 +173,15 @@ func closeWithin(t *testing.T, p *mqtt.Publisher, d time.Duration) (int, error) 
 }
 
 func TestPublishInOrder(t *testing.T) {
-	b := newBroker(t)
-	b.start()
+	b := mqtttest.NewBroker(t)
+	b.Start()
 	const topic, n = "edgerun/test/order", 300
 	sub := subscribe(t, b, topic)
 	base := runtime.NumGoroutine()
 
-	p := newPublisher(t, mqtt.Options{Broker: b.url()})
+	p := newPublisher(t, mqtt.Options{Broker: b.URL()})
 	publish(t, p, topic, 0, n)
-	waitFor(t, "all messages at the subscriber", func() bool { return sub.distinct() == n })
+	mqtttest.WaitFor(t, "all messages at the subscriber", func() bool { return sub.distinct() == n })
 	if dups := sub.check(t, seq(0, n)); dups != 0 {
 		t.Errorf("%d duplicates without any broker restart", dups)
 	}
@@ -201,13 +202,13 @@ func TestPublishInOrder(t *testing.T) {
 }
 
 func TestPublishAtMostOnce(t *testing.T) {
-	b := newBroker(t)
-	b.start()
+	b := mqtttest.NewBroker(t)
+	b.Start()
 	const topic, n = "edgerun/test/qos0", 50
 	sub := subscribe(t, b, topic)
-	p := newPublisher(t, mqtt.Options{Broker: b.url(), AtMostOnce: true})
+	p := newPublisher(t, mqtt.Options{Broker: b.URL(), AtMostOnce: true})
 	publish(t, p, topic, 0, n)
-	waitFor(t, "all messages at the subscriber", func() bool { return sub.distinct() == n })
+	mqtttest.WaitFor(t, "all messages at the subscriber", func() bool { return sub.distinct() == n })
 	sub.check(t, seq(0, n))
 	if unsent, err := closeWithin(t, p, 10*time.Second); unsent != 0 || err != nil {
 		t.Fatalf("Close: %d unsent, %v", unsent, err)
@@ -223,32 +224,32 @@ func TestPublishAtMostOnce(t *testing.T) {
 // of each in order (QoS 1 may redeliver some: duplicates are counted, not
 // failed).
 func TestBrokerRestartMidStream(t *testing.T) {
-	b := newBroker(t)
-	b.start()
+	b := mqtttest.NewBroker(t)
+	b.Start()
 	const topic = "edgerun/test/restart"
 	sub := subscribe(t, b, topic)
-	p := newPublisher(t, mqtt.Options{Broker: b.url(), Outbox: 100})
-	waitFor(t, "the publisher's connection", func() bool { return p.Stats().Connected })
+	p := newPublisher(t, mqtt.Options{Broker: b.URL(), Outbox: 100})
+	mqtttest.WaitFor(t, "the publisher's connection", func() bool { return p.Stats().Connected })
 
 	publish(t, p, topic, 0, 50)
-	b.stop() // while the 50 are being sent
+	b.Stop() // while the 50 are being sent
 	t.Logf("%d of the first 50 acknowledged before the broker stopped", p.Stats().Sent)
-	waitFor(t, "the publisher to notice the broker is gone", func() bool { return !p.Stats().Connected })
+	mqtttest.WaitFor(t, "the publisher to notice the broker is gone", func() bool { return !p.Stats().Connected })
 	publish(t, p, topic, 50, 80)
 	if st := p.Stats(); st.Queued < 30 {
 		t.Fatalf("with the broker down, %d queued; want at least the 30 published while down", st.Queued)
 	}
-	b.start()
+	b.Start()
 	publish(t, p, topic, 80, 100)
 
-	waitFor(t, "all 100 messages at the subscriber", func() bool { return sub.distinct() == 100 })
+	mqtttest.WaitFor(t, "all 100 messages at the subscriber", func() bool { return sub.distinct() == 100 })
 	dups := sub.check(t, seq(0, 100))
 	st := p.Stats()
 	t.Logf("stats %+v; %d duplicate deliveries", st, dups)
 	if st.Dropped != 0 || st.Reconnects < 1 {
 		t.Errorf("stats %+v: want nothing dropped and at least one reconnect", st)
 	}
-	waitFor(t, "the outbox to empty", func() bool { st := p.Stats(); return st.Queued == 0 && st.Sent == 100 })
+	mqtttest.WaitFor(t, "the outbox to empty", func() bool { st := p.Stats(); return st.Queued == 0 && st.Sent == 100 })
 	if unsent, err := closeWithin(t, p, 10*time.Second); unsent != 0 || err != nil {
 		t.Fatalf("Close: %d unsent, %v", unsent, err)
 	}
@@ -258,22 +259,22 @@ func TestBrokerRestartMidStream(t *testing.T) {
 // outbox of 5 drop exactly the 7 oldest; the 5 newest arrive when the
 // broker is back.
 func TestOutboxOverflowWhileDown(t *testing.T) {
-	b := newBroker(t)
-	b.start()
+	b := mqtttest.NewBroker(t)
+	b.Start()
 	const topic = "edgerun/test/overflow"
 	sub := subscribe(t, b, topic)
-	p := newPublisher(t, mqtt.Options{Broker: b.url(), Outbox: 5})
-	waitFor(t, "the publisher's connection", func() bool { return p.Stats().Connected })
-	b.stop()
-	waitFor(t, "the publisher to notice the broker is gone", func() bool { return !p.Stats().Connected })
+	p := newPublisher(t, mqtt.Options{Broker: b.URL(), Outbox: 5})
+	mqtttest.WaitFor(t, "the publisher's connection", func() bool { return p.Stats().Connected })
+	b.Stop()
+	mqtttest.WaitFor(t, "the publisher to notice the broker is gone", func() bool { return !p.Stats().Connected })
 
 	publish(t, p, topic, 0, 12)
 	if st := p.Stats(); st.Dropped != 7 || st.Queued != 5 || st.Sent != 0 {
 		t.Fatalf("stats %+v, want Dropped=7 Queued=5 Sent=0", st)
 	}
-	b.start()
-	waitFor(t, "the 5 newest at the subscriber", func() bool { return sub.distinct() >= 5 })
-	waitFor(t, "the outbox to empty", func() bool { return p.Stats().Queued == 0 })
+	b.Start()
+	mqtttest.WaitFor(t, "the 5 newest at the subscriber", func() bool { return sub.distinct() >= 5 })
+	mqtttest.WaitFor(t, "the outbox to empty", func() bool { return p.Stats().Queued == 0 })
 	sub.check(t, seq(7, 12))
 	if st := p.Stats(); st.Sent != 5 || st.Dropped != 7 {
 		t.Errorf("stats %+v, want Sent=5 Dropped=7", st)
@@ -283,22 +284,22 @@ func TestOutboxOverflowWhileDown(t *testing.T) {
 // TestBrokerDownAtStart: New succeeds with no broker, reports the failure
 // in Stats, keeps what is published, and delivers it once the broker starts.
 func TestBrokerDownAtStart(t *testing.T) {
-	b := newBroker(t)
+	b := mqtttest.NewBroker(t)
 	const topic = "edgerun/test/late-broker"
 	// Make the subscriber's persistent session, then take the broker down.
-	b.start()
+	b.Start()
 	sub := subscribe(t, b, topic)
-	b.stop()
+	b.Stop()
 
-	p := newPublisher(t, mqtt.Options{Broker: b.url()})
+	p := newPublisher(t, mqtt.Options{Broker: b.URL()})
 	publish(t, p, topic, 0, 10)
-	waitFor(t, "a connection error in Stats", func() bool { return p.Stats().LastError != "" })
+	mqtttest.WaitFor(t, "a connection error in Stats", func() bool { return p.Stats().LastError != "" })
 	if st := p.Stats(); st.Connected || st.Queued != 10 || st.Sent != 0 {
 		t.Fatalf("broker down: stats %+v, want not connected, 10 queued", st)
 	}
-	b.start()
-	waitFor(t, "the 10 messages acknowledged", func() bool { return p.Stats().Sent == 10 })
-	waitFor(t, "the 10 messages at the subscriber", func() bool { return sub.distinct() == 10 })
+	b.Start()
+	mqtttest.WaitFor(t, "the 10 messages acknowledged", func() bool { return p.Stats().Sent == 10 })
+	mqtttest.WaitFor(t, "the 10 messages at the subscriber", func() bool { return sub.distinct() == 10 })
 	sub.check(t, seq(0, 10))
 	if st := p.Stats(); st.Reconnects != 0 || !st.Connected {
 		t.Errorf("stats %+v: the first connection is not a reconnect", st)
@@ -310,14 +311,14 @@ func TestBrokerDownAtStart(t *testing.T) {
 func TestCloseUnreachable(t *testing.T) {
 	base := runtime.NumGoroutine()
 	p, err := mqtt.New(mqtt.Options{
-		Broker:     fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)),
+		Broker:     fmt.Sprintf("tcp://127.0.0.1:%d", mqtttest.FreePort(t)),
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	publish(t, p, "edgerun/test/unreachable", 0, 7)
-	waitFor(t, "a connection error in Stats", func() bool { return p.Stats().LastError != "" })
+	mqtttest.WaitFor(t, "a connection error in Stats", func() bool { return p.Stats().LastError != "" })
 	unsent, err := closeWithin(t, p, 200*time.Millisecond)
 	if unsent != 7 || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Close: %d unsent, %v; want 7 and a deadline error", unsent, err)
@@ -386,7 +387,7 @@ func TestCloseAbortsStalledHandshake(t *testing.T) {
 }
 
 func TestPublishRejects(t *testing.T) {
-	p, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)), OutboxBytes: 64})
+	p, err := mqtt.New(mqtt.Options{Broker: fmt.Sprintf("tcp://127.0.0.1:%d", mqtttest.FreePort(t)), OutboxBytes: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

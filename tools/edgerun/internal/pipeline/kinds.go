@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -54,6 +56,7 @@ type Sink interface {
 type GPIOSpec struct {
 	Pin       string
 	ActiveLow bool
+	Log       *slog.Logger // the pipeline's (Deps.Log)
 }
 
 // MQTTSpec is an mqtt sink: where decisions are published, as JSON.
@@ -70,6 +73,7 @@ type MQTTSpec struct {
 	// Outbox bounds the messages kept while the broker is away (0: the
 	// client's default).
 	Outbox int
+	Log    *slog.Logger // the pipeline's (Deps.Log)
 }
 
 // Publisher is an MQTT client: Publish never blocks (the client queues,
@@ -87,6 +91,8 @@ type Deps struct {
 	Stdout io.Writer
 	GPIO   func(GPIOSpec) (boards.Actuator, error)
 	MQTT   func(MQTTSpec) (Publisher, error)
+	// Log is handed to the GPIO and MQTT drivers (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // NewKinds returns the built-in kinds: sources csv and jsonl (a file or
@@ -95,6 +101,7 @@ func NewKinds(d Deps) *Kinds {
 	k := &Kinds{Sources: map[string]SourceKind{}, Sinks: map[string]SinkKind{}}
 	k.Sources["csv"] = fileKind(d.Stdin, formatCSV)
 	k.Sources["jsonl"] = fileKind(d.Stdin, formatJSONL)
+	k.Sources["merge"] = mergeKind(k)
 	k.Sinks["stdout"] = func(n *Node) (OpenSink, error) {
 		w := d.Stdout
 		return func() (Sink, error) { return &jsonSink{w: w}, nil }, nil
@@ -113,6 +120,7 @@ func NewKinds(d Deps) *Kinds {
 			if d.GPIO == nil {
 				return nil, &ConfigError{File: n.File(), Line: line, Field: "sinks", Msg: "gpio: this program has no GPIO driver"}
 			}
+			s.Log = cmp.Or(d.Log, slog.Default())
 			a, err := d.GPIO(s)
 			if err != nil {
 				return nil, fmt.Errorf("gpio %s: %w", s.Pin, err)
@@ -130,6 +138,7 @@ func NewKinds(d Deps) *Kinds {
 			if d.MQTT == nil {
 				return nil, &ConfigError{File: n.File(), Line: line, Field: "sinks", Msg: "mqtt: this program has no MQTT client"}
 			}
+			s.Log = cmp.Or(d.Log, slog.Default())
 			p, err := d.MQTT(s)
 			if err != nil {
 				return nil, fmt.Errorf("mqtt %s: %w", s.Broker, err)

@@ -1,4 +1,8 @@
-package mqtt_test
+// Package mqtttest runs a real Mosquitto broker for tests: on a free
+// loopback port, with persistence in a temporary folder, stopped and
+// started again on the same port at will. A missing mosquitto skips the
+// test, or fails it when EDGERUN_REQUIRE_MOSQUITTO=1 (make test sets it).
+package mqtttest
 
 import (
 	"bytes"
@@ -19,9 +23,9 @@ import (
 // broker tests instead of skipping them.
 const mosquittoEnv = "EDGERUN_REQUIRE_MOSQUITTO"
 
-// mosquittoPath finds the broker binary, on PATH or in /usr/sbin (where the
+// Path finds the broker binary, on PATH or in /usr/sbin (where the
 // Debian package puts it, often off a normal user's PATH), or skips.
-func mosquittoPath(t *testing.T) string {
+func Path(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("mosquitto"); err == nil {
 		return p
@@ -38,11 +42,11 @@ func mosquittoPath(t *testing.T) string {
 	return ""
 }
 
-// broker is a real Mosquitto on a free loopback port, with persistence in a
+// Broker is a real Mosquitto on a free loopback port, with persistence in a
 // temporary directory so persistent sessions and their queued messages
 // survive stop/start. It can be stopped and started again on the same port.
-type broker struct {
-	t    *testing.T
+type Broker struct {
+	t    testing.TB
 	bin  string
 	conf string
 	port int
@@ -53,12 +57,13 @@ type broker struct {
 	log    *bytes.Buffer
 }
 
-// newBroker writes the configuration; it does not start the broker.
-func newBroker(t *testing.T) *broker {
+// NewBroker writes the configuration; it does not start the broker. The
+// test's cleanup stops it and, when the test failed, logs its output.
+func NewBroker(t testing.TB) *Broker {
 	t.Helper()
-	bin := mosquittoPath(t)
+	bin := Path(t)
 	dir := t.TempDir()
-	b := &broker{t: t, bin: bin, port: freePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
+	b := &Broker{t: t, bin: bin, port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf")}
 	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 0\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n",
 		b.port, dir)
 	// Run as root, mosquitto drops to the user "mosquitto", which cannot
@@ -70,18 +75,19 @@ func newBroker(t *testing.T) *broker {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		b.stop()
+		b.Stop()
 		if t.Failed() {
-			t.Logf("mosquitto log:\n%s", b.logText())
+			t.Logf("mosquitto log:\n%s", b.Log())
 		}
 	})
 	return b
 }
 
-func (b *broker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port) }
+// URL is the broker's address, tcp://127.0.0.1:PORT.
+func (b *Broker) URL() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port) }
 
-// start runs mosquitto and waits until its port accepts connections.
-func (b *broker) start() {
+// Start runs mosquitto and waits until its port accepts connections.
+func (b *Broker) Start() {
 	b.t.Helper()
 	b.mu.Lock()
 	if b.cmd != nil {
@@ -101,10 +107,10 @@ func (b *broker) start() {
 	b.cmd, b.exited = cmd, exited
 	b.mu.Unlock()
 	go func() { _ = cmd.Wait(); close(exited) }()
-	waitFor(b.t, "mosquitto accepting on "+b.url(), func() bool {
+	WaitFor(b.t, "mosquitto accepting on "+b.URL(), func() bool {
 		select {
 		case <-exited:
-			b.t.Fatalf("mosquitto exited at start:\n%s", b.logText())
+			b.t.Fatalf("mosquitto exited at start:\n%s", b.Log())
 		default:
 		}
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(b.port), time.Second)
@@ -116,9 +122,9 @@ func (b *broker) start() {
 	})
 }
 
-// stop ends mosquitto with SIGTERM (it saves its persistence file) and
+// Stop ends mosquitto with SIGTERM (it saves its persistence file) and
 // waits for it to exit.
-func (b *broker) stop() {
+func (b *Broker) Stop() {
 	b.mu.Lock()
 	cmd, exited := b.cmd, b.exited
 	b.cmd = nil
@@ -135,7 +141,8 @@ func (b *broker) stop() {
 	}
 }
 
-func (b *broker) logText() string {
+// Log is what mosquitto has printed.
+func (b *Broker) Log() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.log == nil {
@@ -155,8 +162,8 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	return w.w.Write(p)
 }
 
-// freePort returns a loopback TCP port nothing listens on right now.
-func freePort(t *testing.T) int {
+// FreePort returns a loopback TCP port nothing listens on right now.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,9 +173,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
+// WaitFor polls cond until it holds, failing the test after a generous
 // deadline. It is how these tests wait: never a sleep as an assertion.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
