@@ -73,9 +73,9 @@ QEMU_EXEC := $(CURDIR)/scripts/qemu-exec
 # The runtime, and the plugin SDK and built-in plugins: their end-to-end
 # tests start real plugin processes through the emulator (sdk.WithLauncher
 # with the QEMU_USER that scripts/qemu-exec sets).
-ARM_PKGS  ?= ./runtime/... ./sdk/... ./plugins/...
+ARM_PKGS  ?= ./runtime/... ./sdk/... ./plugins/... ./boards/... ./tools/edgerun/internal/pipeline
 
-test-arm: ## runtime tests (kernels, ops, golden outputs) and plugin tests (supervisor, channel, crashes) on arm64 and 32-bit ARM under qemu-user
+test-arm: ## runtime tests (kernels, ops, golden outputs), plugin tests (supervisor, channel, crashes), board drivers and pipelines on arm64 and 32-bit ARM under qemu-user
 	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
 	QEMU_CPU=max        KERN_EXPECT=sdot    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
 	QEMU_CPU=cortex-a72 KERN_EXPECT=neon    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
