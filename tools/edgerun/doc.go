@@ -66,6 +66,19 @@
 //		loopback only unless --addr says otherwise; READY=1 and
 //		STOPPING=1 go to systemd (sd_notify); SIGTERM or SIGINT drain
 //		and exit 0.
+//	boards [NAME] [--json] [--probe]
+//		List the board profiles (package boards) and mark the one this
+//		machine is, from its device-tree model string and /proc/cpuinfo;
+//		NAME shows one with its header pins; --probe loads periph's host
+//		drivers (linked here only) and lists what they found.
+//	pipeline --config FILE [--once] [--check] [--status-addr HOST:PORT] [--log-format text|json]
+//		Run a sensor pipeline (internal/pipeline): a source (csv, jsonl,
+//		adxl345, i2c, gpio-edges, merge) at a sample rate, windows, a
+//		model (.erm or plugin), a rule (threshold with hysteresis or
+//		labels, debounce), sinks (stdout, gpio, mqtt through
+//		internal/mqtt). Bounded queues drop the oldest; sensor errors are
+//		retried with back-off; SIGTERM drains and leaves pins off.
+//		--once prints the decisions and counters of a recording as JSON.
 //	verify MODEL --trusted-key PUB.pem ...
 //		Check that a model is intact and signed by a trusted key.
 //	sign MODEL --key NAME.key

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"github.com/edgerun/edgerun/boards/adxl345"
+	"github.com/edgerun/edgerun/boards/gpioio"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 )
@@ -52,5 +56,46 @@ func TestHostHardware(t *testing.T) {
 	}
 	if got := pin.Read(); got != gpio.Low {
 		t.Errorf("GPIO27 reads %v after Out(Low)", got)
+	}
+}
+
+// TestSensorHardware checks the wired example of boards/README.md on a
+// real Pi (EDGERUN_BOARD_TESTS=1): an ADXL345 at rest on /dev/i2c-1 reads
+// 1 g (adxl345.Check), and, with EDGERUN_BOARD_LOOPBACK=OUT:IN (e.g.
+// GPIO27:GPIO22, the two pins wired together), the output's edges reach
+// the input (gpioio.CheckLoopback).
+func TestSensorHardware(t *testing.T) {
+	if os.Getenv("EDGERUN_BOARD_TESTS") != "1" {
+		t.Skip("needs a board: set EDGERUN_BOARD_TESTS=1 on a Raspberry Pi with an ADXL345 on I²C")
+	}
+	bus, err := openI2C("/dev/i2c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	res, err := adxl345.Check(context.Background(), bus, adxl345.Options{}, 20)
+	if err != nil {
+		t.Fatalf("ADXL345: %v (%+v)", err, res)
+	}
+	t.Logf("ADXL345: %+v", res)
+	pins := os.Getenv("EDGERUN_BOARD_LOOPBACK")
+	if pins == "" {
+		t.Log("EDGERUN_BOARD_LOOPBACK unset: the GPIO loopback is not checked")
+		return
+	}
+	outName, inName, ok := strings.Cut(pins, ":")
+	if !ok {
+		t.Fatalf("EDGERUN_BOARD_LOOPBACK=%q: want OUT:IN, e.g. GPIO27:GPIO22", pins)
+	}
+	out, err := openPin(outName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := openPin(inName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gpioio.CheckLoopback(out, in, 10, time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
