@@ -218,14 +218,8 @@ func (h *handler) infer(w http.ResponseWriter, r *http.Request) {
 		h.inferBinary(w, r, info, or)
 		return
 	}
-	req, err := RequestFromOIP(info.Desc, or)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	resp, err := h.reg.Infer(r.Context(), info.Name, r.PathValue("version"), req)
-	if err != nil {
-		h.fail(w, r, err)
+	resp, ok := h.run(w, r, info, or)
+	if !ok {
 		return
 	}
 	bp := answerBufs.Get().(*[]byte)
@@ -247,6 +241,22 @@ var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return
 const maxPooledAnswer = 256 << 10
 
 var jsonType = []string{"application/json"}
+
+// run maps a decoded request onto the model and runs it; on an error it
+// writes the answer and reports false.
+func (h *handler) run(w http.ResponseWriter, r *http.Request, info ModelInfo, or *oip.Request) (*sdk.InferResponse, bool) {
+	req, err := RequestFromOIP(info.Desc, or)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	resp, err := h.reg.Infer(r.Context(), info.Name, r.PathValue("version"), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	return resp, true
+}
 
 // decodeError is a decoding error as the registry's: over the body limit
 // ErrTooLarge, anything else invalid input.

@@ -112,14 +112,8 @@ func (h *handler) inferBinary(w http.ResponseWriter, r *http.Request, info Model
 		h.fail(w, r, err)
 		return
 	}
-	req, err := RequestFromOIP(info.Desc, or)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	resp, err := h.reg.Infer(r.Context(), info.Name, r.PathValue("version"), req)
-	if err != nil {
-		h.fail(w, r, err)
+	resp, ok := h.run(w, r, info, or)
+	if !ok {
 		return
 	}
 	out := ResponseOIP(resp)
