@@ -4,17 +4,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 )
 
@@ -263,5 +268,73 @@ func TestServePipelineNames(t *testing.T) {
 	_, err := loadPipelines([]string{filepath.Join(dir, "a", "p.yaml"), filepath.Join(dir, "b", "p.yaml")}, io.Discard, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err == nil || !strings.Contains(err.Error(), `both named "p"`) {
 		t.Errorf("two pipelines named p: %v", err)
+	}
+}
+
+// swapRegistry is a serve.Registry of one model, "m", whose every third
+// request finds it swapping (serve.ErrUnavailable), as while a new
+// version loads.
+type swapRegistry struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (r *swapRegistry) Models() []serve.ModelInfo { return nil }
+func (r *swapRegistry) Model(name, _ string) (serve.ModelInfo, error) {
+	if name != "m" {
+		return serve.ModelInfo{}, serve.ErrNotFound
+	}
+	return serve.ModelInfo{Name: "m", State: serve.StateReady, Desc: &sdk.Description{
+		Inputs:  []sdk.TensorSpec{{Name: "x", Datatype: sdk.FP32, Shape: []int64{-1, 128, 3}}},
+		Outputs: []sdk.TensorSpec{{Name: "label", Datatype: sdk.BYTES, Shape: []int64{-1}}},
+	}}, nil
+}
+func (r *swapRegistry) Infer(_ context.Context, name, _ string, req *sdk.InferRequest) (*sdk.InferResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if r.calls%3 == 0 {
+		return nil, fmt.Errorf("%w: model %q is loading", serve.ErrUnavailable, name)
+	}
+	if len(req.Inputs) != 1 || len(req.Inputs[0].FP32) != 128*3 {
+		return nil, fmt.Errorf("unexpected request %+v", req.Inputs)
+	}
+	return &sdk.InferResponse{Outputs: []sdk.Tensor{{Name: "label", Datatype: sdk.BYTES, Shape: []int64{1}, BYTES: [][]byte{[]byte("healthy")}}}}, nil
+}
+func (r *swapRegistry) Live() bool  { return true }
+func (r *swapRegistry) Ready() bool { return true }
+
+// TestServePipelineModelSwapping: while the daemon's model is unavailable
+// (loading, swapping), a window's inference is a model error the
+// pipeline counts, and it goes on to the end of its source.
+func TestServePipelineModelSwapping(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "swap.yaml")
+	if err := os.WriteFile(file, []byte(`sample_rate: 1000
+source: {kind: csv, path: `+filepath.Join(root, "data", "maintenance", "recording.csv")+`, realtime: false}
+window: {size: 128, hop: 64, channels: [vib_x, vib_y, current]}
+model: {serve: m}
+rule: {output: label, labels: [fault]}
+sinks: [{kind: stdout}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ps, err := loadPipelines([]string{file}, io.Discard, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps.start(context.Background(), &swapRegistry{}, log)
+	ps.wait()
+	v := ps.views()
+	if len(v) != 1 || v[0].State != pipeFinished || v[0].Stats == nil {
+		t.Fatalf("%+v\n%s", v, logs.String())
+	}
+	if st := v[0].Stats; st.Windows != 124 || st.Inferences != 124-124/3 || st.ModelErrors != 124/3 || st.Alarms != 0 {
+		t.Errorf("stats %+v: want 124 windows, %d answered, %d model errors", st, 124-124/3, 124/3)
 	}
 }
