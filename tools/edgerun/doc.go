@@ -46,7 +46,7 @@
 //		kernels (int8: activations quantized per row in every run),
 //		columns split over T goroutines, and report the median time,
 //		GOPS and the share of the roof measured in the same run.
-//	serve --models DIR [--plugins DIR] [--addr HOST:PORT] [--grpc-addr HOST:PORT] [--config FILE] [--trusted-key PUB.pem ...] [--token-file FILE] [--log-format text|json]
+//	serve --models DIR [--plugins DIR] [--addr HOST:PORT] [--grpc-addr HOST:PORT] [--config FILE] [--trusted-key PUB.pem ...] [--token-file FILE] [--log-format text|json] [--pipeline FILE ...]
 //		The gateway daemon: every NAME.erm of DIR is the model NAME
 //		(version: the metadata's "version", else the first 12 hex
 //		digits of the file's SHA-256), every plugin binary of
@@ -65,7 +65,9 @@
 //		everything but the health checks and the status page's shell;
 //		loopback only unless --addr says otherwise; READY=1 and
 //		STOPPING=1 go to systemd (sd_notify); SIGTERM or SIGINT drain
-//		and exit 0.
+//		and exit 0. Each --pipeline file runs as edgerun pipeline
+//		would, its model possibly one of the daemon's (serve: NAME),
+//		its counters in /metrics and at GET /v2/pipelines.
 //	boards [NAME] [--json] [--probe]
 //		List the board profiles (package boards) and mark the one this
 //		machine is, from its device-tree model string and /proc/cpuinfo;

@@ -35,6 +35,7 @@ type serveCmd struct {
 	MaxBodyBytes int64         `name:"max-request-bytes" default:"67108864" placeholder:"N" help:"Refuse a request body over N bytes with 413, a gRPC message over N with RESOURCE_EXHAUSTED (default 64 MiB)."`
 	Drain        time.Duration `name:"drain-timeout" default:"30s" help:"On SIGTERM or SIGINT, how long requests in flight may take to finish."`
 	Rescan       time.Duration `name:"rescan" default:"10s" help:"Read the folders again this often besides file-system events (inotify is lost on some file systems)."`
+	Pipelines    []string      `name:"pipeline" sep:"none" placeholder:"FILE" help:"Run this pipeline file (as edgerun pipeline reads it; its model may be serve: NAME, one of the daemon's models) for the daemon's life (repeatable). Its counters are in /metrics and at GET /v2/pipelines."`
 	InsecureLock bool          `name:"insecure-lock" help:"Accept a plugins.lock that others could have written (writable by its group or others, a symbolic link, or in a world-writable directory without the sticky bit)."`
 
 	// started, when set (tests), is called once the listeners are bound
@@ -86,6 +87,10 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 		return fmt.Errorf("serve: --models %s: not a folder", c.Models)
 	}
 	log := c.logger(env)
+	pipes, err := loadPipelines(c.Pipelines, env.Stdout, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	lis, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -104,6 +109,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 		opt.PluginOptions = append(opt.PluginOptions, sdk.WithInsecureManifest())
 	}
 	tel := newTelemetry()
+	tel.metrics.Registry().MustRegister(newPipelineCollector(pipes))
 	opt.Hooks = tel.hooks()
 	reg := serve.New(opt)
 	watched := make(chan struct{})
@@ -117,6 +123,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 	mux.Handle("/v2", rest)
 	mux.Handle("/v2/", rest)
 	mux.Handle("GET /metrics", serve.RequireToken(token, tel.metricsHandler(reg)))
+	mux.Handle("GET /v2/pipelines", serve.RequireToken(token, pipes.handler()))
 	mux.Handle("/", status.New(reg, status.Options{Stats: tel.window, Token: token}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -148,6 +155,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 			}
 		}()
 	}
+	pipes.start(ctx, reg, log)
 	readyDone := make(chan struct{})
 	go func() { notifyReady(ctx, reg, 50*time.Millisecond, log); close(readyDone) }()
 	if c.started != nil {
@@ -177,6 +185,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 	if err := srv.Shutdown(dctx); err != nil {
 		errs = append(errs, fmt.Errorf("REST drain: %w", err))
 	}
+	pipes.wait() // stopped with ctx: their sinks closed, before the models they use
 	if err := reg.Close(dctx); err != nil {
 		errs = append(errs, err)
 	}

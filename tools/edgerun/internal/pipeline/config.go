@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -16,6 +17,9 @@ import (
 
 // MaxConfigBytes bounds a pipeline file.
 const MaxConfigBytes = 1 << 20
+
+// MaxNameBytes bounds a pipeline's name key.
+const MaxNameBytes = 64
 
 // Bounds of the sizes a pipeline file may ask for, so a typo cannot ask
 // for unbounded memory.
@@ -30,6 +34,7 @@ const (
 // Config is a parsed and checked pipeline file.
 type Config struct {
 	File       string  // the file's name, as errors show it
+	Name       string  // the name key: what edgerun serve calls the pipeline ("" : none)
 	SampleRate float64 // Hz
 	Source     SourceSpec
 	Window     WindowSpec
@@ -201,6 +206,12 @@ func trimSpace(s string) string { return string(bytes.TrimSpace([]byte(s))) }
 
 func (c *Config) parse(top *Node, kinds *Kinds) error {
 	var err error
+	if c.Name, err = top.String("name", ""); err != nil {
+		return err
+	}
+	if len(c.Name) > MaxNameBytes || strings.ContainsAny(c.Name, "\x00\n\r\"\\") {
+		return top.Errorf("name", "want at most %d bytes, no quotes, backslashes or line breaks", MaxNameBytes)
+	}
 	if !top.Has("sample_rate") {
 		return top.Errorf("sample_rate", "is required (samples per second)")
 	}

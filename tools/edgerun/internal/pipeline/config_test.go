@@ -34,6 +34,7 @@ func TestConfigGood(t *testing.T) {
   - {kind: stdout}
 normalise: {mode: minmax, min: [0, 0, 0], max: [1, 2, 3]}
 retry: {initial_seconds: 0.5, max_seconds: 30}
+name: line3
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ retry: {initial_seconds: 0.5, max_seconds: 30}
 	if c.SampleRate != 100 || c.Window.Size != 128 || c.Window.Hop != 64 || c.Queue != DefaultQueue || c.Model.ERM != "/cfg/model.erm" ||
 		!c.Rule.Threshold || c.Rule.Above != 0.6 || c.Rule.ClearBelow != 0.4 || c.Rule.Raise != 1 || c.Rule.Clear != 1 ||
 		len(c.Sinks) != 4 || c.Sinks[1].On != OnChange || c.Sinks[2].Queue != 8 || c.Sinks[3].Name != "stdout#1" ||
-		c.Normalise.Mode != NormMinMax || c.Retry.Max.Seconds() != 30 {
+		c.Normalise.Mode != NormMinMax || c.Retry.Max.Seconds() != 30 || c.Name != "line3" {
 		t.Errorf("parsed %+v", c)
 	}
 	// Without their drivers, gpio and mqtt sinks check but do not open.
@@ -84,6 +85,8 @@ func TestConfigErrors(t *testing.T) {
 		{"yaml syntax", "  hop: 64|  hop: [64", "pipeline.yaml:"},
 		{"size huge", "size: 128|size: 100000000", "pipeline.yaml:6: window.size: 100000000 is out of range 1 to 65536"},
 		{"queue", "sinks:|queue: 0\nsinks:", "pipeline.yaml:14: queue: 0 is not a positive number"},
+		{"name quote", "sinks:|name: 'a\"b'\nsinks:", "pipeline.yaml:14: name: want at most 64 bytes"},
+		{"name list", "sinks:|name: [a]\nsinks:", "pipeline.yaml:14: name:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			from, to, _ := strings.Cut(tc.edit, "|")

@@ -5,6 +5,7 @@
 //
 // A pipeline file is YAML:
 //
+//	name: line3                 # optional: its name inside edgerun serve (default: the file's)
 //	sample_rate: 100            # Hz
 //	queue: 4                    # windows waiting for the model (drop-oldest)
 //	source: {kind: csv, path: vibration.csv, realtime: false}
