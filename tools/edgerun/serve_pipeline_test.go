@@ -215,6 +215,34 @@ sinks: [{kind: stdout}]
 		t.Error("a pipeline that never opened has counters")
 	}
 	checkExposition(t, metrics)
+
+	// The model the failed pipeline names arrives: the daemon loads it
+	// (hot add) and the pipeline, tried again with back-off, runs.
+	erm, err := os.ReadFile(filepath.Join(models, "maintenance.erm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(models, "nosuch.erm"), erm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(time.Minute)
+	for {
+		_, js := get("/v2/pipelines", "s3cret")
+		doc.Pipelines = nil
+		if err := json.Unmarshal([]byte(js), &doc); err != nil || len(doc.Pipelines) != 4 {
+			t.Fatalf("/v2/pipelines: %v %s", err, js)
+		}
+		if p := doc.Pipelines[1]; p.State == pipeFinished {
+			if p.Stats == nil || p.Stats.Windows != 124 || p.Stats.ModelErrors != 0 {
+				t.Errorf("the pipeline whose model came later: %+v", p)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pipeline whose model came later never finished: %s\n%s", js, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	tr.CloseIdleConnections()
 
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {

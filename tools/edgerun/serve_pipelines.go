@@ -24,7 +24,7 @@ const (
 	pipeRunning  = "running"  // reading its source
 	pipeFinished = "finished" // its source ended; every window was run
 	pipeStopped  = "stopped"  // the daemon stopped it
-	pipeFailed   = "failed"   // the file did not load or the pipeline did not open
+	pipeFailed   = "failed"   // the file did not load, or the pipeline did not open (tried again, with back-off)
 )
 
 // daemonPipelines are the pipelines edgerun serve runs (--pipeline), each
@@ -134,11 +134,24 @@ func (dp *daemonPipeline) run(ctx context.Context, reg serve.Registry, lookup pi
 		dp.set(pipeStopped, "")
 		return
 	}
-	p, err := pipeline.New(ctx, dp.cfg, pipeline.Options{Logger: log, Models: lookup})
-	if err != nil {
-		log.Error("edgerun serve: pipeline did not open", "file", dp.file, "err", err)
+	// A pipeline that does not open (its model not served yet, a sensor
+	// not plugged in) is reported failed and tried again, with back-off:
+	// a model file added later, or a sensor connected, starts it.
+	var p *pipeline.Pipeline
+	for wait := pipelineRetryMin; ; wait = min(2*wait, pipelineRetryMax) {
+		var err error
+		if p, err = pipeline.New(ctx, dp.cfg, pipeline.Options{Logger: log, Models: lookup}); err == nil {
+			break
+		}
+		log.Error("edgerun serve: pipeline did not open; trying again", "file", dp.file, "in", wait, "err", err)
 		dp.set(pipeFailed, err.Error())
-		return
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 	dp.mu.Lock()
 	dp.p, dp.state = p, pipeRunning
@@ -156,6 +169,12 @@ func (dp *daemonPipeline) run(ctx context.Context, reg serve.Registry, lookup pi
 	dp.set(pipeFinished, "")
 	log.Info("edgerun serve: pipeline finished: its source ended", "stats", p.Stats())
 }
+
+// The back-off between attempts to open a pipeline that failed to.
+const (
+	pipelineRetryMin = time.Second
+	pipelineRetryMax = 30 * time.Second
+)
 
 // waitSettled waits, checking every poll, until the registry has settled
 // (every model found loaded or failed): false if ctx ends first.
