@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -87,7 +88,7 @@ func (c *serveCmd) Run(env *cliutil.Env) error {
 		return fmt.Errorf("serve: --models %s: not a folder", c.Models)
 	}
 	log := c.logger(env)
-	pipes, err := loadPipelines(c.Pipelines, env.Stdout, log)
+	pipes, err := loadPipelines(append(slices.Clone(c.Pipelines), cfg.Pipelines...), env.Stdout, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

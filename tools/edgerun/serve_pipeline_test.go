@@ -88,13 +88,16 @@ sinks: [{kind: stdout}]
 `)
 	broken := write("broken.yaml", "sample_rate: [\n")
 	tokfile := write("token", "s3cret\n")
+	// The replay comes from the config file's pipelines key (relative to
+	// its folder), after the --pipeline ones.
+	conf := write("serve.toml", "pipelines = [\""+filepath.Base(live)+"\"]\n")
 
 	before := goroutines()
 	var stderr lockedBuffer
 	var stdout lockedBuffer
 	started := make(chan string, 1)
 	c := &serveCmd{Models: models, Addr: "127.0.0.1:0", TokenFile: tokfile, LogFormat: "text", MaxBodyBytes: 1 << 20,
-		Drain: time.Minute, Rescan: time.Minute, Pipelines: []string{recorded, missing, broken, live},
+		Drain: time.Minute, Rescan: time.Minute, Pipelines: []string{recorded, missing, broken}, Config: conf,
 		started: func(a, _ string) { started <- a }}
 	done := make(chan error, 1)
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 // Config is the daemon's config file (TOML): the limits of every model,
 // and those of single models by name.
+//
+//	pipelines = ["line3.yaml"] # pipeline files to run, as --pipeline (relative to this file)
 //
 //	[defaults]
 //	threads = 1            # engine threads per session (.erm)
@@ -38,6 +41,10 @@ import (
 type Config struct {
 	Defaults ModelLimits
 	Models   map[string]ModelLimits
+	// Pipelines are the pipeline files the daemon runs (the top-level
+	// key pipelines, a list of paths, relative to the config file's
+	// folder), besides those of --pipeline.
+	Pipelines []string
 	// DefaultReturns and ModelReturns are the outputs and top_k keys, of
 	// [defaults] and of each [models.NAME] (over the defaults).
 	DefaultReturns Returns
@@ -81,8 +88,9 @@ type limitsTOML struct {
 }
 
 type configTOML struct {
-	Defaults limitsTOML            `toml:"defaults"`
-	Models   map[string]limitsTOML `toml:"models"`
+	Pipelines []string              `toml:"pipelines"`
+	Defaults  limitsTOML            `toml:"defaults"`
+	Models    map[string]limitsTOML `toml:"models"`
 }
 
 // Bounds of the config file's values.
@@ -129,6 +137,11 @@ func ReadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	for i, p := range c.Pipelines {
+		if !filepath.IsAbs(p) {
+			c.Pipelines[i] = filepath.Join(filepath.Dir(path), p)
+		}
+	}
 	return c, nil
 }
 
@@ -144,9 +157,15 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		for i, k := range und {
 			keys[i] = quote(k.String())
 		}
-		return nil, fmt.Errorf("unknown key %s (known: [defaults] and [models.NAME] with threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay, outputs, top_k)", strings.Join(keys, ", "))
+		return nil, fmt.Errorf("unknown key %s (known: pipelines, and [defaults] and [models.NAME] with threads, sessions, concurrency, queue, timeout, max_batch, max_queue_delay, outputs, top_k)", strings.Join(keys, ", "))
 	}
 	c := &Config{Defaults: DefaultLimits(), Models: map[string]ModelLimits{}, ModelReturns: map[string]Returns{}}
+	for i, p := range raw.Pipelines {
+		if strings.TrimSpace(p) == "" {
+			return nil, fmt.Errorf("pipelines[%d]: an empty path", i)
+		}
+		c.Pipelines = append(c.Pipelines, p)
+	}
 	if err := raw.Defaults.apply(&c.Defaults, "[defaults]"); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package serve
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +80,28 @@ func TestConfigBatchSessions(t *testing.T) {
 	}
 	if BatchSessions() < 1 || BatchSessions() > max(1, runtime.GOMAXPROCS(0)) {
 		t.Errorf("BatchSessions() = %d", BatchSessions())
+	}
+}
+
+// TestConfigPipelines: the top-level pipelines key lists pipeline files,
+// relative to the config file's folder; an empty path is refused.
+func TestConfigPipelines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "serve.toml")
+	if err := os.WriteFile(path, []byte("pipelines = [\"line3.yaml\", \"/etc/edgerun/p.yaml\"]\n[defaults]\nthreads = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(dir, "line3.yaml"), "/etc/edgerun/p.yaml"}; !slices.Equal(c.Pipelines, want) {
+		t.Errorf("pipelines %q, want %q", c.Pipelines, want)
+	}
+	if _, err := ParseConfig(strings.NewReader("pipelines = [\" \"]\n")); err == nil || !strings.Contains(err.Error(), "pipelines[0]: an empty path") {
+		t.Errorf("an empty path: %v", err)
+	}
+	if _, err := ParseConfig(strings.NewReader("pipeline = [\"a.yaml\"]\n")); err == nil || !strings.Contains(err.Error(), "known: pipelines") {
+		t.Errorf("a misspelt key: %v", err)
 	}
 }
