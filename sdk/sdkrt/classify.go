@@ -2,6 +2,7 @@ package sdkrt
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/edgerun/edgerun/runtime/engine"
@@ -15,6 +16,7 @@ const (
 	OutLabel         = "label"         // BYTES [n]: the most probable label
 	OutTopKLabels    = "top_k_labels"  // BYTES [n, k]
 	OutTopKScores    = "top_k_scores"  // FP32 [n, k]
+	OutAnomalyScore  = "anomaly_score" // FP32 [n]: 1 − p(Normal), when Normal is set
 )
 
 // Classifier is the post-processing of a classifier: it reads class
@@ -30,7 +32,11 @@ type Classifier struct {
 	// TopK, when positive, adds the top-k outputs with TopK as the
 	// default k; the request parameter "top_k" (1..len(Labels))
 	// overrides it.
-	TopK    int
+	TopK int
+	// Normal, when set (NewClassifier takes it from the metadata's
+	// normal_label), is the label of the normal condition: Post adds
+	// anomaly_score, 1 − its probability, as a detector answers.
+	Normal  string
 	sigmoid bool
 }
 
@@ -45,6 +51,9 @@ func NewClassifier(em *engine.Model) (*Classifier, error) {
 		return nil, fmt.Errorf("sdkrt: a classifier's first output must be f32 [?,labels], the model has %s", specNames(ModelOutputs(em)))
 	}
 	c := &Classifier{Labels: labels}
+	if nl, ok := Extra(em, "normal_label"); ok && slices.Contains(labels, nl) {
+		c.Normal = nl
+	}
 	switch w := em.Outputs[0].Shape[1]; {
 	case w == 1 && len(labels) == 2:
 		c.sigmoid = true
@@ -74,7 +83,18 @@ func (c *Classifier) Specs() []sdk.TensorSpec {
 			sdk.TensorSpec{Name: OutTopKLabels, Datatype: sdk.BYTES, Shape: []int64{-1, -1}},
 			sdk.TensorSpec{Name: OutTopKScores, Datatype: sdk.FP32, Shape: []int64{-1, -1}})
 	}
+	if c.normal() >= 0 {
+		s = append(s, sdk.TensorSpec{Name: OutAnomalyScore, Datatype: sdk.FP32, Shape: []int64{-1}})
+	}
 	return s
+}
+
+// normal is the index of the Normal label, -1 without one.
+func (c *Classifier) normal() int {
+	if c.Normal == "" {
+		return -1
+	}
+	return slices.Index(c.Labels, c.Normal)
 }
 
 // Probabilities copies the class probabilities out of the model's
@@ -102,8 +122,8 @@ func (c *Classifier) Probabilities(outs []*tensor.Tensor) ([]float32, int, error
 	return p, n, nil
 }
 
-// Post writes label and probabilities, and top_k_labels and
-// top_k_scores when TopK is set.
+// Post writes label and probabilities, top_k_labels and top_k_scores
+// when TopK is set, and anomaly_score when Normal is.
 func (c *Classifier) Post(outs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.InferResponse, error) {
 	k := 0
 	if c.TopK > 0 {
@@ -138,6 +158,13 @@ func (c *Classifier) Post(outs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.In
 		resp.Outputs = append(resp.Outputs,
 			BYTES(OutTopKLabels, []int64{int64(n), int64(k)}, kl),
 			FP32(OutTopKScores, []int64{int64(n), int64(k)}, ks))
+	}
+	if j := c.normal(); j >= 0 {
+		score := make([]float32, n)
+		for i := range score {
+			score[i] = 1 - p[i*L+j]
+		}
+		resp.Outputs = append(resp.Outputs, FP32(OutAnomalyScore, []int64{int64(n)}, score))
 	}
 	return resp, nil
 }

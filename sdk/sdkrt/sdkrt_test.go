@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -593,5 +594,58 @@ func TestConformance(t *testing.T) {
 			sdktest.Run(t, m, opts...)
 			t.Run("grpc", func(t *testing.T) { sdktest.Run(t, sdktest.Serve(t, m), opts...) })
 		})
+	}
+}
+
+// TestClassifierAnomalyScore: a classifier whose metadata names a
+// normal_label answers anomaly_score, 1 − p(normal); one whose
+// normal_label is not a label, or has none, does not.
+func TestClassifierAnomalyScore(t *testing.T) {
+	for _, tc := range []struct {
+		normal string
+		want   bool
+	}{{"no", true}, {"maybe", false}, {"", false}} {
+		fm := tabularModel()
+		if tc.normal != "" {
+			fm.Metadata.Extra = append(fm.Metadata.Extra, format.KeyValue{Key: "normal_label", Value: tc.normal})
+		}
+		em := load(t, fm)
+		tab, err := sdkrt.NewTabular(em)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cls, err := sdkrt.NewClassifier(em)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs := cls.Specs()
+		if has := slices.ContainsFunc(specs, func(s sdk.TensorSpec) bool { return s.Name == sdkrt.OutAnomalyScore }); has != tc.want {
+			t.Errorf("normal_label %q: anomaly_score in the specs %v, want %v", tc.normal, has, tc.want)
+		}
+		m, err := sdkrt.New(em, sdkrt.Config{Name: "tab", Inputs: tab.Specs(), Outputs: specs, Pre: tab.Pre, Post: cls.Post})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := m.Infer(context.Background(), &sdk.InferRequest{Inputs: []sdk.Tensor{fp32("a", []int64{2}, 1, -1), text("c", "x", "y")}})
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tc.want {
+			if slices.ContainsFunc(resp.Outputs, func(o sdk.Tensor) bool { return o.Name == sdkrt.OutAnomalyScore }) {
+				t.Errorf("normal_label %q: answered anomaly_score", tc.normal)
+			}
+			continue
+		}
+		p := output(t, resp, sdkrt.OutProbabilities).FP32
+		s := output(t, resp, sdkrt.OutAnomalyScore)
+		if len(s.FP32) != 2 || !slices.Equal(s.Shape, []int64{2}) {
+			t.Fatalf("anomaly_score %+v", s)
+		}
+		for i := range 2 {
+			if s.FP32[i] != 1-p[2*i] { // 1 − p(no)
+				t.Errorf("row %d: anomaly_score %v, want 1 − %v", i, s.FP32[i], p[2*i])
+			}
+		}
 	}
 }

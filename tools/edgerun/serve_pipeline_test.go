@@ -54,9 +54,10 @@ func TestServePipelines(t *testing.T) {
 		}
 		return p
 	}
-	// The daemon's classifier answers label and probabilities: the rule
-	// alarms on a fault label for two windows, and clears after five
-	// healthy ones (the fault's windows are not all labelled faulty).
+	// A label rule (the daemon's classifier also answers anomaly_score,
+	// which the live pipeline's threshold uses): it alarms on a fault
+	// label for two windows, and clears after five healthy ones (the
+	// fault's windows are not all labelled faulty).
 	recorded := write("line3.yaml", `sample_rate: 1000
 source: {kind: csv, path: `+filepath.Join(root, "data", "maintenance", "recording.csv")+`, realtime: false}
 window: {size: 128, hop: 64, channels: [vib_x, vib_y, current]}

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
 )
@@ -22,7 +21,7 @@ const MaxModelBytes = 1 << 30
 
 // OutAnomalyScore is the output an .erm classifier answers besides label
 // and probabilities when its metadata names a normal_label: 1 − p(normal).
-const OutAnomalyScore = "anomaly_score"
+const OutAnomalyScore = sdkrt.OutAnomalyScore
 
 // ErrServeOnly is the error of a model section that names a model of
 // edgerun serve when the pipeline runs on its own.
@@ -88,28 +87,7 @@ func openERM(path string, threads int) (*sdkrt.Model, error) {
 	cfg := sdkrt.Config{Name: name, Threads: threads, MaxSessions: 1}
 	if len(em.Meta.Labels) >= 2 {
 		if cls, err := sdkrt.NewClassifier(em); err == nil {
-			normal := -1
-			if nl, ok := sdkrt.Extra(em, "normal_label"); ok {
-				normal = slices.Index(cls.Labels, nl)
-			}
-			cfg.Outputs = cls.Specs()
-			if normal >= 0 {
-				cfg.Outputs = append(cfg.Outputs, sdk.TensorSpec{Name: OutAnomalyScore, Datatype: sdk.FP32, Shape: []int64{-1}})
-			}
-			cfg.Post = func(outs []*tensor.Tensor, req *sdk.InferRequest) (*sdk.InferResponse, error) {
-				resp, err := cls.Post(outs, req)
-				if err != nil || normal < 0 {
-					return resp, err
-				}
-				p := resp.Outputs[1].FP32 // probabilities [n, labels]
-				L := len(cls.Labels)
-				score := make([]float32, len(p)/L)
-				for i := range score {
-					score[i] = 1 - p[i*L+normal]
-				}
-				resp.Outputs = append(resp.Outputs, sdkrt.FP32(OutAnomalyScore, []int64{int64(len(score))}, score))
-				return resp, nil
-			}
+			cfg.Outputs, cfg.Post = cls.Specs(), cls.Post // anomaly_score with a normal_label
 		}
 	}
 	return sdkrt.New(em, cfg)

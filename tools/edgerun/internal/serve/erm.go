@@ -44,7 +44,8 @@ type loaded struct {
 // BYTES input "text", one text per row; a tabular model (features) one
 // input per named feature (sdkrt.NewTabular); a classifier (two labels
 // or more) answers "label" and "probabilities" (and "top_k_labels",
-// "top_k_scores" with three labels or more, parameter top_k); any other
+// "top_k_scores" with three labels or more, parameter top_k;
+// "anomaly_score" when its metadata names a normal_label); any other
 // model takes and answers its own tensors.
 func loadERM(path, name string, lim ModelLimits, maxBytes int64, opts []format.Option) (*loaded, error) {
 	f, err := os.Open(path)
