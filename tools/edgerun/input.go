@@ -75,7 +75,7 @@ func parseRequest(r io.Reader, m *engine.Model, lim requestLimits) (*runRequest,
 			return fmt.Errorf("%s: %w", in.Label(), err)
 		}
 		if len(in.Parameters) > 0 {
-			return fmt.Errorf("%s: run takes no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
+			return fmt.Errorf("%s: run takes no input parameters (%s)", in.Label(), oip.QuoteKeys(in.Parameters))
 		}
 		if in.HasShape {
 			if _, err := oip.CheckShape(in.Shape, lim.Elements); err != nil {
@@ -92,7 +92,7 @@ func parseRequest(r io.Reader, m *engine.Model, lim requestLimits) (*runRequest,
 		return nil, err
 	}
 	if len(req.Parameters) > 0 {
-		return nil, fmt.Errorf("run takes no request parameters (%s)", quoteKeys(req.Parameters))
+		return nil, fmt.Errorf("run takes no request parameters (%s)", oip.QuoteKeys(req.Parameters))
 	}
 	if len(req.Inputs) == 0 {
 		return nil, fmt.Errorf(`no "inputs" in the request (the model takes %s)`, inputNames(m.Inputs))
@@ -117,7 +117,7 @@ func parseRequest(r io.Reader, m *engine.Model, lim requestLimits) (*runRequest,
 		case j < 0:
 			return nil, fmt.Errorf("the model has no output %q (it has %s)", o.Name, inputNames(m.Outputs))
 		case len(o.Parameters) > 0:
-			return nil, fmt.Errorf("output %q: run takes no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
+			return nil, fmt.Errorf("output %q: run takes no output parameters (%s)", o.Name, oip.QuoteKeys(o.Parameters))
 		}
 		rr.outputs = append(rr.outputs, j)
 	}
@@ -131,16 +131,6 @@ func parseRequest(r io.Reader, m *engine.Model, lim requestLimits) (*runRequest,
 		rr.inputs[k] = t
 	}
 	return rr, nil
-}
-
-// quoteKeys lists a map's keys, sorted and quoted.
-func quoteKeys(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return oip.QuoteList(keys, 8)
 }
 
 func int64Shape(s []int64) tensor.Shape {

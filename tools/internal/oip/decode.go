@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -297,6 +298,12 @@ func (p *parser) openObject(what func() string) error {
 		return p.invalid(p.at(), "%s must be an object, not %s", what(), kindOf(p.s.kind))
 	}
 	return nil
+}
+
+// QuoteKeys lists a map's keys sorted and quoted, as QuoteList does
+// (at most 8, and how many more).
+func QuoteKeys(m map[string]string) string {
+	return QuoteList(slices.Sorted(maps.Keys(m)), 8)
 }
 
 // QuoteList quotes at most n strings of s, joined by ", ", and counts the

@@ -40,8 +40,9 @@
 // counters. Time comes from a Clock, and debounce counts windows, so tests
 // need no waiting.
 //
-// An .erm model is served in process (sdk/sdkrt): a classifier answers
-// label and probabilities, and anomaly_score (1 − p(normal)) when its
-// metadata names a normal_label. A plugin runs through sdk.Open, checked
+// An .erm model is served in process as edgerun serve serves it
+// (serve.OpenERM): a classifier answers label and probabilities (with
+// three labels or more top_k_labels and top_k_scores), and anomaly_score
+// (1 − p(normal)) when its metadata names a normal_label. A plugin runs through sdk.Open, checked
 // against the plugins.lock beside it.
 package pipeline

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,10 +12,8 @@ import (
 
 	"github.com/edgerun/edgerun/sdk"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
+	"github.com/edgerun/edgerun/tools/edgerun/internal/serve"
 )
-
-// MaxModelBytes bounds an .erm file a pipeline reads.
-const MaxModelBytes = 1 << 30
 
 // OutAnomalyScore is the output an .erm classifier answers besides label
 // and probabilities when its metadata names a normal_label: 1 − p(normal).
@@ -56,41 +52,11 @@ func openModel(c *Config, lookup ModelLookup, pluginOpts []sdk.Option) (sdk.Mode
 		}
 		return p, p.Close, nil
 	}
-	m, err := openERM(spec.ERM, spec.Threads)
+	m, closeModel, err := serve.OpenERM(spec.ERM, spec.Threads)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", spec.ERM, err)
 	}
-	return m, m.Close, nil
-}
-
-// openERM loads an .erm file and serves it in process: its own input
-// tensors, and for a classifier label, probabilities and (when its
-// metadata names a normal_label) anomaly_score.
-func openERM(path string, threads int) (*sdkrt.Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxModelBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxModelBytes {
-		return nil, fmt.Errorf("larger than %d bytes", MaxModelBytes)
-	}
-	em, err := sdkrt.Load(data)
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	cfg := sdkrt.Config{Name: name, Threads: threads, MaxSessions: 1}
-	if len(em.Meta.Labels) >= 2 {
-		if cls, err := sdkrt.NewClassifier(em); err == nil {
-			cfg.Outputs, cfg.Post = cls.Specs(), cls.Post // anomaly_score with a normal_label
-		}
-	}
-	return sdkrt.New(em, cfg)
+	return m, closeModel, nil
 }
 
 // stage is the model and rule of a running pipeline: how a window

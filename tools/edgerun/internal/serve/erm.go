@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/edgerun/edgerun/format"
 	"github.com/edgerun/edgerun/runtime/engine"
@@ -86,6 +88,19 @@ func loadERM(path, name string, lim ModelLimits, maxBytes int64, opts []format.O
 		return nil, err
 	}
 	return &loaded{model: m, close: m.Close, version: version, desc: d, kernel: engine.Kernel(), weights: weights}, nil
+}
+
+// OpenERM serves the .erm file at path in process as the daemon does
+// (the same inputs and outputs from its metadata), outside a registry:
+// named after its file, threads per run (0: 1), one session. edgerun
+// pipeline's erm models go through it.
+func OpenERM(path string, threads int) (sdk.Model, func() error, error) {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	l, err := loadERM(path, name, ModelLimits{Threads: threads, Sessions: 1}, DefaultMaxModelBytes, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.model, l.close, nil
 }
 
 // ermConfig is how an engine model is served, from its metadata.

@@ -30,13 +30,13 @@ func RequestFromOIP(d *sdk.Description, r *oip.Request) (*sdk.InferRequest, erro
 			return nil, sdk.InvalidInputf("%s has no output %q (outputs: %s)", d.Name, o.Name, specNames(d.Outputs))
 		}
 		if len(o.Parameters) > 0 {
-			return nil, sdk.InvalidInputf("output %q: models take no output parameters (%s)", o.Name, quoteKeys(o.Parameters))
+			return nil, sdk.InvalidInputf("output %q: models take no output parameters (%s)", o.Name, oip.QuoteKeys(o.Parameters))
 		}
 		req.Outputs = append(req.Outputs, o.Name)
 	}
 	for _, in := range r.Inputs {
 		if len(in.Parameters) > 0 {
-			return nil, sdk.InvalidInputf("%s: models take no input parameters (%s)", in.Label(), quoteKeys(in.Parameters))
+			return nil, sdk.InvalidInputf("%s: models take no input parameters (%s)", in.Label(), oip.QuoteKeys(in.Parameters))
 		}
 		t := sdk.Tensor{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape,
 			FP32: in.FP32, INT64: in.INT64, INT32: in.INT32, BOOL: in.BOOL, BYTES: in.BYTES}
@@ -68,15 +68,4 @@ func specNames(s []sdk.TensorSpec) string {
 		n = append(n, t.Name+" "+t.Datatype)
 	}
 	return strings.Join(n, ", ")
-}
-
-// quoteKeys lists a map's keys, sorted and quoted (at most 8, and how
-// many more).
-func quoteKeys(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return oip.QuoteList(keys, 8)
 }
