@@ -66,6 +66,7 @@ cross: ## static builds of edgerun for Pi/gateway targets into bin/cross/, and o
 test: ensure-deps check-generate lint deps-check ## everything CI checks: generate, lint, deps, go test -race, ARM under qemu, fuzz (each target its budget of executions)
 	EDGERUN_REQUIRE_BROWSER=1 EDGERUN_REQUIRE_PROMTOOL=1 EDGERUN_REQUIRE_HEY=1 EDGERUN_REQUIRE_MOSQUITTO=1 $(GO) test -race $(TESTFLAGS) ./...
 	cd runtime/internal/kernel/_gen && $(GO) test $(TESTFLAGS) ./...
+	cd runtime/internal/kernel/_genx86 && $(GO) vet ./... && $(GO) test $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory test-arm
 	scripts/fuzz $(FUZZTIME)
 
@@ -166,9 +167,10 @@ tour: build ## the .erm format: sample models, inspect, sign and verify one, sho
 	@echo
 	@echo "== Done. The files are in demo-out/tour/ (make clean removes them)."
 
-generate: ## run every go:generate (msgp codecs, arm64 kernels from runtime/internal/kernel/_gen)
+generate: ## run every go:generate (msgp codecs, arm64 kernels from runtime/internal/kernel/_gen, amd64 kernels from _genx86 with avo)
 	$(GO) generate ./...
 	cd runtime/internal/kernel/_gen && $(GO) generate ./...
+	cd runtime/internal/kernel/_genx86 && $(GO) generate ./...
 
 check-generate: ## fail if go generate changes anything (generated code must be committed)
 	scripts/check-generate $(MAKE) --no-print-directory generate
