@@ -1,0 +1,372 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+//go:generate go run . -kernel act_avx2 -pkg kernel -out ../act_avx2_amd64.s
+
+// actcAVX2 is the constant table actc<>, filled by the generator.
+var actcAVX2 Mem
+
+func init() { register("act_avx2", genActAVX2) }
+
+// genActAVX2 writes act_avx2_amd64.s.
+//
+// Vector versions of Exp, Sigmoid and Tanh (math.go), eight lanes at a
+// time, computing exactly what the scalar code computes: the same float32
+// operations in the same order, no FMA, the same range reduction
+// (floor, then 2ⁿ built from exponent bits, with the subnormal case
+// scaled in two exact-then-rounding steps) and the same special cases.
+// TestActivationSlices checks every lane bit for bit against math.go.
+func genActAVX2() {
+	actcAVX2 = GLOBL("actc", RODATA|NOPTR)
+	DATA(0, U32(0x3fb8aa3b))   // log2e
+	DATA(4, U32(0x3f000000))   // 0.5
+	DATA(8, U32(0x3f318000))   // ln2Hi
+	DATA(12, U32(0xb95e8083))  // ln2Lo
+	DATA(16, U32(0x39506967))  // p0
+	DATA(20, U32(0x3ab743ce))  // p1
+	DATA(24, U32(0x3c088908))  // p2
+	DATA(28, U32(0x3d2aa9c1))  // p3
+	DATA(32, U32(0x3e2aaaaa))  // p4
+	DATA(36, U32(0x3f000000))  // p5
+	DATA(40, U32(0x3f800000))  // 1
+	DATA(44, U32(0x42b17217))  // 88.72283
+	DATA(48, U32(0xc2cff1b4))  // -103.97208
+	DATA(52, U32(0x7f800000))  // +Inf
+	DATA(56, U32(0x80000000))  // sign bit
+	DATA(60, U32(127))         // int 127
+	DATA(64, I32(-126))        // int -126
+	DATA(68, U32(126))         // int 126
+	DATA(72, U32(0xbbbaf0ea))  // tanh t0
+	DATA(76, U32(0x3ca9134e))  // t1
+	DATA(80, U32(0xbd5c1e2d))  // t2
+	DATA(84, U32(0x3e088393))  // t3
+	DATA(88, U32(0xbeaaaa99))  // t4
+	DATA(92, U32(0x41100000))  // 9
+	DATA(96, U32(0x3f200000))  // 0.625
+	DATA(100, U32(0x3d372713)) // GELU 0.044715
+	DATA(104, U32(0x3f4c422a)) // GELU 0.7978845608
+
+	TEXT("expAVX2", NOSPLIT, "func(dst, src []float32)")
+	Comment("For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Exp(src[i]) }",
+		"",
+		"Reference: Exp.")
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("expdone"))
+	Label("exploop")
+	VMOVUPS(Mem{Base: RSI}, Y0)
+	actExp8(Y0, Y1)
+	VMOVUPS(Y1, Mem{Base: RDI})
+	ADDQ(Imm(32), RSI)
+	ADDQ(Imm(32), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("exploop"))
+	Label("expdone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("sigmoidAVX2", NOSPLIT, "func(dst, src []float32)")
+	Comment("For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Sigmoid(src[i]) }",
+		"",
+		"Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for",
+		"x ≥ 0, e/(1+e) otherwise.")
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("sigdone"))
+	Label("sigloop")
+	VMOVUPS(Mem{Base: RSI}, Y8)
+	VBROADCASTSS(actcAVX2.Offset(56), Y9)
+	VORPS(Y9, Y8, Y0)                     // −|x|
+	actExp8(Y0, Y1)                       // e
+	VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
+	VADDPS(Y1, Y9, Y10)                   // 1 + e
+	VXORPS(Y11, Y11, Y11)
+	VCMPPS(Imm(0x1d), Y11, Y8, Y11) // x ≥ 0
+	VBLENDVPS(Y11, Y9, Y1, Y1)      // numerator: 1 or e
+	VDIVPS(Y10, Y1, Y1)
+	VMOVUPS(Y1, Mem{Base: RDI})
+	ADDQ(Imm(32), RSI)
+	ADDQ(Imm(32), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("sigloop"))
+	Label("sigdone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("tanhAVX2", NOSPLIT, "func(dst, src []float32)")
+	Comment("For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Tanh(src[i]) }",
+		"",
+		"Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,",
+		"(e−1)/(e+1) with e = Exp(2x) between.")
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("tanhdone"))
+	Label("tanhloop")
+	VMOVUPS(Mem{Base: RSI}, Y8)
+	actTanh8()
+	VMOVUPS(Y10, Mem{Base: RDI})
+	ADDQ(Imm(32), RSI)
+	ADDQ(Imm(32), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("tanhloop"))
+	Label("tanhdone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("geluAVX2", NOSPLIT, "func(dst, src []float32)")
+	Comment("For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = GELU(src[i]) }",
+		"",
+		"Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then",
+		"(0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.")
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("geludone"))
+	Label("geluloop")
+	VMOVUPS(Mem{Base: RSI}, Y12)
+	VMULPS(Y12, Y12, Y8) // x·x
+	VMULPS(Y12, Y8, Y8)  // ·x
+	VBROADCASTSS(actcAVX2.Offset(100), Y9)
+	VMULPS(Y9, Y8, Y8)  // 0.044715·x³
+	VADDPS(Y12, Y8, Y8) // x + …
+	VBROADCASTSS(actcAVX2.Offset(104), Y9)
+	VMULPS(Y9, Y8, Y8) // u
+	actTanh8()
+	VBROADCASTSS(actcAVX2.Offset(40), Y9)
+	VADDPS(Y9, Y10, Y10) // 1 + tanh(u)
+	VBROADCASTSS(actcAVX2.Offset(4), Y9)
+	VMULPS(Y9, Y12, Y11) // 0.5·x
+	VMULPS(Y10, Y11, Y10)
+	VMOVUPS(Y10, Mem{Base: RDI})
+	ADDQ(Imm(32), RSI)
+	ADDQ(Imm(32), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("geluloop"))
+	Label("geludone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("maxF32AVX2", NOSPLIT, "func(p []float32) (mx float32, nan bool)")
+	Comment("For len(p) a multiple of 8 (> 0): the largest element (the sign of a",
+		"zero maximum is unspecified), and whether any element is NaN (then mx",
+		"is meaningless). Reference: the max loop of softmaxLoop.")
+	MOVQ(arg(Param("p").Base()), RSI)
+	MOVQ(arg(Param("p").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	VBROADCASTSS(actcAVX2.Offset(52), Y0) // +Inf
+	VBROADCASTSS(actcAVX2.Offset(56), Y1)
+	VORPS(Y1, Y0, Y0)  // −Inf
+	VXORPS(Y2, Y2, Y2) // NaN lanes seen
+	Label("maxloop")
+	VMOVUPS(Mem{Base: RSI}, Y3)
+	VMAXPS(Y3, Y0, Y0)
+	VCMPPS(Imm(3), Y3, Y3, Y4)
+	VORPS(Y4, Y2, Y2)
+	ADDQ(Imm(32), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("maxloop"))
+	VEXTRACTF128(Imm(1), Y0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(Imm(0x4e), X0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(Imm(0xb1), X0, X1)
+	VMAXPS(X1, X0, X0)
+	MOVSS(X0, arg(Return("mx")))
+	VMOVMSKPS(Y2, EAX)
+	TESTL(EAX, EAX)
+	SETNE(arg(Return("nan")))
+	VZEROUPPER()
+	RET()
+
+	TEXT("expSubSumAVX2", NOSPLIT, "func(p []float32, mx float32) (sum float32)")
+	Comment("For len(p) a multiple of 8 (> 0):",
+		"",
+		"\tfor j := range p { p[j] = Exp(p[j] − mx) }",
+		"",
+		"and the sum of the new p in DotF32's order (eight lane sums combined as",
+		"((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))). Reference: softmaxLoop.")
+	MOVQ(arg(Param("p").Base()), RSI)
+	MOVQ(arg(Param("p").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	VBROADCASTSS(arg(Param("mx")), Y8)
+	VXORPS(Y9, Y9, Y9)
+	Label("esloop")
+	VMOVUPS(Mem{Base: RSI}, Y0)
+	VSUBPS(Y8, Y0, Y0) // x − mx
+	actExp8(Y0, Y1)
+	VMOVUPS(Y1, Mem{Base: RSI})
+	VADDPS(Y1, Y9, Y9)
+	ADDQ(Imm(32), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("esloop"))
+	VEXTRACTF128(Imm(1), Y9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(Imm(0x4e), X9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(Imm(0xb1), X9, X1)
+	VADDSS(X1, X9, X9)
+	MOVSS(X9, arg(Return("sum")))
+	VZEROUPPER()
+	RET()
+
+	TEXT("divF32AVX2", NOSPLIT, "func(p []float32, d float32)")
+	Comment("For len(p) a multiple of 8: for j := range p { p[j] /= d }.")
+	MOVQ(arg(Param("p").Base()), RSI)
+	MOVQ(arg(Param("p").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("divdone"))
+	VBROADCASTSS(arg(Param("d")), Y1)
+	Label("divloop")
+	VMOVUPS(Mem{Base: RSI}, Y0)
+	VDIVPS(Y1, Y0, Y0)
+	VMOVUPS(Y0, Mem{Base: RSI})
+	ADDQ(Imm(32), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("divloop"))
+	Label("divdone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("reluAVX2", NOSPLIT, "func(x []float32)")
+	Comment("For len(x) a multiple of 8: x[i] = max(x[i], 0) with Go's max: NaN",
+		"stays NaN and −0 becomes +0. VMAXPS with the element as its second",
+		"source returns the element when either is NaN or both are zero; adding",
+		"+0 then turns −0 into +0 and changes nothing else.")
+	MOVQ(arg(Param("x").Base()), RSI)
+	MOVQ(arg(Param("x").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef("reludone"))
+	VXORPS(Y1, Y1, Y1)
+	Label("reluloop")
+	VMOVUPS(Mem{Base: RSI}, Y0)
+	VMAXPS(Y0, Y1, Y2)
+	VADDPS(Y1, Y2, Y2)
+	VMOVUPS(Y2, Mem{Base: RSI})
+	ADDQ(Imm(32), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("reluloop"))
+	Label("reludone")
+	VZEROUPPER()
+	RET()
+}
+
+// actExp8 emits r = Exp(x) lane by lane (x, r: ymm registers other than
+// the scratch ones). Clobbers Y2..Y7.
+func actExp8(x, r Op) {
+	VBROADCASTSS(actcAVX2.Offset(0), Y2)
+	VMULPS(Y2, x, Y2) // t = x·log2e
+	VBROADCASTSS(actcAVX2.Offset(4), Y3)
+	VADDPS(Y3, Y2, Y2)       // t += 0.5
+	VROUNDPS(Imm(9), Y2, Y2) // fx = floor(t)
+	VCVTTPS2DQ(Y2, Y7)       // n
+	VBROADCASTSS(actcAVX2.Offset(8), Y3)
+	VMULPS(Y3, Y2, Y3)
+	VSUBPS(Y3, x, Y4) // r = x − fx·ln2Hi
+	VBROADCASTSS(actcAVX2.Offset(12), Y3)
+	VMULPS(Y3, Y2, Y3)
+	VSUBPS(Y3, Y4, Y4) // r −= fx·ln2Lo
+	VMULPS(Y4, Y4, Y5) // z = r·r
+	VBROADCASTSS(actcAVX2.Offset(16), r)
+	VMULPS(Y4, r, r)
+	VBROADCASTSS(actcAVX2.Offset(20), Y3)
+	VADDPS(Y3, r, r)
+	VMULPS(Y4, r, r)
+	VBROADCASTSS(actcAVX2.Offset(24), Y3)
+	VADDPS(Y3, r, r)
+	VMULPS(Y4, r, r)
+	VBROADCASTSS(actcAVX2.Offset(28), Y3)
+	VADDPS(Y3, r, r)
+	VMULPS(Y4, r, r)
+	VBROADCASTSS(actcAVX2.Offset(32), Y3)
+	VADDPS(Y3, r, r)
+	VMULPS(Y4, r, r)
+	VBROADCASTSS(actcAVX2.Offset(36), Y3)
+	VADDPS(Y3, r, r)
+	VMULPS(Y5, r, r) // y·z
+	VADDPS(Y4, r, r) // + r
+	VBROADCASTSS(actcAVX2.Offset(40), Y3)
+	VADDPS(Y3, r, r)                      // + 1
+	VPBROADCASTD(actcAVX2.Offset(64), Y3) // −126
+	VPCMPGTD(Y7, Y3, Y5)                  // m = n < −126
+	VPBROADCASTD(actcAVX2.Offset(60), Y6) // 127
+	VPMINSD(Y6, Y7, Y2)                   // min(n, 127)
+	VPBROADCASTD(actcAVX2.Offset(68), Y3) // 126
+	VPAND(Y3, Y5, Y5)
+	VPADDD(Y5, Y2, Y2) // e1 = min(n,127) + (m ? 126 : 0)
+	VPSUBD(Y2, Y7, Y7) // e2 = n − e1 ∈ {−126, 0, 1}
+	VPADDD(Y6, Y2, Y2)
+	VPSLLD(Imm(23), Y2, Y2) // 2^e1
+	VPADDD(Y6, Y7, Y7)
+	VPSLLD(Imm(23), Y7, Y7) // 2^e2
+	VMULPS(Y2, r, r)        // exact
+	VMULPS(Y7, r, r)        // the one rounding
+	VBROADCASTSS(actcAVX2.Offset(44), Y3)
+	VCMPPS(Imm(0x1e), Y3, x, Y5) // x > 88.72283
+	VBROADCASTSS(actcAVX2.Offset(52), Y3)
+	VBLENDVPS(Y5, Y3, r, r) // → +Inf
+	VBROADCASTSS(actcAVX2.Offset(48), Y3)
+	VCMPPS(Imm(0x11), Y3, x, Y5) // x < −103.97208
+	VXORPS(Y3, Y3, Y3)
+	VBLENDVPS(Y5, Y3, r, r)  // → 0
+	VCMPPS(Imm(3), x, x, Y5) // x is NaN
+	VBLENDVPS(Y5, x, r, r)   // → x
+}
+
+// actTanh8 emits Y10 = Tanh(Y8) lane by lane. Clobbers Y0..Y7, Y9, Y11.
+func actTanh8() {
+	VADDPS(Y8, Y8, Y0)                    // 2x (exact)
+	actExp8(Y0, Y1)                       // e
+	VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
+	VSUBPS(Y9, Y1, Y10)                   // e − 1
+	VADDPS(Y9, Y1, Y11)                   // e + 1
+	VDIVPS(Y11, Y10, Y10)                 // mid-range result
+	VMULPS(Y8, Y8, Y2)                    // z = x·x
+	VBROADCASTSS(actcAVX2.Offset(72), Y3)
+	VMULPS(Y2, Y3, Y3)
+	VBROADCASTSS(actcAVX2.Offset(76), Y4)
+	VADDPS(Y4, Y3, Y3)
+	VMULPS(Y2, Y3, Y3)
+	VBROADCASTSS(actcAVX2.Offset(80), Y4)
+	VADDPS(Y4, Y3, Y3)
+	VMULPS(Y2, Y3, Y3)
+	VBROADCASTSS(actcAVX2.Offset(84), Y4)
+	VADDPS(Y4, Y3, Y3)
+	VMULPS(Y2, Y3, Y3)
+	VBROADCASTSS(actcAVX2.Offset(88), Y4)
+	VADDPS(Y4, Y3, Y3) // p
+	VMULPS(Y2, Y3, Y3) // p·z
+	VMULPS(Y8, Y3, Y3) // ·x
+	VADDPS(Y8, Y3, Y3) // + x
+	VBROADCASTSS(actcAVX2.Offset(56), Y4)
+	VANDNPS(Y8, Y4, Y5) // |x| (clear the sign bit)
+	VBROADCASTSS(actcAVX2.Offset(96), Y6)
+	VCMPPS(Imm(0x11), Y6, Y5, Y7) // |x| < 0.625
+	VBLENDVPS(Y7, Y3, Y10, Y10)
+	VBROADCASTSS(actcAVX2.Offset(92), Y6) // 9
+	VCMPPS(Imm(0x1e), Y6, Y8, Y7)         // x > 9
+	VBLENDVPS(Y7, Y9, Y10, Y10)           // → 1
+	VXORPS(Y4, Y6, Y6)                    // −9
+	VCMPPS(Imm(0x11), Y6, Y8, Y7)         // x < −9
+	VXORPS(Y4, Y9, Y9)                    // −1
+	VBLENDVPS(Y7, Y9, Y10, Y10)           // → −1
+}
