@@ -25,7 +25,8 @@ func vexVPDPBUSD(dst, src1, src2 int) []byte {
 
 // TestVNNIEncoding checks the encoder against llvm-mc 14
 // (`llvm-mc -triple=x86_64 -mattr=+avxvnni -show-encoding`), then every
-// BYTE line of gemm_vnni_amd64.s against the encoder and its comment.
+// BYTE-spelled VPDPBUSD of the generated gemm_vnni_amd64.s against the
+// encoder and the mnemonic comment that follows it.
 func TestVNNIEncoding(t *testing.T) {
 	known := map[[3]int][]byte{
 		{0, 1, 2}:  {0xc4, 0xe2, 0x75, 0x50, 0xc2},
@@ -50,31 +51,39 @@ func TestVNNIEncoding(t *testing.T) {
 	checkVPDPBUSDLines(t, "gemm_vnni_amd64.s", 20)
 }
 
-// checkVPDPBUSDLines checks every BYTE-spelled vpdpbusd line of an
-// assembly file against the encoder and its own comment, and that there
-// are want of them.
+// vexLine matches one VEX VPDPBUSD as _genx86's vexVPDPBUSD prints it:
+// five BYTE lines, then (after the blank line avo puts before a comment)
+// the comment "VPDPBUSD s, u, acc (VEX)" in Go operand order, that is
+// acc += u8(u)·s8(s), Intel's vpdpbusd acc, u, s.
+var vexLine = regexp.MustCompile(`(?m)((?:^\tBYTE +\$0x[0-9a-fA-F]{2}\n){5})\n?^\t// VPDPBUSD Y(\d+), Y(\d+), Y(\d+) \(VEX\)$`)
+
+// checkVPDPBUSDLines checks every BYTE-spelled VPDPBUSD of an assembly
+// file against the encoder and its own comment, that there are want of
+// them, and that no BYTE line stands outside one.
 func checkVPDPBUSDLines(t *testing.T, file string, want int) {
 	t.Helper()
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := regexp.MustCompile(`(?m)^\s*((?:BYTE \$0x[0-9A-F]{2}; ){4}BYTE \$0x[0-9A-F]{2}) // \{vex\} vpdpbusd ymm(\d+), ymm(\d+), ymm(\d+)$`)
-	byteRe := regexp.MustCompile(`\$0x([0-9A-F]{2})`)
-	lines := line.FindAllStringSubmatch(string(src), -1)
-	if len(lines) != want {
-		t.Fatalf("%s: found %d vpdpbusd lines, want %d", file, len(lines), want)
+	byteRe := regexp.MustCompile(`\$0x([0-9a-fA-F]{2})`)
+	found := vexLine.FindAllStringSubmatch(string(src), -1)
+	if len(found) != want {
+		t.Fatalf("%s: found %d VPDPBUSD, want %d", file, len(found), want)
 	}
-	for _, l := range lines {
+	if n := len(regexp.MustCompile(`(?m)^\tBYTE\b`).FindAllString(string(src), -1)); n != 5*len(found) {
+		t.Errorf("%s: %d BYTE lines, %d of them outside a commented VPDPBUSD", file, n, n-5*len(found))
+	}
+	for _, l := range found {
 		var got []byte
 		for _, b := range byteRe.FindAllStringSubmatch(l[1], -1) {
 			v, _ := strconv.ParseUint(b[1], 16, 8)
 			got = append(got, byte(v))
 		}
-		d, _ := strconv.Atoi(l[2])
-		s1, _ := strconv.Atoi(l[3])
-		s2, _ := strconv.Atoi(l[4])
-		if want := vexVPDPBUSD(d, s1, s2); fmt.Sprint(got) != fmt.Sprint(want) {
+		s, _ := strconv.Atoi(l[2])
+		u, _ := strconv.Atoi(l[3])
+		acc, _ := strconv.Atoi(l[4])
+		if want := vexVPDPBUSD(acc, u, s); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: %q: bytes % x, encoder says % x", file, l[0], got, want)
 		}
 	}

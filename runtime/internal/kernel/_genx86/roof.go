@@ -1,0 +1,186 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+//go:generate go run . -kernel roof -pkg kernel -out ../roof_amd64.s
+
+func init() { register("roof", genRoof) }
+
+// genRoof writes roof_amd64.s.
+//
+// Register-resident loops for RoofGOPS: no loads or stores, only the
+// arithmetic the GEMM kernels are built from, on enough independent
+// accumulators to cover every instruction's latency, so the loop runs at
+// the core's issue limit for that instruction mix.
+func genRoof() {
+	TEXT("roofF32FMA", NOSPLIT, "func(n int)")
+	Comment("n iterations of 24 VFMADD231PS (256-bit, 8 lanes) into 12 independent",
+		"accumulators: 24·8·2 = 384 FLOPs per iteration. The operands are zero,",
+		"so no value ever becomes denormal or overflows.")
+	MOVQ(arg(Param("n")), RCX)
+	VXORPS(Y0, Y0, Y0)
+	VXORPS(Y1, Y1, Y1)
+	VXORPS(Y2, Y2, Y2)
+	VXORPS(Y3, Y3, Y3)
+	VXORPS(Y4, Y4, Y4)
+	VXORPS(Y5, Y5, Y5)
+	VXORPS(Y6, Y6, Y6)
+	VXORPS(Y7, Y7, Y7)
+	VXORPS(Y8, Y8, Y8)
+	VXORPS(Y9, Y9, Y9)
+	VXORPS(Y10, Y10, Y10)
+	VXORPS(Y11, Y11, Y11)
+	VXORPS(Y12, Y12, Y12)
+	VXORPS(Y13, Y13, Y13)
+	TESTQ(RCX, RCX)
+	JLE(LabelRef("fdone"))
+	Label("floop")
+	VFMADD231PS(Y12, Y13, Y0)
+	VFMADD231PS(Y12, Y13, Y1)
+	VFMADD231PS(Y12, Y13, Y2)
+	VFMADD231PS(Y12, Y13, Y3)
+	VFMADD231PS(Y12, Y13, Y4)
+	VFMADD231PS(Y12, Y13, Y5)
+	VFMADD231PS(Y12, Y13, Y6)
+	VFMADD231PS(Y12, Y13, Y7)
+	VFMADD231PS(Y12, Y13, Y8)
+	VFMADD231PS(Y12, Y13, Y9)
+	VFMADD231PS(Y12, Y13, Y10)
+	VFMADD231PS(Y12, Y13, Y11)
+	VFMADD231PS(Y12, Y13, Y0)
+	VFMADD231PS(Y12, Y13, Y1)
+	VFMADD231PS(Y12, Y13, Y2)
+	VFMADD231PS(Y12, Y13, Y3)
+	VFMADD231PS(Y12, Y13, Y4)
+	VFMADD231PS(Y12, Y13, Y5)
+	VFMADD231PS(Y12, Y13, Y6)
+	VFMADD231PS(Y12, Y13, Y7)
+	VFMADD231PS(Y12, Y13, Y8)
+	VFMADD231PS(Y12, Y13, Y9)
+	VFMADD231PS(Y12, Y13, Y10)
+	VFMADD231PS(Y12, Y13, Y11)
+	DECQ(RCX)
+	JNZ(LabelRef("floop"))
+	Label("fdone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("roofI8MAC", NOSPLIT, "func(n int)")
+	Comment("n iterations of 20 chains VPMADDUBSW → VPMADDWD (by 1s) → VPADDD, the",
+		"int8 GEMM's multiply-accumulate step, into 10 independent int32",
+		"accumulators: each chain does 32 uint8×int8 multiply-adds, so",
+		"20·32·2 = 1280 ops per iteration. Only VPADDD carries a dependency",
+		"from one iteration to the next.")
+	MOVQ(arg(Param("n")), RCX)
+	MOVL(U32(0x01010101), EAX)
+	MOVQ(RAX, X13)
+	VPBROADCASTD(X13, Y13) // 1 in every byte (the activations)
+	VPBROADCASTD(X13, Y14) // and the weights
+	MOVL(U32(0x00010001), EAX)
+	MOVQ(RAX, X15)
+	VPBROADCASTD(X15, Y15) // 1 in every int16
+	VPXOR(Y0, Y0, Y0)
+	VPXOR(Y1, Y1, Y1)
+	VPXOR(Y2, Y2, Y2)
+	VPXOR(Y3, Y3, Y3)
+	VPXOR(Y4, Y4, Y4)
+	VPXOR(Y5, Y5, Y5)
+	VPXOR(Y6, Y6, Y6)
+	VPXOR(Y7, Y7, Y7)
+	VPXOR(Y8, Y8, Y8)
+	VPXOR(Y9, Y9, Y9)
+	TESTQ(RCX, RCX)
+	JLE(LabelRef("idone"))
+	Label("iloop")
+	roofChain(Y0, Y10)
+	roofChain(Y1, Y11)
+	roofChain(Y2, Y12)
+	roofChain(Y3, Y10)
+	roofChain(Y4, Y11)
+	roofChain(Y5, Y12)
+	roofChain(Y6, Y10)
+	roofChain(Y7, Y11)
+	roofChain(Y8, Y12)
+	roofChain(Y9, Y10)
+	roofChain(Y0, Y11)
+	roofChain(Y1, Y12)
+	roofChain(Y2, Y10)
+	roofChain(Y3, Y11)
+	roofChain(Y4, Y12)
+	roofChain(Y5, Y10)
+	roofChain(Y6, Y11)
+	roofChain(Y7, Y12)
+	roofChain(Y8, Y10)
+	roofChain(Y9, Y11)
+	DECQ(RCX)
+	JNZ(LabelRef("iloop"))
+	Label("idone")
+	VZEROUPPER()
+	RET()
+
+	TEXT("roofI8VNNI", NOSPLIT, "func(n int)")
+	Comment("n iterations of 24 VEX VPDPBUSD (32 uint8×int8 multiply-adds each,",
+		"summed into int32 lanes) into 12 independent accumulators: 24·32·2 =",
+		"1536 ops per iteration. The assembler has no VEX form of VPDPBUSD, so",
+		"it is spelled in BYTEs (encoder: vexVPDPBUSD in vnni_encoding_test.go;",
+		"TestRoofVNNIEncoding checks these lines).")
+	MOVQ(arg(Param("n")), RCX)
+	MOVL(U32(0x01010101), EAX)
+	MOVQ(RAX, X13)
+	VPBROADCASTD(X13, Y13)
+	VPBROADCASTD(X13, Y14)
+	VPXOR(Y0, Y0, Y0)
+	VPXOR(Y1, Y1, Y1)
+	VPXOR(Y2, Y2, Y2)
+	VPXOR(Y3, Y3, Y3)
+	VPXOR(Y4, Y4, Y4)
+	VPXOR(Y5, Y5, Y5)
+	VPXOR(Y6, Y6, Y6)
+	VPXOR(Y7, Y7, Y7)
+	VPXOR(Y8, Y8, Y8)
+	VPXOR(Y9, Y9, Y9)
+	VPXOR(Y10, Y10, Y10)
+	VPXOR(Y11, Y11, Y11)
+	TESTQ(RCX, RCX)
+	JLE(LabelRef("vdone"))
+	Label("vloop")
+	vexVPDPBUSD(Y0, Y13, Y14)
+	vexVPDPBUSD(Y1, Y13, Y14)
+	vexVPDPBUSD(Y2, Y13, Y14)
+	vexVPDPBUSD(Y3, Y13, Y14)
+	vexVPDPBUSD(Y4, Y13, Y14)
+	vexVPDPBUSD(Y5, Y13, Y14)
+	vexVPDPBUSD(Y6, Y13, Y14)
+	vexVPDPBUSD(Y7, Y13, Y14)
+	vexVPDPBUSD(Y8, Y13, Y14)
+	vexVPDPBUSD(Y9, Y13, Y14)
+	vexVPDPBUSD(Y10, Y13, Y14)
+	vexVPDPBUSD(Y11, Y13, Y14)
+	vexVPDPBUSD(Y0, Y13, Y14)
+	vexVPDPBUSD(Y1, Y13, Y14)
+	vexVPDPBUSD(Y2, Y13, Y14)
+	vexVPDPBUSD(Y3, Y13, Y14)
+	vexVPDPBUSD(Y4, Y13, Y14)
+	vexVPDPBUSD(Y5, Y13, Y14)
+	vexVPDPBUSD(Y6, Y13, Y14)
+	vexVPDPBUSD(Y7, Y13, Y14)
+	vexVPDPBUSD(Y8, Y13, Y14)
+	vexVPDPBUSD(Y9, Y13, Y14)
+	vexVPDPBUSD(Y10, Y13, Y14)
+	vexVPDPBUSD(Y11, Y13, Y14)
+	DECQ(RCX)
+	JNZ(LabelRef("vloop"))
+	Label("vdone")
+	VZEROUPPER()
+	RET()
+}
+
+func roofChain(acc, t Op) {
+	VPMADDUBSW(Y14, Y13, t)
+	VPMADDWD(Y15, t, t)
+	VPADDD(t, acc, acc)
+}
