@@ -163,8 +163,8 @@ TEXT ·roofI8VNNI(SB), NOSPLIT, $0-8
 	// n iterations of 24 VEX VPDPBUSD (32 uint8×int8 multiply-adds each,
 	// summed into int32 lanes) into 12 independent accumulators: 24·32·2 =
 	// 1536 ops per iteration. The assembler has no VEX form of VPDPBUSD, so
-	// it is spelled in BYTEs (encoder: vexVPDPBUSD in vnni_encoding_test.go;
-	// TestRoofVNNIEncoding checks these lines).
+	// it is spelled in BYTEs (_genx86's vexVPDPBUSD; TestRoofVNNIEncoding
+	// checks them against the encoder in vnni_encoding_test.go).
 	MOVQ         n+0(FP), CX
 	MOVL         $0x01010101, AX
 	MOVQ         AX, X13
@@ -358,5 +358,143 @@ vloop:
 	JNZ  vloop
 
 vdone:
+	VZEROUPPER
+	RET
+
+// func roofF32FMA512(n int)
+// Requires: AVX, AVX512F
+TEXT ·roofF32FMA512(SB), NOSPLIT, $0-8
+	// n iterations of 24 VFMADD231PS (512-bit, 16 lanes) into 24 independent
+	// accumulators: 24·16·2 = 768 FLOPs per iteration, the avx512vnni f32
+	// kernels' instruction. Zero operands, as in roofF32FMA. Needs AVX-512F.
+	MOVQ   n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	TESTQ  CX, CX
+	JLE    fzdone
+
+fzloop:
+	VFMADD231PS Z24, Z25, Z0
+	VFMADD231PS Z24, Z25, Z1
+	VFMADD231PS Z24, Z25, Z2
+	VFMADD231PS Z24, Z25, Z3
+	VFMADD231PS Z24, Z25, Z4
+	VFMADD231PS Z24, Z25, Z5
+	VFMADD231PS Z24, Z25, Z6
+	VFMADD231PS Z24, Z25, Z7
+	VFMADD231PS Z24, Z25, Z8
+	VFMADD231PS Z24, Z25, Z9
+	VFMADD231PS Z24, Z25, Z10
+	VFMADD231PS Z24, Z25, Z11
+	VFMADD231PS Z24, Z25, Z12
+	VFMADD231PS Z24, Z25, Z13
+	VFMADD231PS Z24, Z25, Z14
+	VFMADD231PS Z24, Z25, Z15
+	VFMADD231PS Z24, Z25, Z16
+	VFMADD231PS Z24, Z25, Z17
+	VFMADD231PS Z24, Z25, Z18
+	VFMADD231PS Z24, Z25, Z19
+	VFMADD231PS Z24, Z25, Z20
+	VFMADD231PS Z24, Z25, Z21
+	VFMADD231PS Z24, Z25, Z22
+	VFMADD231PS Z24, Z25, Z23
+	DECQ        CX
+	JNZ         fzloop
+
+fzdone:
+	VZEROUPPER
+	RET
+
+// func roofI8VNNI512(n int)
+// Requires: AVX, AVX512F, AVX512VNNI
+TEXT ·roofI8VNNI512(SB), NOSPLIT, $0-8
+	// n iterations of 24 EVEX VPDPBUSD (512-bit: 64 uint8×int8
+	// multiply-adds each, summed into int32 lanes) into 24 independent
+	// accumulators: 24·64·2 = 3072 ops per iteration, the avx512vnni int8
+	// kernels' instruction. Needs AVX-512F and AVX512-VNNI.
+	MOVQ         n+0(FP), CX
+	MOVL         $0x01010101, AX
+	VPBROADCASTD AX, Z24
+	VPBROADCASTD AX, Z25
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPXORD       Z20, Z20, Z20
+	VPXORD       Z21, Z21, Z21
+	VPXORD       Z22, Z22, Z22
+	VPXORD       Z23, Z23, Z23
+	TESTQ        CX, CX
+	JLE          vzdone
+
+vzloop:
+	VPDPBUSD Z25, Z24, Z0
+	VPDPBUSD Z25, Z24, Z1
+	VPDPBUSD Z25, Z24, Z2
+	VPDPBUSD Z25, Z24, Z3
+	VPDPBUSD Z25, Z24, Z4
+	VPDPBUSD Z25, Z24, Z5
+	VPDPBUSD Z25, Z24, Z6
+	VPDPBUSD Z25, Z24, Z7
+	VPDPBUSD Z25, Z24, Z8
+	VPDPBUSD Z25, Z24, Z9
+	VPDPBUSD Z25, Z24, Z10
+	VPDPBUSD Z25, Z24, Z11
+	VPDPBUSD Z25, Z24, Z12
+	VPDPBUSD Z25, Z24, Z13
+	VPDPBUSD Z25, Z24, Z14
+	VPDPBUSD Z25, Z24, Z15
+	VPDPBUSD Z25, Z24, Z16
+	VPDPBUSD Z25, Z24, Z17
+	VPDPBUSD Z25, Z24, Z18
+	VPDPBUSD Z25, Z24, Z19
+	VPDPBUSD Z25, Z24, Z20
+	VPDPBUSD Z25, Z24, Z21
+	VPDPBUSD Z25, Z24, Z22
+	VPDPBUSD Z25, Z24, Z23
+	DECQ     CX
+	JNZ      vzloop
+
+vzdone:
 	VZEROUPPER
 	RET
