@@ -2,6 +2,9 @@
 
 package kernel
 
+// The assembly behind these declarations, act_avx2_amd64.s, is generated with
+// avo by _genx86 (act_avx2.go, `make generate`).
+
 // expAVX2 computes, for len(src) a multiple of 8,
 //
 //	for i := range src { dst[i] = Exp(src[i]) }

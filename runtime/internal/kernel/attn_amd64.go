@@ -4,6 +4,9 @@ package kernel
 
 import "math"
 
+// The assembly behind these declarations, attn_avx2_amd64.s, is generated with
+// avo by _genx86 (attn_avx2.go, `make generate`).
+
 // dotsF32AVX2 computes, for mt·4 rows of a and nt·3 rows of b (mt, nt > 0,
 // k a multiple of 8 and > 0), in 4×3 tiles,
 //

@@ -4,6 +4,9 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
+// The assembly behind these declarations, gemm_avx2_amd64.s, is generated with
+// avo by _genx86 (gemm_avx2.go, `make generate`).
+
 // gemmI8AVX2 computes, for full 2×4 tiles only (m even, n a multiple of
 // 4, k a multiple of 32 and > 0), with a' = a − 128,
 //

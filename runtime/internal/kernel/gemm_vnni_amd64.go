@@ -4,6 +4,9 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
+// The assembly behind these declarations, gemm_vnni_amd64.s, is generated with
+// avo by _genx86 (gemm_vnni.go, `make generate`).
+
 // gemmI8VNNI computes, for full 2×4 tiles only (m even, n a multiple of
 // 4, k a multiple of 32 and > 0), with the 32-byte block q of weight row
 // j at b[j*ldb+q*bs:] (bs = 32: row-major; ldb = 32, bs = 256: a group

@@ -4,12 +4,15 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
+// The assembly behind these declarations, gemmf32_avx2_amd64.s, is generated with
+// avo by _genx86 (gemmf32_avx2.go, `make generate`).
+
 // gemmF32AVX2 computes, for full 4×3 tiles only (m a multiple of 4, n a
 // multiple of 3, k a multiple of 8 and > 0),
 //
 //	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
 //
-// with FMA and 8-lane partial sums (see the assembly for the exact order).
+// with FMA and 8-lane partial sums (see _genx86/gemmf32_avx2.go for the exact order).
 // Reference: gemmF32Generic, through gemmF32AVX2Tiles.
 //
 //go:noescape

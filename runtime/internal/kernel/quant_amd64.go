@@ -2,6 +2,9 @@
 
 package kernel
 
+// The assembly behind these declarations, quant_avx2_amd64.s, is generated with
+// avo by _genx86 (quant_avx2.go, `make generate`).
+
 // minMaxAVX2 returns the smallest and largest element of x, len(x) a
 // multiple of 8 and > 0. Reference: quantizeRowU8Generic's first loop.
 //

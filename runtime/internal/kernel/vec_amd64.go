@@ -2,6 +2,9 @@
 
 package kernel
 
+// The assembly behind these declarations, vec_avx2_amd64.s, is generated with
+// avo by _genx86 (vec_avx2.go, `make generate`).
+
 // dotF32AVX2 computes, for len(a) a multiple of 8 and > 0, the lane sums
 // and combination of dotF32Generic's vector prefix. Reference: dotF32Generic.
 //
