@@ -57,22 +57,11 @@ func genActAVX2() {
 		"\tfor i := range src { dst[i] = Exp(src[i]) }",
 		"",
 		"Reference: Exp.")
-	MOVQ(arg(Param("dst").Base()), RDI)
-	MOVQ(arg(Param("src").Base()), RSI)
-	MOVQ(arg(Param("src").Len()), RCX)
-	SHRQ(Imm(3), RCX)
-	JZ(LabelRef("expdone"))
-	Label("exploop")
-	VMOVUPS(Mem{Base: RSI}, Y0)
-	actExp8(Y0, Y1)
-	VMOVUPS(Y1, Mem{Base: RDI})
-	ADDQ(Imm(32), RSI)
-	ADDQ(Imm(32), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("exploop"))
-	Label("expdone")
-	VZEROUPPER()
-	RET()
+	actMap("exp", func() {
+		VMOVUPS(Mem{Base: RSI}, Y0)
+		actExp8(Y0, Y1)
+		VMOVUPS(Y1, Mem{Base: RDI})
+	})
 
 	TEXT("sigmoidAVX2", NOSPLIT, "func(dst, src []float32)")
 	Comment("For len(src) a multiple of 8 (dst at least as long):",
@@ -81,30 +70,19 @@ func genActAVX2() {
 		"",
 		"Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for",
 		"x ≥ 0, e/(1+e) otherwise.")
-	MOVQ(arg(Param("dst").Base()), RDI)
-	MOVQ(arg(Param("src").Base()), RSI)
-	MOVQ(arg(Param("src").Len()), RCX)
-	SHRQ(Imm(3), RCX)
-	JZ(LabelRef("sigdone"))
-	Label("sigloop")
-	VMOVUPS(Mem{Base: RSI}, Y8)
-	VBROADCASTSS(actcAVX2.Offset(56), Y9)
-	VORPS(Y9, Y8, Y0)                     // −|x|
-	actExp8(Y0, Y1)                       // e
-	VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
-	VADDPS(Y1, Y9, Y10)                   // 1 + e
-	VXORPS(Y11, Y11, Y11)
-	VCMPPS(Imm(0x1d), Y11, Y8, Y11) // x ≥ 0
-	VBLENDVPS(Y11, Y9, Y1, Y1)      // numerator: 1 or e
-	VDIVPS(Y10, Y1, Y1)
-	VMOVUPS(Y1, Mem{Base: RDI})
-	ADDQ(Imm(32), RSI)
-	ADDQ(Imm(32), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("sigloop"))
-	Label("sigdone")
-	VZEROUPPER()
-	RET()
+	actMap("sig", func() {
+		VMOVUPS(Mem{Base: RSI}, Y8)
+		VBROADCASTSS(actcAVX2.Offset(56), Y9)
+		VORPS(Y9, Y8, Y0)                     // −|x|
+		actExp8(Y0, Y1)                       // e
+		VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
+		VADDPS(Y1, Y9, Y10)                   // 1 + e
+		VXORPS(Y11, Y11, Y11)
+		VCMPPS(Imm(0x1d), Y11, Y8, Y11) // x ≥ 0
+		VBLENDVPS(Y11, Y9, Y1, Y1)      // numerator: 1 or e
+		VDIVPS(Y10, Y1, Y1)
+		VMOVUPS(Y1, Mem{Base: RDI})
+	})
 
 	TEXT("tanhAVX2", NOSPLIT, "func(dst, src []float32)")
 	Comment("For len(src) a multiple of 8 (dst at least as long):",
@@ -113,22 +91,11 @@ func genActAVX2() {
 		"",
 		"Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,",
 		"(e−1)/(e+1) with e = Exp(2x) between.")
-	MOVQ(arg(Param("dst").Base()), RDI)
-	MOVQ(arg(Param("src").Base()), RSI)
-	MOVQ(arg(Param("src").Len()), RCX)
-	SHRQ(Imm(3), RCX)
-	JZ(LabelRef("tanhdone"))
-	Label("tanhloop")
-	VMOVUPS(Mem{Base: RSI}, Y8)
-	actTanh8()
-	VMOVUPS(Y10, Mem{Base: RDI})
-	ADDQ(Imm(32), RSI)
-	ADDQ(Imm(32), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("tanhloop"))
-	Label("tanhdone")
-	VZEROUPPER()
-	RET()
+	actMap("tanh", func() {
+		VMOVUPS(Mem{Base: RSI}, Y8)
+		actTanh8()
+		VMOVUPS(Y10, Mem{Base: RDI})
+	})
 
 	TEXT("geluAVX2", NOSPLIT, "func(dst, src []float32)")
 	Comment("For len(src) a multiple of 8 (dst at least as long):",
@@ -137,34 +104,23 @@ func genActAVX2() {
 		"",
 		"Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then",
 		"(0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.")
-	MOVQ(arg(Param("dst").Base()), RDI)
-	MOVQ(arg(Param("src").Base()), RSI)
-	MOVQ(arg(Param("src").Len()), RCX)
-	SHRQ(Imm(3), RCX)
-	JZ(LabelRef("geludone"))
-	Label("geluloop")
-	VMOVUPS(Mem{Base: RSI}, Y12)
-	VMULPS(Y12, Y12, Y8) // x·x
-	VMULPS(Y12, Y8, Y8)  // ·x
-	VBROADCASTSS(actcAVX2.Offset(100), Y9)
-	VMULPS(Y9, Y8, Y8)  // 0.044715·x³
-	VADDPS(Y12, Y8, Y8) // x + …
-	VBROADCASTSS(actcAVX2.Offset(104), Y9)
-	VMULPS(Y9, Y8, Y8) // u
-	actTanh8()
-	VBROADCASTSS(actcAVX2.Offset(40), Y9)
-	VADDPS(Y9, Y10, Y10) // 1 + tanh(u)
-	VBROADCASTSS(actcAVX2.Offset(4), Y9)
-	VMULPS(Y9, Y12, Y11) // 0.5·x
-	VMULPS(Y10, Y11, Y10)
-	VMOVUPS(Y10, Mem{Base: RDI})
-	ADDQ(Imm(32), RSI)
-	ADDQ(Imm(32), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("geluloop"))
-	Label("geludone")
-	VZEROUPPER()
-	RET()
+	actMap("gelu", func() {
+		VMOVUPS(Mem{Base: RSI}, Y12)
+		VMULPS(Y12, Y12, Y8) // x·x
+		VMULPS(Y12, Y8, Y8)  // ·x
+		VBROADCASTSS(actcAVX2.Offset(100), Y9)
+		VMULPS(Y9, Y8, Y8)  // 0.044715·x³
+		VADDPS(Y12, Y8, Y8) // x + …
+		VBROADCASTSS(actcAVX2.Offset(104), Y9)
+		VMULPS(Y9, Y8, Y8) // u
+		actTanh8()
+		VBROADCASTSS(actcAVX2.Offset(40), Y9)
+		VADDPS(Y9, Y10, Y10) // 1 + tanh(u)
+		VBROADCASTSS(actcAVX2.Offset(4), Y9)
+		VMULPS(Y9, Y12, Y11) // 0.5·x
+		VMULPS(Y10, Y11, Y10)
+		VMOVUPS(Y10, Mem{Base: RDI})
+	})
 
 	TEXT("maxF32AVX2", NOSPLIT, "func(p []float32) (mx float32, nan bool)")
 	Comment("For len(p) a multiple of 8 (> 0): the largest element (the sign of a",
@@ -369,4 +325,24 @@ func actTanh8() {
 	VCMPPS(Imm(0x11), Y6, Y8, Y7)         // x < −9
 	VXORPS(Y4, Y9, Y9)                    // −1
 	VBLENDVPS(Y7, Y9, Y10, Y10)           // → −1
+}
+
+// actMap emits the loop of an elementwise kernel func(dst, src []float32)
+// over len(src)/8 blocks: body maps the 8 floats loaded from (SI) to 8
+// floats it stores at (DI) itself. p prefixes the labels.
+func actMap(p string, body func()) {
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef(p + "done"))
+	Label(p + "loop")
+	body()
+	ADDQ(Imm(32), RSI)
+	ADDQ(Imm(32), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef(p + "loop"))
+	Label(p + "done")
+	VZEROUPPER()
+	RET()
 }
