@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -162,5 +163,37 @@ func TestAVX512GodebugOff(t *testing.T) {
 		}
 		i := bytes.Index(out, []byte("child kernel="))
 		t.Logf("GODEBUG=%s: %s", off, strings.TrimSpace(strings.SplitN(string(out[i:]), "\n", 2)[0]))
+	}
+}
+
+// BenchmarkGemmI8AVX512 compares avxvnni and avx512vnni on the shapes the
+// models call GemmI8 with (M×K×N), interleaved per shape, each packing
+// its own layout; GOPS counts 2 ops per multiply-add.
+func BenchmarkGemmI8AVX512(b *testing.B) {
+	shapes := [][3]int{
+		{128, 512, 512}, {32, 1024, 1024}, {1, 4096, 1024}, {1, 1024, 1024}, {8, 1024, 1024},
+		{32, 128, 512}, {64, 64, 256}, {1, 128, 512}, {4, 256, 256}, {16, 768, 768},
+	}
+	for _, s := range shapes {
+		m, k, n := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		a, wd := makeInputs(rng, m, n, k, fillRand)
+		c := make([]int32, m*n)
+		for _, name := range []string{"avxvnni", "avx512vnni"} {
+			restore, err := Use(name)
+			if err != nil {
+				b.Skip(err)
+			}
+			w := PackI8(wd, n, k)
+			restore()
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, name), func(b *testing.B) {
+				restore, _ := Use(name)
+				defer restore()
+				for b.Loop() {
+					GemmI8(c, a, m, w, 0, n)
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+			})
+		}
 	}
 }
