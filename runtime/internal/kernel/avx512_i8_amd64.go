@@ -21,6 +21,18 @@ package kernel
 //go:noescape
 func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64)
 
+// gemvI8Z computes one row of GemmI8 with AVX-512 VNNI over panels > 0
+// consecutive panels of the tile layout (tileI8), one panel at a time, so
+// the weights stream sequentially: with kq, tmask, ps and masks as for
+// gemmI8Z (masks&0xffff for the first panel, masks>>16 for the last),
+//
+//	for l < 16·panels, keep(l): c[l] = Σ_{p<K} int32(a[p]) * int32(w[panel l/16][p][l%16])
+//
+// Reference: gemmI8Generic, through gemmI8Tiled.
+//
+//go:noescape
+func gemvI8Z(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)
+
 // i8zMaxPanels is, per row count, the widest tile gemmI8Z has (its
 // generator has the same table).
 var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
@@ -39,7 +51,8 @@ func avx512Int8(im *Impl) {
 	}
 }
 
-// gemmI8Tiled is GemmI8 over the tile layout: the rows in balanced blocks
+// gemmI8Tiled is GemmI8 over the tile layout: one row by gemvI8Z; more
+// rows in balanced blocks
 // of at most 6, the panels covering [n0, n1) in groups as wide as the
 // block's tile allows (first and last panel masked to the range); panel
 // groups outside, row blocks inside, so a group's weights stay in cache
@@ -63,6 +76,12 @@ func gemmI8Tiled(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	raceRead(a[:m*k])
 	raceRead(w.Data[p0*ps : p1*ps])
 	raceWriteCols(c, m, n, n0, n1)
+	if m == 1 {
+		lo, hi := n0-16*p0, n1-16*(p1-1)
+		first := uint64(0xffff) << lo & 0xffff
+		gemvI8Z(c[16*p0:], a, w.Data[p0*ps:], p1-p0, kq, tmask, ps, first|(uint64(1)<<hi-1)<<16)
+		return
+	}
 	for pg := p0; pg < p1; pg += pw {
 		np := min(pw, p1-pg)
 		lo := max(n0-16*pg, 0)

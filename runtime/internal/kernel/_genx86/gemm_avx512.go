@@ -10,7 +10,12 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-func init() { register("gemm_avx512", gemmAVX512) }
+func init() {
+	register("gemm_avx512", func() {
+		gemmAVX512()
+		gemvAVX512()
+	})
+}
 
 // i8zMaxPanels is, per row count R (index), the widest tile the int8
 // AVX-512 kernel has: R×P accumulators, P weight registers (none for one
@@ -157,4 +162,91 @@ func i8zTile(R, P int) {
 			ADDQ(ldc, c)
 		}
 	}
+}
+
+// gemvAVX512 writes gemvI8Z: one row against consecutive panels, one
+// panel at a time, so the weights are read as one sequential stream; the
+// K steps of a panel go round-robin into eight accumulators (eight
+// independent VPDPBUSD chains), summed before the store.
+func gemvAVX512() {
+	TEXT("gemvI8Z", NOSPLIT, "func(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)")
+	Doc("gemvI8Z computes one row of GemmI8 over consecutive panels of the 64-byte-tile layout with AVX-512 VNNI.")
+	const U = 8
+	cp := Load(Param("c").Base(), GP64())
+	ap := Load(Param("a").Base(), GP64())
+	bp := Load(Param("b").Base(), GP64())
+	np := Load(Param("panels"), GP64())
+	ps := Load(Param("ps"), GP64())
+	ms := GP64()
+	Load(Param("masks"), ms)
+	mlast := GP64()
+	MOVQ(ms, mlast)
+	SHRQ(Imm(16), mlast)
+	ANDQ(U32(0xffff), ms)
+	end1 := Load(Param("kq"), GP64())
+	SHLQ(Imm(2), end1)
+	end8 := GP64()
+	MOVQ(end1, end8)
+	ANDQ(I32(-4*U), end8)
+	tm := Load(Param("tmask"), GP64())
+	kt := K()
+	KMOVQ(tm, kt)
+	acc := make([]reg.VecVirtual, U)
+	bc := make([]reg.VecVirtual, U)
+	for u := range acc {
+		acc[u], bc[u] = ZMM(), ZMM()
+	}
+	ia, iw := GP64(), GP64()
+	km := K()
+	xt := XMM()
+	Label("panel")
+	for u := range acc {
+		VPXORD(acc[u], acc[u], acc[u])
+	}
+	XORQ(ia, ia)
+	XORQ(iw, iw)
+	CMPQ(ia, end8)
+	JE(LabelRef("single"))
+	Label("loop8")
+	for u := 0; u < U; u++ {
+		VPBROADCASTD(Mem{Base: ap, Index: ia, Scale: 1, Disp: 4 * u}, bc[u])
+		VPDPBUSD(Mem{Base: bp, Index: iw, Scale: 1, Disp: 64 * u}, bc[u], acc[u])
+	}
+	ADDQ(Imm(4*U), ia)
+	ADDQ(U32(64*U), iw)
+	CMPQ(ia, end8)
+	JNE(LabelRef("loop8"))
+	Label("single")
+	CMPQ(ia, end1)
+	JE(LabelRef("tail"))
+	VPBROADCASTD(Mem{Base: ap, Index: ia, Scale: 1}, bc[0])
+	VPDPBUSD(Mem{Base: bp, Index: iw, Scale: 1}, bc[0], acc[0])
+	ADDQ(Imm(4), ia)
+	ADDQ(Imm(64), iw)
+	JMP(LabelRef("single"))
+	Label("tail")
+	TESTQ(tm, tm)
+	JZ(LabelRef("sum"))
+	VMOVDQU8_Z(Mem{Base: ap, Index: ia, Scale: 1}, kt, xt)
+	VPBROADCASTD(xt, bc[0])
+	VPDPBUSD(Mem{Base: bp, Index: iw, Scale: 1}, bc[0], acc[0])
+	Label("sum")
+	for s := U / 2; s >= 1; s /= 2 {
+		for u := 0; u < s; u++ {
+			VPADDD(acc[u+s], acc[u], acc[u])
+		}
+	}
+	CMPQ(np, Imm(1))
+	JNE(LabelRef("storeit"))
+	ANDQ(mlast, ms)
+	Label("storeit")
+	KMOVW(ms.As32(), km)
+	VMOVDQU32(acc[0], km, Mem{Base: cp})
+	MOVQ(U32(0xffff), ms)
+	ADDQ(Imm(64), cp)
+	ADDQ(ps, bp)
+	DECQ(np)
+	JNZ(LabelRef("panel"))
+	VZEROUPPER()
+	RET()
 }
