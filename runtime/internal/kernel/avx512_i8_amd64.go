@@ -33,14 +33,93 @@ func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64,
 //go:noescape
 func gemvI8Z(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)
 
+// minMaxZ returns min(0, x...), max(0, x...) and whether an element of
+// x is NaN (lo and hi are then unspecified), for any len(x), with tmask =
+// 2^(len(x) mod 16) − 1 selecting the last partial chunk (nothing past x
+// is read). Reference: the min/max loop of quantizeRowU8Generic.
+//
+//go:noescape
+func minMaxZ(x []float32, tmask uint64) (lo, hi float32, nan bool)
+
+// quantRowZ computes, for any len(x) (dst at least as long; tmask as for
+// minMaxZ, and nothing past len(x) elements is read or written),
+//
+//	for i, v := range x { dst[i] = uint8(clamp(roundEven(float32(v*inv)) + zp, 0, 255)) }
+//
+// The conversion rounds to nearest even; out-of-range and NaN products
+// give the integer indefinite, which clamps to 0, as on AVX2.
+// Reference: quantizeRowU8Generic.
+//
+//go:noescape
+func quantRowZ(dst []uint8, x []float32, inv float32, zp int32, tmask uint64)
+
+// dequantRowZ computes, for any len(dst) (the others at least as long,
+// bias empty or at least as long; tmask = 2^(len(dst) mod 16) − 1),
+//
+//	for j := range dst { dst[j] = float32(sx*scales[j]) * float32(acc[j]-zx*rowSum[j]) (+ bias[j]) }
+//
+// Reference: dequantRowGeneric.
+//
+//go:noescape
+func dequantRowZ(dst []float32, acc []int32, scales []float32, rowSum []int32, bias []float32, sx float32, zx int32, tmask uint64)
+
+// tailMask16 selects the last n mod 16 lanes of a 16-lane loop.
+func tailMask16(n int) uint64 { return uint64(1)<<(n%16) - 1 }
+
+// quantizeRowU8Z is QuantizeRowU8 with AVX-512 (masked tails, no Go
+// loop); it equals quantizeRowU8Generic bit for bit: the scale and zero
+// point come from the same float32 expressions, and constant or NaN rows
+// go to the reference.
+func quantizeRowU8Z(dst []uint8, x []float32) (float32, int32) {
+	if len(x) == 0 {
+		return quantizeRowU8Generic(dst, x)
+	}
+	dst = dst[:len(x)]
+	raceRead(x)
+	tm := tailMask16(len(x))
+	lo, hi, nan := minMaxZ(x, tm)
+	if nan || hi == lo {
+		return quantizeRowU8Generic(dst, x)
+	}
+	scale := float32(hi-lo) / 255
+	inv := 1 / scale
+	zp := Round255(float32(-lo * inv))
+	raceWrite(dst)
+	quantRowZ(dst, x, inv, zp, tm)
+	return scale, zp
+}
+
+// dequantRowZ512 is DequantRow with AVX-512; it equals dequantRowGeneric
+// bit for bit.
+func dequantRowZ512(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
+	n := len(dst)
+	acc, scales, rowSum = acc[:n], scales[:n], rowSum[:n]
+	if bias != nil {
+		bias = bias[:n]
+	}
+	if n == 0 {
+		return
+	}
+	raceRead(acc)
+	raceRead(scales)
+	raceRead(rowSum)
+	if len(bias) > 0 {
+		raceRead(bias)
+	}
+	raceWrite(dst)
+	dequantRowZ(dst, acc, scales, rowSum, bias, sx, zx, tailMask16(n))
+}
+
 // i8zMaxPanels is, per row count, the widest tile gemmI8Z has (its
 // generator has the same table).
 var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
 
-// avx512Int8 sets the int8 kernels of the avx512vnni implementation. The
-// GEMM reads the tile layout, which packI8 writes while this
+// avx512Int8 sets the int8 kernels of the avx512vnni implementation: the
+// GEMM, the row quantizer and the dequantizer. The GEMM reads the tile layout, which packI8 writes while this
 // implementation is in use; other layouts go to base's GEMM.
 func avx512Int8(im *Impl) {
+	im.QuantizeRowU8 = quantizeRowU8Z
+	im.DequantRow = dequantRowZ512
 	base := im.GemmI8
 	im.GemmI8 = func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		if !w.tiled {

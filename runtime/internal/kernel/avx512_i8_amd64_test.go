@@ -5,6 +5,7 @@ package kernel
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -163,6 +164,90 @@ func TestAVX512GodebugOff(t *testing.T) {
 		}
 		i := bytes.Index(out, []byte("child kernel="))
 		t.Logf("GODEBUG=%s: %s", off, strings.TrimSpace(strings.SplitN(string(out[i:]), "\n", 2)[0]))
+	}
+}
+
+// TestQuantDequantZShort: the AVX-512 quantizer and dequantizer on every
+// short length (all tail, whole chunks plus a tail), bit for bit against
+// the references, nothing written past the row.
+func TestQuantDequantZShort(t *testing.T) {
+	useAVX512(t)
+	rng := rand.New(rand.NewPCG(59, 60))
+	for n := 1; n <= 50; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		got := make([]uint8, n+20)
+		for i := range got {
+			got[i] = 0xa5
+		}
+		want := make([]uint8, n)
+		gs, gz := QuantizeRowU8(got[:n], x)
+		ws, wz := quantizeRowU8Generic(want, x)
+		if gs != ws || gz != wz || !slices.Equal(got[:n], want) {
+			t.Fatalf("n=%d: quantize %v %d %v, want %v %d %v", n, gs, gz, got[:n], ws, wz, want)
+		}
+		for i := n; i < len(got); i++ {
+			if got[i] != 0xa5 {
+				t.Fatalf("n=%d: quantize wrote dst[%d]", n, i)
+			}
+		}
+		acc, rs := make([]int32, n), make([]int32, n)
+		sc, bias := make([]float32, n), make([]float32, n)
+		for j := range n {
+			acc[j], rs[j] = int32(rng.Uint32()), int32(rng.IntN(1<<16)-1<<15)
+			sc[j], bias[j] = float32(rng.Float64()*1e-3), float32(rng.NormFloat64())
+		}
+		for _, b := range [][]float32{nil, bias} {
+			d, check := guarded[float32](n, 3)
+			wd := make([]float32, n)
+			DequantRow(d, acc, 0.37, 131, sc, rs, b)
+			dequantRowGeneric(wd, acc, 0.37, 131, sc, rs, b)
+			check(t)
+			for j := range wd {
+				if math.Float32bits(d[j]) != math.Float32bits(wd[j]) {
+					t.Fatalf("n=%d bias=%v: dst[%d]=%v want %v", n, b != nil, j, d[j], wd[j])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkQuantDequantZ compares the row quantizer and dequantizer of
+// avxvnni (AVX2) and avx512vnni, interleaved per row length.
+func BenchmarkQuantDequantZ(b *testing.B) {
+	for _, n := range []int{64, 512, 1024, 4096} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		q := make([]uint8, n)
+		acc, rs := make([]int32, n), make([]int32, n)
+		sc, bias, d := make([]float32, n), make([]float32, n), make([]float32, n)
+		for _, name := range []string{"avxvnni", "avx512vnni"} {
+			b.Run(fmt.Sprintf("quant/%d/%s", n, name), func(b *testing.B) {
+				restore, err := Use(name)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer restore()
+				for b.Loop() {
+					QuantizeRowU8(q, x)
+				}
+			})
+			b.Run(fmt.Sprintf("dequant/%d/%s", n, name), func(b *testing.B) {
+				restore, err := Use(name)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer restore()
+				for b.Loop() {
+					DequantRow(d, acc, 0.5, 3, sc, rs, bias)
+				}
+			})
+		}
 	}
 }
 
