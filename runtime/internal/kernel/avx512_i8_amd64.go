@@ -141,17 +141,16 @@ func gemmI8Tiled(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	if m <= 0 || n1 <= n0 {
 		return
 	}
-	_ = c[(m-1)*n+n1-1]
-	_ = c[n0]
-	_ = a[m*k-1]
 	ps := tilePanelStride(k)
+	if n0 < 0 || n1 > n || len(a) < m*k || len(c) < (m-1)*n+n1 || len(w.Data) < (n+15)/16*ps {
+		panic("kernel: GemmI8: slice too short or column range out of bounds")
+	}
 	kq := k / 4
 	tmask := uint64(1)<<(k%4) - 1
 	nb := (m + 5) / 6 // row blocks
 	rmax := (m + nb - 1) / nb
 	pw := i8zMaxPanels[rmax]
 	p0, p1 := n0/16, (n1+15)/16
-	_ = w.Data[p1*ps-1]
 	raceRead(a[:m*k])
 	raceRead(w.Data[p0*ps : p1*ps])
 	raceWriteCols(c, m, n, n0, n1)

@@ -283,3 +283,29 @@ func BenchmarkGemmI8AVX512(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmI8TiledBounds: a column range past N or a short output panics
+// before the assembly runs, instead of writing past a row.
+func TestGemmI8TiledBounds(t *testing.T) {
+	useAVX512(t)
+	rng := rand.New(rand.NewPCG(61, 62))
+	a, wd := makeInputs(rng, 2, 20, 9, fillRand)
+	w := PackI8(wd, 20, 9)
+	for _, tc := range []struct {
+		c      []int32
+		n0, n1 int
+	}{
+		{make([]int32, 40), 0, 21},
+		{make([]int32, 40), -1, 5},
+		{make([]int32, 39), 0, 20},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("len(c)=%d [%d, %d): no panic", len(tc.c), tc.n0, tc.n1)
+				}
+			}()
+			GemmI8(tc.c, a, 2, w, tc.n0, tc.n1)
+		}()
+	}
+}
