@@ -2,5 +2,182 @@
 
 package kernel
 
-// avx512Int8 sets the int8 kernels of the avx512vnni implementation.
-func avx512Int8(im *Impl) {}
+// gemmI8Z computes one register tile of GemmI8 with AVX-512 VNNI
+// (512-bit VPDPBUSD) over the tile layout (tileI8): for rows ≤ 6 and
+// panels ≤ i8zMaxPanels[rows], with kq = ⌊K/4⌋, lda = K, ldc = N and
+// ps = tilePanelStride(K),
+//
+//	for i < rows, l < 16·panels, keep(l):
+//	  c[i*ldc+l] = Σ_{p<4kq} int32(a[i*lda+p]) * int32(b[(l/16)·ps + (p/4)·64 + (l%16)·4 + p%4])
+//	               + Σ_{q: tmask bit q} int32(a[i*lda+4kq+q]) * int32(b[(l/16)·ps + kq·64 + (l%16)·4 + q])
+//
+// where tmask = 2^(K mod 4) − 1 selects the K tail (which b holds at
+// step kq), and keep(l) is bit l of masks&0xffff for the first panel,
+// bit l%16 of masks>>16 for the last, true between (one panel: the low
+// mask only). Lanes not kept are neither computed into c nor stored, and
+// no byte of a past row rows−1's K bytes is read. Reference:
+// gemmI8Generic, through gemmI8Tiled.
+//
+//go:noescape
+func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64)
+
+// gemvI8Z computes one row of GemmI8 with AVX-512 VNNI over panels > 0
+// consecutive panels of the tile layout (tileI8), one panel at a time, so
+// the weights stream sequentially: with kq, tmask, ps and masks as for
+// gemmI8Z (masks&0xffff for the first panel, masks>>16 for the last),
+//
+//	for l < 16·panels, keep(l): c[l] = Σ_{p<K} int32(a[p]) * int32(w[panel l/16][p][l%16])
+//
+// Reference: gemmI8Generic, through gemmI8Tiled.
+//
+//go:noescape
+func gemvI8Z(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)
+
+// minMaxZ returns min(0, x...), max(0, x...) and whether an element of
+// x is NaN (lo and hi are then unspecified), for any len(x), with tmask =
+// 2^(len(x) mod 16) − 1 selecting the last partial chunk (nothing past x
+// is read). Reference: the min/max loop of quantizeRowU8Generic.
+//
+//go:noescape
+func minMaxZ(x []float32, tmask uint64) (lo, hi float32, nan bool)
+
+// quantRowZ computes, for any len(x) (dst at least as long; tmask as for
+// minMaxZ, and nothing past len(x) elements is read or written),
+//
+//	for i, v := range x { dst[i] = uint8(clamp(roundEven(float32(v*inv)) + zp, 0, 255)) }
+//
+// The conversion rounds to nearest even; out-of-range and NaN products
+// give the integer indefinite, which clamps to 0, as on AVX2.
+// Reference: quantizeRowU8Generic.
+//
+//go:noescape
+func quantRowZ(dst []uint8, x []float32, inv float32, zp int32, tmask uint64)
+
+// dequantRowZ computes, for any len(dst) (the others at least as long,
+// bias empty or at least as long; tmask = 2^(len(dst) mod 16) − 1),
+//
+//	for j := range dst { dst[j] = float32(sx*scales[j]) * float32(acc[j]-zx*rowSum[j]) (+ bias[j]) }
+//
+// Reference: dequantRowGeneric.
+//
+//go:noescape
+func dequantRowZ(dst []float32, acc []int32, scales []float32, rowSum []int32, bias []float32, sx float32, zx int32, tmask uint64)
+
+// tailMask16 selects the last n mod 16 lanes of a 16-lane loop.
+func tailMask16(n int) uint64 { return uint64(1)<<(n%16) - 1 }
+
+// quantizeRowU8Z is QuantizeRowU8 with AVX-512 (masked tails, no Go
+// loop); it equals quantizeRowU8Generic bit for bit: the scale and zero
+// point come from the same float32 expressions, and constant or NaN rows
+// go to the reference.
+func quantizeRowU8Z(dst []uint8, x []float32) (float32, int32) {
+	if len(x) == 0 {
+		return quantizeRowU8Generic(dst, x)
+	}
+	dst = dst[:len(x)]
+	raceRead(x)
+	tm := tailMask16(len(x))
+	lo, hi, nan := minMaxZ(x, tm)
+	if nan || hi == lo {
+		return quantizeRowU8Generic(dst, x)
+	}
+	scale := float32(hi-lo) / 255
+	inv := 1 / scale
+	zp := Round255(float32(-lo * inv))
+	raceWrite(dst)
+	quantRowZ(dst, x, inv, zp, tm)
+	return scale, zp
+}
+
+// dequantRowZ512 is DequantRow with AVX-512; it equals dequantRowGeneric
+// bit for bit.
+func dequantRowZ512(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
+	n := len(dst)
+	acc, scales, rowSum = acc[:n], scales[:n], rowSum[:n]
+	if bias != nil {
+		bias = bias[:n]
+	}
+	if n == 0 {
+		return
+	}
+	raceRead(acc)
+	raceRead(scales)
+	raceRead(rowSum)
+	if len(bias) > 0 {
+		raceRead(bias)
+	}
+	raceWrite(dst)
+	dequantRowZ(dst, acc, scales, rowSum, bias, sx, zx, tailMask16(n))
+}
+
+// i8zMaxPanels is, per row count, the widest tile gemmI8Z has (its
+// generator has the same table).
+var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
+
+// avx512Int8 sets the int8 kernels of the avx512vnni implementation: the
+// GEMM, the row quantizer and the dequantizer. The GEMM reads the tile layout, which packI8 writes while this
+// implementation is in use; other layouts go to base's GEMM.
+func avx512Int8(im *Impl) {
+	im.QuantizeRowU8 = quantizeRowU8Z
+	im.DequantRow = dequantRowZ512
+	base := im.GemmI8
+	im.GemmI8 = func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+		if !w.tiled {
+			base(c, a, m, w, n0, n1)
+			return
+		}
+		gemmI8Tiled(c, a, m, w, n0, n1)
+	}
+}
+
+// gemmI8Tiled is GemmI8 over the tile layout: one row by gemvI8Z; more
+// rows in balanced blocks
+// of at most 6, the panels covering [n0, n1) in groups as wide as the
+// block's tile allows (first and last panel masked to the range); panel
+// groups outside, row blocks inside, so a group's weights stay in cache
+// while every row block passes over them.
+func gemmI8Tiled(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	k, n := w.K, w.N
+	if m <= 0 || n1 <= n0 {
+		return
+	}
+	ps := tilePanelStride(k)
+	if n0 < 0 || n1 > n || len(a) < m*k || len(c) < (m-1)*n+n1 || len(w.Data) < (n+15)/16*ps {
+		panic("kernel: GemmI8: slice too short or column range out of bounds")
+	}
+	kq := k / 4
+	tmask := uint64(1)<<(k%4) - 1
+	nb := (m + 5) / 6 // row blocks
+	rmax := (m + nb - 1) / nb
+	pw := i8zMaxPanels[rmax]
+	p0, p1 := n0/16, (n1+15)/16
+	raceRead(a[:m*k])
+	raceRead(w.Data[p0*ps : p1*ps])
+	raceWriteCols(c, m, n, n0, n1)
+	if m == 1 {
+		lo, hi := n0-16*p0, n1-16*(p1-1)
+		first := uint64(0xffff) << lo & 0xffff
+		gemvI8Z(c[16*p0:], a, w.Data[p0*ps:], p1-p0, kq, tmask, ps, first|(uint64(1)<<hi-1)<<16)
+		return
+	}
+	for pg := p0; pg < p1; pg += pw {
+		np := min(pw, p1-pg)
+		lo := max(n0-16*pg, 0)
+		hi := min(n1-16*(pg+np-1), 16)
+		first := uint64(0xffff) << lo & 0xffff
+		last := uint64(1)<<hi - 1
+		if np == 1 {
+			first &= last
+		}
+		masks := first | last<<16
+		b := w.Data[pg*ps:]
+		for i0, blk := 0, 0; i0 < m; blk++ {
+			r := m / nb
+			if blk < m%nb {
+				r++
+			}
+			gemmI8Z(c[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks)
+			i0 += r
+		}
+	}
+}

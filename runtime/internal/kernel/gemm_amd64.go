@@ -51,6 +51,7 @@ func archImpls() []Impl {
 			ReluSlice:     reluSliceAVX2,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
+		out = append(out, avx512Impl(out[len(out)-1])...)
 	}
 	return out
 }

@@ -56,6 +56,10 @@ func vnniImpl(base Impl) []Impl {
 // Matrices packed under this implementation are grouped (groupRows8);
 // their last N mod 8 rows, and matrices packed elsewhere, are row-major.
 func gemmI8VNNITiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
+	if w.tiled { // the avx512vnni layout
+		gemmI8Generic(c, a, m, w, n0, n1)
+		return
+	}
 	if !w.grouped {
 		gemmI8x86Tiles(c, a, m, w, n0, n1, true)
 		return

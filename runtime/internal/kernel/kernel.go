@@ -8,12 +8,18 @@ import "math"
 type MatI8 struct {
 	N, K int
 	// Data holds the N×K weights: row-major (row j at j*K), except when
-	// grouped (see groupRows8). Read a row with Row.
+	// grouped (see groupRows8) or tiled (see tileI8). Read a row with Row.
 	Data   []int8
 	RowSum []int32 // Σ_k w[n][k], for the activation zero-point correction
-	// grouped says Data is in the AVX-VNNI layout (groupRows8), which that
-	// implementation's GEMM and GEMV both read; only it packs so.
+	// grouped says Data is not row-major: in the AVX-VNNI layout
+	// (groupRows8), which that implementation's GEMM and GEMV both read and
+	// only it packs, or, when tiled is also set, in the AVX-512 layout.
 	grouped bool
+	// tiled says Data is in the 64-byte-tile layout of the avx512vnni
+	// implementation (tileI8), which only it packs; grouped is then set
+	// too, so kernels that read row-major weights only hand such a matrix
+	// to the reference.
+	tiled bool
 	// prefixSum[j] is Σ w[j][p] for p < K rounded down to 32: the
 	// correction for kernels that shift activations by −128.
 	prefixSum []int32
@@ -31,6 +37,9 @@ const edgePad = 3
 
 // PackI8 packs a copy of w (n×k, row-major: one row per output channel).
 func PackI8(w []int8, n, k int) *MatI8 {
+	if impl.Name == "avx512vnni" { // tiling copies; w is only read
+		return packI8(w[:n*k:n*k], n, k)
+	}
 	d := make([]int8, (n+edgePad)*k)[:n*k]
 	copy(d, w[:n*k])
 	return packI8(d, n, k)
@@ -39,7 +48,8 @@ func PackI8(w []int8, n, k int) *MatI8 {
 // AdoptI8 is PackI8 without the copy: the matrix keeps w (n×k,
 // row-major) as its storage and may rearrange it in place, so the caller
 // must not use w afterwards. A model's loader uses it to hold each weight
-// once.
+// once. (Under avx512vnni the matrix moves into a new, padded tile layout
+// and drops w.)
 func AdoptI8(w []int8, n, k int) *MatI8 {
 	return packI8(w[:n*k:n*k], n, k)
 }
@@ -65,12 +75,47 @@ func packI8(d []int8, n, k int) *MatI8 {
 			break
 		}
 	}
-	if impl.Name == "avxvnni" && n >= 8 && kf > 0 {
+	switch {
+	case impl.Name == "avx512vnni" && n > 0 && k > 0:
+		m.Data = tileI8(d, n, k)
+		m.grouped, m.tiled = true, true
+	case impl.Name == "avxvnni" && n >= 8 && kf > 0:
 		groupRows8(d, n, k)
 		m.grouped = true
 	}
 	return m
 }
+
+// tileI8 returns w (n×k, row-major) in the 64-byte-tile layout of the
+// AVX-512 int8 kernels: panels of 16 rows (output columns), each panel a
+// run of K/4 tiles of 4 K-bytes × 16 rows,
+//
+//	t[(j/16)·ps + (p/4)·64 + (j%16)·4 + p%4] = w[j][p],   ps = 64·⌈k/4⌉
+//
+// with k padded to a multiple of 4 and n to a multiple of 16 with zero
+// weights. One VPDPBUSD multiplies a tile by 4 activation bytes broadcast
+// to the 16 lanes, so every lane accumulates its own column and no
+// horizontal sums are needed. The layout takes at most
+// (⌈n/16⌉·16)·(⌈k/4⌉·4) bytes, newly allocated: the padding is the extra
+// memory over row-major.
+func tileI8(w []int8, n, k int) []int8 {
+	ps := tilePanelStride(k)
+	t := make([]int8, (n+15)/16*ps)
+	for j := 0; j < n; j++ {
+		row := w[j*k : (j+1)*k]
+		base := j/16*ps + j%16*4
+		for p, v := range row {
+			t[base+p/4*64+p%4] = v
+		}
+	}
+	return t
+}
+
+// tilePanelStride is the bytes of one 16-row panel of the tile layout.
+func tilePanelStride(k int) int { return (k + 3) / 4 * 64 }
+
+// tileAt is the index in the tile layout of w[j][p].
+func tileAt(j, p, k int) int { return j/16*tilePanelStride(k) + p/4*64 + j%16*4 + p%4 }
 
 // groupRows8 rearranges w (n×k, row-major) in place into the layout of
 // the AVX-VNNI kernels: each whole group of 8 rows g (rows 8g..8g+7, the
@@ -109,6 +154,12 @@ func (w *MatI8) Row(j int, dst []int8) []int8 {
 		dst = make([]int8, k)
 	}
 	dst = dst[:k]
+	if w.tiled {
+		for p := range dst {
+			dst[p] = w.Data[tileAt(j, p, k)]
+		}
+		return dst
+	}
 	if !w.grouped || j >= w.N&^7 {
 		copy(dst, w.Data[j*k:(j+1)*k])
 		return dst
@@ -171,7 +222,11 @@ func gemmI8Generic(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		row := a[i*k : (i+1)*k]
 		for j := n0; j < n1; j++ {
 			var s int32
-			if !w.grouped || j >= w.N&^7 {
+			if w.tiled {
+				for p, v := range row {
+					s += int32(v) * int32(w.Data[tileAt(j, p, k)])
+				}
+			} else if !w.grouped || j >= w.N&^7 {
 				col := w.Data[j*k : (j+1)*k]
 				for p, v := range row {
 					s += int32(v) * int32(col[p])
