@@ -110,6 +110,7 @@ var floatKernels = map[string]func(g *asm){
 	"vec":     genVec,
 	"act":     genAct,
 	"roof":    genRoof,
+	"neon32":  genGemmArm,
 }
 
 // kernelFiles names every generated file by -kernel name (see main.go).
@@ -121,6 +122,7 @@ var kernelFiles = map[string]string{
 	"vec":     "vec_neon_arm64.s",
 	"act":     "act_neon_arm64.s",
 	"roof":    "roof_arm64.s",
+	"neon32":  "gemm_neon_arm.s",
 }
 
 func generate(kernel string) ([]byte, error) {
