@@ -44,7 +44,7 @@ func archImpls() []Impl {
 	return []Impl{{
 		Name:          "neon",
 		GemmI8:        gemmI8NEON32Tiles,
-		// QUANT
+		QuantizeRowU8: quantizeRowU8NEON32,
 	}}
 }
 

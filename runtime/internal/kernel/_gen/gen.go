@@ -111,6 +111,7 @@ var floatKernels = map[string]func(g *asm){
 	"act":     genAct,
 	"roof":    genRoof,
 	"neon32":  genGemmArm,
+	"quant32": genQuantArm,
 }
 
 // kernelFiles names every generated file by -kernel name (see main.go).
@@ -123,6 +124,7 @@ var kernelFiles = map[string]string{
 	"act":     "act_neon_arm64.s",
 	"roof":    "roof_arm64.s",
 	"neon32":  "gemm_neon_arm.s",
+	"quant32": "quant_neon_arm.s",
 }
 
 func generate(kernel string) ([]byte, error) {

@@ -18,6 +18,7 @@ package main
 //go:generate go run . -kernel act -out ../act_neon_arm64.s
 //go:generate go run . -kernel roof -out ../roof_arm64.s
 //go:generate go run . -kernel neon32 -out ../gemm_neon_arm.s
+//go:generate go run . -kernel quant32 -out ../quant_neon_arm.s
 
 import (
 	"flag"
