@@ -77,4 +77,5 @@ qloop:
 	WORD $0xf400470d // vst1.8 {d4}, [r0]!
 	SUB.S $8, R2
 	BNE  qloop
+
 	RET

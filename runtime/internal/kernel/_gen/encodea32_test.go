@@ -266,4 +266,15 @@ func TestInnerLoopsArm(t *testing.T) {
 			t.Errorf("neon32: no %s", l.label)
 		}
 	}
+	src, err = generate("quant32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct{ label, what string }{{"mmloop", "min/max"}, {"qloop", "quantize"}} {
+		n := len(inner(src, l.label))
+		t.Logf("quant32 %s: %d instructions per 8 elements = %.3f per element (%s)", l.label, n, float64(n)/8, l.what)
+		if n == 0 {
+			t.Errorf("quant32: no %s", l.label)
+		}
+	}
 }

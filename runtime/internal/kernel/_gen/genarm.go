@@ -320,5 +320,6 @@ func genQuantArm(g *asm) {
 	g.word(VST1(8, 4, 1, 0))
 	g.op("SUB.S $8, R2")
 	g.op("BNE  qloop")
+	g.p("")
 	g.op("RET")
 }
