@@ -2,7 +2,9 @@
 // the f32 GEMM, quantize/dequantize, dot/axpy, the activations and the
 // RoofGOPS loops, as Go assembly with the instructions the Go assembler lacks (SDOT, SMULL,
 // SMLAL2, SADALP, and the float vector arithmetic: FADD, FMUL, FADDP,
-// FCVTNS, ...) as WORD lines from encode.go.
+// FCVTNS, ...) as WORD lines from encode.go; and the 32-bit ARM (ARMv7
+// NEON) int8 GEMM/GEMV and row quantizer (genarm.go), every NEON
+// instruction a WORD from encodea32.go.
 //
 //	go run . -kernel sdot -out ../gemm_sdot_arm64.s
 //
@@ -27,7 +29,7 @@ import (
 )
 
 func main() {
-	kernel := flag.String("kernel", "", "neon, sdot, gemmf32, quant, vec, act or roof")
+	kernel := flag.String("kernel", "", "neon, sdot, gemmf32, quant, vec, act, roof, neon32 or quant32")
 	out := flag.String("out", "", "output file")
 	flag.Parse()
 	src, err := generate(*kernel)
