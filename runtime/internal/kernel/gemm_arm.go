@@ -61,7 +61,7 @@ func gemmI8NEON32Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	kv := k &^ 31 // the kernels' K, which prefixSum covers
 	nf := (n1 - n0) &^ 3
 	if w.hasMin128 || kv == 0 || nf == 0 {
-		gemmI8SWAR(c, a, m, w, n0, n1)
+		gemmI8Portable(c, a, m, w, n0, n1)
 		return
 	}
 	_ = c[(m-1)*n+n1-1]
@@ -90,6 +90,6 @@ func gemmI8NEON32Tiles(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		}
 	}
 	if n0+nf < n1 { // edge columns
-		gemmI8SWAR(c, a, m, w, n0+nf, n1)
+		gemmI8Portable(c, a, m, w, n0+nf, n1)
 	}
 }
