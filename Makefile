@@ -80,7 +80,8 @@ test-arm: ## runtime tests (kernels, ops, golden outputs), plugin tests (supervi
 	scripts/ensure-deps qemu-aarch64-static:qemu-user-static qemu-arm-static:qemu-user-static
 	QEMU_CPU=max        KERN_EXPECT=sdot    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
 	QEMU_CPU=cortex-a72 KERN_EXPECT=neon    GOARCH=arm64         $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
-	QEMU_CPU=cortex-a7  KERN_EXPECT=generic GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=cortex-a7  KERN_EXPECT=neon    GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) $(ARM_PKGS)
+	QEMU_CPU=cortex-a15 KERN_EXPECT=neon    GOARCH=arm GOARM=7   $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
 	QEMU_CPU=arm1176    KERN_EXPECT=generic GOARCH=arm GOARM=6   $(GO) test -exec $(QEMU_EXEC) ./runtime/internal/kernel ./runtime/engine
 
 # The trainer's acceptance runs: every bundled dataset trained with seeds

@@ -367,6 +367,9 @@ func TestGenerated(t *testing.T) {
 	for _, e := range llvmMC {
 		known[e.text] = e.word
 	}
+	for _, e := range llvmMCA32 {
+		known[e.text] = e.word
+	}
 	for kernel, name := range kernelFiles {
 		src, err := generate(kernel)
 		if err != nil {
