@@ -3,4 +3,96 @@
 package kernel
 
 // avx512Float sets the f32 kernels of the avx512vnni implementation.
-func avx512Float(im *Impl) {}
+func avx512Float(im *Impl) {
+	im.GemmF32 = gemmF32AVX512Tiles
+}
+
+// gemmF32AVX512 computes, for full 4×6 tiles only (m a multiple of 4, n a
+// multiple of 6, k a multiple of 16 and > 0),
+//
+//	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+//
+// with 512-bit FMA and 16-lane partial sums (see the assembly for the
+// exact order). Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+//
+//go:noescape
+func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
+// gemvF32AVX512 computes, for any n and k a multiple of 16 (> 0),
+//
+//	for j < n: c[j*incc] = Σ_{p<k} x[p] * b[j*ldb+p]
+//
+// with the same per-output order as gemmF32AVX512. Reference:
+// gemmF32Generic, through gemmF32AVX512Tiles.
+//
+//go:noescape
+func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
+
+// f32PanelBytes512 bounds the weight panel gemmF32AVX512 streams for
+// each 4-row block, so it stays in L2 with room for a and c (every
+// AVX-512 core has at least 1 MiB of L2).
+const f32PanelBytes512 = 512 << 10
+
+// gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the 4×6
+// tiles over the 16-float prefix of K, in column panels that fit L2;
+// gemvF32AVX512 does the rows and columns outside the tiles, Go adds the
+// K tail. Results differ from gemmF32Generic by rounding only (FMA and
+// lane-wise partial sums; TestGemmF32AVX512 bounds it), but every output
+// is computed the same way wherever it lies in [n0, n1), so splitting the
+// columns between workers never changes a bit.
+func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512)
+}
+
+// gemmF32AsmLanes is gemmF32Asm for kernels whose K step is lanes floats
+// and whose tiles are tileM rows by tileN columns.
+func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lanes, tileM, tileN, panelBytes int,
+	gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int),
+	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int)) {
+	k, n := w.K, w.N
+	if m == 0 || n1 <= n0 {
+		return
+	}
+	if n0 < 0 || n1 > n || len(a) < m*k || len(c) < (m-1)*n+n1 || len(w.Data) < n*k {
+		panic("kernel: GemmF32: slice too short or column range out of bounds")
+	}
+	kf := k / lanes * lanes
+	if kf == 0 {
+		gemmF32Blocked(c, a, m, w, n0, n1)
+		return
+	}
+	raceRead(a[:m*k])
+	raceRead(w.Data[n0*k : n1*k])
+	raceWriteCols(c, m, n, n0, n1)
+
+	mf := m / tileM * tileM
+	nf := (n1 - n0) / tileN * tileN
+	if mf > 0 && nf > 0 {
+		panel := max(tileN, panelBytes/(4*k)/tileN*tileN)
+		for j := n0; j < n0+nf; j += panel {
+			cols := min(panel, n0+nf-j)
+			gemm(c[j:], a, w.Data[j*k:], mf, cols, kf, k, k, n)
+		}
+	}
+	if mf > 0 {
+		for j := n0 + nf; j < n1; j++ { // columns outside the tiles
+			gemv(c[j:], w.Data[j*k:(j+1)*k], a, mf, kf, k, n)
+		}
+	}
+	for i := mf; i < m; i++ { // rows outside the tiles
+		gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+	}
+	if kf < k {
+		for i := 0; i < m; i++ {
+			row := a[i*k+kf : (i+1)*k]
+			for j := n0; j < n1; j++ {
+				col := w.Data[j*k+kf : (j+1)*k][:len(row)]
+				s := c[i*n+j]
+				for p, v := range row {
+					s += float32(v * col[p])
+				}
+				c[i*n+j] = s
+			}
+		}
+	}
+}

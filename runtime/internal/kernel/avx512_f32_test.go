@@ -1,0 +1,147 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// avx512F32Impl returns the strongest implementation with the AVX-512 f32
+// kernels filled in (as avx512Impl will dispatch them), and the one it
+// was built on; it skips the test when the CPU lacks AVX-512.
+func avx512F32Impl(tb testing.TB) (im, base Impl) {
+	tb.Helper()
+	if !hasAVX512() {
+		tb.Skip("no AVX-512 on this CPU (or turned off by GODEBUG)")
+	}
+	base = impls[len(impls)-1]
+	im = base
+	im.Name = "avx512f32"
+	avx512Float(&im)
+	im = withDefaults([]Impl{impls[0], im})[1]
+	return im, base
+}
+
+// TestGemmF32AVX512 checks the AVX-512 f32 GEMM against the reference
+// within gemmF32Tol on every row count around the 4-row tiles, column
+// counts around the 6-column tiles, K around the 16-float step (tails
+// 0..15) and panels wider than one L2 block, and that splitting the
+// columns anywhere gives the same bits as one call.
+func TestGemmF32AVX512(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	rng := rand.New(rand.NewPCG(51, 2))
+	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13} {
+		for _, n := range []int{1, 5, 6, 7, 13, 40, 101} {
+			for _, k := range []int{1, 8, 15, 16, 17, 31, 32, 47, 64, 263, 1031, 4096, 9000} {
+				if m*n*k > 1<<20 {
+					continue
+				}
+				a, wd := f32Inputs(rng, m, n, k, 6)
+				w := PackF32(wd, n, k)
+				whole := checkGemmF32(t, im, a, m, w, n/2)
+				for _, split := range []int{0, 1, 5, n / 3, n - 1} {
+					if split > n {
+						continue
+					}
+					got, check := guarded[float32](m*n, 3)
+					im.GemmF32(got, a, m, w, 0, split)
+					im.GemmF32(got, a, m, w, split, n)
+					check(t)
+					for i := range whole {
+						if math.Float32bits(got[i]) != math.Float32bits(whole[i]) {
+							t.Fatalf("m=%d n=%d k=%d: c[%d] is %v split at column %d, %v at %d", m, n, k, i, got[i], split, whole[i], n/2)
+						}
+					}
+				}
+			}
+		}
+	}
+	// One panel boundary: 512 KiB of weights at k=1024 is 128 columns.
+	a, wd := f32Inputs(rng, 8, 300, 1024, 3)
+	checkGemmF32(t, im, a, 8, PackF32(wd, 300, 1024), 131)
+}
+
+// TestGemmF32AVX512Special checks that infinities and NaNs propagate as
+// in the reference, in the vector prefix and in the K tail, inside and
+// outside the tiles.
+func TestGemmF32AVX512Special(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	const m, n, k = 9, 13, 41
+	inf := float32(math.Inf(1))
+	for _, bad := range []float32{inf, -inf, float32(math.NaN())} {
+		for _, row := range []int{2, 8} {
+			for _, p := range []int{0, 7, 15, 16, 31, 32, 40} {
+				a := make([]float32, m*k)
+				wd := make([]float32, n*k)
+				for i := range a {
+					a[i] = 1
+				}
+				for i := range wd {
+					wd[i] = 0.5
+				}
+				a[row*k+p] = bad
+				wd[12*k+p] = -0.0
+				w := PackF32(wd, n, k)
+				got := make([]float32, m*n)
+				want := make([]float32, m*n)
+				im.GemmF32(got, a, m, w, 0, n)
+				gemmF32Generic(want, a, m, w, 0, n)
+				for i := range want {
+					g, x := float64(got[i]), float64(want[i])
+					if math.IsNaN(g) != math.IsNaN(x) || math.IsInf(g, 1) != math.IsInf(x, 1) || math.IsInf(g, -1) != math.IsInf(x, -1) {
+						t.Fatalf("%v at a[%d][%d]: c[%d]=%v want %v", bad, row, p, i, g, x)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmF32AVX512Concurrent runs two column ranges at once (for -race).
+func TestGemmF32AVX512Concurrent(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	const m, n, k = 9, 64, 40
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, wd := f32Inputs(rng, m, n, k, 2)
+	w := PackF32(wd, n, k)
+	want := make([]float32, m*n)
+	im.GemmF32(want, a, m, w, 0, n)
+	got := make([]float32, m*n)
+	done := make(chan struct{})
+	go func() {
+		im.GemmF32(got, a, m, w, 0, 21)
+		close(done)
+	}()
+	im.GemmF32(got, a, m, w, 21, n)
+	<-done
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("c[%d]=%v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// BenchmarkGemmF32AVX512 times the AVX-512 f32 GEMM and the one it
+// replaces, interleaved shape by shape, one thread, and reports GFLOPS.
+func BenchmarkGemmF32AVX512(b *testing.B) {
+	im, base := avx512F32Impl(b)
+	for _, s := range benchShapes {
+		m, k, n := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, wf := f32Inputs(rng, m, n, k, 0)
+		w := PackF32(wf, n, k)
+		c := make([]float32, m*n)
+		ops := float64(2 * m * n * k)
+		for _, v := range []Impl{base, im} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
+				for b.Loop() {
+					v.GemmF32(c, x, m, w, 0, n)
+				}
+				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+	}
+}
