@@ -5,15 +5,23 @@ package kernel
 // avx512Float sets the f32 kernels of the avx512vnni implementation.
 func avx512Float(im *Impl) {
 	im.GemmF32 = gemmF32AVX512Tiles
+	im.ExpSlice = expSliceAVX512
+	im.SigmoidSlice = sigmoidSliceAVX512
+	im.TanhSlice = tanhSliceAVX512
+	im.GELUSlice = geluSliceAVX512
+	im.SoftmaxF32 = softmaxAVX512
+	im.ReluSlice = reluSliceAVX512
+	im.AxpyF32 = axpyF32AVX512Tiles
 }
 
-// gemmF32AVX512 computes, for full 4×6 tiles only (m a multiple of 4, n a
+// gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a multiple of 4, n a
 // multiple of 6, k a multiple of 16 and > 0),
 //
 //	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
 //
 // with 512-bit FMA and 16-lane partial sums (see the assembly for the
-// exact order). Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+// exact order); gemmF32AVX512 loops over rows outside, gemmF32AVX512C over
+// columns, with the same bits. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
 //
 //go:noescape
 func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
@@ -25,6 +33,9 @@ func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc
 // with the same per-output order as gemmF32AVX512. Reference:
 // gemmF32Generic, through gemmF32AVX512Tiles.
 //
+//go:noescape
+func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
 //go:noescape
 func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 
@@ -42,6 +53,10 @@ const f32PanelBytes512 = 512 << 10
 // columns between workers never changes a bit.
 func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512)
+}
+
+func gemmF32AVX512TilesC(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512)
 }
 
 // gemmF32AsmLanes is gemmF32Asm for kernels whose K step is lanes floats
@@ -68,10 +83,18 @@ func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lan
 	mf := m / tileM * tileM
 	nf := (n1 - n0) / tileN * tileN
 	if mf > 0 && nf > 0 {
-		panel := max(tileN, panelBytes/(4*k)/tileN*tileN)
-		for j := n0; j < n0+nf; j += panel {
-			cols := min(panel, n0+nf-j)
-			gemm(c[j:], a, w.Data[j*k:], mf, cols, kf, k, k, n)
+		if panelBytes > 0 {
+			panel := max(tileN, panelBytes/(4*k)/tileN*tileN)
+			for j := n0; j < n0+nf; j += panel {
+				cols := min(panel, n0+nf-j)
+				gemm(c[j:], a, w.Data[j*k:], mf, cols, kf, k, k, n)
+			}
+		} else { // row panels
+			panel := max(tileM, -panelBytes/(4*k)/tileM*tileM)
+			for i := 0; i < mf; i += panel {
+				rows := min(panel, mf-i)
+				gemm(c[i*n+n0:], a[i*k:], w.Data[n0*k:], rows, nf, kf, k, k, n)
+			}
 		}
 	}
 	if mf > 0 {
@@ -94,5 +117,122 @@ func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lan
 				c[i*n+j] = s
 			}
 		}
+	}
+}
+
+// The elementwise kernels below take a length that is a multiple of 8
+// (not 16): they do 16 floats at a time and a last half vector under a
+// mask, so the 8-lane Go drivers of the AVX2 kernels serve them and the
+// split between assembly and Go tail is the same.
+
+// expAVX512 computes, for len(src) a multiple of 8,
+//
+//	for i := range src { dst[i] = Exp(src[i]) }
+//
+// bit for bit. Reference: Exp.
+//
+//go:noescape
+func expAVX512(dst, src []float32)
+
+// sigmoidAVX512 computes, for len(src) a multiple of 8,
+//
+//	for i := range src { dst[i] = Sigmoid(src[i]) }
+//
+// bit for bit. Reference: Sigmoid.
+//
+//go:noescape
+func sigmoidAVX512(dst, src []float32)
+
+// tanhAVX512 computes, for len(src) a multiple of 8,
+//
+//	for i := range src { dst[i] = Tanh(src[i]) }
+//
+// bit for bit. Reference: Tanh.
+//
+//go:noescape
+func tanhAVX512(dst, src []float32)
+
+// geluAVX512 computes, for len(src) a multiple of 8,
+//
+//	for i := range src { dst[i] = GELU(src[i]) }
+//
+// bit for bit, in one pass. Reference: GELU.
+//
+//go:noescape
+func geluAVX512(dst, src []float32)
+
+// maxF32AVX512, expSubSumAVX512 and divF32AVX512 are the three passes of
+// SoftmaxF32 over a multiple of 8 elements, with the results of
+// maxF32AVX2, expSubSumAVX2 and divF32AVX2 (see the assembly).
+//
+//go:noescape
+func maxF32AVX512(p []float32) (mx float32, nan bool)
+
+//go:noescape
+func expSubSumAVX512(p []float32, mx float32) (sum float32)
+
+//go:noescape
+func divF32AVX512(p []float32, d float32)
+
+// reluAVX512 computes, for len(x) a multiple of 8, x[i] = max(x[i], 0).
+// Reference: reluSliceGeneric.
+//
+//go:noescape
+func reluAVX512(x []float32)
+
+// axpyF32AVX512 computes, for len(x) a multiple of 8,
+//
+//	for i, v := range x { y[i] += float32(alpha * v) }
+//
+// Reference: axpyF32Generic.
+//
+//go:noescape
+func axpyF32AVX512(alpha float32, x, y []float32)
+
+func expSliceAVX512(dst, src []float32)     { vec8(dst, src, expAVX512, Exp) }
+func sigmoidSliceAVX512(dst, src []float32) { vec8(dst, src, sigmoidAVX512, Sigmoid) }
+func tanhSliceAVX512(dst, src []float32)    { vec8(dst, src, tanhAVX512, Tanh) }
+
+// geluSliceAVX512 is GELUSlice in one vector pass; it needs no tmp.
+func geluSliceAVX512(dst, src, _ []float32) { vec8(dst[:len(src)], src, geluAVX512, GELU) }
+
+func axpyF32AVX512Tiles(alpha float32, x, y []float32) { axpyAsm(alpha, x, y, axpyF32AVX512) }
+
+func reluSliceAVX512(x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		raceWrite(x[:n])
+		reluAVX512(x[:n])
+	}
+	reluSliceGeneric(x[n:])
+}
+
+// softmaxAVX512 is SoftmaxF32 with the vector passes on the 8-multiple
+// prefix and Go on the tail, in the reference's order. A NaN anywhere
+// goes to the reference loop, which propagates it.
+func softmaxAVX512(p []float32) {
+	n := len(p) &^ 7
+	if n == 0 {
+		softmaxLoop(expSliceAVX512, p)
+		return
+	}
+	raceWrite(p[:n])
+	mx, nan := maxF32AVX512(p[:n])
+	for _, s := range p[n:] {
+		nan = nan || s != s
+		mx = max(mx, s)
+	}
+	if nan {
+		softmaxLoop(expSliceAVX512, p)
+		return
+	}
+	sum := expSubSumAVX512(p[:n], mx)
+	for j := n; j < len(p); j++ {
+		p[j] = Exp(p[j] - mx)
+		sum += p[j]
+	}
+	divF32AVX512(p[:n], sum)
+	for j := n; j < len(p); j++ {
+		p[j] /= sum
 	}
 }

@@ -135,12 +135,163 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		w := PackF32(wf, n, k)
 		c := make([]float32, m*n)
 		ops := float64(2 * m * n * k)
-		for _, v := range []Impl{base, im} {
+		imC := im
+		imC.Name, imC.GemmF32 = "avx512f32C", gemmF32AVX512TilesC
+		for _, v := range []Impl{base, im, imC} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)
 				}
 				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+	}
+}
+
+// sameBits reports whether got is want bit for bit, any NaN matching any
+// NaN.
+func sameBits(got, want float32) bool {
+	return math.Float32bits(got) == math.Float32bits(want) || (got != got && want != want)
+}
+
+// TestActivationsAVX512 checks the 512-bit elementwise kernels bit for
+// bit against the scalar references on every length 0..300 (whole
+// vectors, the masked half vector and the Go tail), at several offsets
+// into inputs that cover every branch and special value, on the whole
+// input and in place.
+func TestActivationsAVX512(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	in := activationInputs()
+	relu := func(dst, src []float32) {
+		copy(dst, src)
+		im.ReluSlice(dst[:len(src)])
+	}
+	gelu := func(dst, src []float32) { im.GELUSlice(dst, src, nil) }
+	const alpha = -1.37
+	axpyY := func(i int) float32 { return float32(i%7) - 3.5 }
+	axpy := func(dst, src []float32) {
+		for i := range src {
+			dst[i] = axpyY(i)
+		}
+		im.AxpyF32(alpha, src, dst[:len(src)])
+	}
+	for _, fn := range []struct {
+		name   string
+		slice  func(dst, src []float32)
+		scalar func(i int, x float32) float32
+	}{
+		{"exp", im.ExpSlice, func(_ int, x float32) float32 { return Exp(x) }},
+		{"sigmoid", im.SigmoidSlice, func(_ int, x float32) float32 { return Sigmoid(x) }},
+		{"tanh", im.TanhSlice, func(_ int, x float32) float32 { return Tanh(x) }},
+		{"gelu", gelu, func(_ int, x float32) float32 { return GELU(x) }},
+		{"relu", relu, func(_ int, x float32) float32 { return max(x, 0) }},
+		{"axpy", axpy, func(i int, x float32) float32 { return axpyY(i) + float32(alpha*x) }},
+	} {
+		check := func(what string, got, src []float32) {
+			t.Helper()
+			for i, x := range src {
+				if want := fn.scalar(i, x); !sameBits(got[i], want) {
+					t.Fatalf("%s %s: %s(%v) = %v (%08x), scalar %v (%08x)", fn.name, what, fn.name, x, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+				}
+			}
+		}
+		for n := 0; n <= 300; n++ {
+			for _, off := range []int{0, 3, 17} { // the special values start the input
+				src := in[off : off+n]
+				dst, guard := guarded[float32](n, 42)
+				fn.slice(dst, src)
+				guard(t)
+				check(fmt.Sprintf("n=%d off=%d", n, off), dst, src)
+			}
+		}
+		dst := make([]float32, len(in))
+		fn.slice(dst, in)
+		check("whole", dst, in)
+		if fn.name != "axpy" {
+			buf := append([]float32(nil), in...)
+			fn.slice(buf, buf)
+			check("in place", buf, in)
+		}
+	}
+}
+
+// TestSoftmaxAVX512 checks the 512-bit softmax bit for bit against the
+// reference on every length 0..300 with special values (NaN, ±Inf, ±0,
+// huge, underflowing) in the vector part and in the tail.
+func TestSoftmaxAVX512(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	rng := rand.New(rand.NewPCG(25, 27))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e30, -1e30, 88, -104}
+	for n := 0; n <= 300; n++ {
+		for trial := 0; trial < 6; trial++ {
+			p := make([]float32, n)
+			for j := range p {
+				p[j] = float32(rng.NormFloat64() * 4)
+			}
+			switch {
+			case trial == 1 && n > 0:
+				p[rng.IntN(n)] = specials[rng.IntN(len(specials))]
+			case trial == 2 && n > 0:
+				p[n-1] = specials[rng.IntN(len(specials))]
+			case trial == 3:
+				for j := range p {
+					p[j] = 3
+				}
+			case trial == 4:
+				for j := range p {
+					p[j] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+				}
+			case trial == 5:
+				for j := range p {
+					p[j] *= 40
+				}
+			}
+			want := append([]float32(nil), p...)
+			softmaxLoop(expSliceGeneric, want)
+			got, guard := guarded[float32](n, 42)
+			copy(got, p)
+			im.SoftmaxF32(got)
+			guard(t)
+			for j := range want {
+				if !sameBits(got[j], want[j]) {
+					t.Fatalf("n=%d trial %d: p[%d] = %v, want %v", n, trial, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkActivationsAVX512 times the 512-bit elementwise kernels and
+// the ones they replace, interleaved, on 4096 floats (ns per element).
+func BenchmarkActivationsAVX512(b *testing.B) {
+	im, base := avx512F32Impl(b)
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(i%200)/10 - 10
+	}
+	dst := make([]float32, len(src))
+	tmp := make([]float32, len(src))
+	for _, name := range []string{"exp", "sigmoid", "tanh", "gelu", "softmax64", "relu", "axpy"} {
+		for _, v := range []Impl{base, im} {
+			f := map[string]func(){
+				"exp":     func() { v.ExpSlice(dst, src) },
+				"sigmoid": func() { v.SigmoidSlice(dst, src) },
+				"tanh":    func() { v.TanhSlice(dst, src) },
+				"gelu":    func() { v.GELUSlice(dst, src, tmp) },
+				"softmax64": func() {
+					for i := 0; i+64 <= len(dst); i += 64 {
+						copy(dst[i:i+64], src[i:i+64])
+						v.SoftmaxF32(dst[i : i+64])
+					}
+				},
+				"relu": func() { copy(dst, src); v.ReluSlice(dst) },
+				"axpy": func() { v.AxpyF32(0.5, src, dst) },
+			}[name]
+			b.Run(name+"/"+v.Name, func(b *testing.B) {
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/elem")
 			})
 		}
 	}

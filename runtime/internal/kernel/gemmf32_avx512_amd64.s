@@ -17,15 +17,15 @@ TEXT ·gemmF32AVX512(SB), NOSPLIT, $0-120
 	// Rows go in the outer loop, so a row block of a stays in L1 while the
 	// weight rows stream from L2 (the Go wrapper passes panels that fit).
 	// Reference: gemmF32Generic, through gemmF32AVX512Tiles.
-	MOVQ c_base+0(FP), R12
-	MOVQ a_base+24(FP), SI
-	MOVQ m+72(FP), R14
 	MOVQ lda+96(FP), R9
 	SHLQ $0x02, R9
 	MOVQ ldb+104(FP), R10
 	SHLQ $0x02, R10
 	MOVQ ldc+112(FP), R11
 	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
 
 rowloop:
 	CMPQ R14, $0x04
@@ -220,6 +220,227 @@ nextrows:
 	LEAQ (R12)(R11*4), R12
 	SUBQ $0x04, R14
 	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmF32AVX512C(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512C(SB), NOSPLIT, $0-120
+	// For full 4×6 tiles only (m a multiple of 4, n a multiple of 6, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 6 weight vectors and 4 activation vectors
+	// for 24 FMAs into 24 accumulators (row i, column j in Z(6·i+j)).
+	// Columns go in the outer loop, so six weight rows stay in L1 while the
+	// rows of a stream from L2 (the Go wrapper passes row panels that fit).
+	// Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ b_base+48(FP), BX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ R8, $0x06
+	JLT  done
+	MOVQ a_base+24(FP), SI
+	MOVQ R12, CX
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ   R14, $0x04
+	JLT    nextcols
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R15
+	ADDQ   R10, R15
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z24
+	VMOVUPS     (R13)(R10*1), Z25
+	VMOVUPS     (R13)(R10*2), Z26
+	VMOVUPS     (R15), Z27
+	VMOVUPS     (R15)(R10*1), Z28
+	VMOVUPS     (R15)(R10*2), Z29
+	VMOVUPS     (DI), Z30
+	VFMADD231PS Z24, Z30, Z0
+	VFMADD231PS Z25, Z30, Z1
+	VFMADD231PS Z26, Z30, Z2
+	VFMADD231PS Z27, Z30, Z3
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z5
+	VMOVUPS     (DI)(R9*1), Z30
+	VFMADD231PS Z24, Z30, Z6
+	VFMADD231PS Z25, Z30, Z7
+	VFMADD231PS Z26, Z30, Z8
+	VFMADD231PS Z27, Z30, Z9
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z11
+	VMOVUPS     (DI)(R9*2), Z30
+	VFMADD231PS Z24, Z30, Z12
+	VFMADD231PS Z25, Z30, Z13
+	VFMADD231PS Z26, Z30, Z14
+	VFMADD231PS Z27, Z30, Z15
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z17
+	VMOVUPS     (AX), Z30
+	VFMADD231PS Z24, Z30, Z18
+	VFMADD231PS Z25, Z30, Z19
+	VFMADD231PS Z26, Z30, Z20
+	VFMADD231PS Z27, Z30, Z21
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R13
+	ADDQ        $0x40, R15
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, row by row, into X0 (columns 0..3) and X4 (4, 5).
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y31
+	VADDPS        Y31, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y31
+	VADDPS        Y31, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVSD        X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y31
+	VADDPS        Y31, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y31
+	VADDPS        Y31, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVSD        X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y31
+	VADDPS        Y31, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y31
+	VADDPS        Y31, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y31
+	VADDPS        Y31, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z15, Y31
+	VADDPS        Y31, Y15, Y3
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y4
+	VEXTRACTF64X4 $0x01, Z17, Y31
+	VADDPS        Y31, Y17, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVSD        X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z18, Y31
+	VADDPS        Y31, Y18, Y0
+	VEXTRACTF64X4 $0x01, Z19, Y31
+	VADDPS        Y31, Y19, Y1
+	VEXTRACTF64X4 $0x01, Z20, Y31
+	VADDPS        Y31, Y20, Y2
+	VEXTRACTF64X4 $0x01, Z21, Y31
+	VADDPS        Y31, Y21, Y3
+	VEXTRACTF64X4 $0x01, Z22, Y31
+	VADDPS        Y31, Y22, Y4
+	VEXTRACTF64X4 $0x01, Z23, Y31
+	VADDPS        Y31, Y23, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVSD        X4, 16(DI)
+	ADDQ          R11, DI
+	LEAQ          (SI)(R9*4), SI
+	LEAQ          (CX)(R11*4), CX
+	SUBQ          $0x04, R14
+	JMP           rowloop
+
+nextcols:
+	LEAQ (BX)(R10*4), BX
+	LEAQ (BX)(R10*2), BX
+	ADDQ $0x18, R12
+	SUBQ $0x06, R8
+	JMP  colloop
 
 done:
 	VZEROUPPER

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -76,44 +77,104 @@ func reduce16(src []int, tmp int) {
 }
 
 func gemmF32AVX512() {
-	TEXT("gemmF32AVX512", NOSPLIT, "func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)")
+	gemmF32AVX512Order("gemmF32AVX512", false)
+	gemmF32AVX512Order("gemmF32AVX512C", true)
+	gemvF32AVX512()
+}
+
+// gemmF32AVX512Order emits the tiled GEMM with rows in the outer loop (a
+// row block stays in L1 while the weight rows stream from L2) or, with
+// colOuter, columns in the outer loop (six weight rows stay in L1 while
+// the rows of a stream from L2).
+func gemmF32AVX512Order(name string, colOuter bool) {
+	TEXT(name, NOSPLIT, "func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)")
+	order := "Rows go in the outer loop, so a row block of a stays in L1 while the\n" +
+		"weight rows stream from L2 (the Go wrapper passes panels that fit)."
+	if colOuter {
+		order = "Columns go in the outer loop, so six weight rows stay in L1 while the\n" +
+			"rows of a stream from L2 (the Go wrapper passes row panels that fit)."
+	}
 	Comment(fmt.Sprintf("For full %d×%d tiles only (m a multiple of %d, n a multiple of %d, k a", f32TileM, f32TileN, f32TileM, f32TileN),
 		"multiple of 16, k > 0):",
 		"",
 		"\tfor i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]",
 		"",
 		fmt.Sprintf("Per 16 values of k it loads %d weight vectors and %d activation vectors", f32TileN, f32TileM),
-		fmt.Sprintf("for %d FMAs into %d accumulators (row i, column j in Z(%d·i+j)).", f32TileM*f32TileN, f32TileM*f32TileN, f32TileN),
-		"Rows go in the outer loop, so a row block of a stays in L1 while the",
-		"weight rows stream from L2 (the Go wrapper passes panels that fit).",
-		"Reference: gemmF32Generic, through gemmF32AVX512Tiles.")
-	const nacc = f32TileM * f32TileN
-	const bReg = nacc // weight vectors Z(bReg..bReg+tileN-1)
-	const aReg = nacc + f32TileN
-	const tmp = aReg + 1
-	Load(Param("c").Base(), R12)
-	Load(Param("a").Base(), RSI)
-	Load(Param("m"), R14)
+		fmt.Sprintf("for %d FMAs into %d accumulators (row i, column j in Z(%d·i+j)).", f32TileM*f32TileN, f32TileM*f32TileN, f32TileN))
+	Comment(strings.Split(order, "\n")...)
+	Comment("Reference: gemmF32Generic, through gemmF32AVX512Tiles.")
 	Load(Param("lda"), R9)
 	SHLQ(U8(2), R9)
 	Load(Param("ldb"), R10)
 	SHLQ(U8(2), R10)
 	Load(Param("ldc"), R11)
 	SHLQ(U8(2), R11)
-	// Row pointers of the a block: rows 0..3 at (DI), (DI)(R9), (DI)(R9*2), (AX).
-	Label("rowloop")
-	CMPQ(R14, U8(f32TileM))
-	JLT(LabelRef("done"))
-	Load(Param("b").Base(), RBX)
-	MOVQ(R12, RCX)
-	Load(Param("n"), R8)
+	if !colOuter {
+		Load(Param("c").Base(), R12)
+		Load(Param("a").Base(), RSI)
+		Load(Param("m"), R14)
+		Label("rowloop")
+		CMPQ(R14, U8(f32TileM))
+		JLT(LabelRef("done"))
+		Load(Param("b").Base(), RBX)
+		MOVQ(R12, RCX)
+		Load(Param("n"), R8)
+		Label("colloop")
+		CMPQ(R8, U8(f32TileN))
+		JLT(LabelRef("nextrows"))
+		f32Tile512()
+		LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
+		LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, RBX) // next 6 weight rows
+		ADDQ(U8(4*f32TileN), RCX)
+		SUBQ(U8(f32TileN), R8)
+		JMP(LabelRef("colloop"))
+		Label("nextrows")
+		LEAQ(Mem{Base: RSI, Index: R9, Scale: 4}, RSI)
+		LEAQ(Mem{Base: R12, Index: R11, Scale: 4}, R12)
+		SUBQ(U8(f32TileM), R14)
+		JMP(LabelRef("rowloop"))
+	} else {
+		Load(Param("c").Base(), R12)
+		Load(Param("b").Base(), RBX)
+		Load(Param("n"), R8)
+		Label("colloop")
+		CMPQ(R8, U8(f32TileN))
+		JLT(LabelRef("done"))
+		Load(Param("a").Base(), RSI)
+		MOVQ(R12, RCX)
+		Load(Param("m"), R14)
+		Label("rowloop")
+		CMPQ(R14, U8(f32TileM))
+		JLT(LabelRef("nextcols"))
+		f32Tile512()
+		LEAQ(Mem{Base: RSI, Index: R9, Scale: 4}, RSI)
+		LEAQ(Mem{Base: RCX, Index: R11, Scale: 4}, RCX)
+		SUBQ(U8(f32TileM), R14)
+		JMP(LabelRef("rowloop"))
+		Label("nextcols")
+		LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
+		LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, RBX) // next 6 weight rows
+		ADDQ(U8(4*f32TileN), R12)
+		SUBQ(U8(f32TileN), R8)
+		JMP(LabelRef("colloop"))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
 
-	Label("colloop")
-	CMPQ(R8, U8(f32TileN))
-	JLT(LabelRef("nextrows"))
+// f32Tile512 emits one tile: a rows at SI (R9 bytes apart), weight rows at
+// BX (R10 apart), outputs at CX (R11 apart), k from the arguments.
+// Clobbers DI, AX, R13, R15, DX and every zmm register.
+func f32Tile512() {
+	const nacc = f32TileM * f32TileN
+	const bReg = nacc // weight vectors Z(bReg..bReg+tileN-1)
+	const aReg = nacc + f32TileN
+	const tmp = aReg + 1
 	for i := 0; i < nacc; i++ {
 		VPXORD(Z(i), Z(i), Z(i))
 	}
+	// a rows 0..3 at (DI), (DI)(R9), (DI)(R9*2), (AX)
 	MOVQ(RSI, RDI)
 	LEAQ(Mem{Base: RSI, Index: R9, Scale: 2}, RAX)
 	ADDQ(R9, RAX)
@@ -154,24 +215,6 @@ func gemmF32AVX512() {
 		VMOVSD(X4, Mem{Base: RDI, Disp: 16})
 		ADDQ(R11, RDI)
 	}
-
-	LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
-	LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, RBX) // next 6 weight rows
-	ADDQ(U8(4*f32TileN), RCX)
-	SUBQ(U8(f32TileN), R8)
-	JMP(LabelRef("colloop"))
-
-	Label("nextrows")
-	LEAQ(Mem{Base: RSI, Index: R9, Scale: 4}, RSI)
-	LEAQ(Mem{Base: R12, Index: R11, Scale: 4}, R12)
-	SUBQ(U8(f32TileM), R14)
-	JMP(LabelRef("rowloop"))
-
-	Label("done")
-	VZEROUPPER()
-	RET()
-
-	gemvF32AVX512()
 }
 
 func gemvF32AVX512() {
