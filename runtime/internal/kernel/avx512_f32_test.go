@@ -83,7 +83,7 @@ func TestGemmF32AVX512Special(t *testing.T) {
 					wd[i] = 0.5
 				}
 				a[row*k+p] = bad
-				wd[12*k+p] = -0.0
+				wd[12*k+p] = float32(math.Copysign(0, -1))
 				w := PackF32(wd, n, k)
 				got := make([]float32, m*n)
 				want := make([]float32, m*n)
