@@ -876,6 +876,57 @@ reludone:
 	VZEROUPPER
 	RET
 
+// func normRowAVX512(dst []float32, src []float32, gamma []float32, beta []float32, mean float32, den float32)
+// Requires: AVX, AVX512F
+TEXT ·normRowAVX512(SB), NOSPLIT, $0-104
+	// For len(src) a multiple of 8 (the others at least as long):
+	// dst[i] = float32(float32((src[i]−mean)/den)·gamma[i]) + beta[i], with
+	// the operand order of normRowAVX2. Reference: normRow.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	MOVQ         gamma_base+48(FP), R8
+	MOVQ         beta_base+72(FP), R9
+	VBROADCASTSS mean+96(FP), Z1
+	VBROADCASTSS den+100(FP), Z2
+	MOVQ         CX, DX
+	SHRQ         $0x04, CX
+	JZ           normtail
+
+normloop:
+	VMOVUPS (SI), Z0
+	VSUBPS  Z1, Z0, Z0
+	VDIVPS  Z2, Z0, Z0
+	VMOVUPS (R8), Z3
+	VMULPS  Z3, Z0, Z0
+	VMOVUPS (R9), Z3
+	VADDPS  Z3, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    CX
+	JNZ     normloop
+
+normtail:
+	TESTQ     $0x00000008, DX
+	JZ        normdone
+	MOVL      $0x000000ff, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VSUBPS    Z1, Z0, Z0
+	VDIVPS    Z2, Z0, Z0
+	VMOVUPS.Z (R8), K2, Z3
+	VMULPS    Z3, Z0, Z0
+	VMOVUPS.Z (R9), K2, Z3
+	VADDPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K2, (DI)
+
+normdone:
+	VZEROUPPER
+	RET
+
 // func axpyF32AVX512(alpha float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·axpyF32AVX512(SB), NOSPLIT, $0-56

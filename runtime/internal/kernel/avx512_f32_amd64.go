@@ -2,6 +2,8 @@
 
 package kernel
 
+import "math"
+
 // avx512Float sets the f32 kernels of the avx512vnni implementation.
 func avx512Float(im *Impl) {
 	im.GemmF32 = gemmF32AVX512Tiles
@@ -12,6 +14,7 @@ func avx512Float(im *Impl) {
 	im.SoftmaxF32 = softmaxAVX512
 	im.ReluSlice = reluSliceAVX512
 	im.AxpyF32 = axpyF32AVX512Tiles
+	im.LayerNormRow = layerNormAVX512
 }
 
 // gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a multiple of 4, n a
@@ -235,4 +238,42 @@ func softmaxAVX512(p []float32) {
 	for j := n; j < len(p); j++ {
 		p[j] /= sum
 	}
+}
+
+// normRowAVX512 is normRowAVX2 with 512-bit vectors: for len(src) a
+// multiple of 8 (the others at least as long),
+// dst[i] = float32(float32((src[i]−mean)/den)·gamma[i]) + beta[i].
+// Reference: normRow.
+//
+//go:noescape
+func normRowAVX512(dst, src, gamma, beta []float32, mean, den float32)
+
+// layerNormAVX512 is LayerNormRow with the two sums of layerNormAVX2
+// (their lane order makes them one dependent add per 8 floats, which
+// wider vectors do not shorten) and the normalization pass in 512 bits.
+func layerNormAVX512(dst, src, gamma, beta []float32, eps float32) {
+	n := len(src) &^ 7
+	if n == 0 {
+		layerNormGeneric(dst, src, gamma, beta, eps)
+		return
+	}
+	dst, gamma, beta = dst[:len(src)], gamma[:len(src)], beta[:len(src)]
+	raceRead(src[:n])
+	raceRead(gamma[:n])
+	raceRead(beta[:n])
+	nd := float32(len(src))
+	sum := sumF32AVX2(src[:n])
+	for _, v := range src[n:] {
+		sum += v
+	}
+	mean := sum / nd
+	ss := sumSqDevAVX2(src[:n], mean)
+	for _, v := range src[n:] {
+		c := v - mean
+		ss += float32(c * c)
+	}
+	den := float32(math.Sqrt(float64(ss/nd + eps)))
+	raceWrite(dst[:n])
+	normRowAVX512(dst, src[:n], gamma, beta, mean, den)
+	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
 }

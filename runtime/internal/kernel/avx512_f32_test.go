@@ -296,3 +296,55 @@ func BenchmarkActivationsAVX512(b *testing.B) {
 		}
 	}
 }
+
+// TestLayerNormAVX512 checks the 512-bit LayerNormRow bit for bit against
+// the reference on every length 0..300, with offset, constant, huge and
+// special (NaN, ±Inf, ±0) rows, in place and not.
+func TestLayerNormAVX512(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	rng := rand.New(rand.NewPCG(27, 29))
+	for n := 0; n <= 300; n++ {
+		for trial := 0; trial < 5; trial++ {
+			src := make([]float32, n)
+			g, b := make([]float32, n), make([]float32, n)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+				g[i] = float32(1 + rng.NormFloat64()/4)
+				b[i] = float32(rng.NormFloat64() / 4)
+			}
+			switch trial {
+			case 1:
+				for i := range src {
+					src[i] += 1000
+				}
+			case 2:
+				for i := range src {
+					src[i] = 7
+				}
+			case 3:
+				for i := range src {
+					src[i] *= 1e20
+				}
+			case 4:
+				if n > 0 {
+					g[rng.IntN(n)] = float32(math.Inf(1))
+					b[rng.IntN(n)] = float32(math.NaN())
+					g[rng.IntN(n)] = float32(math.Copysign(0, -1))
+				}
+			}
+			eps := float32(1e-5)
+			want := make([]float32, n)
+			layerNormGeneric(want, src, g, b, eps)
+			got, guard := guarded[float32](n, 42)
+			im.LayerNormRow(got, src, g, b, eps)
+			guard(t)
+			in := append([]float32(nil), src...)
+			im.LayerNormRow(in, in, g, b, eps)
+			for i := range want {
+				if !sameBits(got[i], want[i]) || !sameBits(in[i], want[i]) {
+					t.Fatalf("n=%d trial %d: y[%d] = %v (in place %v), want %v", n, trial, i, got[i], in[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -365,6 +365,34 @@ func actAVX512() {
 	VZEROUPPER()
 	RET()
 
+	TEXT("normRowAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, mean, den float32)")
+	Comment("For len(src) a multiple of 8 (the others at least as long):",
+		"dst[i] = float32(float32((src[i]−mean)/den)·gamma[i]) + beta[i], with",
+		"the operand order of normRowAVX2. Reference: normRow.")
+	Load(Param("dst").Base(), RDI)
+	Load(Param("src").Base(), RSI)
+	Load(Param("src").Len(), RCX)
+	Load(Param("gamma").Base(), R8)
+	Load(Param("beta").Base(), R9)
+	VBROADCASTSS(NewParamAddr("mean", 96), Z1)
+	VBROADCASTSS(NewParamAddr("den", 100), Z2)
+	loop16("norm", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VSUBPS(Z1, Z0, Z0)
+		VDIVPS(Z2, Z0, Z0)
+		load(Mem{Base: R8}, Z3, masked)
+		VMULPS(Z3, Z0, Z0)
+		load(Mem{Base: R9}, Z3, masked)
+		VADDPS(Z3, Z0, Z0)
+		store(Z0, Mem{Base: RDI}, masked)
+		if !masked {
+			ADDQ(U8(64), R8)
+			ADDQ(U8(64), R9)
+		}
+	})
+	VZEROUPPER()
+	RET()
+
 	TEXT("axpyF32AVX512", NOSPLIT, "func(alpha float32, x, y []float32)")
 	Comment("For len(x) a multiple of 8 (y at least as long):",
 		"",
