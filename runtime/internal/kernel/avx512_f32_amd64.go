@@ -15,6 +15,7 @@ func avx512Float(im *Impl) {
 	im.ReluSlice = reluSliceAVX512
 	im.AxpyF32 = axpyF32AVX512Tiles
 	im.LayerNormRow = layerNormAVX512
+	im.MixF32 = mixF32AVX512Tiles
 }
 
 // gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a multiple of 4, n a
@@ -276,4 +277,43 @@ func layerNormAVX512(dst, src, gamma, beta []float32, eps float32) {
 	raceWrite(dst[:n])
 	normRowAVX512(dst, src[:n], gamma, beta, mean, den)
 	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
+}
+
+// mixF32AVX512 computes, for mt·4 rows of p and kt·32 columns of v (mt,
+// kt > 0, n ≥ 0), in 4×32 tiles,
+//
+//	o[i*ldo+c] = 0, then o[i*ldo+c] += float32(p[i*ldp+j] * v[j*ldv+c]) for j = 0..n−1
+//
+// Reference: mixLoop over axpyF32Generic, through mixF32AVX512Tiles.
+//
+//go:noescape
+func mixF32AVX512(o []float32, p []float32, v []float32, mt, n, kt, ldo, ldp, ldv int)
+
+// mixF32AVX512Tiles is MixF32 with AVX-512: the assembly does the 4-row
+// by 32-column tiles, mixF32AVX2Tiles the edge rows and columns (every
+// output the same sum in the same order either way).
+func mixF32AVX512Tiles(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m, n, k int) {
+	if m <= 0 || k <= 0 {
+		return
+	}
+	checkStrided("MixF32 o", len(o), m, k, ldo)
+	checkStrided("MixF32 p", len(p), m, n, ldp)
+	checkStrided("MixF32 v", len(v), n, k, ldv)
+	mf, kf := m&^3, k&^31
+	if mf > 0 && kf > 0 {
+		raceRead(p[:stridedLen(mf, n, ldp)])
+		raceRead(v[:stridedLen(n, kf, ldv)])
+		for i := 0; i < mf; i++ {
+			raceWrite(o[i*ldo:][:kf])
+		}
+		mixF32AVX512(o, p, v, mf/4, n, kf/32, ldo, ldp, ldv)
+		if kf < k {
+			mixF32AVX2Tiles(o[kf:], ldo, p, ldp, v[min(kf, len(v)):], ldv, mf, n, k-kf) // v may be empty when n = 0
+		}
+	} else {
+		mf = 0
+	}
+	if mf < m {
+		mixF32AVX2Tiles(o[mf*ldo:], ldo, p[min(mf*ldp, len(p)):], ldp, v, ldv, m-mf, n, k)
+	}
 }
