@@ -44,27 +44,52 @@ func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ld
 func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 
 // f32PanelBytes512 bounds the weight panel gemmF32AVX512 streams for
-// each 4-row block, so it stays in L2 with room for a and c (every
+// each 4-row block, or the activation panel gemmF32AVX512C streams for
+// each 6-column block, so it stays in L2 with room for the rest (every
 // AVX-512 core has at least 1 MiB of L2).
 const f32PanelBytes512 = 512 << 10
 
 // gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the 4×6
-// tiles over the 16-float prefix of K, in column panels that fit L2;
-// gemvF32AVX512 does the rows and columns outside the tiles, Go adds the
-// K tail. Results differ from gemmF32Generic by rounding only (FMA and
-// lane-wise partial sums; TestGemmF32AVX512 bounds it), but every output
-// is computed the same way wherever it lies in [n0, n1), so splitting the
-// columns between workers never changes a bit.
+// tiles over the 16-float prefix of K, gemvF32AVX512 the rows and columns
+// outside the tiles, Go adds the K tail. Results differ from
+// gemmF32Generic by rounding only (FMA and lane-wise partial sums;
+// TestGemmF32AVX512 bounds it), but every output is computed the same way
+// wherever it lies in [n0, n1) and whichever loop order runs, so
+// splitting the columns between workers never changes a bit.
+//
+// When six weight rows fit in half of L1 (k ≤ 1024) the columns go in the
+// outer loop (gemmF32AVX512Cols): each weight block is read from memory
+// once and the activations, in row panels that fit L2, stream four
+// vectors per 24 FMAs; otherwise the rows do (gemmF32AVX512Rows) with
+// column panels that fit L2.
 func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	if 6*4*w.K <= l1Half512 {
+		gemmF32AVX512Cols(c, a, m, w, n0, n1)
+		return
+	}
+	gemmF32AVX512Rows(c, a, m, w, n0, n1)
+}
+
+// l1Half512 is half the L1 data cache of the smallest AVX-512 core the
+// loop order choice assumes (48 KiB).
+const l1Half512 = 24 << 10
+
+// gemmF32AVX512Rows is gemmF32AVX512Tiles with rows in the outer loop.
+func gemmF32AVX512Rows(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512)
 }
 
-func gemmF32AVX512TilesC(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+// gemmF32AVX512Cols is gemmF32AVX512Tiles with columns in the outer loop.
+func gemmF32AVX512Cols(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512)
 }
 
 // gemmF32AsmLanes is gemmF32Asm for kernels whose K step is lanes floats
-// and whose tiles are tileM rows by tileN columns.
+// and whose tiles are tileM rows by tileN columns. A positive panelBytes
+// splits the tiled columns into panels of at most that many bytes of
+// weights (for a kernel with rows in the outer loop); a negative one
+// splits the tiled rows into panels of at most −panelBytes bytes of
+// activations (for one with columns in the outer loop).
 func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lanes, tileM, tileN, panelBytes int,
 	gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int),
 	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int)) {

@@ -32,6 +32,15 @@ func avx512F32Impl(tb testing.TB) (im, base Impl) {
 // columns anywhere gives the same bits as one call.
 func TestGemmF32AVX512(t *testing.T) {
 	im, _ := avx512F32Impl(t)
+	rows, cols := im, im
+	rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
+	cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
+	for _, im := range []Impl{im, rows, cols} {
+		testGemmF32AVX512(t, im)
+	}
+}
+
+func testGemmF32AVX512(t *testing.T, im Impl) {
 	rng := rand.New(rand.NewPCG(51, 2))
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13} {
 		for _, n := range []int{1, 5, 6, 7, 13, 40, 101} {
@@ -52,16 +61,19 @@ func TestGemmF32AVX512(t *testing.T) {
 					check(t)
 					for i := range whole {
 						if math.Float32bits(got[i]) != math.Float32bits(whole[i]) {
-							t.Fatalf("m=%d n=%d k=%d: c[%d] is %v split at column %d, %v at %d", m, n, k, i, got[i], split, whole[i], n/2)
+							t.Fatalf("%s m=%d n=%d k=%d: c[%d] is %v split at column %d, %v at %d", im.Name, m, n, k, i, got[i], split, whole[i], n/2)
 						}
 					}
 				}
 			}
 		}
 	}
-	// One panel boundary: 512 KiB of weights at k=1024 is 128 columns.
+	// Panel boundaries: 512 KiB of weights at k=1024 is 128 columns, of
+	// activations 128 rows.
 	a, wd := f32Inputs(rng, 8, 300, 1024, 3)
 	checkGemmF32(t, im, a, 8, PackF32(wd, 300, 1024), 131)
+	a, wd = f32Inputs(rng, 137, 14, 1024, 3)
+	checkGemmF32(t, im, a, 137, PackF32(wd, 14, 1024), 7)
 }
 
 // TestGemmF32AVX512Special checks that infinities and NaNs propagate as
@@ -135,9 +147,10 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		w := PackF32(wf, n, k)
 		c := make([]float32, m*n)
 		ops := float64(2 * m * n * k)
-		imC := im
-		imC.Name, imC.GemmF32 = "avx512f32C", gemmF32AVX512TilesC
-		for _, v := range []Impl{base, im, imC} {
+		rows, cols := im, im
+		rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
+		cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
+		for _, v := range []Impl{base, rows, cols} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)
