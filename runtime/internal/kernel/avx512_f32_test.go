@@ -150,7 +150,7 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		rows, cols := im, im
 		rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 		cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
-		for _, v := range []Impl{base, rows, cols} {
+		for _, v := range []Impl{base, im, rows, cols} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)
