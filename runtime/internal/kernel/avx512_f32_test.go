@@ -284,7 +284,11 @@ func BenchmarkActivationsAVX512(b *testing.B) {
 	}
 	dst := make([]float32, len(src))
 	tmp := make([]float32, len(src))
-	for _, name := range []string{"exp", "sigmoid", "tanh", "gelu", "softmax64", "relu", "axpy"} {
+	gamma, beta := make([]float32, 256), make([]float32, 256)
+	for i := range gamma {
+		gamma[i], beta[i] = 1+float32(i)/512, float32(i)/1024
+	}
+	for _, name := range []string{"exp", "sigmoid", "tanh", "gelu", "softmax64", "relu", "axpy", "layernorm256"} {
 		for _, v := range []Impl{base, im} {
 			f := map[string]func(){
 				"exp":     func() { v.ExpSlice(dst, src) },
@@ -299,6 +303,11 @@ func BenchmarkActivationsAVX512(b *testing.B) {
 				},
 				"relu": func() { copy(dst, src); v.ReluSlice(dst) },
 				"axpy": func() { v.AxpyF32(0.5, src, dst) },
+				"layernorm256": func() {
+					for i := 0; i+256 <= len(dst); i += 256 {
+						v.LayerNormRow(dst[i:i+256], src[i:i+256], gamma, beta, 1e-5)
+					}
+				},
 			}[name]
 			b.Run(name+"/"+v.Name, func(b *testing.B) {
 				for b.Loop() {
