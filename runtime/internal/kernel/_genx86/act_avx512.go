@@ -21,7 +21,8 @@ func init() { register("act_avx512", actAVX512) }
 // code with the upper eight lanes masked off (zero-filled loads, masked
 // stores), so the Go drivers of the AVX2 kernels serve them unchanged.
 
-// actz holds the constants, one float32 (or int32) each; cst names them.
+// actzConsts are the constants of the actz table, one float32 (or int32)
+// each, in order; cst addresses them by name.
 var actzConsts = []struct {
 	name string
 	bits uint32
@@ -141,8 +142,8 @@ func tanh16() {
 // loop16 emits the loop of an elementwise kernel over n floats (n a
 // multiple of 8, in CX) starting at SI (and DI when the kernel has a
 // destination): body(masked) is called once for whole vectors and once
-// for the last half vector, which has K2 = 0x00ff. load and store give
-// the memory operand of the current vector of SI and DI.
+// for the last half vector, which has K2 = 0x00ff (load and store below
+// then mask the moves). Clobbers DX and AX.
 func loop16(name string, body func(masked bool)) {
 	MOVQ(RCX, RDX)
 	SHRQ(U8(4), RCX)
