@@ -18,17 +18,21 @@ func avx512Float(im *Impl) {
 	im.MixF32 = mixF32AVX512Tiles
 }
 
-// gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a multiple of 4, n a
-// multiple of 6, k a multiple of 16 and > 0),
+// gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a
+// multiple of 4, n a multiple of 6, k a multiple of 16 and > 0),
 //
 //	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
 //
 // with 512-bit FMA and 16-lane partial sums (see the assembly for the
-// exact order); gemmF32AVX512 loops over rows outside, gemmF32AVX512C over
-// columns, with the same bits. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+// exact order); gemmF32AVX512 loops over rows outside, gemmF32AVX512C
+// over columns, with the same bits. Reference: gemmF32Generic, through
+// gemmF32AVX512Tiles.
 //
 //go:noescape
 func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
 
 // gemvF32AVX512 computes, for any n and k a multiple of 16 (> 0),
 //
@@ -37,9 +41,6 @@ func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc
 // with the same per-output order as gemmF32AVX512. Reference:
 // gemmF32Generic, through gemmF32AVX512Tiles.
 //
-//go:noescape
-func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
-
 //go:noescape
 func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 
@@ -62,10 +63,10 @@ const f32PanelBytes512 = 512 << 10
 // (gemmF32AVX512Cols): each weight block is read from memory once and
 // the activations, in row panels that fit L2, stream four vectors per 24
 // FMAs. Otherwise the rows do (gemmF32AVX512Rows), with column panels
-// that fit L2: with few rows, streaming whole weight panels keeps the
-// prefetchers busier than short weight blocks between cached tiles
-// (BenchmarkGemmF32AVX512: 8×1024×1024 takes half the time this way,
-// 32×1024×1024 and 128×512×512 take 11% and 40% less the other way).
+// that fit L2. The threshold is measured, not derived
+// (BenchmarkGemmF32AVX512, which runs both orders): with 8 rows the rows
+// outside were about twice as fast, with 32 rows the columns outside
+// about 10% faster.
 func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	if m >= 16 && 6*4*w.K <= l1Half512 {
 		gemmF32AVX512Cols(c, a, m, w, n0, n1)
