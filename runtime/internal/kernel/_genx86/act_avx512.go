@@ -1,0 +1,418 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+//go:generate go run . -kernel act_avx512 -pkg kernel -out ../act_avx512_amd64.s
+
+func init() { register("act_avx512", actAVX512) }
+
+// The vector activations and elementwise kernels with 512-bit registers.
+// Each computes exactly what the scalar code (math.go, act.go) computes:
+// the same float32 operations in the same order, no FMA, the same range
+// reduction and special cases as the 8-lane AVX2 versions, 16 lanes at a
+// time; lane selections use mask registers instead of VBLENDVPS.
+//
+// Every kernel takes a length that is a multiple of 8: the loop does 16
+// floats at a time, and a last half vector, if any, goes through the same
+// code with the upper eight lanes masked off (zero-filled loads, masked
+// stores), so the Go drivers of the AVX2 kernels serve them unchanged.
+
+// actzConsts are the constants of the actz table, one float32 (or int32)
+// each, in order; cst addresses them by name.
+var actzConsts = []struct {
+	name string
+	bits uint32
+}{
+	{"log2e", 0x3fb8aa3b},
+	{"half", 0x3f000000},
+	{"ln2Hi", 0x3f318000},
+	{"ln2Lo", 0xb95e8083},
+	{"p0", 0x39506967},
+	{"p1", 0x3ab743ce},
+	{"p2", 0x3c088908},
+	{"p3", 0x3d2aa9c1},
+	{"p4", 0x3e2aaaaa},
+	{"p5", 0x3f000000},
+	{"one", 0x3f800000},
+	{"expHi", 0x42b17217}, // 88.72283
+	{"expLo", 0xc2cff1b4}, // −103.97208
+	{"inf", 0x7f800000},
+	{"sign", 0x80000000},
+	{"i127", 127},
+	{"im126", uint32(0xffffff82)}, // int −126
+	{"i126", 126},
+	{"t0", 0xbbbaf0ea},
+	{"t1", 0x3ca9134e},
+	{"t2", 0xbd5c1e2d},
+	{"t3", 0x3e088393},
+	{"t4", 0xbeaaaa99},
+	{"nine", 0x41100000},
+	{"tanhSmall", 0x3f200000}, // 0.625
+	{"geluA", 0x3d372713},     // 0.044715
+	{"geluB", 0x3f4c422a},     // 0.7978845608
+	{"abs", 0x7fffffff},
+	{"mnine", 0xc1100000}, // −9
+	{"mone", 0xbf800000},  // −1
+	{"minf", 0xff800000},  // −Inf
+}
+
+var actz Mem
+
+// cst returns the memory operand of the named constant.
+func cst(name string) Mem {
+	for i, c := range actzConsts {
+		if c.name == name {
+			return actz.Offset(4 * i)
+		}
+	}
+	panic("_genx86: no constant " + name)
+}
+
+// exp16 emits r = Exp(x) lane by lane. Clobbers Z2..Z7 and K1.
+func exp16(x, r VecPhysical) {
+	VMULPS_BCST(cst("log2e"), x, Z2) // t = x·log2e
+	VADDPS_BCST(cst("half"), Z2, Z2) // t += 0.5
+	VRNDSCALEPS(U8(9), Z2, Z2)       // fx = floor(t)
+	VCVTTPS2DQ(Z2, Z7)               // n
+	VMULPS_BCST(cst("ln2Hi"), Z2, Z3)
+	VSUBPS(Z3, x, Z4) // r = x − fx·ln2Hi
+	VMULPS_BCST(cst("ln2Lo"), Z2, Z3)
+	VSUBPS(Z3, Z4, Z4) // r −= fx·ln2Lo
+	VMULPS(Z4, Z4, Z5) // z = r·r
+	VBROADCASTSS(cst("p0"), r)
+	VMULPS(Z4, r, r)
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		VADDPS_BCST(cst(p), r, r)
+		VMULPS(Z4, r, r)
+	}
+	VADDPS_BCST(cst("p5"), r, r)
+	VMULPS(Z5, r, r)                         // y·z
+	VADDPS(Z4, r, r)                         // + r
+	VADDPS_BCST(cst("one"), r, r)            // + 1
+	VPCMPD_BCST(U8(1), cst("im126"), Z7, K1) // n < −126
+	VPMINSD_BCST(cst("i127"), Z7, Z2)        // min(n, 127)
+	VPADDD_BCST(cst("i126"), Z2, K1, Z2)     // e1 = min(n,127) + (n < −126 ? 126 : 0)
+	VPSUBD(Z2, Z7, Z7)                       // e2 = n − e1 ∈ {−126, 0, 1}
+	VPADDD_BCST(cst("i127"), Z2, Z2)
+	VPSLLD(U8(23), Z2, Z2) // 2^e1
+	VPADDD_BCST(cst("i127"), Z7, Z7)
+	VPSLLD(U8(23), Z7, Z7) // 2^e2
+	VMULPS(Z2, r, r)       // exact
+	VMULPS(Z7, r, r)       // the one rounding
+	VCMPPS_BCST(U8(0x1e), cst("expHi"), x, K1)
+	VBROADCASTSS(cst("inf"), K1, r) // x > 88.72283 → +Inf
+	VCMPPS_BCST(U8(0x11), cst("expLo"), x, K1)
+	VPXORD(r, r, K1, r) // x < −103.97208 → 0
+	VCMPPS(U8(3), x, x, K1)
+	VMOVAPS(x, K1, r) // NaN → x
+}
+
+// tanh16 emits Z10 = Tanh(Z8) lane by lane. Clobbers Z0..Z7, Z9, Z11, K1.
+func tanh16() {
+	VADDPS(Z8, Z8, Z0) // 2x (exact)
+	exp16(Z0, Z1)      // e
+	VBROADCASTSS(cst("one"), Z9)
+	VSUBPS(Z9, Z1, Z10)   // e − 1
+	VADDPS(Z9, Z1, Z11)   // e + 1
+	VDIVPS(Z11, Z10, Z10) // mid-range result
+	VMULPS(Z8, Z8, Z2)    // z = x·x
+	VBROADCASTSS(cst("t0"), Z3)
+	VMULPS(Z2, Z3, Z3)
+	for _, t := range []string{"t1", "t2", "t3"} {
+		VADDPS_BCST(cst(t), Z3, Z3)
+		VMULPS(Z2, Z3, Z3)
+	}
+	VADDPS_BCST(cst("t4"), Z3, Z3)  // p
+	VMULPS(Z2, Z3, Z3)              // p·z
+	VMULPS(Z8, Z3, Z3)              // ·x
+	VADDPS(Z8, Z3, Z3)              // + x
+	VPANDD_BCST(cst("abs"), Z8, Z5) // |x|
+	VCMPPS_BCST(U8(0x11), cst("tanhSmall"), Z5, K1)
+	VMOVAPS(Z3, K1, Z10) // |x| < 0.625 → polynomial
+	VCMPPS_BCST(U8(0x1e), cst("nine"), Z8, K1)
+	VMOVAPS(Z9, K1, Z10) // x > 9 → 1
+	VCMPPS_BCST(U8(0x11), cst("mnine"), Z8, K1)
+	VBROADCASTSS(cst("mone"), K1, Z10) // x < −9 → −1
+}
+
+// loop16 emits the loop of an elementwise kernel over n floats (n a
+// multiple of 8, in CX) starting at SI (and DI when the kernel has a
+// destination): body(masked) is called once for whole vectors and once
+// for the last half vector, which has K2 = 0x00ff (load and store below
+// then mask the moves). Clobbers DX and AX.
+func loop16(name string, body func(masked bool)) {
+	MOVQ(RCX, RDX)
+	SHRQ(U8(4), RCX)
+	JZ(LabelRef(name + "tail"))
+	Label(name + "loop")
+	body(false)
+	ADDQ(U8(64), RSI)
+	ADDQ(U8(64), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "loop"))
+	Label(name + "tail")
+	TESTQ(U32(8), RDX)
+	JZ(LabelRef(name + "done"))
+	MOVL(U32(0xff), EAX)
+	KMOVW(EAX, K2)
+	body(true)
+	Label(name + "done")
+}
+
+// load emits a (masked, zero-filled) load of 16 floats.
+func load(m Mem, z VecPhysical, masked bool) {
+	if masked {
+		VMOVUPS_Z(m, K2, z)
+	} else {
+		VMOVUPS(m, z)
+	}
+}
+
+// store emits a (masked) store of 16 floats.
+func store(z VecPhysical, m Mem, masked bool) {
+	if masked {
+		VMOVUPS(z, K2, m)
+	} else {
+		VMOVUPS(z, m)
+	}
+}
+
+// unary emits func name(dst, src []float32) over len(src) floats.
+func unary(name string, doc []string, body func(masked bool)) {
+	TEXT(name, NOSPLIT, "func(dst, src []float32)")
+	Comment(doc...)
+	Load(Param("dst").Base(), RDI)
+	Load(Param("src").Base(), RSI)
+	Load(Param("src").Len(), RCX)
+	loop16(name, body)
+	VZEROUPPER()
+	RET()
+}
+
+func actAVX512() {
+	actz = GLOBL("actz", RODATA|NOPTR)
+	for i, c := range actzConsts {
+		DATA(4*i, U32(c.bits))
+	}
+
+	unary("expAVX512", []string{
+		"For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Exp(src[i]) }",
+		"",
+		"Reference: Exp.",
+	}, func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		exp16(Z0, Z1)
+		store(Z1, Mem{Base: RDI}, masked)
+	})
+
+	unary("sigmoidAVX512", []string{
+		"For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Sigmoid(src[i]) }",
+		"",
+		"Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for",
+		"x ≥ 0, e/(1+e) otherwise.",
+	}, func(masked bool) {
+		load(Mem{Base: RSI}, Z8, masked)
+		VPORD_BCST(cst("sign"), Z8, Z0) // −|x|
+		exp16(Z0, Z1)                   // e
+		VBROADCASTSS(cst("one"), Z9)
+		VADDPS(Z1, Z9, Z10) // 1 + e
+		VPXORD(Z11, Z11, Z11)
+		VCMPPS(U8(0x1d), Z11, Z8, K1) // x ≥ 0
+		VMOVAPS(Z9, K1, Z1)           // numerator: 1 or e
+		VDIVPS(Z10, Z1, Z1)
+		store(Z1, Mem{Base: RDI}, masked)
+	})
+
+	unary("tanhAVX512", []string{
+		"For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = Tanh(src[i]) }",
+		"",
+		"Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,",
+		"(e−1)/(e+1) with e = Exp(2x) between.",
+	}, func(masked bool) {
+		load(Mem{Base: RSI}, Z8, masked)
+		tanh16()
+		store(Z10, Mem{Base: RDI}, masked)
+	})
+
+	unary("geluAVX512", []string{
+		"For len(src) a multiple of 8 (dst at least as long):",
+		"",
+		"\tfor i := range src { dst[i] = GELU(src[i]) }",
+		"",
+		"Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then",
+		"(0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.",
+	}, func(masked bool) {
+		load(Mem{Base: RSI}, Z12, masked)
+		VMULPS(Z12, Z12, Z8) // x·x
+		VMULPS(Z12, Z8, Z8)  // ·x
+		VMULPS_BCST(cst("geluA"), Z8, Z8)
+		VADDPS(Z12, Z8, Z8) // x + …
+		VMULPS_BCST(cst("geluB"), Z8, Z8)
+		tanh16()
+		VADDPS_BCST(cst("one"), Z10, Z10)  // 1 + tanh(u)
+		VMULPS_BCST(cst("half"), Z12, Z11) // 0.5·x
+		VMULPS(Z10, Z11, Z10)
+		store(Z10, Mem{Base: RDI}, masked)
+	})
+
+	// Softmax passes.
+	TEXT("maxF32AVX512", NOSPLIT, "func(p []float32) (mx float32, nan bool)")
+	Comment("For len(p) a multiple of 8 (> 0): the largest element (the sign of a",
+		"zero maximum is unspecified), and whether any element is NaN (then mx",
+		"is meaningless). Reference: the max loop of softmaxLoop.")
+	Load(Param("p").Base(), RSI)
+	Load(Param("p").Len(), RCX)
+	VBROADCASTSS(cst("minf"), Z0)
+	KXORW(K3, K3, K3) // NaN lanes seen
+	loop16("max", func(masked bool) {
+		if masked {
+			VBROADCASTSS(cst("minf"), Z3)
+			VMOVUPS(Mem{Base: RSI}, K2, Z3)
+		} else {
+			VMOVUPS(Mem{Base: RSI}, Z3)
+		}
+		VMAXPS(Z3, Z0, Z0)
+		VCMPPS(U8(3), Z3, Z3, K1)
+		KORW(K1, K3, K3)
+	})
+	VEXTRACTF64X4(U8(1), Z0, Y1)
+	VMAXPS(Y1, Y0, Y0)
+	VEXTRACTF128(U8(1), Y0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(U8(0x4e), X0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(U8(0xb1), X0, X1)
+	VMAXPS(X1, X0, X0)
+	VMOVSS(X0, NewParamAddr("mx", 24))
+	KORTESTW(K3, K3)
+	SETNE(NewParamAddr("nan", 28))
+	VZEROUPPER()
+	RET()
+
+	TEXT("expSubSumAVX512", NOSPLIT, "func(p []float32, mx float32) (sum float32)")
+	Comment("For len(p) a multiple of 8 (> 0):",
+		"",
+		"\tfor j := range p { p[j] = Exp(p[j] − mx) }",
+		"",
+		"and the sum of the new p in DotF32's order: eight lane sums (the low",
+		"half of each 16-float vector added before its high half, so each",
+		"lane adds its elements in increasing order) combined as",
+		"((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)). Reference: softmaxLoop.")
+	Load(Param("p").Base(), RSI)
+	Load(Param("p").Len(), RCX)
+	MOVQ(RSI, RDI)
+	VBROADCASTSS(NewParamAddr("mx", 24), Z8)
+	VXORPS(Y9, Y9, Y9)
+	loop16("es", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VSUBPS(Z8, Z0, Z0) // x − mx
+		exp16(Z0, Z1)
+		store(Z1, Mem{Base: RSI}, masked)
+		VADDPS(Y1, Y9, Y9)
+		if !masked {
+			VEXTRACTF64X4(U8(1), Z1, Y1)
+			VADDPS(Y1, Y9, Y9)
+		}
+	})
+	VEXTRACTF128(U8(1), Y9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(U8(0x4e), X9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(U8(0xb1), X9, X1)
+	VADDSS(X1, X9, X9)
+	VMOVSS(X9, NewParamAddr("sum", 32))
+	VZEROUPPER()
+	RET()
+
+	TEXT("divF32AVX512", NOSPLIT, "func(p []float32, d float32)")
+	Comment("For len(p) a multiple of 8: for j := range p { p[j] /= d }.")
+	Load(Param("p").Base(), RSI)
+	Load(Param("p").Len(), RCX)
+	MOVQ(RSI, RDI)
+	VBROADCASTSS(NewParamAddr("d", 24), Z1)
+	loop16("div", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VDIVPS(Z1, Z0, Z0)
+		store(Z0, Mem{Base: RSI}, masked)
+	})
+	VZEROUPPER()
+	RET()
+
+	TEXT("reluAVX512", NOSPLIT, "func(x []float32)")
+	Comment("For len(x) a multiple of 8: x[i] = max(x[i], 0) with Go's max: NaN",
+		"stays NaN and −0 becomes +0. VMAXPS with the element as its second",
+		"source returns the element when either is NaN or both are zero; adding",
+		"+0 then turns −0 into +0 and changes nothing else.")
+	Load(Param("x").Base(), RSI)
+	Load(Param("x").Len(), RCX)
+	MOVQ(RSI, RDI)
+	VPXORD(Z1, Z1, Z1)
+	loop16("relu", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VMAXPS(Z0, Z1, Z2)
+		VADDPS(Z1, Z2, Z2)
+		store(Z2, Mem{Base: RSI}, masked)
+	})
+	VZEROUPPER()
+	RET()
+
+	TEXT("normRowAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, mean, den float32)")
+	Comment("For len(src) a multiple of 8 (the others at least as long):",
+		"dst[i] = float32(float32((src[i]−mean)/den)·gamma[i]) + beta[i], with",
+		"the operand order of normRowAVX2. Reference: normRow.")
+	Load(Param("dst").Base(), RDI)
+	Load(Param("src").Base(), RSI)
+	Load(Param("src").Len(), RCX)
+	Load(Param("gamma").Base(), R8)
+	Load(Param("beta").Base(), R9)
+	VBROADCASTSS(NewParamAddr("mean", 96), Z1)
+	VBROADCASTSS(NewParamAddr("den", 100), Z2)
+	loop16("norm", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VSUBPS(Z1, Z0, Z0)
+		VDIVPS(Z2, Z0, Z0)
+		load(Mem{Base: R8}, Z3, masked)
+		VMULPS(Z3, Z0, Z0)
+		load(Mem{Base: R9}, Z3, masked)
+		VADDPS(Z3, Z0, Z0)
+		store(Z0, Mem{Base: RDI}, masked)
+		if !masked {
+			ADDQ(U8(64), R8)
+			ADDQ(U8(64), R9)
+		}
+	})
+	VZEROUPPER()
+	RET()
+
+	TEXT("axpyF32AVX512", NOSPLIT, "func(alpha float32, x, y []float32)")
+	Comment("For len(x) a multiple of 8 (y at least as long):",
+		"",
+		"\tfor i, v := range x { y[i] += float32(alpha * v) }",
+		"",
+		"(a rounded product, then the add: no FMA). Reference: axpyF32Generic.")
+	Load(Param("x").Base(), RSI)
+	Load(Param("y").Base(), RDI)
+	Load(Param("x").Len(), RCX)
+	VBROADCASTSS(NewParamAddr("alpha", 0), Z1)
+	loop16("axpy", func(masked bool) {
+		// Operand order as in axpyF32AVX2 (first sources alpha, then the
+		// product), so even NaN payloads agree.
+		load(Mem{Base: RSI}, Z0, masked)
+		VMULPS(Z0, Z1, Z0)
+		load(Mem{Base: RDI}, Z2, masked)
+		VADDPS(Z2, Z0, Z0)
+		store(Z0, Mem{Base: RDI}, masked)
+	})
+	VZEROUPPER()
+	RET()
+}
