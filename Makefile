@@ -67,8 +67,14 @@ test: ensure-deps check-generate lint deps-check ## everything CI checks: genera
 	EDGERUN_REQUIRE_BROWSER=1 EDGERUN_REQUIRE_PROMTOOL=1 EDGERUN_REQUIRE_HEY=1 EDGERUN_REQUIRE_MOSQUITTO=1 $(GO) test -race $(TESTFLAGS) ./...
 	cd runtime/internal/kernel/_gen && $(GO) test $(TESTFLAGS) ./...
 	cd runtime/internal/kernel/_genx86 && $(GO) vet ./... && $(GO) test $(TESTFLAGS) ./...
+	$(MAKE) --no-print-directory kernels
 	$(MAKE) --no-print-directory test-arm
 	scripts/fuzz $(FUZZTIME)
+
+.PHONY: kernels
+kernels: ## which kernel implementation this CPU dispatches to, and which CPU-specific kernel tests ran here or were skipped (and why)
+	@$(GO) test -count=1 -v -run '^(TestKernExpect|TestGemmI8Tiled|TestGemmF32AVX512|TestActivationsAVX512|TestAVX512GodebugOff|TestRoof512|TestVNNIEncoding)$$' ./runtime/internal/kernel \
+		| grep -E -e '--- (PASS|SKIP|FAIL)' -e 'kernel .*usable here' -e 'no (AVX|avx)'
 
 QEMU_EXEC := $(CURDIR)/scripts/qemu-exec
 # The runtime, and the plugin SDK and built-in plugins: their end-to-end

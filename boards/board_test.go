@@ -86,7 +86,7 @@ func TestProfiles(t *testing.T) {
 		{"rpi3", "linux/arm64", "neon", "pinctrl-bcm2835", 4, 3, true},
 		{"rpi4", "linux/arm64", "neon", "pinctrl-bcm2711", 4, 4, true},
 		{"rpi5", "linux/arm64", "sdot", "pinctrl-rp1", 4, 4, true},
-		{"rpi-armv7", "linux/arm/7", "generic", "pinctrl-bcm2835", 4, 3, true},
+		{"rpi-armv7", "linux/arm/7", "neon", "pinctrl-bcm2835", 4, 3, true},
 		{"arm64-gateway", "linux/arm64", "neon", "", 4, 4, false},
 		{"amd64-gateway", "linux/amd64", "avx2", "", 4, 4, false},
 	} {

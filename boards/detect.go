@@ -233,7 +233,7 @@ type Detection struct {
 	Reason string // why Board, or why none
 	Host   Host   // what was read
 	// Kernel is the engine kernel this CPU's features select for this
-	// build ("generic", "neon", "sdot", "avx2", "avxvnni"); "" when
+	// build ("generic", "neon", "sdot", "avx2", "avxvnni", "avx512vnni"); "" when
 	// cpuinfo does not say.
 	Kernel string
 }
@@ -308,6 +308,9 @@ func expectedKernel(c CPUInfo, goarch string) string {
 			return ""
 		}
 		switch {
+		case c.HasFlag("avx2") && c.HasFlag("fma") && c.HasFlag("avx512f") && c.HasFlag("avx512bw") &&
+			c.HasFlag("avx512vl") && c.HasFlag("avx512_vnni"):
+			return "avx512vnni"
 		case c.HasFlag("avx2") && c.HasFlag("avx_vnni"):
 			return "avxvnni"
 		case c.HasFlag("avx2"):
@@ -322,10 +325,25 @@ func expectedKernel(c CPUInfo, goarch string) string {
 			return "sdot"
 		}
 		return "neon"
+	case "arm":
+		// ARMv7 NEON kernels in a GOARM=7 build (the default when cross
+		// compiling; a running arm binary answers for its own GOARM) on a
+		// CPU with NEON: an ARMv7 one that lists it, or any 64-bit ARM CPU
+		// running 32-bit code. GOARM=6 builds keep the portable kernels.
+		if runtime.GOARCH == "arm" && !goarm7 {
+			return "generic"
+		}
+		switch {
+		case c.Arch == "arm64", c.Arch == "armv7" && c.HasFlag("neon"):
+			return "neon"
+		case c.Arch == "":
+			return ""
+		}
+		return "generic"
 	case "":
 		return ""
 	}
-	return "generic" // arm, 386 and the rest: no assembly kernels
+	return "generic" // 386 and the rest: no assembly kernels
 }
 
 // piFamily groups Raspberry Pi models by what a build needs to know.

@@ -38,7 +38,7 @@ func TestDetect(t *testing.T) {
 		{"pi4/32-bit build", fstest.MapFS{
 			ModelPath:   devtree("Raspberry Pi 4 Model B Rev 1.4"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi4-64.txt"))},
-		}, "arm", "rpi-armv7", "generic", "linux/arm build"},
+		}, "arm", "rpi-armv7", "neon", "linux/arm build"},
 		{"pi4/sysfs model only", fstest.MapFS{
 			ModelPathSysfs: devtree("Raspberry Pi 4 Model B Rev 1.2"),
 		}, "arm64", "rpi4", "", "Rev 1.2"},
@@ -52,24 +52,24 @@ func TestDetect(t *testing.T) {
 		{"pi5/32-bit build", fstest.MapFS{
 			ModelPath:   devtree("Raspberry Pi 5 Model B Rev 1.0"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi5.txt"))},
-		}, "arm", "", "generic", "no board profile matches"},
+		}, "arm", "", "neon", "no board profile matches"},
 		{"zero w", fstest.MapFS{
 			ModelPath:   devtree("Raspberry Pi Zero W Rev 1.1"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi-zero-w.txt"))},
 		}, "arm", "rpi-zero", "generic", "Zero W"},
-		{"pi 1 model B", fstest.MapFS{ModelPath: devtree("Raspberry Pi Model B Rev 2")}, "arm", "rpi-zero", "generic", "Model B Rev 2"},
+		{"pi 1 model B", fstest.MapFS{ModelPath: devtree("Raspberry Pi Model B Rev 2")}, "arm", "rpi-zero", "", "Model B Rev 2"},
 		{"zero 2 w/64-bit", fstest.MapFS{
 			ModelPath:   devtree("Raspberry Pi Zero 2 W Rev 1.0"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi-zero2w-64.txt"))},
 		}, "arm64", "rpi-zero2w", "neon", "Zero 2 W"},
-		{"zero 2 w/32-bit", fstest.MapFS{ModelPath: devtree("Raspberry Pi Zero 2 W Rev 1.0")}, "arm", "rpi-armv7", "generic", "Zero 2 W"},
+		{"zero 2 w/32-bit", fstest.MapFS{ModelPath: devtree("Raspberry Pi Zero 2 W Rev 1.0")}, "arm", "rpi-armv7", "", "Zero 2 W"},
 		{"3 B+/32-bit", fstest.MapFS{
 			ModelPath:   devtree("Raspberry Pi 3 Model B Plus Rev 1.3"),
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi3bplus-32.txt"))},
-		}, "arm", "rpi-armv7", "generic", "3 Model B Plus"},
+		}, "arm", "rpi-armv7", "neon", "3 Model B Plus"},
 		{"3 B+/64-bit", fstest.MapFS{ModelPath: devtree("Raspberry Pi 3 Model B Plus Rev 1.3")}, "arm64", "rpi3", "", "3 Model B Plus"},
 		{"3 A+", fstest.MapFS{ModelPath: devtree("Raspberry Pi 3 Model A Plus Rev 1.0")}, "arm64", "rpi3", "", "3 Model A Plus"},
-		{"pi 2", fstest.MapFS{ModelPath: devtree("Raspberry Pi 2 Model B Rev 1.1")}, "arm", "rpi-armv7", "generic", "2 Model B"},
+		{"pi 2", fstest.MapFS{ModelPath: devtree("Raspberry Pi 2 Model B Rev 1.1")}, "arm", "rpi-armv7", "", "2 Model B"},
 		{"model in cpuinfo only", fstest.MapFS{
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "rpi4-64.txt"))},
 		}, "arm64", "rpi4", "neon", "Raspberry Pi 4 Model B Rev 1.4"},
@@ -87,7 +87,7 @@ func TestDetect(t *testing.T) {
 		}, "arm64", "arm64-gateway", "sdot", `Cortex-A55), 4 processors, device-tree model "Radxa ROCK 3 Model A"`},
 		{"arm64 gateway, 32-bit build", fstest.MapFS{
 			CPUInfoPath: {Data: []byte(cpuinfo(t, "arm64-gateway.txt"))},
-		}, "arm", "", "generic", "cpuinfo: arm64, Cortex-A55, 4 processors; a linux/arm build"},
+		}, "arm", "", "neon", "cpuinfo: arm64, Cortex-A55, 4 processors; a linux/arm build"},
 		{"nothing", fstest.MapFS{}, "arm64", "", "", "no device-tree model; no /proc/cpuinfo"},
 		{"garbage cpuinfo", fstest.MapFS{
 			CPUInfoPath: {Data: []byte("\x00\x01binary junk\nno colon here\n")},

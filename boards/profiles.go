@@ -137,7 +137,7 @@ var builtin = []*profile{
 		Name:        "rpi-armv7",
 		Description: "32-bit Raspberry Pi OS on a Pi 2, 3, 4 or Zero 2 W (ARMv7 build, portable kernels)",
 		GOOS:        "linux", GOARCH: "arm", GOARM: "7",
-		CPU: "4× Cortex-A7/A53/A72", Cores: 4, Threads: 3, Kernel: "generic",
+		CPU: "4× Cortex-A7/A53/A72", Cores: 4, Threads: 3, Kernel: "neon",
 		MemoryBudget: 256 * mib, GPIO: gpioPi234, Pins: header40, I2C: piI2C,
 	}, pi("arm", pi2, piZero2, pi3, pi4)},
 	{Profile{

@@ -188,6 +188,10 @@ func wantRoofLoops(kernel string) (int8Loop, f32Loop string) {
 		return "sdot (dotprod", "fmla (neon"
 	case runtime.GOARCH == "arm64" && kernel == "neon":
 		return "smull+smlal2+sadalp (neon", "fmla (neon"
+	case runtime.GOARCH == "arm": // the NEON int8 GEMM has no roof loop of its own
+		return "go ", "go "
+	case runtime.GOARCH == "amd64" && kernel == "avx512vnni":
+		return "vpdpbusd (avx512-vnni, 512-bit", "vfmadd231ps (avx512f, 512-bit"
 	case runtime.GOARCH == "amd64" && kernel == "avxvnni":
 		return "vpdpbusd (avx-vnni", ""
 	case runtime.GOARCH == "amd64":
