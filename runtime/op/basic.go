@@ -457,6 +457,19 @@ func (o binaryOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 				y[i] = v + s
 			}
 		}
+	case m > 1 && m == len(a) && !o.mul && &y[0] == &b[0]:
+		kernel.AxpyF32(1, a, y[:m]) // in place of b: b + a, the same bits as a + b
+	case m > 1 && !o.mul:
+		// A vector add per block of b's size: y = a, then y += 1·b (1·b is
+		// exact, so each element is the one rounding of a + b, as the
+		// scalar loop gives).
+		for off := 0; off+m <= len(a); off += m {
+			ys := y[off : off+m]
+			if as := a[off : off+m]; &ys[0] != &as[0] {
+				copy(ys, as)
+			}
+			kernel.AxpyF32(1, b, ys)
+		}
 	case m > 0:
 		for off := 0; off < len(a); off += m {
 			as, ys := a[off:off+m], y[off:off+m]

@@ -454,47 +454,48 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 // lstmCell updates one row's state from its input projection xp (with the
 // bias) and recurrent projection hp, both 4H in gate order i, f, g, o:
 // c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+//
+// The gate pre-activations replace hp (it is recomputed every step): the
+// sum hp + xp is one vector AxpyF32 with alpha 1 (1·x is exact, so each
+// element is the one rounding of hp + xp, as a scalar add gives), and the
+// activations run a gate slice at a time on the vector kernels. The
+// element-wise loops are written over re-sliced gates of equal length so
+// the compiler drops their bounds checks.
 func lstmCell(xp, hp, h, c []float32) {
 	H := len(h)
-	c = c[:H]
-	// Gate pre-activations in place of hp (it is recomputed every step),
-	// then the activations a slice at a time, so vector kernels run them.
 	g := hp[:4*H]
-	for k, v := range xp[:4*H] {
-		g[k] += v
-	}
+	kernel.AxpyF32(1, xp[:4*H], g)
 	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
 	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
 	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o
-	ig, fg, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-	for k := range h {
-		cn := float32(fg[k]*c[k]) + float32(ig[k]*gg[k])
-		c[k] = cn
-		h[k] = cn
+	c = c[:H]
+	ig, fg, gg, og := g[:len(c)], g[H:][:len(c)], g[2*H:][:len(c)], g[3*H:][:len(h)]
+	for k, cv := range c {
+		c[k] = float32(fg[k]*cv) + float32(ig[k]*gg[k])
 	}
-	kernel.TanhSlice(h, h)
-	for k := range h {
-		h[k] = float32(og[k] * h[k])
+	kernel.TanhSlice(h, c)
+	for k, v := range h {
+		h[k] = float32(og[k] * v)
 	}
 }
 
 // gruCell updates one row's state from its input projection xp (with
 // b_ih) and recurrent projection hp (with b_hh), both 3H in gate order
-// r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h.
+// r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h. The r and z sums
+// are one vector AxpyF32 with alpha 1, as in lstmCell.
 func gruCell(xp, hp, h []float32) {
 	H := len(h)
 	g := hp[:3*H]
-	for k, v := range xp[:2*H] {
-		g[k] += v
-	}
+	kernel.AxpyF32(1, xp[:2*H], g[:2*H])
 	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // r, z
-	rg, zg, n := g[:H], g[H:2*H], g[2*H:3*H]
-	xn := xp[2*H : 3*H]
-	for k := range n {
-		n[k] = xn[k] + float32(rg[k]*n[k])
+	n := g[2*H:]
+	rg, zg, xn := g[:len(n)], g[H:][:len(n)], xp[2*H:][:len(n)]
+	for k, v := range n {
+		n[k] = xn[k] + float32(rg[k]*v)
 	}
 	kernel.TanhSlice(n, n)
-	for k := range h {
-		h[k] = float32((1-zg[k])*n[k]) + float32(zg[k]*h[k])
+	zg, n = zg[:len(h)], n[:len(h)]
+	for k, hv := range h {
+		h[k] = float32((1-zg[k])*n[k]) + float32(zg[k]*hv)
 	}
 }
