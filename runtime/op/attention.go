@@ -308,11 +308,12 @@ func (p *addPositional) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	}
 	tab := p.table[:n]
 	for r := 0; r+n <= len(x.F32); r += n {
+		// dst = src + 1·tab, a vector add with the scalar loop's bits.
 		src, dst := x.F32[r:r+n], y.F32[r:r+n]
-		src = src[:len(tab)]
-		for i, v := range src {
-			dst[i] = v + tab[i]
+		if &src[0] != &dst[0] {
+			copy(dst, src)
 		}
+		kernel.AxpyF32(1, tab, dst)
 	}
 	return nil
 }

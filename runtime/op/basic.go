@@ -308,9 +308,7 @@ func (p *seqPoolOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 					row[j] = max(row[j], v)
 				}
 			default:
-				for j, v := range xs {
-					row[j] += v
-				}
+				kernel.AxpyF32(1, xs, row) // row + 1·xs: the one rounding of row + xs
 			}
 			n++
 		}

@@ -869,3 +869,35 @@ func TestAddVectorBits(t *testing.T) {
 		restore()
 	}
 }
+
+// TestSeqPoolSumBits checks the vector sum of SeqPool bit for bit against
+// the rows added one after another in float32, on every kernel.
+func TestSeqPoolSumBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(73, 74))
+	const b, tt, d = 3, 9, 40
+	x := randF32(rng, b*tt*d, 2)
+	for _, im := range kernel.Impls() {
+		restore, err := kernel.Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []string{"sum", "mean"} {
+			out := runNode(t, basicNode("SeqPool", 1, map[string]Attr{"mode": basicStr(mode)}), 1, tensor.NewF32(tensor.Shape{b, tt, d}, x))[0]
+			for i := 0; i < b; i++ {
+				for j := 0; j < d; j++ {
+					s := x[(i*tt)*d+j]
+					for k := 1; k < tt; k++ {
+						s += x[(i*tt+k)*d+j]
+					}
+					if mode == "mean" {
+						s /= tt
+					}
+					if got := out.F32[i*d+j]; math.Float32bits(got) != math.Float32bits(s) {
+						t.Fatalf("%s %s: y[%d][%d] = %v, want %v", im.Name, mode, i, j, got, s)
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
