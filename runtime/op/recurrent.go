@@ -423,8 +423,13 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 				src = hin
 			}
 		}
+		// fused: the input projection was added by the dequantization.
+		fused := false
 		if m > 0 {
-			hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
+			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, mask, t, step, b, xp, xpStride)
+			if !fused {
+				hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
+			}
 		}
 		j := 0
 		for i := 0; i < b; i++ {
@@ -442,7 +447,10 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 			j++
 			hi := h[i*H : (i+1)*H]
 			if r.cell == cellLSTM {
-				lstmCell(xr, hr, hi, c[i*H:(i+1)*H])
+				if !fused {
+					kernel.AxpyF32(1, xr, hr) // the gate pre-activations hp + xp
+				}
+				lstmCell(hr, hi, c[i*H:(i+1)*H])
 			} else {
 				gruCell(xr, hr, hi)
 			}
@@ -451,20 +459,52 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 	}
 }
 
-// lstmCell updates one row's state from its input projection xp (with the
-// bias) and recurrent projection hp, both 4H in gate order i, f, g, o:
-// c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+// hhFused computes the LSTM's recurrent projection of the m state rows
+// src (the batch rows valid at step, in order) with each row's input
+// projection added, into hp, when the weights are int8 and no worker
+// shares the work: the rows are quantized, multiplied in one GemmI8 (m
+// rows at a time, so batches go through the kernel's tiles) and
+// dequantized with the input projection row as the bias, which gives the
+// bits of Linear.Forward followed by hp + xp. It reports false, doing
+// nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
+// own, or workers to split among), and the caller takes Forward.
+func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask []float32, t, step, b int, xp []float32, xpStride int) bool {
+	if r.cell != cellLSTM || l.I8 == nil || l.Bias != nil || ctx.Int8Off || (ctx.Par != nil && ctx.Par.Workers() > 1) {
+		return false
+	}
+	K, N := l.K, l.N
+	if len(ctx.U8) < m*K || len(ctx.I32) < m*N || len(ctx.F32) < 2*m {
+		return false // not Linear.Scratch(m): Forward names the problem
+	}
+	// The scratch as Forward uses it: quantized rows, accumulators, and
+	// the rows' scales and zero points (exact in float32: 0 to 255).
+	q, acc, xs, xz := ctx.U8[:m*K], ctx.I32[:m*N], ctx.F32[:m], ctx.F32[m:2*m]
+	for j := range m {
+		s, z := kernel.QuantizeRowU8(q[j*K:(j+1)*K], src[j*K:(j+1)*K])
+		xs[j], xz[j] = s, float32(z)
+	}
+	kernel.GemmI8(acc, q, m, l.I8, 0, N)
+	j := 0
+	for i := 0; i < b && j < m; i++ {
+		if mask != nil && mask[i*t+step] == 0 {
+			continue
+		}
+		kernel.DequantRow(hp[j*N:(j+1)*N], acc[j*N:(j+1)*N], xs[j], int32(xz[j]), l.Scales, l.I8.RowSum, xp[(i*t+step)*xpStride:][:N])
+		j++
+	}
+	return true
+}
+
+// lstmCell updates one row's state from its gate pre-activations g (the
+// input plus the recurrent projection, 4H in gate order i, f, g, o, which
+// it overwrites): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
 //
-// The gate pre-activations replace hp (it is recomputed every step): the
-// sum hp + xp is one vector AxpyF32 with alpha 1 (1·x is exact, so each
-// element is the one rounding of hp + xp, as a scalar add gives), and the
-// activations run a gate slice at a time on the vector kernels. The
+// The activations run a gate slice at a time on the vector kernels; the
 // element-wise loops are written over re-sliced gates of equal length so
 // the compiler drops their bounds checks.
-func lstmCell(xp, hp, h, c []float32) {
+func lstmCell(g, h, c []float32) {
 	H := len(h)
-	g := hp[:4*H]
-	kernel.AxpyF32(1, xp[:4*H], g)
+	g = g[:4*H]
 	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
 	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
 	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o

@@ -796,8 +796,9 @@ func TestRNNCellBits(t *testing.T) {
 				wantC[k] = float32(f*c0[k]) + float32(i*gg)
 				wantH[k] = float32(o * kernel.Tanh(wantC[k]))
 			}
-			h, c, hpc := append([]float32(nil), h0...), append([]float32(nil), c0...), append([]float32(nil), hp...)
-			lstmCell(xp, hpc, h, c)
+			h, c, g := append([]float32(nil), h0...), append([]float32(nil), c0...), append([]float32(nil), hp...)
+			kernel.AxpyF32(1, xp, g) // as direction adds them
+			lstmCell(g, h, c)
 			rnnSameBits(t, fmt.Sprintf("%s LSTM H=%d h", im.Name, H), h, wantH)
 			rnnSameBits(t, fmt.Sprintf("%s LSTM H=%d c", im.Name, H), c, wantC)
 			// GRU.
@@ -807,7 +808,7 @@ func TestRNNCellBits(t *testing.T) {
 				n := kernel.Tanh(xp[2*H+k] + float32(r*hp[2*H+k]))
 				wantH[k] = float32((1-z)*n) + float32(z*h0[k])
 			}
-			h, hpc = append([]float32(nil), h0...), append([]float32(nil), hp[:3*H]...)
+			h, hpc := append([]float32(nil), h0...), append([]float32(nil), hp[:3*H]...)
 			gruCell(xp[:3*H], hpc, h)
 			rnnSameBits(t, fmt.Sprintf("%s GRU H=%d h", im.Name, H), h, wantH)
 		}
