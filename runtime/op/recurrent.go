@@ -27,10 +27,14 @@ const (
 //
 // Run computes the input projection of every step of every direction in
 // one Linear.Forward over the B·T rows of x, then walks the steps: per
-// step and direction one Linear.Forward of the state rows that are valid
-// at that step (h · W_hhᵀ, [B, G·H]) and the gate math in float32. Gate
-// matmuls of int8 weights run in int8 (kernel.GemmI8, per-row quantized
-// activations); the gates, the cell state and the outputs stay f32.
+// step and direction one matrix product of the state rows that are valid
+// at that step (h · W_hhᵀ, [B, G·H], all rows in one call so batches go
+// through the GEMM tiles) and the gate math in float32. Gate matmuls of
+// int8 weights run in int8 (kernel.GemmI8, per-row quantized
+// activations); the LSTM's int8 step on one worker adds the input
+// projection in the dequantization (hhFused), otherwise it is
+// Linear.Forward and one vector add. The gates, the cell state and the
+// outputs stay f32.
 type recurrent struct {
 	cell   rnnCell
 	gates  int // G: 4 (LSTM) or 3 (GRU)
