@@ -465,18 +465,21 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 
 // hhFused computes the LSTM's recurrent projection of the m state rows
 // src (the batch rows valid at step, in order) with each row's input
-// projection added, into hp, when the weights are int8 and no worker
-// shares the work: the rows are quantized, multiplied in one GemmI8 (m
+// projection added, into hp, when the weights are int8 and Forward would
+// not split the product among workers (splitI8): the rows are quantized, multiplied in one GemmI8 (m
 // rows at a time, so batches go through the kernel's tiles) and
 // dequantized with the input projection row as the bias, which gives the
 // bits of Linear.Forward followed by hp + xp. It reports false, doing
 // nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
-// own, or workers to split among), and the caller takes Forward.
+// own, or a product worth splitting), and the caller takes Forward.
 func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask []float32, t, step, b int, xp []float32, xpStride int) bool {
-	if r.cell != cellLSTM || l.I8 == nil || l.Bias != nil || ctx.Int8Off || (ctx.Par != nil && ctx.Par.Workers() > 1) {
+	K, N := l.K, l.N
+	if r.cell != cellLSTM || l.I8 == nil || l.Bias != nil || ctx.Int8Off {
 		return false
 	}
-	K, N := l.K, l.N
+	if p := ctx.Par; p != nil && p.Workers() > 1 && m*N*K >= splitI8 {
+		return false // Forward splits this product among the workers
+	}
 	if len(ctx.U8) < m*K || len(ctx.I32) < m*N || len(ctx.F32) < 2*m {
 		return false // not Linear.Scratch(m): Forward names the problem
 	}
