@@ -130,9 +130,10 @@ func (a *attnTask) RunRange(lo, hi int) {
 		vals, ldv := a.qkv[base*ld+2*d+h*dh:], ld
 		nv := t // valid keys
 		var mask []float32
-		if a.mask != nil {
+		if a.mask != nil && !allNonZero(a.mask[b*t:(b+1)*t]) {
 			// Gather the valid keys and values, in order, so the kernels
-			// see only them.
+			// see only them. (A row whose keys are all valid reads them
+			// in place: the kernels' bits depend on the values only.)
 			mask = a.mask[b*t : (b+1)*t]
 			kg := sc[len(blk):][:t*dh]
 			vg := sc[len(blk)+t*dh:][:t*dh]
@@ -179,6 +180,17 @@ func (a *attnTask) RunRange(lo, hi int) {
 			}
 		}
 	}
+}
+
+// allNonZero reports whether every value of m is non-zero (NaN counts as
+// non-zero, as the mask test mv == 0 treats it).
+func allNonZero(m []float32) bool {
+	for _, v := range m {
+		if v == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 type mhaState struct {
@@ -296,11 +308,12 @@ func (p *addPositional) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	}
 	tab := p.table[:n]
 	for r := 0; r+n <= len(x.F32); r += n {
+		// dst = src + 1·tab, a vector add with the scalar loop's bits.
 		src, dst := x.F32[r:r+n], y.F32[r:r+n]
-		src = src[:len(tab)]
-		for i, v := range src {
-			dst[i] = v + tab[i]
+		if &src[0] != &dst[0] {
+			copy(dst, src)
 		}
+		kernel.AxpyF32(1, tab, dst)
 	}
 	return nil
 }

@@ -420,3 +420,37 @@ func TestAttentionCoreBits(t *testing.T) {
 		restore()
 	}
 }
+
+// TestMultiHeadAttentionAllValidMask checks that a mask whose keys are all
+// valid, which the core reads in place instead of gathering, gives the
+// same bits as no mask, and that a batch row with a padded key next to
+// all-valid rows still matches its own run.
+func TestMultiHeadAttentionAllValidMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for _, q := range []bool{false, true} {
+		for _, causal := range []bool{false, true} {
+			const b, tl, d, heads = 3, 20, 16, 2
+			ones := make([]float32, b*tl)
+			for i := range ones {
+				ones[i] = 1
+			}
+			c := newMHACase(rng, b, tl, d, heads, causal, q, true, ones)
+			x := randF32(rng, b*tl*d, 1)
+			masked := runNode(t, c.node, 1, c.inputs(x)...)[0]
+			plain := *c
+			plain.mask = nil
+			plain.node = &Node{Name: c.node.Name, Op: c.node.Op, Attrs: c.node.Attrs, Inputs: c.node.Inputs[:5], Outputs: 1}
+			unmasked := runNode(t, plain.node, 1, plain.inputs(x)...)[0]
+			name := fmt.Sprintf("int8=%v,causal=%v", q, causal)
+			cvCheckSameBits(t, name+" all-valid mask vs none", masked.F32, unmasked.F32)
+
+			// Pad the last key of batch row 1: rows 0 and 2 keep their bits.
+			ones[1*tl+tl-1] = 0
+			mixed := runNode(t, c.node, 1, c.inputs(x)...)[0]
+			for _, r := range []int{0, 2} {
+				cvCheckSameBits(t, name+" untouched row", mixed.F32[r*tl*d:(r+1)*tl*d], unmasked.F32[r*tl*d:(r+1)*tl*d])
+			}
+			cvCheckClose(t, name+" padded", mixed.F32, c.ref(x), map[bool]float64{false: cvTolF32, true: mhaTolInt8}[q])
+		}
+	}
+}

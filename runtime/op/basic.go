@@ -308,9 +308,7 @@ func (p *seqPoolOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 					row[j] = max(row[j], v)
 				}
 			default:
-				for j, v := range xs {
-					row[j] += v
-				}
+				kernel.AxpyF32(1, xs, row) // row + 1·xs: the one rounding of row + xs
 			}
 			n++
 		}
@@ -404,11 +402,11 @@ func (softmaxOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	if d == 0 {
 		return nil
 	}
-	for off := 0; off < len(x); off += d {
-		ys := y[off : off+d]
-		copy(ys, x[off:off+d])
-		kernel.SoftmaxF32(ys)
-	}
+	// Every row as SoftmaxF32 leaves it; narrow rows (a classifier's
+	// classes) a block of rows at a time.
+	y = y[:len(x)]
+	copy(y, x)
+	kernel.SoftmaxRowsF32(y, d)
 	return nil
 }
 
@@ -456,6 +454,19 @@ func (o binaryOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 			for i, v := range a {
 				y[i] = v + s
 			}
+		}
+	case m > 1 && m == len(a) && !o.mul && &y[0] == &b[0]:
+		kernel.AxpyF32(1, a, y[:m]) // in place of b: b + a, the same bits as a + b
+	case m > 1 && !o.mul:
+		// A vector add per block of b's size: y = a, then y += 1·b (1·b is
+		// exact, so each element is the one rounding of a + b, as the
+		// scalar loop gives).
+		for off := 0; off+m <= len(a); off += m {
+			ys := y[off : off+m]
+			if as := a[off : off+m]; &ys[0] != &as[0] {
+				copy(ys, as)
+			}
+			kernel.AxpyF32(1, b, ys)
 		}
 	case m > 0:
 		for off := 0; off < len(a); off += m {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/quant"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
@@ -817,5 +818,86 @@ func TestBasicRegistered(t *testing.T) {
 		if d.Doc == "" || d.Build == nil {
 			t.Errorf("%s has no Doc or Build", name)
 		}
+	}
+}
+
+// TestAddVectorBits checks the vector paths of Add (same shapes, and b a
+// suffix of a's shape) bit for bit against the scalar a + b on every
+// kernel implementation, with the output apart from the inputs and in
+// place of either.
+func TestAddVectorBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, im := range kernel.Impls() {
+		restore, err := kernel.Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ rows, m int }{{1, 37}, {1, 256}, {3, 128}, {5, 19}} {
+			a := randF32(rng, tc.rows*tc.m, 3)
+			b := randF32(rng, tc.m, 3)
+			if tc.rows == 1 {
+				b = randF32(rng, len(a), 3)
+			}
+			want := make([]float32, len(a))
+			for i, v := range a {
+				want[i] = v + b[i%len(b)]
+			}
+			for _, where := range []string{"apart", "a", "b"} {
+				if where == "b" && tc.rows != 1 {
+					continue
+				}
+				ac, bc := append([]float32(nil), a...), append([]float32(nil), b...)
+				y := make([]float32, len(a))
+				switch where {
+				case "a":
+					y = ac
+				case "b":
+					y = bc
+				}
+				in := []*tensor.Tensor{tensor.NewF32(tensor.Shape{len(a)}, ac), tensor.NewF32(tensor.Shape{len(b)}, bc)}
+				out := []*tensor.Tensor{tensor.NewF32(tensor.Shape{len(a)}, y)}
+				if err := (binaryOp{}).Run(nil, in, out); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s rows=%d m=%d out=%s: y[%d] = %v, want %v", im.Name, tc.rows, tc.m, where, i, y[i], want[i])
+					}
+				}
+			}
+		}
+		restore()
+	}
+}
+
+// TestSeqPoolSumBits checks the vector sum of SeqPool bit for bit against
+// the rows added one after another in float32, on every kernel.
+func TestSeqPoolSumBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(73, 74))
+	const b, tt, d = 3, 9, 40
+	x := randF32(rng, b*tt*d, 2)
+	for _, im := range kernel.Impls() {
+		restore, err := kernel.Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []string{"sum", "mean"} {
+			out := runNode(t, basicNode("SeqPool", 1, map[string]Attr{"mode": basicStr(mode)}), 1, tensor.NewF32(tensor.Shape{b, tt, d}, x))[0]
+			for i := 0; i < b; i++ {
+				for j := 0; j < d; j++ {
+					s := x[(i*tt)*d+j]
+					for k := 1; k < tt; k++ {
+						s += x[(i*tt+k)*d+j]
+					}
+					if mode == "mean" {
+						s /= tt
+					}
+					if got := out.F32[i*d+j]; math.Float32bits(got) != math.Float32bits(s) {
+						t.Fatalf("%s %s: y[%d][%d] = %v, want %v", im.Name, mode, i, j, got, s)
+					}
+				}
+			}
+		}
+		restore()
 	}
 }

@@ -48,7 +48,8 @@ func ParseAct(s string) (Act, error) {
 func (a Act) Apply(x []float32, alpha float32) { a.ApplyTmp(x, nil, alpha) }
 
 // ApplyTmp applies the activation to x in place; tmp, when at least as
-// long as x and not overlapping it, lets GELU use the vector tanh.
+// long as x and not overlapping it, is GELU's scratch (else it takes a
+// pooled one).
 func (a Act) ApplyTmp(x, tmp []float32, alpha float32) {
 	switch a {
 	case ActReLU:
@@ -68,9 +69,7 @@ func (a Act) ApplyTmp(x, tmp []float32, alpha float32) {
 			kernel.GELUSlice(x, x, tmp)
 			return
 		}
-		for i, v := range x {
-			x[i] = kernel.GELU(v)
-		}
+		geluPooled(x)
 	}
 }
 

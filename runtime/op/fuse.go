@@ -3,6 +3,7 @@ package op
 import (
 	"fmt"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
 
@@ -63,6 +64,69 @@ func (e *embeddingDot) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 			acc += int32(q) * int32(rb[k])
 		}
 		y[i] = float32(float32(e.a.scales[ia]*e.b.scales[ib]) * float32(acc))
+	}
+	return nil
+}
+
+// FuseAddLayerNorm returns the fused kernel for LayerNorm(Add(a, b)) (a
+// residual connection and the norm after it), or nil when add is not an
+// Add or norm not a LayerNorm. The fused kernel takes Add's two inputs
+// and computes each row's sum and its normalization while the row is in
+// the cache, writing the sum nowhere else; its bits are those of the two
+// kernels run one after the other. The engine may use it when the sum
+// feeds nothing but the norm.
+func FuseAddLayerNorm(add, norm Kernel) Kernel {
+	a, ok1 := add.(binaryOp)
+	ln, ok2 := norm.(*layerNorm)
+	if !ok1 || !ok2 || a.mul {
+		return nil
+	}
+	return &addLayerNorm{add: a, ln: ln}
+}
+
+type addLayerNorm struct {
+	add binaryOp
+	ln  *layerNorm
+}
+
+func (f *addLayerNorm) Plan(in []Desc) ([]Desc, Scratch, error) {
+	out, _, err := f.add.Plan(in)
+	if err != nil {
+		return nil, Scratch{}, err
+	}
+	return f.ln.Plan(out)
+}
+
+func (f *addLayerNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	d := len(f.ln.gamma)
+	a, b, y := in[0].F32, in[1].F32, out[0].F32
+	if d == 0 || len(a) == 0 {
+		return nil
+	}
+	if len(b) < 2 || len(b)%d != 0 || len(a)%len(b) != 0 || len(y) != len(a) {
+		// b is a scalar or shorter than a row: add, then normalize.
+		if err := f.add.Run(ctx, in, out); err != nil {
+			return err
+		}
+		return f.ln.Run(ctx, out, out)
+	}
+	if len(b) == len(a) && &y[0] == &b[0] {
+		// In place of b: row by row, b's row + a's row (the same bits).
+		for r := 0; r+d <= len(a); r += d {
+			ys := y[r : r+d]
+			kernel.AxpyF32(1, a[r:r+d], ys)
+			kernel.LayerNormRow(ys, ys, f.ln.gamma, f.ln.beta, f.ln.eps)
+		}
+		return nil
+	}
+	for r := 0; r+d <= len(a); r += d {
+		ys := y[r : r+d]
+		if as := a[r : r+d]; &ys[0] != &as[0] {
+			copy(ys, as)
+		}
+		o := r % len(b)
+		kernel.AxpyF32(1, b[o:o+d], ys)
+		kernel.LayerNormRow(ys, ys, f.ln.gamma, f.ln.beta, f.ln.eps)
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package op
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/quant"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
@@ -55,5 +58,79 @@ func TestFuseEmbeddingDot(t *testing.T) {
 	ef, _ := Build(&Node{Name: "a", Op: "Embedding", Inputs: []Input{dyn("ia"), {Name: "f", Present: true, Const: cf}}})
 	if FuseEmbeddingDot(ef, eb, dot) != nil {
 		t.Error("fused an f32 table")
+	}
+}
+
+// TestFuseAddLayerNorm checks the fused residual add and layer norm bit
+// for bit against Add then LayerNorm, on every kernel implementation, for
+// b of a's shape, a row, a block of rows and a scalar, with the output
+// apart from the inputs and in place of a or b.
+func TestFuseAddLayerNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, d := range []int{5, 16, 128} {
+		gamma, beta := randF32(rng, d, 1), randF32(rng, d, 0.5)
+		lnNode := layerNormNode(gamma, beta, nil)
+		ln, err := Build(lnNode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add, err := Build(basicNode("Add", 2, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := FuseAddLayerNorm(add, ln)
+		if f == nil {
+			t.Fatal("not fused")
+		}
+		if FuseAddLayerNorm(ln, add) != nil {
+			t.Error("LayerNorm then Add fused")
+		}
+		if mul, _ := Build(basicNode("Mul", 2, nil)); FuseAddLayerNorm(mul, ln) != nil {
+			t.Error("Mul fused as Add")
+		}
+		aShape := tensor.Shape{2, 3, d}
+		for _, bShape := range []tensor.Shape{aShape, {3, d}, {d}, {1}, {}} {
+			for _, im := range kernel.Impls() {
+				restore, err := kernel.Use(im.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := randF32(rng, aShape.NumElements(), 2)
+				b := randF32(rng, bShape.NumElements(), 2)
+				sum := runNode(t, basicNode("Add", 2, nil), 1, tensor.NewF32(aShape, a), tensor.NewF32(bShape, b))[0]
+				want := runNode(t, lnNode, 1, sum)[0]
+				for _, where := range []string{"apart", "a", "b"} {
+					if where == "b" && !bShape.Equal(aShape) {
+						continue
+					}
+					ac, bc := append([]float32(nil), a...), append([]float32(nil), b...)
+					y := make([]float32, len(a))
+					switch where {
+					case "a":
+						y = ac
+					case "b":
+						y = bc
+					}
+					in := []*tensor.Tensor{tensor.NewF32(aShape, ac), tensor.NewF32(bShape, bc)}
+					descs := []Desc{{tensor.F32, aShape}, {tensor.F32, bShape}}
+					od, _, err := f.Plan(descs)
+					if err != nil || !od[0].Shape.Equal(aShape) {
+						t.Fatalf("plan: %v %v", od, err)
+					}
+					if err := f.Run(&Ctx{}, in, []*tensor.Tensor{tensor.NewF32(aShape, y)}); err != nil {
+						t.Fatal(err)
+					}
+					cvCheckSameBits(t, fmt.Sprintf("%s d=%d b=%v out=%s", im.Name, d, bShape, where), y, want.F32)
+				}
+				restore()
+			}
+		}
+		// Plan refuses what Add or LayerNorm refuses.
+		if _, _, err := f.Plan([]Desc{{tensor.F32, tensor.Shape{2, d + 1}}, {tensor.F32, tensor.Shape{d + 1}}}); err == nil {
+			t.Error("row width other than gamma's accepted")
+		}
+		if _, _, err := f.Plan([]Desc{{tensor.F32, tensor.Shape{2, d}}, {tensor.F32, tensor.Shape{2}}}); err == nil {
+			t.Error("prefix-shaped b accepted")
+		}
 	}
 }

@@ -27,10 +27,14 @@ const (
 //
 // Run computes the input projection of every step of every direction in
 // one Linear.Forward over the B·T rows of x, then walks the steps: per
-// step and direction one Linear.Forward of the state rows that are valid
-// at that step (h · W_hhᵀ, [B, G·H]) and the gate math in float32. Gate
-// matmuls of int8 weights run in int8 (kernel.GemmI8, per-row quantized
-// activations); the gates, the cell state and the outputs stay f32.
+// step and direction one matrix product of the state rows that are valid
+// at that step (h · W_hhᵀ, [B, G·H], all rows in one call so batches go
+// through the GEMM tiles) and the gate math in float32. Gate matmuls of
+// int8 weights run in int8 (kernel.GemmI8, per-row quantized
+// activations); the LSTM's int8 step on one worker adds the input
+// projection in the dequantization (hhFused), otherwise it is
+// Linear.Forward and one vector add. The gates, the cell state and the
+// outputs stay f32.
 type recurrent struct {
 	cell   rnnCell
 	gates  int // G: 4 (LSTM) or 3 (GRU)
@@ -423,8 +427,13 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 				src = hin
 			}
 		}
+		// fused: the input projection was added by the dequantization.
+		fused := false
 		if m > 0 {
-			hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
+			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, mask, t, step, b, xp, xpStride)
+			if !fused {
+				hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
+			}
 		}
 		j := 0
 		for i := 0; i < b; i++ {
@@ -442,7 +451,10 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 			j++
 			hi := h[i*H : (i+1)*H]
 			if r.cell == cellLSTM {
-				lstmCell(xr, hr, hi, c[i*H:(i+1)*H])
+				if !fused {
+					kernel.AxpyF32(1, xr, hr) // the gate pre-activations hp + xp
+				}
+				lstmCell(hr, hi, c[i*H:(i+1)*H])
 			} else {
 				gruCell(xr, hr, hi)
 			}
@@ -451,50 +463,86 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 	}
 }
 
-// lstmCell updates one row's state from its input projection xp (with the
-// bias) and recurrent projection hp, both 4H in gate order i, f, g, o:
-// c' = f⊙c + i⊙g, h' = o⊙tanh(c').
-func lstmCell(xp, hp, h, c []float32) {
-	H := len(h)
-	c = c[:H]
-	// Gate pre-activations in place of hp (it is recomputed every step),
-	// then the activations a slice at a time, so vector kernels run them.
-	g := hp[:4*H]
-	for k, v := range xp[:4*H] {
-		g[k] += v
+// hhFused computes the LSTM's recurrent projection of the m state rows
+// src (the batch rows valid at step, in order) with each row's input
+// projection added, into hp, when the weights are int8 and Forward would
+// not split the product among workers (splitI8): the rows are quantized, multiplied in one GemmI8 (m
+// rows at a time, so batches go through the kernel's tiles) and
+// dequantized with the input projection row as the bias, which gives the
+// bits of Linear.Forward followed by hp + xp. It reports false, doing
+// nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
+// own, or a product worth splitting), and the caller takes Forward.
+func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask []float32, t, step, b int, xp []float32, xpStride int) bool {
+	K, N := l.K, l.N
+	if r.cell != cellLSTM || l.I8 == nil || l.Bias != nil || ctx.Int8Off {
+		return false
 	}
+	if p := ctx.Par; p != nil && p.Workers() > 1 && m*N*K >= splitI8 {
+		return false // Forward splits this product among the workers
+	}
+	if len(ctx.U8) < m*K || len(ctx.I32) < m*N || len(ctx.F32) < 2*m {
+		return false // not Linear.Scratch(m): Forward names the problem
+	}
+	// The scratch as Forward uses it: quantized rows, accumulators, and
+	// the rows' scales and zero points (exact in float32: 0 to 255).
+	q, acc, xs, xz := ctx.U8[:m*K], ctx.I32[:m*N], ctx.F32[:m], ctx.F32[m:2*m]
+	for j := range m {
+		s, z := kernel.QuantizeRowU8(q[j*K:(j+1)*K], src[j*K:(j+1)*K])
+		xs[j], xz[j] = s, float32(z)
+	}
+	kernel.GemmI8(acc, q, m, l.I8, 0, N)
+	j := 0
+	for i := 0; i < b && j < m; i++ {
+		if mask != nil && mask[i*t+step] == 0 {
+			continue
+		}
+		kernel.DequantRow(hp[j*N:(j+1)*N], acc[j*N:(j+1)*N], xs[j], int32(xz[j]), l.Scales, l.I8.RowSum, xp[(i*t+step)*xpStride:][:N])
+		j++
+	}
+	return true
+}
+
+// lstmCell updates one row's state from its gate pre-activations g (the
+// input plus the recurrent projection, 4H in gate order i, f, g, o, which
+// it overwrites): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+//
+// The activations run a gate slice at a time on the vector kernels; the
+// element-wise loops are written over re-sliced gates of equal length so
+// the compiler drops their bounds checks.
+func lstmCell(g, h, c []float32) {
+	H := len(h)
+	g = g[:4*H]
 	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
 	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
 	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o
-	ig, fg, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-	for k := range h {
-		cn := float32(fg[k]*c[k]) + float32(ig[k]*gg[k])
-		c[k] = cn
-		h[k] = cn
+	c = c[:H]
+	ig, fg, gg, og := g[:len(c)], g[H:][:len(c)], g[2*H:][:len(c)], g[3*H:][:len(h)]
+	for k, cv := range c {
+		c[k] = float32(fg[k]*cv) + float32(ig[k]*gg[k])
 	}
-	kernel.TanhSlice(h, h)
-	for k := range h {
-		h[k] = float32(og[k] * h[k])
+	kernel.TanhSlice(h, c)
+	for k, v := range h {
+		h[k] = float32(og[k] * v)
 	}
 }
 
 // gruCell updates one row's state from its input projection xp (with
 // b_ih) and recurrent projection hp (with b_hh), both 3H in gate order
-// r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h.
+// r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h. The r and z sums
+// are one vector AxpyF32 with alpha 1, as in lstmCell.
 func gruCell(xp, hp, h []float32) {
 	H := len(h)
 	g := hp[:3*H]
-	for k, v := range xp[:2*H] {
-		g[k] += v
-	}
+	kernel.AxpyF32(1, xp[:2*H], g[:2*H])
 	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // r, z
-	rg, zg, n := g[:H], g[H:2*H], g[2*H:3*H]
-	xn := xp[2*H : 3*H]
-	for k := range n {
-		n[k] = xn[k] + float32(rg[k]*n[k])
+	n := g[2*H:]
+	rg, zg, xn := g[:len(n)], g[H:][:len(n)], xp[2*H:][:len(n)]
+	for k, v := range n {
+		n[k] = xn[k] + float32(rg[k]*v)
 	}
 	kernel.TanhSlice(n, n)
-	for k := range h {
-		h[k] = float32((1-zg[k])*n[k]) + float32(zg[k]*h[k])
+	zg, n = zg[:len(h)], n[:len(h)]
+	for k, hv := range h {
+		h[k] = float32((1-zg[k])*n[k]) + float32(zg[k]*hv)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/quant"
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
@@ -744,9 +745,19 @@ func TestRecurrentRegistered(t *testing.T) {
 
 func BenchmarkLSTM(b *testing.B) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	for _, q := range []bool{false, true} {
-		b.Run(fmt.Sprintf("int8=%v", q), func(b *testing.B) {
-			s := rnnSpec{op: "LSTM", b: 1, t: 64, d: 64, h: 128, bidir: true, q: [2]bool{q, q}}
+	for _, c := range []struct {
+		op    string
+		batch int
+		bidir bool
+		q     bool
+	}{
+		{"LSTM", 1, true, false}, {"LSTM", 1, true, true},
+		{"LSTM", 32, false, false}, {"LSTM", 32, false, true},
+		{"GRU", 32, false, true},
+	} {
+		q := c.q
+		b.Run(fmt.Sprintf("%s/batch=%d/bidir=%v/int8=%v", c.op, c.batch, c.bidir, q), func(b *testing.B) {
+			s := rnnSpec{op: c.op, b: c.batch, t: 64, d: 64, h: 128, bidir: c.bidir, q: [2]bool{q, q}}
 			n := rnnNode(s, randRNN(rng, s), false)
 			k, err := Build(n)
 			if err != nil {
@@ -761,5 +772,46 @@ func BenchmarkLSTM(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRNNCellBits checks lstmCell and gruCell bit for bit against the
+// element-by-element formulas with the scalar activations, on every
+// kernel implementation, for sizes with and without a vector tail.
+func TestRNNCellBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, im := range kernel.Impls() {
+		restore, err := kernel.Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, H := range []int{1, 7, 16, 128, 133} {
+			xp, hp := randF32(rng, 4*H, 4), randF32(rng, 4*H, 4)
+			h0, c0 := randF32(rng, H, 1), randF32(rng, H, 2)
+			// LSTM.
+			wantH, wantC := make([]float32, H), make([]float32, H)
+			for k := range H {
+				g := func(j int) float32 { return hp[j*H+k] + xp[j*H+k] }
+				i, f, gg, o := kernel.Sigmoid(g(0)), kernel.Sigmoid(g(1)), kernel.Tanh(g(2)), kernel.Sigmoid(g(3))
+				wantC[k] = float32(f*c0[k]) + float32(i*gg)
+				wantH[k] = float32(o * kernel.Tanh(wantC[k]))
+			}
+			h, c, g := append([]float32(nil), h0...), append([]float32(nil), c0...), append([]float32(nil), hp...)
+			kernel.AxpyF32(1, xp, g) // as direction adds them
+			lstmCell(g, h, c)
+			rnnSameBits(t, fmt.Sprintf("%s LSTM H=%d h", im.Name, H), h, wantH)
+			rnnSameBits(t, fmt.Sprintf("%s LSTM H=%d c", im.Name, H), c, wantC)
+			// GRU.
+			for k := range H {
+				r := kernel.Sigmoid(hp[k] + xp[k])
+				z := kernel.Sigmoid(hp[H+k] + xp[H+k])
+				n := kernel.Tanh(xp[2*H+k] + float32(r*hp[2*H+k]))
+				wantH[k] = float32((1-z)*n) + float32(z*h0[k])
+			}
+			h, hpc := append([]float32(nil), h0...), append([]float32(nil), hp[:3*H]...)
+			gruCell(xp[:3*H], hpc, h)
+			rnnSameBits(t, fmt.Sprintf("%s GRU H=%d h", im.Name, H), h, wantH)
+		}
+		restore()
 	}
 }
