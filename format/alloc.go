@@ -1,0 +1,33 @@
+package format
+
+import "unsafe"
+
+// DataAlign is the alignment of every tensor's Data that Read decodes:
+// a cache line, and the widest vector load of the kernels.
+const DataAlign = 64
+
+// hugeMin is the size from which a tensor buffer asks the kernel for
+// huge pages (see adviseHuge).
+const hugeMin = 4 << 20
+
+// tensorBuf returns a zeroed n-byte buffer, DataAlign-aligned, for one
+// tensor's data. Read decodes straight into it: it is the tensor's final
+// storage, which the engine then keeps as its weights without a copy.
+//
+// A large buffer is fresh memory the process has not touched yet; before
+// anything writes to it, adviseHuge asks the kernel to back it with huge
+// pages where it can, so that filling it costs one page fault per 2 MiB
+// rather than one per 4 KiB (on Linux with transparent huge pages in
+// "madvise" or "always" mode; elsewhere it does nothing).
+func tensorBuf(n int) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	b := make([]byte, n+DataAlign-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (DataAlign - 1))
+	b = b[off : off+n : off+n]
+	if n >= hugeMin {
+		adviseHuge(b)
+	}
+	return b
+}
