@@ -23,10 +23,16 @@ func tensorBuf(n int) []byte {
 	if n == 0 {
 		return []byte{}
 	}
-	b := make([]byte, n+DataAlign-1)
-	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (DataAlign - 1))
+	align := DataAlign
+	if n >= hugeMin && hugePage > 0 {
+		// Start on a huge page, so that every whole huge page of the
+		// buffer can be one. The slack before it is never touched.
+		align = hugePage
+	}
+	b := make([]byte, n+align-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & uintptr(align-1))
 	b = b[off : off+n : off+n]
-	if n >= hugeMin {
+	if align > DataAlign {
 		adviseHuge(b)
 	}
 	return b

@@ -2,5 +2,8 @@
 
 package format
 
+// hugePage is 0: no huge pages to align to.
+const hugePage = 0
+
 // adviseHuge does nothing where there is no madvise(MADV_HUGEPAGE).
 func adviseHuge([]byte) {}
