@@ -472,8 +472,11 @@ func (rd *reader) decompressor(in io.Reader) (io.Reader, func(), error) {
 		}
 		return dec, dec.Close, nil
 	case CodecS2:
-		// Allocate block buffers as blocks arrive, not the maximum up front.
-		return s2.NewReader(in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10))))), func() {}, nil
+		// Allocate block buffers as blocks arrive, not the maximum up
+		// front. The stream's per-block CRCs are not checked: the
+		// checksum over the stored bytes covers them, and a corrupt
+		// stream is refused for it (ErrChecksum) whatever it decodes to.
+		return s2.NewReader(in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10)))), s2.ReaderIgnoreCRC()), func() {}, nil
 	}
 	return in, func() {}, nil
 }
