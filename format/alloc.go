@@ -37,3 +37,23 @@ func tensorBuf(n int) []byte {
 	}
 	return b
 }
+
+// scratchBuf returns an n-byte buffer for a decompressor's block, which
+// is reused for every block that needs it and dropped after the read.
+// From blockHugeMin bytes it takes whole huge pages (rounded up, where
+// adviseHuge can get them), trading up to a huge page of resident memory
+// for hundreds of base page faults.
+func scratchBuf(n int) []byte {
+	if n < blockHugeMin || hugePage == 0 {
+		return make([]byte, n)
+	}
+	size := (n + hugePage - 1) &^ (hugePage - 1)
+	b := make([]byte, size+hugePage-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & uintptr(hugePage-1))
+	b = b[off : off+size : off+size]
+	adviseHuge(b)
+	return b[:n]
+}
+
+// blockHugeMin is the size from which scratchBuf uses huge pages.
+const blockHugeMin = 512 << 10

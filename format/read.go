@@ -17,7 +17,6 @@ import (
 	"syscall"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/tinylib/msgp/msgp"
 )
@@ -472,11 +471,12 @@ func (rd *reader) decompressor(in io.Reader) (io.Reader, func(), error) {
 		}
 		return dec, dec.Close, nil
 	case CodecS2:
-		// Allocate block buffers as blocks arrive, not the maximum up
-		// front. The stream's per-block CRCs are not checked: the
-		// checksum over the stored bytes covers them, and a corrupt
+		// Blocks decode straight into the tensors' buffers (s2Stream);
+		// block buffers are allocated as blocks need them, not the
+		// maximum up front. The stream's per-block CRCs are not checked:
+		// the checksum over the stored bytes covers them, and a corrupt
 		// stream is refused for it (ErrChecksum) whatever it decodes to.
-		return s2.NewReader(in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10)))), s2.ReaderIgnoreCRC()), func() {}, nil
+		return newS2Stream(in, 4<<20, rd.p.stored), func() {}, nil
 	}
 	return in, func() {}, nil
 }
