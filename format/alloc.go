@@ -29,11 +29,15 @@ func tensorBuf(n int) []byte {
 		// buffer can be one. The slack before it is never touched.
 		align = hugePage
 	}
-	b := make([]byte, n+align-1)
-	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & uintptr(align-1))
-	b = b[off : off+n : off+n]
+	all := make([]byte, n+align-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(all))) & uintptr(align-1))
+	b := all[off : off+n : off+n]
 	if align > DataAlign {
 		adviseHuge(b)
+		// The slack around b is never used: give back any of its pages
+		// the allocator touched (it zeroes reused memory).
+		releasePages(all[:off])
+		releasePages(all[off+n:])
 	}
 	return b
 }
@@ -47,9 +51,10 @@ func scratchBuf(n int) []byte {
 	if n < blockHugeMin || hugePage == 0 {
 		return make([]byte, n)
 	}
-	size := (n + hugePage - 1) &^ (hugePage - 1)
-	b := make([]byte, size+hugePage-1)
-	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & uintptr(hugePage-1))
+	hp := hugePage // a variable: 0 on systems without huge pages
+	size := (n + hp - 1) &^ (hp - 1)
+	b := make([]byte, size+hp-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & uintptr(hp-1))
 	b = b[off : off+size : off+size]
 	adviseHuge(b)
 	return b[:n]

@@ -24,3 +24,17 @@ func adviseHuge(b []byte) {
 	}
 	_ = unix.Madvise(b[lo-p:hi-p], unix.MADV_HUGEPAGE)
 }
+
+// releasePages gives the whole base pages inside b back to the kernel
+// (MADV_DONTNEED): they read as zeros again, and are resident only if
+// written. b must be memory nothing reads or writes again but as zeros.
+func releasePages(b []byte) {
+	const page = 4096
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := (p + page - 1) &^ (page - 1)
+	hi := (p + uintptr(len(b))) &^ (page - 1)
+	if hi <= lo {
+		return
+	}
+	_ = unix.Madvise(b[lo-p:hi-p], unix.MADV_DONTNEED)
+}

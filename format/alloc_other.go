@@ -7,3 +7,6 @@ const hugePage = 0
 
 // adviseHuge does nothing where there is no madvise(MADV_HUGEPAGE).
 func adviseHuge([]byte) {}
+
+// releasePages does nothing where there is no madvise(MADV_DONTNEED).
+func releasePages([]byte) {}
