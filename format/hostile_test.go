@@ -406,3 +406,55 @@ func TestValidateUsesModelLimits(t *testing.T) {
 		t.Errorf("with default limits: %v, want ErrLimit", err)
 	}
 }
+
+// shrinkingFile reports size bytes to Seek but serves only the first cut
+// of them: a file truncated after Read checked its length.
+type shrinkingFile struct {
+	data []byte
+	cut  int64
+	pos  int64
+}
+
+func (f *shrinkingFile) ReadAt(b []byte, off int64) (int, error) {
+	if off >= f.cut {
+		return 0, io.EOF
+	}
+	n := copy(b, f.data[off:f.cut])
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *shrinkingFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		f.pos = off
+	case io.SeekCurrent:
+		f.pos += off
+	case io.SeekEnd:
+		f.pos = int64(len(f.data)) + off
+	}
+	return f.pos, nil
+}
+
+func (f *shrinkingFile) Read([]byte) (int, error) { return 0, errors.New("Read must not be used") }
+
+// TestFileTruncatedWhileRead: a file that ends early after Read checked
+// its length (truncated while it is read) is refused as corrupt, with or
+// without a required key, whatever the codec and wherever it ends.
+func TestFileTruncatedWhileRead(t *testing.T) {
+	key := formattest.TestKey(4)
+	m := formattest.Large(3<<20, format.F32, formattest.Random, 5)
+	for _, c := range []format.Codec{format.CodecNone, format.CodecS2, format.CodecZstd} {
+		file := formattest.File(m, format.WithCodec(c), format.WithSigningKey(key))
+		for _, opts := range [][]format.Option{nil, {format.WithTrustedKeys(key.Public().(ed25519.PublicKey))}} {
+			for _, cut := range []int64{48, 100, int64(len(file)) / 3, int64(len(file)) - 200, int64(len(file)) - 1} {
+				_, err := format.Read(&shrinkingFile{data: file, cut: cut}, opts...)
+				if !errors.Is(err, format.ErrCorrupt) && !errors.Is(err, format.ErrChecksum) {
+					t.Errorf("%s, %d options, cut at %d of %d: %v, want ErrCorrupt or ErrChecksum", c, len(opts), cut, len(file), err)
+				}
+			}
+		}
+	}
+}
