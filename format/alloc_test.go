@@ -22,7 +22,7 @@ func TestTensorBuf(t *testing.T) {
 		if addr%DataAlign != 0 {
 			t.Errorf("n=%d: address %#x not %d-aligned", n, addr, DataAlign)
 		}
-		if n >= hugeMin && hugePage > 0 && addr%uintptr(hugePage) != 0 {
+		if hp := uintptr(hugePage); n >= hugeMin && hp > 0 && addr%hp != 0 {
 			t.Errorf("n=%d: address %#x not on a huge page", n, addr)
 		}
 		for i, v := range b {
