@@ -9,9 +9,11 @@
 //
 // Read treats its input as untrusted: it verifies the checksum (and the
 // signature, when present or required) over the raw bytes before it
-// decompresses anything, checks every count and size against Limits
-// before allocating for it, and never panics; decoding costs time
-// proportional to the decoded size and memory within the limits. Errors name the part of the file that is wrong and
+// returns a model (before it decompresses anything when a signature is
+// required or the input can be read only once), checks every count and
+// size against Limits before allocating for it, and never panics;
+// decoding costs time proportional to the decoded size and memory within
+// the limits. Errors name the part of the file that is wrong and
 // match one of ErrCorrupt, ErrChecksum, ErrVersion, ErrLimit or
 // ErrSignature. WriteFile replaces files atomically.
 //

@@ -88,10 +88,14 @@ func TestHostileFiles(t *testing.T) {
 	}
 }
 
-// TestVerifiedBeforeDecoded: a file whose checksum or signature fails,
-// or that a required trusted key did not sign, is refused before its
-// payload is decompressed: reading the 65,536 × 1,024 attribute-map file
-// (64 MiB decoded) then allocates no more than small buffers.
+// TestVerifiedBeforeDecoded: a file that a required trusted key did not
+// sign, and any file read from a stream, is refused before its payload
+// is decompressed when its checksum or signature fails: reading the
+// 65,536 × 1,024 attribute-map file (64 MiB decoded) then allocates no
+// more than small buffers. A seekable file without a required key is
+// read in one pass that hashes as it decodes (TestReadOnce): refusing it
+// costs at most what decoding any hostile file may (TestHostileFiles'
+// bound), and it is refused for its checksum or signature all the same.
 func TestVerifiedBeforeDecoded(t *testing.T) {
 	key, other := formattest.TestKey(1), formattest.TestKey(2)
 	pub := key.Public().(ed25519.PublicKey)
@@ -103,15 +107,17 @@ func TestVerifiedBeforeDecoded(t *testing.T) {
 	badSig := bytes.Clone(signedByOther)
 	badSig[len(badSig)-1] ^= 1
 	for _, tc := range []struct {
-		name string
-		file []byte
-		opts []format.Option
-		want error
+		name     string
+		file     []byte
+		opts     []format.Option
+		want     error
+		keyFirst bool // verified first on every reader
 	}{
-		{"bad-checksum", badSum, nil, format.ErrChecksum},
-		{"bad-signature", badSig, nil, format.ErrSignature},
-		{"unsigned-key-required", bomb, []format.Option{format.WithTrustedKeys(pub)}, format.ErrUnsigned},
-		{"untrusted-key", signedByOther, []format.Option{format.WithTrustedKeys(pub)}, format.ErrUntrustedKey},
+		{"bad-checksum", badSum, nil, format.ErrChecksum, false},
+		{"bad-signature", badSig, nil, format.ErrSignature, false},
+		{"bad-signature-key-required", badSig, []format.Option{format.WithTrustedKeys(pub)}, format.ErrSignature, true},
+		{"unsigned-key-required", bomb, []format.Option{format.WithTrustedKeys(pub)}, format.ErrUnsigned, true},
+		{"untrusted-key", signedByOther, []format.Option{format.WithTrustedKeys(pub)}, format.ErrUntrustedKey, true},
 	} {
 		for _, r := range readers {
 			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
@@ -121,6 +127,9 @@ func TestVerifiedBeforeDecoded(t *testing.T) {
 					t.Fatalf("got %v, want %v", err, tc.want)
 				}
 				bound := 4*int64(len(tc.file)) + 256<<10
+				if !tc.keyFirst && r.name == "seekable" {
+					bound = 4*int64(len(tc.file)) + 1<<20 + min(declaredDecoded(tc.file), 8<<20)
+				}
 				t.Logf("refused after allocating %.1f KiB (bound %.1f KiB): %v", float64(alloc)/1024, float64(bound)/1024, err)
 				if alloc > bound {
 					t.Errorf("allocated %d bytes before refusing, over %d", alloc, bound)
@@ -170,26 +179,52 @@ func (f *changingFile) Seek(off int64, whence int) (int64, error) {
 
 func (f *changingFile) Read([]byte) (int, error) { return 0, errors.New("Read must not be used") }
 
-// TestFileChangedBetweenPasses: the second pass hashes what it decodes
-// again, so a file swapped after the first pass verified it is refused.
+// TestFileChangedBetweenPasses: with a required key, Read verifies in
+// a first pass and hashes what it decodes again in a second, so a file
+// swapped after the first pass verified it is refused. Without one it
+// reads the payload once (reads counts the full reads of it).
 func TestFileChangedBetweenPasses(t *testing.T) {
-	good := formattest.File(formattest.Tiny())
+	key := formattest.TestKey(3)
+	good := formattest.File(formattest.Tiny(), format.WithSigningKey(key))
 	changed := bytes.Clone(good)
 	changed[len(changed)/2] ^= 0x20
-	for _, key := range []ed25519.PrivateKey{nil, formattest.TestKey(3)} {
-		var opts []format.Option
-		if key != nil {
-			good = formattest.File(formattest.Tiny(), format.WithSigningKey(key))
-			changed = bytes.Clone(good)
-			changed[len(changed)/2] ^= 0x20
-			opts = append(opts, format.WithTrustedKeys(key.Public().(ed25519.PublicKey)))
-		}
-		if _, err := format.Read(&changingFile{data: good, changed: good}, opts...); err != nil {
-			t.Fatalf("unchanged file: %v", err)
-		}
-		_, err := format.Read(&changingFile{data: good, changed: changed}, opts...)
-		if !errors.Is(err, format.ErrChecksum) {
-			t.Errorf("signed=%v: file changed between passes: got %v, want ErrChecksum", key != nil, err)
+	opt := format.WithTrustedKeys(key.Public().(ed25519.PublicKey))
+	if _, err := format.Read(&changingFile{data: good, changed: good}, opt); err != nil {
+		t.Fatalf("unchanged file: %v", err)
+	}
+	_, err := format.Read(&changingFile{data: good, changed: changed}, opt)
+	if !errors.Is(err, format.ErrChecksum) {
+		t.Errorf("file changed between passes: got %v, want ErrChecksum", err)
+	}
+	unsigned := formattest.File(formattest.Tiny())
+	f := &changingFile{data: unsigned, changed: unsigned}
+	if _, err := format.Read(f); err != nil {
+		t.Errorf("no key required: %v", err)
+	}
+	if f.reads != 1 {
+		t.Errorf("no key required: the payload was read %d times, want once", f.reads)
+	}
+}
+
+// TestReadOnce: without a required key, a seekable file is read in one
+// pass that hashes as it decodes; a flipped bit anywhere in the payload
+// or preamble is still refused with ErrChecksum (or, in the preamble's
+// fields, as corrupt), never accepted, and the stream path agrees.
+func TestReadOnce(t *testing.T) {
+	for _, c := range []format.Codec{format.CodecNone, format.CodecS2, format.CodecZstd} {
+		good := formattest.File(formattest.Tiny(), format.WithCodec(c))
+		for i := 0; i < len(good); i += max(1, len(good)/97) {
+			bad := bytes.Clone(good)
+			bad[i] ^= 0x10
+			for _, r := range readers {
+				_, err := format.Read(r.wrap(bad))
+				if err == nil {
+					t.Fatalf("%s: bit flipped at byte %d accepted (%s)", c, i, r.name)
+				}
+				if i >= 48 && !errors.Is(err, format.ErrChecksum) {
+					t.Errorf("%s: bit flipped in the payload at byte %d: %v, want ErrChecksum (%s)", c, i, err, r.name)
+				}
+			}
 		}
 	}
 }
@@ -369,5 +404,57 @@ func TestValidateUsesModelLimits(t *testing.T) {
 	m.Limits = format.Limits{}
 	if err := m.Validate(); !errors.Is(err, format.ErrLimit) {
 		t.Errorf("with default limits: %v, want ErrLimit", err)
+	}
+}
+
+// shrinkingFile reports size bytes to Seek but serves only the first cut
+// of them: a file truncated after Read checked its length.
+type shrinkingFile struct {
+	data []byte
+	cut  int64
+	pos  int64
+}
+
+func (f *shrinkingFile) ReadAt(b []byte, off int64) (int, error) {
+	if off >= f.cut {
+		return 0, io.EOF
+	}
+	n := copy(b, f.data[off:f.cut])
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *shrinkingFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		f.pos = off
+	case io.SeekCurrent:
+		f.pos += off
+	case io.SeekEnd:
+		f.pos = int64(len(f.data)) + off
+	}
+	return f.pos, nil
+}
+
+func (f *shrinkingFile) Read([]byte) (int, error) { return 0, errors.New("Read must not be used") }
+
+// TestFileTruncatedWhileRead: a file that ends early after Read checked
+// its length (truncated while it is read) is refused as corrupt, with or
+// without a required key, whatever the codec and wherever it ends.
+func TestFileTruncatedWhileRead(t *testing.T) {
+	key := formattest.TestKey(4)
+	m := formattest.Large(3<<20, format.F32, formattest.Random, 5)
+	for _, c := range []format.Codec{format.CodecNone, format.CodecS2, format.CodecZstd} {
+		file := formattest.File(m, format.WithCodec(c), format.WithSigningKey(key))
+		for _, opts := range [][]format.Option{nil, {format.WithTrustedKeys(key.Public().(ed25519.PublicKey))}} {
+			for _, cut := range []int64{48, 100, int64(len(file)) / 3, int64(len(file)) - 200, int64(len(file)) - 1} {
+				_, err := format.Read(&shrinkingFile{data: file, cut: cut}, opts...)
+				if !errors.Is(err, format.ErrCorrupt) && !errors.Is(err, format.ErrChecksum) {
+					t.Errorf("%s, %d options, cut at %d of %d: %v, want ErrCorrupt or ErrChecksum", c, len(opts), cut, len(file), err)
+				}
+			}
+		}
 	}
 }

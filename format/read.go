@@ -17,7 +17,6 @@ import (
 	"syscall"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/tinylib/msgp/msgp"
 )
@@ -39,26 +38,32 @@ func ReadFile(path string, opts ...Option) (*Model, error) {
 // Read decodes one .erm file from r and checks everything in it. r must
 // end where the file ends; Read consumes it to the end.
 //
-// The order of the checks bounds what a hostile file can cost:
+// What a hostile file can cost is bounded before it is spent:
 //
 //  1. the preamble: magic, version, codec, and the sizes against the
 //     limits (decoded size at most MaxDecodedBytes, stored size possible
 //     for it) and against the length of r;
-//  2. the checksum over the raw stored bytes and, when present, the
-//     signature (required, by a trusted key, with WithTrustedKeys);
-//  3. only then the payload is decompressed and decoded: every count in
-//     the header against its limit, against the payload bytes left and
+//  2. while the payload is decompressed and decoded: every count in the
+//     header against its limit, against the payload bytes left and
 //     against MaxHeaderBytes before anything is allocated for it, every
 //     tensor's size against its shape, dtype and the limits before its
-//     buffer is allocated, and the graph's references.
+//     buffer is allocated, and the graph's references;
+//  3. the checksum over the raw stored bytes and, when present, the
+//     signature (required, by a trusted key, with WithTrustedKeys), all
+//     before Read returns: a model that fails them is never returned.
 //
 // When r is a regular *os.File or another io.ReaderAt and io.Seeker (a
-// *bytes.Reader), step 2 is a first streaming pass over the file that
-// allocates nothing, and step 3 a second pass that hashes the payload
-// again, so a file that changes between the passes is refused with
-// ErrChecksum. Any other reader is read once: its stored (compressed)
-// payload is buffered, at most the stored size the preamble declares,
-// and verified before it is decoded.
+// *bytes.Reader), Read reads the file once, hashing the stored bytes as
+// the decoder consumes them (the checksum fused into the read), and
+// decodes every tensor straight into its final buffer (tensorBuf: 64-byte
+// aligned, huge pages where the kernel offers them). With
+// WithTrustedKeys, it verifies first instead, in a streaming pass that
+// allocates nothing, so that a file no trusted key signed costs no
+// decoding, and decodes in a second pass that hashes the payload again:
+// a file that changes between the passes is refused with ErrChecksum.
+// Any other reader is read once: its stored (compressed) payload is
+// buffered, at most the stored size the preamble declares, and verified
+// before it is decoded.
 //
 // Decoding costs time proportional to the decoded size and memory of at
 // most the tensor data plus MaxHeaderBytes plus the decompressor's window
@@ -152,6 +157,9 @@ func (h *hasher) sums(p *preamble) sums {
 	return s
 }
 
+// hashChunk is the most hashingReader reads at once.
+const hashChunk = 256 << 10
+
 // hashingReader hashes what is read through it.
 type hashingReader struct {
 	r io.Reader
@@ -159,7 +167,9 @@ type hashingReader struct {
 }
 
 func (hr *hashingReader) Read(b []byte) (int, error) {
-	n, err := hr.r.Read(b)
+	// Read a large destination in parts that fit in the cache, so that
+	// hashing reads what was just read from cache, not from memory.
+	n, err := hr.r.Read(b[:min(len(b), hashChunk)])
 	_, _ = hr.h.Write(b[:n])
 	return n, err
 }
@@ -173,8 +183,16 @@ func (rd *reader) wantLen() int64 {
 	return n
 }
 
-// readSized reads the file in [start, end) of ra in two passes: verify,
-// then decode while hashing again.
+// readSized reads the file in [start, end) of ra. With a signature
+// required (WithTrustedKeys), it reads the file twice: it verifies the
+// checksum and the signature in a first pass that allocates nothing for
+// the payload, so an unsigned or untrusted file costs no decoding, then
+// decodes in a second pass that hashes the bytes again (a file changed
+// between the passes is refused with ErrChecksum). Otherwise it reads the
+// file once, hashing the stored bytes as the decoder consumes them, and
+// checks the checksum and any signature at the end, before it returns
+// the model: a corrupt file is refused with ErrChecksum even where the
+// decoder failed first.
 func (rd *reader) readSized(ra io.ReaderAt, start, end int64) (*Model, error) {
 	if err := rd.readPreamble(io.NewSectionReader(ra, start, end-start)); err != nil {
 		return nil, err
@@ -191,18 +209,21 @@ func (rd *reader) readSized(ra io.ReaderAt, start, end int64) (*Model, error) {
 		return nil, newErr(ErrCorrupt, "", "trailing data after the end of the model")
 	}
 	payload := func() *io.SectionReader { return io.NewSectionReader(ra, start+plen, int64(p.stored)) }
-
-	// Pass 1: hash the raw stored bytes; allocate nothing for them.
-	h := rd.newHasher()
-	if _, err := io.CopyBuffer(h, payload(), make([]byte, 64<<10)); err != nil {
-		return nil, wrapErr(ErrCorrupt, "payload", err, "read")
-	}
 	var trailer []byte
 	if p.flags&flagSigned != 0 {
 		trailer = make([]byte, trailerLen)
 		if _, err := ra.ReadAt(trailer, start+plen+int64(p.stored)); err != nil {
 			return nil, wrapErr(ErrCorrupt, "signature", err, "read")
 		}
+	}
+	if !rd.o.requireSig {
+		return rd.readOnce(payload(), trailer)
+	}
+
+	// Pass 1: hash the raw stored bytes; allocate nothing for them.
+	h := rd.newHasher()
+	if _, err := io.CopyBuffer(h, payload(), make([]byte, 64<<10)); err != nil {
+		return nil, wrapErr(ErrCorrupt, "payload", err, "read")
 	}
 	first := h.sums(p)
 	c, err := rd.verify(first, trailer)
@@ -225,6 +246,32 @@ func (rd *reader) readSized(ra io.ReaderAt, start, end int64) (*Model, error) {
 	}
 	if bodyErr != nil {
 		return nil, bodyErr
+	}
+	return rd.finish(m, c), nil
+}
+
+// readOnce decodes the stored payload read from payload, hashing it as
+// the decoder reads it, and then verifies the digests (see readSized).
+// What decoding an unverified payload may cost is bounded as for a
+// verified one, by the preamble's sizes and the limits: a checksum is no
+// defence against a hostile file, whose author can compute it.
+func (rd *reader) readOnce(payload io.Reader, trailer []byte) (*Model, error) {
+	h := rd.newHasher()
+	in := &hashingReader{r: payload, h: h}
+	m, bodyErr := rd.decodeBody(bufio.NewReaderSize(in, 32<<10))
+	// Hash what the decoder left unread (after an error), so that the
+	// checksum decides whether the file is corrupt.
+	_, readErr := io.Copy(io.Discard, in)
+	c, err := rd.verify(h.sums(&rd.p), trailer)
+	switch {
+	case err != nil && h.n == int64(rd.p.stored):
+		return nil, err
+	case bodyErr != nil:
+		return nil, bodyErr
+	case readErr != nil:
+		return nil, wrapErr(ErrCorrupt, "payload", readErr, "read")
+	case err != nil:
+		return nil, err
 	}
 	return rd.finish(m, c), nil
 }
@@ -424,8 +471,12 @@ func (rd *reader) decompressor(in io.Reader) (io.Reader, func(), error) {
 		}
 		return dec, dec.Close, nil
 	case CodecS2:
-		// Allocate block buffers as blocks arrive, not the maximum up front.
-		return s2.NewReader(in, s2.ReaderMaxBlockSize(4<<20), s2.ReaderAllocBlock(int(max(1024, min(rd.p.decoded, 64<<10))))), func() {}, nil
+		// Blocks decode straight into the tensors' buffers (s2Stream);
+		// block buffers are allocated as blocks need them, not the
+		// maximum up front. The stream's per-block CRCs are not checked:
+		// the checksum over the stored bytes covers them, and a corrupt
+		// stream is refused for it (ErrChecksum) whatever it decodes to.
+		return newS2Stream(in, 4<<20, rd.p.stored), func() {}, nil
 	}
 	return in, func() {}, nil
 }
@@ -492,7 +543,7 @@ func (rd *reader) decodeBody(in io.Reader) (*Model, error) {
 			}
 			continue
 		}
-		t.Data = make([]byte, want)
+		t.Data = tensorBuf(int(want))
 		if _, err := mr.ReadFull(t.Data); err != nil {
 			return nil, payloadErr(rd.p.codec, part, err)
 		}

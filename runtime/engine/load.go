@@ -352,8 +352,9 @@ func convDType(d format.DType) (tensor.DType, error) {
 
 // convTensor converts a file tensor checkGraph has checked. With take,
 // the tensor shares ft's bytes where their layout is the tensor's (every
-// dtype but f16 on a little-endian CPU); otherwise, and for f16, it
-// decodes a copy.
+// dtype but f16 on a little-endian CPU); otherwise it copies them (one
+// memory copy on a little-endian CPU) and decodes f16, and every dtype on
+// a big-endian CPU, element by element.
 func convTensor(ft *format.Tensor, take bool) (*tensor.Tensor, error) {
 	shape := make([]int, len(ft.Shape))
 	for i, d := range ft.Shape {
@@ -389,6 +390,30 @@ func convTensor(ft *format.Tensor, take bool) (*tensor.Tensor, error) {
 				t.DType, t.I64 = tensor.I64, v
 				return t, nil
 			}
+		}
+	}
+	// A copy: one memory copy where the bytes are the values (a
+	// little-endian CPU), else decoded element by element.
+	switch ft.DType {
+	case format.F32:
+		if v := copyLE[float32](d); len(v) == n {
+			t.DType, t.F32 = tensor.F32, v
+			return t, nil
+		}
+	case format.I8:
+		if v := copyLE[int8](d); len(v) == n {
+			t.DType, t.I8 = tensor.I8, v
+			return t, nil
+		}
+	case format.I32:
+		if v := copyLE[int32](d); len(v) == n {
+			t.DType, t.I32 = tensor.I32, v
+			return t, nil
+		}
+	case format.I64:
+		if v := copyLE[int64](d); len(v) == n {
+			t.DType, t.I64 = tensor.I64, v
+			return t, nil
 		}
 	}
 	switch ft.DType {
