@@ -473,9 +473,11 @@ func f16to32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
-// fuse rewrites patterns that have a faster fused kernel. Today:
+// fuse rewrites patterns that have a faster fused kernel:
 // Dot(Embedding(a), Embedding(b)) over int8 tables (recommendation
-// scoring), when the embeddings feed nothing else.
+// scoring), when the embeddings feed nothing else, and LayerNorm(Add(a, b))
+// (a transformer's residual and the norm after it), when the sum feeds
+// nothing else.
 func (m *Model) fuse() {
 	uses := make([]int, len(m.values))
 	producer := make([]int, len(m.values))
@@ -516,6 +518,29 @@ func (m *Model) fuse() {
 		n.kernel, n.op = k, "EmbeddingDot"
 		n.in = []int{ea.in[0], eb.in[0]}
 		removed[pa], removed[pb] = true, true
+	}
+	// LayerNorm(Add(a, b)) where the sum feeds only the norm: one pass per
+	// row (op.FuseAddLayerNorm), the sum never written.
+	for ni := range m.nodes {
+		n := &m.nodes[ni]
+		if n.op != "LayerNorm" || len(n.in) < 1 || n.in[0] < 0 {
+			continue
+		}
+		pa := producer[n.in[0]]
+		if pa < 0 || removed[pa] || uses[n.in[0]] != 1 {
+			continue
+		}
+		a := &m.nodes[pa]
+		if a.op != "Add" || len(a.in) != 2 || a.in[0] < 0 || a.in[1] < 0 {
+			continue
+		}
+		k := op.FuseAddLayerNorm(a.kernel, n.kernel)
+		if k == nil {
+			continue
+		}
+		n.kernel, n.op = k, "AddLayerNorm"
+		n.in = []int{a.in[0], a.in[1]}
+		removed[pa] = true
 	}
 	kept := m.nodes[:0]
 	for ni, n := range m.nodes {

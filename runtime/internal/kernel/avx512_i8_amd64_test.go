@@ -86,7 +86,7 @@ func TestGemmI8Tiled(t *testing.T) {
 func TestTiledRowAndAdopt(t *testing.T) {
 	useAVX512(t)
 	rng := rand.New(rand.NewPCG(53, 54))
-	for _, s := range [][2]int{{1, 1}, {5, 3}, {16, 4}, {17, 33}, {40, 130}} {
+	for _, s := range [][2]int{{1, 1}, {5, 3}, {16, 4}, {17, 33}, {40, 130}, {32, 8}, {48, 132}} {
 		n, k := s[0], s[1]
 		_, wd := makeInputs(rng, 1, n, k, fillRand)
 		wd[0] = -128

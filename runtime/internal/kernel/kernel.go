@@ -38,23 +38,26 @@ const edgePad = 3
 // PackI8 packs a copy of w (n×k, row-major: one row per output channel).
 func PackI8(w []int8, n, k int) *MatI8 {
 	if impl.Name == "avx512vnni" { // tiling copies; w is only read
-		return packI8(w[:n*k:n*k], n, k)
+		return packI8(w[:n*k:n*k], n, k, false)
 	}
 	d := make([]int8, (n+edgePad)*k)[:n*k]
 	copy(d, w[:n*k])
-	return packI8(d, n, k)
+	return packI8(d, n, k, true)
 }
 
 // AdoptI8 is PackI8 without the copy: the matrix keeps w (n×k,
 // row-major) as its storage and may rearrange it in place, so the caller
 // must not use w afterwards. A model's loader uses it to hold each weight
-// once. (Under avx512vnni the matrix moves into a new, padded tile layout
-// and drops w.)
+// once. (Under avx512vnni the tile layout is written into w when it
+// needs no padding — n a multiple of 16, k of 4 — and otherwise into a
+// new, padded buffer, dropping w.)
 func AdoptI8(w []int8, n, k int) *MatI8 {
-	return packI8(w[:n*k:n*k], n, k)
+	return packI8(w[:n*k:n*k], n, k, true)
 }
 
-func packI8(d []int8, n, k int) *MatI8 {
+// packI8 packs d (n×k, row-major), rearranging it in place when own says
+// the matrix may keep it.
+func packI8(d []int8, n, k int, own bool) *MatI8 {
 	m := &MatI8{N: n, K: k, Data: d, RowSum: make([]int32, n), prefixSum: make([]int32, n)}
 	kf := k &^ 31
 	for j := 0; j < n; j++ {
@@ -77,7 +80,11 @@ func packI8(d []int8, n, k int) *MatI8 {
 	}
 	switch {
 	case impl.Name == "avx512vnni" && n > 0 && k > 0:
-		m.Data = tileI8(d, n, k)
+		if own && n%16 == 0 && k%4 == 0 { // no padding: the same bytes, rearranged
+			tileI8InPlace(d, n, k)
+		} else {
+			m.Data = tileI8(d, n, k)
+		}
 		m.grouped, m.tiled = true, true
 	case impl.Name == "avxvnni" && n >= 8 && kf > 0:
 		groupRows8(d, n, k)
@@ -109,6 +116,25 @@ func tileI8(w []int8, n, k int) []int8 {
 		}
 	}
 	return t
+}
+
+// tileI8InPlace rearranges w (n×k, row-major, n a multiple of 16 and k of
+// 4) into the tile layout of tileI8 in place: with no padding, panel j/16
+// of the tile layout holds exactly the bytes rows j..j+15 held, so one
+// panel-sized scratch is all the extra memory loading needs.
+func tileI8InPlace(w []int8, n, k int) {
+	ps := 16 * k
+	buf := make([]int8, ps)
+	for j0 := 0; j0 < n; j0 += 16 {
+		panel := w[j0*k : j0*k+ps]
+		copy(buf, panel)
+		for r := range 16 {
+			row := buf[r*k : (r+1)*k]
+			for p, v := range row {
+				panel[p/4*64+r*4+p%4] = v
+			}
+		}
+	}
 }
 
 // tilePanelStride is the bytes of one 16-row panel of the tile layout.
