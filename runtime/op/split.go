@@ -1,0 +1,159 @@
+package op
+
+import "time"
+
+// Split decides, for one call site of one session, whether a piece of
+// parallel work runs on the caller alone or is handed out to the
+// session's workers, by measuring both. It is part of an operator's
+// per-session state (NewState); the zero value is ready.
+//
+// On a Timed Parallel with more than one worker it first times the work
+// on the caller alone; work that takes less than a few hand-offs of the
+// pool (Timed.HandOff) stays there, re-timed now and then. Other work is
+// also timed through the workers, and the faster way wins. The chosen way
+// is re-timed every splitRetime calls and the other one tried again at
+// growing intervals (splitExploreMin to splitExploreMax calls), so a
+// layer follows the machine's load: when other processes keep the second
+// core busy, handing out loses and the caller keeps the work.
+//
+// Either way every unit is computed the same way, so the choice never
+// changes a bit of the result. Calls of different sizes (keys) are
+// measured apart; a Split keeps the last few keys.
+//
+// On a Parallel that is not Timed (a test's), Split hands out the work
+// whenever it is at least the minWork its caller gives.
+type Split struct {
+	stats [splitKeys]splitStat
+	last  uint8 // the entry replaced last
+}
+
+const (
+	splitKeys = 4
+	// splitGate: work that takes less than splitGate hand-offs on one
+	// goroutine stays there (two workers save at most half of it).
+	splitGate = 3
+	// splitTrials of each way are timed before the first choice.
+	splitTrials = 3
+	// splitRetime: every splitRetime-th call of the chosen way is timed.
+	splitRetime = 16
+	// splitIdle: work under the gate is re-timed every splitIdle calls.
+	splitIdle       = 256
+	splitExploreMin = 32
+	splitExploreMax = 1024
+)
+
+type splitStat struct {
+	key         int
+	calls       uint32
+	ser, par    time.Duration // estimates: alone, handed out
+	nser, npar  uint8         // trials taken (up to splitTrials)
+	usePar      bool
+	explore     uint32 // calls between tries of the way not chosen
+	nextExplore uint32
+	used        bool
+}
+
+// splitEpoch is the origin of Split's clock readings.
+var splitEpoch = time.Now()
+
+func splitNow() time.Duration { return time.Since(splitEpoch) }
+
+// Do runs t over [0, n): on the caller alone as one t.RunRange(0, n), or
+// through ctx.Par.Do(n, t). key identifies the size of the work (calls
+// with one key take about the same time); work and minWork are only for
+// a Parallel that is not Timed.
+func (s *Split) Do(ctx *Ctx, key, n int, t Task, work, minWork int) {
+	p := ctx.Par
+	if p == nil || n < 2 || p.Workers() < 2 {
+		t.RunRange(0, n)
+		return
+	}
+	tp, ok := p.(Timed)
+	if !ok {
+		if work >= minWork {
+			p.Do(n, t)
+		} else {
+			t.RunRange(0, n)
+		}
+		return
+	}
+	st := s.find(key)
+	st.calls++
+	par, timed := st.choose(tp.HandOff())
+	if !timed {
+		if par {
+			p.Do(n, t)
+		} else {
+			t.RunRange(0, n)
+		}
+		return
+	}
+	t0 := splitNow()
+	if par {
+		p.Do(n, t)
+	} else {
+		t.RunRange(0, n)
+	}
+	st.record(par, splitNow()-t0)
+}
+
+// find returns the entry of key, replacing the oldest entry if none.
+func (s *Split) find(key int) *splitStat {
+	for i := range s.stats {
+		if st := &s.stats[i]; st.used && st.key == key {
+			return st
+		}
+	}
+	s.last = (s.last + 1) % splitKeys
+	st := &s.stats[s.last]
+	*st = splitStat{key: key, used: true, explore: splitExploreMin}
+	return st
+}
+
+// choose returns the way to run this call and whether to time it.
+func (st *splitStat) choose(handoff time.Duration) (par, timed bool) {
+	switch {
+	case st.nser < splitTrials:
+		return false, true
+	case st.ser < splitGate*handoff:
+		return false, st.calls%splitIdle == 0
+	case st.npar < splitTrials:
+		return true, true
+	case st.calls >= st.nextExplore:
+		return !st.usePar, true
+	}
+	return st.usePar, st.calls%splitRetime == 0
+}
+
+// record takes the time of one call made the given way.
+func (st *splitStat) record(par bool, d time.Duration) {
+	est, n := &st.ser, &st.nser
+	if par {
+		est, n = &st.par, &st.npar
+	}
+	switch {
+	case *n < splitTrials: // the trials: the least of them
+		if *n == 0 || d < *est {
+			*est = d
+		}
+		*n++
+	default: // a running mean, an outlier (preemption) counting at most twice the estimate
+		*est += (min(d, 2**est) - *est) / 4
+	}
+	if st.npar < splitTrials {
+		return // not both measured yet
+	}
+	explored := par != st.usePar
+	was := st.usePar
+	st.usePar = st.par < st.ser
+	if explored {
+		if st.usePar == was {
+			st.explore = min(2*st.explore, splitExploreMax)
+		} else {
+			st.explore = splitExploreMin
+		}
+		st.nextExplore = st.calls + st.explore
+	} else if st.nextExplore == 0 {
+		st.nextExplore = st.calls + st.explore
+	}
+}
