@@ -414,8 +414,8 @@ func (p *pool) close() {
 func (p *pool) Workers() int { return p.n }
 
 // Do implements op.Parallel: it posts the job to min(Workers, n)−1
-// workers, then the caller and the workers that arrive take units
-// [i, i+1) one at a time until none is left; the caller then takes back
+// workers, the caller runs unit [0, 1), then it and the workers that
+// arrive take units [i, i+1) one at a time until none is left; the caller then takes back
 // the posts no worker has claimed and waits for the workers that did.
 // Every unit is computed the same way whoever runs it, so the bits never
 // depend on the schedule. A panic in any unit (the caller's or a
@@ -428,12 +428,13 @@ func (p *pool) Do(n int, t op.Task) {
 		t.RunRange(0, n)
 		return
 	}
-	p.next.Store(0)
+	p.next.Store(1) // unit 0 is the caller's
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
 		p.post(w, job{t: t, n: n, p: p})
 	}
 	defer p.wait(parts)
+	t.RunRange(0, 1)
 	for {
 		i := int(p.next.Add(1) - 1)
 		if i >= n {
