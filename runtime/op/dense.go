@@ -287,7 +287,7 @@ func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act
 	}
 	t.colBlk, t.rowBlk = l.N, 0
 	blocks := 1
-	if w := ctx.Par; w != nil && w.Workers() > 1 {
+	if w := ctx.Par; m*l.N*l.K >= splitFloor && w != nil && w.Workers() > 1 {
 		switch {
 		case m >= 8*w.Workers() && m >= l.N:
 			// More rows than columns: split rows, each share quantizing

@@ -25,10 +25,14 @@ import "time"
 type Split struct {
 	stats [splitKeys]splitStat
 	last  uint8 // the entry replaced last
+	cur   uint8 // the entry used last
 }
 
 const (
 	splitKeys = 4
+	// splitFloor: 64K multiply-adds take a fraction of a microsecond,
+	// less than any hand-off; such work is not even timed.
+	splitFloor = 1 << 16
 	// splitGate: work that takes less than splitGate hand-offs on one
 	// goroutine stays there (two workers save at most half of it).
 	splitGate = 3
@@ -51,6 +55,7 @@ type splitStat struct {
 	explore     uint32 // calls between tries of the way not chosen
 	nextExplore uint32
 	used        bool
+	small       bool // under the gate: runs alone, timed every splitIdle calls
 }
 
 // splitEpoch is the origin of Split's clock readings.
@@ -60,11 +65,24 @@ func splitNow() time.Duration { return time.Since(splitEpoch) }
 
 // Do runs t over [0, n): on the caller alone as one t.RunRange(0, n), or
 // through ctx.Par.Do(n, t). key identifies the size of the work (calls
-// with one key take about the same time); work and minWork are only for
-// a Parallel that is not Timed.
+// with one key take about the same time). work is its size in
+// multiply-adds (or like element operations): work under splitFloor runs
+// on the caller without a look at the clock, and on a Parallel that is
+// not Timed work of at least minWork is handed out.
 func (s *Split) Do(ctx *Ctx, key, n int, t Task, work, minWork int) {
+	if work < splitFloor || n < 2 {
+		t.RunRange(0, n)
+		return
+	}
+	// The common case of small work, again: no clock, no interface call.
+	if st := &s.stats[s.cur]; st.used && st.key == key && st.small {
+		if st.calls++; st.calls%splitIdle != 0 {
+			t.RunRange(0, n)
+			return
+		}
+	}
 	p := ctx.Par
-	if p == nil || n < 2 || p.Workers() < 2 {
+	if p == nil || p.Workers() < 2 {
 		t.RunRange(0, n)
 		return
 	}
@@ -80,6 +98,7 @@ func (s *Split) Do(ctx *Ctx, key, n int, t Task, work, minWork int) {
 	st := s.find(key)
 	st.calls++
 	par, timed := st.choose(tp.HandOff())
+	st.small = st.nser >= splitTrials && st.ser < splitGate*tp.HandOff()
 	if !timed {
 		if par {
 			p.Do(n, t)
@@ -101,10 +120,12 @@ func (s *Split) Do(ctx *Ctx, key, n int, t Task, work, minWork int) {
 func (s *Split) find(key int) *splitStat {
 	for i := range s.stats {
 		if st := &s.stats[i]; st.used && st.key == key {
+			s.cur = uint8(i)
 			return st
 		}
 	}
 	s.last = (s.last + 1) % splitKeys
+	s.cur = s.last
 	st := &s.stats[s.last]
 	*st = splitStat{key: key, used: true, explore: splitExploreMin}
 	return st

@@ -122,7 +122,7 @@ func TestSplitDo(t *testing.T) {
 	for call := range 200 {
 		for _, n := range []int{3, 8} {
 			c := &countTask{runs: make([]int, n)}
-			s.Do(ctx, n, n, c, 0, 0)
+			s.Do(ctx, n, n, c, 1<<20, 0)
 			for i, r := range c.runs {
 				if r != 1 {
 					t.Fatalf("call %d, n %d: unit %d ran %d times", call, n, i, r)
@@ -135,9 +135,16 @@ func TestSplitDo(t *testing.T) {
 	}
 	// A Parallel that is not Timed: the work thresholds decide.
 	c := &countTask{runs: make([]int, 4)}
-	s.Do(&Ctx{Par: testPool{2}}, 4, 4, c, 10, 11)
+	s.Do(&Ctx{Par: testPool{2}}, 4, 4, c, splitFloor, splitFloor+1)
 	if c.calls != 1 {
 		t.Errorf("work under minWork ran in %d ranges, want 1 on the caller", c.calls)
+	}
+	// Work under the floor is not handed out, not even timed.
+	dos := p.dos
+	c = &countTask{runs: make([]int, 4)}
+	s.Do(ctx, 99, 4, c, splitFloor-1, 0)
+	if c.calls != 1 || p.dos != dos {
+		t.Errorf("work under splitFloor: %d ranges, %d Do calls, want 1 range on the caller", c.calls, p.dos-dos)
 	}
 	single := &Ctx{Par: &timedPool{testPool: testPool{1}}}
 	c = &countTask{runs: make([]int, 4)}
