@@ -1,6 +1,7 @@
 package op
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -92,14 +93,15 @@ func TestSplitChoice(t *testing.T) {
 	})
 }
 
-// countTask records which units ran and how.
+// countTask records which units ran (ranges are disjoint) and in how many
+// ranges.
 type countTask struct {
-	runs  []int
-	calls int
+	runs   []int
+	ranges atomic.Int32
 }
 
 func (c *countTask) RunRange(lo, hi int) {
-	c.calls++
+	c.ranges.Add(1)
 	for i := lo; i < hi; i++ {
 		c.runs[i]++
 	}
@@ -136,20 +138,20 @@ func TestSplitDo(t *testing.T) {
 	// A Parallel that is not Timed: the work thresholds decide.
 	c := &countTask{runs: make([]int, 4)}
 	s.Do(&Ctx{Par: testPool{2}}, 4, 4, c, splitFloor, splitFloor+1)
-	if c.calls != 1 {
-		t.Errorf("work under minWork ran in %d ranges, want 1 on the caller", c.calls)
+	if c.ranges.Load() != 1 {
+		t.Errorf("work under minWork ran in %d ranges, want 1 on the caller", c.ranges.Load())
 	}
 	// Work under the floor is not handed out, not even timed.
 	dos := p.dos
 	c = &countTask{runs: make([]int, 4)}
 	s.Do(ctx, 99, 4, c, splitFloor-1, 0)
-	if c.calls != 1 || p.dos != dos {
-		t.Errorf("work under splitFloor: %d ranges, %d Do calls, want 1 range on the caller", c.calls, p.dos-dos)
+	if c.ranges.Load() != 1 || p.dos != dos {
+		t.Errorf("work under splitFloor: %d ranges, %d Do calls, want 1 range on the caller", c.ranges.Load(), p.dos-dos)
 	}
 	single := &Ctx{Par: &timedPool{testPool: testPool{1}}}
 	c = &countTask{runs: make([]int, 4)}
 	s.Do(single, 4, 4, c, 1<<30, 0)
-	if c.calls != 1 || single.Par.(*timedPool).dos != 0 {
-		t.Errorf("one worker: %d ranges, %d Do calls, want 1 range on the caller", c.calls, single.Par.(*timedPool).dos)
+	if c.ranges.Load() != 1 || single.Par.(*timedPool).dos != 0 {
+		t.Errorf("one worker: %d ranges, %d Do calls, want 1 range on the caller", c.ranges.Load(), single.Par.(*timedPool).dos)
 	}
 }
