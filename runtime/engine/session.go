@@ -20,7 +20,10 @@ type sessionOptions struct {
 }
 
 // WithThreads sets how many goroutines one Run may use (default 1). The
-// workers are started once, with the session.
+// workers are started once, with the session. Each layer measures whether
+// handing its work out to them beats running it on the calling goroutine
+// (op.Split), so a layer whose work is smaller than the hand-off, or a
+// machine whose other cores are busy, leaves the work on the caller.
 func WithThreads(n int) Option { return func(o *sessionOptions) { o.threads = max(1, n) } }
 
 // WithF32 runs int8 layers with their dequantized f32 weights instead,
