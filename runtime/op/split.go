@@ -11,10 +11,11 @@ import "time"
 // on the caller alone; work that takes less than a few hand-offs of the
 // pool (Timed.HandOff) stays there, re-timed now and then. Other work is
 // also timed through the workers, and the faster way wins. The chosen way
-// is re-timed every splitRetime calls and the other one tried again at
-// growing intervals (splitExploreMin to splitExploreMax calls), so a
-// layer follows the machine's load: when other processes keep the second
-// core busy, handing out loses and the caller keeps the work.
+// is re-timed every splitRetime calls (every call when it takes over
+// splitTimeEvery) and the other one tried again at growing intervals
+// (splitExploreMin to splitExploreMax calls), so a layer follows the
+// machine's load: when other processes keep the second core busy,
+// handing out loses and the caller keeps the work.
 //
 // Either way every unit is computed the same way, so the choice never
 // changes a bit of the result. Calls of different sizes (keys) are
@@ -40,6 +41,10 @@ const (
 	splitTrials = 3
 	// splitRetime: every splitRetime-th call of the chosen way is timed.
 	splitRetime = 16
+	// splitTimeEvery: work that takes longer is timed on every call (two
+	// clock readings cost well under a thousandth of it), so its choice
+	// follows the load of the machine from one call to the next.
+	splitTimeEvery = 20 * time.Microsecond
 	// splitIdle: work under the gate is re-timed every splitIdle calls.
 	splitIdle       = 256
 	splitExploreMin = 32
@@ -143,7 +148,11 @@ func (st *splitStat) choose(handoff time.Duration) (par, timed bool) {
 	case st.calls >= st.nextExplore:
 		return !st.usePar, true
 	}
-	return st.usePar, st.calls%splitRetime == 0
+	est := st.ser
+	if st.usePar {
+		est = st.par
+	}
+	return st.usePar, st.calls%splitRetime == 0 || est >= splitTimeEvery
 }
 
 // record takes the time of one call made the given way.
