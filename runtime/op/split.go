@@ -175,7 +175,14 @@ func (st *splitStat) record(par bool, d time.Duration) {
 	}
 	explored := par != st.usePar
 	was := st.usePar
-	st.usePar = st.par < st.ser
+	// Handing out must save an eighth to be taken up (a hand-out that
+	// just breaks even is at the mercy of the other core's load); it is
+	// kept while it is faster at all.
+	if st.usePar {
+		st.usePar = st.par < st.ser
+	} else {
+		st.usePar = st.par < st.ser-st.ser/8
+	}
 	if explored {
 		if st.usePar == was {
 			st.explore = min(2*st.explore, splitExploreMax)

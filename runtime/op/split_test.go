@@ -56,6 +56,13 @@ func TestSplitChoice(t *testing.T) {
 			t.Errorf("handing out is slower, yet %d of 5000 calls were handed out (usePar %v)", npar, st.usePar)
 		}
 	})
+	t.Run("barely faster kept", func(t *testing.T) {
+		st := &splitStat{explore: splitExploreMin}
+		_, npar := splitSim(st, h, 5000, fixed(100*h), fixed(95*h))
+		if st.usePar || npar > 5000/50 {
+			t.Errorf("handing out saves 5%%, yet %d of 5000 calls were handed out (usePar %v)", npar, st.usePar)
+		}
+	})
 	t.Run("load comes and goes", func(t *testing.T) {
 		st := &splitStat{explore: splitExploreMin}
 		busy := func(c int) time.Duration { // the second core is taken from call 2000 to 4000
