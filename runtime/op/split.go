@@ -161,30 +161,37 @@ func (st *splitStat) record(par bool, d time.Duration) {
 	if par {
 		est, n = &st.par, &st.npar
 	}
+	explored := st.npar >= splitTrials && par != st.usePar
+	old := *est
 	switch {
 	case *n < splitTrials: // the trials: the least of them
 		if *n == 0 || d < *est {
 			*est = d
 		}
 		*n++
+	case explored: // a rare sample of the other way: it weighs more
+		*est += (min(d, 2**est) - *est) / 2
 	default: // a running mean, an outlier (preemption) counting at most twice the estimate
 		*est += (min(d, 2**est) - *est) / 4
 	}
 	if st.npar < splitTrials {
 		return // not both measured yet
 	}
-	explored := par != st.usePar
 	was := st.usePar
-	// Handing out must save an eighth to be taken up (a hand-out that
-	// just breaks even is at the mercy of the other core's load); it is
-	// kept while it is faster at all.
+	// Handing out must save a quarter to be taken up: it also costs the
+	// layers after it, which run while the worker still spins on a core
+	// that may share execution units with the caller's, and a hand-out
+	// that just breaks even is at the mercy of the other core's load. It
+	// is kept while it is faster at all.
 	if st.usePar {
 		st.usePar = st.par < st.ser
 	} else {
-		st.usePar = st.par < st.ser-st.ser/8
+		st.usePar = st.par < st.ser-st.ser/4
 	}
 	if explored {
-		if st.usePar == was {
+		// The other way is tried less often while it stays as it was,
+		// and often again once it changes.
+		if st.usePar == was && max(*est-old, old-*est) < old/8 {
 			st.explore = min(2*st.explore, splitExploreMax)
 		} else {
 			st.explore = splitExploreMin
