@@ -10,7 +10,8 @@ import "time"
 // On a Timed Parallel with more than one worker it first times the work
 // on the caller alone; work that takes less than a few hand-offs of the
 // pool (Timed.HandOff) stays there, re-timed now and then. Other work is
-// also timed through the workers, and the faster way wins. The chosen way
+// also timed through the workers, and the faster way wins (handing out
+// must save a quarter to be taken up, see record). The chosen way
 // is re-timed every splitRetime calls (every call when it takes over
 // splitTimeEvery) and the other one tried again at growing intervals
 // (splitExploreMin to splitExploreMax calls), so a layer follows the
