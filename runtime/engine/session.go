@@ -20,7 +20,10 @@ type sessionOptions struct {
 }
 
 // WithThreads sets how many goroutines one Run may use (default 1). The
-// workers are started once, with the session.
+// workers are started once, with the session. Each layer measures whether
+// handing its work out to them beats running it on the calling goroutine
+// (op.Split), so a layer whose work is smaller than the hand-off, or a
+// machine whose other cores are busy, leaves the work on the caller.
 func WithThreads(n int) Option { return func(o *sessionOptions) { o.threads = max(1, n) } }
 
 // WithF32 runs int8 layers with their dequantized f32 weights instead,
@@ -274,11 +277,20 @@ func (s *Session) newBound(p *plan) *bound {
 // share itself (measured here: two 20 µs shares took 41 µs through a
 // channel, 20.7 µs to spinning workers). After spinWindow without work a
 // worker parks, so an idle session costs no CPU.
+//
+// Do hands out units one at a time from a shared counter: the caller and
+// every worker that has arrived take the next unit until none is left, so
+// a worker that is late (parked, or its thread descheduled on a busy
+// machine) leaves its units to the others instead of making Do wait for
+// it. A worker that has not arrived when the units run out never starts:
+// the caller takes its post back and returns without it.
 type pool struct {
 	n       int
 	workers []*worker
 	closed  atomic.Bool
 	once    sync.Once
+	next    atomic.Int64 // the next unit of the current Do
+	handoff time.Duration
 }
 
 // spinWindow is how long an idle worker keeps polling before it parks.
@@ -286,18 +298,19 @@ const spinWindow = 200 * time.Microsecond
 
 type worker struct {
 	seq    atomic.Uint64 // bumped by Do to post job
-	done   atomic.Uint64 // set to seq when the job is finished
+	done   atomic.Uint64 // set to job.seq when a job it ran is finished
 	parked atomic.Bool
 	wake   chan struct{} // a token for a parked worker
-	job    job
-	// claim decides who runs the posted share: the worker (claimRan) or,
-	// when the worker has not started it by the time the caller finished
-	// its own share, the caller (claimStolen). A parked worker woken by
-	// the post may wait behind the caller on the caller's own P; stealing
-	// its share keeps a late worker from making Do slower than one thread.
+	// job is written by post only while the worker does not hold it (the
+	// claim is not claimRan, or done has reached the last job's seq) and
+	// read by the worker only after it claimed the post.
+	job job
+	// claim decides whether the worker takes part in the posted job
+	// (claimRan) or not (claimStolen: the caller finished every unit, or
+	// panicked, before the worker arrived).
 	claim atomic.Int32
-	// panic is a panic recovered from the share, written before done
-	// and taken by Do after it sees done.
+	// panic is a panic recovered from the worker's units, written before
+	// done and taken by Do after it sees done.
 	panic *panicked
 }
 
@@ -308,8 +321,10 @@ const (
 )
 
 type job struct {
-	t      op.Task
-	lo, hi int
+	t   op.Task
+	n   int
+	seq uint64
+	p   *pool
 }
 
 func newPool(n int) *pool {
@@ -346,21 +361,32 @@ func (p *pool) run(w *worker) {
 		last = w.seq.Load()
 		if w.claim.CompareAndSwap(claimPosted, claimRan) {
 			w.runJob()
+			w.done.Store(w.job.seq)
 		}
-		w.done.Store(last)
 	}
 }
 
-// runJob runs the posted share. A panic in it is kept for Do to re-raise
-// on the caller's goroutine: unrecovered, a panic on a worker kills the
-// process, whatever the caller does.
+// runJob takes units of the posted job until none is left. A panic in
+// one is kept for Do to re-raise on the caller's goroutine (unrecovered,
+// a panic on a worker kills the process, whatever the caller does); the
+// worker takes no more units after it.
 func (w *worker) runJob() {
 	defer func() {
 		if r := recover(); r != nil {
 			w.panic = asPanicked(r)
 		}
 	}()
-	w.job.t.RunRange(w.job.lo, w.job.hi)
+	j := &w.job
+	if j.p == nil { // a hand-off measurement: no units
+		return
+	}
+	for {
+		i := int(j.p.next.Add(1) - 1)
+		if i >= j.n {
+			return
+		}
+		j.t.RunRange(i, i+1)
+	}
 }
 
 func (w *worker) post(j job) {
@@ -390,10 +416,12 @@ func (p *pool) close() {
 // Workers implements op.Parallel.
 func (p *pool) Workers() int { return p.n }
 
-// Do implements op.Parallel: the caller runs the first share itself, then
-// the workers' shares none has started yet, then waits for the workers.
+// Do implements op.Parallel: it posts the job to min(Workers, n)−1
+// workers, the caller runs unit [0, 1), then it and the workers that
+// arrive take units [i, i+1) one at a time until none is left; the caller then takes back
+// the posts no worker has claimed and waits for the workers that did.
 // Every unit is computed the same way whoever runs it, so the bits never
-// depend on the schedule. A panic in any share (the caller's or a
+// depend on the schedule. A panic in any unit (the caller's or a
 // worker's) is raised on the caller's goroutine once every worker has
 // finished, so no worker still writes into the session's buffers when
 // Run returns.
@@ -403,34 +431,43 @@ func (p *pool) Do(n int, t op.Task) {
 		t.RunRange(0, n)
 		return
 	}
+	p.next.Store(1) // unit 0 is the caller's
 	for i := 1; i < parts; i++ {
-		p.workers[i-1].post(job{t, i * n / parts, (i + 1) * n / parts})
+		w := p.workers[i-1]
+		p.post(w, job{t: t, n: n, p: p})
 	}
 	defer p.wait(parts)
-	t.RunRange(0, n/parts)
-	for i := 1; i < parts; i++ {
-		if w := p.workers[i-1]; w.claim.CompareAndSwap(claimPosted, claimStolen) {
-			t.RunRange(i*n/parts, (i+1)*n/parts)
+	t.RunRange(0, 1)
+	for {
+		i := int(p.next.Add(1) - 1)
+		if i >= n {
+			return
 		}
+		t.RunRange(i, i+1)
 	}
 }
 
-// wait runs deferred in Do: it waits for the first parts-1 workers, then
-// re-raises the first panic, the caller's own or a worker's.
+// post posts j to w with the next sequence number.
+func (p *pool) post(w *worker, j job) {
+	j.seq = w.seq.Load() + 1
+	w.post(j)
+}
+
+// wait runs deferred in Do: it takes back the posts no worker claimed,
+// waits for the workers that did, then re-raises the first panic, the
+// caller's own or a worker's.
 func (p *pool) wait(parts int) {
 	r := recover()
+	if r != nil {
+		// The caller's unit panicked: leave no unit for the workers.
+		p.next.Add(1 << 40)
+	}
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
-		if r != nil {
-			// The caller's share panicked: take back the shares no
-			// worker has started, so they are not run at all.
-			w.claim.CompareAndSwap(claimPosted, claimStolen)
+		if w.claim.CompareAndSwap(claimPosted, claimStolen) {
+			continue // it never starts: nothing to wait for
 		}
-		for spins := 0; w.done.Load() != w.seq.Load(); spins++ {
-			if spins > 4096 {
-				runtime.Gosched()
-			}
-		}
+		p.await(w)
 		if w.panic != nil {
 			if r == nil {
 				r = w.panic
@@ -441,4 +478,34 @@ func (p *pool) wait(parts int) {
 	if r != nil {
 		panic(asPanicked(r))
 	}
+}
+
+// await waits until w has finished the job it claimed.
+func (p *pool) await(w *worker) {
+	for spins := 0; w.done.Load() != w.job.seq; spins++ {
+		if spins > 4096 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// HandOff implements op.Timed: the time from posting a job to a spinning
+// worker until the caller sees it finished, the least of a few trials,
+// measured on the first call.
+func (p *pool) HandOff() time.Duration {
+	if p.handoff > 0 || len(p.workers) == 0 {
+		return p.handoff
+	}
+	w := p.workers[0]
+	best := time.Duration(1 << 62)
+	for trial := range 24 {
+		t0 := time.Now()
+		p.post(w, job{})
+		p.await(w)
+		if d := time.Since(t0); trial >= 4 && d < best { // the first ones wake the worker
+			best = d
+		}
+	}
+	p.handoff = max(best, time.Nanosecond)
+	return p.handoff
 }

@@ -177,16 +177,33 @@ type linearTask struct {
 	rowBlk int            // > 0 when rows, not columns, are split among workers
 	ownF32 *kernel.MatF32 // this session's dequantized int8 weights (Int8Off without Const.Dequant)
 	tmp    []float32      // N floats: per-column scratch for the activation (workers own disjoint columns)
+	rtmp   []float32      // N floats a row share, for GELU (made when first needed)
+	split  Split          // whether the product is handed out
+	quant  quantTask      // the activation rows' quantization before a column split
 }
 
 func (t *linearTask) RunRange(lo, hi int) {
 	if t.rowBlk > 0 { // rows split among workers, each doing every column
-		t.rows(lo*t.rowBlk, min(hi*t.rowBlk, t.m), 0, t.l.N, nil, true)
+		var tmp []float32
+		if len(t.rtmp) >= hi*t.l.N { // a unit's own activation scratch
+			tmp = t.rtmp[lo*t.l.N : (lo+1)*t.l.N]
+		}
+		t.rows(lo*t.rowBlk, min(hi*t.rowBlk, t.m), 0, t.l.N, tmp, true)
 		return
 	}
 	n0, n1 := lo*t.colBlk, min(hi*t.colBlk, t.l.N)
 	t.rows(0, t.m, n0, n1, t.tmp[n0:n1], false)
 }
+
+// quantTask quantizes the activation rows of a Forward call, blk rows a
+// unit, when every column share needs all of them.
+type quantTask struct {
+	t     *linearTask
+	blk   int
+	split Split
+}
+
+func (q *quantTask) RunRange(lo, hi int) { q.t.quantize(lo*q.blk, min(hi*q.blk, q.t.m)) }
 
 // rows computes rows [r0, r1) and columns [n0, n1) of the output;
 // quantize says the rows' activations still need quantizing (row split).
@@ -234,10 +251,18 @@ func (t *linearTask) quantize(r0, r1 int) {
 }
 
 // NewTask returns the per-session state Forward needs.
-func (l *Linear) NewTask() *linearTask { return &linearTask{l: l, tmp: make([]float32, l.N)} }
+func (l *Linear) NewTask() *linearTask {
+	t := &linearTask{l: l, tmp: make([]float32, l.N)}
+	t.quant.t = t
+	return t
+}
 
-// Forward computes y[m×N] = act(x[m×K] · Wᵀ + b) using scratch from ctx,
-// splitting output columns among workers when the product is large.
+// Forward computes y[m×N] = act(x[m×K] · Wᵀ + b) using scratch from ctx.
+// With more than one worker it cuts the product into shares, by rows
+// when there are many, else by output columns (N panels), and its Split
+// measures whether handing them out beats running them on the caller.
+// Row shares quantize their own activation rows; column shares all need
+// every row, which are quantized first (in row shares when that pays).
 func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act, alpha float32) {
 	t.y, t.x, t.m, t.act, t.alpha = y, x, m, act, alpha
 	// Int8Off runs int8 layers in f32: on the dequantized weights built
@@ -259,18 +284,9 @@ func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act
 		t.xs = ctx.F32[:m]
 		t.xz = ctx.F32[m : 2*m]
 	}
-	// Small products stay on one core: handing out shares and waiting for
-	// the slowest costs a few microseconds, which only pays back above
-	// ~splitI8 multiply-adds at int8 speed (~180 G/s with VNNI, ~90 with
-	// AVX2) or ~splitF32 at f32 speed. Products with more rows than
-	// columns split by rows, the others by columns (N panels).
-	minWork := splitI8
-	if t.f32 {
-		minWork = splitF32
-	}
 	t.colBlk, t.rowBlk = l.N, 0
 	blocks := 1
-	if w := ctx.Par; w != nil && w.Workers() > 1 && m*l.N*l.K >= minWork {
+	if w := ctx.Par; m*l.N*l.K >= splitFloor && w != nil && w.Workers() > 1 {
 		switch {
 		case m >= 8*w.Workers() && m >= l.N:
 			// More rows than columns: split rows, each share quantizing
@@ -291,22 +307,40 @@ func (l *Linear) Forward(ctx *Ctx, t *linearTask, y, x []float32, m int, act Act
 			blocks = (m + t.rowBlk - 1) / t.rowBlk
 		}
 	}
-	if t.rowBlk == 0 && !t.f32 {
-		t.quantize(0, m)
-	}
 	if blocks == 1 {
-		if t.rowBlk > 0 {
-			t.rowBlk = 0
+		t.rowBlk, t.colBlk = 0, l.N
+		if !t.f32 {
 			t.quantize(0, m)
 		}
 		t.RunRange(0, 1)
 		return
 	}
-	ctx.Par.Do(blocks, t)
+	if t.rowBlk > 0 && act == ActGELU && len(t.rtmp) < blocks*l.N {
+		t.rtmp = make([]float32, blocks*l.N)
+	}
+	key := 2*m + b2i(t.f32)
+	if t.rowBlk == 0 && !t.f32 {
+		q := &t.quant
+		q.blk = max(1, (m+4*ctx.Par.Workers()-1)/(4*ctx.Par.Workers()))
+		q.split.Do(ctx, key, (m+q.blk-1)/q.blk, q, m*l.K, splitI8/64)
+	}
+	minWork := splitI8
+	if t.f32 {
+		minWork = splitF32
+	}
+	t.split.Do(ctx, key, blocks, t, m*l.N*l.K, minWork)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // splitI8 and splitF32 are the smallest products (multiply-adds) Linear
-// shares between workers; variables so a benchmark can move them.
+// hands out on a Parallel that is not Timed (see Split); variables so
+// tests can move them.
 var splitI8, splitF32 = 1 << 22, 1 << 20
 
 type dense struct {

@@ -16,6 +16,7 @@ package op
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/edgerun/edgerun/runtime/tensor"
 )
@@ -112,6 +113,16 @@ type Parallel interface {
 	// Do calls t.RunRange on disjoint ranges covering [0, n), on up to
 	// Workers goroutines, and returns when all are done.
 	Do(n int, t Task)
+}
+
+// Timed is a Parallel that knows what handing work to its workers costs.
+// Split measures whether a piece of work is worth handing out only on a
+// Timed Parallel; on others it splits by static work thresholds.
+type Timed interface {
+	Parallel
+	// HandOff is the least time from posting work to a waiting worker
+	// until the caller sees it finished, with no work in it.
+	HandOff() time.Duration
 }
 
 // Task is a unit of parallel work; per-session Task values come from a
