@@ -60,24 +60,7 @@ func AdoptI8(w []int8, n, k int) *MatI8 {
 func packI8(d []int8, n, k int, own bool) *MatI8 {
 	m := &MatI8{N: n, K: k, Data: d, RowSum: make([]int32, n), prefixSum: make([]int32, n)}
 	kf := k &^ 31
-	for j := 0; j < n; j++ {
-		var s int32
-		row := d[j*k : (j+1)*k]
-		for _, v := range row[:kf] {
-			s += int32(v)
-		}
-		m.prefixSum[j] = s
-		for _, v := range row[kf:] {
-			s += int32(v)
-		}
-		m.RowSum[j] = s
-	}
-	for _, v := range d {
-		if v == -128 {
-			m.hasMin128 = true
-			break
-		}
-	}
+	m.hasMin128 = rowSums(d, n, k, m.RowSum, m.prefixSum)
 	switch {
 	case impl.Name == "avx512vnni" && n > 0 && k > 0:
 		if own && n%16 == 0 && k%4 == 0 { // no padding: the same bytes, rearranged
@@ -116,25 +99,6 @@ func tileI8(w []int8, n, k int) []int8 {
 		}
 	}
 	return t
-}
-
-// tileI8InPlace rearranges w (n×k, row-major, n a multiple of 16 and k of
-// 4) into the tile layout of tileI8 in place: with no padding, panel j/16
-// of the tile layout holds exactly the bytes rows j..j+15 held, so one
-// panel-sized scratch is all the extra memory loading needs.
-func tileI8InPlace(w []int8, n, k int) {
-	ps := 16 * k
-	buf := make([]int8, ps)
-	for j0 := 0; j0 < n; j0 += 16 {
-		panel := w[j0*k : j0*k+ps]
-		copy(buf, panel)
-		for r := range 16 {
-			row := buf[r*k : (r+1)*k]
-			for p, v := range row {
-				panel[p/4*64+r*4+p%4] = v
-			}
-		}
-	}
 }
 
 // tilePanelStride is the bytes of one 16-row panel of the tile layout.
