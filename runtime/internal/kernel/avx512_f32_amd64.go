@@ -44,6 +44,43 @@ func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ld
 //go:noescape
 func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 
+// gemvF32AVX512R2 and gemvF32AVX512R3 compute, for r = 2 and 3 rows, any n
+// and k a multiple of 16 (> 0),
+//
+//	for i < r, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+//
+// loading each weight vector once for the r rows, with the same
+// per-output order as gemmF32AVX512. Reference: gemmF32Generic, through
+// gemmF32AVX512Tiles.
+//
+//go:noescape
+func gemvF32AVX512R2(c []float32, a []float32, b []float32, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemvF32AVX512R3(c []float32, a []float32, b []float32, n, k, lda, ldb, ldc int)
+
+// gemvF32AVX512Few computes r rows of a (r ≥ 0) against n rows of b as
+// gemvF32AVX512 would row by row, three or two rows at a time so the
+// weights stream once per three rows.
+func gemvF32AVX512Few(c []float32, a []float32, b []float32, r, n, k, lda, ldb, ldc int) {
+	for r > 0 {
+		step := 3
+		switch r {
+		case 1:
+			gemvF32AVX512(c, a, b, n, k, ldb, 1)
+			return
+		case 2, 4:
+			step = 2
+			gemvF32AVX512R2(c, a, b, n, k, lda, ldb, ldc)
+		default:
+			gemvF32AVX512R3(c, a, b, n, k, lda, ldb, ldc)
+		}
+		if r -= step; r > 0 {
+			c, a = c[step*ldc:], a[step*lda:]
+		}
+	}
+}
+
 // f32PanelBytes512 bounds the weight panel gemmF32AVX512 streams for
 // each 4-row block, or the activation panel gemmF32AVX512C streams for
 // each 6-column block, so it stays in L2 with room for the rest (every
@@ -51,8 +88,8 @@ func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 const f32PanelBytes512 = 512 << 10
 
 // gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the 4×6
-// tiles over the 16-float prefix of K, gemvF32AVX512 the rows and columns
-// outside the tiles, Go adds the K tail. Results differ from
+// tiles over the 16-float prefix of K, gemvF32AVX512 the columns outside
+// the tiles, gemvF32AVX512Few the rows outside them, Go adds the K tail. Results differ from
 // gemmF32Generic by rounding only (FMA and lane-wise partial sums;
 // TestGemmF32AVX512 bounds it), but every output is computed the same way
 // wherever it lies in [n0, n1) and whichever loop order runs, so
@@ -81,12 +118,12 @@ const l1Half512 = 24 << 10
 
 // gemmF32AVX512Rows is gemmF32AVX512Tiles with rows in the outer loop.
 func gemmF32AVX512Rows(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512)
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512, gemvF32AVX512Few)
 }
 
 // gemmF32AVX512Cols is gemmF32AVX512Tiles with columns in the outer loop.
 func gemmF32AVX512Cols(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512)
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512, gemvF32AVX512Few)
 }
 
 // gemmF32AsmLanes is gemmF32Asm for kernels whose K step is lanes floats
@@ -94,10 +131,13 @@ func gemmF32AVX512Cols(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 // splits the tiled columns into panels of at most that many bytes of
 // weights (for a kernel with rows in the outer loop); a negative one
 // splits the tiled rows into panels of at most −panelBytes bytes of
-// activations (for one with columns in the outer loop).
+// activations (for one with columns in the outer loop). gemv does the
+// columns outside the tiles and, when few is nil, the rows outside them one
+// by one; few, when given, does those rows together.
 func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lanes, tileM, tileN, panelBytes int,
 	gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int),
-	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int)) {
+	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int),
+	few func(c []float32, a []float32, b []float32, r, n, k, lda, ldb, ldc int)) {
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
@@ -136,8 +176,12 @@ func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lan
 			gemv(c[j:], w.Data[j*k:(j+1)*k], a, mf, kf, k, n)
 		}
 	}
-	for i := mf; i < m; i++ { // rows outside the tiles
-		gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+	if few != nil && mf < m { // rows outside the tiles
+		few(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], m-mf, n1-n0, kf, k, k, n)
+	} else {
+		for i := mf; i < m; i++ {
+			gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+		}
 	}
 	if kf < k {
 		for i := 0; i < m; i++ {

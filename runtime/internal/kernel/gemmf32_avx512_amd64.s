@@ -447,7 +447,7 @@ done:
 	RET
 
 // func gemvF32AVX512(c []float32, x []float32, b []float32, n int, k int, ldb int, incc int)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104
 	// One vector against n rows (any n; k a multiple of 16, k > 0), outputs
 	// incc apart:
@@ -460,6 +460,7 @@ TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104
 	// the columns outside them (x = a weight row, b = a, incc = ldc): products
 	// commute exactly, so either way every output has the bits gemmF32AVX512
 	// would give it. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	// Each row of b is prefetched 1024 bytes ahead of the loads.
 	MOVQ c_base+0(FP), CX
 	MOVQ x_base+24(FP), SI
 	MOVQ b_base+48(FP), BX
@@ -491,13 +492,21 @@ g8loop:
 
 g8k:
 	VMOVUPS       (DI), Z16
+	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
+	PREFETCHT0    1024(R13)(R10*1)
 	VFMADD231PS   (R13)(R10*1), Z16, Z1
+	PREFETCHT0    1024(R13)(R10*2)
 	VFMADD231PS   (R13)(R10*2), Z16, Z2
+	PREFETCHT0    1024(R14)
 	VFMADD231PS   (R14), Z16, Z3
+	PREFETCHT0    1024(R14)(R10*1)
 	VFMADD231PS   (R14)(R10*1), Z16, Z4
+	PREFETCHT0    1024(R14)(R10*2)
 	VFMADD231PS   (R14)(R10*2), Z16, Z5
+	PREFETCHT0    1024(R15)
 	VFMADD231PS   (R15), Z16, Z6
+	PREFETCHT0    1024(R15)(R10*1)
 	VFMADD231PS   (R15)(R10*1), Z16, Z7
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -563,15 +572,17 @@ g4loop:
 	MOVQ   BX, R13
 	LEAQ   (BX)(R10*2), R14
 	ADDQ   R10, R14
-	LEAQ   (R14)(R10*2), R15
-	ADDQ   R10, R15
 	MOVQ   R9, DX
 
 g4k:
 	VMOVUPS       (DI), Z16
+	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
+	PREFETCHT0    1024(R13)(R10*1)
 	VFMADD231PS   (R13)(R10*1), Z16, Z1
+	PREFETCHT0    1024(R13)(R10*2)
 	VFMADD231PS   (R13)(R10*2), Z16, Z2
+	PREFETCHT0    1024(R14)
 	VFMADD231PS   (R14), Z16, Z3
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -610,14 +621,11 @@ g1loop:
 	VPXORD Z0, Z0, Z0
 	MOVQ   SI, DI
 	MOVQ   BX, R13
-	LEAQ   (BX)(R10*2), R14
-	ADDQ   R10, R14
-	LEAQ   (R14)(R10*2), R15
-	ADDQ   R10, R15
 	MOVQ   R9, DX
 
 g1k:
 	VMOVUPS       (DI), Z16
+	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -633,6 +641,637 @@ g1k:
 	VMOVSS        X0, (DI)
 	ADDQ          R10, BX
 	ADDQ          R11, CX
+	SUBQ          $0x01, R8
+	JMP           g1loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemvF32AVX512R2(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemvF32AVX512R2(SB), NOSPLIT, $0-112
+	// 2 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
+	// 
+	// 	for i < 2, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Groups of 8 columns, then of 4, then single ones; each weight vector is
+	// loaded once for 2 FMAs. Every output has the accumulation and tree
+	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	// Each row of b is prefetched 1024 bytes ahead of the loads.
+	MOVQ c_base+0(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), BX
+	MOVQ n+72(FP), R8
+	MOVQ k+80(FP), R9
+	MOVQ ldb+96(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+104(FP), R11
+	SHLQ $0x02, R11
+	MOVQ lda+88(FP), R12
+	SHLQ $0x02, R12
+
+g8loop:
+	CMPQ   R8, $0x08
+	JLT    g4loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	LEAQ   (R14)(R10*2), R15
+	ADDQ   R10, R15
+	MOVQ   R9, DX
+
+g8k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	PREFETCHT0    1024(R13)(R10*1)
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	PREFETCHT0    1024(R13)(R10*2)
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	PREFETCHT0    1024(R14)
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	PREFETCHT0    1024(R14)(R10*1)
+	VMOVUPS       (R14)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z4
+	VFMADD231PS   Z28, Z25, Z12
+	PREFETCHT0    1024(R14)(R10*2)
+	VMOVUPS       (R14)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z5
+	VFMADD231PS   Z28, Z25, Z13
+	PREFETCHT0    1024(R15)
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z6
+	VFMADD231PS   Z28, Z25, Z14
+	PREFETCHT0    1024(R15)(R10*1)
+	VMOVUPS       (R15)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z7
+	VFMADD231PS   Z28, Z25, Z15
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	ADDQ          $0x40, R15
+	SUBQ          $0x10, DX
+	JGT           g8k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y31
+	VADDPS        Y31, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y31
+	VADDPS        Y31, Y5, Y5
+	VEXTRACTF64X4 $0x01, Z6, Y31
+	VADDPS        Y31, Y6, Y6
+	VEXTRACTF64X4 $0x01, Z7, Y31
+	VADDPS        Y31, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VEXTRACTF64X4 $0x01, Z12, Y31
+	VADDPS        Y31, Y12, Y4
+	VEXTRACTF64X4 $0x01, Z13, Y31
+	VADDPS        Y31, Y13, Y5
+	VEXTRACTF64X4 $0x01, Z14, Y31
+	VADDPS        Y31, Y14, Y6
+	VEXTRACTF64X4 $0x01, Z15, Y31
+	VADDPS        Y31, Y15, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	LEAQ          (BX)(R10*8), BX
+	ADDQ          $0x20, CX
+	SUBQ          $0x08, R8
+	JMP           g8loop
+
+g4loop:
+	CMPQ   R8, $0x04
+	JLT    g1loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	MOVQ   R9, DX
+
+g4k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	PREFETCHT0    1024(R13)(R10*1)
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	PREFETCHT0    1024(R13)(R10*2)
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	PREFETCHT0    1024(R14)
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	SUBQ          $0x10, DX
+	JGT           g4k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	LEAQ          (BX)(R10*4), BX
+	ADDQ          $0x10, CX
+	SUBQ          $0x04, R8
+	JMP           g4loop
+
+g1loop:
+	CMPQ   R8, $0x01
+	JLT    done
+	VPXORD Z0, Z0, Z0
+	VPXORD Z8, Z8, Z8
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	MOVQ   R9, DX
+
+g1k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	SUBQ          $0x10, DX
+	JGT           g1k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R10, BX
+	ADDQ          $0x04, CX
+	SUBQ          $0x01, R8
+	JMP           g1loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemvF32AVX512R3(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·gemvF32AVX512R3(SB), NOSPLIT, $0-112
+	// 3 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
+	// 
+	// 	for i < 3, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Groups of 8 columns, then of 4, then single ones; each weight vector is
+	// loaded once for 3 FMAs. Every output has the accumulation and tree
+	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	// Each row of b is prefetched 1024 bytes ahead of the loads.
+	MOVQ c_base+0(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), BX
+	MOVQ n+72(FP), R8
+	MOVQ k+80(FP), R9
+	MOVQ ldb+96(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+104(FP), R11
+	SHLQ $0x02, R11
+	MOVQ lda+88(FP), R12
+	SHLQ $0x02, R12
+
+g8loop:
+	CMPQ   R8, $0x08
+	JLT    g4loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	LEAQ   (R14)(R10*2), R15
+	ADDQ   R10, R15
+	MOVQ   R9, DX
+
+g8k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	PREFETCHT0    1024(R13)(R10*1)
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VFMADD231PS   Z28, Z26, Z17
+	PREFETCHT0    1024(R13)(R10*2)
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VFMADD231PS   Z28, Z26, Z18
+	PREFETCHT0    1024(R14)
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	VFMADD231PS   Z28, Z26, Z19
+	PREFETCHT0    1024(R14)(R10*1)
+	VMOVUPS       (R14)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z4
+	VFMADD231PS   Z28, Z25, Z12
+	VFMADD231PS   Z28, Z26, Z20
+	PREFETCHT0    1024(R14)(R10*2)
+	VMOVUPS       (R14)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z5
+	VFMADD231PS   Z28, Z25, Z13
+	VFMADD231PS   Z28, Z26, Z21
+	PREFETCHT0    1024(R15)
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z6
+	VFMADD231PS   Z28, Z25, Z14
+	VFMADD231PS   Z28, Z26, Z22
+	PREFETCHT0    1024(R15)(R10*1)
+	VMOVUPS       (R15)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z7
+	VFMADD231PS   Z28, Z25, Z15
+	VFMADD231PS   Z28, Z26, Z23
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	ADDQ          $0x40, R15
+	SUBQ          $0x10, DX
+	JGT           g8k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y31
+	VADDPS        Y31, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y31
+	VADDPS        Y31, Y5, Y5
+	VEXTRACTF64X4 $0x01, Z6, Y31
+	VADDPS        Y31, Y6, Y6
+	VEXTRACTF64X4 $0x01, Z7, Y31
+	VADDPS        Y31, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VEXTRACTF64X4 $0x01, Z12, Y31
+	VADDPS        Y31, Y12, Y4
+	VEXTRACTF64X4 $0x01, Z13, Y31
+	VADDPS        Y31, Y13, Y5
+	VEXTRACTF64X4 $0x01, Z14, Y31
+	VADDPS        Y31, Y14, Y6
+	VEXTRACTF64X4 $0x01, Z15, Y31
+	VADDPS        Y31, Y15, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VEXTRACTF64X4 $0x01, Z17, Y31
+	VADDPS        Y31, Y17, Y1
+	VEXTRACTF64X4 $0x01, Z18, Y31
+	VADDPS        Y31, Y18, Y2
+	VEXTRACTF64X4 $0x01, Z19, Y31
+	VADDPS        Y31, Y19, Y3
+	VEXTRACTF64X4 $0x01, Z20, Y31
+	VADDPS        Y31, Y20, Y4
+	VEXTRACTF64X4 $0x01, Z21, Y31
+	VADDPS        Y31, Y21, Y5
+	VEXTRACTF64X4 $0x01, Z22, Y31
+	VADDPS        Y31, Y22, Y6
+	VEXTRACTF64X4 $0x01, Z23, Y31
+	VADDPS        Y31, Y23, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	LEAQ          (BX)(R10*8), BX
+	ADDQ          $0x20, CX
+	SUBQ          $0x08, R8
+	JMP           g8loop
+
+g4loop:
+	CMPQ   R8, $0x04
+	JLT    g1loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	MOVQ   R9, DX
+
+g4k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	PREFETCHT0    1024(R13)(R10*1)
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VFMADD231PS   Z28, Z26, Z17
+	PREFETCHT0    1024(R13)(R10*2)
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VFMADD231PS   Z28, Z26, Z18
+	PREFETCHT0    1024(R14)
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	VFMADD231PS   Z28, Z26, Z19
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	SUBQ          $0x10, DX
+	JGT           g4k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VEXTRACTF64X4 $0x01, Z17, Y31
+	VADDPS        Y31, Y17, Y1
+	VEXTRACTF64X4 $0x01, Z18, Y31
+	VADDPS        Y31, Y18, Y2
+	VEXTRACTF64X4 $0x01, Z19, Y31
+	VADDPS        Y31, Y19, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	LEAQ          (BX)(R10*4), BX
+	ADDQ          $0x10, CX
+	SUBQ          $0x04, R8
+	JMP           g4loop
+
+g1loop:
+	CMPQ   R8, $0x01
+	JLT    done
+	VPXORD Z0, Z0, Z0
+	VPXORD Z8, Z8, Z8
+	VPXORD Z16, Z16, Z16
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	MOVQ   R9, DX
+
+g1k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	PREFETCHT0    1024(R13)
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	SUBQ          $0x10, DX
+	JGT           g1k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R10, BX
+	ADDQ          $0x04, CX
 	SUBQ          $0x01, R8
 	JMP           g1loop
 

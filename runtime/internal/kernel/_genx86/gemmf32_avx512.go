@@ -79,7 +79,9 @@ func reduce16(src []int, tmp int) {
 func gemmF32AVX512() {
 	gemmF32AVX512Order("gemmF32AVX512", false)
 	gemmF32AVX512Order("gemmF32AVX512C", true)
-	gemvF32AVX512()
+	gemvF32AVX512(gemvPrefetch)
+	gemvF32AVX512Rows(2, gemvPrefetch)
+	gemvF32AVX512Rows(3, gemvPrefetch)
 }
 
 // gemmF32AVX512Order emits the tiled GEMM with rows in the outer loop (a
@@ -217,7 +219,13 @@ func f32Tile512() {
 	}
 }
 
-func gemvF32AVX512() {
+// gemvPrefetch is how far ahead (bytes) the GEMV kernels prefetch each
+// weight row they stream; 0 emits no prefetch.
+const gemvPrefetch = 1024
+
+// gemvF32AVX512 emits the one-row kernel: x against groups of 8, 4 and 1
+// rows of b, prefetching pf bytes ahead in each row of b when pf > 0.
+func gemvF32AVX512(pf int) {
 	TEXT("gemvF32AVX512", NOSPLIT, "func(c []float32, x []float32, b []float32, n, k, ldb, incc int)")
 	Comment("One vector against n rows (any n; k a multiple of 16, k > 0), outputs",
 		"incc apart:",
@@ -230,6 +238,9 @@ func gemvF32AVX512() {
 		"the columns outside them (x = a weight row, b = a, incc = ldc): products",
 		"commute exactly, so either way every output has the bits gemmF32AVX512",
 		"would give it. Reference: gemmF32Generic, through gemmF32AVX512Tiles.")
+	if pf > 0 {
+		Comment(fmt.Sprintf("Each row of b is prefetched %d bytes ahead of the loads.", pf))
+	}
 	Load(Param("c").Base(), RCX)
 	Load(Param("x").Base(), RSI)
 	Load(Param("b").Base(), RBX)
@@ -250,29 +261,19 @@ func gemvF32AVX512() {
 			VPXORD(Z(i), Z(i), Z(i))
 		}
 		MOVQ(RSI, RDI)
-		MOVQ(RBX, R13)
-		LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, R14)
-		ADDQ(R10, R14)
-		LEAQ(Mem{Base: R14, Index: R10, Scale: 2}, R15)
-		ADDQ(R10, R15)
+		rows := gemvRowPtrs(g)
 		MOVQ(R9, RDX)
-		rows := []Mem{{Base: R13}, {Base: R13, Index: R10, Scale: 1}, {Base: R13, Index: R10, Scale: 2},
-			{Base: R14}, {Base: R14, Index: R10, Scale: 1}, {Base: R14, Index: R10, Scale: 2},
-			{Base: R15}, {Base: R15, Index: R10, Scale: 1}}
 		kl := fmt.Sprintf("g%dk", g)
 		Label(kl)
 		VMOVUPS(Mem{Base: RDI}, Z(xr))
 		for i := 0; i < g; i++ {
+			if pf > 0 {
+				PREFETCHT0(rows[i].Offset(pf))
+			}
 			VFMADD231PS(rows[i], Z(xr), Z(i))
 		}
 		ADDQ(U8(64), RDI)
-		ADDQ(U8(64), R13)
-		if g > 1 {
-			ADDQ(U8(64), R14)
-		}
-		if g > 4 {
-			ADDQ(U8(64), R15)
-		}
+		gemvAdvance(g)
 		SUBQ(U8(16), RDX)
 		JGT(LabelRef(kl))
 
@@ -303,6 +304,140 @@ func gemvF32AVX512() {
 		default:
 			ADDQ(R10, RBX)
 			ADDQ(R11, RCX)
+		}
+		SUBQ(U8(g), R8)
+		JMP(LabelRef(loop))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemvRowPtrs points R13, R14 and R15 at rows 0, 3 and 6 of the group of
+// g rows of b at BX (R10 bytes apart) and returns the g row operands.
+func gemvRowPtrs(g int) []Mem {
+	MOVQ(RBX, R13)
+	if g > 1 {
+		LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, R14)
+		ADDQ(R10, R14)
+	}
+	if g > 4 {
+		LEAQ(Mem{Base: R14, Index: R10, Scale: 2}, R15)
+		ADDQ(R10, R15)
+	}
+	rows := []Mem{{Base: R13}, {Base: R13, Index: R10, Scale: 1}, {Base: R13, Index: R10, Scale: 2},
+		{Base: R14}, {Base: R14, Index: R10, Scale: 1}, {Base: R14, Index: R10, Scale: 2},
+		{Base: R15}, {Base: R15, Index: R10, Scale: 1}}
+	return rows[:g]
+}
+
+// gemvAdvance moves the row pointers of a group of g rows 64 bytes on.
+func gemvAdvance(g int) {
+	ADDQ(U8(64), R13)
+	if g > 1 {
+		ADDQ(U8(64), R14)
+	}
+	if g > 4 {
+		ADDQ(U8(64), R15)
+	}
+}
+
+// gemvF32AVX512Rows emits gemvF32AVX512R<r>: r rows of a (2 or 3) against
+// groups of 8, 4 and 1 rows of b, each weight vector loaded once for the r
+// rows, so a few rows left over by the 4-row tiles stream the weights once,
+// not once per row.
+func gemvF32AVX512Rows(r, pf int) {
+	name := fmt.Sprintf("gemvF32AVX512R%d", r)
+	TEXT(name, NOSPLIT, "func(c []float32, a []float32, b []float32, n, k, lda, ldb, ldc int)")
+	Comment(fmt.Sprintf("%d rows of a against n rows of b (any n; k a multiple of 16, k > 0):", r),
+		"",
+		fmt.Sprintf("\tfor i < %d, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]", r),
+		"",
+		"Groups of 8 columns, then of 4, then single ones; each weight vector is",
+		fmt.Sprintf("loaded once for %d FMAs. Every output has the accumulation and tree", r),
+		"of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.")
+	if pf > 0 {
+		Comment(fmt.Sprintf("Each row of b is prefetched %d bytes ahead of the loads.", pf))
+	}
+	Load(Param("c").Base(), RCX)
+	Load(Param("a").Base(), RSI)
+	Load(Param("b").Base(), RBX)
+	Load(Param("n"), R8)
+	Load(Param("k"), R9)
+	Load(Param("ldb"), R10)
+	SHLQ(U8(2), R10)
+	Load(Param("ldc"), R11)
+	SHLQ(U8(2), R11)
+	Load(Param("lda"), R12)
+	SHLQ(U8(2), R12)
+	// accumulator (row i, column j) in Z(8i+j); rows of a in Z24..; the
+	// weight vector in Z28; Z31 scratch for the sums.
+	const xr, wr, tmp = 24, 28, 31
+	acc := func(i, j int) int { return 8*i + j }
+	xRow := []Mem{{Base: RDI}, {Base: RDI, Index: R12, Scale: 1}, {Base: RDI, Index: R12, Scale: 2}}
+	for _, g := range []int{8, 4, 1} {
+		loop := fmt.Sprintf("g%dloop", g)
+		next := map[int]string{8: "g4loop", 4: "g1loop", 1: "done"}[g]
+		Label(loop)
+		CMPQ(R8, U8(g))
+		JLT(LabelRef(next))
+		for i := 0; i < r; i++ {
+			for j := 0; j < g; j++ {
+				VPXORD(Z(acc(i, j)), Z(acc(i, j)), Z(acc(i, j)))
+			}
+		}
+		MOVQ(RSI, RDI)
+		rows := gemvRowPtrs(g)
+		MOVQ(R9, RDX)
+		kl := fmt.Sprintf("g%dk", g)
+		Label(kl)
+		for i := 0; i < r; i++ {
+			VMOVUPS(xRow[i], Z(xr+i))
+		}
+		for j := 0; j < g; j++ {
+			if pf > 0 {
+				PREFETCHT0(rows[j].Offset(pf))
+			}
+			VMOVUPS(rows[j], Z(wr))
+			for i := 0; i < r; i++ {
+				VFMADD231PS(Z(wr), Z(xr+i), Z(acc(i, j)))
+			}
+		}
+		ADDQ(U8(64), RDI)
+		gemvAdvance(g)
+		SUBQ(U8(16), RDX)
+		JGT(LabelRef(kl))
+
+		MOVQ(RCX, RDI)
+		for i := 0; i < r; i++ {
+			src := make([]int, g)
+			for j := range src {
+				src[j] = acc(i, j)
+			}
+			reduce16(src, tmp)
+			switch g {
+			case 8:
+				VMOVUPS(X0, Mem{Base: RDI})
+				VMOVUPS(X4, Mem{Base: RDI, Disp: 16})
+			case 4:
+				VMOVUPS(X0, Mem{Base: RDI})
+			default:
+				VMOVSS(X0, Mem{Base: RDI})
+			}
+			if i < r-1 {
+				ADDQ(R11, RDI)
+			}
+		}
+		switch g {
+		case 8:
+			LEAQ(Mem{Base: RBX, Index: R10, Scale: 8}, RBX)
+			ADDQ(U8(32), RCX)
+		case 4:
+			LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
+			ADDQ(U8(16), RCX)
+		default:
+			ADDQ(R10, RBX)
+			ADDQ(U8(4), RCX)
 		}
 		SUBQ(U8(g), R8)
 		JMP(LabelRef(loop))
