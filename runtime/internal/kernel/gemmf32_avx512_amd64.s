@@ -447,7 +447,7 @@ done:
 	RET
 
 // func gemvF32AVX512(c []float32, x []float32, b []float32, n int, k int, ldb int, incc int)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104
 	// One vector against n rows (any n; k a multiple of 16, k > 0), outputs
 	// incc apart:
@@ -460,7 +460,6 @@ TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104
 	// the columns outside them (x = a weight row, b = a, incc = ldc): products
 	// commute exactly, so either way every output has the bits gemmF32AVX512
 	// would give it. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
-	// Each row of b is prefetched 1024 bytes ahead of the loads.
 	MOVQ c_base+0(FP), CX
 	MOVQ x_base+24(FP), SI
 	MOVQ b_base+48(FP), BX
@@ -492,21 +491,13 @@ g8loop:
 
 g8k:
 	VMOVUPS       (DI), Z16
-	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
-	PREFETCHT0    1024(R13)(R10*1)
 	VFMADD231PS   (R13)(R10*1), Z16, Z1
-	PREFETCHT0    1024(R13)(R10*2)
 	VFMADD231PS   (R13)(R10*2), Z16, Z2
-	PREFETCHT0    1024(R14)
 	VFMADD231PS   (R14), Z16, Z3
-	PREFETCHT0    1024(R14)(R10*1)
 	VFMADD231PS   (R14)(R10*1), Z16, Z4
-	PREFETCHT0    1024(R14)(R10*2)
 	VFMADD231PS   (R14)(R10*2), Z16, Z5
-	PREFETCHT0    1024(R15)
 	VFMADD231PS   (R15), Z16, Z6
-	PREFETCHT0    1024(R15)(R10*1)
 	VFMADD231PS   (R15)(R10*1), Z16, Z7
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -576,13 +567,9 @@ g4loop:
 
 g4k:
 	VMOVUPS       (DI), Z16
-	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
-	PREFETCHT0    1024(R13)(R10*1)
 	VFMADD231PS   (R13)(R10*1), Z16, Z1
-	PREFETCHT0    1024(R13)(R10*2)
 	VFMADD231PS   (R13)(R10*2), Z16, Z2
-	PREFETCHT0    1024(R14)
 	VFMADD231PS   (R14), Z16, Z3
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -625,7 +612,6 @@ g1loop:
 
 g1k:
 	VMOVUPS       (DI), Z16
-	PREFETCHT0    1024(R13)
 	VFMADD231PS   (R13), Z16, Z0
 	ADDQ          $0x40, DI
 	ADDQ          $0x40, R13
@@ -649,7 +635,7 @@ done:
 	RET
 
 // func gemvF32AVX512R2(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·gemvF32AVX512R2(SB), NOSPLIT, $0-112
 	// 2 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
 	// 
@@ -658,7 +644,6 @@ TEXT ·gemvF32AVX512R2(SB), NOSPLIT, $0-112
 	// Groups of 8 columns, then of 4, then single ones; each weight vector is
 	// loaded once for 2 FMAs. Every output has the accumulation and tree
 	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
-	// Each row of b is prefetched 1024 bytes ahead of the loads.
 	MOVQ c_base+0(FP), CX
 	MOVQ a_base+24(FP), SI
 	MOVQ b_base+48(FP), BX
@@ -701,35 +686,27 @@ g8loop:
 g8k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
-	PREFETCHT0    1024(R13)(R10*1)
 	VMOVUPS       (R13)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z1
 	VFMADD231PS   Z28, Z25, Z9
-	PREFETCHT0    1024(R13)(R10*2)
 	VMOVUPS       (R13)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z2
 	VFMADD231PS   Z28, Z25, Z10
-	PREFETCHT0    1024(R14)
 	VMOVUPS       (R14), Z28
 	VFMADD231PS   Z28, Z24, Z3
 	VFMADD231PS   Z28, Z25, Z11
-	PREFETCHT0    1024(R14)(R10*1)
 	VMOVUPS       (R14)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z4
 	VFMADD231PS   Z28, Z25, Z12
-	PREFETCHT0    1024(R14)(R10*2)
 	VMOVUPS       (R14)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z5
 	VFMADD231PS   Z28, Z25, Z13
-	PREFETCHT0    1024(R15)
 	VMOVUPS       (R15), Z28
 	VFMADD231PS   Z28, Z24, Z6
 	VFMADD231PS   Z28, Z25, Z14
-	PREFETCHT0    1024(R15)(R10*1)
 	VMOVUPS       (R15)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z7
 	VFMADD231PS   Z28, Z25, Z15
@@ -822,19 +799,15 @@ g4loop:
 g4k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
-	PREFETCHT0    1024(R13)(R10*1)
 	VMOVUPS       (R13)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z1
 	VFMADD231PS   Z28, Z25, Z9
-	PREFETCHT0    1024(R13)(R10*2)
 	VMOVUPS       (R13)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z2
 	VFMADD231PS   Z28, Z25, Z10
-	PREFETCHT0    1024(R14)
 	VMOVUPS       (R14), Z28
 	VFMADD231PS   Z28, Z24, Z3
 	VFMADD231PS   Z28, Z25, Z11
@@ -890,7 +863,6 @@ g1loop:
 g1k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
@@ -924,7 +896,7 @@ done:
 	RET
 
 // func gemvF32AVX512R3(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·gemvF32AVX512R3(SB), NOSPLIT, $0-112
 	// 3 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
 	// 
@@ -933,7 +905,6 @@ TEXT ·gemvF32AVX512R3(SB), NOSPLIT, $0-112
 	// Groups of 8 columns, then of 4, then single ones; each weight vector is
 	// loaded once for 3 FMAs. Every output has the accumulation and tree
 	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
-	// Each row of b is prefetched 1024 bytes ahead of the loads.
 	MOVQ c_base+0(FP), CX
 	MOVQ a_base+24(FP), SI
 	MOVQ b_base+48(FP), BX
@@ -985,42 +956,34 @@ g8k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
 	VMOVUPS       (DI)(R12*2), Z26
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
 	VFMADD231PS   Z28, Z26, Z16
-	PREFETCHT0    1024(R13)(R10*1)
 	VMOVUPS       (R13)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z1
 	VFMADD231PS   Z28, Z25, Z9
 	VFMADD231PS   Z28, Z26, Z17
-	PREFETCHT0    1024(R13)(R10*2)
 	VMOVUPS       (R13)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z2
 	VFMADD231PS   Z28, Z25, Z10
 	VFMADD231PS   Z28, Z26, Z18
-	PREFETCHT0    1024(R14)
 	VMOVUPS       (R14), Z28
 	VFMADD231PS   Z28, Z24, Z3
 	VFMADD231PS   Z28, Z25, Z11
 	VFMADD231PS   Z28, Z26, Z19
-	PREFETCHT0    1024(R14)(R10*1)
 	VMOVUPS       (R14)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z4
 	VFMADD231PS   Z28, Z25, Z12
 	VFMADD231PS   Z28, Z26, Z20
-	PREFETCHT0    1024(R14)(R10*2)
 	VMOVUPS       (R14)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z5
 	VFMADD231PS   Z28, Z25, Z13
 	VFMADD231PS   Z28, Z26, Z21
-	PREFETCHT0    1024(R15)
 	VMOVUPS       (R15), Z28
 	VFMADD231PS   Z28, Z24, Z6
 	VFMADD231PS   Z28, Z25, Z14
 	VFMADD231PS   Z28, Z26, Z22
-	PREFETCHT0    1024(R15)(R10*1)
 	VMOVUPS       (R15)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z7
 	VFMADD231PS   Z28, Z25, Z15
@@ -1148,22 +1111,18 @@ g4k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
 	VMOVUPS       (DI)(R12*2), Z26
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
 	VFMADD231PS   Z28, Z26, Z16
-	PREFETCHT0    1024(R13)(R10*1)
 	VMOVUPS       (R13)(R10*1), Z28
 	VFMADD231PS   Z28, Z24, Z1
 	VFMADD231PS   Z28, Z25, Z9
 	VFMADD231PS   Z28, Z26, Z17
-	PREFETCHT0    1024(R13)(R10*2)
 	VMOVUPS       (R13)(R10*2), Z28
 	VFMADD231PS   Z28, Z24, Z2
 	VFMADD231PS   Z28, Z25, Z10
 	VFMADD231PS   Z28, Z26, Z18
-	PREFETCHT0    1024(R14)
 	VMOVUPS       (R14), Z28
 	VFMADD231PS   Z28, Z24, Z3
 	VFMADD231PS   Z28, Z25, Z11
@@ -1237,7 +1196,6 @@ g1k:
 	VMOVUPS       (DI), Z24
 	VMOVUPS       (DI)(R12*1), Z25
 	VMOVUPS       (DI)(R12*2), Z26
-	PREFETCHT0    1024(R13)
 	VMOVUPS       (R13), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z8
