@@ -32,10 +32,11 @@ func avx512F32Impl(tb testing.TB) (im, base Impl) {
 // columns anywhere gives the same bits as one call.
 func TestGemmF32AVX512(t *testing.T) {
 	im, _ := avx512F32Impl(t)
-	rows, cols := im, im
+	rows, cols, r8 := im, im, im
 	rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 	cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
-	for _, im := range []Impl{im, rows, cols} {
+	r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
+	for _, im := range []Impl{im, rows, cols, r8} {
 		testGemmF32AVX512(t, im)
 	}
 }
@@ -84,16 +85,16 @@ func gemmF32AVX512OneByOne(c []float32, a []float32, m int, w *MatF32, n0, n1 in
 }
 
 // TestGemmF32AVX512FewRows checks that the rows outside the 4-row tiles,
-// done two or three at a time, have the bits of the one-row kernel and of
-// the same row inside a tile (a row's output depends on that row only), on
-// every row count up to 11, column counts around the 8- and 4-column
+// done two or three at a time, and the 8×3 tiles have the bits of the
+// one-row kernel and of the same row inside a 4×6 tile (a row's output
+// depends on that row only), on every row count up to 19, column counts around the 8- and 4-column
 // groups and K with and without a tail, with a split column range.
 func TestGemmF32AVX512FewRows(t *testing.T) {
 	im, _ := avx512F32Impl(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, k := range []int{16, 48, 263, 1024, 4100} {
 		for _, n := range []int{1, 3, 4, 7, 8, 9, 12, 13, 30, 61} {
-			const mt = 12
+			const mt = 20
 			a, wd := f32Inputs(rng, mt, n, k, 4)
 			w := PackF32(wd, n, k)
 			tiled := make([]float32, mt*n) // every row inside a 4-row tile
@@ -106,9 +107,13 @@ func TestGemmF32AVX512FewRows(t *testing.T) {
 				im.GemmF32(got, a, m, w, 0, split)
 				im.GemmF32(got, a, m, w, split, n)
 				check(t)
+				r8 := make([]float32, m*n)
+				gemmF32AVX512R8Rows(r8, a, m, w, 0, split)
+				gemmF32AVX512R8Rows(r8, a, m, w, split, n)
 				for i := range want {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(got[i]) != math.Float32bits(tiled[i]) {
-						t.Fatalf("m=%d n=%d k=%d: c[%d] is %v, one by one %v, in a tile %v", m, n, k, i, got[i], want[i], tiled[i])
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(got[i]) != math.Float32bits(tiled[i]) ||
+						math.Float32bits(r8[i]) != math.Float32bits(tiled[i]) {
+						t.Fatalf("m=%d n=%d k=%d: c[%d] is %v, one by one %v, in a 4×6 tile %v, in an 8×3 tile %v", m, n, k, i, got[i], want[i], tiled[i], r8[i])
 					}
 				}
 			}
@@ -212,10 +217,11 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		w := PackF32(wf, n, k)
 		c := make([]float32, m*n)
 		ops := float64(2 * m * n * k)
-		rows, cols := im, im
+		rows, cols, r8 := im, im, im
 		rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 		cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
-		for _, v := range []Impl{base, im, rows, cols} {
+		r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
+		for _, v := range []Impl{base, im, rows, cols, r8} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)

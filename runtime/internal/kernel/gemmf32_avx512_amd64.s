@@ -446,6 +446,240 @@ done:
 	VZEROUPPER
 	RET
 
+// func gemmF32AVX512R8(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512R8(SB), NOSPLIT, $0-120
+	// For full 8×3 tiles only (m a multiple of 8, n a multiple of 3, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 3 weight vectors and 8 activation vectors
+	// for 24 FMAs into 24 accumulators (row i, column j in Z(3·i+j)), rows in
+	// the outer loop. Every output has the accumulation and tree of
+	// gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ R14, $0x08
+	JLT  done
+	MOVQ b_base+48(FP), BX
+	MOVQ R12, CX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ   R8, $0x03
+	JLT    nextrows
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	LEAQ   (AX)(R9*2), R15
+	ADDQ   R9, R15
+	MOVQ   BX, R13
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z24
+	VMOVUPS     (R13)(R10*1), Z25
+	VMOVUPS     (R13)(R10*2), Z26
+	VMOVUPS     (DI), Z27
+	VFMADD231PS Z24, Z27, Z0
+	VFMADD231PS Z25, Z27, Z1
+	VFMADD231PS Z26, Z27, Z2
+	VMOVUPS     (DI)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z3
+	VFMADD231PS Z25, Z27, Z4
+	VFMADD231PS Z26, Z27, Z5
+	VMOVUPS     (DI)(R9*2), Z27
+	VFMADD231PS Z24, Z27, Z6
+	VFMADD231PS Z25, Z27, Z7
+	VFMADD231PS Z26, Z27, Z8
+	VMOVUPS     (AX), Z27
+	VFMADD231PS Z24, Z27, Z9
+	VFMADD231PS Z25, Z27, Z10
+	VFMADD231PS Z26, Z27, Z11
+	VMOVUPS     (AX)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z12
+	VFMADD231PS Z25, Z27, Z13
+	VFMADD231PS Z26, Z27, Z14
+	VMOVUPS     (AX)(R9*2), Z27
+	VFMADD231PS Z24, Z27, Z15
+	VFMADD231PS Z25, Z27, Z16
+	VFMADD231PS Z26, Z27, Z17
+	VMOVUPS     (R15), Z27
+	VFMADD231PS Z24, Z27, Z18
+	VFMADD231PS Z25, Z27, Z19
+	VFMADD231PS Z26, Z27, Z20
+	VMOVUPS     (R15)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z21
+	VFMADD231PS Z25, Z27, Z22
+	VFMADD231PS Z26, Z27, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R15
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row
+	// i+1 in lane 3 of X0 and lanes 0, 1 of X4.
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y28
+	VADDPS        Y28, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y28
+	VADDPS        Y28, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y28
+	VADDPS        Y28, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y28
+	VADDPS        Y28, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y28
+	VADDPS        Y28, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y28
+	VADDPS        Y28, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y28
+	VADDPS        Y28, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y28
+	VADDPS        Y28, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y28
+	VADDPS        Y28, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y28
+	VADDPS        Y28, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y28
+	VADDPS        Y28, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y28
+	VADDPS        Y28, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y28
+	VADDPS        Y28, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y28
+	VADDPS        Y28, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y28
+	VADDPS        Y28, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z15, Y28
+	VADDPS        Y28, Y15, Y3
+	VEXTRACTF64X4 $0x01, Z16, Y28
+	VADDPS        Y28, Y16, Y4
+	VEXTRACTF64X4 $0x01, Z17, Y28
+	VADDPS        Y28, Y17, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z18, Y28
+	VADDPS        Y28, Y18, Y0
+	VEXTRACTF64X4 $0x01, Z19, Y28
+	VADDPS        Y28, Y19, Y1
+	VEXTRACTF64X4 $0x01, Z20, Y28
+	VADDPS        Y28, Y20, Y2
+	VEXTRACTF64X4 $0x01, Z21, Y28
+	VADDPS        Y28, Y21, Y3
+	VEXTRACTF64X4 $0x01, Z22, Y28
+	VADDPS        Y28, Y22, Y4
+	VEXTRACTF64X4 $0x01, Z23, Y28
+	VADDPS        Y28, Y23, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	LEAQ          (BX)(R10*2), BX
+	ADDQ          R10, BX
+	ADDQ          $0x0c, CX
+	SUBQ          $0x03, R8
+	JMP           colloop
+
+nextrows:
+	LEAQ (SI)(R9*8), SI
+	LEAQ (R12)(R11*8), R12
+	SUBQ $0x08, R14
+	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
 // func gemvF32AVX512(c []float32, x []float32, b []float32, n int, k int, ldb int, incc int)
 // Requires: AVX, AVX512F, AVX512VL
 TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104

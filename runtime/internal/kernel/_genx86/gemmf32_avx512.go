@@ -79,6 +79,7 @@ func reduce16(src []int, tmp int) {
 func gemmF32AVX512() {
 	gemmF32AVX512Order("gemmF32AVX512", false)
 	gemmF32AVX512Order("gemmF32AVX512C", true)
+	gemmF32AVX512R8()
 	gemvF32AVX512()
 	gemvF32AVX512Rows(2)
 	gemvF32AVX512Rows(3)
@@ -429,6 +430,107 @@ func gemvF32AVX512Rows(r int) {
 		SUBQ(U8(g), R8)
 		JMP(LabelRef(loop))
 	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemmF32AVX512R8 emits the 8×3 tiles for a few rows (m a multiple of 8):
+// each weight vector, loaded once, goes to eight rows, so the weights
+// stream once per eight rows (the 4×6 tiles stream them twice, the second
+// time from L2) while the eight activation rows stay in L1.
+func gemmF32AVX512R8() {
+	const tm, tn = 8, 3
+	TEXT("gemmF32AVX512R8", NOSPLIT, "func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)")
+	Comment(fmt.Sprintf("For full %d×%d tiles only (m a multiple of %d, n a multiple of %d, k a", tm, tn, tm, tn),
+		"multiple of 16, k > 0):",
+		"",
+		"\tfor i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]",
+		"",
+		fmt.Sprintf("Per 16 values of k it loads %d weight vectors and %d activation vectors", tn, tm),
+		fmt.Sprintf("for %d FMAs into %d accumulators (row i, column j in Z(%d·i+j)), rows in", tm*tn, tm*tn, tn),
+		"the outer loop. Every output has the accumulation and tree of",
+		"gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.")
+	Load(Param("lda"), R9)
+	SHLQ(U8(2), R9)
+	Load(Param("ldb"), R10)
+	SHLQ(U8(2), R10)
+	Load(Param("ldc"), R11)
+	SHLQ(U8(2), R11)
+	Load(Param("c").Base(), R12)
+	Load(Param("a").Base(), RSI)
+	Load(Param("m"), R14)
+	Label("rowloop")
+	CMPQ(R14, U8(tm))
+	JLT(LabelRef("done"))
+	Load(Param("b").Base(), RBX)
+	MOVQ(R12, RCX)
+	Load(Param("n"), R8)
+	Label("colloop")
+	CMPQ(R8, U8(tn))
+	JLT(LabelRef("nextrows"))
+
+	const nacc = tm * tn
+	const bReg, aReg, tmp = nacc, nacc + tn, nacc + tn + 1
+	for i := 0; i < nacc; i++ {
+		VPXORD(Z(i), Z(i), Z(i))
+	}
+	// a rows 0..7 at (DI), (DI)(R9), (DI)(R9*2), (AX), (AX)(R9), (AX)(R9*2),
+	// (R15), (R15)(R9); weight rows at (R13), (R13)(R10), (R13)(R10*2)
+	MOVQ(RSI, RDI)
+	LEAQ(Mem{Base: RSI, Index: R9, Scale: 2}, RAX)
+	ADDQ(R9, RAX)
+	LEAQ(Mem{Base: RAX, Index: R9, Scale: 2}, R15)
+	ADDQ(R9, R15)
+	MOVQ(RBX, R13)
+	Load(Param("k"), RDX)
+	aRow := []Mem{{Base: RDI}, {Base: RDI, Index: R9, Scale: 1}, {Base: RDI, Index: R9, Scale: 2},
+		{Base: RAX}, {Base: RAX, Index: R9, Scale: 1}, {Base: RAX, Index: R9, Scale: 2},
+		{Base: R15}, {Base: R15, Index: R9, Scale: 1}}
+	bRow := []Mem{{Base: R13}, {Base: R13, Index: R10, Scale: 1}, {Base: R13, Index: R10, Scale: 2}}
+	Label("kloop")
+	for j := 0; j < tn; j++ {
+		VMOVUPS(bRow[j], Z(bReg+j))
+	}
+	for i := 0; i < tm; i++ {
+		VMOVUPS(aRow[i], Z(aReg))
+		for j := 0; j < tn; j++ {
+			VFMADD231PS(Z(bReg+j), Z(aReg), Z(tn*i+j))
+		}
+	}
+	for _, r := range []Register{RDI, RAX, R15, R13} {
+		ADDQ(U8(64), r)
+	}
+	SUBQ(U8(16), RDX)
+	JGT(LabelRef("kloop"))
+
+	Comment("Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row",
+		"i+1 in lane 3 of X0 and lanes 0, 1 of X4.")
+	MOVQ(RCX, RDI)
+	for i := 0; i < tm; i += 2 {
+		src := make([]int, 2*tn)
+		for j := range src {
+			src[j] = tn*i + j
+		}
+		reduce16(src, tmp)
+		VMOVSD(X0, Mem{Base: RDI})
+		VEXTRACTPS(U8(2), X0, Mem{Base: RDI, Disp: 8})
+		ADDQ(R11, RDI)
+		VEXTRACTPS(U8(3), X0, Mem{Base: RDI})
+		VMOVSD(X4, Mem{Base: RDI, Disp: 4})
+		ADDQ(R11, RDI)
+	}
+
+	LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, RBX)
+	ADDQ(R10, RBX) // next 3 weight rows
+	ADDQ(U8(4*tn), RCX)
+	SUBQ(U8(tn), R8)
+	JMP(LabelRef("colloop"))
+	Label("nextrows")
+	LEAQ(Mem{Base: RSI, Index: R9, Scale: 8}, RSI)
+	LEAQ(Mem{Base: R12, Index: R11, Scale: 8}, R12)
+	SUBQ(U8(tm), R14)
+	JMP(LabelRef("rowloop"))
 	Label("done")
 	VZEROUPPER()
 	RET()
