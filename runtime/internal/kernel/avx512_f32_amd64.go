@@ -103,7 +103,8 @@ const f32PanelBytes512 = 512 << 10
 //
 // With at least eight rows, at most three left over (m mod 8 < 4), and
 // eight activation rows that fit in two thirds of L1 (k ≤ 1024), the 8×3
-// tiles go (gemmF32AVX512R8Rows): each weight vector serves eight rows,
+// tiles go (gemmF32AVX512R8Rows; with 12 to 15 rows, on the first eight,
+// and the 4×6 tiles on the rest): each weight vector serves eight rows,
 // so the weights stream once per eight rows. Otherwise, with at least
 // four row tiles (m ≥ 16) and six weight rows that fit in half of L1
 // (k ≤ 1024), the columns go in the outer loop (gemmF32AVX512Cols): each
@@ -121,6 +122,10 @@ func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) 
 	switch {
 	case m >= 8 && m%8 < 4 && 8*4*w.K <= l1R8:
 		gemmF32AVX512R8Rows(c, a, m, w, n0, n1)
+	case m >= 8 && m < 16 && 8*4*w.K <= l1R8:
+		// 8×3 tiles for the first eight rows, 4×6 ones for the next four
+		gemmF32AVX512R8Rows(c, a, 8, w, n0, n1)
+		gemmF32AVX512Rows(c[8*w.N:], a[8*w.K:], m-8, w, n0, n1)
 	case m >= 16 && 6*4*w.K <= l1Half512:
 		gemmF32AVX512Cols(c, a, m, w, n0, n1)
 	default:
