@@ -82,8 +82,8 @@ func TestGemmI8Tiled(t *testing.T) {
 }
 
 // TestGemmI8TiledLongRow checks one row over more than gemvI8ZMaxBytes of
-// weights (the 1×8 tiles, not gemvI8Z) and just under it bit for bit
-// against the reference, whole and in column ranges cut inside panels,
+// weights (the 1×8 tiles), just under it (gemvI8ZPF) and over a few
+// panels (gemvI8Z) bit for bit against the reference, whole and in column ranges cut inside panels,
 // K with a tail.
 func TestGemmI8TiledLongRow(t *testing.T) {
 	useAVX512(t)
