@@ -32,11 +32,12 @@ func avx512F32Impl(tb testing.TB) (im, base Impl) {
 // columns anywhere gives the same bits as one call.
 func TestGemmF32AVX512(t *testing.T) {
 	im, _ := avx512F32Impl(t)
-	rows, cols, r8 := im, im, im
+	rows, cols, r8, rn := im, im, im, im
 	rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 	cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
 	r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
-	for _, im := range []Impl{im, rows, cols, r8} {
+	rn.Name, rn.GemmF32 = "avx512rn", gemmF32AVX512RNRows
+	for _, im := range []Impl{im, rows, cols, r8, rn} {
 		testGemmF32AVX512(t, im)
 	}
 }
@@ -85,7 +86,7 @@ func gemmF32AVX512OneByOne(c []float32, a []float32, m int, w *MatF32, n0, n1 in
 }
 
 // TestGemmF32AVX512FewRows checks that the rows outside the 4-row tiles,
-// done two or three at a time, and the 8×3 tiles have the bits of the
+// done two or three at a time, and the 8×3 and m×3 tiles have the bits of the
 // one-row kernel and of the same row inside a 4×6 tile (a row's output
 // depends on that row only), on every row count up to 19, column counts around the 8- and 4-column
 // groups and K with and without a tail, with a split column range.
@@ -110,10 +111,14 @@ func TestGemmF32AVX512FewRows(t *testing.T) {
 				r8 := make([]float32, m*n)
 				gemmF32AVX512R8Rows(r8, a, m, w, 0, split)
 				gemmF32AVX512R8Rows(r8, a, m, w, split, n)
+				rn := make([]float32, m*n)
+				gemmF32AVX512RNRows(rn, a, m, w, 0, split)
+				gemmF32AVX512RNRows(rn, a, m, w, split, n)
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(got[i]) != math.Float32bits(tiled[i]) ||
-						math.Float32bits(r8[i]) != math.Float32bits(tiled[i]) {
-						t.Fatalf("m=%d n=%d k=%d: c[%d] is %v, one by one %v, in a 4×6 tile %v, in an 8×3 tile %v", m, n, k, i, got[i], want[i], tiled[i], r8[i])
+						math.Float32bits(r8[i]) != math.Float32bits(tiled[i]) || math.Float32bits(rn[i]) != math.Float32bits(tiled[i]) {
+						t.Fatalf("m=%d n=%d k=%d: c[%d] is %v, one by one %v, in a 4×6 tile %v, in an 8×3 tile %v, in an m×3 tile %v",
+							m, n, k, i, got[i], want[i], tiled[i], r8[i], rn[i])
 					}
 				}
 			}
@@ -217,11 +222,12 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		w := PackF32(wf, n, k)
 		c := make([]float32, m*n)
 		ops := float64(2 * m * n * k)
-		rows, cols, r8 := im, im, im
+		rows, cols, r8, rn := im, im, im, im
 		rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 		cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
 		r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
-		for _, v := range []Impl{base, im, rows, cols, r8} {
+		rn.Name, rn.GemmF32 = "avx512rn", gemmF32AVX512RNRows
+		for _, v := range []Impl{base, im, rows, cols, r8, rn} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)

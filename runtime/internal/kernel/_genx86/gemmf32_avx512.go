@@ -79,7 +79,9 @@ func reduce16(src []int, tmp int) {
 func gemmF32AVX512() {
 	gemmF32AVX512Order("gemmF32AVX512", false)
 	gemmF32AVX512Order("gemmF32AVX512C", true)
-	gemmF32AVX512R8()
+	for tm := 5; tm <= 8; tm++ {
+		gemmF32AVX512RN(tm)
+	}
 	gemvF32AVX512()
 	gemvF32AVX512Rows(2)
 	gemvF32AVX512Rows(3)
@@ -435,13 +437,14 @@ func gemvF32AVX512Rows(r int) {
 	RET()
 }
 
-// gemmF32AVX512R8 emits the 8×3 tiles for a few rows (m a multiple of 8):
-// each weight vector, loaded once, goes to eight rows, so the weights
-// stream once per eight rows (the 4×6 tiles stream them twice, the second
-// time from L2) while the eight activation rows stay in L1.
-func gemmF32AVX512R8() {
-	const tm, tn = 8, 3
-	TEXT("gemmF32AVX512R8", NOSPLIT, "func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)")
+// gemmF32AVX512RN emits gemmF32AVX512R<tm>, the tm×3 tiles (tm = 5..8)
+// for a few rows (m a multiple of tm): each weight vector, loaded once,
+// goes to tm rows, so the weights stream once per tm rows (the 4×6 tiles
+// stream them twice, the second time from L2) while the activation rows
+// stay in L1.
+func gemmF32AVX512RN(tm int) {
+	const tn = 3
+	TEXT(fmt.Sprintf("gemmF32AVX512R%d", tm), NOSPLIT, "func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)")
 	Comment(fmt.Sprintf("For full %d×%d tiles only (m a multiple of %d, n a multiple of %d, k a", tm, tn, tm, tn),
 		"multiple of 16, k > 0):",
 		"",
@@ -470,8 +473,8 @@ func gemmF32AVX512R8() {
 	CMPQ(R8, U8(tn))
 	JLT(LabelRef("nextrows"))
 
-	const nacc = tm * tn
-	const bReg, aReg, tmp = nacc, nacc + tn, nacc + tn + 1
+	nacc := tm * tn
+	bReg, aReg, tmp := nacc, nacc+tn, nacc+tn+1
 	for i := 0; i < nacc; i++ {
 		VPXORD(Z(i), Z(i), Z(i))
 	}
@@ -486,7 +489,7 @@ func gemmF32AVX512R8() {
 	Load(Param("k"), RDX)
 	aRow := []Mem{{Base: RDI}, {Base: RDI, Index: R9, Scale: 1}, {Base: RDI, Index: R9, Scale: 2},
 		{Base: RAX}, {Base: RAX, Index: R9, Scale: 1}, {Base: RAX, Index: R9, Scale: 2},
-		{Base: R15}, {Base: R15, Index: R9, Scale: 1}}
+		{Base: R15}, {Base: R15, Index: R9, Scale: 1}}[:tm]
 	bRow := []Mem{{Base: R13}, {Base: R13, Index: R10, Scale: 1}, {Base: R13, Index: R10, Scale: 2}}
 	Label("kloop")
 	for j := 0; j < tn; j++ {
@@ -498,16 +501,28 @@ func gemmF32AVX512R8() {
 			VFMADD231PS(Z(bReg+j), Z(aReg), Z(tn*i+j))
 		}
 	}
-	for _, r := range []Register{RDI, RAX, R15, R13} {
+	ptrs := []Register{RDI, RAX, R13}
+	if tm > 6 {
+		ptrs = append(ptrs, R15)
+	}
+	for _, r := range ptrs {
 		ADDQ(U8(64), r)
 	}
 	SUBQ(U8(16), RDX)
 	JGT(LabelRef("kloop"))
 
 	Comment("Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row",
-		"i+1 in lane 3 of X0 and lanes 0, 1 of X4.")
+		"i+1 in lane 3 of X0 and lanes 0, 1 of X4; a last odd row alone, its",
+		"third column repeated as a fourth (lane 3, not stored).")
 	MOVQ(RCX, RDI)
 	for i := 0; i < tm; i += 2 {
+		if i+1 == tm {
+			b := tn * i
+			reduce16([]int{b, b + 1, b + 2, b + 2}, tmp)
+			VMOVSD(X0, Mem{Base: RDI})
+			VEXTRACTPS(U8(2), X0, Mem{Base: RDI, Disp: 8})
+			break
+		}
 		src := make([]int, 2*tn)
 		for j := range src {
 			src[j] = tn*i + j
@@ -518,7 +533,9 @@ func gemmF32AVX512R8() {
 		ADDQ(R11, RDI)
 		VEXTRACTPS(U8(3), X0, Mem{Base: RDI})
 		VMOVSD(X4, Mem{Base: RDI, Disp: 4})
-		ADDQ(R11, RDI)
+		if i+2 < tm {
+			ADDQ(R11, RDI)
+		}
 	}
 
 	LEAQ(Mem{Base: RBX, Index: R10, Scale: 2}, RBX)
@@ -527,8 +544,15 @@ func gemmF32AVX512R8() {
 	SUBQ(U8(tn), R8)
 	JMP(LabelRef("colloop"))
 	Label("nextrows")
-	LEAQ(Mem{Base: RSI, Index: R9, Scale: 8}, RSI)
-	LEAQ(Mem{Base: R12, Index: R11, Scale: 8}, R12)
+	if tm == 8 {
+		LEAQ(Mem{Base: RSI, Index: R9, Scale: 8}, RSI)
+		LEAQ(Mem{Base: R12, Index: R11, Scale: 8}, R12)
+	} else {
+		for range tm {
+			ADDQ(R9, RSI)
+			ADDQ(R11, R12)
+		}
+	}
 	SUBQ(U8(tm), R14)
 	JMP(LabelRef("rowloop"))
 	Label("done")
