@@ -103,34 +103,37 @@ func gemvF32AVX512Few(c []float32, a []float32, b []float32, r, n, k, lda, ldb, 
 // AVX-512 core has at least 1 MiB of L2).
 const f32PanelBytes512 = 512 << 10
 
-// gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the 4×6
+// gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the
 // tiles over the 16-float prefix of K, gemvF32AVX512 the columns outside
-// the tiles, gemvF32AVX512Few the rows outside them, Go adds the K tail. Results differ from
-// gemmF32Generic by rounding only (FMA and lane-wise partial sums;
-// TestGemmF32AVX512 bounds it), but every output is computed the same way
-// wherever it lies in [n0, n1) and whichever loop order runs, so
-// splitting the columns between workers never changes a bit.
+// the tiles, gemvF32AVX512Few the rows outside them, Go adds the K tail.
+// Results differ from gemmF32Generic by rounding only (FMA and lane-wise
+// partial sums; TestGemmF32AVX512 bounds it), but every output is
+// computed the same way wherever it lies in [n0, n1), whichever tile and
+// loop order compute it, so splitting the columns between workers never
+// changes a bit.
 //
-// With 5 to 7 rows and k ≤ 2048, one m×3 tile row goes
-// (gemmF32AVX512RNRows), streaming the weights once: about 1.5 times as
-// fast as a 4×6 tile row and the rows left over at 5, 6 and 7×1024×1024,
-// 1.2 times at 7×2048×1024. With at least eight rows, at most three left over (m mod 8 < 4), and
-// eight activation rows that fit in two thirds of L1 (k ≤ 1024), the 8×3
-// tiles go (gemmF32AVX512R8Rows; with 12 to 15 rows, on the first eight,
-// and the 4×6 tiles on the rest): each weight vector serves eight rows,
-// so the weights stream once per eight rows. Otherwise, with at least
-// four row tiles (m ≥ 16) and six weight rows that fit in half of L1
-// (k ≤ 1024), the columns go in the outer loop (gemmF32AVX512Cols): each
-// weight block is read from memory once and the activations, in row
-// panels that fit L2, stream four vectors per 24 FMAs. Otherwise the rows
-// do (gemmF32AVX512Rows), with column panels that fit L2. The thresholds
-// are measured, not derived (BenchmarkGemmF32AVX512, which runs every
-// order; one thread on Zen 4): the 8×3 tiles were 15–20% faster than the
-// 4×6 ones at 8×1024×1024, 7–15% at 16 and 32 rows, even at 128×512×512
-// and 256×256×256, and even or slower at k ≥ 1536 or with four or more
-// rows left over; with 8 rows the rows outside were about twice as fast
-// as the columns outside, with 32 rows the columns outside about 10%
-// faster.
+// The tile choice (one thread on Zen 4, BenchmarkGemmF32AVX512 runs every
+// one):
+//   - 5 to 7 rows, k ≤ 2048: one m×3 tile row (gemmF32AVX512RNRows)
+//     streams the weights once; about 1.5 times as fast as a 4×6 tile row
+//     plus the rows left over at 5, 6 and 7×1024×1024, 1.2 times at
+//     7×2048×1024.
+//   - at least 8 rows, at most three left over (m mod 8 < 4), eight
+//     activation rows in two thirds of L1 (k ≤ 1024): 8×3 tiles
+//     (gemmF32AVX512R8Rows), each weight vector serving eight rows; 15–20%
+//     faster than the 4×6 tiles at 8×1024×1024, 7–15% at 16 and 32 rows,
+//     even at 128×512×512 and 256×256×256, even or slower at k ≥ 1536 or
+//     with four or more rows left over. With 12 to 15 rows, 8×3 tiles on
+//     the first eight rows and the choice here again on the rest (about 8%
+//     faster at 12×1024×1024).
+//   - at least 16 rows, six weight rows in half of L1 (k ≤ 1024): 4×6
+//     tiles with the columns in the outer loop (gemmF32AVX512Cols), each
+//     weight block read from memory once and the activations, in row
+//     panels that fit L2, streaming four vectors per 24 FMAs.
+//   - otherwise 4×6 tiles with the rows in the outer loop
+//     (gemmF32AVX512Rows), column panels that fit L2. With 8 rows this
+//     order was about twice as fast as the columns outside, with 32 rows
+//     the columns outside about 10% faster.
 func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 	switch {
 	case m >= 5 && m < 8 && w.K <= 2048:
@@ -138,9 +141,8 @@ func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) 
 	case m >= 8 && m%8 < 4 && 8*4*w.K <= l1R8:
 		gemmF32AVX512R8Rows(c, a, m, w, n0, n1)
 	case m >= 8 && m < 16 && 8*4*w.K <= l1R8:
-		// 8×3 tiles for the first eight rows, 4×6 ones for the next four
 		gemmF32AVX512R8Rows(c, a, 8, w, n0, n1)
-		gemmF32AVX512Rows(c[8*w.N:], a[8*w.K:], m-8, w, n0, n1)
+		gemmF32AVX512Tiles(c[8*w.N:], a[8*w.K:], m-8, w, n0, n1)
 	case m >= 16 && 6*4*w.K <= l1Half512:
 		gemmF32AVX512Cols(c, a, m, w, n0, n1)
 	default:
