@@ -118,12 +118,12 @@ const f32PanelBytes512 = 512 << 10
 //     streams the weights once; about 1.5 times as fast as a 4×6 tile row
 //     plus the rows left over at 5, 6 and 7×1024×1024, 1.2 times at
 //     7×2048×1024.
-//   - at least 8 rows, at most three left over (m mod 8 < 4), eight
+//   - 8 to 63 rows, at most three left over (m mod 8 < 4), eight
 //     activation rows in two thirds of L1 (k ≤ 1024): 8×3 tiles
 //     (gemmF32AVX512R8Rows), each weight vector serving eight rows; 15–20%
 //     faster than the 4×6 tiles at 8×1024×1024, 7–15% at 16 and 32 rows,
-//     even at 128×512×512 and 256×256×256, even or slower at k ≥ 1536 or
-//     with four or more rows left over. With 12 to 15 rows, 8×3 tiles on
+//     even or up to 5% slower at 128×512×512 and 256×256×256, even or
+//     slower at k ≥ 1536 or with four or more rows left over. With 12 to 15 rows, 8×3 tiles on
 //     the first eight rows and the choice here again on the rest (about 8%
 //     faster at 12×1024×1024).
 //   - at least 16 rows, six weight rows in half of L1 (k ≤ 1024): 4×6
@@ -138,7 +138,7 @@ func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) 
 	switch {
 	case m >= 5 && m < 8 && w.K <= 2048:
 		gemmF32AVX512RNRows(c, a, m, w, n0, n1)
-	case m >= 8 && m%8 < 4 && 8*4*w.K <= l1R8:
+	case m >= 8 && m < 64 && m%8 < 4 && 8*4*w.K <= l1R8:
 		gemmF32AVX512R8Rows(c, a, m, w, n0, n1)
 	case m >= 8 && m < 16 && 8*4*w.K <= l1R8:
 		gemmF32AVX512R8Rows(c, a, 8, w, n0, n1)
