@@ -34,6 +34,22 @@ func gemmF32AVX512(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc
 //go:noescape
 func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
 
+// gemmF32AVX512R5 to gemmF32AVX512R8 are gemmF32AVX512 for R×3 tiles, R
+// = 5..8 (m a multiple of R, n a multiple of 3), rows in the outer loop,
+// with the same bits.
+//
+//go:noescape
+func gemmF32AVX512R5(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemmF32AVX512R6(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemmF32AVX512R7(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemmF32AVX512R8(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+
 // gemvF32AVX512 computes, for any n and k a multiple of 16 (> 0),
 //
 //	for j < n: c[j*incc] = Σ_{p<k} x[p] * b[j*ldb+p]
@@ -44,49 +60,134 @@ func gemmF32AVX512C(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ld
 //go:noescape
 func gemvF32AVX512(c []float32, x []float32, b []float32, n, k, ldb, incc int)
 
+// gemvF32AVX512R2 and gemvF32AVX512R3 compute, for r = 2 and 3 rows, any n
+// and k a multiple of 16 (> 0),
+//
+//	for i < r, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+//
+// loading each weight vector once for the r rows, with the same
+// per-output order as gemmF32AVX512. Reference: gemmF32Generic, through
+// gemmF32AVX512Tiles.
+//
+//go:noescape
+func gemvF32AVX512R2(c []float32, a []float32, b []float32, n, k, lda, ldb, ldc int)
+
+//go:noescape
+func gemvF32AVX512R3(c []float32, a []float32, b []float32, n, k, lda, ldb, ldc int)
+
+// gemvF32AVX512Few computes r rows of a (r ≥ 0) against n rows of b as
+// gemvF32AVX512 would row by row, three or two rows at a time so the
+// weights stream once per three rows.
+func gemvF32AVX512Few(c []float32, a []float32, b []float32, r, n, k, lda, ldb, ldc int) {
+	for r > 0 {
+		step := 3
+		switch r {
+		case 1:
+			gemvF32AVX512(c, a, b, n, k, ldb, 1)
+			return
+		case 2, 4:
+			step = 2
+			gemvF32AVX512R2(c, a, b, n, k, lda, ldb, ldc)
+		default:
+			gemvF32AVX512R3(c, a, b, n, k, lda, ldb, ldc)
+		}
+		if r -= step; r > 0 {
+			c, a = c[step*ldc:], a[step*lda:]
+		}
+	}
+}
+
 // f32PanelBytes512 bounds the weight panel gemmF32AVX512 streams for
 // each 4-row block, or the activation panel gemmF32AVX512C streams for
 // each 6-column block, so it stays in L2 with room for the rest (every
 // AVX-512 core has at least 1 MiB of L2).
 const f32PanelBytes512 = 512 << 10
 
-// gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the 4×6
-// tiles over the 16-float prefix of K, gemvF32AVX512 the rows and columns
-// outside the tiles, Go adds the K tail. Results differ from
-// gemmF32Generic by rounding only (FMA and lane-wise partial sums;
-// TestGemmF32AVX512 bounds it), but every output is computed the same way
-// wherever it lies in [n0, n1) and whichever loop order runs, so
-// splitting the columns between workers never changes a bit.
+// gemmF32AVX512Tiles is GemmF32 with AVX-512: the assembly does the
+// tiles over the 16-float prefix of K, gemvF32AVX512 the columns outside
+// the tiles, gemvF32AVX512Few the rows outside them, Go adds the K tail.
+// Results differ from gemmF32Generic by rounding only (FMA and lane-wise
+// partial sums; TestGemmF32AVX512 bounds it), but every output is
+// computed the same way wherever it lies in [n0, n1), whichever tile and
+// loop order compute it, so splitting the columns between workers never
+// changes a bit.
 //
-// With at least four row tiles (m ≥ 16) and six weight rows that fit in
-// half of L1 (k ≤ 1024), the columns go in the outer loop
-// (gemmF32AVX512Cols): each weight block is read from memory once and
-// the activations, in row panels that fit L2, stream four vectors per 24
-// FMAs. Otherwise the rows do (gemmF32AVX512Rows), with column panels
-// that fit L2. The threshold is measured, not derived
-// (BenchmarkGemmF32AVX512, which runs both orders): with 8 rows the rows
-// outside were about twice as fast, with 32 rows the columns outside
-// about 10% faster.
+// The tile choice (one thread on Zen 4, BenchmarkGemmF32AVX512 runs every
+// one):
+//   - 5 to 7 rows, k ≤ 2048: one m×3 tile row (gemmF32AVX512RNRows)
+//     streams the weights once; about 1.5 times as fast as a 4×6 tile row
+//     plus the rows left over at 5, 6 and 7×1024×1024, 1.2 times at
+//     7×2048×1024.
+//   - 8 to 63 rows, at most three left over (m mod 8 < 4), eight
+//     activation rows in two thirds of L1 (k ≤ 1024): 8×3 tiles
+//     (gemmF32AVX512R8Rows), each weight vector serving eight rows; 15–20%
+//     faster than the 4×6 tiles at 8×1024×1024, 7–15% at 16 and 32 rows,
+//     even or up to 5% slower at 128×512×512 and 256×256×256, even or
+//     slower at k ≥ 1536 or with four or more rows left over. With 12 to 15 rows, 8×3 tiles on
+//     the first eight rows and the choice here again on the rest (about 8%
+//     faster at 12×1024×1024).
+//   - at least 16 rows, six weight rows in half of L1 (k ≤ 1024): 4×6
+//     tiles with the columns in the outer loop (gemmF32AVX512Cols), each
+//     weight block read from memory once and the activations, in row
+//     panels that fit L2, streaming four vectors per 24 FMAs.
+//   - otherwise 4×6 tiles with the rows in the outer loop
+//     (gemmF32AVX512Rows), column panels that fit L2. With 8 rows this
+//     order was about twice as fast as the columns outside, with 32 rows
+//     the columns outside about 10% faster.
 func gemmF32AVX512Tiles(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	if m >= 16 && 6*4*w.K <= l1Half512 {
+	switch {
+	case m >= 5 && m < 8 && w.K <= 2048:
+		gemmF32AVX512RNRows(c, a, m, w, n0, n1)
+	case m >= 8 && m < 64 && m%8 < 4 && 8*4*w.K <= l1R8:
+		gemmF32AVX512R8Rows(c, a, m, w, n0, n1)
+	case m >= 8 && m < 16 && 8*4*w.K <= l1R8:
+		gemmF32AVX512R8Rows(c, a, 8, w, n0, n1)
+		gemmF32AVX512Tiles(c[8*w.N:], a[8*w.K:], m-8, w, n0, n1)
+	case m >= 16 && 6*4*w.K <= l1Half512:
 		gemmF32AVX512Cols(c, a, m, w, n0, n1)
-		return
+	default:
+		gemmF32AVX512Rows(c, a, m, w, n0, n1)
 	}
-	gemmF32AVX512Rows(c, a, m, w, n0, n1)
 }
 
 // l1Half512 is half the L1 data cache of the smallest AVX-512 core the
-// loop order choice assumes (48 KiB).
-const l1Half512 = 24 << 10
+// loop order choice assumes (48 KiB), l1R8 two thirds of it.
+const (
+	l1Half512 = 24 << 10
+	l1R8      = 32 << 10
+)
 
 // gemmF32AVX512Rows is gemmF32AVX512Tiles with rows in the outer loop.
 func gemmF32AVX512Rows(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512)
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512, gemvF32AVX512Few)
+}
+
+// gemmF32AVX512R8Rows is gemmF32AVX512Tiles with 8×3 tiles.
+func gemmF32AVX512R8Rows(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 8, 3, f32PanelBytes512, gemmF32AVX512R8, gemvF32AVX512, gemvF32AVX512Few)
+}
+
+// gemmF32AVX512RNRows is gemmF32AVX512Tiles for 5 to 8 rows (other m go
+// to gemmF32AVX512R8Rows) in one m×3 tile row.
+func gemmF32AVX512RNRows(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	var gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int)
+	switch m {
+	case 5:
+		gemm = gemmF32AVX512R5
+	case 6:
+		gemm = gemmF32AVX512R6
+	case 7:
+		gemm = gemmF32AVX512R7
+	default:
+		gemmF32AVX512R8Rows(c, a, m, w, n0, n1)
+		return
+	}
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, m, 3, f32PanelBytes512, gemm, gemvF32AVX512, gemvF32AVX512Few)
 }
 
 // gemmF32AVX512Cols is gemmF32AVX512Tiles with columns in the outer loop.
 func gemmF32AVX512Cols(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
-	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512)
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, -f32PanelBytes512, gemmF32AVX512C, gemvF32AVX512, gemvF32AVX512Few)
 }
 
 // gemmF32AsmLanes is gemmF32Asm for kernels whose K step is lanes floats
@@ -94,10 +195,13 @@ func gemmF32AVX512Cols(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
 // splits the tiled columns into panels of at most that many bytes of
 // weights (for a kernel with rows in the outer loop); a negative one
 // splits the tiled rows into panels of at most −panelBytes bytes of
-// activations (for one with columns in the outer loop).
+// activations (for one with columns in the outer loop). gemv does the
+// columns outside the tiles and, when few is nil, the rows outside them one
+// by one; few, when given, does those rows together.
 func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lanes, tileM, tileN, panelBytes int,
 	gemm func(c []float32, a []float32, b []float32, m, n, k, lda, ldb, ldc int),
-	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int)) {
+	gemv func(c []float32, x []float32, b []float32, n, k, ldb, incc int),
+	few func(c []float32, a []float32, b []float32, r, n, k, lda, ldb, ldc int)) {
 	k, n := w.K, w.N
 	if m == 0 || n1 <= n0 {
 		return
@@ -136,8 +240,12 @@ func gemmF32AsmLanes(c []float32, a []float32, m int, w *MatF32, n0, n1 int, lan
 			gemv(c[j:], w.Data[j*k:(j+1)*k], a, mf, kf, k, n)
 		}
 	}
-	for i := mf; i < m; i++ { // rows outside the tiles
-		gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+	if few != nil && mf < m { // rows outside the tiles
+		few(c[mf*n+n0:], a[mf*k:], w.Data[n0*k:], m-mf, n1-n0, kf, k, k, n)
+	} else {
+		for i := mf; i < m; i++ {
+			gemv(c[i*n+n0:], a[i*k:(i+1)*k], w.Data[n0*k:], n1-n0, kf, k, 1)
+		}
 	}
 	if kf < k {
 		for i := 0; i < m; i++ {

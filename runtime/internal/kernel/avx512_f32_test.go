@@ -32,10 +32,12 @@ func avx512F32Impl(tb testing.TB) (im, base Impl) {
 // columns anywhere gives the same bits as one call.
 func TestGemmF32AVX512(t *testing.T) {
 	im, _ := avx512F32Impl(t)
-	rows, cols := im, im
+	rows, cols, r8, rn := im, im, im, im
 	rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 	cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
-	for _, im := range []Impl{im, rows, cols} {
+	r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
+	rn.Name, rn.GemmF32 = "avx512rn", gemmF32AVX512RNRows
+	for _, im := range []Impl{im, rows, cols, r8, rn} {
 		testGemmF32AVX512(t, im)
 	}
 }
@@ -74,6 +76,79 @@ func testGemmF32AVX512(t *testing.T, im Impl) {
 	checkGemmF32(t, im, a, 8, PackF32(wd, 300, 1024), 131)
 	a, wd = f32Inputs(rng, 137, 14, 1024, 3)
 	checkGemmF32(t, im, a, 137, PackF32(wd, 14, 1024), 7)
+}
+
+// gemmF32AVX512OneByOne is gemmF32AVX512Rows with the rows outside the
+// tiles done one by one by gemvF32AVX512, as before gemvF32AVX512Few: the
+// bits to match and the speed to beat.
+func gemmF32AVX512OneByOne(c []float32, a []float32, m int, w *MatF32, n0, n1 int) {
+	gemmF32AsmLanes(c, a, m, w, n0, n1, 16, 4, 6, f32PanelBytes512, gemmF32AVX512, gemvF32AVX512, nil)
+}
+
+// TestGemmF32AVX512FewRows checks that the rows outside the 4-row tiles,
+// done two or three at a time, and the 8×3 and m×3 tiles have the bits of the
+// one-row kernel and of the same row inside a 4×6 tile (a row's output
+// depends on that row only), on every row count up to 19, column counts around the 8- and 4-column
+// groups and K with and without a tail, with a split column range.
+func TestGemmF32AVX512FewRows(t *testing.T) {
+	im, _ := avx512F32Impl(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{16, 48, 263, 1024, 4100} {
+		for _, n := range []int{1, 3, 4, 7, 8, 9, 12, 13, 30, 61} {
+			const mt = 20
+			a, wd := f32Inputs(rng, mt, n, k, 4)
+			w := PackF32(wd, n, k)
+			tiled := make([]float32, mt*n) // every row inside a 4-row tile
+			im.GemmF32(tiled, a, mt, w, 0, n)
+			for m := 1; m < mt; m++ {
+				want := make([]float32, m*n)
+				gemmF32AVX512OneByOne(want, a, m, w, 0, n)
+				got, check := guarded[float32](m*n, 5)
+				split := n / 3
+				im.GemmF32(got, a, m, w, 0, split)
+				im.GemmF32(got, a, m, w, split, n)
+				check(t)
+				r8 := make([]float32, m*n)
+				gemmF32AVX512R8Rows(r8, a, m, w, 0, split)
+				gemmF32AVX512R8Rows(r8, a, m, w, split, n)
+				rn := make([]float32, m*n)
+				gemmF32AVX512RNRows(rn, a, m, w, 0, split)
+				gemmF32AVX512RNRows(rn, a, m, w, split, n)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(got[i]) != math.Float32bits(tiled[i]) ||
+						math.Float32bits(r8[i]) != math.Float32bits(tiled[i]) || math.Float32bits(rn[i]) != math.Float32bits(tiled[i]) {
+						t.Fatalf("m=%d n=%d k=%d: c[%d] is %v, one by one %v, in a 4×6 tile %v, in an 8×3 tile %v, in an m×3 tile %v",
+							m, n, k, i, got[i], want[i], tiled[i], r8[i], rn[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemmF32AVX512Small times the few-row shapes (M ≤ 8) with the
+// rows outside the tiles together (avx512) and one by one (onebyone),
+// interleaved, against the implementation the AVX-512 one replaces.
+func BenchmarkGemmF32AVX512Small(b *testing.B) {
+	im, base := avx512F32Impl(b)
+	old := im
+	old.Name, old.GemmF32 = "onebyone", gemmF32AVX512OneByOne
+	for _, s := range [][3]int{{1, 4096, 1024}, {1, 1024, 1024}, {2, 1024, 1024}, {3, 1024, 1024}, {5, 1024, 1024}, {7, 1024, 1024}, {8, 1024, 1024}} {
+		m, k, n := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, wf := f32Inputs(rng, m, n, k, 0)
+		w := PackF32(wf, n, k)
+		c := make([]float32, m*n)
+		ops := float64(2 * m * n * k)
+		for _, v := range []Impl{base, old, im} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
+				for b.Loop() {
+					v.GemmF32(c, x, m, w, 0, n)
+				}
+				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+	}
 }
 
 // TestGemmF32AVX512Special checks that infinities and NaNs propagate as
@@ -147,10 +222,12 @@ func BenchmarkGemmF32AVX512(b *testing.B) {
 		w := PackF32(wf, n, k)
 		c := make([]float32, m*n)
 		ops := float64(2 * m * n * k)
-		rows, cols := im, im
+		rows, cols, r8, rn := im, im, im, im
 		rows.Name, rows.GemmF32 = "avx512rows", gemmF32AVX512Rows
 		cols.Name, cols.GemmF32 = "avx512cols", gemmF32AVX512Cols
-		for _, v := range []Impl{base, im, rows, cols} {
+		r8.Name, r8.GemmF32 = "avx512r8", gemmF32AVX512R8Rows
+		rn.Name, rn.GemmF32 = "avx512rn", gemmF32AVX512RNRows
+		for _, v := range []Impl{base, im, rows, cols, r8, rn} {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, v.Name), func(b *testing.B) {
 				for b.Loop() {
 					v.GemmF32(c, x, m, w, 0, n)

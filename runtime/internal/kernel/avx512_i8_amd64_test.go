@@ -81,6 +81,36 @@ func TestGemmI8Tiled(t *testing.T) {
 	}
 }
 
+// TestGemmI8TiledLongRow checks one row over more than gemvI8ZMaxBytes of
+// weights (the 1×8 tiles), just under it (gemvI8ZPF) and over a few
+// panels (gemvI8Z) bit for bit against the reference, whole and in column ranges cut inside panels,
+// K with a tail.
+func TestGemmI8TiledLongRow(t *testing.T) {
+	useAVX512(t)
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, s := range [][2]int{{4099, 1000}, {4099, 1030}, {2048, 2061}} {
+		k, n := s[0], s[1]
+		a, wd := makeInputs(rng, 1, n, k, fillRand)
+		w := PackI8(wd, n, k)
+		want := make([]int32, n)
+		gemmI8Generic(want, a, 1, w, 0, n)
+		for _, cut := range [][2]int{{0, n}, {5, n - 3}, {17, 130}} {
+			got, check := guarded[int32](n, 9)
+			GemmI8(got, a, 1, w, cut[0], cut[1])
+			check(t)
+			for j := range want {
+				exp := want[j]
+				if j < cut[0] || j >= cut[1] {
+					exp = 9 // the canary: outside the range
+				}
+				if got[j] != exp {
+					t.Fatalf("k=%d n=%d cut %v: c[%d]=%d, want %d", k, n, cut, j, got[j], exp)
+				}
+			}
+		}
+	}
+}
+
 // TestTiledRowAndAdopt: Row reads the tile layout back, AdoptI8 packs as
 // PackI8 does, and the sums are those of the row-major weights.
 func TestTiledRowAndAdopt(t *testing.T) {

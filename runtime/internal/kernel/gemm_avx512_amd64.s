@@ -3640,3 +3640,106 @@ storeit:
 	JNZ       panel
 	VZEROUPPER
 	RET
+
+// func gemvI8ZPF(c []int32, a []uint8, b []int8, panels int, kq int, tmask uint64, ps int, masks uint64)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
+TEXT ·gemvI8ZPF(SB), NOSPLIT, $0-112
+	// The weight stream is prefetched 2048 bytes ahead.
+	MOVQ  c_base+0(FP), AX
+	MOVQ  a_base+24(FP), CX
+	MOVQ  b_base+48(FP), DX
+	MOVQ  panels+72(FP), BX
+	MOVQ  ps+96(FP), SI
+	MOVQ  masks+104(FP), DI
+	MOVQ  DI, R8
+	SHRQ  $0x10, R8
+	ANDQ  $0x0000ffff, DI
+	MOVQ  kq+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  R9, R10
+	ANDQ  $-32, R10
+	MOVQ  tmask+88(FP), R11
+	KMOVQ R11, K1
+
+panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	XORQ   R12, R12
+	XORQ   R13, R13
+	CMPQ   R12, R10
+	JE     single
+
+loop8:
+	PREFETCHT0   2048(DX)(R13*1)
+	VPBROADCASTD (CX)(R12*1), Z1
+	VPDPBUSD     (DX)(R13*1), Z1, Z0
+	PREFETCHT0   2112(DX)(R13*1)
+	VPBROADCASTD 4(CX)(R12*1), Z1
+	VPDPBUSD     64(DX)(R13*1), Z1, Z2
+	PREFETCHT0   2176(DX)(R13*1)
+	VPBROADCASTD 8(CX)(R12*1), Z1
+	VPDPBUSD     128(DX)(R13*1), Z1, Z3
+	PREFETCHT0   2240(DX)(R13*1)
+	VPBROADCASTD 12(CX)(R12*1), Z1
+	VPDPBUSD     192(DX)(R13*1), Z1, Z4
+	PREFETCHT0   2304(DX)(R13*1)
+	VPBROADCASTD 16(CX)(R12*1), Z1
+	VPDPBUSD     256(DX)(R13*1), Z1, Z5
+	PREFETCHT0   2368(DX)(R13*1)
+	VPBROADCASTD 20(CX)(R12*1), Z1
+	VPDPBUSD     320(DX)(R13*1), Z1, Z6
+	PREFETCHT0   2432(DX)(R13*1)
+	VPBROADCASTD 24(CX)(R12*1), Z1
+	VPDPBUSD     384(DX)(R13*1), Z1, Z7
+	PREFETCHT0   2496(DX)(R13*1)
+	VPBROADCASTD 28(CX)(R12*1), Z1
+	VPDPBUSD     448(DX)(R13*1), Z1, Z8
+	ADDQ         $0x20, R12
+	ADDQ         $0x00000200, R13
+	CMPQ         R12, R10
+	JNE          loop8
+
+single:
+	CMPQ         R12, R9
+	JE           tail
+	VPBROADCASTD (CX)(R12*1), Z1
+	VPDPBUSD     (DX)(R13*1), Z1, Z0
+	ADDQ         $0x04, R12
+	ADDQ         $0x40, R13
+	JMP          single
+
+tail:
+	TESTQ        R11, R11
+	JZ           sum
+	VMOVDQU8.Z   (CX)(R12*1), K1, X1
+	VPBROADCASTD X1, Z1
+	VPDPBUSD     (DX)(R13*1), Z1, Z0
+
+sum:
+	VPADDD Z5, Z0, Z0
+	VPADDD Z6, Z2, Z2
+	VPADDD Z7, Z3, Z3
+	VPADDD Z8, Z4, Z4
+	VPADDD Z3, Z0, Z0
+	VPADDD Z4, Z2, Z2
+	VPADDD Z2, Z0, Z0
+	CMPQ   BX, $0x01
+	JNE    storeit
+	ANDQ   R8, DI
+
+storeit:
+	KMOVW     DI, K2
+	VMOVDQU32 Z0, K2, (AX)
+	MOVQ      $0x0000ffff, DI
+	ADDQ      $0x40, AX
+	ADDQ      SI, DX
+	DECQ      BX
+	JNZ       panel
+	VZEROUPPER
+	RET

@@ -446,6 +446,852 @@ done:
 	VZEROUPPER
 	RET
 
+// func gemmF32AVX512R5(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512R5(SB), NOSPLIT, $0-120
+	// For full 5×3 tiles only (m a multiple of 5, n a multiple of 3, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 3 weight vectors and 5 activation vectors
+	// for 15 FMAs into 15 accumulators (row i, column j in Z(3·i+j)), rows in
+	// the outer loop. Every output has the accumulation and tree of
+	// gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ R14, $0x05
+	JLT  done
+	MOVQ b_base+48(FP), BX
+	MOVQ R12, CX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ   R8, $0x03
+	JLT    nextrows
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	LEAQ   (AX)(R9*2), R15
+	ADDQ   R9, R15
+	MOVQ   BX, R13
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z15
+	VMOVUPS     (R13)(R10*1), Z16
+	VMOVUPS     (R13)(R10*2), Z17
+	VMOVUPS     (DI), Z18
+	VFMADD231PS Z15, Z18, Z0
+	VFMADD231PS Z16, Z18, Z1
+	VFMADD231PS Z17, Z18, Z2
+	VMOVUPS     (DI)(R9*1), Z18
+	VFMADD231PS Z15, Z18, Z3
+	VFMADD231PS Z16, Z18, Z4
+	VFMADD231PS Z17, Z18, Z5
+	VMOVUPS     (DI)(R9*2), Z18
+	VFMADD231PS Z15, Z18, Z6
+	VFMADD231PS Z16, Z18, Z7
+	VFMADD231PS Z17, Z18, Z8
+	VMOVUPS     (AX), Z18
+	VFMADD231PS Z15, Z18, Z9
+	VFMADD231PS Z16, Z18, Z10
+	VFMADD231PS Z17, Z18, Z11
+	VMOVUPS     (AX)(R9*1), Z18
+	VFMADD231PS Z15, Z18, Z12
+	VFMADD231PS Z16, Z18, Z13
+	VFMADD231PS Z17, Z18, Z14
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row
+	// i+1 in lane 3 of X0 and lanes 0, 1 of X4; a last odd row alone, its
+	// third column repeated as a fourth (lane 3, not stored).
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y19
+	VADDPS        Y19, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y19
+	VADDPS        Y19, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y19
+	VADDPS        Y19, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y19
+	VADDPS        Y19, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y19
+	VADDPS        Y19, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y19
+	VADDPS        Y19, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X19
+	VADDPS        X19, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X19
+	VADDPS        X19, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y19
+	VADDPS        Y19, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y19
+	VADDPS        Y19, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y19
+	VADDPS        Y19, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y19
+	VADDPS        Y19, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y19
+	VADDPS        Y19, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y19
+	VADDPS        Y19, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X19
+	VADDPS        X19, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X19
+	VADDPS        X19, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y19
+	VADDPS        Y19, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y19
+	VADDPS        Y19, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y19
+	VADDPS        Y19, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z14, Y19
+	VADDPS        Y19, Y14, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X19
+	VADDPS        X19, X0, X0
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	LEAQ          (BX)(R10*2), BX
+	ADDQ          R10, BX
+	ADDQ          $0x0c, CX
+	SUBQ          $0x03, R8
+	JMP           colloop
+
+nextrows:
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	SUBQ $0x05, R14
+	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmF32AVX512R6(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512R6(SB), NOSPLIT, $0-120
+	// For full 6×3 tiles only (m a multiple of 6, n a multiple of 3, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 3 weight vectors and 6 activation vectors
+	// for 18 FMAs into 18 accumulators (row i, column j in Z(3·i+j)), rows in
+	// the outer loop. Every output has the accumulation and tree of
+	// gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ R14, $0x06
+	JLT  done
+	MOVQ b_base+48(FP), BX
+	MOVQ R12, CX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ   R8, $0x03
+	JLT    nextrows
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	LEAQ   (AX)(R9*2), R15
+	ADDQ   R9, R15
+	MOVQ   BX, R13
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z18
+	VMOVUPS     (R13)(R10*1), Z19
+	VMOVUPS     (R13)(R10*2), Z20
+	VMOVUPS     (DI), Z21
+	VFMADD231PS Z18, Z21, Z0
+	VFMADD231PS Z19, Z21, Z1
+	VFMADD231PS Z20, Z21, Z2
+	VMOVUPS     (DI)(R9*1), Z21
+	VFMADD231PS Z18, Z21, Z3
+	VFMADD231PS Z19, Z21, Z4
+	VFMADD231PS Z20, Z21, Z5
+	VMOVUPS     (DI)(R9*2), Z21
+	VFMADD231PS Z18, Z21, Z6
+	VFMADD231PS Z19, Z21, Z7
+	VFMADD231PS Z20, Z21, Z8
+	VMOVUPS     (AX), Z21
+	VFMADD231PS Z18, Z21, Z9
+	VFMADD231PS Z19, Z21, Z10
+	VFMADD231PS Z20, Z21, Z11
+	VMOVUPS     (AX)(R9*1), Z21
+	VFMADD231PS Z18, Z21, Z12
+	VFMADD231PS Z19, Z21, Z13
+	VFMADD231PS Z20, Z21, Z14
+	VMOVUPS     (AX)(R9*2), Z21
+	VFMADD231PS Z18, Z21, Z15
+	VFMADD231PS Z19, Z21, Z16
+	VFMADD231PS Z20, Z21, Z17
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row
+	// i+1 in lane 3 of X0 and lanes 0, 1 of X4; a last odd row alone, its
+	// third column repeated as a fourth (lane 3, not stored).
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y22
+	VADDPS        Y22, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y22
+	VADDPS        Y22, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y22
+	VADDPS        Y22, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y22
+	VADDPS        Y22, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y22
+	VADDPS        Y22, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y22
+	VADDPS        Y22, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X22
+	VADDPS        X22, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X22
+	VADDPS        X22, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y22
+	VADDPS        Y22, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y22
+	VADDPS        Y22, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y22
+	VADDPS        Y22, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y22
+	VADDPS        Y22, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y22
+	VADDPS        Y22, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y22
+	VADDPS        Y22, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X22
+	VADDPS        X22, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X22
+	VADDPS        X22, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y22
+	VADDPS        Y22, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y22
+	VADDPS        Y22, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y22
+	VADDPS        Y22, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z15, Y22
+	VADDPS        Y22, Y15, Y3
+	VEXTRACTF64X4 $0x01, Z16, Y22
+	VADDPS        Y22, Y16, Y4
+	VEXTRACTF64X4 $0x01, Z17, Y22
+	VADDPS        Y22, Y17, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X22
+	VADDPS        X22, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X22
+	VADDPS        X22, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	LEAQ          (BX)(R10*2), BX
+	ADDQ          R10, BX
+	ADDQ          $0x0c, CX
+	SUBQ          $0x03, R8
+	JMP           colloop
+
+nextrows:
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	SUBQ $0x06, R14
+	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmF32AVX512R7(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512R7(SB), NOSPLIT, $0-120
+	// For full 7×3 tiles only (m a multiple of 7, n a multiple of 3, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 3 weight vectors and 7 activation vectors
+	// for 21 FMAs into 21 accumulators (row i, column j in Z(3·i+j)), rows in
+	// the outer loop. Every output has the accumulation and tree of
+	// gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ R14, $0x07
+	JLT  done
+	MOVQ b_base+48(FP), BX
+	MOVQ R12, CX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ   R8, $0x03
+	JLT    nextrows
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	LEAQ   (AX)(R9*2), R15
+	ADDQ   R9, R15
+	MOVQ   BX, R13
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z21
+	VMOVUPS     (R13)(R10*1), Z22
+	VMOVUPS     (R13)(R10*2), Z23
+	VMOVUPS     (DI), Z24
+	VFMADD231PS Z21, Z24, Z0
+	VFMADD231PS Z22, Z24, Z1
+	VFMADD231PS Z23, Z24, Z2
+	VMOVUPS     (DI)(R9*1), Z24
+	VFMADD231PS Z21, Z24, Z3
+	VFMADD231PS Z22, Z24, Z4
+	VFMADD231PS Z23, Z24, Z5
+	VMOVUPS     (DI)(R9*2), Z24
+	VFMADD231PS Z21, Z24, Z6
+	VFMADD231PS Z22, Z24, Z7
+	VFMADD231PS Z23, Z24, Z8
+	VMOVUPS     (AX), Z24
+	VFMADD231PS Z21, Z24, Z9
+	VFMADD231PS Z22, Z24, Z10
+	VFMADD231PS Z23, Z24, Z11
+	VMOVUPS     (AX)(R9*1), Z24
+	VFMADD231PS Z21, Z24, Z12
+	VFMADD231PS Z22, Z24, Z13
+	VFMADD231PS Z23, Z24, Z14
+	VMOVUPS     (AX)(R9*2), Z24
+	VFMADD231PS Z21, Z24, Z15
+	VFMADD231PS Z22, Z24, Z16
+	VFMADD231PS Z23, Z24, Z17
+	VMOVUPS     (R15), Z24
+	VFMADD231PS Z21, Z24, Z18
+	VFMADD231PS Z22, Z24, Z19
+	VFMADD231PS Z23, Z24, Z20
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R13
+	ADDQ        $0x40, R15
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row
+	// i+1 in lane 3 of X0 and lanes 0, 1 of X4; a last odd row alone, its
+	// third column repeated as a fourth (lane 3, not stored).
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y25
+	VADDPS        Y25, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y25
+	VADDPS        Y25, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y25
+	VADDPS        Y25, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y25
+	VADDPS        Y25, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y25
+	VADDPS        Y25, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y25
+	VADDPS        Y25, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X25
+	VADDPS        X25, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X25
+	VADDPS        X25, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y25
+	VADDPS        Y25, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y25
+	VADDPS        Y25, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y25
+	VADDPS        Y25, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y25
+	VADDPS        Y25, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y25
+	VADDPS        Y25, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y25
+	VADDPS        Y25, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X25
+	VADDPS        X25, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X25
+	VADDPS        X25, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y25
+	VADDPS        Y25, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y25
+	VADDPS        Y25, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y25
+	VADDPS        Y25, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z15, Y25
+	VADDPS        Y25, Y15, Y3
+	VEXTRACTF64X4 $0x01, Z16, Y25
+	VADDPS        Y25, Y16, Y4
+	VEXTRACTF64X4 $0x01, Z17, Y25
+	VADDPS        Y25, Y17, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X25
+	VADDPS        X25, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X25
+	VADDPS        X25, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z18, Y25
+	VADDPS        Y25, Y18, Y0
+	VEXTRACTF64X4 $0x01, Z19, Y25
+	VADDPS        Y25, Y19, Y1
+	VEXTRACTF64X4 $0x01, Z20, Y25
+	VADDPS        Y25, Y20, Y2
+	VEXTRACTF64X4 $0x01, Z20, Y25
+	VADDPS        Y25, Y20, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X25
+	VADDPS        X25, X0, X0
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	LEAQ          (BX)(R10*2), BX
+	ADDQ          R10, BX
+	ADDQ          $0x0c, CX
+	SUBQ          $0x03, R8
+	JMP           colloop
+
+nextrows:
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	ADDQ R9, SI
+	ADDQ R11, R12
+	SUBQ $0x07, R14
+	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmF32AVX512R8(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemmF32AVX512R8(SB), NOSPLIT, $0-120
+	// For full 8×3 tiles only (m a multiple of 8, n a multiple of 3, k a
+	// multiple of 16, k > 0):
+	// 
+	// 	for i < m, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Per 16 values of k it loads 3 weight vectors and 8 activation vectors
+	// for 24 FMAs into 24 accumulators (row i, column j in Z(3·i+j)), rows in
+	// the outer loop. Every output has the accumulation and tree of
+	// gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ lda+96(FP), R9
+	SHLQ $0x02, R9
+	MOVQ ldb+104(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+112(FP), R11
+	SHLQ $0x02, R11
+	MOVQ c_base+0(FP), R12
+	MOVQ a_base+24(FP), SI
+	MOVQ m+72(FP), R14
+
+rowloop:
+	CMPQ R14, $0x08
+	JLT  done
+	MOVQ b_base+48(FP), BX
+	MOVQ R12, CX
+	MOVQ n+80(FP), R8
+
+colloop:
+	CMPQ   R8, $0x03
+	JLT    nextrows
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   SI, DI
+	LEAQ   (SI)(R9*2), AX
+	ADDQ   R9, AX
+	LEAQ   (AX)(R9*2), R15
+	ADDQ   R9, R15
+	MOVQ   BX, R13
+	MOVQ   k+88(FP), DX
+
+kloop:
+	VMOVUPS     (R13), Z24
+	VMOVUPS     (R13)(R10*1), Z25
+	VMOVUPS     (R13)(R10*2), Z26
+	VMOVUPS     (DI), Z27
+	VFMADD231PS Z24, Z27, Z0
+	VFMADD231PS Z25, Z27, Z1
+	VFMADD231PS Z26, Z27, Z2
+	VMOVUPS     (DI)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z3
+	VFMADD231PS Z25, Z27, Z4
+	VFMADD231PS Z26, Z27, Z5
+	VMOVUPS     (DI)(R9*2), Z27
+	VFMADD231PS Z24, Z27, Z6
+	VFMADD231PS Z25, Z27, Z7
+	VFMADD231PS Z26, Z27, Z8
+	VMOVUPS     (AX), Z27
+	VFMADD231PS Z24, Z27, Z9
+	VFMADD231PS Z25, Z27, Z10
+	VFMADD231PS Z26, Z27, Z11
+	VMOVUPS     (AX)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z12
+	VFMADD231PS Z25, Z27, Z13
+	VFMADD231PS Z26, Z27, Z14
+	VMOVUPS     (AX)(R9*2), Z27
+	VFMADD231PS Z24, Z27, Z15
+	VFMADD231PS Z25, Z27, Z16
+	VFMADD231PS Z26, Z27, Z17
+	VMOVUPS     (R15), Z27
+	VFMADD231PS Z24, Z27, Z18
+	VFMADD231PS Z25, Z27, Z19
+	VFMADD231PS Z26, Z27, Z20
+	VMOVUPS     (R15)(R9*1), Z27
+	VFMADD231PS Z24, Z27, Z21
+	VFMADD231PS Z25, Z27, Z22
+	VFMADD231PS Z26, Z27, Z23
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R13
+	ADDQ        $0x40, R15
+	SUBQ        $0x10, DX
+	JGT         kloop
+
+	// Horizontal sums, two rows at a time: row i in lanes 0..2 of X0, row
+	// i+1 in lane 3 of X0 and lanes 0, 1 of X4; a last odd row alone, its
+	// third column repeated as a fourth (lane 3, not stored).
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y28
+	VADDPS        Y28, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y28
+	VADDPS        Y28, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y28
+	VADDPS        Y28, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y28
+	VADDPS        Y28, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y28
+	VADDPS        Y28, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y28
+	VADDPS        Y28, Y5, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z6, Y28
+	VADDPS        Y28, Y6, Y0
+	VEXTRACTF64X4 $0x01, Z7, Y28
+	VADDPS        Y28, Y7, Y1
+	VEXTRACTF64X4 $0x01, Z8, Y28
+	VADDPS        Y28, Y8, Y2
+	VEXTRACTF64X4 $0x01, Z9, Y28
+	VADDPS        Y28, Y9, Y3
+	VEXTRACTF64X4 $0x01, Z10, Y28
+	VADDPS        Y28, Y10, Y4
+	VEXTRACTF64X4 $0x01, Z11, Y28
+	VADDPS        Y28, Y11, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z12, Y28
+	VADDPS        Y28, Y12, Y0
+	VEXTRACTF64X4 $0x01, Z13, Y28
+	VADDPS        Y28, Y13, Y1
+	VEXTRACTF64X4 $0x01, Z14, Y28
+	VADDPS        Y28, Y14, Y2
+	VEXTRACTF64X4 $0x01, Z15, Y28
+	VADDPS        Y28, Y15, Y3
+	VEXTRACTF64X4 $0x01, Z16, Y28
+	VADDPS        Y28, Y16, Y4
+	VEXTRACTF64X4 $0x01, Z17, Y28
+	VADDPS        Y28, Y17, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z18, Y28
+	VADDPS        Y28, Y18, Y0
+	VEXTRACTF64X4 $0x01, Z19, Y28
+	VADDPS        Y28, Y19, Y1
+	VEXTRACTF64X4 $0x01, Z20, Y28
+	VADDPS        Y28, Y20, Y2
+	VEXTRACTF64X4 $0x01, Z21, Y28
+	VADDPS        Y28, Y21, Y3
+	VEXTRACTF64X4 $0x01, Z22, Y28
+	VADDPS        Y28, Y22, Y4
+	VEXTRACTF64X4 $0x01, Z23, Y28
+	VADDPS        Y28, Y23, Y5
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X28
+	VADDPS        X28, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y4, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X28
+	VADDPS        X28, X4, X4
+	VMOVSD        X0, (DI)
+	VEXTRACTPS    $0x02, X0, 8(DI)
+	ADDQ          R11, DI
+	VEXTRACTPS    $0x03, X0, (DI)
+	VMOVSD        X4, 4(DI)
+	LEAQ          (BX)(R10*2), BX
+	ADDQ          R10, BX
+	ADDQ          $0x0c, CX
+	SUBQ          $0x03, R8
+	JMP           colloop
+
+nextrows:
+	LEAQ (SI)(R9*8), SI
+	LEAQ (R12)(R11*8), R12
+	SUBQ $0x08, R14
+	JMP  rowloop
+
+done:
+	VZEROUPPER
+	RET
+
 // func gemvF32AVX512(c []float32, x []float32, b []float32, n int, k int, ldb int, incc int)
 // Requires: AVX, AVX512F, AVX512VL
 TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-104
@@ -563,8 +1409,6 @@ g4loop:
 	MOVQ   BX, R13
 	LEAQ   (BX)(R10*2), R14
 	ADDQ   R10, R14
-	LEAQ   (R14)(R10*2), R15
-	ADDQ   R10, R15
 	MOVQ   R9, DX
 
 g4k:
@@ -610,10 +1454,6 @@ g1loop:
 	VPXORD Z0, Z0, Z0
 	MOVQ   SI, DI
 	MOVQ   BX, R13
-	LEAQ   (BX)(R10*2), R14
-	ADDQ   R10, R14
-	LEAQ   (R14)(R10*2), R15
-	ADDQ   R10, R15
 	MOVQ   R9, DX
 
 g1k:
@@ -633,6 +1473,609 @@ g1k:
 	VMOVSS        X0, (DI)
 	ADDQ          R10, BX
 	ADDQ          R11, CX
+	SUBQ          $0x01, R8
+	JMP           g1loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemvF32AVX512R2(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemvF32AVX512R2(SB), NOSPLIT, $0-112
+	// 2 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
+	// 
+	// 	for i < 2, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Groups of 8 columns, then of 4, then single ones; each weight vector is
+	// loaded once for 2 FMAs. Every output has the accumulation and tree
+	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ c_base+0(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), BX
+	MOVQ n+72(FP), R8
+	MOVQ k+80(FP), R9
+	MOVQ ldb+96(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+104(FP), R11
+	SHLQ $0x02, R11
+	MOVQ lda+88(FP), R12
+	SHLQ $0x02, R12
+
+g8loop:
+	CMPQ   R8, $0x08
+	JLT    g4loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	LEAQ   (R14)(R10*2), R15
+	ADDQ   R10, R15
+	MOVQ   R9, DX
+
+g8k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	VMOVUPS       (R14)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z4
+	VFMADD231PS   Z28, Z25, Z12
+	VMOVUPS       (R14)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z5
+	VFMADD231PS   Z28, Z25, Z13
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z6
+	VFMADD231PS   Z28, Z25, Z14
+	VMOVUPS       (R15)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z7
+	VFMADD231PS   Z28, Z25, Z15
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	ADDQ          $0x40, R15
+	SUBQ          $0x10, DX
+	JGT           g8k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y31
+	VADDPS        Y31, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y31
+	VADDPS        Y31, Y5, Y5
+	VEXTRACTF64X4 $0x01, Z6, Y31
+	VADDPS        Y31, Y6, Y6
+	VEXTRACTF64X4 $0x01, Z7, Y31
+	VADDPS        Y31, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VEXTRACTF64X4 $0x01, Z12, Y31
+	VADDPS        Y31, Y12, Y4
+	VEXTRACTF64X4 $0x01, Z13, Y31
+	VADDPS        Y31, Y13, Y5
+	VEXTRACTF64X4 $0x01, Z14, Y31
+	VADDPS        Y31, Y14, Y6
+	VEXTRACTF64X4 $0x01, Z15, Y31
+	VADDPS        Y31, Y15, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	LEAQ          (BX)(R10*8), BX
+	ADDQ          $0x20, CX
+	SUBQ          $0x08, R8
+	JMP           g8loop
+
+g4loop:
+	CMPQ   R8, $0x04
+	JLT    g1loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	MOVQ   R9, DX
+
+g4k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	SUBQ          $0x10, DX
+	JGT           g4k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	LEAQ          (BX)(R10*4), BX
+	ADDQ          $0x10, CX
+	SUBQ          $0x04, R8
+	JMP           g4loop
+
+g1loop:
+	CMPQ   R8, $0x01
+	JLT    done
+	VPXORD Z0, Z0, Z0
+	VPXORD Z8, Z8, Z8
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	MOVQ   R9, DX
+
+g1k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	SUBQ          $0x10, DX
+	JGT           g1k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R10, BX
+	ADDQ          $0x04, CX
+	SUBQ          $0x01, R8
+	JMP           g1loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemvF32AVX512R3(c []float32, a []float32, b []float32, n int, k int, lda int, ldb int, ldc int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gemvF32AVX512R3(SB), NOSPLIT, $0-112
+	// 3 rows of a against n rows of b (any n; k a multiple of 16, k > 0):
+	// 
+	// 	for i < 3, j < n: c[i*ldc+j] = Σ_{p<k} a[i*lda+p] * b[j*ldb+p]
+	// 
+	// Groups of 8 columns, then of 4, then single ones; each weight vector is
+	// loaded once for 3 FMAs. Every output has the accumulation and tree
+	// of gemmF32AVX512. Reference: gemmF32Generic, through gemmF32AVX512Tiles.
+	MOVQ c_base+0(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), BX
+	MOVQ n+72(FP), R8
+	MOVQ k+80(FP), R9
+	MOVQ ldb+96(FP), R10
+	SHLQ $0x02, R10
+	MOVQ ldc+104(FP), R11
+	SHLQ $0x02, R11
+	MOVQ lda+88(FP), R12
+	SHLQ $0x02, R12
+
+g8loop:
+	CMPQ   R8, $0x08
+	JLT    g4loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	LEAQ   (R14)(R10*2), R15
+	ADDQ   R10, R15
+	MOVQ   R9, DX
+
+g8k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VFMADD231PS   Z28, Z26, Z17
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VFMADD231PS   Z28, Z26, Z18
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	VFMADD231PS   Z28, Z26, Z19
+	VMOVUPS       (R14)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z4
+	VFMADD231PS   Z28, Z25, Z12
+	VFMADD231PS   Z28, Z26, Z20
+	VMOVUPS       (R14)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z5
+	VFMADD231PS   Z28, Z25, Z13
+	VFMADD231PS   Z28, Z26, Z21
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z6
+	VFMADD231PS   Z28, Z25, Z14
+	VFMADD231PS   Z28, Z26, Z22
+	VMOVUPS       (R15)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z7
+	VFMADD231PS   Z28, Z25, Z15
+	VFMADD231PS   Z28, Z26, Z23
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	ADDQ          $0x40, R15
+	SUBQ          $0x10, DX
+	JGT           g8k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VEXTRACTF64X4 $0x01, Z4, Y31
+	VADDPS        Y31, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y31
+	VADDPS        Y31, Y5, Y5
+	VEXTRACTF64X4 $0x01, Z6, Y31
+	VADDPS        Y31, Y6, Y6
+	VEXTRACTF64X4 $0x01, Z7, Y31
+	VADDPS        Y31, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VEXTRACTF64X4 $0x01, Z12, Y31
+	VADDPS        Y31, Y12, Y4
+	VEXTRACTF64X4 $0x01, Z13, Y31
+	VADDPS        Y31, Y13, Y5
+	VEXTRACTF64X4 $0x01, Z14, Y31
+	VADDPS        Y31, Y14, Y6
+	VEXTRACTF64X4 $0x01, Z15, Y31
+	VADDPS        Y31, Y15, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VEXTRACTF64X4 $0x01, Z17, Y31
+	VADDPS        Y31, Y17, Y1
+	VEXTRACTF64X4 $0x01, Z18, Y31
+	VADDPS        Y31, Y18, Y2
+	VEXTRACTF64X4 $0x01, Z19, Y31
+	VADDPS        Y31, Y19, Y3
+	VEXTRACTF64X4 $0x01, Z20, Y31
+	VADDPS        Y31, Y20, Y4
+	VEXTRACTF64X4 $0x01, Z21, Y31
+	VADDPS        Y31, Y21, Y5
+	VEXTRACTF64X4 $0x01, Z22, Y31
+	VADDPS        Y31, Y22, Y6
+	VEXTRACTF64X4 $0x01, Z23, Y31
+	VADDPS        Y31, Y23, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X31
+	VADDPS        X31, X4, X4
+	VMOVUPS       X0, (DI)
+	VMOVUPS       X4, 16(DI)
+	LEAQ          (BX)(R10*8), BX
+	ADDQ          $0x20, CX
+	SUBQ          $0x08, R8
+	JMP           g8loop
+
+g4loop:
+	CMPQ   R8, $0x04
+	JLT    g1loop
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	LEAQ   (BX)(R10*2), R14
+	ADDQ   R10, R14
+	MOVQ   R9, DX
+
+g4k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	VMOVUPS       (R13)(R10*1), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z9
+	VFMADD231PS   Z28, Z26, Z17
+	VMOVUPS       (R13)(R10*2), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z10
+	VFMADD231PS   Z28, Z26, Z18
+	VMOVUPS       (R14), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z11
+	VFMADD231PS   Z28, Z26, Z19
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	ADDQ          $0x40, R14
+	SUBQ          $0x10, DX
+	JGT           g4k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VEXTRACTF64X4 $0x01, Z1, Y31
+	VADDPS        Y31, Y1, Y1
+	VEXTRACTF64X4 $0x01, Z2, Y31
+	VADDPS        Y31, Y2, Y2
+	VEXTRACTF64X4 $0x01, Z3, Y31
+	VADDPS        Y31, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VEXTRACTF64X4 $0x01, Z9, Y31
+	VADDPS        Y31, Y9, Y1
+	VEXTRACTF64X4 $0x01, Z10, Y31
+	VADDPS        Y31, Y10, Y2
+	VEXTRACTF64X4 $0x01, Z11, Y31
+	VADDPS        Y31, Y11, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VEXTRACTF64X4 $0x01, Z17, Y31
+	VADDPS        Y31, Y17, Y1
+	VEXTRACTF64X4 $0x01, Z18, Y31
+	VADDPS        Y31, Y18, Y2
+	VEXTRACTF64X4 $0x01, Z19, Y31
+	VADDPS        Y31, Y19, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVUPS       X0, (DI)
+	LEAQ          (BX)(R10*4), BX
+	ADDQ          $0x10, CX
+	SUBQ          $0x04, R8
+	JMP           g4loop
+
+g1loop:
+	CMPQ   R8, $0x01
+	JLT    done
+	VPXORD Z0, Z0, Z0
+	VPXORD Z8, Z8, Z8
+	VPXORD Z16, Z16, Z16
+	MOVQ   SI, DI
+	MOVQ   BX, R13
+	MOVQ   R9, DX
+
+g1k:
+	VMOVUPS       (DI), Z24
+	VMOVUPS       (DI)(R12*1), Z25
+	VMOVUPS       (DI)(R12*2), Z26
+	VMOVUPS       (R13), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z16
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R13
+	SUBQ          $0x10, DX
+	JGT           g1k
+	MOVQ          CX, DI
+	VEXTRACTF64X4 $0x01, Z0, Y31
+	VADDPS        Y31, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z8, Y31
+	VADDPS        Y31, Y8, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R11, DI
+	VEXTRACTF64X4 $0x01, Z16, Y31
+	VADDPS        Y31, Y16, Y0
+	VHADDPS       Y0, Y0, Y0
+	VHADDPS       Y0, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X31
+	VADDPS        X31, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          R10, BX
+	ADDQ          $0x04, CX
 	SUBQ          $0x01, R8
 	JMP           g1loop
 

@@ -13,7 +13,8 @@ import (
 func init() {
 	register("gemm_avx512", func() {
 		gemmAVX512()
-		gemvAVX512()
+		gemvAVX512("gemvI8Z", 0)
+		gemvAVX512("gemvI8ZPF", gemvI8ZPrefetch)
 	})
 }
 
@@ -164,13 +165,22 @@ func i8zTile(R, P int) {
 	}
 }
 
+// gemvI8ZPrefetch is how far ahead (bytes) gemvI8ZPF prefetches its
+// weight stream.
+const gemvI8ZPrefetch = 2048
+
 // gemvAVX512 writes gemvI8Z: one row against consecutive panels, one
 // panel at a time, so the weights are read as one sequential stream; the
 // K steps of a panel go round-robin into eight accumulators (eight
-// independent VPDPBUSD chains), summed before the store.
-func gemvAVX512() {
-	TEXT("gemvI8Z", NOSPLIT, "func(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)")
-	Doc("gemvI8Z computes one row of GemmI8 over consecutive panels of the 64-byte-tile layout with AVX-512 VNNI.")
+// independent VPDPBUSD chains), summed before the store. With pf > 0
+// (gemvI8ZPF) the 8-step loop prefetches each cache line it will read pf
+// bytes ahead.
+func gemvAVX512(name string, pf int) {
+	TEXT(name, NOSPLIT, "func(c []int32, a []uint8, b []int8, panels, kq int, tmask uint64, ps int, masks uint64)")
+	Doc(name + " computes one row of GemmI8 over consecutive panels of the 64-byte-tile layout with AVX-512 VNNI.")
+	if pf > 0 {
+		Comment(fmt.Sprintf("The weight stream is prefetched %d bytes ahead.", pf))
+	}
 	const U = 8
 	cp := Load(Param("c").Base(), GP64())
 	ap := Load(Param("a").Base(), GP64())
@@ -209,6 +219,9 @@ func gemvAVX512() {
 	JE(LabelRef("single"))
 	Label("loop8")
 	for u := 0; u < U; u++ {
+		if pf > 0 {
+			PREFETCHT0(Mem{Base: bp, Index: iw, Scale: 1, Disp: pf + 64*u})
+		}
 		VPBROADCASTD(Mem{Base: ap, Index: ia, Scale: 1, Disp: 4 * u}, bc[u])
 		VPDPBUSD(Mem{Base: bp, Index: iw, Scale: 1, Disp: 64 * u}, bc[u], acc[u])
 	}
