@@ -22,29 +22,22 @@ DATA actc<>+56(SB)/4, $0x80000000
 DATA actc<>+60(SB)/4, $0x0000007f
 DATA actc<>+64(SB)/4, $-126
 DATA actc<>+68(SB)/4, $0x0000007e
-DATA actc<>+72(SB)/4, $0xbbbaf0ea
-DATA actc<>+76(SB)/4, $0x3ca9134e
-DATA actc<>+80(SB)/4, $0xbd5c1e2d
-DATA actc<>+84(SB)/4, $0x3e088393
-DATA actc<>+88(SB)/4, $0xbeaaaa99
-DATA actc<>+92(SB)/4, $0x41100000
-DATA actc<>+96(SB)/4, $0x3f200000
-DATA actc<>+100(SB)/4, $0x3d372713
-DATA actc<>+104(SB)/4, $0x3f4c422a
-DATA actc<>+108(SB)/4, $0xc1100000
-DATA actc<>+112(SB)/4, $0x41100000
-DATA actc<>+116(SB)/4, $0xbf800000
-DATA actc<>+120(SB)/4, $0x3f800000
-DATA actc<>+124(SB)/4, $0x32668ee6
-DATA actc<>+128(SB)/4, $0x37ad5266
-DATA actc<>+132(SB)/4, $0x3b654fbc
-DATA actc<>+136(SB)/4, $0x3e090d58
-DATA actc<>+140(SB)/4, $0x355182e9
-DATA actc<>+144(SB)/4, $0x39ac8bfd
-DATA actc<>+148(SB)/4, $0x3cd417da
-DATA actc<>+152(SB)/4, $0x3eef3153
-DATA actc<>+156(SB)/4, $0x3f000000
-GLOBL actc<>(SB), RODATA|NOPTR, $160
+DATA actc<>+72(SB)/4, $0x3d372713
+DATA actc<>+76(SB)/4, $0x3f4c422a
+DATA actc<>+80(SB)/4, $0xc1100000
+DATA actc<>+84(SB)/4, $0x41100000
+DATA actc<>+88(SB)/4, $0xbf800000
+DATA actc<>+92(SB)/4, $0x3f800000
+DATA actc<>+96(SB)/4, $0x32668ee6
+DATA actc<>+100(SB)/4, $0x37ad5266
+DATA actc<>+104(SB)/4, $0x3b654fbc
+DATA actc<>+108(SB)/4, $0x3e090d58
+DATA actc<>+112(SB)/4, $0x355182e9
+DATA actc<>+116(SB)/4, $0x39ac8bfd
+DATA actc<>+120(SB)/4, $0x3cd417da
+DATA actc<>+124(SB)/4, $0x3eef3153
+DATA actc<>+128(SB)/4, $0x3f000000
+GLOBL actc<>(SB), RODATA|NOPTR, $132
 
 // func expAVX2(dst []float32, src []float32)
 // Requires: AVX, AVX2
@@ -142,13 +135,13 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	SHRQ         $0x03, CX
 	JZ           sigdone
-	VBROADCASTSS actc<>+108(SB), Y8
-	VBROADCASTSS actc<>+112(SB), Y9
-	VBROADCASTSS actc<>+116(SB), Y10
-	VBROADCASTSS actc<>+120(SB), Y11
-	VBROADCASTSS actc<>+124(SB), Y12
-	VBROADCASTSS actc<>+140(SB), Y13
-	VBROADCASTSS actc<>+156(SB), Y14
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
 	MOVQ         CX, DX
 	SHRQ         $0x01, CX
 	JZ           sigone
@@ -166,32 +159,32 @@ sigloop:
 	VMULPS       Y4, Y4, Y5
 	VMULPS       Y12, Y5, Y6
 	VMULPS       Y13, Y5, Y7
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
@@ -228,22 +221,22 @@ sigone:
 	VMULPS       Y0, Y0, Y1
 	VMULPS       Y12, Y1, Y2
 	VMULPS       Y13, Y1, Y3
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y11, Y2, Y2
@@ -273,13 +266,13 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	SHRQ         $0x03, CX
 	JZ           tanhdone
-	VBROADCASTSS actc<>+108(SB), Y8
-	VBROADCASTSS actc<>+112(SB), Y9
-	VBROADCASTSS actc<>+116(SB), Y10
-	VBROADCASTSS actc<>+120(SB), Y11
-	VBROADCASTSS actc<>+124(SB), Y12
-	VBROADCASTSS actc<>+140(SB), Y13
-	VBROADCASTSS actc<>+156(SB), Y14
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
 	MOVQ         CX, DX
 	SHRQ         $0x01, CX
 	JZ           tanhone
@@ -297,32 +290,32 @@ tanhloop:
 	VMULPS       Y4, Y4, Y5
 	VMULPS       Y12, Y5, Y6
 	VMULPS       Y13, Y5, Y7
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
@@ -355,22 +348,22 @@ tanhone:
 	VMULPS       Y0, Y0, Y1
 	VMULPS       Y12, Y1, Y2
 	VMULPS       Y13, Y1, Y3
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y11, Y2, Y2
@@ -399,13 +392,13 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	SHRQ         $0x03, CX
 	JZ           geludone
-	VBROADCASTSS actc<>+108(SB), Y8
-	VBROADCASTSS actc<>+112(SB), Y9
-	VBROADCASTSS actc<>+116(SB), Y10
-	VBROADCASTSS actc<>+120(SB), Y11
-	VBROADCASTSS actc<>+124(SB), Y12
-	VBROADCASTSS actc<>+140(SB), Y13
-	VBROADCASTSS actc<>+156(SB), Y14
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
 	MOVQ         CX, DX
 	SHRQ         $0x01, CX
 	JZ           geluone
@@ -417,12 +410,12 @@ geluloop:
 	VMOVUPS      32(SI), Y5
 	VMULPS       Y5, Y5, Y4
 	VMULPS       Y5, Y4, Y4
-	VBROADCASTSS actc<>+100(SB), Y15
+	VBROADCASTSS actc<>+72(SB), Y15
 	VMULPS       Y15, Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VMULPS       Y15, Y4, Y4
 	VADDPS       Y5, Y4, Y4
-	VBROADCASTSS actc<>+104(SB), Y15
+	VBROADCASTSS actc<>+76(SB), Y15
 	VMULPS       Y15, Y0, Y0
 	VMULPS       Y15, Y4, Y4
 	VMAXPS       Y0, Y8, Y0
@@ -435,32 +428,32 @@ geluloop:
 	VMULPS       Y4, Y4, Y5
 	VMULPS       Y12, Y5, Y6
 	VMULPS       Y13, Y5, Y7
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
 	VMULPS       Y5, Y7, Y7
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VADDPS       Y15, Y6, Y6
 	VMULPS       Y5, Y6, Y6
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y15, Y7, Y7
@@ -496,32 +489,32 @@ geluone:
 	VMOVUPS      (SI), Y1
 	VMULPS       Y1, Y1, Y0
 	VMULPS       Y1, Y0, Y0
-	VBROADCASTSS actc<>+100(SB), Y15
+	VBROADCASTSS actc<>+72(SB), Y15
 	VMULPS       Y15, Y0, Y0
 	VADDPS       Y1, Y0, Y0
-	VBROADCASTSS actc<>+104(SB), Y15
+	VBROADCASTSS actc<>+76(SB), Y15
 	VMULPS       Y15, Y0, Y0
 	VMAXPS       Y0, Y8, Y0
 	VMINPS       Y0, Y9, Y0
 	VMULPS       Y0, Y0, Y1
 	VMULPS       Y12, Y1, Y2
 	VMULPS       Y13, Y1, Y3
-	VBROADCASTSS actc<>+128(SB), Y15
+	VBROADCASTSS actc<>+100(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+144(SB), Y15
+	VBROADCASTSS actc<>+116(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+132(SB), Y15
+	VBROADCASTSS actc<>+104(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+148(SB), Y15
+	VBROADCASTSS actc<>+120(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
-	VBROADCASTSS actc<>+136(SB), Y15
+	VBROADCASTSS actc<>+108(SB), Y15
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y1, Y2, Y2
-	VBROADCASTSS actc<>+152(SB), Y15
+	VBROADCASTSS actc<>+124(SB), Y15
 	VADDPS       Y15, Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       Y11, Y2, Y2

@@ -18,32 +18,24 @@ DATA actz<>+40(SB)/4, $0x3f800000
 DATA actz<>+44(SB)/4, $0x42b17217
 DATA actz<>+48(SB)/4, $0xc2cff1b4
 DATA actz<>+52(SB)/4, $0x7f800000
-DATA actz<>+56(SB)/4, $0x80000000
-DATA actz<>+60(SB)/4, $0x0000007f
-DATA actz<>+64(SB)/4, $0xffffff82
-DATA actz<>+68(SB)/4, $0x0000007e
-DATA actz<>+72(SB)/4, $0xbbbaf0ea
-DATA actz<>+76(SB)/4, $0x3ca9134e
-DATA actz<>+80(SB)/4, $0xbd5c1e2d
-DATA actz<>+84(SB)/4, $0x3e088393
-DATA actz<>+88(SB)/4, $0xbeaaaa99
-DATA actz<>+92(SB)/4, $0x41100000
-DATA actz<>+96(SB)/4, $0x3f200000
-DATA actz<>+100(SB)/4, $0x3d372713
-DATA actz<>+104(SB)/4, $0x3f4c422a
-DATA actz<>+108(SB)/4, $0x7fffffff
-DATA actz<>+112(SB)/4, $0xc1100000
-DATA actz<>+116(SB)/4, $0xbf800000
-DATA actz<>+120(SB)/4, $0xff800000
-DATA actz<>+124(SB)/4, $0x32668ee6
-DATA actz<>+128(SB)/4, $0x37ad5266
-DATA actz<>+132(SB)/4, $0x3b654fbc
-DATA actz<>+136(SB)/4, $0x3e090d58
-DATA actz<>+140(SB)/4, $0x355182e9
-DATA actz<>+144(SB)/4, $0x39ac8bfd
-DATA actz<>+148(SB)/4, $0x3cd417da
-DATA actz<>+152(SB)/4, $0x3eef3153
-GLOBL actz<>(SB), RODATA|NOPTR, $156
+DATA actz<>+56(SB)/4, $0x0000007f
+DATA actz<>+60(SB)/4, $0xffffff82
+DATA actz<>+64(SB)/4, $0x0000007e
+DATA actz<>+68(SB)/4, $0x41100000
+DATA actz<>+72(SB)/4, $0x3d372713
+DATA actz<>+76(SB)/4, $0x3f4c422a
+DATA actz<>+80(SB)/4, $0xc1100000
+DATA actz<>+84(SB)/4, $0xbf800000
+DATA actz<>+88(SB)/4, $0xff800000
+DATA actz<>+92(SB)/4, $0x32668ee6
+DATA actz<>+96(SB)/4, $0x37ad5266
+DATA actz<>+100(SB)/4, $0x3b654fbc
+DATA actz<>+104(SB)/4, $0x3e090d58
+DATA actz<>+108(SB)/4, $0x355182e9
+DATA actz<>+112(SB)/4, $0x39ac8bfd
+DATA actz<>+116(SB)/4, $0x3cd417da
+DATA actz<>+120(SB)/4, $0x3eef3153
+GLOBL actz<>(SB), RODATA|NOPTR, $124
 
 // func expAVX512(dst []float32, src []float32)
 // Requires: AVX, AVX512F
@@ -85,13 +77,13 @@ expAVX512loop:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1
@@ -136,13 +128,13 @@ expAVX512tail:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1
@@ -171,21 +163,21 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	TESTQ        CX, CX
 	JZ           sigmoidAVX512done
-	VBROADCASTSS actz<>+112(SB), Z16
-	VBROADCASTSS actz<>+92(SB), Z17
-	VBROADCASTSS actz<>+116(SB), Z18
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
 	VBROADCASTSS actz<>+40(SB), Z19
-	VBROADCASTSS actz<>+124(SB), Z20
-	VBROADCASTSS actz<>+128(SB), Z21
-	VBROADCASTSS actz<>+132(SB), Z22
-	VBROADCASTSS actz<>+136(SB), Z23
-	VBROADCASTSS actz<>+140(SB), Z24
-	VBROADCASTSS actz<>+144(SB), Z25
-	VBROADCASTSS actz<>+148(SB), Z26
-	VBROADCASTSS actz<>+152(SB), Z27
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
 	VBROADCASTSS actz<>+4(SB), Z28
-	VBROADCASTSS actz<>+100(SB), Z29
-	VBROADCASTSS actz<>+104(SB), Z30
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
 	MOVQ         CX, DX
 	SHRQ         $0x05, CX
 	JZ           sigmoidAVX512rest
@@ -337,21 +329,21 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	TESTQ        CX, CX
 	JZ           tanhAVX512done
-	VBROADCASTSS actz<>+112(SB), Z16
-	VBROADCASTSS actz<>+92(SB), Z17
-	VBROADCASTSS actz<>+116(SB), Z18
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
 	VBROADCASTSS actz<>+40(SB), Z19
-	VBROADCASTSS actz<>+124(SB), Z20
-	VBROADCASTSS actz<>+128(SB), Z21
-	VBROADCASTSS actz<>+132(SB), Z22
-	VBROADCASTSS actz<>+136(SB), Z23
-	VBROADCASTSS actz<>+140(SB), Z24
-	VBROADCASTSS actz<>+144(SB), Z25
-	VBROADCASTSS actz<>+148(SB), Z26
-	VBROADCASTSS actz<>+152(SB), Z27
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
 	VBROADCASTSS actz<>+4(SB), Z28
-	VBROADCASTSS actz<>+100(SB), Z29
-	VBROADCASTSS actz<>+104(SB), Z30
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
 	MOVQ         CX, DX
 	SHRQ         $0x05, CX
 	JZ           tanhAVX512rest
@@ -492,21 +484,21 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         src_len+32(FP), CX
 	TESTQ        CX, CX
 	JZ           geluAVX512done
-	VBROADCASTSS actz<>+112(SB), Z16
-	VBROADCASTSS actz<>+92(SB), Z17
-	VBROADCASTSS actz<>+116(SB), Z18
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
 	VBROADCASTSS actz<>+40(SB), Z19
-	VBROADCASTSS actz<>+124(SB), Z20
-	VBROADCASTSS actz<>+128(SB), Z21
-	VBROADCASTSS actz<>+132(SB), Z22
-	VBROADCASTSS actz<>+136(SB), Z23
-	VBROADCASTSS actz<>+140(SB), Z24
-	VBROADCASTSS actz<>+144(SB), Z25
-	VBROADCASTSS actz<>+148(SB), Z26
-	VBROADCASTSS actz<>+152(SB), Z27
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
 	VBROADCASTSS actz<>+4(SB), Z28
-	VBROADCASTSS actz<>+100(SB), Z29
-	VBROADCASTSS actz<>+104(SB), Z30
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
 	MOVQ         CX, DX
 	SHRQ         $0x05, CX
 	JZ           geluAVX512rest
@@ -673,7 +665,7 @@ TEXT ·maxF32AVX512(SB), NOSPLIT, $0-29
 	// is meaningless). Reference: the max loop of softmaxLoop.
 	MOVQ         p_base+0(FP), SI
 	MOVQ         p_len+8(FP), CX
-	VBROADCASTSS actz<>+120(SB), Z0
+	VBROADCASTSS actz<>+88(SB), Z0
 	KXORW        K3, K3, K3
 	MOVQ         CX, DX
 	SHRQ         $0x04, CX
@@ -694,7 +686,7 @@ maxtail:
 	JZ           maxdone
 	MOVL         $0x000000ff, AX
 	KMOVW        AX, K2
-	VBROADCASTSS actz<>+120(SB), Z3
+	VBROADCASTSS actz<>+88(SB), Z3
 	VMOVUPS      (SI), K2, Z3
 	VMAXPS       Z3, Z0, Z0
 	VCMPPS       $0x03, Z3, Z3, K1
@@ -761,13 +753,13 @@ esloop:
 	VMULPS        Z5, Z1, Z1
 	VADDPS        Z4, Z1, Z1
 	VADDPS.BCST   actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST   $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST  actz<>+60(SB), Z7, Z2
-	VPADDD.BCST   actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST   $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST  actz<>+56(SB), Z7, Z2
+	VPADDD.BCST   actz<>+64(SB), Z2, K1, Z2
 	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   actz<>+60(SB), Z2, Z2
+	VPADDD.BCST   actz<>+56(SB), Z2, Z2
 	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   actz<>+60(SB), Z7, Z7
+	VPADDD.BCST   actz<>+56(SB), Z7, Z7
 	VPSLLD        $0x17, Z7, Z7
 	VMULPS        Z2, Z1, Z1
 	VMULPS        Z7, Z1, Z1
@@ -816,13 +808,13 @@ estail:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1

@@ -23,35 +23,28 @@ func init() { register("act_avx2", genActAVX2) }
 // TestActivationSlices checks every lane bit for bit against math.go.
 func genActAVX2() {
 	actcAVX2 = GLOBL("actc", RODATA|NOPTR)
-	DATA(0, U32(0x3fb8aa3b))   // log2e
-	DATA(4, U32(0x3f000000))   // 0.5
-	DATA(8, U32(0x3f318000))   // ln2Hi
-	DATA(12, U32(0xb95e8083))  // ln2Lo
-	DATA(16, U32(0x39506967))  // p0
-	DATA(20, U32(0x3ab743ce))  // p1
-	DATA(24, U32(0x3c088908))  // p2
-	DATA(28, U32(0x3d2aa9c1))  // p3
-	DATA(32, U32(0x3e2aaaaa))  // p4
-	DATA(36, U32(0x3f000000))  // p5
-	DATA(40, U32(0x3f800000))  // 1
-	DATA(44, U32(0x42b17217))  // 88.72283
-	DATA(48, U32(0xc2cff1b4))  // -103.97208
-	DATA(52, U32(0x7f800000))  // +Inf
-	DATA(56, U32(0x80000000))  // sign bit
-	DATA(60, U32(127))         // int 127
-	DATA(64, I32(-126))        // int -126
-	DATA(68, U32(126))         // int 126
-	DATA(72, U32(0xbbbaf0ea))  // tanh t0
-	DATA(76, U32(0x3ca9134e))  // t1
-	DATA(80, U32(0xbd5c1e2d))  // t2
-	DATA(84, U32(0x3e088393))  // t3
-	DATA(88, U32(0xbeaaaa99))  // t4
-	DATA(92, U32(0x41100000))  // 9
-	DATA(96, U32(0x3f200000))  // 0.625
-	DATA(100, U32(0x3d372713)) // GELU 0.044715
-	DATA(104, U32(0x3f4c422a)) // GELU 0.7978845608
+	DATA(0, U32(0x3fb8aa3b))  // log2e
+	DATA(4, U32(0x3f000000))  // 0.5
+	DATA(8, U32(0x3f318000))  // ln2Hi
+	DATA(12, U32(0xb95e8083)) // ln2Lo
+	DATA(16, U32(0x39506967)) // p0
+	DATA(20, U32(0x3ab743ce)) // p1
+	DATA(24, U32(0x3c088908)) // p2
+	DATA(28, U32(0x3d2aa9c1)) // p3
+	DATA(32, U32(0x3e2aaaaa)) // p4
+	DATA(36, U32(0x3f000000)) // p5
+	DATA(40, U32(0x3f800000)) // 1
+	DATA(44, U32(0x42b17217)) // 88.72283
+	DATA(48, U32(0xc2cff1b4)) // -103.97208
+	DATA(52, U32(0x7f800000)) // +Inf
+	DATA(56, U32(0x80000000)) // sign bit
+	DATA(60, U32(127))        // int 127
+	DATA(64, I32(-126))       // int -126
+	DATA(68, U32(126))        // int 126
+	DATA(72, U32(0x3d372713)) // GELU 0.044715
+	DATA(76, U32(0x3f4c422a)) // GELU 0.7978845608
 	for i, c := range tanhRat {
-		DATA(108+4*i, U32(c))
+		DATA(ratBase+4*i, U32(c))
 	}
 
 	TEXT("expAVX2", NOSPLIT, "func(dst, src []float32)")
@@ -113,12 +106,12 @@ func genActAVX2() {
 			VMULPS(r.z, r.z, r.x) // x·x
 			VMULPS(r.z, r.x, r.x) // ·x
 		}
-		VBROADCASTSS(actcAVX2.Offset(100), Y15)
+		VBROADCASTSS(actcAVX2.Offset(72), Y15)
 		for _, r := range v {
 			VMULPS(Y15, r.x, r.x) // 0.044715·x³
 			VADDPS(r.z, r.x, r.x) // x + …
 		}
-		VBROADCASTSS(actcAVX2.Offset(104), Y15)
+		VBROADCASTSS(actcAVX2.Offset(76), Y15)
 		for _, r := range v {
 			VMULPS(Y15, r.x, r.x) // u
 		}
@@ -298,7 +291,9 @@ func actExp8(x, r Op) {
 }
 
 // tanhRat holds the bits of Tanh's clamps and coefficients (math.go), at
-// actc<>+108 on: −9, 9, −1, 1, P4, P3, P2, P1, Q4, Q3, Q2, Q1, 0.5.
+// actc<>+ratBase on: −9, 9, −1, 1, P4, P3, P2, P1, Q4, Q3, Q2, Q1, 0.5.
+const ratBase = 80
+
 var tanhRat = []uint32{0xc1100000, 0x41100000, 0xbf800000, 0x3f800000,
 	0x32668ee6, 0x37ad5266, 0x3b654fbc, 0x3e090d58,
 	0x355182e9, 0x39ac8bfd, 0x3cd417da, 0x3eef3153, 0x3f000000}
@@ -314,10 +309,10 @@ var ratVecs = []ratVec{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}}
 // Y8 = −9, Y9 = 9, Y10 = −1, Y11 = 1, Y12 = P4, Y13 = Q4, Y14 = 0.5.
 func actTanhRatConsts() {
 	for i, r := range []VecPhysical{Y8, Y9, Y10, Y11, Y12} {
-		VBROADCASTSS(actcAVX2.Offset(108+4*i), r)
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*i), r)
 	}
-	VBROADCASTSS(actcAVX2.Offset(108+4*8), Y13)
-	VBROADCASTSS(actcAVX2.Offset(108+4*12), Y14)
+	VBROADCASTSS(actcAVX2.Offset(ratBase+4*8), Y13)
+	VBROADCASTSS(actcAVX2.Offset(ratBase+4*12), Y14)
 }
 
 // actTanhRat emits r.x = Tanh(r.x) lane by lane for every vector of v,
@@ -333,12 +328,12 @@ func actTanhRat(v []ratVec) {
 		VMULPS(Y13, r.z, r.q) // Q4·z
 	}
 	for k := 0; k < 3; k++ {
-		VBROADCASTSS(actcAVX2.Offset(108+4*(5+k)), Y15) // P3, P2, P1
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*(5+k)), Y15) // P3, P2, P1
 		for _, r := range v {
 			VADDPS(Y15, r.p, r.p)
 			VMULPS(r.z, r.p, r.p)
 		}
-		VBROADCASTSS(actcAVX2.Offset(108+4*(9+k)), Y15) // Q3, Q2, Q1
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*(9+k)), Y15) // Q3, Q2, Q1
 		for _, r := range v {
 			VADDPS(Y15, r.q, r.q)
 			VMULPS(r.z, r.q, r.q)
