@@ -141,6 +141,10 @@ TEXT ·sigmoidNEON(SB), NOSPLIT, $0-48
 	VDUP R3, V27.S4 // Q1
 	MOVW $0x3f000000, R3
 	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
 sigmoidNEONloop:
 	CMP  $8, R2
 	BLT  sigmoidNEONone
@@ -271,6 +275,10 @@ TEXT ·tanhNEON(SB), NOSPLIT, $0-48
 	VDUP R3, V27.S4 // Q1
 	MOVW $0x3f000000, R3
 	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
 tanhNEONloop:
 	CMP  $8, R2
 	BLT  tanhNEONone
@@ -352,4 +360,155 @@ tanhNEONone:
 	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
 	VST1 [V0.S4], (R0)
 tanhNEONdone:
+	RET
+
+// func geluNEON(dst, src []float32)
+//
+// For len(src) a multiple of 4 (dst at least as long):
+//
+//	for i := range src { dst[i] = GELU(src[i]) }
+//
+// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then
+// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32; x is
+// loaded to V8 (V9).
+TEXT ·geluNEON(SB), NOSPLIT, $0-48
+	MOVD dst_base+0(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD src_len+32(FP), R2
+	CBZ  R2, geluNEONdone
+	MOVW $0xc1100000, R3
+	VDUP R3, V16.S4 // -9
+	MOVW $0x41100000, R3
+	VDUP R3, V17.S4 // 9
+	MOVW $0xbf800000, R3
+	VDUP R3, V18.S4 // -1
+	MOVW $0x3f800000, R3
+	VDUP R3, V19.S4 // 1
+	MOVW $0x32668ee6, R3
+	VDUP R3, V20.S4 // P4
+	MOVW $0x37ad5266, R3
+	VDUP R3, V21.S4 // P3
+	MOVW $0x3b654fbc, R3
+	VDUP R3, V22.S4 // P2
+	MOVW $0x3e090d58, R3
+	VDUP R3, V23.S4 // P1
+	MOVW $0x355182e9, R3
+	VDUP R3, V24.S4 // Q4
+	MOVW $0x39ac8bfd, R3
+	VDUP R3, V25.S4 // Q3
+	MOVW $0x3cd417da, R3
+	VDUP R3, V26.S4 // Q2
+	MOVW $0x3eef3153, R3
+	VDUP R3, V27.S4 // Q1
+	MOVW $0x3f000000, R3
+	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
+geluNEONloop:
+	CMP  $8, R2
+	BLT  geluNEONone
+	VLD1.P 32(R1), [V8.S4, V9.S4]
+	WORD $0x6e28dd00 // fmul v0.4s, v8.4s, v8.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e3ddc00 // fmul v0.4s, v0.4s, v29.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD $0x6e3edc00 // fmul v0.4s, v0.4s, v30.4s
+	WORD $0x6e29dd21 // fmul v1.4s, v9.4s, v9.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e3ddc21 // fmul v1.4s, v1.4s, v29.4s
+	WORD $0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	WORD $0x6e3edc21 // fmul v1.4s, v1.4s, v30.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x6e21dc25 // fmul v5.4s, v1.4s, v1.4s
+	WORD $0x6e34dca6 // fmul v6.4s, v5.4s, v20.4s
+	WORD $0x6e38dca7 // fmul v7.4s, v5.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e39d4e7 // fadd v7.4s, v7.4s, v25.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d4c6 // fadd v6.4s, v6.4s, v23.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d4c6 // fadd v6.4s, v6.4s, v19.4s
+	WORD $0x4e33d4e7 // fadd v7.4s, v7.4s, v19.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x6e27fc21 // fdiv v1.4s, v1.4s, v7.4s
+	WORD $0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD $0x4eb3f421 // fmin v1.4s, v1.4s, v19.4s
+	WORD $0x4e33d400 // fadd v0.4s, v0.4s, v19.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
+	WORD $0x4e33d421 // fadd v1.4s, v1.4s, v19.4s
+	WORD $0x6e3cdd29 // fmul v9.4s, v9.4s, v28.4s
+	WORD $0x6e21dd21 // fmul v1.4s, v9.4s, v1.4s
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	SUB  $8, R2, R2
+	B    geluNEONloop
+geluNEONone:
+	CBZ  R2, geluNEONdone
+	VLD1 (R1), [V8.S4]
+	WORD $0x6e28dd00 // fmul v0.4s, v8.4s, v8.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e3ddc00 // fmul v0.4s, v0.4s, v29.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD $0x6e3edc00 // fmul v0.4s, v0.4s, v30.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d400 // fadd v0.4s, v0.4s, v19.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
+	VST1 [V0.S4], (R0)
+geluNEONdone:
 	RET

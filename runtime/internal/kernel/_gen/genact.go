@@ -40,7 +40,8 @@ const (
 )
 
 // ratConsts are the constants of Tanh's rational form and of Sigmoid
-// (math.go), held in V16–V28 by tanhNEON and sigmoidNEON.
+// and GELU (math.go), held in V16–V30 by tanhNEON, sigmoidNEON and
+// geluNEON.
 var ratConsts = []actConst{
 	{"-9", 0xc1100000, 16},
 	{"9", 0x41100000, 17},
@@ -55,11 +56,14 @@ var ratConsts = []actConst{
 	{"Q2", 0x3cd417da, 26},
 	{"Q1", 0x3eef3153, 27},
 	{"0.5", 0x3f000000, 28},
+	{"0.044715", 0x3d372713, 29},
+	{"0.7978845608", 0x3f4c422a, 30},
 }
 
 const (
 	rM9, r9, rM1, r1, rHalf V = 16, 17, 18, 19, 28
 	rP4, rQ4                V = 20, 24
+	rGeluA, rGeluB          V = 29, 30
 )
 
 // ratVec is one vector in flight in tanhRat: x holds the argument and gets
@@ -99,10 +103,12 @@ func tanhRat(g *asm, v []ratVec) {
 	}
 }
 
-// ratFunc emits tanhNEON or sigmoidNEON: eight lanes (V0, V1) per loop
-// iteration, then four (V0) if len(src) is an odd multiple of 4; body
-// maps the vectors it gets in place.
-func ratFunc(g *asm, name, doc string, body func(v []ratVec)) {
+// ratFunc emits tanhNEON, sigmoidNEON or geluNEON: eight lanes per loop
+// iteration, then four if len(src) is an odd multiple of 4. The loads go
+// to V(in) and V(in+1) (V(in) alone for the last four), body computes the
+// results into the x registers of the vectors it gets (V0, V1), which are
+// stored.
+func ratFunc(g *asm, name, doc string, in V, body func(v []ratVec)) {
 	g.p("// func %s(dst, src []float32)", name)
 	g.p("//")
 	g.p("// For len(src) a multiple of 4 (dst at least as long):")
@@ -117,14 +123,14 @@ func ratFunc(g *asm, name, doc string, body func(v []ratVec)) {
 	g.label(name + "loop")
 	g.op("CMP  $8, R2")
 	g.op("BLT  %sone", name)
-	g.op("VLD1.P 32(R1), [V0.S4, V1.S4]")
+	g.op("VLD1.P 32(R1), [V%d.S4, V%d.S4]", in, in+1)
 	body(ratVecs)
 	g.op("VST1.P [V0.S4, V1.S4], 32(R0)")
 	g.op("SUB  $8, R2, R2")
 	g.op("B    %sloop", name)
 	g.label(name + "one")
 	g.op("CBZ  R2, %sdone", name)
-	g.op("VLD1 (R1), [V0.S4]")
+	g.op("VLD1 (R1), [V%d.S4]", in)
 	body(ratVecs[:1])
 	g.op("VST1 [V0.S4], (R0)")
 	g.label(name + "done")
@@ -222,7 +228,7 @@ func genAct(g *asm) {
 		expSeq(g, 0, 2, temps)
 	})
 	g.p("")
-	ratFunc(g, "sigmoidNEON", "//\tfor i := range src { dst[i] = Sigmoid(src[i]) }\n//\n// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.\n", func(v []ratVec) {
+	ratFunc(g, "sigmoidNEON", "//\tfor i := range src { dst[i] = Sigmoid(src[i]) }\n//\n// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.\n", 0, func(v []ratVec) {
 		for _, r := range v {
 			g.vop("fmul", r.x, r.x, rHalf)
 		}
@@ -233,7 +239,25 @@ func genAct(g *asm) {
 		}
 	})
 	g.p("")
-	ratFunc(g, "tanhNEON", "//\tfor i := range src { dst[i] = Tanh(src[i]) }\n//\n// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.\n", func(v []ratVec) {
+	ratFunc(g, "tanhNEON", "//\tfor i := range src { dst[i] = Tanh(src[i]) }\n//\n// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.\n", 0, func(v []ratVec) {
 		tanhRat(g, v)
+	})
+	g.p("")
+	ratFunc(g, "geluNEON", "//\tfor i := range src { dst[i] = GELU(src[i]) }\n//\n// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then\n// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32; x is\n// loaded to V8 (V9).\n", 8, func(v []ratVec) {
+		for i, r := range v {
+			o := 8 + V(i)
+			g.vop("fmul", r.x, o, o)   // x·x
+			g.vop("fmul", r.x, r.x, o) // ·x
+			g.vop("fmul", r.x, r.x, rGeluA)
+			g.vop("fadd", r.x, r.x, o) // x + …
+			g.vop("fmul", r.x, r.x, rGeluB)
+		}
+		tanhRat(g, v)
+		for i, r := range v {
+			o := 8 + V(i)
+			g.vop("fadd", r.x, r.x, r1) // 1 + tanh(u)
+			g.vop("fmul", o, o, rHalf)  // 0.5·x
+			g.vop("fmul", r.x, o, r.x)
+		}
 	})
 }
