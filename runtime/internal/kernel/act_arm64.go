@@ -29,6 +29,15 @@ func sigmoidNEON(dst, src []float32)
 //go:noescape
 func tanhNEON(dst, src []float32)
 
+// geluNEON computes, for len(src) a multiple of 4,
+//
+//	for i := range src { dst[i] = GELU(src[i]) }
+//
+// bit for bit, in one pass. Reference: GELU.
+//
+//go:noescape
+func geluNEON(dst, src []float32)
+
 // vec4 runs a 4-lane kernel on the prefix and the scalar one on the tail.
 func vec4(dst, src []float32, asm func(dst, src []float32), scalar func(float32) float32) {
 	lanesAsm(dst, src, 4, asm, scalar)
@@ -37,3 +46,6 @@ func vec4(dst, src []float32, asm func(dst, src []float32), scalar func(float32)
 func expSliceNEON(dst, src []float32)     { vec4(dst, src, expNEON, Exp) }
 func sigmoidSliceNEON(dst, src []float32) { vec4(dst, src, sigmoidNEON, Sigmoid) }
 func tanhSliceNEON(dst, src []float32)    { vec4(dst, src, tanhNEON, Tanh) }
+
+// geluSliceNEON is GELUSlice in one vector pass; it needs no tmp.
+func geluSliceNEON(dst, src, _ []float32) { vec4(dst[:len(src)], src, geluNEON, GELU) }

@@ -22,16 +22,22 @@ DATA actc<>+56(SB)/4, $0x80000000
 DATA actc<>+60(SB)/4, $0x0000007f
 DATA actc<>+64(SB)/4, $-126
 DATA actc<>+68(SB)/4, $0x0000007e
-DATA actc<>+72(SB)/4, $0xbbbaf0ea
-DATA actc<>+76(SB)/4, $0x3ca9134e
-DATA actc<>+80(SB)/4, $0xbd5c1e2d
-DATA actc<>+84(SB)/4, $0x3e088393
-DATA actc<>+88(SB)/4, $0xbeaaaa99
-DATA actc<>+92(SB)/4, $0x41100000
-DATA actc<>+96(SB)/4, $0x3f200000
-DATA actc<>+100(SB)/4, $0x3d372713
-DATA actc<>+104(SB)/4, $0x3f4c422a
-GLOBL actc<>(SB), RODATA|NOPTR, $108
+DATA actc<>+72(SB)/4, $0x3d372713
+DATA actc<>+76(SB)/4, $0x3f4c422a
+DATA actc<>+80(SB)/4, $0xc1100000
+DATA actc<>+84(SB)/4, $0x41100000
+DATA actc<>+88(SB)/4, $0xbf800000
+DATA actc<>+92(SB)/4, $0x3f800000
+DATA actc<>+96(SB)/4, $0x32668ee6
+DATA actc<>+100(SB)/4, $0x37ad5266
+DATA actc<>+104(SB)/4, $0x3b654fbc
+DATA actc<>+108(SB)/4, $0x3e090d58
+DATA actc<>+112(SB)/4, $0x355182e9
+DATA actc<>+116(SB)/4, $0x39ac8bfd
+DATA actc<>+120(SB)/4, $0x3cd417da
+DATA actc<>+124(SB)/4, $0x3eef3153
+DATA actc<>+128(SB)/4, $0x3f000000
+GLOBL actc<>(SB), RODATA|NOPTR, $132
 
 // func expAVX2(dst []float32, src []float32)
 // Requires: AVX, AVX2
@@ -117,217 +123,263 @@ expdone:
 	RET
 
 // func sigmoidAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	// For len(src) a multiple of 8 (dst at least as long):
 	// 
 	// 	for i := range src { dst[i] = Sigmoid(src[i]) }
 	// 
-	// Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for
-	// x ≥ 0, e/(1+e) otherwise.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	SHRQ $0x03, CX
-	JZ   sigdone
+	// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	SHRQ         $0x03, CX
+	JZ           sigdone
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
+	MOVQ         CX, DX
+	SHRQ         $0x01, CX
+	JZ           sigone
 
 sigloop:
-	VMOVUPS      (SI), Y8
-	VBROADCASTSS actc<>+56(SB), Y9
-	VORPS        Y9, Y8, Y0
-	VBROADCASTSS actc<>+0(SB), Y2
-	VMULPS       Y2, Y0, Y2
-	VBROADCASTSS actc<>+4(SB), Y3
-	VADDPS       Y3, Y2, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VCVTTPS2DQ   Y2, Y7
-	VBROADCASTSS actc<>+8(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y0, Y4
-	VBROADCASTSS actc<>+12(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y4, Y4
+	VMULPS       (SI), Y14, Y0
+	VMULPS       32(SI), Y14, Y4
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
 	VMULPS       Y4, Y4, Y5
-	VBROADCASTSS actc<>+16(SB), Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+20(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+24(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+28(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+32(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+36(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y5, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VPBROADCASTD actc<>+64(SB), Y3
-	VPCMPGTD     Y7, Y3, Y5
-	VPBROADCASTD actc<>+60(SB), Y6
-	VPMINSD      Y6, Y7, Y2
-	VPBROADCASTD actc<>+68(SB), Y3
-	VPAND        Y3, Y5, Y5
-	VPADDD       Y5, Y2, Y2
-	VPSUBD       Y2, Y7, Y7
-	VPADDD       Y6, Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       Y6, Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y2, Y1, Y1
-	VMULPS       Y7, Y1, Y1
-	VBROADCASTSS actc<>+44(SB), Y3
-	VCMPPS       $0x1e, Y3, Y0, Y5
-	VBROADCASTSS actc<>+52(SB), Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VBROADCASTSS actc<>+48(SB), Y3
-	VCMPPS       $0x11, Y3, Y0, Y5
-	VXORPS       Y3, Y3, Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y5
-	VBLENDVPS    Y5, Y0, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y9
-	VADDPS       Y1, Y9, Y10
-	VXORPS       Y11, Y11, Y11
-	VCMPPS       $0x1d, Y11, Y8, Y11
-	VBLENDVPS    Y11, Y9, Y1, Y1
-	VDIVPS       Y10, Y1, Y1
-	VMOVUPS      Y1, (DI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
+	VMULPS       Y12, Y5, Y6
+	VMULPS       Y13, Y5, Y7
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VADDPS       Y11, Y6, Y6
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y6, Y4, Y4
+	VDIVPS       Y7, Y4, Y4
+	VMAXPS       Y4, Y10, Y4
+	VMINPS       Y4, Y11, Y4
+	VMULPS       Y14, Y0, Y0
+	VADDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DI)
+	VMULPS       Y14, Y4, Y4
+	VADDPS       Y14, Y4, Y4
+	VMOVUPS      Y4, 32(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JNZ          sigloop
+
+sigone:
+	TESTQ        $0x00000001, DX
+	JZ           sigdone
+	VMULPS       (SI), Y14, Y0
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VMULPS       Y14, Y0, Y0
+	VADDPS       Y14, Y0, Y0
+	VMOVUPS      Y0, (DI)
 
 sigdone:
 	VZEROUPPER
 	RET
 
 // func tanhAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 	// For len(src) a multiple of 8 (dst at least as long):
 	// 
 	// 	for i := range src { dst[i] = Tanh(src[i]) }
 	// 
-	// Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,
-	// (e−1)/(e+1) with e = Exp(2x) between.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	SHRQ $0x03, CX
-	JZ   tanhdone
+	// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	SHRQ         $0x03, CX
+	JZ           tanhdone
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
+	MOVQ         CX, DX
+	SHRQ         $0x01, CX
+	JZ           tanhone
 
 tanhloop:
-	VMOVUPS      (SI), Y8
-	VADDPS       Y8, Y8, Y0
-	VBROADCASTSS actc<>+0(SB), Y2
-	VMULPS       Y2, Y0, Y2
-	VBROADCASTSS actc<>+4(SB), Y3
-	VADDPS       Y3, Y2, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VCVTTPS2DQ   Y2, Y7
-	VBROADCASTSS actc<>+8(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y0, Y4
-	VBROADCASTSS actc<>+12(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      (SI), Y0
+	VMOVUPS      32(SI), Y4
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
 	VMULPS       Y4, Y4, Y5
-	VBROADCASTSS actc<>+16(SB), Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+20(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+24(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+28(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+32(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+36(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y5, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VPBROADCASTD actc<>+64(SB), Y3
-	VPCMPGTD     Y7, Y3, Y5
-	VPBROADCASTD actc<>+60(SB), Y6
-	VPMINSD      Y6, Y7, Y2
-	VPBROADCASTD actc<>+68(SB), Y3
-	VPAND        Y3, Y5, Y5
-	VPADDD       Y5, Y2, Y2
-	VPSUBD       Y2, Y7, Y7
-	VPADDD       Y6, Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       Y6, Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y2, Y1, Y1
-	VMULPS       Y7, Y1, Y1
-	VBROADCASTSS actc<>+44(SB), Y3
-	VCMPPS       $0x1e, Y3, Y0, Y5
-	VBROADCASTSS actc<>+52(SB), Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VBROADCASTSS actc<>+48(SB), Y3
-	VCMPPS       $0x11, Y3, Y0, Y5
-	VXORPS       Y3, Y3, Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y5
-	VBLENDVPS    Y5, Y0, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y9
-	VSUBPS       Y9, Y1, Y10
-	VADDPS       Y9, Y1, Y11
-	VDIVPS       Y11, Y10, Y10
-	VMULPS       Y8, Y8, Y2
-	VBROADCASTSS actc<>+72(SB), Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+76(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+80(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+84(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+88(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VBROADCASTSS actc<>+56(SB), Y4
-	VANDNPS      Y8, Y4, Y5
-	VBROADCASTSS actc<>+96(SB), Y6
-	VCMPPS       $0x11, Y6, Y5, Y7
-	VBLENDVPS    Y7, Y3, Y10, Y10
-	VBROADCASTSS actc<>+92(SB), Y6
-	VCMPPS       $0x1e, Y6, Y8, Y7
-	VBLENDVPS    Y7, Y9, Y10, Y10
-	VXORPS       Y4, Y6, Y6
-	VCMPPS       $0x11, Y6, Y8, Y7
-	VXORPS       Y4, Y9, Y9
-	VBLENDVPS    Y7, Y9, Y10, Y10
-	VMOVUPS      Y10, (DI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
+	VMULPS       Y12, Y5, Y6
+	VMULPS       Y13, Y5, Y7
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VADDPS       Y11, Y6, Y6
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y6, Y4, Y4
+	VDIVPS       Y7, Y4, Y4
+	VMAXPS       Y4, Y10, Y4
+	VMINPS       Y4, Y11, Y4
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y4, 32(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JNZ          tanhloop
+
+tanhone:
+	TESTQ        $0x00000001, DX
+	JZ           tanhdone
+	VMOVUPS      (SI), Y0
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VMOVUPS      Y0, (DI)
 
 tanhdone:
 	VZEROUPPER
 	RET
 
 // func geluAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2
+// Requires: AVX
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	// For len(src) a multiple of 8 (dst at least as long):
 	// 
@@ -335,122 +387,146 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	// 
 	// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then
 	// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	SHRQ $0x03, CX
-	JZ   geludone
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	SHRQ         $0x03, CX
+	JZ           geludone
+	VBROADCASTSS actc<>+80(SB), Y8
+	VBROADCASTSS actc<>+84(SB), Y9
+	VBROADCASTSS actc<>+88(SB), Y10
+	VBROADCASTSS actc<>+92(SB), Y11
+	VBROADCASTSS actc<>+96(SB), Y12
+	VBROADCASTSS actc<>+112(SB), Y13
+	VBROADCASTSS actc<>+128(SB), Y14
+	MOVQ         CX, DX
+	SHRQ         $0x01, CX
+	JZ           geluone
 
 geluloop:
-	VMOVUPS      (SI), Y12
-	VMULPS       Y12, Y12, Y8
-	VMULPS       Y12, Y8, Y8
-	VBROADCASTSS actc<>+100(SB), Y9
-	VMULPS       Y9, Y8, Y8
-	VADDPS       Y12, Y8, Y8
-	VBROADCASTSS actc<>+104(SB), Y9
-	VMULPS       Y9, Y8, Y8
-	VADDPS       Y8, Y8, Y0
-	VBROADCASTSS actc<>+0(SB), Y2
-	VMULPS       Y2, Y0, Y2
-	VBROADCASTSS actc<>+4(SB), Y3
-	VADDPS       Y3, Y2, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VCVTTPS2DQ   Y2, Y7
-	VBROADCASTSS actc<>+8(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y0, Y4
-	VBROADCASTSS actc<>+12(SB), Y3
-	VMULPS       Y3, Y2, Y3
-	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      (SI), Y1
+	VMULPS       Y1, Y1, Y0
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      32(SI), Y5
+	VMULPS       Y5, Y5, Y4
+	VMULPS       Y5, Y4, Y4
+	VBROADCASTSS actc<>+72(SB), Y15
+	VMULPS       Y15, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMULPS       Y15, Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VBROADCASTSS actc<>+76(SB), Y15
+	VMULPS       Y15, Y0, Y0
+	VMULPS       Y15, Y4, Y4
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VMAXPS       Y4, Y8, Y4
+	VMINPS       Y4, Y9, Y4
 	VMULPS       Y4, Y4, Y5
-	VBROADCASTSS actc<>+16(SB), Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+20(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+24(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+28(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+32(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+36(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VMULPS       Y5, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y3
-	VADDPS       Y3, Y1, Y1
-	VPBROADCASTD actc<>+64(SB), Y3
-	VPCMPGTD     Y7, Y3, Y5
-	VPBROADCASTD actc<>+60(SB), Y6
-	VPMINSD      Y6, Y7, Y2
-	VPBROADCASTD actc<>+68(SB), Y3
-	VPAND        Y3, Y5, Y5
-	VPADDD       Y5, Y2, Y2
-	VPSUBD       Y2, Y7, Y7
-	VPADDD       Y6, Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       Y6, Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y2, Y1, Y1
-	VMULPS       Y7, Y1, Y1
-	VBROADCASTSS actc<>+44(SB), Y3
-	VCMPPS       $0x1e, Y3, Y0, Y5
-	VBROADCASTSS actc<>+52(SB), Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VBROADCASTSS actc<>+48(SB), Y3
-	VCMPPS       $0x11, Y3, Y0, Y5
-	VXORPS       Y3, Y3, Y3
-	VBLENDVPS    Y5, Y3, Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y5
-	VBLENDVPS    Y5, Y0, Y1, Y1
-	VBROADCASTSS actc<>+40(SB), Y9
-	VSUBPS       Y9, Y1, Y10
-	VADDPS       Y9, Y1, Y11
-	VDIVPS       Y11, Y10, Y10
-	VMULPS       Y8, Y8, Y2
-	VBROADCASTSS actc<>+72(SB), Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+76(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+80(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+84(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VBROADCASTSS actc<>+88(SB), Y4
-	VADDPS       Y4, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VBROADCASTSS actc<>+56(SB), Y4
-	VANDNPS      Y8, Y4, Y5
-	VBROADCASTSS actc<>+96(SB), Y6
-	VCMPPS       $0x11, Y6, Y5, Y7
-	VBLENDVPS    Y7, Y3, Y10, Y10
-	VBROADCASTSS actc<>+92(SB), Y6
-	VCMPPS       $0x1e, Y6, Y8, Y7
-	VBLENDVPS    Y7, Y9, Y10, Y10
-	VXORPS       Y4, Y6, Y6
-	VCMPPS       $0x11, Y6, Y8, Y7
-	VXORPS       Y4, Y9, Y9
-	VBLENDVPS    Y7, Y9, Y10, Y10
-	VBROADCASTSS actc<>+40(SB), Y9
-	VADDPS       Y9, Y10, Y10
-	VBROADCASTSS actc<>+4(SB), Y9
-	VMULPS       Y9, Y12, Y11
-	VMULPS       Y10, Y11, Y10
-	VMOVUPS      Y10, (DI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
+	VMULPS       Y12, Y5, Y6
+	VMULPS       Y13, Y5, Y7
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VADDPS       Y11, Y6, Y6
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y6, Y4, Y4
+	VDIVPS       Y7, Y4, Y4
+	VMAXPS       Y4, Y10, Y4
+	VMINPS       Y4, Y11, Y4
+	VADDPS       Y11, Y0, Y0
+	VMULPS       (SI), Y14, Y1
+	VMULPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (DI)
+	VADDPS       Y11, Y4, Y4
+	VMULPS       32(SI), Y14, Y5
+	VMULPS       Y4, Y5, Y4
+	VMOVUPS      Y4, 32(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JNZ          geluloop
+
+geluone:
+	TESTQ        $0x00000001, DX
+	JZ           geludone
+	VMOVUPS      (SI), Y1
+	VMULPS       Y1, Y1, Y0
+	VMULPS       Y1, Y0, Y0
+	VBROADCASTSS actc<>+72(SB), Y15
+	VMULPS       Y15, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VBROADCASTSS actc<>+76(SB), Y15
+	VMULPS       Y15, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
+	VMINPS       Y0, Y9, Y0
+	VMULPS       Y0, Y0, Y1
+	VMULPS       Y12, Y1, Y2
+	VMULPS       Y13, Y1, Y3
+	VBROADCASTSS actc<>+100(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+116(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+104(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+120(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VBROADCASTSS actc<>+108(SB), Y15
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VBROADCASTSS actc<>+124(SB), Y15
+	VADDPS       Y15, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y11, Y2, Y2
+	VADDPS       Y11, Y3, Y3
+	VMULPS       Y2, Y0, Y0
+	VDIVPS       Y3, Y0, Y0
+	VMAXPS       Y0, Y10, Y0
+	VMINPS       Y0, Y11, Y0
+	VADDPS       Y11, Y0, Y0
+	VMULPS       (SI), Y14, Y1
+	VMULPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (DI)
 
 geludone:
 	VZEROUPPER

@@ -18,23 +18,23 @@ DATA actz<>+40(SB)/4, $0x3f800000
 DATA actz<>+44(SB)/4, $0x42b17217
 DATA actz<>+48(SB)/4, $0xc2cff1b4
 DATA actz<>+52(SB)/4, $0x7f800000
-DATA actz<>+56(SB)/4, $0x80000000
-DATA actz<>+60(SB)/4, $0x0000007f
-DATA actz<>+64(SB)/4, $0xffffff82
-DATA actz<>+68(SB)/4, $0x0000007e
-DATA actz<>+72(SB)/4, $0xbbbaf0ea
-DATA actz<>+76(SB)/4, $0x3ca9134e
-DATA actz<>+80(SB)/4, $0xbd5c1e2d
-DATA actz<>+84(SB)/4, $0x3e088393
-DATA actz<>+88(SB)/4, $0xbeaaaa99
-DATA actz<>+92(SB)/4, $0x41100000
-DATA actz<>+96(SB)/4, $0x3f200000
-DATA actz<>+100(SB)/4, $0x3d372713
-DATA actz<>+104(SB)/4, $0x3f4c422a
-DATA actz<>+108(SB)/4, $0x7fffffff
-DATA actz<>+112(SB)/4, $0xc1100000
-DATA actz<>+116(SB)/4, $0xbf800000
-DATA actz<>+120(SB)/4, $0xff800000
+DATA actz<>+56(SB)/4, $0x0000007f
+DATA actz<>+60(SB)/4, $0xffffff82
+DATA actz<>+64(SB)/4, $0x0000007e
+DATA actz<>+68(SB)/4, $0x41100000
+DATA actz<>+72(SB)/4, $0x3d372713
+DATA actz<>+76(SB)/4, $0x3f4c422a
+DATA actz<>+80(SB)/4, $0xc1100000
+DATA actz<>+84(SB)/4, $0xbf800000
+DATA actz<>+88(SB)/4, $0xff800000
+DATA actz<>+92(SB)/4, $0x32668ee6
+DATA actz<>+96(SB)/4, $0x37ad5266
+DATA actz<>+100(SB)/4, $0x3b654fbc
+DATA actz<>+104(SB)/4, $0x3e090d58
+DATA actz<>+108(SB)/4, $0x355182e9
+DATA actz<>+112(SB)/4, $0x39ac8bfd
+DATA actz<>+116(SB)/4, $0x3cd417da
+DATA actz<>+120(SB)/4, $0x3eef3153
 GLOBL actz<>(SB), RODATA|NOPTR, $124
 
 // func expAVX512(dst []float32, src []float32)
@@ -77,13 +77,13 @@ expAVX512loop:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1
@@ -128,13 +128,13 @@ expAVX512tail:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1
@@ -157,122 +157,160 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	// 
 	// 	for i := range src { dst[i] = Sigmoid(src[i]) }
 	// 
-	// Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for
-	// x ≥ 0, e/(1+e) otherwise.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ CX, DX
-	SHRQ $0x04, CX
-	JZ   sigmoidAVX512tail
+	// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           sigmoidAVX512done
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
+	VBROADCASTSS actz<>+40(SB), Z19
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
+	VBROADCASTSS actz<>+4(SB), Z28
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
+	MOVQ         CX, DX
+	SHRQ         $0x05, CX
+	JZ           sigmoidAVX512rest
 
 sigmoidAVX512loop:
-	VMOVUPS      (SI), Z8
-	VPORD.BCST   actz<>+56(SB), Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VADDPS       Z1, Z9, Z10
-	VPXORD       Z11, Z11, Z11
-	VCMPPS       $0x1d, Z11, Z8, K1
-	VMOVAPS      Z9, K1, Z1
-	VDIVPS       Z10, Z1, Z1
-	VMOVUPS      Z1, (DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         CX
-	JNZ          sigmoidAVX512loop
+	VMOVUPS (SI), Z0
+	VMULPS  Z28, Z0, Z0
+	VMOVUPS 64(SI), Z4
+	VMULPS  Z28, Z4, Z4
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VMAXPS  Z4, Z16, Z4
+	VMINPS  Z4, Z17, Z4
+	VMULPS  Z4, Z4, Z5
+	VMULPS  Z20, Z5, Z6
+	VMULPS  Z24, Z5, Z7
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z6, Z6
+	VADDPS  Z26, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Z27, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VMULPS  Z6, Z4, Z4
+	VDIVPS  Z7, Z4, Z4
+	VMAXPS  Z4, Z18, Z4
+	VMINPS  Z4, Z19, Z4
+	VMULPS  Z28, Z0, Z0
+	VADDPS  Z28, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMULPS  Z28, Z4, Z4
+	VADDPS  Z28, Z4, Z4
+	VMOVUPS Z4, 64(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DI
+	DECQ    CX
+	JNZ     sigmoidAVX512loop
+
+sigmoidAVX512rest:
+	TESTQ   $0x00000010, DX
+	JZ      sigmoidAVX512tail
+	VMOVUPS (SI), Z0
+	VMULPS  Z28, Z0, Z0
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VMULPS  Z28, Z0, Z0
+	VADDPS  Z28, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
 
 sigmoidAVX512tail:
-	TESTQ        $0x00000008, DX
-	JZ           sigmoidAVX512done
-	MOVL         $0x000000ff, AX
-	KMOVW        AX, K2
-	VMOVUPS.Z    (SI), K2, Z8
-	VPORD.BCST   actz<>+56(SB), Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VADDPS       Z1, Z9, Z10
-	VPXORD       Z11, Z11, Z11
-	VCMPPS       $0x1d, Z11, Z8, K1
-	VMOVAPS      Z9, K1, Z1
-	VDIVPS       Z10, Z1, Z1
-	VMOVUPS      Z1, K2, (DI)
+	TESTQ     $0x00000008, DX
+	JZ        sigmoidAVX512done
+	MOVL      $0x000000ff, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VMULPS    Z28, Z0, Z0
+	VMAXPS    Z0, Z16, Z0
+	VMINPS    Z0, Z17, Z0
+	VMULPS    Z0, Z0, Z1
+	VMULPS    Z20, Z1, Z2
+	VMULPS    Z24, Z1, Z3
+	VADDPS    Z21, Z2, Z2
+	VADDPS    Z25, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z22, Z2, Z2
+	VADDPS    Z26, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z23, Z2, Z2
+	VADDPS    Z27, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z19, Z2, Z2
+	VADDPS    Z19, Z3, Z3
+	VMULPS    Z2, Z0, Z0
+	VDIVPS    Z3, Z0, Z0
+	VMAXPS    Z0, Z18, Z0
+	VMINPS    Z0, Z19, Z0
+	VMULPS    Z28, Z0, Z0
+	VADDPS    Z28, Z0, Z0
+	VMOVUPS   Z0, K2, (DI)
 
 sigmoidAVX512done:
 	VZEROUPPER
@@ -285,158 +323,148 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	// 
 	// 	for i := range src { dst[i] = Tanh(src[i]) }
 	// 
-	// Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,
-	// (e−1)/(e+1) with e = Exp(2x) between.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ CX, DX
-	SHRQ $0x04, CX
-	JZ   tanhAVX512tail
+	// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           tanhAVX512done
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
+	VBROADCASTSS actz<>+40(SB), Z19
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
+	VBROADCASTSS actz<>+4(SB), Z28
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
+	MOVQ         CX, DX
+	SHRQ         $0x05, CX
+	JZ           tanhAVX512rest
 
 tanhAVX512loop:
-	VMOVUPS      (SI), Z8
-	VADDPS       Z8, Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VSUBPS       Z9, Z1, Z10
-	VADDPS       Z9, Z1, Z11
-	VDIVPS       Z11, Z10, Z10
-	VMULPS       Z8, Z8, Z2
-	VBROADCASTSS actz<>+72(SB), Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+76(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+80(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+84(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+88(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMULPS       Z8, Z3, Z3
-	VADDPS       Z8, Z3, Z3
-	VPANDD.BCST  actz<>+108(SB), Z8, Z5
-	VCMPPS.BCST  $0x11, actz<>+96(SB), Z5, K1
-	VMOVAPS      Z3, K1, Z10
-	VCMPPS.BCST  $0x1e, actz<>+92(SB), Z8, K1
-	VMOVAPS      Z9, K1, Z10
-	VCMPPS.BCST  $0x11, actz<>+112(SB), Z8, K1
-	VBROADCASTSS actz<>+116(SB), K1, Z10
-	VMOVUPS      Z10, (DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         CX
-	JNZ          tanhAVX512loop
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z4
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VMAXPS  Z4, Z16, Z4
+	VMINPS  Z4, Z17, Z4
+	VMULPS  Z4, Z4, Z5
+	VMULPS  Z20, Z5, Z6
+	VMULPS  Z24, Z5, Z7
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z6, Z6
+	VADDPS  Z26, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Z27, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VMULPS  Z6, Z4, Z4
+	VDIVPS  Z7, Z4, Z4
+	VMAXPS  Z4, Z18, Z4
+	VMINPS  Z4, Z19, Z4
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DI
+	DECQ    CX
+	JNZ     tanhAVX512loop
+
+tanhAVX512rest:
+	TESTQ   $0x00000010, DX
+	JZ      tanhAVX512tail
+	VMOVUPS (SI), Z0
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
 
 tanhAVX512tail:
-	TESTQ        $0x00000008, DX
-	JZ           tanhAVX512done
-	MOVL         $0x000000ff, AX
-	KMOVW        AX, K2
-	VMOVUPS.Z    (SI), K2, Z8
-	VADDPS       Z8, Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VSUBPS       Z9, Z1, Z10
-	VADDPS       Z9, Z1, Z11
-	VDIVPS       Z11, Z10, Z10
-	VMULPS       Z8, Z8, Z2
-	VBROADCASTSS actz<>+72(SB), Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+76(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+80(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+84(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+88(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMULPS       Z8, Z3, Z3
-	VADDPS       Z8, Z3, Z3
-	VPANDD.BCST  actz<>+108(SB), Z8, Z5
-	VCMPPS.BCST  $0x11, actz<>+96(SB), Z5, K1
-	VMOVAPS      Z3, K1, Z10
-	VCMPPS.BCST  $0x1e, actz<>+92(SB), Z8, K1
-	VMOVAPS      Z9, K1, Z10
-	VCMPPS.BCST  $0x11, actz<>+112(SB), Z8, K1
-	VBROADCASTSS actz<>+116(SB), K1, Z10
-	VMOVUPS      Z10, K2, (DI)
+	TESTQ     $0x00000008, DX
+	JZ        tanhAVX512done
+	MOVL      $0x000000ff, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VMAXPS    Z0, Z16, Z0
+	VMINPS    Z0, Z17, Z0
+	VMULPS    Z0, Z0, Z1
+	VMULPS    Z20, Z1, Z2
+	VMULPS    Z24, Z1, Z3
+	VADDPS    Z21, Z2, Z2
+	VADDPS    Z25, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z22, Z2, Z2
+	VADDPS    Z26, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z23, Z2, Z2
+	VADDPS    Z27, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z19, Z2, Z2
+	VADDPS    Z19, Z3, Z3
+	VMULPS    Z2, Z0, Z0
+	VDIVPS    Z3, Z0, Z0
+	VMAXPS    Z0, Z18, Z0
+	VMINPS    Z0, Z19, Z0
+	VMOVUPS   Z0, K2, (DI)
 
 tanhAVX512done:
 	VZEROUPPER
@@ -451,172 +479,179 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	// 
 	// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then
 	// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ CX, DX
-	SHRQ $0x04, CX
-	JZ   geluAVX512tail
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           geluAVX512done
+	VBROADCASTSS actz<>+80(SB), Z16
+	VBROADCASTSS actz<>+68(SB), Z17
+	VBROADCASTSS actz<>+84(SB), Z18
+	VBROADCASTSS actz<>+40(SB), Z19
+	VBROADCASTSS actz<>+92(SB), Z20
+	VBROADCASTSS actz<>+96(SB), Z21
+	VBROADCASTSS actz<>+100(SB), Z22
+	VBROADCASTSS actz<>+104(SB), Z23
+	VBROADCASTSS actz<>+108(SB), Z24
+	VBROADCASTSS actz<>+112(SB), Z25
+	VBROADCASTSS actz<>+116(SB), Z26
+	VBROADCASTSS actz<>+120(SB), Z27
+	VBROADCASTSS actz<>+4(SB), Z28
+	VBROADCASTSS actz<>+72(SB), Z29
+	VBROADCASTSS actz<>+76(SB), Z30
+	MOVQ         CX, DX
+	SHRQ         $0x05, CX
+	JZ           geluAVX512rest
 
 geluAVX512loop:
-	VMOVUPS      (SI), Z12
-	VMULPS       Z12, Z12, Z8
-	VMULPS       Z12, Z8, Z8
-	VMULPS.BCST  actz<>+100(SB), Z8, Z8
-	VADDPS       Z12, Z8, Z8
-	VMULPS.BCST  actz<>+104(SB), Z8, Z8
-	VADDPS       Z8, Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VSUBPS       Z9, Z1, Z10
-	VADDPS       Z9, Z1, Z11
-	VDIVPS       Z11, Z10, Z10
-	VMULPS       Z8, Z8, Z2
-	VBROADCASTSS actz<>+72(SB), Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+76(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+80(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+84(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+88(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMULPS       Z8, Z3, Z3
-	VADDPS       Z8, Z3, Z3
-	VPANDD.BCST  actz<>+108(SB), Z8, Z5
-	VCMPPS.BCST  $0x11, actz<>+96(SB), Z5, K1
-	VMOVAPS      Z3, K1, Z10
-	VCMPPS.BCST  $0x1e, actz<>+92(SB), Z8, K1
-	VMOVAPS      Z9, K1, Z10
-	VCMPPS.BCST  $0x11, actz<>+112(SB), Z8, K1
-	VBROADCASTSS actz<>+116(SB), K1, Z10
-	VADDPS.BCST  actz<>+40(SB), Z10, Z10
-	VMULPS.BCST  actz<>+4(SB), Z12, Z11
-	VMULPS       Z10, Z11, Z10
-	VMOVUPS      Z10, (DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         CX
-	JNZ          geluAVX512loop
+	VMOVUPS (SI), Z8
+	VMULPS  Z8, Z8, Z0
+	VMULPS  Z8, Z0, Z0
+	VMULPS  Z29, Z0, Z0
+	VADDPS  Z8, Z0, Z0
+	VMULPS  Z30, Z0, Z0
+	VMOVUPS 64(SI), Z9
+	VMULPS  Z9, Z9, Z4
+	VMULPS  Z9, Z4, Z4
+	VMULPS  Z29, Z4, Z4
+	VADDPS  Z9, Z4, Z4
+	VMULPS  Z30, Z4, Z4
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VMAXPS  Z4, Z16, Z4
+	VMINPS  Z4, Z17, Z4
+	VMULPS  Z4, Z4, Z5
+	VMULPS  Z20, Z5, Z6
+	VMULPS  Z24, Z5, Z7
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z6, Z6
+	VADDPS  Z26, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z6, Z6
+	VADDPS  Z27, Z7, Z7
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VADDPS  Z19, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VMULPS  Z6, Z4, Z4
+	VDIVPS  Z7, Z4, Z4
+	VMAXPS  Z4, Z18, Z4
+	VMINPS  Z4, Z19, Z4
+	VADDPS  Z19, Z0, Z0
+	VMULPS  Z28, Z8, Z8
+	VMULPS  Z0, Z8, Z0
+	VMOVUPS Z0, (DI)
+	VADDPS  Z19, Z4, Z4
+	VMULPS  Z28, Z9, Z9
+	VMULPS  Z4, Z9, Z4
+	VMOVUPS Z4, 64(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DI
+	DECQ    CX
+	JNZ     geluAVX512loop
+
+geluAVX512rest:
+	TESTQ   $0x00000010, DX
+	JZ      geluAVX512tail
+	VMOVUPS (SI), Z8
+	VMULPS  Z8, Z8, Z0
+	VMULPS  Z8, Z0, Z0
+	VMULPS  Z29, Z0, Z0
+	VADDPS  Z8, Z0, Z0
+	VMULPS  Z30, Z0, Z0
+	VMAXPS  Z0, Z16, Z0
+	VMINPS  Z0, Z17, Z0
+	VMULPS  Z0, Z0, Z1
+	VMULPS  Z20, Z1, Z2
+	VMULPS  Z24, Z1, Z3
+	VADDPS  Z21, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z26, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z19, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VMULPS  Z2, Z0, Z0
+	VDIVPS  Z3, Z0, Z0
+	VMAXPS  Z0, Z18, Z0
+	VMINPS  Z0, Z19, Z0
+	VADDPS  Z19, Z0, Z0
+	VMULPS  Z28, Z8, Z8
+	VMULPS  Z0, Z8, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
 
 geluAVX512tail:
-	TESTQ        $0x00000008, DX
-	JZ           geluAVX512done
-	MOVL         $0x000000ff, AX
-	KMOVW        AX, K2
-	VMOVUPS.Z    (SI), K2, Z12
-	VMULPS       Z12, Z12, Z8
-	VMULPS       Z12, Z8, Z8
-	VMULPS.BCST  actz<>+100(SB), Z8, Z8
-	VADDPS       Z12, Z8, Z8
-	VMULPS.BCST  actz<>+104(SB), Z8, Z8
-	VADDPS       Z8, Z8, Z0
-	VMULPS.BCST  actz<>+0(SB), Z0, Z2
-	VADDPS.BCST  actz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  actz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  actz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS actz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, actz<>+44(SB), Z0, K1
-	VBROADCASTSS actz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, actz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS actz<>+40(SB), Z9
-	VSUBPS       Z9, Z1, Z10
-	VADDPS       Z9, Z1, Z11
-	VDIVPS       Z11, Z10, Z10
-	VMULPS       Z8, Z8, Z2
-	VBROADCASTSS actz<>+72(SB), Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+76(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+80(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+84(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VADDPS.BCST  actz<>+88(SB), Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMULPS       Z8, Z3, Z3
-	VADDPS       Z8, Z3, Z3
-	VPANDD.BCST  actz<>+108(SB), Z8, Z5
-	VCMPPS.BCST  $0x11, actz<>+96(SB), Z5, K1
-	VMOVAPS      Z3, K1, Z10
-	VCMPPS.BCST  $0x1e, actz<>+92(SB), Z8, K1
-	VMOVAPS      Z9, K1, Z10
-	VCMPPS.BCST  $0x11, actz<>+112(SB), Z8, K1
-	VBROADCASTSS actz<>+116(SB), K1, Z10
-	VADDPS.BCST  actz<>+40(SB), Z10, Z10
-	VMULPS.BCST  actz<>+4(SB), Z12, Z11
-	VMULPS       Z10, Z11, Z10
-	VMOVUPS      Z10, K2, (DI)
+	TESTQ     $0x00000008, DX
+	JZ        geluAVX512done
+	MOVL      $0x000000ff, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI), K2, Z8
+	VMULPS    Z8, Z8, Z0
+	VMULPS    Z8, Z0, Z0
+	VMULPS    Z29, Z0, Z0
+	VADDPS    Z8, Z0, Z0
+	VMULPS    Z30, Z0, Z0
+	VMAXPS    Z0, Z16, Z0
+	VMINPS    Z0, Z17, Z0
+	VMULPS    Z0, Z0, Z1
+	VMULPS    Z20, Z1, Z2
+	VMULPS    Z24, Z1, Z3
+	VADDPS    Z21, Z2, Z2
+	VADDPS    Z25, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z22, Z2, Z2
+	VADDPS    Z26, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z23, Z2, Z2
+	VADDPS    Z27, Z3, Z3
+	VMULPS    Z1, Z2, Z2
+	VMULPS    Z1, Z3, Z3
+	VADDPS    Z19, Z2, Z2
+	VADDPS    Z19, Z3, Z3
+	VMULPS    Z2, Z0, Z0
+	VDIVPS    Z3, Z0, Z0
+	VMAXPS    Z0, Z18, Z0
+	VMINPS    Z0, Z19, Z0
+	VADDPS    Z19, Z0, Z0
+	VMULPS    Z28, Z8, Z8
+	VMULPS    Z0, Z8, Z0
+	VMOVUPS   Z0, K2, (DI)
 
 geluAVX512done:
 	VZEROUPPER
@@ -630,7 +665,7 @@ TEXT ·maxF32AVX512(SB), NOSPLIT, $0-29
 	// is meaningless). Reference: the max loop of softmaxLoop.
 	MOVQ         p_base+0(FP), SI
 	MOVQ         p_len+8(FP), CX
-	VBROADCASTSS actz<>+120(SB), Z0
+	VBROADCASTSS actz<>+88(SB), Z0
 	KXORW        K3, K3, K3
 	MOVQ         CX, DX
 	SHRQ         $0x04, CX
@@ -651,7 +686,7 @@ maxtail:
 	JZ           maxdone
 	MOVL         $0x000000ff, AX
 	KMOVW        AX, K2
-	VBROADCASTSS actz<>+120(SB), Z3
+	VBROADCASTSS actz<>+88(SB), Z3
 	VMOVUPS      (SI), K2, Z3
 	VMAXPS       Z3, Z0, Z0
 	VCMPPS       $0x03, Z3, Z3, K1
@@ -718,13 +753,13 @@ esloop:
 	VMULPS        Z5, Z1, Z1
 	VADDPS        Z4, Z1, Z1
 	VADDPS.BCST   actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST   $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST  actz<>+60(SB), Z7, Z2
-	VPADDD.BCST   actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST   $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST  actz<>+56(SB), Z7, Z2
+	VPADDD.BCST   actz<>+64(SB), Z2, K1, Z2
 	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   actz<>+60(SB), Z2, Z2
+	VPADDD.BCST   actz<>+56(SB), Z2, Z2
 	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   actz<>+60(SB), Z7, Z7
+	VPADDD.BCST   actz<>+56(SB), Z7, Z7
 	VPSLLD        $0x17, Z7, Z7
 	VMULPS        Z2, Z1, Z1
 	VMULPS        Z7, Z1, Z1
@@ -773,13 +808,13 @@ estail:
 	VMULPS       Z5, Z1, Z1
 	VADDPS       Z4, Z1, Z1
 	VADDPS.BCST  actz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, actz<>+64(SB), Z7, K1
-	VPMINSD.BCST actz<>+60(SB), Z7, Z2
-	VPADDD.BCST  actz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST  $0x01, actz<>+60(SB), Z7, K1
+	VPMINSD.BCST actz<>+56(SB), Z7, Z2
+	VPADDD.BCST  actz<>+64(SB), Z2, K1, Z2
 	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  actz<>+60(SB), Z2, Z2
+	VPADDD.BCST  actz<>+56(SB), Z2, Z2
 	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  actz<>+60(SB), Z7, Z7
+	VPADDD.BCST  actz<>+56(SB), Z7, Z7
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z7, Z1, Z1

@@ -4,11 +4,11 @@
 
 #include "textflag.h"
 
-// Vector versions of Exp, Sigmoid and Tanh (math.go), four lanes at a
-// time, computing exactly what the scalar code computes: the same float32
-// operations in the same order, no FMA, the same range reduction (floor,
-// then 2ⁿ built from exponent bits, with the subnormal case scaled in two
-// exact-then-rounding steps) and the same special cases.
+// Vector versions of Exp, Sigmoid and Tanh (math.go), computing exactly
+// what the scalar code computes: the same float32 operations, no FMA,
+// for Exp the same range reduction (floor, then 2ⁿ built from exponent
+// bits, with the subnormal case scaled in two exact-then-rounding steps)
+// and the same special cases, for Tanh the same clamps and rational form.
 // TestActivationSlices checks every lane bit for bit against math.go.
 
 // func expNEON(dst, src []float32)
@@ -109,97 +109,131 @@ expNEONdone:
 //
 //	for i := range src { dst[i] = Sigmoid(src[i]) }
 //
-// Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for
-// x ≥ 0, e/(1+e) otherwise.
+// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.
 TEXT ·sigmoidNEON(SB), NOSPLIT, $0-48
 	MOVD dst_base+0(FP), R0
 	MOVD src_base+24(FP), R1
 	MOVD src_len+32(FP), R2
 	CBZ  R2, sigmoidNEONdone
-	MOVW $0x3fb8aa3b, R3
-	VDUP R3, V16.S4 // log2e
-	MOVW $0x3f000000, R3
-	VDUP R3, V17.S4 // 0.5
-	MOVW $0x3f318000, R3
-	VDUP R3, V18.S4 // ln2Hi
-	MOVW $0xb95e8083, R3
-	VDUP R3, V19.S4 // ln2Lo
-	MOVW $0x39506967, R3
-	VDUP R3, V20.S4 // p0
-	MOVW $0x3ab743ce, R3
-	VDUP R3, V21.S4 // p1
-	MOVW $0x3c088908, R3
-	VDUP R3, V22.S4 // p2
-	MOVW $0x3d2aa9c1, R3
-	VDUP R3, V23.S4 // p3
-	MOVW $0x3e2aaaaa, R3
-	VDUP R3, V24.S4 // p4
+	MOVW $0xc1100000, R3
+	VDUP R3, V16.S4 // -9
+	MOVW $0x41100000, R3
+	VDUP R3, V17.S4 // 9
+	MOVW $0xbf800000, R3
+	VDUP R3, V18.S4 // -1
 	MOVW $0x3f800000, R3
-	VDUP R3, V25.S4 // 1
-	MOVW $0x42b17217, R3
-	VDUP R3, V26.S4 // 88.72283
-	MOVW $0xc2cff1b4, R3
-	VDUP R3, V27.S4 // -103.97208
-	MOVW $0x7f800000, R3
-	VDUP R3, V28.S4 // +Inf
-	MOVW $0x0000007f, R3
-	VDUP R3, V29.S4 // int 127
-	MOVW $0xffffff82, R3
-	VDUP R3, V30.S4 // int -126
-	MOVW $0x0000007e, R3
-	VDUP R3, V31.S4 // int 126
+	VDUP R3, V19.S4 // 1
+	MOVW $0x32668ee6, R3
+	VDUP R3, V20.S4 // P4
+	MOVW $0x37ad5266, R3
+	VDUP R3, V21.S4 // P3
+	MOVW $0x3b654fbc, R3
+	VDUP R3, V22.S4 // P2
+	MOVW $0x3e090d58, R3
+	VDUP R3, V23.S4 // P1
+	MOVW $0x355182e9, R3
+	VDUP R3, V24.S4 // Q4
+	MOVW $0x39ac8bfd, R3
+	VDUP R3, V25.S4 // Q3
+	MOVW $0x3cd417da, R3
+	VDUP R3, V26.S4 // Q2
+	MOVW $0x3eef3153, R3
+	VDUP R3, V27.S4 // Q1
+	MOVW $0x3f000000, R3
+	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
 sigmoidNEONloop:
-	VLD1.P 16(R1), [V0.S4]
-	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
-	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
-	WORD $0x6e30dc23 // fmul v3.4s, v1.4s, v16.4s
-	WORD $0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
-	WORD $0x4e219863 // frintm v3.4s, v3.4s
-	WORD $0x4ea1b867 // fcvtzs v7.4s, v3.4s
-	WORD $0x6e32dc64 // fmul v4.4s, v3.4s, v18.4s
-	WORD $0x4ea4d425 // fsub v5.4s, v1.4s, v4.4s
-	WORD $0x6e33dc64 // fmul v4.4s, v3.4s, v19.4s
-	WORD $0x4ea4d4a5 // fsub v5.4s, v5.4s, v4.4s
-	WORD $0x6e25dca6 // fmul v6.4s, v5.4s, v5.4s
-	WORD $0x6e25de82 // fmul v2.4s, v20.4s, v5.4s
-	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e37d442 // fadd v2.4s, v2.4s, v23.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
-	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
-	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4e39d442 // fadd v2.4s, v2.4s, v25.4s
-	WORD $0x4ea737c6 // cmgt v6.4s, v30.4s, v7.4s
-	WORD $0x4ebd6ce3 // smin v3.4s, v7.4s, v29.4s
-	VAND V31.B16, V6.B16, V6.B16
-	VADD V6.S4, V3.S4, V3.S4 // e1
-	VSUB V3.S4, V7.S4, V7.S4 // e2 = n − e1
-	VADD V29.S4, V3.S4, V3.S4
-	VSHL $23, V3.S4, V3.S4 // 2^e1
-	VADD V29.S4, V7.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4 // 2^e2
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
-	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
-	WORD $0x6ebae426 // fcmgt v6.4s, v1.4s, v26.4s
-	VBIT V6.B16, V28.B16, V2.B16 // x > 88.72283 → +Inf
-	WORD $0x6ea1e766 // fcmgt v6.4s, v27.4s, v1.4s
-	VEOR V4.B16, V4.B16, V4.B16
-	VBIT V6.B16, V4.B16, V2.B16 // x < −103.97208 → 0
-	WORD $0x4e21e426 // fcmeq v6.4s, v1.4s, v1.4s
-	VBIF V6.B16, V1.B16, V2.B16 // x NaN → x
-	WORD $0x4e39d443 // fadd v3.4s, v2.4s, v25.4s
-	VEOR V4.B16, V4.B16, V4.B16
-	WORD $0x6e24e404 // fcmge v4.4s, v0.4s, v4.4s
-	VBIT V4.B16, V25.B16, V2.B16 // numerator: 1 or e
-	WORD $0x6e23fc42 // fdiv v2.4s, v2.4s, v3.4s
-	VST1.P [V2.S4], 16(R0)
-	SUBS $4, R2, R2
-	BNE  sigmoidNEONloop
+	CMP  $8, R2
+	BLT  sigmoidNEONone
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x6e3cdc00 // fmul v0.4s, v0.4s, v28.4s
+	WORD $0x6e3cdc21 // fmul v1.4s, v1.4s, v28.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x6e21dc25 // fmul v5.4s, v1.4s, v1.4s
+	WORD $0x6e34dca6 // fmul v6.4s, v5.4s, v20.4s
+	WORD $0x6e38dca7 // fmul v7.4s, v5.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e39d4e7 // fadd v7.4s, v7.4s, v25.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d4c6 // fadd v6.4s, v6.4s, v23.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d4c6 // fadd v6.4s, v6.4s, v19.4s
+	WORD $0x4e33d4e7 // fadd v7.4s, v7.4s, v19.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x6e27fc21 // fdiv v1.4s, v1.4s, v7.4s
+	WORD $0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD $0x4eb3f421 // fmin v1.4s, v1.4s, v19.4s
+	WORD $0x6e3cdc00 // fmul v0.4s, v0.4s, v28.4s
+	WORD $0x4e3cd400 // fadd v0.4s, v0.4s, v28.4s
+	WORD $0x6e3cdc21 // fmul v1.4s, v1.4s, v28.4s
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	SUB  $8, R2, R2
+	B    sigmoidNEONloop
+sigmoidNEONone:
+	CBZ  R2, sigmoidNEONdone
+	VLD1 (R1), [V0.S4]
+	WORD $0x6e3cdc00 // fmul v0.4s, v0.4s, v28.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x6e3cdc00 // fmul v0.4s, v0.4s, v28.4s
+	WORD $0x4e3cd400 // fadd v0.4s, v0.4s, v28.4s
+	VST1 [V0.S4], (R0)
 sigmoidNEONdone:
 	RET
 
@@ -209,128 +243,272 @@ sigmoidNEONdone:
 //
 //	for i := range src { dst[i] = Tanh(src[i]) }
 //
-// Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,
-// (e−1)/(e+1) with e = Exp(2x) between.
+// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.
 TEXT ·tanhNEON(SB), NOSPLIT, $0-48
 	MOVD dst_base+0(FP), R0
 	MOVD src_base+24(FP), R1
 	MOVD src_len+32(FP), R2
 	CBZ  R2, tanhNEONdone
-	MOVW $0x3fb8aa3b, R3
-	VDUP R3, V16.S4 // log2e
-	MOVW $0x3f000000, R3
-	VDUP R3, V17.S4 // 0.5
-	MOVW $0x3f318000, R3
-	VDUP R3, V18.S4 // ln2Hi
-	MOVW $0xb95e8083, R3
-	VDUP R3, V19.S4 // ln2Lo
-	MOVW $0x39506967, R3
-	VDUP R3, V20.S4 // p0
-	MOVW $0x3ab743ce, R3
-	VDUP R3, V21.S4 // p1
-	MOVW $0x3c088908, R3
-	VDUP R3, V22.S4 // p2
-	MOVW $0x3d2aa9c1, R3
-	VDUP R3, V23.S4 // p3
-	MOVW $0x3e2aaaaa, R3
-	VDUP R3, V24.S4 // p4
-	MOVW $0x3f800000, R3
-	VDUP R3, V25.S4 // 1
-	MOVW $0x42b17217, R3
-	VDUP R3, V26.S4 // 88.72283
-	MOVW $0xc2cff1b4, R3
-	VDUP R3, V27.S4 // -103.97208
-	MOVW $0x7f800000, R3
-	VDUP R3, V28.S4 // +Inf
-	MOVW $0x0000007f, R3
-	VDUP R3, V29.S4 // int 127
-	MOVW $0xffffff82, R3
-	VDUP R3, V30.S4 // int -126
-	MOVW $0x0000007e, R3
-	VDUP R3, V31.S4 // int 126
-	MOVW $0xbbbaf0ea, R3
-	VDUP R3, V9.S4 // t0
-	MOVW $0x3ca9134e, R3
-	VDUP R3, V10.S4 // t1
-	MOVW $0xbd5c1e2d, R3
-	VDUP R3, V11.S4 // t2
-	MOVW $0x3e088393, R3
-	VDUP R3, V12.S4 // t3
-	MOVW $0xbeaaaa99, R3
-	VDUP R3, V13.S4 // t4
+	MOVW $0xc1100000, R3
+	VDUP R3, V16.S4 // -9
 	MOVW $0x41100000, R3
-	VDUP R3, V14.S4 // 9
-	MOVW $0x3f200000, R3
-	VDUP R3, V15.S4 // 0.625
+	VDUP R3, V17.S4 // 9
+	MOVW $0xbf800000, R3
+	VDUP R3, V18.S4 // -1
+	MOVW $0x3f800000, R3
+	VDUP R3, V19.S4 // 1
+	MOVW $0x32668ee6, R3
+	VDUP R3, V20.S4 // P4
+	MOVW $0x37ad5266, R3
+	VDUP R3, V21.S4 // P3
+	MOVW $0x3b654fbc, R3
+	VDUP R3, V22.S4 // P2
+	MOVW $0x3e090d58, R3
+	VDUP R3, V23.S4 // P1
+	MOVW $0x355182e9, R3
+	VDUP R3, V24.S4 // Q4
+	MOVW $0x39ac8bfd, R3
+	VDUP R3, V25.S4 // Q3
+	MOVW $0x3cd417da, R3
+	VDUP R3, V26.S4 // Q2
+	MOVW $0x3eef3153, R3
+	VDUP R3, V27.S4 // Q1
+	MOVW $0x3f000000, R3
+	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
 tanhNEONloop:
-	VLD1.P 16(R1), [V0.S4]
-	WORD $0x4e20d401 // fadd v1.4s, v0.4s, v0.4s
-	WORD $0x6e30dc23 // fmul v3.4s, v1.4s, v16.4s
-	WORD $0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
-	WORD $0x4e219863 // frintm v3.4s, v3.4s
-	WORD $0x4ea1b867 // fcvtzs v7.4s, v3.4s
-	WORD $0x6e32dc64 // fmul v4.4s, v3.4s, v18.4s
-	WORD $0x4ea4d425 // fsub v5.4s, v1.4s, v4.4s
-	WORD $0x6e33dc64 // fmul v4.4s, v3.4s, v19.4s
-	WORD $0x4ea4d4a5 // fsub v5.4s, v5.4s, v4.4s
-	WORD $0x6e25dca6 // fmul v6.4s, v5.4s, v5.4s
-	WORD $0x6e25de82 // fmul v2.4s, v20.4s, v5.4s
-	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e37d442 // fadd v2.4s, v2.4s, v23.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
-	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
-	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
-	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
-	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
-	WORD $0x4e39d442 // fadd v2.4s, v2.4s, v25.4s
-	WORD $0x4ea737c6 // cmgt v6.4s, v30.4s, v7.4s
-	WORD $0x4ebd6ce3 // smin v3.4s, v7.4s, v29.4s
-	VAND V31.B16, V6.B16, V6.B16
-	VADD V6.S4, V3.S4, V3.S4 // e1
-	VSUB V3.S4, V7.S4, V7.S4 // e2 = n − e1
-	VADD V29.S4, V3.S4, V3.S4
-	VSHL $23, V3.S4, V3.S4 // 2^e1
-	VADD V29.S4, V7.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4 // 2^e2
-	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
-	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
-	WORD $0x6ebae426 // fcmgt v6.4s, v1.4s, v26.4s
-	VBIT V6.B16, V28.B16, V2.B16 // x > 88.72283 → +Inf
-	WORD $0x6ea1e766 // fcmgt v6.4s, v27.4s, v1.4s
-	VEOR V4.B16, V4.B16, V4.B16
-	VBIT V6.B16, V4.B16, V2.B16 // x < −103.97208 → 0
-	WORD $0x4e21e426 // fcmeq v6.4s, v1.4s, v1.4s
-	VBIF V6.B16, V1.B16, V2.B16 // x NaN → x
-	WORD $0x4eb9d443 // fsub v3.4s, v2.4s, v25.4s
-	WORD $0x4e39d444 // fadd v4.4s, v2.4s, v25.4s
-	WORD $0x6e24fc62 // fdiv v2.4s, v3.4s, v4.4s
-	WORD $0x6e20dc03 // fmul v3.4s, v0.4s, v0.4s
-	WORD $0x6e23dd24 // fmul v4.4s, v9.4s, v3.4s
-	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
-	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
-	WORD $0x4e2bd484 // fadd v4.4s, v4.4s, v11.4s
-	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
-	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
-	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
-	WORD $0x4e2dd484 // fadd v4.4s, v4.4s, v13.4s
-	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
-	WORD $0x6e20dc84 // fmul v4.4s, v4.4s, v0.4s
-	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
-	WORD $0x4ea0f805 // fabs v5.4s, v0.4s
-	WORD $0x6ea5e5e6 // fcmgt v6.4s, v15.4s, v5.4s
-	VBIT V6.B16, V4.B16, V2.B16
-	WORD $0x6eaee406 // fcmgt v6.4s, v0.4s, v14.4s
-	VBIT V6.B16, V25.B16, V2.B16 // → 1
-	WORD $0x6ea0f9c7 // fneg v7.4s, v14.4s
-	WORD $0x6ea0e4e6 // fcmgt v6.4s, v7.4s, v0.4s
-	WORD $0x6ea0fb27 // fneg v7.4s, v25.4s
-	VBIT V6.B16, V7.B16, V2.B16 // → −1
-	VST1.P [V2.S4], 16(R0)
-	SUBS $4, R2, R2
-	BNE  tanhNEONloop
+	CMP  $8, R2
+	BLT  tanhNEONone
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x6e21dc25 // fmul v5.4s, v1.4s, v1.4s
+	WORD $0x6e34dca6 // fmul v6.4s, v5.4s, v20.4s
+	WORD $0x6e38dca7 // fmul v7.4s, v5.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e39d4e7 // fadd v7.4s, v7.4s, v25.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d4c6 // fadd v6.4s, v6.4s, v23.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d4c6 // fadd v6.4s, v6.4s, v19.4s
+	WORD $0x4e33d4e7 // fadd v7.4s, v7.4s, v19.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x6e27fc21 // fdiv v1.4s, v1.4s, v7.4s
+	WORD $0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD $0x4eb3f421 // fmin v1.4s, v1.4s, v19.4s
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	SUB  $8, R2, R2
+	B    tanhNEONloop
+tanhNEONone:
+	CBZ  R2, tanhNEONdone
+	VLD1 (R1), [V0.S4]
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	VST1 [V0.S4], (R0)
 tanhNEONdone:
+	RET
+
+// func geluNEON(dst, src []float32)
+//
+// For len(src) a multiple of 4 (dst at least as long):
+//
+//	for i := range src { dst[i] = GELU(src[i]) }
+//
+// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then
+// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32; x is
+// loaded to V8 (V9).
+TEXT ·geluNEON(SB), NOSPLIT, $0-48
+	MOVD dst_base+0(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD src_len+32(FP), R2
+	CBZ  R2, geluNEONdone
+	MOVW $0xc1100000, R3
+	VDUP R3, V16.S4 // -9
+	MOVW $0x41100000, R3
+	VDUP R3, V17.S4 // 9
+	MOVW $0xbf800000, R3
+	VDUP R3, V18.S4 // -1
+	MOVW $0x3f800000, R3
+	VDUP R3, V19.S4 // 1
+	MOVW $0x32668ee6, R3
+	VDUP R3, V20.S4 // P4
+	MOVW $0x37ad5266, R3
+	VDUP R3, V21.S4 // P3
+	MOVW $0x3b654fbc, R3
+	VDUP R3, V22.S4 // P2
+	MOVW $0x3e090d58, R3
+	VDUP R3, V23.S4 // P1
+	MOVW $0x355182e9, R3
+	VDUP R3, V24.S4 // Q4
+	MOVW $0x39ac8bfd, R3
+	VDUP R3, V25.S4 // Q3
+	MOVW $0x3cd417da, R3
+	VDUP R3, V26.S4 // Q2
+	MOVW $0x3eef3153, R3
+	VDUP R3, V27.S4 // Q1
+	MOVW $0x3f000000, R3
+	VDUP R3, V28.S4 // 0.5
+	MOVW $0x3d372713, R3
+	VDUP R3, V29.S4 // 0.044715
+	MOVW $0x3f4c422a, R3
+	VDUP R3, V30.S4 // 0.7978845608
+geluNEONloop:
+	CMP  $8, R2
+	BLT  geluNEONone
+	VLD1.P 32(R1), [V8.S4, V9.S4]
+	WORD $0x6e28dd00 // fmul v0.4s, v8.4s, v8.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e3ddc00 // fmul v0.4s, v0.4s, v29.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD $0x6e3edc00 // fmul v0.4s, v0.4s, v30.4s
+	WORD $0x6e29dd21 // fmul v1.4s, v9.4s, v9.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e3ddc21 // fmul v1.4s, v1.4s, v29.4s
+	WORD $0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	WORD $0x6e3edc21 // fmul v1.4s, v1.4s, v30.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x6e21dc25 // fmul v5.4s, v1.4s, v1.4s
+	WORD $0x6e34dca6 // fmul v6.4s, v5.4s, v20.4s
+	WORD $0x6e38dca7 // fmul v7.4s, v5.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e39d4e7 // fadd v7.4s, v7.4s, v25.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d4c6 // fadd v6.4s, v6.4s, v23.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	WORD $0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD $0x6e25dce7 // fmul v7.4s, v7.4s, v5.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d4c6 // fadd v6.4s, v6.4s, v19.4s
+	WORD $0x4e33d4e7 // fadd v7.4s, v7.4s, v19.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x6e27fc21 // fdiv v1.4s, v1.4s, v7.4s
+	WORD $0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD $0x4eb3f421 // fmin v1.4s, v1.4s, v19.4s
+	WORD $0x4e33d400 // fadd v0.4s, v0.4s, v19.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
+	WORD $0x4e33d421 // fadd v1.4s, v1.4s, v19.4s
+	WORD $0x6e3cdd29 // fmul v9.4s, v9.4s, v28.4s
+	WORD $0x6e21dd21 // fmul v1.4s, v9.4s, v1.4s
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	SUB  $8, R2, R2
+	B    geluNEONloop
+geluNEONone:
+	CBZ  R2, geluNEONdone
+	VLD1 (R1), [V8.S4]
+	WORD $0x6e28dd00 // fmul v0.4s, v8.4s, v8.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e3ddc00 // fmul v0.4s, v0.4s, v29.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD $0x6e3edc00 // fmul v0.4s, v0.4s, v30.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	WORD $0x4eb1f400 // fmin v0.4s, v0.4s, v17.4s
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	WORD $0x6e34dc43 // fmul v3.4s, v2.4s, v20.4s
+	WORD $0x6e38dc44 // fmul v4.4s, v2.4s, v24.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e39d484 // fadd v4.4s, v4.4s, v25.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
+	WORD $0x4e3ad484 // fadd v4.4s, v4.4s, v26.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e37d463 // fadd v3.4s, v3.4s, v23.4s
+	WORD $0x4e3bd484 // fadd v4.4s, v4.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d484 // fadd v4.4s, v4.4s, v19.4s
+	WORD $0x6e23dc00 // fmul v0.4s, v0.4s, v3.4s
+	WORD $0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD $0x4eb3f400 // fmin v0.4s, v0.4s, v19.4s
+	WORD $0x4e33d400 // fadd v0.4s, v0.4s, v19.4s
+	WORD $0x6e3cdd08 // fmul v8.4s, v8.4s, v28.4s
+	WORD $0x6e20dd00 // fmul v0.4s, v8.4s, v0.4s
+	VST1 [V0.S4], (R0)
+geluNEONdone:
 	RET

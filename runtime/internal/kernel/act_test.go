@@ -42,7 +42,7 @@ func TestActivationSlices(t *testing.T) {
 			{"exp", im.ExpSlice, Exp}, {"sigmoid", im.SigmoidSlice, Sigmoid}, {"tanh", im.TanhSlice, Tanh}, {"gelu", gelu, GELU},
 			{"relu", relu, func(x float32) float32 { return max(x, 0) }},
 		} {
-			for _, n := range []int{0, 1, 7, 8, 9, 17, len(in)} {
+			for _, n := range []int{0, 1, 7, 8, 9, 17, 24, 40, len(in)} {
 				src := in[len(in)-n:]
 				dst, check := guarded[float32](n, 42)
 				fn.slice(dst, src)
@@ -96,5 +96,54 @@ func BenchmarkActivations(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/elem")
 			})
 		}
+	}
+}
+
+// TestTanhSigmoidAccuracy sweeps every 2⁻¹² in [−20, 20] and the special
+// values and checks Tanh and Sigmoid against float64 references within
+// the bounds their doc comments state.
+func TestTanhSigmoidAccuracy(t *testing.T) {
+	var tAbs, tRel, sAbs, sRel float64
+	check := func(x float32) {
+		th, sg := Tanh(x), Sigmoid(x)
+		if th < -1 || th > 1 || sg < 0 || sg > 1 {
+			t.Fatalf("x=%v: Tanh %v, Sigmoid %v out of range", x, th, sg)
+		}
+		wt := math.Tanh(float64(x))
+		ws := 1 / (1 + math.Exp(-float64(x)))
+		d := math.Abs(float64(th) - wt)
+		tAbs = max(tAbs, d)
+		if wt != 0 {
+			tRel = max(tRel, d/math.Abs(wt))
+		}
+		d = math.Abs(float64(sg) - ws)
+		sAbs = max(sAbs, d)
+		if x >= 0 {
+			sRel = max(sRel, d/ws)
+		}
+	}
+	for i := -20 << 12; i <= 20<<12; i++ {
+		check(float32(i) / (1 << 12))
+	}
+	specials := []float32{1e-45, -1e-45, 1e-40, -1e-40, 1.1754942e-38, -1.1754942e-38, 1e-20, -1e-20, 3.4e38, -3.4e38}
+	for _, x := range specials {
+		check(x)
+		if x > -1e-20 && x < 1e-20 && Tanh(x) != x {
+			t.Errorf("Tanh(%g) = %g, want x", x, Tanh(x))
+		}
+	}
+	t.Logf("Tanh: max abs err %.3g, max rel err %.3g; Sigmoid: max abs err %.3g, max rel err (x ≥ 0) %.3g", tAbs, tRel, sAbs, sRel)
+	if tAbs > 3.4e-7 || tRel > 3.4e-7 || sAbs > 1.7e-7 || sRel > 1.7e-7 {
+		t.Errorf("errors above the documented bounds")
+	}
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	negz := float32(math.Copysign(0, -1))
+	for _, c := range []struct{ x, tanh, sig float32 }{{inf, 1, 1}, {-inf, -1, 0}, {0, 0, 0.5}, {negz, negz, 0.5}} {
+		if th, sg := Tanh(c.x), Sigmoid(c.x); math.Float32bits(th) != math.Float32bits(c.tanh) || sg != c.sig {
+			t.Errorf("x=%v: Tanh %v, Sigmoid %v; want %v, %v", c.x, th, sg, c.tanh, c.sig)
+		}
+	}
+	if th, sg := Tanh(nan), Sigmoid(nan); th == th || sg == sg {
+		t.Errorf("NaN: Tanh %v, Sigmoid %v", th, sg)
 	}
 }

@@ -72,6 +72,7 @@ func archImpls() []Impl {
 		ExpSlice:      expSliceNEON,
 		SigmoidSlice:  sigmoidSliceNEON,
 		TanhSlice:     tanhSliceNEON,
+		GELUSlice:     geluSliceNEON,
 		DequantRow:    dequantRowNEONTiles,
 	}
 	out := []Impl{neon}

@@ -1,9 +1,8 @@
 package main
 
-// The activations (act_neon_arm64.s): Exp, Sigmoid and Tanh four lanes at
-// a time, computing exactly what math.go computes. The constants live in
-// V16–V31 for the whole call (V9–V15 hold Tanh's own), the lane values in
-// V0–V8.
+// The activations (act_neon_arm64.s): Exp four lanes at a time, Sigmoid
+// and Tanh eight, computing exactly what math.go computes. The constants
+// live in V16–V31 for the whole call, the lane values in V0–V8.
 
 // actConst is one constant a kernel keeps in a register: its 32 bits.
 type actConst struct {
@@ -34,21 +33,108 @@ var expConsts = []actConst{
 }
 
 const (
-	cLog2e, cHalf, cLn2Hi, cLn2Lo         V = 16, 17, 18, 19
-	cP0, cP1, cP2, cP3, cP4, cP5          V = 20, 21, 22, 23, 24, 17
-	cOne, cHiCut, cLoCut, cInf            V = 25, 26, 27, 28
-	cI127, cIm126, cI126                  V = 29, 30, 31
-	cT0, cT1, cT2, cT3, cT4, cNine, c0625 V = 9, 10, 11, 12, 13, 14, 15
+	cLog2e, cHalf, cLn2Hi, cLn2Lo V = 16, 17, 18, 19
+	cP0, cP1, cP2, cP3, cP4, cP5  V = 20, 21, 22, 23, 24, 17
+	cOne, cHiCut, cLoCut, cInf    V = 25, 26, 27, 28
+	cI127, cIm126, cI126          V = 29, 30, 31
 )
 
-var tanhConsts = []actConst{
-	{"t0", 0xbbbaf0ea, cT0},
-	{"t1", 0x3ca9134e, cT1},
-	{"t2", 0xbd5c1e2d, cT2},
-	{"t3", 0x3e088393, cT3},
-	{"t4", 0xbeaaaa99, cT4},
-	{"9", 0x41100000, cNine},
-	{"0.625", 0x3f200000, c0625},
+// ratConsts are the constants of Tanh's rational form and of Sigmoid
+// and GELU (math.go), held in V16–V30 by tanhNEON, sigmoidNEON and
+// geluNEON.
+var ratConsts = []actConst{
+	{"-9", 0xc1100000, 16},
+	{"9", 0x41100000, 17},
+	{"-1", 0xbf800000, 18},
+	{"1", 0x3f800000, 19},
+	{"P4", 0x32668ee6, 20},
+	{"P3", 0x37ad5266, 21},
+	{"P2", 0x3b654fbc, 22},
+	{"P1", 0x3e090d58, 23},
+	{"Q4", 0x355182e9, 24},
+	{"Q3", 0x39ac8bfd, 25},
+	{"Q2", 0x3cd417da, 26},
+	{"Q1", 0x3eef3153, 27},
+	{"0.5", 0x3f000000, 28},
+	{"0.044715", 0x3d372713, 29},
+	{"0.7978845608", 0x3f4c422a, 30},
+}
+
+const (
+	rM9, r9, rM1, r1, rHalf V = 16, 17, 18, 19, 28
+	rP4, rQ4                V = 20, 24
+	rGeluA, rGeluB          V = 29, 30
+)
+
+// ratVec is one vector in flight in tanhRat: x holds the argument and gets
+// the result, z, p, q are its temporaries.
+type ratVec struct{ x, z, p, q V }
+
+// ratVecs are the two vectors of the main loop; x must be V0 and V1 for
+// the two-register loads and stores.
+var ratVecs = []ratVec{{0, 2, 3, 4}, {1, 5, 6, 7}}
+
+// tanhRat emits r.x = Tanh(r.x) for every vector of v, interleaved: x
+// clamped to ±9 (FMAX and FMIN propagate NaN as Go's max and min do),
+// P and Q by Horner in z = x·x, x·P/Q clamped to ±1.
+func tanhRat(g *asm, v []ratVec) {
+	for _, r := range v {
+		g.vop("fmax", r.x, r.x, rM9)
+		g.vop("fmin", r.x, r.x, r9)
+		g.vop("fmul", r.z, r.x, r.x)
+		g.vop("fmul", r.p, r.z, rP4)
+		g.vop("fmul", r.q, r.z, rQ4)
+	}
+	for k := V(1); k <= 3; k++ {
+		for _, r := range v {
+			g.vop("fadd", r.p, r.p, rP4+k)
+			g.vop("fadd", r.q, r.q, rQ4+k)
+			g.vop("fmul", r.p, r.p, r.z)
+			g.vop("fmul", r.q, r.q, r.z)
+		}
+	}
+	for _, r := range v {
+		g.vop("fadd", r.p, r.p, r1)
+		g.vop("fadd", r.q, r.q, r1)
+		g.vop("fmul", r.x, r.x, r.p)
+		g.vop("fdiv", r.x, r.x, r.q)
+		g.vop("fmax", r.x, r.x, rM1)
+		g.vop("fmin", r.x, r.x, r1)
+	}
+}
+
+// ratFunc emits tanhNEON, sigmoidNEON or geluNEON: eight lanes per loop
+// iteration, then four if len(src) is an odd multiple of 4. The loads go
+// to V(in) and V(in+1) (V(in) alone for the last four), body computes the
+// results into the x registers of the vectors it gets (V0, V1), which are
+// stored.
+func ratFunc(g *asm, name, doc string, in V, body func(v []ratVec)) {
+	g.p("// func %s(dst, src []float32)", name)
+	g.p("//")
+	g.p("// For len(src) a multiple of 4 (dst at least as long):")
+	g.p("//")
+	g.b.WriteString(doc)
+	g.p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	g.op("MOVD dst_base+0(FP), R0")
+	g.op("MOVD src_base+24(FP), R1")
+	g.op("MOVD src_len+32(FP), R2")
+	g.op("CBZ  R2, %sdone", name)
+	loadConsts(g, ratConsts)
+	g.label(name + "loop")
+	g.op("CMP  $8, R2")
+	g.op("BLT  %sone", name)
+	g.op("VLD1.P 32(R1), [V%d.S4, V%d.S4]", in, in+1)
+	body(ratVecs)
+	g.op("VST1.P [V0.S4, V1.S4], 32(R0)")
+	g.op("SUB  $8, R2, R2")
+	g.op("B    %sloop", name)
+	g.label(name + "one")
+	g.op("CBZ  R2, %sdone", name)
+	g.op("VLD1 (R1), [V%d.S4]", in)
+	body(ratVecs[:1])
+	g.op("VST1 [V0.S4], (R0)")
+	g.label(name + "done")
+	g.op("RET")
 }
 
 func loadConsts(g *asm, cs []actConst) {
@@ -106,7 +192,7 @@ func expSeq(g *asm, x, r V, t []V) {
 
 // actFunc emits one slice kernel: prologue, constants, a loop of four
 // lanes from (R1) to (R0), body computing V2 from V0... as given.
-func actFunc(g *asm, name, doc string, tanh bool, body func()) {
+func actFunc(g *asm, name, doc string, body func()) {
 	g.p("// func %s(dst, src []float32)", name)
 	g.p("//")
 	g.p("// For len(src) a multiple of 4 (dst at least as long):")
@@ -118,9 +204,6 @@ func actFunc(g *asm, name, doc string, tanh bool, body func()) {
 	g.op("MOVD src_len+32(FP), R2")
 	g.op("CBZ  R2, %sdone", name)
 	loadConsts(g, expConsts)
-	if tanh {
-		loadConsts(g, tanhConsts)
-	}
 	g.label(name + "loop")
 	g.op("VLD1.P 16(R1), [V0.S4]")
 	body()
@@ -133,51 +216,48 @@ func actFunc(g *asm, name, doc string, tanh bool, body func()) {
 
 func genAct(g *asm) {
 	header(g, "act")
-	g.p(`// Vector versions of Exp, Sigmoid and Tanh (math.go), four lanes at a
-// time, computing exactly what the scalar code computes: the same float32
-// operations in the same order, no FMA, the same range reduction (floor,
-// then 2ⁿ built from exponent bits, with the subnormal case scaled in two
-// exact-then-rounding steps) and the same special cases.
+	g.p(`// Vector versions of Exp, Sigmoid and Tanh (math.go), computing exactly
+// what the scalar code computes: the same float32 operations, no FMA,
+// for Exp the same range reduction (floor, then 2ⁿ built from exponent
+// bits, with the subnormal case scaled in two exact-then-rounding steps)
+// and the same special cases, for Tanh the same clamps and rational form.
 // TestActivationSlices checks every lane bit for bit against math.go.
 `)
 	temps := []V{3, 4, 5, 6, 7}
-	actFunc(g, "expNEON", "//\tfor i := range src { dst[i] = Exp(src[i]) }\n//\n// Reference: Exp.\n", false, func() {
+	actFunc(g, "expNEON", "//\tfor i := range src { dst[i] = Exp(src[i]) }\n//\n// Reference: Exp.\n", func() {
 		expSeq(g, 0, 2, temps)
 	})
 	g.p("")
-	actFunc(g, "sigmoidNEON", "//\tfor i := range src { dst[i] = Sigmoid(src[i]) }\n//\n// Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for\n// x ≥ 0, e/(1+e) otherwise.\n", false, func() {
-		g.vop("fabs", 1, 0)
-		g.vop("fneg", 1, 1) // −|x|
-		expSeq(g, 1, 2, temps)
-		g.vop("fadd", 3, 2, cOne) // 1 + e
-		g.op("VEOR V4.B16, V4.B16, V4.B16")
-		g.vop("fcmge", 4, 0, 4) // x ≥ 0
-		g.op("VBIT V4.B16, V%d.B16, V2.B16 // numerator: 1 or e", cOne)
-		g.vop("fdiv", 2, 2, 3)
+	ratFunc(g, "sigmoidNEON", "//\tfor i := range src { dst[i] = Sigmoid(src[i]) }\n//\n// Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.\n", 0, func(v []ratVec) {
+		for _, r := range v {
+			g.vop("fmul", r.x, r.x, rHalf)
+		}
+		tanhRat(g, v)
+		for _, r := range v {
+			g.vop("fmul", r.x, r.x, rHalf)
+			g.vop("fadd", r.x, r.x, rHalf)
+		}
 	})
 	g.p("")
-	actFunc(g, "tanhNEON", "//\tfor i := range src { dst[i] = Tanh(src[i]) }\n//\n// Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,\n// (e−1)/(e+1) with e = Exp(2x) between.\n", true, func() {
-		g.vop("fadd", 1, 0, 0) // 2x (exact)
-		expSeq(g, 1, 2, temps)
-		g.vop("fsub", 3, 2, cOne) // e − 1
-		g.vop("fadd", 4, 2, cOne) // e + 1
-		g.vop("fdiv", 2, 3, 4)    // mid-range result
-		g.vop("fmul", 3, 0, 0)    // z = x·x
-		g.vop("fmul", 4, cT0, 3)
-		for _, c := range []V{cT1, cT2, cT3, cT4} {
-			g.vop("fadd", 4, 4, c)
-			g.vop("fmul", 4, 4, 3)
+	ratFunc(g, "tanhNEON", "//\tfor i := range src { dst[i] = Tanh(src[i]) }\n//\n// Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.\n", 0, func(v []ratVec) {
+		tanhRat(g, v)
+	})
+	g.p("")
+	ratFunc(g, "geluNEON", "//\tfor i := range src { dst[i] = GELU(src[i]) }\n//\n// Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then\n// (0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32; x is\n// loaded to V8 (V9).\n", 8, func(v []ratVec) {
+		for i, r := range v {
+			o := 8 + V(i)
+			g.vop("fmul", r.x, o, o)   // x·x
+			g.vop("fmul", r.x, r.x, o) // ·x
+			g.vop("fmul", r.x, r.x, rGeluA)
+			g.vop("fadd", r.x, r.x, o) // x + …
+			g.vop("fmul", r.x, r.x, rGeluB)
 		}
-		g.vop("fmul", 4, 4, 0) // ·x
-		g.vop("fadd", 4, 4, 0) // + x
-		g.vop("fabs", 5, 0)
-		g.vop("fcmgt", 6, c0625, 5) // |x| < 0.625
-		g.op("VBIT V6.B16, V4.B16, V2.B16")
-		g.vop("fcmgt", 6, 0, cNine) // x > 9
-		g.op("VBIT V6.B16, V%d.B16, V2.B16 // → 1", cOne)
-		g.vop("fneg", 7, cNine)
-		g.vop("fcmgt", 6, 7, 0) // x < −9
-		g.vop("fneg", 7, cOne)
-		g.op("VBIT V6.B16, V7.B16, V2.B16 // → −1")
+		tanhRat(g, v)
+		for i, r := range v {
+			o := 8 + V(i)
+			g.vop("fadd", r.x, r.x, r1) // 1 + tanh(u)
+			g.vop("fmul", o, o, rHalf)  // 0.5·x
+			g.vop("fmul", r.x, o, r.x)
+		}
 	})
 }

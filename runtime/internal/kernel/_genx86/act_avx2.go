@@ -23,33 +23,29 @@ func init() { register("act_avx2", genActAVX2) }
 // TestActivationSlices checks every lane bit for bit against math.go.
 func genActAVX2() {
 	actcAVX2 = GLOBL("actc", RODATA|NOPTR)
-	DATA(0, U32(0x3fb8aa3b))   // log2e
-	DATA(4, U32(0x3f000000))   // 0.5
-	DATA(8, U32(0x3f318000))   // ln2Hi
-	DATA(12, U32(0xb95e8083))  // ln2Lo
-	DATA(16, U32(0x39506967))  // p0
-	DATA(20, U32(0x3ab743ce))  // p1
-	DATA(24, U32(0x3c088908))  // p2
-	DATA(28, U32(0x3d2aa9c1))  // p3
-	DATA(32, U32(0x3e2aaaaa))  // p4
-	DATA(36, U32(0x3f000000))  // p5
-	DATA(40, U32(0x3f800000))  // 1
-	DATA(44, U32(0x42b17217))  // 88.72283
-	DATA(48, U32(0xc2cff1b4))  // -103.97208
-	DATA(52, U32(0x7f800000))  // +Inf
-	DATA(56, U32(0x80000000))  // sign bit
-	DATA(60, U32(127))         // int 127
-	DATA(64, I32(-126))        // int -126
-	DATA(68, U32(126))         // int 126
-	DATA(72, U32(0xbbbaf0ea))  // tanh t0
-	DATA(76, U32(0x3ca9134e))  // t1
-	DATA(80, U32(0xbd5c1e2d))  // t2
-	DATA(84, U32(0x3e088393))  // t3
-	DATA(88, U32(0xbeaaaa99))  // t4
-	DATA(92, U32(0x41100000))  // 9
-	DATA(96, U32(0x3f200000))  // 0.625
-	DATA(100, U32(0x3d372713)) // GELU 0.044715
-	DATA(104, U32(0x3f4c422a)) // GELU 0.7978845608
+	DATA(0, U32(0x3fb8aa3b))  // log2e
+	DATA(4, U32(0x3f000000))  // 0.5
+	DATA(8, U32(0x3f318000))  // ln2Hi
+	DATA(12, U32(0xb95e8083)) // ln2Lo
+	DATA(16, U32(0x39506967)) // p0
+	DATA(20, U32(0x3ab743ce)) // p1
+	DATA(24, U32(0x3c088908)) // p2
+	DATA(28, U32(0x3d2aa9c1)) // p3
+	DATA(32, U32(0x3e2aaaaa)) // p4
+	DATA(36, U32(0x3f000000)) // p5
+	DATA(40, U32(0x3f800000)) // 1
+	DATA(44, U32(0x42b17217)) // 88.72283
+	DATA(48, U32(0xc2cff1b4)) // -103.97208
+	DATA(52, U32(0x7f800000)) // +Inf
+	DATA(56, U32(0x80000000)) // sign bit
+	DATA(60, U32(127))        // int 127
+	DATA(64, I32(-126))       // int -126
+	DATA(68, U32(126))        // int 126
+	DATA(72, U32(0x3d372713)) // GELU 0.044715
+	DATA(76, U32(0x3f4c422a)) // GELU 0.7978845608
+	for i, c := range tanhRat {
+		DATA(ratBase+4*i, U32(c))
+	}
 
 	TEXT("expAVX2", NOSPLIT, "func(dst, src []float32)")
 	Comment("For len(src) a multiple of 8 (dst at least as long):",
@@ -68,20 +64,17 @@ func genActAVX2() {
 		"",
 		"\tfor i := range src { dst[i] = Sigmoid(src[i]) }",
 		"",
-		"Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for",
-		"x ≥ 0, e/(1+e) otherwise.")
-	actMap("sig", func() {
-		VMOVUPS(Mem{Base: RSI}, Y8)
-		VBROADCASTSS(actcAVX2.Offset(56), Y9)
-		VORPS(Y9, Y8, Y0)                     // −|x|
-		actExp8(Y0, Y1)                       // e
-		VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
-		VADDPS(Y1, Y9, Y10)                   // 1 + e
-		VXORPS(Y11, Y11, Y11)
-		VCMPPS(Imm(0x1d), Y11, Y8, Y11) // x ≥ 0
-		VBLENDVPS(Y11, Y9, Y1, Y1)      // numerator: 1 or e
-		VDIVPS(Y10, Y1, Y1)
-		VMOVUPS(Y1, Mem{Base: RDI})
+		"Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.")
+	actMap2("sig", func(v []ratVec) {
+		for i, r := range v {
+			VMULPS(Mem{Base: RSI, Disp: 32 * i}, Y14, r.x) // 0.5·x
+		}
+		actTanhRat(v)
+		for i, r := range v {
+			VMULPS(Y14, r.x, r.x)
+			VADDPS(Y14, r.x, r.x)
+			VMOVUPS(r.x, Mem{Base: RDI, Disp: 32 * i})
+		}
 	})
 
 	TEXT("tanhAVX2", NOSPLIT, "func(dst, src []float32)")
@@ -89,12 +82,15 @@ func genActAVX2() {
 		"",
 		"\tfor i := range src { dst[i] = Tanh(src[i]) }",
 		"",
-		"Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,",
-		"(e−1)/(e+1) with e = Exp(2x) between.")
-	actMap("tanh", func() {
-		VMOVUPS(Mem{Base: RSI}, Y8)
-		actTanh8()
-		VMOVUPS(Y10, Mem{Base: RDI})
+		"Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.")
+	actMap2("tanh", func(v []ratVec) {
+		for i, r := range v {
+			VMOVUPS(Mem{Base: RSI, Disp: 32 * i}, r.x)
+		}
+		actTanhRat(v)
+		for i, r := range v {
+			VMOVUPS(r.x, Mem{Base: RDI, Disp: 32 * i})
+		}
 	})
 
 	TEXT("geluAVX2", NOSPLIT, "func(dst, src []float32)")
@@ -104,22 +100,28 @@ func genActAVX2() {
 		"",
 		"Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then",
 		"(0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.")
-	actMap("gelu", func() {
-		VMOVUPS(Mem{Base: RSI}, Y12)
-		VMULPS(Y12, Y12, Y8) // x·x
-		VMULPS(Y12, Y8, Y8)  // ·x
-		VBROADCASTSS(actcAVX2.Offset(100), Y9)
-		VMULPS(Y9, Y8, Y8)  // 0.044715·x³
-		VADDPS(Y12, Y8, Y8) // x + …
-		VBROADCASTSS(actcAVX2.Offset(104), Y9)
-		VMULPS(Y9, Y8, Y8) // u
-		actTanh8()
-		VBROADCASTSS(actcAVX2.Offset(40), Y9)
-		VADDPS(Y9, Y10, Y10) // 1 + tanh(u)
-		VBROADCASTSS(actcAVX2.Offset(4), Y9)
-		VMULPS(Y9, Y12, Y11) // 0.5·x
-		VMULPS(Y10, Y11, Y10)
-		VMOVUPS(Y10, Mem{Base: RDI})
+	actMap2("gelu", func(v []ratVec) {
+		for i, r := range v {
+			VMOVUPS(Mem{Base: RSI, Disp: 32 * i}, r.z)
+			VMULPS(r.z, r.z, r.x) // x·x
+			VMULPS(r.z, r.x, r.x) // ·x
+		}
+		VBROADCASTSS(actcAVX2.Offset(72), Y15)
+		for _, r := range v {
+			VMULPS(Y15, r.x, r.x) // 0.044715·x³
+			VADDPS(r.z, r.x, r.x) // x + …
+		}
+		VBROADCASTSS(actcAVX2.Offset(76), Y15)
+		for _, r := range v {
+			VMULPS(Y15, r.x, r.x) // u
+		}
+		actTanhRat(v)
+		for i, r := range v {
+			VADDPS(Y11, r.x, r.x)                          // 1 + tanh(u)
+			VMULPS(Mem{Base: RSI, Disp: 32 * i}, Y14, r.z) // 0.5·x
+			VMULPS(r.x, r.z, r.x)
+			VMOVUPS(r.x, Mem{Base: RDI, Disp: 32 * i})
+		}
 	})
 
 	TEXT("maxF32AVX2", NOSPLIT, "func(p []float32) (mx float32, nan bool)")
@@ -288,43 +290,93 @@ func actExp8(x, r Op) {
 	VBLENDVPS(Y5, x, r, r)   // → x
 }
 
-// actTanh8 emits Y10 = Tanh(Y8) lane by lane. Clobbers Y0..Y7, Y9, Y11.
-func actTanh8() {
-	VADDPS(Y8, Y8, Y0)                    // 2x (exact)
-	actExp8(Y0, Y1)                       // e
-	VBROADCASTSS(actcAVX2.Offset(40), Y9) // 1
-	VSUBPS(Y9, Y1, Y10)                   // e − 1
-	VADDPS(Y9, Y1, Y11)                   // e + 1
-	VDIVPS(Y11, Y10, Y10)                 // mid-range result
-	VMULPS(Y8, Y8, Y2)                    // z = x·x
-	VBROADCASTSS(actcAVX2.Offset(72), Y3)
-	VMULPS(Y2, Y3, Y3)
-	VBROADCASTSS(actcAVX2.Offset(76), Y4)
-	VADDPS(Y4, Y3, Y3)
-	VMULPS(Y2, Y3, Y3)
-	VBROADCASTSS(actcAVX2.Offset(80), Y4)
-	VADDPS(Y4, Y3, Y3)
-	VMULPS(Y2, Y3, Y3)
-	VBROADCASTSS(actcAVX2.Offset(84), Y4)
-	VADDPS(Y4, Y3, Y3)
-	VMULPS(Y2, Y3, Y3)
-	VBROADCASTSS(actcAVX2.Offset(88), Y4)
-	VADDPS(Y4, Y3, Y3) // p
-	VMULPS(Y2, Y3, Y3) // p·z
-	VMULPS(Y8, Y3, Y3) // ·x
-	VADDPS(Y8, Y3, Y3) // + x
-	VBROADCASTSS(actcAVX2.Offset(56), Y4)
-	VANDNPS(Y8, Y4, Y5) // |x| (clear the sign bit)
-	VBROADCASTSS(actcAVX2.Offset(96), Y6)
-	VCMPPS(Imm(0x11), Y6, Y5, Y7) // |x| < 0.625
-	VBLENDVPS(Y7, Y3, Y10, Y10)
-	VBROADCASTSS(actcAVX2.Offset(92), Y6) // 9
-	VCMPPS(Imm(0x1e), Y6, Y8, Y7)         // x > 9
-	VBLENDVPS(Y7, Y9, Y10, Y10)           // → 1
-	VXORPS(Y4, Y6, Y6)                    // −9
-	VCMPPS(Imm(0x11), Y6, Y8, Y7)         // x < −9
-	VXORPS(Y4, Y9, Y9)                    // −1
-	VBLENDVPS(Y7, Y9, Y10, Y10)           // → −1
+// tanhRat holds the bits of Tanh's clamps and coefficients (math.go), at
+// actc<>+ratBase on: −9, 9, −1, 1, P4, P3, P2, P1, Q4, Q3, Q2, Q1, 0.5.
+const ratBase = 80
+
+var tanhRat = []uint32{0xc1100000, 0x41100000, 0xbf800000, 0x3f800000,
+	0x32668ee6, 0x37ad5266, 0x3b654fbc, 0x3e090d58,
+	0x355182e9, 0x39ac8bfd, 0x3cd417da, 0x3eef3153, 0x3f000000}
+
+// ratVec is one vector in flight in actTanhRat: x holds the argument and
+// gets the result; z, p and q are its temporaries.
+type ratVec struct{ x, z, p, q VecPhysical }
+
+// ratVecs are the registers of the (at most) two vectors in flight.
+var ratVecs = []ratVec{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}}
+
+// actTanhRatConsts loads the constants actTanhRat keeps in registers:
+// Y8 = −9, Y9 = 9, Y10 = −1, Y11 = 1, Y12 = P4, Y13 = Q4, Y14 = 0.5.
+func actTanhRatConsts() {
+	for i, r := range []VecPhysical{Y8, Y9, Y10, Y11, Y12} {
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*i), r)
+	}
+	VBROADCASTSS(actcAVX2.Offset(ratBase+4*8), Y13)
+	VBROADCASTSS(actcAVX2.Offset(ratBase+4*12), Y14)
+}
+
+// actTanhRat emits r.x = Tanh(r.x) lane by lane for every vector of v,
+// the vectors' instructions interleaved. Clobbers their z, p, q and Y15.
+// The clamps take x (then the quotient) as the operand VMAXPS and VMINPS
+// return when either is NaN, so NaN stays NaN as with Go's min and max.
+func actTanhRat(v []ratVec) {
+	for _, r := range v {
+		VMAXPS(r.x, Y8, r.x)
+		VMINPS(r.x, Y9, r.x)
+		VMULPS(r.x, r.x, r.z) // z = x·x
+		VMULPS(Y12, r.z, r.p) // P4·z
+		VMULPS(Y13, r.z, r.q) // Q4·z
+	}
+	for k := 0; k < 3; k++ {
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*(5+k)), Y15) // P3, P2, P1
+		for _, r := range v {
+			VADDPS(Y15, r.p, r.p)
+			VMULPS(r.z, r.p, r.p)
+		}
+		VBROADCASTSS(actcAVX2.Offset(ratBase+4*(9+k)), Y15) // Q3, Q2, Q1
+		for _, r := range v {
+			VADDPS(Y15, r.q, r.q)
+			VMULPS(r.z, r.q, r.q)
+		}
+	}
+	for _, r := range v {
+		VADDPS(Y11, r.p, r.p) // P
+		VADDPS(Y11, r.q, r.q) // Q
+		VMULPS(r.p, r.x, r.x) // x·P
+		VDIVPS(r.q, r.x, r.x) // /Q
+		VMAXPS(r.x, Y10, r.x)
+		VMINPS(r.x, Y11, r.x)
+	}
+}
+
+// actMap2 emits the loop of an elementwise kernel func(dst, src []float32)
+// over len(src)/8 blocks, two at a time: body maps the 8·len(v) floats at
+// (SI) to as many it stores at (DI) itself, with the vector registers v;
+// a last odd block gets one. The constants of actTanhRat are loaded
+// first. p prefixes the labels.
+func actMap2(p string, body func(v []ratVec)) {
+	MOVQ(arg(Param("dst").Base()), RDI)
+	MOVQ(arg(Param("src").Base()), RSI)
+	MOVQ(arg(Param("src").Len()), RCX)
+	SHRQ(Imm(3), RCX)
+	JZ(LabelRef(p + "done"))
+	actTanhRatConsts()
+	MOVQ(RCX, RDX)
+	SHRQ(Imm(1), RCX)
+	JZ(LabelRef(p + "one"))
+	Label(p + "loop")
+	body(ratVecs)
+	ADDQ(Imm(64), RSI)
+	ADDQ(Imm(64), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef(p + "loop"))
+	Label(p + "one")
+	TESTQ(U32(1), RDX)
+	JZ(LabelRef(p + "done"))
+	body(ratVecs[:1])
+	Label(p + "done")
+	VZEROUPPER()
+	RET()
 }
 
 // actMap emits the loop of an elementwise kernel func(dst, src []float32)

@@ -41,23 +41,23 @@ var actzConsts = []struct {
 	{"expHi", 0x42b17217}, // 88.72283
 	{"expLo", 0xc2cff1b4}, // −103.97208
 	{"inf", 0x7f800000},
-	{"sign", 0x80000000},
 	{"i127", 127},
 	{"im126", uint32(0xffffff82)}, // int −126
 	{"i126", 126},
-	{"t0", 0xbbbaf0ea},
-	{"t1", 0x3ca9134e},
-	{"t2", 0xbd5c1e2d},
-	{"t3", 0x3e088393},
-	{"t4", 0xbeaaaa99},
 	{"nine", 0x41100000},
-	{"tanhSmall", 0x3f200000}, // 0.625
-	{"geluA", 0x3d372713},     // 0.044715
-	{"geluB", 0x3f4c422a},     // 0.7978845608
-	{"abs", 0x7fffffff},
+	{"geluA", 0x3d372713}, // 0.044715
+	{"geluB", 0x3f4c422a}, // 0.7978845608
 	{"mnine", 0xc1100000}, // −9
 	{"mone", 0xbf800000},  // −1
 	{"minf", 0xff800000},  // −Inf
+	{"tP4", 0x32668ee6},   // Tanh's rational (math.go)
+	{"tP3", 0x37ad5266},
+	{"tP2", 0x3b654fbc},
+	{"tP1", 0x3e090d58},
+	{"tQ4", 0x355182e9},
+	{"tQ3", 0x39ac8bfd},
+	{"tQ2", 0x3cd417da},
+	{"tQ1", 0x3eef3153},
 }
 
 var actz Mem
@@ -111,32 +111,104 @@ func exp16(x, r VecPhysical) {
 	VMOVAPS(x, K1, r) // NaN → x
 }
 
-// tanh16 emits Z10 = Tanh(Z8) lane by lane. Clobbers Z0..Z7, Z9, Z11, K1.
-func tanh16() {
-	VADDPS(Z8, Z8, Z0) // 2x (exact)
-	exp16(Z0, Z1)      // e
-	VBROADCASTSS(cst("one"), Z9)
-	VSUBPS(Z9, Z1, Z10)   // e − 1
-	VADDPS(Z9, Z1, Z11)   // e + 1
-	VDIVPS(Z11, Z10, Z10) // mid-range result
-	VMULPS(Z8, Z8, Z2)    // z = x·x
-	VBROADCASTSS(cst("t0"), Z3)
-	VMULPS(Z2, Z3, Z3)
-	for _, t := range []string{"t1", "t2", "t3"} {
-		VADDPS_BCST(cst(t), Z3, Z3)
-		VMULPS(Z2, Z3, Z3)
+// zvec is one vector in flight in tanhRat16: x holds the argument and
+// gets the result; z, p, q are its temporaries, o is free for the caller.
+type zvec struct{ x, z, p, q, o VecPhysical }
+
+// zvecs are the registers of the (at most) two vectors in flight.
+var zvecs = []zvec{{Z0, Z1, Z2, Z3, Z8}, {Z4, Z5, Z6, Z7, Z9}}
+
+// ratConsts loads the constants tanhRat16 and its callers keep in
+// registers: Z16 = −9, Z17 = 9, Z18 = −1, Z19 = 1, Z20–Z23 = P4–P1,
+// Z24–Z27 = Q4–Q1, Z28 = 0.5, Z29 and Z30 GELU's 0.044715 and
+// 0.7978845608.
+func ratConsts() {
+	for i, n := range []string{"mnine", "nine", "mone", "one", "tP4", "tP3", "tP2", "tP1",
+		"tQ4", "tQ3", "tQ2", "tQ1", "half", "geluA", "geluB"} {
+		VBROADCASTSS(cst(n), zc(16+i))
 	}
-	VADDPS_BCST(cst("t4"), Z3, Z3)  // p
-	VMULPS(Z2, Z3, Z3)              // p·z
-	VMULPS(Z8, Z3, Z3)              // ·x
-	VADDPS(Z8, Z3, Z3)              // + x
-	VPANDD_BCST(cst("abs"), Z8, Z5) // |x|
-	VCMPPS_BCST(U8(0x11), cst("tanhSmall"), Z5, K1)
-	VMOVAPS(Z3, K1, Z10) // |x| < 0.625 → polynomial
-	VCMPPS_BCST(U8(0x1e), cst("nine"), Z8, K1)
-	VMOVAPS(Z9, K1, Z10) // x > 9 → 1
-	VCMPPS_BCST(U8(0x11), cst("mnine"), Z8, K1)
-	VBROADCASTSS(cst("mone"), K1, Z10) // x < −9 → −1
+}
+
+// zc returns register Zi.
+func zc(i int) VecPhysical {
+	return []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27,
+		Z28, Z29, Z30, Z31}[i-16]
+}
+
+// tanhRat16 emits r.x = Tanh(r.x) lane by lane for every vector of v,
+// the vectors' instructions interleaved; it clobbers their z, p and q.
+// The clamps take x (then the quotient) as the operand VMAXPS and VMINPS
+// return when either is NaN, so NaN stays NaN as with Go's min and max.
+func tanhRat16(v []zvec) {
+	for _, r := range v {
+		VMAXPS(r.x, Z16, r.x)
+		VMINPS(r.x, Z17, r.x)
+		VMULPS(r.x, r.x, r.z) // z = x·x
+		VMULPS(Z20, r.z, r.p) // P4·z
+		VMULPS(Z24, r.z, r.q) // Q4·z
+	}
+	for k := 0; k < 3; k++ {
+		for _, r := range v {
+			VADDPS(zc(21+k), r.p, r.p) // + P3, P2, P1
+			VADDPS(zc(25+k), r.q, r.q) // + Q3, Q2, Q1
+			VMULPS(r.z, r.p, r.p)
+			VMULPS(r.z, r.q, r.q)
+		}
+	}
+	for _, r := range v {
+		VADDPS(Z19, r.p, r.p) // P
+		VADDPS(Z19, r.q, r.q) // Q
+		VMULPS(r.p, r.x, r.x) // x·P
+		VDIVPS(r.q, r.x, r.x) // /Q
+		VMAXPS(r.x, Z18, r.x)
+		VMINPS(r.x, Z19, r.x)
+	}
+}
+
+// loop32 emits the loop of an elementwise kernel over n floats (n a
+// multiple of 8, in CX) from SI to DI, 32 at a time: body(v, masked)
+// gets the vectors in flight, two in the loop, then one for a last 16
+// and one masked (K2 = 0x00ff) for a last 8. The constants of ratConsts
+// are loaded first. Clobbers DX and AX.
+func loop32(name string, body func(v []zvec, masked bool)) {
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "done"))
+	ratConsts()
+	MOVQ(RCX, RDX)
+	SHRQ(U8(5), RCX)
+	JZ(LabelRef(name + "rest"))
+	Label(name + "loop")
+	body(zvecs, false)
+	ADDQ(U32(128), RSI)
+	ADDQ(U32(128), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "loop"))
+	Label(name + "rest")
+	TESTQ(U32(16), RDX)
+	JZ(LabelRef(name + "tail"))
+	body(zvecs[:1], false)
+	ADDQ(U8(64), RSI)
+	ADDQ(U8(64), RDI)
+	Label(name + "tail")
+	TESTQ(U32(8), RDX)
+	JZ(LabelRef(name + "done"))
+	MOVL(U32(0xff), EAX)
+	KMOVW(EAX, K2)
+	body(zvecs[:1], true)
+	Label(name + "done")
+}
+
+// unary32 emits func name(dst, src []float32) over len(src) floats with
+// loop32.
+func unary32(name string, doc []string, body func(v []zvec, masked bool)) {
+	TEXT(name, NOSPLIT, "func(dst, src []float32)")
+	Comment(doc...)
+	Load(Param("dst").Base(), RDI)
+	Load(Param("src").Base(), RSI)
+	Load(Param("src").Len(), RCX)
+	loop32(name, body)
+	VZEROUPPER()
+	RET()
 }
 
 // loop16 emits the loop of an elementwise kernel over n floats (n a
@@ -211,58 +283,64 @@ func actAVX512() {
 		store(Z1, Mem{Base: RDI}, masked)
 	})
 
-	unary("sigmoidAVX512", []string{
+	unary32("sigmoidAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = Sigmoid(src[i]) }",
 		"",
-		"Reference: Sigmoid. Both branches use e = Exp(−|x|): 1/(1+e) for",
-		"x ≥ 0, e/(1+e) otherwise.",
-	}, func(masked bool) {
-		load(Mem{Base: RSI}, Z8, masked)
-		VPORD_BCST(cst("sign"), Z8, Z0) // −|x|
-		exp16(Z0, Z1)                   // e
-		VBROADCASTSS(cst("one"), Z9)
-		VADDPS(Z1, Z9, Z10) // 1 + e
-		VPXORD(Z11, Z11, Z11)
-		VCMPPS(U8(0x1d), Z11, Z8, K1) // x ≥ 0
-		VMOVAPS(Z9, K1, Z1)           // numerator: 1 or e
-		VDIVPS(Z10, Z1, Z1)
-		store(Z1, Mem{Base: RDI}, masked)
+		"Reference: Sigmoid: 0.5·Tanh(0.5·x) + 0.5.",
+	}, func(v []zvec, masked bool) {
+		for i, r := range v {
+			load(Mem{Base: RSI, Disp: 64 * i}, r.x, masked)
+			VMULPS(Z28, r.x, r.x) // 0.5·x
+		}
+		tanhRat16(v)
+		for i, r := range v {
+			VMULPS(Z28, r.x, r.x)
+			VADDPS(Z28, r.x, r.x)
+			store(r.x, Mem{Base: RDI, Disp: 64 * i}, masked)
+		}
 	})
 
-	unary("tanhAVX512", []string{
+	unary32("tanhAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = Tanh(src[i]) }",
 		"",
-		"Reference: Tanh: ±1 beyond ±9, an odd polynomial inside ±0.625,",
-		"(e−1)/(e+1) with e = Exp(2x) between.",
-	}, func(masked bool) {
-		load(Mem{Base: RSI}, Z8, masked)
-		tanh16()
-		store(Z10, Mem{Base: RDI}, masked)
+		"Reference: Tanh: x clamped to ±9, x·P(x²)/Q(x²) clamped to ±1.",
+	}, func(v []zvec, masked bool) {
+		for i, r := range v {
+			load(Mem{Base: RSI, Disp: 64 * i}, r.x, masked)
+		}
+		tanhRat16(v)
+		for i, r := range v {
+			store(r.x, Mem{Base: RDI, Disp: 64 * i}, masked)
+		}
 	})
 
-	unary("geluAVX512", []string{
+	unary32("geluAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = GELU(src[i]) }",
 		"",
 		"Reference: GELU: u = 0.7978845608·(x + 0.044715·(x·x·x)), then",
 		"(0.5·x)·(1 + Tanh(u)), each product and sum rounded to float32.",
-	}, func(masked bool) {
-		load(Mem{Base: RSI}, Z12, masked)
-		VMULPS(Z12, Z12, Z8) // x·x
-		VMULPS(Z12, Z8, Z8)  // ·x
-		VMULPS_BCST(cst("geluA"), Z8, Z8)
-		VADDPS(Z12, Z8, Z8) // x + …
-		VMULPS_BCST(cst("geluB"), Z8, Z8)
-		tanh16()
-		VADDPS_BCST(cst("one"), Z10, Z10)  // 1 + tanh(u)
-		VMULPS_BCST(cst("half"), Z12, Z11) // 0.5·x
-		VMULPS(Z10, Z11, Z10)
-		store(Z10, Mem{Base: RDI}, masked)
+	}, func(v []zvec, masked bool) {
+		for i, r := range v {
+			load(Mem{Base: RSI, Disp: 64 * i}, r.o, masked)
+			VMULPS(r.o, r.o, r.x) // x·x
+			VMULPS(r.o, r.x, r.x) // ·x
+			VMULPS(Z29, r.x, r.x) // 0.044715·x³
+			VADDPS(r.o, r.x, r.x) // x + …
+			VMULPS(Z30, r.x, r.x) // u
+		}
+		tanhRat16(v)
+		for i, r := range v {
+			VADDPS(Z19, r.x, r.x) // 1 + tanh(u)
+			VMULPS(Z28, r.o, r.o) // 0.5·x
+			VMULPS(r.x, r.o, r.x)
+			store(r.x, Mem{Base: RDI, Disp: 64 * i}, masked)
+		}
 	})
 
 	// Softmax passes.
