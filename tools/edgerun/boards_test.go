@@ -96,7 +96,7 @@ func TestBoardsJSON(t *testing.T) {
 		kernel string
 	}{
 		{"pi4", pi4System(), "arm64", "rpi4", "neon"},
-		{"pi4 32-bit", pi4System(), "arm", "rpi-armv7", "generic"},
+		{"pi4 32-bit", pi4System(), "arm", "rpi-armv7", "neon"},
 		{"nothing", fstest.MapFS{}, "arm64", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
