@@ -104,6 +104,14 @@ func normRowAVX2(dst, src, gamma, beta []float32, mean, den float32)
 // layerNormAVX2 is LayerNormRow with the vector passes on the 8-multiple
 // prefix and Go on the tail, in the reference's order.
 func layerNormAVX2(dst, src, gamma, beta []float32, eps float32) {
+	layerNormX86(dst, src, gamma, beta, eps, normRowAVX2)
+}
+
+// layerNormX86 is LayerNormRow with the two AVX2 sums (their lane order
+// fixes the bits; wider vectors would not shorten their dependent adds)
+// and the normalization pass norm, all on the 8-multiple prefix, and Go
+// on the tail, in the reference's order.
+func layerNormX86(dst, src, gamma, beta []float32, eps float32, norm func(dst, src, gamma, beta []float32, mean, den float32)) {
 	n := len(src) &^ 7
 	if n == 0 {
 		layerNormGeneric(dst, src, gamma, beta, eps)
@@ -126,7 +134,7 @@ func layerNormAVX2(dst, src, gamma, beta []float32, eps float32) {
 	}
 	den := float32(math.Sqrt(float64(ss/nd + eps)))
 	raceWrite(dst[:n])
-	normRowAVX2(dst, src[:n], gamma, beta, mean, den)
+	norm(dst, src[:n], gamma, beta, mean, den)
 	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
 }
 

@@ -2,8 +2,6 @@
 
 package kernel
 
-import "math"
-
 // avx512Float sets the f32 kernels of the avx512vnni implementation.
 func avx512Float(im *Impl) {
 	im.GemmF32 = gemmF32AVX512Tiles
@@ -391,30 +389,7 @@ func normRowAVX512(dst, src, gamma, beta []float32, mean, den float32)
 // (their lane order makes them one dependent add per 8 floats, which
 // wider vectors do not shorten) and the normalization pass in 512 bits.
 func layerNormAVX512(dst, src, gamma, beta []float32, eps float32) {
-	n := len(src) &^ 7
-	if n == 0 {
-		layerNormGeneric(dst, src, gamma, beta, eps)
-		return
-	}
-	dst, gamma, beta = dst[:len(src)], gamma[:len(src)], beta[:len(src)]
-	raceRead(src[:n])
-	raceRead(gamma[:n])
-	raceRead(beta[:n])
-	nd := float32(len(src))
-	sum := sumF32AVX2(src[:n])
-	for _, v := range src[n:] {
-		sum += v
-	}
-	mean := sum / nd
-	ss := sumSqDevAVX2(src[:n], mean)
-	for _, v := range src[n:] {
-		c := v - mean
-		ss += float32(c * c)
-	}
-	den := float32(math.Sqrt(float64(ss/nd + eps)))
-	raceWrite(dst[:n])
-	normRowAVX512(dst, src[:n], gamma, beta, mean, den)
-	normRow(dst[n:], src[n:], gamma[n:], beta[n:], mean, den)
+	layerNormX86(dst, src, gamma, beta, eps, normRowAVX512)
 }
 
 // mixF32AVX512 computes, for mt·4 rows of p and kt·32 columns of v (mt,
