@@ -1,0 +1,55 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+// The assembly behind this declaration, attn_avx512_amd64.s, is generated
+// with avo by _genx86 (attn_avx512.go, `make generate`).
+
+// avx512Attn sets the attention kernels of the avx512vnni implementation
+// that have 512-bit versions with the reference's bits.
+func avx512Attn(im *Impl) {
+	im.DotsF32 = dotsF32AVX512Tiles
+}
+
+// dotsF32AVX512 computes, for mt·4 rows of a and nt·8 rows of b (mt, nt >
+// 0, k a multiple of 8 and > 0), in 4×8 tiles,
+//
+//	c[i*ldc+j] = float32(dot(a[i*lda:][:k], b[j*ldb:][:k]) * alpha)
+//
+// where dot is DotF32's: eight lane sums of separately rounded products,
+// combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)). A zmm accumulator
+// carries two such dots (keys j and j+1 in its 256-bit halves), so the
+// bits are dotsF32AVX2's. Reference: dotsLoop over dotF32Generic, through
+// dotsF32AVX512Tiles.
+//
+//go:noescape
+func dotsF32AVX512(c []float32, a []float32, b []float32, mt, nt, k, lda, ldb, ldc int, alpha float32)
+
+// dotsF32AVX512Tiles is DotsF32 with AVX-512: the assembly does the 4×8
+// tiles when k is a multiple of 8, dotsF32AVX2Tiles (the same bits) the
+// edge rows and columns, and every output when k is not.
+func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	checkStrided("DotsF32 a", len(a), m, k, lda)
+	checkStrided("DotsF32 b", len(b), n, k, ldb)
+	checkStrided("DotsF32 c", len(c), m, n, ldc)
+	mf, nf := m&^3, n&^7
+	if k == 0 || k&7 != 0 || mf == 0 || nf == 0 {
+		dotsF32AVX2Tiles(c, ldc, a, lda, b, ldb, m, n, k, alpha)
+		return
+	}
+	raceRead(a[:stridedLen(mf, k, lda)])
+	raceRead(b[:stridedLen(nf, k, ldb)])
+	for i := 0; i < mf; i++ {
+		raceWrite(c[i*ldc:][:nf])
+	}
+	dotsF32AVX512(c, a, b, mf/4, nf/8, k, lda, ldb, ldc, alpha)
+	if nf < n {
+		dotsF32AVX2Tiles(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+	}
+	if mf < m {
+		dotsF32AVX2Tiles(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+	}
+}
