@@ -2,6 +2,8 @@
 
 package kernel
 
+import "math"
+
 // The assembly behind this declaration, attn_avx512_amd64.s, is generated
 // with avo by _genx86 (attn_avx512.go, `make generate`).
 
@@ -9,6 +11,55 @@ package kernel
 // that have 512-bit versions with the reference's bits.
 func avx512Attn(im *Impl) {
 	im.DotsF32 = dotsF32AVX512Tiles
+	im.SoftmaxF32 = softmaxAttnAVX512
+}
+
+// softmaxAttnAVX512 is softmaxAVX512 with the exponentials of a row's
+// tail (len(p) mod 8 values) in one vector call on a padded copy instead
+// of up to seven scalar Exp calls: attention rows under a padding mask
+// are of any length, and their scalar tails cost more than their vector
+// prefixes. The vector exponential is Exp bit for bit, and the sum and
+// the divisions keep SoftmaxF32's order, so the bits are the reference's.
+func softmaxAttnAVX512(p []float32) {
+	n := len(p) &^ 7
+	if n == len(p) {
+		softmaxAVX512(p)
+		return
+	}
+	mx, nan := float32(math.Inf(-1)), false
+	if n > 0 {
+		raceRead(p[:n])
+		mx, nan = maxF32AVX512(p[:n])
+	}
+	for _, s := range p[n:] {
+		nan = nan || s != s
+		mx = max(mx, s)
+	}
+	if nan {
+		softmaxLoop(expSliceAVX512, p)
+		return
+	}
+	var t [8]float32 // the tail minus mx, padded with zeros
+	tail := p[n:]
+	for j, s := range tail {
+		t[j] = s - mx
+	}
+	expAVX512(t[:], t[:])
+	var sum float32
+	if n > 0 {
+		raceWrite(p[:n])
+		sum = expSubSumAVX512(p[:n], mx)
+	}
+	for j := range tail {
+		tail[j] = t[j]
+		sum += t[j]
+	}
+	if n > 0 {
+		divF32AVX512(p[:n], sum)
+	}
+	for j := range tail {
+		tail[j] /= sum
+	}
 }
 
 // dotsF32AVX512 computes, for mt·4 rows of a and nt·8 rows of b (mt, nt >

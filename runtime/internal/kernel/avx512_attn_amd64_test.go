@@ -107,3 +107,60 @@ func BenchmarkDotsF32AVX512(b *testing.B) {
 		}
 	}
 }
+
+// TestSoftmaxAttnAVX512 checks softmaxAttnAVX512 bit for bit against the
+// reference and against softmaxAVX512 (NaN outputs match as NaN) for
+// every row length to 100, with special values in the prefix and tail.
+func TestSoftmaxAttnAVX512(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(53, 4))
+	for n := 0; n <= 100; n++ {
+		for trial := 0; trial < 8; trial++ {
+			p := make([]float32, n)
+			for j := range p {
+				p[j] = float32(rng.NormFloat64() * 6)
+			}
+			if trial >= 5 && n > 0 {
+				p = specialF32(rng, 1, n, n)[:n]
+			}
+			want := append([]float32(nil), p...)
+			softmaxLoop(expSliceGeneric, want)
+			old := append([]float32(nil), p...)
+			softmaxAVX512(old)
+			softmaxAttnAVX512(p)
+			what := "softmaxAttnAVX512 n=" + itoa(n)
+			sameOrNaN(t, what, p, want)
+			sameOrNaN(t, what+" vs softmaxAVX512", p, old)
+		}
+	}
+}
+
+// BenchmarkSoftmaxAttnAVX512 times attention-length rows (a tail of 7, 3
+// and none) with scalar tails (softmaxAVX512) and vector tails
+// (softmaxAttnAVX512).
+func BenchmarkSoftmaxAttnAVX512(b *testing.B) {
+	if !hasAVX512() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{15, 43, 64} {
+		src := make([]float32, n)
+		for j := range src {
+			src[j] = float32(rng.NormFloat64() * 3)
+		}
+		p := make([]float32, n)
+		for _, kv := range []struct {
+			name string
+			f    func([]float32)
+		}{{"scalartail", softmaxAVX512}, {"vectortail", softmaxAttnAVX512}} {
+			b.Run("n="+itoa(n)+"/"+kv.name, func(b *testing.B) {
+				for b.Loop() {
+					copy(p, src)
+					kv.f(p)
+				}
+			})
+		}
+	}
+}
