@@ -77,8 +77,10 @@ func softmaxAttnAVX512(p []float32) {
 func dotsF32AVX512(c []float32, a []float32, b []float32, mt, nt, k, lda, ldb, ldc int, alpha float32)
 
 // dotsF32AVX512Tiles is DotsF32 with AVX-512: the assembly does the 4×8
-// tiles when k is a multiple of 8, dotsF32AVX2Tiles (the same bits) the
-// edge rows and columns, and every output when k is not.
+// tiles when k is a multiple of 8, and the last columns (n mod 8 keys,
+// as padding masks leave them) through dotsEdgeAVX512; dotsF32AVX2Tiles
+// (the same bits) does the last rows (m mod 4), and every output when k
+// is not a multiple of 8.
 func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
 	if m <= 0 || n <= 0 {
 		return
@@ -87,20 +89,51 @@ func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32,
 	checkStrided("DotsF32 b", len(b), n, k, ldb)
 	checkStrided("DotsF32 c", len(c), m, n, ldc)
 	mf, nf := m&^3, n&^7
-	if k == 0 || k&7 != 0 || mf == 0 || nf == 0 {
+	if k == 0 || k&7 != 0 || mf == 0 {
 		dotsF32AVX2Tiles(c, ldc, a, lda, b, ldb, m, n, k, alpha)
 		return
 	}
 	raceRead(a[:stridedLen(mf, k, lda)])
-	raceRead(b[:stridedLen(nf, k, ldb)])
-	for i := 0; i < mf; i++ {
-		raceWrite(c[i*ldc:][:nf])
+	if nf > 0 {
+		raceRead(b[:stridedLen(nf, k, ldb)])
+		for i := 0; i < mf; i++ {
+			raceWrite(c[i*ldc:][:nf])
+		}
+		dotsF32AVX512(c, a, b, mf/4, nf/8, k, lda, ldb, ldc, alpha)
 	}
-	dotsF32AVX512(c, a, b, mf/4, nf/8, k, lda, ldb, ldc, alpha)
 	if nf < n {
-		dotsF32AVX2Tiles(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+		if k <= dotsEdgeK {
+			dotsEdgeAVX512(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+		} else {
+			dotsF32AVX2Tiles(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+		}
 	}
 	if mf < m {
 		dotsF32AVX2Tiles(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+	}
+}
+
+// dotsEdgeK bounds the row length dotsEdgeAVX512 copies (its buffer is
+// on the stack).
+const dotsEdgeK = 128
+
+// dotsEdgeAVX512 is DotsF32 for n < 8 keys, m a multiple of 4 and k a
+// multiple of 8 up to dotsEdgeK: the keys are copied into a zero-padded
+// block of eight, dotsF32AVX512 computes the 4×8 tiles into a buffer,
+// and the first n columns are copied out. Every output is one dot
+// computed on its own, so the padding changes no bit of the kept ones.
+func dotsEdgeAVX512(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	var kb [8 * dotsEdgeK]float32
+	for j := 0; j < n; j++ {
+		copy(kb[j*k:][:k], b[j*ldb:][:k])
+	}
+	const rowsPer = 16
+	var cb [rowsPer * 8]float32
+	for i0 := 0; i0 < m; i0 += rowsPer {
+		rows := min(rowsPer, m-i0)
+		dotsF32AVX512(cb[:], a[i0*lda:], kb[:8*k], rows/4, 1, k, lda, k, 8, alpha)
+		for r := 0; r < rows; r++ {
+			copy(c[(i0+r)*ldc:][:n], cb[r*8:][:n])
+		}
 	}
 }

@@ -44,7 +44,7 @@ func TestDotsF32AVX512(t *testing.T) {
 	for trial := 0; trial < trials; trial++ {
 		m, n, k := 1+rng.IntN(100), 1+rng.IntN(100), 1+rng.IntN(100)
 		if trial%2 == 0 {
-			k = 8 * (1 + rng.IntN(12)) // the tiled path
+			k = 8 * (1 + rng.IntN(17)) // the tiled path, with and without dotsEdgeAVX512
 		}
 		lda, ldb, ldc := k+rng.IntN(9), k+rng.IntN(9), n+rng.IntN(5)
 		a, b := stridedF32(rng, m, k, lda), stridedF32(rng, n, k, ldb)
@@ -89,7 +89,7 @@ func BenchmarkDotsF32AVX512(b *testing.B) {
 	if !hasAVX512() {
 		b.Skip("no AVX-512 on this CPU")
 	}
-	for _, sh := range []struct{ m, n, k int }{{16, 64, 32}, {16, 64, 64}, {16, 128, 64}, {64, 64, 32}} {
+	for _, sh := range []struct{ m, n, k int }{{16, 64, 32}, {16, 61, 32}, {16, 64, 64}, {16, 128, 64}, {64, 64, 32}} {
 		ld := 3 * 128
 		rng := rand.New(rand.NewPCG(1, 2))
 		a := stridedF32(rng, sh.m, sh.k, ld)
