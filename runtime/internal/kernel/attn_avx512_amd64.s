@@ -4,6 +4,242 @@
 
 #include "textflag.h"
 
+DATA attnz<>+0(SB)/4, $0x3fb8aa3b
+DATA attnz<>+4(SB)/4, $0x3f000000
+DATA attnz<>+8(SB)/4, $0x3f318000
+DATA attnz<>+12(SB)/4, $0xb95e8083
+DATA attnz<>+16(SB)/4, $0x39506967
+DATA attnz<>+20(SB)/4, $0x3ab743ce
+DATA attnz<>+24(SB)/4, $0x3c088908
+DATA attnz<>+28(SB)/4, $0x3d2aa9c1
+DATA attnz<>+32(SB)/4, $0x3e2aaaaa
+DATA attnz<>+36(SB)/4, $0x3f000000
+DATA attnz<>+40(SB)/4, $0x3f800000
+DATA attnz<>+44(SB)/4, $0x42b17217
+DATA attnz<>+48(SB)/4, $0xc2cff1b4
+DATA attnz<>+52(SB)/4, $0x7f800000
+DATA attnz<>+56(SB)/4, $0x80000000
+DATA attnz<>+60(SB)/4, $0x0000007f
+DATA attnz<>+64(SB)/4, $0xffffff82
+DATA attnz<>+68(SB)/4, $0x0000007e
+DATA attnz<>+72(SB)/4, $0xbbbaf0ea
+DATA attnz<>+76(SB)/4, $0x3ca9134e
+DATA attnz<>+80(SB)/4, $0xbd5c1e2d
+DATA attnz<>+84(SB)/4, $0x3e088393
+DATA attnz<>+88(SB)/4, $0xbeaaaa99
+DATA attnz<>+92(SB)/4, $0x41100000
+DATA attnz<>+96(SB)/4, $0x3f200000
+DATA attnz<>+100(SB)/4, $0x3d372713
+DATA attnz<>+104(SB)/4, $0x3f4c422a
+DATA attnz<>+108(SB)/4, $0x7fffffff
+DATA attnz<>+112(SB)/4, $0xc1100000
+DATA attnz<>+116(SB)/4, $0xbf800000
+DATA attnz<>+120(SB)/4, $0xff800000
+GLOBL attnz<>(SB), RODATA|NOPTR, $124
+
+// func softmaxRowAVX512(p []float32) (nan bool)
+// Requires: AVX, AVX512F
+TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-25
+	// For len(p) a multiple of 8 (> 0): if any element is NaN, report it
+	// and leave p alone; else SoftmaxF32(p): mx the largest element,
+	// p[j] = Exp(p[j] − mx) summed in DotF32's order (eight lane sums, the
+	// low half of each 16-float vector added before its high half, combined
+	// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))), then p[j] /= sum.
+	// Reference: softmaxLoop.
+	MOVQ         p_base+0(FP), SI
+	MOVQ         p_len+8(FP), CX
+	MOVQ         CX, R8
+	MOVQ         SI, R9
+	VBROADCASTSS attnz<>+120(SB), Z0
+	KXORW        K3, K3, K3
+	MOVQ         CX, DX
+	SHRQ         $0x04, CX
+	JZ           maxtail
+
+maxloop:
+	VMOVUPS (SI), Z3
+	VMAXPS  Z3, Z0, Z0
+	VCMPPS  $0x03, Z3, Z3, K1
+	KORW    K1, K3, K3
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    CX
+	JNZ     maxloop
+
+maxtail:
+	TESTQ        $0x00000008, DX
+	JZ           maxdone
+	MOVL         $0x000000ff, AX
+	KMOVW        AX, K2
+	VBROADCASTSS attnz<>+120(SB), Z3
+	VMOVUPS      (SI), K2, Z3
+	VMAXPS       Z3, Z0, Z0
+	VCMPPS       $0x03, Z3, Z3, K1
+	KORW         K1, K3, K3
+
+maxdone:
+	KORTESTW      K3, K3
+	JNE           nan
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VBROADCASTSS  X0, Z8
+	MOVQ          R8, CX
+	MOVQ          R9, SI
+	MOVQ          R9, DI
+	VXORPS        Y9, Y9, Y9
+	MOVQ          CX, DX
+	SHRQ          $0x04, CX
+	JZ            estail
+
+esloop:
+	VMOVUPS       (SI), Z0
+	VSUBPS        Z8, Z0, Z0
+	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z0, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z1
+	VMULPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+20(SB), Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+24(SB), Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+28(SB), Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+32(SB), Z1, Z1
+	VMULPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+36(SB), Z1, Z1
+	VMULPS        Z5, Z1, Z1
+	VADDPS        Z4, Z1, Z1
+	VADDPS.BCST   attnz<>+40(SB), Z1, Z1
+	VPCMPD.BCST   $0x01, attnz<>+64(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+60(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+68(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+60(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+60(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z1, Z1
+	VMULPS        Z7, Z1, Z1
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z1
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
+	VPXORD        Z1, Z1, K1, Z1
+	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVAPS       Z0, K1, Z1
+	VMOVUPS       Z1, (SI)
+	VADDPS        Y1, Y9, Y9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VADDPS        Y1, Y9, Y9
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	DECQ          CX
+	JNZ           esloop
+
+estail:
+	TESTQ        $0x00000008, DX
+	JZ           esdone
+	MOVL         $0x000000ff, AX
+	KMOVW        AX, K2
+	VMOVUPS.Z    (SI), K2, Z0
+	VSUBPS       Z8, Z0, Z0
+	VMULPS.BCST  attnz<>+0(SB), Z0, Z2
+	VADDPS.BCST  attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS  $0x09, Z2, Z2
+	VCVTTPS2DQ   Z2, Z7
+	VMULPS.BCST  attnz<>+8(SB), Z2, Z3
+	VSUBPS       Z3, Z0, Z4
+	VMULPS.BCST  attnz<>+12(SB), Z2, Z3
+	VSUBPS       Z3, Z4, Z4
+	VMULPS       Z4, Z4, Z5
+	VBROADCASTSS attnz<>+16(SB), Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+20(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+24(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+28(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+32(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+36(SB), Z1, Z1
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+40(SB), Z1, Z1
+	VPCMPD.BCST  $0x01, attnz<>+64(SB), Z7, K1
+	VPMINSD.BCST attnz<>+60(SB), Z7, Z2
+	VPADDD.BCST  attnz<>+68(SB), Z2, K1, Z2
+	VPSUBD       Z2, Z7, Z7
+	VPADDD.BCST  attnz<>+60(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VPADDD.BCST  attnz<>+60(SB), Z7, Z7
+	VPSLLD       $0x17, Z7, Z7
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z7, Z1, Z1
+	VCMPPS.BCST  $0x1e, attnz<>+44(SB), Z0, K1
+	VBROADCASTSS attnz<>+52(SB), K1, Z1
+	VCMPPS.BCST  $0x11, attnz<>+48(SB), Z0, K1
+	VPXORD       Z1, Z1, K1, Z1
+	VCMPPS       $0x03, Z0, Z0, K1
+	VMOVAPS      Z0, K1, Z1
+	VMOVUPS      Z1, K2, (SI)
+	VADDPS       Y1, Y9, Y9
+
+esdone:
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	VBROADCASTSS X9, Z1
+	MOVQ         R8, CX
+	MOVQ         R9, SI
+	MOVQ         R9, DI
+	MOVQ         CX, DX
+	SHRQ         $0x04, CX
+	JZ           divtail
+
+divloop:
+	VMOVUPS (SI), Z0
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    CX
+	JNZ     divloop
+
+divtail:
+	TESTQ     $0x00000008, DX
+	JZ        divdone
+	MOVL      $0x000000ff, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K2, (SI)
+
+divdone:
+	MOVB $0x00, nan+24(FP)
+	VZEROUPPER
+	RET
+
+nan:
+	MOVB $0x01, nan+24(FP)
+	VZEROUPPER
+	RET
+
 DATA attnperm512<>+0(SB)/4, $0x00000000
 DATA attnperm512<>+4(SB)/4, $0x00000004
 DATA attnperm512<>+8(SB)/4, $0x00000008

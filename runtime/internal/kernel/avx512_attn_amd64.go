@@ -4,7 +4,7 @@ package kernel
 
 import "math"
 
-// The assembly behind this declaration, attn_avx512_amd64.s, is generated
+// The assembly behind these declarations, attn_avx512_amd64.s, is generated
 // with avo by _genx86 (attn_avx512.go, `make generate`).
 
 // avx512Attn sets the attention kernels of the avx512vnni implementation
@@ -14,16 +14,22 @@ func avx512Attn(im *Impl) {
 	im.SoftmaxF32 = softmaxAttnAVX512
 }
 
-// softmaxAttnAVX512 is softmaxAVX512 with the exponentials of a row's
-// tail (len(p) mod 8 values) in one vector call on a padded copy instead
-// of up to seven scalar Exp calls: attention rows under a padding mask
-// are of any length, and their scalar tails cost more than their vector
-// prefixes. The vector exponential is Exp bit for bit, and the sum and
+// softmaxAttnAVX512 is softmaxAVX512 in one assembly call
+// (softmaxRowAVX512) for a row of a multiple of 8 values, and otherwise
+// with the exponentials of the row's tail (len(p) mod 8 values) in one
+// vector call on a padded copy instead of up to seven scalar Exp calls:
+// attention rows are short, and under a padding mask of any length, so
+// calls and scalar tails cost as much as the vector work. The vector exponential is Exp bit for bit, and the sum and
 // the divisions keep SoftmaxF32's order, so the bits are the reference's.
 func softmaxAttnAVX512(p []float32) {
 	n := len(p) &^ 7
 	if n == len(p) {
-		softmaxAVX512(p)
+		if n > 0 {
+			raceWrite(p)
+			if softmaxRowAVX512(p) {
+				softmaxLoop(expSliceAVX512, p) // NaN: the reference propagates it
+			}
+		}
 		return
 	}
 	mx, nan := float32(math.Inf(-1)), false
@@ -61,6 +67,14 @@ func softmaxAttnAVX512(p []float32) {
 		tail[j] /= sum
 	}
 }
+
+// softmaxRowAVX512 is SoftmaxF32 for len(p) a multiple of 8 (> 0), the
+// three passes of softmaxAVX512 (maxF32AVX512, expSubSumAVX512,
+// divF32AVX512) in one call with their code and bits; with a NaN in p it
+// reports true and leaves p unchanged. Reference: softmaxLoop.
+//
+//go:noescape
+func softmaxRowAVX512(p []float32) (nan bool)
 
 // dotsF32AVX512 computes, for mt·4 rows of a and nt·8 rows of b (mt, nt >
 // 0, k a multiple of 8 and > 0), in 4×8 tiles,

@@ -17,6 +17,12 @@ func init() { register("attn_avx512", genAttnAVX512) }
 // added), so the outputs keep DotF32's bits while every instruction does
 // the work of two.
 func genAttnAVX512() {
+	actz = GLOBL("attnz", RODATA|NOPTR) // exp16's constants (see actAVX512)
+	for i, c := range actzConsts {
+		DATA(4*i, U32(c.bits))
+	}
+	genSoftmaxRowAVX512()
+
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
 		DATA(4*i, U32(v))
@@ -144,4 +150,84 @@ func attnPerm512() [16]uint32 {
 		}
 	}
 	return idx
+}
+
+// genSoftmaxRowAVX512 emits softmaxRowAVX512: maxF32AVX512,
+// expSubSumAVX512 and divF32AVX512 of act_avx512 in one call, with their
+// code (exp16, the lane orders), so a short attention row pays one call.
+func genSoftmaxRowAVX512() {
+	TEXT("softmaxRowAVX512", NOSPLIT, "func(p []float32) (nan bool)")
+	Comment("For len(p) a multiple of 8 (> 0): if any element is NaN, report it",
+		"and leave p alone; else SoftmaxF32(p): mx the largest element,",
+		"p[j] = Exp(p[j] − mx) summed in DotF32's order (eight lane sums, the",
+		"low half of each 16-float vector added before its high half, combined",
+		"((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))), then p[j] /= sum.",
+		"Reference: softmaxLoop.")
+	Load(Param("p").Base(), RSI)
+	Load(Param("p").Len(), RCX)
+	MOVQ(RCX, R8)
+	MOVQ(RSI, R9)
+	VBROADCASTSS(cst("minf"), Z0)
+	KXORW(K3, K3, K3) // NaN lanes seen
+	loop16("max", func(masked bool) {
+		if masked {
+			VBROADCASTSS(cst("minf"), Z3)
+			VMOVUPS(Mem{Base: RSI}, K2, Z3)
+		} else {
+			VMOVUPS(Mem{Base: RSI}, Z3)
+		}
+		VMAXPS(Z3, Z0, Z0)
+		VCMPPS(U8(3), Z3, Z3, K1)
+		KORW(K1, K3, K3)
+	})
+	KORTESTW(K3, K3)
+	JNE(LabelRef("nan"))
+	VEXTRACTF64X4(U8(1), Z0, Y1)
+	VMAXPS(Y1, Y0, Y0)
+	VEXTRACTF128(U8(1), Y0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(U8(0x4e), X0, X1)
+	VMAXPS(X1, X0, X0)
+	VPERMILPS(U8(0xb1), X0, X1)
+	VMAXPS(X1, X0, X0)
+	VBROADCASTSS(X0, Z8)
+
+	MOVQ(R8, RCX)
+	MOVQ(R9, RSI)
+	MOVQ(R9, RDI)
+	VXORPS(Y9, Y9, Y9)
+	loop16("es", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VSUBPS(Z8, Z0, Z0) // x − mx
+		exp16(Z0, Z1)
+		store(Z1, Mem{Base: RSI}, masked)
+		VADDPS(Y1, Y9, Y9)
+		if !masked {
+			VEXTRACTF64X4(U8(1), Z1, Y1)
+			VADDPS(Y1, Y9, Y9)
+		}
+	})
+	VEXTRACTF128(U8(1), Y9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(U8(0x4e), X9, X1)
+	VADDPS(X1, X9, X9)
+	VPERMILPS(U8(0xb1), X9, X1)
+	VADDSS(X1, X9, X9)
+	VBROADCASTSS(X9, Z1)
+
+	MOVQ(R8, RCX)
+	MOVQ(R9, RSI)
+	MOVQ(R9, RDI)
+	loop16("div", func(masked bool) {
+		load(Mem{Base: RSI}, Z0, masked)
+		VDIVPS(Z1, Z0, Z0)
+		store(Z0, Mem{Base: RSI}, masked)
+	})
+	MOVB(U8(0), NewParamAddr("nan", 24))
+	VZEROUPPER()
+	RET()
+	Label("nan")
+	MOVB(U8(1), NewParamAddr("nan", 24))
+	VZEROUPPER()
+	RET()
 }
