@@ -40,16 +40,25 @@ GLOBL attnz<>(SB), RODATA|NOPTR, $124
 // func softmaxRowAVX512(p []float32) (nan bool)
 // Requires: AVX, AVX512F
 TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-25
-	// For len(p) a multiple of 8 (> 0): if any element is NaN, report it
-	// and leave p alone; else SoftmaxF32(p): mx the largest element,
-	// p[j] = Exp(p[j] − mx) summed in DotF32's order (eight lane sums, the
-	// low half of each 16-float vector added before its high half, combined
-	// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))), then p[j] /= sum.
-	// Reference: softmaxLoop.
+	// For len(p) > 0: if any element is NaN, report it and leave p
+	// alone; else SoftmaxF32(p): mx the largest element, p[j] = Exp(p[j] − mx)
+	// summed in DotF32's order (eight lane sums over the 8-multiple prefix,
+	// the low half of each 16-float vector added before its high half,
+	// combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the tail added in
+	// order), then p[j] /= sum. Reference: softmaxLoop.
 	MOVQ         p_base+0(FP), SI
-	MOVQ         p_len+8(FP), CX
-	MOVQ         CX, R8
+	MOVQ         p_len+8(FP), R8
 	MOVQ         SI, R9
+	MOVQ         R8, R10
+	ANDQ         $0x07, R10
+	ANDQ         $-8, R8
+	LEAQ         (R9)(R8*4), R11
+	MOVL         $0x00000001, AX
+	MOVQ         R10, CX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K4
+	MOVQ         R8, CX
 	VBROADCASTSS attnz<>+120(SB), Z0
 	KXORW        K3, K3, K3
 	MOVQ         CX, DX
@@ -78,6 +87,11 @@ maxtail:
 	KORW         K1, K3, K3
 
 maxdone:
+	VBROADCASTSS  attnz<>+120(SB), Z3
+	VMOVUPS       (R11), K4, Z3
+	VMAXPS        Z3, Z0, Z0
+	VCMPPS        $0x03, Z3, Z3, K1
+	KORW          K1, K3, K3
 	KORTESTW      K3, K3
 	JNE           nan
 	VEXTRACTF64X4 $0x01, Z0, Y1
@@ -204,6 +218,59 @@ esdone:
 	VADDPS       X1, X9, X9
 	VPERMILPS    $0xb1, X9, X1
 	VADDSS       X1, X9, X9
+	TESTQ        R10, R10
+	JZ           divide
+	VMOVUPS.Z    (R11), K4, Z0
+	VSUBPS       Z8, Z0, Z0
+	VMULPS.BCST  attnz<>+0(SB), Z0, Z2
+	VADDPS.BCST  attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS  $0x09, Z2, Z2
+	VCVTTPS2DQ   Z2, Z7
+	VMULPS.BCST  attnz<>+8(SB), Z2, Z3
+	VSUBPS       Z3, Z0, Z4
+	VMULPS.BCST  attnz<>+12(SB), Z2, Z3
+	VSUBPS       Z3, Z4, Z4
+	VMULPS       Z4, Z4, Z5
+	VBROADCASTSS attnz<>+16(SB), Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+20(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+24(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+28(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+32(SB), Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+36(SB), Z1, Z1
+	VMULPS       Z5, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS.BCST  attnz<>+40(SB), Z1, Z1
+	VPCMPD.BCST  $0x01, attnz<>+64(SB), Z7, K1
+	VPMINSD.BCST attnz<>+60(SB), Z7, Z2
+	VPADDD.BCST  attnz<>+68(SB), Z2, K1, Z2
+	VPSUBD       Z2, Z7, Z7
+	VPADDD.BCST  attnz<>+60(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VPADDD.BCST  attnz<>+60(SB), Z7, Z7
+	VPSLLD       $0x17, Z7, Z7
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z7, Z1, Z1
+	VCMPPS.BCST  $0x1e, attnz<>+44(SB), Z0, K1
+	VBROADCASTSS attnz<>+52(SB), K1, Z1
+	VCMPPS.BCST  $0x11, attnz<>+48(SB), Z0, K1
+	VPXORD       Z1, Z1, K1, Z1
+	VCMPPS       $0x03, Z0, Z0, K1
+	VMOVAPS      Z0, K1, Z1
+	VMOVUPS      Z1, K4, (R11)
+	MOVQ         R10, CX
+
+tailsum:
+	VADDSS  X1, X9, X9
+	VALIGND $0x01, Z1, Z1, Z1
+	DECQ    CX
+	JNZ     tailsum
+
+divide:
 	VBROADCASTSS X9, Z1
 	MOVQ         R8, CX
 	MOVQ         R9, SI
@@ -231,7 +298,10 @@ divtail:
 	VMOVUPS   Z0, K2, (SI)
 
 divdone:
-	MOVB $0x00, nan+24(FP)
+	VMOVUPS.Z (R11), K4, Z0
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K4, (R11)
+	MOVB      $0x00, nan+24(FP)
 	VZEROUPPER
 	RET
 

@@ -2,8 +2,6 @@
 
 package kernel
 
-import "math"
-
 // The assembly behind these declarations, attn_avx512_amd64.s, is generated
 // with avo by _genx86 (attn_avx512.go, `make generate`).
 
@@ -14,63 +12,26 @@ func avx512Attn(im *Impl) {
 	im.SoftmaxF32 = softmaxAttnAVX512
 }
 
-// softmaxAttnAVX512 is softmaxAVX512 in one assembly call
-// (softmaxRowAVX512) for a row of a multiple of 8 values, and otherwise
-// with the exponentials of the row's tail (len(p) mod 8 values) in one
-// vector call on a padded copy instead of up to seven scalar Exp calls:
-// attention rows are short, and under a padding mask of any length, so
-// calls and scalar tails cost as much as the vector work. The vector exponential is Exp bit for bit, and the sum and
-// the divisions keep SoftmaxF32's order, so the bits are the reference's.
+// softmaxAttnAVX512 is SoftmaxF32 in one assembly call
+// (softmaxRowAVX512) instead of softmaxAVX512's three, and with the
+// row's tail (len(p) mod 8 values) in masked vector lanes instead of up to
+// seven scalar Exp calls: attention rows are short, and under a padding
+// mask of any length, so calls and scalar tails cost as much as the
+// vector work. A NaN goes to the reference loop, which propagates it.
 func softmaxAttnAVX512(p []float32) {
-	n := len(p) &^ 7
-	if n == len(p) {
-		if n > 0 {
-			raceWrite(p)
-			if softmaxRowAVX512(p) {
-				softmaxLoop(expSliceAVX512, p) // NaN: the reference propagates it
-			}
-		}
+	if len(p) == 0 {
 		return
 	}
-	mx, nan := float32(math.Inf(-1)), false
-	if n > 0 {
-		raceRead(p[:n])
-		mx, nan = maxF32AVX512(p[:n])
-	}
-	for _, s := range p[n:] {
-		nan = nan || s != s
-		mx = max(mx, s)
-	}
-	if nan {
+	raceWrite(p)
+	if softmaxRowAVX512(p) {
 		softmaxLoop(expSliceAVX512, p)
-		return
-	}
-	var t [8]float32 // the tail minus mx, padded with zeros
-	tail := p[n:]
-	for j, s := range tail {
-		t[j] = s - mx
-	}
-	expAVX512(t[:], t[:])
-	var sum float32
-	if n > 0 {
-		raceWrite(p[:n])
-		sum = expSubSumAVX512(p[:n], mx)
-	}
-	for j := range tail {
-		tail[j] = t[j]
-		sum += t[j]
-	}
-	if n > 0 {
-		divF32AVX512(p[:n], sum)
-	}
-	for j := range tail {
-		tail[j] /= sum
 	}
 }
 
-// softmaxRowAVX512 is SoftmaxF32 for len(p) a multiple of 8 (> 0), the
-// three passes of softmaxAVX512 (maxF32AVX512, expSubSumAVX512,
-// divF32AVX512) in one call with their code and bits; with a NaN in p it
+// softmaxRowAVX512 is SoftmaxF32 for len(p) > 0: the three passes of
+// softmaxAVX512 (maxF32AVX512, expSubSumAVX512, divF32AVX512) in one call
+// with their code and bits, the tail (len(p) mod 8 values) in masked
+// lanes, its exponentials added to the sum in order; with a NaN in p it
 // reports true and leaves p unchanged. Reference: softmaxLoop.
 //
 //go:noescape

@@ -138,8 +138,8 @@ func TestSoftmaxAttnAVX512(t *testing.T) {
 }
 
 // BenchmarkSoftmaxAttnAVX512 times attention-length rows (a tail of 7, 3
-// and none) with scalar tails (softmaxAVX512) and vector tails
-// (softmaxAttnAVX512).
+// and none) with three calls and scalar tails (softmaxAVX512, "passes")
+// and one call with masked tails (softmaxAttnAVX512, "fused").
 func BenchmarkSoftmaxAttnAVX512(b *testing.B) {
 	if !hasAVX512() {
 		b.Skip("no AVX-512 on this CPU")
@@ -154,7 +154,7 @@ func BenchmarkSoftmaxAttnAVX512(b *testing.B) {
 		for _, kv := range []struct {
 			name string
 			f    func([]float32)
-		}{{"scalartail", softmaxAVX512}, {"vectortail", softmaxAttnAVX512}} {
+		}{{"passes", softmaxAVX512}, {"fused", softmaxAttnAVX512}} {
 			b.Run("n="+itoa(n)+"/"+kv.name, func(b *testing.B) {
 				for b.Loop() {
 					copy(p, src)

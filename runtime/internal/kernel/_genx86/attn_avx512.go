@@ -154,19 +154,31 @@ func attnPerm512() [16]uint32 {
 
 // genSoftmaxRowAVX512 emits softmaxRowAVX512: maxF32AVX512,
 // expSubSumAVX512 and divF32AVX512 of act_avx512 in one call, with their
-// code (exp16, the lane orders), so a short attention row pays one call.
+// code (exp16, the lane orders), and the last len mod 8 values in masked
+// lanes, their exponentials added to the sum one by one as softmaxLoop
+// adds them, so a short attention row of any length pays one call.
 func genSoftmaxRowAVX512() {
 	TEXT("softmaxRowAVX512", NOSPLIT, "func(p []float32) (nan bool)")
-	Comment("For len(p) a multiple of 8 (> 0): if any element is NaN, report it",
-		"and leave p alone; else SoftmaxF32(p): mx the largest element,",
-		"p[j] = Exp(p[j] − mx) summed in DotF32's order (eight lane sums, the",
-		"low half of each 16-float vector added before its high half, combined",
-		"((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))), then p[j] /= sum.",
-		"Reference: softmaxLoop.")
+	Comment("For len(p) > 0: if any element is NaN, report it and leave p",
+		"alone; else SoftmaxF32(p): mx the largest element, p[j] = Exp(p[j] − mx)",
+		"summed in DotF32's order (eight lane sums over the 8-multiple prefix,",
+		"the low half of each 16-float vector added before its high half,",
+		"combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the tail added in",
+		"order), then p[j] /= sum. Reference: softmaxLoop.")
 	Load(Param("p").Base(), RSI)
-	Load(Param("p").Len(), RCX)
-	MOVQ(RCX, R8)
+	Load(Param("p").Len(), R8)
 	MOVQ(RSI, R9)
+	MOVQ(R8, R10)
+	ANDQ(U8(7), R10) // tail length
+	ANDQ(I8(-8), R8) // prefix length
+	LEAQ(Mem{Base: R9, Index: R8, Scale: 4}, R11)
+	MOVL(U32(1), EAX)
+	MOVQ(R10, RCX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K4) // the tail lanes
+
+	MOVQ(R8, RCX)
 	VBROADCASTSS(cst("minf"), Z0)
 	KXORW(K3, K3, K3) // NaN lanes seen
 	loop16("max", func(masked bool) {
@@ -180,6 +192,11 @@ func genSoftmaxRowAVX512() {
 		VCMPPS(U8(3), Z3, Z3, K1)
 		KORW(K1, K3, K3)
 	})
+	VBROADCASTSS(cst("minf"), Z3)
+	VMOVUPS(Mem{Base: R11}, K4, Z3)
+	VMAXPS(Z3, Z0, Z0)
+	VCMPPS(U8(3), Z3, Z3, K1)
+	KORW(K1, K3, K3)
 	KORTESTW(K3, K3)
 	JNE(LabelRef("nan"))
 	VEXTRACTF64X4(U8(1), Z0, Y1)
@@ -213,8 +230,21 @@ func genSoftmaxRowAVX512() {
 	VADDPS(X1, X9, X9)
 	VPERMILPS(U8(0xb1), X9, X1)
 	VADDSS(X1, X9, X9)
-	VBROADCASTSS(X9, Z1)
+	TESTQ(R10, R10)
+	JZ(LabelRef("divide"))
+	VMOVUPS_Z(Mem{Base: R11}, K4, Z0)
+	VSUBPS(Z8, Z0, Z0)
+	exp16(Z0, Z1)
+	VMOVUPS(Z1, K4, Mem{Base: R11})
+	MOVQ(R10, RCX)
+	Label("tailsum") // sum += tail[j] in order
+	VADDSS(X1, X9, X9)
+	VALIGND(U8(1), Z1, Z1, Z1)
+	DECQ(RCX)
+	JNZ(LabelRef("tailsum"))
 
+	Label("divide")
+	VBROADCASTSS(X9, Z1)
 	MOVQ(R8, RCX)
 	MOVQ(R9, RSI)
 	MOVQ(R9, RDI)
@@ -223,6 +253,9 @@ func genSoftmaxRowAVX512() {
 		VDIVPS(Z1, Z0, Z0)
 		store(Z0, Mem{Base: RSI}, masked)
 	})
+	VMOVUPS_Z(Mem{Base: R11}, K4, Z0)
+	VDIVPS(Z1, Z0, Z0)
+	VMOVUPS(Z0, K4, Mem{Base: R11})
 	MOVB(U8(0), NewParamAddr("nan", 24))
 	VZEROUPPER()
 	RET()
