@@ -46,24 +46,27 @@ TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-25
 	// the low half of each 16-float vector added before its high half,
 	// combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the tail added in
 	// order), then p[j] /= sum. Reference: softmaxLoop.
-	MOVQ         p_base+0(FP), SI
+	MOVQ         p_base+0(FP), R9
 	MOVQ         p_len+8(FP), R8
-	MOVQ         SI, R9
 	MOVQ         R8, R10
-	ANDQ         $0x07, R10
-	ANDQ         $-8, R8
-	LEAQ         (R9)(R8*4), R11
+	ANDQ         $0x0f, R10
+	SHRQ         $0x04, R8
+	MOVQ         R8, R11
+	SHLQ         $0x06, R11
+	ADDQ         R9, R11
 	MOVL         $0x00000001, AX
 	MOVQ         R10, CX
 	SHLL         CL, AX
 	DECL         AX
 	KMOVW        AX, K4
-	MOVQ         R8, CX
+	VMOVUPS.Z    (R11), K4, Z10
 	VBROADCASTSS attnz<>+120(SB), Z0
-	KXORW        K3, K3, K3
-	MOVQ         CX, DX
-	SHRQ         $0x04, CX
-	JZ           maxtail
+	VMAXPS       Z10, Z0, K4, Z0
+	VCMPPS       $0x03, Z10, Z10, K3
+	MOVQ         R9, SI
+	MOVQ         R8, CX
+	TESTQ        CX, CX
+	JZ           maxdone
 
 maxloop:
 	VMOVUPS (SI), Z3
@@ -71,27 +74,10 @@ maxloop:
 	VCMPPS  $0x03, Z3, Z3, K1
 	KORW    K1, K3, K3
 	ADDQ    $0x40, SI
-	ADDQ    $0x40, DI
 	DECQ    CX
 	JNZ     maxloop
 
-maxtail:
-	TESTQ        $0x00000008, DX
-	JZ           maxdone
-	MOVL         $0x000000ff, AX
-	KMOVW        AX, K2
-	VBROADCASTSS attnz<>+120(SB), Z3
-	VMOVUPS      (SI), K2, Z3
-	VMAXPS       Z3, Z0, Z0
-	VCMPPS       $0x03, Z3, Z3, K1
-	KORW         K1, K3, K3
-
 maxdone:
-	VBROADCASTSS  attnz<>+120(SB), Z3
-	VMOVUPS       (R11), K4, Z3
-	VMAXPS        Z3, Z0, Z0
-	VCMPPS        $0x03, Z3, Z3, K1
-	KORW          K1, K3, K3
 	KORTESTW      K3, K3
 	JNE           nan
 	VEXTRACTF64X4 $0x01, Z0, Y1
@@ -103,13 +89,11 @@ maxdone:
 	VPERMILPS     $0xb1, X0, X1
 	VMAXPS        X1, X0, X0
 	VBROADCASTSS  X0, Z8
-	MOVQ          R8, CX
-	MOVQ          R9, SI
-	MOVQ          R9, DI
 	VXORPS        Y9, Y9, Y9
-	MOVQ          CX, DX
-	SHRQ          $0x04, CX
-	JZ            estail
+	MOVQ          R9, SI
+	MOVQ          R8, CX
+	TESTQ         CX, CX
+	JZ            esdone
 
 esloop:
 	VMOVUPS       (SI), Z0
@@ -158,150 +142,93 @@ esloop:
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VADDPS        Y1, Y9, Y9
 	ADDQ          $0x40, SI
-	ADDQ          $0x40, DI
 	DECQ          CX
 	JNZ           esloop
 
-estail:
-	TESTQ        $0x00000008, DX
-	JZ           esdone
-	MOVL         $0x000000ff, AX
-	KMOVW        AX, K2
-	VMOVUPS.Z    (SI), K2, Z0
-	VSUBPS       Z8, Z0, Z0
-	VMULPS.BCST  attnz<>+0(SB), Z0, Z2
-	VADDPS.BCST  attnz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  attnz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  attnz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS attnz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, attnz<>+64(SB), Z7, K1
-	VPMINSD.BCST attnz<>+60(SB), Z7, Z2
-	VPADDD.BCST  attnz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  attnz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  attnz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS attnz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, attnz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VMOVUPS      Z1, K2, (SI)
-	VADDPS       Y1, Y9, Y9
-
 esdone:
+	VSUBPS        Z8, Z10, Z0
+	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z0, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z10
+	VMULPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+20(SB), Z10, Z10
+	VMULPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+24(SB), Z10, Z10
+	VMULPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+28(SB), Z10, Z10
+	VMULPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+32(SB), Z10, Z10
+	VMULPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+36(SB), Z10, Z10
+	VMULPS        Z5, Z10, Z10
+	VADDPS        Z4, Z10, Z10
+	VADDPS.BCST   attnz<>+40(SB), Z10, Z10
+	VPCMPD.BCST   $0x01, attnz<>+64(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+60(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+68(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+60(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+60(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z10, Z10
+	VMULPS        Z7, Z10, Z10
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z10
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
+	VPXORD        Z10, Z10, K1, Z10
+	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVAPS       Z0, K1, Z10
+	VMOVAPS       Z10, Z12
+	MOVQ          R10, CX
+	CMPQ          CX, $0x08
+	JB            reduce
+	VADDPS        Y10, Y9, Y9
+	VEXTRACTF64X4 $0x01, Z10, Y12
+	SUBQ          $0x08, CX
+
+reduce:
 	VEXTRACTF128 $0x01, Y9, X1
 	VADDPS       X1, X9, X9
 	VPERMILPS    $0x4e, X9, X1
 	VADDPS       X1, X9, X9
 	VPERMILPS    $0xb1, X9, X1
 	VADDSS       X1, X9, X9
-	TESTQ        R10, R10
+	TESTQ        CX, CX
 	JZ           divide
-	VMOVUPS.Z    (R11), K4, Z0
-	VSUBPS       Z8, Z0, Z0
-	VMULPS.BCST  attnz<>+0(SB), Z0, Z2
-	VADDPS.BCST  attnz<>+4(SB), Z2, Z2
-	VRNDSCALEPS  $0x09, Z2, Z2
-	VCVTTPS2DQ   Z2, Z7
-	VMULPS.BCST  attnz<>+8(SB), Z2, Z3
-	VSUBPS       Z3, Z0, Z4
-	VMULPS.BCST  attnz<>+12(SB), Z2, Z3
-	VSUBPS       Z3, Z4, Z4
-	VMULPS       Z4, Z4, Z5
-	VBROADCASTSS attnz<>+16(SB), Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+20(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+24(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+28(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+32(SB), Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+36(SB), Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VADDPS       Z4, Z1, Z1
-	VADDPS.BCST  attnz<>+40(SB), Z1, Z1
-	VPCMPD.BCST  $0x01, attnz<>+64(SB), Z7, K1
-	VPMINSD.BCST attnz<>+60(SB), Z7, Z2
-	VPADDD.BCST  attnz<>+68(SB), Z2, K1, Z2
-	VPSUBD       Z2, Z7, Z7
-	VPADDD.BCST  attnz<>+60(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD.BCST  attnz<>+60(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VCMPPS.BCST  $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS attnz<>+52(SB), K1, Z1
-	VCMPPS.BCST  $0x11, attnz<>+48(SB), Z0, K1
-	VPXORD       Z1, Z1, K1, Z1
-	VCMPPS       $0x03, Z0, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VMOVUPS      Z1, K4, (R11)
-	MOVQ         R10, CX
 
 tailsum:
-	VADDSS  X1, X9, X9
-	VALIGND $0x01, Z1, Z1, Z1
+	VADDSS  X12, X9, X9
+	VALIGND $0x01, Z12, Z12, Z12
 	DECQ    CX
 	JNZ     tailsum
 
 divide:
 	VBROADCASTSS X9, Z1
-	MOVQ         R8, CX
+	VDIVPS       Z1, Z10, Z10
+	VMOVUPS      Z10, K4, (R11)
 	MOVQ         R9, SI
-	MOVQ         R9, DI
-	MOVQ         CX, DX
-	SHRQ         $0x04, CX
-	JZ           divtail
+	MOVQ         R8, CX
+	TESTQ        CX, CX
+	JZ           done
 
 divloop:
 	VMOVUPS (SI), Z0
 	VDIVPS  Z1, Z0, Z0
 	VMOVUPS Z0, (SI)
 	ADDQ    $0x40, SI
-	ADDQ    $0x40, DI
 	DECQ    CX
 	JNZ     divloop
 
-divtail:
-	TESTQ     $0x00000008, DX
-	JZ        divdone
-	MOVL      $0x000000ff, AX
-	KMOVW     AX, K2
-	VMOVUPS.Z (SI), K2, Z0
-	VDIVPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K2, (SI)
-
-divdone:
-	VMOVUPS.Z (R11), K4, Z0
-	VDIVPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K4, (R11)
-	MOVB      $0x00, nan+24(FP)
+done:
+	MOVB $0x00, nan+24(FP)
 	VZEROUPPER
 	RET
 

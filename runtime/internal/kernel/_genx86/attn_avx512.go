@@ -154,9 +154,13 @@ func attnPerm512() [16]uint32 {
 
 // genSoftmaxRowAVX512 emits softmaxRowAVX512: maxF32AVX512,
 // expSubSumAVX512 and divF32AVX512 of act_avx512 in one call, with their
-// code (exp16, the lane orders), and the last len mod 8 values in masked
-// lanes, their exponentials added to the sum one by one as softmaxLoop
-// adds them, so a short attention row of any length pays one call.
+// code (exp16, the lane orders). The loops take whole 16-float vectors;
+// the last len mod 16 values are loaded once into masked lanes and kept
+// in registers through the three passes (a masked load of what a masked
+// store just wrote stalls), their first eight, if that many, added to
+// the lane sums as a low half, the rest to the sum one by one as
+// softmaxLoop adds its tail. So a short attention row of any length pays
+// one call.
 func genSoftmaxRowAVX512() {
 	TEXT("softmaxRowAVX512", NOSPLIT, "func(p []float32) (nan bool)")
 	Comment("For len(p) > 0: if any element is NaN, report it and leave p",
@@ -165,38 +169,37 @@ func genSoftmaxRowAVX512() {
 		"the low half of each 16-float vector added before its high half,",
 		"combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the tail added in",
 		"order), then p[j] /= sum. Reference: softmaxLoop.")
-	Load(Param("p").Base(), RSI)
+	Load(Param("p").Base(), R9)
 	Load(Param("p").Len(), R8)
-	MOVQ(RSI, R9)
 	MOVQ(R8, R10)
-	ANDQ(U8(7), R10) // tail length
-	ANDQ(I8(-8), R8) // prefix length
-	LEAQ(Mem{Base: R9, Index: R8, Scale: 4}, R11)
+	ANDQ(U8(15), R10) // values after the whole vectors
+	SHRQ(U8(4), R8)   // whole vectors
+	MOVQ(R8, R11)
+	SHLQ(U8(6), R11)
+	ADDQ(R9, R11) // the last values
 	MOVL(U32(1), EAX)
 	MOVQ(R10, RCX)
 	SHLL(CL, EAX)
 	DECL(EAX)
-	KMOVW(EAX, K4) // the tail lanes
+	KMOVW(EAX, K4)
+	VMOVUPS_Z(Mem{Base: R11}, K4, Z10) // zeros beyond the row
 
-	MOVQ(R8, RCX)
 	VBROADCASTSS(cst("minf"), Z0)
-	KXORW(K3, K3, K3) // NaN lanes seen
-	loop16("max", func(masked bool) {
-		if masked {
-			VBROADCASTSS(cst("minf"), Z3)
-			VMOVUPS(Mem{Base: RSI}, K2, Z3)
-		} else {
-			VMOVUPS(Mem{Base: RSI}, Z3)
-		}
-		VMAXPS(Z3, Z0, Z0)
-		VCMPPS(U8(3), Z3, Z3, K1)
-		KORW(K1, K3, K3)
-	})
-	VBROADCASTSS(cst("minf"), Z3)
-	VMOVUPS(Mem{Base: R11}, K4, Z3)
+	VMAXPS(Z10, Z0, K4, Z0)
+	VCMPPS(U8(3), Z10, Z10, K3) // NaN lanes seen
+	MOVQ(R9, RSI)
+	MOVQ(R8, RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("maxdone"))
+	Label("maxloop")
+	VMOVUPS(Mem{Base: RSI}, Z3)
 	VMAXPS(Z3, Z0, Z0)
 	VCMPPS(U8(3), Z3, Z3, K1)
 	KORW(K1, K3, K3)
+	ADDQ(U8(64), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("maxloop"))
+	Label("maxdone")
 	KORTESTW(K3, K3)
 	JNE(LabelRef("nan"))
 	VEXTRACTF64X4(U8(1), Z0, Y1)
@@ -209,53 +212,63 @@ func genSoftmaxRowAVX512() {
 	VMAXPS(X1, X0, X0)
 	VBROADCASTSS(X0, Z8)
 
-	MOVQ(R8, RCX)
-	MOVQ(R9, RSI)
-	MOVQ(R9, RDI)
 	VXORPS(Y9, Y9, Y9)
-	loop16("es", func(masked bool) {
-		load(Mem{Base: RSI}, Z0, masked)
-		VSUBPS(Z8, Z0, Z0) // x − mx
-		exp16(Z0, Z1)
-		store(Z1, Mem{Base: RSI}, masked)
-		VADDPS(Y1, Y9, Y9)
-		if !masked {
-			VEXTRACTF64X4(U8(1), Z1, Y1)
-			VADDPS(Y1, Y9, Y9)
-		}
-	})
+	MOVQ(R9, RSI)
+	MOVQ(R8, RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("esdone"))
+	Label("esloop")
+	VMOVUPS(Mem{Base: RSI}, Z0)
+	VSUBPS(Z8, Z0, Z0) // x − mx
+	exp16(Z0, Z1)
+	VMOVUPS(Z1, Mem{Base: RSI})
+	VADDPS(Y1, Y9, Y9)
+	VEXTRACTF64X4(U8(1), Z1, Y1)
+	VADDPS(Y1, Y9, Y9)
+	ADDQ(U8(64), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("esloop"))
+	Label("esdone")
+	VSUBPS(Z8, Z10, Z0)
+	exp16(Z0, Z10) // the last values' exponentials
+	VMOVAPS(Z10, Z12)
+	MOVQ(R10, RCX)
+	CMPQ(RCX, U8(8))
+	JB(LabelRef("reduce"))
+	VADDPS(Y10, Y9, Y9) // eight more lane sums' terms
+	VEXTRACTF64X4(U8(1), Z10, Y12)
+	SUBQ(U8(8), RCX)
+	Label("reduce")
 	VEXTRACTF128(U8(1), Y9, X1)
 	VADDPS(X1, X9, X9)
 	VPERMILPS(U8(0x4e), X9, X1)
 	VADDPS(X1, X9, X9)
 	VPERMILPS(U8(0xb1), X9, X1)
 	VADDSS(X1, X9, X9)
-	TESTQ(R10, R10)
+	TESTQ(RCX, RCX)
 	JZ(LabelRef("divide"))
-	VMOVUPS_Z(Mem{Base: R11}, K4, Z0)
-	VSUBPS(Z8, Z0, Z0)
-	exp16(Z0, Z1)
-	VMOVUPS(Z1, K4, Mem{Base: R11})
-	MOVQ(R10, RCX)
 	Label("tailsum") // sum += tail[j] in order
-	VADDSS(X1, X9, X9)
-	VALIGND(U8(1), Z1, Z1, Z1)
+	VADDSS(X12, X9, X9)
+	VALIGND(U8(1), Z12, Z12, Z12)
 	DECQ(RCX)
 	JNZ(LabelRef("tailsum"))
 
 	Label("divide")
 	VBROADCASTSS(X9, Z1)
-	MOVQ(R8, RCX)
+	VDIVPS(Z1, Z10, Z10)
+	VMOVUPS(Z10, K4, Mem{Base: R11})
 	MOVQ(R9, RSI)
-	MOVQ(R9, RDI)
-	loop16("div", func(masked bool) {
-		load(Mem{Base: RSI}, Z0, masked)
-		VDIVPS(Z1, Z0, Z0)
-		store(Z0, Mem{Base: RSI}, masked)
-	})
-	VMOVUPS_Z(Mem{Base: R11}, K4, Z0)
+	MOVQ(R8, RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("done"))
+	Label("divloop")
+	VMOVUPS(Mem{Base: RSI}, Z0)
 	VDIVPS(Z1, Z0, Z0)
-	VMOVUPS(Z0, K4, Mem{Base: R11})
+	VMOVUPS(Z0, Mem{Base: RSI})
+	ADDQ(U8(64), RSI)
+	DECQ(RCX)
+	JNZ(LabelRef("divloop"))
+	Label("done")
 	MOVB(U8(0), NewParamAddr("nan", 24))
 	VZEROUPPER()
 	RET()
