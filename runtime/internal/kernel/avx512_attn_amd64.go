@@ -18,6 +18,7 @@ func avx512Attn(im *Impl) {
 // seven scalar Exp calls: attention rows are short, and under a padding
 // mask of any length, so calls and scalar tails cost as much as the
 // vector work. A NaN goes to the reference loop, which propagates it.
+// It serves every SoftmaxF32 caller of the avx512vnni implementation.
 func softmaxAttnAVX512(p []float32) {
 	if len(p) == 0 {
 		return
@@ -30,9 +31,10 @@ func softmaxAttnAVX512(p []float32) {
 
 // softmaxRowAVX512 is SoftmaxF32 for len(p) > 0: the three passes of
 // softmaxAVX512 (maxF32AVX512, expSubSumAVX512, divF32AVX512) in one call
-// with their code and bits, the tail (len(p) mod 8 values) in masked
-// lanes, its exponentials added to the sum in order; with a NaN in p it
-// reports true and leaves p unchanged. Reference: softmaxLoop.
+// with their code and bits; the last len(p) mod 16 values stay in masked
+// lanes of a register through the passes, those past the 8-multiple
+// prefix added to the sum in order. With a NaN in p it reports true and
+// leaves p unchanged. Reference: softmaxLoop.
 //
 //go:noescape
 func softmaxRowAVX512(p []float32) (nan bool)
