@@ -131,10 +131,16 @@ func (a *attnTask) RunRange(lo, hi int) {
 		nv := t // valid keys
 		var mask []float32
 		if a.mask != nil && !allNonZero(a.mask[b*t:(b+1)*t]) {
-			// Gather the valid keys and values, in order, so the kernels
-			// see only them. (A row whose keys are all valid reads them
-			// in place: the kernels' bits depend on the values only.)
 			mask = a.mask[b*t : (b+1)*t]
+		}
+		if p := validPrefix(mask); p >= 0 {
+			// Padding at the end only: the valid keys and values are
+			// the first p rows, read in place like an all-valid row's
+			// (the kernels' bits depend on the values only).
+			nv = p
+		} else if mask != nil {
+			// Gather the valid keys and values, in order, so the kernels
+			// see only them.
 			kg := sc[len(blk):][:t*dh]
 			vg := sc[len(blk)+t*dh:][:t*dh]
 			nv = 0
@@ -180,6 +186,26 @@ func (a *attnTask) RunRange(lo, hi int) {
 			}
 		}
 	}
+}
+
+// validPrefix returns p when mask's non-zero values are exactly its first
+// p (trailing padding), −1 when the mask holds a zero before a non-zero
+// value, and −1 for no mask. NaN counts as non-zero, as in the mask test
+// mv == 0.
+func validPrefix(mask []float32) int {
+	if mask == nil {
+		return -1
+	}
+	p := 0
+	for p < len(mask) && mask[p] != 0 {
+		p++
+	}
+	for _, v := range mask[p:] {
+		if v != 0 {
+			return -1
+		}
+	}
+	return p
 }
 
 // allNonZero reports whether every value of m is non-zero (NaN counts as

@@ -24,5 +24,6 @@ func avx512Impl(base Impl) []Impl {
 	base.Name = "avx512vnni"
 	avx512Int8(&base)
 	avx512Float(&base)
+	avx512Attn(&base)
 	return []Impl{base}
 }

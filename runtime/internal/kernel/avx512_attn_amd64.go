@@ -1,0 +1,116 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+// The assembly behind these declarations, attn_avx512_amd64.s, is generated
+// with avo by _genx86 (attn_avx512.go, `make generate`).
+
+// avx512Attn sets the attention kernels of the avx512vnni implementation
+// that have 512-bit versions with the reference's bits.
+func avx512Attn(im *Impl) {
+	im.DotsF32 = dotsF32AVX512Tiles
+	im.SoftmaxF32 = softmaxAttnAVX512
+}
+
+// softmaxAttnAVX512 is SoftmaxF32 in one assembly call
+// (softmaxRowAVX512) instead of softmaxAVX512's three, and with the
+// row's tail (len(p) mod 8 values) in masked vector lanes instead of up to
+// seven scalar Exp calls: attention rows are short, and under a padding
+// mask of any length, so calls and scalar tails cost as much as the
+// vector work. A NaN goes to the reference loop, which propagates it.
+// It serves every SoftmaxF32 caller of the avx512vnni implementation.
+func softmaxAttnAVX512(p []float32) {
+	if len(p) == 0 {
+		return
+	}
+	raceWrite(p)
+	if softmaxRowAVX512(p) {
+		softmaxLoop(expSliceAVX512, p)
+	}
+}
+
+// softmaxRowAVX512 is SoftmaxF32 for len(p) > 0: the three passes of
+// softmaxAVX512 (maxF32AVX512, expSubSumAVX512, divF32AVX512) in one call
+// with their code and bits; the last len(p) mod 16 values stay in masked
+// lanes of a register through the passes, those past the 8-multiple
+// prefix added to the sum in order. With a NaN in p it reports true and
+// leaves p unchanged. Reference: softmaxLoop.
+//
+//go:noescape
+func softmaxRowAVX512(p []float32) (nan bool)
+
+// dotsF32AVX512 computes, for mt·4 rows of a and nt·8 rows of b (mt, nt >
+// 0, k a multiple of 8 and > 0), in 4×8 tiles,
+//
+//	c[i*ldc+j] = float32(dot(a[i*lda:][:k], b[j*ldb:][:k]) * alpha)
+//
+// where dot is DotF32's: eight lane sums of separately rounded products,
+// combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)). A zmm accumulator
+// carries two such dots (keys j and j+1 in its 256-bit halves), so the
+// bits are dotsF32AVX2's. Reference: dotsLoop over dotF32Generic, through
+// dotsF32AVX512Tiles.
+//
+//go:noescape
+func dotsF32AVX512(c []float32, a []float32, b []float32, mt, nt, k, lda, ldb, ldc int, alpha float32)
+
+// dotsF32AVX512Tiles is DotsF32 with AVX-512: the assembly does the 4×8
+// tiles when k is a multiple of 8, and the last columns (n mod 8 keys,
+// as padding masks leave them) through dotsEdgeAVX512; dotsF32AVX2Tiles
+// (the same bits) does the last rows (m mod 4), and every output when k
+// is not a multiple of 8.
+func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	checkStrided("DotsF32 a", len(a), m, k, lda)
+	checkStrided("DotsF32 b", len(b), n, k, ldb)
+	checkStrided("DotsF32 c", len(c), m, n, ldc)
+	mf, nf := m&^3, n&^7
+	if k == 0 || k&7 != 0 || mf == 0 {
+		dotsF32AVX2Tiles(c, ldc, a, lda, b, ldb, m, n, k, alpha)
+		return
+	}
+	raceRead(a[:stridedLen(mf, k, lda)])
+	if nf > 0 {
+		raceRead(b[:stridedLen(nf, k, ldb)])
+		for i := 0; i < mf; i++ {
+			raceWrite(c[i*ldc:][:nf])
+		}
+		dotsF32AVX512(c, a, b, mf/4, nf/8, k, lda, ldb, ldc, alpha)
+	}
+	if nf < n {
+		if k <= dotsEdgeK {
+			dotsEdgeAVX512(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+		} else {
+			dotsF32AVX2Tiles(c[nf:], ldc, a, lda, b[nf*ldb:], ldb, mf, n-nf, k, alpha)
+		}
+	}
+	if mf < m {
+		dotsF32AVX2Tiles(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+	}
+}
+
+// dotsEdgeK bounds the row length dotsEdgeAVX512 copies (its buffer is
+// on the stack).
+const dotsEdgeK = 128
+
+// dotsEdgeAVX512 is DotsF32 for n < 8 keys, m a multiple of 4 and k a
+// multiple of 8 up to dotsEdgeK: the keys are copied into a zero-padded
+// block of eight, dotsF32AVX512 computes the 4×8 tiles into a buffer,
+// and the first n columns are copied out. Every output is one dot
+// computed on its own, so the padding changes no bit of the kept ones.
+func dotsEdgeAVX512(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	var kb [8 * dotsEdgeK]float32
+	for j := 0; j < n; j++ {
+		copy(kb[j*k:][:k], b[j*ldb:][:k])
+	}
+	const rowsPer = 16
+	var cb [rowsPer * 8]float32
+	for i0 := 0; i0 < m; i0 += rowsPer {
+		rows := min(rowsPer, m-i0)
+		dotsF32AVX512(cb[:], a[i0*lda:], kb[:8*k], rows/4, 1, k, lda, k, 8, alpha)
+		for r := 0; r < rows; r++ {
+			copy(c[(i0+r)*ldc:][:n], cb[r*8:][:n])
+		}
+	}
+}

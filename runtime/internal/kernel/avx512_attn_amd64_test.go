@@ -1,0 +1,166 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// specialF32 returns rows×width values at stride ld (NaN gaps, as
+// stridedF32), a fraction of them ±Inf, NaN, subnormal, huge or zero.
+func specialF32(rng *rand.Rand, rows, width, ld int) []float32 {
+	s := stridedF32(rng, rows, width, ld)
+	specials := []float32{
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.Float32frombits(1), math.Float32frombits(0x807fffff), math.MaxFloat32, -math.MaxFloat32,
+		0, float32(math.Copysign(0, -1)),
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < width; j++ {
+			if rng.IntN(40) == 0 {
+				s[i*ld+j] = specials[rng.IntN(len(specials))]
+			}
+		}
+	}
+	return s
+}
+
+// TestDotsF32AVX512 checks the 512-bit scores bit for bit against the
+// reference loop over dotF32Generic on random shapes (m, n, k in 1..100),
+// strides wider than the rows, gaps holding NaN and special values in
+// the rows (NaN outputs match as NaN, see sameOrNaN), and bit for bit
+// against dotsF32AVX2Tiles, the kernel it replaces.
+func TestDotsF32AVX512(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(51, 2))
+	trials := 400
+	if testing.Short() {
+		trials = 60
+	}
+	for trial := 0; trial < trials; trial++ {
+		m, n, k := 1+rng.IntN(100), 1+rng.IntN(100), 1+rng.IntN(100)
+		if trial%2 == 0 {
+			k = 8 * (1 + rng.IntN(17)) // the tiled path, with and without dotsEdgeAVX512
+		}
+		lda, ldb, ldc := k+rng.IntN(9), k+rng.IntN(9), n+rng.IntN(5)
+		a, b := stridedF32(rng, m, k, lda), stridedF32(rng, n, k, ldb)
+		if trial%3 == 0 {
+			a, b = specialF32(rng, m, k, lda), specialF32(rng, n, k, ldb)
+		}
+		alpha := float32(rng.NormFloat64())
+		want := stridedF32(rng, m, n, ldc)
+		got := append([]float32(nil), want...)
+		avx2 := append([]float32(nil), want...)
+		dotsLoop(dotF32Generic, want, ldc, a, lda, b, ldb, m, n, k, alpha)
+		dotsF32AVX512Tiles(got, ldc, a, lda, b, ldb, m, n, k, alpha)
+		dotsF32AVX2Tiles(avx2, ldc, a, lda, b, ldb, m, n, k, alpha)
+		what := "dotsF32AVX512Tiles " + shapeName(m, n, k)
+		sameOrNaN(t, what, got, want)
+		sameF32(t, what+" vs AVX2", got, avx2)
+	}
+}
+
+// sameOrNaN is sameF32 except that any NaN matches any NaN: where two
+// NaNs meet, x86 keeps the first operand's and Go's reference and the
+// vector kernels may order them differently (dotsF32AVX2Tiles does too),
+// so only the NaN-ness of such an output is specified.
+func sameOrNaN(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i], want[i]
+		if g != g && w != w {
+			continue
+		}
+		if math.Float32bits(g) != math.Float32bits(w) {
+			t.Fatalf("%s: element %d = %v (%#x), want %v (%#x)", what, i, g, math.Float32bits(g), w, math.Float32bits(w))
+		}
+	}
+}
+
+// BenchmarkDotsF32AVX512 times the attention scores of the transformer
+// (a block of 16 queries against 64 keys, dh = 32, rows strided in a
+// [T, 3D] projection) and larger heads, the AVX2 and the AVX-512 kernel
+// interleaved.
+func BenchmarkDotsF32AVX512(b *testing.B) {
+	if !hasAVX512() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	for _, sh := range []struct{ m, n, k int }{{16, 64, 32}, {16, 61, 32}, {16, 64, 64}, {16, 128, 64}, {64, 64, 32}} {
+		ld := 3 * 128
+		rng := rand.New(rand.NewPCG(1, 2))
+		a := stridedF32(rng, sh.m, sh.k, ld)
+		kb := stridedF32(rng, sh.n, sh.k, ld)
+		c := make([]float32, sh.m*sh.n)
+		for _, kv := range []struct {
+			name string
+			f    func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32)
+		}{{"avx2", dotsF32AVX2Tiles}, {"avx512", dotsF32AVX512Tiles}} {
+			b.Run(shapeName(sh.m, sh.n, sh.k)+"/"+kv.name, func(b *testing.B) {
+				for b.Loop() {
+					kv.f(c, sh.n, a, ld, kb, ld, sh.m, sh.n, sh.k, 0.17)
+				}
+			})
+		}
+	}
+}
+
+// TestSoftmaxAttnAVX512 checks softmaxAttnAVX512 bit for bit against the
+// reference and against softmaxAVX512 (NaN outputs match as NaN) for
+// every row length to 100, with special values in the prefix and tail.
+func TestSoftmaxAttnAVX512(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(53, 4))
+	for n := 0; n <= 100; n++ {
+		for trial := 0; trial < 8; trial++ {
+			p := make([]float32, n)
+			for j := range p {
+				p[j] = float32(rng.NormFloat64() * 6)
+			}
+			if trial >= 5 && n > 0 {
+				p = specialF32(rng, 1, n, n)[:n]
+			}
+			want := append([]float32(nil), p...)
+			softmaxLoop(expSliceGeneric, want)
+			old := append([]float32(nil), p...)
+			softmaxAVX512(old)
+			softmaxAttnAVX512(p)
+			what := "softmaxAttnAVX512 n=" + itoa(n)
+			sameOrNaN(t, what, p, want)
+			sameOrNaN(t, what+" vs softmaxAVX512", p, old)
+		}
+	}
+}
+
+// BenchmarkSoftmaxAttnAVX512 times attention-length rows (a tail of 7, 3
+// and none) with three calls and scalar tails (softmaxAVX512, "passes")
+// and one call with masked tails (softmaxAttnAVX512, "fused").
+func BenchmarkSoftmaxAttnAVX512(b *testing.B) {
+	if !hasAVX512() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{15, 43, 64} {
+		src := make([]float32, n)
+		for j := range src {
+			src[j] = float32(rng.NormFloat64() * 3)
+		}
+		p := make([]float32, n)
+		for _, kv := range []struct {
+			name string
+			f    func([]float32)
+		}{{"passes", softmaxAVX512}, {"fused", softmaxAttnAVX512}} {
+			b.Run("n="+itoa(n)+"/"+kv.name, func(b *testing.B) {
+				for b.Loop() {
+					copy(p, src)
+					kv.f(p)
+				}
+			})
+		}
+	}
+}
