@@ -222,6 +222,7 @@ func allNonZero(m []float32) bool {
 type mhaState struct {
 	qkv, o *linearTask
 	attn   attnTask
+	split  Split
 }
 
 func (k *mha) NewState() any {
@@ -281,11 +282,7 @@ func (k *mha) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	// Two multiply-adds per (query, key, channel); spread the (batch,
 	// head) units over the workers when that is worth waking them.
 	units := b * k.heads
-	if p := ctx.Par; p != nil && p.Workers() > 1 && units > 1 && 2*b*t*t*k.d >= 1<<16 {
-		p.Do(units, a)
-	} else {
-		a.RunRange(0, units)
-	}
+	st.split.Do(ctx, units, units, a, 2*b*t*t*k.d, 1<<16)
 	k.o.Forward(&sub, st.o, out[0].F32, a.attn, m, ActNone, 0)
 	return nil
 }
