@@ -18,23 +18,23 @@ DATA attnz<>+40(SB)/4, $0x3f800000
 DATA attnz<>+44(SB)/4, $0x42b17217
 DATA attnz<>+48(SB)/4, $0xc2cff1b4
 DATA attnz<>+52(SB)/4, $0x7f800000
-DATA attnz<>+56(SB)/4, $0x80000000
-DATA attnz<>+60(SB)/4, $0x0000007f
-DATA attnz<>+64(SB)/4, $0xffffff82
-DATA attnz<>+68(SB)/4, $0x0000007e
-DATA attnz<>+72(SB)/4, $0xbbbaf0ea
-DATA attnz<>+76(SB)/4, $0x3ca9134e
-DATA attnz<>+80(SB)/4, $0xbd5c1e2d
-DATA attnz<>+84(SB)/4, $0x3e088393
-DATA attnz<>+88(SB)/4, $0xbeaaaa99
-DATA attnz<>+92(SB)/4, $0x41100000
-DATA attnz<>+96(SB)/4, $0x3f200000
-DATA attnz<>+100(SB)/4, $0x3d372713
-DATA attnz<>+104(SB)/4, $0x3f4c422a
-DATA attnz<>+108(SB)/4, $0x7fffffff
-DATA attnz<>+112(SB)/4, $0xc1100000
-DATA attnz<>+116(SB)/4, $0xbf800000
-DATA attnz<>+120(SB)/4, $0xff800000
+DATA attnz<>+56(SB)/4, $0x0000007f
+DATA attnz<>+60(SB)/4, $0xffffff82
+DATA attnz<>+64(SB)/4, $0x0000007e
+DATA attnz<>+68(SB)/4, $0x41100000
+DATA attnz<>+72(SB)/4, $0x3d372713
+DATA attnz<>+76(SB)/4, $0x3f4c422a
+DATA attnz<>+80(SB)/4, $0xc1100000
+DATA attnz<>+84(SB)/4, $0xbf800000
+DATA attnz<>+88(SB)/4, $0xff800000
+DATA attnz<>+92(SB)/4, $0x32668ee6
+DATA attnz<>+96(SB)/4, $0x37ad5266
+DATA attnz<>+100(SB)/4, $0x3b654fbc
+DATA attnz<>+104(SB)/4, $0x3e090d58
+DATA attnz<>+108(SB)/4, $0x355182e9
+DATA attnz<>+112(SB)/4, $0x39ac8bfd
+DATA attnz<>+116(SB)/4, $0x3cd417da
+DATA attnz<>+120(SB)/4, $0x3eef3153
 GLOBL attnz<>(SB), RODATA|NOPTR, $124
 
 // func softmaxRowAVX512(p []float32) (nan bool)
@@ -60,7 +60,7 @@ TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-25
 	DECL         AX
 	KMOVW        AX, K4
 	VMOVUPS.Z    (R11), K4, Z10
-	VBROADCASTSS attnz<>+120(SB), Z0
+	VBROADCASTSS attnz<>+88(SB), Z0
 	VMAXPS       Z10, Z0, K4, Z0
 	VCMPPS       $0x03, Z10, Z10, K3
 	MOVQ         R9, SI
@@ -121,13 +121,13 @@ esloop:
 	VMULPS        Z5, Z1, Z1
 	VADDPS        Z4, Z1, Z1
 	VADDPS.BCST   attnz<>+40(SB), Z1, Z1
-	VPCMPD.BCST   $0x01, attnz<>+64(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+60(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
 	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+60(SB), Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
 	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+60(SB), Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
 	VPSLLD        $0x17, Z7, Z7
 	VMULPS        Z2, Z1, Z1
 	VMULPS        Z7, Z1, Z1
@@ -170,13 +170,13 @@ esdone:
 	VMULPS        Z5, Z10, Z10
 	VADDPS        Z4, Z10, Z10
 	VADDPS.BCST   attnz<>+40(SB), Z10, Z10
-	VPCMPD.BCST   $0x01, attnz<>+64(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+60(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+68(SB), Z2, K1, Z2
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
 	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+60(SB), Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
 	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+60(SB), Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
 	VPSLLD        $0x17, Z7, Z7
 	VMULPS        Z2, Z10, Z10
 	VMULPS        Z7, Z10, Z10
