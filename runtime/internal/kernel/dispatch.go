@@ -25,7 +25,7 @@ type Impl struct {
 	SoftmaxF32    func(p []float32)
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
-	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, relu bool)
+	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the

@@ -3547,9 +3547,9 @@ store6x4:
 not6x4:
 	RET
 
-// func gemmI8ZF(c []float32, a []uint8, b []int8, rows int, panels int, kq int, tmask uint64, lda int, ldc int, ps int, masks uint64, sc []float32, rs []int32, bias []float32, sx []float32, zx []int32, relu bool)
+// func gemmI8ZF(c []float32, a []uint8, b []int8, rows int, panels int, kq int, tmask uint64, lda int, ldc int, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
-TEXT ·gemmI8ZF(SB), NOSPLIT, $0-257
+TEXT ·gemmI8ZF(SB), NOSPLIT, $0-265
 	MOVQ rows+72(FP), AX
 	MOVQ panels+80(FP), CX
 	CMPQ AX, $0x01
@@ -3588,36 +3588,35 @@ tail1x1:
 	VPDPBUSD     (CX)(BX*1), Z1, Z0
 
 store1x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z2, Z2, Z2
-	VMOVDQU32.Z (CX), K1, Z1
-	VMOVDQU32.Z (DX), K1, Z4
-	TESTQ       SI, SI
-	JZ          fnobias1x1p0
-	VMOVDQU32.Z (BX), K1, Z3
-
-fnobias1x1p0:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), DI
+	MOVQ         zx_base+240(FP), R8
+	MOVB         relu+264(FP), R9
+	VPXORD       Z2, Z2, Z2
+	VMOVDQU32.Z  (CX), K1, Z1
+	VMOVDQU32.Z  (DX), K1, Z3
+	MOVQ         BX, CX
 	VMULPS.BCST  (DI), Z1, Z1
-	VPMULLD.BCST (R8), Z4, Z4
-	VPSUBD       Z4, Z0, Z0
+	VPMULLD.BCST (R8), Z3, Z3
+	VPSUBD       Z3, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z1, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x1p0r0
-	VADDPS       Z3, Z0, Z0
+	VMOVDQU32.Z  (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
 
 fnob1x1p0r0:
 	TESTB  R9, R9
@@ -3671,62 +3670,58 @@ tail1x2:
 	VPDPBUSD     (DX)(SI*1), Z2, Z1
 
 store1x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z3, Z3, Z3
-	VMOVDQU32.Z (CX), K1, Z2
-	VMOVDQU32.Z (DX), K1, Z5
-	TESTQ       SI, SI
-	JZ          fnobias1x2p0
-	VMOVDQU32.Z (BX), K1, Z4
-
-fnobias1x2p0:
-	VMULPS.BCST  (DI), Z2, Z2
-	VPMULLD.BCST (R8), Z5, Z5
-	VPSUBD       Z5, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32.Z  (CX), K1, Z2
+	VMOVDQU32.Z  (DX), K1, Z4
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z2, Z2
+	VPMULLD.BCST (R9), Z4, Z4
+	VPSUBD       Z4, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z2, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x2p0r0
-	VADDPS       Z4, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z2
+	VADDPS       Z2, Z0, Z0
 
 fnob1x2p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x2p0r0
 	VMAXPS Z0, Z3, Z0
 	VADDPS Z3, Z0, Z0
 
 fnorelu1x2p0r0:
-	VMOVDQU32.Z 64(CX), K2, Z2
-	VMOVDQU32.Z 64(DX), K2, Z5
-	TESTQ       SI, SI
-	JZ          fnobias1x2p1
-	VMOVDQU32.Z 64(BX), K2, Z4
-
-fnobias1x2p1:
-	VMULPS.BCST  (DI), Z2, Z2
-	VPMULLD.BCST (R8), Z5, Z5
-	VPSUBD       Z5, Z1, Z1
+	VMOVDQU32.Z  64(CX), K2, Z2
+	VMOVDQU32.Z  64(DX), K2, Z4
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z2, Z2
+	VPMULLD.BCST (R9), Z4, Z4
+	VPSUBD       Z4, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z2, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x2p1r0
-	VADDPS       Z4, Z1, Z1
+	VMOVDQU32.Z  64(DI), K2, Z2
+	VADDPS       Z2, Z1, Z1
 
 fnob1x2p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x2p1r0
 	VMAXPS Z1, Z3, Z1
 	VADDPS Z3, Z1, Z1
@@ -3782,85 +3777,78 @@ tail1x3:
 	VPDPBUSD     (DX)(DI*1), Z3, Z2
 
 store1x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z4, Z4, Z4
-	VMOVDQU32.Z (CX), K1, Z3
-	VMOVDQU32.Z (DX), K1, Z6
-	TESTQ       SI, SI
-	JZ          fnobias1x3p0
-	VMOVDQU32.Z (BX), K1, Z5
-
-fnobias1x3p0:
-	VMULPS.BCST  (DI), Z3, Z3
-	VPMULLD.BCST (R8), Z6, Z6
-	VPSUBD       Z6, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (CX), K1, Z3
+	VMOVDQU32.Z  (DX), K1, Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z3, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x3p0r0
-	VADDPS       Z5, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z3
+	VADDPS       Z3, Z0, Z0
 
 fnob1x3p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x3p0r0
 	VMAXPS Z0, Z4, Z0
 	VADDPS Z4, Z0, Z0
 
 fnorelu1x3p0r0:
-	VMOVDQU32 64(CX), Z3
-	VMOVDQU32 64(DX), Z6
-	TESTQ     SI, SI
-	JZ        fnobias1x3p1
-	VMOVDQU32 64(BX), Z5
-
-fnobias1x3p1:
-	VMULPS.BCST  (DI), Z3, Z3
-	VPMULLD.BCST (R8), Z6, Z6
-	VPSUBD       Z6, Z1, Z1
+	VMOVDQU32    64(CX), Z3
+	VMOVDQU32    64(DX), Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z3, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x3p1r0
-	VADDPS       Z5, Z1, Z1
+	VMOVDQU32    64(DI), Z3
+	VADDPS       Z3, Z1, Z1
 
 fnob1x3p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x3p1r0
 	VMAXPS Z1, Z4, Z1
 	VADDPS Z4, Z1, Z1
 
 fnorelu1x3p1r0:
-	VMOVDQU32.Z 128(CX), K2, Z3
-	VMOVDQU32.Z 128(DX), K2, Z6
-	TESTQ       SI, SI
-	JZ          fnobias1x3p2
-	VMOVDQU32.Z 128(BX), K2, Z5
-
-fnobias1x3p2:
-	VMULPS.BCST  (DI), Z3, Z3
-	VPMULLD.BCST (R8), Z6, Z6
-	VPSUBD       Z6, Z2, Z2
+	VMOVDQU32.Z  128(CX), K2, Z3
+	VMOVDQU32.Z  128(DX), K2, Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z3, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x3p2r0
-	VADDPS       Z5, Z2, Z2
+	VMOVDQU32.Z  128(DI), K2, Z3
+	VADDPS       Z3, Z2, Z2
 
 fnob1x3p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x3p2r0
 	VMAXPS Z2, Z4, Z2
 	VADDPS Z4, Z2, Z2
@@ -3921,108 +3909,98 @@ tail1x4:
 	VPDPBUSD     (DX)(R8*1), Z4, Z3
 
 store1x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z5, Z5, Z5
-	VMOVDQU32.Z (CX), K1, Z4
-	VMOVDQU32.Z (DX), K1, Z7
-	TESTQ       SI, SI
-	JZ          fnobias1x4p0
-	VMOVDQU32.Z (BX), K1, Z6
-
-fnobias1x4p0:
-	VMULPS.BCST  (DI), Z4, Z4
-	VPMULLD.BCST (R8), Z7, Z7
-	VPSUBD       Z7, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (CX), K1, Z4
+	VMOVDQU32.Z  (DX), K1, Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z4, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x4p0r0
-	VADDPS       Z6, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z4
+	VADDPS       Z4, Z0, Z0
 
 fnob1x4p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x4p0r0
 	VMAXPS Z0, Z5, Z0
 	VADDPS Z5, Z0, Z0
 
 fnorelu1x4p0r0:
-	VMOVDQU32 64(CX), Z4
-	VMOVDQU32 64(DX), Z7
-	TESTQ     SI, SI
-	JZ        fnobias1x4p1
-	VMOVDQU32 64(BX), Z6
-
-fnobias1x4p1:
-	VMULPS.BCST  (DI), Z4, Z4
-	VPMULLD.BCST (R8), Z7, Z7
-	VPSUBD       Z7, Z1, Z1
+	VMOVDQU32    64(CX), Z4
+	VMOVDQU32    64(DX), Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z4, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x4p1r0
-	VADDPS       Z6, Z1, Z1
+	VMOVDQU32    64(DI), Z4
+	VADDPS       Z4, Z1, Z1
 
 fnob1x4p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x4p1r0
 	VMAXPS Z1, Z5, Z1
 	VADDPS Z5, Z1, Z1
 
 fnorelu1x4p1r0:
-	VMOVDQU32 128(CX), Z4
-	VMOVDQU32 128(DX), Z7
-	TESTQ     SI, SI
-	JZ        fnobias1x4p2
-	VMOVDQU32 128(BX), Z6
-
-fnobias1x4p2:
-	VMULPS.BCST  (DI), Z4, Z4
-	VPMULLD.BCST (R8), Z7, Z7
-	VPSUBD       Z7, Z2, Z2
+	VMOVDQU32    128(CX), Z4
+	VMOVDQU32    128(DX), Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z4, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x4p2r0
-	VADDPS       Z6, Z2, Z2
+	VMOVDQU32    128(DI), Z4
+	VADDPS       Z4, Z2, Z2
 
 fnob1x4p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x4p2r0
 	VMAXPS Z2, Z5, Z2
 	VADDPS Z5, Z2, Z2
 
 fnorelu1x4p2r0:
-	VMOVDQU32.Z 192(CX), K2, Z4
-	VMOVDQU32.Z 192(DX), K2, Z7
-	TESTQ       SI, SI
-	JZ          fnobias1x4p3
-	VMOVDQU32.Z 192(BX), K2, Z6
-
-fnobias1x4p3:
-	VMULPS.BCST  (DI), Z4, Z4
-	VPMULLD.BCST (R8), Z7, Z7
-	VPSUBD       Z7, Z3, Z3
+	VMOVDQU32.Z  192(CX), K2, Z4
+	VMOVDQU32.Z  192(DX), K2, Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z4, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x4p3r0
-	VADDPS       Z6, Z3, Z3
+	VMOVDQU32.Z  192(DI), K2, Z4
+	VADDPS       Z4, Z3, Z3
 
 fnob1x4p3r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x4p3r0
 	VMAXPS Z3, Z5, Z3
 	VADDPS Z5, Z3, Z3
@@ -4088,131 +4066,118 @@ tail1x5:
 	VPDPBUSD     (DX)(R9*1), Z5, Z4
 
 store1x5:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z6, Z6, Z6
-	VMOVDQU32.Z (CX), K1, Z5
-	VMOVDQU32.Z (DX), K1, Z8
-	TESTQ       SI, SI
-	JZ          fnobias1x5p0
-	VMOVDQU32.Z (BX), K1, Z7
-
-fnobias1x5p0:
-	VMULPS.BCST  (DI), Z5, Z5
-	VPMULLD.BCST (R8), Z8, Z8
-	VPSUBD       Z8, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (CX), K1, Z5
+	VMOVDQU32.Z  (DX), K1, Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z5, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x5p0r0
-	VADDPS       Z7, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z5
+	VADDPS       Z5, Z0, Z0
 
 fnob1x5p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x5p0r0
 	VMAXPS Z0, Z6, Z0
 	VADDPS Z6, Z0, Z0
 
 fnorelu1x5p0r0:
-	VMOVDQU32 64(CX), Z5
-	VMOVDQU32 64(DX), Z8
-	TESTQ     SI, SI
-	JZ        fnobias1x5p1
-	VMOVDQU32 64(BX), Z7
-
-fnobias1x5p1:
-	VMULPS.BCST  (DI), Z5, Z5
-	VPMULLD.BCST (R8), Z8, Z8
-	VPSUBD       Z8, Z1, Z1
+	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    64(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z5, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x5p1r0
-	VADDPS       Z7, Z1, Z1
+	VMOVDQU32    64(DI), Z5
+	VADDPS       Z5, Z1, Z1
 
 fnob1x5p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x5p1r0
 	VMAXPS Z1, Z6, Z1
 	VADDPS Z6, Z1, Z1
 
 fnorelu1x5p1r0:
-	VMOVDQU32 128(CX), Z5
-	VMOVDQU32 128(DX), Z8
-	TESTQ     SI, SI
-	JZ        fnobias1x5p2
-	VMOVDQU32 128(BX), Z7
-
-fnobias1x5p2:
-	VMULPS.BCST  (DI), Z5, Z5
-	VPMULLD.BCST (R8), Z8, Z8
-	VPSUBD       Z8, Z2, Z2
+	VMOVDQU32    128(CX), Z5
+	VMOVDQU32    128(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z5, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x5p2r0
-	VADDPS       Z7, Z2, Z2
+	VMOVDQU32    128(DI), Z5
+	VADDPS       Z5, Z2, Z2
 
 fnob1x5p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x5p2r0
 	VMAXPS Z2, Z6, Z2
 	VADDPS Z6, Z2, Z2
 
 fnorelu1x5p2r0:
-	VMOVDQU32 192(CX), Z5
-	VMOVDQU32 192(DX), Z8
-	TESTQ     SI, SI
-	JZ        fnobias1x5p3
-	VMOVDQU32 192(BX), Z7
-
-fnobias1x5p3:
-	VMULPS.BCST  (DI), Z5, Z5
-	VPMULLD.BCST (R8), Z8, Z8
-	VPSUBD       Z8, Z3, Z3
+	VMOVDQU32    192(CX), Z5
+	VMOVDQU32    192(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z5, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x5p3r0
-	VADDPS       Z7, Z3, Z3
+	VMOVDQU32    192(DI), Z5
+	VADDPS       Z5, Z3, Z3
 
 fnob1x5p3r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x5p3r0
 	VMAXPS Z3, Z6, Z3
 	VADDPS Z6, Z3, Z3
 
 fnorelu1x5p3r0:
-	VMOVDQU32.Z 256(CX), K2, Z5
-	VMOVDQU32.Z 256(DX), K2, Z8
-	TESTQ       SI, SI
-	JZ          fnobias1x5p4
-	VMOVDQU32.Z 256(BX), K2, Z7
-
-fnobias1x5p4:
-	VMULPS.BCST  (DI), Z5, Z5
-	VPMULLD.BCST (R8), Z8, Z8
-	VPSUBD       Z8, Z4, Z4
+	VMOVDQU32.Z  256(CX), K2, Z5
+	VMOVDQU32.Z  256(DX), K2, Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z5, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x5p4r0
-	VADDPS       Z7, Z4, Z4
+	VMOVDQU32.Z  256(DI), K2, Z5
+	VADDPS       Z5, Z4, Z4
 
 fnob1x5p4r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x5p4r0
 	VMAXPS Z4, Z6, Z4
 	VADDPS Z6, Z4, Z4
@@ -4283,154 +4248,138 @@ tail1x6:
 	VPDPBUSD     (DX)(R10*1), Z6, Z5
 
 store1x6:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z7, Z7, Z7
-	VMOVDQU32.Z (CX), K1, Z6
-	VMOVDQU32.Z (DX), K1, Z9
-	TESTQ       SI, SI
-	JZ          fnobias1x6p0
-	VMOVDQU32.Z (BX), K1, Z8
-
-fnobias1x6p0:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (CX), K1, Z6
+	VMOVDQU32.Z  (DX), K1, Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z6, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x6p0r0
-	VADDPS       Z8, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z6
+	VADDPS       Z6, Z0, Z0
 
 fnob1x6p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p0r0
 	VMAXPS Z0, Z7, Z0
 	VADDPS Z7, Z0, Z0
 
 fnorelu1x6p0r0:
-	VMOVDQU32 64(CX), Z6
-	VMOVDQU32 64(DX), Z9
-	TESTQ     SI, SI
-	JZ        fnobias1x6p1
-	VMOVDQU32 64(BX), Z8
-
-fnobias1x6p1:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z1, Z1
+	VMOVDQU32    64(CX), Z6
+	VMOVDQU32    64(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z6, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x6p1r0
-	VADDPS       Z8, Z1, Z1
+	VMOVDQU32    64(DI), Z6
+	VADDPS       Z6, Z1, Z1
 
 fnob1x6p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p1r0
 	VMAXPS Z1, Z7, Z1
 	VADDPS Z7, Z1, Z1
 
 fnorelu1x6p1r0:
-	VMOVDQU32 128(CX), Z6
-	VMOVDQU32 128(DX), Z9
-	TESTQ     SI, SI
-	JZ        fnobias1x6p2
-	VMOVDQU32 128(BX), Z8
-
-fnobias1x6p2:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z2, Z2
+	VMOVDQU32    128(CX), Z6
+	VMOVDQU32    128(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z6, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x6p2r0
-	VADDPS       Z8, Z2, Z2
+	VMOVDQU32    128(DI), Z6
+	VADDPS       Z6, Z2, Z2
 
 fnob1x6p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p2r0
 	VMAXPS Z2, Z7, Z2
 	VADDPS Z7, Z2, Z2
 
 fnorelu1x6p2r0:
-	VMOVDQU32 192(CX), Z6
-	VMOVDQU32 192(DX), Z9
-	TESTQ     SI, SI
-	JZ        fnobias1x6p3
-	VMOVDQU32 192(BX), Z8
-
-fnobias1x6p3:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z3, Z3
+	VMOVDQU32    192(CX), Z6
+	VMOVDQU32    192(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z6, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x6p3r0
-	VADDPS       Z8, Z3, Z3
+	VMOVDQU32    192(DI), Z6
+	VADDPS       Z6, Z3, Z3
 
 fnob1x6p3r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p3r0
 	VMAXPS Z3, Z7, Z3
 	VADDPS Z7, Z3, Z3
 
 fnorelu1x6p3r0:
-	VMOVDQU32 256(CX), Z6
-	VMOVDQU32 256(DX), Z9
-	TESTQ     SI, SI
-	JZ        fnobias1x6p4
-	VMOVDQU32 256(BX), Z8
-
-fnobias1x6p4:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z4, Z4
+	VMOVDQU32    256(CX), Z6
+	VMOVDQU32    256(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z6, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x6p4r0
-	VADDPS       Z8, Z4, Z4
+	VMOVDQU32    256(DI), Z6
+	VADDPS       Z6, Z4, Z4
 
 fnob1x6p4r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p4r0
 	VMAXPS Z4, Z7, Z4
 	VADDPS Z7, Z4, Z4
 
 fnorelu1x6p4r0:
-	VMOVDQU32.Z 320(CX), K2, Z6
-	VMOVDQU32.Z 320(DX), K2, Z9
-	TESTQ       SI, SI
-	JZ          fnobias1x6p5
-	VMOVDQU32.Z 320(BX), K2, Z8
-
-fnobias1x6p5:
-	VMULPS.BCST  (DI), Z6, Z6
-	VPMULLD.BCST (R8), Z9, Z9
-	VPSUBD       Z9, Z5, Z5
+	VMOVDQU32.Z  320(CX), K2, Z6
+	VMOVDQU32.Z  320(DX), K2, Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z6, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x6p5r0
-	VADDPS       Z8, Z5, Z5
+	VMOVDQU32.Z  320(DI), K2, Z6
+	VADDPS       Z6, Z5, Z5
 
 fnob1x6p5r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x6p5r0
 	VMAXPS Z5, Z7, Z5
 	VADDPS Z7, Z5, Z5
@@ -4506,177 +4455,158 @@ tail1x7:
 	VPDPBUSD     (DX)(R11*1), Z7, Z6
 
 store1x7:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z8, Z8, Z8
-	VMOVDQU32.Z (CX), K1, Z7
-	VMOVDQU32.Z (DX), K1, Z10
-	TESTQ       SI, SI
-	JZ          fnobias1x7p0
-	VMOVDQU32.Z (BX), K1, Z9
-
-fnobias1x7p0:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (CX), K1, Z7
+	VMOVDQU32.Z  (DX), K1, Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z7, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x7p0r0
-	VADDPS       Z9, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z7
+	VADDPS       Z7, Z0, Z0
 
 fnob1x7p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p0r0
 	VMAXPS Z0, Z8, Z0
 	VADDPS Z8, Z0, Z0
 
 fnorelu1x7p0r0:
-	VMOVDQU32 64(CX), Z7
-	VMOVDQU32 64(DX), Z10
-	TESTQ     SI, SI
-	JZ        fnobias1x7p1
-	VMOVDQU32 64(BX), Z9
-
-fnobias1x7p1:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z1, Z1
+	VMOVDQU32    64(CX), Z7
+	VMOVDQU32    64(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z7, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x7p1r0
-	VADDPS       Z9, Z1, Z1
+	VMOVDQU32    64(DI), Z7
+	VADDPS       Z7, Z1, Z1
 
 fnob1x7p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p1r0
 	VMAXPS Z1, Z8, Z1
 	VADDPS Z8, Z1, Z1
 
 fnorelu1x7p1r0:
-	VMOVDQU32 128(CX), Z7
-	VMOVDQU32 128(DX), Z10
-	TESTQ     SI, SI
-	JZ        fnobias1x7p2
-	VMOVDQU32 128(BX), Z9
-
-fnobias1x7p2:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z2, Z2
+	VMOVDQU32    128(CX), Z7
+	VMOVDQU32    128(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z7, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x7p2r0
-	VADDPS       Z9, Z2, Z2
+	VMOVDQU32    128(DI), Z7
+	VADDPS       Z7, Z2, Z2
 
 fnob1x7p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p2r0
 	VMAXPS Z2, Z8, Z2
 	VADDPS Z8, Z2, Z2
 
 fnorelu1x7p2r0:
-	VMOVDQU32 192(CX), Z7
-	VMOVDQU32 192(DX), Z10
-	TESTQ     SI, SI
-	JZ        fnobias1x7p3
-	VMOVDQU32 192(BX), Z9
-
-fnobias1x7p3:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z3, Z3
+	VMOVDQU32    192(CX), Z7
+	VMOVDQU32    192(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z7, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x7p3r0
-	VADDPS       Z9, Z3, Z3
+	VMOVDQU32    192(DI), Z7
+	VADDPS       Z7, Z3, Z3
 
 fnob1x7p3r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p3r0
 	VMAXPS Z3, Z8, Z3
 	VADDPS Z8, Z3, Z3
 
 fnorelu1x7p3r0:
-	VMOVDQU32 256(CX), Z7
-	VMOVDQU32 256(DX), Z10
-	TESTQ     SI, SI
-	JZ        fnobias1x7p4
-	VMOVDQU32 256(BX), Z9
-
-fnobias1x7p4:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z4, Z4
+	VMOVDQU32    256(CX), Z7
+	VMOVDQU32    256(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z7, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x7p4r0
-	VADDPS       Z9, Z4, Z4
+	VMOVDQU32    256(DI), Z7
+	VADDPS       Z7, Z4, Z4
 
 fnob1x7p4r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p4r0
 	VMAXPS Z4, Z8, Z4
 	VADDPS Z8, Z4, Z4
 
 fnorelu1x7p4r0:
-	VMOVDQU32 320(CX), Z7
-	VMOVDQU32 320(DX), Z10
-	TESTQ     SI, SI
-	JZ        fnobias1x7p5
-	VMOVDQU32 320(BX), Z9
-
-fnobias1x7p5:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z5, Z5
+	VMOVDQU32    320(CX), Z7
+	VMOVDQU32    320(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z7, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x7p5r0
-	VADDPS       Z9, Z5, Z5
+	VMOVDQU32    320(DI), Z7
+	VADDPS       Z7, Z5, Z5
 
 fnob1x7p5r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p5r0
 	VMAXPS Z5, Z8, Z5
 	VADDPS Z8, Z5, Z5
 
 fnorelu1x7p5r0:
-	VMOVDQU32.Z 384(CX), K2, Z7
-	VMOVDQU32.Z 384(DX), K2, Z10
-	TESTQ       SI, SI
-	JZ          fnobias1x7p6
-	VMOVDQU32.Z 384(BX), K2, Z9
-
-fnobias1x7p6:
-	VMULPS.BCST  (DI), Z7, Z7
-	VPMULLD.BCST (R8), Z10, Z10
-	VPSUBD       Z10, Z6, Z6
+	VMOVDQU32.Z  384(CX), K2, Z7
+	VMOVDQU32.Z  384(DX), K2, Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z7, Z6
 	TESTQ        SI, SI
 	JZ           fnob1x7p6r0
-	VADDPS       Z9, Z6, Z6
+	VMOVDQU32.Z  384(DI), K2, Z7
+	VADDPS       Z7, Z6, Z6
 
 fnob1x7p6r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x7p6r0
 	VMAXPS Z6, Z8, Z6
 	VADDPS Z8, Z6, Z6
@@ -4757,200 +4687,178 @@ tail1x8:
 	VPDPBUSD     (DX)(R12*1), Z8, Z7
 
 store1x8:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), CX
-	KMOVW       CX, K1
-	SHRQ        $0x10, CX
-	KMOVW       CX, K2
-	MOVQ        sc_base+136(FP), CX
-	MOVQ        rs_base+160(FP), DX
-	MOVQ        bias_base+184(FP), BX
-	MOVQ        bias_len+192(FP), SI
-	MOVQ        sx_base+208(FP), DI
-	MOVQ        zx_base+232(FP), R8
-	MOVB        relu+256(FP), R9
-	VPXORD      Z9, Z9, Z9
-	VMOVDQU32.Z (CX), K1, Z8
-	VMOVDQU32.Z (DX), K1, Z11
-	TESTQ       SI, SI
-	JZ          fnobias1x8p0
-	VMOVDQU32.Z (BX), K1, Z10
-
-fnobias1x8p0:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z9, Z9, Z9
+	VMOVDQU32.Z  (CX), K1, Z8
+	VMOVDQU32.Z  (DX), K1, Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z8, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x8p0r0
-	VADDPS       Z10, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z8
+	VADDPS       Z8, Z0, Z0
 
 fnob1x8p0r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p0r0
 	VMAXPS Z0, Z9, Z0
 	VADDPS Z9, Z0, Z0
 
 fnorelu1x8p0r0:
-	VMOVDQU32 64(CX), Z8
-	VMOVDQU32 64(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p1
-	VMOVDQU32 64(BX), Z10
-
-fnobias1x8p1:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z1, Z1
+	VMOVDQU32    64(CX), Z8
+	VMOVDQU32    64(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z8, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x8p1r0
-	VADDPS       Z10, Z1, Z1
+	VMOVDQU32    64(DI), Z8
+	VADDPS       Z8, Z1, Z1
 
 fnob1x8p1r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p1r0
 	VMAXPS Z1, Z9, Z1
 	VADDPS Z9, Z1, Z1
 
 fnorelu1x8p1r0:
-	VMOVDQU32 128(CX), Z8
-	VMOVDQU32 128(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p2
-	VMOVDQU32 128(BX), Z10
-
-fnobias1x8p2:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z2, Z2
+	VMOVDQU32    128(CX), Z8
+	VMOVDQU32    128(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z8, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x8p2r0
-	VADDPS       Z10, Z2, Z2
+	VMOVDQU32    128(DI), Z8
+	VADDPS       Z8, Z2, Z2
 
 fnob1x8p2r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p2r0
 	VMAXPS Z2, Z9, Z2
 	VADDPS Z9, Z2, Z2
 
 fnorelu1x8p2r0:
-	VMOVDQU32 192(CX), Z8
-	VMOVDQU32 192(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p3
-	VMOVDQU32 192(BX), Z10
-
-fnobias1x8p3:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z3, Z3
+	VMOVDQU32    192(CX), Z8
+	VMOVDQU32    192(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z8, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x8p3r0
-	VADDPS       Z10, Z3, Z3
+	VMOVDQU32    192(DI), Z8
+	VADDPS       Z8, Z3, Z3
 
 fnob1x8p3r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p3r0
 	VMAXPS Z3, Z9, Z3
 	VADDPS Z9, Z3, Z3
 
 fnorelu1x8p3r0:
-	VMOVDQU32 256(CX), Z8
-	VMOVDQU32 256(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p4
-	VMOVDQU32 256(BX), Z10
-
-fnobias1x8p4:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z4, Z4
+	VMOVDQU32    256(CX), Z8
+	VMOVDQU32    256(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z8, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x8p4r0
-	VADDPS       Z10, Z4, Z4
+	VMOVDQU32    256(DI), Z8
+	VADDPS       Z8, Z4, Z4
 
 fnob1x8p4r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p4r0
 	VMAXPS Z4, Z9, Z4
 	VADDPS Z9, Z4, Z4
 
 fnorelu1x8p4r0:
-	VMOVDQU32 320(CX), Z8
-	VMOVDQU32 320(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p5
-	VMOVDQU32 320(BX), Z10
-
-fnobias1x8p5:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z5, Z5
+	VMOVDQU32    320(CX), Z8
+	VMOVDQU32    320(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z8, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x8p5r0
-	VADDPS       Z10, Z5, Z5
+	VMOVDQU32    320(DI), Z8
+	VADDPS       Z8, Z5, Z5
 
 fnob1x8p5r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p5r0
 	VMAXPS Z5, Z9, Z5
 	VADDPS Z9, Z5, Z5
 
 fnorelu1x8p5r0:
-	VMOVDQU32 384(CX), Z8
-	VMOVDQU32 384(DX), Z11
-	TESTQ     SI, SI
-	JZ        fnobias1x8p6
-	VMOVDQU32 384(BX), Z10
-
-fnobias1x8p6:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z6, Z6
+	VMOVDQU32    384(CX), Z8
+	VMOVDQU32    384(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z8, Z6
 	TESTQ        SI, SI
 	JZ           fnob1x8p6r0
-	VADDPS       Z10, Z6, Z6
+	VMOVDQU32    384(DI), Z8
+	VADDPS       Z8, Z6, Z6
 
 fnob1x8p6r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p6r0
 	VMAXPS Z6, Z9, Z6
 	VADDPS Z9, Z6, Z6
 
 fnorelu1x8p6r0:
-	VMOVDQU32.Z 448(CX), K2, Z8
-	VMOVDQU32.Z 448(DX), K2, Z11
-	TESTQ       SI, SI
-	JZ          fnobias1x8p7
-	VMOVDQU32.Z 448(BX), K2, Z10
-
-fnobias1x8p7:
-	VMULPS.BCST  (DI), Z8, Z8
-	VPMULLD.BCST (R8), Z11, Z11
-	VPSUBD       Z11, Z7, Z7
+	VMOVDQU32.Z  448(CX), K2, Z8
+	VMOVDQU32.Z  448(DX), K2, Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z8, Z7
 	TESTQ        SI, SI
 	JZ           fnob1x8p7r0
-	VADDPS       Z10, Z7, Z7
+	VMOVDQU32.Z  448(DI), K2, Z8
+	VADDPS       Z8, Z7, Z7
 
 fnob1x8p7r0:
-	TESTB  R9, R9
+	TESTB  R10, R10
 	JZ     fnorelu1x8p7r0
 	VMAXPS Z7, Z9, Z7
 	VADDPS Z9, Z7, Z7
@@ -5013,55 +4921,56 @@ tail2x1:
 	VPDPBUSD     Z3, Z2, Z1
 
 store2x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z4, Z4, Z4
-	VMOVDQU32.Z (DX), K1, Z2
-	VMOVDQU32.Z (BX), K1, Z3
-	TESTQ       DI, DI
-	JZ          fnobias2x1p0
-	VMOVDQU32.Z (SI), K1, Z5
-
-fnobias2x1p0:
-	VMULPS.BCST  (R8), Z2, Z6
-	VPMULLD.BCST (R9), Z3, Z7
-	VPSUBD       Z7, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (DX), K1, Z2
+	VMOVDQU32.Z  (BX), K1, Z3
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z2, Z5
+	VPMULLD.BCST (R10), Z3, Z6
+	VPSUBD       Z6, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z6, Z0
+	VMULPS       Z0, Z5, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z5
 	VADDPS       Z5, Z0, Z0
 
 fnob2x1p0r0:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu2x1p0r0
 	VMAXPS Z0, Z4, Z0
 	VADDPS Z4, Z0, Z0
 
 fnorelu2x1p0r0:
-	VMULPS.BCST  4(R8), Z2, Z6
-	VPMULLD.BCST 4(R9), Z3, Z7
-	VPSUBD       Z7, Z1, Z1
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z2, Z5
+	VPMULLD.BCST 4(R10), Z3, Z6
+	VPSUBD       Z6, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z6, Z1
+	VMULPS       Z1, Z5, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z5
 	VADDPS       Z5, Z1, Z1
 
 fnob2x1p0r1:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu2x1p0r1
 	VMAXPS Z1, Z4, Z1
 	VADDPS Z4, Z1, Z1
@@ -5128,94 +5037,94 @@ tail2x2:
 	VPDPBUSD     Z6, Z4, Z3
 
 store2x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z7, Z7, Z7
-	VMOVDQU32.Z (DX), K1, Z4
-	VMOVDQU32.Z (BX), K1, Z5
-	TESTQ       DI, DI
-	JZ          fnobias2x2p0
-	VMOVDQU32.Z (SI), K1, Z8
-
-fnobias2x2p0:
-	VMULPS.BCST  (R8), Z4, Z6
-	VPMULLD.BCST (R9), Z5, Z9
-	VPSUBD       Z9, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (DX), K1, Z4
+	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z4, Z6
+	VPMULLD.BCST (R11), Z5, Z8
+	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z6, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x2p0r0
-	VADDPS       Z8, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z6
+	VADDPS       Z6, Z0, Z0
 
 fnob2x2p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x2p0r0
 	VMAXPS Z0, Z7, Z0
 	VADDPS Z7, Z0, Z0
 
 fnorelu2x2p0r0:
-	VMULPS.BCST  4(R8), Z4, Z6
-	VPMULLD.BCST 4(R9), Z5, Z9
-	VPSUBD       Z9, Z2, Z2
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z4, Z6
+	VPMULLD.BCST 4(R11), Z5, Z8
+	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z6, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x2p0r1
-	VADDPS       Z8, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z6
+	VADDPS       Z6, Z2, Z2
 
 fnob2x2p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x2p0r1
 	VMAXPS Z2, Z7, Z2
 	VADDPS Z7, Z2, Z2
 
 fnorelu2x2p0r1:
-	VMOVDQU32.Z 64(DX), K2, Z4
-	VMOVDQU32.Z 64(BX), K2, Z5
-	TESTQ       DI, DI
-	JZ          fnobias2x2p1
-	VMOVDQU32.Z 64(SI), K2, Z8
-
-fnobias2x2p1:
-	VMULPS.BCST  (R8), Z4, Z6
-	VPMULLD.BCST (R9), Z5, Z9
-	VPSUBD       Z9, Z1, Z1
+	VMOVDQU32.Z  64(DX), K2, Z4
+	VMOVDQU32.Z  64(BX), K2, Z5
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z4, Z6
+	VPMULLD.BCST (R11), Z5, Z8
+	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z6, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x2p1r0
-	VADDPS       Z8, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z6
+	VADDPS       Z6, Z1, Z1
 
 fnob2x2p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x2p1r0
 	VMAXPS Z1, Z7, Z1
 	VADDPS Z7, Z1, Z1
 
 fnorelu2x2p1r0:
-	VMULPS.BCST  4(R8), Z4, Z6
-	VPMULLD.BCST 4(R9), Z5, Z9
-	VPSUBD       Z9, Z3, Z3
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z4, Z6
+	VPMULLD.BCST 4(R11), Z5, Z8
+	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z6, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x2p1r1
-	VADDPS       Z8, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z6
+	VADDPS       Z6, Z3, Z3
 
 fnob2x2p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x2p1r1
 	VMAXPS Z3, Z7, Z3
 	VADDPS Z7, Z3, Z3
@@ -5293,133 +5202,132 @@ tail2x3:
 	VPDPBUSD     Z9, Z6, Z5
 
 store2x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z10, Z10, Z10
-	VMOVDQU32.Z (DX), K1, Z6
-	VMOVDQU32.Z (BX), K1, Z7
-	TESTQ       DI, DI
-	JZ          fnobias2x3p0
-	VMOVDQU32.Z (SI), K1, Z11
-
-fnobias2x3p0:
-	VMULPS.BCST  (R8), Z6, Z8
-	VPMULLD.BCST (R9), Z7, Z9
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z10, Z10, Z10
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
 	VPSUBD       Z9, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z8, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x3p0r0
-	VADDPS       Z11, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z0, Z0
 
 fnob2x3p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p0r0
 	VMAXPS Z0, Z10, Z0
 	VADDPS Z10, Z0, Z0
 
 fnorelu2x3p0r0:
-	VMULPS.BCST  4(R8), Z6, Z8
-	VPMULLD.BCST 4(R9), Z7, Z9
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
 	VPSUBD       Z9, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z8, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x3p0r1
-	VADDPS       Z11, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z3, Z3
 
 fnob2x3p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p0r1
 	VMAXPS Z3, Z10, Z3
 	VADDPS Z10, Z3, Z3
 
 fnorelu2x3p0r1:
-	VMOVDQU32 64(DX), Z6
-	VMOVDQU32 64(BX), Z7
-	TESTQ     DI, DI
-	JZ        fnobias2x3p1
-	VMOVDQU32 64(SI), Z11
-
-fnobias2x3p1:
-	VMULPS.BCST  (R8), Z6, Z8
-	VPMULLD.BCST (R9), Z7, Z9
+	VMOVDQU32    64(DX), Z6
+	VMOVDQU32    64(BX), Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
 	VPSUBD       Z9, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z8, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x3p1r0
-	VADDPS       Z11, Z1, Z1
+	VMOVDQU32    64(R9), Z8
+	VADDPS       Z8, Z1, Z1
 
 fnob2x3p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p1r0
 	VMAXPS Z1, Z10, Z1
 	VADDPS Z10, Z1, Z1
 
 fnorelu2x3p1r0:
-	VMULPS.BCST  4(R8), Z6, Z8
-	VPMULLD.BCST 4(R9), Z7, Z9
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
 	VPSUBD       Z9, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z8, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x3p1r1
-	VADDPS       Z11, Z4, Z4
+	VMOVDQU32    64(R9), Z8
+	VADDPS       Z8, Z4, Z4
 
 fnob2x3p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p1r1
 	VMAXPS Z4, Z10, Z4
 	VADDPS Z10, Z4, Z4
 
 fnorelu2x3p1r1:
-	VMOVDQU32.Z 128(DX), K2, Z6
-	VMOVDQU32.Z 128(BX), K2, Z7
-	TESTQ       DI, DI
-	JZ          fnobias2x3p2
-	VMOVDQU32.Z 128(SI), K2, Z11
-
-fnobias2x3p2:
-	VMULPS.BCST  (R8), Z6, Z8
-	VPMULLD.BCST (R9), Z7, Z9
+	VMOVDQU32.Z  128(DX), K2, Z6
+	VMOVDQU32.Z  128(BX), K2, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
 	VPSUBD       Z9, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z8, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x3p2r0
-	VADDPS       Z11, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z8
+	VADDPS       Z8, Z2, Z2
 
 fnob2x3p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p2r0
 	VMAXPS Z2, Z10, Z2
 	VADDPS Z10, Z2, Z2
 
 fnorelu2x3p2r0:
-	VMULPS.BCST  4(R8), Z6, Z8
-	VPMULLD.BCST 4(R9), Z7, Z9
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
 	VPSUBD       Z9, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z8, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x3p2r1
-	VADDPS       Z11, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z8
+	VADDPS       Z8, Z5, Z5
 
 fnob2x3p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x3p2r1
 	VMAXPS Z5, Z10, Z5
 	VADDPS Z10, Z5, Z5
@@ -5508,172 +5416,170 @@ tail2x4:
 	VPDPBUSD     Z12, Z8, Z7
 
 store2x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z13, Z13, Z13
-	VMOVDQU32.Z (DX), K1, Z8
-	VMOVDQU32.Z (BX), K1, Z9
-	TESTQ       DI, DI
-	JZ          fnobias2x4p0
-	VMOVDQU32.Z (SI), K1, Z14
-
-fnobias2x4p0:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z11
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z8
+	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
 	VPSUBD       Z11, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z10, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x4p0r0
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z0, Z0
 
 fnob2x4p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p0r0
 	VMAXPS Z0, Z13, Z0
 	VADDPS Z13, Z0, Z0
 
 fnorelu2x4p0r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z11
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
 	VPSUBD       Z11, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z10, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x4p0r1
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z4, Z4
 
 fnob2x4p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p0r1
 	VMAXPS Z4, Z13, Z4
 	VADDPS Z13, Z4, Z4
 
 fnorelu2x4p0r1:
-	VMOVDQU32 64(DX), Z8
-	VMOVDQU32 64(BX), Z9
-	TESTQ     DI, DI
-	JZ        fnobias2x4p1
-	VMOVDQU32 64(SI), Z14
-
-fnobias2x4p1:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z11
+	VMOVDQU32    64(DX), Z8
+	VMOVDQU32    64(BX), Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
 	VPSUBD       Z11, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z10, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x4p1r0
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32    64(R9), Z10
+	VADDPS       Z10, Z1, Z1
 
 fnob2x4p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p1r0
 	VMAXPS Z1, Z13, Z1
 	VADDPS Z13, Z1, Z1
 
 fnorelu2x4p1r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z11
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
 	VPSUBD       Z11, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z10, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x4p1r1
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32    64(R9), Z10
+	VADDPS       Z10, Z5, Z5
 
 fnob2x4p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p1r1
 	VMAXPS Z5, Z13, Z5
 	VADDPS Z13, Z5, Z5
 
 fnorelu2x4p1r1:
-	VMOVDQU32 128(DX), Z8
-	VMOVDQU32 128(BX), Z9
-	TESTQ     DI, DI
-	JZ        fnobias2x4p2
-	VMOVDQU32 128(SI), Z14
-
-fnobias2x4p2:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z11
+	VMOVDQU32    128(DX), Z8
+	VMOVDQU32    128(BX), Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
 	VPSUBD       Z11, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z10, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x4p2r0
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32    128(R9), Z10
+	VADDPS       Z10, Z2, Z2
 
 fnob2x4p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p2r0
 	VMAXPS Z2, Z13, Z2
 	VADDPS Z13, Z2, Z2
 
 fnorelu2x4p2r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z11
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
 	VPSUBD       Z11, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z10, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x4p2r1
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32    128(R9), Z10
+	VADDPS       Z10, Z6, Z6
 
 fnob2x4p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p2r1
 	VMAXPS Z6, Z13, Z6
 	VADDPS Z13, Z6, Z6
 
 fnorelu2x4p2r1:
-	VMOVDQU32.Z 192(DX), K2, Z8
-	VMOVDQU32.Z 192(BX), K2, Z9
-	TESTQ       DI, DI
-	JZ          fnobias2x4p3
-	VMOVDQU32.Z 192(SI), K2, Z14
-
-fnobias2x4p3:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z11
+	VMOVDQU32.Z  192(DX), K2, Z8
+	VMOVDQU32.Z  192(BX), K2, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
 	VPSUBD       Z11, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z10, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x4p3r0
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z10
+	VADDPS       Z10, Z3, Z3
 
 fnob2x4p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p3r0
 	VMAXPS Z3, Z13, Z3
 	VADDPS Z13, Z3, Z3
 
 fnorelu2x4p3r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z11
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
 	VPSUBD       Z11, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z10, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x4p3r1
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z10
+	VADDPS       Z10, Z7, Z7
 
 fnob2x4p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x4p3r1
 	VMAXPS Z7, Z13, Z7
 	VADDPS Z13, Z7, Z7
@@ -5773,211 +5679,208 @@ tail2x5:
 	VPDPBUSD     Z15, Z10, Z9
 
 store2x5:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z16, Z16, Z16
-	VMOVDQU32.Z (DX), K1, Z10
-	VMOVDQU32.Z (BX), K1, Z11
-	TESTQ       DI, DI
-	JZ          fnobias2x5p0
-	VMOVDQU32.Z (SI), K1, Z17
-
-fnobias2x5p0:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z13
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z10
+	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
 	VPSUBD       Z13, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z12, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x5p0r0
-	VADDPS       Z17, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z0, Z0
 
 fnob2x5p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p0r0
 	VMAXPS Z0, Z16, Z0
 	VADDPS Z16, Z0, Z0
 
 fnorelu2x5p0r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z13
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
 	VPSUBD       Z13, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z12, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x5p0r1
-	VADDPS       Z17, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z5, Z5
 
 fnob2x5p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p0r1
 	VMAXPS Z5, Z16, Z5
 	VADDPS Z16, Z5, Z5
 
 fnorelu2x5p0r1:
-	VMOVDQU32 64(DX), Z10
-	VMOVDQU32 64(BX), Z11
-	TESTQ     DI, DI
-	JZ        fnobias2x5p1
-	VMOVDQU32 64(SI), Z17
-
-fnobias2x5p1:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z13
+	VMOVDQU32    64(DX), Z10
+	VMOVDQU32    64(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
 	VPSUBD       Z13, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z12, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x5p1r0
-	VADDPS       Z17, Z1, Z1
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z1, Z1
 
 fnob2x5p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p1r0
 	VMAXPS Z1, Z16, Z1
 	VADDPS Z16, Z1, Z1
 
 fnorelu2x5p1r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z13
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
 	VPSUBD       Z13, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z12, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x5p1r1
-	VADDPS       Z17, Z6, Z6
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z6, Z6
 
 fnob2x5p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p1r1
 	VMAXPS Z6, Z16, Z6
 	VADDPS Z16, Z6, Z6
 
 fnorelu2x5p1r1:
-	VMOVDQU32 128(DX), Z10
-	VMOVDQU32 128(BX), Z11
-	TESTQ     DI, DI
-	JZ        fnobias2x5p2
-	VMOVDQU32 128(SI), Z17
-
-fnobias2x5p2:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z13
+	VMOVDQU32    128(DX), Z10
+	VMOVDQU32    128(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
 	VPSUBD       Z13, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z12, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x5p2r0
-	VADDPS       Z17, Z2, Z2
+	VMOVDQU32    128(R9), Z12
+	VADDPS       Z12, Z2, Z2
 
 fnob2x5p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p2r0
 	VMAXPS Z2, Z16, Z2
 	VADDPS Z16, Z2, Z2
 
 fnorelu2x5p2r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z13
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
 	VPSUBD       Z13, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z12, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x5p2r1
-	VADDPS       Z17, Z7, Z7
+	VMOVDQU32    128(R9), Z12
+	VADDPS       Z12, Z7, Z7
 
 fnob2x5p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p2r1
 	VMAXPS Z7, Z16, Z7
 	VADDPS Z16, Z7, Z7
 
 fnorelu2x5p2r1:
-	VMOVDQU32 192(DX), Z10
-	VMOVDQU32 192(BX), Z11
-	TESTQ     DI, DI
-	JZ        fnobias2x5p3
-	VMOVDQU32 192(SI), Z17
-
-fnobias2x5p3:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z13
+	VMOVDQU32    192(DX), Z10
+	VMOVDQU32    192(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
 	VPSUBD       Z13, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z12, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x5p3r0
-	VADDPS       Z17, Z3, Z3
+	VMOVDQU32    192(R9), Z12
+	VADDPS       Z12, Z3, Z3
 
 fnob2x5p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p3r0
 	VMAXPS Z3, Z16, Z3
 	VADDPS Z16, Z3, Z3
 
 fnorelu2x5p3r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z13
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
 	VPSUBD       Z13, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z12, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x5p3r1
-	VADDPS       Z17, Z8, Z8
+	VMOVDQU32    192(R9), Z12
+	VADDPS       Z12, Z8, Z8
 
 fnob2x5p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p3r1
 	VMAXPS Z8, Z16, Z8
 	VADDPS Z16, Z8, Z8
 
 fnorelu2x5p3r1:
-	VMOVDQU32.Z 256(DX), K2, Z10
-	VMOVDQU32.Z 256(BX), K2, Z11
-	TESTQ       DI, DI
-	JZ          fnobias2x5p4
-	VMOVDQU32.Z 256(SI), K2, Z17
-
-fnobias2x5p4:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z13
+	VMOVDQU32.Z  256(DX), K2, Z10
+	VMOVDQU32.Z  256(BX), K2, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
 	VPSUBD       Z13, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z12, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x5p4r0
-	VADDPS       Z17, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z12
+	VADDPS       Z12, Z4, Z4
 
 fnob2x5p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p4r0
 	VMAXPS Z4, Z16, Z4
 	VADDPS Z16, Z4, Z4
 
 fnorelu2x5p4r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z13
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
 	VPSUBD       Z13, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z12, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x5p4r1
-	VADDPS       Z17, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z12
+	VADDPS       Z12, Z9, Z9
 
 fnob2x5p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x5p4r1
 	VMAXPS Z9, Z16, Z9
 	VADDPS Z16, Z9, Z9
@@ -6088,250 +5991,246 @@ tail2x6:
 	VPDPBUSD     Z18, Z12, Z11
 
 store2x6:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z19, Z19, Z19
-	VMOVDQU32.Z (DX), K1, Z12
-	VMOVDQU32.Z (BX), K1, Z13
-	TESTQ       DI, DI
-	JZ          fnobias2x6p0
-	VMOVDQU32.Z (SI), K1, Z20
-
-fnobias2x6p0:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z19, Z19, Z19
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z14, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x6p0r0
-	VADDPS       Z20, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
 
 fnob2x6p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p0r0
 	VMAXPS Z0, Z19, Z0
 	VADDPS Z19, Z0, Z0
 
 fnorelu2x6p0r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z14, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x6p0r1
-	VADDPS       Z20, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
 
 fnob2x6p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p0r1
 	VMAXPS Z6, Z19, Z6
 	VADDPS Z19, Z6, Z6
 
 fnorelu2x6p0r1:
-	VMOVDQU32 64(DX), Z12
-	VMOVDQU32 64(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias2x6p1
-	VMOVDQU32 64(SI), Z20
-
-fnobias2x6p1:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z14, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x6p1r0
-	VADDPS       Z20, Z1, Z1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
 
 fnob2x6p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p1r0
 	VMAXPS Z1, Z19, Z1
 	VADDPS Z19, Z1, Z1
 
 fnorelu2x6p1r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z14, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x6p1r1
-	VADDPS       Z20, Z7, Z7
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z7, Z7
 
 fnob2x6p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p1r1
 	VMAXPS Z7, Z19, Z7
 	VADDPS Z19, Z7, Z7
 
 fnorelu2x6p1r1:
-	VMOVDQU32 128(DX), Z12
-	VMOVDQU32 128(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias2x6p2
-	VMOVDQU32 128(SI), Z20
-
-fnobias2x6p2:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    128(DX), Z12
+	VMOVDQU32    128(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z14, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x6p2r0
-	VADDPS       Z20, Z2, Z2
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z2, Z2
 
 fnob2x6p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p2r0
 	VMAXPS Z2, Z19, Z2
 	VADDPS Z19, Z2, Z2
 
 fnorelu2x6p2r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z14, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x6p2r1
-	VADDPS       Z20, Z8, Z8
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z8, Z8
 
 fnob2x6p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p2r1
 	VMAXPS Z8, Z19, Z8
 	VADDPS Z19, Z8, Z8
 
 fnorelu2x6p2r1:
-	VMOVDQU32 192(DX), Z12
-	VMOVDQU32 192(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias2x6p3
-	VMOVDQU32 192(SI), Z20
-
-fnobias2x6p3:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    192(DX), Z12
+	VMOVDQU32    192(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z14, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x6p3r0
-	VADDPS       Z20, Z3, Z3
+	VMOVDQU32    192(R9), Z14
+	VADDPS       Z14, Z3, Z3
 
 fnob2x6p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p3r0
 	VMAXPS Z3, Z19, Z3
 	VADDPS Z19, Z3, Z3
 
 fnorelu2x6p3r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z14, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x6p3r1
-	VADDPS       Z20, Z9, Z9
+	VMOVDQU32    192(R9), Z14
+	VADDPS       Z14, Z9, Z9
 
 fnob2x6p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p3r1
 	VMAXPS Z9, Z19, Z9
 	VADDPS Z19, Z9, Z9
 
 fnorelu2x6p3r1:
-	VMOVDQU32 256(DX), Z12
-	VMOVDQU32 256(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias2x6p4
-	VMOVDQU32 256(SI), Z20
-
-fnobias2x6p4:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    256(DX), Z12
+	VMOVDQU32    256(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z14, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x6p4r0
-	VADDPS       Z20, Z4, Z4
+	VMOVDQU32    256(R9), Z14
+	VADDPS       Z14, Z4, Z4
 
 fnob2x6p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p4r0
 	VMAXPS Z4, Z19, Z4
 	VADDPS Z19, Z4, Z4
 
 fnorelu2x6p4r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z14, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x6p4r1
-	VADDPS       Z20, Z10, Z10
+	VMOVDQU32    256(R9), Z14
+	VADDPS       Z14, Z10, Z10
 
 fnob2x6p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p4r1
 	VMAXPS Z10, Z19, Z10
 	VADDPS Z19, Z10, Z10
 
 fnorelu2x6p4r1:
-	VMOVDQU32.Z 320(DX), K2, Z12
-	VMOVDQU32.Z 320(BX), K2, Z13
-	TESTQ       DI, DI
-	JZ          fnobias2x6p5
-	VMOVDQU32.Z 320(SI), K2, Z20
-
-fnobias2x6p5:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32.Z  320(DX), K2, Z12
+	VMOVDQU32.Z  320(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z14, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x6p5r0
-	VADDPS       Z20, Z5, Z5
+	VMOVDQU32.Z  320(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
 
 fnob2x6p5r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p5r0
 	VMAXPS Z5, Z19, Z5
 	VADDPS Z19, Z5, Z5
 
 fnorelu2x6p5r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z14, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x6p5r1
-	VADDPS       Z20, Z11, Z11
+	VMOVDQU32.Z  320(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
 
 fnob2x6p5r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x6p5r1
 	VMAXPS Z11, Z19, Z11
 	VADDPS Z19, Z11, Z11
@@ -6453,289 +6352,284 @@ tail2x7:
 	VPDPBUSD     Z21, Z14, Z13
 
 store2x7:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z22, Z22, Z22
-	VMOVDQU32.Z (DX), K1, Z14
-	VMOVDQU32.Z (BX), K1, Z15
-	TESTQ       DI, DI
-	JZ          fnobias2x7p0
-	VMOVDQU32.Z (SI), K1, Z23
-
-fnobias2x7p0:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z22, Z22, Z22
+	VMOVDQU32.Z  (DX), K1, Z14
+	VMOVDQU32.Z  (BX), K1, Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z16, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x7p0r0
-	VADDPS       Z23, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z16
+	VADDPS       Z16, Z0, Z0
 
 fnob2x7p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p0r0
 	VMAXPS Z0, Z22, Z0
 	VADDPS Z22, Z0, Z0
 
 fnorelu2x7p0r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z16, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x7p0r1
-	VADDPS       Z23, Z7, Z7
+	VMOVDQU32.Z  (R9), K1, Z16
+	VADDPS       Z16, Z7, Z7
 
 fnob2x7p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p0r1
 	VMAXPS Z7, Z22, Z7
 	VADDPS Z22, Z7, Z7
 
 fnorelu2x7p0r1:
-	VMOVDQU32 64(DX), Z14
-	VMOVDQU32 64(BX), Z15
-	TESTQ     DI, DI
-	JZ        fnobias2x7p1
-	VMOVDQU32 64(SI), Z23
-
-fnobias2x7p1:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32    64(DX), Z14
+	VMOVDQU32    64(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z16, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x7p1r0
-	VADDPS       Z23, Z1, Z1
+	VMOVDQU32    64(R9), Z16
+	VADDPS       Z16, Z1, Z1
 
 fnob2x7p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p1r0
 	VMAXPS Z1, Z22, Z1
 	VADDPS Z22, Z1, Z1
 
 fnorelu2x7p1r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z16, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x7p1r1
-	VADDPS       Z23, Z8, Z8
+	VMOVDQU32    64(R9), Z16
+	VADDPS       Z16, Z8, Z8
 
 fnob2x7p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p1r1
 	VMAXPS Z8, Z22, Z8
 	VADDPS Z22, Z8, Z8
 
 fnorelu2x7p1r1:
-	VMOVDQU32 128(DX), Z14
-	VMOVDQU32 128(BX), Z15
-	TESTQ     DI, DI
-	JZ        fnobias2x7p2
-	VMOVDQU32 128(SI), Z23
-
-fnobias2x7p2:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32    128(DX), Z14
+	VMOVDQU32    128(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z16, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x7p2r0
-	VADDPS       Z23, Z2, Z2
+	VMOVDQU32    128(R9), Z16
+	VADDPS       Z16, Z2, Z2
 
 fnob2x7p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p2r0
 	VMAXPS Z2, Z22, Z2
 	VADDPS Z22, Z2, Z2
 
 fnorelu2x7p2r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z16, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x7p2r1
-	VADDPS       Z23, Z9, Z9
+	VMOVDQU32    128(R9), Z16
+	VADDPS       Z16, Z9, Z9
 
 fnob2x7p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p2r1
 	VMAXPS Z9, Z22, Z9
 	VADDPS Z22, Z9, Z9
 
 fnorelu2x7p2r1:
-	VMOVDQU32 192(DX), Z14
-	VMOVDQU32 192(BX), Z15
-	TESTQ     DI, DI
-	JZ        fnobias2x7p3
-	VMOVDQU32 192(SI), Z23
-
-fnobias2x7p3:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32    192(DX), Z14
+	VMOVDQU32    192(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z16, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x7p3r0
-	VADDPS       Z23, Z3, Z3
+	VMOVDQU32    192(R9), Z16
+	VADDPS       Z16, Z3, Z3
 
 fnob2x7p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p3r0
 	VMAXPS Z3, Z22, Z3
 	VADDPS Z22, Z3, Z3
 
 fnorelu2x7p3r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z16, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x7p3r1
-	VADDPS       Z23, Z10, Z10
+	VMOVDQU32    192(R9), Z16
+	VADDPS       Z16, Z10, Z10
 
 fnob2x7p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p3r1
 	VMAXPS Z10, Z22, Z10
 	VADDPS Z22, Z10, Z10
 
 fnorelu2x7p3r1:
-	VMOVDQU32 256(DX), Z14
-	VMOVDQU32 256(BX), Z15
-	TESTQ     DI, DI
-	JZ        fnobias2x7p4
-	VMOVDQU32 256(SI), Z23
-
-fnobias2x7p4:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32    256(DX), Z14
+	VMOVDQU32    256(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z16, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x7p4r0
-	VADDPS       Z23, Z4, Z4
+	VMOVDQU32    256(R9), Z16
+	VADDPS       Z16, Z4, Z4
 
 fnob2x7p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p4r0
 	VMAXPS Z4, Z22, Z4
 	VADDPS Z22, Z4, Z4
 
 fnorelu2x7p4r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z16, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x7p4r1
-	VADDPS       Z23, Z11, Z11
+	VMOVDQU32    256(R9), Z16
+	VADDPS       Z16, Z11, Z11
 
 fnob2x7p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p4r1
 	VMAXPS Z11, Z22, Z11
 	VADDPS Z22, Z11, Z11
 
 fnorelu2x7p4r1:
-	VMOVDQU32 320(DX), Z14
-	VMOVDQU32 320(BX), Z15
-	TESTQ     DI, DI
-	JZ        fnobias2x7p5
-	VMOVDQU32 320(SI), Z23
-
-fnobias2x7p5:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32    320(DX), Z14
+	VMOVDQU32    320(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z16, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x7p5r0
-	VADDPS       Z23, Z5, Z5
+	VMOVDQU32    320(R9), Z16
+	VADDPS       Z16, Z5, Z5
 
 fnob2x7p5r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p5r0
 	VMAXPS Z5, Z22, Z5
 	VADDPS Z22, Z5, Z5
 
 fnorelu2x7p5r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z16, Z12
 	TESTQ        DI, DI
 	JZ           fnob2x7p5r1
-	VADDPS       Z23, Z12, Z12
+	VMOVDQU32    320(R9), Z16
+	VADDPS       Z16, Z12, Z12
 
 fnob2x7p5r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p5r1
 	VMAXPS Z12, Z22, Z12
 	VADDPS Z22, Z12, Z12
 
 fnorelu2x7p5r1:
-	VMOVDQU32.Z 384(DX), K2, Z14
-	VMOVDQU32.Z 384(BX), K2, Z15
-	TESTQ       DI, DI
-	JZ          fnobias2x7p6
-	VMOVDQU32.Z 384(SI), K2, Z23
-
-fnobias2x7p6:
-	VMULPS.BCST  (R8), Z14, Z16
-	VPMULLD.BCST (R9), Z15, Z17
+	VMOVDQU32.Z  384(DX), K2, Z14
+	VMOVDQU32.Z  384(BX), K2, Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
 	VPSUBD       Z17, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z16, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x7p6r0
-	VADDPS       Z23, Z6, Z6
+	VMOVDQU32.Z  384(R9), K2, Z16
+	VADDPS       Z16, Z6, Z6
 
 fnob2x7p6r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p6r0
 	VMAXPS Z6, Z22, Z6
 	VADDPS Z22, Z6, Z6
 
 fnorelu2x7p6r0:
-	VMULPS.BCST  4(R8), Z14, Z16
-	VPMULLD.BCST 4(R9), Z15, Z17
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
 	VPSUBD       Z17, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z16, Z13
 	TESTQ        DI, DI
 	JZ           fnob2x7p6r1
-	VADDPS       Z23, Z13, Z13
+	VMOVDQU32.Z  384(R9), K2, Z16
+	VADDPS       Z16, Z13, Z13
 
 fnob2x7p6r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x7p6r1
 	VMAXPS Z13, Z22, Z13
 	VADDPS Z22, Z13, Z13
@@ -6868,328 +6762,322 @@ tail2x8:
 	VPDPBUSD     Z24, Z16, Z15
 
 store2x8:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z25, Z25, Z25
-	VMOVDQU32.Z (DX), K1, Z16
-	VMOVDQU32.Z (BX), K1, Z17
-	TESTQ       DI, DI
-	JZ          fnobias2x8p0
-	VMOVDQU32.Z (SI), K1, Z26
-
-fnobias2x8p0:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z18, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x8p0r0
-	VADDPS       Z26, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
 
 fnob2x8p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p0r0
 	VMAXPS Z0, Z25, Z0
 	VADDPS Z25, Z0, Z0
 
 fnorelu2x8p0r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z18, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x8p0r1
-	VADDPS       Z26, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z8, Z8
 
 fnob2x8p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p0r1
 	VMAXPS Z8, Z25, Z8
 	VADDPS Z25, Z8, Z8
 
 fnorelu2x8p0r1:
-	VMOVDQU32 64(DX), Z16
-	VMOVDQU32 64(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p1
-	VMOVDQU32 64(SI), Z26
-
-fnobias2x8p1:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z18, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x8p1r0
-	VADDPS       Z26, Z1, Z1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
 
 fnob2x8p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p1r0
 	VMAXPS Z1, Z25, Z1
 	VADDPS Z25, Z1, Z1
 
 fnorelu2x8p1r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z18, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x8p1r1
-	VADDPS       Z26, Z9, Z9
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z9, Z9
 
 fnob2x8p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p1r1
 	VMAXPS Z9, Z25, Z9
 	VADDPS Z25, Z9, Z9
 
 fnorelu2x8p1r1:
-	VMOVDQU32 128(DX), Z16
-	VMOVDQU32 128(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p2
-	VMOVDQU32 128(SI), Z26
-
-fnobias2x8p2:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    128(DX), Z16
+	VMOVDQU32    128(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z18, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x8p2r0
-	VADDPS       Z26, Z2, Z2
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z2, Z2
 
 fnob2x8p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p2r0
 	VMAXPS Z2, Z25, Z2
 	VADDPS Z25, Z2, Z2
 
 fnorelu2x8p2r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z18, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x8p2r1
-	VADDPS       Z26, Z10, Z10
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z10, Z10
 
 fnob2x8p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p2r1
 	VMAXPS Z10, Z25, Z10
 	VADDPS Z25, Z10, Z10
 
 fnorelu2x8p2r1:
-	VMOVDQU32 192(DX), Z16
-	VMOVDQU32 192(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p3
-	VMOVDQU32 192(SI), Z26
-
-fnobias2x8p3:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    192(DX), Z16
+	VMOVDQU32    192(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z18, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x8p3r0
-	VADDPS       Z26, Z3, Z3
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z3, Z3
 
 fnob2x8p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p3r0
 	VMAXPS Z3, Z25, Z3
 	VADDPS Z25, Z3, Z3
 
 fnorelu2x8p3r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z18, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x8p3r1
-	VADDPS       Z26, Z11, Z11
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z11, Z11
 
 fnob2x8p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p3r1
 	VMAXPS Z11, Z25, Z11
 	VADDPS Z25, Z11, Z11
 
 fnorelu2x8p3r1:
-	VMOVDQU32 256(DX), Z16
-	VMOVDQU32 256(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p4
-	VMOVDQU32 256(SI), Z26
-
-fnobias2x8p4:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    256(DX), Z16
+	VMOVDQU32    256(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z18, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x8p4r0
-	VADDPS       Z26, Z4, Z4
+	VMOVDQU32    256(R9), Z18
+	VADDPS       Z18, Z4, Z4
 
 fnob2x8p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p4r0
 	VMAXPS Z4, Z25, Z4
 	VADDPS Z25, Z4, Z4
 
 fnorelu2x8p4r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z18, Z12
 	TESTQ        DI, DI
 	JZ           fnob2x8p4r1
-	VADDPS       Z26, Z12, Z12
+	VMOVDQU32    256(R9), Z18
+	VADDPS       Z18, Z12, Z12
 
 fnob2x8p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p4r1
 	VMAXPS Z12, Z25, Z12
 	VADDPS Z25, Z12, Z12
 
 fnorelu2x8p4r1:
-	VMOVDQU32 320(DX), Z16
-	VMOVDQU32 320(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p5
-	VMOVDQU32 320(SI), Z26
-
-fnobias2x8p5:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    320(DX), Z16
+	VMOVDQU32    320(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z18, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x8p5r0
-	VADDPS       Z26, Z5, Z5
+	VMOVDQU32    320(R9), Z18
+	VADDPS       Z18, Z5, Z5
 
 fnob2x8p5r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p5r0
 	VMAXPS Z5, Z25, Z5
 	VADDPS Z25, Z5, Z5
 
 fnorelu2x8p5r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z18, Z13
 	TESTQ        DI, DI
 	JZ           fnob2x8p5r1
-	VADDPS       Z26, Z13, Z13
+	VMOVDQU32    320(R9), Z18
+	VADDPS       Z18, Z13, Z13
 
 fnob2x8p5r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p5r1
 	VMAXPS Z13, Z25, Z13
 	VADDPS Z25, Z13, Z13
 
 fnorelu2x8p5r1:
-	VMOVDQU32 384(DX), Z16
-	VMOVDQU32 384(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias2x8p6
-	VMOVDQU32 384(SI), Z26
-
-fnobias2x8p6:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    384(DX), Z16
+	VMOVDQU32    384(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z18, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x8p6r0
-	VADDPS       Z26, Z6, Z6
+	VMOVDQU32    384(R9), Z18
+	VADDPS       Z18, Z6, Z6
 
 fnob2x8p6r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p6r0
 	VMAXPS Z6, Z25, Z6
 	VADDPS Z25, Z6, Z6
 
 fnorelu2x8p6r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z18, Z14
 	TESTQ        DI, DI
 	JZ           fnob2x8p6r1
-	VADDPS       Z26, Z14, Z14
+	VMOVDQU32    384(R9), Z18
+	VADDPS       Z18, Z14, Z14
 
 fnob2x8p6r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p6r1
 	VMAXPS Z14, Z25, Z14
 	VADDPS Z25, Z14, Z14
 
 fnorelu2x8p6r1:
-	VMOVDQU32.Z 448(DX), K2, Z16
-	VMOVDQU32.Z 448(BX), K2, Z17
-	TESTQ       DI, DI
-	JZ          fnobias2x8p7
-	VMOVDQU32.Z 448(SI), K2, Z26
-
-fnobias2x8p7:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32.Z  448(DX), K2, Z16
+	VMOVDQU32.Z  448(BX), K2, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z18, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x8p7r0
-	VADDPS       Z26, Z7, Z7
+	VMOVDQU32.Z  448(R9), K2, Z18
+	VADDPS       Z18, Z7, Z7
 
 fnob2x8p7r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p7r0
 	VMAXPS Z7, Z25, Z7
 	VADDPS Z25, Z7, Z7
 
 fnorelu2x8p7r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z18, Z15
 	TESTQ        DI, DI
 	JZ           fnob2x8p7r1
-	VADDPS       Z26, Z15, Z15
+	VMOVDQU32.Z  448(R9), K2, Z18
+	VADDPS       Z18, Z15, Z15
 
 fnob2x8p7r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu2x8p7r1
 	VMAXPS Z15, Z25, Z15
 	VADDPS Z25, Z15, Z15
@@ -7268,71 +7156,74 @@ tail3x1:
 	VPDPBUSD     Z4, Z3, Z2
 
 store3x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z5, Z5, Z5
-	VMOVDQU32.Z (DX), K1, Z3
-	VMOVDQU32.Z (BX), K1, Z4
-	TESTQ       DI, DI
-	JZ          fnobias3x1p0
-	VMOVDQU32.Z (SI), K1, Z6
-
-fnobias3x1p0:
-	VMULPS.BCST  (R8), Z3, Z7
-	VPMULLD.BCST (R9), Z4, Z8
-	VPSUBD       Z8, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (DX), K1, Z3
+	VMOVDQU32.Z  (BX), K1, Z4
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z3, Z6
+	VPMULLD.BCST (R10), Z4, Z7
+	VPSUBD       Z7, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z7, Z0
+	VMULPS       Z0, Z6, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z6
 	VADDPS       Z6, Z0, Z0
 
 fnob3x1p0r0:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu3x1p0r0
 	VMAXPS Z0, Z5, Z0
 	VADDPS Z5, Z0, Z0
 
 fnorelu3x1p0r0:
-	VMULPS.BCST  4(R8), Z3, Z7
-	VPMULLD.BCST 4(R9), Z4, Z8
-	VPSUBD       Z8, Z1, Z1
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z3, Z6
+	VPMULLD.BCST 4(R10), Z4, Z7
+	VPSUBD       Z7, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z7, Z1
+	VMULPS       Z1, Z6, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z6
 	VADDPS       Z6, Z1, Z1
 
 fnob3x1p0r1:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu3x1p0r1
 	VMAXPS Z1, Z5, Z1
 	VADDPS Z5, Z1, Z1
 
 fnorelu3x1p0r1:
-	VMULPS.BCST  8(R8), Z3, Z7
-	VPMULLD.BCST 8(R9), Z4, Z8
-	VPSUBD       Z8, Z2, Z2
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z3, Z6
+	VPMULLD.BCST 8(R10), Z4, Z7
+	VPSUBD       Z7, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z7, Z2
+	VMULPS       Z2, Z6, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z6
 	VADDPS       Z6, Z2, Z2
 
 fnob3x1p0r2:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu3x1p0r2
 	VMAXPS Z2, Z5, Z2
 	VADDPS Z5, Z2, Z2
@@ -7411,126 +7302,130 @@ tail3x2:
 	VPDPBUSD     Z8, Z6, Z5
 
 store3x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z9, Z9, Z9
-	VMOVDQU32.Z (DX), K1, Z6
-	VMOVDQU32.Z (BX), K1, Z7
-	TESTQ       DI, DI
-	JZ          fnobias3x2p0
-	VMOVDQU32.Z (SI), K1, Z10
-
-fnobias3x2p0:
-	VMULPS.BCST  (R8), Z6, Z8
-	VPMULLD.BCST (R9), Z7, Z11
-	VPSUBD       Z11, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z9, Z9, Z9
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z10
+	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z8, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r0
-	VADDPS       Z10, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z0, Z0
 
 fnob3x2p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p0r0
 	VMAXPS Z0, Z9, Z0
 	VADDPS Z9, Z0, Z0
 
 fnorelu3x2p0r0:
-	VMULPS.BCST  4(R8), Z6, Z8
-	VPMULLD.BCST 4(R9), Z7, Z11
-	VPSUBD       Z11, Z2, Z2
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z10
+	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z8, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r1
-	VADDPS       Z10, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z2, Z2
 
 fnob3x2p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p0r1
 	VMAXPS Z2, Z9, Z2
 	VADDPS Z9, Z2, Z2
 
 fnorelu3x2p0r1:
-	VMULPS.BCST  8(R8), Z6, Z8
-	VPMULLD.BCST 8(R9), Z7, Z11
-	VPSUBD       Z11, Z4, Z4
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z6, Z8
+	VPMULLD.BCST 8(R11), Z7, Z10
+	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z8, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r2
-	VADDPS       Z10, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z4, Z4
 
 fnob3x2p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p0r2
 	VMAXPS Z4, Z9, Z4
 	VADDPS Z9, Z4, Z4
 
 fnorelu3x2p0r2:
-	VMOVDQU32.Z 64(DX), K2, Z6
-	VMOVDQU32.Z 64(BX), K2, Z7
-	TESTQ       DI, DI
-	JZ          fnobias3x2p1
-	VMOVDQU32.Z 64(SI), K2, Z10
-
-fnobias3x2p1:
-	VMULPS.BCST  (R8), Z6, Z8
-	VPMULLD.BCST (R9), Z7, Z11
-	VPSUBD       Z11, Z1, Z1
+	VMOVDQU32.Z  64(DX), K2, Z6
+	VMOVDQU32.Z  64(BX), K2, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z10
+	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z8, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r0
-	VADDPS       Z10, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z1, Z1
 
 fnob3x2p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p1r0
 	VMAXPS Z1, Z9, Z1
 	VADDPS Z9, Z1, Z1
 
 fnorelu3x2p1r0:
-	VMULPS.BCST  4(R8), Z6, Z8
-	VPMULLD.BCST 4(R9), Z7, Z11
-	VPSUBD       Z11, Z3, Z3
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z10
+	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z8, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r1
-	VADDPS       Z10, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z3, Z3
 
 fnob3x2p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p1r1
 	VMAXPS Z3, Z9, Z3
 	VADDPS Z9, Z3, Z3
 
 fnorelu3x2p1r1:
-	VMULPS.BCST  8(R8), Z6, Z8
-	VPMULLD.BCST 8(R9), Z7, Z11
-	VPSUBD       Z11, Z5, Z5
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z6, Z8
+	VPMULLD.BCST 8(R11), Z7, Z10
+	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z8, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r2
-	VADDPS       Z10, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z5, Z5
 
 fnob3x2p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x2p1r2
 	VMAXPS Z5, Z9, Z5
 	VADDPS Z9, Z5, Z5
@@ -7624,181 +7519,186 @@ tail3x3:
 	VPDPBUSD     Z12, Z9, Z8
 
 store3x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z13, Z13, Z13
-	VMOVDQU32.Z (DX), K1, Z9
-	VMOVDQU32.Z (BX), K1, Z10
-	TESTQ       DI, DI
-	JZ          fnobias3x3p0
-	VMOVDQU32.Z (SI), K1, Z14
-
-fnobias3x3p0:
-	VMULPS.BCST  (R8), Z9, Z11
-	VPMULLD.BCST (R9), Z10, Z12
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z9
+	VMOVDQU32.Z  (BX), K1, Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
 	VPSUBD       Z12, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z11, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r0
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z0, Z0
 
 fnob3x3p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p0r0
 	VMAXPS Z0, Z13, Z0
 	VADDPS Z13, Z0, Z0
 
 fnorelu3x3p0r0:
-	VMULPS.BCST  4(R8), Z9, Z11
-	VPMULLD.BCST 4(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
 	VPSUBD       Z12, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z11, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r1
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z3, Z3
 
 fnob3x3p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p0r1
 	VMAXPS Z3, Z13, Z3
 	VADDPS Z13, Z3, Z3
 
 fnorelu3x3p0r1:
-	VMULPS.BCST  8(R8), Z9, Z11
-	VPMULLD.BCST 8(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
 	VPSUBD       Z12, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z11, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r2
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z6, Z6
 
 fnob3x3p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p0r2
 	VMAXPS Z6, Z13, Z6
 	VADDPS Z13, Z6, Z6
 
 fnorelu3x3p0r2:
-	VMOVDQU32 64(DX), Z9
-	VMOVDQU32 64(BX), Z10
-	TESTQ     DI, DI
-	JZ        fnobias3x3p1
-	VMOVDQU32 64(SI), Z14
-
-fnobias3x3p1:
-	VMULPS.BCST  (R8), Z9, Z11
-	VPMULLD.BCST (R9), Z10, Z12
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    64(BX), Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
 	VPSUBD       Z12, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z11, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r0
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z1, Z1
 
 fnob3x3p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p1r0
 	VMAXPS Z1, Z13, Z1
 	VADDPS Z13, Z1, Z1
 
 fnorelu3x3p1r0:
-	VMULPS.BCST  4(R8), Z9, Z11
-	VPMULLD.BCST 4(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
 	VPSUBD       Z12, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z11, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r1
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z4, Z4
 
 fnob3x3p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p1r1
 	VMAXPS Z4, Z13, Z4
 	VADDPS Z13, Z4, Z4
 
 fnorelu3x3p1r1:
-	VMULPS.BCST  8(R8), Z9, Z11
-	VPMULLD.BCST 8(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
 	VPSUBD       Z12, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z11, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r2
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z7, Z7
 
 fnob3x3p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p1r2
 	VMAXPS Z7, Z13, Z7
 	VADDPS Z13, Z7, Z7
 
 fnorelu3x3p1r2:
-	VMOVDQU32.Z 128(DX), K2, Z9
-	VMOVDQU32.Z 128(BX), K2, Z10
-	TESTQ       DI, DI
-	JZ          fnobias3x3p2
-	VMOVDQU32.Z 128(SI), K2, Z14
-
-fnobias3x3p2:
-	VMULPS.BCST  (R8), Z9, Z11
-	VPMULLD.BCST (R9), Z10, Z12
+	VMOVDQU32.Z  128(DX), K2, Z9
+	VMOVDQU32.Z  128(BX), K2, Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
 	VPSUBD       Z12, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z11, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r0
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z2, Z2
 
 fnob3x3p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p2r0
 	VMAXPS Z2, Z13, Z2
 	VADDPS Z13, Z2, Z2
 
 fnorelu3x3p2r0:
-	VMULPS.BCST  4(R8), Z9, Z11
-	VPMULLD.BCST 4(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
 	VPSUBD       Z12, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z11, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r1
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z5, Z5
 
 fnob3x3p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p2r1
 	VMAXPS Z5, Z13, Z5
 	VADDPS Z13, Z5, Z5
 
 fnorelu3x3p2r1:
-	VMULPS.BCST  8(R8), Z9, Z11
-	VPMULLD.BCST 8(R9), Z10, Z12
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
 	VPSUBD       Z12, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z11, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r2
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z8, Z8
 
 fnob3x3p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x3p2r2
 	VMAXPS Z8, Z13, Z8
 	VADDPS Z13, Z8, Z8
@@ -7907,236 +7807,242 @@ tail3x4:
 	VPDPBUSD     Z16, Z12, Z11
 
 store3x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z17, Z17, Z17
-	VMOVDQU32.Z (DX), K1, Z12
-	VMOVDQU32.Z (BX), K1, Z13
-	TESTQ       DI, DI
-	JZ          fnobias3x4p0
-	VMOVDQU32.Z (SI), K1, Z18
-
-fnobias3x4p0:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z17, Z17, Z17
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z14, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r0
-	VADDPS       Z18, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
 
 fnob3x4p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p0r0
 	VMAXPS Z0, Z17, Z0
 	VADDPS Z17, Z0, Z0
 
 fnorelu3x4p0r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z14, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r1
-	VADDPS       Z18, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z4, Z4
 
 fnob3x4p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p0r1
 	VMAXPS Z4, Z17, Z4
 	VADDPS Z17, Z4, Z4
 
 fnorelu3x4p0r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z14, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r2
-	VADDPS       Z18, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z8, Z8
 
 fnob3x4p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p0r2
 	VMAXPS Z8, Z17, Z8
 	VADDPS Z17, Z8, Z8
 
 fnorelu3x4p0r2:
-	VMOVDQU32 64(DX), Z12
-	VMOVDQU32 64(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias3x4p1
-	VMOVDQU32 64(SI), Z18
-
-fnobias3x4p1:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z14, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r0
-	VADDPS       Z18, Z1, Z1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
 
 fnob3x4p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p1r0
 	VMAXPS Z1, Z17, Z1
 	VADDPS Z17, Z1, Z1
 
 fnorelu3x4p1r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z14, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r1
-	VADDPS       Z18, Z5, Z5
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z5, Z5
 
 fnob3x4p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p1r1
 	VMAXPS Z5, Z17, Z5
 	VADDPS Z17, Z5, Z5
 
 fnorelu3x4p1r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z14, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r2
-	VADDPS       Z18, Z9, Z9
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z9, Z9
 
 fnob3x4p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p1r2
 	VMAXPS Z9, Z17, Z9
 	VADDPS Z17, Z9, Z9
 
 fnorelu3x4p1r2:
-	VMOVDQU32 128(DX), Z12
-	VMOVDQU32 128(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias3x4p2
-	VMOVDQU32 128(SI), Z18
-
-fnobias3x4p2:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    128(DX), Z12
+	VMOVDQU32    128(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z14, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r0
-	VADDPS       Z18, Z2, Z2
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z2, Z2
 
 fnob3x4p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p2r0
 	VMAXPS Z2, Z17, Z2
 	VADDPS Z17, Z2, Z2
 
 fnorelu3x4p2r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z14, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r1
-	VADDPS       Z18, Z6, Z6
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z6, Z6
 
 fnob3x4p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p2r1
 	VMAXPS Z6, Z17, Z6
 	VADDPS Z17, Z6, Z6
 
 fnorelu3x4p2r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z14, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r2
-	VADDPS       Z18, Z10, Z10
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z10, Z10
 
 fnob3x4p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p2r2
 	VMAXPS Z10, Z17, Z10
 	VADDPS Z17, Z10, Z10
 
 fnorelu3x4p2r2:
-	VMOVDQU32.Z 192(DX), K2, Z12
-	VMOVDQU32.Z 192(BX), K2, Z13
-	TESTQ       DI, DI
-	JZ          fnobias3x4p3
-	VMOVDQU32.Z 192(SI), K2, Z18
-
-fnobias3x4p3:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32.Z  192(DX), K2, Z12
+	VMOVDQU32.Z  192(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z14, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r0
-	VADDPS       Z18, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z3, Z3
 
 fnob3x4p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p3r0
 	VMAXPS Z3, Z17, Z3
 	VADDPS Z17, Z3, Z3
 
 fnorelu3x4p3r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z14, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r1
-	VADDPS       Z18, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z7, Z7
 
 fnob3x4p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p3r1
 	VMAXPS Z7, Z17, Z7
 	VADDPS Z17, Z7, Z7
 
 fnorelu3x4p3r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z14, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r2
-	VADDPS       Z18, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
 
 fnob3x4p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x4p3r2
 	VMAXPS Z11, Z17, Z11
 	VADDPS Z17, Z11, Z11
@@ -8260,291 +8166,298 @@ tail3x5:
 	VPDPBUSD     Z20, Z15, Z14
 
 store3x5:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z21, Z21, Z21
-	VMOVDQU32.Z (DX), K1, Z15
-	VMOVDQU32.Z (BX), K1, Z16
-	TESTQ       DI, DI
-	JZ          fnobias3x5p0
-	VMOVDQU32.Z (SI), K1, Z22
-
-fnobias3x5p0:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z21, Z21, Z21
+	VMOVDQU32.Z  (DX), K1, Z15
+	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z17, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r0
-	VADDPS       Z22, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z0, Z0
 
 fnob3x5p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p0r0
 	VMAXPS Z0, Z21, Z0
 	VADDPS Z21, Z0, Z0
 
 fnorelu3x5p0r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z17, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r1
-	VADDPS       Z22, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z5, Z5
 
 fnob3x5p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p0r1
 	VMAXPS Z5, Z21, Z5
 	VADDPS Z21, Z5, Z5
 
 fnorelu3x5p0r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z17, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r2
-	VADDPS       Z22, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z10, Z10
 
 fnob3x5p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p0r2
 	VMAXPS Z10, Z21, Z10
 	VADDPS Z21, Z10, Z10
 
 fnorelu3x5p0r2:
-	VMOVDQU32 64(DX), Z15
-	VMOVDQU32 64(BX), Z16
-	TESTQ     DI, DI
-	JZ        fnobias3x5p1
-	VMOVDQU32 64(SI), Z22
-
-fnobias3x5p1:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32    64(DX), Z15
+	VMOVDQU32    64(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z17, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r0
-	VADDPS       Z22, Z1, Z1
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z1, Z1
 
 fnob3x5p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p1r0
 	VMAXPS Z1, Z21, Z1
 	VADDPS Z21, Z1, Z1
 
 fnorelu3x5p1r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z17, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r1
-	VADDPS       Z22, Z6, Z6
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z6, Z6
 
 fnob3x5p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p1r1
 	VMAXPS Z6, Z21, Z6
 	VADDPS Z21, Z6, Z6
 
 fnorelu3x5p1r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z17, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r2
-	VADDPS       Z22, Z11, Z11
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z11, Z11
 
 fnob3x5p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p1r2
 	VMAXPS Z11, Z21, Z11
 	VADDPS Z21, Z11, Z11
 
 fnorelu3x5p1r2:
-	VMOVDQU32 128(DX), Z15
-	VMOVDQU32 128(BX), Z16
-	TESTQ     DI, DI
-	JZ        fnobias3x5p2
-	VMOVDQU32 128(SI), Z22
-
-fnobias3x5p2:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32    128(DX), Z15
+	VMOVDQU32    128(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z17, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r0
-	VADDPS       Z22, Z2, Z2
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z2, Z2
 
 fnob3x5p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p2r0
 	VMAXPS Z2, Z21, Z2
 	VADDPS Z21, Z2, Z2
 
 fnorelu3x5p2r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z17, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r1
-	VADDPS       Z22, Z7, Z7
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z7, Z7
 
 fnob3x5p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p2r1
 	VMAXPS Z7, Z21, Z7
 	VADDPS Z21, Z7, Z7
 
 fnorelu3x5p2r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z17, Z12
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r2
-	VADDPS       Z22, Z12, Z12
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z12, Z12
 
 fnob3x5p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p2r2
 	VMAXPS Z12, Z21, Z12
 	VADDPS Z21, Z12, Z12
 
 fnorelu3x5p2r2:
-	VMOVDQU32 192(DX), Z15
-	VMOVDQU32 192(BX), Z16
-	TESTQ     DI, DI
-	JZ        fnobias3x5p3
-	VMOVDQU32 192(SI), Z22
-
-fnobias3x5p3:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32    192(DX), Z15
+	VMOVDQU32    192(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z17, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r0
-	VADDPS       Z22, Z3, Z3
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z3, Z3
 
 fnob3x5p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p3r0
 	VMAXPS Z3, Z21, Z3
 	VADDPS Z21, Z3, Z3
 
 fnorelu3x5p3r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z17, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r1
-	VADDPS       Z22, Z8, Z8
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z8, Z8
 
 fnob3x5p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p3r1
 	VMAXPS Z8, Z21, Z8
 	VADDPS Z21, Z8, Z8
 
 fnorelu3x5p3r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z17, Z13
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r2
-	VADDPS       Z22, Z13, Z13
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z13, Z13
 
 fnob3x5p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p3r2
 	VMAXPS Z13, Z21, Z13
 	VADDPS Z21, Z13, Z13
 
 fnorelu3x5p3r2:
-	VMOVDQU32.Z 256(DX), K2, Z15
-	VMOVDQU32.Z 256(BX), K2, Z16
-	TESTQ       DI, DI
-	JZ          fnobias3x5p4
-	VMOVDQU32.Z 256(SI), K2, Z22
-
-fnobias3x5p4:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32.Z  256(DX), K2, Z15
+	VMOVDQU32.Z  256(BX), K2, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z17, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r0
-	VADDPS       Z22, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z4, Z4
 
 fnob3x5p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p4r0
 	VMAXPS Z4, Z21, Z4
 	VADDPS Z21, Z4, Z4
 
 fnorelu3x5p4r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z17, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r1
-	VADDPS       Z22, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z9, Z9
 
 fnob3x5p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p4r1
 	VMAXPS Z9, Z21, Z9
 	VADDPS Z21, Z9, Z9
 
 fnorelu3x5p4r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z17, Z14
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r2
-	VADDPS       Z22, Z14, Z14
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z14, Z14
 
 fnob3x5p4r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x5p4r2
 	VMAXPS Z14, Z21, Z14
 	VADDPS Z21, Z14, Z14
@@ -8683,346 +8596,354 @@ tail3x6:
 	VPDPBUSD     Z24, Z18, Z17
 
 store3x6:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z25, Z25, Z25
-	VMOVDQU32.Z (DX), K1, Z18
-	VMOVDQU32.Z (BX), K1, Z19
-	TESTQ       DI, DI
-	JZ          fnobias3x6p0
-	VMOVDQU32.Z (SI), K1, Z26
-
-fnobias3x6p0:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z18
+	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z20, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r0
-	VADDPS       Z26, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z0, Z0
 
 fnob3x6p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p0r0
 	VMAXPS Z0, Z25, Z0
 	VADDPS Z25, Z0, Z0
 
 fnorelu3x6p0r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z20, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r1
-	VADDPS       Z26, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z6, Z6
 
 fnob3x6p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p0r1
 	VMAXPS Z6, Z25, Z6
 	VADDPS Z25, Z6, Z6
 
 fnorelu3x6p0r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z20, Z12
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r2
-	VADDPS       Z26, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z12, Z12
 
 fnob3x6p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p0r2
 	VMAXPS Z12, Z25, Z12
 	VADDPS Z25, Z12, Z12
 
 fnorelu3x6p0r2:
-	VMOVDQU32 64(DX), Z18
-	VMOVDQU32 64(BX), Z19
-	TESTQ     DI, DI
-	JZ        fnobias3x6p1
-	VMOVDQU32 64(SI), Z26
-
-fnobias3x6p1:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32    64(DX), Z18
+	VMOVDQU32    64(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z20, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r0
-	VADDPS       Z26, Z1, Z1
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z1, Z1
 
 fnob3x6p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p1r0
 	VMAXPS Z1, Z25, Z1
 	VADDPS Z25, Z1, Z1
 
 fnorelu3x6p1r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z20, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r1
-	VADDPS       Z26, Z7, Z7
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z7, Z7
 
 fnob3x6p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p1r1
 	VMAXPS Z7, Z25, Z7
 	VADDPS Z25, Z7, Z7
 
 fnorelu3x6p1r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z20, Z13
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r2
-	VADDPS       Z26, Z13, Z13
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z13, Z13
 
 fnob3x6p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p1r2
 	VMAXPS Z13, Z25, Z13
 	VADDPS Z25, Z13, Z13
 
 fnorelu3x6p1r2:
-	VMOVDQU32 128(DX), Z18
-	VMOVDQU32 128(BX), Z19
-	TESTQ     DI, DI
-	JZ        fnobias3x6p2
-	VMOVDQU32 128(SI), Z26
-
-fnobias3x6p2:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32    128(DX), Z18
+	VMOVDQU32    128(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z20, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r0
-	VADDPS       Z26, Z2, Z2
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z2, Z2
 
 fnob3x6p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p2r0
 	VMAXPS Z2, Z25, Z2
 	VADDPS Z25, Z2, Z2
 
 fnorelu3x6p2r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z20, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r1
-	VADDPS       Z26, Z8, Z8
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z8, Z8
 
 fnob3x6p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p2r1
 	VMAXPS Z8, Z25, Z8
 	VADDPS Z25, Z8, Z8
 
 fnorelu3x6p2r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z20, Z14
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r2
-	VADDPS       Z26, Z14, Z14
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z14, Z14
 
 fnob3x6p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p2r2
 	VMAXPS Z14, Z25, Z14
 	VADDPS Z25, Z14, Z14
 
 fnorelu3x6p2r2:
-	VMOVDQU32 192(DX), Z18
-	VMOVDQU32 192(BX), Z19
-	TESTQ     DI, DI
-	JZ        fnobias3x6p3
-	VMOVDQU32 192(SI), Z26
-
-fnobias3x6p3:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32    192(DX), Z18
+	VMOVDQU32    192(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z20, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r0
-	VADDPS       Z26, Z3, Z3
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z3, Z3
 
 fnob3x6p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p3r0
 	VMAXPS Z3, Z25, Z3
 	VADDPS Z25, Z3, Z3
 
 fnorelu3x6p3r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z20, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r1
-	VADDPS       Z26, Z9, Z9
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z9, Z9
 
 fnob3x6p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p3r1
 	VMAXPS Z9, Z25, Z9
 	VADDPS Z25, Z9, Z9
 
 fnorelu3x6p3r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z20, Z15
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r2
-	VADDPS       Z26, Z15, Z15
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z15, Z15
 
 fnob3x6p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p3r2
 	VMAXPS Z15, Z25, Z15
 	VADDPS Z25, Z15, Z15
 
 fnorelu3x6p3r2:
-	VMOVDQU32 256(DX), Z18
-	VMOVDQU32 256(BX), Z19
-	TESTQ     DI, DI
-	JZ        fnobias3x6p4
-	VMOVDQU32 256(SI), Z26
-
-fnobias3x6p4:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32    256(DX), Z18
+	VMOVDQU32    256(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z20, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r0
-	VADDPS       Z26, Z4, Z4
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z4, Z4
 
 fnob3x6p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p4r0
 	VMAXPS Z4, Z25, Z4
 	VADDPS Z25, Z4, Z4
 
 fnorelu3x6p4r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z20, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r1
-	VADDPS       Z26, Z10, Z10
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z10, Z10
 
 fnob3x6p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p4r1
 	VMAXPS Z10, Z25, Z10
 	VADDPS Z25, Z10, Z10
 
 fnorelu3x6p4r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
 	VMULPS       Z16, Z20, Z16
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r2
-	VADDPS       Z26, Z16, Z16
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z16, Z16
 
 fnob3x6p4r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p4r2
 	VMAXPS Z16, Z25, Z16
 	VADDPS Z25, Z16, Z16
 
 fnorelu3x6p4r2:
-	VMOVDQU32.Z 320(DX), K2, Z18
-	VMOVDQU32.Z 320(BX), K2, Z19
-	TESTQ       DI, DI
-	JZ          fnobias3x6p5
-	VMOVDQU32.Z 320(SI), K2, Z26
-
-fnobias3x6p5:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32.Z  320(DX), K2, Z18
+	VMOVDQU32.Z  320(BX), K2, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z20, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r0
-	VADDPS       Z26, Z5, Z5
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z5, Z5
 
 fnob3x6p5r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p5r0
 	VMAXPS Z5, Z25, Z5
 	VADDPS Z25, Z5, Z5
 
 fnorelu3x6p5r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z20, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r1
-	VADDPS       Z26, Z11, Z11
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z11, Z11
 
 fnob3x6p5r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p5r1
 	VMAXPS Z11, Z25, Z11
 	VADDPS Z25, Z11, Z11
 
 fnorelu3x6p5r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
 	VMULPS       Z17, Z20, Z17
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r2
-	VADDPS       Z26, Z17, Z17
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z17, Z17
 
 fnob3x6p5r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu3x6p5r2
 	VMAXPS Z17, Z25, Z17
 	VADDPS Z25, Z17, Z17
@@ -9111,87 +9032,92 @@ tail4x1:
 	VPDPBUSD     Z5, Z4, Z3
 
 store4x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z6, Z6, Z6
-	VMOVDQU32.Z (DX), K1, Z4
-	VMOVDQU32.Z (BX), K1, Z5
-	TESTQ       DI, DI
-	JZ          fnobias4x1p0
-	VMOVDQU32.Z (SI), K1, Z7
-
-fnobias4x1p0:
-	VMULPS.BCST  (R8), Z4, Z8
-	VPMULLD.BCST (R9), Z5, Z9
-	VPSUBD       Z9, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (DX), K1, Z4
+	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z4, Z7
+	VPMULLD.BCST (R10), Z5, Z8
+	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z8, Z0
+	VMULPS       Z0, Z7, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z7
 	VADDPS       Z7, Z0, Z0
 
 fnob4x1p0r0:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu4x1p0r0
 	VMAXPS Z0, Z6, Z0
 	VADDPS Z6, Z0, Z0
 
 fnorelu4x1p0r0:
-	VMULPS.BCST  4(R8), Z4, Z8
-	VPMULLD.BCST 4(R9), Z5, Z9
-	VPSUBD       Z9, Z1, Z1
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z4, Z7
+	VPMULLD.BCST 4(R10), Z5, Z8
+	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z8, Z1
+	VMULPS       Z1, Z7, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z7
 	VADDPS       Z7, Z1, Z1
 
 fnob4x1p0r1:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu4x1p0r1
 	VMAXPS Z1, Z6, Z1
 	VADDPS Z6, Z1, Z1
 
 fnorelu4x1p0r1:
-	VMULPS.BCST  8(R8), Z4, Z8
-	VPMULLD.BCST 8(R9), Z5, Z9
-	VPSUBD       Z9, Z2, Z2
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z4, Z7
+	VPMULLD.BCST 8(R10), Z5, Z8
+	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z8, Z2
+	VMULPS       Z2, Z7, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z7
 	VADDPS       Z7, Z2, Z2
 
 fnob4x1p0r2:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu4x1p0r2
 	VMAXPS Z2, Z6, Z2
 	VADDPS Z6, Z2, Z2
 
 fnorelu4x1p0r2:
-	VMULPS.BCST  12(R8), Z4, Z8
-	VPMULLD.BCST 12(R9), Z5, Z9
-	VPSUBD       Z9, Z3, Z3
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z4, Z7
+	VPMULLD.BCST 12(R10), Z5, Z8
+	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z8, Z3
+	VMULPS       Z3, Z7, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z7
 	VADDPS       Z7, Z3, Z3
 
 fnob4x1p0r3:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu4x1p0r3
 	VMAXPS Z3, Z6, Z3
 	VADDPS Z6, Z3, Z3
@@ -9282,158 +9208,166 @@ tail4x2:
 	VPDPBUSD     Z10, Z8, Z7
 
 store4x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z11, Z11, Z11
-	VMOVDQU32.Z (DX), K1, Z8
-	VMOVDQU32.Z (BX), K1, Z9
-	TESTQ       DI, DI
-	JZ          fnobias4x2p0
-	VMOVDQU32.Z (SI), K1, Z12
-
-fnobias4x2p0:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z13
-	VPSUBD       Z13, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z11, Z11, Z11
+	VMOVDQU32.Z  (DX), K1, Z8
+	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z12
+	VPSUBD       Z12, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z10, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r0
-	VADDPS       Z12, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z0, Z0
 
 fnob4x2p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p0r0
 	VMAXPS Z0, Z11, Z0
 	VADDPS Z11, Z0, Z0
 
 fnorelu4x2p0r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z13
-	VPSUBD       Z13, Z2, Z2
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z12
+	VPSUBD       Z12, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z10, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r1
-	VADDPS       Z12, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z2, Z2
 
 fnob4x2p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p0r1
 	VMAXPS Z2, Z11, Z2
 	VADDPS Z11, Z2, Z2
 
 fnorelu4x2p0r1:
-	VMULPS.BCST  8(R8), Z8, Z10
-	VPMULLD.BCST 8(R9), Z9, Z13
-	VPSUBD       Z13, Z4, Z4
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z8, Z10
+	VPMULLD.BCST 8(R11), Z9, Z12
+	VPSUBD       Z12, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z10, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r2
-	VADDPS       Z12, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z4, Z4
 
 fnob4x2p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p0r2
 	VMAXPS Z4, Z11, Z4
 	VADDPS Z11, Z4, Z4
 
 fnorelu4x2p0r2:
-	VMULPS.BCST  12(R8), Z8, Z10
-	VPMULLD.BCST 12(R9), Z9, Z13
-	VPSUBD       Z13, Z6, Z6
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z8, Z10
+	VPMULLD.BCST 12(R11), Z9, Z12
+	VPSUBD       Z12, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z10, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r3
-	VADDPS       Z12, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z6, Z6
 
 fnob4x2p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p0r3
 	VMAXPS Z6, Z11, Z6
 	VADDPS Z11, Z6, Z6
 
 fnorelu4x2p0r3:
-	VMOVDQU32.Z 64(DX), K2, Z8
-	VMOVDQU32.Z 64(BX), K2, Z9
-	TESTQ       DI, DI
-	JZ          fnobias4x2p1
-	VMOVDQU32.Z 64(SI), K2, Z12
-
-fnobias4x2p1:
-	VMULPS.BCST  (R8), Z8, Z10
-	VPMULLD.BCST (R9), Z9, Z13
-	VPSUBD       Z13, Z1, Z1
+	VMOVDQU32.Z  64(DX), K2, Z8
+	VMOVDQU32.Z  64(BX), K2, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z12
+	VPSUBD       Z12, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z10, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r0
-	VADDPS       Z12, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z1, Z1
 
 fnob4x2p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p1r0
 	VMAXPS Z1, Z11, Z1
 	VADDPS Z11, Z1, Z1
 
 fnorelu4x2p1r0:
-	VMULPS.BCST  4(R8), Z8, Z10
-	VPMULLD.BCST 4(R9), Z9, Z13
-	VPSUBD       Z13, Z3, Z3
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z12
+	VPSUBD       Z12, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z10, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r1
-	VADDPS       Z12, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z3, Z3
 
 fnob4x2p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p1r1
 	VMAXPS Z3, Z11, Z3
 	VADDPS Z11, Z3, Z3
 
 fnorelu4x2p1r1:
-	VMULPS.BCST  8(R8), Z8, Z10
-	VPMULLD.BCST 8(R9), Z9, Z13
-	VPSUBD       Z13, Z5, Z5
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z8, Z10
+	VPMULLD.BCST 8(R11), Z9, Z12
+	VPSUBD       Z12, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z10, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r2
-	VADDPS       Z12, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z5, Z5
 
 fnob4x2p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p1r2
 	VMAXPS Z5, Z11, Z5
 	VADDPS Z11, Z5, Z5
 
 fnorelu4x2p1r2:
-	VMULPS.BCST  12(R8), Z8, Z10
-	VPMULLD.BCST 12(R9), Z9, Z13
-	VPSUBD       Z13, Z7, Z7
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z8, Z10
+	VPMULLD.BCST 12(R11), Z9, Z12
+	VPSUBD       Z12, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z10, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r3
-	VADDPS       Z12, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z7, Z7
 
 fnob4x2p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x2p1r3
 	VMAXPS Z7, Z11, Z7
 	VADDPS Z11, Z7, Z7
@@ -9543,229 +9477,240 @@ tail4x3:
 	VPDPBUSD     Z15, Z12, Z11
 
 store4x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z16, Z16, Z16
-	VMOVDQU32.Z (DX), K1, Z12
-	VMOVDQU32.Z (BX), K1, Z13
-	TESTQ       DI, DI
-	JZ          fnobias4x3p0
-	VMOVDQU32.Z (SI), K1, Z17
-
-fnobias4x3p0:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z14, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r0
-	VADDPS       Z17, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
 
 fnob4x3p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p0r0
 	VMAXPS Z0, Z16, Z0
 	VADDPS Z16, Z0, Z0
 
 fnorelu4x3p0r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z14, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r1
-	VADDPS       Z17, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z3, Z3
 
 fnob4x3p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p0r1
 	VMAXPS Z3, Z16, Z3
 	VADDPS Z16, Z3, Z3
 
 fnorelu4x3p0r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z14, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r2
-	VADDPS       Z17, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
 
 fnob4x3p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p0r2
 	VMAXPS Z6, Z16, Z6
 	VADDPS Z16, Z6, Z6
 
 fnorelu4x3p0r2:
-	VMULPS.BCST  12(R8), Z12, Z14
-	VPMULLD.BCST 12(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
 	VPSUBD       Z15, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z14, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r3
-	VADDPS       Z17, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z9, Z9
 
 fnob4x3p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p0r3
 	VMAXPS Z9, Z16, Z9
 	VADDPS Z16, Z9, Z9
 
 fnorelu4x3p0r3:
-	VMOVDQU32 64(DX), Z12
-	VMOVDQU32 64(BX), Z13
-	TESTQ     DI, DI
-	JZ        fnobias4x3p1
-	VMOVDQU32 64(SI), Z17
-
-fnobias4x3p1:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z14, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r0
-	VADDPS       Z17, Z1, Z1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
 
 fnob4x3p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p1r0
 	VMAXPS Z1, Z16, Z1
 	VADDPS Z16, Z1, Z1
 
 fnorelu4x3p1r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z14, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r1
-	VADDPS       Z17, Z4, Z4
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z4, Z4
 
 fnob4x3p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p1r1
 	VMAXPS Z4, Z16, Z4
 	VADDPS Z16, Z4, Z4
 
 fnorelu4x3p1r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z14, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r2
-	VADDPS       Z17, Z7, Z7
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z7, Z7
 
 fnob4x3p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p1r2
 	VMAXPS Z7, Z16, Z7
 	VADDPS Z16, Z7, Z7
 
 fnorelu4x3p1r2:
-	VMULPS.BCST  12(R8), Z12, Z14
-	VPMULLD.BCST 12(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
 	VPSUBD       Z15, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z14, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r3
-	VADDPS       Z17, Z10, Z10
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z10, Z10
 
 fnob4x3p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p1r3
 	VMAXPS Z10, Z16, Z10
 	VADDPS Z16, Z10, Z10
 
 fnorelu4x3p1r3:
-	VMOVDQU32.Z 128(DX), K2, Z12
-	VMOVDQU32.Z 128(BX), K2, Z13
-	TESTQ       DI, DI
-	JZ          fnobias4x3p2
-	VMOVDQU32.Z 128(SI), K2, Z17
-
-fnobias4x3p2:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z15
+	VMOVDQU32.Z  128(DX), K2, Z12
+	VMOVDQU32.Z  128(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
 	VPSUBD       Z15, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z14, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r0
-	VADDPS       Z17, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z2, Z2
 
 fnob4x3p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p2r0
 	VMAXPS Z2, Z16, Z2
 	VADDPS Z16, Z2, Z2
 
 fnorelu4x3p2r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
 	VPSUBD       Z15, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z14, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r1
-	VADDPS       Z17, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
 
 fnob4x3p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p2r1
 	VMAXPS Z5, Z16, Z5
 	VADDPS Z16, Z5, Z5
 
 fnorelu4x3p2r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
 	VPSUBD       Z15, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z14, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r2
-	VADDPS       Z17, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z8, Z8
 
 fnob4x3p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p2r2
 	VMAXPS Z8, Z16, Z8
 	VADDPS Z16, Z8, Z8
 
 fnorelu4x3p2r2:
-	VMULPS.BCST  12(R8), Z12, Z14
-	VPMULLD.BCST 12(R9), Z13, Z15
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
 	VPSUBD       Z15, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z14, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r3
-	VADDPS       Z17, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
 
 fnob4x3p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x3p2r3
 	VMAXPS Z11, Z16, Z11
 	VADDPS Z16, Z11, Z11
@@ -9894,300 +9839,314 @@ tail4x4:
 	VPDPBUSD     Z20, Z16, Z15
 
 store4x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z21, Z21, Z21
-	VMOVDQU32.Z (DX), K1, Z16
-	VMOVDQU32.Z (BX), K1, Z17
-	TESTQ       DI, DI
-	JZ          fnobias4x4p0
-	VMOVDQU32.Z (SI), K1, Z22
-
-fnobias4x4p0:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z21, Z21, Z21
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z18, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r0
-	VADDPS       Z22, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
 
 fnob4x4p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p0r0
 	VMAXPS Z0, Z21, Z0
 	VADDPS Z21, Z0, Z0
 
 fnorelu4x4p0r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z18, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r1
-	VADDPS       Z22, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z4, Z4
 
 fnob4x4p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p0r1
 	VMAXPS Z4, Z21, Z4
 	VADDPS Z21, Z4, Z4
 
 fnorelu4x4p0r1:
-	VMULPS.BCST  8(R8), Z16, Z18
-	VPMULLD.BCST 8(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
 	VPSUBD       Z19, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z18, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r2
-	VADDPS       Z22, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z8, Z8
 
 fnob4x4p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p0r2
 	VMAXPS Z8, Z21, Z8
 	VADDPS Z21, Z8, Z8
 
 fnorelu4x4p0r2:
-	VMULPS.BCST  12(R8), Z16, Z18
-	VPMULLD.BCST 12(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
 	VPSUBD       Z19, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z18, Z12
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r3
-	VADDPS       Z22, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z12, Z12
 
 fnob4x4p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p0r3
 	VMAXPS Z12, Z21, Z12
 	VADDPS Z21, Z12, Z12
 
 fnorelu4x4p0r3:
-	VMOVDQU32 64(DX), Z16
-	VMOVDQU32 64(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias4x4p1
-	VMOVDQU32 64(SI), Z22
-
-fnobias4x4p1:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z18, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r0
-	VADDPS       Z22, Z1, Z1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
 
 fnob4x4p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p1r0
 	VMAXPS Z1, Z21, Z1
 	VADDPS Z21, Z1, Z1
 
 fnorelu4x4p1r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z18, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r1
-	VADDPS       Z22, Z5, Z5
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z5, Z5
 
 fnob4x4p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p1r1
 	VMAXPS Z5, Z21, Z5
 	VADDPS Z21, Z5, Z5
 
 fnorelu4x4p1r1:
-	VMULPS.BCST  8(R8), Z16, Z18
-	VPMULLD.BCST 8(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
 	VPSUBD       Z19, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z18, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r2
-	VADDPS       Z22, Z9, Z9
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z9, Z9
 
 fnob4x4p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p1r2
 	VMAXPS Z9, Z21, Z9
 	VADDPS Z21, Z9, Z9
 
 fnorelu4x4p1r2:
-	VMULPS.BCST  12(R8), Z16, Z18
-	VPMULLD.BCST 12(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
 	VPSUBD       Z19, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z18, Z13
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r3
-	VADDPS       Z22, Z13, Z13
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z13, Z13
 
 fnob4x4p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p1r3
 	VMAXPS Z13, Z21, Z13
 	VADDPS Z21, Z13, Z13
 
 fnorelu4x4p1r3:
-	VMOVDQU32 128(DX), Z16
-	VMOVDQU32 128(BX), Z17
-	TESTQ     DI, DI
-	JZ        fnobias4x4p2
-	VMOVDQU32 128(SI), Z22
-
-fnobias4x4p2:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32    128(DX), Z16
+	VMOVDQU32    128(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z18, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r0
-	VADDPS       Z22, Z2, Z2
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z2, Z2
 
 fnob4x4p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p2r0
 	VMAXPS Z2, Z21, Z2
 	VADDPS Z21, Z2, Z2
 
 fnorelu4x4p2r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z18, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r1
-	VADDPS       Z22, Z6, Z6
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z6, Z6
 
 fnob4x4p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p2r1
 	VMAXPS Z6, Z21, Z6
 	VADDPS Z21, Z6, Z6
 
 fnorelu4x4p2r1:
-	VMULPS.BCST  8(R8), Z16, Z18
-	VPMULLD.BCST 8(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
 	VPSUBD       Z19, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z18, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r2
-	VADDPS       Z22, Z10, Z10
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z10, Z10
 
 fnob4x4p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p2r2
 	VMAXPS Z10, Z21, Z10
 	VADDPS Z21, Z10, Z10
 
 fnorelu4x4p2r2:
-	VMULPS.BCST  12(R8), Z16, Z18
-	VPMULLD.BCST 12(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
 	VPSUBD       Z19, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z18, Z14
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r3
-	VADDPS       Z22, Z14, Z14
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z14, Z14
 
 fnob4x4p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p2r3
 	VMAXPS Z14, Z21, Z14
 	VADDPS Z21, Z14, Z14
 
 fnorelu4x4p2r3:
-	VMOVDQU32.Z 192(DX), K2, Z16
-	VMOVDQU32.Z 192(BX), K2, Z17
-	TESTQ       DI, DI
-	JZ          fnobias4x4p3
-	VMOVDQU32.Z 192(SI), K2, Z22
-
-fnobias4x4p3:
-	VMULPS.BCST  (R8), Z16, Z18
-	VPMULLD.BCST (R9), Z17, Z19
+	VMOVDQU32.Z  192(DX), K2, Z16
+	VMOVDQU32.Z  192(BX), K2, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
 	VPSUBD       Z19, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z18, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r0
-	VADDPS       Z22, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z3, Z3
 
 fnob4x4p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p3r0
 	VMAXPS Z3, Z21, Z3
 	VADDPS Z21, Z3, Z3
 
 fnorelu4x4p3r0:
-	VMULPS.BCST  4(R8), Z16, Z18
-	VPMULLD.BCST 4(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
 	VPSUBD       Z19, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z18, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r1
-	VADDPS       Z22, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z7, Z7
 
 fnob4x4p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p3r1
 	VMAXPS Z7, Z21, Z7
 	VADDPS Z21, Z7, Z7
 
 fnorelu4x4p3r1:
-	VMULPS.BCST  8(R8), Z16, Z18
-	VPMULLD.BCST 8(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
 	VPSUBD       Z19, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z18, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r2
-	VADDPS       Z22, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z11, Z11
 
 fnob4x4p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p3r2
 	VMAXPS Z11, Z21, Z11
 	VADDPS Z21, Z11, Z11
 
 fnorelu4x4p3r2:
-	VMULPS.BCST  12(R8), Z16, Z18
-	VPMULLD.BCST 12(R9), Z17, Z19
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
 	VPSUBD       Z19, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z18, Z15
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r3
-	VADDPS       Z22, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z15, Z15
 
 fnob4x4p3r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x4p3r3
 	VMAXPS Z15, Z21, Z15
 	VADDPS Z21, Z15, Z15
@@ -10335,371 +10294,388 @@ tail4x5:
 	VPDPBUSD     Z25, Z20, Z19
 
 store4x5:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z26, Z26, Z26
-	VMOVDQU32.Z (DX), K1, Z20
-	VMOVDQU32.Z (BX), K1, Z21
-	TESTQ       DI, DI
-	JZ          fnobias4x5p0
-	VMOVDQU32.Z (SI), K1, Z27
-
-fnobias4x5p0:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z26, Z26, Z26
+	VMOVDQU32.Z  (DX), K1, Z20
+	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z22, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r0
-	VADDPS       Z27, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z0, Z0
 
 fnob4x5p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p0r0
 	VMAXPS Z0, Z26, Z0
 	VADDPS Z26, Z0, Z0
 
 fnorelu4x5p0r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z22, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r1
-	VADDPS       Z27, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z5, Z5
 
 fnob4x5p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p0r1
 	VMAXPS Z5, Z26, Z5
 	VADDPS Z26, Z5, Z5
 
 fnorelu4x5p0r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z22, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r2
-	VADDPS       Z27, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z10, Z10
 
 fnob4x5p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p0r2
 	VMAXPS Z10, Z26, Z10
 	VADDPS Z26, Z10, Z10
 
 fnorelu4x5p0r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z22, Z15
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r3
-	VADDPS       Z27, Z15, Z15
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z15, Z15
 
 fnob4x5p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p0r3
 	VMAXPS Z15, Z26, Z15
 	VADDPS Z26, Z15, Z15
 
 fnorelu4x5p0r3:
-	VMOVDQU32 64(DX), Z20
-	VMOVDQU32 64(BX), Z21
-	TESTQ     DI, DI
-	JZ        fnobias4x5p1
-	VMOVDQU32 64(SI), Z27
-
-fnobias4x5p1:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32    64(DX), Z20
+	VMOVDQU32    64(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z22, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r0
-	VADDPS       Z27, Z1, Z1
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z1, Z1
 
 fnob4x5p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p1r0
 	VMAXPS Z1, Z26, Z1
 	VADDPS Z26, Z1, Z1
 
 fnorelu4x5p1r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z22, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r1
-	VADDPS       Z27, Z6, Z6
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z6, Z6
 
 fnob4x5p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p1r1
 	VMAXPS Z6, Z26, Z6
 	VADDPS Z26, Z6, Z6
 
 fnorelu4x5p1r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z22, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r2
-	VADDPS       Z27, Z11, Z11
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z11, Z11
 
 fnob4x5p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p1r2
 	VMAXPS Z11, Z26, Z11
 	VADDPS Z26, Z11, Z11
 
 fnorelu4x5p1r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
 	VMULPS       Z16, Z22, Z16
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r3
-	VADDPS       Z27, Z16, Z16
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z16, Z16
 
 fnob4x5p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p1r3
 	VMAXPS Z16, Z26, Z16
 	VADDPS Z26, Z16, Z16
 
 fnorelu4x5p1r3:
-	VMOVDQU32 128(DX), Z20
-	VMOVDQU32 128(BX), Z21
-	TESTQ     DI, DI
-	JZ        fnobias4x5p2
-	VMOVDQU32 128(SI), Z27
-
-fnobias4x5p2:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32    128(DX), Z20
+	VMOVDQU32    128(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z22, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r0
-	VADDPS       Z27, Z2, Z2
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z2, Z2
 
 fnob4x5p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p2r0
 	VMAXPS Z2, Z26, Z2
 	VADDPS Z26, Z2, Z2
 
 fnorelu4x5p2r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z22, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r1
-	VADDPS       Z27, Z7, Z7
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z7, Z7
 
 fnob4x5p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p2r1
 	VMAXPS Z7, Z26, Z7
 	VADDPS Z26, Z7, Z7
 
 fnorelu4x5p2r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z22, Z12
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r2
-	VADDPS       Z27, Z12, Z12
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z12, Z12
 
 fnob4x5p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p2r2
 	VMAXPS Z12, Z26, Z12
 	VADDPS Z26, Z12, Z12
 
 fnorelu4x5p2r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
 	VMULPS       Z17, Z22, Z17
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r3
-	VADDPS       Z27, Z17, Z17
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z17, Z17
 
 fnob4x5p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p2r3
 	VMAXPS Z17, Z26, Z17
 	VADDPS Z26, Z17, Z17
 
 fnorelu4x5p2r3:
-	VMOVDQU32 192(DX), Z20
-	VMOVDQU32 192(BX), Z21
-	TESTQ     DI, DI
-	JZ        fnobias4x5p3
-	VMOVDQU32 192(SI), Z27
-
-fnobias4x5p3:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32    192(DX), Z20
+	VMOVDQU32    192(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z22, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r0
-	VADDPS       Z27, Z3, Z3
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z3, Z3
 
 fnob4x5p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p3r0
 	VMAXPS Z3, Z26, Z3
 	VADDPS Z26, Z3, Z3
 
 fnorelu4x5p3r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z22, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r1
-	VADDPS       Z27, Z8, Z8
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z8, Z8
 
 fnob4x5p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p3r1
 	VMAXPS Z8, Z26, Z8
 	VADDPS Z26, Z8, Z8
 
 fnorelu4x5p3r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z22, Z13
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r2
-	VADDPS       Z27, Z13, Z13
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z13, Z13
 
 fnob4x5p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p3r2
 	VMAXPS Z13, Z26, Z13
 	VADDPS Z26, Z13, Z13
 
 fnorelu4x5p3r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VMULPS       Z18, Z22, Z18
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r3
-	VADDPS       Z27, Z18, Z18
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z18, Z18
 
 fnob4x5p3r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p3r3
 	VMAXPS Z18, Z26, Z18
 	VADDPS Z26, Z18, Z18
 
 fnorelu4x5p3r3:
-	VMOVDQU32.Z 256(DX), K2, Z20
-	VMOVDQU32.Z 256(BX), K2, Z21
-	TESTQ       DI, DI
-	JZ          fnobias4x5p4
-	VMOVDQU32.Z 256(SI), K2, Z27
-
-fnobias4x5p4:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32.Z  256(DX), K2, Z20
+	VMOVDQU32.Z  256(BX), K2, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z22, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r0
-	VADDPS       Z27, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z4, Z4
 
 fnob4x5p4r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p4r0
 	VMAXPS Z4, Z26, Z4
 	VADDPS Z26, Z4, Z4
 
 fnorelu4x5p4r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z22, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r1
-	VADDPS       Z27, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z9, Z9
 
 fnob4x5p4r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p4r1
 	VMAXPS Z9, Z26, Z9
 	VADDPS Z26, Z9, Z9
 
 fnorelu4x5p4r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z22, Z14
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r2
-	VADDPS       Z27, Z14, Z14
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z14, Z14
 
 fnob4x5p4r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p4r2
 	VMAXPS Z14, Z26, Z14
 	VADDPS Z26, Z14, Z14
 
 fnorelu4x5p4r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
 	VMULPS       Z19, Z22, Z19
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r3
-	VADDPS       Z27, Z19, Z19
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z19, Z19
 
 fnob4x5p4r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu4x5p4r3
 	VMAXPS Z19, Z26, Z19
 	VADDPS Z26, Z19, Z19
@@ -10798,103 +10774,110 @@ tail5x1:
 	VPDPBUSD     Z6, Z5, Z4
 
 store5x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z7, Z7, Z7
-	VMOVDQU32.Z (DX), K1, Z5
-	VMOVDQU32.Z (BX), K1, Z6
-	TESTQ       DI, DI
-	JZ          fnobias5x1p0
-	VMOVDQU32.Z (SI), K1, Z8
-
-fnobias5x1p0:
-	VMULPS.BCST  (R8), Z5, Z9
-	VPMULLD.BCST (R9), Z6, Z10
-	VPSUBD       Z10, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (DX), K1, Z5
+	VMOVDQU32.Z  (BX), K1, Z6
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z5, Z8
+	VPMULLD.BCST (R10), Z6, Z9
+	VPSUBD       Z9, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z9, Z0
+	VMULPS       Z0, Z8, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z8
 	VADDPS       Z8, Z0, Z0
 
 fnob5x1p0r0:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu5x1p0r0
 	VMAXPS Z0, Z7, Z0
 	VADDPS Z7, Z0, Z0
 
 fnorelu5x1p0r0:
-	VMULPS.BCST  4(R8), Z5, Z9
-	VPMULLD.BCST 4(R9), Z6, Z10
-	VPSUBD       Z10, Z1, Z1
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z5, Z8
+	VPMULLD.BCST 4(R10), Z6, Z9
+	VPSUBD       Z9, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z9, Z1
+	VMULPS       Z1, Z8, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z8
 	VADDPS       Z8, Z1, Z1
 
 fnob5x1p0r1:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu5x1p0r1
 	VMAXPS Z1, Z7, Z1
 	VADDPS Z7, Z1, Z1
 
 fnorelu5x1p0r1:
-	VMULPS.BCST  8(R8), Z5, Z9
-	VPMULLD.BCST 8(R9), Z6, Z10
-	VPSUBD       Z10, Z2, Z2
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z5, Z8
+	VPMULLD.BCST 8(R10), Z6, Z9
+	VPSUBD       Z9, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z9, Z2
+	VMULPS       Z2, Z8, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z8
 	VADDPS       Z8, Z2, Z2
 
 fnob5x1p0r2:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu5x1p0r2
 	VMAXPS Z2, Z7, Z2
 	VADDPS Z7, Z2, Z2
 
 fnorelu5x1p0r2:
-	VMULPS.BCST  12(R8), Z5, Z9
-	VPMULLD.BCST 12(R9), Z6, Z10
-	VPSUBD       Z10, Z3, Z3
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z5, Z8
+	VPMULLD.BCST 12(R10), Z6, Z9
+	VPSUBD       Z9, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z9, Z3
+	VMULPS       Z3, Z8, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z8
 	VADDPS       Z8, Z3, Z3
 
 fnob5x1p0r3:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu5x1p0r3
 	VMAXPS Z3, Z7, Z3
 	VADDPS Z7, Z3, Z3
 
 fnorelu5x1p0r3:
-	VMULPS.BCST  16(R8), Z5, Z9
-	VPMULLD.BCST 16(R9), Z6, Z10
-	VPSUBD       Z10, Z4, Z4
+	ADDQ         R8, DX
+	VMULPS.BCST  16(R9), Z5, Z8
+	VPMULLD.BCST 16(R10), Z6, Z9
+	VPSUBD       Z9, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z9, Z4
+	VMULPS       Z4, Z8, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x1p0r4
+	VMOVDQU32.Z  (DX), K1, Z8
 	VADDPS       Z8, Z4, Z4
 
 fnob5x1p0r4:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu5x1p0r4
 	VMAXPS Z4, Z7, Z4
 	VADDPS Z7, Z4, Z4
@@ -10997,190 +10980,202 @@ tail5x2:
 	VPDPBUSD     Z12, Z10, Z9
 
 store5x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z13, Z13, Z13
-	VMOVDQU32.Z (DX), K1, Z10
-	VMOVDQU32.Z (BX), K1, Z11
-	TESTQ       DI, DI
-	JZ          fnobias5x2p0
-	VMOVDQU32.Z (SI), K1, Z14
-
-fnobias5x2p0:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z15
-	VPSUBD       Z15, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z10
+	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z14
+	VPSUBD       Z14, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z12, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r0
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z0, Z0
 
 fnob5x2p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p0r0
 	VMAXPS Z0, Z13, Z0
 	VADDPS Z13, Z0, Z0
 
 fnorelu5x2p0r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z15
-	VPSUBD       Z15, Z2, Z2
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z14
+	VPSUBD       Z14, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z12, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r1
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z2, Z2
 
 fnob5x2p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p0r1
 	VMAXPS Z2, Z13, Z2
 	VADDPS Z13, Z2, Z2
 
 fnorelu5x2p0r1:
-	VMULPS.BCST  8(R8), Z10, Z12
-	VPMULLD.BCST 8(R9), Z11, Z15
-	VPSUBD       Z15, Z4, Z4
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z14
+	VPSUBD       Z14, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z12, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r2
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z4, Z4
 
 fnob5x2p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p0r2
 	VMAXPS Z4, Z13, Z4
 	VADDPS Z13, Z4, Z4
 
 fnorelu5x2p0r2:
-	VMULPS.BCST  12(R8), Z10, Z12
-	VPMULLD.BCST 12(R9), Z11, Z15
-	VPSUBD       Z15, Z6, Z6
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z10, Z12
+	VPMULLD.BCST 12(R11), Z11, Z14
+	VPSUBD       Z14, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z12, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r3
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z6, Z6
 
 fnob5x2p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p0r3
 	VMAXPS Z6, Z13, Z6
 	VADDPS Z13, Z6, Z6
 
 fnorelu5x2p0r3:
-	VMULPS.BCST  16(R8), Z10, Z12
-	VPMULLD.BCST 16(R9), Z11, Z15
-	VPSUBD       Z15, Z8, Z8
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z10, Z12
+	VPMULLD.BCST 16(R11), Z11, Z14
+	VPSUBD       Z14, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z12, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r4
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z8, Z8
 
 fnob5x2p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p0r4
 	VMAXPS Z8, Z13, Z8
 	VADDPS Z13, Z8, Z8
 
 fnorelu5x2p0r4:
-	VMOVDQU32.Z 64(DX), K2, Z10
-	VMOVDQU32.Z 64(BX), K2, Z11
-	TESTQ       DI, DI
-	JZ          fnobias5x2p1
-	VMOVDQU32.Z 64(SI), K2, Z14
-
-fnobias5x2p1:
-	VMULPS.BCST  (R8), Z10, Z12
-	VPMULLD.BCST (R9), Z11, Z15
-	VPSUBD       Z15, Z1, Z1
+	VMOVDQU32.Z  64(DX), K2, Z10
+	VMOVDQU32.Z  64(BX), K2, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z14
+	VPSUBD       Z14, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z12, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r0
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z1, Z1
 
 fnob5x2p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p1r0
 	VMAXPS Z1, Z13, Z1
 	VADDPS Z13, Z1, Z1
 
 fnorelu5x2p1r0:
-	VMULPS.BCST  4(R8), Z10, Z12
-	VPMULLD.BCST 4(R9), Z11, Z15
-	VPSUBD       Z15, Z3, Z3
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z14
+	VPSUBD       Z14, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z12, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r1
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z3, Z3
 
 fnob5x2p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p1r1
 	VMAXPS Z3, Z13, Z3
 	VADDPS Z13, Z3, Z3
 
 fnorelu5x2p1r1:
-	VMULPS.BCST  8(R8), Z10, Z12
-	VPMULLD.BCST 8(R9), Z11, Z15
-	VPSUBD       Z15, Z5, Z5
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z14
+	VPSUBD       Z14, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z12, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r2
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z5, Z5
 
 fnob5x2p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p1r2
 	VMAXPS Z5, Z13, Z5
 	VADDPS Z13, Z5, Z5
 
 fnorelu5x2p1r2:
-	VMULPS.BCST  12(R8), Z10, Z12
-	VPMULLD.BCST 12(R9), Z11, Z15
-	VPSUBD       Z15, Z7, Z7
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z10, Z12
+	VPMULLD.BCST 12(R11), Z11, Z14
+	VPSUBD       Z14, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z12, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r3
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z7, Z7
 
 fnob5x2p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p1r3
 	VMAXPS Z7, Z13, Z7
 	VADDPS Z13, Z7, Z7
 
 fnorelu5x2p1r3:
-	VMULPS.BCST  16(R8), Z10, Z12
-	VPMULLD.BCST 16(R9), Z11, Z15
-	VPSUBD       Z15, Z9, Z9
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z10, Z12
+	VPMULLD.BCST 16(R11), Z11, Z14
+	VPSUBD       Z14, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z12, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r4
-	VADDPS       Z14, Z9, Z9
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z9, Z9
 
 fnob5x2p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x2p1r4
 	VMAXPS Z9, Z13, Z9
 	VADDPS Z13, Z9, Z9
@@ -11306,277 +11301,294 @@ tail5x3:
 	VPDPBUSD     Z18, Z15, Z14
 
 store5x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z19, Z19, Z19
-	VMOVDQU32.Z (DX), K1, Z15
-	VMOVDQU32.Z (BX), K1, Z16
-	TESTQ       DI, DI
-	JZ          fnobias5x3p0
-	VMOVDQU32.Z (SI), K1, Z20
-
-fnobias5x3p0:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z19, Z19, Z19
+	VMOVDQU32.Z  (DX), K1, Z15
+	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z17, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r0
-	VADDPS       Z20, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z0, Z0
 
 fnob5x3p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p0r0
 	VMAXPS Z0, Z19, Z0
 	VADDPS Z19, Z0, Z0
 
 fnorelu5x3p0r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z17, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r1
-	VADDPS       Z20, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z3, Z3
 
 fnob5x3p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p0r1
 	VMAXPS Z3, Z19, Z3
 	VADDPS Z19, Z3, Z3
 
 fnorelu5x3p0r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z17, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r2
-	VADDPS       Z20, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z6, Z6
 
 fnob5x3p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p0r2
 	VMAXPS Z6, Z19, Z6
 	VADDPS Z19, Z6, Z6
 
 fnorelu5x3p0r2:
-	VMULPS.BCST  12(R8), Z15, Z17
-	VPMULLD.BCST 12(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
 	VPSUBD       Z18, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z17, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r3
-	VADDPS       Z20, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z9, Z9
 
 fnob5x3p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p0r3
 	VMAXPS Z9, Z19, Z9
 	VADDPS Z19, Z9, Z9
 
 fnorelu5x3p0r3:
-	VMULPS.BCST  16(R8), Z15, Z17
-	VPMULLD.BCST 16(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
 	VPSUBD       Z18, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z17, Z12
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r4
-	VADDPS       Z20, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z12, Z12
 
 fnob5x3p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p0r4
 	VMAXPS Z12, Z19, Z12
 	VADDPS Z19, Z12, Z12
 
 fnorelu5x3p0r4:
-	VMOVDQU32 64(DX), Z15
-	VMOVDQU32 64(BX), Z16
-	TESTQ     DI, DI
-	JZ        fnobias5x3p1
-	VMOVDQU32 64(SI), Z20
-
-fnobias5x3p1:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32    64(DX), Z15
+	VMOVDQU32    64(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z17, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r0
-	VADDPS       Z20, Z1, Z1
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z1, Z1
 
 fnob5x3p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p1r0
 	VMAXPS Z1, Z19, Z1
 	VADDPS Z19, Z1, Z1
 
 fnorelu5x3p1r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z17, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r1
-	VADDPS       Z20, Z4, Z4
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z4, Z4
 
 fnob5x3p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p1r1
 	VMAXPS Z4, Z19, Z4
 	VADDPS Z19, Z4, Z4
 
 fnorelu5x3p1r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z17, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r2
-	VADDPS       Z20, Z7, Z7
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z7, Z7
 
 fnob5x3p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p1r2
 	VMAXPS Z7, Z19, Z7
 	VADDPS Z19, Z7, Z7
 
 fnorelu5x3p1r2:
-	VMULPS.BCST  12(R8), Z15, Z17
-	VPMULLD.BCST 12(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
 	VPSUBD       Z18, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z17, Z10
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r3
-	VADDPS       Z20, Z10, Z10
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z10, Z10
 
 fnob5x3p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p1r3
 	VMAXPS Z10, Z19, Z10
 	VADDPS Z19, Z10, Z10
 
 fnorelu5x3p1r3:
-	VMULPS.BCST  16(R8), Z15, Z17
-	VPMULLD.BCST 16(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
 	VPSUBD       Z18, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z17, Z13
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r4
-	VADDPS       Z20, Z13, Z13
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z13, Z13
 
 fnob5x3p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p1r4
 	VMAXPS Z13, Z19, Z13
 	VADDPS Z19, Z13, Z13
 
 fnorelu5x3p1r4:
-	VMOVDQU32.Z 128(DX), K2, Z15
-	VMOVDQU32.Z 128(BX), K2, Z16
-	TESTQ       DI, DI
-	JZ          fnobias5x3p2
-	VMOVDQU32.Z 128(SI), K2, Z20
-
-fnobias5x3p2:
-	VMULPS.BCST  (R8), Z15, Z17
-	VPMULLD.BCST (R9), Z16, Z18
+	VMOVDQU32.Z  128(DX), K2, Z15
+	VMOVDQU32.Z  128(BX), K2, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
 	VPSUBD       Z18, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z17, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r0
-	VADDPS       Z20, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z2, Z2
 
 fnob5x3p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p2r0
 	VMAXPS Z2, Z19, Z2
 	VADDPS Z19, Z2, Z2
 
 fnorelu5x3p2r0:
-	VMULPS.BCST  4(R8), Z15, Z17
-	VPMULLD.BCST 4(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
 	VPSUBD       Z18, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z17, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r1
-	VADDPS       Z20, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z5, Z5
 
 fnob5x3p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p2r1
 	VMAXPS Z5, Z19, Z5
 	VADDPS Z19, Z5, Z5
 
 fnorelu5x3p2r1:
-	VMULPS.BCST  8(R8), Z15, Z17
-	VPMULLD.BCST 8(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
 	VPSUBD       Z18, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z17, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r2
-	VADDPS       Z20, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z8, Z8
 
 fnob5x3p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p2r2
 	VMAXPS Z8, Z19, Z8
 	VADDPS Z19, Z8, Z8
 
 fnorelu5x3p2r2:
-	VMULPS.BCST  12(R8), Z15, Z17
-	VPMULLD.BCST 12(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
 	VPSUBD       Z18, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z17, Z11
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r3
-	VADDPS       Z20, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z11, Z11
 
 fnob5x3p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p2r3
 	VMAXPS Z11, Z19, Z11
 	VADDPS Z19, Z11, Z11
 
 fnorelu5x3p2r3:
-	VMULPS.BCST  16(R8), Z15, Z17
-	VPMULLD.BCST 16(R9), Z16, Z18
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
 	VPSUBD       Z18, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z17, Z14
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r4
-	VADDPS       Z20, Z14, Z14
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z14, Z14
 
 fnob5x3p2r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x3p2r4
 	VMAXPS Z14, Z19, Z14
 	VADDPS Z19, Z14, Z14
@@ -11725,364 +11737,386 @@ tail5x4:
 	VPDPBUSD     Z24, Z20, Z19
 
 store5x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z25, Z25, Z25
-	VMOVDQU32.Z (DX), K1, Z20
-	VMOVDQU32.Z (BX), K1, Z21
-	TESTQ       DI, DI
-	JZ          fnobias5x4p0
-	VMOVDQU32.Z (SI), K1, Z26
-
-fnobias5x4p0:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z20
+	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z22, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r0
-	VADDPS       Z26, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z0, Z0
 
 fnob5x4p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p0r0
 	VMAXPS Z0, Z25, Z0
 	VADDPS Z25, Z0, Z0
 
 fnorelu5x4p0r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z22, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r1
-	VADDPS       Z26, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z4, Z4
 
 fnob5x4p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p0r1
 	VMAXPS Z4, Z25, Z4
 	VADDPS Z25, Z4, Z4
 
 fnorelu5x4p0r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z22, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r2
-	VADDPS       Z26, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z8, Z8
 
 fnob5x4p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p0r2
 	VMAXPS Z8, Z25, Z8
 	VADDPS Z25, Z8, Z8
 
 fnorelu5x4p0r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z22, Z12
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r3
-	VADDPS       Z26, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z12, Z12
 
 fnob5x4p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p0r3
 	VMAXPS Z12, Z25, Z12
 	VADDPS Z25, Z12, Z12
 
 fnorelu5x4p0r3:
-	VMULPS.BCST  16(R8), Z20, Z22
-	VPMULLD.BCST 16(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
 	VPSUBD       Z23, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
 	VMULPS       Z16, Z22, Z16
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r4
-	VADDPS       Z26, Z16, Z16
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z16, Z16
 
 fnob5x4p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p0r4
 	VMAXPS Z16, Z25, Z16
 	VADDPS Z25, Z16, Z16
 
 fnorelu5x4p0r4:
-	VMOVDQU32 64(DX), Z20
-	VMOVDQU32 64(BX), Z21
-	TESTQ     DI, DI
-	JZ        fnobias5x4p1
-	VMOVDQU32 64(SI), Z26
-
-fnobias5x4p1:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32    64(DX), Z20
+	VMOVDQU32    64(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z22, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r0
-	VADDPS       Z26, Z1, Z1
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z1, Z1
 
 fnob5x4p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p1r0
 	VMAXPS Z1, Z25, Z1
 	VADDPS Z25, Z1, Z1
 
 fnorelu5x4p1r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z22, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r1
-	VADDPS       Z26, Z5, Z5
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z5, Z5
 
 fnob5x4p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p1r1
 	VMAXPS Z5, Z25, Z5
 	VADDPS Z25, Z5, Z5
 
 fnorelu5x4p1r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z22, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r2
-	VADDPS       Z26, Z9, Z9
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z9, Z9
 
 fnob5x4p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p1r2
 	VMAXPS Z9, Z25, Z9
 	VADDPS Z25, Z9, Z9
 
 fnorelu5x4p1r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z22, Z13
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r3
-	VADDPS       Z26, Z13, Z13
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z13, Z13
 
 fnob5x4p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p1r3
 	VMAXPS Z13, Z25, Z13
 	VADDPS Z25, Z13, Z13
 
 fnorelu5x4p1r3:
-	VMULPS.BCST  16(R8), Z20, Z22
-	VPMULLD.BCST 16(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
 	VPSUBD       Z23, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
 	VMULPS       Z17, Z22, Z17
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r4
-	VADDPS       Z26, Z17, Z17
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z17, Z17
 
 fnob5x4p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p1r4
 	VMAXPS Z17, Z25, Z17
 	VADDPS Z25, Z17, Z17
 
 fnorelu5x4p1r4:
-	VMOVDQU32 128(DX), Z20
-	VMOVDQU32 128(BX), Z21
-	TESTQ     DI, DI
-	JZ        fnobias5x4p2
-	VMOVDQU32 128(SI), Z26
-
-fnobias5x4p2:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32    128(DX), Z20
+	VMOVDQU32    128(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z22, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r0
-	VADDPS       Z26, Z2, Z2
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z2, Z2
 
 fnob5x4p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p2r0
 	VMAXPS Z2, Z25, Z2
 	VADDPS Z25, Z2, Z2
 
 fnorelu5x4p2r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z22, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r1
-	VADDPS       Z26, Z6, Z6
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z6, Z6
 
 fnob5x4p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p2r1
 	VMAXPS Z6, Z25, Z6
 	VADDPS Z25, Z6, Z6
 
 fnorelu5x4p2r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z22, Z10
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r2
-	VADDPS       Z26, Z10, Z10
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z10, Z10
 
 fnob5x4p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p2r2
 	VMAXPS Z10, Z25, Z10
 	VADDPS Z25, Z10, Z10
 
 fnorelu5x4p2r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z22, Z14
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r3
-	VADDPS       Z26, Z14, Z14
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z14, Z14
 
 fnob5x4p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p2r3
 	VMAXPS Z14, Z25, Z14
 	VADDPS Z25, Z14, Z14
 
 fnorelu5x4p2r3:
-	VMULPS.BCST  16(R8), Z20, Z22
-	VPMULLD.BCST 16(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
 	VPSUBD       Z23, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VMULPS       Z18, Z22, Z18
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r4
-	VADDPS       Z26, Z18, Z18
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z18, Z18
 
 fnob5x4p2r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p2r4
 	VMAXPS Z18, Z25, Z18
 	VADDPS Z25, Z18, Z18
 
 fnorelu5x4p2r4:
-	VMOVDQU32.Z 192(DX), K2, Z20
-	VMOVDQU32.Z 192(BX), K2, Z21
-	TESTQ       DI, DI
-	JZ          fnobias5x4p3
-	VMOVDQU32.Z 192(SI), K2, Z26
-
-fnobias5x4p3:
-	VMULPS.BCST  (R8), Z20, Z22
-	VPMULLD.BCST (R9), Z21, Z23
+	VMOVDQU32.Z  192(DX), K2, Z20
+	VMOVDQU32.Z  192(BX), K2, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
 	VPSUBD       Z23, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z22, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r0
-	VADDPS       Z26, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z3, Z3
 
 fnob5x4p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p3r0
 	VMAXPS Z3, Z25, Z3
 	VADDPS Z25, Z3, Z3
 
 fnorelu5x4p3r0:
-	VMULPS.BCST  4(R8), Z20, Z22
-	VPMULLD.BCST 4(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
 	VPSUBD       Z23, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z22, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r1
-	VADDPS       Z26, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z7, Z7
 
 fnob5x4p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p3r1
 	VMAXPS Z7, Z25, Z7
 	VADDPS Z25, Z7, Z7
 
 fnorelu5x4p3r1:
-	VMULPS.BCST  8(R8), Z20, Z22
-	VPMULLD.BCST 8(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
 	VPSUBD       Z23, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z22, Z11
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r2
-	VADDPS       Z26, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z11, Z11
 
 fnob5x4p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p3r2
 	VMAXPS Z11, Z25, Z11
 	VADDPS Z25, Z11, Z11
 
 fnorelu5x4p3r2:
-	VMULPS.BCST  12(R8), Z20, Z22
-	VPMULLD.BCST 12(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
 	VPSUBD       Z23, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z22, Z15
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r3
-	VADDPS       Z26, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z15, Z15
 
 fnob5x4p3r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p3r3
 	VMAXPS Z15, Z25, Z15
 	VADDPS Z25, Z15, Z15
 
 fnorelu5x4p3r3:
-	VMULPS.BCST  16(R8), Z20, Z22
-	VPMULLD.BCST 16(R9), Z21, Z23
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
 	VPSUBD       Z23, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
 	VMULPS       Z19, Z22, Z19
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r4
-	VADDPS       Z26, Z19, Z19
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z19, Z19
 
 fnob5x4p3r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu5x4p3r4
 	VMAXPS Z19, Z25, Z19
 	VADDPS Z25, Z19, Z19
@@ -12189,119 +12223,128 @@ tail6x1:
 	VPDPBUSD     Z7, Z6, Z5
 
 store6x1:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z8, Z8, Z8
-	VMOVDQU32.Z (DX), K1, Z6
-	VMOVDQU32.Z (BX), K1, Z7
-	TESTQ       DI, DI
-	JZ          fnobias6x1p0
-	VMOVDQU32.Z (SI), K1, Z9
-
-fnobias6x1p0:
-	VMULPS.BCST  (R8), Z6, Z10
-	VPMULLD.BCST (R9), Z7, Z11
-	VPSUBD       Z11, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z6, Z9
+	VPMULLD.BCST (R10), Z7, Z10
+	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z10, Z0
+	VMULPS       Z0, Z9, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z0, Z0
 
 fnob6x1p0r0:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r0
 	VMAXPS Z0, Z8, Z0
 	VADDPS Z8, Z0, Z0
 
 fnorelu6x1p0r0:
-	VMULPS.BCST  4(R8), Z6, Z10
-	VPMULLD.BCST 4(R9), Z7, Z11
-	VPSUBD       Z11, Z1, Z1
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z6, Z9
+	VPMULLD.BCST 4(R10), Z7, Z10
+	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z10, Z1
+	VMULPS       Z1, Z9, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z1, Z1
 
 fnob6x1p0r1:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r1
 	VMAXPS Z1, Z8, Z1
 	VADDPS Z8, Z1, Z1
 
 fnorelu6x1p0r1:
-	VMULPS.BCST  8(R8), Z6, Z10
-	VPMULLD.BCST 8(R9), Z7, Z11
-	VPSUBD       Z11, Z2, Z2
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z6, Z9
+	VPMULLD.BCST 8(R10), Z7, Z10
+	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z10, Z2
+	VMULPS       Z2, Z9, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z2, Z2
 
 fnob6x1p0r2:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r2
 	VMAXPS Z2, Z8, Z2
 	VADDPS Z8, Z2, Z2
 
 fnorelu6x1p0r2:
-	VMULPS.BCST  12(R8), Z6, Z10
-	VPMULLD.BCST 12(R9), Z7, Z11
-	VPSUBD       Z11, Z3, Z3
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z6, Z9
+	VPMULLD.BCST 12(R10), Z7, Z10
+	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z10, Z3
+	VMULPS       Z3, Z9, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z3, Z3
 
 fnob6x1p0r3:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r3
 	VMAXPS Z3, Z8, Z3
 	VADDPS Z8, Z3, Z3
 
 fnorelu6x1p0r3:
-	VMULPS.BCST  16(R8), Z6, Z10
-	VPMULLD.BCST 16(R9), Z7, Z11
-	VPSUBD       Z11, Z4, Z4
+	ADDQ         R8, DX
+	VMULPS.BCST  16(R9), Z6, Z9
+	VPMULLD.BCST 16(R10), Z7, Z10
+	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z10, Z4
+	VMULPS       Z4, Z9, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r4
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z4, Z4
 
 fnob6x1p0r4:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r4
 	VMAXPS Z4, Z8, Z4
 	VADDPS Z8, Z4, Z4
 
 fnorelu6x1p0r4:
-	VMULPS.BCST  20(R8), Z6, Z10
-	VPMULLD.BCST 20(R9), Z7, Z11
-	VPSUBD       Z11, Z5, Z5
+	ADDQ         R8, DX
+	VMULPS.BCST  20(R9), Z6, Z9
+	VPMULLD.BCST 20(R10), Z7, Z10
+	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z10, Z5
+	VMULPS       Z5, Z9, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x1p0r5
+	VMOVDQU32.Z  (DX), K1, Z9
 	VADDPS       Z9, Z5, Z5
 
 fnob6x1p0r5:
-	TESTB  R10, R10
+	TESTB  R11, R11
 	JZ     fnorelu6x1p0r5
 	VMAXPS Z5, Z8, Z5
 	VADDPS Z8, Z5, Z5
@@ -12416,222 +12459,238 @@ tail6x2:
 	VPDPBUSD     Z14, Z12, Z11
 
 store6x2:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z15, Z15, Z15
-	VMOVDQU32.Z (DX), K1, Z12
-	VMOVDQU32.Z (BX), K1, Z13
-	TESTQ       DI, DI
-	JZ          fnobias6x2p0
-	VMOVDQU32.Z (SI), K1, Z16
-
-fnobias6x2p0:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z17
-	VPSUBD       Z17, Z0, Z0
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z15, Z15, Z15
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z16
+	VPSUBD       Z16, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z14, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r0
-	VADDPS       Z16, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
 
 fnob6x2p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r0
 	VMAXPS Z0, Z15, Z0
 	VADDPS Z15, Z0, Z0
 
 fnorelu6x2p0r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z17
-	VPSUBD       Z17, Z2, Z2
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z16
+	VPSUBD       Z16, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z14, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r1
-	VADDPS       Z16, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z2, Z2
 
 fnob6x2p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r1
 	VMAXPS Z2, Z15, Z2
 	VADDPS Z15, Z2, Z2
 
 fnorelu6x2p0r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z17
-	VPSUBD       Z17, Z4, Z4
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z16
+	VPSUBD       Z16, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z14, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r2
-	VADDPS       Z16, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z4, Z4
 
 fnob6x2p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r2
 	VMAXPS Z4, Z15, Z4
 	VADDPS Z15, Z4, Z4
 
 fnorelu6x2p0r2:
-	VMULPS.BCST  12(R8), Z12, Z14
-	VPMULLD.BCST 12(R9), Z13, Z17
-	VPSUBD       Z17, Z6, Z6
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z16
+	VPSUBD       Z16, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z14, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r3
-	VADDPS       Z16, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
 
 fnob6x2p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r3
 	VMAXPS Z6, Z15, Z6
 	VADDPS Z15, Z6, Z6
 
 fnorelu6x2p0r3:
-	VMULPS.BCST  16(R8), Z12, Z14
-	VPMULLD.BCST 16(R9), Z13, Z17
-	VPSUBD       Z17, Z8, Z8
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z12, Z14
+	VPMULLD.BCST 16(R11), Z13, Z16
+	VPSUBD       Z16, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z14, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r4
-	VADDPS       Z16, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z8, Z8
 
 fnob6x2p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r4
 	VMAXPS Z8, Z15, Z8
 	VADDPS Z15, Z8, Z8
 
 fnorelu6x2p0r4:
-	VMULPS.BCST  20(R8), Z12, Z14
-	VPMULLD.BCST 20(R9), Z13, Z17
-	VPSUBD       Z17, Z10, Z10
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z12, Z14
+	VPMULLD.BCST 20(R11), Z13, Z16
+	VPSUBD       Z16, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z14, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r5
-	VADDPS       Z16, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z10, Z10
 
 fnob6x2p0r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p0r5
 	VMAXPS Z10, Z15, Z10
 	VADDPS Z15, Z10, Z10
 
 fnorelu6x2p0r5:
-	VMOVDQU32.Z 64(DX), K2, Z12
-	VMOVDQU32.Z 64(BX), K2, Z13
-	TESTQ       DI, DI
-	JZ          fnobias6x2p1
-	VMOVDQU32.Z 64(SI), K2, Z16
-
-fnobias6x2p1:
-	VMULPS.BCST  (R8), Z12, Z14
-	VPMULLD.BCST (R9), Z13, Z17
-	VPSUBD       Z17, Z1, Z1
+	VMOVDQU32.Z  64(DX), K2, Z12
+	VMOVDQU32.Z  64(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z16
+	VPSUBD       Z16, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z14, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r0
-	VADDPS       Z16, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z1, Z1
 
 fnob6x2p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r0
 	VMAXPS Z1, Z15, Z1
 	VADDPS Z15, Z1, Z1
 
 fnorelu6x2p1r0:
-	VMULPS.BCST  4(R8), Z12, Z14
-	VPMULLD.BCST 4(R9), Z13, Z17
-	VPSUBD       Z17, Z3, Z3
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z16
+	VPSUBD       Z16, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z14, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r1
-	VADDPS       Z16, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z3, Z3
 
 fnob6x2p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r1
 	VMAXPS Z3, Z15, Z3
 	VADDPS Z15, Z3, Z3
 
 fnorelu6x2p1r1:
-	VMULPS.BCST  8(R8), Z12, Z14
-	VPMULLD.BCST 8(R9), Z13, Z17
-	VPSUBD       Z17, Z5, Z5
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z16
+	VPSUBD       Z16, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z14, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r2
-	VADDPS       Z16, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
 
 fnob6x2p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r2
 	VMAXPS Z5, Z15, Z5
 	VADDPS Z15, Z5, Z5
 
 fnorelu6x2p1r2:
-	VMULPS.BCST  12(R8), Z12, Z14
-	VPMULLD.BCST 12(R9), Z13, Z17
-	VPSUBD       Z17, Z7, Z7
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z16
+	VPSUBD       Z16, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z14, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r3
-	VADDPS       Z16, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z7, Z7
 
 fnob6x2p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r3
 	VMAXPS Z7, Z15, Z7
 	VADDPS Z15, Z7, Z7
 
 fnorelu6x2p1r3:
-	VMULPS.BCST  16(R8), Z12, Z14
-	VPMULLD.BCST 16(R9), Z13, Z17
-	VPSUBD       Z17, Z9, Z9
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z12, Z14
+	VPMULLD.BCST 16(R11), Z13, Z16
+	VPSUBD       Z16, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z14, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r4
-	VADDPS       Z16, Z9, Z9
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z9, Z9
 
 fnob6x2p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r4
 	VMAXPS Z9, Z15, Z9
 	VADDPS Z15, Z9, Z9
 
 fnorelu6x2p1r4:
-	VMULPS.BCST  20(R8), Z12, Z14
-	VPMULLD.BCST 20(R9), Z13, Z17
-	VPSUBD       Z17, Z11, Z11
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z12, Z14
+	VPMULLD.BCST 20(R11), Z13, Z16
+	VPSUBD       Z16, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z14, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r5
-	VADDPS       Z16, Z11, Z11
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
 
 fnob6x2p1r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x2p1r5
 	VMAXPS Z11, Z15, Z11
 	VADDPS Z15, Z11, Z11
@@ -12773,325 +12832,348 @@ tail6x3:
 	VPDPBUSD     Z21, Z18, Z17
 
 store6x3:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z22, Z22, Z22
-	VMOVDQU32.Z (DX), K1, Z18
-	VMOVDQU32.Z (BX), K1, Z19
-	TESTQ       DI, DI
-	JZ          fnobias6x3p0
-	VMOVDQU32.Z (SI), K1, Z23
-
-fnobias6x3p0:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z22, Z22, Z22
+	VMOVDQU32.Z  (DX), K1, Z18
+	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z20, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r0
-	VADDPS       Z23, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z0, Z0
 
 fnob6x3p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r0
 	VMAXPS Z0, Z22, Z0
 	VADDPS Z22, Z0, Z0
 
 fnorelu6x3p0r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z20, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r1
-	VADDPS       Z23, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z3, Z3
 
 fnob6x3p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r1
 	VMAXPS Z3, Z22, Z3
 	VADDPS Z22, Z3, Z3
 
 fnorelu6x3p0r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z20, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r2
-	VADDPS       Z23, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z6, Z6
 
 fnob6x3p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r2
 	VMAXPS Z6, Z22, Z6
 	VADDPS Z22, Z6, Z6
 
 fnorelu6x3p0r2:
-	VMULPS.BCST  12(R8), Z18, Z20
-	VPMULLD.BCST 12(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
 	VPSUBD       Z21, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z20, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r3
-	VADDPS       Z23, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z9, Z9
 
 fnob6x3p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r3
 	VMAXPS Z9, Z22, Z9
 	VADDPS Z22, Z9, Z9
 
 fnorelu6x3p0r3:
-	VMULPS.BCST  16(R8), Z18, Z20
-	VPMULLD.BCST 16(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
 	VPSUBD       Z21, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z20, Z12
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r4
-	VADDPS       Z23, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z12, Z12
 
 fnob6x3p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r4
 	VMAXPS Z12, Z22, Z12
 	VADDPS Z22, Z12, Z12
 
 fnorelu6x3p0r4:
-	VMULPS.BCST  20(R8), Z18, Z20
-	VPMULLD.BCST 20(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
 	VPSUBD       Z21, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z20, Z15
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r5
-	VADDPS       Z23, Z15, Z15
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z15, Z15
 
 fnob6x3p0r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p0r5
 	VMAXPS Z15, Z22, Z15
 	VADDPS Z22, Z15, Z15
 
 fnorelu6x3p0r5:
-	VMOVDQU32 64(DX), Z18
-	VMOVDQU32 64(BX), Z19
-	TESTQ     DI, DI
-	JZ        fnobias6x3p1
-	VMOVDQU32 64(SI), Z23
-
-fnobias6x3p1:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32    64(DX), Z18
+	VMOVDQU32    64(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z20, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r0
-	VADDPS       Z23, Z1, Z1
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z1, Z1
 
 fnob6x3p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r0
 	VMAXPS Z1, Z22, Z1
 	VADDPS Z22, Z1, Z1
 
 fnorelu6x3p1r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z20, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r1
-	VADDPS       Z23, Z4, Z4
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z4, Z4
 
 fnob6x3p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r1
 	VMAXPS Z4, Z22, Z4
 	VADDPS Z22, Z4, Z4
 
 fnorelu6x3p1r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z20, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r2
-	VADDPS       Z23, Z7, Z7
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z7, Z7
 
 fnob6x3p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r2
 	VMAXPS Z7, Z22, Z7
 	VADDPS Z22, Z7, Z7
 
 fnorelu6x3p1r2:
-	VMULPS.BCST  12(R8), Z18, Z20
-	VPMULLD.BCST 12(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
 	VPSUBD       Z21, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z20, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r3
-	VADDPS       Z23, Z10, Z10
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z10, Z10
 
 fnob6x3p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r3
 	VMAXPS Z10, Z22, Z10
 	VADDPS Z22, Z10, Z10
 
 fnorelu6x3p1r3:
-	VMULPS.BCST  16(R8), Z18, Z20
-	VPMULLD.BCST 16(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
 	VPSUBD       Z21, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z20, Z13
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r4
-	VADDPS       Z23, Z13, Z13
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z13, Z13
 
 fnob6x3p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r4
 	VMAXPS Z13, Z22, Z13
 	VADDPS Z22, Z13, Z13
 
 fnorelu6x3p1r4:
-	VMULPS.BCST  20(R8), Z18, Z20
-	VPMULLD.BCST 20(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
 	VPSUBD       Z21, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
 	VMULPS       Z16, Z20, Z16
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r5
-	VADDPS       Z23, Z16, Z16
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z16, Z16
 
 fnob6x3p1r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p1r5
 	VMAXPS Z16, Z22, Z16
 	VADDPS Z22, Z16, Z16
 
 fnorelu6x3p1r5:
-	VMOVDQU32.Z 128(DX), K2, Z18
-	VMOVDQU32.Z 128(BX), K2, Z19
-	TESTQ       DI, DI
-	JZ          fnobias6x3p2
-	VMOVDQU32.Z 128(SI), K2, Z23
-
-fnobias6x3p2:
-	VMULPS.BCST  (R8), Z18, Z20
-	VPMULLD.BCST (R9), Z19, Z21
+	VMOVDQU32.Z  128(DX), K2, Z18
+	VMOVDQU32.Z  128(BX), K2, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
 	VPSUBD       Z21, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z20, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r0
-	VADDPS       Z23, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z2, Z2
 
 fnob6x3p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r0
 	VMAXPS Z2, Z22, Z2
 	VADDPS Z22, Z2, Z2
 
 fnorelu6x3p2r0:
-	VMULPS.BCST  4(R8), Z18, Z20
-	VPMULLD.BCST 4(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
 	VPSUBD       Z21, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z20, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r1
-	VADDPS       Z23, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z5, Z5
 
 fnob6x3p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r1
 	VMAXPS Z5, Z22, Z5
 	VADDPS Z22, Z5, Z5
 
 fnorelu6x3p2r1:
-	VMULPS.BCST  8(R8), Z18, Z20
-	VPMULLD.BCST 8(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
 	VPSUBD       Z21, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z20, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r2
-	VADDPS       Z23, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z8, Z8
 
 fnob6x3p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r2
 	VMAXPS Z8, Z22, Z8
 	VADDPS Z22, Z8, Z8
 
 fnorelu6x3p2r2:
-	VMULPS.BCST  12(R8), Z18, Z20
-	VPMULLD.BCST 12(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
 	VPSUBD       Z21, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z20, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r3
-	VADDPS       Z23, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z11, Z11
 
 fnob6x3p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r3
 	VMAXPS Z11, Z22, Z11
 	VADDPS Z22, Z11, Z11
 
 fnorelu6x3p2r3:
-	VMULPS.BCST  16(R8), Z18, Z20
-	VPMULLD.BCST 16(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
 	VPSUBD       Z21, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z20, Z14
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r4
-	VADDPS       Z23, Z14, Z14
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z14, Z14
 
 fnob6x3p2r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r4
 	VMAXPS Z14, Z22, Z14
 	VADDPS Z22, Z14, Z14
 
 fnorelu6x3p2r4:
-	VMULPS.BCST  20(R8), Z18, Z20
-	VPMULLD.BCST 20(R9), Z19, Z21
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
 	VPSUBD       Z21, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
 	VMULPS       Z17, Z20, Z17
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r5
-	VADDPS       Z23, Z17, Z17
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z17, Z17
 
 fnob6x3p2r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x3p2r5
 	VMAXPS Z17, Z22, Z17
 	VADDPS Z22, Z17, Z17
@@ -13260,428 +13342,458 @@ tail6x4:
 	VPDPBUSD     Z28, Z24, Z23
 
 store6x4:
-	MOVQ        c_base+0(FP), AX
-	MOVQ        ldc+112(FP), CX
-	SHLQ        $0x02, CX
-	MOVQ        masks+128(FP), DX
-	KMOVW       DX, K1
-	SHRQ        $0x10, DX
-	KMOVW       DX, K2
-	MOVQ        sc_base+136(FP), DX
-	MOVQ        rs_base+160(FP), BX
-	MOVQ        bias_base+184(FP), SI
-	MOVQ        bias_len+192(FP), DI
-	MOVQ        sx_base+208(FP), R8
-	MOVQ        zx_base+232(FP), R9
-	MOVB        relu+256(FP), R10
-	VPXORD      Z29, Z29, Z29
-	VMOVDQU32.Z (DX), K1, Z24
-	VMOVDQU32.Z (BX), K1, Z25
-	TESTQ       DI, DI
-	JZ          fnobias6x4p0
-	VMOVDQU32.Z (SI), K1, Z30
-
-fnobias6x4p0:
-	VMULPS.BCST  (R8), Z24, Z26
-	VPMULLD.BCST (R9), Z25, Z27
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z29, Z29, Z29
+	VMOVDQU32.Z  (DX), K1, Z24
+	VMOVDQU32.Z  (BX), K1, Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
 	VPSUBD       Z27, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z26, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r0
-	VADDPS       Z30, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z0, Z0
 
 fnob6x4p0r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r0
 	VMAXPS Z0, Z29, Z0
 	VADDPS Z29, Z0, Z0
 
 fnorelu6x4p0r0:
-	VMULPS.BCST  4(R8), Z24, Z26
-	VPMULLD.BCST 4(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
 	VPSUBD       Z27, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z26, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r1
-	VADDPS       Z30, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z4, Z4
 
 fnob6x4p0r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r1
 	VMAXPS Z4, Z29, Z4
 	VADDPS Z29, Z4, Z4
 
 fnorelu6x4p0r1:
-	VMULPS.BCST  8(R8), Z24, Z26
-	VPMULLD.BCST 8(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
 	VPSUBD       Z27, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z8, Z26, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r2
-	VADDPS       Z30, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z8, Z8
 
 fnob6x4p0r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r2
 	VMAXPS Z8, Z29, Z8
 	VADDPS Z29, Z8, Z8
 
 fnorelu6x4p0r2:
-	VMULPS.BCST  12(R8), Z24, Z26
-	VPMULLD.BCST 12(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
 	VPSUBD       Z27, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
 	VMULPS       Z12, Z26, Z12
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r3
-	VADDPS       Z30, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z12, Z12
 
 fnob6x4p0r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r3
 	VMAXPS Z12, Z29, Z12
 	VADDPS Z29, Z12, Z12
 
 fnorelu6x4p0r3:
-	VMULPS.BCST  16(R8), Z24, Z26
-	VPMULLD.BCST 16(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
 	VPSUBD       Z27, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
 	VMULPS       Z16, Z26, Z16
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r4
-	VADDPS       Z30, Z16, Z16
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z16, Z16
 
 fnob6x4p0r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r4
 	VMAXPS Z16, Z29, Z16
 	VADDPS Z29, Z16, Z16
 
 fnorelu6x4p0r4:
-	VMULPS.BCST  20(R8), Z24, Z26
-	VPMULLD.BCST 20(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
 	VPSUBD       Z27, Z20, Z20
 	VCVTDQ2PS    Z20, Z20
 	VMULPS       Z20, Z26, Z20
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r5
-	VADDPS       Z30, Z20, Z20
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z20, Z20
 
 fnob6x4p0r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p0r5
 	VMAXPS Z20, Z29, Z20
 	VADDPS Z29, Z20, Z20
 
 fnorelu6x4p0r5:
-	VMOVDQU32 64(DX), Z24
-	VMOVDQU32 64(BX), Z25
-	TESTQ     DI, DI
-	JZ        fnobias6x4p1
-	VMOVDQU32 64(SI), Z30
-
-fnobias6x4p1:
-	VMULPS.BCST  (R8), Z24, Z26
-	VPMULLD.BCST (R9), Z25, Z27
+	VMOVDQU32    64(DX), Z24
+	VMOVDQU32    64(BX), Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
 	VPSUBD       Z27, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z26, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r0
-	VADDPS       Z30, Z1, Z1
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z1, Z1
 
 fnob6x4p1r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r0
 	VMAXPS Z1, Z29, Z1
 	VADDPS Z29, Z1, Z1
 
 fnorelu6x4p1r0:
-	VMULPS.BCST  4(R8), Z24, Z26
-	VPMULLD.BCST 4(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
 	VPSUBD       Z27, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z26, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r1
-	VADDPS       Z30, Z5, Z5
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z5, Z5
 
 fnob6x4p1r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r1
 	VMAXPS Z5, Z29, Z5
 	VADDPS Z29, Z5, Z5
 
 fnorelu6x4p1r1:
-	VMULPS.BCST  8(R8), Z24, Z26
-	VPMULLD.BCST 8(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
 	VPSUBD       Z27, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
 	VMULPS       Z9, Z26, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r2
-	VADDPS       Z30, Z9, Z9
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z9, Z9
 
 fnob6x4p1r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r2
 	VMAXPS Z9, Z29, Z9
 	VADDPS Z29, Z9, Z9
 
 fnorelu6x4p1r2:
-	VMULPS.BCST  12(R8), Z24, Z26
-	VPMULLD.BCST 12(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
 	VPSUBD       Z27, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
 	VMULPS       Z13, Z26, Z13
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r3
-	VADDPS       Z30, Z13, Z13
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z13, Z13
 
 fnob6x4p1r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r3
 	VMAXPS Z13, Z29, Z13
 	VADDPS Z29, Z13, Z13
 
 fnorelu6x4p1r3:
-	VMULPS.BCST  16(R8), Z24, Z26
-	VPMULLD.BCST 16(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
 	VPSUBD       Z27, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
 	VMULPS       Z17, Z26, Z17
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r4
-	VADDPS       Z30, Z17, Z17
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z17, Z17
 
 fnob6x4p1r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r4
 	VMAXPS Z17, Z29, Z17
 	VADDPS Z29, Z17, Z17
 
 fnorelu6x4p1r4:
-	VMULPS.BCST  20(R8), Z24, Z26
-	VPMULLD.BCST 20(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
 	VPSUBD       Z27, Z21, Z21
 	VCVTDQ2PS    Z21, Z21
 	VMULPS       Z21, Z26, Z21
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r5
-	VADDPS       Z30, Z21, Z21
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z21, Z21
 
 fnob6x4p1r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p1r5
 	VMAXPS Z21, Z29, Z21
 	VADDPS Z29, Z21, Z21
 
 fnorelu6x4p1r5:
-	VMOVDQU32 128(DX), Z24
-	VMOVDQU32 128(BX), Z25
-	TESTQ     DI, DI
-	JZ        fnobias6x4p2
-	VMOVDQU32 128(SI), Z30
-
-fnobias6x4p2:
-	VMULPS.BCST  (R8), Z24, Z26
-	VPMULLD.BCST (R9), Z25, Z27
+	VMOVDQU32    128(DX), Z24
+	VMOVDQU32    128(BX), Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
 	VPSUBD       Z27, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z26, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r0
-	VADDPS       Z30, Z2, Z2
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z2, Z2
 
 fnob6x4p2r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r0
 	VMAXPS Z2, Z29, Z2
 	VADDPS Z29, Z2, Z2
 
 fnorelu6x4p2r0:
-	VMULPS.BCST  4(R8), Z24, Z26
-	VPMULLD.BCST 4(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
 	VPSUBD       Z27, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
 	VMULPS       Z6, Z26, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r1
-	VADDPS       Z30, Z6, Z6
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z6, Z6
 
 fnob6x4p2r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r1
 	VMAXPS Z6, Z29, Z6
 	VADDPS Z29, Z6, Z6
 
 fnorelu6x4p2r1:
-	VMULPS.BCST  8(R8), Z24, Z26
-	VPMULLD.BCST 8(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
 	VPSUBD       Z27, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
 	VMULPS       Z10, Z26, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r2
-	VADDPS       Z30, Z10, Z10
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z10, Z10
 
 fnob6x4p2r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r2
 	VMAXPS Z10, Z29, Z10
 	VADDPS Z29, Z10, Z10
 
 fnorelu6x4p2r2:
-	VMULPS.BCST  12(R8), Z24, Z26
-	VPMULLD.BCST 12(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
 	VPSUBD       Z27, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
 	VMULPS       Z14, Z26, Z14
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r3
-	VADDPS       Z30, Z14, Z14
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z14, Z14
 
 fnob6x4p2r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r3
 	VMAXPS Z14, Z29, Z14
 	VADDPS Z29, Z14, Z14
 
 fnorelu6x4p2r3:
-	VMULPS.BCST  16(R8), Z24, Z26
-	VPMULLD.BCST 16(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
 	VPSUBD       Z27, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
 	VMULPS       Z18, Z26, Z18
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r4
-	VADDPS       Z30, Z18, Z18
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z18, Z18
 
 fnob6x4p2r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r4
 	VMAXPS Z18, Z29, Z18
 	VADDPS Z29, Z18, Z18
 
 fnorelu6x4p2r4:
-	VMULPS.BCST  20(R8), Z24, Z26
-	VPMULLD.BCST 20(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
 	VPSUBD       Z27, Z22, Z22
 	VCVTDQ2PS    Z22, Z22
 	VMULPS       Z22, Z26, Z22
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r5
-	VADDPS       Z30, Z22, Z22
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z22, Z22
 
 fnob6x4p2r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p2r5
 	VMAXPS Z22, Z29, Z22
 	VADDPS Z29, Z22, Z22
 
 fnorelu6x4p2r5:
-	VMOVDQU32.Z 192(DX), K2, Z24
-	VMOVDQU32.Z 192(BX), K2, Z25
-	TESTQ       DI, DI
-	JZ          fnobias6x4p3
-	VMOVDQU32.Z 192(SI), K2, Z30
-
-fnobias6x4p3:
-	VMULPS.BCST  (R8), Z24, Z26
-	VPMULLD.BCST (R9), Z25, Z27
+	VMOVDQU32.Z  192(DX), K2, Z24
+	VMOVDQU32.Z  192(BX), K2, Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
 	VPSUBD       Z27, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z26, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r0
-	VADDPS       Z30, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z3, Z3
 
 fnob6x4p3r0:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r0
 	VMAXPS Z3, Z29, Z3
 	VADDPS Z29, Z3, Z3
 
 fnorelu6x4p3r0:
-	VMULPS.BCST  4(R8), Z24, Z26
-	VPMULLD.BCST 4(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
 	VPSUBD       Z27, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
 	VMULPS       Z7, Z26, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r1
-	VADDPS       Z30, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z7, Z7
 
 fnob6x4p3r1:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r1
 	VMAXPS Z7, Z29, Z7
 	VADDPS Z29, Z7, Z7
 
 fnorelu6x4p3r1:
-	VMULPS.BCST  8(R8), Z24, Z26
-	VPMULLD.BCST 8(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
 	VPSUBD       Z27, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       Z11, Z26, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r2
-	VADDPS       Z30, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z11, Z11
 
 fnob6x4p3r2:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r2
 	VMAXPS Z11, Z29, Z11
 	VADDPS Z29, Z11, Z11
 
 fnorelu6x4p3r2:
-	VMULPS.BCST  12(R8), Z24, Z26
-	VPMULLD.BCST 12(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
 	VPSUBD       Z27, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
 	VMULPS       Z15, Z26, Z15
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r3
-	VADDPS       Z30, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z15, Z15
 
 fnob6x4p3r3:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r3
 	VMAXPS Z15, Z29, Z15
 	VADDPS Z29, Z15, Z15
 
 fnorelu6x4p3r3:
-	VMULPS.BCST  16(R8), Z24, Z26
-	VPMULLD.BCST 16(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
 	VPSUBD       Z27, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
 	VMULPS       Z19, Z26, Z19
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r4
-	VADDPS       Z30, Z19, Z19
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z19, Z19
 
 fnob6x4p3r4:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r4
 	VMAXPS Z19, Z29, Z19
 	VADDPS Z29, Z19, Z19
 
 fnorelu6x4p3r4:
-	VMULPS.BCST  20(R8), Z24, Z26
-	VPMULLD.BCST 20(R9), Z25, Z27
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
 	VPSUBD       Z27, Z23, Z23
 	VCVTDQ2PS    Z23, Z23
 	VMULPS       Z23, Z26, Z23
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r5
-	VADDPS       Z30, Z23, Z23
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z23, Z23
 
 fnob6x4p3r5:
-	TESTB  R10, R10
+	TESTB  R12, R12
 	JZ     fnorelu6x4p3r5
 	VMAXPS Z23, Z29, Z23
 	VADDPS Z29, Z23, Z23

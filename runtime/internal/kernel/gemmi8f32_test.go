@@ -67,8 +67,20 @@ func TestGemmI8F32(t *testing.T) {
 					a, wd := makeInputs(rng, m, n, k, f)
 					w := PackI8(wd, n, k)
 					xs, xz, scales, bias := epiInputs(rng, m, n, rng.IntN(3) == 0)
-					if rng.IntN(3) == 0 {
+					ldb := 0
+					switch rng.IntN(3) {
+					case 0:
 						bias = nil
+					case 1: // a bias row per row, as the LSTM's input projection
+						ldb = n + rng.IntN(20)
+						bias = make([]float32, (m-1)*ldb+n)
+						for i := range bias {
+							bias[i] = rng.Float32()*2 - 1
+						}
+						if rng.IntN(3) == 0 {
+							bias[rng.IntN(len(bias))] = float32(math.Copysign(0, -1))
+							bias[rng.IntN(len(bias))] = float32(math.NaN())
+						}
 					}
 					relu := rng.IntN(2) == 0
 					n0 := rng.IntN(n + 1)
@@ -81,19 +93,19 @@ func TestGemmI8F32(t *testing.T) {
 					for i := range want {
 						want[i] = canary
 					}
-					ref(want, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, relu)
+					ref(want, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
 					own := make([]float32, m*n)
 					for i := range own {
 						own[i] = canary
 					}
-					gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)(own, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, relu)
+					gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)(own, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
 					got, check := guarded[float32](m*n, canary)
-					GemmI8F32(got, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, relu)
+					GemmI8F32(got, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
 					check(t)
 					for i := range want {
 						if !sameBitsOrNaN(got[i], own[i]) || !sameBitsOrNaN(got[i], want[i]) {
-							t.Fatalf("%s m=%d n=%d k=%d cols [%d,%d) bias=%v relu=%v: y[%d][%d]=%v (%#x) want %v (%#x), two passes %#x",
-								im.Name, m, n, k, n0, n1, bias != nil, relu, i/n, i%n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]), math.Float32bits(own[i]))
+							t.Fatalf("%s m=%d n=%d k=%d cols [%d,%d) bias=%v ldb=%d relu=%v: y[%d][%d]=%v (%#x) want %v (%#x), two passes %#x",
+								im.Name, m, n, k, n0, n1, bias != nil, ldb, relu, i/n, i%n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]), math.Float32bits(own[i]))
 						}
 					}
 				}
@@ -116,7 +128,7 @@ func TestGemmI8F32NoAllocs(t *testing.T) {
 		w := PackI8(wd, n, k)
 		xs, xz, scales, bias := epiInputs(rng, m, n, false)
 		y, acc := make([]float32, m*n), make([]int32, m*n)
-		if got := testing.AllocsPerRun(10, func() { GemmI8F32(y, acc, a, m, w, 3, n, xs, xz, scales, bias, true) }); got != 0 {
+		if got := testing.AllocsPerRun(10, func() { GemmI8F32(y, acc, a, m, w, 3, n, xs, xz, scales, bias, 0, true) }); got != 0 {
 			t.Errorf("%s: %v allocations per GemmI8F32", im.Name, got)
 		}
 		restore()
@@ -146,9 +158,9 @@ func BenchmarkGemmI8F32(b *testing.B) {
 				b.Run(name, func(b *testing.B) {
 					for b.Loop() {
 						if fused {
-							GemmI8F32(y, acc, a, m, w, 0, n, xs, xz, scales, bias, true)
+							GemmI8F32(y, acc, a, m, w, 0, n, xs, xz, scales, bias, 0, true)
 						} else {
-							two(y, acc, a, m, w, 0, n, xs, xz, scales, bias, true)
+							two(y, acc, a, m, w, 0, n, xs, xz, scales, bias, 0, true)
 						}
 					}
 				})

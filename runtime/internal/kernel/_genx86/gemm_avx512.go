@@ -177,7 +177,7 @@ func i8zTile(R, P int, epi bool) {
 // dequantize, bias and ReLU epilogue of GemmI8F32 applied to the
 // accumulator registers, so the int32 products never reach memory.
 func gemmF32EpiAVX512() {
-	TEXT("gemmI8ZF", NOSPLIT, "func(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, sx []float32, zx []int32, relu bool)")
+	TEXT("gemmI8ZF", NOSPLIT, "func(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)")
 	Doc("gemmI8ZF computes one R×P register tile of GemmI8F32 over the 64-byte-tile layout with AVX-512 VNNI.")
 	rows := Load(Param("rows"), GP64())
 	panels := Load(Param("panels"), GP64())
@@ -199,9 +199,10 @@ func gemmF32EpiAVX512() {
 
 // i8zEpilogue turns the R×P int32 accumulators into float32 with the
 // operations, operand order included, of dequantRowZ (and reluAVX512):
-// per panel the 16 column scales, row sums and biases (masked loads for
-// the first and last panel, so nothing past the column range's panel
-// ends is read), then per row
+// per panel the 16 column scales and row sums (masked loads for the
+// first and last panel, so nothing past the column range's panel ends is
+// read), then per row, with row r's biases ldb floats past row r−1's
+// (ldb = 0: one bias row for all),
 //
 //	v = float32(sx[r]·scale) · float32(acc − zx[r]·rowSum) (+ bias)
 //	v = max(v, 0) + 0 when relu (NaN stays, −0 becomes +0, as Go's max)
@@ -221,6 +222,9 @@ func i8zEpilogue(R, P int, acc [][]reg.VecVirtual) {
 	rs := Load(Param("rs").Base(), GP64())
 	bi := Load(Param("bias").Base(), GP64())
 	bl := Load(Param("bias").Len(), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
+	bp := GP64()
 	sxp := Load(Param("sx").Base(), GP64())
 	zxp := Load(Param("zx").Base(), GP64())
 	relu := GP8()
@@ -241,12 +245,12 @@ func i8zEpilogue(R, P int, acc [][]reg.VecVirtual) {
 	for p := 0; p < P; p++ {
 		load(Mem{Base: sc, Disp: 64 * p}, p, vs)
 		load(Mem{Base: rs, Disp: 64 * p}, p, vr)
-		nob := fmt.Sprintf("fnobias%dx%dp%d", R, P, p)
-		TESTQ(bl, bl)
-		JZ(LabelRef(nob))
-		load(Mem{Base: bi, Disp: 64 * p}, p, vb)
-		Label(nob)
 		for r := 0; r < R; r++ {
+			if r == 0 {
+				MOVQ(bi, bp)
+			} else {
+				ADDQ(ldb, bp)
+			}
 			a := acc[r][p]
 			VMULPS_BCST(Mem{Base: sxp, Disp: 4 * r}, vs, t1)  // sx·scale
 			VPMULLD_BCST(Mem{Base: zxp, Disp: 4 * r}, vr, t2) // zx·rowSum, wrapping
@@ -256,6 +260,7 @@ func i8zEpilogue(R, P int, acc [][]reg.VecVirtual) {
 			lb := fmt.Sprintf("fnob%dx%dp%dr%d", R, P, p, r)
 			TESTQ(bl, bl)
 			JZ(LabelRef(lb))
+			load(Mem{Base: bp, Disp: 64 * p}, p, vb)
 			VADDPS(vb, a, a)
 			Label(lb)
 			lr := fmt.Sprintf("fnorelu%dx%dp%dr%d", R, P, p, r)
