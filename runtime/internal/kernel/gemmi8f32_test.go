@@ -137,9 +137,12 @@ func TestGemmI8F32NoAllocs(t *testing.T) {
 
 // BenchmarkGemmI8F32 compares, per implementation and shape, the fused
 // kernel with the two passes it replaces (GemmI8 into acc, then
-// DequantRow and ReluSlice per row), interleaved in one run.
+// DequantRow and ReluSlice per row), interleaved in one run. The shapes
+// are the perfpeers models' int8 products; a fourth figure > 0 is a bias
+// row stride (the LSTM step's input projection rows: 64 steps of 512
+// gates apart), without ReLU.
 func BenchmarkGemmI8F32(b *testing.B) {
-	shapes := [][3]int{{32, 512, 64}, {64, 128, 64}, {64, 256, 128}, {32, 512, 128}, {2048, 512, 64}, {32, 128, 512}}
+	shapes := [][4]int{{32, 512, 64}, {64, 128, 64}, {64, 256, 128}, {32, 512, 128}, {2048, 512, 64}, {32, 128, 512}, {32, 512, 128, 64 * 512}}
 	for _, im := range Impls() {
 		restore, err := Use(im.Name)
 		if err != nil {
@@ -151,16 +154,20 @@ func BenchmarkGemmI8F32(b *testing.B) {
 			a, wd := makeInputs(rng, m, n, k, fillRand)
 			w := PackI8(wd, n, k)
 			xs, xz, scales, bias := epiInputs(rng, m, n, false)
+			ldb, relu := s[3], true
+			if ldb > 0 {
+				bias, relu = make([]float32, (m-1)*ldb+n), false
+			}
 			y, acc := make([]float32, m*n), make([]int32, m*n)
 			two := gemmI8F32Via(impl.GemmI8, impl.DequantRow, impl.ReluSlice)
 			for _, fused := range []bool{true, false} {
-				name := fmt.Sprintf("%s/%dx%dx%d/fused=%v", im.Name, m, n, k, fused)
+				name := fmt.Sprintf("%s/%dx%dx%d/ldb=%d/fused=%v", im.Name, m, n, k, ldb, fused)
 				b.Run(name, func(b *testing.B) {
 					for b.Loop() {
 						if fused {
-							GemmI8F32(y, acc, a, m, w, 0, n, xs, xz, scales, bias, 0, true)
+							GemmI8F32(y, acc, a, m, w, 0, n, xs, xz, scales, bias, ldb, relu)
 						} else {
-							two(y, acc, a, m, w, 0, n, xs, xz, scales, bias, 0, true)
+							two(y, acc, a, m, w, 0, n, xs, xz, scales, bias, ldb, relu)
 						}
 					}
 				})
