@@ -229,6 +229,12 @@ func (t *linearTask) rows(r0, r1, n0, n1 int, tmp []float32, quantize bool) {
 	if quantize {
 		t.quantize(r0, r1)
 	}
+	if t.act == ActNone || t.act == ActReLU {
+		// the dequantize, bias and ReLU epilogue on the GEMM's tiles
+		kernel.GemmI8F32(t.y[r0*N:], t.acc[r0*N:], t.q[r0*K:], r1-r0, l.I8, n0, n1,
+			t.xs[r0:], t.xz[r0:], l.Scales, l.Bias, 0, t.act == ActReLU)
+		return
+	}
 	kernel.GemmI8(t.acc[r0*N:], t.q[r0*K:], r1-r0, l.I8, n0, n1)
 	var bias []float32
 	if l.Bias != nil {

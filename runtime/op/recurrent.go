@@ -468,7 +468,8 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 // projection added, into hp, when the weights are int8 and Forward would
 // not split the product among workers (splitI8): the rows are quantized, multiplied in one GemmI8 (m
 // rows at a time, so batches go through the kernel's tiles) and
-// dequantized with the input projection row as the bias, which gives the
+// dequantized with the input projection row as the bias (GemmI8F32, in
+// the GEMM's registers, when no row is masked), which gives the
 // bits of Linear.Forward followed by hp + xp. It reports false, doing
 // nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
 // own, or a product worth splitting), and the caller takes Forward.
@@ -489,6 +490,12 @@ func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask 
 	for j := range m {
 		s, z := kernel.QuantizeRowU8(q[j*K:(j+1)*K], src[j*K:(j+1)*K])
 		xs[j], xz[j] = s, float32(z)
+	}
+	if mask == nil && m <= b {
+		// Every row is valid, row j's input projection is xp's row j·t+step:
+		// one stride, so the GEMM's epilogue adds it in registers.
+		kernel.GemmI8F32(hp, acc, q, m, l.I8, 0, N, xs, xz, l.Scales, xp[step*xpStride:], t*xpStride, false)
+		return true
 	}
 	kernel.GemmI8(acc, q, m, l.I8, 0, N)
 	j := 0

@@ -21,6 +21,19 @@ package kernel
 //go:noescape
 func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64)
 
+// gemmI8ZF is gemmI8Z with GemmI8F32's epilogue applied to the
+// accumulator registers: c is float32 (row length ldc), and for the kept
+// lanes of row i and column l (l counted from the tile's first panel)
+//
+//	c[i*ldc+l] = float32(sx[i]·sc[l]) · float32(acc − zx[i]·rs[l]) (+ bias[i*ldb+l] when len(bias) > 0)
+//	c[i*ldc+l] = max(c[i*ldc+l], 0) when relu
+//
+// sc, rs and bias are read only in the kept lanes. Reference:
+// gemmI8F32Via over gemmI8Generic, dequantRowGeneric, reluSliceGeneric.
+//
+//go:noescape
+func gemmI8ZF(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
+
 // gemvI8Z computes one row of GemmI8 with AVX-512 VNNI over panels > 0
 // consecutive panels of the tile layout (tileI8), one panel at a time, so
 // the weights stream sequentially: with kq, tmask, ps and masks as for
@@ -133,6 +146,76 @@ func avx512Int8(im *Impl) {
 			return
 		}
 		gemmI8Tiled(c, a, m, w, n0, n1)
+	}
+	gemm := im.GemmI8
+	two := gemmI8F32Via(gemm, dequantRowZ512, reluSliceAVX512)
+	im.GemmI8F32 = func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool) {
+		if !w.tiled || m == 1 {
+			two(y, acc, a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
+			return
+		}
+		gemmI8F32Tiled(y, a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
+	}
+}
+
+// gemmI8F32Tiled is GemmI8F32 over the tile layout through gemmI8ZF, with
+// gemmI8Tiled's blocking (panel groups outside, balanced row blocks of at
+// most 6 inside); one row goes through the two-pass path (gemvI8Z
+// streams its weights faster than the 1×8 tiles).
+func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool) {
+	k, n := w.K, w.N
+	if m <= 0 || n1 <= n0 {
+		return
+	}
+	ps := tilePanelStride(k)
+	if n0 < 0 || n1 > n || len(a) < m*k || len(y) < (m-1)*n+n1 || len(w.Data) < (n+15)/16*ps ||
+		len(xs) < m || len(xz) < m || len(scales) < n1 || len(w.RowSum) < n1 || ldb < 0 || len(bias) > 0 && len(bias) < (m-1)*ldb+n1 {
+		panic("kernel: GemmI8F32: slice too short or column range out of bounds")
+	}
+	kq := k / 4
+	tmask := uint64(1)<<(k%4) - 1
+	nb := (m + 5) / 6 // row blocks
+	rmax := (m + nb - 1) / nb
+	pw := i8zMaxPanels[rmax]
+	p0, p1 := n0/16, (n1+15)/16
+	raceRead(a[:m*k])
+	raceRead(w.Data[p0*ps : p1*ps])
+	raceRead(xs[:m])
+	raceRead(xz[:m])
+	raceRead(scales[n0:n1])
+	raceRead(w.RowSum[n0:n1])
+	if len(bias) > 0 {
+		raceRead(bias[n0 : (m-1)*ldb+n1])
+	}
+	raceWriteCols(y, m, n, n0, n1)
+	var zx [6]int32
+	for pg := p0; pg < p1; pg += pw {
+		np := min(pw, p1-pg)
+		lo := max(n0-16*pg, 0)
+		hi := min(n1-16*(pg+np-1), 16)
+		first := uint64(0xffff) << lo & 0xffff
+		last := uint64(1)<<hi - 1
+		if np == 1 {
+			first &= last
+		}
+		masks := first | last<<16
+		b := w.Data[pg*ps:]
+		for i0, blk := 0, 0; i0 < m; blk++ {
+			r := m / nb
+			if blk < m%nb {
+				r++
+			}
+			for i := range r {
+				zx[i] = int32(xz[i0+i])
+			}
+			var bs []float32
+			if len(bias) > 0 {
+				bs = bias[i0*ldb+16*pg:]
+			}
+			gemmI8ZF(y[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks,
+				scales[16*pg:], w.RowSum[16*pg:], bs, ldb, xs[i0:], zx[:r], relu)
+			i0 += r
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ type Impl struct {
 	SoftmaxF32    func(p []float32)
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
+	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -74,6 +75,11 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.SoftmaxF32 == nil {
 			im.SoftmaxF32 = softmaxVia(im.ExpSlice)
+		}
+		// The fused int8 GEMM defaults to the Impl's own GEMM, dequantizer
+		// and ReLU.
+		if im.GemmI8F32 == nil {
+			im.GemmI8F32 = gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)
 		}
 	}
 	return l

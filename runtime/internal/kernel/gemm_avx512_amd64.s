@@ -3547,6 +3547,10293 @@ store6x4:
 not6x4:
 	RET
 
+// func gemmI8ZF(c []float32, a []uint8, b []int8, rows int, panels int, kq int, tmask uint64, lda int, ldc int, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
+TEXT ·gemmI8ZF(SB), NOSPLIT, $0-265
+	MOVQ rows+72(FP), AX
+	MOVQ panels+80(FP), CX
+	CMPQ AX, $0x01
+	JNE  fnot1x1
+	CMPQ CX, $0x01
+	JNE  fnot1x1
+
+	// tile 1×1
+	VPXORD Z0, Z0, Z0
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	XORQ   DX, DX
+	XORQ   BX, BX
+	MOVQ   kq+88(FP), SI
+	SHLQ   $0x02, SI
+	CMPQ   DX, SI
+	JE     tail1x1
+
+loop1x1:
+	VPBROADCASTD (AX)(DX*1), Z1
+	VPDPBUSD     (CX)(BX*1), Z1, Z0
+	ADDQ         $0x04, DX
+	ADDQ         $0x40, BX
+	CMPQ         DX, SI
+	JNE          loop1x1
+
+tail1x1:
+	MOVQ         tmask+96(FP), SI
+	TESTQ        SI, SI
+	JZ           store1x1
+	KMOVQ        SI, K1
+	VMOVDQU8.Z   (AX)(DX*1), K1, X1
+	VPBROADCASTD X1, Z1
+	VPDPBUSD     (CX)(BX*1), Z1, Z0
+
+store1x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), DI
+	MOVQ         zx_base+240(FP), R8
+	MOVB         relu+264(FP), R9
+	VPXORD       Z2, Z2, Z2
+	VMOVDQU32.Z  (CX), K1, Z1
+	VMOVDQU32.Z  (DX), K1, Z3
+	MOVQ         BX, CX
+	VMULPS.BCST  (DI), Z1, Z1
+	VPMULLD.BCST (R8), Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z1, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x1p0r0
+	VMOVDQU32.Z  (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+
+fnob1x1p0r0:
+	TESTB  R9, R9
+	JZ     fnorelu1x1p0r0
+	VMAXPS Z0, Z2, Z0
+	VADDPS Z2, Z0, Z0
+
+fnorelu1x1p0r0:
+	VMOVUPS Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot1x1:
+	CMPQ AX, $0x01
+	JNE  fnot1x2
+	CMPQ CX, $0x02
+	JNE  fnot1x2
+
+	// tile 1×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	XORQ   BX, BX
+	XORQ   SI, SI
+	MOVQ   kq+88(FP), DI
+	SHLQ   $0x02, DI
+	CMPQ   BX, DI
+	JE     tail1x2
+
+loop1x2:
+	VPBROADCASTD (AX)(BX*1), Z2
+	VPDPBUSD     (CX)(SI*1), Z2, Z0
+	VPDPBUSD     (DX)(SI*1), Z2, Z1
+	ADDQ         $0x04, BX
+	ADDQ         $0x40, SI
+	CMPQ         BX, DI
+	JNE          loop1x2
+
+tail1x2:
+	MOVQ         tmask+96(FP), DI
+	TESTQ        DI, DI
+	JZ           store1x2
+	KMOVQ        DI, K1
+	VMOVDQU8.Z   (AX)(BX*1), K1, X2
+	VPBROADCASTD X2, Z2
+	VPDPBUSD     (CX)(SI*1), Z2, Z0
+	VPDPBUSD     (DX)(SI*1), Z2, Z1
+
+store1x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32.Z  (CX), K1, Z2
+	VMOVDQU32.Z  (DX), K1, Z4
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z2, Z2
+	VPMULLD.BCST (R9), Z4, Z4
+	VPSUBD       Z4, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z2, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x2p0r0
+	VMOVDQU32.Z  (DI), K1, Z2
+	VADDPS       Z2, Z0, Z0
+
+fnob1x2p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x2p0r0
+	VMAXPS Z0, Z3, Z0
+	VADDPS Z3, Z0, Z0
+
+fnorelu1x2p0r0:
+	VMOVDQU32.Z  64(CX), K2, Z2
+	VMOVDQU32.Z  64(DX), K2, Z4
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z2, Z2
+	VPMULLD.BCST (R9), Z4, Z4
+	VPSUBD       Z4, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z2, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x2p1r0
+	VMOVDQU32.Z  64(DI), K2, Z2
+	VADDPS       Z2, Z1, Z1
+
+fnob1x2p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x2p1r0
+	VMAXPS Z1, Z3, Z1
+	VADDPS Z3, Z1, Z1
+
+fnorelu1x2p1r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot1x2:
+	CMPQ AX, $0x01
+	JNE  fnot1x3
+	CMPQ CX, $0x03
+	JNE  fnot1x3
+
+	// tile 1×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), DX
+	XORQ   SI, SI
+	XORQ   DI, DI
+	MOVQ   kq+88(FP), R8
+	SHLQ   $0x02, R8
+	CMPQ   SI, R8
+	JE     tail1x3
+
+loop1x3:
+	VPBROADCASTD (AX)(SI*1), Z3
+	VPDPBUSD     (CX)(DI*1), Z3, Z0
+	VPDPBUSD     (BX)(DI*1), Z3, Z1
+	VPDPBUSD     (DX)(DI*1), Z3, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x40, DI
+	CMPQ         SI, R8
+	JNE          loop1x3
+
+tail1x3:
+	MOVQ         tmask+96(FP), R8
+	TESTQ        R8, R8
+	JZ           store1x3
+	KMOVQ        R8, K1
+	VMOVDQU8.Z   (AX)(SI*1), K1, X3
+	VPBROADCASTD X3, Z3
+	VPDPBUSD     (CX)(DI*1), Z3, Z0
+	VPDPBUSD     (BX)(DI*1), Z3, Z1
+	VPDPBUSD     (DX)(DI*1), Z3, Z2
+
+store1x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (CX), K1, Z3
+	VMOVDQU32.Z  (DX), K1, Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z3, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x3p0r0
+	VMOVDQU32.Z  (DI), K1, Z3
+	VADDPS       Z3, Z0, Z0
+
+fnob1x3p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x3p0r0
+	VMAXPS Z0, Z4, Z0
+	VADDPS Z4, Z0, Z0
+
+fnorelu1x3p0r0:
+	VMOVDQU32    64(CX), Z3
+	VMOVDQU32    64(DX), Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z3, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x3p1r0
+	VMOVDQU32    64(DI), Z3
+	VADDPS       Z3, Z1, Z1
+
+fnob1x3p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x3p1r0
+	VMAXPS Z1, Z4, Z1
+	VADDPS Z4, Z1, Z1
+
+fnorelu1x3p1r0:
+	VMOVDQU32.Z  128(CX), K2, Z3
+	VMOVDQU32.Z  128(DX), K2, Z5
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z3, Z3
+	VPMULLD.BCST (R9), Z5, Z5
+	VPSUBD       Z5, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z3, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x3p2r0
+	VMOVDQU32.Z  128(DI), K2, Z3
+	VADDPS       Z3, Z2, Z2
+
+fnob1x3p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x3p2r0
+	VMAXPS Z2, Z4, Z2
+	VADDPS Z4, Z2, Z2
+
+fnorelu1x3p2r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot1x3:
+	CMPQ AX, $0x01
+	JNE  fnot1x4
+	CMPQ CX, $0x04
+	JNE  fnot1x4
+
+	// tile 1×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DX
+	XORQ   DI, DI
+	XORQ   R8, R8
+	MOVQ   kq+88(FP), R9
+	SHLQ   $0x02, R9
+	CMPQ   DI, R9
+	JE     tail1x4
+
+loop1x4:
+	VPBROADCASTD (AX)(DI*1), Z4
+	VPDPBUSD     (CX)(R8*1), Z4, Z0
+	VPDPBUSD     (BX)(R8*1), Z4, Z1
+	VPDPBUSD     (SI)(R8*1), Z4, Z2
+	VPDPBUSD     (DX)(R8*1), Z4, Z3
+	ADDQ         $0x04, DI
+	ADDQ         $0x40, R8
+	CMPQ         DI, R9
+	JNE          loop1x4
+
+tail1x4:
+	MOVQ         tmask+96(FP), R9
+	TESTQ        R9, R9
+	JZ           store1x4
+	KMOVQ        R9, K1
+	VMOVDQU8.Z   (AX)(DI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     (CX)(R8*1), Z4, Z0
+	VPDPBUSD     (BX)(R8*1), Z4, Z1
+	VPDPBUSD     (SI)(R8*1), Z4, Z2
+	VPDPBUSD     (DX)(R8*1), Z4, Z3
+
+store1x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (CX), K1, Z4
+	VMOVDQU32.Z  (DX), K1, Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z4, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x4p0r0
+	VMOVDQU32.Z  (DI), K1, Z4
+	VADDPS       Z4, Z0, Z0
+
+fnob1x4p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x4p0r0
+	VMAXPS Z0, Z5, Z0
+	VADDPS Z5, Z0, Z0
+
+fnorelu1x4p0r0:
+	VMOVDQU32    64(CX), Z4
+	VMOVDQU32    64(DX), Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z4, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x4p1r0
+	VMOVDQU32    64(DI), Z4
+	VADDPS       Z4, Z1, Z1
+
+fnob1x4p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x4p1r0
+	VMAXPS Z1, Z5, Z1
+	VADDPS Z5, Z1, Z1
+
+fnorelu1x4p1r0:
+	VMOVDQU32    128(CX), Z4
+	VMOVDQU32    128(DX), Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z4, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x4p2r0
+	VMOVDQU32    128(DI), Z4
+	VADDPS       Z4, Z2, Z2
+
+fnob1x4p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x4p2r0
+	VMAXPS Z2, Z5, Z2
+	VADDPS Z5, Z2, Z2
+
+fnorelu1x4p2r0:
+	VMOVDQU32.Z  192(CX), K2, Z4
+	VMOVDQU32.Z  192(DX), K2, Z6
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z4, Z4
+	VPMULLD.BCST (R9), Z6, Z6
+	VPSUBD       Z6, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z4, Z3
+	TESTQ        SI, SI
+	JZ           fnob1x4p3r0
+	VMOVDQU32.Z  192(DI), K2, Z4
+	VADDPS       Z4, Z3, Z3
+
+fnob1x4p3r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x4p3r0
+	VMAXPS Z3, Z5, Z3
+	VADDPS Z5, Z3, Z3
+
+fnorelu1x4p3r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot1x4:
+	CMPQ AX, $0x01
+	JNE  fnot1x5
+	CMPQ CX, $0x05
+	JNE  fnot1x5
+
+	// tile 1×5
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), DX
+	XORQ   R8, R8
+	XORQ   R9, R9
+	MOVQ   kq+88(FP), R10
+	SHLQ   $0x02, R10
+	CMPQ   R8, R10
+	JE     tail1x5
+
+loop1x5:
+	VPBROADCASTD (AX)(R8*1), Z5
+	VPDPBUSD     (CX)(R9*1), Z5, Z0
+	VPDPBUSD     (BX)(R9*1), Z5, Z1
+	VPDPBUSD     (SI)(R9*1), Z5, Z2
+	VPDPBUSD     (DI)(R9*1), Z5, Z3
+	VPDPBUSD     (DX)(R9*1), Z5, Z4
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R9
+	CMPQ         R8, R10
+	JNE          loop1x5
+
+tail1x5:
+	MOVQ         tmask+96(FP), R10
+	TESTQ        R10, R10
+	JZ           store1x5
+	KMOVQ        R10, K1
+	VMOVDQU8.Z   (AX)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     (CX)(R9*1), Z5, Z0
+	VPDPBUSD     (BX)(R9*1), Z5, Z1
+	VPDPBUSD     (SI)(R9*1), Z5, Z2
+	VPDPBUSD     (DI)(R9*1), Z5, Z3
+	VPDPBUSD     (DX)(R9*1), Z5, Z4
+
+store1x5:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (CX), K1, Z5
+	VMOVDQU32.Z  (DX), K1, Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z5, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x5p0r0
+	VMOVDQU32.Z  (DI), K1, Z5
+	VADDPS       Z5, Z0, Z0
+
+fnob1x5p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x5p0r0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
+
+fnorelu1x5p0r0:
+	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    64(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z5, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x5p1r0
+	VMOVDQU32    64(DI), Z5
+	VADDPS       Z5, Z1, Z1
+
+fnob1x5p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x5p1r0
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
+
+fnorelu1x5p1r0:
+	VMOVDQU32    128(CX), Z5
+	VMOVDQU32    128(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z5, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x5p2r0
+	VMOVDQU32    128(DI), Z5
+	VADDPS       Z5, Z2, Z2
+
+fnob1x5p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x5p2r0
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
+
+fnorelu1x5p2r0:
+	VMOVDQU32    192(CX), Z5
+	VMOVDQU32    192(DX), Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z5, Z3
+	TESTQ        SI, SI
+	JZ           fnob1x5p3r0
+	VMOVDQU32    192(DI), Z5
+	VADDPS       Z5, Z3, Z3
+
+fnob1x5p3r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x5p3r0
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
+
+fnorelu1x5p3r0:
+	VMOVDQU32.Z  256(CX), K2, Z5
+	VMOVDQU32.Z  256(DX), K2, Z7
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z5, Z5
+	VPMULLD.BCST (R9), Z7, Z7
+	VPSUBD       Z7, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z5, Z4
+	TESTQ        SI, SI
+	JZ           fnob1x5p4r0
+	VMOVDQU32.Z  256(DI), K2, Z5
+	VADDPS       Z5, Z4, Z4
+
+fnob1x5p4r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x5p4r0
+	VMAXPS Z4, Z6, Z4
+	VADDPS Z6, Z4, Z4
+
+fnorelu1x5p4r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, K2, 256(AX)
+	VZEROUPPER
+	RET
+
+fnot1x5:
+	CMPQ AX, $0x01
+	JNE  fnot1x6
+	CMPQ CX, $0x06
+	JNE  fnot1x6
+
+	// tile 1×6
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), DX
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail1x6
+
+loop1x6:
+	VPBROADCASTD (AX)(R9*1), Z6
+	VPDPBUSD     (CX)(R10*1), Z6, Z0
+	VPDPBUSD     (BX)(R10*1), Z6, Z1
+	VPDPBUSD     (SI)(R10*1), Z6, Z2
+	VPDPBUSD     (DI)(R10*1), Z6, Z3
+	VPDPBUSD     (R8)(R10*1), Z6, Z4
+	VPDPBUSD     (DX)(R10*1), Z6, Z5
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop1x6
+
+tail1x6:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store1x6
+	KMOVQ        R11, K1
+	VMOVDQU8.Z   (AX)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     (CX)(R10*1), Z6, Z0
+	VPDPBUSD     (BX)(R10*1), Z6, Z1
+	VPDPBUSD     (SI)(R10*1), Z6, Z2
+	VPDPBUSD     (DI)(R10*1), Z6, Z3
+	VPDPBUSD     (R8)(R10*1), Z6, Z4
+	VPDPBUSD     (DX)(R10*1), Z6, Z5
+
+store1x6:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (CX), K1, Z6
+	VMOVDQU32.Z  (DX), K1, Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z6, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x6p0r0
+	VMOVDQU32.Z  (DI), K1, Z6
+	VADDPS       Z6, Z0, Z0
+
+fnob1x6p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p0r0
+	VMAXPS Z0, Z7, Z0
+	VADDPS Z7, Z0, Z0
+
+fnorelu1x6p0r0:
+	VMOVDQU32    64(CX), Z6
+	VMOVDQU32    64(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z6, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x6p1r0
+	VMOVDQU32    64(DI), Z6
+	VADDPS       Z6, Z1, Z1
+
+fnob1x6p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p1r0
+	VMAXPS Z1, Z7, Z1
+	VADDPS Z7, Z1, Z1
+
+fnorelu1x6p1r0:
+	VMOVDQU32    128(CX), Z6
+	VMOVDQU32    128(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z6, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x6p2r0
+	VMOVDQU32    128(DI), Z6
+	VADDPS       Z6, Z2, Z2
+
+fnob1x6p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p2r0
+	VMAXPS Z2, Z7, Z2
+	VADDPS Z7, Z2, Z2
+
+fnorelu1x6p2r0:
+	VMOVDQU32    192(CX), Z6
+	VMOVDQU32    192(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z6, Z3
+	TESTQ        SI, SI
+	JZ           fnob1x6p3r0
+	VMOVDQU32    192(DI), Z6
+	VADDPS       Z6, Z3, Z3
+
+fnob1x6p3r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p3r0
+	VMAXPS Z3, Z7, Z3
+	VADDPS Z7, Z3, Z3
+
+fnorelu1x6p3r0:
+	VMOVDQU32    256(CX), Z6
+	VMOVDQU32    256(DX), Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z6, Z4
+	TESTQ        SI, SI
+	JZ           fnob1x6p4r0
+	VMOVDQU32    256(DI), Z6
+	VADDPS       Z6, Z4, Z4
+
+fnob1x6p4r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p4r0
+	VMAXPS Z4, Z7, Z4
+	VADDPS Z7, Z4, Z4
+
+fnorelu1x6p4r0:
+	VMOVDQU32.Z  320(CX), K2, Z6
+	VMOVDQU32.Z  320(DX), K2, Z8
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z6, Z6
+	VPMULLD.BCST (R9), Z8, Z8
+	VPSUBD       Z8, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z6, Z5
+	TESTQ        SI, SI
+	JZ           fnob1x6p5r0
+	VMOVDQU32.Z  320(DI), K2, Z6
+	VADDPS       Z6, Z5, Z5
+
+fnob1x6p5r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x6p5r0
+	VMAXPS Z5, Z7, Z5
+	VADDPS Z7, Z5, Z5
+
+fnorelu1x6p5r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, K2, 320(AX)
+	VZEROUPPER
+	RET
+
+fnot1x6:
+	CMPQ AX, $0x01
+	JNE  fnot1x7
+	CMPQ CX, $0x07
+	JNE  fnot1x7
+
+	// tile 1×7
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), DX
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail1x7
+
+loop1x7:
+	VPBROADCASTD (AX)(R10*1), Z7
+	VPDPBUSD     (CX)(R11*1), Z7, Z0
+	VPDPBUSD     (BX)(R11*1), Z7, Z1
+	VPDPBUSD     (SI)(R11*1), Z7, Z2
+	VPDPBUSD     (DI)(R11*1), Z7, Z3
+	VPDPBUSD     (R8)(R11*1), Z7, Z4
+	VPDPBUSD     (R9)(R11*1), Z7, Z5
+	VPDPBUSD     (DX)(R11*1), Z7, Z6
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop1x7
+
+tail1x7:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store1x7
+	KMOVQ        R12, K1
+	VMOVDQU8.Z   (AX)(R10*1), K1, X7
+	VPBROADCASTD X7, Z7
+	VPDPBUSD     (CX)(R11*1), Z7, Z0
+	VPDPBUSD     (BX)(R11*1), Z7, Z1
+	VPDPBUSD     (SI)(R11*1), Z7, Z2
+	VPDPBUSD     (DI)(R11*1), Z7, Z3
+	VPDPBUSD     (R8)(R11*1), Z7, Z4
+	VPDPBUSD     (R9)(R11*1), Z7, Z5
+	VPDPBUSD     (DX)(R11*1), Z7, Z6
+
+store1x7:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (CX), K1, Z7
+	VMOVDQU32.Z  (DX), K1, Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z7, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x7p0r0
+	VMOVDQU32.Z  (DI), K1, Z7
+	VADDPS       Z7, Z0, Z0
+
+fnob1x7p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p0r0
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
+
+fnorelu1x7p0r0:
+	VMOVDQU32    64(CX), Z7
+	VMOVDQU32    64(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z7, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x7p1r0
+	VMOVDQU32    64(DI), Z7
+	VADDPS       Z7, Z1, Z1
+
+fnob1x7p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p1r0
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
+
+fnorelu1x7p1r0:
+	VMOVDQU32    128(CX), Z7
+	VMOVDQU32    128(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z7, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x7p2r0
+	VMOVDQU32    128(DI), Z7
+	VADDPS       Z7, Z2, Z2
+
+fnob1x7p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p2r0
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
+
+fnorelu1x7p2r0:
+	VMOVDQU32    192(CX), Z7
+	VMOVDQU32    192(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z7, Z3
+	TESTQ        SI, SI
+	JZ           fnob1x7p3r0
+	VMOVDQU32    192(DI), Z7
+	VADDPS       Z7, Z3, Z3
+
+fnob1x7p3r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p3r0
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
+
+fnorelu1x7p3r0:
+	VMOVDQU32    256(CX), Z7
+	VMOVDQU32    256(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z7, Z4
+	TESTQ        SI, SI
+	JZ           fnob1x7p4r0
+	VMOVDQU32    256(DI), Z7
+	VADDPS       Z7, Z4, Z4
+
+fnob1x7p4r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p4r0
+	VMAXPS Z4, Z8, Z4
+	VADDPS Z8, Z4, Z4
+
+fnorelu1x7p4r0:
+	VMOVDQU32    320(CX), Z7
+	VMOVDQU32    320(DX), Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z7, Z5
+	TESTQ        SI, SI
+	JZ           fnob1x7p5r0
+	VMOVDQU32    320(DI), Z7
+	VADDPS       Z7, Z5, Z5
+
+fnob1x7p5r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p5r0
+	VMAXPS Z5, Z8, Z5
+	VADDPS Z8, Z5, Z5
+
+fnorelu1x7p5r0:
+	VMOVDQU32.Z  384(CX), K2, Z7
+	VMOVDQU32.Z  384(DX), K2, Z9
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z7, Z7
+	VPMULLD.BCST (R9), Z9, Z9
+	VPSUBD       Z9, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z7, Z6
+	TESTQ        SI, SI
+	JZ           fnob1x7p6r0
+	VMOVDQU32.Z  384(DI), K2, Z7
+	VADDPS       Z7, Z6, Z6
+
+fnob1x7p6r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x7p6r0
+	VMAXPS Z6, Z8, Z6
+	VADDPS Z8, Z6, Z6
+
+fnorelu1x7p6r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, K2, 384(AX)
+	VZEROUPPER
+	RET
+
+fnot1x7:
+	CMPQ AX, $0x01
+	JNE  fnot1x8
+	CMPQ CX, $0x08
+	JNE  fnot1x8
+
+	// tile 1×8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	MOVQ   b_base+48(FP), CX
+	MOVQ   ps+120(FP), DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	LEAQ   (R10)(DX*1), DX
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail1x8
+
+loop1x8:
+	VPBROADCASTD (AX)(R11*1), Z8
+	VPDPBUSD     (CX)(R12*1), Z8, Z0
+	VPDPBUSD     (BX)(R12*1), Z8, Z1
+	VPDPBUSD     (SI)(R12*1), Z8, Z2
+	VPDPBUSD     (DI)(R12*1), Z8, Z3
+	VPDPBUSD     (R8)(R12*1), Z8, Z4
+	VPDPBUSD     (R9)(R12*1), Z8, Z5
+	VPDPBUSD     (R10)(R12*1), Z8, Z6
+	VPDPBUSD     (DX)(R12*1), Z8, Z7
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop1x8
+
+tail1x8:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store1x8
+	KMOVQ        R13, K1
+	VMOVDQU8.Z   (AX)(R11*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     (CX)(R12*1), Z8, Z0
+	VPDPBUSD     (BX)(R12*1), Z8, Z1
+	VPDPBUSD     (SI)(R12*1), Z8, Z2
+	VPDPBUSD     (DI)(R12*1), Z8, Z3
+	VPDPBUSD     (R8)(R12*1), Z8, Z4
+	VPDPBUSD     (R9)(R12*1), Z8, Z5
+	VPDPBUSD     (R10)(R12*1), Z8, Z6
+	VPDPBUSD     (DX)(R12*1), Z8, Z7
+
+store1x8:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), CX
+	KMOVW        CX, K1
+	SHRQ         $0x10, CX
+	KMOVW        CX, K2
+	MOVQ         sc_base+136(FP), CX
+	MOVQ         rs_base+160(FP), DX
+	MOVQ         bias_base+184(FP), BX
+	MOVQ         bias_len+192(FP), SI
+	MOVQ         ldb+208(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         sx_base+216(FP), R8
+	MOVQ         zx_base+240(FP), R9
+	MOVB         relu+264(FP), R10
+	VPXORD       Z9, Z9, Z9
+	VMOVDQU32.Z  (CX), K1, Z8
+	VMOVDQU32.Z  (DX), K1, Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z8, Z0
+	TESTQ        SI, SI
+	JZ           fnob1x8p0r0
+	VMOVDQU32.Z  (DI), K1, Z8
+	VADDPS       Z8, Z0, Z0
+
+fnob1x8p0r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p0r0
+	VMAXPS Z0, Z9, Z0
+	VADDPS Z9, Z0, Z0
+
+fnorelu1x8p0r0:
+	VMOVDQU32    64(CX), Z8
+	VMOVDQU32    64(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z8, Z1
+	TESTQ        SI, SI
+	JZ           fnob1x8p1r0
+	VMOVDQU32    64(DI), Z8
+	VADDPS       Z8, Z1, Z1
+
+fnob1x8p1r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p1r0
+	VMAXPS Z1, Z9, Z1
+	VADDPS Z9, Z1, Z1
+
+fnorelu1x8p1r0:
+	VMOVDQU32    128(CX), Z8
+	VMOVDQU32    128(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z8, Z2
+	TESTQ        SI, SI
+	JZ           fnob1x8p2r0
+	VMOVDQU32    128(DI), Z8
+	VADDPS       Z8, Z2, Z2
+
+fnob1x8p2r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p2r0
+	VMAXPS Z2, Z9, Z2
+	VADDPS Z9, Z2, Z2
+
+fnorelu1x8p2r0:
+	VMOVDQU32    192(CX), Z8
+	VMOVDQU32    192(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z8, Z3
+	TESTQ        SI, SI
+	JZ           fnob1x8p3r0
+	VMOVDQU32    192(DI), Z8
+	VADDPS       Z8, Z3, Z3
+
+fnob1x8p3r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p3r0
+	VMAXPS Z3, Z9, Z3
+	VADDPS Z9, Z3, Z3
+
+fnorelu1x8p3r0:
+	VMOVDQU32    256(CX), Z8
+	VMOVDQU32    256(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z8, Z4
+	TESTQ        SI, SI
+	JZ           fnob1x8p4r0
+	VMOVDQU32    256(DI), Z8
+	VADDPS       Z8, Z4, Z4
+
+fnob1x8p4r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p4r0
+	VMAXPS Z4, Z9, Z4
+	VADDPS Z9, Z4, Z4
+
+fnorelu1x8p4r0:
+	VMOVDQU32    320(CX), Z8
+	VMOVDQU32    320(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z8, Z5
+	TESTQ        SI, SI
+	JZ           fnob1x8p5r0
+	VMOVDQU32    320(DI), Z8
+	VADDPS       Z8, Z5, Z5
+
+fnob1x8p5r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p5r0
+	VMAXPS Z5, Z9, Z5
+	VADDPS Z9, Z5, Z5
+
+fnorelu1x8p5r0:
+	VMOVDQU32    384(CX), Z8
+	VMOVDQU32    384(DX), Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z8, Z6
+	TESTQ        SI, SI
+	JZ           fnob1x8p6r0
+	VMOVDQU32    384(DI), Z8
+	VADDPS       Z8, Z6, Z6
+
+fnob1x8p6r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p6r0
+	VMAXPS Z6, Z9, Z6
+	VADDPS Z9, Z6, Z6
+
+fnorelu1x8p6r0:
+	VMOVDQU32.Z  448(CX), K2, Z8
+	VMOVDQU32.Z  448(DX), K2, Z10
+	MOVQ         BX, DI
+	VMULPS.BCST  (R8), Z8, Z8
+	VPMULLD.BCST (R9), Z10, Z10
+	VPSUBD       Z10, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z8, Z7
+	TESTQ        SI, SI
+	JZ           fnob1x8p7r0
+	VMOVDQU32.Z  448(DI), K2, Z8
+	VADDPS       Z8, Z7, Z7
+
+fnob1x8p7r0:
+	TESTB  R10, R10
+	JZ     fnorelu1x8p7r0
+	VMAXPS Z7, Z9, Z7
+	VADDPS Z9, Z7, Z7
+
+fnorelu1x8p7r0:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z7, K2, 448(AX)
+	VZEROUPPER
+	RET
+
+fnot1x8:
+	CMPQ AX, $0x02
+	JNE  fnot2x1
+	CMPQ CX, $0x01
+	JNE  fnot2x1
+
+	// tile 2×1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	XORQ   BX, BX
+	XORQ   SI, SI
+	MOVQ   kq+88(FP), DI
+	SHLQ   $0x02, DI
+	CMPQ   BX, DI
+	JE     tail2x1
+
+loop2x1:
+	VMOVDQU64    (DX)(SI*1), Z3
+	VPBROADCASTD (AX)(BX*1), Z2
+	VPDPBUSD     Z3, Z2, Z0
+	VPBROADCASTD (CX)(BX*1), Z2
+	VPDPBUSD     Z3, Z2, Z1
+	ADDQ         $0x04, BX
+	ADDQ         $0x40, SI
+	CMPQ         BX, DI
+	JNE          loop2x1
+
+tail2x1:
+	MOVQ         tmask+96(FP), DI
+	TESTQ        DI, DI
+	JZ           store2x1
+	KMOVQ        DI, K1
+	VMOVDQU64    (DX)(SI*1), Z3
+	VMOVDQU8.Z   (AX)(BX*1), K1, X2
+	VPBROADCASTD X2, Z2
+	VPDPBUSD     Z3, Z2, Z0
+	VMOVDQU8.Z   (CX)(BX*1), K1, X2
+	VPBROADCASTD X2, Z2
+	VPDPBUSD     Z3, Z2, Z1
+
+store2x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (DX), K1, Z2
+	VMOVDQU32.Z  (BX), K1, Z3
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z2, Z5
+	VPMULLD.BCST (R10), Z3, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z5, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z5
+	VADDPS       Z5, Z0, Z0
+
+fnob2x1p0r0:
+	TESTB  R11, R11
+	JZ     fnorelu2x1p0r0
+	VMAXPS Z0, Z4, Z0
+	VADDPS Z4, Z0, Z0
+
+fnorelu2x1p0r0:
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z2, Z5
+	VPMULLD.BCST 4(R10), Z3, Z6
+	VPSUBD       Z6, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z5, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z5
+	VADDPS       Z5, Z1, Z1
+
+fnob2x1p0r1:
+	TESTB  R11, R11
+	JZ     fnorelu2x1p0r1
+	VMAXPS Z1, Z4, Z1
+	VADDPS Z4, Z1, Z1
+
+fnorelu2x1p0r1:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot2x1:
+	CMPQ AX, $0x02
+	JNE  fnot2x2
+	CMPQ CX, $0x02
+	JNE  fnot2x2
+
+	// tile 2×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	XORQ   SI, SI
+	XORQ   DI, DI
+	MOVQ   kq+88(FP), R8
+	SHLQ   $0x02, R8
+	CMPQ   SI, R8
+	JE     tail2x2
+
+loop2x2:
+	VMOVDQU64    (DX)(DI*1), Z5
+	VMOVDQU64    (BX)(DI*1), Z6
+	VPBROADCASTD (AX)(SI*1), Z4
+	VPDPBUSD     Z5, Z4, Z0
+	VPDPBUSD     Z6, Z4, Z1
+	VPBROADCASTD (CX)(SI*1), Z4
+	VPDPBUSD     Z5, Z4, Z2
+	VPDPBUSD     Z6, Z4, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x40, DI
+	CMPQ         SI, R8
+	JNE          loop2x2
+
+tail2x2:
+	MOVQ         tmask+96(FP), R8
+	TESTQ        R8, R8
+	JZ           store2x2
+	KMOVQ        R8, K1
+	VMOVDQU64    (DX)(DI*1), Z5
+	VMOVDQU64    (BX)(DI*1), Z6
+	VMOVDQU8.Z   (AX)(SI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z0
+	VPDPBUSD     Z6, Z4, Z1
+	VMOVDQU8.Z   (CX)(SI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z2
+	VPDPBUSD     Z6, Z4, Z3
+
+store2x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (DX), K1, Z4
+	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z4, Z6
+	VPMULLD.BCST (R11), Z5, Z8
+	VPSUBD       Z8, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z6, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x2p0r0
+	VMOVDQU32.Z  (R9), K1, Z6
+	VADDPS       Z6, Z0, Z0
+
+fnob2x2p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x2p0r0
+	VMAXPS Z0, Z7, Z0
+	VADDPS Z7, Z0, Z0
+
+fnorelu2x2p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z4, Z6
+	VPMULLD.BCST 4(R11), Z5, Z8
+	VPSUBD       Z8, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z6, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x2p0r1
+	VMOVDQU32.Z  (R9), K1, Z6
+	VADDPS       Z6, Z2, Z2
+
+fnob2x2p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x2p0r1
+	VMAXPS Z2, Z7, Z2
+	VADDPS Z7, Z2, Z2
+
+fnorelu2x2p0r1:
+	VMOVDQU32.Z  64(DX), K2, Z4
+	VMOVDQU32.Z  64(BX), K2, Z5
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z4, Z6
+	VPMULLD.BCST (R11), Z5, Z8
+	VPSUBD       Z8, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z6, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x2p1r0
+	VMOVDQU32.Z  64(R9), K2, Z6
+	VADDPS       Z6, Z1, Z1
+
+fnob2x2p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x2p1r0
+	VMAXPS Z1, Z7, Z1
+	VADDPS Z7, Z1, Z1
+
+fnorelu2x2p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z4, Z6
+	VPMULLD.BCST 4(R11), Z5, Z8
+	VPSUBD       Z8, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z6, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x2p1r1
+	VMOVDQU32.Z  64(R9), K2, Z6
+	VADDPS       Z6, Z3, Z3
+
+fnob2x2p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x2p1r1
+	VMAXPS Z3, Z7, Z3
+	VADDPS Z7, Z3, Z3
+
+fnorelu2x2p1r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot2x2:
+	CMPQ AX, $0x02
+	JNE  fnot2x3
+	CMPQ CX, $0x03
+	JNE  fnot2x3
+
+	// tile 2×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), BX
+	XORQ   DI, DI
+	XORQ   R8, R8
+	MOVQ   kq+88(FP), R9
+	SHLQ   $0x02, R9
+	CMPQ   DI, R9
+	JE     tail2x3
+
+loop2x3:
+	VMOVDQU64    (DX)(R8*1), Z7
+	VMOVDQU64    (SI)(R8*1), Z8
+	VMOVDQU64    (BX)(R8*1), Z9
+	VPBROADCASTD (AX)(DI*1), Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VPDPBUSD     Z8, Z6, Z1
+	VPDPBUSD     Z9, Z6, Z2
+	VPBROADCASTD (CX)(DI*1), Z6
+	VPDPBUSD     Z7, Z6, Z3
+	VPDPBUSD     Z8, Z6, Z4
+	VPDPBUSD     Z9, Z6, Z5
+	ADDQ         $0x04, DI
+	ADDQ         $0x40, R8
+	CMPQ         DI, R9
+	JNE          loop2x3
+
+tail2x3:
+	MOVQ         tmask+96(FP), R9
+	TESTQ        R9, R9
+	JZ           store2x3
+	KMOVQ        R9, K1
+	VMOVDQU64    (DX)(R8*1), Z7
+	VMOVDQU64    (SI)(R8*1), Z8
+	VMOVDQU64    (BX)(R8*1), Z9
+	VMOVDQU8.Z   (AX)(DI*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VPDPBUSD     Z8, Z6, Z1
+	VPDPBUSD     Z9, Z6, Z2
+	VMOVDQU8.Z   (CX)(DI*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z3
+	VPDPBUSD     Z8, Z6, Z4
+	VPDPBUSD     Z9, Z6, Z5
+
+store2x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z10, Z10, Z10
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
+	VPSUBD       Z9, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z8, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x3p0r0
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z0, Z0
+
+fnob2x3p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p0r0
+	VMAXPS Z0, Z10, Z0
+	VADDPS Z10, Z0, Z0
+
+fnorelu2x3p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
+	VPSUBD       Z9, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z8, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x3p0r1
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z3, Z3
+
+fnob2x3p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p0r1
+	VMAXPS Z3, Z10, Z3
+	VADDPS Z10, Z3, Z3
+
+fnorelu2x3p0r1:
+	VMOVDQU32    64(DX), Z6
+	VMOVDQU32    64(BX), Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
+	VPSUBD       Z9, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z8, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x3p1r0
+	VMOVDQU32    64(R9), Z8
+	VADDPS       Z8, Z1, Z1
+
+fnob2x3p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p1r0
+	VMAXPS Z1, Z10, Z1
+	VADDPS Z10, Z1, Z1
+
+fnorelu2x3p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
+	VPSUBD       Z9, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z8, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x3p1r1
+	VMOVDQU32    64(R9), Z8
+	VADDPS       Z8, Z4, Z4
+
+fnob2x3p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p1r1
+	VMAXPS Z4, Z10, Z4
+	VADDPS Z10, Z4, Z4
+
+fnorelu2x3p1r1:
+	VMOVDQU32.Z  128(DX), K2, Z6
+	VMOVDQU32.Z  128(BX), K2, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z9
+	VPSUBD       Z9, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z8, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x3p2r0
+	VMOVDQU32.Z  128(R9), K2, Z8
+	VADDPS       Z8, Z2, Z2
+
+fnob2x3p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p2r0
+	VMAXPS Z2, Z10, Z2
+	VADDPS Z10, Z2, Z2
+
+fnorelu2x3p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z9
+	VPSUBD       Z9, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z8, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x3p2r1
+	VMOVDQU32.Z  128(R9), K2, Z8
+	VADDPS       Z8, Z5, Z5
+
+fnob2x3p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x3p2r1
+	VMAXPS Z5, Z10, Z5
+	VADDPS Z10, Z5, Z5
+
+fnorelu2x3p2r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS Z5, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot2x3:
+	CMPQ AX, $0x02
+	JNE  fnot2x4
+	CMPQ CX, $0x04
+	JNE  fnot2x4
+
+	// tile 2×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), BX
+	XORQ   R8, R8
+	XORQ   R9, R9
+	MOVQ   kq+88(FP), R10
+	SHLQ   $0x02, R10
+	CMPQ   R8, R10
+	JE     tail2x4
+
+loop2x4:
+	VMOVDQU64    (DX)(R9*1), Z9
+	VMOVDQU64    (SI)(R9*1), Z10
+	VMOVDQU64    (DI)(R9*1), Z11
+	VMOVDQU64    (BX)(R9*1), Z12
+	VPBROADCASTD (AX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z0
+	VPDPBUSD     Z10, Z8, Z1
+	VPDPBUSD     Z11, Z8, Z2
+	VPDPBUSD     Z12, Z8, Z3
+	VPBROADCASTD (CX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z4
+	VPDPBUSD     Z10, Z8, Z5
+	VPDPBUSD     Z11, Z8, Z6
+	VPDPBUSD     Z12, Z8, Z7
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R9
+	CMPQ         R8, R10
+	JNE          loop2x4
+
+tail2x4:
+	MOVQ         tmask+96(FP), R10
+	TESTQ        R10, R10
+	JZ           store2x4
+	KMOVQ        R10, K1
+	VMOVDQU64    (DX)(R9*1), Z9
+	VMOVDQU64    (SI)(R9*1), Z10
+	VMOVDQU64    (DI)(R9*1), Z11
+	VMOVDQU64    (BX)(R9*1), Z12
+	VMOVDQU8.Z   (AX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z0
+	VPDPBUSD     Z10, Z8, Z1
+	VPDPBUSD     Z11, Z8, Z2
+	VPDPBUSD     Z12, Z8, Z3
+	VMOVDQU8.Z   (CX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z4
+	VPDPBUSD     Z10, Z8, Z5
+	VPDPBUSD     Z11, Z8, Z6
+	VPDPBUSD     Z12, Z8, Z7
+
+store2x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z8
+	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z10, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x4p0r0
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z0, Z0
+
+fnob2x4p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p0r0
+	VMAXPS Z0, Z13, Z0
+	VADDPS Z13, Z0, Z0
+
+fnorelu2x4p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
+	VPSUBD       Z11, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z10, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x4p0r1
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z4, Z4
+
+fnob2x4p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p0r1
+	VMAXPS Z4, Z13, Z4
+	VADDPS Z13, Z4, Z4
+
+fnorelu2x4p0r1:
+	VMOVDQU32    64(DX), Z8
+	VMOVDQU32    64(BX), Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
+	VPSUBD       Z11, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z10, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x4p1r0
+	VMOVDQU32    64(R9), Z10
+	VADDPS       Z10, Z1, Z1
+
+fnob2x4p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p1r0
+	VMAXPS Z1, Z13, Z1
+	VADDPS Z13, Z1, Z1
+
+fnorelu2x4p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
+	VPSUBD       Z11, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z10, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x4p1r1
+	VMOVDQU32    64(R9), Z10
+	VADDPS       Z10, Z5, Z5
+
+fnob2x4p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p1r1
+	VMAXPS Z5, Z13, Z5
+	VADDPS Z13, Z5, Z5
+
+fnorelu2x4p1r1:
+	VMOVDQU32    128(DX), Z8
+	VMOVDQU32    128(BX), Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
+	VPSUBD       Z11, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z10, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x4p2r0
+	VMOVDQU32    128(R9), Z10
+	VADDPS       Z10, Z2, Z2
+
+fnob2x4p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p2r0
+	VMAXPS Z2, Z13, Z2
+	VADDPS Z13, Z2, Z2
+
+fnorelu2x4p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
+	VPSUBD       Z11, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z10, Z6
+	TESTQ        DI, DI
+	JZ           fnob2x4p2r1
+	VMOVDQU32    128(R9), Z10
+	VADDPS       Z10, Z6, Z6
+
+fnob2x4p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p2r1
+	VMAXPS Z6, Z13, Z6
+	VADDPS Z13, Z6, Z6
+
+fnorelu2x4p2r1:
+	VMOVDQU32.Z  192(DX), K2, Z8
+	VMOVDQU32.Z  192(BX), K2, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z11
+	VPSUBD       Z11, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z10, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x4p3r0
+	VMOVDQU32.Z  192(R9), K2, Z10
+	VADDPS       Z10, Z3, Z3
+
+fnob2x4p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p3r0
+	VMAXPS Z3, Z13, Z3
+	VADDPS Z13, Z3, Z3
+
+fnorelu2x4p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z11
+	VPSUBD       Z11, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z10, Z7
+	TESTQ        DI, DI
+	JZ           fnob2x4p3r1
+	VMOVDQU32.Z  192(R9), K2, Z10
+	VADDPS       Z10, Z7, Z7
+
+fnob2x4p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x4p3r1
+	VMAXPS Z7, Z13, Z7
+	VADDPS Z13, Z7, Z7
+
+fnorelu2x4p3r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot2x4:
+	CMPQ AX, $0x02
+	JNE  fnot2x5
+	CMPQ CX, $0x05
+	JNE  fnot2x5
+
+	// tile 2×5
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), BX
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail2x5
+
+loop2x5:
+	VMOVDQU64    (DX)(R10*1), Z11
+	VMOVDQU64    (SI)(R10*1), Z12
+	VMOVDQU64    (DI)(R10*1), Z13
+	VMOVDQU64    (R8)(R10*1), Z14
+	VMOVDQU64    (BX)(R10*1), Z15
+	VPBROADCASTD (AX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z0
+	VPDPBUSD     Z12, Z10, Z1
+	VPDPBUSD     Z13, Z10, Z2
+	VPDPBUSD     Z14, Z10, Z3
+	VPDPBUSD     Z15, Z10, Z4
+	VPBROADCASTD (CX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z5
+	VPDPBUSD     Z12, Z10, Z6
+	VPDPBUSD     Z13, Z10, Z7
+	VPDPBUSD     Z14, Z10, Z8
+	VPDPBUSD     Z15, Z10, Z9
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop2x5
+
+tail2x5:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store2x5
+	KMOVQ        R11, K1
+	VMOVDQU64    (DX)(R10*1), Z11
+	VMOVDQU64    (SI)(R10*1), Z12
+	VMOVDQU64    (DI)(R10*1), Z13
+	VMOVDQU64    (R8)(R10*1), Z14
+	VMOVDQU64    (BX)(R10*1), Z15
+	VMOVDQU8.Z   (AX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z0
+	VPDPBUSD     Z12, Z10, Z1
+	VPDPBUSD     Z13, Z10, Z2
+	VPDPBUSD     Z14, Z10, Z3
+	VPDPBUSD     Z15, Z10, Z4
+	VMOVDQU8.Z   (CX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z5
+	VPDPBUSD     Z12, Z10, Z6
+	VPDPBUSD     Z13, Z10, Z7
+	VPDPBUSD     Z14, Z10, Z8
+	VPDPBUSD     Z15, Z10, Z9
+
+store2x5:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z10
+	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z12, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x5p0r0
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z0, Z0
+
+fnob2x5p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p0r0
+	VMAXPS Z0, Z16, Z0
+	VADDPS Z16, Z0, Z0
+
+fnorelu2x5p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z12, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x5p0r1
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z5, Z5
+
+fnob2x5p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p0r1
+	VMAXPS Z5, Z16, Z5
+	VADDPS Z16, Z5, Z5
+
+fnorelu2x5p0r1:
+	VMOVDQU32    64(DX), Z10
+	VMOVDQU32    64(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z12, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x5p1r0
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z1, Z1
+
+fnob2x5p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p1r0
+	VMAXPS Z1, Z16, Z1
+	VADDPS Z16, Z1, Z1
+
+fnorelu2x5p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z12, Z6
+	TESTQ        DI, DI
+	JZ           fnob2x5p1r1
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z6, Z6
+
+fnob2x5p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p1r1
+	VMAXPS Z6, Z16, Z6
+	VADDPS Z16, Z6, Z6
+
+fnorelu2x5p1r1:
+	VMOVDQU32    128(DX), Z10
+	VMOVDQU32    128(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z12, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x5p2r0
+	VMOVDQU32    128(R9), Z12
+	VADDPS       Z12, Z2, Z2
+
+fnob2x5p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p2r0
+	VMAXPS Z2, Z16, Z2
+	VADDPS Z16, Z2, Z2
+
+fnorelu2x5p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z12, Z7
+	TESTQ        DI, DI
+	JZ           fnob2x5p2r1
+	VMOVDQU32    128(R9), Z12
+	VADDPS       Z12, Z7, Z7
+
+fnob2x5p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p2r1
+	VMAXPS Z7, Z16, Z7
+	VADDPS Z16, Z7, Z7
+
+fnorelu2x5p2r1:
+	VMOVDQU32    192(DX), Z10
+	VMOVDQU32    192(BX), Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z12, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x5p3r0
+	VMOVDQU32    192(R9), Z12
+	VADDPS       Z12, Z3, Z3
+
+fnob2x5p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p3r0
+	VMAXPS Z3, Z16, Z3
+	VADDPS Z16, Z3, Z3
+
+fnorelu2x5p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z12, Z8
+	TESTQ        DI, DI
+	JZ           fnob2x5p3r1
+	VMOVDQU32    192(R9), Z12
+	VADDPS       Z12, Z8, Z8
+
+fnob2x5p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p3r1
+	VMAXPS Z8, Z16, Z8
+	VADDPS Z16, Z8, Z8
+
+fnorelu2x5p3r1:
+	VMOVDQU32.Z  256(DX), K2, Z10
+	VMOVDQU32.Z  256(BX), K2, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z12, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x5p4r0
+	VMOVDQU32.Z  256(R9), K2, Z12
+	VADDPS       Z12, Z4, Z4
+
+fnob2x5p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p4r0
+	VMAXPS Z4, Z16, Z4
+	VADDPS Z16, Z4, Z4
+
+fnorelu2x5p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z12, Z9
+	TESTQ        DI, DI
+	JZ           fnob2x5p4r1
+	VMOVDQU32.Z  256(R9), K2, Z12
+	VADDPS       Z12, Z9, Z9
+
+fnob2x5p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x5p4r1
+	VMAXPS Z9, Z16, Z9
+	VADDPS Z16, Z9, Z9
+
+fnorelu2x5p4r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	VMOVUPS Z6, 64(AX)
+	VMOVUPS Z7, 128(AX)
+	VMOVUPS Z8, 192(AX)
+	VMOVUPS Z9, K2, 256(AX)
+	VZEROUPPER
+	RET
+
+fnot2x5:
+	CMPQ AX, $0x02
+	JNE  fnot2x6
+	CMPQ CX, $0x06
+	JNE  fnot2x6
+
+	// tile 2×6
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), BX
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail2x6
+
+loop2x6:
+	VMOVDQU64    (DX)(R11*1), Z13
+	VMOVDQU64    (SI)(R11*1), Z14
+	VMOVDQU64    (DI)(R11*1), Z15
+	VMOVDQU64    (R8)(R11*1), Z16
+	VMOVDQU64    (R9)(R11*1), Z17
+	VMOVDQU64    (BX)(R11*1), Z18
+	VPBROADCASTD (AX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VPDPBUSD     Z16, Z12, Z3
+	VPDPBUSD     Z17, Z12, Z4
+	VPDPBUSD     Z18, Z12, Z5
+	VPBROADCASTD (CX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VPDPBUSD     Z15, Z12, Z8
+	VPDPBUSD     Z16, Z12, Z9
+	VPDPBUSD     Z17, Z12, Z10
+	VPDPBUSD     Z18, Z12, Z11
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop2x6
+
+tail2x6:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store2x6
+	KMOVQ        R12, K1
+	VMOVDQU64    (DX)(R11*1), Z13
+	VMOVDQU64    (SI)(R11*1), Z14
+	VMOVDQU64    (DI)(R11*1), Z15
+	VMOVDQU64    (R8)(R11*1), Z16
+	VMOVDQU64    (R9)(R11*1), Z17
+	VMOVDQU64    (BX)(R11*1), Z18
+	VMOVDQU8.Z   (AX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VPDPBUSD     Z16, Z12, Z3
+	VPDPBUSD     Z17, Z12, Z4
+	VPDPBUSD     Z18, Z12, Z5
+	VMOVDQU8.Z   (CX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VPDPBUSD     Z15, Z12, Z8
+	VPDPBUSD     Z16, Z12, Z9
+	VPDPBUSD     Z17, Z12, Z10
+	VPDPBUSD     Z18, Z12, Z11
+
+store2x6:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z19, Z19, Z19
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z14, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x6p0r0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
+
+fnob2x6p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p0r0
+	VMAXPS Z0, Z19, Z0
+	VADDPS Z19, Z0, Z0
+
+fnorelu2x6p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z14, Z6
+	TESTQ        DI, DI
+	JZ           fnob2x6p0r1
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
+
+fnob2x6p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p0r1
+	VMAXPS Z6, Z19, Z6
+	VADDPS Z19, Z6, Z6
+
+fnorelu2x6p0r1:
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z14, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x6p1r0
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
+
+fnob2x6p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p1r0
+	VMAXPS Z1, Z19, Z1
+	VADDPS Z19, Z1, Z1
+
+fnorelu2x6p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z14, Z7
+	TESTQ        DI, DI
+	JZ           fnob2x6p1r1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z7, Z7
+
+fnob2x6p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p1r1
+	VMAXPS Z7, Z19, Z7
+	VADDPS Z19, Z7, Z7
+
+fnorelu2x6p1r1:
+	VMOVDQU32    128(DX), Z12
+	VMOVDQU32    128(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z14, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x6p2r0
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z2, Z2
+
+fnob2x6p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p2r0
+	VMAXPS Z2, Z19, Z2
+	VADDPS Z19, Z2, Z2
+
+fnorelu2x6p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z14, Z8
+	TESTQ        DI, DI
+	JZ           fnob2x6p2r1
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z8, Z8
+
+fnob2x6p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p2r1
+	VMAXPS Z8, Z19, Z8
+	VADDPS Z19, Z8, Z8
+
+fnorelu2x6p2r1:
+	VMOVDQU32    192(DX), Z12
+	VMOVDQU32    192(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z14, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x6p3r0
+	VMOVDQU32    192(R9), Z14
+	VADDPS       Z14, Z3, Z3
+
+fnob2x6p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p3r0
+	VMAXPS Z3, Z19, Z3
+	VADDPS Z19, Z3, Z3
+
+fnorelu2x6p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z14, Z9
+	TESTQ        DI, DI
+	JZ           fnob2x6p3r1
+	VMOVDQU32    192(R9), Z14
+	VADDPS       Z14, Z9, Z9
+
+fnob2x6p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p3r1
+	VMAXPS Z9, Z19, Z9
+	VADDPS Z19, Z9, Z9
+
+fnorelu2x6p3r1:
+	VMOVDQU32    256(DX), Z12
+	VMOVDQU32    256(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z14, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x6p4r0
+	VMOVDQU32    256(R9), Z14
+	VADDPS       Z14, Z4, Z4
+
+fnob2x6p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p4r0
+	VMAXPS Z4, Z19, Z4
+	VADDPS Z19, Z4, Z4
+
+fnorelu2x6p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z14, Z10
+	TESTQ        DI, DI
+	JZ           fnob2x6p4r1
+	VMOVDQU32    256(R9), Z14
+	VADDPS       Z14, Z10, Z10
+
+fnob2x6p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p4r1
+	VMAXPS Z10, Z19, Z10
+	VADDPS Z19, Z10, Z10
+
+fnorelu2x6p4r1:
+	VMOVDQU32.Z  320(DX), K2, Z12
+	VMOVDQU32.Z  320(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z14, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x6p5r0
+	VMOVDQU32.Z  320(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
+
+fnob2x6p5r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p5r0
+	VMAXPS Z5, Z19, Z5
+	VADDPS Z19, Z5, Z5
+
+fnorelu2x6p5r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z14, Z11
+	TESTQ        DI, DI
+	JZ           fnob2x6p5r1
+	VMOVDQU32.Z  320(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
+
+fnob2x6p5r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x6p5r1
+	VMAXPS Z11, Z19, Z11
+	VADDPS Z19, Z11, Z11
+
+fnorelu2x6p5r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, K2, 320(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, 128(AX)
+	VMOVUPS Z9, 192(AX)
+	VMOVUPS Z10, 256(AX)
+	VMOVUPS Z11, K2, 320(AX)
+	VZEROUPPER
+	RET
+
+fnot2x6:
+	CMPQ AX, $0x02
+	JNE  fnot2x7
+	CMPQ CX, $0x07
+	JNE  fnot2x7
+
+	// tile 2×7
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	LEAQ   (R10)(BX*1), BX
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail2x7
+
+loop2x7:
+	VMOVDQU64    (DX)(R12*1), Z15
+	VMOVDQU64    (SI)(R12*1), Z16
+	VMOVDQU64    (DI)(R12*1), Z17
+	VMOVDQU64    (R8)(R12*1), Z18
+	VMOVDQU64    (R9)(R12*1), Z19
+	VMOVDQU64    (R10)(R12*1), Z20
+	VMOVDQU64    (BX)(R12*1), Z21
+	VPBROADCASTD (AX)(R11*1), Z14
+	VPDPBUSD     Z15, Z14, Z0
+	VPDPBUSD     Z16, Z14, Z1
+	VPDPBUSD     Z17, Z14, Z2
+	VPDPBUSD     Z18, Z14, Z3
+	VPDPBUSD     Z19, Z14, Z4
+	VPDPBUSD     Z20, Z14, Z5
+	VPDPBUSD     Z21, Z14, Z6
+	VPBROADCASTD (CX)(R11*1), Z14
+	VPDPBUSD     Z15, Z14, Z7
+	VPDPBUSD     Z16, Z14, Z8
+	VPDPBUSD     Z17, Z14, Z9
+	VPDPBUSD     Z18, Z14, Z10
+	VPDPBUSD     Z19, Z14, Z11
+	VPDPBUSD     Z20, Z14, Z12
+	VPDPBUSD     Z21, Z14, Z13
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop2x7
+
+tail2x7:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store2x7
+	KMOVQ        R13, K1
+	VMOVDQU64    (DX)(R12*1), Z15
+	VMOVDQU64    (SI)(R12*1), Z16
+	VMOVDQU64    (DI)(R12*1), Z17
+	VMOVDQU64    (R8)(R12*1), Z18
+	VMOVDQU64    (R9)(R12*1), Z19
+	VMOVDQU64    (R10)(R12*1), Z20
+	VMOVDQU64    (BX)(R12*1), Z21
+	VMOVDQU8.Z   (AX)(R11*1), K1, X14
+	VPBROADCASTD X14, Z14
+	VPDPBUSD     Z15, Z14, Z0
+	VPDPBUSD     Z16, Z14, Z1
+	VPDPBUSD     Z17, Z14, Z2
+	VPDPBUSD     Z18, Z14, Z3
+	VPDPBUSD     Z19, Z14, Z4
+	VPDPBUSD     Z20, Z14, Z5
+	VPDPBUSD     Z21, Z14, Z6
+	VMOVDQU8.Z   (CX)(R11*1), K1, X14
+	VPBROADCASTD X14, Z14
+	VPDPBUSD     Z15, Z14, Z7
+	VPDPBUSD     Z16, Z14, Z8
+	VPDPBUSD     Z17, Z14, Z9
+	VPDPBUSD     Z18, Z14, Z10
+	VPDPBUSD     Z19, Z14, Z11
+	VPDPBUSD     Z20, Z14, Z12
+	VPDPBUSD     Z21, Z14, Z13
+
+store2x7:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z22, Z22, Z22
+	VMOVDQU32.Z  (DX), K1, Z14
+	VMOVDQU32.Z  (BX), K1, Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z16, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x7p0r0
+	VMOVDQU32.Z  (R9), K1, Z16
+	VADDPS       Z16, Z0, Z0
+
+fnob2x7p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p0r0
+	VMAXPS Z0, Z22, Z0
+	VADDPS Z22, Z0, Z0
+
+fnorelu2x7p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z16, Z7
+	TESTQ        DI, DI
+	JZ           fnob2x7p0r1
+	VMOVDQU32.Z  (R9), K1, Z16
+	VADDPS       Z16, Z7, Z7
+
+fnob2x7p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p0r1
+	VMAXPS Z7, Z22, Z7
+	VADDPS Z22, Z7, Z7
+
+fnorelu2x7p0r1:
+	VMOVDQU32    64(DX), Z14
+	VMOVDQU32    64(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z16, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x7p1r0
+	VMOVDQU32    64(R9), Z16
+	VADDPS       Z16, Z1, Z1
+
+fnob2x7p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p1r0
+	VMAXPS Z1, Z22, Z1
+	VADDPS Z22, Z1, Z1
+
+fnorelu2x7p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z16, Z8
+	TESTQ        DI, DI
+	JZ           fnob2x7p1r1
+	VMOVDQU32    64(R9), Z16
+	VADDPS       Z16, Z8, Z8
+
+fnob2x7p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p1r1
+	VMAXPS Z8, Z22, Z8
+	VADDPS Z22, Z8, Z8
+
+fnorelu2x7p1r1:
+	VMOVDQU32    128(DX), Z14
+	VMOVDQU32    128(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z16, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x7p2r0
+	VMOVDQU32    128(R9), Z16
+	VADDPS       Z16, Z2, Z2
+
+fnob2x7p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p2r0
+	VMAXPS Z2, Z22, Z2
+	VADDPS Z22, Z2, Z2
+
+fnorelu2x7p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z16, Z9
+	TESTQ        DI, DI
+	JZ           fnob2x7p2r1
+	VMOVDQU32    128(R9), Z16
+	VADDPS       Z16, Z9, Z9
+
+fnob2x7p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p2r1
+	VMAXPS Z9, Z22, Z9
+	VADDPS Z22, Z9, Z9
+
+fnorelu2x7p2r1:
+	VMOVDQU32    192(DX), Z14
+	VMOVDQU32    192(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z16, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x7p3r0
+	VMOVDQU32    192(R9), Z16
+	VADDPS       Z16, Z3, Z3
+
+fnob2x7p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p3r0
+	VMAXPS Z3, Z22, Z3
+	VADDPS Z22, Z3, Z3
+
+fnorelu2x7p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z16, Z10
+	TESTQ        DI, DI
+	JZ           fnob2x7p3r1
+	VMOVDQU32    192(R9), Z16
+	VADDPS       Z16, Z10, Z10
+
+fnob2x7p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p3r1
+	VMAXPS Z10, Z22, Z10
+	VADDPS Z22, Z10, Z10
+
+fnorelu2x7p3r1:
+	VMOVDQU32    256(DX), Z14
+	VMOVDQU32    256(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z16, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x7p4r0
+	VMOVDQU32    256(R9), Z16
+	VADDPS       Z16, Z4, Z4
+
+fnob2x7p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p4r0
+	VMAXPS Z4, Z22, Z4
+	VADDPS Z22, Z4, Z4
+
+fnorelu2x7p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z16, Z11
+	TESTQ        DI, DI
+	JZ           fnob2x7p4r1
+	VMOVDQU32    256(R9), Z16
+	VADDPS       Z16, Z11, Z11
+
+fnob2x7p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p4r1
+	VMAXPS Z11, Z22, Z11
+	VADDPS Z22, Z11, Z11
+
+fnorelu2x7p4r1:
+	VMOVDQU32    320(DX), Z14
+	VMOVDQU32    320(BX), Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z16, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x7p5r0
+	VMOVDQU32    320(R9), Z16
+	VADDPS       Z16, Z5, Z5
+
+fnob2x7p5r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p5r0
+	VMAXPS Z5, Z22, Z5
+	VADDPS Z22, Z5, Z5
+
+fnorelu2x7p5r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z16, Z12
+	TESTQ        DI, DI
+	JZ           fnob2x7p5r1
+	VMOVDQU32    320(R9), Z16
+	VADDPS       Z16, Z12, Z12
+
+fnob2x7p5r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p5r1
+	VMAXPS Z12, Z22, Z12
+	VADDPS Z22, Z12, Z12
+
+fnorelu2x7p5r1:
+	VMOVDQU32.Z  384(DX), K2, Z14
+	VMOVDQU32.Z  384(BX), K2, Z15
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z14, Z16
+	VPMULLD.BCST (R11), Z15, Z17
+	VPSUBD       Z17, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z16, Z6
+	TESTQ        DI, DI
+	JZ           fnob2x7p6r0
+	VMOVDQU32.Z  384(R9), K2, Z16
+	VADDPS       Z16, Z6, Z6
+
+fnob2x7p6r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p6r0
+	VMAXPS Z6, Z22, Z6
+	VADDPS Z22, Z6, Z6
+
+fnorelu2x7p6r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z14, Z16
+	VPMULLD.BCST 4(R11), Z15, Z17
+	VPSUBD       Z17, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z16, Z13
+	TESTQ        DI, DI
+	JZ           fnob2x7p6r1
+	VMOVDQU32.Z  384(R9), K2, Z16
+	VADDPS       Z16, Z13, Z13
+
+fnob2x7p6r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x7p6r1
+	VMAXPS Z13, Z22, Z13
+	VADDPS Z22, Z13, Z13
+
+fnorelu2x7p6r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, K2, 384(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	VMOVUPS Z8, 64(AX)
+	VMOVUPS Z9, 128(AX)
+	VMOVUPS Z10, 192(AX)
+	VMOVUPS Z11, 256(AX)
+	VMOVUPS Z12, 320(AX)
+	VMOVUPS Z13, K2, 384(AX)
+	VZEROUPPER
+	RET
+
+fnot2x7:
+	CMPQ AX, $0x02
+	JNE  fnot2x8
+	CMPQ CX, $0x08
+	JNE  fnot2x8
+
+	// tile 2×8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   ps+120(FP), BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), R8
+	LEAQ   (R8)(BX*1), R9
+	LEAQ   (R9)(BX*1), R10
+	LEAQ   (R10)(BX*1), R11
+	LEAQ   (R11)(BX*1), BX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	MOVQ   kq+88(FP), R14
+	SHLQ   $0x02, R14
+	CMPQ   R12, R14
+	JE     tail2x8
+
+loop2x8:
+	VMOVDQU64    (DX)(R13*1), Z17
+	VMOVDQU64    (SI)(R13*1), Z18
+	VMOVDQU64    (DI)(R13*1), Z19
+	VMOVDQU64    (R8)(R13*1), Z20
+	VMOVDQU64    (R9)(R13*1), Z21
+	VMOVDQU64    (R10)(R13*1), Z22
+	VMOVDQU64    (R11)(R13*1), Z23
+	VMOVDQU64    (BX)(R13*1), Z24
+	VPBROADCASTD (AX)(R12*1), Z16
+	VPDPBUSD     Z17, Z16, Z0
+	VPDPBUSD     Z18, Z16, Z1
+	VPDPBUSD     Z19, Z16, Z2
+	VPDPBUSD     Z20, Z16, Z3
+	VPDPBUSD     Z21, Z16, Z4
+	VPDPBUSD     Z22, Z16, Z5
+	VPDPBUSD     Z23, Z16, Z6
+	VPDPBUSD     Z24, Z16, Z7
+	VPBROADCASTD (CX)(R12*1), Z16
+	VPDPBUSD     Z17, Z16, Z8
+	VPDPBUSD     Z18, Z16, Z9
+	VPDPBUSD     Z19, Z16, Z10
+	VPDPBUSD     Z20, Z16, Z11
+	VPDPBUSD     Z21, Z16, Z12
+	VPDPBUSD     Z22, Z16, Z13
+	VPDPBUSD     Z23, Z16, Z14
+	VPDPBUSD     Z24, Z16, Z15
+	ADDQ         $0x04, R12
+	ADDQ         $0x40, R13
+	CMPQ         R12, R14
+	JNE          loop2x8
+
+tail2x8:
+	MOVQ         tmask+96(FP), R14
+	TESTQ        R14, R14
+	JZ           store2x8
+	KMOVQ        R14, K1
+	VMOVDQU64    (DX)(R13*1), Z17
+	VMOVDQU64    (SI)(R13*1), Z18
+	VMOVDQU64    (DI)(R13*1), Z19
+	VMOVDQU64    (R8)(R13*1), Z20
+	VMOVDQU64    (R9)(R13*1), Z21
+	VMOVDQU64    (R10)(R13*1), Z22
+	VMOVDQU64    (R11)(R13*1), Z23
+	VMOVDQU64    (BX)(R13*1), Z24
+	VMOVDQU8.Z   (AX)(R12*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z0
+	VPDPBUSD     Z18, Z16, Z1
+	VPDPBUSD     Z19, Z16, Z2
+	VPDPBUSD     Z20, Z16, Z3
+	VPDPBUSD     Z21, Z16, Z4
+	VPDPBUSD     Z22, Z16, Z5
+	VPDPBUSD     Z23, Z16, Z6
+	VPDPBUSD     Z24, Z16, Z7
+	VMOVDQU8.Z   (CX)(R12*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z8
+	VPDPBUSD     Z18, Z16, Z9
+	VPDPBUSD     Z19, Z16, Z10
+	VPDPBUSD     Z20, Z16, Z11
+	VPDPBUSD     Z21, Z16, Z12
+	VPDPBUSD     Z22, Z16, Z13
+	VPDPBUSD     Z23, Z16, Z14
+	VPDPBUSD     Z24, Z16, Z15
+
+store2x8:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z18, Z0
+	TESTQ        DI, DI
+	JZ           fnob2x8p0r0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
+
+fnob2x8p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p0r0
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+
+fnorelu2x8p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z18, Z8
+	TESTQ        DI, DI
+	JZ           fnob2x8p0r1
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z8, Z8
+
+fnob2x8p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p0r1
+	VMAXPS Z8, Z25, Z8
+	VADDPS Z25, Z8, Z8
+
+fnorelu2x8p0r1:
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z18, Z1
+	TESTQ        DI, DI
+	JZ           fnob2x8p1r0
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
+
+fnob2x8p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p1r0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+
+fnorelu2x8p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z18, Z9
+	TESTQ        DI, DI
+	JZ           fnob2x8p1r1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z9, Z9
+
+fnob2x8p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p1r1
+	VMAXPS Z9, Z25, Z9
+	VADDPS Z25, Z9, Z9
+
+fnorelu2x8p1r1:
+	VMOVDQU32    128(DX), Z16
+	VMOVDQU32    128(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z18, Z2
+	TESTQ        DI, DI
+	JZ           fnob2x8p2r0
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z2, Z2
+
+fnob2x8p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p2r0
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+
+fnorelu2x8p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z18, Z10
+	TESTQ        DI, DI
+	JZ           fnob2x8p2r1
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z10, Z10
+
+fnob2x8p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p2r1
+	VMAXPS Z10, Z25, Z10
+	VADDPS Z25, Z10, Z10
+
+fnorelu2x8p2r1:
+	VMOVDQU32    192(DX), Z16
+	VMOVDQU32    192(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z18, Z3
+	TESTQ        DI, DI
+	JZ           fnob2x8p3r0
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z3, Z3
+
+fnob2x8p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p3r0
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+
+fnorelu2x8p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z18, Z11
+	TESTQ        DI, DI
+	JZ           fnob2x8p3r1
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z11, Z11
+
+fnob2x8p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p3r1
+	VMAXPS Z11, Z25, Z11
+	VADDPS Z25, Z11, Z11
+
+fnorelu2x8p3r1:
+	VMOVDQU32    256(DX), Z16
+	VMOVDQU32    256(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z18, Z4
+	TESTQ        DI, DI
+	JZ           fnob2x8p4r0
+	VMOVDQU32    256(R9), Z18
+	VADDPS       Z18, Z4, Z4
+
+fnob2x8p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p4r0
+	VMAXPS Z4, Z25, Z4
+	VADDPS Z25, Z4, Z4
+
+fnorelu2x8p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z18, Z12
+	TESTQ        DI, DI
+	JZ           fnob2x8p4r1
+	VMOVDQU32    256(R9), Z18
+	VADDPS       Z18, Z12, Z12
+
+fnob2x8p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p4r1
+	VMAXPS Z12, Z25, Z12
+	VADDPS Z25, Z12, Z12
+
+fnorelu2x8p4r1:
+	VMOVDQU32    320(DX), Z16
+	VMOVDQU32    320(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z18, Z5
+	TESTQ        DI, DI
+	JZ           fnob2x8p5r0
+	VMOVDQU32    320(R9), Z18
+	VADDPS       Z18, Z5, Z5
+
+fnob2x8p5r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p5r0
+	VMAXPS Z5, Z25, Z5
+	VADDPS Z25, Z5, Z5
+
+fnorelu2x8p5r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z18, Z13
+	TESTQ        DI, DI
+	JZ           fnob2x8p5r1
+	VMOVDQU32    320(R9), Z18
+	VADDPS       Z18, Z13, Z13
+
+fnob2x8p5r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p5r1
+	VMAXPS Z13, Z25, Z13
+	VADDPS Z25, Z13, Z13
+
+fnorelu2x8p5r1:
+	VMOVDQU32    384(DX), Z16
+	VMOVDQU32    384(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z18, Z6
+	TESTQ        DI, DI
+	JZ           fnob2x8p6r0
+	VMOVDQU32    384(R9), Z18
+	VADDPS       Z18, Z6, Z6
+
+fnob2x8p6r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p6r0
+	VMAXPS Z6, Z25, Z6
+	VADDPS Z25, Z6, Z6
+
+fnorelu2x8p6r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z18, Z14
+	TESTQ        DI, DI
+	JZ           fnob2x8p6r1
+	VMOVDQU32    384(R9), Z18
+	VADDPS       Z18, Z14, Z14
+
+fnob2x8p6r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p6r1
+	VMAXPS Z14, Z25, Z14
+	VADDPS Z25, Z14, Z14
+
+fnorelu2x8p6r1:
+	VMOVDQU32.Z  448(DX), K2, Z16
+	VMOVDQU32.Z  448(BX), K2, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z18, Z7
+	TESTQ        DI, DI
+	JZ           fnob2x8p7r0
+	VMOVDQU32.Z  448(R9), K2, Z18
+	VADDPS       Z18, Z7, Z7
+
+fnob2x8p7r0:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p7r0
+	VMAXPS Z7, Z25, Z7
+	VADDPS Z25, Z7, Z7
+
+fnorelu2x8p7r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z18, Z15
+	TESTQ        DI, DI
+	JZ           fnob2x8p7r1
+	VMOVDQU32.Z  448(R9), K2, Z18
+	VADDPS       Z18, Z15, Z15
+
+fnob2x8p7r1:
+	TESTB  R12, R12
+	JZ     fnorelu2x8p7r1
+	VMAXPS Z15, Z25, Z15
+	VADDPS Z25, Z15, Z15
+
+fnorelu2x8p7r1:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z7, K2, 448(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z11, 192(AX)
+	VMOVUPS Z12, 256(AX)
+	VMOVUPS Z13, 320(AX)
+	VMOVUPS Z14, 384(AX)
+	VMOVUPS Z15, K2, 448(AX)
+	VZEROUPPER
+	RET
+
+fnot2x8:
+	CMPQ AX, $0x03
+	JNE  fnot3x1
+	CMPQ CX, $0x01
+	JNE  fnot3x1
+
+	// tile 3×1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	XORQ   SI, SI
+	XORQ   DI, DI
+	MOVQ   kq+88(FP), R8
+	SHLQ   $0x02, R8
+	CMPQ   SI, R8
+	JE     tail3x1
+
+loop3x1:
+	VMOVDQU64    (BX)(DI*1), Z4
+	VPBROADCASTD (AX)(SI*1), Z3
+	VPDPBUSD     Z4, Z3, Z0
+	VPBROADCASTD (DX)(SI*1), Z3
+	VPDPBUSD     Z4, Z3, Z1
+	VPBROADCASTD (CX)(SI*1), Z3
+	VPDPBUSD     Z4, Z3, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x40, DI
+	CMPQ         SI, R8
+	JNE          loop3x1
+
+tail3x1:
+	MOVQ         tmask+96(FP), R8
+	TESTQ        R8, R8
+	JZ           store3x1
+	KMOVQ        R8, K1
+	VMOVDQU64    (BX)(DI*1), Z4
+	VMOVDQU8.Z   (AX)(SI*1), K1, X3
+	VPBROADCASTD X3, Z3
+	VPDPBUSD     Z4, Z3, Z0
+	VMOVDQU8.Z   (DX)(SI*1), K1, X3
+	VPBROADCASTD X3, Z3
+	VPDPBUSD     Z4, Z3, Z1
+	VMOVDQU8.Z   (CX)(SI*1), K1, X3
+	VPBROADCASTD X3, Z3
+	VPDPBUSD     Z4, Z3, Z2
+
+store3x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (DX), K1, Z3
+	VMOVDQU32.Z  (BX), K1, Z4
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z3, Z6
+	VPMULLD.BCST (R10), Z4, Z7
+	VPSUBD       Z7, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z6, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z6
+	VADDPS       Z6, Z0, Z0
+
+fnob3x1p0r0:
+	TESTB  R11, R11
+	JZ     fnorelu3x1p0r0
+	VMAXPS Z0, Z5, Z0
+	VADDPS Z5, Z0, Z0
+
+fnorelu3x1p0r0:
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z3, Z6
+	VPMULLD.BCST 4(R10), Z4, Z7
+	VPSUBD       Z7, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z6, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z6
+	VADDPS       Z6, Z1, Z1
+
+fnob3x1p0r1:
+	TESTB  R11, R11
+	JZ     fnorelu3x1p0r1
+	VMAXPS Z1, Z5, Z1
+	VADDPS Z5, Z1, Z1
+
+fnorelu3x1p0r1:
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z3, Z6
+	VPMULLD.BCST 8(R10), Z4, Z7
+	VPSUBD       Z7, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z6, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z6
+	VADDPS       Z6, Z2, Z2
+
+fnob3x1p0r2:
+	TESTB  R11, R11
+	JZ     fnorelu3x1p0r2
+	VMAXPS Z2, Z5, Z2
+	VADDPS Z5, Z2, Z2
+
+fnorelu3x1p0r2:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot3x1:
+	CMPQ AX, $0x03
+	JNE  fnot3x2
+	CMPQ CX, $0x02
+	JNE  fnot3x2
+
+	// tile 3×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	LEAQ   (BX)(SI*1), SI
+	XORQ   DI, DI
+	XORQ   R8, R8
+	MOVQ   kq+88(FP), R9
+	SHLQ   $0x02, R9
+	CMPQ   DI, R9
+	JE     tail3x2
+
+loop3x2:
+	VMOVDQU64    (BX)(R8*1), Z7
+	VMOVDQU64    (SI)(R8*1), Z8
+	VPBROADCASTD (AX)(DI*1), Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VPDPBUSD     Z8, Z6, Z1
+	VPBROADCASTD (DX)(DI*1), Z6
+	VPDPBUSD     Z7, Z6, Z2
+	VPDPBUSD     Z8, Z6, Z3
+	VPBROADCASTD (CX)(DI*1), Z6
+	VPDPBUSD     Z7, Z6, Z4
+	VPDPBUSD     Z8, Z6, Z5
+	ADDQ         $0x04, DI
+	ADDQ         $0x40, R8
+	CMPQ         DI, R9
+	JNE          loop3x2
+
+tail3x2:
+	MOVQ         tmask+96(FP), R9
+	TESTQ        R9, R9
+	JZ           store3x2
+	KMOVQ        R9, K1
+	VMOVDQU64    (BX)(R8*1), Z7
+	VMOVDQU64    (SI)(R8*1), Z8
+	VMOVDQU8.Z   (AX)(DI*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VPDPBUSD     Z8, Z6, Z1
+	VMOVDQU8.Z   (DX)(DI*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z2
+	VPDPBUSD     Z8, Z6, Z3
+	VMOVDQU8.Z   (CX)(DI*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z4
+	VPDPBUSD     Z8, Z6, Z5
+
+store3x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z9, Z9, Z9
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z8, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x2p0r0
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z0, Z0
+
+fnob3x2p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p0r0
+	VMAXPS Z0, Z9, Z0
+	VADDPS Z9, Z0, Z0
+
+fnorelu3x2p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z10
+	VPSUBD       Z10, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z8, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x2p0r1
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z2, Z2
+
+fnob3x2p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p0r1
+	VMAXPS Z2, Z9, Z2
+	VADDPS Z9, Z2, Z2
+
+fnorelu3x2p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z6, Z8
+	VPMULLD.BCST 8(R11), Z7, Z10
+	VPSUBD       Z10, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z8, Z4
+	TESTQ        DI, DI
+	JZ           fnob3x2p0r2
+	VMOVDQU32.Z  (R9), K1, Z8
+	VADDPS       Z8, Z4, Z4
+
+fnob3x2p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p0r2
+	VMAXPS Z4, Z9, Z4
+	VADDPS Z9, Z4, Z4
+
+fnorelu3x2p0r2:
+	VMOVDQU32.Z  64(DX), K2, Z6
+	VMOVDQU32.Z  64(BX), K2, Z7
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z6, Z8
+	VPMULLD.BCST (R11), Z7, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z8, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x2p1r0
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z1, Z1
+
+fnob3x2p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p1r0
+	VMAXPS Z1, Z9, Z1
+	VADDPS Z9, Z1, Z1
+
+fnorelu3x2p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z6, Z8
+	VPMULLD.BCST 4(R11), Z7, Z10
+	VPSUBD       Z10, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z8, Z3
+	TESTQ        DI, DI
+	JZ           fnob3x2p1r1
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z3, Z3
+
+fnob3x2p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p1r1
+	VMAXPS Z3, Z9, Z3
+	VADDPS Z9, Z3, Z3
+
+fnorelu3x2p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z6, Z8
+	VPMULLD.BCST 8(R11), Z7, Z10
+	VPSUBD       Z10, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z8, Z5
+	TESTQ        DI, DI
+	JZ           fnob3x2p1r2
+	VMOVDQU32.Z  64(R9), K2, Z8
+	VADDPS       Z8, Z5, Z5
+
+fnob3x2p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x2p1r2
+	VMAXPS Z5, Z9, Z5
+	VADDPS Z9, Z5, Z5
+
+fnorelu3x2p1r2:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot3x2:
+	CMPQ AX, $0x03
+	JNE  fnot3x3
+	CMPQ CX, $0x03
+	JNE  fnot3x3
+
+	// tile 3×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	LEAQ   (BX)(SI*1), DI
+	LEAQ   (DI)(SI*1), SI
+	XORQ   R8, R8
+	XORQ   R9, R9
+	MOVQ   kq+88(FP), R10
+	SHLQ   $0x02, R10
+	CMPQ   R8, R10
+	JE     tail3x3
+
+loop3x3:
+	VMOVDQU64    (BX)(R9*1), Z10
+	VMOVDQU64    (DI)(R9*1), Z11
+	VMOVDQU64    (SI)(R9*1), Z12
+	VPBROADCASTD (AX)(R8*1), Z9
+	VPDPBUSD     Z10, Z9, Z0
+	VPDPBUSD     Z11, Z9, Z1
+	VPDPBUSD     Z12, Z9, Z2
+	VPBROADCASTD (DX)(R8*1), Z9
+	VPDPBUSD     Z10, Z9, Z3
+	VPDPBUSD     Z11, Z9, Z4
+	VPDPBUSD     Z12, Z9, Z5
+	VPBROADCASTD (CX)(R8*1), Z9
+	VPDPBUSD     Z10, Z9, Z6
+	VPDPBUSD     Z11, Z9, Z7
+	VPDPBUSD     Z12, Z9, Z8
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R9
+	CMPQ         R8, R10
+	JNE          loop3x3
+
+tail3x3:
+	MOVQ         tmask+96(FP), R10
+	TESTQ        R10, R10
+	JZ           store3x3
+	KMOVQ        R10, K1
+	VMOVDQU64    (BX)(R9*1), Z10
+	VMOVDQU64    (DI)(R9*1), Z11
+	VMOVDQU64    (SI)(R9*1), Z12
+	VMOVDQU8.Z   (AX)(R8*1), K1, X9
+	VPBROADCASTD X9, Z9
+	VPDPBUSD     Z10, Z9, Z0
+	VPDPBUSD     Z11, Z9, Z1
+	VPDPBUSD     Z12, Z9, Z2
+	VMOVDQU8.Z   (DX)(R8*1), K1, X9
+	VPBROADCASTD X9, Z9
+	VPDPBUSD     Z10, Z9, Z3
+	VPDPBUSD     Z11, Z9, Z4
+	VPDPBUSD     Z12, Z9, Z5
+	VMOVDQU8.Z   (CX)(R8*1), K1, X9
+	VPBROADCASTD X9, Z9
+	VPDPBUSD     Z10, Z9, Z6
+	VPDPBUSD     Z11, Z9, Z7
+	VPDPBUSD     Z12, Z9, Z8
+
+store3x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z9
+	VMOVDQU32.Z  (BX), K1, Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z11, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x3p0r0
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z0, Z0
+
+fnob3x3p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p0r0
+	VMAXPS Z0, Z13, Z0
+	VADDPS Z13, Z0, Z0
+
+fnorelu3x3p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z11, Z3
+	TESTQ        DI, DI
+	JZ           fnob3x3p0r1
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z3, Z3
+
+fnob3x3p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p0r1
+	VMAXPS Z3, Z13, Z3
+	VADDPS Z13, Z3, Z3
+
+fnorelu3x3p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
+	VPSUBD       Z12, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z11, Z6
+	TESTQ        DI, DI
+	JZ           fnob3x3p0r2
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z6, Z6
+
+fnob3x3p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p0r2
+	VMAXPS Z6, Z13, Z6
+	VADDPS Z13, Z6, Z6
+
+fnorelu3x3p0r2:
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    64(BX), Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z11, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x3p1r0
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z1, Z1
+
+fnob3x3p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p1r0
+	VMAXPS Z1, Z13, Z1
+	VADDPS Z13, Z1, Z1
+
+fnorelu3x3p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z11, Z4
+	TESTQ        DI, DI
+	JZ           fnob3x3p1r1
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z4, Z4
+
+fnob3x3p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p1r1
+	VMAXPS Z4, Z13, Z4
+	VADDPS Z13, Z4, Z4
+
+fnorelu3x3p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
+	VPSUBD       Z12, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z11, Z7
+	TESTQ        DI, DI
+	JZ           fnob3x3p1r2
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z7, Z7
+
+fnob3x3p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p1r2
+	VMAXPS Z7, Z13, Z7
+	VADDPS Z13, Z7, Z7
+
+fnorelu3x3p1r2:
+	VMOVDQU32.Z  128(DX), K2, Z9
+	VMOVDQU32.Z  128(BX), K2, Z10
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z11, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x3p2r0
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z2, Z2
+
+fnob3x3p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p2r0
+	VMAXPS Z2, Z13, Z2
+	VADDPS Z13, Z2, Z2
+
+fnorelu3x3p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z11, Z5
+	TESTQ        DI, DI
+	JZ           fnob3x3p2r1
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z5, Z5
+
+fnob3x3p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p2r1
+	VMAXPS Z5, Z13, Z5
+	VADDPS Z13, Z5, Z5
+
+fnorelu3x3p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
+	VPSUBD       Z12, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z11, Z8
+	TESTQ        DI, DI
+	JZ           fnob3x3p2r2
+	VMOVDQU32.Z  128(R9), K2, Z11
+	VADDPS       Z11, Z8, Z8
+
+fnob3x3p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x3p2r2
+	VMAXPS Z8, Z13, Z8
+	VADDPS Z13, Z8, Z8
+
+fnorelu3x3p2r2:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS Z5, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot3x3:
+	CMPQ AX, $0x03
+	JNE  fnot3x4
+	CMPQ CX, $0x04
+	JNE  fnot3x4
+
+	// tile 3×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	LEAQ   (BX)(SI*1), DI
+	LEAQ   (DI)(SI*1), R8
+	LEAQ   (R8)(SI*1), SI
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail3x4
+
+loop3x4:
+	VMOVDQU64    (BX)(R10*1), Z13
+	VMOVDQU64    (DI)(R10*1), Z14
+	VMOVDQU64    (R8)(R10*1), Z15
+	VMOVDQU64    (SI)(R10*1), Z16
+	VPBROADCASTD (AX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VPDPBUSD     Z16, Z12, Z3
+	VPBROADCASTD (DX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z4
+	VPDPBUSD     Z14, Z12, Z5
+	VPDPBUSD     Z15, Z12, Z6
+	VPDPBUSD     Z16, Z12, Z7
+	VPBROADCASTD (CX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VPDPBUSD     Z14, Z12, Z9
+	VPDPBUSD     Z15, Z12, Z10
+	VPDPBUSD     Z16, Z12, Z11
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop3x4
+
+tail3x4:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store3x4
+	KMOVQ        R11, K1
+	VMOVDQU64    (BX)(R10*1), Z13
+	VMOVDQU64    (DI)(R10*1), Z14
+	VMOVDQU64    (R8)(R10*1), Z15
+	VMOVDQU64    (SI)(R10*1), Z16
+	VMOVDQU8.Z   (AX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VPDPBUSD     Z16, Z12, Z3
+	VMOVDQU8.Z   (DX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z4
+	VPDPBUSD     Z14, Z12, Z5
+	VPDPBUSD     Z15, Z12, Z6
+	VPDPBUSD     Z16, Z12, Z7
+	VMOVDQU8.Z   (CX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VPDPBUSD     Z14, Z12, Z9
+	VPDPBUSD     Z15, Z12, Z10
+	VPDPBUSD     Z16, Z12, Z11
+
+store3x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z17, Z17, Z17
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z14, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x4p0r0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
+
+fnob3x4p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p0r0
+	VMAXPS Z0, Z17, Z0
+	VADDPS Z17, Z0, Z0
+
+fnorelu3x4p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z14, Z4
+	TESTQ        DI, DI
+	JZ           fnob3x4p0r1
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z4, Z4
+
+fnob3x4p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p0r1
+	VMAXPS Z4, Z17, Z4
+	VADDPS Z17, Z4, Z4
+
+fnorelu3x4p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z14, Z8
+	TESTQ        DI, DI
+	JZ           fnob3x4p0r2
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z8, Z8
+
+fnob3x4p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p0r2
+	VMAXPS Z8, Z17, Z8
+	VADDPS Z17, Z8, Z8
+
+fnorelu3x4p0r2:
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z14, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x4p1r0
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
+
+fnob3x4p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p1r0
+	VMAXPS Z1, Z17, Z1
+	VADDPS Z17, Z1, Z1
+
+fnorelu3x4p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z14, Z5
+	TESTQ        DI, DI
+	JZ           fnob3x4p1r1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z5, Z5
+
+fnob3x4p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p1r1
+	VMAXPS Z5, Z17, Z5
+	VADDPS Z17, Z5, Z5
+
+fnorelu3x4p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z14, Z9
+	TESTQ        DI, DI
+	JZ           fnob3x4p1r2
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z9, Z9
+
+fnob3x4p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p1r2
+	VMAXPS Z9, Z17, Z9
+	VADDPS Z17, Z9, Z9
+
+fnorelu3x4p1r2:
+	VMOVDQU32    128(DX), Z12
+	VMOVDQU32    128(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z14, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x4p2r0
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z2, Z2
+
+fnob3x4p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p2r0
+	VMAXPS Z2, Z17, Z2
+	VADDPS Z17, Z2, Z2
+
+fnorelu3x4p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z14, Z6
+	TESTQ        DI, DI
+	JZ           fnob3x4p2r1
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z6, Z6
+
+fnob3x4p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p2r1
+	VMAXPS Z6, Z17, Z6
+	VADDPS Z17, Z6, Z6
+
+fnorelu3x4p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z14, Z10
+	TESTQ        DI, DI
+	JZ           fnob3x4p2r2
+	VMOVDQU32    128(R9), Z14
+	VADDPS       Z14, Z10, Z10
+
+fnob3x4p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p2r2
+	VMAXPS Z10, Z17, Z10
+	VADDPS Z17, Z10, Z10
+
+fnorelu3x4p2r2:
+	VMOVDQU32.Z  192(DX), K2, Z12
+	VMOVDQU32.Z  192(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z14, Z3
+	TESTQ        DI, DI
+	JZ           fnob3x4p3r0
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z3, Z3
+
+fnob3x4p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p3r0
+	VMAXPS Z3, Z17, Z3
+	VADDPS Z17, Z3, Z3
+
+fnorelu3x4p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z14, Z7
+	TESTQ        DI, DI
+	JZ           fnob3x4p3r1
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z7, Z7
+
+fnob3x4p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p3r1
+	VMAXPS Z7, Z17, Z7
+	VADDPS Z17, Z7, Z7
+
+fnorelu3x4p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z14, Z11
+	TESTQ        DI, DI
+	JZ           fnob3x4p3r2
+	VMOVDQU32.Z  192(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
+
+fnob3x4p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x4p3r2
+	VMAXPS Z11, Z17, Z11
+	VADDPS Z17, Z11, Z11
+
+fnorelu3x4p3r2:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z11, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot3x4:
+	CMPQ AX, $0x03
+	JNE  fnot3x5
+	CMPQ CX, $0x05
+	JNE  fnot3x5
+
+	// tile 3×5
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	LEAQ   (BX)(SI*1), DI
+	LEAQ   (DI)(SI*1), R8
+	LEAQ   (R8)(SI*1), R9
+	LEAQ   (R9)(SI*1), SI
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail3x5
+
+loop3x5:
+	VMOVDQU64    (BX)(R11*1), Z16
+	VMOVDQU64    (DI)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VMOVDQU64    (R9)(R11*1), Z19
+	VMOVDQU64    (SI)(R11*1), Z20
+	VPBROADCASTD (AX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z0
+	VPDPBUSD     Z17, Z15, Z1
+	VPDPBUSD     Z18, Z15, Z2
+	VPDPBUSD     Z19, Z15, Z3
+	VPDPBUSD     Z20, Z15, Z4
+	VPBROADCASTD (DX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z5
+	VPDPBUSD     Z17, Z15, Z6
+	VPDPBUSD     Z18, Z15, Z7
+	VPDPBUSD     Z19, Z15, Z8
+	VPDPBUSD     Z20, Z15, Z9
+	VPBROADCASTD (CX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z10
+	VPDPBUSD     Z17, Z15, Z11
+	VPDPBUSD     Z18, Z15, Z12
+	VPDPBUSD     Z19, Z15, Z13
+	VPDPBUSD     Z20, Z15, Z14
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop3x5
+
+tail3x5:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store3x5
+	KMOVQ        R12, K1
+	VMOVDQU64    (BX)(R11*1), Z16
+	VMOVDQU64    (DI)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VMOVDQU64    (R9)(R11*1), Z19
+	VMOVDQU64    (SI)(R11*1), Z20
+	VMOVDQU8.Z   (AX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z0
+	VPDPBUSD     Z17, Z15, Z1
+	VPDPBUSD     Z18, Z15, Z2
+	VPDPBUSD     Z19, Z15, Z3
+	VPDPBUSD     Z20, Z15, Z4
+	VMOVDQU8.Z   (DX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z5
+	VPDPBUSD     Z17, Z15, Z6
+	VPDPBUSD     Z18, Z15, Z7
+	VPDPBUSD     Z19, Z15, Z8
+	VPDPBUSD     Z20, Z15, Z9
+	VMOVDQU8.Z   (CX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z10
+	VPDPBUSD     Z17, Z15, Z11
+	VPDPBUSD     Z18, Z15, Z12
+	VPDPBUSD     Z19, Z15, Z13
+	VPDPBUSD     Z20, Z15, Z14
+
+store3x5:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z21, Z21, Z21
+	VMOVDQU32.Z  (DX), K1, Z15
+	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z17, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x5p0r0
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z0, Z0
+
+fnob3x5p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p0r0
+	VMAXPS Z0, Z21, Z0
+	VADDPS Z21, Z0, Z0
+
+fnorelu3x5p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z17, Z5
+	TESTQ        DI, DI
+	JZ           fnob3x5p0r1
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z5, Z5
+
+fnob3x5p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p0r1
+	VMAXPS Z5, Z21, Z5
+	VADDPS Z21, Z5, Z5
+
+fnorelu3x5p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z17, Z10
+	TESTQ        DI, DI
+	JZ           fnob3x5p0r2
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z10, Z10
+
+fnob3x5p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p0r2
+	VMAXPS Z10, Z21, Z10
+	VADDPS Z21, Z10, Z10
+
+fnorelu3x5p0r2:
+	VMOVDQU32    64(DX), Z15
+	VMOVDQU32    64(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z17, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x5p1r0
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z1, Z1
+
+fnob3x5p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p1r0
+	VMAXPS Z1, Z21, Z1
+	VADDPS Z21, Z1, Z1
+
+fnorelu3x5p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z17, Z6
+	TESTQ        DI, DI
+	JZ           fnob3x5p1r1
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z6, Z6
+
+fnob3x5p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p1r1
+	VMAXPS Z6, Z21, Z6
+	VADDPS Z21, Z6, Z6
+
+fnorelu3x5p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z17, Z11
+	TESTQ        DI, DI
+	JZ           fnob3x5p1r2
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z11, Z11
+
+fnob3x5p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p1r2
+	VMAXPS Z11, Z21, Z11
+	VADDPS Z21, Z11, Z11
+
+fnorelu3x5p1r2:
+	VMOVDQU32    128(DX), Z15
+	VMOVDQU32    128(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z17, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x5p2r0
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z2, Z2
+
+fnob3x5p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p2r0
+	VMAXPS Z2, Z21, Z2
+	VADDPS Z21, Z2, Z2
+
+fnorelu3x5p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z17, Z7
+	TESTQ        DI, DI
+	JZ           fnob3x5p2r1
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z7, Z7
+
+fnob3x5p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p2r1
+	VMAXPS Z7, Z21, Z7
+	VADDPS Z21, Z7, Z7
+
+fnorelu3x5p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z17, Z12
+	TESTQ        DI, DI
+	JZ           fnob3x5p2r2
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z12, Z12
+
+fnob3x5p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p2r2
+	VMAXPS Z12, Z21, Z12
+	VADDPS Z21, Z12, Z12
+
+fnorelu3x5p2r2:
+	VMOVDQU32    192(DX), Z15
+	VMOVDQU32    192(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z17, Z3
+	TESTQ        DI, DI
+	JZ           fnob3x5p3r0
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z3, Z3
+
+fnob3x5p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p3r0
+	VMAXPS Z3, Z21, Z3
+	VADDPS Z21, Z3, Z3
+
+fnorelu3x5p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z17, Z8
+	TESTQ        DI, DI
+	JZ           fnob3x5p3r1
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z8, Z8
+
+fnob3x5p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p3r1
+	VMAXPS Z8, Z21, Z8
+	VADDPS Z21, Z8, Z8
+
+fnorelu3x5p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z17, Z13
+	TESTQ        DI, DI
+	JZ           fnob3x5p3r2
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z13, Z13
+
+fnob3x5p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p3r2
+	VMAXPS Z13, Z21, Z13
+	VADDPS Z21, Z13, Z13
+
+fnorelu3x5p3r2:
+	VMOVDQU32.Z  256(DX), K2, Z15
+	VMOVDQU32.Z  256(BX), K2, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z17, Z4
+	TESTQ        DI, DI
+	JZ           fnob3x5p4r0
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z4, Z4
+
+fnob3x5p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p4r0
+	VMAXPS Z4, Z21, Z4
+	VADDPS Z21, Z4, Z4
+
+fnorelu3x5p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z17, Z9
+	TESTQ        DI, DI
+	JZ           fnob3x5p4r1
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z9, Z9
+
+fnob3x5p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p4r1
+	VMAXPS Z9, Z21, Z9
+	VADDPS Z21, Z9, Z9
+
+fnorelu3x5p4r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z17, Z14
+	TESTQ        DI, DI
+	JZ           fnob3x5p4r2
+	VMOVDQU32.Z  256(R9), K2, Z17
+	VADDPS       Z17, Z14, Z14
+
+fnob3x5p4r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x5p4r2
+	VMAXPS Z14, Z21, Z14
+	VADDPS Z21, Z14, Z14
+
+fnorelu3x5p4r2:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	VMOVUPS Z6, 64(AX)
+	VMOVUPS Z7, 128(AX)
+	VMOVUPS Z8, 192(AX)
+	VMOVUPS Z9, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, 64(AX)
+	VMOVUPS Z12, 128(AX)
+	VMOVUPS Z13, 192(AX)
+	VMOVUPS Z14, K2, 256(AX)
+	VZEROUPPER
+	RET
+
+fnot3x5:
+	CMPQ AX, $0x03
+	JNE  fnot3x6
+	CMPQ CX, $0x06
+	JNE  fnot3x6
+
+	// tile 3×6
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   b_base+48(FP), BX
+	MOVQ   ps+120(FP), SI
+	LEAQ   (BX)(SI*1), DI
+	LEAQ   (DI)(SI*1), R8
+	LEAQ   (R8)(SI*1), R9
+	LEAQ   (R9)(SI*1), R10
+	LEAQ   (R10)(SI*1), SI
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail3x6
+
+loop3x6:
+	VMOVDQU64    (BX)(R12*1), Z19
+	VMOVDQU64    (DI)(R12*1), Z20
+	VMOVDQU64    (R8)(R12*1), Z21
+	VMOVDQU64    (R9)(R12*1), Z22
+	VMOVDQU64    (R10)(R12*1), Z23
+	VMOVDQU64    (SI)(R12*1), Z24
+	VPBROADCASTD (AX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z0
+	VPDPBUSD     Z20, Z18, Z1
+	VPDPBUSD     Z21, Z18, Z2
+	VPDPBUSD     Z22, Z18, Z3
+	VPDPBUSD     Z23, Z18, Z4
+	VPDPBUSD     Z24, Z18, Z5
+	VPBROADCASTD (DX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z6
+	VPDPBUSD     Z20, Z18, Z7
+	VPDPBUSD     Z21, Z18, Z8
+	VPDPBUSD     Z22, Z18, Z9
+	VPDPBUSD     Z23, Z18, Z10
+	VPDPBUSD     Z24, Z18, Z11
+	VPBROADCASTD (CX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z12
+	VPDPBUSD     Z20, Z18, Z13
+	VPDPBUSD     Z21, Z18, Z14
+	VPDPBUSD     Z22, Z18, Z15
+	VPDPBUSD     Z23, Z18, Z16
+	VPDPBUSD     Z24, Z18, Z17
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop3x6
+
+tail3x6:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store3x6
+	KMOVQ        R13, K1
+	VMOVDQU64    (BX)(R12*1), Z19
+	VMOVDQU64    (DI)(R12*1), Z20
+	VMOVDQU64    (R8)(R12*1), Z21
+	VMOVDQU64    (R9)(R12*1), Z22
+	VMOVDQU64    (R10)(R12*1), Z23
+	VMOVDQU64    (SI)(R12*1), Z24
+	VMOVDQU8.Z   (AX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z0
+	VPDPBUSD     Z20, Z18, Z1
+	VPDPBUSD     Z21, Z18, Z2
+	VPDPBUSD     Z22, Z18, Z3
+	VPDPBUSD     Z23, Z18, Z4
+	VPDPBUSD     Z24, Z18, Z5
+	VMOVDQU8.Z   (DX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z6
+	VPDPBUSD     Z20, Z18, Z7
+	VPDPBUSD     Z21, Z18, Z8
+	VPDPBUSD     Z22, Z18, Z9
+	VPDPBUSD     Z23, Z18, Z10
+	VPDPBUSD     Z24, Z18, Z11
+	VMOVDQU8.Z   (CX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z12
+	VPDPBUSD     Z20, Z18, Z13
+	VPDPBUSD     Z21, Z18, Z14
+	VPDPBUSD     Z22, Z18, Z15
+	VPDPBUSD     Z23, Z18, Z16
+	VPDPBUSD     Z24, Z18, Z17
+
+store3x6:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z18
+	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z20, Z0
+	TESTQ        DI, DI
+	JZ           fnob3x6p0r0
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z0, Z0
+
+fnob3x6p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p0r0
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+
+fnorelu3x6p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z20, Z6
+	TESTQ        DI, DI
+	JZ           fnob3x6p0r1
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z6, Z6
+
+fnob3x6p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p0r1
+	VMAXPS Z6, Z25, Z6
+	VADDPS Z25, Z6, Z6
+
+fnorelu3x6p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z20, Z12
+	TESTQ        DI, DI
+	JZ           fnob3x6p0r2
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z12, Z12
+
+fnob3x6p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p0r2
+	VMAXPS Z12, Z25, Z12
+	VADDPS Z25, Z12, Z12
+
+fnorelu3x6p0r2:
+	VMOVDQU32    64(DX), Z18
+	VMOVDQU32    64(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z20, Z1
+	TESTQ        DI, DI
+	JZ           fnob3x6p1r0
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z1, Z1
+
+fnob3x6p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p1r0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+
+fnorelu3x6p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z20, Z7
+	TESTQ        DI, DI
+	JZ           fnob3x6p1r1
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z7, Z7
+
+fnob3x6p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p1r1
+	VMAXPS Z7, Z25, Z7
+	VADDPS Z25, Z7, Z7
+
+fnorelu3x6p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z20, Z13
+	TESTQ        DI, DI
+	JZ           fnob3x6p1r2
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z13, Z13
+
+fnob3x6p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p1r2
+	VMAXPS Z13, Z25, Z13
+	VADDPS Z25, Z13, Z13
+
+fnorelu3x6p1r2:
+	VMOVDQU32    128(DX), Z18
+	VMOVDQU32    128(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z20, Z2
+	TESTQ        DI, DI
+	JZ           fnob3x6p2r0
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z2, Z2
+
+fnob3x6p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p2r0
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+
+fnorelu3x6p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z20, Z8
+	TESTQ        DI, DI
+	JZ           fnob3x6p2r1
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z8, Z8
+
+fnob3x6p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p2r1
+	VMAXPS Z8, Z25, Z8
+	VADDPS Z25, Z8, Z8
+
+fnorelu3x6p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z20, Z14
+	TESTQ        DI, DI
+	JZ           fnob3x6p2r2
+	VMOVDQU32    128(R9), Z20
+	VADDPS       Z20, Z14, Z14
+
+fnob3x6p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p2r2
+	VMAXPS Z14, Z25, Z14
+	VADDPS Z25, Z14, Z14
+
+fnorelu3x6p2r2:
+	VMOVDQU32    192(DX), Z18
+	VMOVDQU32    192(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z20, Z3
+	TESTQ        DI, DI
+	JZ           fnob3x6p3r0
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z3, Z3
+
+fnob3x6p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p3r0
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+
+fnorelu3x6p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z20, Z9
+	TESTQ        DI, DI
+	JZ           fnob3x6p3r1
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z9, Z9
+
+fnob3x6p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p3r1
+	VMAXPS Z9, Z25, Z9
+	VADDPS Z25, Z9, Z9
+
+fnorelu3x6p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z20, Z15
+	TESTQ        DI, DI
+	JZ           fnob3x6p3r2
+	VMOVDQU32    192(R9), Z20
+	VADDPS       Z20, Z15, Z15
+
+fnob3x6p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p3r2
+	VMAXPS Z15, Z25, Z15
+	VADDPS Z25, Z15, Z15
+
+fnorelu3x6p3r2:
+	VMOVDQU32    256(DX), Z18
+	VMOVDQU32    256(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z20, Z4
+	TESTQ        DI, DI
+	JZ           fnob3x6p4r0
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z4, Z4
+
+fnob3x6p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p4r0
+	VMAXPS Z4, Z25, Z4
+	VADDPS Z25, Z4, Z4
+
+fnorelu3x6p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z20, Z10
+	TESTQ        DI, DI
+	JZ           fnob3x6p4r1
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z10, Z10
+
+fnob3x6p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p4r1
+	VMAXPS Z10, Z25, Z10
+	VADDPS Z25, Z10, Z10
+
+fnorelu3x6p4r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z16, Z20, Z16
+	TESTQ        DI, DI
+	JZ           fnob3x6p4r2
+	VMOVDQU32    256(R9), Z20
+	VADDPS       Z20, Z16, Z16
+
+fnob3x6p4r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p4r2
+	VMAXPS Z16, Z25, Z16
+	VADDPS Z25, Z16, Z16
+
+fnorelu3x6p4r2:
+	VMOVDQU32.Z  320(DX), K2, Z18
+	VMOVDQU32.Z  320(BX), K2, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z20, Z5
+	TESTQ        DI, DI
+	JZ           fnob3x6p5r0
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z5, Z5
+
+fnob3x6p5r0:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p5r0
+	VMAXPS Z5, Z25, Z5
+	VADDPS Z25, Z5, Z5
+
+fnorelu3x6p5r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z20, Z11
+	TESTQ        DI, DI
+	JZ           fnob3x6p5r1
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z11, Z11
+
+fnob3x6p5r1:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p5r1
+	VMAXPS Z11, Z25, Z11
+	VADDPS Z25, Z11, Z11
+
+fnorelu3x6p5r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z17, Z20, Z17
+	TESTQ        DI, DI
+	JZ           fnob3x6p5r2
+	VMOVDQU32.Z  320(R9), K2, Z20
+	VADDPS       Z20, Z17, Z17
+
+fnob3x6p5r2:
+	TESTB  R12, R12
+	JZ     fnorelu3x6p5r2
+	VMAXPS Z17, Z25, Z17
+	VADDPS Z25, Z17, Z17
+
+fnorelu3x6p5r2:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, K2, 320(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, 128(AX)
+	VMOVUPS Z9, 192(AX)
+	VMOVUPS Z10, 256(AX)
+	VMOVUPS Z11, K2, 320(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, 128(AX)
+	VMOVUPS Z15, 192(AX)
+	VMOVUPS Z16, 256(AX)
+	VMOVUPS Z17, K2, 320(AX)
+	VZEROUPPER
+	RET
+
+fnot3x6:
+	CMPQ AX, $0x04
+	JNE  fnot4x1
+	CMPQ CX, $0x01
+	JNE  fnot4x1
+
+	// tile 4×1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   b_base+48(FP), SI
+	MOVQ   ps+120(FP), DI
+	XORQ   DI, DI
+	XORQ   R8, R8
+	MOVQ   kq+88(FP), R9
+	SHLQ   $0x02, R9
+	CMPQ   DI, R9
+	JE     tail4x1
+
+loop4x1:
+	VMOVDQU64    (SI)(R8*1), Z5
+	VPBROADCASTD (AX)(DI*1), Z4
+	VPDPBUSD     Z5, Z4, Z0
+	VPBROADCASTD (DX)(DI*1), Z4
+	VPDPBUSD     Z5, Z4, Z1
+	VPBROADCASTD (BX)(DI*1), Z4
+	VPDPBUSD     Z5, Z4, Z2
+	VPBROADCASTD (CX)(DI*1), Z4
+	VPDPBUSD     Z5, Z4, Z3
+	ADDQ         $0x04, DI
+	ADDQ         $0x40, R8
+	CMPQ         DI, R9
+	JNE          loop4x1
+
+tail4x1:
+	MOVQ         tmask+96(FP), R9
+	TESTQ        R9, R9
+	JZ           store4x1
+	KMOVQ        R9, K1
+	VMOVDQU64    (SI)(R8*1), Z5
+	VMOVDQU8.Z   (AX)(DI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z0
+	VMOVDQU8.Z   (DX)(DI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z1
+	VMOVDQU8.Z   (BX)(DI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z2
+	VMOVDQU8.Z   (CX)(DI*1), K1, X4
+	VPBROADCASTD X4, Z4
+	VPDPBUSD     Z5, Z4, Z3
+
+store4x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (DX), K1, Z4
+	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z4, Z7
+	VPMULLD.BCST (R10), Z5, Z8
+	VPSUBD       Z8, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z7, Z0
+	TESTQ        DI, DI
+	JZ           fnob4x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z7
+	VADDPS       Z7, Z0, Z0
+
+fnob4x1p0r0:
+	TESTB  R11, R11
+	JZ     fnorelu4x1p0r0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
+
+fnorelu4x1p0r0:
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z4, Z7
+	VPMULLD.BCST 4(R10), Z5, Z8
+	VPSUBD       Z8, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z7, Z1
+	TESTQ        DI, DI
+	JZ           fnob4x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z7
+	VADDPS       Z7, Z1, Z1
+
+fnob4x1p0r1:
+	TESTB  R11, R11
+	JZ     fnorelu4x1p0r1
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
+
+fnorelu4x1p0r1:
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z4, Z7
+	VPMULLD.BCST 8(R10), Z5, Z8
+	VPSUBD       Z8, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z7, Z2
+	TESTQ        DI, DI
+	JZ           fnob4x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z7
+	VADDPS       Z7, Z2, Z2
+
+fnob4x1p0r2:
+	TESTB  R11, R11
+	JZ     fnorelu4x1p0r2
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
+
+fnorelu4x1p0r2:
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z4, Z7
+	VPMULLD.BCST 12(R10), Z5, Z8
+	VPSUBD       Z8, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z7, Z3
+	TESTQ        DI, DI
+	JZ           fnob4x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z7
+	VADDPS       Z7, Z3, Z3
+
+fnob4x1p0r3:
+	TESTB  R11, R11
+	JZ     fnorelu4x1p0r3
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
+
+fnorelu4x1p0r3:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot4x1:
+	CMPQ AX, $0x04
+	JNE  fnot4x2
+	CMPQ CX, $0x02
+	JNE  fnot4x2
+
+	// tile 4×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   b_base+48(FP), SI
+	MOVQ   ps+120(FP), DI
+	LEAQ   (SI)(DI*1), DI
+	XORQ   R8, R8
+	XORQ   R9, R9
+	MOVQ   kq+88(FP), R10
+	SHLQ   $0x02, R10
+	CMPQ   R8, R10
+	JE     tail4x2
+
+loop4x2:
+	VMOVDQU64    (SI)(R9*1), Z9
+	VMOVDQU64    (DI)(R9*1), Z10
+	VPBROADCASTD (AX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z0
+	VPDPBUSD     Z10, Z8, Z1
+	VPBROADCASTD (DX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z2
+	VPDPBUSD     Z10, Z8, Z3
+	VPBROADCASTD (BX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z4
+	VPDPBUSD     Z10, Z8, Z5
+	VPBROADCASTD (CX)(R8*1), Z8
+	VPDPBUSD     Z9, Z8, Z6
+	VPDPBUSD     Z10, Z8, Z7
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R9
+	CMPQ         R8, R10
+	JNE          loop4x2
+
+tail4x2:
+	MOVQ         tmask+96(FP), R10
+	TESTQ        R10, R10
+	JZ           store4x2
+	KMOVQ        R10, K1
+	VMOVDQU64    (SI)(R9*1), Z9
+	VMOVDQU64    (DI)(R9*1), Z10
+	VMOVDQU8.Z   (AX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z0
+	VPDPBUSD     Z10, Z8, Z1
+	VMOVDQU8.Z   (DX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z2
+	VPDPBUSD     Z10, Z8, Z3
+	VMOVDQU8.Z   (BX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z4
+	VPDPBUSD     Z10, Z8, Z5
+	VMOVDQU8.Z   (CX)(R8*1), K1, X8
+	VPBROADCASTD X8, Z8
+	VPDPBUSD     Z9, Z8, Z6
+	VPDPBUSD     Z10, Z8, Z7
+
+store4x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z11, Z11, Z11
+	VMOVDQU32.Z  (DX), K1, Z8
+	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z12
+	VPSUBD       Z12, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z10, Z0
+	TESTQ        DI, DI
+	JZ           fnob4x2p0r0
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z0, Z0
+
+fnob4x2p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p0r0
+	VMAXPS Z0, Z11, Z0
+	VADDPS Z11, Z0, Z0
+
+fnorelu4x2p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z12
+	VPSUBD       Z12, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z10, Z2
+	TESTQ        DI, DI
+	JZ           fnob4x2p0r1
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z2, Z2
+
+fnob4x2p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p0r1
+	VMAXPS Z2, Z11, Z2
+	VADDPS Z11, Z2, Z2
+
+fnorelu4x2p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z8, Z10
+	VPMULLD.BCST 8(R11), Z9, Z12
+	VPSUBD       Z12, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z10, Z4
+	TESTQ        DI, DI
+	JZ           fnob4x2p0r2
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z4, Z4
+
+fnob4x2p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p0r2
+	VMAXPS Z4, Z11, Z4
+	VADDPS Z11, Z4, Z4
+
+fnorelu4x2p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z8, Z10
+	VPMULLD.BCST 12(R11), Z9, Z12
+	VPSUBD       Z12, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z10, Z6
+	TESTQ        DI, DI
+	JZ           fnob4x2p0r3
+	VMOVDQU32.Z  (R9), K1, Z10
+	VADDPS       Z10, Z6, Z6
+
+fnob4x2p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p0r3
+	VMAXPS Z6, Z11, Z6
+	VADDPS Z11, Z6, Z6
+
+fnorelu4x2p0r3:
+	VMOVDQU32.Z  64(DX), K2, Z8
+	VMOVDQU32.Z  64(BX), K2, Z9
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z8, Z10
+	VPMULLD.BCST (R11), Z9, Z12
+	VPSUBD       Z12, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z10, Z1
+	TESTQ        DI, DI
+	JZ           fnob4x2p1r0
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z1, Z1
+
+fnob4x2p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p1r0
+	VMAXPS Z1, Z11, Z1
+	VADDPS Z11, Z1, Z1
+
+fnorelu4x2p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z8, Z10
+	VPMULLD.BCST 4(R11), Z9, Z12
+	VPSUBD       Z12, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z10, Z3
+	TESTQ        DI, DI
+	JZ           fnob4x2p1r1
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z3, Z3
+
+fnob4x2p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p1r1
+	VMAXPS Z3, Z11, Z3
+	VADDPS Z11, Z3, Z3
+
+fnorelu4x2p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z8, Z10
+	VPMULLD.BCST 8(R11), Z9, Z12
+	VPSUBD       Z12, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z10, Z5
+	TESTQ        DI, DI
+	JZ           fnob4x2p1r2
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z5, Z5
+
+fnob4x2p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p1r2
+	VMAXPS Z5, Z11, Z5
+	VADDPS Z11, Z5, Z5
+
+fnorelu4x2p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z8, Z10
+	VPMULLD.BCST 12(R11), Z9, Z12
+	VPSUBD       Z12, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z10, Z7
+	TESTQ        DI, DI
+	JZ           fnob4x2p1r3
+	VMOVDQU32.Z  64(R9), K2, Z10
+	VADDPS       Z10, Z7, Z7
+
+fnob4x2p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x2p1r3
+	VMAXPS Z7, Z11, Z7
+	VADDPS Z11, Z7, Z7
+
+fnorelu4x2p1r3:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot4x2:
+	CMPQ AX, $0x04
+	JNE  fnot4x3
+	CMPQ CX, $0x03
+	JNE  fnot4x3
+
+	// tile 4×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   b_base+48(FP), SI
+	MOVQ   ps+120(FP), DI
+	LEAQ   (SI)(DI*1), R8
+	LEAQ   (R8)(DI*1), DI
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail4x3
+
+loop4x3:
+	VMOVDQU64    (SI)(R10*1), Z13
+	VMOVDQU64    (R8)(R10*1), Z14
+	VMOVDQU64    (DI)(R10*1), Z15
+	VPBROADCASTD (AX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VPBROADCASTD (DX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z3
+	VPDPBUSD     Z14, Z12, Z4
+	VPDPBUSD     Z15, Z12, Z5
+	VPBROADCASTD (BX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VPDPBUSD     Z15, Z12, Z8
+	VPBROADCASTD (CX)(R9*1), Z12
+	VPDPBUSD     Z13, Z12, Z9
+	VPDPBUSD     Z14, Z12, Z10
+	VPDPBUSD     Z15, Z12, Z11
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop4x3
+
+tail4x3:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store4x3
+	KMOVQ        R11, K1
+	VMOVDQU64    (SI)(R10*1), Z13
+	VMOVDQU64    (R8)(R10*1), Z14
+	VMOVDQU64    (DI)(R10*1), Z15
+	VMOVDQU8.Z   (AX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPDPBUSD     Z15, Z12, Z2
+	VMOVDQU8.Z   (DX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z3
+	VPDPBUSD     Z14, Z12, Z4
+	VPDPBUSD     Z15, Z12, Z5
+	VMOVDQU8.Z   (BX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VPDPBUSD     Z15, Z12, Z8
+	VMOVDQU8.Z   (CX)(R9*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z9
+	VPDPBUSD     Z14, Z12, Z10
+	VPDPBUSD     Z15, Z12, Z11
+
+store4x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z14, Z0
+	TESTQ        DI, DI
+	JZ           fnob4x3p0r0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
+
+fnob4x3p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p0r0
+	VMAXPS Z0, Z16, Z0
+	VADDPS Z16, Z0, Z0
+
+fnorelu4x3p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z14, Z3
+	TESTQ        DI, DI
+	JZ           fnob4x3p0r1
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z3, Z3
+
+fnob4x3p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p0r1
+	VMAXPS Z3, Z16, Z3
+	VADDPS Z16, Z3, Z3
+
+fnorelu4x3p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z14, Z6
+	TESTQ        DI, DI
+	JZ           fnob4x3p0r2
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
+
+fnob4x3p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p0r2
+	VMAXPS Z6, Z16, Z6
+	VADDPS Z16, Z6, Z6
+
+fnorelu4x3p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
+	VPSUBD       Z15, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z14, Z9
+	TESTQ        DI, DI
+	JZ           fnob4x3p0r3
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z9, Z9
+
+fnob4x3p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p0r3
+	VMAXPS Z9, Z16, Z9
+	VADDPS Z16, Z9, Z9
+
+fnorelu4x3p0r3:
+	VMOVDQU32    64(DX), Z12
+	VMOVDQU32    64(BX), Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z14, Z1
+	TESTQ        DI, DI
+	JZ           fnob4x3p1r0
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z1, Z1
+
+fnob4x3p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p1r0
+	VMAXPS Z1, Z16, Z1
+	VADDPS Z16, Z1, Z1
+
+fnorelu4x3p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z14, Z4
+	TESTQ        DI, DI
+	JZ           fnob4x3p1r1
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z4, Z4
+
+fnob4x3p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p1r1
+	VMAXPS Z4, Z16, Z4
+	VADDPS Z16, Z4, Z4
+
+fnorelu4x3p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z14, Z7
+	TESTQ        DI, DI
+	JZ           fnob4x3p1r2
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z7, Z7
+
+fnob4x3p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p1r2
+	VMAXPS Z7, Z16, Z7
+	VADDPS Z16, Z7, Z7
+
+fnorelu4x3p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
+	VPSUBD       Z15, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z14, Z10
+	TESTQ        DI, DI
+	JZ           fnob4x3p1r3
+	VMOVDQU32    64(R9), Z14
+	VADDPS       Z14, Z10, Z10
+
+fnob4x3p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p1r3
+	VMAXPS Z10, Z16, Z10
+	VADDPS Z16, Z10, Z10
+
+fnorelu4x3p1r3:
+	VMOVDQU32.Z  128(DX), K2, Z12
+	VMOVDQU32.Z  128(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z15
+	VPSUBD       Z15, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z14, Z2
+	TESTQ        DI, DI
+	JZ           fnob4x3p2r0
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z2, Z2
+
+fnob4x3p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p2r0
+	VMAXPS Z2, Z16, Z2
+	VADDPS Z16, Z2, Z2
+
+fnorelu4x3p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z15
+	VPSUBD       Z15, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z14, Z5
+	TESTQ        DI, DI
+	JZ           fnob4x3p2r1
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
+
+fnob4x3p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p2r1
+	VMAXPS Z5, Z16, Z5
+	VADDPS Z16, Z5, Z5
+
+fnorelu4x3p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z15
+	VPSUBD       Z15, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z14, Z8
+	TESTQ        DI, DI
+	JZ           fnob4x3p2r2
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z8, Z8
+
+fnob4x3p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p2r2
+	VMAXPS Z8, Z16, Z8
+	VADDPS Z16, Z8, Z8
+
+fnorelu4x3p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z15
+	VPSUBD       Z15, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z14, Z11
+	TESTQ        DI, DI
+	JZ           fnob4x3p2r3
+	VMOVDQU32.Z  128(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
+
+fnob4x3p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x3p2r3
+	VMAXPS Z11, Z16, Z11
+	VADDPS Z16, Z11, Z11
+
+fnorelu4x3p2r3:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS Z5, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	VMOVUPS Z10, 64(AX)
+	VMOVUPS Z11, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot4x3:
+	CMPQ AX, $0x04
+	JNE  fnot4x4
+	CMPQ CX, $0x04
+	JNE  fnot4x4
+
+	// tile 4×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   b_base+48(FP), SI
+	MOVQ   ps+120(FP), DI
+	LEAQ   (SI)(DI*1), R8
+	LEAQ   (R8)(DI*1), R9
+	LEAQ   (R9)(DI*1), DI
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail4x4
+
+loop4x4:
+	VMOVDQU64    (SI)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VMOVDQU64    (R9)(R11*1), Z19
+	VMOVDQU64    (DI)(R11*1), Z20
+	VPBROADCASTD (AX)(R10*1), Z16
+	VPDPBUSD     Z17, Z16, Z0
+	VPDPBUSD     Z18, Z16, Z1
+	VPDPBUSD     Z19, Z16, Z2
+	VPDPBUSD     Z20, Z16, Z3
+	VPBROADCASTD (DX)(R10*1), Z16
+	VPDPBUSD     Z17, Z16, Z4
+	VPDPBUSD     Z18, Z16, Z5
+	VPDPBUSD     Z19, Z16, Z6
+	VPDPBUSD     Z20, Z16, Z7
+	VPBROADCASTD (BX)(R10*1), Z16
+	VPDPBUSD     Z17, Z16, Z8
+	VPDPBUSD     Z18, Z16, Z9
+	VPDPBUSD     Z19, Z16, Z10
+	VPDPBUSD     Z20, Z16, Z11
+	VPBROADCASTD (CX)(R10*1), Z16
+	VPDPBUSD     Z17, Z16, Z12
+	VPDPBUSD     Z18, Z16, Z13
+	VPDPBUSD     Z19, Z16, Z14
+	VPDPBUSD     Z20, Z16, Z15
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop4x4
+
+tail4x4:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store4x4
+	KMOVQ        R12, K1
+	VMOVDQU64    (SI)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VMOVDQU64    (R9)(R11*1), Z19
+	VMOVDQU64    (DI)(R11*1), Z20
+	VMOVDQU8.Z   (AX)(R10*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z0
+	VPDPBUSD     Z18, Z16, Z1
+	VPDPBUSD     Z19, Z16, Z2
+	VPDPBUSD     Z20, Z16, Z3
+	VMOVDQU8.Z   (DX)(R10*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z4
+	VPDPBUSD     Z18, Z16, Z5
+	VPDPBUSD     Z19, Z16, Z6
+	VPDPBUSD     Z20, Z16, Z7
+	VMOVDQU8.Z   (BX)(R10*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z8
+	VPDPBUSD     Z18, Z16, Z9
+	VPDPBUSD     Z19, Z16, Z10
+	VPDPBUSD     Z20, Z16, Z11
+	VMOVDQU8.Z   (CX)(R10*1), K1, X16
+	VPBROADCASTD X16, Z16
+	VPDPBUSD     Z17, Z16, Z12
+	VPDPBUSD     Z18, Z16, Z13
+	VPDPBUSD     Z19, Z16, Z14
+	VPDPBUSD     Z20, Z16, Z15
+
+store4x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z21, Z21, Z21
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z18, Z0
+	TESTQ        DI, DI
+	JZ           fnob4x4p0r0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
+
+fnob4x4p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p0r0
+	VMAXPS Z0, Z21, Z0
+	VADDPS Z21, Z0, Z0
+
+fnorelu4x4p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z18, Z4
+	TESTQ        DI, DI
+	JZ           fnob4x4p0r1
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z4, Z4
+
+fnob4x4p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p0r1
+	VMAXPS Z4, Z21, Z4
+	VADDPS Z21, Z4, Z4
+
+fnorelu4x4p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z18, Z8
+	TESTQ        DI, DI
+	JZ           fnob4x4p0r2
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z8, Z8
+
+fnob4x4p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p0r2
+	VMAXPS Z8, Z21, Z8
+	VADDPS Z21, Z8, Z8
+
+fnorelu4x4p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z18, Z12
+	TESTQ        DI, DI
+	JZ           fnob4x4p0r3
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z12, Z12
+
+fnob4x4p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p0r3
+	VMAXPS Z12, Z21, Z12
+	VADDPS Z21, Z12, Z12
+
+fnorelu4x4p0r3:
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z18, Z1
+	TESTQ        DI, DI
+	JZ           fnob4x4p1r0
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
+
+fnob4x4p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p1r0
+	VMAXPS Z1, Z21, Z1
+	VADDPS Z21, Z1, Z1
+
+fnorelu4x4p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z18, Z5
+	TESTQ        DI, DI
+	JZ           fnob4x4p1r1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z5, Z5
+
+fnob4x4p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p1r1
+	VMAXPS Z5, Z21, Z5
+	VADDPS Z21, Z5, Z5
+
+fnorelu4x4p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z18, Z9
+	TESTQ        DI, DI
+	JZ           fnob4x4p1r2
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z9, Z9
+
+fnob4x4p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p1r2
+	VMAXPS Z9, Z21, Z9
+	VADDPS Z21, Z9, Z9
+
+fnorelu4x4p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z18, Z13
+	TESTQ        DI, DI
+	JZ           fnob4x4p1r3
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z13, Z13
+
+fnob4x4p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p1r3
+	VMAXPS Z13, Z21, Z13
+	VADDPS Z21, Z13, Z13
+
+fnorelu4x4p1r3:
+	VMOVDQU32    128(DX), Z16
+	VMOVDQU32    128(BX), Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z18, Z2
+	TESTQ        DI, DI
+	JZ           fnob4x4p2r0
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z2, Z2
+
+fnob4x4p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p2r0
+	VMAXPS Z2, Z21, Z2
+	VADDPS Z21, Z2, Z2
+
+fnorelu4x4p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z18, Z6
+	TESTQ        DI, DI
+	JZ           fnob4x4p2r1
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z6, Z6
+
+fnob4x4p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p2r1
+	VMAXPS Z6, Z21, Z6
+	VADDPS Z21, Z6, Z6
+
+fnorelu4x4p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z18, Z10
+	TESTQ        DI, DI
+	JZ           fnob4x4p2r2
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z10, Z10
+
+fnob4x4p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p2r2
+	VMAXPS Z10, Z21, Z10
+	VADDPS Z21, Z10, Z10
+
+fnorelu4x4p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z18, Z14
+	TESTQ        DI, DI
+	JZ           fnob4x4p2r3
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z14, Z14
+
+fnob4x4p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p2r3
+	VMAXPS Z14, Z21, Z14
+	VADDPS Z21, Z14, Z14
+
+fnorelu4x4p2r3:
+	VMOVDQU32.Z  192(DX), K2, Z16
+	VMOVDQU32.Z  192(BX), K2, Z17
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z18, Z3
+	TESTQ        DI, DI
+	JZ           fnob4x4p3r0
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z3, Z3
+
+fnob4x4p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p3r0
+	VMAXPS Z3, Z21, Z3
+	VADDPS Z21, Z3, Z3
+
+fnorelu4x4p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z18, Z7
+	TESTQ        DI, DI
+	JZ           fnob4x4p3r1
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z7, Z7
+
+fnob4x4p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p3r1
+	VMAXPS Z7, Z21, Z7
+	VADDPS Z21, Z7, Z7
+
+fnorelu4x4p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z18, Z11
+	TESTQ        DI, DI
+	JZ           fnob4x4p3r2
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z11, Z11
+
+fnob4x4p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p3r2
+	VMAXPS Z11, Z21, Z11
+	VADDPS Z21, Z11, Z11
+
+fnorelu4x4p3r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z18, Z15
+	TESTQ        DI, DI
+	JZ           fnob4x4p3r3
+	VMOVDQU32.Z  192(R9), K2, Z18
+	VADDPS       Z18, Z15, Z15
+
+fnob4x4p3r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x4p3r3
+	VMAXPS Z15, Z21, Z15
+	VADDPS Z21, Z15, Z15
+
+fnorelu4x4p3r3:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z11, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, 128(AX)
+	VMOVUPS Z15, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot4x4:
+	CMPQ AX, $0x04
+	JNE  fnot4x5
+	CMPQ CX, $0x05
+	JNE  fnot4x5
+
+	// tile 4×5
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   b_base+48(FP), SI
+	MOVQ   ps+120(FP), DI
+	LEAQ   (SI)(DI*1), R8
+	LEAQ   (R8)(DI*1), R9
+	LEAQ   (R9)(DI*1), R10
+	LEAQ   (R10)(DI*1), DI
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail4x5
+
+loop4x5:
+	VMOVDQU64    (SI)(R12*1), Z21
+	VMOVDQU64    (R8)(R12*1), Z22
+	VMOVDQU64    (R9)(R12*1), Z23
+	VMOVDQU64    (R10)(R12*1), Z24
+	VMOVDQU64    (DI)(R12*1), Z25
+	VPBROADCASTD (AX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z0
+	VPDPBUSD     Z22, Z20, Z1
+	VPDPBUSD     Z23, Z20, Z2
+	VPDPBUSD     Z24, Z20, Z3
+	VPDPBUSD     Z25, Z20, Z4
+	VPBROADCASTD (DX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z5
+	VPDPBUSD     Z22, Z20, Z6
+	VPDPBUSD     Z23, Z20, Z7
+	VPDPBUSD     Z24, Z20, Z8
+	VPDPBUSD     Z25, Z20, Z9
+	VPBROADCASTD (BX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z10
+	VPDPBUSD     Z22, Z20, Z11
+	VPDPBUSD     Z23, Z20, Z12
+	VPDPBUSD     Z24, Z20, Z13
+	VPDPBUSD     Z25, Z20, Z14
+	VPBROADCASTD (CX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z15
+	VPDPBUSD     Z22, Z20, Z16
+	VPDPBUSD     Z23, Z20, Z17
+	VPDPBUSD     Z24, Z20, Z18
+	VPDPBUSD     Z25, Z20, Z19
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop4x5
+
+tail4x5:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store4x5
+	KMOVQ        R13, K1
+	VMOVDQU64    (SI)(R12*1), Z21
+	VMOVDQU64    (R8)(R12*1), Z22
+	VMOVDQU64    (R9)(R12*1), Z23
+	VMOVDQU64    (R10)(R12*1), Z24
+	VMOVDQU64    (DI)(R12*1), Z25
+	VMOVDQU8.Z   (AX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z0
+	VPDPBUSD     Z22, Z20, Z1
+	VPDPBUSD     Z23, Z20, Z2
+	VPDPBUSD     Z24, Z20, Z3
+	VPDPBUSD     Z25, Z20, Z4
+	VMOVDQU8.Z   (DX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z5
+	VPDPBUSD     Z22, Z20, Z6
+	VPDPBUSD     Z23, Z20, Z7
+	VPDPBUSD     Z24, Z20, Z8
+	VPDPBUSD     Z25, Z20, Z9
+	VMOVDQU8.Z   (BX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z10
+	VPDPBUSD     Z22, Z20, Z11
+	VPDPBUSD     Z23, Z20, Z12
+	VPDPBUSD     Z24, Z20, Z13
+	VPDPBUSD     Z25, Z20, Z14
+	VMOVDQU8.Z   (CX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z15
+	VPDPBUSD     Z22, Z20, Z16
+	VPDPBUSD     Z23, Z20, Z17
+	VPDPBUSD     Z24, Z20, Z18
+	VPDPBUSD     Z25, Z20, Z19
+
+store4x5:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z26, Z26, Z26
+	VMOVDQU32.Z  (DX), K1, Z20
+	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z22, Z0
+	TESTQ        DI, DI
+	JZ           fnob4x5p0r0
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z0, Z0
+
+fnob4x5p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p0r0
+	VMAXPS Z0, Z26, Z0
+	VADDPS Z26, Z0, Z0
+
+fnorelu4x5p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z22, Z5
+	TESTQ        DI, DI
+	JZ           fnob4x5p0r1
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z5, Z5
+
+fnob4x5p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p0r1
+	VMAXPS Z5, Z26, Z5
+	VADDPS Z26, Z5, Z5
+
+fnorelu4x5p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z22, Z10
+	TESTQ        DI, DI
+	JZ           fnob4x5p0r2
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z10, Z10
+
+fnob4x5p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p0r2
+	VMAXPS Z10, Z26, Z10
+	VADDPS Z26, Z10, Z10
+
+fnorelu4x5p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z22, Z15
+	TESTQ        DI, DI
+	JZ           fnob4x5p0r3
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z15, Z15
+
+fnob4x5p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p0r3
+	VMAXPS Z15, Z26, Z15
+	VADDPS Z26, Z15, Z15
+
+fnorelu4x5p0r3:
+	VMOVDQU32    64(DX), Z20
+	VMOVDQU32    64(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z22, Z1
+	TESTQ        DI, DI
+	JZ           fnob4x5p1r0
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z1, Z1
+
+fnob4x5p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p1r0
+	VMAXPS Z1, Z26, Z1
+	VADDPS Z26, Z1, Z1
+
+fnorelu4x5p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z22, Z6
+	TESTQ        DI, DI
+	JZ           fnob4x5p1r1
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z6, Z6
+
+fnob4x5p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p1r1
+	VMAXPS Z6, Z26, Z6
+	VADDPS Z26, Z6, Z6
+
+fnorelu4x5p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z22, Z11
+	TESTQ        DI, DI
+	JZ           fnob4x5p1r2
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z11, Z11
+
+fnob4x5p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p1r2
+	VMAXPS Z11, Z26, Z11
+	VADDPS Z26, Z11, Z11
+
+fnorelu4x5p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z16, Z22, Z16
+	TESTQ        DI, DI
+	JZ           fnob4x5p1r3
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z16, Z16
+
+fnob4x5p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p1r3
+	VMAXPS Z16, Z26, Z16
+	VADDPS Z26, Z16, Z16
+
+fnorelu4x5p1r3:
+	VMOVDQU32    128(DX), Z20
+	VMOVDQU32    128(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z22, Z2
+	TESTQ        DI, DI
+	JZ           fnob4x5p2r0
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z2, Z2
+
+fnob4x5p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p2r0
+	VMAXPS Z2, Z26, Z2
+	VADDPS Z26, Z2, Z2
+
+fnorelu4x5p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z22, Z7
+	TESTQ        DI, DI
+	JZ           fnob4x5p2r1
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z7, Z7
+
+fnob4x5p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p2r1
+	VMAXPS Z7, Z26, Z7
+	VADDPS Z26, Z7, Z7
+
+fnorelu4x5p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z22, Z12
+	TESTQ        DI, DI
+	JZ           fnob4x5p2r2
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z12, Z12
+
+fnob4x5p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p2r2
+	VMAXPS Z12, Z26, Z12
+	VADDPS Z26, Z12, Z12
+
+fnorelu4x5p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z17, Z22, Z17
+	TESTQ        DI, DI
+	JZ           fnob4x5p2r3
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z17, Z17
+
+fnob4x5p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p2r3
+	VMAXPS Z17, Z26, Z17
+	VADDPS Z26, Z17, Z17
+
+fnorelu4x5p2r3:
+	VMOVDQU32    192(DX), Z20
+	VMOVDQU32    192(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z22, Z3
+	TESTQ        DI, DI
+	JZ           fnob4x5p3r0
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z3, Z3
+
+fnob4x5p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p3r0
+	VMAXPS Z3, Z26, Z3
+	VADDPS Z26, Z3, Z3
+
+fnorelu4x5p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z22, Z8
+	TESTQ        DI, DI
+	JZ           fnob4x5p3r1
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z8, Z8
+
+fnob4x5p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p3r1
+	VMAXPS Z8, Z26, Z8
+	VADDPS Z26, Z8, Z8
+
+fnorelu4x5p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z22, Z13
+	TESTQ        DI, DI
+	JZ           fnob4x5p3r2
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z13, Z13
+
+fnob4x5p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p3r2
+	VMAXPS Z13, Z26, Z13
+	VADDPS Z26, Z13, Z13
+
+fnorelu4x5p3r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z18, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       Z18, Z22, Z18
+	TESTQ        DI, DI
+	JZ           fnob4x5p3r3
+	VMOVDQU32    192(R9), Z22
+	VADDPS       Z22, Z18, Z18
+
+fnob4x5p3r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p3r3
+	VMAXPS Z18, Z26, Z18
+	VADDPS Z26, Z18, Z18
+
+fnorelu4x5p3r3:
+	VMOVDQU32.Z  256(DX), K2, Z20
+	VMOVDQU32.Z  256(BX), K2, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z22, Z4
+	TESTQ        DI, DI
+	JZ           fnob4x5p4r0
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z4, Z4
+
+fnob4x5p4r0:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p4r0
+	VMAXPS Z4, Z26, Z4
+	VADDPS Z26, Z4, Z4
+
+fnorelu4x5p4r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z22, Z9
+	TESTQ        DI, DI
+	JZ           fnob4x5p4r1
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z9, Z9
+
+fnob4x5p4r1:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p4r1
+	VMAXPS Z9, Z26, Z9
+	VADDPS Z26, Z9, Z9
+
+fnorelu4x5p4r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z22, Z14
+	TESTQ        DI, DI
+	JZ           fnob4x5p4r2
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z14, Z14
+
+fnob4x5p4r2:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p4r2
+	VMAXPS Z14, Z26, Z14
+	VADDPS Z26, Z14, Z14
+
+fnorelu4x5p4r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       Z19, Z22, Z19
+	TESTQ        DI, DI
+	JZ           fnob4x5p4r3
+	VMOVDQU32.Z  256(R9), K2, Z22
+	VADDPS       Z22, Z19, Z19
+
+fnob4x5p4r3:
+	TESTB  R12, R12
+	JZ     fnorelu4x5p4r3
+	VMAXPS Z19, Z26, Z19
+	VADDPS Z26, Z19, Z19
+
+fnorelu4x5p4r3:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	VMOVUPS Z6, 64(AX)
+	VMOVUPS Z7, 128(AX)
+	VMOVUPS Z8, 192(AX)
+	VMOVUPS Z9, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, 64(AX)
+	VMOVUPS Z12, 128(AX)
+	VMOVUPS Z13, 192(AX)
+	VMOVUPS Z14, K2, 256(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, K1, (AX)
+	VMOVUPS Z16, 64(AX)
+	VMOVUPS Z17, 128(AX)
+	VMOVUPS Z18, 192(AX)
+	VMOVUPS Z19, K2, 256(AX)
+	VZEROUPPER
+	RET
+
+fnot4x5:
+	CMPQ AX, $0x05
+	JNE  fnot5x1
+	CMPQ CX, $0x01
+	JNE  fnot5x1
+
+	// tile 5×1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), CX
+	MOVQ   b_base+48(FP), DI
+	MOVQ   ps+120(FP), R8
+	XORQ   R8, R8
+	XORQ   R9, R9
+	MOVQ   kq+88(FP), R10
+	SHLQ   $0x02, R10
+	CMPQ   R8, R10
+	JE     tail5x1
+
+loop5x1:
+	VMOVDQU64    (DI)(R9*1), Z6
+	VPBROADCASTD (AX)(R8*1), Z5
+	VPDPBUSD     Z6, Z5, Z0
+	VPBROADCASTD (DX)(R8*1), Z5
+	VPDPBUSD     Z6, Z5, Z1
+	VPBROADCASTD (BX)(R8*1), Z5
+	VPDPBUSD     Z6, Z5, Z2
+	VPBROADCASTD (SI)(R8*1), Z5
+	VPDPBUSD     Z6, Z5, Z3
+	VPBROADCASTD (CX)(R8*1), Z5
+	VPDPBUSD     Z6, Z5, Z4
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R9
+	CMPQ         R8, R10
+	JNE          loop5x1
+
+tail5x1:
+	MOVQ         tmask+96(FP), R10
+	TESTQ        R10, R10
+	JZ           store5x1
+	KMOVQ        R10, K1
+	VMOVDQU64    (DI)(R9*1), Z6
+	VMOVDQU8.Z   (AX)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     Z6, Z5, Z0
+	VMOVDQU8.Z   (DX)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     Z6, Z5, Z1
+	VMOVDQU8.Z   (BX)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     Z6, Z5, Z2
+	VMOVDQU8.Z   (SI)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     Z6, Z5, Z3
+	VMOVDQU8.Z   (CX)(R8*1), K1, X5
+	VPBROADCASTD X5, Z5
+	VPDPBUSD     Z6, Z5, Z4
+
+store5x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (DX), K1, Z5
+	VMOVDQU32.Z  (BX), K1, Z6
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z5, Z8
+	VPMULLD.BCST (R10), Z6, Z9
+	VPSUBD       Z9, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z8, Z0
+	TESTQ        DI, DI
+	JZ           fnob5x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z8
+	VADDPS       Z8, Z0, Z0
+
+fnob5x1p0r0:
+	TESTB  R11, R11
+	JZ     fnorelu5x1p0r0
+	VMAXPS Z0, Z7, Z0
+	VADDPS Z7, Z0, Z0
+
+fnorelu5x1p0r0:
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z5, Z8
+	VPMULLD.BCST 4(R10), Z6, Z9
+	VPSUBD       Z9, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z8, Z1
+	TESTQ        DI, DI
+	JZ           fnob5x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z8
+	VADDPS       Z8, Z1, Z1
+
+fnob5x1p0r1:
+	TESTB  R11, R11
+	JZ     fnorelu5x1p0r1
+	VMAXPS Z1, Z7, Z1
+	VADDPS Z7, Z1, Z1
+
+fnorelu5x1p0r1:
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z5, Z8
+	VPMULLD.BCST 8(R10), Z6, Z9
+	VPSUBD       Z9, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z8, Z2
+	TESTQ        DI, DI
+	JZ           fnob5x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z8
+	VADDPS       Z8, Z2, Z2
+
+fnob5x1p0r2:
+	TESTB  R11, R11
+	JZ     fnorelu5x1p0r2
+	VMAXPS Z2, Z7, Z2
+	VADDPS Z7, Z2, Z2
+
+fnorelu5x1p0r2:
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z5, Z8
+	VPMULLD.BCST 12(R10), Z6, Z9
+	VPSUBD       Z9, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z8, Z3
+	TESTQ        DI, DI
+	JZ           fnob5x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z8
+	VADDPS       Z8, Z3, Z3
+
+fnob5x1p0r3:
+	TESTB  R11, R11
+	JZ     fnorelu5x1p0r3
+	VMAXPS Z3, Z7, Z3
+	VADDPS Z7, Z3, Z3
+
+fnorelu5x1p0r3:
+	ADDQ         R8, DX
+	VMULPS.BCST  16(R9), Z5, Z8
+	VPMULLD.BCST 16(R10), Z6, Z9
+	VPSUBD       Z9, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z8, Z4
+	TESTQ        DI, DI
+	JZ           fnob5x1p0r4
+	VMOVDQU32.Z  (DX), K1, Z8
+	VADDPS       Z8, Z4, Z4
+
+fnob5x1p0r4:
+	TESTB  R11, R11
+	JZ     fnorelu5x1p0r4
+	VMAXPS Z4, Z7, Z4
+	VADDPS Z7, Z4, Z4
+
+fnorelu5x1p0r4:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot5x1:
+	CMPQ AX, $0x05
+	JNE  fnot5x2
+	CMPQ CX, $0x02
+	JNE  fnot5x2
+
+	// tile 5×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), CX
+	MOVQ   b_base+48(FP), DI
+	MOVQ   ps+120(FP), R8
+	LEAQ   (DI)(R8*1), R8
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail5x2
+
+loop5x2:
+	VMOVDQU64    (DI)(R10*1), Z11
+	VMOVDQU64    (R8)(R10*1), Z12
+	VPBROADCASTD (AX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z0
+	VPDPBUSD     Z12, Z10, Z1
+	VPBROADCASTD (DX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z2
+	VPDPBUSD     Z12, Z10, Z3
+	VPBROADCASTD (BX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z4
+	VPDPBUSD     Z12, Z10, Z5
+	VPBROADCASTD (SI)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z6
+	VPDPBUSD     Z12, Z10, Z7
+	VPBROADCASTD (CX)(R9*1), Z10
+	VPDPBUSD     Z11, Z10, Z8
+	VPDPBUSD     Z12, Z10, Z9
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop5x2
+
+tail5x2:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store5x2
+	KMOVQ        R11, K1
+	VMOVDQU64    (DI)(R10*1), Z11
+	VMOVDQU64    (R8)(R10*1), Z12
+	VMOVDQU8.Z   (AX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z0
+	VPDPBUSD     Z12, Z10, Z1
+	VMOVDQU8.Z   (DX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z2
+	VPDPBUSD     Z12, Z10, Z3
+	VMOVDQU8.Z   (BX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z4
+	VPDPBUSD     Z12, Z10, Z5
+	VMOVDQU8.Z   (SI)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z6
+	VPDPBUSD     Z12, Z10, Z7
+	VMOVDQU8.Z   (CX)(R9*1), K1, X10
+	VPBROADCASTD X10, Z10
+	VPDPBUSD     Z11, Z10, Z8
+	VPDPBUSD     Z12, Z10, Z9
+
+store5x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z13, Z13, Z13
+	VMOVDQU32.Z  (DX), K1, Z10
+	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z14
+	VPSUBD       Z14, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z12, Z0
+	TESTQ        DI, DI
+	JZ           fnob5x2p0r0
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z0, Z0
+
+fnob5x2p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p0r0
+	VMAXPS Z0, Z13, Z0
+	VADDPS Z13, Z0, Z0
+
+fnorelu5x2p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z14
+	VPSUBD       Z14, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z12, Z2
+	TESTQ        DI, DI
+	JZ           fnob5x2p0r1
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z2, Z2
+
+fnob5x2p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p0r1
+	VMAXPS Z2, Z13, Z2
+	VADDPS Z13, Z2, Z2
+
+fnorelu5x2p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z14
+	VPSUBD       Z14, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z12, Z4
+	TESTQ        DI, DI
+	JZ           fnob5x2p0r2
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z4, Z4
+
+fnob5x2p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p0r2
+	VMAXPS Z4, Z13, Z4
+	VADDPS Z13, Z4, Z4
+
+fnorelu5x2p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z10, Z12
+	VPMULLD.BCST 12(R11), Z11, Z14
+	VPSUBD       Z14, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z12, Z6
+	TESTQ        DI, DI
+	JZ           fnob5x2p0r3
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z6, Z6
+
+fnob5x2p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p0r3
+	VMAXPS Z6, Z13, Z6
+	VADDPS Z13, Z6, Z6
+
+fnorelu5x2p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z10, Z12
+	VPMULLD.BCST 16(R11), Z11, Z14
+	VPSUBD       Z14, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z12, Z8
+	TESTQ        DI, DI
+	JZ           fnob5x2p0r4
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z8, Z8
+
+fnob5x2p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p0r4
+	VMAXPS Z8, Z13, Z8
+	VADDPS Z13, Z8, Z8
+
+fnorelu5x2p0r4:
+	VMOVDQU32.Z  64(DX), K2, Z10
+	VMOVDQU32.Z  64(BX), K2, Z11
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z14
+	VPSUBD       Z14, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z12, Z1
+	TESTQ        DI, DI
+	JZ           fnob5x2p1r0
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z1, Z1
+
+fnob5x2p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p1r0
+	VMAXPS Z1, Z13, Z1
+	VADDPS Z13, Z1, Z1
+
+fnorelu5x2p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z14
+	VPSUBD       Z14, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z12, Z3
+	TESTQ        DI, DI
+	JZ           fnob5x2p1r1
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z3, Z3
+
+fnob5x2p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p1r1
+	VMAXPS Z3, Z13, Z3
+	VADDPS Z13, Z3, Z3
+
+fnorelu5x2p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z14
+	VPSUBD       Z14, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z12, Z5
+	TESTQ        DI, DI
+	JZ           fnob5x2p1r2
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z5, Z5
+
+fnob5x2p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p1r2
+	VMAXPS Z5, Z13, Z5
+	VADDPS Z13, Z5, Z5
+
+fnorelu5x2p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z10, Z12
+	VPMULLD.BCST 12(R11), Z11, Z14
+	VPSUBD       Z14, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z12, Z7
+	TESTQ        DI, DI
+	JZ           fnob5x2p1r3
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z7, Z7
+
+fnob5x2p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p1r3
+	VMAXPS Z7, Z13, Z7
+	VADDPS Z13, Z7, Z7
+
+fnorelu5x2p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z10, Z12
+	VPMULLD.BCST 16(R11), Z11, Z14
+	VPSUBD       Z14, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z12, Z9
+	TESTQ        DI, DI
+	JZ           fnob5x2p1r4
+	VMOVDQU32.Z  64(R9), K2, Z12
+	VADDPS       Z12, Z9, Z9
+
+fnob5x2p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x2p1r4
+	VMAXPS Z9, Z13, Z9
+	VADDPS Z13, Z9, Z9
+
+fnorelu5x2p1r4:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot5x2:
+	CMPQ AX, $0x05
+	JNE  fnot5x3
+	CMPQ CX, $0x03
+	JNE  fnot5x3
+
+	// tile 5×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), CX
+	MOVQ   b_base+48(FP), DI
+	MOVQ   ps+120(FP), R8
+	LEAQ   (DI)(R8*1), R9
+	LEAQ   (R9)(R8*1), R8
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail5x3
+
+loop5x3:
+	VMOVDQU64    (DI)(R11*1), Z16
+	VMOVDQU64    (R9)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VPBROADCASTD (AX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z0
+	VPDPBUSD     Z17, Z15, Z1
+	VPDPBUSD     Z18, Z15, Z2
+	VPBROADCASTD (DX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z3
+	VPDPBUSD     Z17, Z15, Z4
+	VPDPBUSD     Z18, Z15, Z5
+	VPBROADCASTD (BX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z6
+	VPDPBUSD     Z17, Z15, Z7
+	VPDPBUSD     Z18, Z15, Z8
+	VPBROADCASTD (SI)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z9
+	VPDPBUSD     Z17, Z15, Z10
+	VPDPBUSD     Z18, Z15, Z11
+	VPBROADCASTD (CX)(R10*1), Z15
+	VPDPBUSD     Z16, Z15, Z12
+	VPDPBUSD     Z17, Z15, Z13
+	VPDPBUSD     Z18, Z15, Z14
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop5x3
+
+tail5x3:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store5x3
+	KMOVQ        R12, K1
+	VMOVDQU64    (DI)(R11*1), Z16
+	VMOVDQU64    (R9)(R11*1), Z17
+	VMOVDQU64    (R8)(R11*1), Z18
+	VMOVDQU8.Z   (AX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z0
+	VPDPBUSD     Z17, Z15, Z1
+	VPDPBUSD     Z18, Z15, Z2
+	VMOVDQU8.Z   (DX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z3
+	VPDPBUSD     Z17, Z15, Z4
+	VPDPBUSD     Z18, Z15, Z5
+	VMOVDQU8.Z   (BX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z6
+	VPDPBUSD     Z17, Z15, Z7
+	VPDPBUSD     Z18, Z15, Z8
+	VMOVDQU8.Z   (SI)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z9
+	VPDPBUSD     Z17, Z15, Z10
+	VPDPBUSD     Z18, Z15, Z11
+	VMOVDQU8.Z   (CX)(R10*1), K1, X15
+	VPBROADCASTD X15, Z15
+	VPDPBUSD     Z16, Z15, Z12
+	VPDPBUSD     Z17, Z15, Z13
+	VPDPBUSD     Z18, Z15, Z14
+
+store5x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z19, Z19, Z19
+	VMOVDQU32.Z  (DX), K1, Z15
+	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z17, Z0
+	TESTQ        DI, DI
+	JZ           fnob5x3p0r0
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z0, Z0
+
+fnob5x3p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p0r0
+	VMAXPS Z0, Z19, Z0
+	VADDPS Z19, Z0, Z0
+
+fnorelu5x3p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z17, Z3
+	TESTQ        DI, DI
+	JZ           fnob5x3p0r1
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z3, Z3
+
+fnob5x3p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p0r1
+	VMAXPS Z3, Z19, Z3
+	VADDPS Z19, Z3, Z3
+
+fnorelu5x3p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z17, Z6
+	TESTQ        DI, DI
+	JZ           fnob5x3p0r2
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z6, Z6
+
+fnob5x3p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p0r2
+	VMAXPS Z6, Z19, Z6
+	VADDPS Z19, Z6, Z6
+
+fnorelu5x3p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
+	VPSUBD       Z18, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z17, Z9
+	TESTQ        DI, DI
+	JZ           fnob5x3p0r3
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z9, Z9
+
+fnob5x3p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p0r3
+	VMAXPS Z9, Z19, Z9
+	VADDPS Z19, Z9, Z9
+
+fnorelu5x3p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
+	VPSUBD       Z18, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z17, Z12
+	TESTQ        DI, DI
+	JZ           fnob5x3p0r4
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z12, Z12
+
+fnob5x3p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p0r4
+	VMAXPS Z12, Z19, Z12
+	VADDPS Z19, Z12, Z12
+
+fnorelu5x3p0r4:
+	VMOVDQU32    64(DX), Z15
+	VMOVDQU32    64(BX), Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z17, Z1
+	TESTQ        DI, DI
+	JZ           fnob5x3p1r0
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z1, Z1
+
+fnob5x3p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p1r0
+	VMAXPS Z1, Z19, Z1
+	VADDPS Z19, Z1, Z1
+
+fnorelu5x3p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z17, Z4
+	TESTQ        DI, DI
+	JZ           fnob5x3p1r1
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z4, Z4
+
+fnob5x3p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p1r1
+	VMAXPS Z4, Z19, Z4
+	VADDPS Z19, Z4, Z4
+
+fnorelu5x3p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z17, Z7
+	TESTQ        DI, DI
+	JZ           fnob5x3p1r2
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z7, Z7
+
+fnob5x3p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p1r2
+	VMAXPS Z7, Z19, Z7
+	VADDPS Z19, Z7, Z7
+
+fnorelu5x3p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
+	VPSUBD       Z18, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z17, Z10
+	TESTQ        DI, DI
+	JZ           fnob5x3p1r3
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z10, Z10
+
+fnob5x3p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p1r3
+	VMAXPS Z10, Z19, Z10
+	VADDPS Z19, Z10, Z10
+
+fnorelu5x3p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
+	VPSUBD       Z18, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z17, Z13
+	TESTQ        DI, DI
+	JZ           fnob5x3p1r4
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z13, Z13
+
+fnob5x3p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p1r4
+	VMAXPS Z13, Z19, Z13
+	VADDPS Z19, Z13, Z13
+
+fnorelu5x3p1r4:
+	VMOVDQU32.Z  128(DX), K2, Z15
+	VMOVDQU32.Z  128(BX), K2, Z16
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z17, Z2
+	TESTQ        DI, DI
+	JZ           fnob5x3p2r0
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z2, Z2
+
+fnob5x3p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p2r0
+	VMAXPS Z2, Z19, Z2
+	VADDPS Z19, Z2, Z2
+
+fnorelu5x3p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z17, Z5
+	TESTQ        DI, DI
+	JZ           fnob5x3p2r1
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z5, Z5
+
+fnob5x3p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p2r1
+	VMAXPS Z5, Z19, Z5
+	VADDPS Z19, Z5, Z5
+
+fnorelu5x3p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z15, Z17
+	VPMULLD.BCST 8(R11), Z16, Z18
+	VPSUBD       Z18, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z17, Z8
+	TESTQ        DI, DI
+	JZ           fnob5x3p2r2
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z8, Z8
+
+fnob5x3p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p2r2
+	VMAXPS Z8, Z19, Z8
+	VADDPS Z19, Z8, Z8
+
+fnorelu5x3p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z15, Z17
+	VPMULLD.BCST 12(R11), Z16, Z18
+	VPSUBD       Z18, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z17, Z11
+	TESTQ        DI, DI
+	JZ           fnob5x3p2r3
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z11, Z11
+
+fnob5x3p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p2r3
+	VMAXPS Z11, Z19, Z11
+	VADDPS Z19, Z11, Z11
+
+fnorelu5x3p2r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z15, Z17
+	VPMULLD.BCST 16(R11), Z16, Z18
+	VPSUBD       Z18, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z17, Z14
+	TESTQ        DI, DI
+	JZ           fnob5x3p2r4
+	VMOVDQU32.Z  128(R9), K2, Z17
+	VADDPS       Z17, Z14, Z14
+
+fnob5x3p2r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x3p2r4
+	VMAXPS Z14, Z19, Z14
+	VADDPS Z19, Z14, Z14
+
+fnorelu5x3p2r4:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS Z5, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	VMOVUPS Z10, 64(AX)
+	VMOVUPS Z11, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot5x3:
+	CMPQ AX, $0x05
+	JNE  fnot5x4
+	CMPQ CX, $0x04
+	JNE  fnot5x4
+
+	// tile 5×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), CX
+	MOVQ   b_base+48(FP), DI
+	MOVQ   ps+120(FP), R8
+	LEAQ   (DI)(R8*1), R9
+	LEAQ   (R9)(R8*1), R10
+	LEAQ   (R10)(R8*1), R8
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail5x4
+
+loop5x4:
+	VMOVDQU64    (DI)(R12*1), Z21
+	VMOVDQU64    (R9)(R12*1), Z22
+	VMOVDQU64    (R10)(R12*1), Z23
+	VMOVDQU64    (R8)(R12*1), Z24
+	VPBROADCASTD (AX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z0
+	VPDPBUSD     Z22, Z20, Z1
+	VPDPBUSD     Z23, Z20, Z2
+	VPDPBUSD     Z24, Z20, Z3
+	VPBROADCASTD (DX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z4
+	VPDPBUSD     Z22, Z20, Z5
+	VPDPBUSD     Z23, Z20, Z6
+	VPDPBUSD     Z24, Z20, Z7
+	VPBROADCASTD (BX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z8
+	VPDPBUSD     Z22, Z20, Z9
+	VPDPBUSD     Z23, Z20, Z10
+	VPDPBUSD     Z24, Z20, Z11
+	VPBROADCASTD (SI)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z12
+	VPDPBUSD     Z22, Z20, Z13
+	VPDPBUSD     Z23, Z20, Z14
+	VPDPBUSD     Z24, Z20, Z15
+	VPBROADCASTD (CX)(R11*1), Z20
+	VPDPBUSD     Z21, Z20, Z16
+	VPDPBUSD     Z22, Z20, Z17
+	VPDPBUSD     Z23, Z20, Z18
+	VPDPBUSD     Z24, Z20, Z19
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop5x4
+
+tail5x4:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store5x4
+	KMOVQ        R13, K1
+	VMOVDQU64    (DI)(R12*1), Z21
+	VMOVDQU64    (R9)(R12*1), Z22
+	VMOVDQU64    (R10)(R12*1), Z23
+	VMOVDQU64    (R8)(R12*1), Z24
+	VMOVDQU8.Z   (AX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z0
+	VPDPBUSD     Z22, Z20, Z1
+	VPDPBUSD     Z23, Z20, Z2
+	VPDPBUSD     Z24, Z20, Z3
+	VMOVDQU8.Z   (DX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z4
+	VPDPBUSD     Z22, Z20, Z5
+	VPDPBUSD     Z23, Z20, Z6
+	VPDPBUSD     Z24, Z20, Z7
+	VMOVDQU8.Z   (BX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z8
+	VPDPBUSD     Z22, Z20, Z9
+	VPDPBUSD     Z23, Z20, Z10
+	VPDPBUSD     Z24, Z20, Z11
+	VMOVDQU8.Z   (SI)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z12
+	VPDPBUSD     Z22, Z20, Z13
+	VPDPBUSD     Z23, Z20, Z14
+	VPDPBUSD     Z24, Z20, Z15
+	VMOVDQU8.Z   (CX)(R11*1), K1, X20
+	VPBROADCASTD X20, Z20
+	VPDPBUSD     Z21, Z20, Z16
+	VPDPBUSD     Z22, Z20, Z17
+	VPDPBUSD     Z23, Z20, Z18
+	VPDPBUSD     Z24, Z20, Z19
+
+store5x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z25, Z25, Z25
+	VMOVDQU32.Z  (DX), K1, Z20
+	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z22, Z0
+	TESTQ        DI, DI
+	JZ           fnob5x4p0r0
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z0, Z0
+
+fnob5x4p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p0r0
+	VMAXPS Z0, Z25, Z0
+	VADDPS Z25, Z0, Z0
+
+fnorelu5x4p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z22, Z4
+	TESTQ        DI, DI
+	JZ           fnob5x4p0r1
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z4, Z4
+
+fnob5x4p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p0r1
+	VMAXPS Z4, Z25, Z4
+	VADDPS Z25, Z4, Z4
+
+fnorelu5x4p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z22, Z8
+	TESTQ        DI, DI
+	JZ           fnob5x4p0r2
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z8, Z8
+
+fnob5x4p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p0r2
+	VMAXPS Z8, Z25, Z8
+	VADDPS Z25, Z8, Z8
+
+fnorelu5x4p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z22, Z12
+	TESTQ        DI, DI
+	JZ           fnob5x4p0r3
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z12, Z12
+
+fnob5x4p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p0r3
+	VMAXPS Z12, Z25, Z12
+	VADDPS Z25, Z12, Z12
+
+fnorelu5x4p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
+	VPSUBD       Z23, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z16, Z22, Z16
+	TESTQ        DI, DI
+	JZ           fnob5x4p0r4
+	VMOVDQU32.Z  (R9), K1, Z22
+	VADDPS       Z22, Z16, Z16
+
+fnob5x4p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p0r4
+	VMAXPS Z16, Z25, Z16
+	VADDPS Z25, Z16, Z16
+
+fnorelu5x4p0r4:
+	VMOVDQU32    64(DX), Z20
+	VMOVDQU32    64(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z22, Z1
+	TESTQ        DI, DI
+	JZ           fnob5x4p1r0
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z1, Z1
+
+fnob5x4p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p1r0
+	VMAXPS Z1, Z25, Z1
+	VADDPS Z25, Z1, Z1
+
+fnorelu5x4p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z22, Z5
+	TESTQ        DI, DI
+	JZ           fnob5x4p1r1
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z5, Z5
+
+fnob5x4p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p1r1
+	VMAXPS Z5, Z25, Z5
+	VADDPS Z25, Z5, Z5
+
+fnorelu5x4p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z22, Z9
+	TESTQ        DI, DI
+	JZ           fnob5x4p1r2
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z9, Z9
+
+fnob5x4p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p1r2
+	VMAXPS Z9, Z25, Z9
+	VADDPS Z25, Z9, Z9
+
+fnorelu5x4p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z22, Z13
+	TESTQ        DI, DI
+	JZ           fnob5x4p1r3
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z13, Z13
+
+fnob5x4p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p1r3
+	VMAXPS Z13, Z25, Z13
+	VADDPS Z25, Z13, Z13
+
+fnorelu5x4p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
+	VPSUBD       Z23, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z17, Z22, Z17
+	TESTQ        DI, DI
+	JZ           fnob5x4p1r4
+	VMOVDQU32    64(R9), Z22
+	VADDPS       Z22, Z17, Z17
+
+fnob5x4p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p1r4
+	VMAXPS Z17, Z25, Z17
+	VADDPS Z25, Z17, Z17
+
+fnorelu5x4p1r4:
+	VMOVDQU32    128(DX), Z20
+	VMOVDQU32    128(BX), Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z22, Z2
+	TESTQ        DI, DI
+	JZ           fnob5x4p2r0
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z2, Z2
+
+fnob5x4p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p2r0
+	VMAXPS Z2, Z25, Z2
+	VADDPS Z25, Z2, Z2
+
+fnorelu5x4p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z22, Z6
+	TESTQ        DI, DI
+	JZ           fnob5x4p2r1
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z6, Z6
+
+fnob5x4p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p2r1
+	VMAXPS Z6, Z25, Z6
+	VADDPS Z25, Z6, Z6
+
+fnorelu5x4p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z22, Z10
+	TESTQ        DI, DI
+	JZ           fnob5x4p2r2
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z10, Z10
+
+fnob5x4p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p2r2
+	VMAXPS Z10, Z25, Z10
+	VADDPS Z25, Z10, Z10
+
+fnorelu5x4p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z22, Z14
+	TESTQ        DI, DI
+	JZ           fnob5x4p2r3
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z14, Z14
+
+fnob5x4p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p2r3
+	VMAXPS Z14, Z25, Z14
+	VADDPS Z25, Z14, Z14
+
+fnorelu5x4p2r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
+	VPSUBD       Z23, Z18, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       Z18, Z22, Z18
+	TESTQ        DI, DI
+	JZ           fnob5x4p2r4
+	VMOVDQU32    128(R9), Z22
+	VADDPS       Z22, Z18, Z18
+
+fnob5x4p2r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p2r4
+	VMAXPS Z18, Z25, Z18
+	VADDPS Z25, Z18, Z18
+
+fnorelu5x4p2r4:
+	VMOVDQU32.Z  192(DX), K2, Z20
+	VMOVDQU32.Z  192(BX), K2, Z21
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z20, Z22
+	VPMULLD.BCST (R11), Z21, Z23
+	VPSUBD       Z23, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z22, Z3
+	TESTQ        DI, DI
+	JZ           fnob5x4p3r0
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z3, Z3
+
+fnob5x4p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p3r0
+	VMAXPS Z3, Z25, Z3
+	VADDPS Z25, Z3, Z3
+
+fnorelu5x4p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z20, Z22
+	VPMULLD.BCST 4(R11), Z21, Z23
+	VPSUBD       Z23, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z22, Z7
+	TESTQ        DI, DI
+	JZ           fnob5x4p3r1
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z7, Z7
+
+fnob5x4p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p3r1
+	VMAXPS Z7, Z25, Z7
+	VADDPS Z25, Z7, Z7
+
+fnorelu5x4p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z20, Z22
+	VPMULLD.BCST 8(R11), Z21, Z23
+	VPSUBD       Z23, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z22, Z11
+	TESTQ        DI, DI
+	JZ           fnob5x4p3r2
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z11, Z11
+
+fnob5x4p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p3r2
+	VMAXPS Z11, Z25, Z11
+	VADDPS Z25, Z11, Z11
+
+fnorelu5x4p3r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z20, Z22
+	VPMULLD.BCST 12(R11), Z21, Z23
+	VPSUBD       Z23, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z22, Z15
+	TESTQ        DI, DI
+	JZ           fnob5x4p3r3
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z15, Z15
+
+fnob5x4p3r3:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p3r3
+	VMAXPS Z15, Z25, Z15
+	VADDPS Z25, Z15, Z15
+
+fnorelu5x4p3r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z20, Z22
+	VPMULLD.BCST 16(R11), Z21, Z23
+	VPSUBD       Z23, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       Z19, Z22, Z19
+	TESTQ        DI, DI
+	JZ           fnob5x4p3r4
+	VMOVDQU32.Z  192(R9), K2, Z22
+	VADDPS       Z22, Z19, Z19
+
+fnob5x4p3r4:
+	TESTB  R12, R12
+	JZ     fnorelu5x4p3r4
+	VMAXPS Z19, Z25, Z19
+	VADDPS Z25, Z19, Z19
+
+fnorelu5x4p3r4:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z11, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, 128(AX)
+	VMOVUPS Z15, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, 64(AX)
+	VMOVUPS Z18, 128(AX)
+	VMOVUPS Z19, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot5x4:
+	CMPQ AX, $0x06
+	JNE  fnot6x1
+	CMPQ CX, $0x01
+	JNE  fnot6x1
+
+	// tile 6×1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), CX
+	MOVQ   b_base+48(FP), R8
+	MOVQ   ps+120(FP), R9
+	XORQ   R9, R9
+	XORQ   R10, R10
+	MOVQ   kq+88(FP), R11
+	SHLQ   $0x02, R11
+	CMPQ   R9, R11
+	JE     tail6x1
+
+loop6x1:
+	VMOVDQU64    (R8)(R10*1), Z7
+	VPBROADCASTD (AX)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VPBROADCASTD (DX)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z1
+	VPBROADCASTD (BX)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z2
+	VPBROADCASTD (SI)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z3
+	VPBROADCASTD (DI)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z4
+	VPBROADCASTD (CX)(R9*1), Z6
+	VPDPBUSD     Z7, Z6, Z5
+	ADDQ         $0x04, R9
+	ADDQ         $0x40, R10
+	CMPQ         R9, R11
+	JNE          loop6x1
+
+tail6x1:
+	MOVQ         tmask+96(FP), R11
+	TESTQ        R11, R11
+	JZ           store6x1
+	KMOVQ        R11, K1
+	VMOVDQU64    (R8)(R10*1), Z7
+	VMOVDQU8.Z   (AX)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z0
+	VMOVDQU8.Z   (DX)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z1
+	VMOVDQU8.Z   (BX)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z2
+	VMOVDQU8.Z   (SI)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z3
+	VMOVDQU8.Z   (DI)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z4
+	VMOVDQU8.Z   (CX)(R9*1), K1, X6
+	VPBROADCASTD X6, Z6
+	VPDPBUSD     Z7, Z6, Z5
+
+store6x1:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R9
+	MOVQ         zx_base+240(FP), R10
+	MOVB         relu+264(FP), R11
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         SI, DX
+	VMULPS.BCST  (R9), Z6, Z9
+	VPMULLD.BCST (R10), Z7, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z9, Z0
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r0
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z0, Z0
+
+fnob6x1p0r0:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r0
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
+
+fnorelu6x1p0r0:
+	ADDQ         R8, DX
+	VMULPS.BCST  4(R9), Z6, Z9
+	VPMULLD.BCST 4(R10), Z7, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z9, Z1
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r1
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z1, Z1
+
+fnob6x1p0r1:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r1
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
+
+fnorelu6x1p0r1:
+	ADDQ         R8, DX
+	VMULPS.BCST  8(R9), Z6, Z9
+	VPMULLD.BCST 8(R10), Z7, Z10
+	VPSUBD       Z10, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z9, Z2
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r2
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z2, Z2
+
+fnob6x1p0r2:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r2
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
+
+fnorelu6x1p0r2:
+	ADDQ         R8, DX
+	VMULPS.BCST  12(R9), Z6, Z9
+	VPMULLD.BCST 12(R10), Z7, Z10
+	VPSUBD       Z10, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z9, Z3
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r3
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z3, Z3
+
+fnob6x1p0r3:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r3
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
+
+fnorelu6x1p0r3:
+	ADDQ         R8, DX
+	VMULPS.BCST  16(R9), Z6, Z9
+	VPMULLD.BCST 16(R10), Z7, Z10
+	VPSUBD       Z10, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z9, Z4
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r4
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z4, Z4
+
+fnob6x1p0r4:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r4
+	VMAXPS Z4, Z8, Z4
+	VADDPS Z8, Z4, Z4
+
+fnorelu6x1p0r4:
+	ADDQ         R8, DX
+	VMULPS.BCST  20(R9), Z6, Z9
+	VPMULLD.BCST 20(R10), Z7, Z10
+	VPSUBD       Z10, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z9, Z5
+	TESTQ        DI, DI
+	JZ           fnob6x1p0r5
+	VMOVDQU32.Z  (DX), K1, Z9
+	VADDPS       Z9, Z5, Z5
+
+fnob6x1p0r5:
+	TESTB  R11, R11
+	JZ     fnorelu6x1p0r5
+	VMAXPS Z5, Z8, Z5
+	VADDPS Z8, Z5, Z5
+
+fnorelu6x1p0r5:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+fnot6x1:
+	CMPQ AX, $0x06
+	JNE  fnot6x2
+	CMPQ CX, $0x02
+	JNE  fnot6x2
+
+	// tile 6×2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), CX
+	MOVQ   b_base+48(FP), R8
+	MOVQ   ps+120(FP), R9
+	LEAQ   (R8)(R9*1), R9
+	XORQ   R10, R10
+	XORQ   R11, R11
+	MOVQ   kq+88(FP), R12
+	SHLQ   $0x02, R12
+	CMPQ   R10, R12
+	JE     tail6x2
+
+loop6x2:
+	VMOVDQU64    (R8)(R11*1), Z13
+	VMOVDQU64    (R9)(R11*1), Z14
+	VPBROADCASTD (AX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VPBROADCASTD (DX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z2
+	VPDPBUSD     Z14, Z12, Z3
+	VPBROADCASTD (BX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z4
+	VPDPBUSD     Z14, Z12, Z5
+	VPBROADCASTD (SI)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VPBROADCASTD (DI)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VPDPBUSD     Z14, Z12, Z9
+	VPBROADCASTD (CX)(R10*1), Z12
+	VPDPBUSD     Z13, Z12, Z10
+	VPDPBUSD     Z14, Z12, Z11
+	ADDQ         $0x04, R10
+	ADDQ         $0x40, R11
+	CMPQ         R10, R12
+	JNE          loop6x2
+
+tail6x2:
+	MOVQ         tmask+96(FP), R12
+	TESTQ        R12, R12
+	JZ           store6x2
+	KMOVQ        R12, K1
+	VMOVDQU64    (R8)(R11*1), Z13
+	VMOVDQU64    (R9)(R11*1), Z14
+	VMOVDQU8.Z   (AX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z0
+	VPDPBUSD     Z14, Z12, Z1
+	VMOVDQU8.Z   (DX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z2
+	VPDPBUSD     Z14, Z12, Z3
+	VMOVDQU8.Z   (BX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z4
+	VPDPBUSD     Z14, Z12, Z5
+	VMOVDQU8.Z   (SI)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z6
+	VPDPBUSD     Z14, Z12, Z7
+	VMOVDQU8.Z   (DI)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VPDPBUSD     Z14, Z12, Z9
+	VMOVDQU8.Z   (CX)(R10*1), K1, X12
+	VPBROADCASTD X12, Z12
+	VPDPBUSD     Z13, Z12, Z10
+	VPDPBUSD     Z14, Z12, Z11
+
+store6x2:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z15, Z15, Z15
+	VMOVDQU32.Z  (DX), K1, Z12
+	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z16
+	VPSUBD       Z16, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z14, Z0
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r0
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z0, Z0
+
+fnob6x2p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r0
+	VMAXPS Z0, Z15, Z0
+	VADDPS Z15, Z0, Z0
+
+fnorelu6x2p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z16
+	VPSUBD       Z16, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z14, Z2
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r1
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z2, Z2
+
+fnob6x2p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r1
+	VMAXPS Z2, Z15, Z2
+	VADDPS Z15, Z2, Z2
+
+fnorelu6x2p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z16
+	VPSUBD       Z16, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z14, Z4
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r2
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z4, Z4
+
+fnob6x2p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r2
+	VMAXPS Z4, Z15, Z4
+	VADDPS Z15, Z4, Z4
+
+fnorelu6x2p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z16
+	VPSUBD       Z16, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z14, Z6
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r3
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z6, Z6
+
+fnob6x2p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r3
+	VMAXPS Z6, Z15, Z6
+	VADDPS Z15, Z6, Z6
+
+fnorelu6x2p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z12, Z14
+	VPMULLD.BCST 16(R11), Z13, Z16
+	VPSUBD       Z16, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z14, Z8
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r4
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z8, Z8
+
+fnob6x2p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r4
+	VMAXPS Z8, Z15, Z8
+	VADDPS Z15, Z8, Z8
+
+fnorelu6x2p0r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z12, Z14
+	VPMULLD.BCST 20(R11), Z13, Z16
+	VPSUBD       Z16, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z14, Z10
+	TESTQ        DI, DI
+	JZ           fnob6x2p0r5
+	VMOVDQU32.Z  (R9), K1, Z14
+	VADDPS       Z14, Z10, Z10
+
+fnob6x2p0r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p0r5
+	VMAXPS Z10, Z15, Z10
+	VADDPS Z15, Z10, Z10
+
+fnorelu6x2p0r5:
+	VMOVDQU32.Z  64(DX), K2, Z12
+	VMOVDQU32.Z  64(BX), K2, Z13
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z12, Z14
+	VPMULLD.BCST (R11), Z13, Z16
+	VPSUBD       Z16, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z14, Z1
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r0
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z1, Z1
+
+fnob6x2p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r0
+	VMAXPS Z1, Z15, Z1
+	VADDPS Z15, Z1, Z1
+
+fnorelu6x2p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z12, Z14
+	VPMULLD.BCST 4(R11), Z13, Z16
+	VPSUBD       Z16, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z14, Z3
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r1
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z3, Z3
+
+fnob6x2p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r1
+	VMAXPS Z3, Z15, Z3
+	VADDPS Z15, Z3, Z3
+
+fnorelu6x2p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z12, Z14
+	VPMULLD.BCST 8(R11), Z13, Z16
+	VPSUBD       Z16, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z14, Z5
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r2
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z5, Z5
+
+fnob6x2p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r2
+	VMAXPS Z5, Z15, Z5
+	VADDPS Z15, Z5, Z5
+
+fnorelu6x2p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z12, Z14
+	VPMULLD.BCST 12(R11), Z13, Z16
+	VPSUBD       Z16, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z14, Z7
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r3
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z7, Z7
+
+fnob6x2p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r3
+	VMAXPS Z7, Z15, Z7
+	VADDPS Z15, Z7, Z7
+
+fnorelu6x2p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z12, Z14
+	VPMULLD.BCST 16(R11), Z13, Z16
+	VPSUBD       Z16, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z14, Z9
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r4
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z9, Z9
+
+fnob6x2p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r4
+	VMAXPS Z9, Z15, Z9
+	VADDPS Z15, Z9, Z9
+
+fnorelu6x2p1r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z12, Z14
+	VPMULLD.BCST 20(R11), Z13, Z16
+	VPSUBD       Z16, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z14, Z11
+	TESTQ        DI, DI
+	JZ           fnob6x2p1r5
+	VMOVDQU32.Z  64(R9), K2, Z14
+	VADDPS       Z14, Z11, Z11
+
+fnob6x2p1r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x2p1r5
+	VMAXPS Z11, Z15, Z11
+	VADDPS Z15, Z11, Z11
+
+fnorelu6x2p1r5:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	VZEROUPPER
+	RET
+
+fnot6x2:
+	CMPQ AX, $0x06
+	JNE  fnot6x3
+	CMPQ CX, $0x03
+	JNE  fnot6x3
+
+	// tile 6×3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), CX
+	MOVQ   b_base+48(FP), R8
+	MOVQ   ps+120(FP), R9
+	LEAQ   (R8)(R9*1), R10
+	LEAQ   (R10)(R9*1), R9
+	XORQ   R11, R11
+	XORQ   R12, R12
+	MOVQ   kq+88(FP), R13
+	SHLQ   $0x02, R13
+	CMPQ   R11, R13
+	JE     tail6x3
+
+loop6x3:
+	VMOVDQU64    (R8)(R12*1), Z19
+	VMOVDQU64    (R10)(R12*1), Z20
+	VMOVDQU64    (R9)(R12*1), Z21
+	VPBROADCASTD (AX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z0
+	VPDPBUSD     Z20, Z18, Z1
+	VPDPBUSD     Z21, Z18, Z2
+	VPBROADCASTD (DX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z3
+	VPDPBUSD     Z20, Z18, Z4
+	VPDPBUSD     Z21, Z18, Z5
+	VPBROADCASTD (BX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z6
+	VPDPBUSD     Z20, Z18, Z7
+	VPDPBUSD     Z21, Z18, Z8
+	VPBROADCASTD (SI)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z9
+	VPDPBUSD     Z20, Z18, Z10
+	VPDPBUSD     Z21, Z18, Z11
+	VPBROADCASTD (DI)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z12
+	VPDPBUSD     Z20, Z18, Z13
+	VPDPBUSD     Z21, Z18, Z14
+	VPBROADCASTD (CX)(R11*1), Z18
+	VPDPBUSD     Z19, Z18, Z15
+	VPDPBUSD     Z20, Z18, Z16
+	VPDPBUSD     Z21, Z18, Z17
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	CMPQ         R11, R13
+	JNE          loop6x3
+
+tail6x3:
+	MOVQ         tmask+96(FP), R13
+	TESTQ        R13, R13
+	JZ           store6x3
+	KMOVQ        R13, K1
+	VMOVDQU64    (R8)(R12*1), Z19
+	VMOVDQU64    (R10)(R12*1), Z20
+	VMOVDQU64    (R9)(R12*1), Z21
+	VMOVDQU8.Z   (AX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z0
+	VPDPBUSD     Z20, Z18, Z1
+	VPDPBUSD     Z21, Z18, Z2
+	VMOVDQU8.Z   (DX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z3
+	VPDPBUSD     Z20, Z18, Z4
+	VPDPBUSD     Z21, Z18, Z5
+	VMOVDQU8.Z   (BX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z6
+	VPDPBUSD     Z20, Z18, Z7
+	VPDPBUSD     Z21, Z18, Z8
+	VMOVDQU8.Z   (SI)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z9
+	VPDPBUSD     Z20, Z18, Z10
+	VPDPBUSD     Z21, Z18, Z11
+	VMOVDQU8.Z   (DI)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z12
+	VPDPBUSD     Z20, Z18, Z13
+	VPDPBUSD     Z21, Z18, Z14
+	VMOVDQU8.Z   (CX)(R11*1), K1, X18
+	VPBROADCASTD X18, Z18
+	VPDPBUSD     Z19, Z18, Z15
+	VPDPBUSD     Z20, Z18, Z16
+	VPDPBUSD     Z21, Z18, Z17
+
+store6x3:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z22, Z22, Z22
+	VMOVDQU32.Z  (DX), K1, Z18
+	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z20, Z0
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r0
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z0, Z0
+
+fnob6x3p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r0
+	VMAXPS Z0, Z22, Z0
+	VADDPS Z22, Z0, Z0
+
+fnorelu6x3p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z20, Z3
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r1
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z3, Z3
+
+fnob6x3p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r1
+	VMAXPS Z3, Z22, Z3
+	VADDPS Z22, Z3, Z3
+
+fnorelu6x3p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z20, Z6
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r2
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z6, Z6
+
+fnob6x3p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r2
+	VMAXPS Z6, Z22, Z6
+	VADDPS Z22, Z6, Z6
+
+fnorelu6x3p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
+	VPSUBD       Z21, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z20, Z9
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r3
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z9, Z9
+
+fnob6x3p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r3
+	VMAXPS Z9, Z22, Z9
+	VADDPS Z22, Z9, Z9
+
+fnorelu6x3p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
+	VPSUBD       Z21, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z20, Z12
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r4
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z12, Z12
+
+fnob6x3p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r4
+	VMAXPS Z12, Z22, Z12
+	VADDPS Z22, Z12, Z12
+
+fnorelu6x3p0r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
+	VPSUBD       Z21, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z20, Z15
+	TESTQ        DI, DI
+	JZ           fnob6x3p0r5
+	VMOVDQU32.Z  (R9), K1, Z20
+	VADDPS       Z20, Z15, Z15
+
+fnob6x3p0r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p0r5
+	VMAXPS Z15, Z22, Z15
+	VADDPS Z22, Z15, Z15
+
+fnorelu6x3p0r5:
+	VMOVDQU32    64(DX), Z18
+	VMOVDQU32    64(BX), Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z20, Z1
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r0
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z1, Z1
+
+fnob6x3p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r0
+	VMAXPS Z1, Z22, Z1
+	VADDPS Z22, Z1, Z1
+
+fnorelu6x3p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z20, Z4
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r1
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z4, Z4
+
+fnob6x3p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r1
+	VMAXPS Z4, Z22, Z4
+	VADDPS Z22, Z4, Z4
+
+fnorelu6x3p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z20, Z7
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r2
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z7, Z7
+
+fnob6x3p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r2
+	VMAXPS Z7, Z22, Z7
+	VADDPS Z22, Z7, Z7
+
+fnorelu6x3p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
+	VPSUBD       Z21, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z20, Z10
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r3
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z10, Z10
+
+fnob6x3p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r3
+	VMAXPS Z10, Z22, Z10
+	VADDPS Z22, Z10, Z10
+
+fnorelu6x3p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
+	VPSUBD       Z21, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z20, Z13
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r4
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z13, Z13
+
+fnob6x3p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r4
+	VMAXPS Z13, Z22, Z13
+	VADDPS Z22, Z13, Z13
+
+fnorelu6x3p1r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
+	VPSUBD       Z21, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z16, Z20, Z16
+	TESTQ        DI, DI
+	JZ           fnob6x3p1r5
+	VMOVDQU32    64(R9), Z20
+	VADDPS       Z20, Z16, Z16
+
+fnob6x3p1r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p1r5
+	VMAXPS Z16, Z22, Z16
+	VADDPS Z22, Z16, Z16
+
+fnorelu6x3p1r5:
+	VMOVDQU32.Z  128(DX), K2, Z18
+	VMOVDQU32.Z  128(BX), K2, Z19
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z18, Z20
+	VPMULLD.BCST (R11), Z19, Z21
+	VPSUBD       Z21, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z20, Z2
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r0
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z2, Z2
+
+fnob6x3p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r0
+	VMAXPS Z2, Z22, Z2
+	VADDPS Z22, Z2, Z2
+
+fnorelu6x3p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z18, Z20
+	VPMULLD.BCST 4(R11), Z19, Z21
+	VPSUBD       Z21, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z20, Z5
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r1
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z5, Z5
+
+fnob6x3p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r1
+	VMAXPS Z5, Z22, Z5
+	VADDPS Z22, Z5, Z5
+
+fnorelu6x3p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z18, Z20
+	VPMULLD.BCST 8(R11), Z19, Z21
+	VPSUBD       Z21, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z20, Z8
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r2
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z8, Z8
+
+fnob6x3p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r2
+	VMAXPS Z8, Z22, Z8
+	VADDPS Z22, Z8, Z8
+
+fnorelu6x3p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z18, Z20
+	VPMULLD.BCST 12(R11), Z19, Z21
+	VPSUBD       Z21, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z20, Z11
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r3
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z11, Z11
+
+fnob6x3p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r3
+	VMAXPS Z11, Z22, Z11
+	VADDPS Z22, Z11, Z11
+
+fnorelu6x3p2r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z18, Z20
+	VPMULLD.BCST 16(R11), Z19, Z21
+	VPSUBD       Z21, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z20, Z14
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r4
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z14, Z14
+
+fnob6x3p2r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r4
+	VMAXPS Z14, Z22, Z14
+	VADDPS Z22, Z14, Z14
+
+fnorelu6x3p2r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z18, Z20
+	VPMULLD.BCST 20(R11), Z19, Z21
+	VPSUBD       Z21, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z17, Z20, Z17
+	TESTQ        DI, DI
+	JZ           fnob6x3p2r5
+	VMOVDQU32.Z  128(R9), K2, Z20
+	VADDPS       Z20, Z17, Z17
+
+fnob6x3p2r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x3p2r5
+	VMAXPS Z17, Z22, Z17
+	VADDPS Z22, Z17, Z17
+
+fnorelu6x3p2r5:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS Z5, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	VMOVUPS Z10, 64(AX)
+	VMOVUPS Z11, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, K2, 128(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, K1, (AX)
+	VMOVUPS Z16, 64(AX)
+	VMOVUPS Z17, K2, 128(AX)
+	VZEROUPPER
+	RET
+
+fnot6x3:
+	CMPQ AX, $0x06
+	JNE  fnot6x4
+	CMPQ CX, $0x04
+	JNE  fnot6x4
+
+	// tile 6×4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   a_base+24(FP), AX
+	MOVQ   lda+104(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), CX
+	MOVQ   b_base+48(FP), R8
+	MOVQ   ps+120(FP), R9
+	LEAQ   (R8)(R9*1), R10
+	LEAQ   (R10)(R9*1), R11
+	LEAQ   (R11)(R9*1), R9
+	XORQ   R12, R12
+	XORQ   R13, R13
+	MOVQ   kq+88(FP), R14
+	SHLQ   $0x02, R14
+	CMPQ   R12, R14
+	JE     tail6x4
+
+loop6x4:
+	VMOVDQU64    (R8)(R13*1), Z25
+	VMOVDQU64    (R10)(R13*1), Z26
+	VMOVDQU64    (R11)(R13*1), Z27
+	VMOVDQU64    (R9)(R13*1), Z28
+	VPBROADCASTD (AX)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z0
+	VPDPBUSD     Z26, Z24, Z1
+	VPDPBUSD     Z27, Z24, Z2
+	VPDPBUSD     Z28, Z24, Z3
+	VPBROADCASTD (DX)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z4
+	VPDPBUSD     Z26, Z24, Z5
+	VPDPBUSD     Z27, Z24, Z6
+	VPDPBUSD     Z28, Z24, Z7
+	VPBROADCASTD (BX)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z8
+	VPDPBUSD     Z26, Z24, Z9
+	VPDPBUSD     Z27, Z24, Z10
+	VPDPBUSD     Z28, Z24, Z11
+	VPBROADCASTD (SI)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z12
+	VPDPBUSD     Z26, Z24, Z13
+	VPDPBUSD     Z27, Z24, Z14
+	VPDPBUSD     Z28, Z24, Z15
+	VPBROADCASTD (DI)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z16
+	VPDPBUSD     Z26, Z24, Z17
+	VPDPBUSD     Z27, Z24, Z18
+	VPDPBUSD     Z28, Z24, Z19
+	VPBROADCASTD (CX)(R12*1), Z24
+	VPDPBUSD     Z25, Z24, Z20
+	VPDPBUSD     Z26, Z24, Z21
+	VPDPBUSD     Z27, Z24, Z22
+	VPDPBUSD     Z28, Z24, Z23
+	ADDQ         $0x04, R12
+	ADDQ         $0x40, R13
+	CMPQ         R12, R14
+	JNE          loop6x4
+
+tail6x4:
+	MOVQ         tmask+96(FP), R14
+	TESTQ        R14, R14
+	JZ           store6x4
+	KMOVQ        R14, K1
+	VMOVDQU64    (R8)(R13*1), Z25
+	VMOVDQU64    (R10)(R13*1), Z26
+	VMOVDQU64    (R11)(R13*1), Z27
+	VMOVDQU64    (R9)(R13*1), Z28
+	VMOVDQU8.Z   (AX)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z0
+	VPDPBUSD     Z26, Z24, Z1
+	VPDPBUSD     Z27, Z24, Z2
+	VPDPBUSD     Z28, Z24, Z3
+	VMOVDQU8.Z   (DX)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z4
+	VPDPBUSD     Z26, Z24, Z5
+	VPDPBUSD     Z27, Z24, Z6
+	VPDPBUSD     Z28, Z24, Z7
+	VMOVDQU8.Z   (BX)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z8
+	VPDPBUSD     Z26, Z24, Z9
+	VPDPBUSD     Z27, Z24, Z10
+	VPDPBUSD     Z28, Z24, Z11
+	VMOVDQU8.Z   (SI)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z12
+	VPDPBUSD     Z26, Z24, Z13
+	VPDPBUSD     Z27, Z24, Z14
+	VPDPBUSD     Z28, Z24, Z15
+	VMOVDQU8.Z   (DI)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z16
+	VPDPBUSD     Z26, Z24, Z17
+	VPDPBUSD     Z27, Z24, Z18
+	VPDPBUSD     Z28, Z24, Z19
+	VMOVDQU8.Z   (CX)(R12*1), K1, X24
+	VPBROADCASTD X24, Z24
+	VPDPBUSD     Z25, Z24, Z20
+	VPDPBUSD     Z26, Z24, Z21
+	VPDPBUSD     Z27, Z24, Z22
+	VPDPBUSD     Z28, Z24, Z23
+
+store6x4:
+	MOVQ         c_base+0(FP), AX
+	MOVQ         ldc+112(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         masks+128(FP), DX
+	KMOVW        DX, K1
+	SHRQ         $0x10, DX
+	KMOVW        DX, K2
+	MOVQ         sc_base+136(FP), DX
+	MOVQ         rs_base+160(FP), BX
+	MOVQ         bias_base+184(FP), SI
+	MOVQ         bias_len+192(FP), DI
+	MOVQ         ldb+208(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         sx_base+216(FP), R10
+	MOVQ         zx_base+240(FP), R11
+	MOVB         relu+264(FP), R12
+	VPXORD       Z29, Z29, Z29
+	VMOVDQU32.Z  (DX), K1, Z24
+	VMOVDQU32.Z  (BX), K1, Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
+	VPSUBD       Z27, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z0, Z26, Z0
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r0
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z0, Z0
+
+fnob6x4p0r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r0
+	VMAXPS Z0, Z29, Z0
+	VADDPS Z29, Z0, Z0
+
+fnorelu6x4p0r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
+	VPSUBD       Z27, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z4, Z26, Z4
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r1
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z4, Z4
+
+fnob6x4p0r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r1
+	VMAXPS Z4, Z29, Z4
+	VADDPS Z29, Z4, Z4
+
+fnorelu6x4p0r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
+	VPSUBD       Z27, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z8, Z26, Z8
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r2
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z8, Z8
+
+fnob6x4p0r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r2
+	VMAXPS Z8, Z29, Z8
+	VADDPS Z29, Z8, Z8
+
+fnorelu6x4p0r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
+	VPSUBD       Z27, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z12, Z26, Z12
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r3
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z12, Z12
+
+fnob6x4p0r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r3
+	VMAXPS Z12, Z29, Z12
+	VADDPS Z29, Z12, Z12
+
+fnorelu6x4p0r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
+	VPSUBD       Z27, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z16, Z26, Z16
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r4
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z16, Z16
+
+fnob6x4p0r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r4
+	VMAXPS Z16, Z29, Z16
+	VADDPS Z29, Z16, Z16
+
+fnorelu6x4p0r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
+	VPSUBD       Z27, Z20, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       Z20, Z26, Z20
+	TESTQ        DI, DI
+	JZ           fnob6x4p0r5
+	VMOVDQU32.Z  (R9), K1, Z26
+	VADDPS       Z26, Z20, Z20
+
+fnob6x4p0r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p0r5
+	VMAXPS Z20, Z29, Z20
+	VADDPS Z29, Z20, Z20
+
+fnorelu6x4p0r5:
+	VMOVDQU32    64(DX), Z24
+	VMOVDQU32    64(BX), Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
+	VPSUBD       Z27, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z1, Z26, Z1
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r0
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z1, Z1
+
+fnob6x4p1r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r0
+	VMAXPS Z1, Z29, Z1
+	VADDPS Z29, Z1, Z1
+
+fnorelu6x4p1r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
+	VPSUBD       Z27, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z5, Z26, Z5
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r1
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z5, Z5
+
+fnob6x4p1r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r1
+	VMAXPS Z5, Z29, Z5
+	VADDPS Z29, Z5, Z5
+
+fnorelu6x4p1r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
+	VPSUBD       Z27, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z9, Z26, Z9
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r2
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z9, Z9
+
+fnob6x4p1r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r2
+	VMAXPS Z9, Z29, Z9
+	VADDPS Z29, Z9, Z9
+
+fnorelu6x4p1r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
+	VPSUBD       Z27, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z13, Z26, Z13
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r3
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z13, Z13
+
+fnob6x4p1r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r3
+	VMAXPS Z13, Z29, Z13
+	VADDPS Z29, Z13, Z13
+
+fnorelu6x4p1r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
+	VPSUBD       Z27, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z17, Z26, Z17
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r4
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z17, Z17
+
+fnob6x4p1r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r4
+	VMAXPS Z17, Z29, Z17
+	VADDPS Z29, Z17, Z17
+
+fnorelu6x4p1r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
+	VPSUBD       Z27, Z21, Z21
+	VCVTDQ2PS    Z21, Z21
+	VMULPS       Z21, Z26, Z21
+	TESTQ        DI, DI
+	JZ           fnob6x4p1r5
+	VMOVDQU32    64(R9), Z26
+	VADDPS       Z26, Z21, Z21
+
+fnob6x4p1r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p1r5
+	VMAXPS Z21, Z29, Z21
+	VADDPS Z29, Z21, Z21
+
+fnorelu6x4p1r5:
+	VMOVDQU32    128(DX), Z24
+	VMOVDQU32    128(BX), Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
+	VPSUBD       Z27, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z2, Z26, Z2
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r0
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z2, Z2
+
+fnob6x4p2r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r0
+	VMAXPS Z2, Z29, Z2
+	VADDPS Z29, Z2, Z2
+
+fnorelu6x4p2r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
+	VPSUBD       Z27, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z6, Z26, Z6
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r1
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z6, Z6
+
+fnob6x4p2r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r1
+	VMAXPS Z6, Z29, Z6
+	VADDPS Z29, Z6, Z6
+
+fnorelu6x4p2r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
+	VPSUBD       Z27, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z10, Z26, Z10
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r2
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z10, Z10
+
+fnob6x4p2r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r2
+	VMAXPS Z10, Z29, Z10
+	VADDPS Z29, Z10, Z10
+
+fnorelu6x4p2r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
+	VPSUBD       Z27, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z14, Z26, Z14
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r3
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z14, Z14
+
+fnob6x4p2r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r3
+	VMAXPS Z14, Z29, Z14
+	VADDPS Z29, Z14, Z14
+
+fnorelu6x4p2r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
+	VPSUBD       Z27, Z18, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       Z18, Z26, Z18
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r4
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z18, Z18
+
+fnob6x4p2r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r4
+	VMAXPS Z18, Z29, Z18
+	VADDPS Z29, Z18, Z18
+
+fnorelu6x4p2r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
+	VPSUBD       Z27, Z22, Z22
+	VCVTDQ2PS    Z22, Z22
+	VMULPS       Z22, Z26, Z22
+	TESTQ        DI, DI
+	JZ           fnob6x4p2r5
+	VMOVDQU32    128(R9), Z26
+	VADDPS       Z26, Z22, Z22
+
+fnob6x4p2r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p2r5
+	VMAXPS Z22, Z29, Z22
+	VADDPS Z29, Z22, Z22
+
+fnorelu6x4p2r5:
+	VMOVDQU32.Z  192(DX), K2, Z24
+	VMOVDQU32.Z  192(BX), K2, Z25
+	MOVQ         SI, R9
+	VMULPS.BCST  (R10), Z24, Z26
+	VPMULLD.BCST (R11), Z25, Z27
+	VPSUBD       Z27, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z26, Z3
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r0
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z3, Z3
+
+fnob6x4p3r0:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r0
+	VMAXPS Z3, Z29, Z3
+	VADDPS Z29, Z3, Z3
+
+fnorelu6x4p3r0:
+	ADDQ         R8, R9
+	VMULPS.BCST  4(R10), Z24, Z26
+	VPMULLD.BCST 4(R11), Z25, Z27
+	VPSUBD       Z27, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z7, Z26, Z7
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r1
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z7, Z7
+
+fnob6x4p3r1:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r1
+	VMAXPS Z7, Z29, Z7
+	VADDPS Z29, Z7, Z7
+
+fnorelu6x4p3r1:
+	ADDQ         R8, R9
+	VMULPS.BCST  8(R10), Z24, Z26
+	VPMULLD.BCST 8(R11), Z25, Z27
+	VPSUBD       Z27, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z11, Z26, Z11
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r2
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z11, Z11
+
+fnob6x4p3r2:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r2
+	VMAXPS Z11, Z29, Z11
+	VADDPS Z29, Z11, Z11
+
+fnorelu6x4p3r2:
+	ADDQ         R8, R9
+	VMULPS.BCST  12(R10), Z24, Z26
+	VPMULLD.BCST 12(R11), Z25, Z27
+	VPSUBD       Z27, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z15, Z26, Z15
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r3
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z15, Z15
+
+fnob6x4p3r3:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r3
+	VMAXPS Z15, Z29, Z15
+	VADDPS Z29, Z15, Z15
+
+fnorelu6x4p3r3:
+	ADDQ         R8, R9
+	VMULPS.BCST  16(R10), Z24, Z26
+	VPMULLD.BCST 16(R11), Z25, Z27
+	VPSUBD       Z27, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       Z19, Z26, Z19
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r4
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z19, Z19
+
+fnob6x4p3r4:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r4
+	VMAXPS Z19, Z29, Z19
+	VADDPS Z29, Z19, Z19
+
+fnorelu6x4p3r4:
+	ADDQ         R8, R9
+	VMULPS.BCST  20(R10), Z24, Z26
+	VPMULLD.BCST 20(R11), Z25, Z27
+	VPSUBD       Z27, Z23, Z23
+	VCVTDQ2PS    Z23, Z23
+	VMULPS       Z23, Z26, Z23
+	TESTQ        DI, DI
+	JZ           fnob6x4p3r5
+	VMOVDQU32.Z  192(R9), K2, Z26
+	VADDPS       Z26, Z23, Z23
+
+fnob6x4p3r5:
+	TESTB  R12, R12
+	JZ     fnorelu6x4p3r5
+	VMAXPS Z23, Z29, Z23
+	VADDPS Z29, Z23, Z23
+
+fnorelu6x4p3r5:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z11, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, 64(AX)
+	VMOVUPS Z14, 128(AX)
+	VMOVUPS Z15, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, 64(AX)
+	VMOVUPS Z18, 128(AX)
+	VMOVUPS Z19, K2, 192(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, 64(AX)
+	VMOVUPS Z22, 128(AX)
+	VMOVUPS Z23, K2, 192(AX)
+	VZEROUPPER
+	RET
+
+fnot6x4:
+	RET
+
 // func gemvI8Z(c []int32, a []uint8, b []int8, panels int, kq int, tmask uint64, ps int, masks uint64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
 TEXT ·gemvI8Z(SB), NOSPLIT, $0-112

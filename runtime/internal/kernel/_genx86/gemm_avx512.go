@@ -13,6 +13,7 @@ import (
 func init() {
 	register("gemm_avx512", func() {
 		gemmAVX512()
+		gemmF32EpiAVX512()
 		gemvAVX512("gemvI8Z", 0)
 		gemvAVX512("gemvI8ZPF", gemvI8ZPrefetch)
 	})
@@ -40,7 +41,7 @@ func gemmAVX512() {
 			JNE(LabelRef(next))
 			CMPQ(panels, Imm(uint64(p)))
 			JNE(LabelRef(next))
-			i8zTile(r, p)
+			i8zTile(r, p, false)
 			VZEROUPPER()
 			RET()
 			Label(next)
@@ -54,7 +55,10 @@ func gemmAVX512() {
 // bytes broadcast to 16 lanes, VPDPBUSD into the row's P accumulators;
 // the K tail (tmask ≠ 0 selects its bytes) through a masked byte load, so
 // nothing past a row is read; masked stores (first and last panel).
-func i8zTile(R, P int) {
+//
+// With epi (gemmI8ZF) the accumulators are dequantized in registers
+// instead (i8zEpilogue) and c holds float32.
+func i8zTile(R, P int, epi bool) {
 	Commentf("tile %d×%d", R, P)
 	acc := make([][]reg.VecVirtual, R)
 	for r := range acc {
@@ -138,6 +142,10 @@ func i8zTile(R, P int) {
 		VPBROADCASTD(xt, bc)
 	})
 	Label(store)
+	if epi {
+		i8zEpilogue(R, P, acc)
+		return
+	}
 	c := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
@@ -157,6 +165,122 @@ func i8zTile(R, P int) {
 				VMOVDQU32(acc[r][p], kl, dst)
 			default:
 				VMOVDQU32(acc[r][p], dst)
+			}
+		}
+		if r+1 < R {
+			ADDQ(ldc, c)
+		}
+	}
+}
+
+// gemmF32EpiAVX512 writes gemmI8ZF: gemmI8Z's tiles with the
+// dequantize, bias and ReLU epilogue of GemmI8F32 applied to the
+// accumulator registers, so the int32 products never reach memory.
+func gemmF32EpiAVX512() {
+	TEXT("gemmI8ZF", NOSPLIT, "func(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)")
+	Doc("gemmI8ZF computes one R×P register tile of GemmI8F32 over the 64-byte-tile layout with AVX-512 VNNI.")
+	rows := Load(Param("rows"), GP64())
+	panels := Load(Param("panels"), GP64())
+	for r := 1; r < len(i8zMaxPanels); r++ {
+		for p := 1; p <= i8zMaxPanels[r]; p++ {
+			next := fmt.Sprintf("fnot%dx%d", r, p)
+			CMPQ(rows, Imm(uint64(r)))
+			JNE(LabelRef(next))
+			CMPQ(panels, Imm(uint64(p)))
+			JNE(LabelRef(next))
+			i8zTile(r, p, true)
+			VZEROUPPER()
+			RET()
+			Label(next)
+		}
+	}
+	RET()
+}
+
+// i8zEpilogue turns the R×P int32 accumulators into float32 with the
+// operations, operand order included, of dequantRowZ (and reluAVX512):
+// per panel the 16 column scales and row sums (masked loads for the
+// first and last panel, so nothing past the column range's panel ends is
+// read), then per row, with row r's biases ldb floats past row r−1's
+// (ldb = 0: one bias row for all),
+//
+//	v = float32(sx[r]·scale) · float32(acc − zx[r]·rowSum) (+ bias)
+//	v = max(v, 0) + 0 when relu (NaN stays, −0 becomes +0, as Go's max)
+//
+// and a masked store into row r of c (row length ldc).
+func i8zEpilogue(R, P int, acc [][]reg.VecVirtual) {
+	c := Load(Param("c").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	ms := GP64()
+	Load(Param("masks"), ms)
+	kf, kl := K(), K()
+	KMOVW(ms.As32(), kf)
+	SHRQ(Imm(16), ms)
+	KMOVW(ms.As32(), kl)
+	sc := Load(Param("sc").Base(), GP64())
+	rs := Load(Param("rs").Base(), GP64())
+	bi := Load(Param("bias").Base(), GP64())
+	bl := Load(Param("bias").Len(), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
+	bp := GP64()
+	sxp := Load(Param("sx").Base(), GP64())
+	zxp := Load(Param("zx").Base(), GP64())
+	relu := GP8()
+	Load(Param("relu"), relu)
+	zero := ZMM()
+	VPXORD(zero, zero, zero)
+	vs, vr, vb, t1, t2 := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	load := func(m Mem, p int, dst reg.VecVirtual) {
+		switch {
+		case p == 0:
+			VMOVDQU32_Z(m, kf, dst)
+		case p == P-1:
+			VMOVDQU32_Z(m, kl, dst)
+		default:
+			VMOVDQU32(m, dst)
+		}
+	}
+	for p := 0; p < P; p++ {
+		load(Mem{Base: sc, Disp: 64 * p}, p, vs)
+		load(Mem{Base: rs, Disp: 64 * p}, p, vr)
+		for r := 0; r < R; r++ {
+			if r == 0 {
+				MOVQ(bi, bp)
+			} else {
+				ADDQ(ldb, bp)
+			}
+			a := acc[r][p]
+			VMULPS_BCST(Mem{Base: sxp, Disp: 4 * r}, vs, t1)  // sx·scale
+			VPMULLD_BCST(Mem{Base: zxp, Disp: 4 * r}, vr, t2) // zx·rowSum, wrapping
+			VPSUBD(t2, a, a)
+			VCVTDQ2PS(a, a)
+			VMULPS(a, t1, a)
+			lb := fmt.Sprintf("fnob%dx%dp%dr%d", R, P, p, r)
+			TESTQ(bl, bl)
+			JZ(LabelRef(lb))
+			load(Mem{Base: bp, Disp: 64 * p}, p, vb)
+			VADDPS(vb, a, a)
+			Label(lb)
+			lr := fmt.Sprintf("fnorelu%dx%dp%dr%d", R, P, p, r)
+			TESTB(relu, relu)
+			JZ(LabelRef(lr))
+			VMAXPS(a, zero, a)
+			VADDPS(zero, a, a)
+			Label(lr)
+		}
+	}
+	for r := 0; r < R; r++ {
+		for p := 0; p < P; p++ {
+			dst := Mem{Base: c, Disp: 64 * p}
+			switch {
+			case p == 0:
+				VMOVUPS(acc[r][p], kf, dst)
+			case p == P-1:
+				VMOVUPS(acc[r][p], kl, dst)
+			default:
+				VMOVUPS(acc[r][p], dst)
 			}
 		}
 		if r+1 < R {
