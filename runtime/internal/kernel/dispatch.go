@@ -26,6 +26,7 @@ type Impl struct {
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
+	DotsI8        func(acc []int32, a []int8, ra []int, b []int8, rb []int, d int)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -43,6 +44,7 @@ var impls = withDefaults(append([]Impl{{
 	DequantRow:    dequantRowGeneric,
 	LayerNormRow:  layerNormGeneric,
 	ReluSlice:     reluSliceGeneric,
+	DotsI8:        dotsI8Generic,
 }}, archImpls()...))
 
 // withDefaults fills the kernels an architecture does not provide with the
@@ -62,6 +64,7 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.DequantRow, g.DequantRow)
 		orDefault(&im.LayerNormRow, g.LayerNormRow)
 		orDefault(&im.ReluSlice, g.ReluSlice)
+		orDefault(&im.DotsI8, g.DotsI8)
 		// The attention loops, GELU and softmax default to the Impl's own
 		// dot, axpy, tanh and exp.
 		if im.DotsF32 == nil {

@@ -49,6 +49,7 @@ func archImpls() []Impl {
 			SoftmaxF32:    softmaxAVX2,
 			LayerNormRow:  layerNormAVX2,
 			ReluSlice:     reluSliceAVX2,
+			DotsI8:        dotsI8AVX2Tiles,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 		out = append(out, avx512Impl(out[len(out)-1])...)
