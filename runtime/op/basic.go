@@ -145,12 +145,28 @@ func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	y := out[0].F32
 	switch ids := in[0]; ids.DType {
 	case tensor.I32:
+		if e.i8 != nil && e.d == 1 {
+			for i, id := range ids.I32 {
+				if err := e.lookup1(y, i, int64(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for i, id := range ids.I32 {
 			if err := e.lookup(y[i*e.d:(i+1)*e.d], int64(id), i); err != nil {
 				return err
 			}
 		}
 	case tensor.I64:
+		if e.i8 != nil && e.d == 1 {
+			for i, id := range ids.I64 {
+				if err := e.lookup1(y, i, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for i, id := range ids.I64 {
 			if err := e.lookup(y[i*e.d:(i+1)*e.d], id, i); err != nil {
 				return err
@@ -162,10 +178,24 @@ func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// lookup1 writes y[pos], row id of an int8 table one value wide (a bias
+// table): lookup's bits without its row slicing.
+func (e *embeddingOp) lookup1(y []float32, pos int, id int64) error {
+	if id < 0 || id >= int64(e.v) {
+		return e.badID(id, pos)
+	}
+	y[pos] = float32(float32(e.i8[id]) * e.scales[id])
+	return nil
+}
+
+func (e *embeddingOp) badID(id int64, pos int) error {
+	return fmt.Errorf("token id %d (position %d) is outside the vocabulary: size %d, valid ids 0..%d", id, pos, e.v, e.v-1)
+}
+
 // lookup writes row id of the table to dst.
 func (e *embeddingOp) lookup(dst []float32, id int64, pos int) error {
 	if id < 0 || id >= int64(e.v) {
-		return fmt.Errorf("token id %d (position %d) is outside the vocabulary: size %d, valid ids 0..%d", id, pos, e.v, e.v-1)
+		return e.badID(id, pos)
 	}
 	r := int(id) * e.d
 	if e.i8 == nil {

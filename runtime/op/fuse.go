@@ -48,22 +48,28 @@ func idAt(t *tensor.Tensor, i int) int64 {
 
 func (e *embeddingDot) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	y := out[0].F32
-	d := e.a.d
-	for i := range y {
-		ia, ib := idAt(in[0], i), idAt(in[1], i)
-		if ia < 0 || ia >= int64(e.a.v) {
-			return fmt.Errorf("id %d (position %d) is outside the first table: size %d", ia, i, e.a.v)
+	// Chunks of pairs: check the ids and turn them into row indexes, one
+	// DotsI8 call for the chunk's int32 sums, then scale each sum.
+	const chunk = 256
+	var ra, rb [chunk]int
+	var acc [chunk]int32
+	for c := 0; c < len(y); c += chunk {
+		n := min(chunk, len(y)-c)
+		for j := range n {
+			i := c + j
+			ia, ib := idAt(in[0], i), idAt(in[1], i)
+			if ia < 0 || ia >= int64(e.a.v) {
+				return fmt.Errorf("id %d (position %d) is outside the first table: size %d", ia, i, e.a.v)
+			}
+			if ib < 0 || ib >= int64(e.b.v) {
+				return fmt.Errorf("id %d (position %d) is outside the second table: size %d", ib, i, e.b.v)
+			}
+			ra[j], rb[j] = int(ia), int(ib)
 		}
-		if ib < 0 || ib >= int64(e.b.v) {
-			return fmt.Errorf("id %d (position %d) is outside the second table: size %d", ib, i, e.b.v)
+		kernel.DotsI8(acc[:n], e.a.i8, ra[:n], e.b.i8, rb[:n], e.a.d)
+		for j, s := range acc[:n] {
+			y[c+j] = float32(float32(e.a.scales[ra[j]]*e.b.scales[rb[j]]) * float32(s))
 		}
-		ra := e.a.i8[int(ia)*d : int(ia)*d+d]
-		rb := e.b.i8[int(ib)*d : int(ib)*d+d][:len(ra)]
-		var acc int32
-		for k, q := range ra {
-			acc += int32(q) * int32(rb[k])
-		}
-		y[i] = float32(float32(e.a.scales[ia]*e.b.scales[ib]) * float32(acc))
 	}
 	return nil
 }
