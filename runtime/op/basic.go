@@ -146,12 +146,7 @@ func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	switch ids := in[0]; ids.DType {
 	case tensor.I32:
 		if e.i8 != nil && e.d == 1 {
-			for i, id := range ids.I32 {
-				if err := e.lookup1(y, i, int64(id)); err != nil {
-					return err
-				}
-			}
-			return nil
+			return lookup1(e, y, ids.I32)
 		}
 		for i, id := range ids.I32 {
 			if err := e.lookup(y[i*e.d:(i+1)*e.d], int64(id), i); err != nil {
@@ -160,12 +155,7 @@ func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		}
 	case tensor.I64:
 		if e.i8 != nil && e.d == 1 {
-			for i, id := range ids.I64 {
-				if err := e.lookup1(y, i, id); err != nil {
-					return err
-				}
-			}
-			return nil
+			return lookup1(e, y, ids.I64)
 		}
 		for i, id := range ids.I64 {
 			if err := e.lookup(y[i*e.d:(i+1)*e.d], id, i); err != nil {
@@ -178,13 +168,17 @@ func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// lookup1 writes y[pos], row id of an int8 table one value wide (a bias
-// table): lookup's bits without its row slicing.
-func (e *embeddingOp) lookup1(y []float32, pos int, id int64) error {
-	if id < 0 || id >= int64(e.v) {
-		return e.badID(id, pos)
+// lookup1 writes y[i], row ids[i] of an int8 table one value wide (a
+// bias table), for every id: lookup's bits without its row slicing.
+func lookup1[T int32 | int64](e *embeddingOp, y []float32, ids []T) error {
+	y = y[:len(ids)]
+	q, s := e.i8[:e.v], e.scales[:e.v]
+	for i, id := range ids {
+		if uint64(int64(id)) >= uint64(len(q)) {
+			return e.badID(int64(id), i)
+		}
+		y[i] = float32(float32(q[id]) * s[id])
 	}
-	y[pos] = float32(float32(e.i8[id]) * e.scales[id])
 	return nil
 }
 

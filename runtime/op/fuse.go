@@ -39,6 +39,27 @@ func (e *embeddingDot) Plan(in []Desc) ([]Desc, Scratch, error) {
 	return []Desc{{tensor.F32, append(basicCopyShape(in[0].Shape), 1)}}, Scratch{}, nil
 }
 
+// idRows writes the row index of each id to dst (len(dst) ids from
+// position off of t) and returns the position of the first id outside
+// 0..v-1, or -1.
+func idRows(dst []int, t *tensor.Tensor, off, v int) int {
+	if t.DType == tensor.I32 {
+		return idRowsOf(dst, t.I32[off:off+len(dst)], off, v)
+	}
+	return idRowsOf(dst, t.I64[off:off+len(dst)], off, v)
+}
+
+func idRowsOf[T int32 | int64](dst []int, ids []T, off, v int) int {
+	dst = dst[:len(ids)]
+	for j, id := range ids {
+		if uint64(int64(id)) >= uint64(v) {
+			return off + j
+		}
+		dst[j] = int(id)
+	}
+	return -1
+}
+
 func idAt(t *tensor.Tensor, i int) int64 {
 	if t.DType == tensor.I32 {
 		return int64(t.I32[i])
@@ -53,22 +74,19 @@ func (e *embeddingDot) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	const chunk = 256
 	var ra, rb [chunk]int
 	var acc [chunk]int32
+	sa, sb := e.a.scales[:e.a.v], e.b.scales[:e.b.v]
 	for c := 0; c < len(y); c += chunk {
 		n := min(chunk, len(y)-c)
-		for j := range n {
-			i := c + j
-			ia, ib := idAt(in[0], i), idAt(in[1], i)
-			if ia < 0 || ia >= int64(e.a.v) {
-				return fmt.Errorf("id %d (position %d) is outside the first table: size %d", ia, i, e.a.v)
-			}
-			if ib < 0 || ib >= int64(e.b.v) {
-				return fmt.Errorf("id %d (position %d) is outside the second table: size %d", ib, i, e.b.v)
-			}
-			ra[j], rb[j] = int(ia), int(ib)
+		if i := idRows(ra[:n], in[0], c, e.a.v); i >= 0 {
+			return fmt.Errorf("id %d (position %d) is outside the first table: size %d", idAt(in[0], i), i, e.a.v)
+		}
+		if i := idRows(rb[:n], in[1], c, e.b.v); i >= 0 {
+			return fmt.Errorf("id %d (position %d) is outside the second table: size %d", idAt(in[1], i), i, e.b.v)
 		}
 		kernel.DotsI8(acc[:n], e.a.i8, ra[:n], e.b.i8, rb[:n], e.a.d)
+		ys := y[c : c+n]
 		for j, s := range acc[:n] {
-			y[c+j] = float32(float32(e.a.scales[ra[j]]*e.b.scales[rb[j]]) * float32(s))
+			ys[j] = float32(float32(sa[ra[j]]*sb[rb[j]]) * float32(s))
 		}
 	}
 	return nil
