@@ -2,6 +2,7 @@ package op
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/edgerun/edgerun/runtime/internal/kernel"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -19,7 +20,8 @@ func FuseEmbeddingDot(embA, embB, dot Kernel) Kernel {
 	a, ok1 := embA.(*embeddingOp)
 	b, ok2 := embB.(*embeddingOp)
 	_, ok3 := dot.(dotOp)
-	if !ok1 || !ok2 || !ok3 || a.i8 == nil || b.i8 == nil || a.d != b.d {
+	if !ok1 || !ok2 || !ok3 || a.i8 == nil || b.i8 == nil || a.d != b.d ||
+		a.v > math.MaxInt32 || b.v > math.MaxInt32 { // row indexes are int32
 		return nil
 	}
 	return &embeddingDot{a: a, b: b}
@@ -36,26 +38,30 @@ func (e *embeddingDot) Plan(in []Desc) ([]Desc, Scratch, error) {
 	if !in[0].Shape.Equal(in[1].Shape) {
 		return nil, Scratch{}, fmt.Errorf("id tensors have shapes %v and %v, want equal", in[0].Shape, in[1].Shape)
 	}
-	return []Desc{{tensor.F32, append(basicCopyShape(in[0].Shape), 1)}}, Scratch{}, nil
+	return []Desc{{tensor.F32, append(basicCopyShape(in[0].Shape), 1)}}, Scratch{I32: 3 * embeddingDotChunk}, nil
 }
+
+// embeddingDotChunk is how many pairs embeddingDot.Run scores per DotsI8
+// call: its scratch holds their two row indexes and int32 sums.
+const embeddingDotChunk = 256
 
 // idRows writes the row index of each id to dst (len(dst) ids from
 // position off of t) and returns the position of the first id outside
 // 0..v-1, or -1.
-func idRows(dst []int, t *tensor.Tensor, off, v int) int {
+func idRows(dst []int32, t *tensor.Tensor, off, v int) int {
 	if t.DType == tensor.I32 {
 		return idRowsOf(dst, t.I32[off:off+len(dst)], off, v)
 	}
 	return idRowsOf(dst, t.I64[off:off+len(dst)], off, v)
 }
 
-func idRowsOf[T int32 | int64](dst []int, ids []T, off, v int) int {
+func idRowsOf[T int32 | int64](dst []int32, ids []T, off, v int) int {
 	dst = dst[:len(ids)]
 	for j, id := range ids {
 		if uint64(int64(id)) >= uint64(v) {
 			return off + j
 		}
-		dst[j] = int(id)
+		dst[j] = int32(id)
 	}
 	return -1
 }
@@ -67,13 +73,15 @@ func idAt(t *tensor.Tensor, i int) int64 {
 	return t.I64[i]
 }
 
-func (e *embeddingDot) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (e *embeddingDot) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	y := out[0].F32
 	// Chunks of pairs: check the ids and turn them into row indexes, one
 	// DotsI8 call for the chunk's int32 sums, then scale each sum.
-	const chunk = 256
-	var ra, rb [chunk]int
-	var acc [chunk]int32
+	const chunk = embeddingDotChunk
+	if len(ctx.I32) < 3*chunk {
+		return fmt.Errorf("scratch has %d int32, want %d", len(ctx.I32), 3*chunk)
+	}
+	ra, rb, acc := ctx.I32[:chunk], ctx.I32[chunk:2*chunk], ctx.I32[2*chunk:3*chunk]
 	sa, sb := e.a.scales[:e.a.v], e.b.scales[:e.b.v]
 	for c := 0; c < len(y); c += chunk {
 		n := min(chunk, len(y)-c)

@@ -26,7 +26,7 @@ type Impl struct {
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
-	DotsI8        func(acc []int32, a []int8, ra []int, b []int8, rb []int, d int)
+	DotsI8        func(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the

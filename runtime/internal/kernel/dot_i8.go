@@ -13,14 +13,14 @@ import "fmt"
 // ra and rb must be at least len(acc) long and every row index in range
 // (0 ≤ ra[i] < len(a)/d, likewise for b); it panics otherwise, before
 // writing anything.
-func DotsI8(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
+func DotsI8(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int) {
 	checkDotsI8(acc, a, ra, b, rb, d)
 	impl.DotsI8(acc, a, ra, b, rb, d)
 }
 
 // checkDotsI8 panics unless DotsI8's arguments are consistent, so the
 // vector kernels (which do not check) only ever see rows inside a and b.
-func checkDotsI8(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
+func checkDotsI8(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int) {
 	n := len(acc)
 	if d < 0 || len(ra) < n || len(rb) < n {
 		panic(fmt.Sprintf("kernel: DotsI8 with d=%d, %d results, %d and %d rows", d, n, len(ra), len(rb)))
@@ -30,7 +30,7 @@ func checkDotsI8(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
 	}
 	va, vb := len(a)/d, len(b)/d
 	for i := range n {
-		if uint(ra[i]) >= uint(va) || uint(rb[i]) >= uint(vb) {
+		if uint(int(ra[i])) >= uint(va) || uint(int(rb[i])) >= uint(vb) {
 			panic(fmt.Sprintf("kernel: DotsI8 pair %d: rows %d and %d outside tables of %d and %d rows", i, ra[i], rb[i], va, vb))
 		}
 	}
@@ -39,10 +39,10 @@ func checkDotsI8(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
 // dotsI8Generic is DotsI8's portable reference (arguments already
 // checked): four interleaved accumulators over the row, which wrapping
 // int32 addition makes equal to the plain sum.
-func dotsI8Generic(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
+func dotsI8Generic(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int) {
 	for i := range acc {
-		x := a[ra[i]*d : ra[i]*d+d]
-		y := b[rb[i]*d : rb[i]*d+d]
+		x := a[int(ra[i])*d : int(ra[i])*d+d]
+		y := b[int(rb[i])*d : int(rb[i])*d+d]
 		acc[i] = dotI8Row(x, y)
 	}
 }
@@ -69,8 +69,8 @@ func dotI8Row(x, y []int8) int32 {
 // dotsI8Tail runs a vector kernel that handles rows of a multiple of w
 // values (w a power of two) on the prefix of every row, then adds each
 // row's remaining d%w products in Go. Arguments are already checked.
-func dotsI8Tail(acc []int32, a []int8, ra []int, b []int8, rb []int, d, w int,
-	vec func(acc []int32, a []int8, ra []int, b []int8, rb []int, d, stride int)) {
+func dotsI8Tail(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d, w int,
+	vec func(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d, stride int)) {
 	if len(acc) == 0 {
 		return
 	}
@@ -84,8 +84,8 @@ func dotsI8Tail(acc []int32, a []int8, ra []int, b []int8, rb []int, d, w int,
 		return
 	}
 	for i := range acc {
-		x := a[ra[i]*d+p : ra[i]*d+d]
-		y := b[rb[i]*d+p : rb[i]*d+d]
+		x := a[int(ra[i])*d+p : int(ra[i])*d+d]
+		y := b[int(rb[i])*d+p : int(rb[i])*d+d]
 		acc[i] += dotI8Row(x, y)
 	}
 }

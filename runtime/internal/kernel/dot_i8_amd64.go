@@ -13,10 +13,10 @@ package kernel
 // in wrapping int32 arithmetic. Reference: dotsI8Generic.
 //
 //go:noescape
-func dotsI8AVX2(acc []int32, a []int8, ra []int, b []int8, rb []int, n, stride int)
+func dotsI8AVX2(acc []int32, a []int8, ra []int32, b []int8, rb []int32, n, stride int)
 
 // dotsI8AVX2Tiles is DotsI8 on AVX2: the vector kernel over each row's
 // multiple-of-16 prefix, the rest in Go.
-func dotsI8AVX2Tiles(acc []int32, a []int8, ra []int, b []int8, rb []int, d int) {
+func dotsI8AVX2Tiles(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int) {
 	dotsI8Tail(acc, a, ra, b, rb, d, 16, dotsI8AVX2)
 }

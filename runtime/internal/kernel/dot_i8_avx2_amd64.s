@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func dotsI8AVX2(acc []int32, a []int8, ra []int, b []int8, rb []int, n int, stride int)
+// func dotsI8AVX2(acc []int32, a []int8, ra []int32, b []int8, rb []int32, n int, stride int)
 // Requires: AVX, AVX2
 TEXT ·dotsI8AVX2(SB), NOSPLIT, $0-136
 	// For len(acc) > 0 and n a multiple of 16 (> 0), rows of stride int8 values,
@@ -24,14 +24,14 @@ TEXT ·dotsI8AVX2(SB), NOSPLIT, $0-136
 	SHRQ $0x04, R13
 
 pair:
-	MOVQ  (R10), AX
-	IMULQ R14, AX
-	ADDQ  SI, AX
-	MOVQ  (R12), BX
-	IMULQ R14, BX
-	ADDQ  R11, BX
-	MOVQ  R13, DX
-	VPXOR Y0, Y0, Y0
+	MOVLQSX (R10), AX
+	IMULQ   R14, AX
+	ADDQ    SI, AX
+	MOVLQSX (R12), BX
+	IMULQ   R14, BX
+	ADDQ    R11, BX
+	MOVQ    R13, DX
+	VPXOR   Y0, Y0, Y0
 
 step:
 	VPMOVSXBW    (AX), Y1
@@ -50,8 +50,8 @@ step:
 	VPADDD       X1, X0, X0
 	VMOVD        X0, (DI)
 	ADDQ         $0x04, DI
-	ADDQ         $0x08, R10
-	ADDQ         $0x08, R12
+	ADDQ         $0x04, R10
+	ADDQ         $0x04, R12
 	DECQ         CX
 	JNZ          pair
 	VZEROUPPER

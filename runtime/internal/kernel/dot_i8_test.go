@@ -24,9 +24,9 @@ func TestDotsI8(t *testing.T) {
 				a[k], b[k] = -128, -128
 			}
 		}
-		ra, rb := make([]int, n), make([]int, n)
+		ra, rb := make([]int32, n), make([]int32, n)
 		for i := range n {
-			ra[i], rb[i] = r.IntN(va), r.IntN(vb)
+			ra[i], rb[i] = int32(r.IntN(va)), int32(r.IntN(vb))
 		}
 		ra[0], rb[0] = 0, 0
 		want := make([]int32, n)
@@ -34,7 +34,7 @@ func TestDotsI8(t *testing.T) {
 		for i := range n {
 			var s int64
 			for k := range d {
-				s += int64(a[ra[i]*d+k]) * int64(b[rb[i]*d+k])
+				s += int64(a[int(ra[i])*d+k]) * int64(b[int(rb[i])*d+k])
 			}
 			if int32(s) != want[i] {
 				t.Fatalf("generic d=%d pair %d = %d, want %d", d, i, want[i], int32(s))
@@ -65,13 +65,13 @@ func TestDotsI8BadRows(t *testing.T) {
 	a, b := make([]int8, 4*8), make([]int8, 2*8)
 	for _, c := range []struct {
 		name   string
-		ra, rb []int
+		ra, rb []int32
 		n      int
 	}{
-		{"a row past the end", []int{4}, []int{0}, 1},
-		{"b row past the end", []int{0}, []int{2}, 1},
-		{"negative row", []int{-1}, []int{0}, 1},
-		{"too few rows", []int{0}, []int{0}, 2},
+		{"a row past the end", []int32{4}, []int32{0}, 1},
+		{"b row past the end", []int32{0}, []int32{2}, 1},
+		{"negative row", []int32{-1}, []int32{0}, 1},
+		{"too few rows", []int32{0}, []int32{0}, 2},
 	} {
 		func() {
 			defer func() {
@@ -96,9 +96,9 @@ func BenchmarkDotsI8(bm *testing.B) {
 	for i := range b {
 		b[i] = int8(r.IntN(256) - 128)
 	}
-	ra, rb := make([]int, n), make([]int, n)
+	ra, rb := make([]int32, n), make([]int32, n)
 	for i := range n {
-		ra[i], rb[i] = 7, r.IntN(items)
+		ra[i], rb[i] = 7, int32(r.IntN(items))
 	}
 	acc := make([]int32, n)
 	for _, im := range Impls() {

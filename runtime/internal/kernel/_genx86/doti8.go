@@ -13,7 +13,7 @@ func init() { register("dot_i8_avx2", genDotI8AVX2) }
 // genDotI8AVX2 writes dot_i8_avx2_amd64.s: DotsI8's pair loop, 16 int8
 // pairs a step (sign-extend to int16, VPMADDWD to int32, VPADDD).
 func genDotI8AVX2() {
-	TEXT("dotsI8AVX2", NOSPLIT, "func(acc []int32, a []int8, ra []int, b []int8, rb []int, n, stride int)")
+	TEXT("dotsI8AVX2", NOSPLIT, "func(acc []int32, a []int8, ra []int32, b []int8, rb []int32, n, stride int)")
 	Comment("For len(acc) > 0 and n a multiple of 16 (> 0), rows of stride int8 values,",
 		"every row index in range (checked by the caller):",
 		"",
@@ -30,10 +30,10 @@ func genDotI8AVX2() {
 	MOVQ(arg(Param("stride")), R14)
 	SHRQ(Imm(4), R13)
 	Label("pair")
-	MOVQ(Mem{Base: R10}, RAX)
+	MOVLQSX(Mem{Base: R10}, RAX)
 	IMULQ(R14, RAX)
 	ADDQ(RSI, RAX)
-	MOVQ(Mem{Base: R12}, RBX)
+	MOVLQSX(Mem{Base: R12}, RBX)
 	IMULQ(R14, RBX)
 	ADDQ(R11, RBX)
 	MOVQ(R13, RDX)
@@ -55,8 +55,8 @@ func genDotI8AVX2() {
 	VPADDD(X1, X0, X0)
 	VMOVD(X0, Mem{Base: RDI})
 	ADDQ(Imm(4), RDI)
-	ADDQ(Imm(8), R10)
-	ADDQ(Imm(8), R12)
+	ADDQ(Imm(4), R10)
+	ADDQ(Imm(4), R12)
 	DECQ(RCX)
 	JNZ(LabelRef("pair"))
 	VZEROUPPER()
