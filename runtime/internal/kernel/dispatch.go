@@ -26,6 +26,9 @@ type Impl struct {
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
+
+	// SoftmaxStridedF32 is SoftmaxF32 on rows at a stride.
+	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -80,6 +83,10 @@ func withDefaults(l []Impl) []Impl {
 		// and ReLU.
 		if im.GemmI8F32 == nil {
 			im.GemmI8F32 = gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)
+		}
+		// Softmax over strided rows defaults to the Impl's own SoftmaxF32.
+		if im.SoftmaxStridedF32 == nil {
+			im.SoftmaxStridedF32 = softmaxStridedVia(im.SoftmaxF32)
 		}
 	}
 	return l

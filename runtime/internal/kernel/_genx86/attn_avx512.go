@@ -22,6 +22,7 @@ func genAttnAVX512() {
 		DATA(4*i, U32(c.bits))
 	}
 	genSoftmaxRowAVX512()
+	genSoftmax4RowsAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
@@ -274,6 +275,111 @@ func genSoftmaxRowAVX512() {
 	RET()
 	Label("nan")
 	MOVB(U8(1), NewParamAddr("nan", 24))
+	VZEROUPPER()
+	RET()
+}
+
+// genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
+// four rows of n values (n a positive multiple of 16) at a stride of ld
+// floats, their passes interleaved so that the four rows' horizontal max
+// and sum reductions, exponentials and divisions overlap. Each row's
+// instructions and their order are softmaxRowAVX512's, so its bits too.
+func genSoftmax4RowsAVX512() {
+	TEXT("softmax4RowsAVX512", NOSPLIT, "func(p []float32, ld, n int) (nan bool)")
+	Comment("For n > 0 a multiple of 16 and rows p[i*ld:][:n], i < 4: if any",
+		"element is NaN, report it and leave p alone; else softmaxRowAVX512",
+		"on each row. Reference: softmaxLoop.")
+	ptr := []GPPhysical{RSI, RDI, R10, R11}
+	mx := []VecPhysical{Z16, Z17, Z18, Z19}  // maxima, then their broadcasts
+	ld := []VecPhysical{Z20, Z21, Z22, Z23}  // loaded vectors
+	ex := []VecPhysical{Z24, Z25, Z26, Z27}  // exponentials
+	sm := []VecPhysical{Z28, Z29, Z30, Z31}  // lane sums, then the sums broadcast
+	smY := []VecPhysical{Y28, Y29, Y30, Y31} // their low halves
+	exY := []VecPhysical{Y24, Y25, Y26, Y27}
+	Load(Param("p").Base(), R9)
+	Load(Param("ld"), RDX)
+	SHLQ(U8(2), RDX) // row stride in bytes
+	Load(Param("n"), R8)
+	SHRQ(U8(4), R8) // whole vectors a row
+	rewind := func() {
+		MOVQ(R9, RSI)
+		LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, RDI)
+		LEAQ(Mem{Base: RSI, Index: RDX, Scale: 2}, R10)
+		LEAQ(Mem{Base: RDI, Index: RDX, Scale: 2}, R11)
+		MOVQ(R8, RCX)
+	}
+	advance := func() {
+		for _, r := range ptr {
+			ADDQ(U8(64), r)
+		}
+		DECQ(RCX)
+	}
+	for i := range 4 {
+		VBROADCASTSS(cst("minf"), mx[i])
+	}
+	KXORW(K3, K3, K3) // NaN lanes seen
+	rewind()
+	Label("max4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VMAXPS(ld[i], mx[i], mx[i])
+		VCMPPS(U8(3), ld[i], ld[i], K1)
+		KORW(K1, K3, K3)
+	}
+	advance()
+	JNZ(LabelRef("max4loop"))
+	KORTESTW(K3, K3)
+	JNE(LabelRef("nan4"))
+	for i := range 4 {
+		VMOVAPS(mx[i], Z0)
+		VEXTRACTF64X4(U8(1), Z0, Y1)
+		VMAXPS(Y1, Y0, Y0)
+		VEXTRACTF128(U8(1), Y0, X1)
+		VMAXPS(X1, X0, X0)
+		VPERMILPS(U8(0x4e), X0, X1)
+		VMAXPS(X1, X0, X0)
+		VPERMILPS(U8(0xb1), X0, X1)
+		VMAXPS(X1, X0, X0)
+		VBROADCASTSS(X0, mx[i])
+		VPXORD(sm[i], sm[i], sm[i])
+	}
+	rewind()
+	Label("es4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VSUBPS(mx[i], ld[i], ld[i]) // x − mx
+		exp16(ld[i], ex[i])
+		VMOVUPS(ex[i], Mem{Base: ptr[i]})
+		VADDPS(exY[i], smY[i], smY[i])
+		VEXTRACTF64X4(U8(1), ex[i], Y1)
+		VADDPS(Y1, smY[i], smY[i])
+	}
+	advance()
+	JNZ(LabelRef("es4loop"))
+	for i := range 4 {
+		VMOVAPS(smY[i], Y9)
+		VEXTRACTF128(U8(1), Y9, X1)
+		VADDPS(X1, X9, X9)
+		VPERMILPS(U8(0x4e), X9, X1)
+		VADDPS(X1, X9, X9)
+		VPERMILPS(U8(0xb1), X9, X1)
+		VADDSS(X1, X9, X9)
+		VBROADCASTSS(X9, sm[i])
+	}
+	rewind()
+	Label("div4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VDIVPS(sm[i], ld[i], ld[i])
+		VMOVUPS(ld[i], Mem{Base: ptr[i]})
+	}
+	advance()
+	JNZ(LabelRef("div4loop"))
+	MOVB(U8(0), NewParamAddr("nan", 40))
+	VZEROUPPER()
+	RET()
+	Label("nan4")
+	MOVB(U8(1), NewParamAddr("nan", 40))
 	VZEROUPPER()
 	RET()
 }
