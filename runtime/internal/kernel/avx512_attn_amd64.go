@@ -11,7 +11,40 @@ func avx512Attn(im *Impl) {
 	im.DotsF32 = dotsF32AVX512Tiles
 	im.SoftmaxF32 = softmaxAttnAVX512
 	im.SoftmaxStridedF32 = softmaxStridedAVX512
+	im.LayerNormRows = layerNormRowsAVX512
 }
+
+// layerNormRowsAVX512 is LayerNormRows four rows a call
+// (layerNorm4RowsAVX512) when d is a multiple of 16, so that the rows'
+// dependent sums and divisions overlap; the other rows go through
+// layerNormAVX512 one by one.
+func layerNormRowsAVX512(dst, src, gamma, beta []float32, d int, eps float32) {
+	if d <= 0 {
+		return
+	}
+	rows := len(src) / d
+	r := 0
+	if d%16 == 0 && rows >= 4 {
+		dst, gamma, beta = dst[:rows*d], gamma[:d], beta[:d]
+		raceRead(src[:rows*d])
+		raceRead(gamma)
+		raceRead(beta)
+		raceWrite(dst)
+		for ; r+4 <= rows; r += 4 {
+			layerNorm4RowsAVX512(dst[r*d:], src[r*d:], gamma, beta, d, float32(d), eps)
+		}
+	}
+	for ; r < rows; r++ {
+		layerNormAVX512(dst[r*d:][:d], src[r*d:][:d], gamma, beta, eps)
+	}
+}
+
+// layerNorm4RowsAVX512 is layerNormAVX512 on the four rows src[r*n:][:n]
+// into dst[r*n:][:n], r < 4, for n > 0 a multiple of 16 (nd = n), their
+// passes interleaved. Reference: layerNormGeneric on each row.
+//
+//go:noescape
+func layerNorm4RowsAVX512(dst, src, gamma, beta []float32, n int, nd, eps float32)
 
 // softmaxStridedAVX512 is SoftmaxStridedF32 four rows a call
 // (softmax4RowsAVX512) when n is a multiple of 16 and the rows do not

@@ -29,6 +29,8 @@ type Impl struct {
 
 	// SoftmaxStridedF32 is SoftmaxF32 on rows at a stride.
 	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
+	// LayerNormRows is LayerNormRow on consecutive rows of d.
+	LayerNormRows func(dst, src, gamma, beta []float32, d int, eps float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -87,6 +89,9 @@ func withDefaults(l []Impl) []Impl {
 		// Softmax over strided rows defaults to the Impl's own SoftmaxF32.
 		if im.SoftmaxStridedF32 == nil {
 			im.SoftmaxStridedF32 = softmaxStridedVia(im.SoftmaxF32)
+		}
+		if im.LayerNormRows == nil {
+			im.LayerNormRows = layerNormRowsVia(im.LayerNormRow)
 		}
 	}
 	return l

@@ -23,6 +23,7 @@ func genAttnAVX512() {
 	}
 	genSoftmaxRowAVX512()
 	genSoftmax4RowsAVX512()
+	genLayerNorm4RowsAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
@@ -380,6 +381,99 @@ func genSoftmax4RowsAVX512() {
 	RET()
 	Label("nan4")
 	MOVB(U8(1), NewParamAddr("nan", 40))
+	VZEROUPPER()
+	RET()
+}
+
+// genLayerNorm4RowsAVX512 emits layerNorm4RowsAVX512: layerNormAVX512 on
+// four consecutive rows of n values (n a positive multiple of 16), their
+// passes interleaved so that the rows' dependent sum chains, lane sums,
+// square roots and divisions overlap. Each row's arithmetic and its
+// order are sumF32AVX2's, sumSqDevAVX2's, the Go scalar steps' and
+// normRowAVX512's, so its bits too.
+func genLayerNorm4RowsAVX512() {
+	TEXT("layerNorm4RowsAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, n int, nd, eps float32)")
+	Comment("For n > 0 a multiple of 16, rows r < 4 of src[r*n:][:n] into dst[r*n:][:n]:",
+		"mean = Σ/nd, den = float32(sqrt(float64(Σ(x−mean)²/nd + eps))), the sums",
+		"in DotF32's lane order, dst = float32(float32((x−mean)/den)·gamma) + beta.",
+		"Reference: layerNormGeneric on each row.")
+	src := []GPPhysical{RSI, RDI, R8, R9}
+	dst := []GPPhysical{R10, R11, R12, R13}
+	Load(Param("src").Base(), RSI)
+	Load(Param("dst").Base(), R10)
+	Load(Param("gamma").Base(), RBX)
+	Load(Param("beta").Base(), RDX)
+	Load(Param("n"), RCX)
+	SHLQ(U8(2), RCX) // row bytes
+	for i := 1; i < 4; i++ {
+		LEAQ(Mem{Base: src[i-1], Index: RCX, Scale: 1}, src[i])
+		LEAQ(Mem{Base: dst[i-1], Index: RCX, Scale: 1}, dst[i])
+	}
+	MOVSS(NewParamAddr("nd", 104), X15)
+	MOVSS(NewParamAddr("eps", 108), X13)
+	at := func(b GPPhysical) Mem { return Mem{Base: b, Index: RAX, Scale: 1} }
+	ys := []VecPhysical{Y0, Y1, Y2, Y3}
+	xs := []VecPhysical{X0, X1, X2, X3}
+	for i := range 4 {
+		VXORPS(ys[i], ys[i], ys[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4sum")
+	for i := range 4 {
+		VADDPS(at(src[i]), ys[i], ys[i])
+	}
+	ADDQ(U8(32), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4sum"))
+	mean := []VecPhysical{Z4, Z5, Z6, Z7}
+	meanY := []VecPhysical{Y4, Y5, Y6, Y7}
+	for i := range 4 {
+		attnLanesum(ys[i], xs[i])
+		VDIVSS(X15, xs[i], xs[i]) // mean = Σ / nd
+		VBROADCASTSS(xs[i], mean[i])
+	}
+	ss := []VecPhysical{Y8, Y9, Y10, Y11}
+	ssX := []VecPhysical{X8, X9, X10, X11}
+	den := []VecPhysical{Z8, Z9, Z10, Z11}
+	for i := range 4 {
+		VXORPS(ss[i], ss[i], ss[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4ss")
+	for i := range 4 {
+		VMOVUPS(at(src[i]), Y12)
+		VSUBPS(meanY[i], Y12, Y12)
+		VMULPS(Y12, Y12, Y12)
+		VADDPS(Y12, ss[i], ss[i])
+	}
+	ADDQ(U8(32), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4ss"))
+	for i := range 4 {
+		attnLanesum(ss[i], ssX[i])
+		VDIVSS(X15, ssX[i], ssX[i]) // ss / nd
+		VADDSS(X13, ssX[i], ssX[i]) // + eps
+		VCVTSS2SD(ssX[i], ssX[i], ssX[i])
+		VSQRTSD(ssX[i], ssX[i], ssX[i])
+		VCVTSD2SS(ssX[i], ssX[i], ssX[i])
+		VBROADCASTSS(ssX[i], den[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4norm")
+	VMOVUPS(at(RBX), Z20)
+	VMOVUPS(at(RDX), Z21)
+	for i := range 4 {
+		v := []VecPhysical{Z16, Z17, Z18, Z19}[i]
+		VMOVUPS(at(src[i]), v)
+		VSUBPS(mean[i], v, v)
+		VDIVPS(den[i], v, v)
+		VMULPS(Z20, v, v)
+		VADDPS(Z21, v, v)
+		VMOVUPS(v, at(dst[i]))
+	}
+	ADDQ(U8(64), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4norm"))
 	VZEROUPPER()
 	RET()
 }
