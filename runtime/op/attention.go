@@ -113,7 +113,8 @@ func (k *mha) attnScratch(t int, mask bool) int {
 
 // RunRange computes, for each query of each unit, softmax(q·Kᵀ/√dh)·V
 // over the keys it sees. The scores of attnRows queries at a time are one
-// DotsF32 call, each row's softmax one SoftmaxF32, and their mix with the
+// DotsF32 call, their softmaxes one SoftmaxStridedF32 call (SoftmaxF32 a
+// row when causal rows see different keys), and their mix with the
 // values one MixF32 call; DotsF32 and MixF32 are defined through DotF32
 // and AxpyF32 in the order a query-by-query loop would call them, so the
 // result is the same bit for bit on every kernel.
@@ -172,8 +173,12 @@ func (a *attnTask) RunRange(lo, hi int) {
 			if nk := cnt[rows-1]; nk > 0 {
 				kernel.DotsF32(blk, t, q[i0*ld:], ld, keys, ldk, rows, nk, dh, k.scale)
 			}
-			for r := 0; r < rows; r++ {
-				kernel.SoftmaxF32(blk[r*t:][:cnt[r]]) // no valid key: the output stays zero
+			if cnt[0] == cnt[rows-1] { // every row sees the same keys
+				kernel.SoftmaxStridedF32(blk, t, cnt[0], rows) // no valid key: the output stays zero
+			} else {
+				for r := 0; r < rows; r++ {
+					kernel.SoftmaxF32(blk[r*t:][:cnt[r]])
+				}
 			}
 			// The keys every query of the block sees at once, then each
 			// query's later keys (causal) in order.

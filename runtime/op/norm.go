@@ -68,8 +68,6 @@ func (k *layerNorm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		return nil
 	}
 	x, y := in[0].F32, out[0].F32
-	for r := 0; r+d <= len(x); r += d {
-		kernel.LayerNormRow(y[r:r+d], x[r:r+d], k.gamma, k.beta, k.eps)
-	}
+	kernel.LayerNormRows(y, x, k.gamma, k.beta, d, k.eps)
 	return nil
 }

@@ -35,6 +35,19 @@ func MixF32(o []float32, ldo int, p []float32, ldp int, v []float32, ldv int, m,
 //	p[j] = p[j] / sum
 func SoftmaxF32(p []float32) { impl.SoftmaxF32(p) }
 
+// SoftmaxStridedF32 is SoftmaxF32 on each of rows rows of n values at a
+// stride of ld floats, p[r*ld:][:n], in order, bit for bit.
+func SoftmaxStridedF32(p []float32, ld, n, rows int) { impl.SoftmaxStridedF32(p, ld, n, rows) }
+
+// softmaxStridedVia is SoftmaxStridedF32 through one SoftmaxF32.
+func softmaxStridedVia(softmax func(p []float32)) func(p []float32, ld, n, rows int) {
+	return func(p []float32, ld, n, rows int) {
+		for r := range rows {
+			softmax(p[r*ld:][:n])
+		}
+	}
+}
+
 // softmaxVia is SoftmaxF32 around an implementation's Exp slice.
 func softmaxVia(exp func(dst, src []float32)) func(p []float32) {
 	return func(p []float32) { softmaxLoop(exp, p) }

@@ -237,6 +237,532 @@ nan:
 	VZEROUPPER
 	RET
 
+// func softmax4RowsAVX512(p []float32, ld int, n int) (nan bool)
+// Requires: AVX, AVX512F
+TEXT ·softmax4RowsAVX512(SB), NOSPLIT, $0-41
+	// For n > 0 a multiple of 16 and rows p[i*ld:][:n], i < 4: if any
+	// element is NaN, report it and leave p alone; else softmaxRowAVX512
+	// on each row. Reference: softmaxLoop.
+	MOVQ         p_base+0(FP), R9
+	MOVQ         ld+24(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         n+32(FP), R8
+	SHRQ         $0x04, R8
+	VBROADCASTSS attnz<>+88(SB), Z16
+	VBROADCASTSS attnz<>+88(SB), Z17
+	VBROADCASTSS attnz<>+88(SB), Z18
+	VBROADCASTSS attnz<>+88(SB), Z19
+	KXORW        K3, K3, K3
+	MOVQ         R9, SI
+	LEAQ         (SI)(DX*1), DI
+	LEAQ         (SI)(DX*2), R10
+	LEAQ         (DI)(DX*2), R11
+	MOVQ         R8, CX
+
+max4loop:
+	VMOVUPS       (SI), Z20
+	VMAXPS        Z20, Z16, Z16
+	VCMPPS        $0x03, Z20, Z20, K1
+	KORW          K1, K3, K3
+	VMOVUPS       (DI), Z21
+	VMAXPS        Z21, Z17, Z17
+	VCMPPS        $0x03, Z21, Z21, K1
+	KORW          K1, K3, K3
+	VMOVUPS       (R10), Z22
+	VMAXPS        Z22, Z18, Z18
+	VCMPPS        $0x03, Z22, Z22, K1
+	KORW          K1, K3, K3
+	VMOVUPS       (R11), Z23
+	VMAXPS        Z23, Z19, Z19
+	VCMPPS        $0x03, Z23, Z23, K1
+	KORW          K1, K3, K3
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R10
+	ADDQ          $0x40, R11
+	DECQ          CX
+	JNZ           max4loop
+	KORTESTW      K3, K3
+	JNE           nan4
+	VMOVAPS       Z16, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VBROADCASTSS  X0, Z16
+	VPXORD        Z28, Z28, Z28
+	VMOVAPS       Z17, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VBROADCASTSS  X0, Z17
+	VPXORD        Z29, Z29, Z29
+	VMOVAPS       Z18, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VBROADCASTSS  X0, Z18
+	VPXORD        Z30, Z30, Z30
+	VMOVAPS       Z19, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VBROADCASTSS  X0, Z19
+	VPXORD        Z31, Z31, Z31
+	MOVQ          R9, SI
+	LEAQ          (SI)(DX*1), DI
+	LEAQ          (SI)(DX*2), R10
+	LEAQ          (DI)(DX*2), R11
+	MOVQ          R8, CX
+
+es4loop:
+	VMOVUPS       (SI), Z20
+	VSUBPS        Z16, Z20, Z20
+	VMULPS.BCST   attnz<>+0(SB), Z20, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z20, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z24
+	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+20(SB), Z24, Z24
+	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+24(SB), Z24, Z24
+	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+28(SB), Z24, Z24
+	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+32(SB), Z24, Z24
+	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+36(SB), Z24, Z24
+	VMULPS        Z5, Z24, Z24
+	VADDPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+40(SB), Z24, Z24
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z24, Z24
+	VMULPS        Z7, Z24, Z24
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z20, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z24
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z20, K1
+	VPXORD        Z24, Z24, K1, Z24
+	VCMPPS        $0x03, Z20, Z20, K1
+	VMOVAPS       Z20, K1, Z24
+	VMOVUPS       Z24, (SI)
+	VADDPS        Y24, Y28, Y28
+	VEXTRACTF64X4 $0x01, Z24, Y1
+	VADDPS        Y1, Y28, Y28
+	VMOVUPS       (DI), Z21
+	VSUBPS        Z17, Z21, Z21
+	VMULPS.BCST   attnz<>+0(SB), Z21, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z21, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z25
+	VMULPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+20(SB), Z25, Z25
+	VMULPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+24(SB), Z25, Z25
+	VMULPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+28(SB), Z25, Z25
+	VMULPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+32(SB), Z25, Z25
+	VMULPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+36(SB), Z25, Z25
+	VMULPS        Z5, Z25, Z25
+	VADDPS        Z4, Z25, Z25
+	VADDPS.BCST   attnz<>+40(SB), Z25, Z25
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z25, Z25
+	VMULPS        Z7, Z25, Z25
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z21, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z25
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z21, K1
+	VPXORD        Z25, Z25, K1, Z25
+	VCMPPS        $0x03, Z21, Z21, K1
+	VMOVAPS       Z21, K1, Z25
+	VMOVUPS       Z25, (DI)
+	VADDPS        Y25, Y29, Y29
+	VEXTRACTF64X4 $0x01, Z25, Y1
+	VADDPS        Y1, Y29, Y29
+	VMOVUPS       (R10), Z22
+	VSUBPS        Z18, Z22, Z22
+	VMULPS.BCST   attnz<>+0(SB), Z22, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z22, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z26
+	VMULPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+20(SB), Z26, Z26
+	VMULPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+24(SB), Z26, Z26
+	VMULPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+28(SB), Z26, Z26
+	VMULPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+32(SB), Z26, Z26
+	VMULPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+36(SB), Z26, Z26
+	VMULPS        Z5, Z26, Z26
+	VADDPS        Z4, Z26, Z26
+	VADDPS.BCST   attnz<>+40(SB), Z26, Z26
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z26, Z26
+	VMULPS        Z7, Z26, Z26
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z22, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z26
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z22, K1
+	VPXORD        Z26, Z26, K1, Z26
+	VCMPPS        $0x03, Z22, Z22, K1
+	VMOVAPS       Z22, K1, Z26
+	VMOVUPS       Z26, (R10)
+	VADDPS        Y26, Y30, Y30
+	VEXTRACTF64X4 $0x01, Z26, Y1
+	VADDPS        Y1, Y30, Y30
+	VMOVUPS       (R11), Z23
+	VSUBPS        Z19, Z23, Z23
+	VMULPS.BCST   attnz<>+0(SB), Z23, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VRNDSCALEPS   $0x09, Z2, Z2
+	VCVTTPS2DQ    Z2, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
+	VSUBPS        Z3, Z23, Z4
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
+	VSUBPS        Z3, Z4, Z4
+	VMULPS        Z4, Z4, Z5
+	VBROADCASTSS  attnz<>+16(SB), Z27
+	VMULPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+20(SB), Z27, Z27
+	VMULPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+24(SB), Z27, Z27
+	VMULPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+28(SB), Z27, Z27
+	VMULPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+32(SB), Z27, Z27
+	VMULPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+36(SB), Z27, Z27
+	VMULPS        Z5, Z27, Z27
+	VADDPS        Z4, Z27, Z27
+	VADDPS.BCST   attnz<>+40(SB), Z27, Z27
+	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
+	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
+	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
+	VPSUBD        Z2, Z7, Z7
+	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
+	VPSLLD        $0x17, Z2, Z2
+	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
+	VPSLLD        $0x17, Z7, Z7
+	VMULPS        Z2, Z27, Z27
+	VMULPS        Z7, Z27, Z27
+	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z23, K1
+	VBROADCASTSS  attnz<>+52(SB), K1, Z27
+	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z23, K1
+	VPXORD        Z27, Z27, K1, Z27
+	VCMPPS        $0x03, Z23, Z23, K1
+	VMOVAPS       Z23, K1, Z27
+	VMOVUPS       Z27, (R11)
+	VADDPS        Y27, Y31, Y31
+	VEXTRACTF64X4 $0x01, Z27, Y1
+	VADDPS        Y1, Y31, Y31
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R10
+	ADDQ          $0x40, R11
+	DECQ          CX
+	JNZ           es4loop
+	VMOVAPS       Y28, Y9
+	VEXTRACTF128  $0x01, Y9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0x4e, X9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0xb1, X9, X1
+	VADDSS        X1, X9, X9
+	VBROADCASTSS  X9, Z28
+	VMOVAPS       Y29, Y9
+	VEXTRACTF128  $0x01, Y9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0x4e, X9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0xb1, X9, X1
+	VADDSS        X1, X9, X9
+	VBROADCASTSS  X9, Z29
+	VMOVAPS       Y30, Y9
+	VEXTRACTF128  $0x01, Y9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0x4e, X9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0xb1, X9, X1
+	VADDSS        X1, X9, X9
+	VBROADCASTSS  X9, Z30
+	VMOVAPS       Y31, Y9
+	VEXTRACTF128  $0x01, Y9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0x4e, X9, X1
+	VADDPS        X1, X9, X9
+	VPERMILPS     $0xb1, X9, X1
+	VADDSS        X1, X9, X9
+	VBROADCASTSS  X9, Z31
+	MOVQ          R9, SI
+	LEAQ          (SI)(DX*1), DI
+	LEAQ          (SI)(DX*2), R10
+	LEAQ          (DI)(DX*2), R11
+	MOVQ          R8, CX
+
+div4loop:
+	VMOVUPS (SI), Z20
+	VDIVPS  Z28, Z20, Z20
+	VMOVUPS Z20, (SI)
+	VMOVUPS (DI), Z21
+	VDIVPS  Z29, Z21, Z21
+	VMOVUPS Z21, (DI)
+	VMOVUPS (R10), Z22
+	VDIVPS  Z30, Z22, Z22
+	VMOVUPS Z22, (R10)
+	VMOVUPS (R11), Z23
+	VDIVPS  Z31, Z23, Z23
+	VMOVUPS Z23, (R11)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
+	DECQ    CX
+	JNZ     div4loop
+	MOVB    $0x00, nan+40(FP)
+	VZEROUPPER
+	RET
+
+nan4:
+	MOVB $0x01, nan+40(FP)
+	VZEROUPPER
+	RET
+
+// func layerNorm4RowsAVX512(dst []float32, src []float32, gamma []float32, beta []float32, n int, nd float32, eps float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·layerNorm4RowsAVX512(SB), NOSPLIT, $0-112
+	// For n > 0 a multiple of 16, rows r < 4 of src[r*n:][:n] into dst[r*n:][:n]:
+	// mean = Σ/nd, den = float32(sqrt(float64(Σ(x−mean)²/nd + eps))), the sums
+	// in DotF32's lane order, dst = float32(float32((x−mean)/den)·gamma) + beta.
+	// Reference: layerNormGeneric on each row.
+	MOVQ   src_base+24(FP), SI
+	MOVQ   dst_base+0(FP), R10
+	MOVQ   gamma_base+48(FP), BX
+	MOVQ   beta_base+72(FP), DX
+	MOVQ   n+96(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (R10)(CX*1), R11
+	LEAQ   (DI)(CX*1), R8
+	LEAQ   (R11)(CX*1), R12
+	LEAQ   (R8)(CX*1), R9
+	LEAQ   (R12)(CX*1), R13
+	MOVSS  nd+104(FP), X15
+	MOVSS  eps+108(FP), X13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+
+ln4sum:
+	VADDPS       (SI)(AX*1), Y0, Y0
+	VADDPS       (DI)(AX*1), Y1, Y1
+	VADDPS       (R8)(AX*1), Y2, Y2
+	VADDPS       (R9)(AX*1), Y3, Y3
+	ADDQ         $0x20, AX
+	CMPQ         AX, CX
+	JB           ln4sum
+	VEXTRACTF128 $0x01, Y0, X14
+	VADDPS       X14, X0, X0
+	VPERMILPS    $0x4e, X0, X14
+	VADDPS       X14, X0, X0
+	VPERMILPS    $0xb1, X0, X14
+	VADDSS       X14, X0, X0
+	VDIVSS       X15, X0, X0
+	VBROADCASTSS X0, Z4
+	VEXTRACTF128 $0x01, Y1, X14
+	VADDPS       X14, X1, X1
+	VPERMILPS    $0x4e, X1, X14
+	VADDPS       X14, X1, X1
+	VPERMILPS    $0xb1, X1, X14
+	VADDSS       X14, X1, X1
+	VDIVSS       X15, X1, X1
+	VBROADCASTSS X1, Z5
+	VEXTRACTF128 $0x01, Y2, X14
+	VADDPS       X14, X2, X2
+	VPERMILPS    $0x4e, X2, X14
+	VADDPS       X14, X2, X2
+	VPERMILPS    $0xb1, X2, X14
+	VADDSS       X14, X2, X2
+	VDIVSS       X15, X2, X2
+	VBROADCASTSS X2, Z6
+	VEXTRACTF128 $0x01, Y3, X14
+	VADDPS       X14, X3, X3
+	VPERMILPS    $0x4e, X3, X14
+	VADDPS       X14, X3, X3
+	VPERMILPS    $0xb1, X3, X14
+	VADDSS       X14, X3, X3
+	VDIVSS       X15, X3, X3
+	VBROADCASTSS X3, Z7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	XORQ         AX, AX
+
+ln4ss:
+	VMOVUPS      (SI)(AX*1), Y12
+	VSUBPS       Y4, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+	VMOVUPS      (DI)(AX*1), Y12
+	VSUBPS       Y5, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y9, Y9
+	VMOVUPS      (R8)(AX*1), Y12
+	VSUBPS       Y6, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y10, Y10
+	VMOVUPS      (R9)(AX*1), Y12
+	VSUBPS       Y7, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y11, Y11
+	ADDQ         $0x20, AX
+	CMPQ         AX, CX
+	JB           ln4ss
+	VEXTRACTF128 $0x01, Y8, X14
+	VADDPS       X14, X8, X8
+	VPERMILPS    $0x4e, X8, X14
+	VADDPS       X14, X8, X8
+	VPERMILPS    $0xb1, X8, X14
+	VADDSS       X14, X8, X8
+	VDIVSS       X15, X8, X8
+	VADDSS       X13, X8, X8
+	VCVTSS2SD    X8, X8, X8
+	VSQRTSD      X8, X8, X8
+	VCVTSD2SS    X8, X8, X8
+	VBROADCASTSS X8, Z8
+	VEXTRACTF128 $0x01, Y9, X14
+	VADDPS       X14, X9, X9
+	VPERMILPS    $0x4e, X9, X14
+	VADDPS       X14, X9, X9
+	VPERMILPS    $0xb1, X9, X14
+	VADDSS       X14, X9, X9
+	VDIVSS       X15, X9, X9
+	VADDSS       X13, X9, X9
+	VCVTSS2SD    X9, X9, X9
+	VSQRTSD      X9, X9, X9
+	VCVTSD2SS    X9, X9, X9
+	VBROADCASTSS X9, Z9
+	VEXTRACTF128 $0x01, Y10, X14
+	VADDPS       X14, X10, X10
+	VPERMILPS    $0x4e, X10, X14
+	VADDPS       X14, X10, X10
+	VPERMILPS    $0xb1, X10, X14
+	VADDSS       X14, X10, X10
+	VDIVSS       X15, X10, X10
+	VADDSS       X13, X10, X10
+	VCVTSS2SD    X10, X10, X10
+	VSQRTSD      X10, X10, X10
+	VCVTSD2SS    X10, X10, X10
+	VBROADCASTSS X10, Z10
+	VEXTRACTF128 $0x01, Y11, X14
+	VADDPS       X14, X11, X11
+	VPERMILPS    $0x4e, X11, X14
+	VADDPS       X14, X11, X11
+	VPERMILPS    $0xb1, X11, X14
+	VADDSS       X14, X11, X11
+	VDIVSS       X15, X11, X11
+	VADDSS       X13, X11, X11
+	VCVTSS2SD    X11, X11, X11
+	VSQRTSD      X11, X11, X11
+	VCVTSD2SS    X11, X11, X11
+	VBROADCASTSS X11, Z11
+	XORQ         AX, AX
+
+ln4norm:
+	VMOVUPS (BX)(AX*1), Z20
+	VMOVUPS (DX)(AX*1), Z21
+	VMOVUPS (SI)(AX*1), Z16
+	VSUBPS  Z4, Z16, Z16
+	VDIVPS  Z8, Z16, Z16
+	VMULPS  Z20, Z16, Z16
+	VADDPS  Z21, Z16, Z16
+	VMOVUPS Z16, (R10)(AX*1)
+	VMOVUPS (DI)(AX*1), Z17
+	VSUBPS  Z5, Z17, Z17
+	VDIVPS  Z9, Z17, Z17
+	VMULPS  Z20, Z17, Z17
+	VADDPS  Z21, Z17, Z17
+	VMOVUPS Z17, (R11)(AX*1)
+	VMOVUPS (R8)(AX*1), Z18
+	VSUBPS  Z6, Z18, Z18
+	VDIVPS  Z10, Z18, Z18
+	VMULPS  Z20, Z18, Z18
+	VADDPS  Z21, Z18, Z18
+	VMOVUPS Z18, (R12)(AX*1)
+	VMOVUPS (R9)(AX*1), Z19
+	VSUBPS  Z7, Z19, Z19
+	VDIVPS  Z11, Z19, Z19
+	VMULPS  Z20, Z19, Z19
+	VADDPS  Z21, Z19, Z19
+	VMOVUPS Z19, (R13)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, CX
+	JB      ln4norm
+	VZEROUPPER
+	RET
+
 DATA attnperm512<>+0(SB)/4, $0x00000000
 DATA attnperm512<>+4(SB)/4, $0x00000004
 DATA attnperm512<>+8(SB)/4, $0x00000008

@@ -10,7 +10,70 @@ package kernel
 func avx512Attn(im *Impl) {
 	im.DotsF32 = dotsF32AVX512Tiles
 	im.SoftmaxF32 = softmaxAttnAVX512
+	im.SoftmaxStridedF32 = softmaxStridedAVX512
+	im.LayerNormRows = layerNormRowsAVX512
 }
+
+// layerNormRowsAVX512 is LayerNormRows four rows a call
+// (layerNorm4RowsAVX512) when d is a multiple of 16, so that the rows'
+// dependent sums and divisions overlap; the other rows go through
+// layerNormAVX512 one by one.
+func layerNormRowsAVX512(dst, src, gamma, beta []float32, d int, eps float32) {
+	if d <= 0 {
+		return
+	}
+	rows := len(src) / d
+	r := 0
+	if d%16 == 0 && rows >= 4 {
+		dst, gamma, beta = dst[:rows*d], gamma[:d], beta[:d]
+		raceRead(src[:rows*d])
+		raceRead(gamma)
+		raceRead(beta)
+		raceWrite(dst)
+		for ; r+4 <= rows; r += 4 {
+			layerNorm4RowsAVX512(dst[r*d:], src[r*d:], gamma, beta, d, float32(d), eps)
+		}
+	}
+	for ; r < rows; r++ {
+		layerNormAVX512(dst[r*d:][:d], src[r*d:][:d], gamma, beta, eps)
+	}
+}
+
+// layerNorm4RowsAVX512 is layerNormAVX512 on the four rows src[r*n:][:n]
+// into dst[r*n:][:n], r < 4, for n > 0 a multiple of 16 (nd = n), their
+// passes interleaved. Reference: layerNormGeneric on each row.
+//
+//go:noescape
+func layerNorm4RowsAVX512(dst, src, gamma, beta []float32, n int, nd, eps float32)
+
+// softmaxStridedAVX512 is SoftmaxStridedF32 four rows a call
+// (softmax4RowsAVX512) when n is a multiple of 16 and the rows do not
+// overlap, so that the rows' reductions overlap; the other rows, and any
+// four holding a NaN, go through softmaxAttnAVX512 one by one.
+func softmaxStridedAVX512(p []float32, ld, n, rows int) {
+	r := 0
+	if n > 0 && n%16 == 0 && ld >= n && rows >= 4 && len(p) >= (rows-1)*ld+n {
+		raceWrite(p[:(rows-1)*ld+n])
+		for ; r+4 <= rows; r += 4 {
+			if softmax4RowsAVX512(p[r*ld:], ld, n) {
+				for i := range 4 {
+					softmaxAttnAVX512(p[(r+i)*ld:][:n])
+				}
+			}
+		}
+	}
+	for ; r < rows; r++ {
+		softmaxAttnAVX512(p[r*ld:][:n])
+	}
+}
+
+// softmax4RowsAVX512 is softmaxRowAVX512 on the four rows p[i*ld:][:n],
+// i < 4, for n > 0 a multiple of 16 and ld ≥ n, their passes interleaved:
+// with a NaN in any of them it reports true and leaves p unchanged.
+// Reference: softmaxLoop on each row.
+//
+//go:noescape
+func softmax4RowsAVX512(p []float32, ld, n int) (nan bool)
 
 // softmaxAttnAVX512 is SoftmaxF32 in one assembly call
 // (softmaxRowAVX512) instead of softmaxAVX512's three, and with the

@@ -27,6 +27,11 @@ type Impl struct {
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
 	DotsI8        func(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int)
+
+	// SoftmaxStridedF32 is SoftmaxF32 on rows at a stride.
+	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
+	// LayerNormRows is LayerNormRow on consecutive rows of d.
+	LayerNormRows func(dst, src, gamma, beta []float32, d int, eps float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -83,6 +88,13 @@ func withDefaults(l []Impl) []Impl {
 		// and ReLU.
 		if im.GemmI8F32 == nil {
 			im.GemmI8F32 = gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)
+		}
+		// Softmax over strided rows defaults to the Impl's own SoftmaxF32.
+		if im.SoftmaxStridedF32 == nil {
+			im.SoftmaxStridedF32 = softmaxStridedVia(im.SoftmaxF32)
+		}
+		if im.LayerNormRows == nil {
+			im.LayerNormRows = layerNormRowsVia(im.LayerNormRow)
 		}
 	}
 	return l

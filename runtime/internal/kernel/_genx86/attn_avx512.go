@@ -22,6 +22,8 @@ func genAttnAVX512() {
 		DATA(4*i, U32(c.bits))
 	}
 	genSoftmaxRowAVX512()
+	genSoftmax4RowsAVX512()
+	genLayerNorm4RowsAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
@@ -274,6 +276,204 @@ func genSoftmaxRowAVX512() {
 	RET()
 	Label("nan")
 	MOVB(U8(1), NewParamAddr("nan", 24))
+	VZEROUPPER()
+	RET()
+}
+
+// genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
+// four rows of n values (n a positive multiple of 16) at a stride of ld
+// floats, their passes interleaved so that the four rows' horizontal max
+// and sum reductions, exponentials and divisions overlap. Each row's
+// instructions and their order are softmaxRowAVX512's, so its bits too.
+func genSoftmax4RowsAVX512() {
+	TEXT("softmax4RowsAVX512", NOSPLIT, "func(p []float32, ld, n int) (nan bool)")
+	Comment("For n > 0 a multiple of 16 and rows p[i*ld:][:n], i < 4: if any",
+		"element is NaN, report it and leave p alone; else softmaxRowAVX512",
+		"on each row. Reference: softmaxLoop.")
+	ptr := []GPPhysical{RSI, RDI, R10, R11}
+	mx := []VecPhysical{Z16, Z17, Z18, Z19}  // maxima, then their broadcasts
+	ld := []VecPhysical{Z20, Z21, Z22, Z23}  // loaded vectors
+	ex := []VecPhysical{Z24, Z25, Z26, Z27}  // exponentials
+	sm := []VecPhysical{Z28, Z29, Z30, Z31}  // lane sums, then the sums broadcast
+	smY := []VecPhysical{Y28, Y29, Y30, Y31} // their low halves
+	exY := []VecPhysical{Y24, Y25, Y26, Y27}
+	Load(Param("p").Base(), R9)
+	Load(Param("ld"), RDX)
+	SHLQ(U8(2), RDX) // row stride in bytes
+	Load(Param("n"), R8)
+	SHRQ(U8(4), R8) // whole vectors a row
+	rewind := func() {
+		MOVQ(R9, RSI)
+		LEAQ(Mem{Base: RSI, Index: RDX, Scale: 1}, RDI)
+		LEAQ(Mem{Base: RSI, Index: RDX, Scale: 2}, R10)
+		LEAQ(Mem{Base: RDI, Index: RDX, Scale: 2}, R11)
+		MOVQ(R8, RCX)
+	}
+	advance := func() {
+		for _, r := range ptr {
+			ADDQ(U8(64), r)
+		}
+		DECQ(RCX)
+	}
+	for i := range 4 {
+		VBROADCASTSS(cst("minf"), mx[i])
+	}
+	KXORW(K3, K3, K3) // NaN lanes seen
+	rewind()
+	Label("max4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VMAXPS(ld[i], mx[i], mx[i])
+		VCMPPS(U8(3), ld[i], ld[i], K1)
+		KORW(K1, K3, K3)
+	}
+	advance()
+	JNZ(LabelRef("max4loop"))
+	KORTESTW(K3, K3)
+	JNE(LabelRef("nan4"))
+	for i := range 4 {
+		VMOVAPS(mx[i], Z0)
+		VEXTRACTF64X4(U8(1), Z0, Y1)
+		VMAXPS(Y1, Y0, Y0)
+		VEXTRACTF128(U8(1), Y0, X1)
+		VMAXPS(X1, X0, X0)
+		VPERMILPS(U8(0x4e), X0, X1)
+		VMAXPS(X1, X0, X0)
+		VPERMILPS(U8(0xb1), X0, X1)
+		VMAXPS(X1, X0, X0)
+		VBROADCASTSS(X0, mx[i])
+		VPXORD(sm[i], sm[i], sm[i])
+	}
+	rewind()
+	Label("es4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VSUBPS(mx[i], ld[i], ld[i]) // x − mx
+		exp16(ld[i], ex[i])
+		VMOVUPS(ex[i], Mem{Base: ptr[i]})
+		VADDPS(exY[i], smY[i], smY[i])
+		VEXTRACTF64X4(U8(1), ex[i], Y1)
+		VADDPS(Y1, smY[i], smY[i])
+	}
+	advance()
+	JNZ(LabelRef("es4loop"))
+	for i := range 4 {
+		VMOVAPS(smY[i], Y9)
+		VEXTRACTF128(U8(1), Y9, X1)
+		VADDPS(X1, X9, X9)
+		VPERMILPS(U8(0x4e), X9, X1)
+		VADDPS(X1, X9, X9)
+		VPERMILPS(U8(0xb1), X9, X1)
+		VADDSS(X1, X9, X9)
+		VBROADCASTSS(X9, sm[i])
+	}
+	rewind()
+	Label("div4loop")
+	for i := range 4 {
+		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
+		VDIVPS(sm[i], ld[i], ld[i])
+		VMOVUPS(ld[i], Mem{Base: ptr[i]})
+	}
+	advance()
+	JNZ(LabelRef("div4loop"))
+	MOVB(U8(0), NewParamAddr("nan", 40))
+	VZEROUPPER()
+	RET()
+	Label("nan4")
+	MOVB(U8(1), NewParamAddr("nan", 40))
+	VZEROUPPER()
+	RET()
+}
+
+// genLayerNorm4RowsAVX512 emits layerNorm4RowsAVX512: layerNormAVX512 on
+// four consecutive rows of n values (n a positive multiple of 16), their
+// passes interleaved so that the rows' dependent sum chains, lane sums,
+// square roots and divisions overlap. Each row's arithmetic and its
+// order are sumF32AVX2's, sumSqDevAVX2's, the Go scalar steps' and
+// normRowAVX512's, so its bits too.
+func genLayerNorm4RowsAVX512() {
+	TEXT("layerNorm4RowsAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, n int, nd, eps float32)")
+	Comment("For n > 0 a multiple of 16, rows r < 4 of src[r*n:][:n] into dst[r*n:][:n]:",
+		"mean = Σ/nd, den = float32(sqrt(float64(Σ(x−mean)²/nd + eps))), the sums",
+		"in DotF32's lane order, dst = float32(float32((x−mean)/den)·gamma) + beta.",
+		"Reference: layerNormGeneric on each row.")
+	src := []GPPhysical{RSI, RDI, R8, R9}
+	dst := []GPPhysical{R10, R11, R12, R13}
+	Load(Param("src").Base(), RSI)
+	Load(Param("dst").Base(), R10)
+	Load(Param("gamma").Base(), RBX)
+	Load(Param("beta").Base(), RDX)
+	Load(Param("n"), RCX)
+	SHLQ(U8(2), RCX) // row bytes
+	for i := 1; i < 4; i++ {
+		LEAQ(Mem{Base: src[i-1], Index: RCX, Scale: 1}, src[i])
+		LEAQ(Mem{Base: dst[i-1], Index: RCX, Scale: 1}, dst[i])
+	}
+	MOVSS(NewParamAddr("nd", 104), X15)
+	MOVSS(NewParamAddr("eps", 108), X13)
+	at := func(b GPPhysical) Mem { return Mem{Base: b, Index: RAX, Scale: 1} }
+	ys := []VecPhysical{Y0, Y1, Y2, Y3}
+	xs := []VecPhysical{X0, X1, X2, X3}
+	for i := range 4 {
+		VXORPS(ys[i], ys[i], ys[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4sum")
+	for i := range 4 {
+		VADDPS(at(src[i]), ys[i], ys[i])
+	}
+	ADDQ(U8(32), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4sum"))
+	mean := []VecPhysical{Z4, Z5, Z6, Z7}
+	meanY := []VecPhysical{Y4, Y5, Y6, Y7}
+	for i := range 4 {
+		attnLanesum(ys[i], xs[i])
+		VDIVSS(X15, xs[i], xs[i]) // mean = Σ / nd
+		VBROADCASTSS(xs[i], mean[i])
+	}
+	ss := []VecPhysical{Y8, Y9, Y10, Y11}
+	ssX := []VecPhysical{X8, X9, X10, X11}
+	den := []VecPhysical{Z8, Z9, Z10, Z11}
+	for i := range 4 {
+		VXORPS(ss[i], ss[i], ss[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4ss")
+	for i := range 4 {
+		VMOVUPS(at(src[i]), Y12)
+		VSUBPS(meanY[i], Y12, Y12)
+		VMULPS(Y12, Y12, Y12)
+		VADDPS(Y12, ss[i], ss[i])
+	}
+	ADDQ(U8(32), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4ss"))
+	for i := range 4 {
+		attnLanesum(ss[i], ssX[i])
+		VDIVSS(X15, ssX[i], ssX[i]) // ss / nd
+		VADDSS(X13, ssX[i], ssX[i]) // + eps
+		VCVTSS2SD(ssX[i], ssX[i], ssX[i])
+		VSQRTSD(ssX[i], ssX[i], ssX[i])
+		VCVTSD2SS(ssX[i], ssX[i], ssX[i])
+		VBROADCASTSS(ssX[i], den[i])
+	}
+	XORQ(RAX, RAX)
+	Label("ln4norm")
+	VMOVUPS(at(RBX), Z20)
+	VMOVUPS(at(RDX), Z21)
+	for i := range 4 {
+		v := []VecPhysical{Z16, Z17, Z18, Z19}[i]
+		VMOVUPS(at(src[i]), v)
+		VSUBPS(mean[i], v, v)
+		VDIVPS(den[i], v, v)
+		VMULPS(Z20, v, v)
+		VADDPS(Z21, v, v)
+		VMOVUPS(v, at(dst[i]))
+	}
+	ADDQ(U8(64), RAX)
+	CMPQ(RAX, RCX)
+	JB(LabelRef("ln4norm"))
 	VZEROUPPER()
 	RET()
 }
