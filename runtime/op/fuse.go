@@ -144,21 +144,26 @@ func (f *addLayerNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	if len(b) == len(a) && &y[0] == &b[0] {
 		// In place of b: row by row, b's row + a's row (the same bits).
-		for r := 0; r+d <= len(a); r += d {
-			ys := y[r : r+d]
-			kernel.AxpyF32(1, a[r:r+d], ys)
-			kernel.LayerNormRow(ys, ys, f.ln.gamma, f.ln.beta, f.ln.eps)
+		for r0 := 0; r0+d <= len(a); r0 += 4 * d {
+			r1 := min(r0+4*d, len(a)/d*d)
+			for r := r0; r < r1; r += d {
+				kernel.AxpyF32(1, a[r:r+d], y[r:r+d])
+			}
+			kernel.LayerNormRows(y[r0:r1], y[r0:r1], f.ln.gamma, f.ln.beta, d, f.ln.eps)
 		}
 		return nil
 	}
-	for r := 0; r+d <= len(a); r += d {
-		ys := y[r : r+d]
-		if as := a[r : r+d]; &ys[0] != &as[0] {
-			copy(ys, as)
+	for r0 := 0; r0+d <= len(a); r0 += 4 * d {
+		r1 := min(r0+4*d, len(a)/d*d)
+		for r := r0; r < r1; r += d {
+			ys := y[r : r+d]
+			if as := a[r : r+d]; &ys[0] != &as[0] {
+				copy(ys, as)
+			}
+			o := r % len(b)
+			kernel.AxpyF32(1, b[o:o+d], ys)
 		}
-		o := r % len(b)
-		kernel.AxpyF32(1, b[o:o+d], ys)
-		kernel.LayerNormRow(ys, ys, f.ln.gamma, f.ln.beta, f.ln.eps)
+		kernel.LayerNormRows(y[r0:r1], y[r0:r1], f.ln.gamma, f.ln.beta, d, f.ln.eps)
 	}
 	return nil
 }
