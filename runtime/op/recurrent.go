@@ -469,7 +469,8 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 // not split the product among workers (splitI8): the rows are quantized, multiplied in one GemmI8 (m
 // rows at a time, so batches go through the kernel's tiles) and
 // dequantized with the input projection row as the bias (GemmI8F32, in
-// the GEMM's registers, when no row is masked), which gives the
+// the GEMM's registers; with masked rows the valid rows' projections are
+// gathered into hp first), which gives the
 // bits of Linear.Forward followed by hp + xp. It reports false, doing
 // nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
 // own, or a product worth splitting), and the caller takes Forward.
@@ -497,15 +498,21 @@ func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask 
 		kernel.GemmI8F32(hp, acc, q, m, l.I8, 0, N, xs, xz, l.Scales, xp[step*xpStride:], t*xpStride, false)
 		return true
 	}
-	kernel.GemmI8(acc, q, m, l.I8, 0, N)
+	// Some rows are masked: the valid rows' input projections are
+	// gathered into hp, in row order, and the epilogue adds hp to itself
+	// (GemmI8F32 reads each bias before it writes that element).
 	j := 0
 	for i := 0; i < b && j < m; i++ {
 		if mask != nil && mask[i*t+step] == 0 {
 			continue
 		}
-		kernel.DequantRow(hp[j*N:(j+1)*N], acc[j*N:(j+1)*N], xs[j], int32(xz[j]), l.Scales, l.I8.RowSum, xp[(i*t+step)*xpStride:][:N])
+		copy(hp[j*N:(j+1)*N], xp[(i*t+step)*xpStride:][:N])
 		j++
 	}
+	if j < m {
+		return false // fewer valid rows than m: not the caller's gather
+	}
+	kernel.GemmI8F32(hp, acc, q, m, l.I8, 0, N, xs, xz, l.Scales, hp, N, false)
 	return true
 }
 
