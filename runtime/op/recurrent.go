@@ -518,32 +518,14 @@ func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask 
 
 // lstmCell updates one row's state from its gate pre-activations g (the
 // input plus the recurrent projection, 4H in gate order i, f, g, o, which
-// it overwrites): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
-//
-// The activations run a gate slice at a time on the vector kernels; the
-// element-wise loops are written over re-sliced gates of equal length so
-// the compiler drops their bounds checks.
-func lstmCell(g, h, c []float32) {
-	H := len(h)
-	g = g[:4*H]
-	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
-	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
-	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o
-	c = c[:H]
-	ig, fg, gg, og := g[:len(c)], g[H:][:len(c)], g[2*H:][:len(c)], g[3*H:][:len(h)]
-	for k, cv := range c {
-		c[k] = float32(fg[k]*cv) + float32(ig[k]*gg[k])
-	}
-	kernel.TanhSlice(h, c)
-	for k, v := range h {
-		h[k] = float32(og[k] * v)
-	}
-}
+// it may overwrite): c' = f⊙c + i⊙g, h' = o⊙tanh(c'), in one
+// kernel.LSTMCell (one vector pass on AVX-512).
+func lstmCell(g, h, c []float32) { kernel.LSTMCell(g, h, c) }
 
 // gruCell updates one row's state from its input projection xp (with
 // b_ih) and recurrent projection hp (with b_hh), both 3H in gate order
 // r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h. The r and z sums
-// are one vector AxpyF32 with alpha 1, as in lstmCell.
+// are one vector AxpyF32 with alpha 1.
 func gruCell(xp, hp, h []float32) {
 	H := len(h)
 	g := hp[:3*H]

@@ -139,6 +139,7 @@ var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
 func avx512Int8(im *Impl) {
 	im.QuantizeRowU8 = quantizeRowU8Z
 	im.DequantRow = dequantRowZ512
+	avx512LSTM(im) // the LSTM step's cell, which follows its GemmI8F32
 	base := im.GemmI8
 	im.GemmI8 = func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		if !w.tiled {

@@ -26,6 +26,7 @@ type Impl struct {
 	LayerNormRow  func(dst, src, gamma, beta []float32, eps float32)
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
+	LSTMCell      func(g, h, c []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -80,6 +81,10 @@ func withDefaults(l []Impl) []Impl {
 		// and ReLU.
 		if im.GemmI8F32 == nil {
 			im.GemmI8F32 = gemmI8F32Via(im.GemmI8, im.DequantRow, im.ReluSlice)
+		}
+		// The LSTM cell defaults to the Impl's own sigmoid and tanh.
+		if im.LSTMCell == nil {
+			im.LSTMCell = lstmCellVia(im.SigmoidSlice, im.TanhSlice)
 		}
 	}
 	return l
