@@ -407,8 +407,12 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 		}
 		// The recurrent projection of the rows valid at this step, in
 		// row order: all b state rows as they are, or the valid ones
-		// gathered into hin.
+		// gathered into hin. An int8 LSTM with few rows masked (at most
+		// an eighth) projects every row instead (all): the wasted rows
+		// cost less than gathering the valid rows' input projections,
+		// and each row's bits do not depend on the others.
 		src, m := h, b
+		all := true // hp's rows are the b batch rows, not the valid ones
 		if mask != nil {
 			m = 0
 			for i := 0; i < b; i++ {
@@ -416,7 +420,10 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 					m++
 				}
 			}
-			if m < b {
+			if m < b && m > 0 && r.cell == cellLSTM && hh.I8 != nil && 8*(b-m) <= b {
+				m = b
+			} else if m < b {
+				all = false
 				j := 0
 				for i := 0; i < b; i++ {
 					if mask[i*t+step] != 0 {
@@ -430,7 +437,11 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 		// fused: the input projection was added by the dequantization.
 		fused := false
 		if m > 0 {
-			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, mask, t, step, b, xp, xpStride)
+			rmask := mask
+			if all {
+				rmask = nil
+			}
+			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, rmask, t, step, b, xp, xpStride)
 			if !fused {
 				hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
 			}
@@ -446,9 +457,13 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 				clear(yr)
 				continue
 			}
-			xr := xp[(i*t+step)*xpStride:][:gh]
-			hr := hp[j*gh : (j+1)*gh]
+			row := j
+			if all {
+				row = i
+			}
+			hr := hp[row*gh : (row+1)*gh]
 			j++
+			xr := xp[(i*t+step)*xpStride:][:gh]
 			hi := h[i*H : (i+1)*H]
 			if r.cell == cellLSTM {
 				if !fused {
