@@ -31,3 +31,44 @@ func avx512LSTM(im *Impl) {
 		lstmCellAVX512(g, h, c)
 	}
 }
+
+// The assembly behind this declaration, lstm_avx2_amd64.s, is generated
+// with avo by _genx86 (lstm_avx2.go).
+
+// lstmCellAVX2 computes LSTMCell for len(h) a multiple of 8 (> 0; g at
+// least 4·len(h), c at least len(h) long) in one vector pass, leaving
+// Sigmoid of the i and f gates in g[:2·len(h)]. Reference:
+// lstmCellGeneric.
+//
+//go:noescape
+func lstmCellAVX2(g, h, c []float32)
+
+// lstmCellAVX2Tiles is LSTMCell with lstmCellAVX2 for a multiple of 8
+// state values, else the two-pass form over the AVX2 activations.
+func lstmCellAVX2Tiles(g, h, c []float32) {
+	H := len(h)
+	if H%8 != 0 {
+		lstmCellAVX2Via(g, h, c)
+		return
+	}
+	g, c = g[:4*H], c[:H]
+	raceRead(g)
+	raceWrite(g[:2*H])
+	raceRead(c)
+	raceWrite(c)
+	raceWrite(h)
+	lstmCellAVX2(g, h, c)
+}
+
+var lstmCellAVX2Via = lstmCellVia(sigmoidSliceAVX2, tanhSliceAVX2)
+
+// init gives the 256-bit implementations (avx2 and avxvnni, which share
+// AVX2's activations) the one-pass cell; the table is built by then, and
+// avx512vnni has its own (avx512LSTM).
+func init() {
+	for i := range impls {
+		if n := impls[i].Name; n == "avx2" || n == "avxvnni" {
+			impls[i].LSTMCell = lstmCellAVX2Tiles
+		}
+	}
+}
