@@ -62,39 +62,33 @@ func lstmAVX512() {
 	RET()
 }
 
+// lstmVecs are the four vectors in flight in lstmBody (tanhRat16 uses
+// their x, z, p and q only): the gates i, f, g and o of one chunk.
+var lstmVecs = []zvec{{Z0, Z1, Z2, Z3, Z0}, {Z4, Z5, Z6, Z7, Z4}, {Z8, Z9, Z10, Z11, Z8}, {Z12, Z13, Z14, Z15, Z12}}
+
 // lstmBody emits one 16-lane (or, masked with K2, 8-lane) step of
-// lstmCellAVX512: i and f through the two vectors of tanhRat16, then g
-// and o, then tanh(c'). Z10–Z14 keep i, f, tanh(g), o and c'.
+// lstmCellAVX512: the four gates' activations through tanhRat16 with
+// their instructions interleaved, then the new c, then tanh(c') alone.
 func lstmBody(masked bool) {
-	a, b := zvecs[0], zvecs[1]
-	sigIn := func(r zvec) { VMULPS(Z28, r.x, r.x) } // 0.5·x
-	sigOut := func(r zvec) {
+	vi, vf, vg, vo := lstmVecs[0], lstmVecs[1], lstmVecs[2], lstmVecs[3]
+	load(Mem{Base: RSI}, vi.x, masked)
+	load(Mem{Base: R8}, vf.x, masked)
+	load(Mem{Base: R9}, vg.x, masked)
+	load(Mem{Base: R10}, vo.x, masked)
+	for _, r := range []zvec{vi, vf, vo} {
+		VMULPS(Z28, r.x, r.x) // 0.5·x
+	}
+	tanhRat16(lstmVecs)
+	for _, r := range []zvec{vi, vf, vo} {
 		VMULPS(Z28, r.x, r.x)
 		VADDPS(Z28, r.x, r.x)
 	}
-	load(Mem{Base: RSI}, a.x, masked)
-	load(Mem{Base: R8}, b.x, masked)
-	sigIn(a)
-	sigIn(b)
-	tanhRat16(zvecs)
-	sigOut(a)
-	sigOut(b)
-	VMOVAPS(a.x, Z10) // i
-	VMOVAPS(b.x, Z11) // f
-	load(Mem{Base: R9}, a.x, masked)
-	load(Mem{Base: R10}, b.x, masked)
-	sigIn(b)
-	tanhRat16(zvecs)
-	sigOut(b)
-	VMOVAPS(a.x, Z12) // tanh(g)
-	VMOVAPS(b.x, Z13) // o
-	load(Mem{Base: R11}, Z14, masked)
-	VMULPS(Z14, Z11, Z14) // f·c
-	VMULPS(Z12, Z10, Z15) // i·tanh(g)
-	VADDPS(Z15, Z14, Z14) // c'
-	store(Z14, Mem{Base: R11}, masked)
-	VMOVAPS(Z14, a.x)
-	tanhRat16(zvecs[:1])
-	VMULPS(a.x, Z13, a.x) // o·tanh(c')
-	store(a.x, Mem{Base: RDI}, masked)
+	load(Mem{Base: R11}, vi.z, masked)
+	VMULPS(vi.z, vf.x, vi.z) // f·c
+	VMULPS(vg.x, vi.x, vi.p) // i·tanh(g)
+	VADDPS(vi.p, vi.z, vi.x) // c'
+	store(vi.x, Mem{Base: R11}, masked)
+	tanhRat16(lstmVecs[:1])
+	VMULPS(vi.x, vo.x, vi.x) // o·tanh(c')
+	store(vi.x, Mem{Base: RDI}, masked)
 }
