@@ -6,15 +6,16 @@ package kernel
 // with avo by _genx86 (lstm_avx512.go, `make generate`).
 
 // lstmCellAVX512 computes LSTMCell for len(h) a multiple of 8 (> 0; g at
-// least 4·len(h), c at least len(h) long) in one vector pass, reading g
-// only. Reference: lstmCellGeneric.
+// least 4·len(h), c at least len(h) long) in two vector passes (the gates
+// and c, then h from c, four vectors in flight), leaving Sigmoid of the o
+// gate in g[3·len(h):]. Reference: lstmCellGeneric.
 //
 //go:noescape
 func lstmCellAVX512(g, h, c []float32)
 
-// avx512LSTM sets the LSTM cell of the avx512vnni implementation: one
-// pass for a multiple of 8 state values, else the two-pass form over the
-// AVX-512 activations.
+// avx512LSTM sets the LSTM cell of the avx512vnni implementation:
+// lstmCellAVX512 for a multiple of 8 state values, else the two-pass Go
+// form over the AVX-512 activations.
 func avx512LSTM(im *Impl) {
 	via := lstmCellVia(sigmoidSliceAVX512, tanhSliceAVX512)
 	im.LSTMCell = func(g, h, c []float32) {
@@ -25,6 +26,7 @@ func avx512LSTM(im *Impl) {
 		}
 		g, c = g[:4*H], c[:H]
 		raceRead(g)
+		raceWrite(g[3*H:])
 		raceRead(c)
 		raceWrite(c)
 		raceWrite(h)

@@ -28,7 +28,8 @@ func lstmAVX512() {
 		"\tc[k] = float32(Sigmoid(g[H+k])·c[k]) + float32(Sigmoid(g[k])·Tanh(g[2H+k]))",
 		"\th[k] = float32(Sigmoid(g[3H+k]) · Tanh(c[k]))",
 		"",
-		"g is read only. Reference: lstmCellGeneric.")
+		"Two passes: the gates and c, keeping Sigmoid(o) in g[3H:], then h.",
+		"Reference: lstmCellGeneric.")
 	Load(Param("g").Base(), RSI)
 	Load(Param("h").Base(), RDI)
 	Load(Param("h").Len(), RCX)
@@ -46,20 +47,66 @@ func lstmAVX512() {
 	JZ(LabelRef("tail"))
 	Label("loop")
 	lstmBody(false)
-	for _, r := range []GPPhysical{RSI, R8, R9, R10, R11, RDI} {
+	for _, r := range []GPPhysical{RSI, R8, R9, R10, R11} {
 		ADDQ(U8(64), r)
 	}
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))
 	Label("tail")
 	TESTQ(U32(8), RDX)
-	JZ(LabelRef("done"))
+	JZ(LabelRef("pass2"))
 	MOVL(U32(0xff), EAX)
 	KMOVW(EAX, K2)
 	lstmBody(true)
+	// Second pass: h = o·tanh(c'), four vectors in flight.
+	Label("pass2")
+	Load(Param("h").Base(), RDI)
+	Load(Param("h").Len(), RCX)
+	Load(Param("c").Base(), R11)
+	Load(Param("g").Base(), R10)
+	MOVQ(RCX, RAX)
+	SHLQ(U8(2), RAX)
+	LEAQ(Mem{Base: R10, Index: RAX, Scale: 2}, R10)
+	LEAQ(Mem{Base: R10, Index: RAX, Scale: 1}, R10) // o = g[3H:]
+	Label("hloop4")
+	CMPQ(RCX, U8(64))
+	JB(LabelRef("hloop1"))
+	hBody(lstmVecs, false)
+	for _, r := range []GPPhysical{R10, R11, RDI} {
+		ADDQ(U32(256), r)
+	}
+	SUBQ(U8(64), RCX)
+	JMP(LabelRef("hloop4"))
+	Label("hloop1")
+	CMPQ(RCX, U8(16))
+	JB(LabelRef("htail"))
+	hBody(lstmVecs[:1], false)
+	for _, r := range []GPPhysical{R10, R11, RDI} {
+		ADDQ(U8(64), r)
+	}
+	SUBQ(U8(16), RCX)
+	JMP(LabelRef("hloop1"))
+	Label("htail")
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("done"))
+	hBody(lstmVecs[:1], true) // K2 = 0x00ff from the first pass
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// hBody emits h = o·tanh(c') for len(v) consecutive 16-lane vectors (or
+// one masked with K2) at R11 (c'), R10 (o) and RDI (h).
+func hBody(v []zvec, masked bool) {
+	for k, r := range v {
+		load(Mem{Base: R11, Disp: 64 * k}, r.x, masked)
+	}
+	tanhRat16(v)
+	for k, r := range v {
+		load(Mem{Base: R10, Disp: 64 * k}, r.z, masked)
+		VMULPS(r.x, r.z, r.x) // o·tanh(c')
+		store(r.x, Mem{Base: RDI, Disp: 64 * k}, masked)
+	}
 }
 
 // lstmVecs are the four vectors in flight in lstmBody (tanhRat16 uses
@@ -67,8 +114,9 @@ func lstmAVX512() {
 var lstmVecs = []zvec{{Z0, Z1, Z2, Z3, Z0}, {Z4, Z5, Z6, Z7, Z4}, {Z8, Z9, Z10, Z11, Z8}, {Z12, Z13, Z14, Z15, Z12}}
 
 // lstmBody emits one 16-lane (or, masked with K2, 8-lane) step of
-// lstmCellAVX512: the four gates' activations through tanhRat16 with
-// their instructions interleaved, then the new c, then tanh(c') alone.
+// lstmCellAVX512's first pass: the four gates' activations through
+// tanhRat16 with their instructions interleaved, then the new c; o's
+// sigmoid goes back to g for the second pass (hBody).
 func lstmBody(masked bool) {
 	vi, vf, vg, vo := lstmVecs[0], lstmVecs[1], lstmVecs[2], lstmVecs[3]
 	load(Mem{Base: RSI}, vi.x, masked)
@@ -88,7 +136,5 @@ func lstmBody(masked bool) {
 	VMULPS(vg.x, vi.x, vi.p) // i·tanh(g)
 	VADDPS(vi.p, vi.z, vi.x) // c'
 	store(vi.x, Mem{Base: R11}, masked)
-	tanhRat16(lstmVecs[:1])
-	VMULPS(vi.x, vo.x, vi.x) // o·tanh(c')
-	store(vi.x, Mem{Base: RDI}, masked)
+	store(vo.x, Mem{Base: R10}, masked) // Sigmoid(o), for the second pass
 }
