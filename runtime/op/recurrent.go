@@ -407,8 +407,12 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 		}
 		// The recurrent projection of the rows valid at this step, in
 		// row order: all b state rows as they are, or the valid ones
-		// gathered into hin.
+		// gathered into hin. An int8 LSTM with few rows masked (at most
+		// an eighth) projects every row instead (all): the wasted rows
+		// cost less than gathering the valid rows' input projections,
+		// and each row's bits do not depend on the others.
 		src, m := h, b
+		all := true // hp's rows are the b batch rows, not the valid ones
 		if mask != nil {
 			m = 0
 			for i := 0; i < b; i++ {
@@ -416,7 +420,10 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 					m++
 				}
 			}
-			if m < b {
+			if m < b && m > 0 && r.cell == cellLSTM && hh.I8 != nil && 8*(b-m) <= b {
+				m = b
+			} else if m < b {
+				all = false
 				j := 0
 				for i := 0; i < b; i++ {
 					if mask[i*t+step] != 0 {
@@ -430,7 +437,11 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 		// fused: the input projection was added by the dequantization.
 		fused := false
 		if m > 0 {
-			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, mask, t, step, b, xp, xpStride)
+			rmask := mask
+			if all {
+				rmask = nil
+			}
+			fused = r.hhFused(ctx, hh, hp[:m*gh], src[:m*H], m, rmask, t, step, b, xp, xpStride)
 			if !fused {
 				hh.Forward(ctx, task, hp[:m*gh], src[:m*H], m, ActNone, 0)
 			}
@@ -446,9 +457,13 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 				clear(yr)
 				continue
 			}
-			xr := xp[(i*t+step)*xpStride:][:gh]
-			hr := hp[j*gh : (j+1)*gh]
+			row := j
+			if all {
+				row = i
+			}
+			hr := hp[row*gh : (row+1)*gh]
 			j++
+			xr := xp[(i*t+step)*xpStride:][:gh]
 			hi := h[i*H : (i+1)*H]
 			if r.cell == cellLSTM {
 				if !fused {
@@ -469,7 +484,8 @@ func (r *recurrent) direction(ctx *Ctx, task *linearTask, d, b, t int, mask, xp 
 // not split the product among workers (splitI8): the rows are quantized, multiplied in one GemmI8 (m
 // rows at a time, so batches go through the kernel's tiles) and
 // dequantized with the input projection row as the bias (GemmI8F32, in
-// the GEMM's registers, when no row is masked), which gives the
+// the GEMM's registers; with masked rows the valid rows' projections are
+// gathered into hp first), which gives the
 // bits of Linear.Forward followed by hp + xp. It reports false, doing
 // nothing, otherwise (f32 weights, a GRU, whose W_hh has a bias of its
 // own, or a product worth splitting), and the caller takes Forward.
@@ -497,46 +513,34 @@ func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask 
 		kernel.GemmI8F32(hp, acc, q, m, l.I8, 0, N, xs, xz, l.Scales, xp[step*xpStride:], t*xpStride, false)
 		return true
 	}
-	kernel.GemmI8(acc, q, m, l.I8, 0, N)
+	// Some rows are masked: the valid rows' input projections are
+	// gathered into hp, in row order, and the epilogue adds hp to itself
+	// (GemmI8F32 reads each bias before it writes that element).
 	j := 0
 	for i := 0; i < b && j < m; i++ {
 		if mask != nil && mask[i*t+step] == 0 {
 			continue
 		}
-		kernel.DequantRow(hp[j*N:(j+1)*N], acc[j*N:(j+1)*N], xs[j], int32(xz[j]), l.Scales, l.I8.RowSum, xp[(i*t+step)*xpStride:][:N])
+		copy(hp[j*N:(j+1)*N], xp[(i*t+step)*xpStride:][:N])
 		j++
 	}
+	if j < m {
+		return false // fewer valid rows than m: not the caller's gather
+	}
+	kernel.GemmI8F32(hp, acc, q, m, l.I8, 0, N, xs, xz, l.Scales, hp, N, false)
 	return true
 }
 
 // lstmCell updates one row's state from its gate pre-activations g (the
 // input plus the recurrent projection, 4H in gate order i, f, g, o, which
-// it overwrites): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
-//
-// The activations run a gate slice at a time on the vector kernels; the
-// element-wise loops are written over re-sliced gates of equal length so
-// the compiler drops their bounds checks.
-func lstmCell(g, h, c []float32) {
-	H := len(h)
-	g = g[:4*H]
-	kernel.SigmoidSlice(g[:2*H], g[:2*H]) // i, f
-	kernel.TanhSlice(g[2*H:3*H], g[2*H:3*H])
-	kernel.SigmoidSlice(g[3*H:], g[3*H:]) // o
-	c = c[:H]
-	ig, fg, gg, og := g[:len(c)], g[H:][:len(c)], g[2*H:][:len(c)], g[3*H:][:len(h)]
-	for k, cv := range c {
-		c[k] = float32(fg[k]*cv) + float32(ig[k]*gg[k])
-	}
-	kernel.TanhSlice(h, c)
-	for k, v := range h {
-		h[k] = float32(og[k] * v)
-	}
-}
+// it may overwrite): c' = f⊙c + i⊙g, h' = o⊙tanh(c'), in one
+// kernel.LSTMCell (one vector pass on AVX-512).
+func lstmCell(g, h, c []float32) { kernel.LSTMCell(g, h, c) }
 
 // gruCell updates one row's state from its input projection xp (with
 // b_ih) and recurrent projection hp (with b_hh), both 3H in gate order
 // r, z, n: n = tanh(x_n + r⊙h_n), h' = (1−z)⊙n + z⊙h. The r and z sums
-// are one vector AxpyF32 with alpha 1, as in lstmCell.
+// are one vector AxpyF32 with alpha 1.
 func gruCell(xp, hp, h []float32) {
 	H := len(h)
 	g := hp[:3*H]

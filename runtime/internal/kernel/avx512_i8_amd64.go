@@ -139,6 +139,7 @@ var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
 func avx512Int8(im *Impl) {
 	im.QuantizeRowU8 = quantizeRowU8Z
 	im.DequantRow = dequantRowZ512
+	avx512LSTM(im) // the LSTM step's cell, which follows its GemmI8F32
 	base := im.GemmI8
 	im.GemmI8 = func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 		if !w.tiled {
@@ -188,7 +189,16 @@ func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz,
 		raceRead(bias[n0 : (m-1)*ldb+n1])
 	}
 	raceWriteCols(y, m, n, n0, n1)
+	// The zero points as int32, converted once for all panel groups when
+	// they fit on the stack (the LSTM's batch does), else per call.
+	var zxAll [64]int32
 	var zx [6]int32
+	hoisted := m <= len(zxAll)
+	if hoisted {
+		for i, v := range xz[:m] {
+			zxAll[i] = int32(v)
+		}
+	}
 	for pg := p0; pg < p1; pg += pw {
 		np := min(pw, p1-pg)
 		lo := max(n0-16*pg, 0)
@@ -205,15 +215,21 @@ func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz,
 			if blk < m%nb {
 				r++
 			}
-			for i := range r {
-				zx[i] = int32(xz[i0+i])
+			var zr []int32
+			if hoisted {
+				zr = zxAll[i0 : i0+r]
+			} else {
+				for i := range r {
+					zx[i] = int32(xz[i0+i])
+				}
+				zr = zx[:r]
 			}
 			var bs []float32
 			if len(bias) > 0 {
 				bs = bias[i0*ldb+16*pg:]
 			}
 			gemmI8ZF(y[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks,
-				scales[16*pg:], w.RowSum[16*pg:], bs, ldb, xs[i0:], zx[:r], relu)
+				scales[16*pg:], w.RowSum[16*pg:], bs, ldb, xs[i0:], zr, relu)
 			i0 += r
 		}
 	}

@@ -27,6 +27,7 @@ type Impl struct {
 	ReluSlice     func(x []float32)
 	GemmI8F32     func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
 	DotsI8        func(acc []int32, a []int8, ra []int32, b []int8, rb []int32, d int)
+	LSTMCell      func(g, h, c []float32)
 
 	// SoftmaxStridedF32 is SoftmaxF32 on rows at a stride.
 	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
@@ -95,6 +96,10 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.LayerNormRows == nil {
 			im.LayerNormRows = layerNormRowsVia(im.LayerNormRow)
+		}
+		// The LSTM cell defaults to the Impl's own sigmoid and tanh.
+		if im.LSTMCell == nil {
+			im.LSTMCell = lstmCellVia(im.SigmoidSlice, im.TanhSlice)
 		}
 	}
 	return l

@@ -50,6 +50,7 @@ func archImpls() []Impl {
 			LayerNormRow:  layerNormAVX2,
 			ReluSlice:     reluSliceAVX2,
 			DotsI8:        dotsI8AVX2Tiles,
+			LSTMCell:      lstmCellAVX2Tiles, // avx512vnni sets its own (avx512LSTM)
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 		out = append(out, avx512Impl(out[len(out)-1])...)

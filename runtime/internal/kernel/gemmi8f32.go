@@ -12,7 +12,9 @@ package kernel
 // float32 integers, as QuantizeRowU8's callers keep them); scales are
 // indexed by column (len ≥ n1); bias, empty for none, holds row i's
 // biases from i·ldb (ldb ≥ 0: 0 shares one row of per-column biases among
-// all rows; len ≥ (m−1)·ldb+n1). acc is scratch
+// all rows; len ≥ (m−1)·ldb+n1). bias may be y itself (same first
+// element, ldb = w.N): every element reads its bias before it is written
+// and no other element reads it. acc is scratch
 // of at least (m−1)·w.N+n1 int32 that an implementation may use (its
 // columns [n0, n1) are then overwritten with c); implementations that
 // dequantize in registers leave it alone. Other columns of y are not
