@@ -201,20 +201,10 @@ func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz,
 	}
 	for pg := p0; pg < p1; pg += pw {
 		np := min(pw, p1-pg)
-		lo := max(n0-16*pg, 0)
-		hi := min(n1-16*(pg+np-1), 16)
-		first := uint64(0xffff) << lo & 0xffff
-		last := uint64(1)<<hi - 1
-		if np == 1 {
-			first &= last
-		}
-		masks := first | last<<16
+		masks := panelMasks(n0, n1, pg, np)
 		b := w.Data[pg*ps:]
 		for i0, blk := 0, 0; i0 < m; blk++ {
-			r := m / nb
-			if blk < m%nb {
-				r++
-			}
+			r := m/nb + b2i(blk < m%nb) // m rows in even blocks of at most nb
 			var zr []int32
 			if hoisted {
 				zr = zxAll[i0 : i0+r]
@@ -287,22 +277,33 @@ func gemmI8Tiled(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {
 	}
 	for pg := p0; pg < p1; pg += pw {
 		np := min(pw, p1-pg)
-		lo := max(n0-16*pg, 0)
-		hi := min(n1-16*(pg+np-1), 16)
-		first := uint64(0xffff) << lo & 0xffff
-		last := uint64(1)<<hi - 1
-		if np == 1 {
-			first &= last
-		}
-		masks := first | last<<16
+		masks := panelMasks(n0, n1, pg, np)
 		b := w.Data[pg*ps:]
 		for i0, blk := 0, 0; i0 < m; blk++ {
-			r := m / nb
-			if blk < m%nb {
-				r++
-			}
+			r := m/nb + b2i(blk < m%nb) // m rows in even blocks of at most nb
 			gemmI8Z(c[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks)
 			i0 += r
 		}
 	}
+}
+
+// panelMasks is the store masks of the tile kernels for the np panels
+// from panel pg, over output columns [n0, n1): the first panel's in bits
+// 0–15, the last one's in bits 16–31 (one panel: both in the low half).
+func panelMasks(n0, n1, pg, np int) uint64 {
+	lo := max(n0-16*pg, 0)
+	hi := min(n1-16*(pg+np-1), 16)
+	first := uint64(0xffff) << lo & 0xffff
+	last := uint64(1)<<hi - 1
+	if np == 1 {
+		first &= last
+	}
+	return first | last<<16
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
