@@ -135,7 +135,12 @@ func TestWeightsPeakRSS(t *testing.T) {
 			d := hwm(big) - hwm(tiny)
 			r := float64(d) / float64(want)
 			t.Logf("%s: peak RSS − tiny model's = %d B = %.3f× the %d tensor bytes", im.Name, d, r, want)
-			if r > rssRatio {
+			// Under qemu-user (scripts/qemu-exec) the emulator's own heap
+			// and translation cache are part of the child's RSS and vary
+			// from run to run by megabytes (1.22–1.57× on armv7 for the
+			// same build): there the ratio is reported, and the bound is
+			// held natively, on every implementation this CPU has.
+			if r > rssRatio && os.Getenv("QEMU_USER") == "" {
 				t.Errorf("%s: loading and running costs %.2f× the model's bytes in peak RSS, want ≤ %.2f×", im.Name, r, rssRatio)
 			}
 			if r < 0.9 { // the packed weights alone are ~1×
