@@ -14,6 +14,7 @@ func avx512Float(im *Impl) {
 	im.AxpyF32 = axpyF32AVX512Tiles
 	im.LayerNormRow = layerNormAVX512
 	im.MixF32 = mixF32AVX512Tiles
+	im.ScaleI8F32 = scaleI8F32Via(scaleI8F32AVX512, 16)
 }
 
 // gemmF32AVX512 and gemmF32AVX512C compute, for full 4×6 tiles only (m a

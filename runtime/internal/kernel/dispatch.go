@@ -33,6 +33,8 @@ type Impl struct {
 	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
 	// LayerNormRows is LayerNormRow on consecutive rows of d.
 	LayerNormRows func(dst, src, gamma, beta []float32, d int, eps float32)
+	// ScaleI8F32 dequantizes an int8 row with one scale.
+	ScaleI8F32 func(dst []float32, q []int8, s float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -51,6 +53,7 @@ var impls = withDefaults(append([]Impl{{
 	LayerNormRow:  layerNormGeneric,
 	ReluSlice:     reluSliceGeneric,
 	DotsI8:        dotsI8Generic,
+	ScaleI8F32:    scaleI8F32Generic,
 }}, archImpls()...))
 
 // withDefaults fills the kernels an architecture does not provide with the
@@ -71,6 +74,7 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.LayerNormRow, g.LayerNormRow)
 		orDefault(&im.ReluSlice, g.ReluSlice)
 		orDefault(&im.DotsI8, g.DotsI8)
+		orDefault(&im.ScaleI8F32, g.ScaleI8F32)
 		// The attention loops, GELU and softmax default to the Impl's own
 		// dot, axpy, tanh and exp.
 		if im.DotsF32 == nil {

@@ -51,6 +51,7 @@ func archImpls() []Impl {
 			ReluSlice:     reluSliceAVX2,
 			DotsI8:        dotsI8AVX2Tiles,
 			LSTMCell:      lstmCellAVX2Tiles, // avx512vnni sets its own (avx512LSTM)
+			ScaleI8F32:    scaleI8F32Via(scaleI8F32AVX2, 8),
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 		out = append(out, avx512Impl(out[len(out)-1])...)
