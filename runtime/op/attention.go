@@ -324,24 +324,55 @@ func (p *addPositional) Plan(in []Desc) ([]Desc, Scratch, error) {
 	return []Desc{{tensor.F32, tensor.Shape{b, t, p.d}}}, Scratch{}, nil
 }
 
-func (p *addPositional) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (p *addPositional) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x, y := in[0], out[0]
 	t := x.Shape[1]
 	if t > p.maxT {
 		return fmt.Errorf("AddPositional: input has %d steps, the positional table %q only %d", t, p.tableRef, p.maxT)
 	}
-	n := t * p.d
-	if n == 0 {
+	if t == 0 || p.d == 0 {
 		return nil
 	}
-	tab := p.table[:n]
-	for r := 0; r+n <= len(x.F32); r += n {
-		// dst = src + 1·tab, a vector add with the scalar loop's bits.
-		src, dst := x.F32[r:r+n], y.F32[r:r+n]
+	rows := len(x.F32) / p.d
+	st, ok := ctx.State.(*addPositionalState)
+	if !ok { // run without the session state: every row here
+		one := addPositionalState{p: p, x: x.F32, y: y.F32, t: t}
+		one.rows(0, rows)
+		return nil
+	}
+	st.x, st.y, st.t = x.F32, y.F32, t
+	st.rs.do(ctx, rows, 2*p.d, 1)
+	st.x, st.y = nil, nil
+	return nil
+}
+
+// addPositionalState is the per-session state of AddPositional: the
+// [B·T] rows of one Run, handed out in blocks.
+type addPositionalState struct {
+	p    *addPositional
+	x, y []float32
+	t    int
+	rs   rowShare
+}
+
+func (p *addPositional) NewState() any {
+	st := &addPositionalState{p: p}
+	st.rs.run = st.rows
+	return st
+}
+
+// rows sets rows [r0, r1) of y to x's plus the position's row of the
+// table: dst = src + 1·tab, a vector add with the scalar loop's bits.
+func (st *addPositionalState) rows(r0, r1 int) {
+	d := st.p.d
+	for r := r0; r < r1; {
+		pos := r % st.t
+		e := min(r1, r-pos+st.t) // the rows of r's sequence, one call
+		src, dst := st.x[r*d:e*d], st.y[r*d:e*d]
 		if &src[0] != &dst[0] {
 			copy(dst, src)
 		}
-		kernel.AxpyF32(1, tab, dst)
+		kernel.AxpyF32(1, st.p.table[pos*d:(pos+e-r)*d], dst)
+		r = e
 	}
-	return nil
 }

@@ -141,29 +141,75 @@ func (e *embeddingOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 	return []Desc{{tensor.F32, out}}, Scratch{}, nil
 }
 
-func (e *embeddingOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (e *embeddingOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	y := out[0].F32
+	var n int
 	switch ids := in[0]; ids.DType {
 	case tensor.I32:
 		if e.i8 != nil && e.d == 1 {
 			return lookup1(e, y, ids.I32)
 		}
-		for i, id := range ids.I32 {
-			if err := e.lookup(y[i*e.d:(i+1)*e.d], int64(id), i); err != nil {
-				return err
-			}
+		if err := checkIDs(e, ids.I32); err != nil {
+			return err
 		}
+		n = len(ids.I32)
 	case tensor.I64:
 		if e.i8 != nil && e.d == 1 {
 			return lookup1(e, y, ids.I64)
 		}
-		for i, id := range ids.I64 {
-			if err := e.lookup(y[i*e.d:(i+1)*e.d], id, i); err != nil {
-				return err
-			}
+		if err := checkIDs(e, ids.I64); err != nil {
+			return err
 		}
+		n = len(ids.I64)
 	default:
 		return fmt.Errorf("ids are %s, want i32 or i64", ids.DType)
+	}
+	st, ok := ctx.State.(*embeddingState)
+	if !ok { // run without the session state: every row here
+		one := embeddingState{e: e, y: y, ids: in[0]}
+		one.rows(0, n)
+		return nil
+	}
+	st.y, st.ids = y, in[0]
+	st.rs.do(ctx, n, 2*e.d, 1)
+	st.y, st.ids = nil, nil
+	return nil
+}
+
+// embeddingState is the per-session state of Embedding: the rows of one
+// Run, handed out in blocks (a batch's lookups are independent).
+type embeddingState struct {
+	e   *embeddingOp
+	y   []float32
+	ids *tensor.Tensor // checked: every id is in the table
+	rs  rowShare
+}
+
+func (e *embeddingOp) NewState() any {
+	st := &embeddingState{e: e}
+	st.rs.run = st.rows
+	return st
+}
+
+func (st *embeddingState) rows(r0, r1 int) {
+	e, d := st.e, st.e.d
+	if st.ids.DType == tensor.I32 {
+		for i, id := range st.ids.I32[r0:r1] {
+			e.row(st.y[(r0+i)*d:][:d], int(id))
+		}
+		return
+	}
+	for i, id := range st.ids.I64[r0:r1] {
+		e.row(st.y[(r0+i)*d:][:d], int(id))
+	}
+}
+
+// checkIDs returns the error of the first id outside the table.
+func checkIDs[T int32 | int64](e *embeddingOp, ids []T) error {
+	for i, id := range ids {
+		if uint64(int64(id)) >= uint64(e.v) {
+			return e.badID(int64(id), i)
+		}
 	}
 	return nil
 }
@@ -186,21 +232,14 @@ func (e *embeddingOp) badID(id int64, pos int) error {
 	return fmt.Errorf("token id %d (position %d) is outside the vocabulary: size %d, valid ids 0..%d", id, pos, e.v, e.v-1)
 }
 
-// lookup writes row id of the table to dst.
-func (e *embeddingOp) lookup(dst []float32, id int64, pos int) error {
-	if id < 0 || id >= int64(e.v) {
-		return e.badID(id, pos)
-	}
-	r := int(id) * e.d
+// row writes row id (in the table) to dst.
+func (e *embeddingOp) row(dst []float32, id int) {
+	r := id * e.d
 	if e.i8 == nil {
 		copy(dst, e.f32[r:r+e.d])
-		return nil
+		return
 	}
-	s := e.scales[id]
-	for j, q := range e.i8[r : r+e.d] {
-		dst[j] = float32(float32(q) * s)
-	}
-	return nil
+	kernel.ScaleI8F32(dst, e.i8[r:r+e.d], e.scales[id])
 }
 
 // --- PadMask ---
@@ -309,14 +348,45 @@ func (p *seqPoolOp) Plan(in []Desc) ([]Desc, Scratch, error) {
 	return []Desc{{tensor.F32, tensor.Shape{x.Shape[0], x.Shape[2]}}}, Scratch{}, nil
 }
 
-func (p *seqPoolOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
-	b, t, d := in[0].Shape[0], in[0].Shape[1], in[0].Shape[2]
-	x, y := in[0].F32, out[0].F32
+func (p *seqPoolOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	var mask []float32
 	if len(in) > 1 && in[1] != nil {
 		mask = in[1].F32
 	}
-	for i := 0; i < b; i++ {
+	b, t, d := in[0].Shape[0], in[0].Shape[1], in[0].Shape[2]
+	st, ok := ctx.State.(*seqPoolState)
+	if !ok { // run without the session state: every row here
+		one := seqPoolState{p: p, x: in[0], y: out[0], mask: mask}
+		one.rows(0, b)
+		return nil
+	}
+	st.x, st.y, st.mask = in[0], out[0], mask
+	st.rs.do(ctx, b, t*d, 1)
+	st.x, st.y, st.mask = nil, nil, nil
+	return nil
+}
+
+// seqPoolState is the per-session state of SeqPool: the batch rows of one
+// Run, handed out in blocks.
+type seqPoolState struct {
+	p    *seqPoolOp
+	x, y *tensor.Tensor
+	mask []float32
+	rs   rowShare
+}
+
+func (p *seqPoolOp) NewState() any {
+	st := &seqPoolState{p: p}
+	st.rs.run = st.rows
+	return st
+}
+
+// rows pools batch rows [b0, b1).
+func (st *seqPoolState) rows(b0, b1 int) {
+	p, mask := st.p, st.mask
+	t, d := st.x.Shape[1], st.x.Shape[2]
+	x, y := st.x.F32, st.y.F32
+	for i := b0; i < b1; i++ {
 		row := y[i*d : (i+1)*d]
 		n := 0
 		for s := 0; s < t; s++ {
@@ -346,7 +416,6 @@ func (p *seqPoolOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
-	return nil
 }
 
 // --- Relu, LeakyRelu, Sigmoid, Tanh, Gelu ---

@@ -142,28 +142,55 @@ func (f *addLayerNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 		return f.ln.Run(ctx, out, out)
 	}
-	if len(b) == len(a) && &y[0] == &b[0] {
-		// In place of b: row by row, b's row + a's row (the same bits).
-		for r0 := 0; r0+d <= len(a); r0 += 4 * d {
-			r1 := min(r0+4*d, len(a)/d*d)
-			for r := r0; r < r1; r += d {
-				kernel.AxpyF32(1, a[r:r+d], y[r:r+d])
-			}
-			kernel.LayerNormRows(y[r0:r1], y[r0:r1], f.ln.gamma, f.ln.beta, d, f.ln.eps)
-		}
+	inPlace := len(b) == len(a) && &y[0] == &b[0]
+	st, ok := ctx.State.(*addLayerNormState)
+	if !ok { // run without the session state (the fallback above): here
+		one := addLayerNormState{f: f, a: a, b: b, y: y, inPlace: inPlace}
+		one.rows(0, len(a)/d)
 		return nil
 	}
-	for r0 := 0; r0+d <= len(a); r0 += 4 * d {
-		r1 := min(r0+4*d, len(a)/d*d)
-		for r := r0; r < r1; r += d {
-			ys := y[r : r+d]
-			if as := a[r : r+d]; &ys[0] != &as[0] {
+	st.a, st.b, st.y, st.inPlace = a, b, y, inPlace
+	st.rs.do(ctx, len(a)/d, 8*d, 4)
+	st.a, st.b, st.y = nil, nil, nil
+	return nil
+}
+
+// addLayerNormState is the per-session state of the fused kernel: the rows
+// of one Run, handed out in blocks of whole four-row groups.
+type addLayerNormState struct {
+	f       *addLayerNorm
+	a, b, y []float32
+	inPlace bool // y is b: each row is b's row + a's row (the same bits)
+	rs      rowShare
+}
+
+func (f *addLayerNorm) NewState() any {
+	st := &addLayerNormState{f: f}
+	st.rs.run = st.rows
+	return st
+}
+
+// rows computes rows [r0, r1): each row's sum, then the norm four rows a
+// call while they are in the cache.
+func (st *addLayerNormState) rows(r0, r1 int) {
+	ln := st.f.ln
+	d := len(ln.gamma)
+	a, b, y := st.a, st.b, st.y
+	for g0 := r0; g0 < r1; g0 += 4 {
+		g1 := min(g0+4, r1)
+		for r := g0; r < g1; r++ {
+			ys := y[r*d : (r+1)*d]
+			as := a[r*d : (r+1)*d]
+			if st.inPlace {
+				kernel.AxpyF32(1, as, ys)
+				continue
+			}
+			if &ys[0] != &as[0] {
 				copy(ys, as)
 			}
-			o := r % len(b)
+			o := r * d % len(b)
 			kernel.AxpyF32(1, b[o:o+d], ys)
 		}
-		kernel.LayerNormRows(y[r0:r1], y[r0:r1], f.ln.gamma, f.ln.beta, d, f.ln.eps)
+		kernel.LayerNormRows(y[g0*d:g1*d], y[g0*d:g1*d], ln.gamma, ln.beta, d, ln.eps)
 	}
-	return nil
 }

@@ -62,12 +62,38 @@ func (k *layerNorm) Plan(in []Desc) ([]Desc, Scratch, error) {
 // Run normalizes each row in float32: the mean and the biased variance
 // are sums in index order divided by D, the square root is math.Sqrt of
 // the float32 value (correctly rounded, the same everywhere).
-func (k *layerNorm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (k *layerNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	d := len(k.gamma)
 	if d == 0 {
 		return nil
 	}
-	x, y := in[0].F32, out[0].F32
-	kernel.LayerNormRows(y, x, k.gamma, k.beta, d, k.eps)
+	st, ok := ctx.State.(*layerNormState)
+	if !ok { // run without the session state (fused AddLayerNorm's fallback): here
+		kernel.LayerNormRows(out[0].F32, in[0].F32, k.gamma, k.beta, d, k.eps)
+		return nil
+	}
+	st.x, st.y = in[0].F32, out[0].F32
+	st.rs.do(ctx, len(st.x)/d, 6*d, 4)
+	st.x, st.y = nil, nil
 	return nil
+}
+
+// layerNormState is the per-session state of LayerNorm: the rows of one
+// Run, handed out in blocks of whole four-row groups.
+type layerNormState struct {
+	k    *layerNorm
+	x, y []float32
+	rs   rowShare
+}
+
+func (k *layerNorm) NewState() any {
+	st := &layerNormState{k: k}
+	st.rs.run = st.rows
+	return st
+}
+
+func (st *layerNormState) rows(r0, r1 int) {
+	k := st.k
+	d := len(k.gamma)
+	kernel.LayerNormRows(st.y[r0*d:r1*d], st.x[r0*d:r1*d], k.gamma, k.beta, d, k.eps)
 }
