@@ -13,7 +13,9 @@ import (
 // reports the median ratio of the 2-thread time to the 1-thread time of
 // neighbouring inferences ("2thr/1thr", < 1: the second thread helps).
 // Alternating makes both sessions see the same load of the machine, which
-// separate runs on a shared machine do not.
+// separate runs on a shared machine do not. A second 1-thread session runs
+// in the same rotation as a control: its median ratio to the first
+// ("1thr'/1thr") is what two identical sessions differ by.
 func BenchmarkThreads(b *testing.B) {
 	for _, bc := range []struct {
 		name, spec string
@@ -39,6 +41,12 @@ func BenchmarkThreads(b *testing.B) {
 				defer s1.Close()
 				s2 := m.NewSession(engine.WithThreads(2))
 				defer s2.Close()
+				// s0 is a second 1-thread session: the median ratio of
+				// two identical sessions ("1thr'/1thr") is the noise and
+				// order bias of the measurement, the bound to read
+				// 2thr/1thr against.
+				s0 := m.NewSession(engine.WithThreads(1))
+				defer s0.Close()
 				run := func(s *engine.Session) time.Duration {
 					t0 := time.Now()
 					if _, err := s.Run(in); err != nil {
@@ -47,23 +55,32 @@ func BenchmarkThreads(b *testing.B) {
 					return time.Since(t0)
 				}
 				for range 10 {
+					run(s0)
 					run(s1)
 					run(s2)
 				}
-				var ratios []float64
+				var ratios, control []float64
 				var t1, t2 time.Duration
 				for i := 0; b.Loop(); i++ {
-					var d1, d2 time.Duration
-					if i%2 == 0 {
-						d1, d2 = run(s1), run(s2)
-					} else {
-						d2, d1 = run(s2), run(s1)
+					// The three in a rotating order, so none is always
+					// first or last.
+					var d0, d1, d2 time.Duration
+					switch i % 3 {
+					case 0:
+						d0, d1, d2 = run(s0), run(s1), run(s2)
+					case 1:
+						d1, d2, d0 = run(s1), run(s2), run(s0)
+					default:
+						d2, d0, d1 = run(s2), run(s0), run(s1)
 					}
 					t1, t2 = t1+d1, t2+d2
 					ratios = append(ratios, float64(d2)/float64(d1))
+					control = append(control, float64(d0)/float64(d1))
 				}
 				sort.Float64s(ratios)
+				sort.Float64s(control)
 				b.ReportMetric(ratios[len(ratios)/2], "2thr/1thr")
+				b.ReportMetric(control[len(control)/2], "1thr'/1thr")
 				b.ReportMetric(float64(t1.Microseconds())/float64(len(ratios)), "µs/1thr")
 				b.ReportMetric(float64(t2.Microseconds())/float64(len(ratios)), "µs/2thr")
 			})
