@@ -21,18 +21,29 @@ package kernel
 //go:noescape
 func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64)
 
-// gemmI8ZF is gemmI8Z with GemmI8F32's epilogue applied to the
-// accumulator registers: c is float32 (row length ldc), and for the kept
-// lanes of row i and column l (l counted from the tile's first panel)
+// gemmI8ZF computes GemmI8F32 over the tile layout in one call: the
+// m = big·(q+1) + (nb−big)·q rows (0 ≤ big < nb, 1 ≤ q, and q+1 ≤ 6 when
+// big > 0, else q ≤ 6) against groups ≥ 1 consecutive panel groups of
+// panels panels each but the last, of lastPanels (both ≤ i8zMaxPanels of
+// the largest block; b, c, sc, rs and bias given at the first group's
+// first panel, row 0). The groups go outside; per group the rows go in
+// nb blocks, the big ones of q+1 rows first, each one gemmI8Z register
+// tile with
+// GemmI8F32's epilogue applied to the accumulator registers: c is float32
+// (row length ldc), and for the kept lanes of row i and column l (l
+// counted from the group's first panel)
 //
-//	c[i*ldc+l] = float32(sx[i]·sc[l]) · float32(acc − zx[i]·rs[l]) (+ bias[i*ldb+l] when len(bias) > 0)
+//	c[i*ldc+l] = float32(sx[i]·sc[l]) · float32(acc − int32(xz[i])·rs[l]) (+ bias[i*ldb+l] when len(bias) > 0)
 //	c[i*ldc+l] = max(c[i*ldc+l], 0) when relu
 //
-// sc, rs and bias are read only in the kept lanes. Reference:
-// gemmI8F32Via over gemmI8Generic, dequantRowGeneric, reluSliceGeneric.
+// where int32(xz[i]) truncates, as Go's conversion, and the kept lanes are
+// gemmI8Z's with masks for the first group, lastMasks for the last (one
+// group: masks) and all lanes of the groups between. sc, rs and bias are
+// read only in the kept lanes. Reference: gemmI8F32Via over
+// gemmI8Generic, dequantRowGeneric, reluSliceGeneric.
 //
 //go:noescape
-func gemmI8ZF(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
+func gemmI8ZF(c []float32, a []uint8, b []int8, q, big, nb, groups, panels, lastPanels, kq int, tmask uint64, lda, ldc, ps int, masks, lastMasks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx, xz []float32, relu bool)
 
 // gemvI8Z computes one row of GemmI8 with AVX-512 VNNI over panels > 0
 // consecutive panels of the tile layout (tileI8), one panel at a time, so
@@ -159,10 +170,11 @@ func avx512Int8(im *Impl) {
 	}
 }
 
-// gemmI8F32Tiled is GemmI8F32 over the tile layout through gemmI8ZF, with
-// gemmI8Tiled's blocking (panel groups outside, balanced row blocks of at
-// most 6 inside); one row goes through the two-pass path (gemvI8Z
-// streams its weights faster than the 1×8 tiles).
+// gemmI8F32Tiled is GemmI8F32 over the tile layout through one gemmI8ZF
+// call, with gemmI8Tiled's blocking (panel groups outside, balanced row
+// blocks of at most 6 inside, both looped in the kernel); one row goes
+// through the two-pass path (gemvI8Z streams its weights faster than the
+// 1×8 tiles).
 func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool) {
 	k, n := w.K, w.N
 	if m <= 0 || n1 <= n0 {
@@ -189,40 +201,16 @@ func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz,
 		raceRead(bias[n0 : (m-1)*ldb+n1])
 	}
 	raceWriteCols(y, m, n, n0, n1)
-	// The zero points as int32, converted once for all panel groups when
-	// they fit on the stack (the LSTM's batch does), else per call.
-	var zxAll [64]int32
-	var zx [6]int32
-	hoisted := m <= len(zxAll)
-	if hoisted {
-		for i, v := range xz[:m] {
-			zxAll[i] = int32(v)
-		}
+	groups := (p1 - p0 + pw - 1) / pw
+	pl := p0 + (groups-1)*pw // the last group's first panel
+	np := min(pw, p1-p0)
+	var bs []float32
+	if len(bias) > 0 {
+		bs = bias[16*p0:]
 	}
-	for pg := p0; pg < p1; pg += pw {
-		np := min(pw, p1-pg)
-		masks := panelMasks(n0, n1, pg, np)
-		b := w.Data[pg*ps:]
-		for i0, blk := 0, 0; i0 < m; blk++ {
-			r := m/nb + b2i(blk < m%nb) // m rows in even blocks of at most nb
-			var zr []int32
-			if hoisted {
-				zr = zxAll[i0 : i0+r]
-			} else {
-				for i := range r {
-					zx[i] = int32(xz[i0+i])
-				}
-				zr = zx[:r]
-			}
-			var bs []float32
-			if len(bias) > 0 {
-				bs = bias[i0*ldb+16*pg:]
-			}
-			gemmI8ZF(y[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks,
-				scales[16*pg:], w.RowSum[16*pg:], bs, ldb, xs[i0:], zr, relu)
-			i0 += r
-		}
-	}
+	gemmI8ZF(y[16*p0:], a, w.Data[p0*ps:], m/nb, m%nb, nb, groups, np, p1-pl, kq, tmask, k, n, ps,
+		panelMasks(n0, n1, p0, np), panelMasks(n0, n1, pl, p1-pl),
+		scales[16*p0:], w.RowSum[16*p0:], bs, ldb, xs, xz, relu)
 }
 
 // gemvI8ZMaxBytes is the most weight bytes one row reads through
