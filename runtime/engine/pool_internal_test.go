@@ -27,7 +27,7 @@ func (u *unitTask) check(t *testing.T, what string) {
 // up: the caller runs every unit and takes the post back; the worker,
 // when it comes, runs nothing of that job and takes part in the next.
 func TestPoolLateWorker(t *testing.T) {
-	p := &pool{n: 2}
+	p := &pool{n: 2, shares: make([]share, 2)}
 	w := &worker{wake: make(chan struct{}, 1)}
 	p.workers = append(p.workers, w) // its goroutine is not running yet
 	defer p.close()
@@ -60,5 +60,51 @@ func TestPoolUnitsOnce(t *testing.T) {
 		u := &unitTask{runs: make([]atomic.Int32, 1+round%13)}
 		p.Do(len(u.runs), u)
 		u.check(t, "three threads")
+	}
+}
+
+// shareTask blocks unit 0 (the caller's first) until unit 4 has started,
+// and records the first other unit to start.
+type shareTask struct {
+	first   atomic.Int32
+	started chan struct{}
+	runs    [8]atomic.Int32
+}
+
+func (s *shareTask) RunRange(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s.runs[i].Add(1)
+		if i != 0 {
+			s.first.CompareAndSwap(-1, int32(i))
+		}
+		switch i {
+		case 0:
+			<-s.started
+		case 4:
+			close(s.started)
+		}
+	}
+}
+
+// Each participant starts with its own share: with 8 units and two
+// threads, the caller's first unit is 0 and the worker's is 4, the first
+// unit of the second share (while the caller holds unit 0, the worker's
+// first unit is the first other unit to start). Every unit still runs
+// once.
+func TestPoolShares(t *testing.T) {
+	p := newPool(2)
+	defer p.close()
+	for round := range 50 {
+		s := &shareTask{started: make(chan struct{})}
+		s.first.Store(-1)
+		p.Do(len(s.runs), s)
+		if f := s.first.Load(); f != 4 {
+			t.Fatalf("round %d: the worker started with unit %d, want 4 (its share)", round, f)
+		}
+		for i := range s.runs {
+			if r := s.runs[i].Load(); r != 1 {
+				t.Fatalf("round %d: unit %d ran %d times", round, i, r)
+			}
+		}
 	}
 }

@@ -278,19 +278,31 @@ func (s *Session) newBound(p *plan) *bound {
 // channel, 20.7 µs to spinning workers). After spinWindow without work a
 // worker parks, so an idle session costs no CPU.
 //
-// Do hands out units one at a time from a shared counter: the caller and
-// every worker that has arrived take the next unit until none is left, so
-// a worker that is late (parked, or its thread descheduled on a busy
-// machine) leaves its units to the others instead of making Do wait for
-// it. A worker that has not arrived when the units run out never starts:
-// the caller takes its post back and returns without it.
+// Do gives each participant (the caller and the workers it posts to) an
+// even, contiguous share of the units, which it takes one at a time from
+// its own counter; one that has finished its share takes units from the
+// others' counters, so a worker that is late (parked, or its thread
+// descheduled on a busy machine) leaves its units to the others instead of
+// making Do wait for it. With shares in the same place every time, rows an
+// operator computed on one core are mostly the rows the next operator
+// reads there. A worker that has not arrived when the units run out never
+// starts: the caller takes its post back and returns without it.
 type pool struct {
 	n       int
 	workers []*worker
 	closed  atomic.Bool
 	once    sync.Once
-	next    atomic.Int64 // the next unit of the current Do
+	shares  []share // per participant (the caller is 0): its units of the current Do
 	handoff time.Duration
+}
+
+// share is one participant's range of a Do's units: next is the next unit
+// not yet taken (by the owner or anyone else), end the range's end. Each
+// sits on its own cache line.
+type share struct {
+	next atomic.Int64
+	end  int64
+	_    [48]byte
 }
 
 // spinWindow is how long an idle worker keeps polling before it parks.
@@ -321,14 +333,16 @@ const (
 )
 
 type job struct {
-	t   op.Task
-	n   int
-	seq uint64
-	p   *pool
+	t     op.Task
+	n     int
+	seq   uint64
+	p     *pool
+	own   int // the worker's share
+	parts int // the shares of the job
 }
 
 func newPool(n int) *pool {
-	p := &pool{n: n}
+	p := &pool{n: n, shares: make([]share, n)}
 	for i := 1; i < n; i++ {
 		w := &worker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
@@ -380,12 +394,21 @@ func (w *worker) runJob() {
 	if j.p == nil { // a hand-off measurement: no units
 		return
 	}
-	for {
-		i := int(j.p.next.Add(1) - 1)
-		if i >= j.n {
-			return
+	j.p.take(j.own, j.parts, j.t)
+}
+
+// take runs the units of share own, then those left in the others, one at
+// a time.
+func (p *pool) take(own, parts int, t op.Task) {
+	for k := range parts {
+		s := &p.shares[(own+k)%parts]
+		for {
+			i := s.next.Add(1) - 1
+			if i >= s.end {
+				break
+			}
+			t.RunRange(int(i), int(i)+1)
 		}
-		j.t.RunRange(i, i+1)
 	}
 }
 
@@ -416,10 +439,12 @@ func (p *pool) close() {
 // Workers implements op.Parallel.
 func (p *pool) Workers() int { return p.n }
 
-// Do implements op.Parallel: it posts the job to min(Workers, n)−1
-// workers, the caller runs unit [0, 1), then it and the workers that
-// arrive take units [i, i+1) one at a time until none is left; the caller then takes back
-// the posts no worker has claimed and waits for the workers that did.
+// Do implements op.Parallel: it cuts [0, n) into min(Workers, n) even
+// shares, posts the job to that many workers less one, and the caller
+// and the workers that arrive take units [i, i+1) one at a time, each from
+// its own share first, then from the others', until none is left; the
+// caller then takes back the posts no worker has claimed and waits for the
+// workers that did.
 // Every unit is computed the same way whoever runs it, so the bits never
 // depend on the schedule. A panic in any unit (the caller's or a
 // worker's) is raised on the caller's goroutine once every worker has
@@ -431,20 +456,17 @@ func (p *pool) Do(n int, t op.Task) {
 		t.RunRange(0, n)
 		return
 	}
-	p.next.Store(1) // unit 0 is the caller's
+	for i := range parts {
+		s := &p.shares[i]
+		s.end = int64((i + 1) * n / parts)
+		s.next.Store(int64(i * n / parts))
+	}
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
-		p.post(w, job{t: t, n: n, p: p})
+		p.post(w, job{t: t, n: n, p: p, own: i, parts: parts})
 	}
 	defer p.wait(parts)
-	t.RunRange(0, 1)
-	for {
-		i := int(p.next.Add(1) - 1)
-		if i >= n {
-			return
-		}
-		t.RunRange(i, i+1)
-	}
+	p.take(0, parts, t)
 }
 
 // post posts j to w with the next sequence number.
@@ -460,7 +482,9 @@ func (p *pool) wait(parts int) {
 	r := recover()
 	if r != nil {
 		// The caller's unit panicked: leave no unit for the workers.
-		p.next.Add(1 << 40)
+		for i := range parts {
+			p.shares[i].next.Add(1 << 40)
+		}
 	}
 	for i := 1; i < parts; i++ {
 		w := p.workers[i-1]
