@@ -763,21 +763,38 @@ ln4norm:
 	VZEROUPPER
 	RET
 
-// func transpose16AVX512(kt []float32, b []float32, k int, ldb int, rows int)
+// func dotsTAVX512(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int, alpha float32)
 // Requires: AVX, AVX512F
-TEXT ·transpose16AVX512(SB), NOSPLIT, $0-72
-	// kt[d*16+j] = b[j*ldb+d] for j < rows (1..16) and d < k rounded up to
-	// 16, zero past k and for j ≥ rows. Reference: the loop it states.
-	MOVQ kt_base+0(FP), DI
-	MOVQ b_base+24(FP), SI
-	MOVQ ldb+56(FP), R8
+TEXT ·dotsTAVX512(SB), $8280-124
+	// For m, n > 0 and 8 ≤ k ≤ 128: c[i*ldc+j] = float32(dot(a[i*lda:][:k],
+	// b[j*ldb:][:k]) * alpha), dot DotF32's. Reference: dotsLoop over
+	// dotF32Generic.
+	LEAQ (SP), R14
+	ADDQ $0x3f, R14
+	ANDQ $-64, R14
+	MOVQ b_base+48(FP), AX
+	MOVQ AX, 8256(SP)
+	MOVQ c_base+0(FP), AX
+	MOVQ AX, 8264(SP)
+	MOVQ n+80(FP), AX
+	MOVQ AX, 8272(SP)
+
+dt_block:
+	MOVQ 8256(SP), SI
+	MOVQ ldb+104(FP), R8
 	SHLQ $0x02, R8
+	MOVL $0x00000010, R13
+	CMPQ 8272(SP), R13
+	JAE  dt_full
+	MOVQ 8272(SP), R13
+
+dt_full:
+	MOVQ k+88(FP), BX
+	MOVQ R14, DI
 	LEAQ (R8)(R8*2), R9
 	LEAQ (SI)(R8*4), R10
 	LEAQ (R10)(R8*4), R11
 	LEAQ (R11)(R8*4), R12
-	MOVQ k+48(FP), BX
-	MOVQ rows+64(FP), R13
 
 trloop:
 	MOVL $0x00000010, CX
@@ -971,37 +988,35 @@ trloaded:
 	ADDQ       $0x00000400, DI
 	SUBQ       $0x10, BX
 	JGT        trloop
-	VZEROUPPER
-	RET
+	MOVL       $0x00000010, CX
+	CMPQ       8272(SP), CX
+	JAE        dt_mask
+	MOVQ       8272(SP), CX
 
-// func dotsT16AVX512(c []float32, a []float32, kt []float32, m int, k int, lda int, ldc int, alpha float32, mask int)
-// Requires: AVX, AVX512F
-TEXT ·dotsT16AVX512(SB), NOSPLIT, $0-120
-	// For m > 0 rows, k ≥ 8 and keys j < 16 with mask bit j set:
-	// c[i*ldc+j] = float32(dot(a[i*lda:][:k], Kᵀ column j) * alpha), kt[d*16+j]
-	// key j's dim d, dot DotF32's. Reference: dotsLoop over dotF32Generic.
-	MOVQ         c_base+0(FP), DX
+dt_mask:
+	MOVL         $0x00000001, BX
+	SHLL         CL, BX
+	DECL         BX
+	KMOVW        BX, K1
+	MOVQ         8264(SP), DX
 	MOVQ         a_base+24(FP), AX
-	MOVQ         kt_base+48(FP), R14
-	MOVQ         lda+88(FP), R8
+	MOVQ         lda+96(FP), R8
 	SHLQ         $0x02, R8
 	LEAQ         (R8)(R8*2), R9
-	MOVQ         ldc+96(FP), R10
+	MOVQ         ldc+112(FP), R10
 	SHLQ         $0x02, R10
 	LEAQ         (R10)(R10*2), R11
-	MOVQ         mask+112(FP), BX
-	KMOVW        BX, K1
-	MOVQ         k+80(FP), R12
+	MOVQ         k+88(FP), R12
 	MOVQ         R12, R13
 	SHRQ         $0x03, R12
 	ANDQ         $0x07, R13
 	MOVQ         m+72(FP), R15
-	VBROADCASTSS alpha+104(FP), Z29
+	VBROADCASTSS alpha+120(FP), Z29
 	VPXORD       Z28, Z28, Z28
 	CMPQ         R15, $0x04
-	JB           tr_rest
+	JB           dt_rest
 
-tr_rows4:
+dt_rows4:
 	MOVQ        AX, SI
 	MOVQ        R14, DI
 	VMOVUPS     (DI), Z20
@@ -1206,12 +1221,12 @@ dtr4_store:
 	LEAQ    (DX)(R10*4), DX
 	SUBQ    $0x04, R15
 	CMPQ    R15, $0x04
-	JAE     tr_rows4
+	JAE     dt_rows4
 
-tr_rest:
+dt_rest:
 	CMPQ        R15, $0x02
-	JB          tr_one
-	JE          tr_two
+	JB          dt_one
+	JE          dt_two
 	MOVQ        AX, SI
 	MOVQ        R14, DI
 	VMOVUPS     (DI), Z20
@@ -1376,9 +1391,9 @@ dtr3_store:
 	VMOVUPS Z17, K1, (DX)(R10*1)
 	VMULPS  Z29, Z18, Z18
 	VMOVUPS Z18, K1, (DX)(R10*2)
-	JMP     tr_done
+	JMP     dt_next
 
-tr_two:
+dt_two:
 	MOVQ        AX, SI
 	MOVQ        R14, DI
 	VMOVUPS     (DI), Z20
@@ -1507,11 +1522,11 @@ dtr2_store:
 	VMOVUPS Z16, K1, (DX)
 	VMULPS  Z29, Z17, Z17
 	VMOVUPS Z17, K1, (DX)(R10*1)
-	JMP     tr_done
+	JMP     dt_next
 
-tr_one:
+dt_one:
 	TESTQ       R15, R15
-	JZ          tr_done
+	JZ          dt_next
 	MOVQ        AX, SI
 	MOVQ        R14, DI
 	VMOVUPS     (DI), Z20
@@ -1605,7 +1620,13 @@ dtr1_store:
 	VMULPS  Z29, Z16, Z16
 	VMOVUPS Z16, K1, (DX)
 
-tr_done:
+dt_next:
+	MOVQ ldb+104(FP), AX
+	SHLQ $0x06, AX
+	ADDQ AX, 8256(SP)
+	ADDQ $0x40, 8264(SP)
+	SUBQ $0x10, 8272(SP)
+	JG   dt_block
 	VZEROUPPER
 	RET
 

@@ -118,16 +118,18 @@ func dotsF32AVX512(c []float32, a []float32, b []float32, mt, nt, k, lda, ldb, l
 
 // dotsF32AVX512Tiles is DotsF32 with AVX-512. For 8 ≤ k ≤ dotsTK,
 // dotsF32AVX512T (one key per lane) does every output when k is not a
-// multiple of 8, when m < 4, and when k ≤ 32 with m, n ≥ 16 (the
-// attention blocks of heads up to 32 wide: 16×64×32 measured 0.76–0.96×
-// the time of the tiles, 64×64×32 0.66–0.82×); it loses below 16 rows or
-// keys, where its Kᵀ transposes are shared by fewer rows or its lanes are
-// partly empty, and above k = 32 (16×64×64 1.08×), where the tiles'
-// horizontal sums are a smaller share. Otherwise the assembly does the
-// 4×8 tiles, the last columns (n mod 8 keys, as padding masks leave them)
-// through dotsEdgeAVX512, and the last rows (m mod 4) go through
-// dotsF32AVX512T, or dotsF32AVX2Tiles (the same bits) for k > dotsTK;
-// dotsF32AVX2Tiles does every output for k < 8 not a multiple of 8.
+// multiple of 8, when m < 4, and when m, n ≥ 16 with k ≤ 64 or m ≥ 64:
+// there it took, interleaved with the 4×8 tiles on one core, 0.78× their
+// time for 16×64×32 (the attention op's block of a 32-wide head),
+// 0.67× for 64×64×32, 0.64× for 16×64×16, 0.91× for 16×64×64 and 0.86×
+// for 64×64×128. It loses with fewer rows to share each Kᵀ block
+// (4×64×32 1.17×, 8×64×64 1.10×), with partly empty lanes (16×8×32
+// 1.67×) and for long rows with few queries (16×16×128 1.08×).
+// Otherwise the assembly does the 4×8 tiles, the last columns (n mod 8
+// keys, as padding masks leave them) through dotsEdgeAVX512, and the
+// last rows (m mod 4) go through dotsF32AVX512T, or dotsF32AVX2Tiles (the
+// same bits) for k > dotsTK; dotsF32AVX2Tiles does every output for k < 8
+// not a multiple of 8.
 func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
 	if m <= 0 || n <= 0 {
 		return
@@ -136,7 +138,7 @@ func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32,
 	checkStrided("DotsF32 b", len(b), n, k, ldb)
 	checkStrided("DotsF32 c", len(c), m, n, ldc)
 	mf, nf := m&^3, n&^7
-	if k >= 8 && k <= dotsTK && (k&7 != 0 || mf == 0 || k <= 32 && m >= 16 && n >= 16) {
+	if k >= 8 && k <= dotsTK && (k&7 != 0 || mf == 0 || m >= 16 && n >= 16 && (k <= 64 || m >= 64)) {
 		dotsF32AVX512T(c, ldc, a, lda, b, ldb, m, n, k, alpha)
 		return
 	}
@@ -193,83 +195,32 @@ func dotsEdgeAVX512(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 	}
 }
 
-// transpose16AVX512 sets kt[d*16+j] = b[j*ldb+d] for the keys j < rows
-// (1 ≤ rows ≤ 16) and d < k rounded up to 16, zero for d ≥ k and for
-// j ≥ rows (k > 0): the Kᵀ block dotsT16AVX512 reads. b is read to row
-// rows−1 and to k in a row only; kt holds 16·⌈k/16⌉·16 floats.
+// dotsTAVX512 computes, for m, n > 0 and 8 ≤ k ≤ dotsTK,
+//
+//	c[i*ldc+j] = float32(dot(a[i*lda:][:k], b[j*ldb:][:k]) * alpha)
+//
+// with dot DotF32's, one key per vector lane: for each block of 16 keys
+// (the last n mod 16 a block of their own, its lanes masked) it writes
+// their Kᵀ into its frame once, and every query row's 16 scores come
+// from it as eight lane-sum registers combined ((s0+s4)+(s2+s6)) +
+// ((s1+s5)+(s3+s7)) elementwise, without horizontal sums, then the k mod
+// 8 tail added in order. Reference: dotsLoop over dotF32Generic, through
+// dotsF32AVX512T.
 //
 //go:noescape
-func transpose16AVX512(kt, b []float32, k, ldb, rows int)
+func dotsTAVX512(c, a, b []float32, m, n, k, lda, ldb, ldc int, alpha float32)
 
-// dotsT16AVX512 computes, for m > 0 rows of a, k ≥ 8 and the keys j < 16
-// whose bit is set in mask,
-//
-//	c[i*ldc+j] = float32(dot(a[i*lda:][:k], key j) * alpha)
-//
-// with key j's dim d at kt[d*16+j] (transpose16AVX512's layout) and dot
-// DotF32's: one key per lane, eight lane-sum registers over the 16 keys
-// combined ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the k mod 8 tail
-// added in order. The lanes not in mask are not stored. Reference:
-// dotsLoop over dotF32Generic, through dotsF32AVX512T.
-//
-//go:noescape
-func dotsT16AVX512(c, a, kt []float32, m, k, lda, ldc int, alpha float32, mask int)
-
-// dotsTK bounds the row length dotsF32AVX512T takes: its Kᵀ block, 16·k
-// floats, is on the stack.
+// dotsTK bounds the row length dotsTAVX512 takes: its Kᵀ block, 16·k
+// floats, is in its frame (_genx86's dotsTK).
 const dotsTK = 128
 
-// dotsF32AVX512T is DotsF32 with one key per vector lane: for each block
-// of 16 keys, transpose16AVX512 writes their Kᵀ once and dotsT16AVX512
-// computes every query row's 16 scores from it, without horizontal sums;
-// the last n mod 16 keys are a block of their own, zero-padded, stored
-// under a lane mask. The caller has checked the operands' lengths, m,
-// n > 0 and 8 ≤ k ≤ dotsTK. The Kᵀ block is sized to k: the compiler
-// zeroes it, and the 8 KiB one of k = 128 made 16×64×32 10% slower.
+// dotsF32AVX512T is DotsF32 through dotsTAVX512 for operands whose
+// lengths the caller has checked, m, n > 0 and 8 ≤ k ≤ dotsTK.
 func dotsF32AVX512T(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
 	raceRead(a[:stridedLen(m, k, lda)])
 	raceRead(b[:stridedLen(n, k, ldb)])
 	for i := 0; i < m; i++ {
 		raceWrite(c[i*ldc:][:n])
 	}
-	switch {
-	case k <= 32:
-		dotsT32(c, ldc, a, lda, b, ldb, m, n, k, alpha)
-	case k <= 64:
-		dotsT64(c, ldc, a, lda, b, ldb, m, n, k, alpha)
-	default:
-		dotsT128(c, ldc, a, lda, b, ldb, m, n, k, alpha)
-	}
-}
-
-// dotsT32, dotsT64 and dotsT128 are dotsF32AVX512T with a Kᵀ block for
-// k up to 32, 64 and 128; not inlined, so that only the one called has
-// its array in a frame.
-//
-//go:noinline
-func dotsT32(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
-	var kt [16 * 32]float32
-	dotsTBlocks(kt[:], c, ldc, a, lda, b, ldb, m, n, k, alpha)
-}
-
-//go:noinline
-func dotsT64(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
-	var kt [16 * 64]float32
-	dotsTBlocks(kt[:], c, ldc, a, lda, b, ldb, m, n, k, alpha)
-}
-
-//go:noinline
-func dotsT128(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
-	var kt [16 * dotsTK]float32
-	dotsTBlocks(kt[:], c, ldc, a, lda, b, ldb, m, n, k, alpha)
-}
-
-// dotsTBlocks is dotsF32AVX512T through the Kᵀ block kt (16·k rounded up
-// to 16·16 floats).
-func dotsTBlocks(kt []float32, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
-	for j0 := 0; j0 < n; j0 += 16 {
-		nr := min(16, n-j0)
-		transpose16AVX512(kt, b[j0*ldb:], k, ldb, nr)
-		dotsT16AVX512(c[j0:], a, kt, m, k, lda, ldc, alpha, 1<<nr-1)
-	}
+	dotsTAVX512(c, a, b, m, n, k, lda, ldb, ldc, alpha)
 }

@@ -247,44 +247,6 @@ func TestDotsF32AVX512TSignedZero(t *testing.T) {
 	}
 }
 
-// TestTranspose16AVX512 checks the Kᵀ block against the loop it states,
-// the rows past k and the keys from rows on zero, for k up to dotsTK,
-// ldb wider than k and 1..16 keys (b ending at the last key's k-th
-// value).
-func TestTranspose16AVX512(t *testing.T) {
-	if !hasAVX512() {
-		t.Skip("no AVX-512 on this CPU")
-	}
-	rng := rand.New(rand.NewPCG(59, 10))
-	for k := 1; k <= dotsTK; k++ {
-		ldb := k + rng.IntN(5)
-		rows := 1 + rng.IntN(16)
-		if k%3 == 0 {
-			rows = 16
-		}
-		b := stridedF32(rng, rows, k, ldb)[:stridedLen(rows, k, ldb)]
-		kt := make([]float32, 16*dotsTK+16)
-		for i := range kt {
-			kt[i] = 7
-		}
-		transpose16AVX512(kt, b, k, ldb, rows)
-		kr := (k + 15) &^ 15
-		want := make([]float32, len(kt))
-		for i := range want {
-			want[i] = 7
-		}
-		for d := 0; d < kr; d++ {
-			for j := 0; j < 16; j++ {
-				want[d*16+j] = 0
-				if d < k && j < rows {
-					want[d*16+j] = b[j*ldb+d]
-				}
-			}
-		}
-		sameF32(t, "transpose16AVX512 k="+itoa(k)+" rows="+itoa(rows), kt, want)
-	}
-}
-
 // BenchmarkDotsF32AVX512T times the key-per-lane scores against the
 // 4×8-tile kernel dotsF32AVX512 (which dotsF32AVX512Tiles called for
 // these shapes before), interleaved, on the transformer's shapes: queries

@@ -26,8 +26,7 @@ func genAttnAVX512() {
 	genSoftmaxRowAVX512()
 	genSoftmax4RowsAVX512()
 	genLayerNorm4RowsAVX512()
-	genTranspose16AVX512()
-	genDotsT16AVX512()
+	genDotsTAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
@@ -482,29 +481,22 @@ func genLayerNorm4RowsAVX512() {
 	RET()
 }
 
-// genTranspose16AVX512 emits transpose16AVX512: the keys b[j*ldb:][:k]
-// (j < rows ≤ 16) as Kᵀ rows of 16 floats, kt[d*16+j] = b[j*ldb+d], for d
-// below k rounded up to 16 (the rows past k, and the lanes from rows on,
-// zero). Each 16×16 block is loaded with the dims past k masked off and
-// the keys from rows on not loaded (no read past a row or the last key),
-// transposed in four
-// stages of 16 shuffles (VUNPCKLPS/VUNPCKHPS pairs, VSHUFPS 4×4 blocks
-// within 128-bit lanes, then two VSHUFF32X4 steps across them) and stored
-// as 16 rows.
-func genTranspose16AVX512() {
-	TEXT("transpose16AVX512", NOSPLIT, "func(kt, b []float32, k, ldb, rows int)")
-	Comment("kt[d*16+j] = b[j*ldb+d] for j < rows (1..16) and d < k rounded up to",
-		"16, zero past k and for j ≥ rows. Reference: the loop it states.")
-	Load(Param("kt").Base(), RDI)
-	Load(Param("b").Base(), RSI)
-	Load(Param("ldb"), R8)
-	SHLQ(U8(2), R8)                                // L: a key row in bytes
+// transposeKT emits the Kᵀ block of dotsTAVX512: the keys b[j*ldb:][:k]
+// (j < rows ≤ 16; b at RSI, ldb in bytes in R8, rows in R13, k in RBX) as
+// rows of 16 floats at R14, kt[d*16+j] = b[j*ldb+d], for d below k
+// rounded up to 16 (the rows past k, and the lanes from rows on, zero).
+// Each 16×16 block is loaded with the dims past k masked off and the keys
+// from rows on not loaded (no read past a row or the last key),
+// transposed in four stages of 16 shuffles (VUNPCKLPS/VUNPCKHPS pairs,
+// VSHUFPS 4×4 blocks within 128-bit lanes, then two VSHUFF32X4 steps
+// across them) and stored as 16 rows. It clobbers RAX, RBX, RCX, RDI,
+// R9..R12, K1 and every zmm register.
+func transposeKT() {
+	MOVQ(R14, RDI)
 	LEAQ(Mem{Base: R8, Index: R8, Scale: 2}, R9)   // 3L
 	LEAQ(Mem{Base: RSI, Index: R8, Scale: 4}, R10) // keys 4..7
 	LEAQ(Mem{Base: R10, Index: R8, Scale: 4}, R11) // keys 8..11
 	LEAQ(Mem{Base: R11, Index: R8, Scale: 4}, R12) // keys 12..15
-	Load(Param("k"), RBX)
-	Load(Param("rows"), R13)
 	Label("trloop")
 	MOVL(U32(16), ECX)
 	CMPQ(RBX, RCX)
@@ -575,42 +567,81 @@ func genTranspose16AVX512() {
 	ADDQ(U32(1024), RDI)
 	SUBQ(U8(16), RBX)
 	JGT(LabelRef("trloop"))
-	VZEROUPPER()
-	RET()
 }
 
-// genDotsT16AVX512 emits dotsT16AVX512: the scores of m query rows against
-// 16 keys given as Kᵀ (transpose16AVX512's layout), one key per lane, so
-// that DotF32's lane sums are whole registers and need no horizontal
-// reduction. For a query row, lane sum s_l (l < 8) is a zmm over the 16
-// keys, s_l = q[l]·Kᵀ[l] + q[l+8]·Kᵀ[l+8] + … (VMULPS with q[d] broadcast
-// from memory, key first as in dotsF32AVX2, then VADDPS with the sum
-// first), and the tree ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)) is seven
-// elementwise adds. The reference starts every s_l from +0; here s_l
-// starts from its first product, which differs only where every product
-// of s_l is −0 (the sum −0 instead of +0), and that sign can reach the
-// tree's result only when all eight s_l are −0, so one add of +0 after
-// the tree gives the reference's bits. The k mod 8 tail products are then
-// added in order, the sum multiplied by alpha and stored under the lane
-// mask. Four rows go at a time, each Kᵀ row loaded once for the four; the
-// lane sums are done in two halves (s0, s4, s2, s6, then s1, s5, s3, s7)
-// so 16 accumulators are live, not 32.
-func genDotsT16AVX512() {
-	TEXT("dotsT16AVX512", NOSPLIT, "func(c, a, kt []float32, m, k, lda, ldc int, alpha float32, mask int)")
-	Comment("For m > 0 rows, k ≥ 8 and keys j < 16 with mask bit j set:",
-		"c[i*ldc+j] = float32(dot(a[i*lda:][:k], Kᵀ column j) * alpha), kt[d*16+j]",
-		"key j's dim d, dot DotF32's. Reference: dotsLoop over dotF32Generic.")
-	Load(Param("c").Base(), RDX)
+// dotsTK is the longest row dotsTAVX512 takes: its Kᵀ block, 16·dotsTK
+// floats, is in its frame (as kernel.dotsTK).
+const dotsTK = 128
+
+// genDotsTAVX512 emits dotsTAVX512: the scores of m query rows against n
+// keys with one key per vector lane, so that DotF32's lane sums are whole
+// registers and need no horizontal reduction. For each block of 16 keys
+// (the last one short, its lanes masked), transposeKT writes their Kᵀ
+// into the frame once, and every query row's 16 scores come from it: lane
+// sum s_l (l < 8) is a zmm over the 16 keys, s_l = q[l]·Kᵀ[l] +
+// q[l+8]·Kᵀ[l+8] + … (VMULPS with q[d] broadcast from memory, key first
+// as in dotsF32AVX2, then VADDPS with the sum first), and the tree
+// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)) is seven elementwise adds. The
+// reference starts every s_l from +0; here s_l starts from its first
+// product, which differs only where every product of s_l is −0 (the sum
+// −0 instead of +0), and that sign can reach the tree's result only when
+// all eight s_l are −0, so one add of +0 after the tree gives the
+// reference's bits. The k mod 8 tail products are then added in order,
+// the sum multiplied by alpha and stored under the lane mask. Four rows go
+// at a time, each Kᵀ row loaded once for the four; the lane sums are done
+// in two halves (s0, s4, s2, s6, then s1, s5, s3, s7) so 16 accumulators
+// are live, not 32. The Kᵀ block is a local of the frame, which the Go
+// compiler would zero were it a Go array (2 KiB for k = 32: 6% of a
+// 16×64×32 call, measured).
+func genDotsTAVX512() {
+	TEXT("dotsTAVX512", 0, "func(c, a, b []float32, m, n, k, lda, ldb, ldc int, alpha float32)")
+	Comment("For m, n > 0 and 8 ≤ k ≤ 128: c[i*ldc+j] = float32(dot(a[i*lda:][:k],",
+		"b[j*ldb:][:k]) * alpha), dot DotF32's. Reference: dotsLoop over",
+		"dotF32Generic.")
+	kt := AllocLocal(16*4*dotsTK + 64)
+	bcur := AllocLocal(8) // the block's keys
+	ccur := AllocLocal(8) // the block's outputs
+	nrem := AllocLocal(8) // keys from the block on
+	LEAQ(kt, R14)
+	ADDQ(U8(63), R14)
+	ANDQ(I8(-64), R14) // Kᵀ, 64-byte aligned
+	Load(Param("b").Base(), RAX)
+	MOVQ(RAX, bcur)
+	Load(Param("c").Base(), RAX)
+	MOVQ(RAX, ccur)
+	Load(Param("n"), RAX)
+	MOVQ(RAX, nrem)
+
+	Label("dt_block")
+	MOVQ(bcur, RSI)
+	Load(Param("ldb"), R8)
+	SHLQ(U8(2), R8)
+	MOVL(U32(16), R13L)
+	CMPQ(nrem, R13)
+	JAE(LabelRef("dt_full"))
+	MOVQ(nrem, R13)
+	Label("dt_full")
+	Load(Param("k"), RBX)
+	transposeKT()
+
+	// The block's store mask: its first min(16, nrem) lanes.
+	MOVL(U32(16), ECX)
+	CMPQ(nrem, RCX)
+	JAE(LabelRef("dt_mask"))
+	MOVQ(nrem, RCX)
+	Label("dt_mask")
+	MOVL(U32(1), EBX)
+	SHLL(CL, EBX)
+	DECL(EBX)
+	KMOVW(EBX, K1)
+	MOVQ(ccur, RDX)
 	Load(Param("a").Base(), RAX)
-	Load(Param("kt").Base(), R14)
 	Load(Param("lda"), R8)
 	SHLQ(U8(2), R8)
 	LEAQ(Mem{Base: R8, Index: R8, Scale: 2}, R9) // 3·lda
 	Load(Param("ldc"), R10)
 	SHLQ(U8(2), R10)
 	LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R11) // 3·ldc
-	Load(Param("mask"), RBX)
-	KMOVW(EBX, K1)
 	Load(Param("k"), R12)
 	MOVQ(R12, R13)
 	SHRQ(U8(3), R12) // whole groups of eight dims
@@ -620,33 +651,40 @@ func genDotsT16AVX512() {
 	VPXORD(Z28, Z28, Z28)
 
 	CMPQ(R15, U8(4))
-	JB(LabelRef("tr_rest"))
-	Label("tr_rows4")
+	JB(LabelRef("dt_rest"))
+	Label("dt_rows4")
 	dotsTRows(4, "r4")
 	LEAQ(Mem{Base: RAX, Index: R8, Scale: 4}, RAX)
 	LEAQ(Mem{Base: RDX, Index: R10, Scale: 4}, RDX)
 	SUBQ(U8(4), R15)
 	CMPQ(R15, U8(4))
-	JAE(LabelRef("tr_rows4"))
-	Label("tr_rest")
+	JAE(LabelRef("dt_rows4"))
+	Label("dt_rest")
 	CMPQ(R15, U8(2))
-	JB(LabelRef("tr_one"))
-	JE(LabelRef("tr_two"))
+	JB(LabelRef("dt_one"))
+	JE(LabelRef("dt_two"))
 	dotsTRows(3, "r3")
-	JMP(LabelRef("tr_done"))
-	Label("tr_two")
+	JMP(LabelRef("dt_next"))
+	Label("dt_two")
 	dotsTRows(2, "r2")
-	JMP(LabelRef("tr_done"))
-	Label("tr_one")
+	JMP(LabelRef("dt_next"))
+	Label("dt_one")
 	TESTQ(R15, R15)
-	JZ(LabelRef("tr_done"))
+	JZ(LabelRef("dt_next"))
 	dotsTRows(1, "r1")
-	Label("tr_done")
+
+	Label("dt_next")
+	Load(Param("ldb"), RAX)
+	SHLQ(U8(6), RAX) // 16 key rows
+	ADDQ(RAX, bcur)
+	ADDQ(U8(64), ccur)
+	SUBQ(U8(16), nrem)
+	JG(LabelRef("dt_block"))
 	VZEROUPPER()
 	RET()
 }
 
-// dotsTRows emits one pass of dotsT16AVX512 over rows rows (1..4) of a at
+// dotsTRows emits one pass of dotsTAVX512 over rows rows (1..4) of a at
 // RAX (row stride R8, 3·R8 in R9) into c at RDX (stride R10, 3·R10 in
 // R11), with Kᵀ at R14, R12 whole groups of eight dims (≥ 1), R13 tail
 // dims, alpha in Z29, +0 in Z28 and the store mask in K1. Registers:
