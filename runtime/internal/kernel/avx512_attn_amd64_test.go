@@ -218,7 +218,7 @@ func TestDotsF32AVX512T(t *testing.T) {
 }
 
 // TestDotsF32AVX512TSignedZero: a dot whose products are all −0 is +0 in
-// the reference (the lane sums start from +0), which dotsT16AVX512's
+// the reference (the lane sums start from +0), which dotsTAVX512's
 // lane sums, starting from their first product, get from its +0 add;
 // times a negative alpha it is −0. A row with one +0 product is +0 too.
 func TestDotsF32AVX512TSignedZero(t *testing.T) {
