@@ -165,3 +165,135 @@ nobiastail:
 done:
 	VZEROUPPER
 	RET
+
+// func quantRowsZ(q []uint8, x []float32, m int, k int, xs []float32, xz []float32, tmask uint64) (done int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·quantRowsZ(SB), NOSPLIT, $0-128
+	MOVQ   q_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   m+48(FP), DX
+	MOVQ   k+56(FP), BX
+	MOVQ   xs_base+64(FP), SI
+	MOVQ   xz_base+88(FP), DI
+	MOVQ   tmask+112(FP), R8
+	KMOVW  R8, K1
+	MOVL   $0x437f0000, R9
+	VMOVD  R9, X0
+	MOVL   $0x3f800000, R9
+	VMOVD  R9, X1
+	MOVL   $0x80000000, R9
+	VMOVD  R9, X2
+	MOVL   $0x000000ff, R9
+	VMOVD  R9, X3
+	VPXORD Z4, Z4, Z4
+	XORQ   R9, R9
+
+row:
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	KXORW  K2, K2, K2
+	MOVQ   CX, R10
+	MOVQ   BX, R12
+	SHRQ   $0x04, R12
+	JZ     mmtail
+
+mmloop:
+	VMOVDQU32 (R10), Z7
+	VMINPS    Z7, Z5, Z5
+	VMAXPS    Z7, Z6, Z6
+	VCMPPS    $0x03, Z7, Z7, K3
+	KORW      K3, K2, K2
+	ADDQ      $0x40, R10
+	DECQ      R12
+	JNZ       mmloop
+
+mmtail:
+	TESTQ       R8, R8
+	JZ          mmdone
+	VMOVDQU32.Z (R10), K1, Z7
+	VMINPS      Z7, Z5, Z5
+	VMAXPS      Z7, Z6, Z6
+	VCMPPS      $0x03, Z7, Z7, K3
+	KORW        K3, K2, K2
+
+mmdone:
+	KORTESTW      K2, K2
+	JNZ           out
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VMINPS        Y7, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X7
+	VMINPS        X7, X5, X5
+	VPERMILPS     $0x4e, X5, X7
+	VMINPS        X7, X5, X5
+	VPERMILPS     $0xb1, X5, X7
+	VMINPS        X7, X5, X5
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VMAXPS        Y7, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X7
+	VMAXPS        X7, X6, X6
+	VPERMILPS     $0x4e, X6, X7
+	VMAXPS        X7, X6, X6
+	VPERMILPS     $0xb1, X6, X7
+	VMAXPS        X7, X6, X6
+	VUCOMISS      X5, X6
+	JNE           scaled
+	VMOVAPS       X1, X7
+	VPXORD        X8, X8, X8
+	VPXORD        X9, X9, X9
+	JMP           store
+
+scaled:
+	VSUBSS    X5, X6, X7
+	VDIVSS    X0, X7, X7
+	VDIVSS    X7, X1, X8
+	VPXORD    X2, X5, X10
+	VMULSS    X8, X10, X10
+	VCVTPS2DQ X10, X9
+	VPMINSD   X3, X9, X9
+	VPMAXSD   X4, X9, X9
+
+store:
+	VMOVSS       X7, (SI)(R9*4)
+	VCVTDQ2PS    X9, X10
+	VMOVSS       X10, (DI)(R9*4)
+	VBROADCASTSS X8, Z10
+	VPBROADCASTD X9, Z11
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	MOVQ         BX, R12
+	SHRQ         $0x04, R12
+	JZ           qtail
+
+qloop:
+	VMOVDQU32        (R10), Z7
+	VMULPS           Z10, Z7, Z7
+	VCVTPS2DQ.RN_SAE Z7, Z7
+	VPADDD           Z11, Z7, Z7
+	VPMAXSD          Z4, Z7, Z7
+	VPMOVUSDB        Z7, (R11)
+	ADDQ             $0x40, R10
+	ADDQ             $0x10, R11
+	DECQ             R12
+	JNZ              qloop
+
+qtail:
+	TESTQ            R8, R8
+	JZ               qdone
+	VMOVDQU32.Z      (R10), K1, Z7
+	VMULPS           Z10, Z7, Z7
+	VCVTPS2DQ.RN_SAE Z7, Z7
+	VPADDD           Z11, Z7, Z7
+	VPMAXSD          Z4, Z7, Z7
+	VPMOVUSDB        Z7, K1, (R11)
+
+qdone:
+	LEAQ (CX)(BX*4), CX
+	ADDQ BX, AX
+	INCQ R9
+	CMPQ R9, DX
+	JB   row
+
+out:
+	MOVQ R9, done+120(FP)
+	VZEROUPPER
+	RET
