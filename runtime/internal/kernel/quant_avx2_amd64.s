@@ -183,20 +183,37 @@ row:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
 	MOVQ   SI, R11
 	MOVQ   BX, R13
-	SHRQ   $0x03, R13
-	JZ     mmtail
+	SHRQ   $0x04, R13
+	JZ     mmone
 
 mmloop:
 	VMOVUPS (R11), Y3
+	VMOVUPS 32(R11), Y15
 	VMINPS  Y3, Y0, Y0
 	VMAXPS  Y3, Y1, Y1
-	VCMPPS  $0x03, Y3, Y3, Y4
-	VORPS   Y4, Y2, Y2
-	ADDQ    $0x20, R11
+	VPSLLD  $0x01, Y3, Y4
+	VPMAXUD Y4, Y2, Y2
+	VMINPS  Y15, Y13, Y13
+	VMAXPS  Y15, Y14, Y14
+	VPSLLD  $0x01, Y15, Y4
+	VPMAXUD Y4, Y2, Y2
+	ADDQ    $0x40, R11
 	DECQ    R13
 	JNZ     mmloop
+
+mmone:
+	TESTQ   $0x00000008, BX
+	JZ      mmtail
+	VMOVUPS (R11), Y3
+	VMINPS  Y3, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	VPSLLD  $0x01, Y3, Y4
+	VPMAXUD Y4, Y2, Y2
+	ADDQ    $0x20, R11
 
 mmtail:
 	TESTQ      CX, CX
@@ -204,13 +221,20 @@ mmtail:
 	VMASKMOVPS (R11), Y5, Y3
 	VMINPS     Y3, Y0, Y0
 	VMAXPS     Y3, Y1, Y1
-	VCMPPS     $0x03, Y3, Y3, Y4
-	VORPS      Y4, Y2, Y2
+	VPSLLD     $0x01, Y3, Y4
+	VPMAXUD    Y4, Y2, Y2
 
 mmdone:
-	VMOVMSKPS    Y2, AX
-	TESTL        AX, AX
-	JNZ          out
+	MOVL         $0xff000000, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	VPMAXUD      Y2, Y4, Y15
+	VPCMPEQD     Y4, Y15, Y15
+	VMOVMSKPS    Y15, AX
+	CMPL         AX, $0xff
+	JNE          out
+	VMINPS       Y13, Y0, Y0
+	VMAXPS       Y14, Y1, Y1
 	VEXTRACTF128 $0x01, Y0, X4
 	VMINPS       X4, X0, X0
 	VPERMILPS    $0x4e, X0, X4
@@ -249,10 +273,34 @@ store:
 	MOVQ         SI, R11
 	MOVQ         DI, R12
 	MOVQ         BX, R13
-	SHRQ         $0x03, R13
-	JZ           qtail
+	SHRQ         $0x04, R13
+	JZ           qone
 
 qloop:
+	VMOVUPS      (R11), Y3
+	VMOVUPS      32(R11), Y15
+	VMULPS       Y11, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X4
+	VPACKUSDW    X4, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMULPS       Y11, Y15, Y15
+	VCVTPS2DQ    Y15, Y15
+	VPADDD       Y12, Y15, Y15
+	VEXTRACTI128 $0x01, Y15, X4
+	VPACKUSDW    X4, X15, X15
+	VPACKUSWB    X15, X15, X15
+	VMOVQ        X3, (R12)
+	VMOVQ        X15, 8(R12)
+	ADDQ         $0x40, R11
+	ADDQ         $0x10, R12
+	DECQ         R13
+	JNZ          qloop
+
+qone:
+	TESTQ        $0x00000008, BX
+	JZ           qtail
 	VMOVUPS      (R11), Y3
 	VMULPS       Y11, Y3, Y3
 	VCVTPS2DQ    Y3, Y3
@@ -263,8 +311,6 @@ qloop:
 	VMOVQ        X3, (R12)
 	ADDQ         $0x20, R11
 	ADDQ         $0x08, R12
-	DECQ         R13
-	JNZ          qloop
 
 qtail:
 	TESTQ        CX, CX

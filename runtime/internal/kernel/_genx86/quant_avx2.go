@@ -183,27 +183,46 @@ func genQuantRowsAVX2() {
 	XORQ(R10, R10)
 
 	Label("row")
-	// lo = min(0, row...) in Y0, hi = max(0, row...) in Y1, NaN lanes in Y2.
-	zeroPS(Y0, Y1, Y2)
+	// lo = min(0, row...) in Y0 and Y13, hi = max(0, row...) in Y1 and
+	// Y14 (two accumulators each, 16 floats a step), and in Y2 the
+	// largest element bits shifted left by one, as uint32: above
+	// 0xff000000 (+Inf's) when an element is NaN (integer operations,
+	// which leave the FP pipes to VMINPS and VMAXPS).
+	zeroPS(Y0, Y1, Y2, Y13, Y14)
 	MOVQ(RSI, R11)
 	MOVQ(RBX, R13)
-	SHRQ(Imm(3), R13)
-	JZ(LabelRef("mmtail"))
+	SHRQ(Imm(4), R13)
+	JZ(LabelRef("mmone"))
 	Label("mmloop")
 	VMOVUPS(Mem{Base: R11}, Y3)
-	minMaxNaN8()
-	ADDQ(Imm(32), R11)
+	VMOVUPS(Mem{Base: R11, Disp: 32}, Y15)
+	minMaxNaN8(Y3, Y0, Y1)
+	minMaxNaN8(Y15, Y13, Y14)
+	ADDQ(Imm(64), R11)
 	DECQ(R13)
 	JNZ(LabelRef("mmloop"))
+	Label("mmone")
+	TESTQ(U32(8), RBX)
+	JZ(LabelRef("mmtail"))
+	VMOVUPS(Mem{Base: R11}, Y3)
+	minMaxNaN8(Y3, Y0, Y1)
+	ADDQ(Imm(32), R11)
 	Label("mmtail")
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("mmdone"))
 	VMASKMOVPS(Mem{Base: R11}, Y5, Y3)
-	minMaxNaN8()
+	minMaxNaN8(Y3, Y0, Y1)
 	Label("mmdone")
-	VMOVMSKPS(Y2, EAX)
-	TESTL(EAX, EAX)
-	JNZ(LabelRef("out")) // a NaN row: the caller's reference decides
+	MOVL(U32(0xff000000), EAX)
+	VMOVD(EAX, X4)
+	VPBROADCASTD(X4, Y4)
+	VPMAXUD(Y2, Y4, Y15)
+	VPCMPEQD(Y4, Y15, Y15) // all ones where no NaN
+	VMOVMSKPS(Y15, EAX)
+	CMPL(EAX, U8(0xff))
+	JNE(LabelRef("out")) // a NaN row: the caller's reference decides
+	VMINPS(Y13, Y0, Y0)
+	VMAXPS(Y14, Y1, Y1)
 	VEXTRACTF128(Imm(1), Y0, X4)
 	VMINPS(X4, X0, X0)
 	VPERMILPS(Imm(0x4e), X0, X4)
@@ -251,21 +270,32 @@ func genQuantRowsAVX2() {
 	MOVQ(RSI, R11)
 	MOVQ(RDI, R12)
 	MOVQ(RBX, R13)
-	SHRQ(Imm(3), R13)
-	JZ(LabelRef("qtail"))
+	SHRQ(Imm(4), R13)
+	JZ(LabelRef("qone"))
 	Label("qloop")
 	VMOVUPS(Mem{Base: R11}, Y3)
-	quant8()
+	VMOVUPS(Mem{Base: R11, Disp: 32}, Y15)
+	quant8(Y3)
+	quant8(Y15)
+	VMOVQ(X3, Mem{Base: R12})
+	VMOVQ(X15, Mem{Base: R12, Disp: 8})
+	ADDQ(Imm(64), R11)
+	ADDQ(Imm(16), R12)
+	DECQ(R13)
+	JNZ(LabelRef("qloop"))
+	Label("qone")
+	TESTQ(U32(8), RBX)
+	JZ(LabelRef("qtail"))
+	VMOVUPS(Mem{Base: R11}, Y3)
+	quant8(Y3)
 	VMOVQ(X3, Mem{Base: R12})
 	ADDQ(Imm(32), R11)
 	ADDQ(Imm(8), R12)
-	DECQ(R13)
-	JNZ(LabelRef("qloop"))
 	Label("qtail")
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("qdone"))
 	VMASKMOVPS(Mem{Base: R11}, Y5, Y3)
-	quant8()
+	quant8(Y3)
 	VMOVQ(X3, RAX)
 	MOVQ(RCX, R13)
 	Label("qbytes")
@@ -286,24 +316,25 @@ func genQuantRowsAVX2() {
 	RET()
 }
 
-// minMaxNaN8 folds the 8 floats in Y3 into the running min (Y0), max
-// (Y1) and NaN lanes (Y2), clobbering Y4.
-func minMaxNaN8() {
-	VMINPS(Y3, Y0, Y0)
-	VMAXPS(Y3, Y1, Y1)
-	VCMPPS(Imm(3), Y3, Y3, Y4) // unordered: NaN
-	VORPS(Y4, Y2, Y2)
+// minMaxNaN8 folds the 8 floats in v into the running min (lo), max (hi)
+// and the largest bits shifted left by one (Y2), clobbering Y4.
+func minMaxNaN8(v, lo, hi VecPhysical) {
+	VMINPS(v, lo, lo)
+	VMAXPS(v, hi, hi)
+	VPSLLD(Imm(1), v, Y4) // drop the sign: NaN iff above 0xff000000
+	VPMAXUD(Y4, Y2, Y2)
 }
 
-// quant8 turns the 8 floats in Y3 into 8 bytes in X3's low half:
-// uint8(clamp(roundEven(v·inv) + zp, 0, 255)) with inv in Y11 and zp in
-// Y12 (the conversion rounds to nearest even, as MXCSR is set),
-// clobbering X4.
-func quant8() {
-	VMULPS(Y11, Y3, Y3)
-	VCVTPS2DQ(Y3, Y3)
-	VPADDD(Y12, Y3, Y3)
-	VEXTRACTI128(Imm(1), Y3, X4)
-	VPACKUSDW(X4, X3, X3) // int32 → uint16, saturating
-	VPACKUSWB(X3, X3, X3) // → uint8, saturating
+// quant8 turns the 8 floats in the YMM register v into 8 bytes in its
+// XMM half's low half: uint8(clamp(roundEven(v·inv) + zp, 0, 255)) with
+// inv in Y11 and zp in Y12 (the conversion rounds to nearest even, as
+// MXCSR is set), clobbering X4.
+func quant8(v VecPhysical) {
+	x := v.AsX()
+	VMULPS(Y11, v, v)
+	VCVTPS2DQ(v, v)
+	VPADDD(Y12, v, v)
+	VEXTRACTI128(Imm(1), v, X4)
+	VPACKUSDW(X4, x, x) // int32 → uint16, saturating
+	VPACKUSWB(x, x, x)  // → uint8, saturating
 }
