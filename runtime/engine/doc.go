@@ -29,6 +29,21 @@
 // 1.15× its tensor bytes, and the peak RSS of loading and running it at
 // most 1.5× more than a tiny model's, on every kernel (memory_test.go).
 //
+// # Threads
+//
+// WithThreads(n) gives a session n−1 workers besides the goroutine that
+// calls Run. The operators hand out their work in units: Dense, Conv1D
+// and the recurrent layers' products by rows or output columns (each row
+// share quantizing its own activations), attention by (batch, head), and
+// the row-wise operators (Embedding, AddPositional, LayerNorm and the
+// fused Add+LayerNorm, SeqPool) by blocks of rows. Whether a piece of
+// work is handed out or run by the caller alone is decided per call site
+// by measuring both (op.Split): work that takes less than a few hand-offs
+// stays on the caller, and when other processes keep the other cores busy
+// the caller keeps the work too. Every unit is computed the same way
+// whoever runs it, so the number of threads never changes a bit of the
+// result.
+//
 // # Limits
 //
 // Load holds the model to the format.Limits it was read with

@@ -21,18 +21,29 @@ package kernel
 //go:noescape
 func gemmI8Z(c []int32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64)
 
-// gemmI8ZF is gemmI8Z with GemmI8F32's epilogue applied to the
-// accumulator registers: c is float32 (row length ldc), and for the kept
-// lanes of row i and column l (l counted from the tile's first panel)
+// gemmI8ZF computes GemmI8F32 over the tile layout in one call: the
+// m = big·(q+1) + (nb−big)·q rows (0 ≤ big < nb, 1 ≤ q, and q+1 ≤ 6 when
+// big > 0, else q ≤ 6) against groups ≥ 1 consecutive panel groups of
+// panels panels each but the last, of lastPanels (both ≤ i8zMaxPanels of
+// the largest block; b, c, sc, rs and bias given at the first group's
+// first panel, row 0). The groups go outside; per group the rows go in
+// nb blocks, the big ones of q+1 rows first, each one gemmI8Z register
+// tile with
+// GemmI8F32's epilogue applied to the accumulator registers: c is float32
+// (row length ldc), and for the kept lanes of row i and column l (l
+// counted from the group's first panel)
 //
-//	c[i*ldc+l] = float32(sx[i]·sc[l]) · float32(acc − zx[i]·rs[l]) (+ bias[i*ldb+l] when len(bias) > 0)
+//	c[i*ldc+l] = float32(sx[i]·sc[l]) · float32(acc − int32(xz[i])·rs[l]) (+ bias[i*ldb+l] when len(bias) > 0)
 //	c[i*ldc+l] = max(c[i*ldc+l], 0) when relu
 //
-// sc, rs and bias are read only in the kept lanes. Reference:
-// gemmI8F32Via over gemmI8Generic, dequantRowGeneric, reluSliceGeneric.
+// where int32(xz[i]) truncates, as Go's conversion, and the kept lanes are
+// gemmI8Z's with masks for the first group, lastMasks for the last (one
+// group: masks) and all lanes of the groups between. sc, rs and bias are
+// read only in the kept lanes. Reference: gemmI8F32Via over
+// gemmI8Generic, dequantRowGeneric, reluSliceGeneric.
 //
 //go:noescape
-func gemmI8ZF(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
+func gemmI8ZF(c []float32, a []uint8, b []int8, q, big, nb, groups, panels, lastPanels, kq int, tmask uint64, lda, ldc, ps int, masks, lastMasks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx, xz []float32, relu bool)
 
 // gemvI8Z computes one row of GemmI8 with AVX-512 VNNI over panels > 0
 // consecutive panels of the tile layout (tileI8), one panel at a time, so
@@ -82,6 +93,18 @@ func quantRowZ(dst []uint8, x []float32, inv float32, zp int32, tmask uint64)
 //go:noescape
 func dequantRowZ(dst []float32, acc []int32, scales []float32, rowSum []int32, bias []float32, sx float32, zx int32, tmask uint64)
 
+// quantRowsZ quantizes rows 0, 1, … of m > 0 consecutive rows of k > 0
+// floats of x into q (tmask = 2^(k mod 16) − 1; nothing past m·k
+// elements is read or written) and stores row i's scale in xs[i] and its
+// zero point, as a float32, in xz[i], each row as quantizeRowU8Generic
+// would, up to the first row holding a NaN: it returns that row's index,
+// the row untouched, or m. Rows of ±0 get scale 1, zero point 0 and zeros,
+// as the reference gives them. Reference: QuantizeRowsU8 over
+// quantizeRowU8Generic.
+//
+//go:noescape
+func quantRowsZ(q []uint8, x []float32, m, k int, xs, xz []float32, tmask uint64) (done int)
+
 // tailMask16 selects the last n mod 16 lanes of a 16-lane loop.
 func tailMask16(n int) uint64 { return uint64(1)<<(n%16) - 1 }
 
@@ -106,6 +129,32 @@ func quantizeRowU8Z(dst []uint8, x []float32) (float32, int32) {
 	raceWrite(dst)
 	quantRowZ(dst, x, inv, zp, tm)
 	return scale, zp
+}
+
+// quantizeRowsU8Z is QuantizeRowsU8 with AVX-512, one assembly call for
+// the rows up to the next holding a NaN, which the reference quantizes;
+// it equals QuantizeRowsU8 over quantizeRowU8Generic bit for bit.
+func quantizeRowsU8Z(q []uint8, x []float32, m, k int, xs, xz []float32) {
+	if m <= 0 {
+		return
+	}
+	if k <= 0 {
+		quantizeRowsVia(quantizeRowU8Generic)(q, x, m, k, xs, xz)
+		return
+	}
+	q, x, xs, xz = q[:m*k], x[:m*k], xs[:m], xz[:m]
+	raceRead(x)
+	raceWrite(q)
+	raceWrite(xs)
+	raceWrite(xz)
+	tm := tailMask16(k)
+	for i := 0; i < m; i++ {
+		i += quantRowsZ(q[i*k:], x[i*k:], m-i, k, xs[i:], xz[i:], tm)
+		if i < m {
+			s, z := quantizeRowU8Generic(q[i*k:(i+1)*k], x[i*k:(i+1)*k])
+			xs[i], xz[i] = s, float32(z)
+		}
+	}
 }
 
 // dequantRowZ512 is DequantRow with AVX-512; it equals dequantRowGeneric
@@ -138,6 +187,7 @@ var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
 // implementation is in use; other layouts go to base's GEMM.
 func avx512Int8(im *Impl) {
 	im.QuantizeRowU8 = quantizeRowU8Z
+	im.QuantizeRowsU8 = quantizeRowsU8Z
 	im.DequantRow = dequantRowZ512
 	avx512LSTM(im) // the LSTM step's cell, which follows its GemmI8F32
 	base := im.GemmI8
@@ -159,10 +209,11 @@ func avx512Int8(im *Impl) {
 	}
 }
 
-// gemmI8F32Tiled is GemmI8F32 over the tile layout through gemmI8ZF, with
-// gemmI8Tiled's blocking (panel groups outside, balanced row blocks of at
-// most 6 inside); one row goes through the two-pass path (gemvI8Z
-// streams its weights faster than the 1×8 tiles).
+// gemmI8F32Tiled is GemmI8F32 over the tile layout through one gemmI8ZF
+// call, with gemmI8Tiled's blocking (panel groups outside, balanced row
+// blocks of at most 6 inside, both looped in the kernel); one row goes
+// through the two-pass path (gemvI8Z streams its weights faster than the
+// 1×8 tiles).
 func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool) {
 	k, n := w.K, w.N
 	if m <= 0 || n1 <= n0 {
@@ -189,40 +240,16 @@ func gemmI8F32Tiled(y []float32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz,
 		raceRead(bias[n0 : (m-1)*ldb+n1])
 	}
 	raceWriteCols(y, m, n, n0, n1)
-	// The zero points as int32, converted once for all panel groups when
-	// they fit on the stack (the LSTM's batch does), else per call.
-	var zxAll [64]int32
-	var zx [6]int32
-	hoisted := m <= len(zxAll)
-	if hoisted {
-		for i, v := range xz[:m] {
-			zxAll[i] = int32(v)
-		}
+	groups := (p1 - p0 + pw - 1) / pw
+	pl := p0 + (groups-1)*pw // the last group's first panel
+	np := min(pw, p1-p0)
+	var bs []float32
+	if len(bias) > 0 {
+		bs = bias[16*p0:]
 	}
-	for pg := p0; pg < p1; pg += pw {
-		np := min(pw, p1-pg)
-		masks := panelMasks(n0, n1, pg, np)
-		b := w.Data[pg*ps:]
-		for i0, blk := 0, 0; i0 < m; blk++ {
-			r := m/nb + b2i(blk < m%nb) // m rows in even blocks of at most nb
-			var zr []int32
-			if hoisted {
-				zr = zxAll[i0 : i0+r]
-			} else {
-				for i := range r {
-					zx[i] = int32(xz[i0+i])
-				}
-				zr = zx[:r]
-			}
-			var bs []float32
-			if len(bias) > 0 {
-				bs = bias[i0*ldb+16*pg:]
-			}
-			gemmI8ZF(y[i0*n+16*pg:], a[i0*k:], b, r, np, kq, tmask, k, n, ps, masks,
-				scales[16*pg:], w.RowSum[16*pg:], bs, ldb, xs[i0:], zr, relu)
-			i0 += r
-		}
-	}
+	gemmI8ZF(y[16*p0:], a, w.Data[p0*ps:], m/nb, m%nb, nb, groups, np, p1-pl, kq, tmask, k, n, ps,
+		panelMasks(n0, n1, p0, np), panelMasks(n0, n1, pl, p1-pl),
+		scales[16*p0:], w.RowSum[16*p0:], bs, ldb, xs, xz, relu)
 }
 
 // gemvI8ZMaxBytes is the most weight bytes one row reads through

@@ -339,3 +339,13 @@ func TestGemmI8TiledBounds(t *testing.T) {
 		}()
 	}
 }
+
+// TestGemmI8F32TiledRows runs checkGemmI8F32Rows over the AVX-512 fused
+// kernel directly, so that one row (which GemmI8F32 sends to the two
+// passes) goes through its loops too.
+func TestGemmI8F32TiledRows(t *testing.T) {
+	useAVX512(t)
+	checkGemmI8F32Rows(t, "gemmI8F32Tiled", func(y []float32, _ []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool) {
+		gemmI8F32Tiled(y, a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
+	})
+}

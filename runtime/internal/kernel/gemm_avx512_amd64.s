@@ -3547,25 +3547,68 @@ store6x4:
 not6x4:
 	RET
 
-// func gemmI8ZF(c []float32, a []uint8, b []int8, rows int, panels int, kq int, tmask uint64, lda int, ldc int, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
-TEXT ·gemmI8ZF(SB), NOSPLIT, $0-265
-	MOVQ rows+72(FP), AX
-	MOVQ panels+80(FP), CX
-	CMPQ AX, $0x01
-	JNE  fnot1x1
-	CMPQ CX, $0x01
-	JNE  fnot1x1
+// func gemmI8ZF(c []float32, a []uint8, b []int8, q int, big int, nb int, groups int, panels int, lastPanels int, kq int, tmask uint64, lda int, ldc int, ps int, masks uint64, lastMasks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, xz []float32, relu bool)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, SSE
+TEXT ·gemmI8ZF(SB), NOSPLIT, $144-305
+	MOVQ c_base+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b_base+48(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ sc_base+176(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ rs_base+200(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ bias_base+224(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ groups+96(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ masks+160(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ panels+104(FP), AX
+	MOVQ AX, 56(SP)
+
+group:
+	MOVQ (SP), AX
+	MOVQ AX, 64(SP)
+	MOVQ 32(SP), AX
+	MOVQ AX, 80(SP)
+	MOVQ a_base+24(FP), AX
+	MOVQ AX, 72(SP)
+	MOVQ sx_base+256(FP), AX
+	MOVQ AX, 88(SP)
+	MOVQ xz_base+280(FP), AX
+	MOVQ AX, 96(SP)
+	MOVQ nb+88(FP), AX
+	MOVQ AX, 104(SP)
+	MOVQ big+80(FP), AX
+	MOVQ AX, 112(SP)
+
+block:
+	MOVQ  q+72(FP), AX
+	XORQ  CX, CX
+	CMPQ  112(SP), $0x00
+	SETNE CL
+	ADDQ  CX, AX
+	MOVQ  56(SP), CX
+	CMPQ  AX, $0x01
+	JNE   fnot1x1
+	CMPQ  CX, $0x01
+	JNE   fnot1x1
+
+ftile1x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
 
 	// tile 1×1
 	VPXORD Z0, Z0, Z0
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	XORQ   DX, DX
 	XORQ   BX, BX
-	MOVQ   kq+88(FP), SI
+	MOVQ   kq+120(FP), SI
 	SHLQ   $0x02, SI
 	CMPQ   DX, SI
 	JE     tail1x1
@@ -3579,7 +3622,7 @@ loop1x1:
 	JNE          loop1x1
 
 tail1x1:
-	MOVQ         tmask+96(FP), SI
+	MOVQ         tmask+128(FP), SI
 	TESTQ        SI, SI
 	JZ           store1x1
 	KMOVQ        SI, K1
@@ -3588,46 +3631,71 @@ tail1x1:
 	VPDPBUSD     (CX)(BX*1), Z1, Z0
 
 store1x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), DI
-	MOVQ         zx_base+240(FP), R8
-	MOVB         relu+264(FP), R9
-	VPXORD       Z2, Z2, Z2
-	VMOVDQU32.Z  (CX), K1, Z1
+	MOVQ         88(SP), DI
+	LEAQ         120(SP), R8
+	MOVB         relu+304(FP), R9
+	VPXORD       Z1, Z1, Z1
+	VMOVDQU32.Z  (CX), K1, Z2
 	VMOVDQU32.Z  (DX), K1, Z3
 	MOVQ         BX, CX
-	VMULPS.BCST  (DI), Z1, Z1
+	VMULPS.BCST  (DI), Z2, Z2
 	VPMULLD.BCST (R8), Z3, Z3
 	VPSUBD       Z3, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z1, Z0
+	VMULPS       Z0, Z2, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x1p0r0
-	VMOVDQU32.Z  (CX), K1, Z1
-	VADDPS       Z1, Z0, Z0
+	VMOVDQU32.Z  (CX), K1, Z2
+	VADDPS       Z2, Z0, Z0
 
 fnob1x1p0r0:
 	TESTB  R9, R9
 	JZ     fnorelu1x1p0r0
-	VMAXPS Z0, Z2, Z0
-	VADDPS Z2, Z0, Z0
+	VMAXPS Z0, Z1, Z0
+	VADDPS Z1, Z0, Z0
 
 fnorelu1x1p0r0:
 	VMOVUPS Z0, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x1
+	JMP    block
 
 fnot1x1:
 	CMPQ AX, $0x01
@@ -3635,17 +3703,22 @@ fnot1x1:
 	CMPQ CX, $0x02
 	JNE  fnot1x2
 
+ftile1x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
+
 	// tile 1×2
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), DX
 	XORQ   BX, BX
 	XORQ   SI, SI
-	MOVQ   kq+88(FP), DI
+	MOVQ   kq+120(FP), DI
 	SHLQ   $0x02, DI
 	CMPQ   BX, DI
 	JE     tail1x2
@@ -3660,7 +3733,7 @@ loop1x2:
 	JNE          loop1x2
 
 tail1x2:
-	MOVQ         tmask+96(FP), DI
+	MOVQ         tmask+128(FP), DI
 	TESTQ        DI, DI
 	JZ           store1x2
 	KMOVQ        DI, K1
@@ -3670,67 +3743,92 @@ tail1x2:
 	VPDPBUSD     (DX)(SI*1), Z2, Z1
 
 store1x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z3, Z3, Z3
-	VMOVDQU32.Z  (CX), K1, Z2
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z2, Z2, Z2
+	VMOVDQU32.Z  (CX), K1, Z3
 	VMOVDQU32.Z  (DX), K1, Z4
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z2, Z2
+	VMULPS.BCST  (R8), Z3, Z3
 	VPMULLD.BCST (R9), Z4, Z4
 	VPSUBD       Z4, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z2, Z0
+	VMULPS       Z0, Z3, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x2p0r0
-	VMOVDQU32.Z  (DI), K1, Z2
-	VADDPS       Z2, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z3
+	VADDPS       Z3, Z0, Z0
 
 fnob1x2p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x2p0r0
-	VMAXPS Z0, Z3, Z0
-	VADDPS Z3, Z0, Z0
+	VMAXPS Z0, Z2, Z0
+	VADDPS Z2, Z0, Z0
 
 fnorelu1x2p0r0:
-	VMOVDQU32.Z  64(CX), K2, Z2
+	VMOVDQU32.Z  64(CX), K2, Z3
 	VMOVDQU32.Z  64(DX), K2, Z4
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z2, Z2
+	VMULPS.BCST  (R8), Z3, Z3
 	VPMULLD.BCST (R9), Z4, Z4
 	VPSUBD       Z4, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z2, Z1
+	VMULPS       Z1, Z3, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x2p1r0
-	VMOVDQU32.Z  64(DI), K2, Z2
-	VADDPS       Z2, Z1, Z1
+	VMOVDQU32.Z  64(DI), K2, Z3
+	VADDPS       Z3, Z1, Z1
 
 fnob1x2p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x2p1r0
-	VMAXPS Z1, Z3, Z1
-	VADDPS Z3, Z1, Z1
+	VMAXPS Z1, Z2, Z1
+	VADDPS Z2, Z1, Z1
 
 fnorelu1x2p1r0:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x2
+	JMP    block
 
 fnot1x2:
 	CMPQ AX, $0x01
@@ -3738,19 +3836,24 @@ fnot1x2:
 	CMPQ CX, $0x03
 	JNE  fnot1x3
 
+ftile1x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
+
 	// tile 1×3
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), DX
 	XORQ   SI, SI
 	XORQ   DI, DI
-	MOVQ   kq+88(FP), R8
+	MOVQ   kq+120(FP), R8
 	SHLQ   $0x02, R8
 	CMPQ   SI, R8
 	JE     tail1x3
@@ -3766,7 +3869,7 @@ loop1x3:
 	JNE          loop1x3
 
 tail1x3:
-	MOVQ         tmask+96(FP), R8
+	MOVQ         tmask+128(FP), R8
 	TESTQ        R8, R8
 	JZ           store1x3
 	KMOVQ        R8, K1
@@ -3777,88 +3880,113 @@ tail1x3:
 	VPDPBUSD     (DX)(DI*1), Z3, Z2
 
 store1x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z4, Z4, Z4
-	VMOVDQU32.Z  (CX), K1, Z3
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32.Z  (CX), K1, Z4
 	VMOVDQU32.Z  (DX), K1, Z5
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z3, Z3
+	VMULPS.BCST  (R8), Z4, Z4
 	VPMULLD.BCST (R9), Z5, Z5
 	VPSUBD       Z5, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z3, Z0
+	VMULPS       Z0, Z4, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x3p0r0
-	VMOVDQU32.Z  (DI), K1, Z3
-	VADDPS       Z3, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z4
+	VADDPS       Z4, Z0, Z0
 
 fnob1x3p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x3p0r0
-	VMAXPS Z0, Z4, Z0
-	VADDPS Z4, Z0, Z0
+	VMAXPS Z0, Z3, Z0
+	VADDPS Z3, Z0, Z0
 
 fnorelu1x3p0r0:
-	VMOVDQU32    64(CX), Z3
+	VMOVDQU32    64(CX), Z4
 	VMOVDQU32    64(DX), Z5
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z3, Z3
+	VMULPS.BCST  (R8), Z4, Z4
 	VPMULLD.BCST (R9), Z5, Z5
 	VPSUBD       Z5, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z3, Z1
+	VMULPS       Z1, Z4, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x3p1r0
-	VMOVDQU32    64(DI), Z3
-	VADDPS       Z3, Z1, Z1
+	VMOVDQU32    64(DI), Z4
+	VADDPS       Z4, Z1, Z1
 
 fnob1x3p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x3p1r0
-	VMAXPS Z1, Z4, Z1
-	VADDPS Z4, Z1, Z1
+	VMAXPS Z1, Z3, Z1
+	VADDPS Z3, Z1, Z1
 
 fnorelu1x3p1r0:
-	VMOVDQU32.Z  128(CX), K2, Z3
+	VMOVDQU32.Z  128(CX), K2, Z4
 	VMOVDQU32.Z  128(DX), K2, Z5
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z3, Z3
+	VMULPS.BCST  (R8), Z4, Z4
 	VPMULLD.BCST (R9), Z5, Z5
 	VPSUBD       Z5, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z3, Z2
+	VMULPS       Z2, Z4, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x3p2r0
-	VMOVDQU32.Z  128(DI), K2, Z3
-	VADDPS       Z3, Z2, Z2
+	VMOVDQU32.Z  128(DI), K2, Z4
+	VADDPS       Z4, Z2, Z2
 
 fnob1x3p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x3p2r0
-	VMAXPS Z2, Z4, Z2
-	VADDPS Z4, Z2, Z2
+	VMAXPS Z2, Z3, Z2
+	VADDPS Z3, Z2, Z2
 
 fnorelu1x3p2r0:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x3
+	JMP    block
 
 fnot1x3:
 	CMPQ AX, $0x01
@@ -3866,21 +3994,26 @@ fnot1x3:
 	CMPQ CX, $0x04
 	JNE  fnot1x4
 
+ftile1x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
+
 	// tile 1×4
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), SI
 	LEAQ   (SI)(DX*1), DX
 	XORQ   DI, DI
 	XORQ   R8, R8
-	MOVQ   kq+88(FP), R9
+	MOVQ   kq+120(FP), R9
 	SHLQ   $0x02, R9
 	CMPQ   DI, R9
 	JE     tail1x4
@@ -3897,7 +4030,7 @@ loop1x4:
 	JNE          loop1x4
 
 tail1x4:
-	MOVQ         tmask+96(FP), R9
+	MOVQ         tmask+128(FP), R9
 	TESTQ        R9, R9
 	JZ           store1x4
 	KMOVQ        R9, K1
@@ -3909,109 +4042,134 @@ tail1x4:
 	VPDPBUSD     (DX)(R8*1), Z4, Z3
 
 store1x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z5, Z5, Z5
-	VMOVDQU32.Z  (CX), K1, Z4
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (CX), K1, Z5
 	VMOVDQU32.Z  (DX), K1, Z6
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z4, Z4
+	VMULPS.BCST  (R8), Z5, Z5
 	VPMULLD.BCST (R9), Z6, Z6
 	VPSUBD       Z6, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z4, Z0
+	VMULPS       Z0, Z5, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x4p0r0
-	VMOVDQU32.Z  (DI), K1, Z4
-	VADDPS       Z4, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z5
+	VADDPS       Z5, Z0, Z0
 
 fnob1x4p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x4p0r0
-	VMAXPS Z0, Z5, Z0
-	VADDPS Z5, Z0, Z0
+	VMAXPS Z0, Z4, Z0
+	VADDPS Z4, Z0, Z0
 
 fnorelu1x4p0r0:
-	VMOVDQU32    64(CX), Z4
+	VMOVDQU32    64(CX), Z5
 	VMOVDQU32    64(DX), Z6
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z4, Z4
+	VMULPS.BCST  (R8), Z5, Z5
 	VPMULLD.BCST (R9), Z6, Z6
 	VPSUBD       Z6, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z4, Z1
+	VMULPS       Z1, Z5, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x4p1r0
-	VMOVDQU32    64(DI), Z4
-	VADDPS       Z4, Z1, Z1
+	VMOVDQU32    64(DI), Z5
+	VADDPS       Z5, Z1, Z1
 
 fnob1x4p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x4p1r0
-	VMAXPS Z1, Z5, Z1
-	VADDPS Z5, Z1, Z1
+	VMAXPS Z1, Z4, Z1
+	VADDPS Z4, Z1, Z1
 
 fnorelu1x4p1r0:
-	VMOVDQU32    128(CX), Z4
+	VMOVDQU32    128(CX), Z5
 	VMOVDQU32    128(DX), Z6
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z4, Z4
+	VMULPS.BCST  (R8), Z5, Z5
 	VPMULLD.BCST (R9), Z6, Z6
 	VPSUBD       Z6, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z4, Z2
+	VMULPS       Z2, Z5, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x4p2r0
-	VMOVDQU32    128(DI), Z4
-	VADDPS       Z4, Z2, Z2
+	VMOVDQU32    128(DI), Z5
+	VADDPS       Z5, Z2, Z2
 
 fnob1x4p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x4p2r0
-	VMAXPS Z2, Z5, Z2
-	VADDPS Z5, Z2, Z2
+	VMAXPS Z2, Z4, Z2
+	VADDPS Z4, Z2, Z2
 
 fnorelu1x4p2r0:
-	VMOVDQU32.Z  192(CX), K2, Z4
+	VMOVDQU32.Z  192(CX), K2, Z5
 	VMOVDQU32.Z  192(DX), K2, Z6
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z4, Z4
+	VMULPS.BCST  (R8), Z5, Z5
 	VPMULLD.BCST (R9), Z6, Z6
 	VPSUBD       Z6, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z4, Z3
+	VMULPS       Z3, Z5, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x4p3r0
-	VMOVDQU32.Z  192(DI), K2, Z4
-	VADDPS       Z4, Z3, Z3
+	VMOVDQU32.Z  192(DI), K2, Z5
+	VADDPS       Z5, Z3, Z3
 
 fnob1x4p3r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x4p3r0
-	VMAXPS Z3, Z5, Z3
-	VADDPS Z5, Z3, Z3
+	VMAXPS Z3, Z4, Z3
+	VADDPS Z4, Z3, Z3
 
 fnorelu1x4p3r0:
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
 	VMOVUPS Z3, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x4
+	JMP    block
 
 fnot1x4:
 	CMPQ AX, $0x01
@@ -4019,23 +4177,28 @@ fnot1x4:
 	CMPQ CX, $0x05
 	JNE  fnot1x5
 
+ftile1x5:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
+
 	// tile 1×5
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), SI
 	LEAQ   (SI)(DX*1), DI
 	LEAQ   (DI)(DX*1), DX
 	XORQ   R8, R8
 	XORQ   R9, R9
-	MOVQ   kq+88(FP), R10
+	MOVQ   kq+120(FP), R10
 	SHLQ   $0x02, R10
 	CMPQ   R8, R10
 	JE     tail1x5
@@ -4053,7 +4216,7 @@ loop1x5:
 	JNE          loop1x5
 
 tail1x5:
-	MOVQ         tmask+96(FP), R10
+	MOVQ         tmask+128(FP), R10
 	TESTQ        R10, R10
 	JZ           store1x5
 	KMOVQ        R10, K1
@@ -4066,121 +4229,121 @@ tail1x5:
 	VPDPBUSD     (DX)(R9*1), Z5, Z4
 
 store1x5:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z6, Z6, Z6
-	VMOVDQU32.Z  (CX), K1, Z5
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (CX), K1, Z6
 	VMOVDQU32.Z  (DX), K1, Z7
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z5, Z5
+	VMULPS.BCST  (R8), Z6, Z6
 	VPMULLD.BCST (R9), Z7, Z7
 	VPSUBD       Z7, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z5, Z0
+	VMULPS       Z0, Z6, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x5p0r0
-	VMOVDQU32.Z  (DI), K1, Z5
-	VADDPS       Z5, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z6
+	VADDPS       Z6, Z0, Z0
 
 fnob1x5p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x5p0r0
-	VMAXPS Z0, Z6, Z0
-	VADDPS Z6, Z0, Z0
+	VMAXPS Z0, Z5, Z0
+	VADDPS Z5, Z0, Z0
 
 fnorelu1x5p0r0:
-	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    64(CX), Z6
 	VMOVDQU32    64(DX), Z7
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z5, Z5
+	VMULPS.BCST  (R8), Z6, Z6
 	VPMULLD.BCST (R9), Z7, Z7
 	VPSUBD       Z7, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z5, Z1
+	VMULPS       Z1, Z6, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x5p1r0
-	VMOVDQU32    64(DI), Z5
-	VADDPS       Z5, Z1, Z1
+	VMOVDQU32    64(DI), Z6
+	VADDPS       Z6, Z1, Z1
 
 fnob1x5p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x5p1r0
-	VMAXPS Z1, Z6, Z1
-	VADDPS Z6, Z1, Z1
+	VMAXPS Z1, Z5, Z1
+	VADDPS Z5, Z1, Z1
 
 fnorelu1x5p1r0:
-	VMOVDQU32    128(CX), Z5
+	VMOVDQU32    128(CX), Z6
 	VMOVDQU32    128(DX), Z7
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z5, Z5
+	VMULPS.BCST  (R8), Z6, Z6
 	VPMULLD.BCST (R9), Z7, Z7
 	VPSUBD       Z7, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z5, Z2
+	VMULPS       Z2, Z6, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x5p2r0
-	VMOVDQU32    128(DI), Z5
-	VADDPS       Z5, Z2, Z2
+	VMOVDQU32    128(DI), Z6
+	VADDPS       Z6, Z2, Z2
 
 fnob1x5p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x5p2r0
-	VMAXPS Z2, Z6, Z2
-	VADDPS Z6, Z2, Z2
+	VMAXPS Z2, Z5, Z2
+	VADDPS Z5, Z2, Z2
 
 fnorelu1x5p2r0:
-	VMOVDQU32    192(CX), Z5
+	VMOVDQU32    192(CX), Z6
 	VMOVDQU32    192(DX), Z7
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z5, Z5
+	VMULPS.BCST  (R8), Z6, Z6
 	VPMULLD.BCST (R9), Z7, Z7
 	VPSUBD       Z7, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z5, Z3
+	VMULPS       Z3, Z6, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x5p3r0
-	VMOVDQU32    192(DI), Z5
-	VADDPS       Z5, Z3, Z3
+	VMOVDQU32    192(DI), Z6
+	VADDPS       Z6, Z3, Z3
 
 fnob1x5p3r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x5p3r0
-	VMAXPS Z3, Z6, Z3
-	VADDPS Z6, Z3, Z3
+	VMAXPS Z3, Z5, Z3
+	VADDPS Z5, Z3, Z3
 
 fnorelu1x5p3r0:
-	VMOVDQU32.Z  256(CX), K2, Z5
+	VMOVDQU32.Z  256(CX), K2, Z6
 	VMOVDQU32.Z  256(DX), K2, Z7
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z5, Z5
+	VMULPS.BCST  (R8), Z6, Z6
 	VPMULLD.BCST (R9), Z7, Z7
 	VPSUBD       Z7, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z5, Z4
+	VMULPS       Z4, Z6, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x5p4r0
-	VMOVDQU32.Z  256(DI), K2, Z5
-	VADDPS       Z5, Z4, Z4
+	VMOVDQU32.Z  256(DI), K2, Z6
+	VADDPS       Z6, Z4, Z4
 
 fnob1x5p4r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x5p4r0
-	VMAXPS Z4, Z6, Z4
-	VADDPS Z6, Z4, Z4
+	VMAXPS Z4, Z5, Z4
+	VADDPS Z5, Z4, Z4
 
 fnorelu1x5p4r0:
 	VMOVUPS Z0, K1, (AX)
@@ -4188,14 +4351,44 @@ fnorelu1x5p4r0:
 	VMOVUPS Z2, 128(AX)
 	VMOVUPS Z3, 192(AX)
 	VMOVUPS Z4, K2, 256(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x5
+	JMP    block
 
 fnot1x5:
 	CMPQ AX, $0x01
 	JNE  fnot1x6
 	CMPQ CX, $0x06
 	JNE  fnot1x6
+
+ftile1x6:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
 
 	// tile 1×6
 	VPXORD Z0, Z0, Z0
@@ -4204,10 +4397,10 @@ fnot1x5:
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), SI
 	LEAQ   (SI)(DX*1), DI
@@ -4215,7 +4408,7 @@ fnot1x5:
 	LEAQ   (R8)(DX*1), DX
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail1x6
@@ -4234,7 +4427,7 @@ loop1x6:
 	JNE          loop1x6
 
 tail1x6:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store1x6
 	KMOVQ        R11, K1
@@ -4248,141 +4441,141 @@ tail1x6:
 	VPDPBUSD     (DX)(R10*1), Z6, Z5
 
 store1x6:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z7, Z7, Z7
-	VMOVDQU32.Z  (CX), K1, Z6
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (CX), K1, Z7
 	VMOVDQU32.Z  (DX), K1, Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z6, Z0
+	VMULPS       Z0, Z7, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x6p0r0
-	VMOVDQU32.Z  (DI), K1, Z6
-	VADDPS       Z6, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z7
+	VADDPS       Z7, Z0, Z0
 
 fnob1x6p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p0r0
-	VMAXPS Z0, Z7, Z0
-	VADDPS Z7, Z0, Z0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
 
 fnorelu1x6p0r0:
-	VMOVDQU32    64(CX), Z6
+	VMOVDQU32    64(CX), Z7
 	VMOVDQU32    64(DX), Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z6, Z1
+	VMULPS       Z1, Z7, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x6p1r0
-	VMOVDQU32    64(DI), Z6
-	VADDPS       Z6, Z1, Z1
+	VMOVDQU32    64(DI), Z7
+	VADDPS       Z7, Z1, Z1
 
 fnob1x6p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p1r0
-	VMAXPS Z1, Z7, Z1
-	VADDPS Z7, Z1, Z1
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
 
 fnorelu1x6p1r0:
-	VMOVDQU32    128(CX), Z6
+	VMOVDQU32    128(CX), Z7
 	VMOVDQU32    128(DX), Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z6, Z2
+	VMULPS       Z2, Z7, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x6p2r0
-	VMOVDQU32    128(DI), Z6
-	VADDPS       Z6, Z2, Z2
+	VMOVDQU32    128(DI), Z7
+	VADDPS       Z7, Z2, Z2
 
 fnob1x6p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p2r0
-	VMAXPS Z2, Z7, Z2
-	VADDPS Z7, Z2, Z2
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
 
 fnorelu1x6p2r0:
-	VMOVDQU32    192(CX), Z6
+	VMOVDQU32    192(CX), Z7
 	VMOVDQU32    192(DX), Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z6, Z3
+	VMULPS       Z3, Z7, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x6p3r0
-	VMOVDQU32    192(DI), Z6
-	VADDPS       Z6, Z3, Z3
+	VMOVDQU32    192(DI), Z7
+	VADDPS       Z7, Z3, Z3
 
 fnob1x6p3r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p3r0
-	VMAXPS Z3, Z7, Z3
-	VADDPS Z7, Z3, Z3
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
 
 fnorelu1x6p3r0:
-	VMOVDQU32    256(CX), Z6
+	VMOVDQU32    256(CX), Z7
 	VMOVDQU32    256(DX), Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z6, Z4
+	VMULPS       Z4, Z7, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x6p4r0
-	VMOVDQU32    256(DI), Z6
-	VADDPS       Z6, Z4, Z4
+	VMOVDQU32    256(DI), Z7
+	VADDPS       Z7, Z4, Z4
 
 fnob1x6p4r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p4r0
-	VMAXPS Z4, Z7, Z4
-	VADDPS Z7, Z4, Z4
+	VMAXPS Z4, Z6, Z4
+	VADDPS Z6, Z4, Z4
 
 fnorelu1x6p4r0:
-	VMOVDQU32.Z  320(CX), K2, Z6
+	VMOVDQU32.Z  320(CX), K2, Z7
 	VMOVDQU32.Z  320(DX), K2, Z8
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z6, Z6
+	VMULPS.BCST  (R8), Z7, Z7
 	VPMULLD.BCST (R9), Z8, Z8
 	VPSUBD       Z8, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z6, Z5
+	VMULPS       Z5, Z7, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x6p5r0
-	VMOVDQU32.Z  320(DI), K2, Z6
-	VADDPS       Z6, Z5, Z5
+	VMOVDQU32.Z  320(DI), K2, Z7
+	VADDPS       Z7, Z5, Z5
 
 fnob1x6p5r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x6p5r0
-	VMAXPS Z5, Z7, Z5
-	VADDPS Z7, Z5, Z5
+	VMAXPS Z5, Z6, Z5
+	VADDPS Z6, Z5, Z5
 
 fnorelu1x6p5r0:
 	VMOVUPS Z0, K1, (AX)
@@ -4391,14 +4584,44 @@ fnorelu1x6p5r0:
 	VMOVUPS Z3, 192(AX)
 	VMOVUPS Z4, 256(AX)
 	VMOVUPS Z5, K2, 320(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x6
+	JMP    block
 
 fnot1x6:
 	CMPQ AX, $0x01
 	JNE  fnot1x7
 	CMPQ CX, $0x07
 	JNE  fnot1x7
+
+ftile1x7:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
 
 	// tile 1×7
 	VPXORD Z0, Z0, Z0
@@ -4408,10 +4631,10 @@ fnot1x6:
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), SI
 	LEAQ   (SI)(DX*1), DI
@@ -4420,7 +4643,7 @@ fnot1x6:
 	LEAQ   (R9)(DX*1), DX
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail1x7
@@ -4440,7 +4663,7 @@ loop1x7:
 	JNE          loop1x7
 
 tail1x7:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store1x7
 	KMOVQ        R12, K1
@@ -4455,161 +4678,161 @@ tail1x7:
 	VPDPBUSD     (DX)(R11*1), Z7, Z6
 
 store1x7:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z8, Z8, Z8
-	VMOVDQU32.Z  (CX), K1, Z7
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z7, Z7, Z7
+	VMOVDQU32.Z  (CX), K1, Z8
 	VMOVDQU32.Z  (DX), K1, Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z7, Z0
+	VMULPS       Z0, Z8, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x7p0r0
-	VMOVDQU32.Z  (DI), K1, Z7
-	VADDPS       Z7, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z8
+	VADDPS       Z8, Z0, Z0
 
 fnob1x7p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p0r0
-	VMAXPS Z0, Z8, Z0
-	VADDPS Z8, Z0, Z0
+	VMAXPS Z0, Z7, Z0
+	VADDPS Z7, Z0, Z0
 
 fnorelu1x7p0r0:
-	VMOVDQU32    64(CX), Z7
+	VMOVDQU32    64(CX), Z8
 	VMOVDQU32    64(DX), Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z7, Z1
+	VMULPS       Z1, Z8, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x7p1r0
-	VMOVDQU32    64(DI), Z7
-	VADDPS       Z7, Z1, Z1
+	VMOVDQU32    64(DI), Z8
+	VADDPS       Z8, Z1, Z1
 
 fnob1x7p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p1r0
-	VMAXPS Z1, Z8, Z1
-	VADDPS Z8, Z1, Z1
+	VMAXPS Z1, Z7, Z1
+	VADDPS Z7, Z1, Z1
 
 fnorelu1x7p1r0:
-	VMOVDQU32    128(CX), Z7
+	VMOVDQU32    128(CX), Z8
 	VMOVDQU32    128(DX), Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z7, Z2
+	VMULPS       Z2, Z8, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x7p2r0
-	VMOVDQU32    128(DI), Z7
-	VADDPS       Z7, Z2, Z2
+	VMOVDQU32    128(DI), Z8
+	VADDPS       Z8, Z2, Z2
 
 fnob1x7p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p2r0
-	VMAXPS Z2, Z8, Z2
-	VADDPS Z8, Z2, Z2
+	VMAXPS Z2, Z7, Z2
+	VADDPS Z7, Z2, Z2
 
 fnorelu1x7p2r0:
-	VMOVDQU32    192(CX), Z7
+	VMOVDQU32    192(CX), Z8
 	VMOVDQU32    192(DX), Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z7, Z3
+	VMULPS       Z3, Z8, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x7p3r0
-	VMOVDQU32    192(DI), Z7
-	VADDPS       Z7, Z3, Z3
+	VMOVDQU32    192(DI), Z8
+	VADDPS       Z8, Z3, Z3
 
 fnob1x7p3r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p3r0
-	VMAXPS Z3, Z8, Z3
-	VADDPS Z8, Z3, Z3
+	VMAXPS Z3, Z7, Z3
+	VADDPS Z7, Z3, Z3
 
 fnorelu1x7p3r0:
-	VMOVDQU32    256(CX), Z7
+	VMOVDQU32    256(CX), Z8
 	VMOVDQU32    256(DX), Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z7, Z4
+	VMULPS       Z4, Z8, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x7p4r0
-	VMOVDQU32    256(DI), Z7
-	VADDPS       Z7, Z4, Z4
+	VMOVDQU32    256(DI), Z8
+	VADDPS       Z8, Z4, Z4
 
 fnob1x7p4r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p4r0
-	VMAXPS Z4, Z8, Z4
-	VADDPS Z8, Z4, Z4
+	VMAXPS Z4, Z7, Z4
+	VADDPS Z7, Z4, Z4
 
 fnorelu1x7p4r0:
-	VMOVDQU32    320(CX), Z7
+	VMOVDQU32    320(CX), Z8
 	VMOVDQU32    320(DX), Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z7, Z5
+	VMULPS       Z5, Z8, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x7p5r0
-	VMOVDQU32    320(DI), Z7
-	VADDPS       Z7, Z5, Z5
+	VMOVDQU32    320(DI), Z8
+	VADDPS       Z8, Z5, Z5
 
 fnob1x7p5r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p5r0
-	VMAXPS Z5, Z8, Z5
-	VADDPS Z8, Z5, Z5
+	VMAXPS Z5, Z7, Z5
+	VADDPS Z7, Z5, Z5
 
 fnorelu1x7p5r0:
-	VMOVDQU32.Z  384(CX), K2, Z7
+	VMOVDQU32.Z  384(CX), K2, Z8
 	VMOVDQU32.Z  384(DX), K2, Z9
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z7, Z7
+	VMULPS.BCST  (R8), Z8, Z8
 	VPMULLD.BCST (R9), Z9, Z9
 	VPSUBD       Z9, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z7, Z6
+	VMULPS       Z6, Z8, Z6
 	TESTQ        SI, SI
 	JZ           fnob1x7p6r0
-	VMOVDQU32.Z  384(DI), K2, Z7
-	VADDPS       Z7, Z6, Z6
+	VMOVDQU32.Z  384(DI), K2, Z8
+	VADDPS       Z8, Z6, Z6
 
 fnob1x7p6r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x7p6r0
-	VMAXPS Z6, Z8, Z6
-	VADDPS Z8, Z6, Z6
+	VMAXPS Z6, Z7, Z6
+	VADDPS Z7, Z6, Z6
 
 fnorelu1x7p6r0:
 	VMOVUPS Z0, K1, (AX)
@@ -4619,14 +4842,44 @@ fnorelu1x7p6r0:
 	VMOVUPS Z4, 256(AX)
 	VMOVUPS Z5, 320(AX)
 	VMOVUPS Z6, K2, 384(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x7
+	JMP    block
 
 fnot1x7:
 	CMPQ AX, $0x01
 	JNE  fnot1x8
 	CMPQ CX, $0x08
 	JNE  fnot1x8
+
+ftile1x8:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), AX
+	MOVL      AX, 120(SP)
 
 	// tile 1×8
 	VPXORD Z0, Z0, Z0
@@ -4637,10 +4890,10 @@ fnot1x7:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
-	MOVQ   b_base+48(FP), CX
-	MOVQ   ps+120(FP), DX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
+	MOVQ   8(SP), CX
+	MOVQ   ps+152(FP), DX
 	LEAQ   (CX)(DX*1), BX
 	LEAQ   (BX)(DX*1), SI
 	LEAQ   (SI)(DX*1), DI
@@ -4650,7 +4903,7 @@ fnot1x7:
 	LEAQ   (R10)(DX*1), DX
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail1x8
@@ -4671,7 +4924,7 @@ loop1x8:
 	JNE          loop1x8
 
 tail1x8:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store1x8
 	KMOVQ        R13, K1
@@ -4687,181 +4940,181 @@ tail1x8:
 	VPDPBUSD     (DX)(R12*1), Z8, Z7
 
 store1x8:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), CX
+	MOVQ         48(SP), CX
 	KMOVW        CX, K1
 	SHRQ         $0x10, CX
 	KMOVW        CX, K2
-	MOVQ         sc_base+136(FP), CX
-	MOVQ         rs_base+160(FP), DX
-	MOVQ         bias_base+184(FP), BX
-	MOVQ         bias_len+192(FP), SI
-	MOVQ         ldb+208(FP), DI
+	MOVQ         16(SP), CX
+	MOVQ         24(SP), DX
+	MOVQ         80(SP), BX
+	MOVQ         bias_len+232(FP), SI
+	MOVQ         ldb+248(FP), DI
 	SHLQ         $0x02, DI
-	MOVQ         sx_base+216(FP), R8
-	MOVQ         zx_base+240(FP), R9
-	MOVB         relu+264(FP), R10
-	VPXORD       Z9, Z9, Z9
-	VMOVDQU32.Z  (CX), K1, Z8
+	MOVQ         88(SP), R8
+	LEAQ         120(SP), R9
+	MOVB         relu+304(FP), R10
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (CX), K1, Z9
 	VMOVDQU32.Z  (DX), K1, Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z8, Z0
+	VMULPS       Z0, Z9, Z0
 	TESTQ        SI, SI
 	JZ           fnob1x8p0r0
-	VMOVDQU32.Z  (DI), K1, Z8
-	VADDPS       Z8, Z0, Z0
+	VMOVDQU32.Z  (DI), K1, Z9
+	VADDPS       Z9, Z0, Z0
 
 fnob1x8p0r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p0r0
-	VMAXPS Z0, Z9, Z0
-	VADDPS Z9, Z0, Z0
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
 
 fnorelu1x8p0r0:
-	VMOVDQU32    64(CX), Z8
+	VMOVDQU32    64(CX), Z9
 	VMOVDQU32    64(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z8, Z1
+	VMULPS       Z1, Z9, Z1
 	TESTQ        SI, SI
 	JZ           fnob1x8p1r0
-	VMOVDQU32    64(DI), Z8
-	VADDPS       Z8, Z1, Z1
+	VMOVDQU32    64(DI), Z9
+	VADDPS       Z9, Z1, Z1
 
 fnob1x8p1r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p1r0
-	VMAXPS Z1, Z9, Z1
-	VADDPS Z9, Z1, Z1
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
 
 fnorelu1x8p1r0:
-	VMOVDQU32    128(CX), Z8
+	VMOVDQU32    128(CX), Z9
 	VMOVDQU32    128(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z8, Z2
+	VMULPS       Z2, Z9, Z2
 	TESTQ        SI, SI
 	JZ           fnob1x8p2r0
-	VMOVDQU32    128(DI), Z8
-	VADDPS       Z8, Z2, Z2
+	VMOVDQU32    128(DI), Z9
+	VADDPS       Z9, Z2, Z2
 
 fnob1x8p2r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p2r0
-	VMAXPS Z2, Z9, Z2
-	VADDPS Z9, Z2, Z2
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
 
 fnorelu1x8p2r0:
-	VMOVDQU32    192(CX), Z8
+	VMOVDQU32    192(CX), Z9
 	VMOVDQU32    192(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z8, Z3
+	VMULPS       Z3, Z9, Z3
 	TESTQ        SI, SI
 	JZ           fnob1x8p3r0
-	VMOVDQU32    192(DI), Z8
-	VADDPS       Z8, Z3, Z3
+	VMOVDQU32    192(DI), Z9
+	VADDPS       Z9, Z3, Z3
 
 fnob1x8p3r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p3r0
-	VMAXPS Z3, Z9, Z3
-	VADDPS Z9, Z3, Z3
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
 
 fnorelu1x8p3r0:
-	VMOVDQU32    256(CX), Z8
+	VMOVDQU32    256(CX), Z9
 	VMOVDQU32    256(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z8, Z4
+	VMULPS       Z4, Z9, Z4
 	TESTQ        SI, SI
 	JZ           fnob1x8p4r0
-	VMOVDQU32    256(DI), Z8
-	VADDPS       Z8, Z4, Z4
+	VMOVDQU32    256(DI), Z9
+	VADDPS       Z9, Z4, Z4
 
 fnob1x8p4r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p4r0
-	VMAXPS Z4, Z9, Z4
-	VADDPS Z9, Z4, Z4
+	VMAXPS Z4, Z8, Z4
+	VADDPS Z8, Z4, Z4
 
 fnorelu1x8p4r0:
-	VMOVDQU32    320(CX), Z8
+	VMOVDQU32    320(CX), Z9
 	VMOVDQU32    320(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z8, Z5
+	VMULPS       Z5, Z9, Z5
 	TESTQ        SI, SI
 	JZ           fnob1x8p5r0
-	VMOVDQU32    320(DI), Z8
-	VADDPS       Z8, Z5, Z5
+	VMOVDQU32    320(DI), Z9
+	VADDPS       Z9, Z5, Z5
 
 fnob1x8p5r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p5r0
-	VMAXPS Z5, Z9, Z5
-	VADDPS Z9, Z5, Z5
+	VMAXPS Z5, Z8, Z5
+	VADDPS Z8, Z5, Z5
 
 fnorelu1x8p5r0:
-	VMOVDQU32    384(CX), Z8
+	VMOVDQU32    384(CX), Z9
 	VMOVDQU32    384(DX), Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z8, Z6
+	VMULPS       Z6, Z9, Z6
 	TESTQ        SI, SI
 	JZ           fnob1x8p6r0
-	VMOVDQU32    384(DI), Z8
-	VADDPS       Z8, Z6, Z6
+	VMOVDQU32    384(DI), Z9
+	VADDPS       Z9, Z6, Z6
 
 fnob1x8p6r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p6r0
-	VMAXPS Z6, Z9, Z6
-	VADDPS Z9, Z6, Z6
+	VMAXPS Z6, Z8, Z6
+	VADDPS Z8, Z6, Z6
 
 fnorelu1x8p6r0:
-	VMOVDQU32.Z  448(CX), K2, Z8
+	VMOVDQU32.Z  448(CX), K2, Z9
 	VMOVDQU32.Z  448(DX), K2, Z10
 	MOVQ         BX, DI
-	VMULPS.BCST  (R8), Z8, Z8
+	VMULPS.BCST  (R8), Z9, Z9
 	VPMULLD.BCST (R9), Z10, Z10
 	VPSUBD       Z10, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z8, Z7
+	VMULPS       Z7, Z9, Z7
 	TESTQ        SI, SI
 	JZ           fnob1x8p7r0
-	VMOVDQU32.Z  448(DI), K2, Z8
-	VADDPS       Z8, Z7, Z7
+	VMOVDQU32.Z  448(DI), K2, Z9
+	VADDPS       Z9, Z7, Z7
 
 fnob1x8p7r0:
 	TESTB  R10, R10
 	JZ     fnorelu1x8p7r0
-	VMAXPS Z7, Z9, Z7
-	VADDPS Z9, Z7, Z7
+	VMAXPS Z7, Z8, Z7
+	VADDPS Z8, Z7, Z7
 
 fnorelu1x8p7r0:
 	VMOVUPS Z0, K1, (AX)
@@ -4872,8 +5125,33 @@ fnorelu1x8p7r0:
 	VMOVUPS Z5, 320(AX)
 	VMOVUPS Z6, 384(AX)
 	VMOVUPS Z7, K2, 448(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 1 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x04, 88(SP)
+	ADDQ   $0x04, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x01
+	JE     ftile1x8
+	JMP    block
 
 fnot1x8:
 	CMPQ AX, $0x02
@@ -4881,17 +5159,24 @@ fnot1x8:
 	CMPQ CX, $0x01
 	JNE  fnot2x1
 
+ftile2x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
+
 	// tile 2×1
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	XORQ   BX, BX
 	XORQ   SI, SI
-	MOVQ   kq+88(FP), DI
+	MOVQ   kq+120(FP), DI
 	SHLQ   $0x02, DI
 	CMPQ   BX, DI
 	JE     tail2x1
@@ -4908,7 +5193,7 @@ loop2x1:
 	JNE          loop2x1
 
 tail2x1:
-	MOVQ         tmask+96(FP), DI
+	MOVQ         tmask+128(FP), DI
 	TESTQ        DI, DI
 	JZ           store2x1
 	KMOVQ        DI, K1
@@ -4921,28 +5206,28 @@ tail2x1:
 	VPDPBUSD     Z3, Z2, Z1
 
 store2x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R9
-	MOVQ         zx_base+240(FP), R10
-	MOVB         relu+264(FP), R11
-	VPXORD       Z4, Z4, Z4
-	VMOVDQU32.Z  (DX), K1, Z2
-	VMOVDQU32.Z  (BX), K1, Z3
+	MOVQ         88(SP), R9
+	LEAQ         120(SP), R10
+	MOVB         relu+304(FP), R11
+	VPXORD       Z2, Z2, Z2
+	VMOVDQU32.Z  (DX), K1, Z3
+	VMOVDQU32.Z  (BX), K1, Z4
 	MOVQ         SI, DX
-	VMULPS.BCST  (R9), Z2, Z5
-	VPMULLD.BCST (R10), Z3, Z6
+	VMULPS.BCST  (R9), Z3, Z5
+	VPMULLD.BCST (R10), Z4, Z6
 	VPSUBD       Z6, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z5, Z0
@@ -4954,13 +5239,13 @@ store2x1:
 fnob2x1p0r0:
 	TESTB  R11, R11
 	JZ     fnorelu2x1p0r0
-	VMAXPS Z0, Z4, Z0
-	VADDPS Z4, Z0, Z0
+	VMAXPS Z0, Z2, Z0
+	VADDPS Z2, Z0, Z0
 
 fnorelu2x1p0r0:
 	ADDQ         R8, DX
-	VMULPS.BCST  4(R9), Z2, Z5
-	VPMULLD.BCST 4(R10), Z3, Z6
+	VMULPS.BCST  4(R9), Z3, Z5
+	VPMULLD.BCST 4(R10), Z4, Z6
 	VPSUBD       Z6, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z5, Z1
@@ -4972,15 +5257,40 @@ fnorelu2x1p0r0:
 fnob2x1p0r1:
 	TESTB  R11, R11
 	JZ     fnorelu2x1p0r1
-	VMAXPS Z1, Z4, Z1
-	VADDPS Z4, Z1, Z1
+	VMAXPS Z1, Z2, Z1
+	VADDPS Z2, Z1, Z1
 
 fnorelu2x1p0r1:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z1, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x1
+	JMP    block
 
 fnot2x1:
 	CMPQ AX, $0x02
@@ -4988,20 +5298,27 @@ fnot2x1:
 	CMPQ CX, $0x02
 	JNE  fnot2x2
 
+ftile2x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
+
 	// tile 2×2
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), BX
 	XORQ   SI, SI
 	XORQ   DI, DI
-	MOVQ   kq+88(FP), R8
+	MOVQ   kq+120(FP), R8
 	SHLQ   $0x02, R8
 	CMPQ   SI, R8
 	JE     tail2x2
@@ -5021,7 +5338,7 @@ loop2x2:
 	JNE          loop2x2
 
 tail2x2:
-	MOVQ         tmask+96(FP), R8
+	MOVQ         tmask+128(FP), R8
 	TESTQ        R8, R8
 	JZ           store2x2
 	KMOVQ        R8, K1
@@ -5037,97 +5354,97 @@ tail2x2:
 	VPDPBUSD     Z6, Z4, Z3
 
 store2x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z7, Z7, Z7
-	VMOVDQU32.Z  (DX), K1, Z4
-	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (DX), K1, Z5
+	VMOVDQU32.Z  (BX), K1, Z6
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z4, Z6
-	VPMULLD.BCST (R11), Z5, Z8
+	VMULPS.BCST  (R10), Z5, Z7
+	VPMULLD.BCST (R11), Z6, Z8
 	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z6, Z0
+	VMULPS       Z0, Z7, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x2p0r0
-	VMOVDQU32.Z  (R9), K1, Z6
-	VADDPS       Z6, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z7
+	VADDPS       Z7, Z0, Z0
 
 fnob2x2p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x2p0r0
-	VMAXPS Z0, Z7, Z0
-	VADDPS Z7, Z0, Z0
+	VMAXPS Z0, Z4, Z0
+	VADDPS Z4, Z0, Z0
 
 fnorelu2x2p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z4, Z6
-	VPMULLD.BCST 4(R11), Z5, Z8
+	VMULPS.BCST  4(R10), Z5, Z7
+	VPMULLD.BCST 4(R11), Z6, Z8
 	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z6, Z2
+	VMULPS       Z2, Z7, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x2p0r1
-	VMOVDQU32.Z  (R9), K1, Z6
-	VADDPS       Z6, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z7
+	VADDPS       Z7, Z2, Z2
 
 fnob2x2p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x2p0r1
-	VMAXPS Z2, Z7, Z2
-	VADDPS Z7, Z2, Z2
+	VMAXPS Z2, Z4, Z2
+	VADDPS Z4, Z2, Z2
 
 fnorelu2x2p0r1:
-	VMOVDQU32.Z  64(DX), K2, Z4
-	VMOVDQU32.Z  64(BX), K2, Z5
+	VMOVDQU32.Z  64(DX), K2, Z5
+	VMOVDQU32.Z  64(BX), K2, Z6
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z4, Z6
-	VPMULLD.BCST (R11), Z5, Z8
+	VMULPS.BCST  (R10), Z5, Z7
+	VPMULLD.BCST (R11), Z6, Z8
 	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z6, Z1
+	VMULPS       Z1, Z7, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x2p1r0
-	VMOVDQU32.Z  64(R9), K2, Z6
-	VADDPS       Z6, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z7
+	VADDPS       Z7, Z1, Z1
 
 fnob2x2p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x2p1r0
-	VMAXPS Z1, Z7, Z1
-	VADDPS Z7, Z1, Z1
+	VMAXPS Z1, Z4, Z1
+	VADDPS Z4, Z1, Z1
 
 fnorelu2x2p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z4, Z6
-	VPMULLD.BCST 4(R11), Z5, Z8
+	VMULPS.BCST  4(R10), Z5, Z7
+	VPMULLD.BCST 4(R11), Z6, Z8
 	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z6, Z3
+	VMULPS       Z3, Z7, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x2p1r1
-	VMOVDQU32.Z  64(R9), K2, Z6
-	VADDPS       Z6, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z7
+	VADDPS       Z7, Z3, Z3
 
 fnob2x2p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x2p1r1
-	VMAXPS Z3, Z7, Z3
-	VADDPS Z7, Z3, Z3
+	VMAXPS Z3, Z4, Z3
+	VADDPS Z4, Z3, Z3
 
 fnorelu2x2p1r1:
 	VMOVUPS Z0, K1, (AX)
@@ -5135,14 +5452,46 @@ fnorelu2x2p1r1:
 	ADDQ    CX, AX
 	VMOVUPS Z2, K1, (AX)
 	VMOVUPS Z3, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x2
+	JMP    block
 
 fnot2x2:
 	CMPQ AX, $0x02
 	JNE  fnot2x3
 	CMPQ CX, $0x03
 	JNE  fnot2x3
+
+ftile2x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×3
 	VPXORD Z0, Z0, Z0
@@ -5151,16 +5500,16 @@ fnot2x2:
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), BX
 	XORQ   DI, DI
 	XORQ   R8, R8
-	MOVQ   kq+88(FP), R9
+	MOVQ   kq+120(FP), R9
 	SHLQ   $0x02, R9
 	CMPQ   DI, R9
 	JE     tail2x3
@@ -5183,7 +5532,7 @@ loop2x3:
 	JNE          loop2x3
 
 tail2x3:
-	MOVQ         tmask+96(FP), R9
+	MOVQ         tmask+128(FP), R9
 	TESTQ        R9, R9
 	JZ           store2x3
 	KMOVQ        R9, K1
@@ -5202,135 +5551,135 @@ tail2x3:
 	VPDPBUSD     Z9, Z6, Z5
 
 store2x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z10, Z10, Z10
-	VMOVDQU32.Z  (DX), K1, Z6
-	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (DX), K1, Z7
+	VMOVDQU32.Z  (BX), K1, Z8
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z6, Z8
-	VPMULLD.BCST (R11), Z7, Z9
-	VPSUBD       Z9, Z0, Z0
+	VMULPS.BCST  (R10), Z7, Z9
+	VPMULLD.BCST (R11), Z8, Z10
+	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z8, Z0
+	VMULPS       Z0, Z9, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x3p0r0
-	VMOVDQU32.Z  (R9), K1, Z8
-	VADDPS       Z8, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z9
+	VADDPS       Z9, Z0, Z0
 
 fnob2x3p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p0r0
-	VMAXPS Z0, Z10, Z0
-	VADDPS Z10, Z0, Z0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
 
 fnorelu2x3p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z6, Z8
-	VPMULLD.BCST 4(R11), Z7, Z9
-	VPSUBD       Z9, Z3, Z3
+	VMULPS.BCST  4(R10), Z7, Z9
+	VPMULLD.BCST 4(R11), Z8, Z10
+	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z8, Z3
+	VMULPS       Z3, Z9, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x3p0r1
-	VMOVDQU32.Z  (R9), K1, Z8
-	VADDPS       Z8, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z9
+	VADDPS       Z9, Z3, Z3
 
 fnob2x3p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p0r1
-	VMAXPS Z3, Z10, Z3
-	VADDPS Z10, Z3, Z3
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
 
 fnorelu2x3p0r1:
-	VMOVDQU32    64(DX), Z6
-	VMOVDQU32    64(BX), Z7
+	VMOVDQU32    64(DX), Z7
+	VMOVDQU32    64(BX), Z8
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z6, Z8
-	VPMULLD.BCST (R11), Z7, Z9
-	VPSUBD       Z9, Z1, Z1
+	VMULPS.BCST  (R10), Z7, Z9
+	VPMULLD.BCST (R11), Z8, Z10
+	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z8, Z1
+	VMULPS       Z1, Z9, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x3p1r0
-	VMOVDQU32    64(R9), Z8
-	VADDPS       Z8, Z1, Z1
+	VMOVDQU32    64(R9), Z9
+	VADDPS       Z9, Z1, Z1
 
 fnob2x3p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p1r0
-	VMAXPS Z1, Z10, Z1
-	VADDPS Z10, Z1, Z1
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
 
 fnorelu2x3p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z6, Z8
-	VPMULLD.BCST 4(R11), Z7, Z9
-	VPSUBD       Z9, Z4, Z4
+	VMULPS.BCST  4(R10), Z7, Z9
+	VPMULLD.BCST 4(R11), Z8, Z10
+	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z8, Z4
+	VMULPS       Z4, Z9, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x3p1r1
-	VMOVDQU32    64(R9), Z8
-	VADDPS       Z8, Z4, Z4
+	VMOVDQU32    64(R9), Z9
+	VADDPS       Z9, Z4, Z4
 
 fnob2x3p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p1r1
-	VMAXPS Z4, Z10, Z4
-	VADDPS Z10, Z4, Z4
+	VMAXPS Z4, Z6, Z4
+	VADDPS Z6, Z4, Z4
 
 fnorelu2x3p1r1:
-	VMOVDQU32.Z  128(DX), K2, Z6
-	VMOVDQU32.Z  128(BX), K2, Z7
+	VMOVDQU32.Z  128(DX), K2, Z7
+	VMOVDQU32.Z  128(BX), K2, Z8
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z6, Z8
-	VPMULLD.BCST (R11), Z7, Z9
-	VPSUBD       Z9, Z2, Z2
+	VMULPS.BCST  (R10), Z7, Z9
+	VPMULLD.BCST (R11), Z8, Z10
+	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z8, Z2
+	VMULPS       Z2, Z9, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x3p2r0
-	VMOVDQU32.Z  128(R9), K2, Z8
-	VADDPS       Z8, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z9
+	VADDPS       Z9, Z2, Z2
 
 fnob2x3p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p2r0
-	VMAXPS Z2, Z10, Z2
-	VADDPS Z10, Z2, Z2
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
 
 fnorelu2x3p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z6, Z8
-	VPMULLD.BCST 4(R11), Z7, Z9
-	VPSUBD       Z9, Z5, Z5
+	VMULPS.BCST  4(R10), Z7, Z9
+	VPMULLD.BCST 4(R11), Z8, Z10
+	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z8, Z5
+	VMULPS       Z5, Z9, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x3p2r1
-	VMOVDQU32.Z  128(R9), K2, Z8
-	VADDPS       Z8, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z9
+	VADDPS       Z9, Z5, Z5
 
 fnob2x3p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x3p2r1
-	VMAXPS Z5, Z10, Z5
-	VADDPS Z10, Z5, Z5
+	VMAXPS Z5, Z6, Z5
+	VADDPS Z6, Z5, Z5
 
 fnorelu2x3p2r1:
 	VMOVUPS Z0, K1, (AX)
@@ -5340,14 +5689,46 @@ fnorelu2x3p2r1:
 	VMOVUPS Z3, K1, (AX)
 	VMOVUPS Z4, 64(AX)
 	VMOVUPS Z5, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x3
+	JMP    block
 
 fnot2x3:
 	CMPQ AX, $0x02
 	JNE  fnot2x4
 	CMPQ CX, $0x04
 	JNE  fnot2x4
+
+ftile2x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×4
 	VPXORD Z0, Z0, Z0
@@ -5358,17 +5739,17 @@ fnot2x3:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), BX
 	XORQ   R8, R8
 	XORQ   R9, R9
-	MOVQ   kq+88(FP), R10
+	MOVQ   kq+120(FP), R10
 	SHLQ   $0x02, R10
 	CMPQ   R8, R10
 	JE     tail2x4
@@ -5394,7 +5775,7 @@ loop2x4:
 	JNE          loop2x4
 
 tail2x4:
-	MOVQ         tmask+96(FP), R10
+	MOVQ         tmask+128(FP), R10
 	TESTQ        R10, R10
 	JZ           store2x4
 	KMOVQ        R10, K1
@@ -5416,173 +5797,173 @@ tail2x4:
 	VPDPBUSD     Z12, Z8, Z7
 
 store2x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z13, Z13, Z13
-	VMOVDQU32.Z  (DX), K1, Z8
-	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (DX), K1, Z9
+	VMOVDQU32.Z  (BX), K1, Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z11
-	VPSUBD       Z11, Z0, Z0
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z10, Z0
+	VMULPS       Z0, Z11, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x4p0r0
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z0, Z0
 
 fnob2x4p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p0r0
-	VMAXPS Z0, Z13, Z0
-	VADDPS Z13, Z0, Z0
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
 
 fnorelu2x4p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z11
-	VPSUBD       Z11, Z4, Z4
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z10, Z4
+	VMULPS       Z4, Z11, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x4p0r1
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z4, Z4
 
 fnob2x4p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p0r1
-	VMAXPS Z4, Z13, Z4
-	VADDPS Z13, Z4, Z4
+	VMAXPS Z4, Z8, Z4
+	VADDPS Z8, Z4, Z4
 
 fnorelu2x4p0r1:
-	VMOVDQU32    64(DX), Z8
-	VMOVDQU32    64(BX), Z9
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    64(BX), Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z11
-	VPSUBD       Z11, Z1, Z1
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z10, Z1
+	VMULPS       Z1, Z11, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x4p1r0
-	VMOVDQU32    64(R9), Z10
-	VADDPS       Z10, Z1, Z1
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z1, Z1
 
 fnob2x4p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p1r0
-	VMAXPS Z1, Z13, Z1
-	VADDPS Z13, Z1, Z1
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
 
 fnorelu2x4p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z11
-	VPSUBD       Z11, Z5, Z5
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z10, Z5
+	VMULPS       Z5, Z11, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x4p1r1
-	VMOVDQU32    64(R9), Z10
-	VADDPS       Z10, Z5, Z5
+	VMOVDQU32    64(R9), Z11
+	VADDPS       Z11, Z5, Z5
 
 fnob2x4p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p1r1
-	VMAXPS Z5, Z13, Z5
-	VADDPS Z13, Z5, Z5
+	VMAXPS Z5, Z8, Z5
+	VADDPS Z8, Z5, Z5
 
 fnorelu2x4p1r1:
-	VMOVDQU32    128(DX), Z8
-	VMOVDQU32    128(BX), Z9
+	VMOVDQU32    128(DX), Z9
+	VMOVDQU32    128(BX), Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z11
-	VPSUBD       Z11, Z2, Z2
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z10, Z2
+	VMULPS       Z2, Z11, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x4p2r0
-	VMOVDQU32    128(R9), Z10
-	VADDPS       Z10, Z2, Z2
+	VMOVDQU32    128(R9), Z11
+	VADDPS       Z11, Z2, Z2
 
 fnob2x4p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p2r0
-	VMAXPS Z2, Z13, Z2
-	VADDPS Z13, Z2, Z2
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
 
 fnorelu2x4p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z11
-	VPSUBD       Z11, Z6, Z6
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z10, Z6
+	VMULPS       Z6, Z11, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x4p2r1
-	VMOVDQU32    128(R9), Z10
-	VADDPS       Z10, Z6, Z6
+	VMOVDQU32    128(R9), Z11
+	VADDPS       Z11, Z6, Z6
 
 fnob2x4p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p2r1
-	VMAXPS Z6, Z13, Z6
-	VADDPS Z13, Z6, Z6
+	VMAXPS Z6, Z8, Z6
+	VADDPS Z8, Z6, Z6
 
 fnorelu2x4p2r1:
-	VMOVDQU32.Z  192(DX), K2, Z8
-	VMOVDQU32.Z  192(BX), K2, Z9
+	VMOVDQU32.Z  192(DX), K2, Z9
+	VMOVDQU32.Z  192(BX), K2, Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z11
-	VPSUBD       Z11, Z3, Z3
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
+	VPSUBD       Z12, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z10, Z3
+	VMULPS       Z3, Z11, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x4p3r0
-	VMOVDQU32.Z  192(R9), K2, Z10
-	VADDPS       Z10, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z11
+	VADDPS       Z11, Z3, Z3
 
 fnob2x4p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p3r0
-	VMAXPS Z3, Z13, Z3
-	VADDPS Z13, Z3, Z3
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
 
 fnorelu2x4p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z11
-	VPSUBD       Z11, Z7, Z7
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
+	VPSUBD       Z12, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z10, Z7
+	VMULPS       Z7, Z11, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x4p3r1
-	VMOVDQU32.Z  192(R9), K2, Z10
-	VADDPS       Z10, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z11
+	VADDPS       Z11, Z7, Z7
 
 fnob2x4p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x4p3r1
-	VMAXPS Z7, Z13, Z7
-	VADDPS Z13, Z7, Z7
+	VMAXPS Z7, Z8, Z7
+	VADDPS Z8, Z7, Z7
 
 fnorelu2x4p3r1:
 	VMOVUPS Z0, K1, (AX)
@@ -5594,14 +5975,46 @@ fnorelu2x4p3r1:
 	VMOVUPS Z5, 64(AX)
 	VMOVUPS Z6, 128(AX)
 	VMOVUPS Z7, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x4
+	JMP    block
 
 fnot2x4:
 	CMPQ AX, $0x02
 	JNE  fnot2x5
 	CMPQ CX, $0x05
 	JNE  fnot2x5
+
+ftile2x5:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×5
 	VPXORD Z0, Z0, Z0
@@ -5614,18 +6027,18 @@ fnot2x4:
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
 	LEAQ   (R8)(BX*1), BX
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail2x5
@@ -5654,7 +6067,7 @@ loop2x5:
 	JNE          loop2x5
 
 tail2x5:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store2x5
 	KMOVQ        R11, K1
@@ -5679,211 +6092,211 @@ tail2x5:
 	VPDPBUSD     Z15, Z10, Z9
 
 store2x5:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z16, Z16, Z16
-	VMOVDQU32.Z  (DX), K1, Z10
-	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z10, Z10, Z10
+	VMOVDQU32.Z  (DX), K1, Z11
+	VMOVDQU32.Z  (BX), K1, Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z13
-	VPSUBD       Z13, Z0, Z0
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
+	VPSUBD       Z14, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z12, Z0
+	VMULPS       Z0, Z13, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x5p0r0
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z0, Z0
 
 fnob2x5p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p0r0
-	VMAXPS Z0, Z16, Z0
-	VADDPS Z16, Z0, Z0
+	VMAXPS Z0, Z10, Z0
+	VADDPS Z10, Z0, Z0
 
 fnorelu2x5p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z13
-	VPSUBD       Z13, Z5, Z5
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
+	VPSUBD       Z14, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z12, Z5
+	VMULPS       Z5, Z13, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x5p0r1
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z5, Z5
 
 fnob2x5p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p0r1
-	VMAXPS Z5, Z16, Z5
-	VADDPS Z16, Z5, Z5
+	VMAXPS Z5, Z10, Z5
+	VADDPS Z10, Z5, Z5
 
 fnorelu2x5p0r1:
-	VMOVDQU32    64(DX), Z10
-	VMOVDQU32    64(BX), Z11
+	VMOVDQU32    64(DX), Z11
+	VMOVDQU32    64(BX), Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z13
-	VPSUBD       Z13, Z1, Z1
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
+	VPSUBD       Z14, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z12, Z1
+	VMULPS       Z1, Z13, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x5p1r0
-	VMOVDQU32    64(R9), Z12
-	VADDPS       Z12, Z1, Z1
+	VMOVDQU32    64(R9), Z13
+	VADDPS       Z13, Z1, Z1
 
 fnob2x5p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p1r0
-	VMAXPS Z1, Z16, Z1
-	VADDPS Z16, Z1, Z1
+	VMAXPS Z1, Z10, Z1
+	VADDPS Z10, Z1, Z1
 
 fnorelu2x5p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z13
-	VPSUBD       Z13, Z6, Z6
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
+	VPSUBD       Z14, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z12, Z6
+	VMULPS       Z6, Z13, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x5p1r1
-	VMOVDQU32    64(R9), Z12
-	VADDPS       Z12, Z6, Z6
+	VMOVDQU32    64(R9), Z13
+	VADDPS       Z13, Z6, Z6
 
 fnob2x5p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p1r1
-	VMAXPS Z6, Z16, Z6
-	VADDPS Z16, Z6, Z6
+	VMAXPS Z6, Z10, Z6
+	VADDPS Z10, Z6, Z6
 
 fnorelu2x5p1r1:
-	VMOVDQU32    128(DX), Z10
-	VMOVDQU32    128(BX), Z11
+	VMOVDQU32    128(DX), Z11
+	VMOVDQU32    128(BX), Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z13
-	VPSUBD       Z13, Z2, Z2
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
+	VPSUBD       Z14, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z12, Z2
+	VMULPS       Z2, Z13, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x5p2r0
-	VMOVDQU32    128(R9), Z12
-	VADDPS       Z12, Z2, Z2
+	VMOVDQU32    128(R9), Z13
+	VADDPS       Z13, Z2, Z2
 
 fnob2x5p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p2r0
-	VMAXPS Z2, Z16, Z2
-	VADDPS Z16, Z2, Z2
+	VMAXPS Z2, Z10, Z2
+	VADDPS Z10, Z2, Z2
 
 fnorelu2x5p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z13
-	VPSUBD       Z13, Z7, Z7
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
+	VPSUBD       Z14, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z12, Z7
+	VMULPS       Z7, Z13, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x5p2r1
-	VMOVDQU32    128(R9), Z12
-	VADDPS       Z12, Z7, Z7
+	VMOVDQU32    128(R9), Z13
+	VADDPS       Z13, Z7, Z7
 
 fnob2x5p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p2r1
-	VMAXPS Z7, Z16, Z7
-	VADDPS Z16, Z7, Z7
+	VMAXPS Z7, Z10, Z7
+	VADDPS Z10, Z7, Z7
 
 fnorelu2x5p2r1:
-	VMOVDQU32    192(DX), Z10
-	VMOVDQU32    192(BX), Z11
+	VMOVDQU32    192(DX), Z11
+	VMOVDQU32    192(BX), Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z13
-	VPSUBD       Z13, Z3, Z3
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
+	VPSUBD       Z14, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z12, Z3
+	VMULPS       Z3, Z13, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x5p3r0
-	VMOVDQU32    192(R9), Z12
-	VADDPS       Z12, Z3, Z3
+	VMOVDQU32    192(R9), Z13
+	VADDPS       Z13, Z3, Z3
 
 fnob2x5p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p3r0
-	VMAXPS Z3, Z16, Z3
-	VADDPS Z16, Z3, Z3
+	VMAXPS Z3, Z10, Z3
+	VADDPS Z10, Z3, Z3
 
 fnorelu2x5p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z13
-	VPSUBD       Z13, Z8, Z8
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
+	VPSUBD       Z14, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z12, Z8
+	VMULPS       Z8, Z13, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x5p3r1
-	VMOVDQU32    192(R9), Z12
-	VADDPS       Z12, Z8, Z8
+	VMOVDQU32    192(R9), Z13
+	VADDPS       Z13, Z8, Z8
 
 fnob2x5p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p3r1
-	VMAXPS Z8, Z16, Z8
-	VADDPS Z16, Z8, Z8
+	VMAXPS Z8, Z10, Z8
+	VADDPS Z10, Z8, Z8
 
 fnorelu2x5p3r1:
-	VMOVDQU32.Z  256(DX), K2, Z10
-	VMOVDQU32.Z  256(BX), K2, Z11
+	VMOVDQU32.Z  256(DX), K2, Z11
+	VMOVDQU32.Z  256(BX), K2, Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z13
-	VPSUBD       Z13, Z4, Z4
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
+	VPSUBD       Z14, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z12, Z4
+	VMULPS       Z4, Z13, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x5p4r0
-	VMOVDQU32.Z  256(R9), K2, Z12
-	VADDPS       Z12, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z13
+	VADDPS       Z13, Z4, Z4
 
 fnob2x5p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p4r0
-	VMAXPS Z4, Z16, Z4
-	VADDPS Z16, Z4, Z4
+	VMAXPS Z4, Z10, Z4
+	VADDPS Z10, Z4, Z4
 
 fnorelu2x5p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z13
-	VPSUBD       Z13, Z9, Z9
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
+	VPSUBD       Z14, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z12, Z9
+	VMULPS       Z9, Z13, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x5p4r1
-	VMOVDQU32.Z  256(R9), K2, Z12
-	VADDPS       Z12, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z13
+	VADDPS       Z13, Z9, Z9
 
 fnob2x5p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x5p4r1
-	VMAXPS Z9, Z16, Z9
-	VADDPS Z16, Z9, Z9
+	VMAXPS Z9, Z10, Z9
+	VADDPS Z10, Z9, Z9
 
 fnorelu2x5p4r1:
 	VMOVUPS Z0, K1, (AX)
@@ -5897,14 +6310,46 @@ fnorelu2x5p4r1:
 	VMOVUPS Z7, 128(AX)
 	VMOVUPS Z8, 192(AX)
 	VMOVUPS Z9, K2, 256(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x5
+	JMP    block
 
 fnot2x5:
 	CMPQ AX, $0x02
 	JNE  fnot2x6
 	CMPQ CX, $0x06
 	JNE  fnot2x6
+
+ftile2x6:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×6
 	VPXORD Z0, Z0, Z0
@@ -5919,11 +6364,11 @@ fnot2x5:
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
@@ -5931,7 +6376,7 @@ fnot2x5:
 	LEAQ   (R9)(BX*1), BX
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail2x6
@@ -5963,7 +6408,7 @@ loop2x6:
 	JNE          loop2x6
 
 tail2x6:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store2x6
 	KMOVQ        R12, K1
@@ -5991,249 +6436,249 @@ tail2x6:
 	VPDPBUSD     Z18, Z12, Z11
 
 store2x6:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z19, Z19, Z19
-	VMOVDQU32.Z  (DX), K1, Z12
-	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z12, Z12, Z12
+	VMOVDQU32.Z  (DX), K1, Z13
+	VMOVDQU32.Z  (BX), K1, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z0, Z0
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z14, Z0
+	VMULPS       Z0, Z15, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x6p0r0
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z0, Z0
 
 fnob2x6p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p0r0
-	VMAXPS Z0, Z19, Z0
-	VADDPS Z19, Z0, Z0
+	VMAXPS Z0, Z12, Z0
+	VADDPS Z12, Z0, Z0
 
 fnorelu2x6p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z6, Z6
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z14, Z6
+	VMULPS       Z6, Z15, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x6p0r1
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z6, Z6
 
 fnob2x6p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p0r1
-	VMAXPS Z6, Z19, Z6
-	VADDPS Z19, Z6, Z6
+	VMAXPS Z6, Z12, Z6
+	VADDPS Z12, Z6, Z6
 
 fnorelu2x6p0r1:
-	VMOVDQU32    64(DX), Z12
-	VMOVDQU32    64(BX), Z13
+	VMOVDQU32    64(DX), Z13
+	VMOVDQU32    64(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z1, Z1
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z14, Z1
+	VMULPS       Z1, Z15, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x6p1r0
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z1, Z1
 
 fnob2x6p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p1r0
-	VMAXPS Z1, Z19, Z1
-	VADDPS Z19, Z1, Z1
+	VMAXPS Z1, Z12, Z1
+	VADDPS Z12, Z1, Z1
 
 fnorelu2x6p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z7, Z7
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z14, Z7
+	VMULPS       Z7, Z15, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x6p1r1
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z7, Z7
 
 fnob2x6p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p1r1
-	VMAXPS Z7, Z19, Z7
-	VADDPS Z19, Z7, Z7
+	VMAXPS Z7, Z12, Z7
+	VADDPS Z12, Z7, Z7
 
 fnorelu2x6p1r1:
-	VMOVDQU32    128(DX), Z12
-	VMOVDQU32    128(BX), Z13
+	VMOVDQU32    128(DX), Z13
+	VMOVDQU32    128(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z2, Z2
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z14, Z2
+	VMULPS       Z2, Z15, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x6p2r0
-	VMOVDQU32    128(R9), Z14
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32    128(R9), Z15
+	VADDPS       Z15, Z2, Z2
 
 fnob2x6p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p2r0
-	VMAXPS Z2, Z19, Z2
-	VADDPS Z19, Z2, Z2
+	VMAXPS Z2, Z12, Z2
+	VADDPS Z12, Z2, Z2
 
 fnorelu2x6p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z8, Z8
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z14, Z8
+	VMULPS       Z8, Z15, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x6p2r1
-	VMOVDQU32    128(R9), Z14
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32    128(R9), Z15
+	VADDPS       Z15, Z8, Z8
 
 fnob2x6p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p2r1
-	VMAXPS Z8, Z19, Z8
-	VADDPS Z19, Z8, Z8
+	VMAXPS Z8, Z12, Z8
+	VADDPS Z12, Z8, Z8
 
 fnorelu2x6p2r1:
-	VMOVDQU32    192(DX), Z12
-	VMOVDQU32    192(BX), Z13
+	VMOVDQU32    192(DX), Z13
+	VMOVDQU32    192(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z3, Z3
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z14, Z3
+	VMULPS       Z3, Z15, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x6p3r0
-	VMOVDQU32    192(R9), Z14
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32    192(R9), Z15
+	VADDPS       Z15, Z3, Z3
 
 fnob2x6p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p3r0
-	VMAXPS Z3, Z19, Z3
-	VADDPS Z19, Z3, Z3
+	VMAXPS Z3, Z12, Z3
+	VADDPS Z12, Z3, Z3
 
 fnorelu2x6p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z9, Z9
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z14, Z9
+	VMULPS       Z9, Z15, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x6p3r1
-	VMOVDQU32    192(R9), Z14
-	VADDPS       Z14, Z9, Z9
+	VMOVDQU32    192(R9), Z15
+	VADDPS       Z15, Z9, Z9
 
 fnob2x6p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p3r1
-	VMAXPS Z9, Z19, Z9
-	VADDPS Z19, Z9, Z9
+	VMAXPS Z9, Z12, Z9
+	VADDPS Z12, Z9, Z9
 
 fnorelu2x6p3r1:
-	VMOVDQU32    256(DX), Z12
-	VMOVDQU32    256(BX), Z13
+	VMOVDQU32    256(DX), Z13
+	VMOVDQU32    256(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z4, Z4
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z14, Z4
+	VMULPS       Z4, Z15, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x6p4r0
-	VMOVDQU32    256(R9), Z14
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32    256(R9), Z15
+	VADDPS       Z15, Z4, Z4
 
 fnob2x6p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p4r0
-	VMAXPS Z4, Z19, Z4
-	VADDPS Z19, Z4, Z4
+	VMAXPS Z4, Z12, Z4
+	VADDPS Z12, Z4, Z4
 
 fnorelu2x6p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z10, Z10
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z14, Z10
+	VMULPS       Z10, Z15, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x6p4r1
-	VMOVDQU32    256(R9), Z14
-	VADDPS       Z14, Z10, Z10
+	VMOVDQU32    256(R9), Z15
+	VADDPS       Z15, Z10, Z10
 
 fnob2x6p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p4r1
-	VMAXPS Z10, Z19, Z10
-	VADDPS Z19, Z10, Z10
+	VMAXPS Z10, Z12, Z10
+	VADDPS Z12, Z10, Z10
 
 fnorelu2x6p4r1:
-	VMOVDQU32.Z  320(DX), K2, Z12
-	VMOVDQU32.Z  320(BX), K2, Z13
+	VMOVDQU32.Z  320(DX), K2, Z13
+	VMOVDQU32.Z  320(BX), K2, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z5, Z5
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z14, Z5
+	VMULPS       Z5, Z15, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x6p5r0
-	VMOVDQU32.Z  320(R9), K2, Z14
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32.Z  320(R9), K2, Z15
+	VADDPS       Z15, Z5, Z5
 
 fnob2x6p5r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p5r0
-	VMAXPS Z5, Z19, Z5
-	VADDPS Z19, Z5, Z5
+	VMAXPS Z5, Z12, Z5
+	VADDPS Z12, Z5, Z5
 
 fnorelu2x6p5r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z11, Z11
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z14, Z11
+	VMULPS       Z11, Z15, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x6p5r1
-	VMOVDQU32.Z  320(R9), K2, Z14
-	VADDPS       Z14, Z11, Z11
+	VMOVDQU32.Z  320(R9), K2, Z15
+	VADDPS       Z15, Z11, Z11
 
 fnob2x6p5r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x6p5r1
-	VMAXPS Z11, Z19, Z11
-	VADDPS Z19, Z11, Z11
+	VMAXPS Z11, Z12, Z11
+	VADDPS Z12, Z11, Z11
 
 fnorelu2x6p5r1:
 	VMOVUPS Z0, K1, (AX)
@@ -6249,14 +6694,46 @@ fnorelu2x6p5r1:
 	VMOVUPS Z9, 192(AX)
 	VMOVUPS Z10, 256(AX)
 	VMOVUPS Z11, K2, 320(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x6
+	JMP    block
 
 fnot2x6:
 	CMPQ AX, $0x02
 	JNE  fnot2x7
 	CMPQ CX, $0x07
 	JNE  fnot2x7
+
+ftile2x7:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×7
 	VPXORD Z0, Z0, Z0
@@ -6273,11 +6750,11 @@ fnot2x6:
 	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
@@ -6286,7 +6763,7 @@ fnot2x6:
 	LEAQ   (R10)(BX*1), BX
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail2x7
@@ -6321,7 +6798,7 @@ loop2x7:
 	JNE          loop2x7
 
 tail2x7:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store2x7
 	KMOVQ        R13, K1
@@ -6352,287 +6829,287 @@ tail2x7:
 	VPDPBUSD     Z21, Z14, Z13
 
 store2x7:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z22, Z22, Z22
-	VMOVDQU32.Z  (DX), K1, Z14
-	VMOVDQU32.Z  (BX), K1, Z15
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z14, Z14, Z14
+	VMOVDQU32.Z  (DX), K1, Z15
+	VMOVDQU32.Z  (BX), K1, Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z0, Z0
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z16, Z0
+	VMULPS       Z0, Z17, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x7p0r0
-	VMOVDQU32.Z  (R9), K1, Z16
-	VADDPS       Z16, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z0, Z0
 
 fnob2x7p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p0r0
-	VMAXPS Z0, Z22, Z0
-	VADDPS Z22, Z0, Z0
+	VMAXPS Z0, Z14, Z0
+	VADDPS Z14, Z0, Z0
 
 fnorelu2x7p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z7, Z7
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z16, Z7
+	VMULPS       Z7, Z17, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x7p0r1
-	VMOVDQU32.Z  (R9), K1, Z16
-	VADDPS       Z16, Z7, Z7
+	VMOVDQU32.Z  (R9), K1, Z17
+	VADDPS       Z17, Z7, Z7
 
 fnob2x7p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p0r1
-	VMAXPS Z7, Z22, Z7
-	VADDPS Z22, Z7, Z7
+	VMAXPS Z7, Z14, Z7
+	VADDPS Z14, Z7, Z7
 
 fnorelu2x7p0r1:
-	VMOVDQU32    64(DX), Z14
-	VMOVDQU32    64(BX), Z15
+	VMOVDQU32    64(DX), Z15
+	VMOVDQU32    64(BX), Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z1, Z1
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z16, Z1
+	VMULPS       Z1, Z17, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x7p1r0
-	VMOVDQU32    64(R9), Z16
-	VADDPS       Z16, Z1, Z1
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z1, Z1
 
 fnob2x7p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p1r0
-	VMAXPS Z1, Z22, Z1
-	VADDPS Z22, Z1, Z1
+	VMAXPS Z1, Z14, Z1
+	VADDPS Z14, Z1, Z1
 
 fnorelu2x7p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z8, Z8
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z16, Z8
+	VMULPS       Z8, Z17, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x7p1r1
-	VMOVDQU32    64(R9), Z16
-	VADDPS       Z16, Z8, Z8
+	VMOVDQU32    64(R9), Z17
+	VADDPS       Z17, Z8, Z8
 
 fnob2x7p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p1r1
-	VMAXPS Z8, Z22, Z8
-	VADDPS Z22, Z8, Z8
+	VMAXPS Z8, Z14, Z8
+	VADDPS Z14, Z8, Z8
 
 fnorelu2x7p1r1:
-	VMOVDQU32    128(DX), Z14
-	VMOVDQU32    128(BX), Z15
+	VMOVDQU32    128(DX), Z15
+	VMOVDQU32    128(BX), Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z2, Z2
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z16, Z2
+	VMULPS       Z2, Z17, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x7p2r0
-	VMOVDQU32    128(R9), Z16
-	VADDPS       Z16, Z2, Z2
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z2, Z2
 
 fnob2x7p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p2r0
-	VMAXPS Z2, Z22, Z2
-	VADDPS Z22, Z2, Z2
+	VMAXPS Z2, Z14, Z2
+	VADDPS Z14, Z2, Z2
 
 fnorelu2x7p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z9, Z9
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z16, Z9
+	VMULPS       Z9, Z17, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x7p2r1
-	VMOVDQU32    128(R9), Z16
-	VADDPS       Z16, Z9, Z9
+	VMOVDQU32    128(R9), Z17
+	VADDPS       Z17, Z9, Z9
 
 fnob2x7p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p2r1
-	VMAXPS Z9, Z22, Z9
-	VADDPS Z22, Z9, Z9
+	VMAXPS Z9, Z14, Z9
+	VADDPS Z14, Z9, Z9
 
 fnorelu2x7p2r1:
-	VMOVDQU32    192(DX), Z14
-	VMOVDQU32    192(BX), Z15
+	VMOVDQU32    192(DX), Z15
+	VMOVDQU32    192(BX), Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z3, Z3
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z16, Z3
+	VMULPS       Z3, Z17, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x7p3r0
-	VMOVDQU32    192(R9), Z16
-	VADDPS       Z16, Z3, Z3
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z3, Z3
 
 fnob2x7p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p3r0
-	VMAXPS Z3, Z22, Z3
-	VADDPS Z22, Z3, Z3
+	VMAXPS Z3, Z14, Z3
+	VADDPS Z14, Z3, Z3
 
 fnorelu2x7p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z10, Z10
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z16, Z10
+	VMULPS       Z10, Z17, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x7p3r1
-	VMOVDQU32    192(R9), Z16
-	VADDPS       Z16, Z10, Z10
+	VMOVDQU32    192(R9), Z17
+	VADDPS       Z17, Z10, Z10
 
 fnob2x7p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p3r1
-	VMAXPS Z10, Z22, Z10
-	VADDPS Z22, Z10, Z10
+	VMAXPS Z10, Z14, Z10
+	VADDPS Z14, Z10, Z10
 
 fnorelu2x7p3r1:
-	VMOVDQU32    256(DX), Z14
-	VMOVDQU32    256(BX), Z15
+	VMOVDQU32    256(DX), Z15
+	VMOVDQU32    256(BX), Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z4, Z4
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z16, Z4
+	VMULPS       Z4, Z17, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x7p4r0
-	VMOVDQU32    256(R9), Z16
-	VADDPS       Z16, Z4, Z4
+	VMOVDQU32    256(R9), Z17
+	VADDPS       Z17, Z4, Z4
 
 fnob2x7p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p4r0
-	VMAXPS Z4, Z22, Z4
-	VADDPS Z22, Z4, Z4
+	VMAXPS Z4, Z14, Z4
+	VADDPS Z14, Z4, Z4
 
 fnorelu2x7p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z11, Z11
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z16, Z11
+	VMULPS       Z11, Z17, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x7p4r1
-	VMOVDQU32    256(R9), Z16
-	VADDPS       Z16, Z11, Z11
+	VMOVDQU32    256(R9), Z17
+	VADDPS       Z17, Z11, Z11
 
 fnob2x7p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p4r1
-	VMAXPS Z11, Z22, Z11
-	VADDPS Z22, Z11, Z11
+	VMAXPS Z11, Z14, Z11
+	VADDPS Z14, Z11, Z11
 
 fnorelu2x7p4r1:
-	VMOVDQU32    320(DX), Z14
-	VMOVDQU32    320(BX), Z15
+	VMOVDQU32    320(DX), Z15
+	VMOVDQU32    320(BX), Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z5, Z5
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z16, Z5
+	VMULPS       Z5, Z17, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x7p5r0
-	VMOVDQU32    320(R9), Z16
-	VADDPS       Z16, Z5, Z5
+	VMOVDQU32    320(R9), Z17
+	VADDPS       Z17, Z5, Z5
 
 fnob2x7p5r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p5r0
-	VMAXPS Z5, Z22, Z5
-	VADDPS Z22, Z5, Z5
+	VMAXPS Z5, Z14, Z5
+	VADDPS Z14, Z5, Z5
 
 fnorelu2x7p5r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z12, Z12
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z16, Z12
+	VMULPS       Z12, Z17, Z12
 	TESTQ        DI, DI
 	JZ           fnob2x7p5r1
-	VMOVDQU32    320(R9), Z16
-	VADDPS       Z16, Z12, Z12
+	VMOVDQU32    320(R9), Z17
+	VADDPS       Z17, Z12, Z12
 
 fnob2x7p5r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p5r1
-	VMAXPS Z12, Z22, Z12
-	VADDPS Z22, Z12, Z12
+	VMAXPS Z12, Z14, Z12
+	VADDPS Z14, Z12, Z12
 
 fnorelu2x7p5r1:
-	VMOVDQU32.Z  384(DX), K2, Z14
-	VMOVDQU32.Z  384(BX), K2, Z15
+	VMOVDQU32.Z  384(DX), K2, Z15
+	VMOVDQU32.Z  384(BX), K2, Z16
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z14, Z16
-	VPMULLD.BCST (R11), Z15, Z17
-	VPSUBD       Z17, Z6, Z6
+	VMULPS.BCST  (R10), Z15, Z17
+	VPMULLD.BCST (R11), Z16, Z18
+	VPSUBD       Z18, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z16, Z6
+	VMULPS       Z6, Z17, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x7p6r0
-	VMOVDQU32.Z  384(R9), K2, Z16
-	VADDPS       Z16, Z6, Z6
+	VMOVDQU32.Z  384(R9), K2, Z17
+	VADDPS       Z17, Z6, Z6
 
 fnob2x7p6r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p6r0
-	VMAXPS Z6, Z22, Z6
-	VADDPS Z22, Z6, Z6
+	VMAXPS Z6, Z14, Z6
+	VADDPS Z14, Z6, Z6
 
 fnorelu2x7p6r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z14, Z16
-	VPMULLD.BCST 4(R11), Z15, Z17
-	VPSUBD       Z17, Z13, Z13
+	VMULPS.BCST  4(R10), Z15, Z17
+	VPMULLD.BCST 4(R11), Z16, Z18
+	VPSUBD       Z18, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z16, Z13
+	VMULPS       Z13, Z17, Z13
 	TESTQ        DI, DI
 	JZ           fnob2x7p6r1
-	VMOVDQU32.Z  384(R9), K2, Z16
-	VADDPS       Z16, Z13, Z13
+	VMOVDQU32.Z  384(R9), K2, Z17
+	VADDPS       Z17, Z13, Z13
 
 fnob2x7p6r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x7p6r1
-	VMAXPS Z13, Z22, Z13
-	VADDPS Z22, Z13, Z13
+	VMAXPS Z13, Z14, Z13
+	VADDPS Z14, Z13, Z13
 
 fnorelu2x7p6r1:
 	VMOVUPS Z0, K1, (AX)
@@ -6650,14 +7127,46 @@ fnorelu2x7p6r1:
 	VMOVUPS Z11, 256(AX)
 	VMOVUPS Z12, 320(AX)
 	VMOVUPS Z13, K2, 384(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x7
+	JMP    block
 
 fnot2x7:
 	CMPQ AX, $0x02
 	JNE  fnot2x8
 	CMPQ CX, $0x08
 	JNE  fnot2x8
+
+ftile2x8:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), AX
+	MOVL      AX, 124(SP)
 
 	// tile 2×8
 	VPXORD Z0, Z0, Z0
@@ -6676,11 +7185,11 @@ fnot2x7:
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), CX
-	MOVQ   b_base+48(FP), DX
-	MOVQ   ps+120(FP), BX
+	MOVQ   8(SP), DX
+	MOVQ   ps+152(FP), BX
 	LEAQ   (DX)(BX*1), SI
 	LEAQ   (SI)(BX*1), DI
 	LEAQ   (DI)(BX*1), R8
@@ -6690,7 +7199,7 @@ fnot2x7:
 	LEAQ   (R11)(BX*1), BX
 	XORQ   R12, R12
 	XORQ   R13, R13
-	MOVQ   kq+88(FP), R14
+	MOVQ   kq+120(FP), R14
 	SHLQ   $0x02, R14
 	CMPQ   R12, R14
 	JE     tail2x8
@@ -6728,7 +7237,7 @@ loop2x8:
 	JNE          loop2x8
 
 tail2x8:
-	MOVQ         tmask+96(FP), R14
+	MOVQ         tmask+128(FP), R14
 	TESTQ        R14, R14
 	JZ           store2x8
 	KMOVQ        R14, K1
@@ -6762,325 +7271,325 @@ tail2x8:
 	VPDPBUSD     Z24, Z16, Z15
 
 store2x8:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z25, Z25, Z25
-	VMOVDQU32.Z  (DX), K1, Z16
-	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z17
+	VMOVDQU32.Z  (BX), K1, Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z0, Z0
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z18, Z0
+	VMULPS       Z0, Z19, Z0
 	TESTQ        DI, DI
 	JZ           fnob2x8p0r0
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z0, Z0
 
 fnob2x8p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p0r0
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
+	VMAXPS Z0, Z16, Z0
+	VADDPS Z16, Z0, Z0
 
 fnorelu2x8p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z8, Z8
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z18, Z8
+	VMULPS       Z8, Z19, Z8
 	TESTQ        DI, DI
 	JZ           fnob2x8p0r1
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z8, Z8
 
 fnob2x8p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p0r1
-	VMAXPS Z8, Z25, Z8
-	VADDPS Z25, Z8, Z8
+	VMAXPS Z8, Z16, Z8
+	VADDPS Z16, Z8, Z8
 
 fnorelu2x8p0r1:
-	VMOVDQU32    64(DX), Z16
-	VMOVDQU32    64(BX), Z17
+	VMOVDQU32    64(DX), Z17
+	VMOVDQU32    64(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z1, Z1
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z18, Z1
+	VMULPS       Z1, Z19, Z1
 	TESTQ        DI, DI
 	JZ           fnob2x8p1r0
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z1, Z1
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z1, Z1
 
 fnob2x8p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p1r0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
+	VMAXPS Z1, Z16, Z1
+	VADDPS Z16, Z1, Z1
 
 fnorelu2x8p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z9, Z9
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z18, Z9
+	VMULPS       Z9, Z19, Z9
 	TESTQ        DI, DI
 	JZ           fnob2x8p1r1
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z9, Z9
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z9, Z9
 
 fnob2x8p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p1r1
-	VMAXPS Z9, Z25, Z9
-	VADDPS Z25, Z9, Z9
+	VMAXPS Z9, Z16, Z9
+	VADDPS Z16, Z9, Z9
 
 fnorelu2x8p1r1:
-	VMOVDQU32    128(DX), Z16
-	VMOVDQU32    128(BX), Z17
+	VMOVDQU32    128(DX), Z17
+	VMOVDQU32    128(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z2, Z2
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z18, Z2
+	VMULPS       Z2, Z19, Z2
 	TESTQ        DI, DI
 	JZ           fnob2x8p2r0
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z2, Z2
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z2, Z2
 
 fnob2x8p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p2r0
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
+	VMAXPS Z2, Z16, Z2
+	VADDPS Z16, Z2, Z2
 
 fnorelu2x8p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z10, Z10
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z18, Z10
+	VMULPS       Z10, Z19, Z10
 	TESTQ        DI, DI
 	JZ           fnob2x8p2r1
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z10, Z10
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z10, Z10
 
 fnob2x8p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p2r1
-	VMAXPS Z10, Z25, Z10
-	VADDPS Z25, Z10, Z10
+	VMAXPS Z10, Z16, Z10
+	VADDPS Z16, Z10, Z10
 
 fnorelu2x8p2r1:
-	VMOVDQU32    192(DX), Z16
-	VMOVDQU32    192(BX), Z17
+	VMOVDQU32    192(DX), Z17
+	VMOVDQU32    192(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z3, Z3
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z18, Z3
+	VMULPS       Z3, Z19, Z3
 	TESTQ        DI, DI
 	JZ           fnob2x8p3r0
-	VMOVDQU32    192(R9), Z18
-	VADDPS       Z18, Z3, Z3
+	VMOVDQU32    192(R9), Z19
+	VADDPS       Z19, Z3, Z3
 
 fnob2x8p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p3r0
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
+	VMAXPS Z3, Z16, Z3
+	VADDPS Z16, Z3, Z3
 
 fnorelu2x8p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z11, Z11
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z18, Z11
+	VMULPS       Z11, Z19, Z11
 	TESTQ        DI, DI
 	JZ           fnob2x8p3r1
-	VMOVDQU32    192(R9), Z18
-	VADDPS       Z18, Z11, Z11
+	VMOVDQU32    192(R9), Z19
+	VADDPS       Z19, Z11, Z11
 
 fnob2x8p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p3r1
-	VMAXPS Z11, Z25, Z11
-	VADDPS Z25, Z11, Z11
+	VMAXPS Z11, Z16, Z11
+	VADDPS Z16, Z11, Z11
 
 fnorelu2x8p3r1:
-	VMOVDQU32    256(DX), Z16
-	VMOVDQU32    256(BX), Z17
+	VMOVDQU32    256(DX), Z17
+	VMOVDQU32    256(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z4, Z4
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z18, Z4
+	VMULPS       Z4, Z19, Z4
 	TESTQ        DI, DI
 	JZ           fnob2x8p4r0
-	VMOVDQU32    256(R9), Z18
-	VADDPS       Z18, Z4, Z4
+	VMOVDQU32    256(R9), Z19
+	VADDPS       Z19, Z4, Z4
 
 fnob2x8p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p4r0
-	VMAXPS Z4, Z25, Z4
-	VADDPS Z25, Z4, Z4
+	VMAXPS Z4, Z16, Z4
+	VADDPS Z16, Z4, Z4
 
 fnorelu2x8p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z12, Z12
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z18, Z12
+	VMULPS       Z12, Z19, Z12
 	TESTQ        DI, DI
 	JZ           fnob2x8p4r1
-	VMOVDQU32    256(R9), Z18
-	VADDPS       Z18, Z12, Z12
+	VMOVDQU32    256(R9), Z19
+	VADDPS       Z19, Z12, Z12
 
 fnob2x8p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p4r1
-	VMAXPS Z12, Z25, Z12
-	VADDPS Z25, Z12, Z12
+	VMAXPS Z12, Z16, Z12
+	VADDPS Z16, Z12, Z12
 
 fnorelu2x8p4r1:
-	VMOVDQU32    320(DX), Z16
-	VMOVDQU32    320(BX), Z17
+	VMOVDQU32    320(DX), Z17
+	VMOVDQU32    320(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z5, Z5
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z18, Z5
+	VMULPS       Z5, Z19, Z5
 	TESTQ        DI, DI
 	JZ           fnob2x8p5r0
-	VMOVDQU32    320(R9), Z18
-	VADDPS       Z18, Z5, Z5
+	VMOVDQU32    320(R9), Z19
+	VADDPS       Z19, Z5, Z5
 
 fnob2x8p5r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p5r0
-	VMAXPS Z5, Z25, Z5
-	VADDPS Z25, Z5, Z5
+	VMAXPS Z5, Z16, Z5
+	VADDPS Z16, Z5, Z5
 
 fnorelu2x8p5r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z13, Z13
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z18, Z13
+	VMULPS       Z13, Z19, Z13
 	TESTQ        DI, DI
 	JZ           fnob2x8p5r1
-	VMOVDQU32    320(R9), Z18
-	VADDPS       Z18, Z13, Z13
+	VMOVDQU32    320(R9), Z19
+	VADDPS       Z19, Z13, Z13
 
 fnob2x8p5r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p5r1
-	VMAXPS Z13, Z25, Z13
-	VADDPS Z25, Z13, Z13
+	VMAXPS Z13, Z16, Z13
+	VADDPS Z16, Z13, Z13
 
 fnorelu2x8p5r1:
-	VMOVDQU32    384(DX), Z16
-	VMOVDQU32    384(BX), Z17
+	VMOVDQU32    384(DX), Z17
+	VMOVDQU32    384(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z6, Z6
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z18, Z6
+	VMULPS       Z6, Z19, Z6
 	TESTQ        DI, DI
 	JZ           fnob2x8p6r0
-	VMOVDQU32    384(R9), Z18
-	VADDPS       Z18, Z6, Z6
+	VMOVDQU32    384(R9), Z19
+	VADDPS       Z19, Z6, Z6
 
 fnob2x8p6r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p6r0
-	VMAXPS Z6, Z25, Z6
-	VADDPS Z25, Z6, Z6
+	VMAXPS Z6, Z16, Z6
+	VADDPS Z16, Z6, Z6
 
 fnorelu2x8p6r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z14, Z14
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z18, Z14
+	VMULPS       Z14, Z19, Z14
 	TESTQ        DI, DI
 	JZ           fnob2x8p6r1
-	VMOVDQU32    384(R9), Z18
-	VADDPS       Z18, Z14, Z14
+	VMOVDQU32    384(R9), Z19
+	VADDPS       Z19, Z14, Z14
 
 fnob2x8p6r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p6r1
-	VMAXPS Z14, Z25, Z14
-	VADDPS Z25, Z14, Z14
+	VMAXPS Z14, Z16, Z14
+	VADDPS Z16, Z14, Z14
 
 fnorelu2x8p6r1:
-	VMOVDQU32.Z  448(DX), K2, Z16
-	VMOVDQU32.Z  448(BX), K2, Z17
+	VMOVDQU32.Z  448(DX), K2, Z17
+	VMOVDQU32.Z  448(BX), K2, Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z7, Z7
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z18, Z7
+	VMULPS       Z7, Z19, Z7
 	TESTQ        DI, DI
 	JZ           fnob2x8p7r0
-	VMOVDQU32.Z  448(R9), K2, Z18
-	VADDPS       Z18, Z7, Z7
+	VMOVDQU32.Z  448(R9), K2, Z19
+	VADDPS       Z19, Z7, Z7
 
 fnob2x8p7r0:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p7r0
-	VMAXPS Z7, Z25, Z7
-	VADDPS Z25, Z7, Z7
+	VMAXPS Z7, Z16, Z7
+	VADDPS Z16, Z7, Z7
 
 fnorelu2x8p7r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z15, Z15
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z18, Z15
+	VMULPS       Z15, Z19, Z15
 	TESTQ        DI, DI
 	JZ           fnob2x8p7r1
-	VMOVDQU32.Z  448(R9), K2, Z18
-	VADDPS       Z18, Z15, Z15
+	VMOVDQU32.Z  448(R9), K2, Z19
+	VADDPS       Z19, Z15, Z15
 
 fnob2x8p7r1:
 	TESTB  R12, R12
 	JZ     fnorelu2x8p7r1
-	VMAXPS Z15, Z25, Z15
-	VADDPS Z25, Z15, Z15
+	VMAXPS Z15, Z16, Z15
+	VADDPS Z16, Z15, Z15
 
 fnorelu2x8p7r1:
 	VMOVUPS Z0, K1, (AX)
@@ -7100,8 +7609,33 @@ fnorelu2x8p7r1:
 	VMOVUPS Z13, 320(AX)
 	VMOVUPS Z14, 384(AX)
 	VMOVUPS Z15, K2, 448(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 2 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x08, 88(SP)
+	ADDQ   $0x08, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x02
+	JE     ftile2x8
+	JMP    block
 
 fnot2x8:
 	CMPQ AX, $0x03
@@ -7109,19 +7643,28 @@ fnot2x8:
 	CMPQ CX, $0x01
 	JNE  fnot3x1
 
+ftile3x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
+
 	// tile 3×1
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	XORQ   SI, SI
 	XORQ   DI, DI
-	MOVQ   kq+88(FP), R8
+	MOVQ   kq+120(FP), R8
 	SHLQ   $0x02, R8
 	CMPQ   SI, R8
 	JE     tail3x1
@@ -7140,7 +7683,7 @@ loop3x1:
 	JNE          loop3x1
 
 tail3x1:
-	MOVQ         tmask+96(FP), R8
+	MOVQ         tmask+128(FP), R8
 	TESTQ        R8, R8
 	JZ           store3x1
 	KMOVQ        R8, K1
@@ -7156,28 +7699,28 @@ tail3x1:
 	VPDPBUSD     Z4, Z3, Z2
 
 store3x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R9
-	MOVQ         zx_base+240(FP), R10
-	MOVB         relu+264(FP), R11
-	VPXORD       Z5, Z5, Z5
-	VMOVDQU32.Z  (DX), K1, Z3
-	VMOVDQU32.Z  (BX), K1, Z4
+	MOVQ         88(SP), R9
+	LEAQ         120(SP), R10
+	MOVB         relu+304(FP), R11
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32.Z  (DX), K1, Z4
+	VMOVDQU32.Z  (BX), K1, Z5
 	MOVQ         SI, DX
-	VMULPS.BCST  (R9), Z3, Z6
-	VPMULLD.BCST (R10), Z4, Z7
+	VMULPS.BCST  (R9), Z4, Z6
+	VPMULLD.BCST (R10), Z5, Z7
 	VPSUBD       Z7, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z6, Z0
@@ -7189,13 +7732,13 @@ store3x1:
 fnob3x1p0r0:
 	TESTB  R11, R11
 	JZ     fnorelu3x1p0r0
-	VMAXPS Z0, Z5, Z0
-	VADDPS Z5, Z0, Z0
+	VMAXPS Z0, Z3, Z0
+	VADDPS Z3, Z0, Z0
 
 fnorelu3x1p0r0:
 	ADDQ         R8, DX
-	VMULPS.BCST  4(R9), Z3, Z6
-	VPMULLD.BCST 4(R10), Z4, Z7
+	VMULPS.BCST  4(R9), Z4, Z6
+	VPMULLD.BCST 4(R10), Z5, Z7
 	VPSUBD       Z7, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z6, Z1
@@ -7207,13 +7750,13 @@ fnorelu3x1p0r0:
 fnob3x1p0r1:
 	TESTB  R11, R11
 	JZ     fnorelu3x1p0r1
-	VMAXPS Z1, Z5, Z1
-	VADDPS Z5, Z1, Z1
+	VMAXPS Z1, Z3, Z1
+	VADDPS Z3, Z1, Z1
 
 fnorelu3x1p0r1:
 	ADDQ         R8, DX
-	VMULPS.BCST  8(R9), Z3, Z6
-	VPMULLD.BCST 8(R10), Z4, Z7
+	VMULPS.BCST  8(R9), Z4, Z6
+	VPMULLD.BCST 8(R10), Z5, Z7
 	VPSUBD       Z7, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z6, Z2
@@ -7225,8 +7768,8 @@ fnorelu3x1p0r1:
 fnob3x1p0r2:
 	TESTB  R11, R11
 	JZ     fnorelu3x1p0r2
-	VMAXPS Z2, Z5, Z2
-	VADDPS Z5, Z2, Z2
+	VMAXPS Z2, Z3, Z2
+	VADDPS Z3, Z2, Z2
 
 fnorelu3x1p0r2:
 	VMOVUPS Z0, K1, (AX)
@@ -7234,14 +7777,48 @@ fnorelu3x1p0r2:
 	VMOVUPS Z1, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z2, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x1
+	JMP    block
 
 fnot3x1:
 	CMPQ AX, $0x03
 	JNE  fnot3x2
 	CMPQ CX, $0x02
 	JNE  fnot3x2
+
+ftile3x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
 
 	// tile 3×2
 	VPXORD Z0, Z0, Z0
@@ -7250,16 +7827,16 @@ fnot3x1:
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	LEAQ   (BX)(SI*1), SI
 	XORQ   DI, DI
 	XORQ   R8, R8
-	MOVQ   kq+88(FP), R9
+	MOVQ   kq+120(FP), R9
 	SHLQ   $0x02, R9
 	CMPQ   DI, R9
 	JE     tail3x2
@@ -7282,7 +7859,7 @@ loop3x2:
 	JNE          loop3x2
 
 tail3x2:
-	MOVQ         tmask+96(FP), R9
+	MOVQ         tmask+128(FP), R9
 	TESTQ        R9, R9
 	JZ           store3x2
 	KMOVQ        R9, K1
@@ -7302,133 +7879,133 @@ tail3x2:
 	VPDPBUSD     Z8, Z6, Z5
 
 store3x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z9, Z9, Z9
-	VMOVDQU32.Z  (DX), K1, Z6
-	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (DX), K1, Z7
+	VMOVDQU32.Z  (BX), K1, Z8
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z6, Z8
-	VPMULLD.BCST (R11), Z7, Z10
+	VMULPS.BCST  (R10), Z7, Z9
+	VPMULLD.BCST (R11), Z8, Z10
 	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z8, Z0
+	VMULPS       Z0, Z9, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r0
-	VMOVDQU32.Z  (R9), K1, Z8
-	VADDPS       Z8, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z9
+	VADDPS       Z9, Z0, Z0
 
 fnob3x2p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p0r0
-	VMAXPS Z0, Z9, Z0
-	VADDPS Z9, Z0, Z0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
 
 fnorelu3x2p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z6, Z8
-	VPMULLD.BCST 4(R11), Z7, Z10
+	VMULPS.BCST  4(R10), Z7, Z9
+	VPMULLD.BCST 4(R11), Z8, Z10
 	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z8, Z2
+	VMULPS       Z2, Z9, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r1
-	VMOVDQU32.Z  (R9), K1, Z8
-	VADDPS       Z8, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z9
+	VADDPS       Z9, Z2, Z2
 
 fnob3x2p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p0r1
-	VMAXPS Z2, Z9, Z2
-	VADDPS Z9, Z2, Z2
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
 
 fnorelu3x2p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z6, Z8
-	VPMULLD.BCST 8(R11), Z7, Z10
+	VMULPS.BCST  8(R10), Z7, Z9
+	VPMULLD.BCST 8(R11), Z8, Z10
 	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z8, Z4
+	VMULPS       Z4, Z9, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x2p0r2
-	VMOVDQU32.Z  (R9), K1, Z8
-	VADDPS       Z8, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z9
+	VADDPS       Z9, Z4, Z4
 
 fnob3x2p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p0r2
-	VMAXPS Z4, Z9, Z4
-	VADDPS Z9, Z4, Z4
+	VMAXPS Z4, Z6, Z4
+	VADDPS Z6, Z4, Z4
 
 fnorelu3x2p0r2:
-	VMOVDQU32.Z  64(DX), K2, Z6
-	VMOVDQU32.Z  64(BX), K2, Z7
+	VMOVDQU32.Z  64(DX), K2, Z7
+	VMOVDQU32.Z  64(BX), K2, Z8
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z6, Z8
-	VPMULLD.BCST (R11), Z7, Z10
+	VMULPS.BCST  (R10), Z7, Z9
+	VPMULLD.BCST (R11), Z8, Z10
 	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z8, Z1
+	VMULPS       Z1, Z9, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r0
-	VMOVDQU32.Z  64(R9), K2, Z8
-	VADDPS       Z8, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z9
+	VADDPS       Z9, Z1, Z1
 
 fnob3x2p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p1r0
-	VMAXPS Z1, Z9, Z1
-	VADDPS Z9, Z1, Z1
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
 
 fnorelu3x2p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z6, Z8
-	VPMULLD.BCST 4(R11), Z7, Z10
+	VMULPS.BCST  4(R10), Z7, Z9
+	VPMULLD.BCST 4(R11), Z8, Z10
 	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z8, Z3
+	VMULPS       Z3, Z9, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r1
-	VMOVDQU32.Z  64(R9), K2, Z8
-	VADDPS       Z8, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z9
+	VADDPS       Z9, Z3, Z3
 
 fnob3x2p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p1r1
-	VMAXPS Z3, Z9, Z3
-	VADDPS Z9, Z3, Z3
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
 
 fnorelu3x2p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z6, Z8
-	VPMULLD.BCST 8(R11), Z7, Z10
+	VMULPS.BCST  8(R10), Z7, Z9
+	VPMULLD.BCST 8(R11), Z8, Z10
 	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z8, Z5
+	VMULPS       Z5, Z9, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x2p1r2
-	VMOVDQU32.Z  64(R9), K2, Z8
-	VADDPS       Z8, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z9
+	VADDPS       Z9, Z5, Z5
 
 fnob3x2p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x2p1r2
-	VMAXPS Z5, Z9, Z5
-	VADDPS Z9, Z5, Z5
+	VMAXPS Z5, Z6, Z5
+	VADDPS Z6, Z5, Z5
 
 fnorelu3x2p1r2:
 	VMOVUPS Z0, K1, (AX)
@@ -7439,14 +8016,48 @@ fnorelu3x2p1r2:
 	ADDQ    CX, AX
 	VMOVUPS Z4, K1, (AX)
 	VMOVUPS Z5, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x2
+	JMP    block
 
 fnot3x2:
 	CMPQ AX, $0x03
 	JNE  fnot3x3
 	CMPQ CX, $0x03
 	JNE  fnot3x3
+
+ftile3x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
 
 	// tile 3×3
 	VPXORD Z0, Z0, Z0
@@ -7458,17 +8069,17 @@ fnot3x2:
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	LEAQ   (BX)(SI*1), DI
 	LEAQ   (DI)(SI*1), SI
 	XORQ   R8, R8
 	XORQ   R9, R9
-	MOVQ   kq+88(FP), R10
+	MOVQ   kq+120(FP), R10
 	SHLQ   $0x02, R10
 	CMPQ   R8, R10
 	JE     tail3x3
@@ -7495,7 +8106,7 @@ loop3x3:
 	JNE          loop3x3
 
 tail3x3:
-	MOVQ         tmask+96(FP), R10
+	MOVQ         tmask+128(FP), R10
 	TESTQ        R10, R10
 	JZ           store3x3
 	KMOVQ        R10, K1
@@ -7519,189 +8130,189 @@ tail3x3:
 	VPDPBUSD     Z12, Z9, Z8
 
 store3x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z13, Z13, Z13
-	VMOVDQU32.Z  (DX), K1, Z9
-	VMOVDQU32.Z  (BX), K1, Z10
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z9, Z9, Z9
+	VMOVDQU32.Z  (DX), K1, Z10
+	VMOVDQU32.Z  (BX), K1, Z11
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z9, Z11
-	VPMULLD.BCST (R11), Z10, Z12
-	VPSUBD       Z12, Z0, Z0
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z11, Z0
+	VMULPS       Z0, Z12, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r0
-	VMOVDQU32.Z  (R9), K1, Z11
-	VADDPS       Z11, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z0, Z0
 
 fnob3x3p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p0r0
-	VMAXPS Z0, Z13, Z0
-	VADDPS Z13, Z0, Z0
+	VMAXPS Z0, Z9, Z0
+	VADDPS Z9, Z0, Z0
 
 fnorelu3x3p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z9, Z11
-	VPMULLD.BCST 4(R11), Z10, Z12
-	VPSUBD       Z12, Z3, Z3
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z11, Z3
+	VMULPS       Z3, Z12, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r1
-	VMOVDQU32.Z  (R9), K1, Z11
-	VADDPS       Z11, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z3, Z3
 
 fnob3x3p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p0r1
-	VMAXPS Z3, Z13, Z3
-	VADDPS Z13, Z3, Z3
+	VMAXPS Z3, Z9, Z3
+	VADDPS Z9, Z3, Z3
 
 fnorelu3x3p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z9, Z11
-	VPMULLD.BCST 8(R11), Z10, Z12
-	VPSUBD       Z12, Z6, Z6
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z13
+	VPSUBD       Z13, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z11, Z6
+	VMULPS       Z6, Z12, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x3p0r2
-	VMOVDQU32.Z  (R9), K1, Z11
-	VADDPS       Z11, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z12
+	VADDPS       Z12, Z6, Z6
 
 fnob3x3p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p0r2
-	VMAXPS Z6, Z13, Z6
-	VADDPS Z13, Z6, Z6
+	VMAXPS Z6, Z9, Z6
+	VADDPS Z9, Z6, Z6
 
 fnorelu3x3p0r2:
-	VMOVDQU32    64(DX), Z9
-	VMOVDQU32    64(BX), Z10
+	VMOVDQU32    64(DX), Z10
+	VMOVDQU32    64(BX), Z11
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z9, Z11
-	VPMULLD.BCST (R11), Z10, Z12
-	VPSUBD       Z12, Z1, Z1
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z11, Z1
+	VMULPS       Z1, Z12, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r0
-	VMOVDQU32    64(R9), Z11
-	VADDPS       Z11, Z1, Z1
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z1, Z1
 
 fnob3x3p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p1r0
-	VMAXPS Z1, Z13, Z1
-	VADDPS Z13, Z1, Z1
+	VMAXPS Z1, Z9, Z1
+	VADDPS Z9, Z1, Z1
 
 fnorelu3x3p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z9, Z11
-	VPMULLD.BCST 4(R11), Z10, Z12
-	VPSUBD       Z12, Z4, Z4
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z11, Z4
+	VMULPS       Z4, Z12, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r1
-	VMOVDQU32    64(R9), Z11
-	VADDPS       Z11, Z4, Z4
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z4, Z4
 
 fnob3x3p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p1r1
-	VMAXPS Z4, Z13, Z4
-	VADDPS Z13, Z4, Z4
+	VMAXPS Z4, Z9, Z4
+	VADDPS Z9, Z4, Z4
 
 fnorelu3x3p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z9, Z11
-	VPMULLD.BCST 8(R11), Z10, Z12
-	VPSUBD       Z12, Z7, Z7
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z13
+	VPSUBD       Z13, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z11, Z7
+	VMULPS       Z7, Z12, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x3p1r2
-	VMOVDQU32    64(R9), Z11
-	VADDPS       Z11, Z7, Z7
+	VMOVDQU32    64(R9), Z12
+	VADDPS       Z12, Z7, Z7
 
 fnob3x3p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p1r2
-	VMAXPS Z7, Z13, Z7
-	VADDPS Z13, Z7, Z7
+	VMAXPS Z7, Z9, Z7
+	VADDPS Z9, Z7, Z7
 
 fnorelu3x3p1r2:
-	VMOVDQU32.Z  128(DX), K2, Z9
-	VMOVDQU32.Z  128(BX), K2, Z10
+	VMOVDQU32.Z  128(DX), K2, Z10
+	VMOVDQU32.Z  128(BX), K2, Z11
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z9, Z11
-	VPMULLD.BCST (R11), Z10, Z12
-	VPSUBD       Z12, Z2, Z2
+	VMULPS.BCST  (R10), Z10, Z12
+	VPMULLD.BCST (R11), Z11, Z13
+	VPSUBD       Z13, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z11, Z2
+	VMULPS       Z2, Z12, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r0
-	VMOVDQU32.Z  128(R9), K2, Z11
-	VADDPS       Z11, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z12
+	VADDPS       Z12, Z2, Z2
 
 fnob3x3p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p2r0
-	VMAXPS Z2, Z13, Z2
-	VADDPS Z13, Z2, Z2
+	VMAXPS Z2, Z9, Z2
+	VADDPS Z9, Z2, Z2
 
 fnorelu3x3p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z9, Z11
-	VPMULLD.BCST 4(R11), Z10, Z12
-	VPSUBD       Z12, Z5, Z5
+	VMULPS.BCST  4(R10), Z10, Z12
+	VPMULLD.BCST 4(R11), Z11, Z13
+	VPSUBD       Z13, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z11, Z5
+	VMULPS       Z5, Z12, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r1
-	VMOVDQU32.Z  128(R9), K2, Z11
-	VADDPS       Z11, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z12
+	VADDPS       Z12, Z5, Z5
 
 fnob3x3p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p2r1
-	VMAXPS Z5, Z13, Z5
-	VADDPS Z13, Z5, Z5
+	VMAXPS Z5, Z9, Z5
+	VADDPS Z9, Z5, Z5
 
 fnorelu3x3p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z9, Z11
-	VPMULLD.BCST 8(R11), Z10, Z12
-	VPSUBD       Z12, Z8, Z8
+	VMULPS.BCST  8(R10), Z10, Z12
+	VPMULLD.BCST 8(R11), Z11, Z13
+	VPSUBD       Z13, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z11, Z8
+	VMULPS       Z8, Z12, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x3p2r2
-	VMOVDQU32.Z  128(R9), K2, Z11
-	VADDPS       Z11, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z12
+	VADDPS       Z12, Z8, Z8
 
 fnob3x3p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x3p2r2
-	VMAXPS Z8, Z13, Z8
-	VADDPS Z13, Z8, Z8
+	VMAXPS Z8, Z9, Z8
+	VADDPS Z9, Z8, Z8
 
 fnorelu3x3p2r2:
 	VMOVUPS Z0, K1, (AX)
@@ -7715,14 +8326,48 @@ fnorelu3x3p2r2:
 	VMOVUPS Z6, K1, (AX)
 	VMOVUPS Z7, 64(AX)
 	VMOVUPS Z8, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x3
+	JMP    block
 
 fnot3x3:
 	CMPQ AX, $0x03
 	JNE  fnot3x4
 	CMPQ CX, $0x04
 	JNE  fnot3x4
+
+ftile3x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
 
 	// tile 3×4
 	VPXORD Z0, Z0, Z0
@@ -7737,18 +8382,18 @@ fnot3x3:
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	LEAQ   (BX)(SI*1), DI
 	LEAQ   (DI)(SI*1), R8
 	LEAQ   (R8)(SI*1), SI
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail3x4
@@ -7779,7 +8424,7 @@ loop3x4:
 	JNE          loop3x4
 
 tail3x4:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store3x4
 	KMOVQ        R11, K1
@@ -7807,245 +8452,245 @@ tail3x4:
 	VPDPBUSD     Z16, Z12, Z11
 
 store3x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z17, Z17, Z17
-	VMOVDQU32.Z  (DX), K1, Z12
-	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z12, Z12, Z12
+	VMOVDQU32.Z  (DX), K1, Z13
+	VMOVDQU32.Z  (BX), K1, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z0, Z0
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z14, Z0
+	VMULPS       Z0, Z15, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r0
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z0, Z0
 
 fnob3x4p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p0r0
-	VMAXPS Z0, Z17, Z0
-	VADDPS Z17, Z0, Z0
+	VMAXPS Z0, Z12, Z0
+	VADDPS Z12, Z0, Z0
 
 fnorelu3x4p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z4, Z4
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z14, Z4
+	VMULPS       Z4, Z15, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r1
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z4, Z4
 
 fnob3x4p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p0r1
-	VMAXPS Z4, Z17, Z4
-	VADDPS Z17, Z4, Z4
+	VMAXPS Z4, Z12, Z4
+	VADDPS Z12, Z4, Z4
 
 fnorelu3x4p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z8, Z8
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z14, Z8
+	VMULPS       Z8, Z15, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x4p0r2
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z8, Z8
 
 fnob3x4p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p0r2
-	VMAXPS Z8, Z17, Z8
-	VADDPS Z17, Z8, Z8
+	VMAXPS Z8, Z12, Z8
+	VADDPS Z12, Z8, Z8
 
 fnorelu3x4p0r2:
-	VMOVDQU32    64(DX), Z12
-	VMOVDQU32    64(BX), Z13
+	VMOVDQU32    64(DX), Z13
+	VMOVDQU32    64(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z1, Z1
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z14, Z1
+	VMULPS       Z1, Z15, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r0
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z1, Z1
 
 fnob3x4p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p1r0
-	VMAXPS Z1, Z17, Z1
-	VADDPS Z17, Z1, Z1
+	VMAXPS Z1, Z12, Z1
+	VADDPS Z12, Z1, Z1
 
 fnorelu3x4p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z5, Z5
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z14, Z5
+	VMULPS       Z5, Z15, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r1
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z5, Z5
 
 fnob3x4p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p1r1
-	VMAXPS Z5, Z17, Z5
-	VADDPS Z17, Z5, Z5
+	VMAXPS Z5, Z12, Z5
+	VADDPS Z12, Z5, Z5
 
 fnorelu3x4p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z9, Z9
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z14, Z9
+	VMULPS       Z9, Z15, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x4p1r2
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z9, Z9
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z9, Z9
 
 fnob3x4p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p1r2
-	VMAXPS Z9, Z17, Z9
-	VADDPS Z17, Z9, Z9
+	VMAXPS Z9, Z12, Z9
+	VADDPS Z12, Z9, Z9
 
 fnorelu3x4p1r2:
-	VMOVDQU32    128(DX), Z12
-	VMOVDQU32    128(BX), Z13
+	VMOVDQU32    128(DX), Z13
+	VMOVDQU32    128(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z2, Z2
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z14, Z2
+	VMULPS       Z2, Z15, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r0
-	VMOVDQU32    128(R9), Z14
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32    128(R9), Z15
+	VADDPS       Z15, Z2, Z2
 
 fnob3x4p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p2r0
-	VMAXPS Z2, Z17, Z2
-	VADDPS Z17, Z2, Z2
+	VMAXPS Z2, Z12, Z2
+	VADDPS Z12, Z2, Z2
 
 fnorelu3x4p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z6, Z6
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z14, Z6
+	VMULPS       Z6, Z15, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r1
-	VMOVDQU32    128(R9), Z14
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32    128(R9), Z15
+	VADDPS       Z15, Z6, Z6
 
 fnob3x4p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p2r1
-	VMAXPS Z6, Z17, Z6
-	VADDPS Z17, Z6, Z6
+	VMAXPS Z6, Z12, Z6
+	VADDPS Z12, Z6, Z6
 
 fnorelu3x4p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z10, Z10
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z14, Z10
+	VMULPS       Z10, Z15, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x4p2r2
-	VMOVDQU32    128(R9), Z14
-	VADDPS       Z14, Z10, Z10
+	VMOVDQU32    128(R9), Z15
+	VADDPS       Z15, Z10, Z10
 
 fnob3x4p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p2r2
-	VMAXPS Z10, Z17, Z10
-	VADDPS Z17, Z10, Z10
+	VMAXPS Z10, Z12, Z10
+	VADDPS Z12, Z10, Z10
 
 fnorelu3x4p2r2:
-	VMOVDQU32.Z  192(DX), K2, Z12
-	VMOVDQU32.Z  192(BX), K2, Z13
+	VMOVDQU32.Z  192(DX), K2, Z13
+	VMOVDQU32.Z  192(BX), K2, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z3, Z3
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z14, Z3
+	VMULPS       Z3, Z15, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r0
-	VMOVDQU32.Z  192(R9), K2, Z14
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z15
+	VADDPS       Z15, Z3, Z3
 
 fnob3x4p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p3r0
-	VMAXPS Z3, Z17, Z3
-	VADDPS Z17, Z3, Z3
+	VMAXPS Z3, Z12, Z3
+	VADDPS Z12, Z3, Z3
 
 fnorelu3x4p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z7, Z7
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z14, Z7
+	VMULPS       Z7, Z15, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r1
-	VMOVDQU32.Z  192(R9), K2, Z14
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z15
+	VADDPS       Z15, Z7, Z7
 
 fnob3x4p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p3r1
-	VMAXPS Z7, Z17, Z7
-	VADDPS Z17, Z7, Z7
+	VMAXPS Z7, Z12, Z7
+	VADDPS Z12, Z7, Z7
 
 fnorelu3x4p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z11, Z11
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z14, Z11
+	VMULPS       Z11, Z15, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x4p3r2
-	VMOVDQU32.Z  192(R9), K2, Z14
-	VADDPS       Z14, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z15
+	VADDPS       Z15, Z11, Z11
 
 fnob3x4p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x4p3r2
-	VMAXPS Z11, Z17, Z11
-	VADDPS Z17, Z11, Z11
+	VMAXPS Z11, Z12, Z11
+	VADDPS Z12, Z11, Z11
 
 fnorelu3x4p3r2:
 	VMOVUPS Z0, K1, (AX)
@@ -8062,14 +8707,48 @@ fnorelu3x4p3r2:
 	VMOVUPS Z9, 64(AX)
 	VMOVUPS Z10, 128(AX)
 	VMOVUPS Z11, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x4
+	JMP    block
 
 fnot3x4:
 	CMPQ AX, $0x03
 	JNE  fnot3x5
 	CMPQ CX, $0x05
 	JNE  fnot3x5
+
+ftile3x5:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
 
 	// tile 3×5
 	VPXORD Z0, Z0, Z0
@@ -8087,19 +8766,19 @@ fnot3x4:
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	LEAQ   (BX)(SI*1), DI
 	LEAQ   (DI)(SI*1), R8
 	LEAQ   (R8)(SI*1), R9
 	LEAQ   (R9)(SI*1), SI
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail3x5
@@ -8134,7 +8813,7 @@ loop3x5:
 	JNE          loop3x5
 
 tail3x5:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store3x5
 	KMOVQ        R12, K1
@@ -8166,301 +8845,301 @@ tail3x5:
 	VPDPBUSD     Z20, Z15, Z14
 
 store3x5:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z21, Z21, Z21
-	VMOVDQU32.Z  (DX), K1, Z15
-	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z15, Z15, Z15
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z0, Z0
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z17, Z0
+	VMULPS       Z0, Z18, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r0
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
 
 fnob3x5p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p0r0
-	VMAXPS Z0, Z21, Z0
-	VADDPS Z21, Z0, Z0
+	VMAXPS Z0, Z15, Z0
+	VADDPS Z15, Z0, Z0
 
 fnorelu3x5p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z5, Z5
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z17, Z5
+	VMULPS       Z5, Z18, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r1
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z5, Z5
 
 fnob3x5p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p0r1
-	VMAXPS Z5, Z21, Z5
-	VADDPS Z21, Z5, Z5
+	VMAXPS Z5, Z15, Z5
+	VADDPS Z15, Z5, Z5
 
 fnorelu3x5p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z10, Z10
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z17, Z10
+	VMULPS       Z10, Z18, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x5p0r2
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z10, Z10
 
 fnob3x5p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p0r2
-	VMAXPS Z10, Z21, Z10
-	VADDPS Z21, Z10, Z10
+	VMAXPS Z10, Z15, Z10
+	VADDPS Z15, Z10, Z10
 
 fnorelu3x5p0r2:
-	VMOVDQU32    64(DX), Z15
-	VMOVDQU32    64(BX), Z16
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z1, Z1
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z17, Z1
+	VMULPS       Z1, Z18, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r0
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z1, Z1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
 
 fnob3x5p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p1r0
-	VMAXPS Z1, Z21, Z1
-	VADDPS Z21, Z1, Z1
+	VMAXPS Z1, Z15, Z1
+	VADDPS Z15, Z1, Z1
 
 fnorelu3x5p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z6, Z6
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z17, Z6
+	VMULPS       Z6, Z18, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r1
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z6, Z6
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z6, Z6
 
 fnob3x5p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p1r1
-	VMAXPS Z6, Z21, Z6
-	VADDPS Z21, Z6, Z6
+	VMAXPS Z6, Z15, Z6
+	VADDPS Z15, Z6, Z6
 
 fnorelu3x5p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z11, Z11
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z17, Z11
+	VMULPS       Z11, Z18, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x5p1r2
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z11, Z11
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z11, Z11
 
 fnob3x5p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p1r2
-	VMAXPS Z11, Z21, Z11
-	VADDPS Z21, Z11, Z11
+	VMAXPS Z11, Z15, Z11
+	VADDPS Z15, Z11, Z11
 
 fnorelu3x5p1r2:
-	VMOVDQU32    128(DX), Z15
-	VMOVDQU32    128(BX), Z16
+	VMOVDQU32    128(DX), Z16
+	VMOVDQU32    128(BX), Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z2, Z2
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z17, Z2
+	VMULPS       Z2, Z18, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r0
-	VMOVDQU32    128(R9), Z17
-	VADDPS       Z17, Z2, Z2
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z2, Z2
 
 fnob3x5p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p2r0
-	VMAXPS Z2, Z21, Z2
-	VADDPS Z21, Z2, Z2
+	VMAXPS Z2, Z15, Z2
+	VADDPS Z15, Z2, Z2
 
 fnorelu3x5p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z7, Z7
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z17, Z7
+	VMULPS       Z7, Z18, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r1
-	VMOVDQU32    128(R9), Z17
-	VADDPS       Z17, Z7, Z7
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z7, Z7
 
 fnob3x5p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p2r1
-	VMAXPS Z7, Z21, Z7
-	VADDPS Z21, Z7, Z7
+	VMAXPS Z7, Z15, Z7
+	VADDPS Z15, Z7, Z7
 
 fnorelu3x5p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z12, Z12
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z17, Z12
+	VMULPS       Z12, Z18, Z12
 	TESTQ        DI, DI
 	JZ           fnob3x5p2r2
-	VMOVDQU32    128(R9), Z17
-	VADDPS       Z17, Z12, Z12
+	VMOVDQU32    128(R9), Z18
+	VADDPS       Z18, Z12, Z12
 
 fnob3x5p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p2r2
-	VMAXPS Z12, Z21, Z12
-	VADDPS Z21, Z12, Z12
+	VMAXPS Z12, Z15, Z12
+	VADDPS Z15, Z12, Z12
 
 fnorelu3x5p2r2:
-	VMOVDQU32    192(DX), Z15
-	VMOVDQU32    192(BX), Z16
+	VMOVDQU32    192(DX), Z16
+	VMOVDQU32    192(BX), Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z3, Z3
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z17, Z3
+	VMULPS       Z3, Z18, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r0
-	VMOVDQU32    192(R9), Z17
-	VADDPS       Z17, Z3, Z3
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z3, Z3
 
 fnob3x5p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p3r0
-	VMAXPS Z3, Z21, Z3
-	VADDPS Z21, Z3, Z3
+	VMAXPS Z3, Z15, Z3
+	VADDPS Z15, Z3, Z3
 
 fnorelu3x5p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z8, Z8
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z17, Z8
+	VMULPS       Z8, Z18, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r1
-	VMOVDQU32    192(R9), Z17
-	VADDPS       Z17, Z8, Z8
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z8, Z8
 
 fnob3x5p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p3r1
-	VMAXPS Z8, Z21, Z8
-	VADDPS Z21, Z8, Z8
+	VMAXPS Z8, Z15, Z8
+	VADDPS Z15, Z8, Z8
 
 fnorelu3x5p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z13, Z13
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z17, Z13
+	VMULPS       Z13, Z18, Z13
 	TESTQ        DI, DI
 	JZ           fnob3x5p3r2
-	VMOVDQU32    192(R9), Z17
-	VADDPS       Z17, Z13, Z13
+	VMOVDQU32    192(R9), Z18
+	VADDPS       Z18, Z13, Z13
 
 fnob3x5p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p3r2
-	VMAXPS Z13, Z21, Z13
-	VADDPS Z21, Z13, Z13
+	VMAXPS Z13, Z15, Z13
+	VADDPS Z15, Z13, Z13
 
 fnorelu3x5p3r2:
-	VMOVDQU32.Z  256(DX), K2, Z15
-	VMOVDQU32.Z  256(BX), K2, Z16
+	VMOVDQU32.Z  256(DX), K2, Z16
+	VMOVDQU32.Z  256(BX), K2, Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z4, Z4
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z17, Z4
+	VMULPS       Z4, Z18, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r0
-	VMOVDQU32.Z  256(R9), K2, Z17
-	VADDPS       Z17, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z18
+	VADDPS       Z18, Z4, Z4
 
 fnob3x5p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p4r0
-	VMAXPS Z4, Z21, Z4
-	VADDPS Z21, Z4, Z4
+	VMAXPS Z4, Z15, Z4
+	VADDPS Z15, Z4, Z4
 
 fnorelu3x5p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z9, Z9
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z17, Z9
+	VMULPS       Z9, Z18, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r1
-	VMOVDQU32.Z  256(R9), K2, Z17
-	VADDPS       Z17, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z18
+	VADDPS       Z18, Z9, Z9
 
 fnob3x5p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p4r1
-	VMAXPS Z9, Z21, Z9
-	VADDPS Z21, Z9, Z9
+	VMAXPS Z9, Z15, Z9
+	VADDPS Z15, Z9, Z9
 
 fnorelu3x5p4r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z14, Z14
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z17, Z14
+	VMULPS       Z14, Z18, Z14
 	TESTQ        DI, DI
 	JZ           fnob3x5p4r2
-	VMOVDQU32.Z  256(R9), K2, Z17
-	VADDPS       Z17, Z14, Z14
+	VMOVDQU32.Z  256(R9), K2, Z18
+	VADDPS       Z18, Z14, Z14
 
 fnob3x5p4r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x5p4r2
-	VMAXPS Z14, Z21, Z14
-	VADDPS Z21, Z14, Z14
+	VMAXPS Z14, Z15, Z14
+	VADDPS Z15, Z14, Z14
 
 fnorelu3x5p4r2:
 	VMOVUPS Z0, K1, (AX)
@@ -8480,14 +9159,48 @@ fnorelu3x5p4r2:
 	VMOVUPS Z12, 128(AX)
 	VMOVUPS Z13, 192(AX)
 	VMOVUPS Z14, K2, 256(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x5
+	JMP    block
 
 fnot3x5:
 	CMPQ AX, $0x03
 	JNE  fnot3x6
 	CMPQ CX, $0x06
 	JNE  fnot3x6
+
+ftile3x6:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), AX
+	MOVL      AX, 128(SP)
 
 	// tile 3×6
 	VPXORD Z0, Z0, Z0
@@ -8508,12 +9221,12 @@ fnot3x5:
 	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), CX
-	MOVQ   b_base+48(FP), BX
-	MOVQ   ps+120(FP), SI
+	MOVQ   8(SP), BX
+	MOVQ   ps+152(FP), SI
 	LEAQ   (BX)(SI*1), DI
 	LEAQ   (DI)(SI*1), R8
 	LEAQ   (R8)(SI*1), R9
@@ -8521,7 +9234,7 @@ fnot3x5:
 	LEAQ   (R10)(SI*1), SI
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail3x6
@@ -8560,7 +9273,7 @@ loop3x6:
 	JNE          loop3x6
 
 tail3x6:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store3x6
 	KMOVQ        R13, K1
@@ -8596,357 +9309,357 @@ tail3x6:
 	VPDPBUSD     Z24, Z18, Z17
 
 store3x6:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z25, Z25, Z25
-	VMOVDQU32.Z  (DX), K1, Z18
-	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z18, Z18, Z18
+	VMOVDQU32.Z  (DX), K1, Z19
+	VMOVDQU32.Z  (BX), K1, Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z0, Z0
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z20, Z0
+	VMULPS       Z0, Z21, Z0
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r0
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z0, Z0
 
 fnob3x6p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p0r0
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
+	VMAXPS Z0, Z18, Z0
+	VADDPS Z18, Z0, Z0
 
 fnorelu3x6p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z6, Z6
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z20, Z6
+	VMULPS       Z6, Z21, Z6
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r1
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z6, Z6
 
 fnob3x6p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p0r1
-	VMAXPS Z6, Z25, Z6
-	VADDPS Z25, Z6, Z6
+	VMAXPS Z6, Z18, Z6
+	VADDPS Z18, Z6, Z6
 
 fnorelu3x6p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z12, Z12
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z20, Z12
+	VMULPS       Z12, Z21, Z12
 	TESTQ        DI, DI
 	JZ           fnob3x6p0r2
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z12, Z12
 
 fnob3x6p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p0r2
-	VMAXPS Z12, Z25, Z12
-	VADDPS Z25, Z12, Z12
+	VMAXPS Z12, Z18, Z12
+	VADDPS Z18, Z12, Z12
 
 fnorelu3x6p0r2:
-	VMOVDQU32    64(DX), Z18
-	VMOVDQU32    64(BX), Z19
+	VMOVDQU32    64(DX), Z19
+	VMOVDQU32    64(BX), Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z1, Z1
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z20, Z1
+	VMULPS       Z1, Z21, Z1
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r0
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z1, Z1
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z1, Z1
 
 fnob3x6p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p1r0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
+	VMAXPS Z1, Z18, Z1
+	VADDPS Z18, Z1, Z1
 
 fnorelu3x6p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z7, Z7
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z20, Z7
+	VMULPS       Z7, Z21, Z7
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r1
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z7, Z7
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z7, Z7
 
 fnob3x6p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p1r1
-	VMAXPS Z7, Z25, Z7
-	VADDPS Z25, Z7, Z7
+	VMAXPS Z7, Z18, Z7
+	VADDPS Z18, Z7, Z7
 
 fnorelu3x6p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z13, Z13
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z20, Z13
+	VMULPS       Z13, Z21, Z13
 	TESTQ        DI, DI
 	JZ           fnob3x6p1r2
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z13, Z13
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z13, Z13
 
 fnob3x6p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p1r2
-	VMAXPS Z13, Z25, Z13
-	VADDPS Z25, Z13, Z13
+	VMAXPS Z13, Z18, Z13
+	VADDPS Z18, Z13, Z13
 
 fnorelu3x6p1r2:
-	VMOVDQU32    128(DX), Z18
-	VMOVDQU32    128(BX), Z19
+	VMOVDQU32    128(DX), Z19
+	VMOVDQU32    128(BX), Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z2, Z2
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z20, Z2
+	VMULPS       Z2, Z21, Z2
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r0
-	VMOVDQU32    128(R9), Z20
-	VADDPS       Z20, Z2, Z2
+	VMOVDQU32    128(R9), Z21
+	VADDPS       Z21, Z2, Z2
 
 fnob3x6p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p2r0
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
+	VMAXPS Z2, Z18, Z2
+	VADDPS Z18, Z2, Z2
 
 fnorelu3x6p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z8, Z8
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z20, Z8
+	VMULPS       Z8, Z21, Z8
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r1
-	VMOVDQU32    128(R9), Z20
-	VADDPS       Z20, Z8, Z8
+	VMOVDQU32    128(R9), Z21
+	VADDPS       Z21, Z8, Z8
 
 fnob3x6p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p2r1
-	VMAXPS Z8, Z25, Z8
-	VADDPS Z25, Z8, Z8
+	VMAXPS Z8, Z18, Z8
+	VADDPS Z18, Z8, Z8
 
 fnorelu3x6p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z14, Z14
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z20, Z14
+	VMULPS       Z14, Z21, Z14
 	TESTQ        DI, DI
 	JZ           fnob3x6p2r2
-	VMOVDQU32    128(R9), Z20
-	VADDPS       Z20, Z14, Z14
+	VMOVDQU32    128(R9), Z21
+	VADDPS       Z21, Z14, Z14
 
 fnob3x6p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p2r2
-	VMAXPS Z14, Z25, Z14
-	VADDPS Z25, Z14, Z14
+	VMAXPS Z14, Z18, Z14
+	VADDPS Z18, Z14, Z14
 
 fnorelu3x6p2r2:
-	VMOVDQU32    192(DX), Z18
-	VMOVDQU32    192(BX), Z19
+	VMOVDQU32    192(DX), Z19
+	VMOVDQU32    192(BX), Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z3, Z3
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z20, Z3
+	VMULPS       Z3, Z21, Z3
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r0
-	VMOVDQU32    192(R9), Z20
-	VADDPS       Z20, Z3, Z3
+	VMOVDQU32    192(R9), Z21
+	VADDPS       Z21, Z3, Z3
 
 fnob3x6p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p3r0
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
+	VMAXPS Z3, Z18, Z3
+	VADDPS Z18, Z3, Z3
 
 fnorelu3x6p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z9, Z9
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z20, Z9
+	VMULPS       Z9, Z21, Z9
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r1
-	VMOVDQU32    192(R9), Z20
-	VADDPS       Z20, Z9, Z9
+	VMOVDQU32    192(R9), Z21
+	VADDPS       Z21, Z9, Z9
 
 fnob3x6p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p3r1
-	VMAXPS Z9, Z25, Z9
-	VADDPS Z25, Z9, Z9
+	VMAXPS Z9, Z18, Z9
+	VADDPS Z18, Z9, Z9
 
 fnorelu3x6p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z15, Z15
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z20, Z15
+	VMULPS       Z15, Z21, Z15
 	TESTQ        DI, DI
 	JZ           fnob3x6p3r2
-	VMOVDQU32    192(R9), Z20
-	VADDPS       Z20, Z15, Z15
+	VMOVDQU32    192(R9), Z21
+	VADDPS       Z21, Z15, Z15
 
 fnob3x6p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p3r2
-	VMAXPS Z15, Z25, Z15
-	VADDPS Z25, Z15, Z15
+	VMAXPS Z15, Z18, Z15
+	VADDPS Z18, Z15, Z15
 
 fnorelu3x6p3r2:
-	VMOVDQU32    256(DX), Z18
-	VMOVDQU32    256(BX), Z19
+	VMOVDQU32    256(DX), Z19
+	VMOVDQU32    256(BX), Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z4, Z4
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z20, Z4
+	VMULPS       Z4, Z21, Z4
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r0
-	VMOVDQU32    256(R9), Z20
-	VADDPS       Z20, Z4, Z4
+	VMOVDQU32    256(R9), Z21
+	VADDPS       Z21, Z4, Z4
 
 fnob3x6p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p4r0
-	VMAXPS Z4, Z25, Z4
-	VADDPS Z25, Z4, Z4
+	VMAXPS Z4, Z18, Z4
+	VADDPS Z18, Z4, Z4
 
 fnorelu3x6p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z10, Z10
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z20, Z10
+	VMULPS       Z10, Z21, Z10
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r1
-	VMOVDQU32    256(R9), Z20
-	VADDPS       Z20, Z10, Z10
+	VMOVDQU32    256(R9), Z21
+	VADDPS       Z21, Z10, Z10
 
 fnob3x6p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p4r1
-	VMAXPS Z10, Z25, Z10
-	VADDPS Z25, Z10, Z10
+	VMAXPS Z10, Z18, Z10
+	VADDPS Z18, Z10, Z10
 
 fnorelu3x6p4r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z16, Z16
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
-	VMULPS       Z16, Z20, Z16
+	VMULPS       Z16, Z21, Z16
 	TESTQ        DI, DI
 	JZ           fnob3x6p4r2
-	VMOVDQU32    256(R9), Z20
-	VADDPS       Z20, Z16, Z16
+	VMOVDQU32    256(R9), Z21
+	VADDPS       Z21, Z16, Z16
 
 fnob3x6p4r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p4r2
-	VMAXPS Z16, Z25, Z16
-	VADDPS Z25, Z16, Z16
+	VMAXPS Z16, Z18, Z16
+	VADDPS Z18, Z16, Z16
 
 fnorelu3x6p4r2:
-	VMOVDQU32.Z  320(DX), K2, Z18
-	VMOVDQU32.Z  320(BX), K2, Z19
+	VMOVDQU32.Z  320(DX), K2, Z19
+	VMOVDQU32.Z  320(BX), K2, Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z5, Z5
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z20, Z5
+	VMULPS       Z5, Z21, Z5
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r0
-	VMOVDQU32.Z  320(R9), K2, Z20
-	VADDPS       Z20, Z5, Z5
+	VMOVDQU32.Z  320(R9), K2, Z21
+	VADDPS       Z21, Z5, Z5
 
 fnob3x6p5r0:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p5r0
-	VMAXPS Z5, Z25, Z5
-	VADDPS Z25, Z5, Z5
+	VMAXPS Z5, Z18, Z5
+	VADDPS Z18, Z5, Z5
 
 fnorelu3x6p5r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z11, Z11
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z20, Z11
+	VMULPS       Z11, Z21, Z11
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r1
-	VMOVDQU32.Z  320(R9), K2, Z20
-	VADDPS       Z20, Z11, Z11
+	VMOVDQU32.Z  320(R9), K2, Z21
+	VADDPS       Z21, Z11, Z11
 
 fnob3x6p5r1:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p5r1
-	VMAXPS Z11, Z25, Z11
-	VADDPS Z25, Z11, Z11
+	VMAXPS Z11, Z18, Z11
+	VADDPS Z18, Z11, Z11
 
 fnorelu3x6p5r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z17, Z17
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
-	VMULPS       Z17, Z20, Z17
+	VMULPS       Z17, Z21, Z17
 	TESTQ        DI, DI
 	JZ           fnob3x6p5r2
-	VMOVDQU32.Z  320(R9), K2, Z20
-	VADDPS       Z20, Z17, Z17
+	VMOVDQU32.Z  320(R9), K2, Z21
+	VADDPS       Z21, Z17, Z17
 
 fnob3x6p5r2:
 	TESTB  R12, R12
 	JZ     fnorelu3x6p5r2
-	VMAXPS Z17, Z25, Z17
-	VADDPS Z25, Z17, Z17
+	VMAXPS Z17, Z18, Z17
+	VADDPS Z18, Z17, Z17
 
 fnorelu3x6p5r2:
 	VMOVUPS Z0, K1, (AX)
@@ -8969,8 +9682,33 @@ fnorelu3x6p5r2:
 	VMOVUPS Z15, 192(AX)
 	VMOVUPS Z16, 256(AX)
 	VMOVUPS Z17, K2, 320(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 3 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x0c, 88(SP)
+	ADDQ   $0x0c, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x03
+	JE     ftile3x6
+	JMP    block
 
 fnot3x6:
 	CMPQ AX, $0x04
@@ -8978,21 +9716,32 @@ fnot3x6:
 	CMPQ CX, $0x01
 	JNE  fnot4x1
 
+ftile4x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), AX
+	MOVL      AX, 132(SP)
+
 	// tile 4×1
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), CX
-	MOVQ   b_base+48(FP), SI
-	MOVQ   ps+120(FP), DI
+	MOVQ   8(SP), SI
+	MOVQ   ps+152(FP), DI
 	XORQ   DI, DI
 	XORQ   R8, R8
-	MOVQ   kq+88(FP), R9
+	MOVQ   kq+120(FP), R9
 	SHLQ   $0x02, R9
 	CMPQ   DI, R9
 	JE     tail4x1
@@ -9013,7 +9762,7 @@ loop4x1:
 	JNE          loop4x1
 
 tail4x1:
-	MOVQ         tmask+96(FP), R9
+	MOVQ         tmask+128(FP), R9
 	TESTQ        R9, R9
 	JZ           store4x1
 	KMOVQ        R9, K1
@@ -9032,28 +9781,28 @@ tail4x1:
 	VPDPBUSD     Z5, Z4, Z3
 
 store4x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R9
-	MOVQ         zx_base+240(FP), R10
-	MOVB         relu+264(FP), R11
-	VPXORD       Z6, Z6, Z6
-	VMOVDQU32.Z  (DX), K1, Z4
-	VMOVDQU32.Z  (BX), K1, Z5
+	MOVQ         88(SP), R9
+	LEAQ         120(SP), R10
+	MOVB         relu+304(FP), R11
+	VPXORD       Z4, Z4, Z4
+	VMOVDQU32.Z  (DX), K1, Z5
+	VMOVDQU32.Z  (BX), K1, Z6
 	MOVQ         SI, DX
-	VMULPS.BCST  (R9), Z4, Z7
-	VPMULLD.BCST (R10), Z5, Z8
+	VMULPS.BCST  (R9), Z5, Z7
+	VPMULLD.BCST (R10), Z6, Z8
 	VPSUBD       Z8, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z7, Z0
@@ -9065,13 +9814,13 @@ store4x1:
 fnob4x1p0r0:
 	TESTB  R11, R11
 	JZ     fnorelu4x1p0r0
-	VMAXPS Z0, Z6, Z0
-	VADDPS Z6, Z0, Z0
+	VMAXPS Z0, Z4, Z0
+	VADDPS Z4, Z0, Z0
 
 fnorelu4x1p0r0:
 	ADDQ         R8, DX
-	VMULPS.BCST  4(R9), Z4, Z7
-	VPMULLD.BCST 4(R10), Z5, Z8
+	VMULPS.BCST  4(R9), Z5, Z7
+	VPMULLD.BCST 4(R10), Z6, Z8
 	VPSUBD       Z8, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z7, Z1
@@ -9083,13 +9832,13 @@ fnorelu4x1p0r0:
 fnob4x1p0r1:
 	TESTB  R11, R11
 	JZ     fnorelu4x1p0r1
-	VMAXPS Z1, Z6, Z1
-	VADDPS Z6, Z1, Z1
+	VMAXPS Z1, Z4, Z1
+	VADDPS Z4, Z1, Z1
 
 fnorelu4x1p0r1:
 	ADDQ         R8, DX
-	VMULPS.BCST  8(R9), Z4, Z7
-	VPMULLD.BCST 8(R10), Z5, Z8
+	VMULPS.BCST  8(R9), Z5, Z7
+	VPMULLD.BCST 8(R10), Z6, Z8
 	VPSUBD       Z8, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z7, Z2
@@ -9101,13 +9850,13 @@ fnorelu4x1p0r1:
 fnob4x1p0r2:
 	TESTB  R11, R11
 	JZ     fnorelu4x1p0r2
-	VMAXPS Z2, Z6, Z2
-	VADDPS Z6, Z2, Z2
+	VMAXPS Z2, Z4, Z2
+	VADDPS Z4, Z2, Z2
 
 fnorelu4x1p0r2:
 	ADDQ         R8, DX
-	VMULPS.BCST  12(R9), Z4, Z7
-	VPMULLD.BCST 12(R10), Z5, Z8
+	VMULPS.BCST  12(R9), Z5, Z7
+	VPMULLD.BCST 12(R10), Z6, Z8
 	VPSUBD       Z8, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z7, Z3
@@ -9119,8 +9868,8 @@ fnorelu4x1p0r2:
 fnob4x1p0r3:
 	TESTB  R11, R11
 	JZ     fnorelu4x1p0r3
-	VMAXPS Z3, Z6, Z3
-	VADDPS Z6, Z3, Z3
+	VMAXPS Z3, Z4, Z3
+	VADDPS Z4, Z3, Z3
 
 fnorelu4x1p0r3:
 	VMOVUPS Z0, K1, (AX)
@@ -9130,14 +9879,50 @@ fnorelu4x1p0r3:
 	VMOVUPS Z2, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z3, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 4 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x10, 88(SP)
+	ADDQ   $0x10, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x04
+	JE     ftile4x1
+	JMP    block
 
 fnot4x1:
 	CMPQ AX, $0x04
 	JNE  fnot4x2
 	CMPQ CX, $0x02
 	JNE  fnot4x2
+
+ftile4x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), AX
+	MOVL      AX, 132(SP)
 
 	// tile 4×2
 	VPXORD Z0, Z0, Z0
@@ -9148,17 +9933,17 @@ fnot4x1:
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), CX
-	MOVQ   b_base+48(FP), SI
-	MOVQ   ps+120(FP), DI
+	MOVQ   8(SP), SI
+	MOVQ   ps+152(FP), DI
 	LEAQ   (SI)(DI*1), DI
 	XORQ   R8, R8
 	XORQ   R9, R9
-	MOVQ   kq+88(FP), R10
+	MOVQ   kq+120(FP), R10
 	SHLQ   $0x02, R10
 	CMPQ   R8, R10
 	JE     tail4x2
@@ -9184,7 +9969,7 @@ loop4x2:
 	JNE          loop4x2
 
 tail4x2:
-	MOVQ         tmask+96(FP), R10
+	MOVQ         tmask+128(FP), R10
 	TESTQ        R10, R10
 	JZ           store4x2
 	KMOVQ        R10, K1
@@ -9208,169 +9993,169 @@ tail4x2:
 	VPDPBUSD     Z10, Z8, Z7
 
 store4x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z11, Z11, Z11
-	VMOVDQU32.Z  (DX), K1, Z8
-	VMOVDQU32.Z  (BX), K1, Z9
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z8, Z8, Z8
+	VMOVDQU32.Z  (DX), K1, Z9
+	VMOVDQU32.Z  (BX), K1, Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z12
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
 	VPSUBD       Z12, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z10, Z0
+	VMULPS       Z0, Z11, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r0
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z0, Z0
 
 fnob4x2p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p0r0
-	VMAXPS Z0, Z11, Z0
-	VADDPS Z11, Z0, Z0
+	VMAXPS Z0, Z8, Z0
+	VADDPS Z8, Z0, Z0
 
 fnorelu4x2p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z12
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
 	VPSUBD       Z12, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z10, Z2
+	VMULPS       Z2, Z11, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r1
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z2, Z2
 
 fnob4x2p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p0r1
-	VMAXPS Z2, Z11, Z2
-	VADDPS Z11, Z2, Z2
+	VMAXPS Z2, Z8, Z2
+	VADDPS Z8, Z2, Z2
 
 fnorelu4x2p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z8, Z10
-	VPMULLD.BCST 8(R11), Z9, Z12
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
 	VPSUBD       Z12, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z10, Z4
+	VMULPS       Z4, Z11, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r2
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z4, Z4
 
 fnob4x2p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p0r2
-	VMAXPS Z4, Z11, Z4
-	VADDPS Z11, Z4, Z4
+	VMAXPS Z4, Z8, Z4
+	VADDPS Z8, Z4, Z4
 
 fnorelu4x2p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z8, Z10
-	VPMULLD.BCST 12(R11), Z9, Z12
+	VMULPS.BCST  12(R10), Z9, Z11
+	VPMULLD.BCST 12(R11), Z10, Z12
 	VPSUBD       Z12, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z10, Z6
+	VMULPS       Z6, Z11, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x2p0r3
-	VMOVDQU32.Z  (R9), K1, Z10
-	VADDPS       Z10, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z11
+	VADDPS       Z11, Z6, Z6
 
 fnob4x2p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p0r3
-	VMAXPS Z6, Z11, Z6
-	VADDPS Z11, Z6, Z6
+	VMAXPS Z6, Z8, Z6
+	VADDPS Z8, Z6, Z6
 
 fnorelu4x2p0r3:
-	VMOVDQU32.Z  64(DX), K2, Z8
-	VMOVDQU32.Z  64(BX), K2, Z9
+	VMOVDQU32.Z  64(DX), K2, Z9
+	VMOVDQU32.Z  64(BX), K2, Z10
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z8, Z10
-	VPMULLD.BCST (R11), Z9, Z12
+	VMULPS.BCST  (R10), Z9, Z11
+	VPMULLD.BCST (R11), Z10, Z12
 	VPSUBD       Z12, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z10, Z1
+	VMULPS       Z1, Z11, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r0
-	VMOVDQU32.Z  64(R9), K2, Z10
-	VADDPS       Z10, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z11
+	VADDPS       Z11, Z1, Z1
 
 fnob4x2p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p1r0
-	VMAXPS Z1, Z11, Z1
-	VADDPS Z11, Z1, Z1
+	VMAXPS Z1, Z8, Z1
+	VADDPS Z8, Z1, Z1
 
 fnorelu4x2p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z8, Z10
-	VPMULLD.BCST 4(R11), Z9, Z12
+	VMULPS.BCST  4(R10), Z9, Z11
+	VPMULLD.BCST 4(R11), Z10, Z12
 	VPSUBD       Z12, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z10, Z3
+	VMULPS       Z3, Z11, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r1
-	VMOVDQU32.Z  64(R9), K2, Z10
-	VADDPS       Z10, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z11
+	VADDPS       Z11, Z3, Z3
 
 fnob4x2p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p1r1
-	VMAXPS Z3, Z11, Z3
-	VADDPS Z11, Z3, Z3
+	VMAXPS Z3, Z8, Z3
+	VADDPS Z8, Z3, Z3
 
 fnorelu4x2p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z8, Z10
-	VPMULLD.BCST 8(R11), Z9, Z12
+	VMULPS.BCST  8(R10), Z9, Z11
+	VPMULLD.BCST 8(R11), Z10, Z12
 	VPSUBD       Z12, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z10, Z5
+	VMULPS       Z5, Z11, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r2
-	VMOVDQU32.Z  64(R9), K2, Z10
-	VADDPS       Z10, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z11
+	VADDPS       Z11, Z5, Z5
 
 fnob4x2p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p1r2
-	VMAXPS Z5, Z11, Z5
-	VADDPS Z11, Z5, Z5
+	VMAXPS Z5, Z8, Z5
+	VADDPS Z8, Z5, Z5
 
 fnorelu4x2p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z8, Z10
-	VPMULLD.BCST 12(R11), Z9, Z12
+	VMULPS.BCST  12(R10), Z9, Z11
+	VPMULLD.BCST 12(R11), Z10, Z12
 	VPSUBD       Z12, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z10, Z7
+	VMULPS       Z7, Z11, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x2p1r3
-	VMOVDQU32.Z  64(R9), K2, Z10
-	VADDPS       Z10, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z11
+	VADDPS       Z11, Z7, Z7
 
 fnob4x2p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x2p1r3
-	VMAXPS Z7, Z11, Z7
-	VADDPS Z11, Z7, Z7
+	VMAXPS Z7, Z8, Z7
+	VADDPS Z8, Z7, Z7
 
 fnorelu4x2p1r3:
 	VMOVUPS Z0, K1, (AX)
@@ -9384,14 +10169,50 @@ fnorelu4x2p1r3:
 	ADDQ    CX, AX
 	VMOVUPS Z6, K1, (AX)
 	VMOVUPS Z7, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 4 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x10, 88(SP)
+	ADDQ   $0x10, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x04
+	JE     ftile4x2
+	JMP    block
 
 fnot4x2:
 	CMPQ AX, $0x04
 	JNE  fnot4x3
 	CMPQ CX, $0x03
 	JNE  fnot4x3
+
+ftile4x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), AX
+	MOVL      AX, 132(SP)
 
 	// tile 4×3
 	VPXORD Z0, Z0, Z0
@@ -9406,18 +10227,18 @@ fnot4x2:
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), CX
-	MOVQ   b_base+48(FP), SI
-	MOVQ   ps+120(FP), DI
+	MOVQ   8(SP), SI
+	MOVQ   ps+152(FP), DI
 	LEAQ   (SI)(DI*1), R8
 	LEAQ   (R8)(DI*1), DI
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail4x3
@@ -9448,7 +10269,7 @@ loop4x3:
 	JNE          loop4x3
 
 tail4x3:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store4x3
 	KMOVQ        R11, K1
@@ -9477,243 +10298,243 @@ tail4x3:
 	VPDPBUSD     Z15, Z12, Z11
 
 store4x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z16, Z16, Z16
-	VMOVDQU32.Z  (DX), K1, Z12
-	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z12, Z12, Z12
+	VMOVDQU32.Z  (DX), K1, Z13
+	VMOVDQU32.Z  (BX), K1, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z0, Z0
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z14, Z0
+	VMULPS       Z0, Z15, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r0
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z0, Z0
 
 fnob4x3p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p0r0
-	VMAXPS Z0, Z16, Z0
-	VADDPS Z16, Z0, Z0
+	VMAXPS Z0, Z12, Z0
+	VADDPS Z12, Z0, Z0
 
 fnorelu4x3p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z3, Z3
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z14, Z3
+	VMULPS       Z3, Z15, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r1
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z3, Z3
 
 fnob4x3p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p0r1
-	VMAXPS Z3, Z16, Z3
-	VADDPS Z16, Z3, Z3
+	VMAXPS Z3, Z12, Z3
+	VADDPS Z12, Z3, Z3
 
 fnorelu4x3p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z6, Z6
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z14, Z6
+	VMULPS       Z6, Z15, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r2
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z6, Z6
 
 fnob4x3p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p0r2
-	VMAXPS Z6, Z16, Z6
-	VADDPS Z16, Z6, Z6
+	VMAXPS Z6, Z12, Z6
+	VADDPS Z12, Z6, Z6
 
 fnorelu4x3p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z12, Z14
-	VPMULLD.BCST 12(R11), Z13, Z15
-	VPSUBD       Z15, Z9, Z9
+	VMULPS.BCST  12(R10), Z13, Z15
+	VPMULLD.BCST 12(R11), Z14, Z16
+	VPSUBD       Z16, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z14, Z9
+	VMULPS       Z9, Z15, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x3p0r3
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z9, Z9
 
 fnob4x3p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p0r3
-	VMAXPS Z9, Z16, Z9
-	VADDPS Z16, Z9, Z9
+	VMAXPS Z9, Z12, Z9
+	VADDPS Z12, Z9, Z9
 
 fnorelu4x3p0r3:
-	VMOVDQU32    64(DX), Z12
-	VMOVDQU32    64(BX), Z13
+	VMOVDQU32    64(DX), Z13
+	VMOVDQU32    64(BX), Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z1, Z1
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z14, Z1
+	VMULPS       Z1, Z15, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r0
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z1, Z1
 
 fnob4x3p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p1r0
-	VMAXPS Z1, Z16, Z1
-	VADDPS Z16, Z1, Z1
+	VMAXPS Z1, Z12, Z1
+	VADDPS Z12, Z1, Z1
 
 fnorelu4x3p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z4, Z4
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z14, Z4
+	VMULPS       Z4, Z15, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r1
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z4, Z4
 
 fnob4x3p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p1r1
-	VMAXPS Z4, Z16, Z4
-	VADDPS Z16, Z4, Z4
+	VMAXPS Z4, Z12, Z4
+	VADDPS Z12, Z4, Z4
 
 fnorelu4x3p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z7, Z7
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z14, Z7
+	VMULPS       Z7, Z15, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r2
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z7, Z7
 
 fnob4x3p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p1r2
-	VMAXPS Z7, Z16, Z7
-	VADDPS Z16, Z7, Z7
+	VMAXPS Z7, Z12, Z7
+	VADDPS Z12, Z7, Z7
 
 fnorelu4x3p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z12, Z14
-	VPMULLD.BCST 12(R11), Z13, Z15
-	VPSUBD       Z15, Z10, Z10
+	VMULPS.BCST  12(R10), Z13, Z15
+	VPMULLD.BCST 12(R11), Z14, Z16
+	VPSUBD       Z16, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z14, Z10
+	VMULPS       Z10, Z15, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x3p1r3
-	VMOVDQU32    64(R9), Z14
-	VADDPS       Z14, Z10, Z10
+	VMOVDQU32    64(R9), Z15
+	VADDPS       Z15, Z10, Z10
 
 fnob4x3p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p1r3
-	VMAXPS Z10, Z16, Z10
-	VADDPS Z16, Z10, Z10
+	VMAXPS Z10, Z12, Z10
+	VADDPS Z12, Z10, Z10
 
 fnorelu4x3p1r3:
-	VMOVDQU32.Z  128(DX), K2, Z12
-	VMOVDQU32.Z  128(BX), K2, Z13
+	VMOVDQU32.Z  128(DX), K2, Z13
+	VMOVDQU32.Z  128(BX), K2, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z15
-	VPSUBD       Z15, Z2, Z2
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
+	VPSUBD       Z16, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z14, Z2
+	VMULPS       Z2, Z15, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r0
-	VMOVDQU32.Z  128(R9), K2, Z14
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z15
+	VADDPS       Z15, Z2, Z2
 
 fnob4x3p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p2r0
-	VMAXPS Z2, Z16, Z2
-	VADDPS Z16, Z2, Z2
+	VMAXPS Z2, Z12, Z2
+	VADDPS Z12, Z2, Z2
 
 fnorelu4x3p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z15
-	VPSUBD       Z15, Z5, Z5
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
+	VPSUBD       Z16, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z14, Z5
+	VMULPS       Z5, Z15, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r1
-	VMOVDQU32.Z  128(R9), K2, Z14
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z15
+	VADDPS       Z15, Z5, Z5
 
 fnob4x3p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p2r1
-	VMAXPS Z5, Z16, Z5
-	VADDPS Z16, Z5, Z5
+	VMAXPS Z5, Z12, Z5
+	VADDPS Z12, Z5, Z5
 
 fnorelu4x3p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z15
-	VPSUBD       Z15, Z8, Z8
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
+	VPSUBD       Z16, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z14, Z8
+	VMULPS       Z8, Z15, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r2
-	VMOVDQU32.Z  128(R9), K2, Z14
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z15
+	VADDPS       Z15, Z8, Z8
 
 fnob4x3p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p2r2
-	VMAXPS Z8, Z16, Z8
-	VADDPS Z16, Z8, Z8
+	VMAXPS Z8, Z12, Z8
+	VADDPS Z12, Z8, Z8
 
 fnorelu4x3p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z12, Z14
-	VPMULLD.BCST 12(R11), Z13, Z15
-	VPSUBD       Z15, Z11, Z11
+	VMULPS.BCST  12(R10), Z13, Z15
+	VPMULLD.BCST 12(R11), Z14, Z16
+	VPSUBD       Z16, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z14, Z11
+	VMULPS       Z11, Z15, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x3p2r3
-	VMOVDQU32.Z  128(R9), K2, Z14
-	VADDPS       Z14, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z15
+	VADDPS       Z15, Z11, Z11
 
 fnob4x3p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x3p2r3
-	VMAXPS Z11, Z16, Z11
-	VADDPS Z16, Z11, Z11
+	VMAXPS Z11, Z12, Z11
+	VADDPS Z12, Z11, Z11
 
 fnorelu4x3p2r3:
 	VMOVUPS Z0, K1, (AX)
@@ -9731,14 +10552,50 @@ fnorelu4x3p2r3:
 	VMOVUPS Z9, K1, (AX)
 	VMOVUPS Z10, 64(AX)
 	VMOVUPS Z11, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 4 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x10, 88(SP)
+	ADDQ   $0x10, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x04
+	JE     ftile4x3
+	JMP    block
 
 fnot4x3:
 	CMPQ AX, $0x04
 	JNE  fnot4x4
 	CMPQ CX, $0x04
 	JNE  fnot4x4
+
+ftile4x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), AX
+	MOVL      AX, 132(SP)
 
 	// tile 4×4
 	VPXORD Z0, Z0, Z0
@@ -9757,19 +10614,19 @@ fnot4x3:
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), CX
-	MOVQ   b_base+48(FP), SI
-	MOVQ   ps+120(FP), DI
+	MOVQ   8(SP), SI
+	MOVQ   ps+152(FP), DI
 	LEAQ   (SI)(DI*1), R8
 	LEAQ   (R8)(DI*1), R9
 	LEAQ   (R9)(DI*1), DI
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail4x4
@@ -9805,7 +10662,7 @@ loop4x4:
 	JNE          loop4x4
 
 tail4x4:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store4x4
 	KMOVQ        R12, K1
@@ -9839,317 +10696,317 @@ tail4x4:
 	VPDPBUSD     Z20, Z16, Z15
 
 store4x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z21, Z21, Z21
-	VMOVDQU32.Z  (DX), K1, Z16
-	VMOVDQU32.Z  (BX), K1, Z17
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z16, Z16, Z16
+	VMOVDQU32.Z  (DX), K1, Z17
+	VMOVDQU32.Z  (BX), K1, Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z0, Z0
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z18, Z0
+	VMULPS       Z0, Z19, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r0
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z0, Z0
 
 fnob4x4p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p0r0
-	VMAXPS Z0, Z21, Z0
-	VADDPS Z21, Z0, Z0
+	VMAXPS Z0, Z16, Z0
+	VADDPS Z16, Z0, Z0
 
 fnorelu4x4p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z4, Z4
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z18, Z4
+	VMULPS       Z4, Z19, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r1
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z4, Z4
 
 fnob4x4p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p0r1
-	VMAXPS Z4, Z21, Z4
-	VADDPS Z21, Z4, Z4
+	VMAXPS Z4, Z16, Z4
+	VADDPS Z16, Z4, Z4
 
 fnorelu4x4p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z16, Z18
-	VPMULLD.BCST 8(R11), Z17, Z19
-	VPSUBD       Z19, Z8, Z8
+	VMULPS.BCST  8(R10), Z17, Z19
+	VPMULLD.BCST 8(R11), Z18, Z20
+	VPSUBD       Z20, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z18, Z8
+	VMULPS       Z8, Z19, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r2
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z8, Z8
 
 fnob4x4p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p0r2
-	VMAXPS Z8, Z21, Z8
-	VADDPS Z21, Z8, Z8
+	VMAXPS Z8, Z16, Z8
+	VADDPS Z16, Z8, Z8
 
 fnorelu4x4p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z16, Z18
-	VPMULLD.BCST 12(R11), Z17, Z19
-	VPSUBD       Z19, Z12, Z12
+	VMULPS.BCST  12(R10), Z17, Z19
+	VPMULLD.BCST 12(R11), Z18, Z20
+	VPSUBD       Z20, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z18, Z12
+	VMULPS       Z12, Z19, Z12
 	TESTQ        DI, DI
 	JZ           fnob4x4p0r3
-	VMOVDQU32.Z  (R9), K1, Z18
-	VADDPS       Z18, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z19
+	VADDPS       Z19, Z12, Z12
 
 fnob4x4p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p0r3
-	VMAXPS Z12, Z21, Z12
-	VADDPS Z21, Z12, Z12
+	VMAXPS Z12, Z16, Z12
+	VADDPS Z16, Z12, Z12
 
 fnorelu4x4p0r3:
-	VMOVDQU32    64(DX), Z16
-	VMOVDQU32    64(BX), Z17
+	VMOVDQU32    64(DX), Z17
+	VMOVDQU32    64(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z1, Z1
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z18, Z1
+	VMULPS       Z1, Z19, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r0
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z1, Z1
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z1, Z1
 
 fnob4x4p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p1r0
-	VMAXPS Z1, Z21, Z1
-	VADDPS Z21, Z1, Z1
+	VMAXPS Z1, Z16, Z1
+	VADDPS Z16, Z1, Z1
 
 fnorelu4x4p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z5, Z5
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z18, Z5
+	VMULPS       Z5, Z19, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r1
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z5, Z5
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z5, Z5
 
 fnob4x4p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p1r1
-	VMAXPS Z5, Z21, Z5
-	VADDPS Z21, Z5, Z5
+	VMAXPS Z5, Z16, Z5
+	VADDPS Z16, Z5, Z5
 
 fnorelu4x4p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z16, Z18
-	VPMULLD.BCST 8(R11), Z17, Z19
-	VPSUBD       Z19, Z9, Z9
+	VMULPS.BCST  8(R10), Z17, Z19
+	VPMULLD.BCST 8(R11), Z18, Z20
+	VPSUBD       Z20, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z18, Z9
+	VMULPS       Z9, Z19, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r2
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z9, Z9
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z9, Z9
 
 fnob4x4p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p1r2
-	VMAXPS Z9, Z21, Z9
-	VADDPS Z21, Z9, Z9
+	VMAXPS Z9, Z16, Z9
+	VADDPS Z16, Z9, Z9
 
 fnorelu4x4p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z16, Z18
-	VPMULLD.BCST 12(R11), Z17, Z19
-	VPSUBD       Z19, Z13, Z13
+	VMULPS.BCST  12(R10), Z17, Z19
+	VPMULLD.BCST 12(R11), Z18, Z20
+	VPSUBD       Z20, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z18, Z13
+	VMULPS       Z13, Z19, Z13
 	TESTQ        DI, DI
 	JZ           fnob4x4p1r3
-	VMOVDQU32    64(R9), Z18
-	VADDPS       Z18, Z13, Z13
+	VMOVDQU32    64(R9), Z19
+	VADDPS       Z19, Z13, Z13
 
 fnob4x4p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p1r3
-	VMAXPS Z13, Z21, Z13
-	VADDPS Z21, Z13, Z13
+	VMAXPS Z13, Z16, Z13
+	VADDPS Z16, Z13, Z13
 
 fnorelu4x4p1r3:
-	VMOVDQU32    128(DX), Z16
-	VMOVDQU32    128(BX), Z17
+	VMOVDQU32    128(DX), Z17
+	VMOVDQU32    128(BX), Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z2, Z2
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z18, Z2
+	VMULPS       Z2, Z19, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r0
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z2, Z2
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z2, Z2
 
 fnob4x4p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p2r0
-	VMAXPS Z2, Z21, Z2
-	VADDPS Z21, Z2, Z2
+	VMAXPS Z2, Z16, Z2
+	VADDPS Z16, Z2, Z2
 
 fnorelu4x4p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z6, Z6
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z18, Z6
+	VMULPS       Z6, Z19, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r1
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z6, Z6
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z6, Z6
 
 fnob4x4p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p2r1
-	VMAXPS Z6, Z21, Z6
-	VADDPS Z21, Z6, Z6
+	VMAXPS Z6, Z16, Z6
+	VADDPS Z16, Z6, Z6
 
 fnorelu4x4p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z16, Z18
-	VPMULLD.BCST 8(R11), Z17, Z19
-	VPSUBD       Z19, Z10, Z10
+	VMULPS.BCST  8(R10), Z17, Z19
+	VPMULLD.BCST 8(R11), Z18, Z20
+	VPSUBD       Z20, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z18, Z10
+	VMULPS       Z10, Z19, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r2
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z10, Z10
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z10, Z10
 
 fnob4x4p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p2r2
-	VMAXPS Z10, Z21, Z10
-	VADDPS Z21, Z10, Z10
+	VMAXPS Z10, Z16, Z10
+	VADDPS Z16, Z10, Z10
 
 fnorelu4x4p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z16, Z18
-	VPMULLD.BCST 12(R11), Z17, Z19
-	VPSUBD       Z19, Z14, Z14
+	VMULPS.BCST  12(R10), Z17, Z19
+	VPMULLD.BCST 12(R11), Z18, Z20
+	VPSUBD       Z20, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z18, Z14
+	VMULPS       Z14, Z19, Z14
 	TESTQ        DI, DI
 	JZ           fnob4x4p2r3
-	VMOVDQU32    128(R9), Z18
-	VADDPS       Z18, Z14, Z14
+	VMOVDQU32    128(R9), Z19
+	VADDPS       Z19, Z14, Z14
 
 fnob4x4p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p2r3
-	VMAXPS Z14, Z21, Z14
-	VADDPS Z21, Z14, Z14
+	VMAXPS Z14, Z16, Z14
+	VADDPS Z16, Z14, Z14
 
 fnorelu4x4p2r3:
-	VMOVDQU32.Z  192(DX), K2, Z16
-	VMOVDQU32.Z  192(BX), K2, Z17
+	VMOVDQU32.Z  192(DX), K2, Z17
+	VMOVDQU32.Z  192(BX), K2, Z18
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z16, Z18
-	VPMULLD.BCST (R11), Z17, Z19
-	VPSUBD       Z19, Z3, Z3
+	VMULPS.BCST  (R10), Z17, Z19
+	VPMULLD.BCST (R11), Z18, Z20
+	VPSUBD       Z20, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z18, Z3
+	VMULPS       Z3, Z19, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r0
-	VMOVDQU32.Z  192(R9), K2, Z18
-	VADDPS       Z18, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z19
+	VADDPS       Z19, Z3, Z3
 
 fnob4x4p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p3r0
-	VMAXPS Z3, Z21, Z3
-	VADDPS Z21, Z3, Z3
+	VMAXPS Z3, Z16, Z3
+	VADDPS Z16, Z3, Z3
 
 fnorelu4x4p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z16, Z18
-	VPMULLD.BCST 4(R11), Z17, Z19
-	VPSUBD       Z19, Z7, Z7
+	VMULPS.BCST  4(R10), Z17, Z19
+	VPMULLD.BCST 4(R11), Z18, Z20
+	VPSUBD       Z20, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z18, Z7
+	VMULPS       Z7, Z19, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r1
-	VMOVDQU32.Z  192(R9), K2, Z18
-	VADDPS       Z18, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z19
+	VADDPS       Z19, Z7, Z7
 
 fnob4x4p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p3r1
-	VMAXPS Z7, Z21, Z7
-	VADDPS Z21, Z7, Z7
+	VMAXPS Z7, Z16, Z7
+	VADDPS Z16, Z7, Z7
 
 fnorelu4x4p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z16, Z18
-	VPMULLD.BCST 8(R11), Z17, Z19
-	VPSUBD       Z19, Z11, Z11
+	VMULPS.BCST  8(R10), Z17, Z19
+	VPMULLD.BCST 8(R11), Z18, Z20
+	VPSUBD       Z20, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z18, Z11
+	VMULPS       Z11, Z19, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r2
-	VMOVDQU32.Z  192(R9), K2, Z18
-	VADDPS       Z18, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z19
+	VADDPS       Z19, Z11, Z11
 
 fnob4x4p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p3r2
-	VMAXPS Z11, Z21, Z11
-	VADDPS Z21, Z11, Z11
+	VMAXPS Z11, Z16, Z11
+	VADDPS Z16, Z11, Z11
 
 fnorelu4x4p3r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z16, Z18
-	VPMULLD.BCST 12(R11), Z17, Z19
-	VPSUBD       Z19, Z15, Z15
+	VMULPS.BCST  12(R10), Z17, Z19
+	VPMULLD.BCST 12(R11), Z18, Z20
+	VPSUBD       Z20, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z18, Z15
+	VMULPS       Z15, Z19, Z15
 	TESTQ        DI, DI
 	JZ           fnob4x4p3r3
-	VMOVDQU32.Z  192(R9), K2, Z18
-	VADDPS       Z18, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z19
+	VADDPS       Z19, Z15, Z15
 
 fnob4x4p3r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x4p3r3
-	VMAXPS Z15, Z21, Z15
-	VADDPS Z21, Z15, Z15
+	VMAXPS Z15, Z16, Z15
+	VADDPS Z16, Z15, Z15
 
 fnorelu4x4p3r3:
 	VMOVUPS Z0, K1, (AX)
@@ -10171,14 +11028,50 @@ fnorelu4x4p3r3:
 	VMOVUPS Z13, 64(AX)
 	VMOVUPS Z14, 128(AX)
 	VMOVUPS Z15, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 4 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x10, 88(SP)
+	ADDQ   $0x10, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x04
+	JE     ftile4x4
+	JMP    block
 
 fnot4x4:
 	CMPQ AX, $0x04
 	JNE  fnot4x5
 	CMPQ CX, $0x05
 	JNE  fnot4x5
+
+ftile4x5:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), AX
+	MOVL      AX, 132(SP)
 
 	// tile 4×5
 	VPXORD Z0, Z0, Z0
@@ -10201,20 +11094,20 @@ fnot4x4:
 	VPXORD Z17, Z17, Z17
 	VPXORD Z18, Z18, Z18
 	VPXORD Z19, Z19, Z19
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), CX
-	MOVQ   b_base+48(FP), SI
-	MOVQ   ps+120(FP), DI
+	MOVQ   8(SP), SI
+	MOVQ   ps+152(FP), DI
 	LEAQ   (SI)(DI*1), R8
 	LEAQ   (R8)(DI*1), R9
 	LEAQ   (R9)(DI*1), R10
 	LEAQ   (R10)(DI*1), DI
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail4x5
@@ -10255,7 +11148,7 @@ loop4x5:
 	JNE          loop4x5
 
 tail4x5:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store4x5
 	KMOVQ        R13, K1
@@ -10294,391 +11187,391 @@ tail4x5:
 	VPDPBUSD     Z25, Z20, Z19
 
 store4x5:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z26, Z26, Z26
-	VMOVDQU32.Z  (DX), K1, Z20
-	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z20, Z20, Z20
+	VMOVDQU32.Z  (DX), K1, Z21
+	VMOVDQU32.Z  (BX), K1, Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z0, Z0
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z22, Z0
+	VMULPS       Z0, Z23, Z0
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r0
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z0, Z0
 
 fnob4x5p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p0r0
-	VMAXPS Z0, Z26, Z0
-	VADDPS Z26, Z0, Z0
+	VMAXPS Z0, Z20, Z0
+	VADDPS Z20, Z0, Z0
 
 fnorelu4x5p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z5, Z5
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z22, Z5
+	VMULPS       Z5, Z23, Z5
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r1
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z5, Z5
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z5, Z5
 
 fnob4x5p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p0r1
-	VMAXPS Z5, Z26, Z5
-	VADDPS Z26, Z5, Z5
+	VMAXPS Z5, Z20, Z5
+	VADDPS Z20, Z5, Z5
 
 fnorelu4x5p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z10, Z10
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z22, Z10
+	VMULPS       Z10, Z23, Z10
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r2
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z10, Z10
 
 fnob4x5p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p0r2
-	VMAXPS Z10, Z26, Z10
-	VADDPS Z26, Z10, Z10
+	VMAXPS Z10, Z20, Z10
+	VADDPS Z20, Z10, Z10
 
 fnorelu4x5p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z15, Z15
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z22, Z15
+	VMULPS       Z15, Z23, Z15
 	TESTQ        DI, DI
 	JZ           fnob4x5p0r3
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z15, Z15
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z15, Z15
 
 fnob4x5p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p0r3
-	VMAXPS Z15, Z26, Z15
-	VADDPS Z26, Z15, Z15
+	VMAXPS Z15, Z20, Z15
+	VADDPS Z20, Z15, Z15
 
 fnorelu4x5p0r3:
-	VMOVDQU32    64(DX), Z20
-	VMOVDQU32    64(BX), Z21
+	VMOVDQU32    64(DX), Z21
+	VMOVDQU32    64(BX), Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z1, Z1
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z22, Z1
+	VMULPS       Z1, Z23, Z1
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r0
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z1, Z1
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z1, Z1
 
 fnob4x5p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p1r0
-	VMAXPS Z1, Z26, Z1
-	VADDPS Z26, Z1, Z1
+	VMAXPS Z1, Z20, Z1
+	VADDPS Z20, Z1, Z1
 
 fnorelu4x5p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z6, Z6
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z22, Z6
+	VMULPS       Z6, Z23, Z6
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r1
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z6, Z6
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z6, Z6
 
 fnob4x5p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p1r1
-	VMAXPS Z6, Z26, Z6
-	VADDPS Z26, Z6, Z6
+	VMAXPS Z6, Z20, Z6
+	VADDPS Z20, Z6, Z6
 
 fnorelu4x5p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z11, Z11
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z22, Z11
+	VMULPS       Z11, Z23, Z11
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r2
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z11, Z11
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z11, Z11
 
 fnob4x5p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p1r2
-	VMAXPS Z11, Z26, Z11
-	VADDPS Z26, Z11, Z11
+	VMAXPS Z11, Z20, Z11
+	VADDPS Z20, Z11, Z11
 
 fnorelu4x5p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z16, Z16
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
-	VMULPS       Z16, Z22, Z16
+	VMULPS       Z16, Z23, Z16
 	TESTQ        DI, DI
 	JZ           fnob4x5p1r3
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z16, Z16
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z16, Z16
 
 fnob4x5p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p1r3
-	VMAXPS Z16, Z26, Z16
-	VADDPS Z26, Z16, Z16
+	VMAXPS Z16, Z20, Z16
+	VADDPS Z20, Z16, Z16
 
 fnorelu4x5p1r3:
-	VMOVDQU32    128(DX), Z20
-	VMOVDQU32    128(BX), Z21
+	VMOVDQU32    128(DX), Z21
+	VMOVDQU32    128(BX), Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z2, Z2
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z22, Z2
+	VMULPS       Z2, Z23, Z2
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r0
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z2, Z2
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z2, Z2
 
 fnob4x5p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p2r0
-	VMAXPS Z2, Z26, Z2
-	VADDPS Z26, Z2, Z2
+	VMAXPS Z2, Z20, Z2
+	VADDPS Z20, Z2, Z2
 
 fnorelu4x5p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z7, Z7
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z22, Z7
+	VMULPS       Z7, Z23, Z7
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r1
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z7, Z7
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z7, Z7
 
 fnob4x5p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p2r1
-	VMAXPS Z7, Z26, Z7
-	VADDPS Z26, Z7, Z7
+	VMAXPS Z7, Z20, Z7
+	VADDPS Z20, Z7, Z7
 
 fnorelu4x5p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z12, Z12
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z22, Z12
+	VMULPS       Z12, Z23, Z12
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r2
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z12, Z12
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z12, Z12
 
 fnob4x5p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p2r2
-	VMAXPS Z12, Z26, Z12
-	VADDPS Z26, Z12, Z12
+	VMAXPS Z12, Z20, Z12
+	VADDPS Z20, Z12, Z12
 
 fnorelu4x5p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z17, Z17
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
-	VMULPS       Z17, Z22, Z17
+	VMULPS       Z17, Z23, Z17
 	TESTQ        DI, DI
 	JZ           fnob4x5p2r3
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z17, Z17
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z17, Z17
 
 fnob4x5p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p2r3
-	VMAXPS Z17, Z26, Z17
-	VADDPS Z26, Z17, Z17
+	VMAXPS Z17, Z20, Z17
+	VADDPS Z20, Z17, Z17
 
 fnorelu4x5p2r3:
-	VMOVDQU32    192(DX), Z20
-	VMOVDQU32    192(BX), Z21
+	VMOVDQU32    192(DX), Z21
+	VMOVDQU32    192(BX), Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z3, Z3
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z22, Z3
+	VMULPS       Z3, Z23, Z3
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r0
-	VMOVDQU32    192(R9), Z22
-	VADDPS       Z22, Z3, Z3
+	VMOVDQU32    192(R9), Z23
+	VADDPS       Z23, Z3, Z3
 
 fnob4x5p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p3r0
-	VMAXPS Z3, Z26, Z3
-	VADDPS Z26, Z3, Z3
+	VMAXPS Z3, Z20, Z3
+	VADDPS Z20, Z3, Z3
 
 fnorelu4x5p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z8, Z8
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z22, Z8
+	VMULPS       Z8, Z23, Z8
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r1
-	VMOVDQU32    192(R9), Z22
-	VADDPS       Z22, Z8, Z8
+	VMOVDQU32    192(R9), Z23
+	VADDPS       Z23, Z8, Z8
 
 fnob4x5p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p3r1
-	VMAXPS Z8, Z26, Z8
-	VADDPS Z26, Z8, Z8
+	VMAXPS Z8, Z20, Z8
+	VADDPS Z20, Z8, Z8
 
 fnorelu4x5p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z13, Z13
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z22, Z13
+	VMULPS       Z13, Z23, Z13
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r2
-	VMOVDQU32    192(R9), Z22
-	VADDPS       Z22, Z13, Z13
+	VMOVDQU32    192(R9), Z23
+	VADDPS       Z23, Z13, Z13
 
 fnob4x5p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p3r2
-	VMAXPS Z13, Z26, Z13
-	VADDPS Z26, Z13, Z13
+	VMAXPS Z13, Z20, Z13
+	VADDPS Z20, Z13, Z13
 
 fnorelu4x5p3r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z18, Z18
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
-	VMULPS       Z18, Z22, Z18
+	VMULPS       Z18, Z23, Z18
 	TESTQ        DI, DI
 	JZ           fnob4x5p3r3
-	VMOVDQU32    192(R9), Z22
-	VADDPS       Z22, Z18, Z18
+	VMOVDQU32    192(R9), Z23
+	VADDPS       Z23, Z18, Z18
 
 fnob4x5p3r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p3r3
-	VMAXPS Z18, Z26, Z18
-	VADDPS Z26, Z18, Z18
+	VMAXPS Z18, Z20, Z18
+	VADDPS Z20, Z18, Z18
 
 fnorelu4x5p3r3:
-	VMOVDQU32.Z  256(DX), K2, Z20
-	VMOVDQU32.Z  256(BX), K2, Z21
+	VMOVDQU32.Z  256(DX), K2, Z21
+	VMOVDQU32.Z  256(BX), K2, Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z4, Z4
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z22, Z4
+	VMULPS       Z4, Z23, Z4
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r0
-	VMOVDQU32.Z  256(R9), K2, Z22
-	VADDPS       Z22, Z4, Z4
+	VMOVDQU32.Z  256(R9), K2, Z23
+	VADDPS       Z23, Z4, Z4
 
 fnob4x5p4r0:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p4r0
-	VMAXPS Z4, Z26, Z4
-	VADDPS Z26, Z4, Z4
+	VMAXPS Z4, Z20, Z4
+	VADDPS Z20, Z4, Z4
 
 fnorelu4x5p4r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z9, Z9
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z22, Z9
+	VMULPS       Z9, Z23, Z9
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r1
-	VMOVDQU32.Z  256(R9), K2, Z22
-	VADDPS       Z22, Z9, Z9
+	VMOVDQU32.Z  256(R9), K2, Z23
+	VADDPS       Z23, Z9, Z9
 
 fnob4x5p4r1:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p4r1
-	VMAXPS Z9, Z26, Z9
-	VADDPS Z26, Z9, Z9
+	VMAXPS Z9, Z20, Z9
+	VADDPS Z20, Z9, Z9
 
 fnorelu4x5p4r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z14, Z14
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z22, Z14
+	VMULPS       Z14, Z23, Z14
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r2
-	VMOVDQU32.Z  256(R9), K2, Z22
-	VADDPS       Z22, Z14, Z14
+	VMOVDQU32.Z  256(R9), K2, Z23
+	VADDPS       Z23, Z14, Z14
 
 fnob4x5p4r2:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p4r2
-	VMAXPS Z14, Z26, Z14
-	VADDPS Z26, Z14, Z14
+	VMAXPS Z14, Z20, Z14
+	VADDPS Z20, Z14, Z14
 
 fnorelu4x5p4r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z19, Z19
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
-	VMULPS       Z19, Z22, Z19
+	VMULPS       Z19, Z23, Z19
 	TESTQ        DI, DI
 	JZ           fnob4x5p4r3
-	VMOVDQU32.Z  256(R9), K2, Z22
-	VADDPS       Z22, Z19, Z19
+	VMOVDQU32.Z  256(R9), K2, Z23
+	VADDPS       Z23, Z19, Z19
 
 fnob4x5p4r3:
 	TESTB  R12, R12
 	JZ     fnorelu4x5p4r3
-	VMAXPS Z19, Z26, Z19
-	VADDPS Z26, Z19, Z19
+	VMAXPS Z19, Z20, Z19
+	VADDPS Z20, Z19, Z19
 
 fnorelu4x5p4r3:
 	VMOVUPS Z0, K1, (AX)
@@ -10704,8 +11597,33 @@ fnorelu4x5p4r3:
 	VMOVUPS Z17, 128(AX)
 	VMOVUPS Z18, 192(AX)
 	VMOVUPS Z19, K2, 256(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 4 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x10, 88(SP)
+	ADDQ   $0x10, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x04
+	JE     ftile4x5
+	JMP    block
 
 fnot4x5:
 	CMPQ AX, $0x05
@@ -10713,23 +11631,36 @@ fnot4x5:
 	CMPQ CX, $0x01
 	JNE  fnot5x1
 
+ftile5x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), AX
+	MOVL      AX, 136(SP)
+
 	// tile 5×1
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), CX
-	MOVQ   b_base+48(FP), DI
-	MOVQ   ps+120(FP), R8
+	MOVQ   8(SP), DI
+	MOVQ   ps+152(FP), R8
 	XORQ   R8, R8
 	XORQ   R9, R9
-	MOVQ   kq+88(FP), R10
+	MOVQ   kq+120(FP), R10
 	SHLQ   $0x02, R10
 	CMPQ   R8, R10
 	JE     tail5x1
@@ -10752,7 +11683,7 @@ loop5x1:
 	JNE          loop5x1
 
 tail5x1:
-	MOVQ         tmask+96(FP), R10
+	MOVQ         tmask+128(FP), R10
 	TESTQ        R10, R10
 	JZ           store5x1
 	KMOVQ        R10, K1
@@ -10774,28 +11705,28 @@ tail5x1:
 	VPDPBUSD     Z6, Z5, Z4
 
 store5x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R9
-	MOVQ         zx_base+240(FP), R10
-	MOVB         relu+264(FP), R11
-	VPXORD       Z7, Z7, Z7
-	VMOVDQU32.Z  (DX), K1, Z5
-	VMOVDQU32.Z  (BX), K1, Z6
+	MOVQ         88(SP), R9
+	LEAQ         120(SP), R10
+	MOVB         relu+304(FP), R11
+	VPXORD       Z5, Z5, Z5
+	VMOVDQU32.Z  (DX), K1, Z6
+	VMOVDQU32.Z  (BX), K1, Z7
 	MOVQ         SI, DX
-	VMULPS.BCST  (R9), Z5, Z8
-	VPMULLD.BCST (R10), Z6, Z9
+	VMULPS.BCST  (R9), Z6, Z8
+	VPMULLD.BCST (R10), Z7, Z9
 	VPSUBD       Z9, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z8, Z0
@@ -10807,13 +11738,13 @@ store5x1:
 fnob5x1p0r0:
 	TESTB  R11, R11
 	JZ     fnorelu5x1p0r0
-	VMAXPS Z0, Z7, Z0
-	VADDPS Z7, Z0, Z0
+	VMAXPS Z0, Z5, Z0
+	VADDPS Z5, Z0, Z0
 
 fnorelu5x1p0r0:
 	ADDQ         R8, DX
-	VMULPS.BCST  4(R9), Z5, Z8
-	VPMULLD.BCST 4(R10), Z6, Z9
+	VMULPS.BCST  4(R9), Z6, Z8
+	VPMULLD.BCST 4(R10), Z7, Z9
 	VPSUBD       Z9, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z8, Z1
@@ -10825,13 +11756,13 @@ fnorelu5x1p0r0:
 fnob5x1p0r1:
 	TESTB  R11, R11
 	JZ     fnorelu5x1p0r1
-	VMAXPS Z1, Z7, Z1
-	VADDPS Z7, Z1, Z1
+	VMAXPS Z1, Z5, Z1
+	VADDPS Z5, Z1, Z1
 
 fnorelu5x1p0r1:
 	ADDQ         R8, DX
-	VMULPS.BCST  8(R9), Z5, Z8
-	VPMULLD.BCST 8(R10), Z6, Z9
+	VMULPS.BCST  8(R9), Z6, Z8
+	VPMULLD.BCST 8(R10), Z7, Z9
 	VPSUBD       Z9, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z8, Z2
@@ -10843,13 +11774,13 @@ fnorelu5x1p0r1:
 fnob5x1p0r2:
 	TESTB  R11, R11
 	JZ     fnorelu5x1p0r2
-	VMAXPS Z2, Z7, Z2
-	VADDPS Z7, Z2, Z2
+	VMAXPS Z2, Z5, Z2
+	VADDPS Z5, Z2, Z2
 
 fnorelu5x1p0r2:
 	ADDQ         R8, DX
-	VMULPS.BCST  12(R9), Z5, Z8
-	VPMULLD.BCST 12(R10), Z6, Z9
+	VMULPS.BCST  12(R9), Z6, Z8
+	VPMULLD.BCST 12(R10), Z7, Z9
 	VPSUBD       Z9, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z8, Z3
@@ -10861,13 +11792,13 @@ fnorelu5x1p0r2:
 fnob5x1p0r3:
 	TESTB  R11, R11
 	JZ     fnorelu5x1p0r3
-	VMAXPS Z3, Z7, Z3
-	VADDPS Z7, Z3, Z3
+	VMAXPS Z3, Z5, Z3
+	VADDPS Z5, Z3, Z3
 
 fnorelu5x1p0r3:
 	ADDQ         R8, DX
-	VMULPS.BCST  16(R9), Z5, Z8
-	VPMULLD.BCST 16(R10), Z6, Z9
+	VMULPS.BCST  16(R9), Z6, Z8
+	VPMULLD.BCST 16(R10), Z7, Z9
 	VPSUBD       Z9, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z8, Z4
@@ -10879,8 +11810,8 @@ fnorelu5x1p0r3:
 fnob5x1p0r4:
 	TESTB  R11, R11
 	JZ     fnorelu5x1p0r4
-	VMAXPS Z4, Z7, Z4
-	VADDPS Z7, Z4, Z4
+	VMAXPS Z4, Z5, Z4
+	VADDPS Z5, Z4, Z4
 
 fnorelu5x1p0r4:
 	VMOVUPS Z0, K1, (AX)
@@ -10892,14 +11823,52 @@ fnorelu5x1p0r4:
 	VMOVUPS Z3, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z4, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 5 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x14, 88(SP)
+	ADDQ   $0x14, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x05
+	JE     ftile5x1
+	JMP    block
 
 fnot5x1:
 	CMPQ AX, $0x05
 	JNE  fnot5x2
 	CMPQ CX, $0x02
 	JNE  fnot5x2
+
+ftile5x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), AX
+	MOVL      AX, 136(SP)
 
 	// tile 5×2
 	VPXORD Z0, Z0, Z0
@@ -10912,18 +11881,18 @@ fnot5x1:
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), CX
-	MOVQ   b_base+48(FP), DI
-	MOVQ   ps+120(FP), R8
+	MOVQ   8(SP), DI
+	MOVQ   ps+152(FP), R8
 	LEAQ   (DI)(R8*1), R8
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail5x2
@@ -10952,7 +11921,7 @@ loop5x2:
 	JNE          loop5x2
 
 tail5x2:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store5x2
 	KMOVQ        R11, K1
@@ -10980,205 +11949,205 @@ tail5x2:
 	VPDPBUSD     Z12, Z10, Z9
 
 store5x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z13, Z13, Z13
-	VMOVDQU32.Z  (DX), K1, Z10
-	VMOVDQU32.Z  (BX), K1, Z11
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z10, Z10, Z10
+	VMOVDQU32.Z  (DX), K1, Z11
+	VMOVDQU32.Z  (BX), K1, Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z14
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
 	VPSUBD       Z14, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z12, Z0
+	VMULPS       Z0, Z13, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r0
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z0, Z0
 
 fnob5x2p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p0r0
-	VMAXPS Z0, Z13, Z0
-	VADDPS Z13, Z0, Z0
+	VMAXPS Z0, Z10, Z0
+	VADDPS Z10, Z0, Z0
 
 fnorelu5x2p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z14
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
 	VPSUBD       Z14, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z12, Z2
+	VMULPS       Z2, Z13, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r1
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z2, Z2
 
 fnob5x2p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p0r1
-	VMAXPS Z2, Z13, Z2
-	VADDPS Z13, Z2, Z2
+	VMAXPS Z2, Z10, Z2
+	VADDPS Z10, Z2, Z2
 
 fnorelu5x2p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z10, Z12
-	VPMULLD.BCST 8(R11), Z11, Z14
+	VMULPS.BCST  8(R10), Z11, Z13
+	VPMULLD.BCST 8(R11), Z12, Z14
 	VPSUBD       Z14, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z12, Z4
+	VMULPS       Z4, Z13, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r2
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z4, Z4
 
 fnob5x2p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p0r2
-	VMAXPS Z4, Z13, Z4
-	VADDPS Z13, Z4, Z4
+	VMAXPS Z4, Z10, Z4
+	VADDPS Z10, Z4, Z4
 
 fnorelu5x2p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z10, Z12
-	VPMULLD.BCST 12(R11), Z11, Z14
+	VMULPS.BCST  12(R10), Z11, Z13
+	VPMULLD.BCST 12(R11), Z12, Z14
 	VPSUBD       Z14, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z12, Z6
+	VMULPS       Z6, Z13, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r3
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z6, Z6
 
 fnob5x2p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p0r3
-	VMAXPS Z6, Z13, Z6
-	VADDPS Z13, Z6, Z6
+	VMAXPS Z6, Z10, Z6
+	VADDPS Z10, Z6, Z6
 
 fnorelu5x2p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z10, Z12
-	VPMULLD.BCST 16(R11), Z11, Z14
+	VMULPS.BCST  16(R10), Z11, Z13
+	VPMULLD.BCST 16(R11), Z12, Z14
 	VPSUBD       Z14, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z12, Z8
+	VMULPS       Z8, Z13, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x2p0r4
-	VMOVDQU32.Z  (R9), K1, Z12
-	VADDPS       Z12, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z13
+	VADDPS       Z13, Z8, Z8
 
 fnob5x2p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p0r4
-	VMAXPS Z8, Z13, Z8
-	VADDPS Z13, Z8, Z8
+	VMAXPS Z8, Z10, Z8
+	VADDPS Z10, Z8, Z8
 
 fnorelu5x2p0r4:
-	VMOVDQU32.Z  64(DX), K2, Z10
-	VMOVDQU32.Z  64(BX), K2, Z11
+	VMOVDQU32.Z  64(DX), K2, Z11
+	VMOVDQU32.Z  64(BX), K2, Z12
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z10, Z12
-	VPMULLD.BCST (R11), Z11, Z14
+	VMULPS.BCST  (R10), Z11, Z13
+	VPMULLD.BCST (R11), Z12, Z14
 	VPSUBD       Z14, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z12, Z1
+	VMULPS       Z1, Z13, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r0
-	VMOVDQU32.Z  64(R9), K2, Z12
-	VADDPS       Z12, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z13
+	VADDPS       Z13, Z1, Z1
 
 fnob5x2p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p1r0
-	VMAXPS Z1, Z13, Z1
-	VADDPS Z13, Z1, Z1
+	VMAXPS Z1, Z10, Z1
+	VADDPS Z10, Z1, Z1
 
 fnorelu5x2p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z10, Z12
-	VPMULLD.BCST 4(R11), Z11, Z14
+	VMULPS.BCST  4(R10), Z11, Z13
+	VPMULLD.BCST 4(R11), Z12, Z14
 	VPSUBD       Z14, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z12, Z3
+	VMULPS       Z3, Z13, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r1
-	VMOVDQU32.Z  64(R9), K2, Z12
-	VADDPS       Z12, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z13
+	VADDPS       Z13, Z3, Z3
 
 fnob5x2p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p1r1
-	VMAXPS Z3, Z13, Z3
-	VADDPS Z13, Z3, Z3
+	VMAXPS Z3, Z10, Z3
+	VADDPS Z10, Z3, Z3
 
 fnorelu5x2p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z10, Z12
-	VPMULLD.BCST 8(R11), Z11, Z14
+	VMULPS.BCST  8(R10), Z11, Z13
+	VPMULLD.BCST 8(R11), Z12, Z14
 	VPSUBD       Z14, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z12, Z5
+	VMULPS       Z5, Z13, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r2
-	VMOVDQU32.Z  64(R9), K2, Z12
-	VADDPS       Z12, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z13
+	VADDPS       Z13, Z5, Z5
 
 fnob5x2p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p1r2
-	VMAXPS Z5, Z13, Z5
-	VADDPS Z13, Z5, Z5
+	VMAXPS Z5, Z10, Z5
+	VADDPS Z10, Z5, Z5
 
 fnorelu5x2p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z10, Z12
-	VPMULLD.BCST 12(R11), Z11, Z14
+	VMULPS.BCST  12(R10), Z11, Z13
+	VPMULLD.BCST 12(R11), Z12, Z14
 	VPSUBD       Z14, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z12, Z7
+	VMULPS       Z7, Z13, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r3
-	VMOVDQU32.Z  64(R9), K2, Z12
-	VADDPS       Z12, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z13
+	VADDPS       Z13, Z7, Z7
 
 fnob5x2p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p1r3
-	VMAXPS Z7, Z13, Z7
-	VADDPS Z13, Z7, Z7
+	VMAXPS Z7, Z10, Z7
+	VADDPS Z10, Z7, Z7
 
 fnorelu5x2p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z10, Z12
-	VPMULLD.BCST 16(R11), Z11, Z14
+	VMULPS.BCST  16(R10), Z11, Z13
+	VPMULLD.BCST 16(R11), Z12, Z14
 	VPSUBD       Z14, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z12, Z9
+	VMULPS       Z9, Z13, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x2p1r4
-	VMOVDQU32.Z  64(R9), K2, Z12
-	VADDPS       Z12, Z9, Z9
+	VMOVDQU32.Z  64(R9), K2, Z13
+	VADDPS       Z13, Z9, Z9
 
 fnob5x2p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x2p1r4
-	VMAXPS Z9, Z13, Z9
-	VADDPS Z13, Z9, Z9
+	VMAXPS Z9, Z10, Z9
+	VADDPS Z10, Z9, Z9
 
 fnorelu5x2p1r4:
 	VMOVUPS Z0, K1, (AX)
@@ -11195,14 +12164,52 @@ fnorelu5x2p1r4:
 	ADDQ    CX, AX
 	VMOVUPS Z8, K1, (AX)
 	VMOVUPS Z9, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 5 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x14, 88(SP)
+	ADDQ   $0x14, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x05
+	JE     ftile5x2
+	JMP    block
 
 fnot5x2:
 	CMPQ AX, $0x05
 	JNE  fnot5x3
 	CMPQ CX, $0x03
 	JNE  fnot5x3
+
+ftile5x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), AX
+	MOVL      AX, 136(SP)
 
 	// tile 5×3
 	VPXORD Z0, Z0, Z0
@@ -11220,19 +12227,19 @@ fnot5x2:
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), CX
-	MOVQ   b_base+48(FP), DI
-	MOVQ   ps+120(FP), R8
+	MOVQ   8(SP), DI
+	MOVQ   ps+152(FP), R8
 	LEAQ   (DI)(R8*1), R9
 	LEAQ   (R9)(R8*1), R8
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail5x3
@@ -11267,7 +12274,7 @@ loop5x3:
 	JNE          loop5x3
 
 tail5x3:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store5x3
 	KMOVQ        R12, K1
@@ -11301,297 +12308,297 @@ tail5x3:
 	VPDPBUSD     Z18, Z15, Z14
 
 store5x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z19, Z19, Z19
-	VMOVDQU32.Z  (DX), K1, Z15
-	VMOVDQU32.Z  (BX), K1, Z16
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z15, Z15, Z15
+	VMOVDQU32.Z  (DX), K1, Z16
+	VMOVDQU32.Z  (BX), K1, Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z0, Z0
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z17, Z0
+	VMULPS       Z0, Z18, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r0
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z0, Z0
 
 fnob5x3p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p0r0
-	VMAXPS Z0, Z19, Z0
-	VADDPS Z19, Z0, Z0
+	VMAXPS Z0, Z15, Z0
+	VADDPS Z15, Z0, Z0
 
 fnorelu5x3p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z3, Z3
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z17, Z3
+	VMULPS       Z3, Z18, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r1
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z3, Z3
 
 fnob5x3p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p0r1
-	VMAXPS Z3, Z19, Z3
-	VADDPS Z19, Z3, Z3
+	VMAXPS Z3, Z15, Z3
+	VADDPS Z15, Z3, Z3
 
 fnorelu5x3p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z6, Z6
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z17, Z6
+	VMULPS       Z6, Z18, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r2
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z6, Z6
 
 fnob5x3p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p0r2
-	VMAXPS Z6, Z19, Z6
-	VADDPS Z19, Z6, Z6
+	VMAXPS Z6, Z15, Z6
+	VADDPS Z15, Z6, Z6
 
 fnorelu5x3p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z15, Z17
-	VPMULLD.BCST 12(R11), Z16, Z18
-	VPSUBD       Z18, Z9, Z9
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z17, Z9
+	VMULPS       Z9, Z18, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r3
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z9, Z9
 
 fnob5x3p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p0r3
-	VMAXPS Z9, Z19, Z9
-	VADDPS Z19, Z9, Z9
+	VMAXPS Z9, Z15, Z9
+	VADDPS Z15, Z9, Z9
 
 fnorelu5x3p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z15, Z17
-	VPMULLD.BCST 16(R11), Z16, Z18
-	VPSUBD       Z18, Z12, Z12
+	VMULPS.BCST  16(R10), Z16, Z18
+	VPMULLD.BCST 16(R11), Z17, Z19
+	VPSUBD       Z19, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z17, Z12
+	VMULPS       Z12, Z18, Z12
 	TESTQ        DI, DI
 	JZ           fnob5x3p0r4
-	VMOVDQU32.Z  (R9), K1, Z17
-	VADDPS       Z17, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z18
+	VADDPS       Z18, Z12, Z12
 
 fnob5x3p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p0r4
-	VMAXPS Z12, Z19, Z12
-	VADDPS Z19, Z12, Z12
+	VMAXPS Z12, Z15, Z12
+	VADDPS Z15, Z12, Z12
 
 fnorelu5x3p0r4:
-	VMOVDQU32    64(DX), Z15
-	VMOVDQU32    64(BX), Z16
+	VMOVDQU32    64(DX), Z16
+	VMOVDQU32    64(BX), Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z1, Z1
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z17, Z1
+	VMULPS       Z1, Z18, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r0
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z1, Z1
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z1, Z1
 
 fnob5x3p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p1r0
-	VMAXPS Z1, Z19, Z1
-	VADDPS Z19, Z1, Z1
+	VMAXPS Z1, Z15, Z1
+	VADDPS Z15, Z1, Z1
 
 fnorelu5x3p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z4, Z4
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z17, Z4
+	VMULPS       Z4, Z18, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r1
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z4, Z4
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z4, Z4
 
 fnob5x3p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p1r1
-	VMAXPS Z4, Z19, Z4
-	VADDPS Z19, Z4, Z4
+	VMAXPS Z4, Z15, Z4
+	VADDPS Z15, Z4, Z4
 
 fnorelu5x3p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z7, Z7
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z17, Z7
+	VMULPS       Z7, Z18, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r2
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z7, Z7
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z7, Z7
 
 fnob5x3p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p1r2
-	VMAXPS Z7, Z19, Z7
-	VADDPS Z19, Z7, Z7
+	VMAXPS Z7, Z15, Z7
+	VADDPS Z15, Z7, Z7
 
 fnorelu5x3p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z15, Z17
-	VPMULLD.BCST 12(R11), Z16, Z18
-	VPSUBD       Z18, Z10, Z10
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z17, Z10
+	VMULPS       Z10, Z18, Z10
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r3
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z10, Z10
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z10, Z10
 
 fnob5x3p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p1r3
-	VMAXPS Z10, Z19, Z10
-	VADDPS Z19, Z10, Z10
+	VMAXPS Z10, Z15, Z10
+	VADDPS Z15, Z10, Z10
 
 fnorelu5x3p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z15, Z17
-	VPMULLD.BCST 16(R11), Z16, Z18
-	VPSUBD       Z18, Z13, Z13
+	VMULPS.BCST  16(R10), Z16, Z18
+	VPMULLD.BCST 16(R11), Z17, Z19
+	VPSUBD       Z19, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z17, Z13
+	VMULPS       Z13, Z18, Z13
 	TESTQ        DI, DI
 	JZ           fnob5x3p1r4
-	VMOVDQU32    64(R9), Z17
-	VADDPS       Z17, Z13, Z13
+	VMOVDQU32    64(R9), Z18
+	VADDPS       Z18, Z13, Z13
 
 fnob5x3p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p1r4
-	VMAXPS Z13, Z19, Z13
-	VADDPS Z19, Z13, Z13
+	VMAXPS Z13, Z15, Z13
+	VADDPS Z15, Z13, Z13
 
 fnorelu5x3p1r4:
-	VMOVDQU32.Z  128(DX), K2, Z15
-	VMOVDQU32.Z  128(BX), K2, Z16
+	VMOVDQU32.Z  128(DX), K2, Z16
+	VMOVDQU32.Z  128(BX), K2, Z17
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z15, Z17
-	VPMULLD.BCST (R11), Z16, Z18
-	VPSUBD       Z18, Z2, Z2
+	VMULPS.BCST  (R10), Z16, Z18
+	VPMULLD.BCST (R11), Z17, Z19
+	VPSUBD       Z19, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z17, Z2
+	VMULPS       Z2, Z18, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r0
-	VMOVDQU32.Z  128(R9), K2, Z17
-	VADDPS       Z17, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z18
+	VADDPS       Z18, Z2, Z2
 
 fnob5x3p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p2r0
-	VMAXPS Z2, Z19, Z2
-	VADDPS Z19, Z2, Z2
+	VMAXPS Z2, Z15, Z2
+	VADDPS Z15, Z2, Z2
 
 fnorelu5x3p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z15, Z17
-	VPMULLD.BCST 4(R11), Z16, Z18
-	VPSUBD       Z18, Z5, Z5
+	VMULPS.BCST  4(R10), Z16, Z18
+	VPMULLD.BCST 4(R11), Z17, Z19
+	VPSUBD       Z19, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z17, Z5
+	VMULPS       Z5, Z18, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r1
-	VMOVDQU32.Z  128(R9), K2, Z17
-	VADDPS       Z17, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z18
+	VADDPS       Z18, Z5, Z5
 
 fnob5x3p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p2r1
-	VMAXPS Z5, Z19, Z5
-	VADDPS Z19, Z5, Z5
+	VMAXPS Z5, Z15, Z5
+	VADDPS Z15, Z5, Z5
 
 fnorelu5x3p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z15, Z17
-	VPMULLD.BCST 8(R11), Z16, Z18
-	VPSUBD       Z18, Z8, Z8
+	VMULPS.BCST  8(R10), Z16, Z18
+	VPMULLD.BCST 8(R11), Z17, Z19
+	VPSUBD       Z19, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z17, Z8
+	VMULPS       Z8, Z18, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r2
-	VMOVDQU32.Z  128(R9), K2, Z17
-	VADDPS       Z17, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z18
+	VADDPS       Z18, Z8, Z8
 
 fnob5x3p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p2r2
-	VMAXPS Z8, Z19, Z8
-	VADDPS Z19, Z8, Z8
+	VMAXPS Z8, Z15, Z8
+	VADDPS Z15, Z8, Z8
 
 fnorelu5x3p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z15, Z17
-	VPMULLD.BCST 12(R11), Z16, Z18
-	VPSUBD       Z18, Z11, Z11
+	VMULPS.BCST  12(R10), Z16, Z18
+	VPMULLD.BCST 12(R11), Z17, Z19
+	VPSUBD       Z19, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z17, Z11
+	VMULPS       Z11, Z18, Z11
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r3
-	VMOVDQU32.Z  128(R9), K2, Z17
-	VADDPS       Z17, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z18
+	VADDPS       Z18, Z11, Z11
 
 fnob5x3p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p2r3
-	VMAXPS Z11, Z19, Z11
-	VADDPS Z19, Z11, Z11
+	VMAXPS Z11, Z15, Z11
+	VADDPS Z15, Z11, Z11
 
 fnorelu5x3p2r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z15, Z17
-	VPMULLD.BCST 16(R11), Z16, Z18
-	VPSUBD       Z18, Z14, Z14
+	VMULPS.BCST  16(R10), Z16, Z18
+	VPMULLD.BCST 16(R11), Z17, Z19
+	VPSUBD       Z19, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z17, Z14
+	VMULPS       Z14, Z18, Z14
 	TESTQ        DI, DI
 	JZ           fnob5x3p2r4
-	VMOVDQU32.Z  128(R9), K2, Z17
-	VADDPS       Z17, Z14, Z14
+	VMOVDQU32.Z  128(R9), K2, Z18
+	VADDPS       Z18, Z14, Z14
 
 fnob5x3p2r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x3p2r4
-	VMAXPS Z14, Z19, Z14
-	VADDPS Z19, Z14, Z14
+	VMAXPS Z14, Z15, Z14
+	VADDPS Z15, Z14, Z14
 
 fnorelu5x3p2r4:
 	VMOVUPS Z0, K1, (AX)
@@ -11613,14 +12620,52 @@ fnorelu5x3p2r4:
 	VMOVUPS Z12, K1, (AX)
 	VMOVUPS Z13, 64(AX)
 	VMOVUPS Z14, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 5 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x14, 88(SP)
+	ADDQ   $0x14, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x05
+	JE     ftile5x3
+	JMP    block
 
 fnot5x3:
 	CMPQ AX, $0x05
 	JNE  fnot5x4
 	CMPQ CX, $0x04
 	JNE  fnot5x4
+
+ftile5x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), AX
+	MOVL      AX, 136(SP)
 
 	// tile 5×4
 	VPXORD Z0, Z0, Z0
@@ -11643,20 +12688,20 @@ fnot5x3:
 	VPXORD Z17, Z17, Z17
 	VPXORD Z18, Z18, Z18
 	VPXORD Z19, Z19, Z19
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), CX
-	MOVQ   b_base+48(FP), DI
-	MOVQ   ps+120(FP), R8
+	MOVQ   8(SP), DI
+	MOVQ   ps+152(FP), R8
 	LEAQ   (DI)(R8*1), R9
 	LEAQ   (R9)(R8*1), R10
 	LEAQ   (R10)(R8*1), R8
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail5x4
@@ -11697,7 +12742,7 @@ loop5x4:
 	JNE          loop5x4
 
 tail5x4:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store5x4
 	KMOVQ        R13, K1
@@ -11737,389 +12782,389 @@ tail5x4:
 	VPDPBUSD     Z24, Z20, Z19
 
 store5x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z25, Z25, Z25
-	VMOVDQU32.Z  (DX), K1, Z20
-	VMOVDQU32.Z  (BX), K1, Z21
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z20, Z20, Z20
+	VMOVDQU32.Z  (DX), K1, Z21
+	VMOVDQU32.Z  (BX), K1, Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z0, Z0
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z22, Z0
+	VMULPS       Z0, Z23, Z0
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r0
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z0, Z0
 
 fnob5x4p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p0r0
-	VMAXPS Z0, Z25, Z0
-	VADDPS Z25, Z0, Z0
+	VMAXPS Z0, Z20, Z0
+	VADDPS Z20, Z0, Z0
 
 fnorelu5x4p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z4, Z4
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z22, Z4
+	VMULPS       Z4, Z23, Z4
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r1
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z4, Z4
 
 fnob5x4p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p0r1
-	VMAXPS Z4, Z25, Z4
-	VADDPS Z25, Z4, Z4
+	VMAXPS Z4, Z20, Z4
+	VADDPS Z20, Z4, Z4
 
 fnorelu5x4p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z8, Z8
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z22, Z8
+	VMULPS       Z8, Z23, Z8
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r2
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z8, Z8
 
 fnob5x4p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p0r2
-	VMAXPS Z8, Z25, Z8
-	VADDPS Z25, Z8, Z8
+	VMAXPS Z8, Z20, Z8
+	VADDPS Z20, Z8, Z8
 
 fnorelu5x4p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z12, Z12
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z22, Z12
+	VMULPS       Z12, Z23, Z12
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r3
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z12, Z12
 
 fnob5x4p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p0r3
-	VMAXPS Z12, Z25, Z12
-	VADDPS Z25, Z12, Z12
+	VMAXPS Z12, Z20, Z12
+	VADDPS Z20, Z12, Z12
 
 fnorelu5x4p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z20, Z22
-	VPMULLD.BCST 16(R11), Z21, Z23
-	VPSUBD       Z23, Z16, Z16
+	VMULPS.BCST  16(R10), Z21, Z23
+	VPMULLD.BCST 16(R11), Z22, Z24
+	VPSUBD       Z24, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
-	VMULPS       Z16, Z22, Z16
+	VMULPS       Z16, Z23, Z16
 	TESTQ        DI, DI
 	JZ           fnob5x4p0r4
-	VMOVDQU32.Z  (R9), K1, Z22
-	VADDPS       Z22, Z16, Z16
+	VMOVDQU32.Z  (R9), K1, Z23
+	VADDPS       Z23, Z16, Z16
 
 fnob5x4p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p0r4
-	VMAXPS Z16, Z25, Z16
-	VADDPS Z25, Z16, Z16
+	VMAXPS Z16, Z20, Z16
+	VADDPS Z20, Z16, Z16
 
 fnorelu5x4p0r4:
-	VMOVDQU32    64(DX), Z20
-	VMOVDQU32    64(BX), Z21
+	VMOVDQU32    64(DX), Z21
+	VMOVDQU32    64(BX), Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z1, Z1
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z22, Z1
+	VMULPS       Z1, Z23, Z1
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r0
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z1, Z1
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z1, Z1
 
 fnob5x4p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p1r0
-	VMAXPS Z1, Z25, Z1
-	VADDPS Z25, Z1, Z1
+	VMAXPS Z1, Z20, Z1
+	VADDPS Z20, Z1, Z1
 
 fnorelu5x4p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z5, Z5
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z22, Z5
+	VMULPS       Z5, Z23, Z5
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r1
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z5, Z5
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z5, Z5
 
 fnob5x4p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p1r1
-	VMAXPS Z5, Z25, Z5
-	VADDPS Z25, Z5, Z5
+	VMAXPS Z5, Z20, Z5
+	VADDPS Z20, Z5, Z5
 
 fnorelu5x4p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z9, Z9
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z22, Z9
+	VMULPS       Z9, Z23, Z9
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r2
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z9, Z9
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z9, Z9
 
 fnob5x4p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p1r2
-	VMAXPS Z9, Z25, Z9
-	VADDPS Z25, Z9, Z9
+	VMAXPS Z9, Z20, Z9
+	VADDPS Z20, Z9, Z9
 
 fnorelu5x4p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z13, Z13
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z22, Z13
+	VMULPS       Z13, Z23, Z13
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r3
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z13, Z13
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z13, Z13
 
 fnob5x4p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p1r3
-	VMAXPS Z13, Z25, Z13
-	VADDPS Z25, Z13, Z13
+	VMAXPS Z13, Z20, Z13
+	VADDPS Z20, Z13, Z13
 
 fnorelu5x4p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z20, Z22
-	VPMULLD.BCST 16(R11), Z21, Z23
-	VPSUBD       Z23, Z17, Z17
+	VMULPS.BCST  16(R10), Z21, Z23
+	VPMULLD.BCST 16(R11), Z22, Z24
+	VPSUBD       Z24, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
-	VMULPS       Z17, Z22, Z17
+	VMULPS       Z17, Z23, Z17
 	TESTQ        DI, DI
 	JZ           fnob5x4p1r4
-	VMOVDQU32    64(R9), Z22
-	VADDPS       Z22, Z17, Z17
+	VMOVDQU32    64(R9), Z23
+	VADDPS       Z23, Z17, Z17
 
 fnob5x4p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p1r4
-	VMAXPS Z17, Z25, Z17
-	VADDPS Z25, Z17, Z17
+	VMAXPS Z17, Z20, Z17
+	VADDPS Z20, Z17, Z17
 
 fnorelu5x4p1r4:
-	VMOVDQU32    128(DX), Z20
-	VMOVDQU32    128(BX), Z21
+	VMOVDQU32    128(DX), Z21
+	VMOVDQU32    128(BX), Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z2, Z2
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z22, Z2
+	VMULPS       Z2, Z23, Z2
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r0
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z2, Z2
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z2, Z2
 
 fnob5x4p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p2r0
-	VMAXPS Z2, Z25, Z2
-	VADDPS Z25, Z2, Z2
+	VMAXPS Z2, Z20, Z2
+	VADDPS Z20, Z2, Z2
 
 fnorelu5x4p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z6, Z6
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z22, Z6
+	VMULPS       Z6, Z23, Z6
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r1
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z6, Z6
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z6, Z6
 
 fnob5x4p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p2r1
-	VMAXPS Z6, Z25, Z6
-	VADDPS Z25, Z6, Z6
+	VMAXPS Z6, Z20, Z6
+	VADDPS Z20, Z6, Z6
 
 fnorelu5x4p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z10, Z10
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z22, Z10
+	VMULPS       Z10, Z23, Z10
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r2
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z10, Z10
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z10, Z10
 
 fnob5x4p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p2r2
-	VMAXPS Z10, Z25, Z10
-	VADDPS Z25, Z10, Z10
+	VMAXPS Z10, Z20, Z10
+	VADDPS Z20, Z10, Z10
 
 fnorelu5x4p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z14, Z14
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z22, Z14
+	VMULPS       Z14, Z23, Z14
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r3
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z14, Z14
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z14, Z14
 
 fnob5x4p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p2r3
-	VMAXPS Z14, Z25, Z14
-	VADDPS Z25, Z14, Z14
+	VMAXPS Z14, Z20, Z14
+	VADDPS Z20, Z14, Z14
 
 fnorelu5x4p2r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z20, Z22
-	VPMULLD.BCST 16(R11), Z21, Z23
-	VPSUBD       Z23, Z18, Z18
+	VMULPS.BCST  16(R10), Z21, Z23
+	VPMULLD.BCST 16(R11), Z22, Z24
+	VPSUBD       Z24, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
-	VMULPS       Z18, Z22, Z18
+	VMULPS       Z18, Z23, Z18
 	TESTQ        DI, DI
 	JZ           fnob5x4p2r4
-	VMOVDQU32    128(R9), Z22
-	VADDPS       Z22, Z18, Z18
+	VMOVDQU32    128(R9), Z23
+	VADDPS       Z23, Z18, Z18
 
 fnob5x4p2r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p2r4
-	VMAXPS Z18, Z25, Z18
-	VADDPS Z25, Z18, Z18
+	VMAXPS Z18, Z20, Z18
+	VADDPS Z20, Z18, Z18
 
 fnorelu5x4p2r4:
-	VMOVDQU32.Z  192(DX), K2, Z20
-	VMOVDQU32.Z  192(BX), K2, Z21
+	VMOVDQU32.Z  192(DX), K2, Z21
+	VMOVDQU32.Z  192(BX), K2, Z22
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z20, Z22
-	VPMULLD.BCST (R11), Z21, Z23
-	VPSUBD       Z23, Z3, Z3
+	VMULPS.BCST  (R10), Z21, Z23
+	VPMULLD.BCST (R11), Z22, Z24
+	VPSUBD       Z24, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z22, Z3
+	VMULPS       Z3, Z23, Z3
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r0
-	VMOVDQU32.Z  192(R9), K2, Z22
-	VADDPS       Z22, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z23
+	VADDPS       Z23, Z3, Z3
 
 fnob5x4p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p3r0
-	VMAXPS Z3, Z25, Z3
-	VADDPS Z25, Z3, Z3
+	VMAXPS Z3, Z20, Z3
+	VADDPS Z20, Z3, Z3
 
 fnorelu5x4p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z20, Z22
-	VPMULLD.BCST 4(R11), Z21, Z23
-	VPSUBD       Z23, Z7, Z7
+	VMULPS.BCST  4(R10), Z21, Z23
+	VPMULLD.BCST 4(R11), Z22, Z24
+	VPSUBD       Z24, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z22, Z7
+	VMULPS       Z7, Z23, Z7
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r1
-	VMOVDQU32.Z  192(R9), K2, Z22
-	VADDPS       Z22, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z23
+	VADDPS       Z23, Z7, Z7
 
 fnob5x4p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p3r1
-	VMAXPS Z7, Z25, Z7
-	VADDPS Z25, Z7, Z7
+	VMAXPS Z7, Z20, Z7
+	VADDPS Z20, Z7, Z7
 
 fnorelu5x4p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z20, Z22
-	VPMULLD.BCST 8(R11), Z21, Z23
-	VPSUBD       Z23, Z11, Z11
+	VMULPS.BCST  8(R10), Z21, Z23
+	VPMULLD.BCST 8(R11), Z22, Z24
+	VPSUBD       Z24, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z22, Z11
+	VMULPS       Z11, Z23, Z11
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r2
-	VMOVDQU32.Z  192(R9), K2, Z22
-	VADDPS       Z22, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z23
+	VADDPS       Z23, Z11, Z11
 
 fnob5x4p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p3r2
-	VMAXPS Z11, Z25, Z11
-	VADDPS Z25, Z11, Z11
+	VMAXPS Z11, Z20, Z11
+	VADDPS Z20, Z11, Z11
 
 fnorelu5x4p3r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z20, Z22
-	VPMULLD.BCST 12(R11), Z21, Z23
-	VPSUBD       Z23, Z15, Z15
+	VMULPS.BCST  12(R10), Z21, Z23
+	VPMULLD.BCST 12(R11), Z22, Z24
+	VPSUBD       Z24, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z22, Z15
+	VMULPS       Z15, Z23, Z15
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r3
-	VMOVDQU32.Z  192(R9), K2, Z22
-	VADDPS       Z22, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z23
+	VADDPS       Z23, Z15, Z15
 
 fnob5x4p3r3:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p3r3
-	VMAXPS Z15, Z25, Z15
-	VADDPS Z25, Z15, Z15
+	VMAXPS Z15, Z20, Z15
+	VADDPS Z20, Z15, Z15
 
 fnorelu5x4p3r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z20, Z22
-	VPMULLD.BCST 16(R11), Z21, Z23
-	VPSUBD       Z23, Z19, Z19
+	VMULPS.BCST  16(R10), Z21, Z23
+	VPMULLD.BCST 16(R11), Z22, Z24
+	VPSUBD       Z24, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
-	VMULPS       Z19, Z22, Z19
+	VMULPS       Z19, Z23, Z19
 	TESTQ        DI, DI
 	JZ           fnob5x4p3r4
-	VMOVDQU32.Z  192(R9), K2, Z22
-	VADDPS       Z22, Z19, Z19
+	VMOVDQU32.Z  192(R9), K2, Z23
+	VADDPS       Z23, Z19, Z19
 
 fnob5x4p3r4:
 	TESTB  R12, R12
 	JZ     fnorelu5x4p3r4
-	VMAXPS Z19, Z25, Z19
-	VADDPS Z25, Z19, Z19
+	VMAXPS Z19, Z20, Z19
+	VADDPS Z20, Z19, Z19
 
 fnorelu5x4p3r4:
 	VMOVUPS Z0, K1, (AX)
@@ -12146,14 +13191,54 @@ fnorelu5x4p3r4:
 	VMOVUPS Z17, 64(AX)
 	VMOVUPS Z18, 128(AX)
 	VMOVUPS Z19, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 5 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x14, 88(SP)
+	ADDQ   $0x14, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x05
+	JE     ftile5x4
+	JMP    block
 
 fnot5x4:
 	CMPQ AX, $0x06
 	JNE  fnot6x1
 	CMPQ CX, $0x01
 	JNE  fnot6x1
+
+ftile6x1:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), CX
+	MOVL      CX, 136(SP)
+	CVTTSS2SL 20(AX), AX
+	MOVL      AX, 140(SP)
 
 	// tile 6×1
 	VPXORD Z0, Z0, Z0
@@ -12162,18 +13247,18 @@ fnot5x4:
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), DI
 	LEAQ   (DI)(CX*1), CX
-	MOVQ   b_base+48(FP), R8
-	MOVQ   ps+120(FP), R9
+	MOVQ   8(SP), R8
+	MOVQ   ps+152(FP), R9
 	XORQ   R9, R9
 	XORQ   R10, R10
-	MOVQ   kq+88(FP), R11
+	MOVQ   kq+120(FP), R11
 	SHLQ   $0x02, R11
 	CMPQ   R9, R11
 	JE     tail6x1
@@ -12198,7 +13283,7 @@ loop6x1:
 	JNE          loop6x1
 
 tail6x1:
-	MOVQ         tmask+96(FP), R11
+	MOVQ         tmask+128(FP), R11
 	TESTQ        R11, R11
 	JZ           store6x1
 	KMOVQ        R11, K1
@@ -12223,28 +13308,28 @@ tail6x1:
 	VPDPBUSD     Z7, Z6, Z5
 
 store6x1:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R9
-	MOVQ         zx_base+240(FP), R10
-	MOVB         relu+264(FP), R11
-	VPXORD       Z8, Z8, Z8
-	VMOVDQU32.Z  (DX), K1, Z6
-	VMOVDQU32.Z  (BX), K1, Z7
+	MOVQ         88(SP), R9
+	LEAQ         120(SP), R10
+	MOVB         relu+304(FP), R11
+	VPXORD       Z6, Z6, Z6
+	VMOVDQU32.Z  (DX), K1, Z7
+	VMOVDQU32.Z  (BX), K1, Z8
 	MOVQ         SI, DX
-	VMULPS.BCST  (R9), Z6, Z9
-	VPMULLD.BCST (R10), Z7, Z10
+	VMULPS.BCST  (R9), Z7, Z9
+	VPMULLD.BCST (R10), Z8, Z10
 	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
 	VMULPS       Z0, Z9, Z0
@@ -12256,13 +13341,13 @@ store6x1:
 fnob6x1p0r0:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r0
-	VMAXPS Z0, Z8, Z0
-	VADDPS Z8, Z0, Z0
+	VMAXPS Z0, Z6, Z0
+	VADDPS Z6, Z0, Z0
 
 fnorelu6x1p0r0:
 	ADDQ         R8, DX
-	VMULPS.BCST  4(R9), Z6, Z9
-	VPMULLD.BCST 4(R10), Z7, Z10
+	VMULPS.BCST  4(R9), Z7, Z9
+	VPMULLD.BCST 4(R10), Z8, Z10
 	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
 	VMULPS       Z1, Z9, Z1
@@ -12274,13 +13359,13 @@ fnorelu6x1p0r0:
 fnob6x1p0r1:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r1
-	VMAXPS Z1, Z8, Z1
-	VADDPS Z8, Z1, Z1
+	VMAXPS Z1, Z6, Z1
+	VADDPS Z6, Z1, Z1
 
 fnorelu6x1p0r1:
 	ADDQ         R8, DX
-	VMULPS.BCST  8(R9), Z6, Z9
-	VPMULLD.BCST 8(R10), Z7, Z10
+	VMULPS.BCST  8(R9), Z7, Z9
+	VPMULLD.BCST 8(R10), Z8, Z10
 	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       Z2, Z9, Z2
@@ -12292,13 +13377,13 @@ fnorelu6x1p0r1:
 fnob6x1p0r2:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r2
-	VMAXPS Z2, Z8, Z2
-	VADDPS Z8, Z2, Z2
+	VMAXPS Z2, Z6, Z2
+	VADDPS Z6, Z2, Z2
 
 fnorelu6x1p0r2:
 	ADDQ         R8, DX
-	VMULPS.BCST  12(R9), Z6, Z9
-	VPMULLD.BCST 12(R10), Z7, Z10
+	VMULPS.BCST  12(R9), Z7, Z9
+	VPMULLD.BCST 12(R10), Z8, Z10
 	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
 	VMULPS       Z3, Z9, Z3
@@ -12310,13 +13395,13 @@ fnorelu6x1p0r2:
 fnob6x1p0r3:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r3
-	VMAXPS Z3, Z8, Z3
-	VADDPS Z8, Z3, Z3
+	VMAXPS Z3, Z6, Z3
+	VADDPS Z6, Z3, Z3
 
 fnorelu6x1p0r3:
 	ADDQ         R8, DX
-	VMULPS.BCST  16(R9), Z6, Z9
-	VPMULLD.BCST 16(R10), Z7, Z10
+	VMULPS.BCST  16(R9), Z7, Z9
+	VPMULLD.BCST 16(R10), Z8, Z10
 	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
 	VMULPS       Z4, Z9, Z4
@@ -12328,13 +13413,13 @@ fnorelu6x1p0r3:
 fnob6x1p0r4:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r4
-	VMAXPS Z4, Z8, Z4
-	VADDPS Z8, Z4, Z4
+	VMAXPS Z4, Z6, Z4
+	VADDPS Z6, Z4, Z4
 
 fnorelu6x1p0r4:
 	ADDQ         R8, DX
-	VMULPS.BCST  20(R9), Z6, Z9
-	VPMULLD.BCST 20(R10), Z7, Z10
+	VMULPS.BCST  20(R9), Z7, Z9
+	VPMULLD.BCST 20(R10), Z8, Z10
 	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
 	VMULPS       Z5, Z9, Z5
@@ -12346,8 +13431,8 @@ fnorelu6x1p0r4:
 fnob6x1p0r5:
 	TESTB  R11, R11
 	JZ     fnorelu6x1p0r5
-	VMAXPS Z5, Z8, Z5
-	VADDPS Z8, Z5, Z5
+	VMAXPS Z5, Z6, Z5
+	VADDPS Z6, Z5, Z5
 
 fnorelu6x1p0r5:
 	VMOVUPS Z0, K1, (AX)
@@ -12361,14 +13446,54 @@ fnorelu6x1p0r5:
 	VMOVUPS Z4, K1, (AX)
 	ADDQ    CX, AX
 	VMOVUPS Z5, K1, (AX)
-	VZEROUPPER
-	RET
+
+	// next block of 6 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x18, 88(SP)
+	ADDQ   $0x18, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x06
+	JE     ftile6x1
+	JMP    block
 
 fnot6x1:
 	CMPQ AX, $0x06
 	JNE  fnot6x2
 	CMPQ CX, $0x02
 	JNE  fnot6x2
+
+ftile6x2:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), CX
+	MOVL      CX, 136(SP)
+	CVTTSS2SL 20(AX), AX
+	MOVL      AX, 140(SP)
 
 	// tile 6×2
 	VPXORD Z0, Z0, Z0
@@ -12383,19 +13508,19 @@ fnot6x1:
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), DI
 	LEAQ   (DI)(CX*1), CX
-	MOVQ   b_base+48(FP), R8
-	MOVQ   ps+120(FP), R9
+	MOVQ   8(SP), R8
+	MOVQ   ps+152(FP), R9
 	LEAQ   (R8)(R9*1), R9
 	XORQ   R10, R10
 	XORQ   R11, R11
-	MOVQ   kq+88(FP), R12
+	MOVQ   kq+120(FP), R12
 	SHLQ   $0x02, R12
 	CMPQ   R10, R12
 	JE     tail6x2
@@ -12427,7 +13552,7 @@ loop6x2:
 	JNE          loop6x2
 
 tail6x2:
-	MOVQ         tmask+96(FP), R12
+	MOVQ         tmask+128(FP), R12
 	TESTQ        R12, R12
 	JZ           store6x2
 	KMOVQ        R12, K1
@@ -12459,241 +13584,241 @@ tail6x2:
 	VPDPBUSD     Z14, Z12, Z11
 
 store6x2:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z15, Z15, Z15
-	VMOVDQU32.Z  (DX), K1, Z12
-	VMOVDQU32.Z  (BX), K1, Z13
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z12, Z12, Z12
+	VMOVDQU32.Z  (DX), K1, Z13
+	VMOVDQU32.Z  (BX), K1, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z16
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
 	VPSUBD       Z16, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z14, Z0
+	VMULPS       Z0, Z15, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r0
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z0, Z0
 
 fnob6x2p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r0
-	VMAXPS Z0, Z15, Z0
-	VADDPS Z15, Z0, Z0
+	VMAXPS Z0, Z12, Z0
+	VADDPS Z12, Z0, Z0
 
 fnorelu6x2p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z16
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
 	VPSUBD       Z16, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z14, Z2
+	VMULPS       Z2, Z15, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r1
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z2, Z2
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z2, Z2
 
 fnob6x2p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r1
-	VMAXPS Z2, Z15, Z2
-	VADDPS Z15, Z2, Z2
+	VMAXPS Z2, Z12, Z2
+	VADDPS Z12, Z2, Z2
 
 fnorelu6x2p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z16
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
 	VPSUBD       Z16, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z14, Z4
+	VMULPS       Z4, Z15, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r2
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z4, Z4
 
 fnob6x2p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r2
-	VMAXPS Z4, Z15, Z4
-	VADDPS Z15, Z4, Z4
+	VMAXPS Z4, Z12, Z4
+	VADDPS Z12, Z4, Z4
 
 fnorelu6x2p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z12, Z14
-	VPMULLD.BCST 12(R11), Z13, Z16
+	VMULPS.BCST  12(R10), Z13, Z15
+	VPMULLD.BCST 12(R11), Z14, Z16
 	VPSUBD       Z16, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z14, Z6
+	VMULPS       Z6, Z15, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r3
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z6, Z6
 
 fnob6x2p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r3
-	VMAXPS Z6, Z15, Z6
-	VADDPS Z15, Z6, Z6
+	VMAXPS Z6, Z12, Z6
+	VADDPS Z12, Z6, Z6
 
 fnorelu6x2p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z12, Z14
-	VPMULLD.BCST 16(R11), Z13, Z16
+	VMULPS.BCST  16(R10), Z13, Z15
+	VPMULLD.BCST 16(R11), Z14, Z16
 	VPSUBD       Z16, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z14, Z8
+	VMULPS       Z8, Z15, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r4
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z8, Z8
 
 fnob6x2p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r4
-	VMAXPS Z8, Z15, Z8
-	VADDPS Z15, Z8, Z8
+	VMAXPS Z8, Z12, Z8
+	VADDPS Z12, Z8, Z8
 
 fnorelu6x2p0r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z12, Z14
-	VPMULLD.BCST 20(R11), Z13, Z16
+	VMULPS.BCST  20(R10), Z13, Z15
+	VPMULLD.BCST 20(R11), Z14, Z16
 	VPSUBD       Z16, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z14, Z10
+	VMULPS       Z10, Z15, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x2p0r5
-	VMOVDQU32.Z  (R9), K1, Z14
-	VADDPS       Z14, Z10, Z10
+	VMOVDQU32.Z  (R9), K1, Z15
+	VADDPS       Z15, Z10, Z10
 
 fnob6x2p0r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p0r5
-	VMAXPS Z10, Z15, Z10
-	VADDPS Z15, Z10, Z10
+	VMAXPS Z10, Z12, Z10
+	VADDPS Z12, Z10, Z10
 
 fnorelu6x2p0r5:
-	VMOVDQU32.Z  64(DX), K2, Z12
-	VMOVDQU32.Z  64(BX), K2, Z13
+	VMOVDQU32.Z  64(DX), K2, Z13
+	VMOVDQU32.Z  64(BX), K2, Z14
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z12, Z14
-	VPMULLD.BCST (R11), Z13, Z16
+	VMULPS.BCST  (R10), Z13, Z15
+	VPMULLD.BCST (R11), Z14, Z16
 	VPSUBD       Z16, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z14, Z1
+	VMULPS       Z1, Z15, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r0
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z1, Z1
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z1, Z1
 
 fnob6x2p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r0
-	VMAXPS Z1, Z15, Z1
-	VADDPS Z15, Z1, Z1
+	VMAXPS Z1, Z12, Z1
+	VADDPS Z12, Z1, Z1
 
 fnorelu6x2p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z12, Z14
-	VPMULLD.BCST 4(R11), Z13, Z16
+	VMULPS.BCST  4(R10), Z13, Z15
+	VPMULLD.BCST 4(R11), Z14, Z16
 	VPSUBD       Z16, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z14, Z3
+	VMULPS       Z3, Z15, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r1
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z3, Z3
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z3, Z3
 
 fnob6x2p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r1
-	VMAXPS Z3, Z15, Z3
-	VADDPS Z15, Z3, Z3
+	VMAXPS Z3, Z12, Z3
+	VADDPS Z12, Z3, Z3
 
 fnorelu6x2p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z12, Z14
-	VPMULLD.BCST 8(R11), Z13, Z16
+	VMULPS.BCST  8(R10), Z13, Z15
+	VPMULLD.BCST 8(R11), Z14, Z16
 	VPSUBD       Z16, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z14, Z5
+	VMULPS       Z5, Z15, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r2
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z5, Z5
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z5, Z5
 
 fnob6x2p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r2
-	VMAXPS Z5, Z15, Z5
-	VADDPS Z15, Z5, Z5
+	VMAXPS Z5, Z12, Z5
+	VADDPS Z12, Z5, Z5
 
 fnorelu6x2p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z12, Z14
-	VPMULLD.BCST 12(R11), Z13, Z16
+	VMULPS.BCST  12(R10), Z13, Z15
+	VPMULLD.BCST 12(R11), Z14, Z16
 	VPSUBD       Z16, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z14, Z7
+	VMULPS       Z7, Z15, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r3
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z7, Z7
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z7, Z7
 
 fnob6x2p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r3
-	VMAXPS Z7, Z15, Z7
-	VADDPS Z15, Z7, Z7
+	VMAXPS Z7, Z12, Z7
+	VADDPS Z12, Z7, Z7
 
 fnorelu6x2p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z12, Z14
-	VPMULLD.BCST 16(R11), Z13, Z16
+	VMULPS.BCST  16(R10), Z13, Z15
+	VPMULLD.BCST 16(R11), Z14, Z16
 	VPSUBD       Z16, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z14, Z9
+	VMULPS       Z9, Z15, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r4
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z9, Z9
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z9, Z9
 
 fnob6x2p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r4
-	VMAXPS Z9, Z15, Z9
-	VADDPS Z15, Z9, Z9
+	VMAXPS Z9, Z12, Z9
+	VADDPS Z12, Z9, Z9
 
 fnorelu6x2p1r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z12, Z14
-	VPMULLD.BCST 20(R11), Z13, Z16
+	VMULPS.BCST  20(R10), Z13, Z15
+	VPMULLD.BCST 20(R11), Z14, Z16
 	VPSUBD       Z16, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z14, Z11
+	VMULPS       Z11, Z15, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x2p1r5
-	VMOVDQU32.Z  64(R9), K2, Z14
-	VADDPS       Z14, Z11, Z11
+	VMOVDQU32.Z  64(R9), K2, Z15
+	VADDPS       Z15, Z11, Z11
 
 fnob6x2p1r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x2p1r5
-	VMAXPS Z11, Z15, Z11
-	VADDPS Z15, Z11, Z11
+	VMAXPS Z11, Z12, Z11
+	VADDPS Z12, Z11, Z11
 
 fnorelu6x2p1r5:
 	VMOVUPS Z0, K1, (AX)
@@ -12713,14 +13838,54 @@ fnorelu6x2p1r5:
 	ADDQ    CX, AX
 	VMOVUPS Z10, K1, (AX)
 	VMOVUPS Z11, K2, 64(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 6 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x18, 88(SP)
+	ADDQ   $0x18, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x06
+	JE     ftile6x2
+	JMP    block
 
 fnot6x2:
 	CMPQ AX, $0x06
 	JNE  fnot6x3
 	CMPQ CX, $0x03
 	JNE  fnot6x3
+
+ftile6x3:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), CX
+	MOVL      CX, 136(SP)
+	CVTTSS2SL 20(AX), AX
+	MOVL      AX, 140(SP)
 
 	// tile 6×3
 	VPXORD Z0, Z0, Z0
@@ -12741,20 +13906,20 @@ fnot6x2:
 	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), DI
 	LEAQ   (DI)(CX*1), CX
-	MOVQ   b_base+48(FP), R8
-	MOVQ   ps+120(FP), R9
+	MOVQ   8(SP), R8
+	MOVQ   ps+152(FP), R9
 	LEAQ   (R8)(R9*1), R10
 	LEAQ   (R10)(R9*1), R9
 	XORQ   R11, R11
 	XORQ   R12, R12
-	MOVQ   kq+88(FP), R13
+	MOVQ   kq+120(FP), R13
 	SHLQ   $0x02, R13
 	CMPQ   R11, R13
 	JE     tail6x3
@@ -12793,7 +13958,7 @@ loop6x3:
 	JNE          loop6x3
 
 tail6x3:
-	MOVQ         tmask+96(FP), R13
+	MOVQ         tmask+128(FP), R13
 	TESTQ        R13, R13
 	JZ           store6x3
 	KMOVQ        R13, K1
@@ -12832,351 +13997,351 @@ tail6x3:
 	VPDPBUSD     Z21, Z18, Z17
 
 store6x3:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z22, Z22, Z22
-	VMOVDQU32.Z  (DX), K1, Z18
-	VMOVDQU32.Z  (BX), K1, Z19
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z18, Z18, Z18
+	VMOVDQU32.Z  (DX), K1, Z19
+	VMOVDQU32.Z  (BX), K1, Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z0, Z0
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z20, Z0
+	VMULPS       Z0, Z21, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r0
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z0, Z0
 
 fnob6x3p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r0
-	VMAXPS Z0, Z22, Z0
-	VADDPS Z22, Z0, Z0
+	VMAXPS Z0, Z18, Z0
+	VADDPS Z18, Z0, Z0
 
 fnorelu6x3p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z3, Z3
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z20, Z3
+	VMULPS       Z3, Z21, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r1
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z3, Z3
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z3, Z3
 
 fnob6x3p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r1
-	VMAXPS Z3, Z22, Z3
-	VADDPS Z22, Z3, Z3
+	VMAXPS Z3, Z18, Z3
+	VADDPS Z18, Z3, Z3
 
 fnorelu6x3p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z6, Z6
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z20, Z6
+	VMULPS       Z6, Z21, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r2
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z6, Z6
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z6, Z6
 
 fnob6x3p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r2
-	VMAXPS Z6, Z22, Z6
-	VADDPS Z22, Z6, Z6
+	VMAXPS Z6, Z18, Z6
+	VADDPS Z18, Z6, Z6
 
 fnorelu6x3p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z18, Z20
-	VPMULLD.BCST 12(R11), Z19, Z21
-	VPSUBD       Z21, Z9, Z9
+	VMULPS.BCST  12(R10), Z19, Z21
+	VPMULLD.BCST 12(R11), Z20, Z22
+	VPSUBD       Z22, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z20, Z9
+	VMULPS       Z9, Z21, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r3
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z9, Z9
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z9, Z9
 
 fnob6x3p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r3
-	VMAXPS Z9, Z22, Z9
-	VADDPS Z22, Z9, Z9
+	VMAXPS Z9, Z18, Z9
+	VADDPS Z18, Z9, Z9
 
 fnorelu6x3p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z18, Z20
-	VPMULLD.BCST 16(R11), Z19, Z21
-	VPSUBD       Z21, Z12, Z12
+	VMULPS.BCST  16(R10), Z19, Z21
+	VPMULLD.BCST 16(R11), Z20, Z22
+	VPSUBD       Z22, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z20, Z12
+	VMULPS       Z12, Z21, Z12
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r4
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z12, Z12
 
 fnob6x3p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r4
-	VMAXPS Z12, Z22, Z12
-	VADDPS Z22, Z12, Z12
+	VMAXPS Z12, Z18, Z12
+	VADDPS Z18, Z12, Z12
 
 fnorelu6x3p0r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z18, Z20
-	VPMULLD.BCST 20(R11), Z19, Z21
-	VPSUBD       Z21, Z15, Z15
+	VMULPS.BCST  20(R10), Z19, Z21
+	VPMULLD.BCST 20(R11), Z20, Z22
+	VPSUBD       Z22, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z20, Z15
+	VMULPS       Z15, Z21, Z15
 	TESTQ        DI, DI
 	JZ           fnob6x3p0r5
-	VMOVDQU32.Z  (R9), K1, Z20
-	VADDPS       Z20, Z15, Z15
+	VMOVDQU32.Z  (R9), K1, Z21
+	VADDPS       Z21, Z15, Z15
 
 fnob6x3p0r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p0r5
-	VMAXPS Z15, Z22, Z15
-	VADDPS Z22, Z15, Z15
+	VMAXPS Z15, Z18, Z15
+	VADDPS Z18, Z15, Z15
 
 fnorelu6x3p0r5:
-	VMOVDQU32    64(DX), Z18
-	VMOVDQU32    64(BX), Z19
+	VMOVDQU32    64(DX), Z19
+	VMOVDQU32    64(BX), Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z1, Z1
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z20, Z1
+	VMULPS       Z1, Z21, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r0
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z1, Z1
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z1, Z1
 
 fnob6x3p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r0
-	VMAXPS Z1, Z22, Z1
-	VADDPS Z22, Z1, Z1
+	VMAXPS Z1, Z18, Z1
+	VADDPS Z18, Z1, Z1
 
 fnorelu6x3p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z4, Z4
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z20, Z4
+	VMULPS       Z4, Z21, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r1
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z4, Z4
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z4, Z4
 
 fnob6x3p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r1
-	VMAXPS Z4, Z22, Z4
-	VADDPS Z22, Z4, Z4
+	VMAXPS Z4, Z18, Z4
+	VADDPS Z18, Z4, Z4
 
 fnorelu6x3p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z7, Z7
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z20, Z7
+	VMULPS       Z7, Z21, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r2
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z7, Z7
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z7, Z7
 
 fnob6x3p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r2
-	VMAXPS Z7, Z22, Z7
-	VADDPS Z22, Z7, Z7
+	VMAXPS Z7, Z18, Z7
+	VADDPS Z18, Z7, Z7
 
 fnorelu6x3p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z18, Z20
-	VPMULLD.BCST 12(R11), Z19, Z21
-	VPSUBD       Z21, Z10, Z10
+	VMULPS.BCST  12(R10), Z19, Z21
+	VPMULLD.BCST 12(R11), Z20, Z22
+	VPSUBD       Z22, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z20, Z10
+	VMULPS       Z10, Z21, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r3
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z10, Z10
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z10, Z10
 
 fnob6x3p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r3
-	VMAXPS Z10, Z22, Z10
-	VADDPS Z22, Z10, Z10
+	VMAXPS Z10, Z18, Z10
+	VADDPS Z18, Z10, Z10
 
 fnorelu6x3p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z18, Z20
-	VPMULLD.BCST 16(R11), Z19, Z21
-	VPSUBD       Z21, Z13, Z13
+	VMULPS.BCST  16(R10), Z19, Z21
+	VPMULLD.BCST 16(R11), Z20, Z22
+	VPSUBD       Z22, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z20, Z13
+	VMULPS       Z13, Z21, Z13
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r4
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z13, Z13
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z13, Z13
 
 fnob6x3p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r4
-	VMAXPS Z13, Z22, Z13
-	VADDPS Z22, Z13, Z13
+	VMAXPS Z13, Z18, Z13
+	VADDPS Z18, Z13, Z13
 
 fnorelu6x3p1r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z18, Z20
-	VPMULLD.BCST 20(R11), Z19, Z21
-	VPSUBD       Z21, Z16, Z16
+	VMULPS.BCST  20(R10), Z19, Z21
+	VPMULLD.BCST 20(R11), Z20, Z22
+	VPSUBD       Z22, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
-	VMULPS       Z16, Z20, Z16
+	VMULPS       Z16, Z21, Z16
 	TESTQ        DI, DI
 	JZ           fnob6x3p1r5
-	VMOVDQU32    64(R9), Z20
-	VADDPS       Z20, Z16, Z16
+	VMOVDQU32    64(R9), Z21
+	VADDPS       Z21, Z16, Z16
 
 fnob6x3p1r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p1r5
-	VMAXPS Z16, Z22, Z16
-	VADDPS Z22, Z16, Z16
+	VMAXPS Z16, Z18, Z16
+	VADDPS Z18, Z16, Z16
 
 fnorelu6x3p1r5:
-	VMOVDQU32.Z  128(DX), K2, Z18
-	VMOVDQU32.Z  128(BX), K2, Z19
+	VMOVDQU32.Z  128(DX), K2, Z19
+	VMOVDQU32.Z  128(BX), K2, Z20
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z18, Z20
-	VPMULLD.BCST (R11), Z19, Z21
-	VPSUBD       Z21, Z2, Z2
+	VMULPS.BCST  (R10), Z19, Z21
+	VPMULLD.BCST (R11), Z20, Z22
+	VPSUBD       Z22, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z20, Z2
+	VMULPS       Z2, Z21, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r0
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z2, Z2
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z2, Z2
 
 fnob6x3p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r0
-	VMAXPS Z2, Z22, Z2
-	VADDPS Z22, Z2, Z2
+	VMAXPS Z2, Z18, Z2
+	VADDPS Z18, Z2, Z2
 
 fnorelu6x3p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z18, Z20
-	VPMULLD.BCST 4(R11), Z19, Z21
-	VPSUBD       Z21, Z5, Z5
+	VMULPS.BCST  4(R10), Z19, Z21
+	VPMULLD.BCST 4(R11), Z20, Z22
+	VPSUBD       Z22, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z20, Z5
+	VMULPS       Z5, Z21, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r1
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z5, Z5
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z5, Z5
 
 fnob6x3p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r1
-	VMAXPS Z5, Z22, Z5
-	VADDPS Z22, Z5, Z5
+	VMAXPS Z5, Z18, Z5
+	VADDPS Z18, Z5, Z5
 
 fnorelu6x3p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z18, Z20
-	VPMULLD.BCST 8(R11), Z19, Z21
-	VPSUBD       Z21, Z8, Z8
+	VMULPS.BCST  8(R10), Z19, Z21
+	VPMULLD.BCST 8(R11), Z20, Z22
+	VPSUBD       Z22, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z20, Z8
+	VMULPS       Z8, Z21, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r2
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z8, Z8
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z8, Z8
 
 fnob6x3p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r2
-	VMAXPS Z8, Z22, Z8
-	VADDPS Z22, Z8, Z8
+	VMAXPS Z8, Z18, Z8
+	VADDPS Z18, Z8, Z8
 
 fnorelu6x3p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z18, Z20
-	VPMULLD.BCST 12(R11), Z19, Z21
-	VPSUBD       Z21, Z11, Z11
+	VMULPS.BCST  12(R10), Z19, Z21
+	VPMULLD.BCST 12(R11), Z20, Z22
+	VPSUBD       Z22, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z20, Z11
+	VMULPS       Z11, Z21, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r3
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z11, Z11
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z11, Z11
 
 fnob6x3p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r3
-	VMAXPS Z11, Z22, Z11
-	VADDPS Z22, Z11, Z11
+	VMAXPS Z11, Z18, Z11
+	VADDPS Z18, Z11, Z11
 
 fnorelu6x3p2r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z18, Z20
-	VPMULLD.BCST 16(R11), Z19, Z21
-	VPSUBD       Z21, Z14, Z14
+	VMULPS.BCST  16(R10), Z19, Z21
+	VPMULLD.BCST 16(R11), Z20, Z22
+	VPSUBD       Z22, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z20, Z14
+	VMULPS       Z14, Z21, Z14
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r4
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z14, Z14
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z14, Z14
 
 fnob6x3p2r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r4
-	VMAXPS Z14, Z22, Z14
-	VADDPS Z22, Z14, Z14
+	VMAXPS Z14, Z18, Z14
+	VADDPS Z18, Z14, Z14
 
 fnorelu6x3p2r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z18, Z20
-	VPMULLD.BCST 20(R11), Z19, Z21
-	VPSUBD       Z21, Z17, Z17
+	VMULPS.BCST  20(R10), Z19, Z21
+	VPMULLD.BCST 20(R11), Z20, Z22
+	VPSUBD       Z22, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
-	VMULPS       Z17, Z20, Z17
+	VMULPS       Z17, Z21, Z17
 	TESTQ        DI, DI
 	JZ           fnob6x3p2r5
-	VMOVDQU32.Z  128(R9), K2, Z20
-	VADDPS       Z20, Z17, Z17
+	VMOVDQU32.Z  128(R9), K2, Z21
+	VADDPS       Z21, Z17, Z17
 
 fnob6x3p2r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x3p2r5
-	VMAXPS Z17, Z22, Z17
-	VADDPS Z22, Z17, Z17
+	VMAXPS Z17, Z18, Z17
+	VADDPS Z18, Z17, Z17
 
 fnorelu6x3p2r5:
 	VMOVUPS Z0, K1, (AX)
@@ -13202,14 +14367,54 @@ fnorelu6x3p2r5:
 	VMOVUPS Z15, K1, (AX)
 	VMOVUPS Z16, 64(AX)
 	VMOVUPS Z17, K2, 128(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 6 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x18, 88(SP)
+	ADDQ   $0x18, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x06
+	JE     ftile6x3
+	JMP    block
 
 fnot6x3:
 	CMPQ AX, $0x06
 	JNE  fnot6x4
 	CMPQ CX, $0x04
 	JNE  fnot6x4
+
+ftile6x4:
+	MOVQ      96(SP), AX
+	CVTTSS2SL (AX), CX
+	MOVL      CX, 120(SP)
+	CVTTSS2SL 4(AX), CX
+	MOVL      CX, 124(SP)
+	CVTTSS2SL 8(AX), CX
+	MOVL      CX, 128(SP)
+	CVTTSS2SL 12(AX), CX
+	MOVL      CX, 132(SP)
+	CVTTSS2SL 16(AX), CX
+	MOVL      CX, 136(SP)
+	CVTTSS2SL 20(AX), AX
+	MOVL      AX, 140(SP)
 
 	// tile 6×4
 	VPXORD Z0, Z0, Z0
@@ -13236,21 +14441,21 @@ fnot6x3:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	MOVQ   a_base+24(FP), AX
-	MOVQ   lda+104(FP), CX
+	MOVQ   72(SP), AX
+	MOVQ   lda+136(FP), CX
 	LEAQ   (AX)(CX*1), DX
 	LEAQ   (DX)(CX*1), BX
 	LEAQ   (BX)(CX*1), SI
 	LEAQ   (SI)(CX*1), DI
 	LEAQ   (DI)(CX*1), CX
-	MOVQ   b_base+48(FP), R8
-	MOVQ   ps+120(FP), R9
+	MOVQ   8(SP), R8
+	MOVQ   ps+152(FP), R9
 	LEAQ   (R8)(R9*1), R10
 	LEAQ   (R10)(R9*1), R11
 	LEAQ   (R11)(R9*1), R9
 	XORQ   R12, R12
 	XORQ   R13, R13
-	MOVQ   kq+88(FP), R14
+	MOVQ   kq+120(FP), R14
 	SHLQ   $0x02, R14
 	CMPQ   R12, R14
 	JE     tail6x4
@@ -13296,7 +14501,7 @@ loop6x4:
 	JNE          loop6x4
 
 tail6x4:
-	MOVQ         tmask+96(FP), R14
+	MOVQ         tmask+128(FP), R14
 	TESTQ        R14, R14
 	JZ           store6x4
 	KMOVQ        R14, K1
@@ -13342,461 +14547,461 @@ tail6x4:
 	VPDPBUSD     Z28, Z24, Z23
 
 store6x4:
-	MOVQ         c_base+0(FP), AX
-	MOVQ         ldc+112(FP), CX
+	MOVQ         64(SP), AX
+	MOVQ         ldc+144(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         masks+128(FP), DX
+	MOVQ         48(SP), DX
 	KMOVW        DX, K1
 	SHRQ         $0x10, DX
 	KMOVW        DX, K2
-	MOVQ         sc_base+136(FP), DX
-	MOVQ         rs_base+160(FP), BX
-	MOVQ         bias_base+184(FP), SI
-	MOVQ         bias_len+192(FP), DI
-	MOVQ         ldb+208(FP), R8
+	MOVQ         16(SP), DX
+	MOVQ         24(SP), BX
+	MOVQ         80(SP), SI
+	MOVQ         bias_len+232(FP), DI
+	MOVQ         ldb+248(FP), R8
 	SHLQ         $0x02, R8
-	MOVQ         sx_base+216(FP), R10
-	MOVQ         zx_base+240(FP), R11
-	MOVB         relu+264(FP), R12
-	VPXORD       Z29, Z29, Z29
-	VMOVDQU32.Z  (DX), K1, Z24
-	VMOVDQU32.Z  (BX), K1, Z25
+	MOVQ         88(SP), R10
+	LEAQ         120(SP), R11
+	MOVB         relu+304(FP), R12
+	VPXORD       Z24, Z24, Z24
+	VMOVDQU32.Z  (DX), K1, Z25
+	VMOVDQU32.Z  (BX), K1, Z26
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z24, Z26
-	VPMULLD.BCST (R11), Z25, Z27
-	VPSUBD       Z27, Z0, Z0
+	VMULPS.BCST  (R10), Z25, Z27
+	VPMULLD.BCST (R11), Z26, Z28
+	VPSUBD       Z28, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       Z0, Z26, Z0
+	VMULPS       Z0, Z27, Z0
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r0
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z0, Z0
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z0, Z0
 
 fnob6x4p0r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r0
-	VMAXPS Z0, Z29, Z0
-	VADDPS Z29, Z0, Z0
+	VMAXPS Z0, Z24, Z0
+	VADDPS Z24, Z0, Z0
 
 fnorelu6x4p0r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z24, Z26
-	VPMULLD.BCST 4(R11), Z25, Z27
-	VPSUBD       Z27, Z4, Z4
+	VMULPS.BCST  4(R10), Z25, Z27
+	VPMULLD.BCST 4(R11), Z26, Z28
+	VPSUBD       Z28, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       Z4, Z26, Z4
+	VMULPS       Z4, Z27, Z4
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r1
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z4, Z4
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z4, Z4
 
 fnob6x4p0r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r1
-	VMAXPS Z4, Z29, Z4
-	VADDPS Z29, Z4, Z4
+	VMAXPS Z4, Z24, Z4
+	VADDPS Z24, Z4, Z4
 
 fnorelu6x4p0r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z24, Z26
-	VPMULLD.BCST 8(R11), Z25, Z27
-	VPSUBD       Z27, Z8, Z8
+	VMULPS.BCST  8(R10), Z25, Z27
+	VPMULLD.BCST 8(R11), Z26, Z28
+	VPSUBD       Z28, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       Z8, Z26, Z8
+	VMULPS       Z8, Z27, Z8
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r2
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z8, Z8
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z8, Z8
 
 fnob6x4p0r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r2
-	VMAXPS Z8, Z29, Z8
-	VADDPS Z29, Z8, Z8
+	VMAXPS Z8, Z24, Z8
+	VADDPS Z24, Z8, Z8
 
 fnorelu6x4p0r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z24, Z26
-	VPMULLD.BCST 12(R11), Z25, Z27
-	VPSUBD       Z27, Z12, Z12
+	VMULPS.BCST  12(R10), Z25, Z27
+	VPMULLD.BCST 12(R11), Z26, Z28
+	VPSUBD       Z28, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       Z12, Z26, Z12
+	VMULPS       Z12, Z27, Z12
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r3
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z12, Z12
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z12, Z12
 
 fnob6x4p0r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r3
-	VMAXPS Z12, Z29, Z12
-	VADDPS Z29, Z12, Z12
+	VMAXPS Z12, Z24, Z12
+	VADDPS Z24, Z12, Z12
 
 fnorelu6x4p0r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z24, Z26
-	VPMULLD.BCST 16(R11), Z25, Z27
-	VPSUBD       Z27, Z16, Z16
+	VMULPS.BCST  16(R10), Z25, Z27
+	VPMULLD.BCST 16(R11), Z26, Z28
+	VPSUBD       Z28, Z16, Z16
 	VCVTDQ2PS    Z16, Z16
-	VMULPS       Z16, Z26, Z16
+	VMULPS       Z16, Z27, Z16
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r4
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z16, Z16
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z16, Z16
 
 fnob6x4p0r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r4
-	VMAXPS Z16, Z29, Z16
-	VADDPS Z29, Z16, Z16
+	VMAXPS Z16, Z24, Z16
+	VADDPS Z24, Z16, Z16
 
 fnorelu6x4p0r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z24, Z26
-	VPMULLD.BCST 20(R11), Z25, Z27
-	VPSUBD       Z27, Z20, Z20
+	VMULPS.BCST  20(R10), Z25, Z27
+	VPMULLD.BCST 20(R11), Z26, Z28
+	VPSUBD       Z28, Z20, Z20
 	VCVTDQ2PS    Z20, Z20
-	VMULPS       Z20, Z26, Z20
+	VMULPS       Z20, Z27, Z20
 	TESTQ        DI, DI
 	JZ           fnob6x4p0r5
-	VMOVDQU32.Z  (R9), K1, Z26
-	VADDPS       Z26, Z20, Z20
+	VMOVDQU32.Z  (R9), K1, Z27
+	VADDPS       Z27, Z20, Z20
 
 fnob6x4p0r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p0r5
-	VMAXPS Z20, Z29, Z20
-	VADDPS Z29, Z20, Z20
+	VMAXPS Z20, Z24, Z20
+	VADDPS Z24, Z20, Z20
 
 fnorelu6x4p0r5:
-	VMOVDQU32    64(DX), Z24
-	VMOVDQU32    64(BX), Z25
+	VMOVDQU32    64(DX), Z25
+	VMOVDQU32    64(BX), Z26
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z24, Z26
-	VPMULLD.BCST (R11), Z25, Z27
-	VPSUBD       Z27, Z1, Z1
+	VMULPS.BCST  (R10), Z25, Z27
+	VPMULLD.BCST (R11), Z26, Z28
+	VPSUBD       Z28, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z1, Z26, Z1
+	VMULPS       Z1, Z27, Z1
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r0
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z1, Z1
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z1, Z1
 
 fnob6x4p1r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r0
-	VMAXPS Z1, Z29, Z1
-	VADDPS Z29, Z1, Z1
+	VMAXPS Z1, Z24, Z1
+	VADDPS Z24, Z1, Z1
 
 fnorelu6x4p1r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z24, Z26
-	VPMULLD.BCST 4(R11), Z25, Z27
-	VPSUBD       Z27, Z5, Z5
+	VMULPS.BCST  4(R10), Z25, Z27
+	VPMULLD.BCST 4(R11), Z26, Z28
+	VPSUBD       Z28, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       Z5, Z26, Z5
+	VMULPS       Z5, Z27, Z5
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r1
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z5, Z5
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z5, Z5
 
 fnob6x4p1r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r1
-	VMAXPS Z5, Z29, Z5
-	VADDPS Z29, Z5, Z5
+	VMAXPS Z5, Z24, Z5
+	VADDPS Z24, Z5, Z5
 
 fnorelu6x4p1r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z24, Z26
-	VPMULLD.BCST 8(R11), Z25, Z27
-	VPSUBD       Z27, Z9, Z9
+	VMULPS.BCST  8(R10), Z25, Z27
+	VPMULLD.BCST 8(R11), Z26, Z28
+	VPSUBD       Z28, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       Z9, Z26, Z9
+	VMULPS       Z9, Z27, Z9
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r2
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z9, Z9
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z9, Z9
 
 fnob6x4p1r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r2
-	VMAXPS Z9, Z29, Z9
-	VADDPS Z29, Z9, Z9
+	VMAXPS Z9, Z24, Z9
+	VADDPS Z24, Z9, Z9
 
 fnorelu6x4p1r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z24, Z26
-	VPMULLD.BCST 12(R11), Z25, Z27
-	VPSUBD       Z27, Z13, Z13
+	VMULPS.BCST  12(R10), Z25, Z27
+	VPMULLD.BCST 12(R11), Z26, Z28
+	VPSUBD       Z28, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       Z13, Z26, Z13
+	VMULPS       Z13, Z27, Z13
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r3
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z13, Z13
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z13, Z13
 
 fnob6x4p1r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r3
-	VMAXPS Z13, Z29, Z13
-	VADDPS Z29, Z13, Z13
+	VMAXPS Z13, Z24, Z13
+	VADDPS Z24, Z13, Z13
 
 fnorelu6x4p1r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z24, Z26
-	VPMULLD.BCST 16(R11), Z25, Z27
-	VPSUBD       Z27, Z17, Z17
+	VMULPS.BCST  16(R10), Z25, Z27
+	VPMULLD.BCST 16(R11), Z26, Z28
+	VPSUBD       Z28, Z17, Z17
 	VCVTDQ2PS    Z17, Z17
-	VMULPS       Z17, Z26, Z17
+	VMULPS       Z17, Z27, Z17
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r4
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z17, Z17
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z17, Z17
 
 fnob6x4p1r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r4
-	VMAXPS Z17, Z29, Z17
-	VADDPS Z29, Z17, Z17
+	VMAXPS Z17, Z24, Z17
+	VADDPS Z24, Z17, Z17
 
 fnorelu6x4p1r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z24, Z26
-	VPMULLD.BCST 20(R11), Z25, Z27
-	VPSUBD       Z27, Z21, Z21
+	VMULPS.BCST  20(R10), Z25, Z27
+	VPMULLD.BCST 20(R11), Z26, Z28
+	VPSUBD       Z28, Z21, Z21
 	VCVTDQ2PS    Z21, Z21
-	VMULPS       Z21, Z26, Z21
+	VMULPS       Z21, Z27, Z21
 	TESTQ        DI, DI
 	JZ           fnob6x4p1r5
-	VMOVDQU32    64(R9), Z26
-	VADDPS       Z26, Z21, Z21
+	VMOVDQU32    64(R9), Z27
+	VADDPS       Z27, Z21, Z21
 
 fnob6x4p1r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p1r5
-	VMAXPS Z21, Z29, Z21
-	VADDPS Z29, Z21, Z21
+	VMAXPS Z21, Z24, Z21
+	VADDPS Z24, Z21, Z21
 
 fnorelu6x4p1r5:
-	VMOVDQU32    128(DX), Z24
-	VMOVDQU32    128(BX), Z25
+	VMOVDQU32    128(DX), Z25
+	VMOVDQU32    128(BX), Z26
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z24, Z26
-	VPMULLD.BCST (R11), Z25, Z27
-	VPSUBD       Z27, Z2, Z2
+	VMULPS.BCST  (R10), Z25, Z27
+	VPMULLD.BCST (R11), Z26, Z28
+	VPSUBD       Z28, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       Z2, Z26, Z2
+	VMULPS       Z2, Z27, Z2
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r0
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z2, Z2
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z2, Z2
 
 fnob6x4p2r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r0
-	VMAXPS Z2, Z29, Z2
-	VADDPS Z29, Z2, Z2
+	VMAXPS Z2, Z24, Z2
+	VADDPS Z24, Z2, Z2
 
 fnorelu6x4p2r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z24, Z26
-	VPMULLD.BCST 4(R11), Z25, Z27
-	VPSUBD       Z27, Z6, Z6
+	VMULPS.BCST  4(R10), Z25, Z27
+	VPMULLD.BCST 4(R11), Z26, Z28
+	VPSUBD       Z28, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       Z6, Z26, Z6
+	VMULPS       Z6, Z27, Z6
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r1
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z6, Z6
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z6, Z6
 
 fnob6x4p2r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r1
-	VMAXPS Z6, Z29, Z6
-	VADDPS Z29, Z6, Z6
+	VMAXPS Z6, Z24, Z6
+	VADDPS Z24, Z6, Z6
 
 fnorelu6x4p2r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z24, Z26
-	VPMULLD.BCST 8(R11), Z25, Z27
-	VPSUBD       Z27, Z10, Z10
+	VMULPS.BCST  8(R10), Z25, Z27
+	VPMULLD.BCST 8(R11), Z26, Z28
+	VPSUBD       Z28, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       Z10, Z26, Z10
+	VMULPS       Z10, Z27, Z10
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r2
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z10, Z10
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z10, Z10
 
 fnob6x4p2r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r2
-	VMAXPS Z10, Z29, Z10
-	VADDPS Z29, Z10, Z10
+	VMAXPS Z10, Z24, Z10
+	VADDPS Z24, Z10, Z10
 
 fnorelu6x4p2r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z24, Z26
-	VPMULLD.BCST 12(R11), Z25, Z27
-	VPSUBD       Z27, Z14, Z14
+	VMULPS.BCST  12(R10), Z25, Z27
+	VPMULLD.BCST 12(R11), Z26, Z28
+	VPSUBD       Z28, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       Z14, Z26, Z14
+	VMULPS       Z14, Z27, Z14
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r3
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z14, Z14
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z14, Z14
 
 fnob6x4p2r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r3
-	VMAXPS Z14, Z29, Z14
-	VADDPS Z29, Z14, Z14
+	VMAXPS Z14, Z24, Z14
+	VADDPS Z24, Z14, Z14
 
 fnorelu6x4p2r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z24, Z26
-	VPMULLD.BCST 16(R11), Z25, Z27
-	VPSUBD       Z27, Z18, Z18
+	VMULPS.BCST  16(R10), Z25, Z27
+	VPMULLD.BCST 16(R11), Z26, Z28
+	VPSUBD       Z28, Z18, Z18
 	VCVTDQ2PS    Z18, Z18
-	VMULPS       Z18, Z26, Z18
+	VMULPS       Z18, Z27, Z18
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r4
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z18, Z18
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z18, Z18
 
 fnob6x4p2r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r4
-	VMAXPS Z18, Z29, Z18
-	VADDPS Z29, Z18, Z18
+	VMAXPS Z18, Z24, Z18
+	VADDPS Z24, Z18, Z18
 
 fnorelu6x4p2r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z24, Z26
-	VPMULLD.BCST 20(R11), Z25, Z27
-	VPSUBD       Z27, Z22, Z22
+	VMULPS.BCST  20(R10), Z25, Z27
+	VPMULLD.BCST 20(R11), Z26, Z28
+	VPSUBD       Z28, Z22, Z22
 	VCVTDQ2PS    Z22, Z22
-	VMULPS       Z22, Z26, Z22
+	VMULPS       Z22, Z27, Z22
 	TESTQ        DI, DI
 	JZ           fnob6x4p2r5
-	VMOVDQU32    128(R9), Z26
-	VADDPS       Z26, Z22, Z22
+	VMOVDQU32    128(R9), Z27
+	VADDPS       Z27, Z22, Z22
 
 fnob6x4p2r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p2r5
-	VMAXPS Z22, Z29, Z22
-	VADDPS Z29, Z22, Z22
+	VMAXPS Z22, Z24, Z22
+	VADDPS Z24, Z22, Z22
 
 fnorelu6x4p2r5:
-	VMOVDQU32.Z  192(DX), K2, Z24
-	VMOVDQU32.Z  192(BX), K2, Z25
+	VMOVDQU32.Z  192(DX), K2, Z25
+	VMOVDQU32.Z  192(BX), K2, Z26
 	MOVQ         SI, R9
-	VMULPS.BCST  (R10), Z24, Z26
-	VPMULLD.BCST (R11), Z25, Z27
-	VPSUBD       Z27, Z3, Z3
+	VMULPS.BCST  (R10), Z25, Z27
+	VPMULLD.BCST (R11), Z26, Z28
+	VPSUBD       Z28, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       Z3, Z26, Z3
+	VMULPS       Z3, Z27, Z3
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r0
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z3, Z3
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z3, Z3
 
 fnob6x4p3r0:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r0
-	VMAXPS Z3, Z29, Z3
-	VADDPS Z29, Z3, Z3
+	VMAXPS Z3, Z24, Z3
+	VADDPS Z24, Z3, Z3
 
 fnorelu6x4p3r0:
 	ADDQ         R8, R9
-	VMULPS.BCST  4(R10), Z24, Z26
-	VPMULLD.BCST 4(R11), Z25, Z27
-	VPSUBD       Z27, Z7, Z7
+	VMULPS.BCST  4(R10), Z25, Z27
+	VPMULLD.BCST 4(R11), Z26, Z28
+	VPSUBD       Z28, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       Z7, Z26, Z7
+	VMULPS       Z7, Z27, Z7
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r1
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z7, Z7
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z7, Z7
 
 fnob6x4p3r1:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r1
-	VMAXPS Z7, Z29, Z7
-	VADDPS Z29, Z7, Z7
+	VMAXPS Z7, Z24, Z7
+	VADDPS Z24, Z7, Z7
 
 fnorelu6x4p3r1:
 	ADDQ         R8, R9
-	VMULPS.BCST  8(R10), Z24, Z26
-	VPMULLD.BCST 8(R11), Z25, Z27
-	VPSUBD       Z27, Z11, Z11
+	VMULPS.BCST  8(R10), Z25, Z27
+	VPMULLD.BCST 8(R11), Z26, Z28
+	VPSUBD       Z28, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS       Z11, Z26, Z11
+	VMULPS       Z11, Z27, Z11
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r2
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z11, Z11
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z11, Z11
 
 fnob6x4p3r2:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r2
-	VMAXPS Z11, Z29, Z11
-	VADDPS Z29, Z11, Z11
+	VMAXPS Z11, Z24, Z11
+	VADDPS Z24, Z11, Z11
 
 fnorelu6x4p3r2:
 	ADDQ         R8, R9
-	VMULPS.BCST  12(R10), Z24, Z26
-	VPMULLD.BCST 12(R11), Z25, Z27
-	VPSUBD       Z27, Z15, Z15
+	VMULPS.BCST  12(R10), Z25, Z27
+	VPMULLD.BCST 12(R11), Z26, Z28
+	VPSUBD       Z28, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS       Z15, Z26, Z15
+	VMULPS       Z15, Z27, Z15
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r3
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z15, Z15
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z15, Z15
 
 fnob6x4p3r3:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r3
-	VMAXPS Z15, Z29, Z15
-	VADDPS Z29, Z15, Z15
+	VMAXPS Z15, Z24, Z15
+	VADDPS Z24, Z15, Z15
 
 fnorelu6x4p3r3:
 	ADDQ         R8, R9
-	VMULPS.BCST  16(R10), Z24, Z26
-	VPMULLD.BCST 16(R11), Z25, Z27
-	VPSUBD       Z27, Z19, Z19
+	VMULPS.BCST  16(R10), Z25, Z27
+	VPMULLD.BCST 16(R11), Z26, Z28
+	VPSUBD       Z28, Z19, Z19
 	VCVTDQ2PS    Z19, Z19
-	VMULPS       Z19, Z26, Z19
+	VMULPS       Z19, Z27, Z19
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r4
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z19, Z19
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z19, Z19
 
 fnob6x4p3r4:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r4
-	VMAXPS Z19, Z29, Z19
-	VADDPS Z29, Z19, Z19
+	VMAXPS Z19, Z24, Z19
+	VADDPS Z24, Z19, Z19
 
 fnorelu6x4p3r4:
 	ADDQ         R8, R9
-	VMULPS.BCST  20(R10), Z24, Z26
-	VPMULLD.BCST 20(R11), Z25, Z27
-	VPSUBD       Z27, Z23, Z23
+	VMULPS.BCST  20(R10), Z25, Z27
+	VPMULLD.BCST 20(R11), Z26, Z28
+	VPSUBD       Z28, Z23, Z23
 	VCVTDQ2PS    Z23, Z23
-	VMULPS       Z23, Z26, Z23
+	VMULPS       Z23, Z27, Z23
 	TESTQ        DI, DI
 	JZ           fnob6x4p3r5
-	VMOVDQU32.Z  192(R9), K2, Z26
-	VADDPS       Z26, Z23, Z23
+	VMOVDQU32.Z  192(R9), K2, Z27
+	VADDPS       Z27, Z23, Z23
 
 fnob6x4p3r5:
 	TESTB  R12, R12
 	JZ     fnorelu6x4p3r5
-	VMAXPS Z23, Z29, Z23
-	VADDPS Z29, Z23, Z23
+	VMAXPS Z23, Z24, Z23
+	VADDPS Z24, Z23, Z23
 
 fnorelu6x4p3r5:
 	VMOVUPS Z0, K1, (AX)
@@ -13828,10 +15033,65 @@ fnorelu6x4p3r5:
 	VMOVUPS Z21, 64(AX)
 	VMOVUPS Z22, 128(AX)
 	VMOVUPS Z23, K2, 192(AX)
-	VZEROUPPER
-	RET
+
+	// next block of 6 rows
+	DECQ   104(SP)
+	JZ     nextgroup
+	MOVQ   ldc+144(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 64(SP)
+	MOVQ   lda+136(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, 72(SP)
+	MOVQ   ldb+248(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 80(SP)
+	ADDQ   $0x18, 88(SP)
+	ADDQ   $0x18, 96(SP)
+	XORQ   AX, AX
+	CMPQ   112(SP), $0x00
+	SETNE  AL
+	SUBQ   AX, 112(SP)
+	MOVQ   q+72(FP), AX
+	XORQ   CX, CX
+	CMPQ   112(SP), $0x00
+	SETNE  CL
+	ADDQ   CX, AX
+	CMPQ   AX, $0x06
+	JE     ftile6x4
+	JMP    block
 
 fnot6x4:
+	RET
+
+nextgroup:
+	DECQ  40(SP)
+	JZ    done
+	MOVQ  56(SP), AX
+	SHLQ  $0x06, AX
+	ADDQ  AX, (SP)
+	ADDQ  AX, 16(SP)
+	ADDQ  AX, 24(SP)
+	ADDQ  AX, 32(SP)
+	MOVQ  56(SP), AX
+	MOVQ  ps+152(FP), CX
+	IMULQ CX, AX
+	ADDQ  AX, 8(SP)
+	CMPQ  40(SP), $0x01
+	JNE   middle
+	MOVQ  lastMasks+168(FP), AX
+	MOVQ  AX, 48(SP)
+	MOVQ  lastPanels+112(FP), AX
+	MOVQ  AX, 56(SP)
+	JMP   group
+
+middle:
+	MOVL $0xffffffff, AX
+	MOVQ AX, 48(SP)
+	JMP  group
+
+done:
+	VZEROUPPER
 	RET
 
 // func gemvI8Z(c []int32, a []uint8, b []int8, panels int, kq int, tmask uint64, ps int, masks uint64)

@@ -219,3 +219,94 @@ func BenchmarkGemmI8F32(b *testing.B) {
 func sameBitsOrNaN(x, y float32) bool {
 	return math.Float32bits(x) == math.Float32bits(y) || x != x && y != y
 }
+
+// gemmI8F32Func is GemmI8F32's signature, for tests that run it through
+// more than one entry point.
+type gemmI8F32Func func(y []float32, acc []int32, a []uint8, m int, w *MatI8, n0, n1 int, xs, xz, scales, bias []float32, ldb int, relu bool)
+
+// checkGemmI8F32Rows checks f bit for bit (but for NaN payloads) against
+// the two passes over the references for every row count from 1 to 40
+// and 2048 (the loops over 6-row blocks and panel groups: one block, even
+// and uneven blocks, many groups), column counts and ranges that are not
+// multiples of 16, K of every residue mod 4, relu on and off, and each
+// bias form: none, one row for all (ldb = 0), a row per row with ldb = N
+// and ldb > N, and the rows in y itself (ldb = N). Memory around y and the
+// columns outside the range keep their canary (in place: their bias).
+func checkGemmI8F32Rows(t *testing.T, name string, f gemmI8F32Func) {
+	t.Helper()
+	ref := gemmI8F32Via(gemmI8Generic, dequantRowGeneric, reluSliceGeneric)
+	rng := rand.New(rand.NewPCG(67, 68))
+	ks := []int{1, 2, 3, 5, 7, 13, 30, 66, 131}
+	var ms []int
+	for m := 1; m <= 40; m++ {
+		ms = append(ms, m)
+	}
+	ms = append(ms, 2048)
+	const canary = -12345.5
+	for _, m := range ms {
+		for c := range 5 {
+			n, k := 1+rng.IntN(300), ks[rng.IntN(len(ks))]
+			if m > 40 {
+				n, k = 150+c*13, 37+c*31
+			}
+			n0 := rng.IntN(n)
+			n1 := n0 + 1 + rng.IntN(n-n0)
+			if c == 0 {
+				n0, n1 = 0, n
+			}
+			mode := (m + c) % 5 // 0 none, 1 ldb = 0, 2 ldb = N, 3 ldb > N, 4 in place
+			relu := (m+c/2)%2 == 0
+			a, wd := makeInputs(rng, m, n, k, fillRand)
+			w := PackI8(wd, n, k)
+			xs, xz, scales, bias := epiInputs(rng, m, n, rng.IntN(4) == 0)
+			ldb := 0
+			switch mode {
+			case 0:
+				bias = nil
+			case 2, 3, 4:
+				ldb = n
+				if mode == 3 {
+					ldb += 1 + rng.IntN(40)
+				}
+				bias = make([]float32, (m-1)*ldb+n)
+				for i := range bias {
+					bias[i] = rng.Float32()*2 - 1
+				}
+			}
+			want := make([]float32, m*n)
+			got, check := guarded[float32](m*n, canary)
+			for i := range want {
+				want[i], got[i] = canary, canary
+			}
+			if mode == 4 {
+				copy(want, bias)
+				copy(got, bias)
+			}
+			ref(want, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
+			if mode == 4 {
+				bias = got
+			}
+			f(got, make([]int32, m*n), a, m, w, n0, n1, xs, xz, scales, bias, ldb, relu)
+			check(t)
+			for i := range want {
+				if !sameBitsOrNaN(got[i], want[i]) {
+					t.Fatalf("%s m=%d n=%d k=%d cols [%d,%d) bias mode %d ldb=%d relu=%v: y[%d][%d]=%v (%#x) want %v (%#x)",
+						name, m, n, k, n0, n1, mode, ldb, relu, i/n, i%n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
+// TestGemmI8F32Rows runs checkGemmI8F32Rows over every implementation's
+// GemmI8F32.
+func TestGemmI8F32Rows(t *testing.T) {
+	for _, im := range Impls() {
+		restore, err := Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGemmI8F32Rows(t, im.Name, GemmI8F32)
+		restore()
+	}
+}

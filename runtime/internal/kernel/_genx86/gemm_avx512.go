@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -41,7 +42,7 @@ func gemmAVX512() {
 			JNE(LabelRef(next))
 			CMPQ(panels, Imm(uint64(p)))
 			JNE(LabelRef(next))
-			i8zTile(r, p, false)
+			i8zTile(r, p, false, i8zParams)
 			VZEROUPPER()
 			RET()
 			Label(next)
@@ -57,18 +58,19 @@ func gemmAVX512() {
 // nothing past a row is read; masked stores (first and last panel).
 //
 // With epi (gemmI8ZF) the accumulators are dequantized in registers
-// instead (i8zEpilogue) and c holds float32.
-func i8zTile(R, P int, epi bool) {
+// instead (i8zEpilogue) and c holds float32. src loads the tile's
+// pointers and store masks (i8zParams: from the arguments).
+func i8zTile(R, P int, epi bool, src i8zSrc) {
 	Commentf("tile %d×%d", R, P)
 	acc := make([][]reg.VecVirtual, R)
 	for r := range acc {
 		acc[r] = make([]reg.VecVirtual, P)
 		for p := range acc[r] {
 			acc[r][p] = ZMM()
-			VPXORD(acc[r][p], acc[r][p], acc[r][p])
+			zeroZ(acc[r][p])
 		}
 	}
-	a := Load(Param("a").Base(), GP64())
+	a := src("a")
 	lda := Load(Param("lda"), GP64())
 	rowp := make([]reg.GPVirtual, R)
 	for r := range rowp {
@@ -79,7 +81,7 @@ func i8zTile(R, P int, epi bool) {
 			LEAQ(Mem{Base: rowp[r-1], Index: lda, Scale: 1}, rowp[r])
 		}
 	}
-	b := Load(Param("b").Base(), GP64())
+	b := src("b")
 	ps := Load(Param("ps"), GP64())
 	panp := make([]reg.GPVirtual, P)
 	for p := range panp {
@@ -143,14 +145,13 @@ func i8zTile(R, P int, epi bool) {
 	})
 	Label(store)
 	if epi {
-		i8zEpilogue(R, P, acc)
+		i8zEpilogue(R, P, acc, src)
 		return
 	}
-	c := Load(Param("c").Base(), GP64())
+	c := src("c")
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
-	ms := GP64()
-	Load(Param("masks"), ms)
+	ms := src("masks")
 	kf, kl := K(), K()
 	KMOVW(ms.As32(), kf)
 	SHRQ(Imm(16), ms)
@@ -173,27 +174,209 @@ func i8zTile(R, P int, epi bool) {
 	}
 }
 
-// gemmF32EpiAVX512 writes gemmI8ZF: gemmI8Z's tiles with the
+// zeroZ emits VPXORD r, r, r declared as a write of r only: avo v0.5.0
+// counts the EVEX xor as a read of r, which would keep r live from its
+// previous use (around gemmI8ZF's block loop: across every tile) to here.
+func zeroZ(r reg.VecVirtual) {
+	Instruction(&ir.Instruction{
+		Opcode:   "VPXORD",
+		Operands: []Op{r, r, r},
+		Outputs:  []Op{r},
+		ISA:      []string{"AVX512F"},
+	})
+}
+
+// i8zSrc emits the load of one of the tile's pointers (the base of
+// slice "a", "b", "c", "sc", "rs", "bias", "sx" or "zx", each at the
+// tile's first row and column) or of its store masks ("masks") into a
+// new register.
+type i8zSrc func(name string) reg.GPVirtual
+
+// i8zParams loads them from the arguments of the same name.
+func i8zParams(name string) reg.GPVirtual {
+	r := GP64()
+	if name == "masks" {
+		Load(Param(name), r)
+	} else {
+		Load(Param(name).Base(), r)
+	}
+	return r
+}
+
+// gemmF32EpiAVX512 writes gemmI8ZF: all of GemmI8F32 over the tile
+// layout in one call, with gemmI8Tiled's blocking: panel groups outside
+// (the first with the masks and panels arguments, the middle ones with
+// panels and full masks, the last with lastMasks and lastPanels), and
+// inside, per group, the row blocks (big blocks of q+1 rows, then blocks
+// of q, nb in all), each block one of gemmI8Z's R×P tiles with the
 // dequantize, bias and ReLU epilogue of GemmI8F32 applied to the
 // accumulator registers, so the int32 products never reach memory.
+// Before its tile a block converts its R zero points (float32 integers)
+// to int32 by truncation, as Go's int32(x), into the frame. The loops
+// keep their state in the frame, as the widest tiles need every general
+// register; a block that is followed by one of the same size jumps
+// straight back to its own tile, past the branch chain.
 func gemmF32EpiAVX512() {
-	TEXT("gemmI8ZF", NOSPLIT, "func(c []float32, a []uint8, b []int8, rows, panels, kq int, tmask uint64, lda, ldc, ps int, masks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx []float32, zx []int32, relu bool)")
-	Doc("gemmI8ZF computes one R×P register tile of GemmI8F32 over the 64-byte-tile layout with AVX-512 VNNI.")
-	rows := Load(Param("rows"), GP64())
-	panels := Load(Param("panels"), GP64())
-	for r := 1; r < len(i8zMaxPanels); r++ {
-		for p := 1; p <= i8zMaxPanels[r]; p++ {
-			next := fmt.Sprintf("fnot%dx%d", r, p)
-			CMPQ(rows, Imm(uint64(r)))
+	TEXT("gemmI8ZF", NOSPLIT, "func(c []float32, a []uint8, b []int8, q, big, nb, groups, panels, lastPanels, kq int, tmask uint64, lda, ldc, ps int, masks, lastMasks uint64, sc []float32, rs []int32, bias []float32, ldb int, sx, xz []float32, relu bool)")
+	Doc("gemmI8ZF computes GemmI8F32 over the 64-byte-tile layout with AVX-512 VNNI, in R×P register tiles.")
+	// The current panel group: its first output, weight, scale, row sum
+	// and bias pointers, the groups left (this one included), its masks
+	// and panels.
+	gc, gb, gsc, grs, gbias := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	gleft, gm, gp := AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	// The current row block: its first output, activation, bias, scale
+	// and zero point pointers, the blocks left in the group (this one
+	// included), the big blocks left (this one included) and its zero
+	// points as int32.
+	cp, ap, bp, sxp, xzp := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	left, bigl := AllocLocal(8), AllocLocal(8)
+	zx := AllocLocal(4 * (len(i8zMaxPanels) - 1))
+	move := func(src, dst Mem) {
+		t := GP64()
+		MOVQ(src, t)
+		MOVQ(t, dst)
+	}
+	base := func(name string, dst Mem) {
+		t := GP64()
+		Load(Param(name).Base(), t)
+		MOVQ(t, dst)
+	}
+	word := func(name string, dst Mem) {
+		t := GP64()
+		Load(Param(name), t)
+		MOVQ(t, dst)
+	}
+	base("c", gc)
+	base("b", gb)
+	base("sc", gsc)
+	base("rs", grs)
+	base("bias", gbias)
+	word("groups", gleft)
+	word("masks", gm)
+	word("panels", gp)
+
+	Label("group")
+	move(gc, cp)
+	move(gbias, bp)
+	base("a", ap)
+	base("sx", sxp)
+	base("xz", xzp)
+	word("nb", left)
+	word("big", bigl)
+
+	// rows is the current block's row count, q + (bigl > 0).
+	rows := func() reg.GPVirtual {
+		r := GP64()
+		Load(Param("q"), r)
+		t := GP64()
+		XORQ(t, t)
+		CMPQ(bigl, Imm(0))
+		SETNE(t.As8())
+		ADDQ(t, r)
+		return r
+	}
+	src := func(name string) reg.GPVirtual {
+		r := GP64()
+		switch name {
+		case "a":
+			MOVQ(ap, r)
+		case "b":
+			MOVQ(gb, r)
+		case "c":
+			MOVQ(cp, r)
+		case "sc":
+			MOVQ(gsc, r)
+		case "rs":
+			MOVQ(grs, r)
+		case "bias":
+			MOVQ(bp, r)
+		case "sx":
+			MOVQ(sxp, r)
+		case "zx":
+			LEAQ(zx, r)
+		case "masks":
+			MOVQ(gm, r)
+		default:
+			panic("i8z: no tile pointer " + name)
+		}
+		return r
+	}
+
+	Label("block")
+	r := rows()
+	panels := GP64()
+	MOVQ(gp, panels)
+	for R := 1; R < len(i8zMaxPanels); R++ {
+		for P := 1; P <= i8zMaxPanels[R]; P++ {
+			next, tile := fmt.Sprintf("fnot%dx%d", R, P), fmt.Sprintf("ftile%dx%d", R, P)
+			CMPQ(r, Imm(uint64(R)))
 			JNE(LabelRef(next))
-			CMPQ(panels, Imm(uint64(p)))
+			CMPQ(panels, Imm(uint64(P)))
 			JNE(LabelRef(next))
-			i8zTile(r, p, true)
-			VZEROUPPER()
-			RET()
+			Label(tile)
+			x := GP64()
+			MOVQ(xzp, x)
+			for i := 0; i < R; i++ {
+				z := GP32()
+				CVTTSS2SL(Mem{Base: x, Disp: 4 * i}, z)
+				MOVL(z, zx.Offset(4*i))
+			}
+			i8zTile(R, P, true, src)
+			Commentf("next block of %d rows", R)
+			DECQ(left)
+			JZ(LabelRef("nextgroup"))
+			ldc := Load(Param("ldc"), GP64())
+			IMUL3Q(Imm(uint64(4*R)), ldc, ldc)
+			ADDQ(ldc, cp)
+			lda := Load(Param("lda"), GP64())
+			IMUL3Q(Imm(uint64(R)), lda, lda)
+			ADDQ(lda, ap)
+			ldb := Load(Param("ldb"), GP64())
+			IMUL3Q(Imm(uint64(4*R)), ldb, ldb)
+			ADDQ(ldb, bp)
+			ADDQ(Imm(uint64(4*R)), sxp)
+			ADDQ(Imm(uint64(4*R)), xzp)
+			t := GP64()
+			XORQ(t, t)
+			CMPQ(bigl, Imm(0))
+			SETNE(t.As8())
+			SUBQ(t, bigl)
+			CMPQ(rows(), Imm(uint64(R)))
+			JE(LabelRef(tile))
+			JMP(LabelRef("block"))
 			Label(next)
 		}
 	}
+	RET()
+
+	Label("nextgroup")
+	DECQ(gleft)
+	JZ(LabelRef("done"))
+	cols := GP64()
+	MOVQ(gp, cols)
+	SHLQ(Imm(6), cols) // 16 float32 (or int32) columns a panel
+	ADDQ(cols, gc)
+	ADDQ(cols, gsc)
+	ADDQ(cols, grs)
+	ADDQ(cols, gbias)
+	wb := GP64()
+	MOVQ(gp, wb)
+	ps := Load(Param("ps"), GP64())
+	IMULQ(ps, wb)
+	ADDQ(wb, gb)
+	CMPQ(gleft, Imm(1))
+	JNE(LabelRef("middle"))
+	word("lastMasks", gm)
+	word("lastPanels", gp)
+	JMP(LabelRef("group"))
+	Label("middle")
+	full := GP64()
+	MOVL(U32(0xffffffff), full.As32())
+	MOVQ(full, gm)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	VZEROUPPER()
 	RET()
 }
 
@@ -208,29 +391,28 @@ func gemmF32EpiAVX512() {
 //	v = max(v, 0) + 0 when relu (NaN stays, −0 becomes +0, as Go's max)
 //
 // and a masked store into row r of c (row length ldc).
-func i8zEpilogue(R, P int, acc [][]reg.VecVirtual) {
-	c := Load(Param("c").Base(), GP64())
+func i8zEpilogue(R, P int, acc [][]reg.VecVirtual, src i8zSrc) {
+	c := src("c")
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
-	ms := GP64()
-	Load(Param("masks"), ms)
+	ms := src("masks")
 	kf, kl := K(), K()
 	KMOVW(ms.As32(), kf)
 	SHRQ(Imm(16), ms)
 	KMOVW(ms.As32(), kl)
-	sc := Load(Param("sc").Base(), GP64())
-	rs := Load(Param("rs").Base(), GP64())
-	bi := Load(Param("bias").Base(), GP64())
+	sc := src("sc")
+	rs := src("rs")
+	bi := src("bias")
 	bl := Load(Param("bias").Len(), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(Imm(2), ldb)
 	bp := GP64()
-	sxp := Load(Param("sx").Base(), GP64())
-	zxp := Load(Param("zx").Base(), GP64())
+	sxp := src("sx")
+	zxp := src("zx")
 	relu := GP8()
 	Load(Param("relu"), relu)
 	zero := ZMM()
-	VPXORD(zero, zero, zero)
+	zeroZ(zero)
 	vs, vr, vb, t1, t2 := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
 	load := func(m Mem, p int, dst reg.VecVirtual) {
 		switch {
