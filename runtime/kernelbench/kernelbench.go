@@ -37,7 +37,7 @@ func Roof(dtype string, d time.Duration, threads int) float64 {
 // ready to run again and again, with the N columns split between a fixed
 // pool of goroutines as the engine's Linear splits them. For "int8" the
 // activations are f32 and each run quantizes them per row to uint8 first
-// (kernel QuantizeRowU8, on the calling goroutine, as the engine does),
+// (kernel QuantizeRowsU8, on the calling goroutine, as the engine does),
 // then runs GemmI8 to int32; the output is not dequantized. For "f32" it
 // runs GemmF32.
 //
@@ -58,6 +58,8 @@ type Gemm struct {
 
 	x   []float32 // activations, M×K
 	q   []uint8   // quantized activations (int8)
+	xs  []float32 // their per-row scales and zero points
+	xz  []float32
 	w8  *kernel.MatI8
 	c8  []int32
 	w32 *kernel.MatF32
@@ -118,6 +120,7 @@ func NewGemm(dtype string, m, k, n, threads int, park bool) (*Gemm, error) {
 		}
 		g.w8 = kernel.PackI8(w, n, k)
 		g.q = make([]uint8, m*k)
+		g.xs, g.xz = make([]float32, m), make([]float32, m)
 		g.c8 = make([]int32, m*n)
 	} else {
 		w := make([]float32, n*k)
@@ -160,10 +163,7 @@ func (g *Gemm) Quantize() {
 	if g.DType != "int8" {
 		return
 	}
-	k := g.K
-	for i := 0; i < g.M; i++ {
-		kernel.QuantizeRowU8(g.q[i*k:(i+1)*k], g.x[i*k:(i+1)*k])
-	}
+	kernel.QuantizeRowsU8(g.q, g.x, g.M, g.K, g.xs, g.xz)
 }
 
 // Multiply runs the GEMM on the already quantized activations (int8) or

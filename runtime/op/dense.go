@@ -256,10 +256,7 @@ const actRowBlk = 48
 // quantize turns activation rows [r0, r1) into uint8 with their scales.
 func (t *linearTask) quantize(r0, r1 int) {
 	K := t.l.K
-	for i := r0; i < r1; i++ {
-		s, z := kernel.QuantizeRowU8(t.q[i*K:(i+1)*K], t.x[i*K:(i+1)*K])
-		t.xs[i], t.xz[i] = s, float32(z)
-	}
+	kernel.QuantizeRowsU8(t.q[r0*K:r1*K], t.x[r0*K:r1*K], r1-r0, K, t.xs[r0:r1], t.xz[r0:r1])
 }
 
 // NewTask returns the per-session state Forward needs.

@@ -503,10 +503,7 @@ func (r *recurrent) hhFused(ctx *Ctx, l *Linear, hp, src []float32, m int, mask 
 	// The scratch as Forward uses it: quantized rows, accumulators, and
 	// the rows' scales and zero points (exact in float32: 0 to 255).
 	q, acc, xs, xz := ctx.U8[:m*K], ctx.I32[:m*N], ctx.F32[:m], ctx.F32[m:2*m]
-	for j := range m {
-		s, z := kernel.QuantizeRowU8(q[j*K:(j+1)*K], src[j*K:(j+1)*K])
-		xs[j], xz[j] = s, float32(z)
-	}
+	kernel.QuantizeRowsU8(q, src[:m*K], m, K, xs, xz)
 	if mask == nil && m <= b {
 		// Every row is valid, row j's input projection is xp's row j·t+step:
 		// one stride, so the GEMM's epilogue adds it in registers.

@@ -116,11 +116,20 @@ func softmaxRowAVX512(p []float32) (nan bool)
 //go:noescape
 func dotsF32AVX512(c []float32, a []float32, b []float32, mt, nt, k, lda, ldb, ldc int, alpha float32)
 
-// dotsF32AVX512Tiles is DotsF32 with AVX-512: the assembly does the 4×8
-// tiles when k is a multiple of 8, and the last columns (n mod 8 keys,
-// as padding masks leave them) through dotsEdgeAVX512; dotsF32AVX2Tiles
-// (the same bits) does the last rows (m mod 4), and every output when k
-// is not a multiple of 8.
+// dotsF32AVX512Tiles is DotsF32 with AVX-512. For 8 ≤ k ≤ dotsTK,
+// dotsF32AVX512T (one key per lane) does every output when k is not a
+// multiple of 8, when m < 4, and when m, n ≥ 16 with k ≤ 64 or m ≥ 64:
+// there it took, interleaved with the 4×8 tiles on one core, 0.78× their
+// time for 16×64×32 (the attention op's block of a 32-wide head),
+// 0.67× for 64×64×32, 0.64× for 16×64×16, 0.91× for 16×64×64 and 0.86×
+// for 64×64×128. It loses with fewer rows to share each Kᵀ block
+// (4×64×32 1.17×, 8×64×64 1.10×), with partly empty lanes (16×8×32
+// 1.67×) and for long rows with few queries (16×16×128 1.08×).
+// Otherwise the assembly does the 4×8 tiles, the last columns (n mod 8
+// keys, as padding masks leave them) through dotsEdgeAVX512, and the
+// last rows (m mod 4) go through dotsF32AVX512T, or dotsF32AVX2Tiles (the
+// same bits) for k > dotsTK; dotsF32AVX2Tiles does every output for k < 8
+// not a multiple of 8.
 func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
 	if m <= 0 || n <= 0 {
 		return
@@ -129,6 +138,10 @@ func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32,
 	checkStrided("DotsF32 b", len(b), n, k, ldb)
 	checkStrided("DotsF32 c", len(c), m, n, ldc)
 	mf, nf := m&^3, n&^7
+	if k >= 8 && k <= dotsTK && (k&7 != 0 || mf == 0 || m >= 16 && n >= 16 && (k <= 64 || m >= 64)) {
+		dotsF32AVX512T(c, ldc, a, lda, b, ldb, m, n, k, alpha)
+		return
+	}
 	if k == 0 || k&7 != 0 || mf == 0 {
 		dotsF32AVX2Tiles(c, ldc, a, lda, b, ldb, m, n, k, alpha)
 		return
@@ -149,7 +162,11 @@ func dotsF32AVX512Tiles(c []float32, ldc int, a []float32, lda int, b []float32,
 		}
 	}
 	if mf < m {
-		dotsF32AVX2Tiles(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+		if k <= dotsTK {
+			dotsF32AVX512T(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+		} else {
+			dotsF32AVX2Tiles(c[mf*ldc:], ldc, a[mf*lda:], lda, b, ldb, m-mf, n, k, alpha)
+		}
 	}
 }
 
@@ -176,4 +193,34 @@ func dotsEdgeAVX512(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 			copy(c[(i0+r)*ldc:][:n], cb[r*8:][:n])
 		}
 	}
+}
+
+// dotsTAVX512 computes, for m, n > 0 and 8 ≤ k ≤ dotsTK,
+//
+//	c[i*ldc+j] = float32(dot(a[i*lda:][:k], b[j*ldb:][:k]) * alpha)
+//
+// with dot DotF32's, one key per vector lane: for each block of 16 keys
+// (the last n mod 16 a block of their own, its lanes masked) it writes
+// their Kᵀ into its frame once, and every query row's 16 scores come
+// from it as eight lane-sum registers combined ((s0+s4)+(s2+s6)) +
+// ((s1+s5)+(s3+s7)) elementwise, without horizontal sums, then the k mod
+// 8 tail added in order. Reference: dotsLoop over dotF32Generic, through
+// dotsF32AVX512T.
+//
+//go:noescape
+func dotsTAVX512(c, a, b []float32, m, n, k, lda, ldb, ldc int, alpha float32)
+
+// dotsTK bounds the row length dotsTAVX512 takes: its Kᵀ block, 16·k
+// floats, is in its frame (_genx86's dotsTK).
+const dotsTK = 128
+
+// dotsF32AVX512T is DotsF32 through dotsTAVX512 for operands whose
+// lengths the caller has checked, m, n > 0 and 8 ≤ k ≤ dotsTK.
+func dotsF32AVX512T(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int, alpha float32) {
+	raceRead(a[:stridedLen(m, k, lda)])
+	raceRead(b[:stridedLen(n, k, ldb)])
+	for i := 0; i < m; i++ {
+		raceWrite(c[i*ldc:][:n])
+	}
+	dotsTAVX512(c, a, b, m, n, k, lda, ldb, ldc, alpha)
 }

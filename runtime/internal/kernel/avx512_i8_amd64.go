@@ -93,6 +93,18 @@ func quantRowZ(dst []uint8, x []float32, inv float32, zp int32, tmask uint64)
 //go:noescape
 func dequantRowZ(dst []float32, acc []int32, scales []float32, rowSum []int32, bias []float32, sx float32, zx int32, tmask uint64)
 
+// quantRowsZ quantizes rows 0, 1, … of m > 0 consecutive rows of k > 0
+// floats of x into q (tmask = 2^(k mod 16) − 1; nothing past m·k
+// elements is read or written) and stores row i's scale in xs[i] and its
+// zero point, as a float32, in xz[i], each row as quantizeRowU8Generic
+// would, up to the first row holding a NaN: it returns that row's index,
+// the row untouched, or m. Rows of ±0 get scale 1, zero point 0 and zeros,
+// as the reference gives them. Reference: QuantizeRowsU8 over
+// quantizeRowU8Generic.
+//
+//go:noescape
+func quantRowsZ(q []uint8, x []float32, m, k int, xs, xz []float32, tmask uint64) (done int)
+
 // tailMask16 selects the last n mod 16 lanes of a 16-lane loop.
 func tailMask16(n int) uint64 { return uint64(1)<<(n%16) - 1 }
 
@@ -117,6 +129,32 @@ func quantizeRowU8Z(dst []uint8, x []float32) (float32, int32) {
 	raceWrite(dst)
 	quantRowZ(dst, x, inv, zp, tm)
 	return scale, zp
+}
+
+// quantizeRowsU8Z is QuantizeRowsU8 with AVX-512, one assembly call for
+// the rows up to the next holding a NaN, which the reference quantizes;
+// it equals QuantizeRowsU8 over quantizeRowU8Generic bit for bit.
+func quantizeRowsU8Z(q []uint8, x []float32, m, k int, xs, xz []float32) {
+	if m <= 0 {
+		return
+	}
+	if k <= 0 {
+		quantizeRowsVia(quantizeRowU8Generic)(q, x, m, k, xs, xz)
+		return
+	}
+	q, x, xs, xz = q[:m*k], x[:m*k], xs[:m], xz[:m]
+	raceRead(x)
+	raceWrite(q)
+	raceWrite(xs)
+	raceWrite(xz)
+	tm := tailMask16(k)
+	for i := 0; i < m; i++ {
+		i += quantRowsZ(q[i*k:], x[i*k:], m-i, k, xs[i:], xz[i:], tm)
+		if i < m {
+			s, z := quantizeRowU8Generic(q[i*k:(i+1)*k], x[i*k:(i+1)*k])
+			xs[i], xz[i] = s, float32(z)
+		}
+	}
 }
 
 // dequantRowZ512 is DequantRow with AVX-512; it equals dequantRowGeneric
@@ -149,6 +187,7 @@ var i8zMaxPanels = [...]int{0, 8, 8, 6, 5, 4, 4}
 // implementation is in use; other layouts go to base's GEMM.
 func avx512Int8(im *Impl) {
 	im.QuantizeRowU8 = quantizeRowU8Z
+	im.QuantizeRowsU8 = quantizeRowsU8Z
 	im.DequantRow = dequantRowZ512
 	avx512LSTM(im) // the LSTM step's cell, which follows its GemmI8F32
 	base := im.GemmI8

@@ -35,6 +35,8 @@ type Impl struct {
 	LayerNormRows func(dst, src, gamma, beta []float32, d int, eps float32)
 	// ScaleI8F32 dequantizes an int8 row with one scale.
 	ScaleI8F32 func(dst []float32, q []int8, s float32)
+	// QuantizeRowsU8 is QuantizeRowU8 on m consecutive rows of k.
+	QuantizeRowsU8 func(q []uint8, x []float32, m, k int, xs, xz []float32)
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
@@ -100,6 +102,10 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.LayerNormRows == nil {
 			im.LayerNormRows = layerNormRowsVia(im.LayerNormRow)
+		}
+		// The multi-row quantizer defaults to the Impl's own row quantizer.
+		if im.QuantizeRowsU8 == nil {
+			im.QuantizeRowsU8 = quantizeRowsVia(im.QuantizeRowU8)
 		}
 		// The LSTM cell defaults to the Impl's own sigmoid and tanh.
 		if im.LSTMCell == nil {

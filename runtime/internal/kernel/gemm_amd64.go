@@ -52,6 +52,9 @@ func archImpls() []Impl {
 			DotsI8:        dotsI8AVX2Tiles,
 			LSTMCell:      lstmCellAVX2Tiles, // avx512vnni sets its own (avx512LSTM)
 			ScaleI8F32:    scaleI8F32Via(scaleI8F32AVX2, 8),
+
+			// All rows in one assembly call; avx512vnni sets its own.
+			QuantizeRowsU8: quantizeRowsU8AVX2,
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 		out = append(out, avx512Impl(out[len(out)-1])...)

@@ -35,6 +35,43 @@ func quantizeRowU8AVX2(dst []uint8, x []float32) (float32, int32) {
 	return quantizeRowAsm(dst, x, minMaxAVX2, quantRowAVX2)
 }
 
+// quantRowsAVX2 quantizes rows 0, 1, … of m > 0 consecutive rows of
+// k > 0 floats of x into q (nothing past m·k elements is read or
+// written) and stores row i's scale in xs[i] and its zero point, as a
+// float32, in xz[i], each row as quantizeRowU8Generic would, up to the
+// first row holding a NaN: it returns that row's index, the row
+// untouched, or m. Rows of ±0 get scale 1, zero point 0 and zeros, as the
+// reference gives them. Reference: QuantizeRowsU8 over
+// quantizeRowU8Generic.
+//
+//go:noescape
+func quantRowsAVX2(q []uint8, x []float32, m, k int, xs, xz []float32) (done int)
+
+// quantizeRowsU8AVX2 is QuantizeRowsU8 with AVX2, one assembly call for
+// the rows up to the next holding a NaN, which the reference quantizes;
+// it equals QuantizeRowsU8 over quantizeRowU8Generic bit for bit.
+func quantizeRowsU8AVX2(q []uint8, x []float32, m, k int, xs, xz []float32) {
+	if m <= 0 {
+		return
+	}
+	if k <= 0 {
+		quantizeRowsVia(quantizeRowU8Generic)(q, x, m, k, xs, xz)
+		return
+	}
+	q, x, xs, xz = q[:m*k], x[:m*k], xs[:m], xz[:m]
+	raceRead(x)
+	raceWrite(q)
+	raceWrite(xs)
+	raceWrite(xz)
+	for i := 0; i < m; i++ {
+		i += quantRowsAVX2(q[i*k:], x[i*k:], m-i, k, xs[i:], xz[i:])
+		if i < m {
+			s, z := quantizeRowU8Generic(q[i*k:(i+1)*k], x[i*k:(i+1)*k])
+			xs[i], xz[i] = s, float32(z)
+		}
+	}
+}
+
 func dequantRowAVX2Tiles(dst []float32, acc []int32, sx float32, zx int32, scales []float32, rowSum []int32, bias []float32) {
 	dequantRowAsm(dst, acc, sx, zx, scales, rowSum, bias, dequantRowAVX2)
 }

@@ -142,3 +142,204 @@ dnobias:
 ddone:
 	VZEROUPPER
 	RET
+
+// func quantRowsAVX2(q []uint8, x []float32, m int, k int, xs []float32, xz []float32) (done int)
+// Requires: AVX, AVX2
+TEXT ·quantRowsAVX2(SB), NOSPLIT, $0-120
+	// For m > 0 consecutive rows of k > 0 floats of x (q as long): row by
+	// row, as quantizeRowU8Generic, the row's uint8 into q, its scale into
+	// xs[i] and its zero point, as a float32, into xz[i], up to the first
+	// row holding a NaN, whose index it returns (the row untouched), or m.
+	// The last k mod 8 floats of a row are read with VMASKMOVPS (the lanes
+	// past the row read as 0, inside the range) and stored a byte at a
+	// time, so nothing past m·k elements is touched. Reference:
+	// QuantizeRowsU8 over quantizeRowU8Generic.
+	MOVQ         q_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         m+48(FP), DX
+	MOVQ         k+56(FP), BX
+	MOVQ         xs_base+64(FP), R8
+	MOVQ         xz_base+88(FP), R9
+	MOVQ         BX, CX
+	ANDQ         $0x07, CX
+	MOVQ         $0x0706050403020100, AX
+	VMOVQ        AX, X4
+	VPMOVZXBD    X4, Y4
+	VMOVQ        CX, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     Y4, Y5, Y5
+	MOVL         $0x437f0000, AX
+	VMOVQ        AX, X7
+	MOVL         $0x3f800000, AX
+	VMOVQ        AX, X8
+	MOVL         $0x80000000, AX
+	VMOVQ        AX, X9
+	MOVL         $0x000000ff, AX
+	VMOVQ        AX, X10
+	VPXOR        X6, X6, X6
+	XORQ         R10, R10
+
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	MOVQ   SI, R11
+	MOVQ   BX, R13
+	SHRQ   $0x04, R13
+	JZ     mmone
+
+mmloop:
+	VMOVUPS (R11), Y3
+	VMOVUPS 32(R11), Y15
+	VMINPS  Y3, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	VPSLLD  $0x01, Y3, Y4
+	VPMAXUD Y4, Y2, Y2
+	VMINPS  Y15, Y13, Y13
+	VMAXPS  Y15, Y14, Y14
+	VPSLLD  $0x01, Y15, Y4
+	VPMAXUD Y4, Y2, Y2
+	ADDQ    $0x40, R11
+	DECQ    R13
+	JNZ     mmloop
+
+mmone:
+	TESTQ   $0x00000008, BX
+	JZ      mmtail
+	VMOVUPS (R11), Y3
+	VMINPS  Y3, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	VPSLLD  $0x01, Y3, Y4
+	VPMAXUD Y4, Y2, Y2
+	ADDQ    $0x20, R11
+
+mmtail:
+	TESTQ      CX, CX
+	JZ         mmdone
+	VMASKMOVPS (R11), Y5, Y3
+	VMINPS     Y3, Y0, Y0
+	VMAXPS     Y3, Y1, Y1
+	VPSLLD     $0x01, Y3, Y4
+	VPMAXUD    Y4, Y2, Y2
+
+mmdone:
+	MOVL         $0xff000000, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	VPMAXUD      Y2, Y4, Y15
+	VPCMPEQD     Y4, Y15, Y15
+	VMOVMSKPS    Y15, AX
+	CMPL         AX, $0xff
+	JNE          out
+	VMINPS       Y13, Y0, Y0
+	VMAXPS       Y14, Y1, Y1
+	VEXTRACTF128 $0x01, Y0, X4
+	VMINPS       X4, X0, X0
+	VPERMILPS    $0x4e, X0, X4
+	VMINPS       X4, X0, X0
+	VPERMILPS    $0xb1, X0, X4
+	VMINPS       X4, X0, X0
+	VEXTRACTF128 $0x01, Y1, X4
+	VMAXPS       X4, X1, X1
+	VPERMILPS    $0x4e, X1, X4
+	VMAXPS       X4, X1, X1
+	VPERMILPS    $0xb1, X1, X4
+	VMAXPS       X4, X1, X1
+	VUCOMISS     X0, X1
+	JNE          scaled
+	VMOVAPS      X8, X13
+	VXORPS       X11, X11, X11
+	VPXOR        X14, X14, X14
+	JMP          store
+
+scaled:
+	VSUBSS    X0, X1, X13
+	VDIVSS    X7, X13, X13
+	VDIVSS    X13, X8, X11
+	VXORPS    X9, X0, X4
+	VMULSS    X11, X4, X4
+	VCVTPS2DQ X4, X14
+	VPMINSD   X10, X14, X14
+	VPMAXSD   X6, X14, X14
+
+store:
+	VMOVSS       X13, (R8)(R10*4)
+	VCVTDQ2PS    X14, X4
+	VMOVSS       X4, (R9)(R10*4)
+	VBROADCASTSS X11, Y11
+	VPBROADCASTD X14, Y12
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         BX, R13
+	SHRQ         $0x04, R13
+	JZ           qone
+
+qloop:
+	VMOVUPS      (R11), Y3
+	VMOVUPS      32(R11), Y15
+	VMULPS       Y11, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X4
+	VPACKUSDW    X4, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMULPS       Y11, Y15, Y15
+	VCVTPS2DQ    Y15, Y15
+	VPADDD       Y12, Y15, Y15
+	VEXTRACTI128 $0x01, Y15, X4
+	VPACKUSDW    X4, X15, X15
+	VPACKUSWB    X15, X15, X15
+	VMOVQ        X3, (R12)
+	VMOVQ        X15, 8(R12)
+	ADDQ         $0x40, R11
+	ADDQ         $0x10, R12
+	DECQ         R13
+	JNZ          qloop
+
+qone:
+	TESTQ        $0x00000008, BX
+	JZ           qtail
+	VMOVUPS      (R11), Y3
+	VMULPS       Y11, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X4
+	VPACKUSDW    X4, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, (R12)
+	ADDQ         $0x20, R11
+	ADDQ         $0x08, R12
+
+qtail:
+	TESTQ        CX, CX
+	JZ           qdone
+	VMASKMOVPS   (R11), Y5, Y3
+	VMULPS       Y11, Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X4
+	VPACKUSDW    X4, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, AX
+	MOVQ         CX, R13
+
+qbytes:
+	MOVB AL, (R12)
+	SHRQ $0x08, AX
+	INCQ R12
+	DECQ R13
+	JNZ  qbytes
+
+qdone:
+	LEAQ (SI)(BX*4), SI
+	ADDQ BX, DI
+	INCQ R10
+	CMPQ R10, DX
+	JB   row
+
+out:
+	MOVQ R10, done+112(FP)
+	VZEROUPPER
+	RET

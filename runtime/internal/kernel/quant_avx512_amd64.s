@@ -165,3 +165,177 @@ nobiastail:
 done:
 	VZEROUPPER
 	RET
+
+// func quantRowsZ(q []uint8, x []float32, m int, k int, xs []float32, xz []float32, tmask uint64) (done int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·quantRowsZ(SB), NOSPLIT, $0-128
+	MOVQ         q_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         m+48(FP), DX
+	MOVQ         k+56(FP), BX
+	MOVQ         xs_base+64(FP), SI
+	MOVQ         xz_base+88(FP), DI
+	MOVQ         tmask+112(FP), R8
+	KMOVW        R8, K1
+	MOVL         $0x437f0000, R9
+	VMOVD        R9, X0
+	MOVL         $0x3f800000, R9
+	VMOVD        R9, X1
+	MOVL         $0x80000000, R9
+	VMOVD        R9, X2
+	MOVL         $0x000000ff, R9
+	VMOVD        R9, X3
+	VPXORD       Z4, Z4, Z4
+	MOVL         $0x7fffffff, R9
+	VPBROADCASTD R9, Z5
+	MOVL         $0x7f800000, R9
+	VPBROADCASTD R9, Z6
+	XORQ         R9, R9
+
+row:
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z12, Z12, Z12
+	MOVQ   CX, R10
+	MOVQ   BX, R12
+	SHRQ   $0x05, R12
+	JZ     mmone
+
+mmloop:
+	VMOVDQU32 (R10), Z11
+	VMINPS    Z11, Z7, Z7
+	VMAXPS    Z11, Z9, Z9
+	VPANDD    Z5, Z11, Z11
+	VPMAXUD   Z11, Z12, Z12
+	VMOVDQU32 64(R10), Z11
+	VMINPS    Z11, Z8, Z8
+	VMAXPS    Z11, Z10, Z10
+	VPANDD    Z5, Z11, Z11
+	VPMAXUD   Z11, Z12, Z12
+	ADDQ      $0x80, R10
+	DECQ      R12
+	JNZ       mmloop
+
+mmone:
+	TESTQ     $0x00000010, BX
+	JZ        mmtail
+	VMOVDQU32 (R10), Z11
+	VMINPS    Z11, Z7, Z7
+	VMAXPS    Z11, Z9, Z9
+	VPANDD    Z5, Z11, Z11
+	VPMAXUD   Z11, Z12, Z12
+	ADDQ      $0x40, R10
+
+mmtail:
+	TESTQ       R8, R8
+	JZ          mmdone
+	VMOVDQU32.Z (R10), K1, Z11
+	VMINPS      Z11, Z7, Z7
+	VMAXPS      Z11, Z9, Z9
+	VPANDD      Z5, Z11, Z11
+	VPMAXUD     Z11, Z12, Z12
+
+mmdone:
+	VPCMPUD       $0x06, Z6, Z12, K2
+	KORTESTW      K2, K2
+	JNZ           out
+	VMINPS        Z8, Z7, Z7
+	VMAXPS        Z10, Z9, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y11
+	VMINPS        Y11, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X11
+	VMINPS        X11, X7, X7
+	VPERMILPS     $0x4e, X7, X11
+	VMINPS        X11, X7, X7
+	VPERMILPS     $0xb1, X7, X11
+	VMINPS        X11, X7, X7
+	VEXTRACTF64X4 $0x01, Z9, Y11
+	VMAXPS        Y11, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X11
+	VMAXPS        X11, X9, X9
+	VPERMILPS     $0x4e, X9, X11
+	VMAXPS        X11, X9, X9
+	VPERMILPS     $0xb1, X9, X11
+	VMAXPS        X11, X9, X9
+	VUCOMISS      X7, X9
+	JNE           scaled
+	VMOVAPS       X1, X11
+	VPXORD        X13, X13, X13
+	VPXORD        X14, X14, X14
+	JMP           store
+
+scaled:
+	VSUBSS    X7, X9, X11
+	VDIVSS    X0, X11, X11
+	VDIVSS    X11, X1, X13
+	VPXORD    X2, X7, X15
+	VMULSS    X13, X15, X15
+	VCVTPS2DQ X15, X14
+	VPMINSD   X3, X14, X14
+	VPMAXSD   X4, X14, X14
+
+store:
+	VMOVSS       X11, (SI)(R9*4)
+	VCVTDQ2PS    X14, X15
+	VMOVSS       X15, (DI)(R9*4)
+	VBROADCASTSS X13, Z15
+	VPBROADCASTD X14, Z16
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	MOVQ         BX, R12
+	SHRQ         $0x05, R12
+	JZ           qone
+
+qloop:
+	VMOVDQU32        (R10), Z11
+	VMULPS           Z15, Z11, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z16, Z11, Z11
+	VPMAXSD          Z4, Z11, Z11
+	VPMOVUSDB        Z11, (R11)
+	VMOVDQU32        64(R10), Z11
+	VMULPS           Z15, Z11, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z16, Z11, Z11
+	VPMAXSD          Z4, Z11, Z11
+	VPMOVUSDB        Z11, 16(R11)
+	ADDQ             $0x80, R10
+	ADDQ             $0x20, R11
+	DECQ             R12
+	JNZ              qloop
+
+qone:
+	TESTQ            $0x00000010, BX
+	JZ               qtail
+	VMOVDQU32        (R10), Z11
+	VMULPS           Z15, Z11, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z16, Z11, Z11
+	VPMAXSD          Z4, Z11, Z11
+	VPMOVUSDB        Z11, (R11)
+	ADDQ             $0x40, R10
+	ADDQ             $0x10, R11
+
+qtail:
+	TESTQ            R8, R8
+	JZ               qdone
+	VMOVDQU32.Z      (R10), K1, Z11
+	VMULPS           Z15, Z11, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z16, Z11, Z11
+	VPMAXSD          Z4, Z11, Z11
+	VPMOVUSDB        Z11, K1, (R11)
+
+qdone:
+	LEAQ (CX)(BX*4), CX
+	ADDQ BX, AX
+	INCQ R9
+	CMPQ R9, DX
+	JB   row
+
+out:
+	MOVQ R9, done+120(FP)
+	VZEROUPPER
+	RET

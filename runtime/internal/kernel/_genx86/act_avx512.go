@@ -125,6 +125,9 @@ var zvecs = []zvec{{Z0, Z1, Z2, Z3, Z8}, {Z4, Z5, Z6, Z7, Z9}}
 func ratConsts() {
 	for i, n := range []string{"mnine", "nine", "mone", "one", "tP4", "tP3", "tP2", "tP1",
 		"tQ4", "tQ3", "tQ2", "tQ1", "half", "geluA", "geluB"} {
+		if ratFromMem && i >= 4 && i < 12 {
+			continue // tanhRat16 reads P and Q from memory
+		}
 		VBROADCASTSS(cst(n), zc(16+i))
 	}
 }
@@ -135,22 +138,52 @@ func zc(i int) VecPhysical {
 		Z28, Z29, Z30, Z31}[i-16]
 }
 
+// zvecs4 are the registers of the (at most) four vectors in flight of
+// the loop64 kernels: the third and fourth take Z10–Z15 and Z20–Z23, which
+// the register constants P1–P4 and Q1–Q4 of ratConsts no longer hold.
+var zvecs4 = []zvec{{Z0, Z1, Z2, Z3, Z8}, {Z4, Z5, Z6, Z7, Z9}, {Z10, Z11, Z12, Z13, Z14}, {Z15, Z20, Z21, Z22, Z23}}
+
+// ratFromMem is set while loop64 emits a kernel: tanhRat16 then takes the
+// coefficients P1–P4 and Q1–Q4 as broadcast memory operands (the same
+// values, so the same bits) instead of from Z20–Z27.
+var ratFromMem bool
+
 // tanhRat16 emits r.x = Tanh(r.x) lane by lane for every vector of v,
 // the vectors' instructions interleaved; it clobbers their z, p and q.
 // The clamps take x (then the quotient) as the operand VMAXPS and VMINPS
 // return when either is NaN, so NaN stays NaN as with Go's min and max.
 func tanhRat16(v []zvec) {
+	coef := func(i int) Op { // P4, P3, P2, P1, Q4, Q3, Q2, Q1
+		if ratFromMem {
+			return cst([]string{"tP4", "tP3", "tP2", "tP1", "tQ4", "tQ3", "tQ2", "tQ1"}[i])
+		}
+		return zc(20 + i)
+	}
+	mul := func(c Op, x, y VecPhysical) {
+		if m, ok := c.(Mem); ok {
+			VMULPS_BCST(m, x, y)
+		} else {
+			VMULPS(c, x, y)
+		}
+	}
+	add := func(c Op, x VecPhysical) {
+		if m, ok := c.(Mem); ok {
+			VADDPS_BCST(m, x, x)
+		} else {
+			VADDPS(c, x, x)
+		}
+	}
 	for _, r := range v {
 		VMAXPS(r.x, Z16, r.x)
 		VMINPS(r.x, Z17, r.x)
-		VMULPS(r.x, r.x, r.z) // z = x·x
-		VMULPS(Z20, r.z, r.p) // P4·z
-		VMULPS(Z24, r.z, r.q) // Q4·z
+		VMULPS(r.x, r.x, r.z)  // z = x·x
+		mul(coef(0), r.z, r.p) // P4·z
+		mul(coef(4), r.z, r.q) // Q4·z
 	}
 	for k := 0; k < 3; k++ {
 		for _, r := range v {
-			VADDPS(zc(21+k), r.p, r.p) // + P3, P2, P1
-			VADDPS(zc(25+k), r.q, r.q) // + Q3, Q2, Q1
+			add(coef(1+k), r.p) // + P3, P2, P1
+			add(coef(5+k), r.q) // + Q3, Q2, Q1
 			VMULPS(r.z, r.p, r.p)
 			VMULPS(r.z, r.q, r.q)
 		}
@@ -207,6 +240,59 @@ func unary32(name string, doc []string, body func(v []zvec, masked bool)) {
 	Load(Param("src").Base(), RSI)
 	Load(Param("src").Len(), RCX)
 	loop32(name, body)
+	VZEROUPPER()
+	RET()
+}
+
+// loop64 is loop32 with four vectors in flight, 64 floats a step (then
+// 32, 16 and a masked 8): the rational tanh's chain of dependent
+// multiplies and its division overlap across more vectors, which measured
+// 15–20 % faster for GELU on Zen 5. The coefficients of the tanh come
+// from memory (ratFromMem) to free the registers.
+func loop64(name string, body func(v []zvec, masked bool)) {
+	ratFromMem = true
+	defer func() { ratFromMem = false }()
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "done"))
+	ratConsts()
+	MOVQ(RCX, RDX)
+	SHRQ(U8(6), RCX)
+	JZ(LabelRef(name + "r32"))
+	Label(name + "loop")
+	body(zvecs4, false)
+	ADDQ(U32(256), RSI)
+	ADDQ(U32(256), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "loop"))
+	Label(name + "r32")
+	TESTQ(U32(32), RDX)
+	JZ(LabelRef(name + "rest"))
+	body(zvecs4[:2], false)
+	ADDQ(U32(128), RSI)
+	ADDQ(U32(128), RDI)
+	Label(name + "rest")
+	TESTQ(U32(16), RDX)
+	JZ(LabelRef(name + "tail"))
+	body(zvecs4[:1], false)
+	ADDQ(U8(64), RSI)
+	ADDQ(U8(64), RDI)
+	Label(name + "tail")
+	TESTQ(U32(8), RDX)
+	JZ(LabelRef(name + "done"))
+	MOVL(U32(0xff), EAX)
+	KMOVW(EAX, K2)
+	body(zvecs4[:1], true)
+	Label(name + "done")
+}
+
+// unary64 is unary32 through loop64.
+func unary64(name string, doc []string, body func(v []zvec, masked bool)) {
+	TEXT(name, NOSPLIT, "func(dst, src []float32)")
+	Comment(doc...)
+	Load(Param("dst").Base(), RDI)
+	Load(Param("src").Base(), RSI)
+	Load(Param("src").Len(), RCX)
+	loop64(name, body)
 	VZEROUPPER()
 	RET()
 }
@@ -283,7 +369,7 @@ func actAVX512() {
 		store(Z1, Mem{Base: RDI}, masked)
 	})
 
-	unary32("sigmoidAVX512", []string{
+	unary64("sigmoidAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = Sigmoid(src[i]) }",
@@ -302,7 +388,7 @@ func actAVX512() {
 		}
 	})
 
-	unary32("tanhAVX512", []string{
+	unary64("tanhAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = Tanh(src[i]) }",
@@ -318,7 +404,7 @@ func actAVX512() {
 		}
 	})
 
-	unary32("geluAVX512", []string{
+	unary64("geluAVX512", []string{
 		"For len(src) a multiple of 8 (dst at least as long):",
 		"",
 		"\tfor i := range src { dst[i] = GELU(src[i]) }",

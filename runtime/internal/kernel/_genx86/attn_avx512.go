@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -24,6 +26,7 @@ func genAttnAVX512() {
 	genSoftmaxRowAVX512()
 	genSoftmax4RowsAVX512()
 	genLayerNorm4RowsAVX512()
+	genDotsTAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
 	for i, v := range attnPerm512() {
@@ -476,4 +479,301 @@ func genLayerNorm4RowsAVX512() {
 	JB(LabelRef("ln4norm"))
 	VZEROUPPER()
 	RET()
+}
+
+// transposeKT emits the Kᵀ block of dotsTAVX512: the keys b[j*ldb:][:k]
+// (j < rows ≤ 16; b at RSI, ldb in bytes in R8, rows in R13, k in RBX) as
+// rows of 16 floats at R14, kt[d*16+j] = b[j*ldb+d], for d below k
+// rounded up to 16 (the rows past k, and the lanes from rows on, zero).
+// Each 16×16 block is loaded with the dims past k masked off and the keys
+// from rows on not loaded (no read past a row or the last key),
+// transposed in four stages of 16 shuffles (VUNPCKLPS/VUNPCKHPS pairs,
+// VSHUFPS 4×4 blocks within 128-bit lanes, then two VSHUFF32X4 steps
+// across them) and stored as 16 rows. It clobbers RAX, RBX, RCX, RDI,
+// R9..R12, K1 and every zmm register.
+func transposeKT() {
+	MOVQ(R14, RDI)
+	LEAQ(Mem{Base: R8, Index: R8, Scale: 2}, R9)   // 3L
+	LEAQ(Mem{Base: RSI, Index: R8, Scale: 4}, R10) // keys 4..7
+	LEAQ(Mem{Base: R10, Index: R8, Scale: 4}, R11) // keys 8..11
+	LEAQ(Mem{Base: R11, Index: R8, Scale: 4}, R12) // keys 12..15
+	Label("trloop")
+	MOVL(U32(16), ECX)
+	CMPQ(RBX, RCX)
+	JAE(LabelRef("trmask"))
+	MOVL(EBX, ECX)
+	Label("trmask")
+	MOVL(U32(1), EAX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K1) // the dims of this block below k
+	bases := []GPPhysical{RSI, R10, R11, R12}
+	for j := 0; j < 16; j++ {
+		m := Mem{Base: bases[j/4]}
+		switch j % 4 {
+		case 1:
+			m = m.Idx(R8, 1)
+		case 2:
+			m = m.Idx(R8, 2)
+		case 3:
+			m = m.Idx(R9, 1)
+		}
+		if j > 0 {
+			CMPQ(R13, U8(j))
+			JBE(LabelRef("trzero" + strconv.Itoa(j)))
+		}
+		VMOVUPS_Z(m, K1, Z(j))
+	}
+	JMP(LabelRef("trloaded"))
+	// Rows from j on are past the keys: jumping to trzero(j) zeroes them.
+	for j := 1; j < 16; j++ {
+		Label("trzero" + strconv.Itoa(j))
+		VPXORD(Z(j), Z(j), Z(j))
+	}
+	Label("trloaded")
+	// Stage 1: Z(16+2i), Z(17+2i) interleave keys 2i and 2i+1.
+	for i := 0; i < 8; i++ {
+		VUNPCKLPS(Z(2*i+1), Z(2*i), Z(16+2*i))
+		VUNPCKHPS(Z(2*i+1), Z(2*i), Z(17+2*i))
+	}
+	// Stage 2: Z(4i+c) holds, in 128-bit lane L, keys 4i..4i+3 at dim 4L+c.
+	for i := 0; i < 4; i++ {
+		t := 16 + 4*i
+		VSHUFPS(U8(0x44), Z(t+2), Z(t), Z(4*i))
+		VSHUFPS(U8(0xee), Z(t+2), Z(t), Z(4*i+1))
+		VSHUFPS(U8(0x44), Z(t+3), Z(t+1), Z(4*i+2))
+		VSHUFPS(U8(0xee), Z(t+3), Z(t+1), Z(4*i+3))
+	}
+	// Stages 3 and 4, per c: the 4×4 transpose of the 128-bit lanes of
+	// Z(c), Z(4+c), Z(8+c), Z(12+c), so Z(16+4L+c) holds dim 4L+c.
+	for c := 0; c < 4; c++ {
+		VSHUFF32X4(U8(0x44), Z(4+c), Z(c), Z(16+c))
+		VSHUFF32X4(U8(0xee), Z(4+c), Z(c), Z(20+c))
+		VSHUFF32X4(U8(0x44), Z(12+c), Z(8+c), Z(24+c))
+		VSHUFF32X4(U8(0xee), Z(12+c), Z(8+c), Z(28+c))
+	}
+	for c := 0; c < 4; c++ {
+		VSHUFF32X4(U8(0x88), Z(24+c), Z(16+c), Z(c))
+		VSHUFF32X4(U8(0xdd), Z(24+c), Z(16+c), Z(4+c))
+		VSHUFF32X4(U8(0x88), Z(28+c), Z(20+c), Z(8+c))
+		VSHUFF32X4(U8(0xdd), Z(28+c), Z(20+c), Z(12+c))
+	}
+	for d := 0; d < 16; d++ {
+		VMOVUPS(Z(d), Mem{Base: RDI, Disp: 64 * d})
+	}
+	for _, r := range bases {
+		ADDQ(U8(64), r)
+	}
+	ADDQ(U32(1024), RDI)
+	SUBQ(U8(16), RBX)
+	JGT(LabelRef("trloop"))
+}
+
+// dotsTK is the longest row dotsTAVX512 takes: its Kᵀ block, 16·dotsTK
+// floats, is in its frame (as kernel.dotsTK).
+const dotsTK = 128
+
+// genDotsTAVX512 emits dotsTAVX512: the scores of m query rows against n
+// keys with one key per vector lane, so that DotF32's lane sums are whole
+// registers and need no horizontal reduction. For each block of 16 keys
+// (the last one short, its lanes masked), transposeKT writes their Kᵀ
+// into the frame once, and every query row's 16 scores come from it: lane
+// sum s_l (l < 8) is a zmm over the 16 keys, s_l = q[l]·Kᵀ[l] +
+// q[l+8]·Kᵀ[l+8] + … (VMULPS with q[d] broadcast from memory, key first
+// as in dotsF32AVX2, then VADDPS with the sum first), and the tree
+// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)) is seven elementwise adds. The
+// reference starts every s_l from +0; here s_l starts from its first
+// product, which differs only where every product of s_l is −0 (the sum
+// −0 instead of +0), and that sign can reach the tree's result only when
+// all eight s_l are −0, so one add of +0 after the tree gives the
+// reference's bits. The k mod 8 tail products are then added in order,
+// the sum multiplied by alpha and stored under the lane mask. Four rows go
+// at a time, each Kᵀ row loaded once for the four; the lane sums are done
+// in two halves (s0, s4, s2, s6, then s1, s5, s3, s7) so 16 accumulators
+// are live, not 32. The Kᵀ block is a local of the frame, which the Go
+// compiler would zero were it a Go array (2 KiB for k = 32: 6% of a
+// 16×64×32 call, measured).
+func genDotsTAVX512() {
+	TEXT("dotsTAVX512", 0, "func(c, a, b []float32, m, n, k, lda, ldb, ldc int, alpha float32)")
+	Comment("For m, n > 0 and 8 ≤ k ≤ 128: c[i*ldc+j] = float32(dot(a[i*lda:][:k],",
+		"b[j*ldb:][:k]) * alpha), dot DotF32's. Reference: dotsLoop over",
+		"dotF32Generic.")
+	kt := AllocLocal(16*4*dotsTK + 64)
+	bcur := AllocLocal(8) // the block's keys
+	ccur := AllocLocal(8) // the block's outputs
+	nrem := AllocLocal(8) // keys from the block on
+	LEAQ(kt, R14)
+	ADDQ(U8(63), R14)
+	ANDQ(I8(-64), R14) // Kᵀ, 64-byte aligned
+	Load(Param("b").Base(), RAX)
+	MOVQ(RAX, bcur)
+	Load(Param("c").Base(), RAX)
+	MOVQ(RAX, ccur)
+	Load(Param("n"), RAX)
+	MOVQ(RAX, nrem)
+
+	Label("dt_block")
+	MOVQ(bcur, RSI)
+	Load(Param("ldb"), R8)
+	SHLQ(U8(2), R8)
+	MOVL(U32(16), R13L)
+	CMPQ(nrem, R13)
+	JAE(LabelRef("dt_full"))
+	MOVQ(nrem, R13)
+	Label("dt_full")
+	Load(Param("k"), RBX)
+	transposeKT()
+
+	// The block's store mask: its first min(16, nrem) lanes.
+	MOVL(U32(16), ECX)
+	CMPQ(nrem, RCX)
+	JAE(LabelRef("dt_mask"))
+	MOVQ(nrem, RCX)
+	Label("dt_mask")
+	MOVL(U32(1), EBX)
+	SHLL(CL, EBX)
+	DECL(EBX)
+	KMOVW(EBX, K1)
+	MOVQ(ccur, RDX)
+	Load(Param("a").Base(), RAX)
+	Load(Param("lda"), R8)
+	SHLQ(U8(2), R8)
+	LEAQ(Mem{Base: R8, Index: R8, Scale: 2}, R9) // 3·lda
+	Load(Param("ldc"), R10)
+	SHLQ(U8(2), R10)
+	LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R11) // 3·ldc
+	Load(Param("k"), R12)
+	MOVQ(R12, R13)
+	SHRQ(U8(3), R12) // whole groups of eight dims
+	ANDQ(U8(7), R13) // tail dims
+	Load(Param("m"), R15)
+	VBROADCASTSS(arg(Param("alpha")), Z29)
+	VPXORD(Z28, Z28, Z28)
+
+	CMPQ(R15, U8(4))
+	JB(LabelRef("dt_rest"))
+	Label("dt_rows4")
+	dotsTRows(4, "r4")
+	LEAQ(Mem{Base: RAX, Index: R8, Scale: 4}, RAX)
+	LEAQ(Mem{Base: RDX, Index: R10, Scale: 4}, RDX)
+	SUBQ(U8(4), R15)
+	CMPQ(R15, U8(4))
+	JAE(LabelRef("dt_rows4"))
+	Label("dt_rest")
+	CMPQ(R15, U8(2))
+	JB(LabelRef("dt_one"))
+	JE(LabelRef("dt_two"))
+	dotsTRows(3, "r3")
+	JMP(LabelRef("dt_next"))
+	Label("dt_two")
+	dotsTRows(2, "r2")
+	JMP(LabelRef("dt_next"))
+	Label("dt_one")
+	TESTQ(R15, R15)
+	JZ(LabelRef("dt_next"))
+	dotsTRows(1, "r1")
+
+	Label("dt_next")
+	Load(Param("ldb"), RAX)
+	SHLQ(U8(6), RAX) // 16 key rows
+	ADDQ(RAX, bcur)
+	ADDQ(U8(64), ccur)
+	SUBQ(U8(16), nrem)
+	JG(LabelRef("dt_block"))
+	VZEROUPPER()
+	RET()
+}
+
+// dotsTRows emits one pass of dotsTAVX512 over rows rows (1..4) of a at
+// RAX (row stride R8, 3·R8 in R9) into c at RDX (stride R10, 3·R10 in
+// R11), with Kᵀ at R14, R12 whole groups of eight dims (≥ 1), R13 tail
+// dims, alpha in Z29, +0 in Z28 and the store mask in K1. Registers:
+// Z0..Z15 the accumulators (row r, half slot i: Z(4r+i)), Z16..Z19 the
+// rows' first half trees, Z20..Z23 Kᵀ rows, Z24..Z27 products; RSI, RDI
+// and RCX scratch.
+func dotsTRows(rows int, tag string) {
+	q := func(r, l int) Mem {
+		m := Mem{Base: RSI, Disp: 4 * l}
+		switch r {
+		case 1:
+			m = m.Idx(R8, 1)
+		case 2:
+			m = m.Idx(R8, 2)
+		case 3:
+			m = m.Idx(R9, 1)
+		}
+		return m
+	}
+	acc := func(r, i int) VecPhysical { return Z(4*r + i) }
+	half := func(lanes [4]int, init bool) {
+		for i, l := range lanes {
+			VMOVUPS(Mem{Base: RDI, Disp: 64 * l}, Z(20+i))
+			for r := 0; r < rows; r++ {
+				if init {
+					VMULPS_BCST(q(r, l), Z(20+i), acc(r, i))
+				} else {
+					VMULPS_BCST(q(r, l), Z(20+i), Z(24+r))
+					VADDPS(Z(24+r), acc(r, i), acc(r, i))
+				}
+			}
+		}
+	}
+	// pass emits the lane sums of lanes (tree order) over every whole
+	// group of dims, then their half tree (a+b)+(c+d) into out(r).
+	pass := func(lanes [4]int, name string, out func(r int) VecPhysical) {
+		MOVQ(RAX, RSI)
+		MOVQ(R14, RDI)
+		half(lanes, true)
+		MOVQ(R12, RCX)
+		DECQ(RCX)
+		JZ(LabelRef(name + "_tree"))
+		Label(name + "_loop")
+		ADDQ(U8(32), RSI)
+		ADDQ(U32(512), RDI)
+		half(lanes, false)
+		DECQ(RCX)
+		JNZ(LabelRef(name + "_loop"))
+		Label(name + "_tree")
+		for r := 0; r < rows; r++ {
+			VADDPS(acc(r, 1), acc(r, 0), acc(r, 0))
+			VADDPS(acc(r, 3), acc(r, 2), acc(r, 2))
+			VADDPS(acc(r, 2), acc(r, 0), out(r))
+		}
+	}
+	pass([4]int{0, 4, 2, 6}, "dt"+tag+"a", func(r int) VecPhysical { return Z(16 + r) })
+	pass([4]int{1, 5, 3, 7}, "dt"+tag+"b", func(r int) VecPhysical { return acc(r, 0) })
+	for r := 0; r < rows; r++ {
+		VADDPS(acc(r, 0), Z(16+r), Z(16+r))
+		VADDPS(Z28, Z(16+r), Z(16+r)) // a −0 from all-(−0) lane sums is +0
+	}
+	// The tail: dims 8·R12 + t for t < R13, added in order.
+	MOVQ(R13, RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("dt" + tag + "_store"))
+	ADDQ(U8(32), RSI)
+	ADDQ(U32(512), RDI)
+	Label("dt" + tag + "_tail")
+	VMOVUPS(Mem{Base: RDI}, Z20)
+	for r := 0; r < rows; r++ {
+		VMULPS_BCST(q(r, 0), Z20, Z(24+r))
+		VADDPS(Z(24+r), Z(16+r), Z(16+r))
+	}
+	ADDQ(U8(4), RSI)
+	ADDQ(U8(64), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("dt" + tag + "_tail"))
+	Label("dt" + tag + "_store")
+	for r := 0; r < rows; r++ {
+		VMULPS(Z29, Z(16+r), Z(16+r))
+		m := Mem{Base: RDX}
+		switch r {
+		case 1:
+			m = m.Idx(R10, 1)
+		case 2:
+			m = m.Idx(R10, 2)
+		case 3:
+			m = m.Idx(R11, 1)
+		}
+		VMOVUPS(Z(16+r), K1, m)
+	}
 }

@@ -13,6 +13,7 @@ func init() {
 		minMaxZ()
 		quantRowZ()
 		dequantRowZ()
+		quantRowsZ()
 	})
 }
 
@@ -176,6 +177,167 @@ func dequantRowZ() {
 			ADDQ(Imm(64), r)
 		}
 	})
+	VZEROUPPER()
+	RET()
+}
+
+// quantRowsZ writes quantRowsZ(q []uint8, x []float32, m, k int, xs, xz []float32, tmask uint64) (done int).
+func quantRowsZ() {
+	TEXT("quantRowsZ", NOSPLIT, "func(q []uint8, x []float32, m, k int, xs, xz []float32, tmask uint64) (done int)")
+	Doc("quantRowsZ quantizes consecutive rows of x into q, with their scales and zero points, with AVX-512.")
+	d := Load(Param("q").Base(), GP64())
+	p := Load(Param("x").Base(), GP64())
+	m := Load(Param("m"), GP64())
+	k := Load(Param("k"), GP64())
+	sp := Load(Param("xs").Base(), GP64())
+	zq := Load(Param("xz").Base(), GP64())
+	tm := GP64()
+	Load(Param("tmask"), tm)
+	kt := K()
+	KMOVW(tm.As32(), kt)
+	// Scalar constants, in the low lane: 255, 1, the sign bit, and the
+	// int32 255 the zero point clamps to.
+	t32 := GP32()
+	c255, one, sign, i255 := XMM(), XMM(), XMM(), XMM()
+	for _, c := range []struct {
+		bits uint32
+		x    reg.VecVirtual
+	}{{0x437f0000, c255}, {0x3f800000, one}, {0x80000000, sign}, {255, i255}} {
+		MOVL(U32(c.bits), t32)
+		VMOVD(t32, c.x)
+	}
+	zero := ZMM()
+	VPXORD(zero, zero, zero)
+	// The bits of |x| and of +Inf, in every lane.
+	absm, inf := ZMM(), ZMM()
+	MOVL(U32(0x7fffffff), t32)
+	VPBROADCASTD(t32, absm)
+	MOVL(U32(0x7f800000), t32)
+	VPBROADCASTD(t32, inf)
+	i := GP64()
+	XORQ(i, i)
+	pp, dd, cnt := GP64(), GP64(), GP64()
+	// loop16 runs body over the row at pp, 32 floats at a time (j = 0 and
+	// 1: two accumulators; measured 10% faster than 16 at a time on rows
+	// of 512), then 16 (j = 0), then the tail under kt; next(n) advances
+	// the pointers by n chunks of 16.
+	loop16 := func(name string, body func(k reg.Register, j int), next func(n int)) {
+		MOVQ(k, cnt)
+		SHRQ(Imm(5), cnt)
+		JZ(LabelRef(name + "one"))
+		Label(name + "loop")
+		body(nil, 0)
+		body(nil, 1)
+		next(2)
+		DECQ(cnt)
+		JNZ(LabelRef(name + "loop"))
+		Label(name + "one")
+		TESTQ(U32(16), k)
+		JZ(LabelRef(name + "tail"))
+		body(nil, 0)
+		next(1)
+		Label(name + "tail")
+		TESTQ(tm, tm)
+		JZ(LabelRef(name + "done"))
+		body(kt, 0)
+		Label(name + "done")
+	}
+
+	Label("row")
+	// lo = min(0, row...), hi = max(0, row...) in two accumulators each;
+	// mag = the largest |element| as uint32 bits, above +Inf's when an
+	// element is NaN (integer operations: cheaper here than VCMPPS and a
+	// mask OR per chunk, which share the FP pipes with VMINPS and VMAXPS).
+	lo, hi, v := []reg.VecVirtual{ZMM(), ZMM()}, []reg.VecVirtual{ZMM(), ZMM()}, []reg.VecVirtual{ZMM(), ZMM()}
+	mag, t0 := ZMM(), ZMM()
+	for _, r := range []reg.VecVirtual{lo[0], lo[1], hi[0], hi[1], mag} {
+		VPXORD(r, r, r)
+	}
+	MOVQ(p, pp)
+	loop16("mm", func(k reg.Register, j int) {
+		load16(Mem{Base: pp, Disp: 64 * j}, k, v[j]) // masked-off lanes are 0, inside the range
+		VMINPS(v[j], lo[j], lo[j])
+		VMAXPS(v[j], hi[j], hi[j])
+		VPANDD(absm, v[j], t0)
+		VPMAXUD(t0, mag, mag)
+	}, func(n int) { ADDQ(Imm(uint64(64*n)), pp) })
+	nan := K()
+	VPCMPUD(Imm(6), inf, mag, nan) // |bits| > +Inf's: NaN
+	KORTESTW(nan, nan)
+	JNZ(LabelRef("out")) // a NaN row: the caller's reference decides
+	VMINPS(lo[1], lo[0], lo[0])
+	VMAXPS(hi[1], hi[0], hi[0])
+	y, x := YMM(), XMM()
+	for j, acc := range []reg.VecVirtual{lo[0], hi[0]} {
+		op := VMINPS
+		if j == 1 {
+			op = VMAXPS
+		}
+		VEXTRACTF64X4(Imm(1), acc, y)
+		op(y, acc.AsY(), acc.AsY())
+		VEXTRACTF32X4(Imm(1), acc.AsY(), x)
+		op(x, acc.AsX(), acc.AsX())
+		VPERMILPS(Imm(0x4e), acc.AsX(), x)
+		op(x, acc.AsX(), acc.AsX())
+		VPERMILPS(Imm(0xb1), acc.AsX(), x)
+		op(x, acc.AsX(), acc.AsX())
+	}
+	// The scale and zero point, the reference's float32 operations in
+	// order: scale = (hi−lo)/255, inv = 1/scale, zp = clamp(roundEven(−lo·inv), 0, 255)
+	// (the conversion rounds to nearest even, as MXCSR is set, and gives
+	// the integer indefinite −2³¹ for NaN and out-of-range values, as Go's
+	// int32(float64) does on amd64, which the clamp turns into 0).
+	l, h := lo[0].AsX(), hi[0].AsX()
+	scale, inv, zp, t := XMM(), XMM(), XMM(), XMM()
+	VUCOMISS(l, h)
+	JNE(LabelRef("scaled"))
+	// hi == lo: every element is ±0; the reference clears the row and
+	// returns scale 1, zp 0, which inv = 0 and zp = 0 give.
+	VMOVAPS(one, scale)
+	VPXORD(inv, inv, inv)
+	VPXORD(zp, zp, zp)
+	JMP(LabelRef("store"))
+	Label("scaled")
+	VSUBSS(l, h, scale)
+	VDIVSS(c255, scale, scale)
+	VDIVSS(scale, one, inv)
+	VPXORD(sign, l, t) // −lo
+	VMULSS(inv, t, t)
+	VCVTPS2DQ(t, zp)
+	VPMINSD(i255, zp, zp)
+	VPMAXSD(zero.AsX(), zp, zp)
+	Label("store")
+	VMOVSS(scale, Mem{Base: sp, Index: i, Scale: 4})
+	VCVTDQ2PS(zp, t) // float32(zp), exact
+	VMOVSS(t, Mem{Base: zq, Index: i, Scale: 4})
+	invz, zpz := ZMM(), ZMM()
+	VBROADCASTSS(inv, invz)
+	VPBROADCASTD(zp, zpz)
+	// The row's quantization, as quantRowZ.
+	MOVQ(p, pp)
+	MOVQ(d, dd)
+	loop16("q", func(k reg.Register, j int) {
+		load16(Mem{Base: pp, Disp: 64 * j}, k, v[j])
+		VMULPS(invz, v[j], v[j])
+		VCVTPS2DQ_RN_SAE(v[j], v[j]) // nearest, ties to even
+		VPADDD(zpz, v[j], v[j])
+		VPMAXSD(zero, v[j], v[j]) // then unsigned saturation: clamp to 0..255
+		if k == nil {
+			VPMOVUSDB(v[j], Mem{Base: dd, Disp: 16 * j})
+		} else {
+			VPMOVUSDB(v[j], k, Mem{Base: dd})
+		}
+	}, func(n int) {
+		ADDQ(Imm(uint64(64*n)), pp)
+		ADDQ(Imm(uint64(16*n)), dd)
+	})
+	LEAQ(Mem{Base: p, Index: k, Scale: 4}, p)
+	ADDQ(k, d)
+	INCQ(i)
+	CMPQ(i, m)
+	JB(LabelRef("row"))
+	Label("out")
+	Store(i, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
