@@ -40,8 +40,15 @@
 // work is handed out or run by the caller alone is decided per call site
 // by measuring both (op.Split): work that takes less than a few hand-offs
 // stays on the caller, and when other processes keep the other cores busy
-// the caller keeps the work too. Every unit is computed the same way
-// whoever runs it, so the number of threads never changes a bit of the
+// the caller keeps the work too. On top of that the session times whole
+// Runs with and without its workers (per set of input shapes) and keeps
+// the faster: handing out one operator's work can slow the serial work
+// after it, whose data then sits in another core's cache, by more than
+// the operator saves, and a session with more threads is not slower than
+// one thread for that. Each thread starts with its own contiguous share
+// of an operator's units, so consecutive row-split operators mostly find
+// their rows on the core that wrote them. Every unit is computed the same
+// way whoever runs it, so the number of threads never changes a bit of the
 // result.
 //
 // # Limits

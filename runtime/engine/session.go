@@ -58,6 +58,12 @@ type bound struct {
 	ctx     op.Ctx
 	nodeIn  [][]*tensor.Tensor
 	nodeOut [][]*tensor.Tensor
+	// threads decides whether a Run of this plan uses the session's
+	// workers at all, by timing whole Runs (op.Split.Region).
+	threads op.Split
+	runFn   func(par bool) // b.runNodes, made once
+	s       *Session
+	err     error // runNodes' result
 }
 
 // maxPlans bounds the per-shape plans a session keeps.
@@ -163,18 +169,47 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		b.views[id] = *inputs[i]
 	}
 	b.ctx.Int8Off = s.opts.noInt8
-	for ni := range m.nodes {
-		n := &m.nodes[ni]
-		b.ctx.State = s.states[ni]
-		if err := n.kernel.Run(&b.ctx, b.nodeIn[ni], b.nodeOut[ni]); err != nil {
-			return nil, fmt.Errorf("engine: node %q (%s): %w", n.name, n.op, err)
-		}
+	b.err = nil
+	if s.pool.Workers() > 1 {
+		b.threads.Region(&b.ctx, 0, b.runFn)
+	} else {
+		b.runNodes(false)
+	}
+	b.ctx.Par = s.pool
+	if b.err != nil {
+		return nil, b.err
 	}
 	for i, id := range m.outIDs {
 		*b.outs[i] = b.views[id]
 	}
 	return b.outs, nil
 }
+
+// runNodes runs the plan's nodes in order, with the session's workers
+// when par is set (else every operator runs on the caller), and leaves
+// the first error in b.err.
+func (b *bound) runNodes(par bool) {
+	s := b.s
+	b.ctx.Par = s.pool
+	if !par {
+		b.ctx.Par = serial{}
+	}
+	for ni := range s.m.nodes {
+		n := &s.m.nodes[ni]
+		b.ctx.State = s.states[ni]
+		if err := n.kernel.Run(&b.ctx, b.nodeIn[ni], b.nodeOut[ni]); err != nil {
+			b.err = fmt.Errorf("engine: node %q (%s): %w", n.name, n.op, err)
+			return
+		}
+	}
+}
+
+// serial is the op.Parallel of a Run that keeps every operator's work on
+// its caller: one worker, Do runs all the units at once.
+type serial struct{}
+
+func (serial) Workers() int        { return 1 }
+func (serial) Do(n int, t op.Task) { t.RunRange(0, n) }
 
 // bind finds or makes the plan and buffers for these input shapes.
 func (s *Session) bind(inputs []*tensor.Tensor) (*bound, error) {
@@ -219,6 +254,8 @@ func (s *Session) newBound(p *plan) *bound {
 		views: make([]tensor.Tensor, len(m.values)),
 	}
 	b.ctx = op.Ctx{Par: s.pool, F32: make([]float32, p.scratch.F32), U8: make([]uint8, p.scratch.U8), I32: make([]int32, p.scratch.I32)}
+	b.s = s
+	b.runFn = b.runNodes
 	for id, v := range m.values {
 		d := p.descs[id]
 		switch v.kind {

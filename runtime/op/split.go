@@ -28,6 +28,7 @@ type Split struct {
 	stats [splitKeys]splitStat
 	last  uint8 // the entry replaced last
 	cur   uint8 // the entry used last
+	whole bool  // a Region's: handing out is taken up once faster at all
 }
 
 const (
@@ -53,6 +54,7 @@ const (
 )
 
 type splitStat struct {
+	whole       bool // Split.whole, copied when the entry is made
 	key         int
 	calls       uint32
 	ser, par    time.Duration // estimates: alone, handed out
@@ -133,7 +135,7 @@ func (s *Split) find(key int) *splitStat {
 	s.last = (s.last + 1) % splitKeys
 	s.cur = s.last
 	st := &s.stats[s.last]
-	*st = splitStat{key: key, used: true, explore: splitExploreMin}
+	*st = splitStat{key: key, used: true, explore: splitExploreMin, whole: s.whole}
 	return st
 }
 
@@ -184,9 +186,12 @@ func (st *splitStat) record(par bool, d time.Duration) {
 	// that may share execution units with the caller's, and a hand-out
 	// that just breaks even is at the mercy of the other core's load. It
 	// is kept while it is faster at all.
-	if st.usePar {
+	switch {
+	case st.usePar:
 		st.usePar = st.par < st.ser
-	} else {
+	case st.whole:
+		st.usePar = st.par < st.ser-st.ser/32
+	default:
 		st.usePar = st.par < st.ser-st.ser/4
 	}
 	if explored {
@@ -201,4 +206,51 @@ func (st *splitStat) record(par bool, d time.Duration) {
 	} else if st.nextExplore == 0 {
 		st.nextExplore = st.calls + st.explore
 	}
+}
+
+// Region runs run once, run(true) letting the work inside it hand out
+// its parallel parts and run(false) keeping all of it on the caller, and
+// chooses between the two as Do does, by timing whole calls of each
+// (calls with one key apart): a session times a whole inference this way,
+// because handing out one operator's work can slow the serial work after
+// it (its output then sits in another core's cache) by more than the
+// operator saves, which the operator's own Split does not see. Handing
+// out is taken up once it saves a thirty-second (the per-operator Splits
+// inside have already kept what does not pay), and dropped once it no
+// longer saves anything. The first calls hand out (the trials of that
+// way come first here). Without a Timed Parallel of more than one worker,
+// run(ctx.Par != nil) runs untimed.
+func (s *Split) Region(ctx *Ctx, key int, run func(par bool)) {
+	// Small work, as in Do: no clock, no interface call.
+	if st := &s.stats[s.cur]; st.used && st.key == key && st.small {
+		if st.calls++; st.calls%splitIdle != 0 {
+			run(false)
+			return
+		}
+	}
+	p := ctx.Par
+	if p == nil || p.Workers() < 2 {
+		run(false)
+		return
+	}
+	tp, ok := p.(Timed)
+	if !ok {
+		run(true)
+		return
+	}
+	s.whole = true
+	st := s.find(key)
+	st.calls++
+	par, timed := true, true // handed out first: the trials of Do's order, reversed
+	if st.npar >= splitTrials {
+		par, timed = st.choose(tp.HandOff())
+		st.small = st.nser >= splitTrials && st.ser < splitGate*tp.HandOff()
+	}
+	if !timed {
+		run(par)
+		return
+	}
+	t0 := splitNow()
+	run(par)
+	st.record(par, splitNow()-t0)
 }

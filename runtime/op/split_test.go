@@ -162,3 +162,65 @@ func TestSplitDo(t *testing.T) {
 		t.Errorf("one worker: %d ranges, %d Do calls, want 1 range on the caller", c.ranges.Load(), single.Par.(*timedPool).dos)
 	}
 }
+
+// A Region's entry takes up handing out once it saves a little (the
+// operators inside already keep what does not pay), where Do's wants a
+// quarter, and drops it once it is slower.
+func TestSplitRegionChoice(t *testing.T) {
+	const h = time.Microsecond
+	st := &splitStat{explore: splitExploreMin, whole: true}
+	splitSim(st, h, 3000, fixed(100*h), fixed(92*h))
+	if !st.usePar {
+		t.Errorf("a whole run 8%% faster handed out was not taken up")
+	}
+	splitSim(st, h, 3000, fixed(100*h), fixed(103*h))
+	if st.usePar {
+		t.Errorf("a whole run 3%% slower handed out is still chosen")
+	}
+}
+
+// regionRun records how a Region ran its function.
+type regionRun struct{ par, ser int }
+
+func (r *regionRun) run(par bool) {
+	if par {
+		r.par++
+	} else {
+		r.ser++
+	}
+}
+
+// Region runs its function exactly once a call; without workers (or a
+// one-worker Parallel) never handing out, on a Parallel that is not Timed
+// always, and on a Timed one handing out first (the trials of that way).
+func TestSplitRegion(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		par      Parallel
+		firstPar bool
+	}{
+		{"no Parallel", nil, false},
+		{"one worker", testPool{1}, false},
+		{"not Timed", testPool{2}, true},
+		{"Timed", &timedPool{testPool: testPool{2}}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var s Split
+			r := &regionRun{}
+			ctx := &Ctx{Par: c.par}
+			s.Region(ctx, 1, r.run)
+			if got := r.par == 1; got != c.firstPar || r.par+r.ser != 1 {
+				t.Fatalf("first call: %d handed out, %d alone; want handed out %v, once", r.par, r.ser, c.firstPar)
+			}
+			for range 300 {
+				s.Region(ctx, 1, r.run)
+			}
+			if r.par+r.ser != 301 {
+				t.Fatalf("301 calls ran the function %d times", r.par+r.ser)
+			}
+			if c.name == "Timed" && (r.par < splitTrials || r.ser < splitTrials) {
+				t.Errorf("Timed: %d handed out, %d alone; want at least %d trials of each", r.par, r.ser, splitTrials)
+			}
+		})
+	}
+}
