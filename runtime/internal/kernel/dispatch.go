@@ -42,6 +42,9 @@ type Impl struct {
 	// weights into the tile layout and takes its rows' sums on the way
 	// (tilePanelI8Z's contract); packI8 uses it through tileSumsI8.
 	tilePanelI8 func(dst, src []int8, k int, sum, prefix []int32) bool
+	// rowSumsI8, when set (amd64 with AVX2), is rowSums through assembly;
+	// packI8 uses it for the matrices tilePanelI8 does not take.
+	rowSumsI8 func(w []int8, n, k int, sum, prefix []int32) bool
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the
