@@ -189,6 +189,7 @@ func avx512Int8(im *Impl) {
 	im.QuantizeRowU8 = quantizeRowU8Z
 	im.QuantizeRowsU8 = quantizeRowsU8Z
 	im.DequantRow = dequantRowZ512
+	im.tilePanelI8 = tilePanelI8Checked
 	avx512LSTM(im) // the LSTM step's cell, which follows its GemmI8F32
 	base := im.GemmI8
 	im.GemmI8 = func(c []int32, a []uint8, m int, w *MatI8, n0, n1 int) {

@@ -37,6 +37,14 @@ type Impl struct {
 	ScaleI8F32 func(dst []float32, q []int8, s float32)
 	// QuantizeRowsU8 is QuantizeRowU8 on m consecutive rows of k.
 	QuantizeRowsU8 func(q []uint8, x []float32, m, k int, xs, xz []float32)
+
+	// tilePanelI8, when set (avx512vnni), packs one 16-row panel of int8
+	// weights into the tile layout and takes its rows' sums on the way
+	// (tilePanelI8Z's contract); packI8 uses it through tileSumsI8.
+	tilePanelI8 func(dst, src []int8, k int, sum, prefix []int32) bool
+	// rowSumsI8, when set (amd64 with AVX2), is rowSums through assembly;
+	// packI8 uses it for the matrices tilePanelI8 does not take.
+	rowSumsI8 func(w []int8, n, k int, sum, prefix []int32) bool
 }
 
 // impls lists the implementations usable on this CPU, weakest first: the

@@ -55,6 +55,8 @@ func archImpls() []Impl {
 
 			// All rows in one assembly call; avx512vnni sets its own.
 			QuantizeRowsU8: quantizeRowsU8AVX2,
+
+			rowSumsI8: rowSumsAVX2, // vnniImpl and avx512Impl keep it
 		})
 		out = append(out, vnniImpl(out[len(out)-1])...)
 		out = append(out, avx512Impl(out[len(out)-1])...)

@@ -60,7 +60,16 @@ func AdoptI8(w []int8, n, k int) *MatI8 {
 func packI8(d []int8, n, k int, own bool) *MatI8 {
 	m := &MatI8{N: n, K: k, Data: d, RowSum: make([]int32, n), prefixSum: make([]int32, n)}
 	kf := k &^ 31
-	m.hasMin128 = rowSums(d, n, k, m.RowSum, m.prefixSum)
+	if pack := impl.tilePanelI8; pack != nil && n > 0 && n%16 == 0 && k > 0 && k%4 == 0 {
+		m.Data, m.hasMin128 = tileSumsI8(pack, d, n, k, own, m.RowSum, m.prefixSum)
+		m.grouped, m.tiled = true, true
+		return m
+	}
+	sums := rowSums
+	if impl.rowSumsI8 != nil {
+		sums = impl.rowSumsI8
+	}
+	m.hasMin128 = sums(d, n, k, m.RowSum, m.prefixSum)
 	switch {
 	case impl.Name == "avx512vnni" && n > 0 && k > 0:
 		if own && n%16 == 0 && k%4 == 0 { // no padding: the same bytes, rearranged

@@ -77,3 +77,35 @@ func tileI8InPlace(w []int8, n, k int) {
 		}
 	}
 }
+
+// tileSumsI8 is packI8's rowSums and tiling (tileI8InPlace when own, else
+// tileI8) in one pass over w (n×k, row-major, n > 0 a multiple of 16, k >
+// 0 of 4), one 16-row panel at a time through pack (Impl.tilePanelI8). It
+// sets sum and prefix as rowSums does and returns the tiled matrix and
+// whether any weight is −128. When own, the tiles replace w's bytes
+// through a one-panel scratch copy and the result is w; otherwise w is
+// only read and the tiles go into a new n·k buffer (with n and k so
+// aligned the tile layout needs no padding).
+func tileSumsI8(pack func(dst, src []int8, k int, sum, prefix []int32) bool, w []int8, n, k int, own bool, sum, prefix []int32) ([]int8, bool) {
+	ps := 16 * k
+	w = w[:n*k]
+	dst := w
+	var buf []int8
+	if own {
+		buf = make([]int8, ps)
+	} else {
+		dst = make([]int8, n*k)
+	}
+	min128 := false
+	for j0 := 0; j0 < n; j0 += 16 {
+		src := w[j0*k : j0*k+ps]
+		if own {
+			copy(buf, src)
+			src = buf
+		}
+		if pack(dst[j0*k:j0*k+ps], src, k, sum[j0:j0+16], prefix[j0:j0+16]) {
+			min128 = true
+		}
+	}
+	return dst, min128
+}

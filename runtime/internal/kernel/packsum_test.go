@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -73,5 +74,39 @@ func TestTileInPlace(t *testing.T) {
 				t.Fatalf("n=%d k=%d: byte %d = %d, want %d", n, k, i, w[i], want[i])
 			}
 		}
+	}
+}
+
+// TestPackI8Sums checks, under every implementation, that the row sums,
+// prefix sums and −128 flag PackI8 and AdoptI8 keep are rowSums', over
+// shapes the tiled panel kernel takes and shapes it leaves to the row
+// sums (n not a multiple of 16, k not of 4, k below 32).
+func TestPackI8Sums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, im := range Impls() {
+		restore, err := Use(im.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range [][2]int{{1, 5}, {3, 31}, {9, 64}, {16, 36}, {17, 100}, {32, 2048}, {37, 2051}, {48, 4}} {
+			n, k := s[0], s[1]
+			for _, neg := range []bool{false, true} {
+				w := make([]int8, n*k)
+				for i := range w {
+					w[i] = int8(rng.IntN(255) - 127)
+				}
+				if neg {
+					w[n*k-1-rng.IntN(n*k)] = -128
+				}
+				sum, pre := make([]int32, n), make([]int32, n)
+				want := rowSums(w, n, k, sum, pre)
+				for _, m := range []*MatI8{PackI8(w, n, k), AdoptI8(slices.Clone(w), n, k)} {
+					if !slices.Equal(m.RowSum, sum) || !slices.Equal(m.prefixSum, pre) || m.hasMin128 != want {
+						t.Fatalf("%s n=%d k=%d neg=%v: sums %v %v %v, want %v %v %v", im.Name, n, k, neg, m.RowSum, m.prefixSum, m.hasMin128, sum, pre, want)
+					}
+				}
+			}
+		}
+		restore()
 	}
 }
