@@ -73,7 +73,7 @@ test: ensure-deps check-generate lint deps-check ## everything CI checks: genera
 
 .PHONY: kernels
 kernels: ## which kernel implementation this CPU dispatches to, and which CPU-specific kernel tests ran here or were skipped (and why)
-	@$(GO) test -count=1 -v -run '^(TestKernExpect|TestGemmI8Tiled|TestGemmF32AVX512|TestActivationsAVX512|TestAVX512GodebugOff|TestRoof512|TestVNNIEncoding)$$' ./runtime/internal/kernel \
+	@$(GO) test -count=1 -v -run '^(TestKernExpect|TestGemmI8Tiled|TestGemmF32AVX512|TestActivationsAVX512|TestDotsF32AVX512T|TestTilePanelI8Z|TestAVX512GodebugOff|TestRoof512|TestVNNIEncoding)$$' ./runtime/internal/kernel \
 		| grep -E -e '--- (PASS|SKIP|FAIL)' -e 'kernel .*usable here' -e 'no (AVX|avx)'
 
 QEMU_EXEC := $(CURDIR)/scripts/qemu-exec
