@@ -135,26 +135,10 @@ func quantizeRowU8Z(dst []uint8, x []float32) (float32, int32) {
 // the rows up to the next holding a NaN, which the reference quantizes;
 // it equals QuantizeRowsU8 over quantizeRowU8Generic bit for bit.
 func quantizeRowsU8Z(q []uint8, x []float32, m, k int, xs, xz []float32) {
-	if m <= 0 {
-		return
-	}
-	if k <= 0 {
-		quantizeRowsVia(quantizeRowU8Generic)(q, x, m, k, xs, xz)
-		return
-	}
-	q, x, xs, xz = q[:m*k], x[:m*k], xs[:m], xz[:m]
-	raceRead(x)
-	raceWrite(q)
-	raceWrite(xs)
-	raceWrite(xz)
-	tm := tailMask16(k)
-	for i := 0; i < m; i++ {
-		i += quantRowsZ(q[i*k:], x[i*k:], m-i, k, xs[i:], xz[i:], tm)
-		if i < m {
-			s, z := quantizeRowU8Generic(q[i*k:(i+1)*k], x[i*k:(i+1)*k])
-			xs[i], xz[i] = s, float32(z)
-		}
-	}
+	tm := tailMask16(max(k, 0))
+	quantizeRowsAsm(q, x, m, k, xs, xz, func(q []uint8, x []float32, m int, xs, xz []float32) int {
+		return quantRowsZ(q, x, m, k, xs, xz, tm)
+	})
 }
 
 // dequantRowZ512 is DequantRow with AVX-512; it equals dequantRowGeneric

@@ -51,6 +51,15 @@ func quantRowsAVX2(q []uint8, x []float32, m, k int, xs, xz []float32) (done int
 // the rows up to the next holding a NaN, which the reference quantizes;
 // it equals QuantizeRowsU8 over quantizeRowU8Generic bit for bit.
 func quantizeRowsU8AVX2(q []uint8, x []float32, m, k int, xs, xz []float32) {
+	quantizeRowsAsm(q, x, m, k, xs, xz, func(q []uint8, x []float32, m int, xs, xz []float32) int {
+		return quantRowsAVX2(q, x, m, k, xs, xz)
+	})
+}
+
+// quantizeRowsAsm is QuantizeRowsU8 through rows, an assembly kernel that
+// quantizes rows of k up to the first holding a NaN and returns how many
+// it did; the reference takes that row, and rows goes on after it.
+func quantizeRowsAsm(q []uint8, x []float32, m, k int, xs, xz []float32, rows func(q []uint8, x []float32, m int, xs, xz []float32) int) {
 	if m <= 0 {
 		return
 	}
@@ -64,7 +73,7 @@ func quantizeRowsU8AVX2(q []uint8, x []float32, m, k int, xs, xz []float32) {
 	raceWrite(xs)
 	raceWrite(xz)
 	for i := 0; i < m; i++ {
-		i += quantRowsAVX2(q[i*k:], x[i*k:], m-i, k, xs[i:], xz[i:])
+		i += rows(q[i*k:], x[i*k:], m-i, xs[i:], xz[i:])
 		if i < m {
 			s, z := quantizeRowU8Generic(q[i*k:(i+1)*k], x[i*k:(i+1)*k])
 			xs[i], xz[i] = s, float32(z)
