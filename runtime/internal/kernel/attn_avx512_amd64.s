@@ -101,7 +101,6 @@ esloop:
 	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z0, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -121,18 +120,7 @@ esloop:
 	VMULPS        Z5, Z1, Z1
 	VADDPS        Z4, Z1, Z1
 	VADDPS.BCST   attnz<>+40(SB), Z1, Z1
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z1, Z1
-	VMULPS        Z7, Z1, Z1
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z1
+	VSCALEFPS     Z2, Z1, Z1
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
 	VPXORD        Z1, Z1, K1, Z1
 	VCMPPS        $0x03, Z0, Z0, K1
@@ -150,7 +138,6 @@ esdone:
 	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z0, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -170,18 +157,7 @@ esdone:
 	VMULPS        Z5, Z10, Z10
 	VADDPS        Z4, Z10, Z10
 	VADDPS.BCST   attnz<>+40(SB), Z10, Z10
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z10, Z10
-	VMULPS        Z7, Z10, Z10
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z10
+	VSCALEFPS     Z2, Z10, Z10
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
 	VPXORD        Z10, Z10, K1, Z10
 	VCMPPS        $0x03, Z0, Z0, K1
@@ -340,7 +316,6 @@ es4loop:
 	VMULPS.BCST   attnz<>+0(SB), Z20, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z20, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -360,18 +335,7 @@ es4loop:
 	VMULPS        Z5, Z24, Z24
 	VADDPS        Z4, Z24, Z24
 	VADDPS.BCST   attnz<>+40(SB), Z24, Z24
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z24, Z24
-	VMULPS        Z7, Z24, Z24
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z20, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z24
+	VSCALEFPS     Z2, Z24, Z24
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z20, K1
 	VPXORD        Z24, Z24, K1, Z24
 	VCMPPS        $0x03, Z20, Z20, K1
@@ -385,7 +349,6 @@ es4loop:
 	VMULPS.BCST   attnz<>+0(SB), Z21, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z21, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -405,18 +368,7 @@ es4loop:
 	VMULPS        Z5, Z25, Z25
 	VADDPS        Z4, Z25, Z25
 	VADDPS.BCST   attnz<>+40(SB), Z25, Z25
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z25, Z25
-	VMULPS        Z7, Z25, Z25
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z21, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z25
+	VSCALEFPS     Z2, Z25, Z25
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z21, K1
 	VPXORD        Z25, Z25, K1, Z25
 	VCMPPS        $0x03, Z21, Z21, K1
@@ -430,7 +382,6 @@ es4loop:
 	VMULPS.BCST   attnz<>+0(SB), Z22, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z22, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -450,18 +401,7 @@ es4loop:
 	VMULPS        Z5, Z26, Z26
 	VADDPS        Z4, Z26, Z26
 	VADDPS.BCST   attnz<>+40(SB), Z26, Z26
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z26, Z26
-	VMULPS        Z7, Z26, Z26
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z22, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z26
+	VSCALEFPS     Z2, Z26, Z26
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z22, K1
 	VPXORD        Z26, Z26, K1, Z26
 	VCMPPS        $0x03, Z22, Z22, K1
@@ -475,7 +415,6 @@ es4loop:
 	VMULPS.BCST   attnz<>+0(SB), Z23, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z23, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -495,18 +434,7 @@ es4loop:
 	VMULPS        Z5, Z27, Z27
 	VADDPS        Z4, Z27, Z27
 	VADDPS.BCST   attnz<>+40(SB), Z27, Z27
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z27, Z27
-	VMULPS        Z7, Z27, Z27
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z23, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z27
+	VSCALEFPS     Z2, Z27, Z27
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z23, K1
 	VPXORD        Z27, Z27, K1, Z27
 	VCMPPS        $0x03, Z23, Z23, K1
