@@ -318,6 +318,44 @@ func expNeg16(x, r VecPhysical) {
 	VMOVAPS(x, K1, r) // NaN → x
 }
 
+// expNeg16x4 is expNeg16 on four vectors, r[i] = Exp(x[i]), its steps
+// interleaved so that the four dependent chains issue side by side.
+// Clobbers Z0, Z2..Z8, Z10..Z15 and K1.
+func expNeg16x4(x, r []VecPhysical) {
+	fx := []VecPhysical{Z0, Z2, Z4, Z5}
+	rr := []VecPhysical{Z6, Z7, Z8, Z10}
+	zz := []VecPhysical{Z11, Z12, Z13, Z14}
+	t := Z15
+	each := func(f func(i int)) {
+		for i := range 4 {
+			f(i)
+		}
+	}
+	each(func(i int) { VMULPS_BCST(cst("log2e"), x[i], fx[i]) })
+	each(func(i int) { VADDPS_BCST(cst("half"), fx[i], fx[i]) })
+	each(func(i int) { VRNDSCALEPS(U8(9), fx[i], fx[i]) })
+	each(func(i int) { VMULPS_BCST(cst("ln2Hi"), fx[i], t); VSUBPS(t, x[i], rr[i]) })
+	each(func(i int) { VMULPS_BCST(cst("ln2Lo"), fx[i], t); VSUBPS(t, rr[i], rr[i]) })
+	each(func(i int) { VMULPS(rr[i], rr[i], zz[i]) })
+	each(func(i int) { VBROADCASTSS(cst("p0"), r[i]) })
+	each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		each(func(i int) { VADDPS_BCST(cst(p), r[i], r[i]) })
+		each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
+	}
+	each(func(i int) { VADDPS_BCST(cst("p5"), r[i], r[i]) })
+	each(func(i int) { VMULPS(zz[i], r[i], r[i]) })
+	each(func(i int) { VADDPS(rr[i], r[i], r[i]) })
+	each(func(i int) { VADDPS_BCST(cst("one"), r[i], r[i]) })
+	each(func(i int) { VSCALEFPS(fx[i], r[i], r[i]) })
+	each(func(i int) {
+		VCMPPS_BCST(U8(0x11), cst("expLo"), x[i], K1)
+		VPXORD(r[i], r[i], K1, r[i])
+		VCMPPS(U8(3), x[i], x[i], K1)
+		VMOVAPS(x[i], K1, r[i])
+	})
+}
+
 // genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
 // four rows of n values (n a positive multiple of 16) at a stride of ld
 // floats, their passes interleaved so that the four rows' horizontal max
@@ -387,7 +425,9 @@ func genSoftmax4RowsAVX512() {
 	for i := range 4 {
 		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
 		VSUBPS(mx[i], ld[i], ld[i]) // x − mx
-		expNeg16(ld[i], ex[i])
+	}
+	expNeg16x4(ld, ex)
+	for i := range 4 {
 		VMOVUPS(ex[i], Mem{Base: ptr[i]})
 		VADDPS(exY[i], smY[i], smY[i])
 		VEXTRACTF64X4(U8(1), ex[i], Y1)
