@@ -375,3 +375,23 @@ func BenchmarkDotsF32AVX512T(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSoftmaxStrided16AVX512 times one block of attention's score
+// rows as op/attention.go hands it over: 16 rows of 64 at a stride of 64
+// through softmaxStridedAVX512 (four softmax4RowsAVX512 calls).
+func BenchmarkSoftmaxStrided16AVX512(b *testing.B) {
+	if !hasAVX512() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	const n, rows = 64, 16
+	src := make([]float32, n*rows)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for j := range src {
+		src[j] = float32(rng.NormFloat64() * 4)
+	}
+	p := make([]float32, len(src))
+	for b.Loop() {
+		copy(p, src)
+		softmaxStridedAVX512(p, n, n, rows)
+	}
+}
