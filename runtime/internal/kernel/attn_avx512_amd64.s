@@ -101,7 +101,6 @@ esloop:
 	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z0, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -121,18 +120,7 @@ esloop:
 	VMULPS        Z5, Z1, Z1
 	VADDPS        Z4, Z1, Z1
 	VADDPS.BCST   attnz<>+40(SB), Z1, Z1
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z1, Z1
-	VMULPS        Z7, Z1, Z1
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z1
+	VSCALEFPS     Z2, Z1, Z1
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
 	VPXORD        Z1, Z1, K1, Z1
 	VCMPPS        $0x03, Z0, Z0, K1
@@ -150,7 +138,6 @@ esdone:
 	VMULPS.BCST   attnz<>+0(SB), Z0, Z2
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
 	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
 	VSUBPS        Z3, Z0, Z4
 	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
@@ -170,18 +157,7 @@ esdone:
 	VMULPS        Z5, Z10, Z10
 	VADDPS        Z4, Z10, Z10
 	VADDPS.BCST   attnz<>+40(SB), Z10, Z10
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z10, Z10
-	VMULPS        Z7, Z10, Z10
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z0, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z10
+	VSCALEFPS     Z2, Z10, Z10
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z0, K1
 	VPXORD        Z10, Z10, K1, Z10
 	VCMPPS        $0x03, Z0, Z0, K1
@@ -337,180 +313,132 @@ max4loop:
 es4loop:
 	VMOVUPS       (SI), Z20
 	VSUBPS        Z16, Z20, Z20
-	VMULPS.BCST   attnz<>+0(SB), Z20, Z2
+	VMOVUPS       (DI), Z21
+	VSUBPS        Z17, Z21, Z21
+	VMOVUPS       (R10), Z22
+	VSUBPS        Z18, Z22, Z22
+	VMOVUPS       (R11), Z23
+	VSUBPS        Z19, Z23, Z23
+	VMULPS.BCST   attnz<>+0(SB), Z20, Z0
+	VMULPS.BCST   attnz<>+0(SB), Z21, Z2
+	VMULPS.BCST   attnz<>+0(SB), Z22, Z4
+	VMULPS.BCST   attnz<>+0(SB), Z23, Z5
+	VADDPS.BCST   attnz<>+4(SB), Z0, Z0
 	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z4, Z4
+	VADDPS.BCST   attnz<>+4(SB), Z5, Z5
+	VRNDSCALEPS   $0x09, Z0, Z0
 	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
-	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
-	VSUBPS        Z3, Z20, Z4
-	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
-	VSUBPS        Z3, Z4, Z4
-	VMULPS        Z4, Z4, Z5
+	VRNDSCALEPS   $0x09, Z4, Z4
+	VRNDSCALEPS   $0x09, Z5, Z5
+	VMULPS.BCST   attnz<>+8(SB), Z0, Z15
+	VSUBPS        Z15, Z20, Z6
+	VMULPS.BCST   attnz<>+8(SB), Z2, Z15
+	VSUBPS        Z15, Z21, Z7
+	VMULPS.BCST   attnz<>+8(SB), Z4, Z15
+	VSUBPS        Z15, Z22, Z8
+	VMULPS.BCST   attnz<>+8(SB), Z5, Z15
+	VSUBPS        Z15, Z23, Z10
+	VMULPS.BCST   attnz<>+12(SB), Z0, Z15
+	VSUBPS        Z15, Z6, Z6
+	VMULPS.BCST   attnz<>+12(SB), Z2, Z15
+	VSUBPS        Z15, Z7, Z7
+	VMULPS.BCST   attnz<>+12(SB), Z4, Z15
+	VSUBPS        Z15, Z8, Z8
+	VMULPS.BCST   attnz<>+12(SB), Z5, Z15
+	VSUBPS        Z15, Z10, Z10
+	VMULPS        Z6, Z6, Z11
+	VMULPS        Z7, Z7, Z12
+	VMULPS        Z8, Z8, Z13
+	VMULPS        Z10, Z10, Z14
 	VBROADCASTSS  attnz<>+16(SB), Z24
-	VMULPS        Z4, Z24, Z24
+	VBROADCASTSS  attnz<>+16(SB), Z25
+	VBROADCASTSS  attnz<>+16(SB), Z26
+	VBROADCASTSS  attnz<>+16(SB), Z27
+	VMULPS        Z6, Z24, Z24
+	VMULPS        Z7, Z25, Z25
+	VMULPS        Z8, Z26, Z26
+	VMULPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+20(SB), Z24, Z24
-	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+20(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+20(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+20(SB), Z27, Z27
+	VMULPS        Z6, Z24, Z24
+	VMULPS        Z7, Z25, Z25
+	VMULPS        Z8, Z26, Z26
+	VMULPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+24(SB), Z24, Z24
-	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+24(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+24(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+24(SB), Z27, Z27
+	VMULPS        Z6, Z24, Z24
+	VMULPS        Z7, Z25, Z25
+	VMULPS        Z8, Z26, Z26
+	VMULPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+28(SB), Z24, Z24
-	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+28(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+28(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+28(SB), Z27, Z27
+	VMULPS        Z6, Z24, Z24
+	VMULPS        Z7, Z25, Z25
+	VMULPS        Z8, Z26, Z26
+	VMULPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+32(SB), Z24, Z24
-	VMULPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+32(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+32(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+32(SB), Z27, Z27
+	VMULPS        Z6, Z24, Z24
+	VMULPS        Z7, Z25, Z25
+	VMULPS        Z8, Z26, Z26
+	VMULPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+36(SB), Z24, Z24
-	VMULPS        Z5, Z24, Z24
-	VADDPS        Z4, Z24, Z24
+	VADDPS.BCST   attnz<>+36(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+36(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+36(SB), Z27, Z27
+	VMULPS        Z11, Z24, Z24
+	VMULPS        Z12, Z25, Z25
+	VMULPS        Z13, Z26, Z26
+	VMULPS        Z14, Z27, Z27
+	VADDPS        Z6, Z24, Z24
+	VADDPS        Z7, Z25, Z25
+	VADDPS        Z8, Z26, Z26
+	VADDPS        Z10, Z27, Z27
 	VADDPS.BCST   attnz<>+40(SB), Z24, Z24
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z24, Z24
-	VMULPS        Z7, Z24, Z24
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z20, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z24
+	VADDPS.BCST   attnz<>+40(SB), Z25, Z25
+	VADDPS.BCST   attnz<>+40(SB), Z26, Z26
+	VADDPS.BCST   attnz<>+40(SB), Z27, Z27
+	VSCALEFPS     Z0, Z24, Z24
+	VSCALEFPS     Z2, Z25, Z25
+	VSCALEFPS     Z4, Z26, Z26
+	VSCALEFPS     Z5, Z27, Z27
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z20, K1
 	VPXORD        Z24, Z24, K1, Z24
 	VCMPPS        $0x03, Z20, Z20, K1
 	VMOVAPS       Z20, K1, Z24
-	VMOVUPS       Z24, (SI)
-	VADDPS        Y24, Y28, Y28
-	VEXTRACTF64X4 $0x01, Z24, Y1
-	VADDPS        Y1, Y28, Y28
-	VMOVUPS       (DI), Z21
-	VSUBPS        Z17, Z21, Z21
-	VMULPS.BCST   attnz<>+0(SB), Z21, Z2
-	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
-	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
-	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
-	VSUBPS        Z3, Z21, Z4
-	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
-	VSUBPS        Z3, Z4, Z4
-	VMULPS        Z4, Z4, Z5
-	VBROADCASTSS  attnz<>+16(SB), Z25
-	VMULPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+20(SB), Z25, Z25
-	VMULPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+24(SB), Z25, Z25
-	VMULPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+28(SB), Z25, Z25
-	VMULPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+32(SB), Z25, Z25
-	VMULPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+36(SB), Z25, Z25
-	VMULPS        Z5, Z25, Z25
-	VADDPS        Z4, Z25, Z25
-	VADDPS.BCST   attnz<>+40(SB), Z25, Z25
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z25, Z25
-	VMULPS        Z7, Z25, Z25
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z21, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z25
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z21, K1
 	VPXORD        Z25, Z25, K1, Z25
 	VCMPPS        $0x03, Z21, Z21, K1
 	VMOVAPS       Z21, K1, Z25
-	VMOVUPS       Z25, (DI)
-	VADDPS        Y25, Y29, Y29
-	VEXTRACTF64X4 $0x01, Z25, Y1
-	VADDPS        Y1, Y29, Y29
-	VMOVUPS       (R10), Z22
-	VSUBPS        Z18, Z22, Z22
-	VMULPS.BCST   attnz<>+0(SB), Z22, Z2
-	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
-	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
-	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
-	VSUBPS        Z3, Z22, Z4
-	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
-	VSUBPS        Z3, Z4, Z4
-	VMULPS        Z4, Z4, Z5
-	VBROADCASTSS  attnz<>+16(SB), Z26
-	VMULPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+20(SB), Z26, Z26
-	VMULPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+24(SB), Z26, Z26
-	VMULPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+28(SB), Z26, Z26
-	VMULPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+32(SB), Z26, Z26
-	VMULPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+36(SB), Z26, Z26
-	VMULPS        Z5, Z26, Z26
-	VADDPS        Z4, Z26, Z26
-	VADDPS.BCST   attnz<>+40(SB), Z26, Z26
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z26, Z26
-	VMULPS        Z7, Z26, Z26
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z22, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z26
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z22, K1
 	VPXORD        Z26, Z26, K1, Z26
 	VCMPPS        $0x03, Z22, Z22, K1
 	VMOVAPS       Z22, K1, Z26
-	VMOVUPS       Z26, (R10)
-	VADDPS        Y26, Y30, Y30
-	VEXTRACTF64X4 $0x01, Z26, Y1
-	VADDPS        Y1, Y30, Y30
-	VMOVUPS       (R11), Z23
-	VSUBPS        Z19, Z23, Z23
-	VMULPS.BCST   attnz<>+0(SB), Z23, Z2
-	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
-	VRNDSCALEPS   $0x09, Z2, Z2
-	VCVTTPS2DQ    Z2, Z7
-	VMULPS.BCST   attnz<>+8(SB), Z2, Z3
-	VSUBPS        Z3, Z23, Z4
-	VMULPS.BCST   attnz<>+12(SB), Z2, Z3
-	VSUBPS        Z3, Z4, Z4
-	VMULPS        Z4, Z4, Z5
-	VBROADCASTSS  attnz<>+16(SB), Z27
-	VMULPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+20(SB), Z27, Z27
-	VMULPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+24(SB), Z27, Z27
-	VMULPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+28(SB), Z27, Z27
-	VMULPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+32(SB), Z27, Z27
-	VMULPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+36(SB), Z27, Z27
-	VMULPS        Z5, Z27, Z27
-	VADDPS        Z4, Z27, Z27
-	VADDPS.BCST   attnz<>+40(SB), Z27, Z27
-	VPCMPD.BCST   $0x01, attnz<>+60(SB), Z7, K1
-	VPMINSD.BCST  attnz<>+56(SB), Z7, Z2
-	VPADDD.BCST   attnz<>+64(SB), Z2, K1, Z2
-	VPSUBD        Z2, Z7, Z7
-	VPADDD.BCST   attnz<>+56(SB), Z2, Z2
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD.BCST   attnz<>+56(SB), Z7, Z7
-	VPSLLD        $0x17, Z7, Z7
-	VMULPS        Z2, Z27, Z27
-	VMULPS        Z7, Z27, Z27
-	VCMPPS.BCST   $0x1e, attnz<>+44(SB), Z23, K1
-	VBROADCASTSS  attnz<>+52(SB), K1, Z27
 	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z23, K1
 	VPXORD        Z27, Z27, K1, Z27
 	VCMPPS        $0x03, Z23, Z23, K1
 	VMOVAPS       Z23, K1, Z27
+	VMOVUPS       Z24, (SI)
+	VADDPS        Y24, Y28, Y28
+	VEXTRACTF64X4 $0x01, Z24, Y1
+	VADDPS        Y1, Y28, Y28
+	VMOVUPS       Z25, (DI)
+	VADDPS        Y25, Y29, Y29
+	VEXTRACTF64X4 $0x01, Z25, Y1
+	VADDPS        Y1, Y29, Y29
+	VMOVUPS       Z26, (R10)
+	VADDPS        Y26, Y30, Y30
+	VEXTRACTF64X4 $0x01, Z26, Y1
+	VADDPS        Y1, Y30, Y30
 	VMOVUPS       Z27, (R11)
 	VADDPS        Y27, Y31, Y31
 	VEXTRACTF64X4 $0x01, Z27, Y1

@@ -94,7 +94,8 @@ func softmaxAttnAVX512(p []float32) {
 
 // softmaxRowAVX512 is SoftmaxF32 for len(p) > 0: the three passes of
 // softmaxAVX512 (maxF32AVX512, expSubSumAVX512, divF32AVX512) in one call
-// with their code and bits; the last len(p) mod 16 values stay in masked
+// with their bits (the exponential is exp16 for x ≤ 0: y·2ⁿ in one
+// VSCALEFPS, no overflow fix-up); the last len(p) mod 16 values stay in masked
 // lanes of a register through the passes, those past the 8-multiple
 // prefix added to the sum in order. With a NaN in p it reports true and
 // leaves p unchanged. Reference: softmaxLoop.

@@ -143,6 +143,104 @@ func TestSoftmaxAttnAVX512(t *testing.T) {
 	}
 }
 
+// TestSoftmaxExpNegAVX512 checks the exponential of softmax4RowsAVX512
+// and softmaxRowAVX512 (expNeg16: x − mx ≤ 0, y·2ⁿ in one VSCALEFPS)
+// bit for bit against softmaxLoop on rows [0, x1 … x15]: every float32
+// x in [−104, −87] (subnormal results, n < −126, and the −103.97 cut),
+// every 997th float32 from −0 to −112, and −Inf. For x below about −19.3
+// the row's sum is exactly 1, so the outputs are Exp's bits themselves.
+func TestSoftmaxExpNegAVX512(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	var xs []float32
+	for b := math.Float32bits(-87); b <= math.Float32bits(-104); b++ {
+		xs = append(xs, math.Float32frombits(b))
+	}
+	for b := math.Float32bits(float32(math.Copysign(0, -1))); b <= math.Float32bits(-112); b += 997 {
+		xs = append(xs, math.Float32frombits(b))
+	}
+	xs = append(xs, float32(math.Inf(-1)))
+	const n, ld = 16, 19
+	p := make([]float32, 3*ld+n)
+	want := make([]float32, len(p))
+	row := make([]float32, n)
+	for len(xs) > 0 {
+		for r := range 4 {
+			p[r*ld] = 0
+			for j := 1; j < n; j++ {
+				p[r*ld+j] = -104
+				if len(xs) > 0 {
+					p[r*ld+j], xs = xs[0], xs[1:]
+				}
+			}
+		}
+		copy(want, p)
+		for r := range 4 {
+			softmaxLoop(expSliceGeneric, want[r*ld:][:n])
+			copy(row, p[r*ld:][:n])
+			softmaxAttnAVX512(row)
+			sameOrNaN(t, "softmaxRowAVX512", row, want[r*ld:][:n])
+		}
+		if softmax4RowsAVX512(p, ld, n) {
+			t.Fatal("softmax4RowsAVX512 reported a NaN")
+		}
+		for r := range 4 {
+			sameOrNaN(t, "softmax4RowsAVX512", p[r*ld:][:n], want[r*ld:][:n])
+		}
+	}
+}
+
+// TestSoftmax4RowsAVX512 checks softmaxStridedAVX512's four-row kernel
+// bit for bit (NaN outputs as NaN) against softmaxLoop on each row for
+// widths from 16 to 320 with and without a gap: rows of equal values,
+// rows holding −Inf, rows of −Inf only (NaN outputs), rows spread so
+// far that most exponentials are subnormal or 0, and tiny values.
+func TestSoftmax4RowsAVX512(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	ninf := float32(math.Inf(-1))
+	for _, n := range []int{16, 32, 48, 64, 80, 256, 320} {
+		for _, gap := range []int{0, 5} {
+			ld := n + gap
+			for kind := range 6 {
+				const rows = 8
+				p := make([]float32, (rows-1)*ld+n)
+				for j := range p {
+					x := float32(rng.NormFloat64())
+					switch kind {
+					case 0: // equal values
+						x = 3
+					case 1: // −Inf among the scores
+						if rng.IntN(4) == 0 {
+							x = ninf
+						}
+					case 2: // some rows all −Inf
+						if (j/ld)%3 == 1 {
+							x = ninf
+						}
+					case 3: // exponentials subnormal or 0
+						x *= 60
+					case 4: // tiny values
+						x *= 1e-38
+					case 5: // plain scores
+						x *= 5
+					}
+					p[j] = x
+				}
+				want := append([]float32(nil), p...)
+				for r := range rows {
+					softmaxLoop(expSliceGeneric, want[r*ld:][:n])
+				}
+				softmaxStridedAVX512(p, ld, n, rows)
+				sameOrNaN(t, "softmaxStridedAVX512 n="+itoa(n)+" ld="+itoa(ld)+" kind "+itoa(kind), p, want)
+			}
+		}
+	}
+}
+
 // BenchmarkSoftmaxAttnAVX512 times attention-length rows (a tail of 7, 3
 // and none) with three calls and scalar tails (softmaxAVX512, "passes")
 // and one call with masked tails (softmaxAttnAVX512, "fused").
@@ -275,5 +373,25 @@ func BenchmarkDotsF32AVX512T(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkSoftmaxStrided16AVX512 times one block of attention's score
+// rows as op/attention.go hands it over: 16 rows of 64 at a stride of 64
+// through softmaxStridedAVX512 (four softmax4RowsAVX512 calls).
+func BenchmarkSoftmaxStrided16AVX512(b *testing.B) {
+	if !hasAVX512() {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	const n, rows = 64, 16
+	src := make([]float32, n*rows)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for j := range src {
+		src[j] = float32(rng.NormFloat64() * 4)
+	}
+	p := make([]float32, len(src))
+	for b.Loop() {
+		copy(p, src)
+		softmaxStridedAVX512(p, n, n, rows)
 	}
 }

@@ -159,7 +159,8 @@ func attnPerm512() [16]uint32 {
 
 // genSoftmaxRowAVX512 emits softmaxRowAVX512: maxF32AVX512,
 // expSubSumAVX512 and divF32AVX512 of act_avx512 in one call, with their
-// code (exp16, the lane orders). The loops take whole 16-float vectors;
+// bits: their lane orders, and exp16's bits from expNeg16, its variant
+// for the x − mx ≤ 0 of softmax. The loops take whole 16-float vectors;
 // the last len mod 16 values are loaded once into masked lanes and kept
 // in registers through the three passes (a masked load of what a masked
 // store just wrote stalls), their first eight, if that many, added to
@@ -225,7 +226,7 @@ func genSoftmaxRowAVX512() {
 	Label("esloop")
 	VMOVUPS(Mem{Base: RSI}, Z0)
 	VSUBPS(Z8, Z0, Z0) // x − mx
-	exp16(Z0, Z1)
+	expNeg16(Z0, Z1)
 	VMOVUPS(Z1, Mem{Base: RSI})
 	VADDPS(Y1, Y9, Y9)
 	VEXTRACTF64X4(U8(1), Z1, Y1)
@@ -235,7 +236,7 @@ func genSoftmaxRowAVX512() {
 	JNZ(LabelRef("esloop"))
 	Label("esdone")
 	VSUBPS(Z8, Z10, Z0)
-	exp16(Z0, Z10) // the last values' exponentials
+	expNeg16(Z0, Z10) // the last values' exponentials
 	VMOVAPS(Z10, Z12)
 	MOVQ(R10, RCX)
 	CMPQ(RCX, U8(8))
@@ -281,6 +282,78 @@ func genSoftmaxRowAVX512() {
 	MOVB(U8(1), NewParamAddr("nan", 24))
 	VZEROUPPER()
 	RET()
+}
+
+// expNeg16 emits r = Exp(x) lane by lane for x ≤ 0 or NaN, the
+// arguments of softmax after the max subtraction (x − mx ≤ 0, NaN from
+// Inf − Inf): exp16's range reduction and polynomial, then y·2ⁿ as one
+// VSCALEFPS by fx = n, which rounds the exact product once, as Exp's
+// y·2ⁿ does for n ≥ −126 (exact or, for y < 1 at n = −126, one
+// rounding) and its Ldexp for subnormal results; n > 127 and x > 88.7
+// cannot occur. The x < −103.97 (and −Inf) and NaN fix-ups stay.
+// Clobbers Z2..Z5 and K1.
+func expNeg16(x, r VecPhysical) {
+	VMULPS_BCST(cst("log2e"), x, Z2) // t = x·log2e
+	VADDPS_BCST(cst("half"), Z2, Z2) // t += 0.5
+	VRNDSCALEPS(U8(9), Z2, Z2)       // fx = floor(t)
+	VMULPS_BCST(cst("ln2Hi"), Z2, Z3)
+	VSUBPS(Z3, x, Z4) // r = x − fx·ln2Hi
+	VMULPS_BCST(cst("ln2Lo"), Z2, Z3)
+	VSUBPS(Z3, Z4, Z4) // r −= fx·ln2Lo
+	VMULPS(Z4, Z4, Z5) // z = r·r
+	VBROADCASTSS(cst("p0"), r)
+	VMULPS(Z4, r, r)
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		VADDPS_BCST(cst(p), r, r)
+		VMULPS(Z4, r, r)
+	}
+	VADDPS_BCST(cst("p5"), r, r)
+	VMULPS(Z5, r, r)              // y·z
+	VADDPS(Z4, r, r)              // + r
+	VADDPS_BCST(cst("one"), r, r) // + 1
+	VSCALEFPS(Z2, r, r)           // y·2^fx, rounded once
+	VCMPPS_BCST(U8(0x11), cst("expLo"), x, K1)
+	VPXORD(r, r, K1, r) // x < −103.97208 → 0
+	VCMPPS(U8(3), x, x, K1)
+	VMOVAPS(x, K1, r) // NaN → x
+}
+
+// expNeg16x4 is expNeg16 on four vectors, r[i] = Exp(x[i]), its steps
+// interleaved so that the four dependent chains issue side by side.
+// Clobbers Z0, Z2..Z8, Z10..Z15 and K1.
+func expNeg16x4(x, r []VecPhysical) {
+	fx := []VecPhysical{Z0, Z2, Z4, Z5}
+	rr := []VecPhysical{Z6, Z7, Z8, Z10}
+	zz := []VecPhysical{Z11, Z12, Z13, Z14}
+	t := Z15
+	each := func(f func(i int)) {
+		for i := range 4 {
+			f(i)
+		}
+	}
+	each(func(i int) { VMULPS_BCST(cst("log2e"), x[i], fx[i]) })
+	each(func(i int) { VADDPS_BCST(cst("half"), fx[i], fx[i]) })
+	each(func(i int) { VRNDSCALEPS(U8(9), fx[i], fx[i]) })
+	each(func(i int) { VMULPS_BCST(cst("ln2Hi"), fx[i], t); VSUBPS(t, x[i], rr[i]) })
+	each(func(i int) { VMULPS_BCST(cst("ln2Lo"), fx[i], t); VSUBPS(t, rr[i], rr[i]) })
+	each(func(i int) { VMULPS(rr[i], rr[i], zz[i]) })
+	each(func(i int) { VBROADCASTSS(cst("p0"), r[i]) })
+	each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		each(func(i int) { VADDPS_BCST(cst(p), r[i], r[i]) })
+		each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
+	}
+	each(func(i int) { VADDPS_BCST(cst("p5"), r[i], r[i]) })
+	each(func(i int) { VMULPS(zz[i], r[i], r[i]) })
+	each(func(i int) { VADDPS(rr[i], r[i], r[i]) })
+	each(func(i int) { VADDPS_BCST(cst("one"), r[i], r[i]) })
+	each(func(i int) { VSCALEFPS(fx[i], r[i], r[i]) })
+	each(func(i int) {
+		VCMPPS_BCST(U8(0x11), cst("expLo"), x[i], K1)
+		VPXORD(r[i], r[i], K1, r[i])
+		VCMPPS(U8(3), x[i], x[i], K1)
+		VMOVAPS(x[i], K1, r[i])
+	})
 }
 
 // genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
@@ -352,7 +425,9 @@ func genSoftmax4RowsAVX512() {
 	for i := range 4 {
 		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
 		VSUBPS(mx[i], ld[i], ld[i]) // x − mx
-		exp16(ld[i], ex[i])
+	}
+	expNeg16x4(ld, ex)
+	for i := range 4 {
 		VMOVUPS(ex[i], Mem{Base: ptr[i]})
 		VADDPS(exY[i], smY[i], smY[i])
 		VEXTRACTF64X4(U8(1), ex[i], Y1)
