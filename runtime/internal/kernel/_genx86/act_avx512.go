@@ -72,12 +72,18 @@ func cst(name string) Mem {
 	panic("_genx86: no constant " + name)
 }
 
-// exp16 emits r = Exp(x) lane by lane. Clobbers Z2..Z7 and K1.
-func exp16(x, r VecPhysical) {
+// expPoly16 emits the part of Exp that exp16 and expNeg16 share: fx =
+// floor(x·log2e + 0.5) into Z2 (and, when n is not nil, its int32 into
+// n, right after the floor), the Cody–Waite reduction r = x − fx·ln2 and
+// r = y = 1 + r + r²·P(r), rounded step by step as Exp is. Clobbers
+// Z3..Z5.
+func expPoly16(x, r, n VecPhysical) {
 	VMULPS_BCST(cst("log2e"), x, Z2) // t = x·log2e
 	VADDPS_BCST(cst("half"), Z2, Z2) // t += 0.5
 	VRNDSCALEPS(U8(9), Z2, Z2)       // fx = floor(t)
-	VCVTTPS2DQ(Z2, Z7)               // n
+	if n != nil {
+		VCVTTPS2DQ(Z2, n) // n
+	}
 	VMULPS_BCST(cst("ln2Hi"), Z2, Z3)
 	VSUBPS(Z3, x, Z4) // r = x − fx·ln2Hi
 	VMULPS_BCST(cst("ln2Lo"), Z2, Z3)
@@ -90,9 +96,14 @@ func exp16(x, r VecPhysical) {
 		VMULPS(Z4, r, r)
 	}
 	VADDPS_BCST(cst("p5"), r, r)
-	VMULPS(Z5, r, r)                         // y·z
-	VADDPS(Z4, r, r)                         // + r
-	VADDPS_BCST(cst("one"), r, r)            // + 1
+	VMULPS(Z5, r, r)              // y·z
+	VADDPS(Z4, r, r)              // + r
+	VADDPS_BCST(cst("one"), r, r) // + 1
+}
+
+// exp16 emits r = Exp(x) lane by lane. Clobbers Z2..Z7 and K1.
+func exp16(x, r VecPhysical) {
+	expPoly16(x, r, Z7)
 	VPCMPD_BCST(U8(1), cst("im126"), Z7, K1) // n < −126
 	VPMINSD_BCST(cst("i127"), Z7, Z2)        // min(n, 127)
 	VPADDD_BCST(cst("i126"), Z2, K1, Z2)     // e1 = min(n,127) + (n < −126 ? 126 : 0)

@@ -293,25 +293,8 @@ func genSoftmaxRowAVX512() {
 // cannot occur. The x < −103.97 (and −Inf) and NaN fix-ups stay.
 // Clobbers Z2..Z5 and K1.
 func expNeg16(x, r VecPhysical) {
-	VMULPS_BCST(cst("log2e"), x, Z2) // t = x·log2e
-	VADDPS_BCST(cst("half"), Z2, Z2) // t += 0.5
-	VRNDSCALEPS(U8(9), Z2, Z2)       // fx = floor(t)
-	VMULPS_BCST(cst("ln2Hi"), Z2, Z3)
-	VSUBPS(Z3, x, Z4) // r = x − fx·ln2Hi
-	VMULPS_BCST(cst("ln2Lo"), Z2, Z3)
-	VSUBPS(Z3, Z4, Z4) // r −= fx·ln2Lo
-	VMULPS(Z4, Z4, Z5) // z = r·r
-	VBROADCASTSS(cst("p0"), r)
-	VMULPS(Z4, r, r)
-	for _, p := range []string{"p1", "p2", "p3", "p4"} {
-		VADDPS_BCST(cst(p), r, r)
-		VMULPS(Z4, r, r)
-	}
-	VADDPS_BCST(cst("p5"), r, r)
-	VMULPS(Z5, r, r)              // y·z
-	VADDPS(Z4, r, r)              // + r
-	VADDPS_BCST(cst("one"), r, r) // + 1
-	VSCALEFPS(Z2, r, r)           // y·2^fx, rounded once
+	expPoly16(x, r, nil)
+	VSCALEFPS(Z2, r, r) // y·2^fx, rounded once
 	VCMPPS_BCST(U8(0x11), cst("expLo"), x, K1)
 	VPXORD(r, r, K1, r) // x < −103.97208 → 0
 	VCMPPS(U8(3), x, x, K1)
