@@ -17,6 +17,7 @@ type Option func(*sessionOptions)
 type sessionOptions struct {
 	threads int
 	noInt8  bool
+	slices  int // tests: > 0 runs every batch in that many slices, < 0 never (slices.go)
 }
 
 // WithThreads sets how many goroutines one Run may use (default 1). The
@@ -62,8 +63,12 @@ type bound struct {
 	// workers at all, by timing whole Runs (op.Split.Region).
 	threads op.Split
 	runFn   func(par bool) // b.runNodes, made once
-	s       *Session
-	err     error // runNodes' result
+	// slicer runs the batch in slices when that is faster (slices.go);
+	// nil when the plan cannot.
+	slicer       *slicer
+	sliceChecked bool
+	s            *Session
+	err          error // runNodes' result
 }
 
 // maxPlans bounds the per-shape plans a session keeps.
@@ -170,10 +175,16 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	b.ctx.Int8Off = s.opts.noInt8
 	b.err = nil
-	if s.pool.Workers() > 1 {
-		b.threads.Region(&b.ctx, 0, b.runFn)
-	} else {
-		b.runNodes(false)
+	if !b.sliceChecked {
+		b.slicer, b.sliceChecked = s.newSlicer(b), true
+	}
+	switch {
+	case b.slicer != nil && s.opts.slices > 0: // a test's
+		b.slicer.run(true)
+	case b.slicer != nil:
+		b.slicer.choice.Either(0, b.slicer.runFn)
+	default:
+		b.runWhole()
 	}
 	b.ctx.Par = s.pool
 	if b.err != nil {
@@ -183,6 +194,15 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		*b.outs[i] = b.views[id]
 	}
 	return b.outs, nil
+}
+
+// runWhole runs the batch at once, with or without the workers.
+func (b *bound) runWhole() {
+	if b.s.pool.Workers() > 1 {
+		b.threads.Region(&b.ctx, 0, b.runFn)
+	} else {
+		b.runNodes(false)
+	}
 }
 
 // runNodes runs the plan's nodes in order, with the session's workers

@@ -238,13 +238,26 @@ func (s *Split) Region(ctx *Ctx, key int, run func(par bool)) {
 		run(true)
 		return
 	}
+	s.compare(key, tp.HandOff(), run)
+}
+
+// Either chooses between two ways of doing the same work, run(false) and
+// run(true), by timing whole calls of each as Region does (calls with one
+// key apart), whatever the Parallel: the second way is tried first, taken
+// up once it saves a thirty-second and dropped once it no longer saves
+// anything, and the one not chosen is tried again now and then.
+func (s *Split) Either(key int, run func(alt bool)) { s.compare(key, 0, run) }
+
+// compare is Region and Either: handoff is the pool's hand-off time, work
+// under splitGate of which stays on run(false) (0: no such gate).
+func (s *Split) compare(key int, handoff time.Duration, run func(alt bool)) {
 	s.whole = true
 	st := s.find(key)
 	st.calls++
-	par, timed := true, true // handed out first: the trials of Do's order, reversed
+	par, timed := true, true // the second way first: the trials of Do's order, reversed
 	if st.npar >= splitTrials {
-		par, timed = st.choose(tp.HandOff())
-		st.small = st.nser >= splitTrials && st.ser < splitGate*tp.HandOff()
+		par, timed = st.choose(handoff)
+		st.small = handoff > 0 && st.nser >= splitTrials && st.ser < splitGate*handoff
 	}
 	if !timed {
 		run(par)
