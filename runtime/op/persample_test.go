@@ -10,7 +10,9 @@ import (
 // along an axis other than 0, the last-axis reducers only with a dim 0
 // apart from that axis.
 func TestPerSample(t *testing.T) {
-	d := func(shape ...int) []Desc { return []Desc{{DType: tensor.F32, Shape: shape}, {DType: tensor.F32, Shape: shape}} }
+	d := func(shape ...int) []Desc {
+		return []Desc{{DType: tensor.F32, Shape: shape}, {DType: tensor.F32, Shape: shape}}
+	}
 	for _, tc := range []struct {
 		name string
 		k    PerSample
