@@ -198,7 +198,7 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 // runWhole runs the batch at once, with or without the workers.
 func (b *bound) runWhole() {
-	if b.s.pool.Workers() > 1 {
+	if b.s.pool.Workers() > 1 && !b.threads.Small(0) {
 		b.threads.Region(&b.ctx, 0, b.runFn)
 	} else {
 		b.runNodes(false)

@@ -222,12 +222,9 @@ func (st *splitStat) record(par bool, d time.Duration) {
 // way come first here). Without a Timed Parallel of more than one worker,
 // run(ctx.Par != nil) runs untimed.
 func (s *Split) Region(ctx *Ctx, key int, run func(par bool)) {
-	// Small work, as in Do: no clock, no interface call.
-	if st := &s.stats[s.cur]; st.used && st.key == key && st.small {
-		if st.calls++; st.calls%splitIdle != 0 {
-			run(false)
-			return
-		}
+	if s.Small(key) {
+		run(false)
+		return
 	}
 	p := ctx.Par
 	if p == nil || p.Workers() < 2 {
@@ -240,6 +237,19 @@ func (s *Split) Region(ctx *Ctx, key int, run func(par bool)) {
 		return
 	}
 	s.compare(key, tp.HandOff(), run)
+}
+
+// Small reports whether a Region of key is work measured under the gate
+// whose call now is not one of the re-timed ones, counting the call: the
+// caller then runs it alone without a call of Region (an inference of a
+// microsecond notices even that).
+func (s *Split) Small(key int) bool {
+	st := &s.stats[s.cur]
+	if !st.used || st.key != key || !st.small || (st.calls+1)%splitIdle == 0 {
+		return false
+	}
+	st.calls++
+	return true
 }
 
 // Either chooses between two ways of doing the same work, run(false) and
