@@ -56,13 +56,16 @@
 // A model whose operators all compute each sample of a batch from that
 // sample alone (op.PerSample: every operator of the architectures
 // edgetrain makes; Concat along dim 0 is not) may run a batch as slices
-// of a few samples, each slice with its activations and scratch within
-// about 2 MiB, so they stay in the cache from one operator to the next;
-// with several threads each thread runs whole slices, with no hand-off
-// between operators. The session times the batch at once and in slices of
-// two sizes (per set of input shapes) and keeps the fastest; here the
-// transformer at batch 32 runs in slices in 0.8–0.9× the time of the
-// batch at once, and 1.7–1.8× faster with 2 threads than with 1. The
+// of a few samples, each slice with its activations and scratch in the
+// cache from one operator to the next; with several threads each thread
+// runs whole slices, with no hand-off between operators. On the first
+// runs with a set of input shapes the session times the batch at once and
+// in slices of three sizes (the most samples, a power of two, whose
+// activations and scratch fit 2 MiB, half and twice that), keeps
+// the fastest slices, and from then on times those against the batch at
+// once and runs the faster. Here the transformer at batch 32 runs in
+// slices in about 0.85× the time of the batch at once and the LSTM in
+// 0.8×, and with 2 threads 1.7–1.8× and 1.5–1.6× faster than with 1. The
 // bits are those of the batch at once (slices_test.go checks every
 // architecture, f32 and int8). A request that fails in a slice (a token
 // outside the vocabulary) is re-run at once, so its error names the

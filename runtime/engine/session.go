@@ -182,7 +182,7 @@ func (s *Session) run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	case b.slicer != nil && s.opts.slices > 0: // a test's
 		b.slicer.run(true)
 	case b.slicer != nil:
-		b.slicer.choice.Either(0, b.slicer.runFn)
+		b.slicer.auto()
 	default:
 		b.runWhole()
 	}

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/edgerun/edgerun/runtime/op"
 	"github.com/edgerun/edgerun/runtime/tensor"
@@ -17,25 +19,39 @@ import (
 // two layers) leave the cache between one operator and the next; a slice
 // of a few samples runs with its activations in the cache, and slices are
 // independent, so with several threads each runs whole slices with no
-// hand-off between operators. The session times the batch run both ways
-// (op.Split.Either, per set of input shapes) and keeps the faster: the
-// recurrent layers' products, for one, are more efficient on many rows at
-// once, which a slice may lose.
+// hand-off between operators. Which is faster depends on the model and
+// the machine (the recurrent layers' products, for one, are more
+// efficient on many rows at once, and take another kernel below 8 rows),
+// so the session measures: on the first runs with a set of input shapes
+// it times the batch at once and in slices of three sizes, three runs
+// each, and keeps the fastest slices; from then on it keeps timing them
+// against the batch at once (op.Split.Either) and runs the faster.
 
-// sliceBytes is the activation memory a slice aims at: about half the L2
-// cache of the cores edgerun runs on (a Cortex-A72's 1 MiB is shared by
-// four cores, a Zen core has 1–2 MiB, a Cortex-A53 cluster 512 KiB) and
-// the size measured best here: the transformer at batch 32 ran 0.87× the
-// time of the whole batch in slices of 4 samples (about 1 MiB of
-// activations), 0.90× in slices of 2 and 8; the LSTM 0.91× in slices of 8.
+// sliceBytes is the activation memory a slice aims at, the middle of the
+// three sizes timed (half and twice as many samples are the others):
+// about the L2 cache of a Zen core, a Cortex-A72 cluster or a Pi 5's.
+// Here the transformer at batch 32 ran best in slices of 2–4 samples
+// (1.3–2.6 MiB of activations and scratch, 0.84× the time of the batch
+// at once) and the LSTM in slices of 8 (1.1 MiB, 0.82×).
 const sliceBytes = 2 << 20
+
+// sliceTrials is how many runs of each way the first choice takes the
+// least of.
+const sliceTrials = 3
 
 // slicer runs one plan's batch in slices of samples on sub-sessions.
 type slicer struct {
 	b     *bound
-	batch int    // samples
-	ns    [2]int // slices of the two sizes timed (sizeChoice)
-	n     int    // slices of this run (0: at once); [k·batch/n, (k+1)·batch/n) is slice k
+	batch int   // samples
+	ns    []int // the slice counts timed
+	n     int   // slices of this run (0: at once); [k·batch/n, (k+1)·batch/n) is slice k
+	// The first choice: the least time of each way (0: at once, i: ns[i-1]
+	// slices), the runs of each taken, the next way, and the index in ns
+	// chosen (−1 until then).
+	least []time.Duration
+	runs  []uint8
+	next  int
+	pick  int
 	// Per input and output: elements per sample.
 	inElems, outElems []int
 	inShape           [][]tensor.Shape // per slot and input: the slice's shape (dim 0 set per slice)
@@ -44,9 +60,8 @@ type slicer struct {
 	subs              []*Session    // per slot: single-threaded, runs its slices
 	mu                sync.Mutex
 	err               error    // the first slice's error
-	choice            op.Split // at once or in slices
-	sizeChoice        op.Split // ns[0] or ns[1] slices
-	runFn, runSlices  func(bool)
+	choice            op.Split // at once or in ns[pick] slices, after the first choice
+	runFn             func(bool)
 }
 
 // newSlicer returns the slicer of b, or nil when b's plan cannot or need
@@ -109,28 +124,36 @@ func (s *Session) newSlicer(b *bound) *slicer {
 			return nil
 		}
 	}
-	// The activations and scratch of one sample, and slices of about
-	// sliceBytes of them and of twice that (timed against each other).
+	// The activations and scratch of one sample; slices of about
+	// sliceBytes of them, of half and of twice that many samples (powers
+	// of two), as many for every thread.
 	bytes := 4*(p1.arena[0]+p1.arena[1]+p1.scratch.F32+p1.scratch.I32) + 8*p1.arena[2] + p1.arena[3] + p1.arena[4] + p1.scratch.U8
-	size := max(1, sliceBytes/max(bytes, 1))
-	var ns [2]int
-	for i := range ns {
-		n := (batch + size<<i - 1) / (size << i)
-		if t := s.opts.threads; t > 1 { // as many slices for every thread
+	size := 1
+	for size*2*bytes <= sliceBytes {
+		size *= 2
+	}
+	var ns []int
+	for _, c := range []int{size * 2, size, size / 2} {
+		if c < 1 {
+			continue
+		}
+		n := (batch + c - 1) / c
+		if t := s.opts.threads; t > 1 {
 			n = min(batch, (n+t-1)/t*t)
 		}
-		ns[i] = n
+		if n >= 2 && !slices.Contains(ns, n) {
+			ns = append(ns, n)
+		}
 	}
+	pick := -1
 	if f := s.opts.slices; f > 0 { // a test's
-		ns = [2]int{min(f, batch), min(f, batch)}
+		ns, pick = []int{min(f, batch)}, 0
 	}
-	if ns[0] < 2 {
+	if len(ns) == 0 || ns[0] < 2 {
 		return nil
 	}
-	if ns[1] < 2 {
-		ns[1] = ns[0]
-	}
-	sl := &slicer{b: b, batch: batch, ns: ns, slots: make([]atomic.Bool, s.opts.threads)}
+	sl := &slicer{b: b, batch: batch, ns: ns, pick: pick, slots: make([]atomic.Bool, s.opts.threads),
+		least: make([]time.Duration, len(ns)+1), runs: make([]uint8, len(ns)+1)}
 	for _, id := range m.inIDs {
 		sl.inElems = append(sl.inElems, p1.descs[id].Shape.NumElements())
 	}
@@ -147,35 +170,61 @@ func (s *Session) newSlicer(b *bound) *slicer {
 		sl.inShape = append(sl.inShape, shapes)
 		sl.ins = append(sl.ins, ins)
 	}
-	sl.runFn, sl.runSlices = sl.run, sl.slices
+	sl.runFn = sl.run
 	if !sl.prepare() {
 		return nil
 	}
 	return sl
 }
 
-// run runs b's batch at once, or in slices.
-func (sl *slicer) run(sliced bool) {
-	b := sl.b
-	if !sliced {
-		sl.n = 0
-		b.runWhole()
+// auto runs b's batch the way measured fastest: during the first choice
+// each way in turn, timed, then as op.Split.Either decides between the
+// batch at once and the slices chosen.
+func (sl *slicer) auto() {
+	if sl.pick >= 0 {
+		sl.choice.Either(0, sl.runFn)
 		return
 	}
-	if sl.ns[1] == sl.ns[0] {
-		sl.slices(false)
+	i := sl.next
+	t0 := time.Now()
+	if i == 0 {
+		sl.run(false)
 	} else {
-		sl.sizeChoice.Either(0, sl.runSlices)
+		sl.slices(sl.ns[i-1])
 	}
+	d := time.Since(t0)
+	if sl.runs[i] == 0 || d < sl.least[i] {
+		sl.least[i] = d
+	}
+	sl.runs[i]++
+	sl.next = (i + 1) % len(sl.runs)
+	if sl.next != 0 || sl.runs[0] < sliceTrials {
+		return
+	}
+	best := 1
+	for j := 2; j < len(sl.least); j++ {
+		if sl.least[j] < sl.least[best] {
+			best = j
+		}
+	}
+	sl.pick = best - 1
+	sl.prune()
 }
 
-// slices runs the batch in ns[0] slices, or ns[1] with fewer.
-func (sl *slicer) slices(fewer bool) {
-	b := sl.b
-	sl.n = sl.ns[0]
-	if fewer {
-		sl.n = sl.ns[1]
+// run runs b's batch at once, or in ns[pick] slices.
+func (sl *slicer) run(sliced bool) {
+	if !sliced {
+		sl.n = 0
+		sl.b.runWhole()
+		return
 	}
+	sl.slices(sl.ns[sl.pick])
+}
+
+// slices runs the batch in n slices.
+func (sl *slicer) slices(n int) {
+	b := sl.b
+	sl.n = n
 	sl.err = nil
 	b.s.pool.Do(sl.n, sl)
 	if sl.err != nil {
@@ -186,6 +235,21 @@ func (sl *slicer) slices(fewer bool) {
 		if b.err == nil {
 			b.err = sl.err
 		}
+	}
+}
+
+// prune drops the sub-sessions' buffers of the slice sizes not chosen.
+func (sl *slicer) prune() {
+	n := sl.ns[sl.pick]
+	for _, sub := range sl.subs {
+		kept := sub.plans[:0]
+		for _, p := range sub.plans {
+			if c := p.inShapes[0][0]; c == sl.batch/n || c == (sl.batch+n-1)/n {
+				kept = append(kept, p)
+			}
+		}
+		clear(sub.plans[len(kept):])
+		sub.plans = kept
 	}
 }
 
