@@ -125,3 +125,59 @@ func TestLoadRecoversPanics(t *testing.T) {
 		t.Fatalf("Load error %v, want ErrInternal with the panic value", err)
 	}
 }
+
+// testPanicRow is y = x, element by element, with a panic at an element
+// equal to -1: an operator whose bug shows in one slice of a batch.
+type testPanicRow struct{}
+
+func (testPanicRow) PerSample([]op.Desc) bool { return true }
+
+func (testPanicRow) Plan(in []op.Desc) ([]op.Desc, op.Scratch, error) {
+	return []op.Desc{{DType: tensor.F32, Shape: append(tensor.Shape(nil), in[0].Shape...)}}, op.Scratch{}, nil
+}
+
+func (testPanicRow) Run(_ *op.Ctx, in, out []*tensor.Tensor) error {
+	for i, v := range in[0].F32 {
+		if v == -1 {
+			var nilSlice []float32
+			_ = nilSlice[i]
+		}
+		out[0].F32[i] = v
+	}
+	return nil
+}
+
+func init() {
+	op.Register(op.Def{Name: "testPanicRow", Build: func(*op.Node) (op.Kernel, error) { return testPanicRow{}, nil }})
+}
+
+// A panic in one slice of a batch, on the caller or a worker, is an
+// ErrInternal of that Run, and the session (its slices' sessions
+// included) runs the next request.
+func TestRunRecoversPanicsInSlices(t *testing.T) {
+	m, err := Load(&format.Model{Graph: format.Graph{
+		Inputs:  []format.ValueInfo{{Name: "x", DType: format.F32, Shape: []int64{-1}}},
+		Outputs: []format.ValueInfo{{Name: "y", DType: format.F32, Shape: []int64{-1}}},
+		Nodes:   []format.Node{{Name: "bug", Op: "testPanicRow", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2} {
+		for _, bad := range [][]float32{{-1, 0, 0, 0}, {0, 0, 0, -1}} {
+			s := m.NewSession(WithThreads(threads))
+			s.opts.slices = 2
+			for round := range 3 {
+				_, err := s.Run([]*tensor.Tensor{tensor.NewF32(tensor.Shape{4}, append([]float32(nil), bad...))})
+				if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "index out of range") {
+					t.Fatalf("%d threads, round %d: Run error %v, want ErrInternal", threads, round, err)
+				}
+				out, err := s.Run([]*tensor.Tensor{tensor.NewF32(tensor.Shape{4}, []float32{1, 2, 3, 4})})
+				if err != nil || out[0].F32[0] != 1 || out[0].F32[3] != 4 || s.plans[0].slicer == nil || s.plans[0].slicer.n != 2 {
+					t.Fatalf("%d threads, round %d: the session after a panic: %v, %v", threads, round, out, err)
+				}
+			}
+			s.Close()
+		}
+	}
+}
