@@ -42,8 +42,9 @@ type Impl struct {
 	// weights into the tile layout and takes its rows' sums on the way
 	// (tilePanelI8Z's contract); packI8 uses it through tileSumsI8.
 	tilePanelI8 func(dst, src []int8, k int, sum, prefix []int32) bool
-	// rowSumsI8, when set (amd64 with AVX2), is rowSums through assembly;
-	// packI8 uses it for the matrices tilePanelI8 does not take.
+	// rowSumsI8 is rowSums, through assembly on amd64 with AVX2 (the
+	// default is the portable loop); packI8 uses it for the matrices
+	// tilePanelI8 does not take.
 	rowSumsI8 func(w []int8, n, k int, sum, prefix []int32) bool
 }
 
@@ -85,6 +86,9 @@ func withDefaults(l []Impl) []Impl {
 		orDefault(&im.ReluSlice, g.ReluSlice)
 		orDefault(&im.DotsI8, g.DotsI8)
 		orDefault(&im.ScaleI8F32, g.ScaleI8F32)
+		if im.rowSumsI8 == nil {
+			im.rowSumsI8 = rowSums
+		}
 		// The attention loops, GELU and softmax default to the Impl's own
 		// dot, axpy, tanh and exp.
 		if im.DotsF32 == nil {

@@ -65,11 +65,7 @@ func packI8(d []int8, n, k int, own bool) *MatI8 {
 		m.grouped, m.tiled = true, true
 		return m
 	}
-	sums := rowSums
-	if impl.rowSumsI8 != nil {
-		sums = impl.rowSumsI8
-	}
-	m.hasMin128 = sums(d, n, k, m.RowSum, m.prefixSum)
+	m.hasMin128 = impl.rowSumsI8(d, n, k, m.RowSum, m.prefixSum)
 	switch {
 	case impl.Name == "avx512vnni" && n > 0 && k > 0:
 		if own && n%16 == 0 && k%4 == 0 { // no padding: the same bytes, rearranged
