@@ -20,7 +20,7 @@ func TestAttentionCorePrefixMask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tl := range []int{1, 9, 17, 40} {
+		for _, tl := range []int{1, 9, 17, 40, 70} {
 			for pad := 0; pad <= tl; pad += 1 + tl/5 {
 				for _, causal := range []bool{false, true} {
 					const b, heads, dh = 2, 2, 8

@@ -395,7 +395,7 @@ func TestAttentionCoreBits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tl := range []int{1, 15, 16, 17, 40} {
+		for _, tl := range []int{1, 15, 16, 17, 40, 64, 81} { // 81: two blocks of attnDotRows
 			for _, dh := range []int{3, 8, 32} {
 				for _, masked := range []bool{false, true} {
 					for _, causal := range []bool{false, true} {
