@@ -78,27 +78,40 @@ func cst(name string) Mem {
 // r = y = 1 + r + r²·P(r), rounded step by step as Exp is. Clobbers
 // Z3..Z5.
 func expPoly16(x, r, n VecPhysical) {
-	VMULPS_BCST(cst("log2e"), x, Z2) // t = x·log2e
-	VADDPS_BCST(cst("half"), Z2, Z2) // t += 0.5
-	VRNDSCALEPS(U8(9), Z2, Z2)       // fx = floor(t)
+	expPoly([]VecPhysical{x}, []VecPhysical{r}, []VecPhysical{Z2}, []VecPhysical{Z4}, []VecPhysical{Z5}, Z3, n)
+}
+
+// expPoly is expPoly16 on len(x) vectors, each step on every vector
+// before the next step, so that their dependent chains issue side by
+// side: fx[i], rr[i] (the reduced argument) and zz[i] (its square) are
+// vector i's registers, t a temporary they share. With one vector it
+// emits expPoly16's instructions (fx, rr, zz, t = Z2, Z4, Z5, Z3); n,
+// when not nil, takes the int32 of fx[0] (one vector only).
+func expPoly(x, r, fx, rr, zz []VecPhysical, t, n VecPhysical) {
+	each := func(f func(i int)) {
+		for i := range x {
+			f(i)
+		}
+	}
+	each(func(i int) { VMULPS_BCST(cst("log2e"), x[i], fx[i]) }) // t = x·log2e
+	each(func(i int) { VADDPS_BCST(cst("half"), fx[i], fx[i]) }) // t += 0.5
+	each(func(i int) { VRNDSCALEPS(U8(9), fx[i], fx[i]) })       // fx = floor(t)
 	if n != nil {
-		VCVTTPS2DQ(Z2, n) // n
+		VCVTTPS2DQ(fx[0], n) // n
 	}
-	VMULPS_BCST(cst("ln2Hi"), Z2, Z3)
-	VSUBPS(Z3, x, Z4) // r = x − fx·ln2Hi
-	VMULPS_BCST(cst("ln2Lo"), Z2, Z3)
-	VSUBPS(Z3, Z4, Z4) // r −= fx·ln2Lo
-	VMULPS(Z4, Z4, Z5) // z = r·r
-	VBROADCASTSS(cst("p0"), r)
-	VMULPS(Z4, r, r)
+	each(func(i int) { VMULPS_BCST(cst("ln2Hi"), fx[i], t); VSUBPS(t, x[i], rr[i]) })  // r = x − fx·ln2Hi
+	each(func(i int) { VMULPS_BCST(cst("ln2Lo"), fx[i], t); VSUBPS(t, rr[i], rr[i]) }) // r −= fx·ln2Lo
+	each(func(i int) { VMULPS(rr[i], rr[i], zz[i]) })                                  // z = r·r
+	each(func(i int) { VBROADCASTSS(cst("p0"), r[i]) })
+	each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
 	for _, p := range []string{"p1", "p2", "p3", "p4"} {
-		VADDPS_BCST(cst(p), r, r)
-		VMULPS(Z4, r, r)
+		each(func(i int) { VADDPS_BCST(cst(p), r[i], r[i]) })
+		each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
 	}
-	VADDPS_BCST(cst("p5"), r, r)
-	VMULPS(Z5, r, r)              // y·z
-	VADDPS(Z4, r, r)              // + r
-	VADDPS_BCST(cst("one"), r, r) // + 1
+	each(func(i int) { VADDPS_BCST(cst("p5"), r[i], r[i]) })
+	each(func(i int) { VMULPS(zz[i], r[i], r[i]) })           // y·z
+	each(func(i int) { VADDPS(rr[i], r[i], r[i]) })           // + r
+	each(func(i int) { VADDPS_BCST(cst("one"), r[i], r[i]) }) // + 1
 }
 
 // exp16 emits r = Exp(x) lane by lane. Clobbers Z2..Z7 and K1.

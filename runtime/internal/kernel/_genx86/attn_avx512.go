@@ -293,50 +293,28 @@ func genSoftmaxRowAVX512() {
 // cannot occur. The x < −103.97 (and −Inf) and NaN fix-ups stay.
 // Clobbers Z2..Z5 and K1.
 func expNeg16(x, r VecPhysical) {
-	expPoly16(x, r, nil)
-	VSCALEFPS(Z2, r, r) // y·2^fx, rounded once
-	VCMPPS_BCST(U8(0x11), cst("expLo"), x, K1)
-	VPXORD(r, r, K1, r) // x < −103.97208 → 0
-	VCMPPS(U8(3), x, x, K1)
-	VMOVAPS(x, K1, r) // NaN → x
+	expNeg([]VecPhysical{x}, []VecPhysical{r}, []VecPhysical{Z2}, []VecPhysical{Z4}, []VecPhysical{Z5}, Z3)
 }
 
 // expNeg16x4 is expNeg16 on four vectors, r[i] = Exp(x[i]), its steps
 // interleaved so that the four dependent chains issue side by side.
 // Clobbers Z0, Z2..Z8, Z10..Z15 and K1.
 func expNeg16x4(x, r []VecPhysical) {
-	fx := []VecPhysical{Z0, Z2, Z4, Z5}
-	rr := []VecPhysical{Z6, Z7, Z8, Z10}
-	zz := []VecPhysical{Z11, Z12, Z13, Z14}
-	t := Z15
-	each := func(f func(i int)) {
-		for i := range 4 {
-			f(i)
-		}
+	expNeg(x, r, []VecPhysical{Z0, Z2, Z4, Z5}, []VecPhysical{Z6, Z7, Z8, Z10}, []VecPhysical{Z11, Z12, Z13, Z14}, Z15)
+}
+
+// expNeg is expNeg16 on len(x) vectors through expPoly (its registers).
+func expNeg(x, r, fx, rr, zz []VecPhysical, t VecPhysical) {
+	expPoly(x, r, fx, rr, zz, t, nil)
+	for i := range x {
+		VSCALEFPS(fx[i], r[i], r[i]) // y·2^fx, rounded once
 	}
-	each(func(i int) { VMULPS_BCST(cst("log2e"), x[i], fx[i]) })
-	each(func(i int) { VADDPS_BCST(cst("half"), fx[i], fx[i]) })
-	each(func(i int) { VRNDSCALEPS(U8(9), fx[i], fx[i]) })
-	each(func(i int) { VMULPS_BCST(cst("ln2Hi"), fx[i], t); VSUBPS(t, x[i], rr[i]) })
-	each(func(i int) { VMULPS_BCST(cst("ln2Lo"), fx[i], t); VSUBPS(t, rr[i], rr[i]) })
-	each(func(i int) { VMULPS(rr[i], rr[i], zz[i]) })
-	each(func(i int) { VBROADCASTSS(cst("p0"), r[i]) })
-	each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
-	for _, p := range []string{"p1", "p2", "p3", "p4"} {
-		each(func(i int) { VADDPS_BCST(cst(p), r[i], r[i]) })
-		each(func(i int) { VMULPS(rr[i], r[i], r[i]) })
-	}
-	each(func(i int) { VADDPS_BCST(cst("p5"), r[i], r[i]) })
-	each(func(i int) { VMULPS(zz[i], r[i], r[i]) })
-	each(func(i int) { VADDPS(rr[i], r[i], r[i]) })
-	each(func(i int) { VADDPS_BCST(cst("one"), r[i], r[i]) })
-	each(func(i int) { VSCALEFPS(fx[i], r[i], r[i]) })
-	each(func(i int) {
+	for i := range x {
 		VCMPPS_BCST(U8(0x11), cst("expLo"), x[i], K1)
-		VPXORD(r[i], r[i], K1, r[i])
+		VPXORD(r[i], r[i], K1, r[i]) // x < −103.97208 → 0
 		VCMPPS(U8(3), x[i], x[i], K1)
-		VMOVAPS(x[i], K1, r[i])
-	})
+		VMOVAPS(x[i], K1, r[i]) // NaN → x
+	}
 }
 
 // genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
