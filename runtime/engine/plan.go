@@ -133,14 +133,7 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 	}
 	descs := make([]op.Desc, 0, 8)
 	for ni, n := range m.nodes {
-		descs = descs[:0]
-		for _, id := range n.in {
-			if id < 0 {
-				descs = append(descs, op.Desc{})
-			} else {
-				descs = append(descs, p.descs[id])
-			}
-		}
+		descs = n.inDescs(descs, p.descs)
 		outs, sc, err := n.kernel.Plan(descs)
 		if err != nil {
 			return nil, fmt.Errorf("engine: node %q (%s): %w", n.name, n.op, err)
@@ -179,4 +172,18 @@ func (m *Model) plan(in []op.Desc) (*plan, error) {
 	}
 	p.arena = top
 	return p, nil
+}
+
+// inDescs returns the descs of n's inputs, a zero Desc for an absent
+// optional one, in buf's storage; all holds every value's desc.
+func (n *node) inDescs(buf, all []op.Desc) []op.Desc {
+	buf = buf[:0]
+	for _, id := range n.in {
+		if id < 0 {
+			buf = append(buf, op.Desc{})
+		} else {
+			buf = append(buf, all[id])
+		}
+	}
+	return buf
 }

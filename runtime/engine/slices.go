@@ -54,10 +54,9 @@ type slicer struct {
 	pick  int
 	// Per input and output: elements per sample.
 	inElems, outElems []int
-	inShape           [][]tensor.Shape // per slot and input: the slice's shape (dim 0 set per slice)
-	ins               [][]*tensor.Tensor
-	slots             []atomic.Bool // a participant holds slot i
-	subs              []*Session    // per slot: single-threaded, runs its slices
+	ins               [][]*tensor.Tensor // per slot and input: a slice's view (its dim 0 set per slice)
+	slots             []atomic.Bool      // a participant holds slot i
+	subs              []*Session         // per slot: single-threaded, runs its slices
 	mu                sync.Mutex
 	err               error    // the first slice's error
 	choice            op.Split // at once or in ns[pick] slices, after the first choice
@@ -89,14 +88,7 @@ func (s *Session) newSlicer(b *bound) *slicer {
 		if !ok {
 			return nil
 		}
-		descs = descs[:0]
-		for _, id := range n.in {
-			if id < 0 {
-				descs = append(descs, op.Desc{})
-			} else {
-				descs = append(descs, b.descs[id])
-			}
-		}
+		descs = n.inDescs(descs, b.descs)
 		if !ps.PerSample(descs) {
 			return nil
 		}
@@ -116,10 +108,10 @@ func (s *Session) newSlicer(b *bound) *slicer {
 		if v.kind == valConst {
 			continue
 		}
-		d, d1 := b.descs[id].Shape, p1.descs[id].Shape
 		if b.descs[id].DType == 0 {
 			continue // fused away
 		}
+		d, d1 := b.descs[id].Shape, p1.descs[id].Shape
 		if len(d) == 0 || len(d) != len(d1) || d[0] != batch*d1[0] || !d[1:].Equal(d1[1:]) {
 			return nil
 		}
@@ -161,13 +153,10 @@ func (s *Session) newSlicer(b *bound) *slicer {
 		sl.outElems = append(sl.outElems, p1.descs[id].Shape.NumElements())
 	}
 	for range s.opts.threads {
-		shapes := make([]tensor.Shape, len(m.inIDs))
 		ins := make([]*tensor.Tensor, len(m.inIDs))
 		for i, id := range m.inIDs {
-			shapes[i] = append(tensor.Shape(nil), b.descs[id].Shape...)
-			ins[i] = &tensor.Tensor{DType: b.descs[id].DType}
+			ins[i] = &tensor.Tensor{DType: b.descs[id].DType, Shape: append(tensor.Shape(nil), b.descs[id].Shape...)}
 		}
-		sl.inShape = append(sl.inShape, shapes)
 		sl.ins = append(sl.ins, ins)
 	}
 	sl.runFn = sl.run
@@ -258,17 +247,15 @@ func (sl *slicer) prune() {
 // first. It reports whether every shape planned (one that does not would
 // be a bug of an op.PerSample).
 func (sl *slicer) prepare() bool {
-	b, m := sl.b, sl.b.s.m
-	ins := make([]*tensor.Tensor, len(m.inIDs))
+	m := sl.b.s.m
+	ins := sl.ins[0] // only their dtypes and shapes are read
 	for range sl.slots {
 		sub := m.NewSession(WithThreads(1))
 		sub.opts.slices = -1 // its batch is a slice already
 		for _, n := range sl.ns {
 			for _, size := range []int{sl.batch / n, (sl.batch + n - 1) / n} {
-				for i, id := range m.inIDs {
-					sh := append(tensor.Shape(nil), b.descs[id].Shape...)
-					sh[0] = size
-					ins[i] = &tensor.Tensor{DType: b.descs[id].DType, Shape: sh}
+				for _, t := range ins {
+					t.Shape[0] = size
 				}
 				if _, err := sub.bind(ins); err != nil {
 					return false
@@ -290,12 +277,11 @@ func (sl *slicer) RunRange(lo, hi int) {
 	defer sl.slots[slot].Store(false)
 	b, m := sl.b, sl.b.s.m
 	sub := sl.subs[slot]
-	ins, shapes := sl.ins[slot], sl.inShape[slot]
+	ins := sl.ins[slot]
 	for k := lo; k < hi; k++ {
 		s0, s1 := k*sl.batch/sl.n, (k+1)*sl.batch/sl.n
 		for i, id := range m.inIDs {
-			shapes[i][0] = s1 - s0
-			ins[i].Shape = shapes[i]
+			ins[i].Shape[0] = s1 - s0
 			sliceTensor(ins[i], &b.views[id], s0*sl.inElems[i], s1*sl.inElems[i])
 		}
 		outs, err := sub.run(ins)

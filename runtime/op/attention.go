@@ -95,6 +95,14 @@ const attnRows = 16
 // calls of 16). Softmax and mix still take attnRows queries at a time.
 const attnDotRows = 64
 
+// dotRows is how many queries' scores one DotsF32 call computes.
+func (k *mha) dotRows() int {
+	if k.causal {
+		return attnRows // each block of queries sees its own keys
+	}
+	return attnDotRows
+}
+
 // attnTask computes the attention of (batch, head) units; unit u is batch
 // u / heads, head u % heads, and uses scratch[u·per : (u+1)·per] alone,
 // so units run on any worker with the same bits.
@@ -111,11 +119,7 @@ type attnTask struct {
 // attnScratch is the f32 scratch one unit needs: a block of score rows,
 // and with a mask the gathered valid key and value rows.
 func (k *mha) attnScratch(t int, mask bool) int {
-	rows := attnRows
-	if !k.causal {
-		rows = attnDotRows
-	}
-	n := satMul(min(rows, t), t)
+	n := satMul(min(k.dotRows(), t), t)
 	if mask {
 		n = satAdd(n, satMul(2, t, k.dh))
 	}
@@ -135,10 +139,7 @@ func (a *attnTask) RunRange(lo, hi int) {
 	for u := lo; u < hi; u++ {
 		b, h := u/k.heads, u%k.heads
 		sc := a.scratch[u*a.per:][:a.per]
-		dotRows := attnRows
-		if !k.causal {
-			dotRows = attnDotRows
-		}
+		dotRows := k.dotRows()
 		blk := sc[:min(dotRows, t)*t] // the scores of dotRows queries
 		base := b * t
 		q := a.qkv[base*ld+h*dh:]

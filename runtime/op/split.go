@@ -84,11 +84,9 @@ func (s *Split) Do(ctx *Ctx, key, n int, t Task, work, minWork int) {
 		return
 	}
 	// The common case of small work, again: no clock, no interface call.
-	if st := &s.stats[s.cur]; st.used && st.key == key && st.small {
-		if st.calls++; st.calls%splitIdle != 0 {
-			t.RunRange(0, n)
-			return
-		}
+	if s.Small(key) {
+		t.RunRange(0, n)
+		return
 	}
 	p := ctx.Par
 	if p == nil || p.Workers() < 2 {
@@ -239,10 +237,10 @@ func (s *Split) Region(ctx *Ctx, key int, run func(par bool)) {
 	s.compare(key, tp.HandOff(), run)
 }
 
-// Small reports whether a Region of key is work measured under the gate
-// whose call now is not one of the re-timed ones, counting the call: the
-// caller then runs it alone without a call of Region (an inference of a
-// microsecond notices even that).
+// Small reports whether work of key (a Do's or a Region's) has been
+// measured under the gate and this call is not one of the re-timed ones,
+// counting the call: the caller then runs it alone, without the clock or
+// a call of Region (an inference of a microsecond notices even that).
 func (s *Split) Small(key int) bool {
 	st := &s.stats[s.cur]
 	if !st.used || st.key != key || !st.small || (st.calls+1)%splitIdle == 0 {
