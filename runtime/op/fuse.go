@@ -170,27 +170,30 @@ func (f *addLayerNorm) NewState() any {
 	return st
 }
 
-// rows computes rows [r0, r1): each row's sum, then the norm four rows a
-// call while they are in the cache.
+// rows computes rows [r0, r1): each row's sum and its norm, four rows a
+// kernel call while they are in the cache (AddLayerNormRows: y's row +
+// 1·x's row, AxpyF32's operations, with y = b and x = a in place, else
+// y = a and x = b, as the Add kernel computes them).
 func (st *addLayerNormState) rows(r0, r1 int) {
 	ln := st.f.ln
 	d := len(ln.gamma)
 	a, b, y := st.a, st.b, st.y
-	for g0 := r0; g0 < r1; g0 += 4 {
-		g1 := min(g0+4, r1)
-		for r := g0; r < g1; r++ {
-			ys := y[r*d : (r+1)*d]
-			as := a[r*d : (r+1)*d]
-			if st.inPlace {
-				kernel.AxpyF32(1, as, ys)
-				continue
-			}
-			if &ys[0] != &as[0] {
-				copy(ys, as)
-			}
-			o := r * d % len(b)
-			kernel.AxpyF32(1, b[o:o+d], ys)
-		}
-		kernel.LayerNormRows(y[g0*d:g1*d], y[g0*d:g1*d], ln.gamma, ln.beta, d, ln.eps)
+	rows := y[r0*d : r1*d]
+	if st.inPlace {
+		kernel.AddLayerNormRows(rows, rows, a[r0*d:r1*d], ln.gamma, ln.beta, d, ln.eps)
+		return
 	}
+	// Row r adds b's row at r·d mod len(b) (b holds whole rows). When
+	// r0's is not b's first row, the rows go in blocks that end where b
+	// wraps, each with the view of b from its first row's.
+	if r0*d%len(b) != 0 {
+		for r := r0; r < r1; {
+			o := r * d % len(b)
+			e := min(r1, r+(len(b)-o)/d) // the rows before b wraps
+			kernel.AddLayerNormRows(y[r*d:e*d], a[r*d:e*d], b[o:], ln.gamma, ln.beta, d, ln.eps)
+			r = e
+		}
+		return
+	}
+	kernel.AddLayerNormRows(rows, a[r0*d:r1*d], b, ln.gamma, ln.beta, d, ln.eps)
 }

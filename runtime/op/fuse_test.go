@@ -121,6 +121,24 @@ func TestFuseAddLayerNorm(t *testing.T) {
 						t.Fatal(err)
 					}
 					cvCheckSameBits(t, fmt.Sprintf("%s d=%d b=%v out=%s", im.Name, d, bShape, where), y, want.F32)
+					if len(b) < d {
+						continue
+					}
+					// The rows in blocks as workers take them: blocks
+					// that start inside b's rows and wrap around them.
+					ac, bc = append([]float32(nil), a...), append([]float32(nil), b...)
+					y = make([]float32, len(a))
+					switch where {
+					case "a":
+						y = ac
+					case "b":
+						y = bc
+					}
+					st := addLayerNormState{f: f.(*addLayerNorm), a: ac, b: bc, y: y, inPlace: where == "b"}
+					for _, r := range [][2]int{{0, 1}, {1, 5}, {5, 6}} {
+						st.rows(r[0], r[1])
+					}
+					cvCheckSameBits(t, fmt.Sprintf("%s d=%d b=%v out=%s in blocks", im.Name, d, bShape, where), y, want.F32)
 				}
 				restore()
 			}

@@ -691,6 +691,214 @@ ln4norm:
 	VZEROUPPER
 	RET
 
+// func addLayerNorm4RowsAVX512(dst []float32, y []float32, x []float32, gamma []float32, beta []float32, ldx int, n int, nd float32, eps float32)
+// Requires: AVX, AVX2, AVX512F, SSE
+TEXT ·addLayerNorm4RowsAVX512(SB), NOSPLIT, $0-144
+	// For n > 0 a multiple of 16, rows r < 4: t = y[r*n:][:n] + float32(1·x[r*ldx:][:n])
+	// (AxpyF32(1, x row, y row)'s operations and operand order) into dst[r*n:][:n],
+	// then layerNorm4RowsAVX512 on those rows of dst in place. dst may be y;
+	// nothing else may overlap it. Reference: AxpyF32 then layerNormGeneric on each row.
+	MOVQ         y_base+24(FP), SI
+	MOVQ         x_base+48(FP), R14
+	MOVQ         ldx+120(FP), R15
+	SHLQ         $0x02, R15
+	MOVQ         dst_base+0(FP), R10
+	MOVQ         gamma_base+72(FP), BX
+	MOVQ         beta_base+96(FP), DX
+	MOVQ         n+128(FP), CX
+	SHLQ         $0x02, CX
+	LEAQ         (SI)(CX*1), DI
+	LEAQ         (R10)(CX*1), R11
+	LEAQ         (DI)(CX*1), R8
+	LEAQ         (R11)(CX*1), R12
+	LEAQ         (R8)(CX*1), R9
+	LEAQ         (R12)(CX*1), R13
+	MOVSS        nd+136(FP), X15
+	MOVSS        eps+140(FP), X13
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         AX, AX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X14
+	VBROADCASTSS X14, Y14
+	XORQ         AX, AX
+
+aln4sum:
+	MOVQ         R14, BX
+	VMOVUPS      (BX)(AX*1), Y12
+	VMULPS       Y12, Y14, Y12
+	VADDPS       (SI)(AX*1), Y12, Y12
+	VMOVUPS      Y12, (R10)(AX*1)
+	VADDPS       Y12, Y0, Y0
+	ADDQ         R15, BX
+	VMOVUPS      (BX)(AX*1), Y12
+	VMULPS       Y12, Y14, Y12
+	VADDPS       (DI)(AX*1), Y12, Y12
+	VMOVUPS      Y12, (R11)(AX*1)
+	VADDPS       Y12, Y1, Y1
+	ADDQ         R15, BX
+	VMOVUPS      (BX)(AX*1), Y12
+	VMULPS       Y12, Y14, Y12
+	VADDPS       (R8)(AX*1), Y12, Y12
+	VMOVUPS      Y12, (R12)(AX*1)
+	VADDPS       Y12, Y2, Y2
+	ADDQ         R15, BX
+	VMOVUPS      (BX)(AX*1), Y12
+	VMULPS       Y12, Y14, Y12
+	VADDPS       (R9)(AX*1), Y12, Y12
+	VMOVUPS      Y12, (R13)(AX*1)
+	VADDPS       Y12, Y3, Y3
+	ADDQ         $0x20, AX
+	CMPQ         AX, CX
+	JB           aln4sum
+	MOVQ         R10, SI
+	MOVQ         R11, DI
+	MOVQ         R12, R8
+	MOVQ         R13, R9
+	MOVQ         gamma_base+72(FP), BX
+	VEXTRACTF128 $0x01, Y0, X14
+	VADDPS       X14, X0, X0
+	VPERMILPS    $0x4e, X0, X14
+	VADDPS       X14, X0, X0
+	VPERMILPS    $0xb1, X0, X14
+	VADDSS       X14, X0, X0
+	VDIVSS       X15, X0, X0
+	VBROADCASTSS X0, Z4
+	VEXTRACTF128 $0x01, Y1, X14
+	VADDPS       X14, X1, X1
+	VPERMILPS    $0x4e, X1, X14
+	VADDPS       X14, X1, X1
+	VPERMILPS    $0xb1, X1, X14
+	VADDSS       X14, X1, X1
+	VDIVSS       X15, X1, X1
+	VBROADCASTSS X1, Z5
+	VEXTRACTF128 $0x01, Y2, X14
+	VADDPS       X14, X2, X2
+	VPERMILPS    $0x4e, X2, X14
+	VADDPS       X14, X2, X2
+	VPERMILPS    $0xb1, X2, X14
+	VADDSS       X14, X2, X2
+	VDIVSS       X15, X2, X2
+	VBROADCASTSS X2, Z6
+	VEXTRACTF128 $0x01, Y3, X14
+	VADDPS       X14, X3, X3
+	VPERMILPS    $0x4e, X3, X14
+	VADDPS       X14, X3, X3
+	VPERMILPS    $0xb1, X3, X14
+	VADDSS       X14, X3, X3
+	VDIVSS       X15, X3, X3
+	VBROADCASTSS X3, Z7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	XORQ         AX, AX
+
+ln4ss:
+	VMOVUPS      (SI)(AX*1), Y12
+	VSUBPS       Y4, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+	VMOVUPS      (DI)(AX*1), Y12
+	VSUBPS       Y5, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y9, Y9
+	VMOVUPS      (R8)(AX*1), Y12
+	VSUBPS       Y6, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y10, Y10
+	VMOVUPS      (R9)(AX*1), Y12
+	VSUBPS       Y7, Y12, Y12
+	VMULPS       Y12, Y12, Y12
+	VADDPS       Y12, Y11, Y11
+	ADDQ         $0x20, AX
+	CMPQ         AX, CX
+	JB           ln4ss
+	VEXTRACTF128 $0x01, Y8, X14
+	VADDPS       X14, X8, X8
+	VPERMILPS    $0x4e, X8, X14
+	VADDPS       X14, X8, X8
+	VPERMILPS    $0xb1, X8, X14
+	VADDSS       X14, X8, X8
+	VDIVSS       X15, X8, X8
+	VADDSS       X13, X8, X8
+	VCVTSS2SD    X8, X8, X8
+	VSQRTSD      X8, X8, X8
+	VCVTSD2SS    X8, X8, X8
+	VBROADCASTSS X8, Z8
+	VEXTRACTF128 $0x01, Y9, X14
+	VADDPS       X14, X9, X9
+	VPERMILPS    $0x4e, X9, X14
+	VADDPS       X14, X9, X9
+	VPERMILPS    $0xb1, X9, X14
+	VADDSS       X14, X9, X9
+	VDIVSS       X15, X9, X9
+	VADDSS       X13, X9, X9
+	VCVTSS2SD    X9, X9, X9
+	VSQRTSD      X9, X9, X9
+	VCVTSD2SS    X9, X9, X9
+	VBROADCASTSS X9, Z9
+	VEXTRACTF128 $0x01, Y10, X14
+	VADDPS       X14, X10, X10
+	VPERMILPS    $0x4e, X10, X14
+	VADDPS       X14, X10, X10
+	VPERMILPS    $0xb1, X10, X14
+	VADDSS       X14, X10, X10
+	VDIVSS       X15, X10, X10
+	VADDSS       X13, X10, X10
+	VCVTSS2SD    X10, X10, X10
+	VSQRTSD      X10, X10, X10
+	VCVTSD2SS    X10, X10, X10
+	VBROADCASTSS X10, Z10
+	VEXTRACTF128 $0x01, Y11, X14
+	VADDPS       X14, X11, X11
+	VPERMILPS    $0x4e, X11, X14
+	VADDPS       X14, X11, X11
+	VPERMILPS    $0xb1, X11, X14
+	VADDSS       X14, X11, X11
+	VDIVSS       X15, X11, X11
+	VADDSS       X13, X11, X11
+	VCVTSS2SD    X11, X11, X11
+	VSQRTSD      X11, X11, X11
+	VCVTSD2SS    X11, X11, X11
+	VBROADCASTSS X11, Z11
+	XORQ         AX, AX
+
+ln4norm:
+	VMOVUPS (BX)(AX*1), Z20
+	VMOVUPS (DX)(AX*1), Z21
+	VMOVUPS (SI)(AX*1), Z16
+	VSUBPS  Z4, Z16, Z16
+	VDIVPS  Z8, Z16, Z16
+	VMULPS  Z20, Z16, Z16
+	VADDPS  Z21, Z16, Z16
+	VMOVUPS Z16, (R10)(AX*1)
+	VMOVUPS (DI)(AX*1), Z17
+	VSUBPS  Z5, Z17, Z17
+	VDIVPS  Z9, Z17, Z17
+	VMULPS  Z20, Z17, Z17
+	VADDPS  Z21, Z17, Z17
+	VMOVUPS Z17, (R11)(AX*1)
+	VMOVUPS (R8)(AX*1), Z18
+	VSUBPS  Z6, Z18, Z18
+	VDIVPS  Z10, Z18, Z18
+	VMULPS  Z20, Z18, Z18
+	VADDPS  Z21, Z18, Z18
+	VMOVUPS Z18, (R12)(AX*1)
+	VMOVUPS (R9)(AX*1), Z19
+	VSUBPS  Z7, Z19, Z19
+	VDIVPS  Z11, Z19, Z19
+	VMULPS  Z20, Z19, Z19
+	VADDPS  Z21, Z19, Z19
+	VMOVUPS Z19, (R13)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, CX
+	JB      ln4norm
+	VZEROUPPER
+	RET
+
 // func dotsTAVX512(c []float32, a []float32, b []float32, m int, n int, k int, lda int, ldb int, ldc int, alpha float32)
 // Requires: AVX, AVX512F
 TEXT ·dotsTAVX512(SB), $8280-124

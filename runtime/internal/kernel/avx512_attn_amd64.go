@@ -12,6 +12,48 @@ func avx512Attn(im *Impl) {
 	im.SoftmaxF32 = softmaxAttnAVX512
 	im.SoftmaxStridedF32 = softmaxStridedAVX512
 	im.LayerNormRows = layerNormRowsAVX512
+	im.AddLayerNormRows = addLayerNormRowsAVX512
+}
+
+// addLayerNormRowsAVX512 is AddLayerNormRows four rows a call
+// (addLayerNorm4RowsAVX512: the add inside the norm's first pass) when d
+// is a multiple of 16 and the four rows' x rows are one row or
+// consecutive; other groups go through the Impl's AxpyF32 and
+// LayerNormRows.
+func addLayerNormRowsAVX512(dst, y, x, gamma, beta []float32, d int, eps float32) {
+	if d <= 0 || len(x) < d || len(x)%d != 0 || d%16 != 0 {
+		addLayerNormRowsAVX512Via(dst, y, x, gamma, beta, d, eps)
+		return
+	}
+	n := len(y) / d
+	dst, gamma, beta = dst[:n*d], gamma[:d], beta[:d]
+	g := 0
+	for ; g+4 <= n; g += 4 {
+		o := g * d % len(x)
+		ldx := d
+		if len(x) == d {
+			ldx = 0
+		} else if o+4*d > len(x) {
+			addLayerNormRowsAVX512Each(dst, y, x, gamma, beta, d, eps, g, g+4)
+			continue
+		}
+		raceRead(y[g*d : (g+4)*d])
+		raceRead(x[o : o+ldx*3+d])
+		raceRead(gamma)
+		raceRead(beta)
+		raceWrite(dst[g*d : (g+4)*d])
+		addLayerNorm4RowsAVX512(dst[g*d:], y[g*d:], x[o:], gamma, beta, ldx, d, float32(d), eps)
+	}
+	addLayerNormRowsAVX512Each(dst, y, x, gamma, beta, d, eps, g, n)
+}
+
+// addLayerNormRowsAVX512Each is addLayerNormRowsAVX512Via on rows [r0, r1)
+// one at a time, each with its own row of x.
+func addLayerNormRowsAVX512Each(dst, y, x, gamma, beta []float32, d int, eps float32, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		o := r * d % len(x)
+		addLayerNormRowsAVX512Via(dst[r*d:(r+1)*d], y[r*d:(r+1)*d], x[o:o+d], gamma, beta, d, eps)
+	}
 }
 
 // layerNormRowsAVX512 is LayerNormRows four rows a call
@@ -45,6 +87,17 @@ func layerNormRowsAVX512(dst, src, gamma, beta []float32, d int, eps float32) {
 //
 //go:noescape
 func layerNorm4RowsAVX512(dst, src, gamma, beta []float32, n int, nd, eps float32)
+
+// addLayerNorm4RowsAVX512 is AddLayerNormRows on four rows of n (a
+// multiple of 16, nd = n) with x's rows ldx floats apart (0 or n), their
+// passes interleaved; dst may be y. Reference: addLayerNormRowsVia.
+//
+//go:noescape
+func addLayerNorm4RowsAVX512(dst, y, x, gamma, beta []float32, ldx, n int, nd, eps float32)
+
+// addLayerNormRowsAVX512Via is AddLayerNormRows through the AVX-512
+// AxpyF32 and LayerNormRows.
+var addLayerNormRowsAVX512Via = addLayerNormRowsVia(axpyF32AVX512Tiles, layerNormRowsAVX512)
 
 // softmaxStridedAVX512 is SoftmaxStridedF32 four rows a call
 // (softmax4RowsAVX512) when n is a multiple of 16 and the rows do not

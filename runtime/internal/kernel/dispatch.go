@@ -33,6 +33,9 @@ type Impl struct {
 	SoftmaxStridedF32 func(p []float32, ld, n, rows int)
 	// LayerNormRows is LayerNormRow on consecutive rows of d.
 	LayerNormRows func(dst, src, gamma, beta []float32, d int, eps float32)
+	// AddLayerNormRows is a residual add, then LayerNormRow, on
+	// consecutive rows of d.
+	AddLayerNormRows func(dst, y, x, gamma, beta []float32, d int, eps float32)
 	// ScaleI8F32 dequantizes an int8 row with one scale.
 	ScaleI8F32 func(dst []float32, q []int8, s float32)
 	// QuantizeRowsU8 is QuantizeRowU8 on m consecutive rows of k.
@@ -114,6 +117,9 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.LayerNormRows == nil {
 			im.LayerNormRows = layerNormRowsVia(im.LayerNormRow)
+		}
+		if im.AddLayerNormRows == nil {
+			im.AddLayerNormRows = addLayerNormRowsVia(im.AxpyF32, im.LayerNormRows)
 		}
 		// The multi-row quantizer defaults to the Impl's own row quantizer.
 		if im.QuantizeRowsU8 == nil {

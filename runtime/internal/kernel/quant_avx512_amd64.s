@@ -166,8 +166,26 @@ done:
 	VZEROUPPER
 	RET
 
+DATA quantperm<>+0(SB)/4, $0x00000000
+DATA quantperm<>+4(SB)/4, $0x00000004
+DATA quantperm<>+8(SB)/4, $0x00000008
+DATA quantperm<>+12(SB)/4, $0x0000000c
+DATA quantperm<>+16(SB)/4, $0x00000001
+DATA quantperm<>+20(SB)/4, $0x00000005
+DATA quantperm<>+24(SB)/4, $0x00000009
+DATA quantperm<>+28(SB)/4, $0x0000000d
+DATA quantperm<>+32(SB)/4, $0x00000002
+DATA quantperm<>+36(SB)/4, $0x00000006
+DATA quantperm<>+40(SB)/4, $0x0000000a
+DATA quantperm<>+44(SB)/4, $0x0000000e
+DATA quantperm<>+48(SB)/4, $0x00000003
+DATA quantperm<>+52(SB)/4, $0x00000007
+DATA quantperm<>+56(SB)/4, $0x0000000b
+DATA quantperm<>+60(SB)/4, $0x0000000f
+GLOBL quantperm<>(SB), RODATA|NOPTR, $64
+
 // func quantRowsZ(q []uint8, x []float32, m int, k int, xs []float32, xz []float32, tmask uint64) (done int)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
 TEXT ·quantRowsZ(SB), NOSPLIT, $0-128
 	MOVQ         q_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
@@ -191,29 +209,30 @@ TEXT ·quantRowsZ(SB), NOSPLIT, $0-128
 	MOVL         $0x7f800000, R9
 	VPBROADCASTD R9, Z6
 	XORQ         R9, R9
+	VMOVDQU32    quantperm<>+0(SB), Z7
 
 row:
-	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
-	VPXORD Z12, Z12, Z12
+	VPXORD Z11, Z11, Z11
+	VPXORD Z14, Z14, Z14
 	MOVQ   CX, R10
 	MOVQ   BX, R12
 	SHRQ   $0x05, R12
 	JZ     mmone
 
 mmloop:
-	VMOVDQU32 (R10), Z11
-	VMINPS    Z11, Z7, Z7
-	VMAXPS    Z11, Z9, Z9
-	VPANDD    Z5, Z11, Z11
-	VPMAXUD   Z11, Z12, Z12
-	VMOVDQU32 64(R10), Z11
-	VMINPS    Z11, Z8, Z8
-	VMAXPS    Z11, Z10, Z10
-	VPANDD    Z5, Z11, Z11
-	VPMAXUD   Z11, Z12, Z12
+	VMOVDQU32 (R10), Z12
+	VMINPS    Z12, Z8, Z8
+	VMAXPS    Z12, Z10, Z10
+	VPANDD    Z5, Z12, Z12
+	VPMAXUD   Z12, Z14, Z14
+	VMOVDQU32 64(R10), Z13
+	VMINPS    Z13, Z9, Z9
+	VMAXPS    Z13, Z11, Z11
+	VPANDD    Z5, Z13, Z12
+	VPMAXUD   Z12, Z14, Z14
 	ADDQ      $0x80, R10
 	DECQ      R12
 	JNZ       mmloop
@@ -221,112 +240,142 @@ mmloop:
 mmone:
 	TESTQ     $0x00000010, BX
 	JZ        mmtail
-	VMOVDQU32 (R10), Z11
-	VMINPS    Z11, Z7, Z7
-	VMAXPS    Z11, Z9, Z9
-	VPANDD    Z5, Z11, Z11
-	VPMAXUD   Z11, Z12, Z12
+	VMOVDQU32 (R10), Z12
+	VMINPS    Z12, Z8, Z8
+	VMAXPS    Z12, Z10, Z10
+	VPANDD    Z5, Z12, Z12
+	VPMAXUD   Z12, Z14, Z14
 	ADDQ      $0x40, R10
 
 mmtail:
 	TESTQ       R8, R8
 	JZ          mmdone
-	VMOVDQU32.Z (R10), K1, Z11
-	VMINPS      Z11, Z7, Z7
-	VMAXPS      Z11, Z9, Z9
-	VPANDD      Z5, Z11, Z11
-	VPMAXUD     Z11, Z12, Z12
+	VMOVDQU32.Z (R10), K1, Z12
+	VMINPS      Z12, Z8, Z8
+	VMAXPS      Z12, Z10, Z10
+	VPANDD      Z5, Z12, Z12
+	VPMAXUD     Z12, Z14, Z14
 
 mmdone:
-	VPCMPUD       $0x06, Z6, Z12, K2
+	VPCMPUD       $0x06, Z6, Z14, K2
 	KORTESTW      K2, K2
 	JNZ           out
-	VMINPS        Z8, Z7, Z7
-	VMAXPS        Z10, Z9, Z9
-	VEXTRACTF64X4 $0x01, Z7, Y11
-	VMINPS        Y11, Y7, Y7
-	VEXTRACTF32X4 $0x01, Y7, X11
-	VMINPS        X11, X7, X7
-	VPERMILPS     $0x4e, X7, X11
-	VMINPS        X11, X7, X7
-	VPERMILPS     $0xb1, X7, X11
-	VMINPS        X11, X7, X7
-	VEXTRACTF64X4 $0x01, Z9, Y11
-	VMAXPS        Y11, Y9, Y9
-	VEXTRACTF32X4 $0x01, Y9, X11
-	VMAXPS        X11, X9, X9
-	VPERMILPS     $0x4e, X9, X11
-	VMAXPS        X11, X9, X9
-	VPERMILPS     $0xb1, X9, X11
-	VMAXPS        X11, X9, X9
-	VUCOMISS      X7, X9
+	VMINPS        Z9, Z8, Z8
+	VMAXPS        Z11, Z10, Z10
+	VEXTRACTF64X4 $0x01, Z8, Y12
+	VMINPS        Y12, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X12
+	VMINPS        X12, X8, X8
+	VPERMILPS     $0x4e, X8, X12
+	VMINPS        X12, X8, X8
+	VPERMILPS     $0xb1, X8, X12
+	VMINPS        X12, X8, X8
+	VEXTRACTF64X4 $0x01, Z10, Y12
+	VMAXPS        Y12, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X12
+	VMAXPS        X12, X10, X10
+	VPERMILPS     $0x4e, X10, X12
+	VMAXPS        X12, X10, X10
+	VPERMILPS     $0xb1, X10, X12
+	VMAXPS        X12, X10, X10
+	VUCOMISS      X8, X10
 	JNE           scaled
-	VMOVAPS       X1, X11
-	VPXORD        X13, X13, X13
-	VPXORD        X14, X14, X14
+	VMOVAPS       X1, X12
+	VPXORD        X15, X15, X15
+	VPXORD        X16, X16, X16
 	JMP           store
 
 scaled:
-	VSUBSS    X7, X9, X11
-	VDIVSS    X0, X11, X11
-	VDIVSS    X11, X1, X13
-	VPXORD    X2, X7, X15
-	VMULSS    X13, X15, X15
-	VCVTPS2DQ X15, X14
-	VPMINSD   X3, X14, X14
-	VPMAXSD   X4, X14, X14
+	VSUBSS    X8, X10, X12
+	VDIVSS    X0, X12, X12
+	VDIVSS    X12, X1, X15
+	VPXORD    X2, X8, X13
+	VMULSS    X15, X13, X13
+	VCVTPS2DQ X13, X16
+	VPMINSD   X3, X16, X16
+	VPMAXSD   X4, X16, X16
 
 store:
-	VMOVSS       X11, (SI)(R9*4)
-	VCVTDQ2PS    X14, X15
-	VMOVSS       X15, (DI)(R9*4)
-	VBROADCASTSS X13, Z15
-	VPBROADCASTD X14, Z16
+	VMOVSS       X12, (SI)(R9*4)
+	VCVTDQ2PS    X16, X13
+	VMOVSS       X13, (DI)(R9*4)
+	VBROADCASTSS X15, Z17
+	VPBROADCASTD X16, Z18
 	MOVQ         CX, R10
 	MOVQ         AX, R11
 	MOVQ         BX, R12
-	SHRQ         $0x05, R12
-	JZ           qone
+	SHRQ         $0x06, R12
+	JZ           q64done
+
+q64loop:
+	VMULPS           (R10), Z17, Z12
+	VCVTPS2DQ.RN_SAE Z12, Z12
+	VPADDD           Z18, Z12, Z12
+	VMULPS           64(R10), Z17, Z13
+	VCVTPS2DQ.RN_SAE Z13, Z13
+	VPADDD           Z18, Z13, Z13
+	VMULPS           128(R10), Z17, Z19
+	VCVTPS2DQ.RN_SAE Z19, Z19
+	VPADDD           Z18, Z19, Z19
+	VMULPS           192(R10), Z17, Z20
+	VCVTPS2DQ.RN_SAE Z20, Z20
+	VPADDD           Z18, Z20, Z20
+	VPACKSSDW        Z13, Z12, Z12
+	VPACKSSDW        Z20, Z19, Z19
+	VPACKUSWB        Z19, Z12, Z12
+	VPERMD           Z12, Z7, Z12
+	VMOVDQU8         Z12, (R11)
+	ADDQ             $0x00000100, R10
+	ADDQ             $0x40, R11
+	DECQ             R12
+	JNZ              q64loop
+
+q64done:
+	MOVQ BX, R13
+	ANDQ $0x3f, R13
+	MOVQ R13, R12
+	SHRQ $0x05, R12
+	JZ   qone
 
 qloop:
-	VMOVDQU32        (R10), Z11
-	VMULPS           Z15, Z11, Z11
-	VCVTPS2DQ.RN_SAE Z11, Z11
-	VPADDD           Z16, Z11, Z11
-	VPMAXSD          Z4, Z11, Z11
-	VPMOVUSDB        Z11, (R11)
-	VMOVDQU32        64(R10), Z11
-	VMULPS           Z15, Z11, Z11
-	VCVTPS2DQ.RN_SAE Z11, Z11
-	VPADDD           Z16, Z11, Z11
-	VPMAXSD          Z4, Z11, Z11
-	VPMOVUSDB        Z11, 16(R11)
+	VMOVDQU32        (R10), Z12
+	VMULPS           Z17, Z12, Z12
+	VCVTPS2DQ.RN_SAE Z12, Z12
+	VPADDD           Z18, Z12, Z12
+	VPMAXSD          Z4, Z12, Z12
+	VPMOVUSDB        Z12, (R11)
+	VMOVDQU32        64(R10), Z13
+	VMULPS           Z17, Z13, Z13
+	VCVTPS2DQ.RN_SAE Z13, Z13
+	VPADDD           Z18, Z13, Z13
+	VPMAXSD          Z4, Z13, Z13
+	VPMOVUSDB        Z13, 16(R11)
 	ADDQ             $0x80, R10
 	ADDQ             $0x20, R11
 	DECQ             R12
 	JNZ              qloop
 
 qone:
-	TESTQ            $0x00000010, BX
+	TESTQ            $0x00000010, R13
 	JZ               qtail
-	VMOVDQU32        (R10), Z11
-	VMULPS           Z15, Z11, Z11
-	VCVTPS2DQ.RN_SAE Z11, Z11
-	VPADDD           Z16, Z11, Z11
-	VPMAXSD          Z4, Z11, Z11
-	VPMOVUSDB        Z11, (R11)
+	VMOVDQU32        (R10), Z12
+	VMULPS           Z17, Z12, Z12
+	VCVTPS2DQ.RN_SAE Z12, Z12
+	VPADDD           Z18, Z12, Z12
+	VPMAXSD          Z4, Z12, Z12
+	VPMOVUSDB        Z12, (R11)
 	ADDQ             $0x40, R10
 	ADDQ             $0x10, R11
 
 qtail:
 	TESTQ            R8, R8
 	JZ               qdone
-	VMOVDQU32.Z      (R10), K1, Z11
-	VMULPS           Z15, Z11, Z11
-	VCVTPS2DQ.RN_SAE Z11, Z11
-	VPADDD           Z16, Z11, Z11
-	VPMAXSD          Z4, Z11, Z11
-	VPMOVUSDB        Z11, K1, (R11)
+	VMOVDQU32.Z      (R10), K1, Z12
+	VMULPS           Z17, Z12, Z12
+	VCVTPS2DQ.RN_SAE Z12, Z12
+	VPADDD           Z18, Z12, Z12
+	VPMAXSD          Z4, Z12, Z12
+	VPMOVUSDB        Z12, K1, (R11)
 
 qdone:
 	LEAQ (CX)(BX*4), CX

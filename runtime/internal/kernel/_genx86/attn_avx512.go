@@ -25,7 +25,8 @@ func genAttnAVX512() {
 	}
 	genSoftmaxRowAVX512()
 	genSoftmax4RowsAVX512()
-	genLayerNorm4RowsAVX512()
+	genLayerNorm4RowsAVX512(false)
+	genLayerNorm4RowsAVX512(true)
 	genDotsTAVX512()
 
 	perm := GLOBL("attnperm512", RODATA|NOPTR)
@@ -430,15 +431,29 @@ func genSoftmax4RowsAVX512() {
 // square roots and divisions overlap. Each row's arithmetic and its
 // order are sumF32AVX2's, sumSqDevAVX2's, the Go scalar steps' and
 // normRowAVX512's, so its bits too.
-func genLayerNorm4RowsAVX512() {
-	TEXT("layerNorm4RowsAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, n int, nd, eps float32)")
-	Comment("For n > 0 a multiple of 16, rows r < 4 of src[r*n:][:n] into dst[r*n:][:n]:",
-		"mean = Σ/nd, den = float32(sqrt(float64(Σ(x−mean)²/nd + eps))), the sums",
-		"in DotF32's lane order, dst = float32(float32((x−mean)/den)·gamma) + beta.",
-		"Reference: layerNormGeneric on each row.")
+func genLayerNorm4RowsAVX512(add bool) {
 	src := []GPPhysical{RSI, RDI, R8, R9}
 	dst := []GPPhysical{R10, R11, R12, R13}
-	Load(Param("src").Base(), RSI)
+	ndOff, epsOff := 104, 108
+	if add {
+		TEXT("addLayerNorm4RowsAVX512", NOSPLIT, "func(dst, y, x, gamma, beta []float32, ldx, n int, nd, eps float32)")
+		Comment("For n > 0 a multiple of 16, rows r < 4: t = y[r*n:][:n] + float32(1·x[r*ldx:][:n])",
+			"(AxpyF32(1, x row, y row)'s operations and operand order) into dst[r*n:][:n],",
+			"then layerNorm4RowsAVX512 on those rows of dst in place. dst may be y;",
+			"nothing else may overlap it. Reference: AxpyF32 then layerNormGeneric on each row.")
+		Load(Param("y").Base(), RSI)
+		Load(Param("x").Base(), R14)
+		Load(Param("ldx"), R15)
+		SHLQ(U8(2), R15) // x row stride in bytes
+		ndOff, epsOff = 136, 140
+	} else {
+		TEXT("layerNorm4RowsAVX512", NOSPLIT, "func(dst, src, gamma, beta []float32, n int, nd, eps float32)")
+		Comment("For n > 0 a multiple of 16, rows r < 4 of src[r*n:][:n] into dst[r*n:][:n]:",
+			"mean = Σ/nd, den = float32(sqrt(float64(Σ(x−mean)²/nd + eps))), the sums",
+			"in DotF32's lane order, dst = float32(float32((x−mean)/den)·gamma) + beta.",
+			"Reference: layerNormGeneric on each row.")
+		Load(Param("src").Base(), RSI)
+	}
 	Load(Param("dst").Base(), R10)
 	Load(Param("gamma").Base(), RBX)
 	Load(Param("beta").Base(), RDX)
@@ -448,8 +463,8 @@ func genLayerNorm4RowsAVX512() {
 		LEAQ(Mem{Base: src[i-1], Index: RCX, Scale: 1}, src[i])
 		LEAQ(Mem{Base: dst[i-1], Index: RCX, Scale: 1}, dst[i])
 	}
-	MOVSS(NewParamAddr("nd", 104), X15)
-	MOVSS(NewParamAddr("eps", 108), X13)
+	MOVSS(NewParamAddr("nd", ndOff), X15)
+	MOVSS(NewParamAddr("eps", epsOff), X13)
 	at := func(b GPPhysical) Mem { return Mem{Base: b, Index: RAX, Scale: 1} }
 	ys := []VecPhysical{Y0, Y1, Y2, Y3}
 	xs := []VecPhysical{X0, X1, X2, X3}
@@ -457,13 +472,43 @@ func genLayerNorm4RowsAVX512() {
 		VXORPS(ys[i], ys[i], ys[i])
 	}
 	XORQ(RAX, RAX)
-	Label("ln4sum")
-	for i := range 4 {
-		VADDPS(at(src[i]), ys[i], ys[i])
+	if add {
+		// The sums of t, written to dst; x's rows from R14 at R15 bytes
+		// apart (0: one row for all), walked by RBX (gamma's base is
+		// loaded again after this pass).
+		MOVL(U32(0x3f800000), EAX)
+		VMOVD(EAX, X14)
+		VBROADCASTSS(X14, Y14) // 1
+		XORQ(RAX, RAX)
+		Label("aln4sum")
+		MOVQ(R14, RBX)
+		for i := range 4 {
+			VMOVUPS(Mem{Base: RBX, Index: RAX, Scale: 1}, Y12)
+			VMULPS(Y12, Y14, Y12)        // 1·x, alpha the first source
+			VADDPS(at(src[i]), Y12, Y12) // + y, the product the first source
+			VMOVUPS(Y12, at(dst[i]))
+			VADDPS(Y12, ys[i], ys[i])
+			if i < 3 {
+				ADDQ(R15, RBX)
+			}
+		}
+		ADDQ(U8(32), RAX)
+		CMPQ(RAX, RCX)
+		JB(LabelRef("aln4sum"))
+		// The other passes read t from dst.
+		for i := range 4 {
+			MOVQ(dst[i], src[i])
+		}
+		Load(Param("gamma").Base(), RBX)
+	} else {
+		Label("ln4sum")
+		for i := range 4 {
+			VADDPS(at(src[i]), ys[i], ys[i])
+		}
+		ADDQ(U8(32), RAX)
+		CMPQ(RAX, RCX)
+		JB(LabelRef("ln4sum"))
 	}
-	ADDQ(U8(32), RAX)
-	CMPQ(RAX, RCX)
-	JB(LabelRef("ln4sum"))
 	mean := []VecPhysical{Z4, Z5, Z6, Z7}
 	meanY := []VecPhysical{Y4, Y5, Y6, Y7}
 	for i := range 4 {
