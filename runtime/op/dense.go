@@ -241,6 +241,14 @@ func (t *linearTask) rows(r0, r1, n0, n1 int, tmp []float32, quantize bool) {
 		b1 := min(b0+actRowBlk, r1)
 		kernel.GemmI8F32(t.y[b0*N:], t.acc[b0*N:], t.q[b0*K:], b1-b0, l.I8, n0, n1,
 			t.xs[b0:], t.xz[b0:], l.Scales, l.Bias, 0, false)
+		if n0 == 0 && n1 == N {
+			// Whole rows: one call over the block (GELU through the
+			// pooled scratch, chunks of geluChunk: its vector loop keeps
+			// eight vectors in flight, so long runs waste less on its
+			// start and end than a call a row).
+			t.act.ApplyTmp(t.y[b0*N:b1*N], tmp, t.alpha)
+			continue
+		}
 		for i := b0; i < b1; i++ {
 			t.act.ApplyTmp(t.y[i*N+n0:i*N+n1], tmp, t.alpha)
 		}
