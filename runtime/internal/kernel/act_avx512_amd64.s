@@ -35,7 +35,8 @@ DATA actz<>+108(SB)/4, $0x355182e9
 DATA actz<>+112(SB)/4, $0x39ac8bfd
 DATA actz<>+116(SB)/4, $0x3cd417da
 DATA actz<>+120(SB)/4, $0x3eef3153
-GLOBL actz<>(SB), RODATA|NOPTR, $124
+DATA actz<>+124(SB)/4, $0xc2d10000
+GLOBL actz<>(SB), RODATA|NOPTR, $128
 
 // func expAVX512(dst []float32, src []float32)
 // Requires: AVX, AVX512F

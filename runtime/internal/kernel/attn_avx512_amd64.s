@@ -35,7 +35,8 @@ DATA attnz<>+108(SB)/4, $0x355182e9
 DATA attnz<>+112(SB)/4, $0x39ac8bfd
 DATA attnz<>+116(SB)/4, $0x3cd417da
 DATA attnz<>+120(SB)/4, $0x3eef3153
-GLOBL attnz<>(SB), RODATA|NOPTR, $124
+DATA attnz<>+124(SB)/4, $0xc2d10000
+GLOBL attnz<>(SB), RODATA|NOPTR, $128
 
 // func softmaxRowAVX512(p []float32) (nan bool)
 // Requires: AVX, AVX512F
@@ -215,10 +216,10 @@ nan:
 
 // func softmax4RowsAVX512(p []float32, ld int, n int) (nan bool)
 // Requires: AVX, AVX512F
-TEXT ·softmax4RowsAVX512(SB), NOSPLIT, $0-41
+TEXT ·softmax4RowsAVX512(SB), NOSPLIT, $16-41
 	// For n > 0 a multiple of 16 and rows p[i*ld:][:n], i < 4: if any
-	// element is NaN, report it and leave p alone; else softmaxRowAVX512
-	// on each row. Reference: softmaxLoop.
+	// element is NaN or a row's maximum is ±Inf, report it and leave p alone;
+	// else softmaxRowAVX512 on each row. Reference: softmaxLoop.
 	MOVQ         p_base+0(FP), R9
 	MOVQ         ld+24(FP), DX
 	SHLQ         $0x02, DX
@@ -304,188 +305,448 @@ max4loop:
 	VMAXPS        X1, X0, X0
 	VBROADCASTSS  X0, Z19
 	VPXORD        Z31, Z31, Z31
+	VMOVAPS       X16, X0
+	VUCOMISS      attnz<>+52(SB), X0
+	JEQ           nan4
+	VUCOMISS      attnz<>+88(SB), X0
+	JEQ           nan4
+	VMOVSS        X0, (SP)
+	VMOVAPS       X17, X0
+	VUCOMISS      attnz<>+52(SB), X0
+	JEQ           nan4
+	VUCOMISS      attnz<>+88(SB), X0
+	JEQ           nan4
+	VMOVSS        X0, 4(SP)
+	VMOVAPS       X18, X0
+	VUCOMISS      attnz<>+52(SB), X0
+	JEQ           nan4
+	VUCOMISS      attnz<>+88(SB), X0
+	JEQ           nan4
+	VMOVSS        X0, 8(SP)
+	VMOVAPS       X19, X0
+	VUCOMISS      attnz<>+52(SB), X0
+	JEQ           nan4
+	VUCOMISS      attnz<>+88(SB), X0
+	JEQ           nan4
+	VMOVSS        X0, 12(SP)
 	MOVQ          R9, SI
 	LEAQ          (SI)(DX*1), DI
 	LEAQ          (SI)(DX*2), R10
 	LEAQ          (DI)(DX*2), R11
 	MOVQ          R8, CX
 
-es4loop:
-	VMOVUPS       (SI), Z20
-	VSUBPS        Z16, Z20, Z20
-	VMOVUPS       (DI), Z21
-	VSUBPS        Z17, Z21, Z21
-	VMOVUPS       (R10), Z22
-	VSUBPS        Z18, Z22, Z22
-	VMOVUPS       (R11), Z23
-	VSUBPS        Z19, Z23, Z23
-	VMULPS.BCST   attnz<>+0(SB), Z20, Z0
-	VMULPS.BCST   attnz<>+0(SB), Z21, Z2
-	VMULPS.BCST   attnz<>+0(SB), Z22, Z4
-	VMULPS.BCST   attnz<>+0(SB), Z23, Z5
-	VADDPS.BCST   attnz<>+4(SB), Z0, Z0
-	VADDPS.BCST   attnz<>+4(SB), Z2, Z2
+es8loop:
+	CMPQ          CX, $0x02
+	JB            es4tail
+	VMOVUPS       (SI), Z0
+	VMOVUPS       (DI), Z3
+	VMOVUPS       (R10), Z6
+	VMOVUPS       (R11), Z9
+	VMOVUPS       64(SI), Z12
+	VMOVUPS       64(DI), Z15
+	VMOVUPS       64(R10), Z18
+	VMOVUPS       64(R11), Z21
+	VSUBPS.BCST   (SP), Z0, Z0
+	VSUBPS.BCST   4(SP), Z3, Z3
+	VSUBPS.BCST   8(SP), Z6, Z6
+	VSUBPS.BCST   12(SP), Z9, Z9
+	VSUBPS.BCST   (SP), Z12, Z12
+	VSUBPS.BCST   4(SP), Z15, Z15
+	VSUBPS.BCST   8(SP), Z18, Z18
+	VSUBPS.BCST   12(SP), Z21, Z21
+	VMAXPS.BCST   attnz<>+124(SB), Z0, Z0
+	VMAXPS.BCST   attnz<>+124(SB), Z3, Z3
+	VMAXPS.BCST   attnz<>+124(SB), Z6, Z6
+	VMAXPS.BCST   attnz<>+124(SB), Z9, Z9
+	VMAXPS.BCST   attnz<>+124(SB), Z12, Z12
+	VMAXPS.BCST   attnz<>+124(SB), Z15, Z15
+	VMAXPS.BCST   attnz<>+124(SB), Z18, Z18
+	VMAXPS.BCST   attnz<>+124(SB), Z21, Z21
+	VMULPS.BCST   attnz<>+0(SB), Z0, Z1
+	VMULPS.BCST   attnz<>+0(SB), Z3, Z4
+	VMULPS.BCST   attnz<>+0(SB), Z6, Z7
+	VMULPS.BCST   attnz<>+0(SB), Z9, Z10
+	VMULPS.BCST   attnz<>+0(SB), Z12, Z13
+	VMULPS.BCST   attnz<>+0(SB), Z15, Z16
+	VMULPS.BCST   attnz<>+0(SB), Z18, Z19
+	VMULPS.BCST   attnz<>+0(SB), Z21, Z22
+	VADDPS.BCST   attnz<>+4(SB), Z1, Z1
 	VADDPS.BCST   attnz<>+4(SB), Z4, Z4
-	VADDPS.BCST   attnz<>+4(SB), Z5, Z5
-	VRNDSCALEPS   $0x09, Z0, Z0
-	VRNDSCALEPS   $0x09, Z2, Z2
+	VADDPS.BCST   attnz<>+4(SB), Z7, Z7
+	VADDPS.BCST   attnz<>+4(SB), Z10, Z10
+	VADDPS.BCST   attnz<>+4(SB), Z13, Z13
+	VADDPS.BCST   attnz<>+4(SB), Z16, Z16
+	VADDPS.BCST   attnz<>+4(SB), Z19, Z19
+	VADDPS.BCST   attnz<>+4(SB), Z22, Z22
+	VRNDSCALEPS   $0x09, Z1, Z1
 	VRNDSCALEPS   $0x09, Z4, Z4
-	VRNDSCALEPS   $0x09, Z5, Z5
-	VMULPS.BCST   attnz<>+8(SB), Z0, Z15
-	VSUBPS        Z15, Z20, Z6
-	VMULPS.BCST   attnz<>+8(SB), Z2, Z15
-	VSUBPS        Z15, Z21, Z7
-	VMULPS.BCST   attnz<>+8(SB), Z4, Z15
-	VSUBPS        Z15, Z22, Z8
-	VMULPS.BCST   attnz<>+8(SB), Z5, Z15
-	VSUBPS        Z15, Z23, Z10
-	VMULPS.BCST   attnz<>+12(SB), Z0, Z15
-	VSUBPS        Z15, Z6, Z6
-	VMULPS.BCST   attnz<>+12(SB), Z2, Z15
-	VSUBPS        Z15, Z7, Z7
-	VMULPS.BCST   attnz<>+12(SB), Z4, Z15
-	VSUBPS        Z15, Z8, Z8
-	VMULPS.BCST   attnz<>+12(SB), Z5, Z15
-	VSUBPS        Z15, Z10, Z10
-	VMULPS        Z6, Z6, Z11
-	VMULPS        Z7, Z7, Z12
-	VMULPS        Z8, Z8, Z13
-	VMULPS        Z10, Z10, Z14
-	VBROADCASTSS  attnz<>+16(SB), Z24
-	VBROADCASTSS  attnz<>+16(SB), Z25
-	VBROADCASTSS  attnz<>+16(SB), Z26
-	VBROADCASTSS  attnz<>+16(SB), Z27
-	VMULPS        Z6, Z24, Z24
-	VMULPS        Z7, Z25, Z25
-	VMULPS        Z8, Z26, Z26
-	VMULPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+20(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+20(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+20(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+20(SB), Z27, Z27
-	VMULPS        Z6, Z24, Z24
-	VMULPS        Z7, Z25, Z25
-	VMULPS        Z8, Z26, Z26
-	VMULPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+24(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+24(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+24(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+24(SB), Z27, Z27
-	VMULPS        Z6, Z24, Z24
-	VMULPS        Z7, Z25, Z25
-	VMULPS        Z8, Z26, Z26
-	VMULPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+28(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+28(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+28(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+28(SB), Z27, Z27
-	VMULPS        Z6, Z24, Z24
-	VMULPS        Z7, Z25, Z25
-	VMULPS        Z8, Z26, Z26
-	VMULPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+32(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+32(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+32(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+32(SB), Z27, Z27
-	VMULPS        Z6, Z24, Z24
-	VMULPS        Z7, Z25, Z25
-	VMULPS        Z8, Z26, Z26
-	VMULPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+36(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+36(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+36(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+36(SB), Z27, Z27
-	VMULPS        Z11, Z24, Z24
-	VMULPS        Z12, Z25, Z25
-	VMULPS        Z13, Z26, Z26
-	VMULPS        Z14, Z27, Z27
-	VADDPS        Z6, Z24, Z24
-	VADDPS        Z7, Z25, Z25
-	VADDPS        Z8, Z26, Z26
-	VADDPS        Z10, Z27, Z27
-	VADDPS.BCST   attnz<>+40(SB), Z24, Z24
-	VADDPS.BCST   attnz<>+40(SB), Z25, Z25
-	VADDPS.BCST   attnz<>+40(SB), Z26, Z26
-	VADDPS.BCST   attnz<>+40(SB), Z27, Z27
-	VSCALEFPS     Z0, Z24, Z24
-	VSCALEFPS     Z2, Z25, Z25
-	VSCALEFPS     Z4, Z26, Z26
-	VSCALEFPS     Z5, Z27, Z27
-	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z20, K1
-	VPXORD        Z24, Z24, K1, Z24
-	VCMPPS        $0x03, Z20, Z20, K1
-	VMOVAPS       Z20, K1, Z24
-	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z21, K1
-	VPXORD        Z25, Z25, K1, Z25
-	VCMPPS        $0x03, Z21, Z21, K1
-	VMOVAPS       Z21, K1, Z25
-	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z22, K1
-	VPXORD        Z26, Z26, K1, Z26
-	VCMPPS        $0x03, Z22, Z22, K1
-	VMOVAPS       Z22, K1, Z26
-	VCMPPS.BCST   $0x11, attnz<>+48(SB), Z23, K1
-	VPXORD        Z27, Z27, K1, Z27
-	VCMPPS        $0x03, Z23, Z23, K1
-	VMOVAPS       Z23, K1, Z27
-	VMOVUPS       Z24, (SI)
-	VADDPS        Y24, Y28, Y28
-	VEXTRACTF64X4 $0x01, Z24, Y1
-	VADDPS        Y1, Y28, Y28
-	VMOVUPS       Z25, (DI)
+	VRNDSCALEPS   $0x09, Z7, Z7
+	VRNDSCALEPS   $0x09, Z10, Z10
+	VRNDSCALEPS   $0x09, Z13, Z13
+	VRNDSCALEPS   $0x09, Z16, Z16
+	VRNDSCALEPS   $0x09, Z19, Z19
+	VRNDSCALEPS   $0x09, Z22, Z22
+	VMULPS.BCST   attnz<>+8(SB), Z1, Z24
+	VSUBPS        Z24, Z0, Z0
+	VMULPS.BCST   attnz<>+8(SB), Z4, Z24
+	VSUBPS        Z24, Z3, Z3
+	VMULPS.BCST   attnz<>+8(SB), Z7, Z24
+	VSUBPS        Z24, Z6, Z6
+	VMULPS.BCST   attnz<>+8(SB), Z10, Z24
+	VSUBPS        Z24, Z9, Z9
+	VMULPS.BCST   attnz<>+8(SB), Z13, Z24
+	VSUBPS        Z24, Z12, Z12
+	VMULPS.BCST   attnz<>+8(SB), Z16, Z24
+	VSUBPS        Z24, Z15, Z15
+	VMULPS.BCST   attnz<>+8(SB), Z19, Z24
+	VSUBPS        Z24, Z18, Z18
+	VMULPS.BCST   attnz<>+8(SB), Z22, Z24
+	VSUBPS        Z24, Z21, Z21
+	VMULPS.BCST   attnz<>+12(SB), Z1, Z24
+	VSUBPS        Z24, Z0, Z0
+	VMULPS.BCST   attnz<>+12(SB), Z4, Z24
+	VSUBPS        Z24, Z3, Z3
+	VMULPS.BCST   attnz<>+12(SB), Z7, Z24
+	VSUBPS        Z24, Z6, Z6
+	VMULPS.BCST   attnz<>+12(SB), Z10, Z24
+	VSUBPS        Z24, Z9, Z9
+	VMULPS.BCST   attnz<>+12(SB), Z13, Z24
+	VSUBPS        Z24, Z12, Z12
+	VMULPS.BCST   attnz<>+12(SB), Z16, Z24
+	VSUBPS        Z24, Z15, Z15
+	VMULPS.BCST   attnz<>+12(SB), Z19, Z24
+	VSUBPS        Z24, Z18, Z18
+	VMULPS.BCST   attnz<>+12(SB), Z22, Z24
+	VSUBPS        Z24, Z21, Z21
+	VBROADCASTSS  attnz<>+16(SB), Z2
+	VBROADCASTSS  attnz<>+16(SB), Z5
+	VBROADCASTSS  attnz<>+16(SB), Z8
+	VBROADCASTSS  attnz<>+16(SB), Z11
+	VBROADCASTSS  attnz<>+16(SB), Z14
+	VBROADCASTSS  attnz<>+16(SB), Z17
+	VBROADCASTSS  attnz<>+16(SB), Z20
+	VBROADCASTSS  attnz<>+16(SB), Z23
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z15, Z17, Z17
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+20(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+20(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+20(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+20(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+20(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+20(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+20(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+20(SB), Z23, Z23
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z15, Z17, Z17
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+24(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+24(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+24(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+24(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+24(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+24(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+24(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+24(SB), Z23, Z23
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z15, Z17, Z17
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+28(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+28(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+28(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+28(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+28(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+28(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+28(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+28(SB), Z23, Z23
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z15, Z17, Z17
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+32(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+32(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+32(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+32(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+32(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+32(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+32(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+32(SB), Z23, Z23
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z15, Z17, Z17
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+36(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+36(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+36(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+36(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+36(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+36(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+36(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+36(SB), Z23, Z23
+	VMULPS        Z0, Z0, Z24
+	VMULPS        Z24, Z2, Z2
+	VMULPS        Z3, Z3, Z24
+	VMULPS        Z24, Z5, Z5
+	VMULPS        Z6, Z6, Z24
+	VMULPS        Z24, Z8, Z8
+	VMULPS        Z9, Z9, Z24
+	VMULPS        Z24, Z11, Z11
+	VMULPS        Z12, Z12, Z24
+	VMULPS        Z24, Z14, Z14
+	VMULPS        Z15, Z15, Z24
+	VMULPS        Z24, Z17, Z17
+	VMULPS        Z18, Z18, Z24
+	VMULPS        Z24, Z20, Z20
+	VMULPS        Z21, Z21, Z24
+	VMULPS        Z24, Z23, Z23
+	VADDPS        Z0, Z2, Z2
+	VADDPS        Z3, Z5, Z5
+	VADDPS        Z6, Z8, Z8
+	VADDPS        Z9, Z11, Z11
+	VADDPS        Z12, Z14, Z14
+	VADDPS        Z15, Z17, Z17
+	VADDPS        Z18, Z20, Z20
+	VADDPS        Z21, Z23, Z23
+	VADDPS.BCST   attnz<>+40(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+40(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+40(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+40(SB), Z11, Z11
+	VADDPS.BCST   attnz<>+40(SB), Z14, Z14
+	VADDPS.BCST   attnz<>+40(SB), Z17, Z17
+	VADDPS.BCST   attnz<>+40(SB), Z20, Z20
+	VADDPS.BCST   attnz<>+40(SB), Z23, Z23
+	VSCALEFPS     Z1, Z2, Z2
+	VSCALEFPS     Z4, Z5, Z5
+	VSCALEFPS     Z7, Z8, Z8
+	VSCALEFPS     Z10, Z11, Z11
+	VSCALEFPS     Z13, Z14, Z14
+	VSCALEFPS     Z16, Z17, Z17
+	VSCALEFPS     Z19, Z20, Z20
+	VSCALEFPS     Z22, Z23, Z23
+	VMOVUPS       Z2, (SI)
+	VADDPS        Y2, Y28, Y28
+	VEXTRACTF64X4 $0x01, Z2, Y25
+	VADDPS        Y25, Y28, Y28
+	VMOVUPS       Z5, (DI)
+	VADDPS        Y5, Y29, Y29
+	VEXTRACTF64X4 $0x01, Z5, Y25
 	VADDPS        Y25, Y29, Y29
-	VEXTRACTF64X4 $0x01, Z25, Y1
-	VADDPS        Y1, Y29, Y29
-	VMOVUPS       Z26, (R10)
-	VADDPS        Y26, Y30, Y30
-	VEXTRACTF64X4 $0x01, Z26, Y1
-	VADDPS        Y1, Y30, Y30
-	VMOVUPS       Z27, (R11)
-	VADDPS        Y27, Y31, Y31
-	VEXTRACTF64X4 $0x01, Z27, Y1
-	VADDPS        Y1, Y31, Y31
-	ADDQ          $0x40, SI
-	ADDQ          $0x40, DI
-	ADDQ          $0x40, R10
-	ADDQ          $0x40, R11
-	DECQ          CX
-	JNZ           es4loop
-	VMOVAPS       Y28, Y9
-	VEXTRACTF128  $0x01, Y9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0x4e, X9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0xb1, X9, X1
-	VADDSS        X1, X9, X9
-	VBROADCASTSS  X9, Z28
-	VMOVAPS       Y29, Y9
-	VEXTRACTF128  $0x01, Y9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0x4e, X9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0xb1, X9, X1
-	VADDSS        X1, X9, X9
-	VBROADCASTSS  X9, Z29
-	VMOVAPS       Y30, Y9
-	VEXTRACTF128  $0x01, Y9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0x4e, X9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0xb1, X9, X1
-	VADDSS        X1, X9, X9
-	VBROADCASTSS  X9, Z30
-	VMOVAPS       Y31, Y9
-	VEXTRACTF128  $0x01, Y9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0x4e, X9, X1
-	VADDPS        X1, X9, X9
-	VPERMILPS     $0xb1, X9, X1
-	VADDSS        X1, X9, X9
-	VBROADCASTSS  X9, Z31
-	MOVQ          R9, SI
-	LEAQ          (SI)(DX*1), DI
-	LEAQ          (SI)(DX*2), R10
-	LEAQ          (DI)(DX*2), R11
-	MOVQ          R8, CX
+	VMOVUPS       Z8, (R10)
+	VADDPS        Y8, Y30, Y30
+	VEXTRACTF64X4 $0x01, Z8, Y25
+	VADDPS        Y25, Y30, Y30
+	VMOVUPS       Z11, (R11)
+	VADDPS        Y11, Y31, Y31
+	VEXTRACTF64X4 $0x01, Z11, Y25
+	VADDPS        Y25, Y31, Y31
+	VMOVUPS       Z14, 64(SI)
+	VADDPS        Y14, Y28, Y28
+	VEXTRACTF64X4 $0x01, Z14, Y25
+	VADDPS        Y25, Y28, Y28
+	VMOVUPS       Z17, 64(DI)
+	VADDPS        Y17, Y29, Y29
+	VEXTRACTF64X4 $0x01, Z17, Y25
+	VADDPS        Y25, Y29, Y29
+	VMOVUPS       Z20, 64(R10)
+	VADDPS        Y20, Y30, Y30
+	VEXTRACTF64X4 $0x01, Z20, Y25
+	VADDPS        Y25, Y30, Y30
+	VMOVUPS       Z23, 64(R11)
+	VADDPS        Y23, Y31, Y31
+	VEXTRACTF64X4 $0x01, Z23, Y25
+	VADDPS        Y25, Y31, Y31
+	ADDQ          $0x80, SI
+	ADDQ          $0x80, DI
+	ADDQ          $0x80, R10
+	ADDQ          $0x80, R11
+	SUBQ          $0x02, CX
+	JMP           es8loop
+
+es4tail:
+	TESTQ         CX, CX
+	JZ            es4done
+	VMOVUPS       (SI), Z0
+	VMOVUPS       (DI), Z3
+	VMOVUPS       (R10), Z6
+	VMOVUPS       (R11), Z9
+	VSUBPS.BCST   (SP), Z0, Z0
+	VSUBPS.BCST   4(SP), Z3, Z3
+	VSUBPS.BCST   8(SP), Z6, Z6
+	VSUBPS.BCST   12(SP), Z9, Z9
+	VMAXPS.BCST   attnz<>+124(SB), Z0, Z0
+	VMAXPS.BCST   attnz<>+124(SB), Z3, Z3
+	VMAXPS.BCST   attnz<>+124(SB), Z6, Z6
+	VMAXPS.BCST   attnz<>+124(SB), Z9, Z9
+	VMULPS.BCST   attnz<>+0(SB), Z0, Z1
+	VMULPS.BCST   attnz<>+0(SB), Z3, Z4
+	VMULPS.BCST   attnz<>+0(SB), Z6, Z7
+	VMULPS.BCST   attnz<>+0(SB), Z9, Z10
+	VADDPS.BCST   attnz<>+4(SB), Z1, Z1
+	VADDPS.BCST   attnz<>+4(SB), Z4, Z4
+	VADDPS.BCST   attnz<>+4(SB), Z7, Z7
+	VADDPS.BCST   attnz<>+4(SB), Z10, Z10
+	VRNDSCALEPS   $0x09, Z1, Z1
+	VRNDSCALEPS   $0x09, Z4, Z4
+	VRNDSCALEPS   $0x09, Z7, Z7
+	VRNDSCALEPS   $0x09, Z10, Z10
+	VMULPS.BCST   attnz<>+8(SB), Z1, Z24
+	VSUBPS        Z24, Z0, Z0
+	VMULPS.BCST   attnz<>+8(SB), Z4, Z24
+	VSUBPS        Z24, Z3, Z3
+	VMULPS.BCST   attnz<>+8(SB), Z7, Z24
+	VSUBPS        Z24, Z6, Z6
+	VMULPS.BCST   attnz<>+8(SB), Z10, Z24
+	VSUBPS        Z24, Z9, Z9
+	VMULPS.BCST   attnz<>+12(SB), Z1, Z24
+	VSUBPS        Z24, Z0, Z0
+	VMULPS.BCST   attnz<>+12(SB), Z4, Z24
+	VSUBPS        Z24, Z3, Z3
+	VMULPS.BCST   attnz<>+12(SB), Z7, Z24
+	VSUBPS        Z24, Z6, Z6
+	VMULPS.BCST   attnz<>+12(SB), Z10, Z24
+	VSUBPS        Z24, Z9, Z9
+	VBROADCASTSS  attnz<>+16(SB), Z2
+	VBROADCASTSS  attnz<>+16(SB), Z5
+	VBROADCASTSS  attnz<>+16(SB), Z8
+	VBROADCASTSS  attnz<>+16(SB), Z11
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+20(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+20(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+20(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+20(SB), Z11, Z11
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+24(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+24(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+24(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+24(SB), Z11, Z11
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+28(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+28(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+28(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+28(SB), Z11, Z11
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+32(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+32(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+32(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+32(SB), Z11, Z11
+	VMULPS        Z0, Z2, Z2
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z6, Z8, Z8
+	VMULPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+36(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+36(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+36(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+36(SB), Z11, Z11
+	VMULPS        Z0, Z0, Z24
+	VMULPS        Z24, Z2, Z2
+	VMULPS        Z3, Z3, Z24
+	VMULPS        Z24, Z5, Z5
+	VMULPS        Z6, Z6, Z24
+	VMULPS        Z24, Z8, Z8
+	VMULPS        Z9, Z9, Z24
+	VMULPS        Z24, Z11, Z11
+	VADDPS        Z0, Z2, Z2
+	VADDPS        Z3, Z5, Z5
+	VADDPS        Z6, Z8, Z8
+	VADDPS        Z9, Z11, Z11
+	VADDPS.BCST   attnz<>+40(SB), Z2, Z2
+	VADDPS.BCST   attnz<>+40(SB), Z5, Z5
+	VADDPS.BCST   attnz<>+40(SB), Z8, Z8
+	VADDPS.BCST   attnz<>+40(SB), Z11, Z11
+	VSCALEFPS     Z1, Z2, Z2
+	VSCALEFPS     Z4, Z5, Z5
+	VSCALEFPS     Z7, Z8, Z8
+	VSCALEFPS     Z10, Z11, Z11
+	VMOVUPS       Z2, (SI)
+	VADDPS        Y2, Y28, Y28
+	VEXTRACTF64X4 $0x01, Z2, Y25
+	VADDPS        Y25, Y28, Y28
+	VMOVUPS       Z5, (DI)
+	VADDPS        Y5, Y29, Y29
+	VEXTRACTF64X4 $0x01, Z5, Y25
+	VADDPS        Y25, Y29, Y29
+	VMOVUPS       Z8, (R10)
+	VADDPS        Y8, Y30, Y30
+	VEXTRACTF64X4 $0x01, Z8, Y25
+	VADDPS        Y25, Y30, Y30
+	VMOVUPS       Z11, (R11)
+	VADDPS        Y11, Y31, Y31
+	VEXTRACTF64X4 $0x01, Z11, Y25
+	VADDPS        Y25, Y31, Y31
+
+es4done:
+	VMOVAPS      Y28, Y9
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	VBROADCASTSS X9, Z28
+	VMOVAPS      Y29, Y9
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	VBROADCASTSS X9, Z29
+	VMOVAPS      Y30, Y9
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	VBROADCASTSS X9, Z30
+	VMOVAPS      Y31, Y9
+	VEXTRACTF128 $0x01, Y9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0x4e, X9, X1
+	VADDPS       X1, X9, X9
+	VPERMILPS    $0xb1, X9, X1
+	VADDSS       X1, X9, X9
+	VBROADCASTSS X9, Z31
+	MOVQ         R9, SI
+	LEAQ         (SI)(DX*1), DI
+	LEAQ         (SI)(DX*2), R10
+	LEAQ         (DI)(DX*2), R11
+	MOVQ         R8, CX
 
 div4loop:
 	VMOVUPS (SI), Z20

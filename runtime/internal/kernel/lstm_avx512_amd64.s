@@ -35,7 +35,8 @@ DATA lstmz<>+108(SB)/4, $0x355182e9
 DATA lstmz<>+112(SB)/4, $0x39ac8bfd
 DATA lstmz<>+116(SB)/4, $0x3cd417da
 DATA lstmz<>+120(SB)/4, $0x3eef3153
-GLOBL lstmz<>(SB), RODATA|NOPTR, $124
+DATA lstmz<>+124(SB)/4, $0xc2d10000
+GLOBL lstmz<>(SB), RODATA|NOPTR, $128
 
 // func lstmCellAVX512(g []float32, h []float32, c []float32)
 // Requires: AVX, AVX512F

@@ -58,6 +58,7 @@ var actzConsts = []struct {
 	{"tQ3", 0x39ac8bfd},
 	{"tQ2", 0x3cd417da},
 	{"tQ1", 0x3eef3153},
+	{"expClamp", 0xc2d10000}, // −104.5: softmax4RowsAVX512's floor for x − max
 }
 
 var actz Mem

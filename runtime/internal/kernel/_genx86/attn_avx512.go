@@ -318,6 +318,59 @@ func expNeg(x, r, fx, rr, zz []VecPhysical, t VecPhysical) {
 	}
 }
 
+// softmaxExps emits one step of softmax4RowsAVX512's exponential pass:
+// per row (pointers ptr), per vector j < per, x = p[row][j] − max (the
+// row's maximum at mxs), clamped to −104.5, e = Exp(x) with expPoly's
+// operations and operand order and expNeg's VSCALEFPS (its two fixes are
+// not needed: x is not NaN, and below −103.97208 the clamp makes e 0),
+// stored back, and added to the row's 8-lane sum (low half, then high
+// half, as expSubSumAVX2). Vectors in Z0–Z23 (three each), temporaries
+// Z24 and Y25.
+func softmaxExps(ptr []GPPhysical, mxs Mem, smY []VecPhysical, per int) {
+	type ev struct {
+		row, j    int
+		rr, fx, r VecPhysical
+	}
+	var v []ev
+	for j := 0; j < per; j++ {
+		for row := range ptr {
+			k := 3 * len(v)
+			v = append(v, ev{row, j, Z(k), Z(k + 1), Z(k + 2)})
+		}
+	}
+	t := Z24
+	each := func(f func(e ev)) {
+		for _, e := range v {
+			f(e)
+		}
+	}
+	each(func(e ev) { VMOVUPS(Mem{Base: ptr[e.row], Disp: 64 * e.j}, e.rr) })
+	each(func(e ev) { VSUBPS_BCST(mxs.Offset(4*e.row), e.rr, e.rr) }) // x − max
+	each(func(e ev) { VMAXPS_BCST(cst("expClamp"), e.rr, e.rr) })
+	each(func(e ev) { VMULPS_BCST(cst("log2e"), e.rr, e.fx) })
+	each(func(e ev) { VADDPS_BCST(cst("half"), e.fx, e.fx) })
+	each(func(e ev) { VRNDSCALEPS(U8(9), e.fx, e.fx) })
+	each(func(e ev) { VMULPS_BCST(cst("ln2Hi"), e.fx, t); VSUBPS(t, e.rr, e.rr) })
+	each(func(e ev) { VMULPS_BCST(cst("ln2Lo"), e.fx, t); VSUBPS(t, e.rr, e.rr) })
+	each(func(e ev) { VBROADCASTSS(cst("p0"), e.r) })
+	each(func(e ev) { VMULPS(e.rr, e.r, e.r) })
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		each(func(e ev) { VADDPS_BCST(cst(p), e.r, e.r) })
+		each(func(e ev) { VMULPS(e.rr, e.r, e.r) })
+	}
+	each(func(e ev) { VADDPS_BCST(cst("p5"), e.r, e.r) })
+	each(func(e ev) { VMULPS(e.rr, e.rr, t); VMULPS(t, e.r, e.r) }) // y·z
+	each(func(e ev) { VADDPS(e.rr, e.r, e.r) })                     // + r
+	each(func(e ev) { VADDPS_BCST(cst("one"), e.r, e.r) })          // + 1
+	each(func(e ev) { VSCALEFPS(e.fx, e.r, e.r) })                  // y·2^fx, rounded once
+	each(func(e ev) {
+		VMOVUPS(e.r, Mem{Base: ptr[e.row], Disp: 64 * e.j})
+		VADDPS(e.r.AsY(), smY[e.row], smY[e.row])
+		VEXTRACTF64X4(U8(1), e.r, Y25)
+		VADDPS(Y25, smY[e.row], smY[e.row])
+	})
+}
+
 // genSoftmax4RowsAVX512 emits softmax4RowsAVX512: softmaxRowAVX512 on
 // four rows of n values (n a positive multiple of 16) at a stride of ld
 // floats, their passes interleaved so that the four rows' horizontal max
@@ -326,15 +379,14 @@ func expNeg(x, r, fx, rr, zz []VecPhysical, t VecPhysical) {
 func genSoftmax4RowsAVX512() {
 	TEXT("softmax4RowsAVX512", NOSPLIT, "func(p []float32, ld, n int) (nan bool)")
 	Comment("For n > 0 a multiple of 16 and rows p[i*ld:][:n], i < 4: if any",
-		"element is NaN, report it and leave p alone; else softmaxRowAVX512",
-		"on each row. Reference: softmaxLoop.")
+		"element is NaN or a row's maximum is ±Inf, report it and leave p alone;",
+		"else softmaxRowAVX512 on each row. Reference: softmaxLoop.")
 	ptr := []GPPhysical{RSI, RDI, R10, R11}
 	mx := []VecPhysical{Z16, Z17, Z18, Z19}  // maxima, then their broadcasts
 	ld := []VecPhysical{Z20, Z21, Z22, Z23}  // loaded vectors
-	ex := []VecPhysical{Z24, Z25, Z26, Z27}  // exponentials
 	sm := []VecPhysical{Z28, Z29, Z30, Z31}  // lane sums, then the sums broadcast
 	smY := []VecPhysical{Y28, Y29, Y30, Y31} // their low halves
-	exY := []VecPhysical{Y24, Y25, Y26, Y27}
+	mxs := AllocLocal(16)                    // the four maxima
 	Load(Param("p").Base(), R9)
 	Load(Param("ld"), RDX)
 	SHLQ(U8(2), RDX) // row stride in bytes
@@ -382,21 +434,38 @@ func genSoftmax4RowsAVX512() {
 		VBROADCASTSS(X0, mx[i])
 		VPXORD(sm[i], sm[i], sm[i])
 	}
+	// A row whose maximum is ±Inf (x − max is NaN for its infinite
+	// elements) goes to the caller's reference too; past this, x − max is
+	// never NaN.
+	for i := range 4 {
+		VMOVAPS(mx[i].AsX(), X0)
+		VUCOMISS(cst("inf"), X0)
+		JEQ(LabelRef("nan4"))
+		VUCOMISS(cst("minf"), X0)
+		JEQ(LabelRef("nan4"))
+		VMOVSS(X0, mxs.Offset(4*i))
+	}
+	// The exponentials, eight vectors at a time (two of each row) while
+	// two are left in the rows, then four: each x − max clamped to
+	// −104.5 (every x below −103.97208, where Exp is 0, then also gives
+	// exactly 0 through the polynomial and VSCALEFPS: TestSoftmaxExpNegAVX512
+	// checks every float32 between), the square of the reduced argument
+	// computed again where expPoly keeps it, so three registers a vector.
 	rewind()
-	Label("es4loop")
-	for i := range 4 {
-		VMOVUPS(Mem{Base: ptr[i]}, ld[i])
-		VSUBPS(mx[i], ld[i], ld[i]) // x − mx
+	Label("es8loop")
+	CMPQ(RCX, U8(2))
+	JB(LabelRef("es4tail"))
+	softmaxExps(ptr, mxs, smY, 2)
+	for _, r := range ptr {
+		ADDQ(U8(128), r)
 	}
-	expNeg16x4(ld, ex)
-	for i := range 4 {
-		VMOVUPS(ex[i], Mem{Base: ptr[i]})
-		VADDPS(exY[i], smY[i], smY[i])
-		VEXTRACTF64X4(U8(1), ex[i], Y1)
-		VADDPS(Y1, smY[i], smY[i])
-	}
-	advance()
-	JNZ(LabelRef("es4loop"))
+	SUBQ(U8(2), RCX)
+	JMP(LabelRef("es8loop"))
+	Label("es4tail")
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("es4done"))
+	softmaxExps(ptr, mxs, smY, 1)
+	Label("es4done")
 	for i := range 4 {
 		VMOVAPS(smY[i], Y9)
 		VEXTRACTF128(U8(1), Y9, X1)
