@@ -211,178 +211,523 @@ TEXT ·quantRowsZ(SB), NOSPLIT, $0-128
 	XORQ         R9, R9
 	VMOVDQU32    quantperm<>+0(SB), Z7
 
-row:
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+pair:
+	MOVQ   DX, R10
+	SUBQ   R9, R10
+	CMPQ   R10, $0x02
+	JB     row
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
 	MOVQ   CX, R10
 	MOVQ   BX, R12
 	SHRQ   $0x05, R12
-	JZ     mmone
+	JZ     mmaone
 
-mmloop:
-	VMOVDQU32 (R10), Z12
-	VMINPS    Z12, Z8, Z8
-	VMAXPS    Z12, Z10, Z10
-	VPANDD    Z5, Z12, Z12
-	VPMAXUD   Z12, Z14, Z14
-	VMOVDQU32 64(R10), Z13
-	VMINPS    Z13, Z9, Z9
-	VMAXPS    Z13, Z11, Z11
-	VPANDD    Z5, Z13, Z12
-	VPMAXUD   Z12, Z14, Z14
+mmaloop:
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z12, Z12
+	VMAXPS    Z8, Z14, Z14
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z16, Z16
+	VMOVDQU32 64(R10), Z9
+	VMINPS    Z9, Z13, Z13
+	VMAXPS    Z9, Z15, Z15
+	VPANDD    Z5, Z9, Z8
+	VPMAXUD   Z8, Z16, Z16
 	ADDQ      $0x80, R10
 	DECQ      R12
-	JNZ       mmloop
+	JNZ       mmaloop
 
-mmone:
+mmaone:
 	TESTQ     $0x00000010, BX
-	JZ        mmtail
-	VMOVDQU32 (R10), Z12
-	VMINPS    Z12, Z8, Z8
-	VMAXPS    Z12, Z10, Z10
-	VPANDD    Z5, Z12, Z12
-	VPMAXUD   Z12, Z14, Z14
+	JZ        mmatail
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z12, Z12
+	VMAXPS    Z8, Z14, Z14
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z16, Z16
 	ADDQ      $0x40, R10
 
-mmtail:
+mmatail:
 	TESTQ       R8, R8
-	JZ          mmdone
-	VMOVDQU32.Z (R10), K1, Z12
-	VMINPS      Z12, Z8, Z8
-	VMAXPS      Z12, Z10, Z10
-	VPANDD      Z5, Z12, Z12
-	VPMAXUD     Z12, Z14, Z14
+	JZ          mmadone
+	VMOVDQU32.Z (R10), K1, Z8
+	VMINPS      Z8, Z12, Z12
+	VMAXPS      Z8, Z14, Z14
+	VPANDD      Z5, Z8, Z8
+	VPMAXUD     Z8, Z16, Z16
 
-mmdone:
-	VPCMPUD       $0x06, Z6, Z14, K2
+mmadone:
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	LEAQ   (CX)(BX*4), R10
+	MOVQ   BX, R12
+	SHRQ   $0x05, R12
+	JZ     mmbone
+
+mmbloop:
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z21, Z21
+	VMAXPS    Z8, Z23, Z23
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z25, Z25
+	VMOVDQU32 64(R10), Z9
+	VMINPS    Z9, Z22, Z22
+	VMAXPS    Z9, Z24, Z24
+	VPANDD    Z5, Z9, Z8
+	VPMAXUD   Z8, Z25, Z25
+	ADDQ      $0x80, R10
+	DECQ      R12
+	JNZ       mmbloop
+
+mmbone:
+	TESTQ     $0x00000010, BX
+	JZ        mmbtail
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z21, Z21
+	VMAXPS    Z8, Z23, Z23
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z25, Z25
+	ADDQ      $0x40, R10
+
+mmbtail:
+	TESTQ       R8, R8
+	JZ          mmbdone
+	VMOVDQU32.Z (R10), K1, Z8
+	VMINPS      Z8, Z21, Z21
+	VMAXPS      Z8, Z23, Z23
+	VPANDD      Z5, Z8, Z8
+	VPMAXUD     Z8, Z25, Z25
+
+mmbdone:
+	VPCMPUD       $0x06, Z6, Z16, K2
 	KORTESTW      K2, K2
-	JNZ           out
-	VMINPS        Z9, Z8, Z8
-	VMAXPS        Z11, Z10, Z10
-	VEXTRACTF64X4 $0x01, Z8, Y12
-	VMINPS        Y12, Y8, Y8
-	VEXTRACTF32X4 $0x01, Y8, X12
-	VMINPS        X12, X8, X8
-	VPERMILPS     $0x4e, X8, X12
-	VMINPS        X12, X8, X8
-	VPERMILPS     $0xb1, X8, X12
-	VMINPS        X12, X8, X8
-	VEXTRACTF64X4 $0x01, Z10, Y12
-	VMAXPS        Y12, Y10, Y10
-	VEXTRACTF32X4 $0x01, Y10, X12
-	VMAXPS        X12, X10, X10
-	VPERMILPS     $0x4e, X10, X12
-	VMAXPS        X12, X10, X10
-	VPERMILPS     $0xb1, X10, X12
-	VMAXPS        X12, X10, X10
-	VUCOMISS      X8, X10
-	JNE           scaled
-	VMOVAPS       X1, X12
-	VPXORD        X15, X15, X15
-	VPXORD        X16, X16, X16
-	JMP           store
+	JNZ           row
+	VPCMPUD       $0x06, Z6, Z25, K2
+	KORTESTW      K2, K2
+	JNZ           row
+	VMINPS        Z13, Z12, Z12
+	VMAXPS        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z12, Y8
+	VMINPS        Y8, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X8
+	VMINPS        X8, X12, X12
+	VPERMILPS     $0x4e, X12, X8
+	VMINPS        X8, X12, X12
+	VPERMILPS     $0xb1, X12, X8
+	VMINPS        X8, X12, X12
+	VEXTRACTF64X4 $0x01, Z14, Y8
+	VMAXPS        Y8, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X8
+	VMAXPS        X8, X14, X14
+	VPERMILPS     $0x4e, X14, X8
+	VMAXPS        X8, X14, X14
+	VPERMILPS     $0xb1, X14, X8
+	VMAXPS        X8, X14, X14
+	VUCOMISS      X12, X14
+	JNE           scaleda
+	VMOVAPS       X1, X8
+	VPXORD        X19, X19, X19
+	VPXORD        X20, X20, X20
+	JMP           storea
 
-scaled:
-	VSUBSS    X8, X10, X12
-	VDIVSS    X0, X12, X12
-	VDIVSS    X12, X1, X15
-	VPXORD    X2, X8, X13
-	VMULSS    X15, X13, X13
-	VCVTPS2DQ X13, X16
-	VPMINSD   X3, X16, X16
-	VPMAXSD   X4, X16, X16
+scaleda:
+	VSUBSS    X12, X14, X8
+	VDIVSS    X0, X8, X8
+	VDIVSS    X8, X1, X19
+	VPXORD    X2, X12, X9
+	VMULSS    X19, X9, X9
+	VCVTPS2DQ X9, X20
+	VPMINSD   X3, X20, X20
+	VPMAXSD   X4, X20, X20
 
-store:
-	VMOVSS       X12, (SI)(R9*4)
-	VCVTDQ2PS    X16, X13
-	VMOVSS       X13, (DI)(R9*4)
-	VBROADCASTSS X15, Z17
-	VPBROADCASTD X16, Z18
+storea:
+	VMOVSS        X8, (SI)(R9*4)
+	VCVTDQ2PS     X20, X9
+	VMOVSS        X9, (DI)(R9*4)
+	VBROADCASTSS  X19, Z17
+	VPBROADCASTD  X20, Z18
+	VMINPS        Z22, Z21, Z21
+	VMAXPS        Z24, Z23, Z23
+	VEXTRACTF64X4 $0x01, Z21, Y8
+	VMINPS        Y8, Y21, Y21
+	VEXTRACTF32X4 $0x01, Y21, X8
+	VMINPS        X8, X21, X21
+	VPERMILPS     $0x4e, X21, X8
+	VMINPS        X8, X21, X21
+	VPERMILPS     $0xb1, X21, X8
+	VMINPS        X8, X21, X21
+	VEXTRACTF64X4 $0x01, Z23, Y8
+	VMAXPS        Y8, Y23, Y23
+	VEXTRACTF32X4 $0x01, Y23, X8
+	VMAXPS        X8, X23, X23
+	VPERMILPS     $0x4e, X23, X8
+	VMAXPS        X8, X23, X23
+	VPERMILPS     $0xb1, X23, X8
+	VMAXPS        X8, X23, X23
+	VUCOMISS      X21, X23
+	JNE           scaledb
+	VMOVAPS       X1, X8
+	VPXORD        X28, X28, X28
+	VPXORD        X29, X29, X29
+	JMP           storeb
+
+scaledb:
+	VSUBSS    X21, X23, X8
+	VDIVSS    X0, X8, X8
+	VDIVSS    X8, X1, X28
+	VPXORD    X2, X21, X9
+	VMULSS    X28, X9, X9
+	VCVTPS2DQ X9, X29
+	VPMINSD   X3, X29, X29
+	VPMAXSD   X4, X29, X29
+
+storeb:
+	VMOVSS       X8, 4(SI)(R9*4)
+	VCVTDQ2PS    X29, X9
+	VMOVSS       X9, 4(DI)(R9*4)
+	VBROADCASTSS X28, Z26
+	VPBROADCASTD X29, Z27
 	MOVQ         CX, R10
 	MOVQ         AX, R11
 	MOVQ         BX, R12
 	SHRQ         $0x06, R12
-	JZ           q64done
+	JZ           q64donea
 
-q64loop:
-	VMULPS           (R10), Z17, Z12
-	VCVTPS2DQ.RN_SAE Z12, Z12
-	VPADDD           Z18, Z12, Z12
-	VMULPS           64(R10), Z17, Z13
-	VCVTPS2DQ.RN_SAE Z13, Z13
-	VPADDD           Z18, Z13, Z13
-	VMULPS           128(R10), Z17, Z19
-	VCVTPS2DQ.RN_SAE Z19, Z19
-	VPADDD           Z18, Z19, Z19
-	VMULPS           192(R10), Z17, Z20
-	VCVTPS2DQ.RN_SAE Z20, Z20
-	VPADDD           Z18, Z20, Z20
-	VPACKSSDW        Z13, Z12, Z12
-	VPACKSSDW        Z20, Z19, Z19
-	VPACKUSWB        Z19, Z12, Z12
-	VPERMD           Z12, Z7, Z12
-	VMOVDQU8         Z12, (R11)
+q64loopa:
+	VMULPS           (R10), Z17, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VMULPS           64(R10), Z17, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z18, Z9, Z9
+	VMULPS           128(R10), Z17, Z10
+	VCVTPS2DQ.RN_SAE Z10, Z10
+	VPADDD           Z18, Z10, Z10
+	VMULPS           192(R10), Z17, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z18, Z11, Z11
+	VPACKSSDW        Z9, Z8, Z8
+	VPACKSSDW        Z11, Z10, Z10
+	VPACKUSWB        Z10, Z8, Z8
+	VPERMD           Z8, Z7, Z8
+	VMOVDQU8         Z8, (R11)
 	ADDQ             $0x00000100, R10
 	ADDQ             $0x40, R11
 	DECQ             R12
-	JNZ              q64loop
+	JNZ              q64loopa
 
-q64done:
+q64donea:
 	MOVQ BX, R13
 	ANDQ $0x3f, R13
 	MOVQ R13, R12
 	SHRQ $0x05, R12
-	JZ   qone
+	JZ   qaone
 
-qloop:
-	VMOVDQU32        (R10), Z12
-	VMULPS           Z17, Z12, Z12
-	VCVTPS2DQ.RN_SAE Z12, Z12
-	VPADDD           Z18, Z12, Z12
-	VPMAXSD          Z4, Z12, Z12
-	VPMOVUSDB        Z12, (R11)
-	VMOVDQU32        64(R10), Z13
-	VMULPS           Z17, Z13, Z13
-	VCVTPS2DQ.RN_SAE Z13, Z13
-	VPADDD           Z18, Z13, Z13
-	VPMAXSD          Z4, Z13, Z13
-	VPMOVUSDB        Z13, 16(R11)
+qaloop:
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
+	VMOVDQU32        64(R10), Z9
+	VMULPS           Z17, Z9, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z18, Z9, Z9
+	VPMAXSD          Z4, Z9, Z9
+	VPMOVUSDB        Z9, 16(R11)
 	ADDQ             $0x80, R10
 	ADDQ             $0x20, R11
 	DECQ             R12
-	JNZ              qloop
+	JNZ              qaloop
 
-qone:
+qaone:
 	TESTQ            $0x00000010, R13
-	JZ               qtail
-	VMOVDQU32        (R10), Z12
-	VMULPS           Z17, Z12, Z12
-	VCVTPS2DQ.RN_SAE Z12, Z12
-	VPADDD           Z18, Z12, Z12
-	VPMAXSD          Z4, Z12, Z12
-	VPMOVUSDB        Z12, (R11)
+	JZ               qatail
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
 	ADDQ             $0x40, R10
 	ADDQ             $0x10, R11
 
-qtail:
+qatail:
 	TESTQ            R8, R8
-	JZ               qdone
-	VMOVDQU32.Z      (R10), K1, Z12
-	VMULPS           Z17, Z12, Z12
-	VCVTPS2DQ.RN_SAE Z12, Z12
-	VPADDD           Z18, Z12, Z12
-	VPMAXSD          Z4, Z12, Z12
-	VPMOVUSDB        Z12, K1, (R11)
+	JZ               qadone
+	VMOVDQU32.Z      (R10), K1, Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, K1, (R11)
 
-qdone:
+qadone:
+	LEAQ (CX)(BX*4), R10
+	LEAQ (AX)(BX*1), R11
+	MOVQ BX, R12
+	SHRQ $0x06, R12
+	JZ   q64doneb
+
+q64loopb:
+	VMULPS           (R10), Z26, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z27, Z8, Z8
+	VMULPS           64(R10), Z26, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z27, Z9, Z9
+	VMULPS           128(R10), Z26, Z10
+	VCVTPS2DQ.RN_SAE Z10, Z10
+	VPADDD           Z27, Z10, Z10
+	VMULPS           192(R10), Z26, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z27, Z11, Z11
+	VPACKSSDW        Z9, Z8, Z8
+	VPACKSSDW        Z11, Z10, Z10
+	VPACKUSWB        Z10, Z8, Z8
+	VPERMD           Z8, Z7, Z8
+	VMOVDQU8         Z8, (R11)
+	ADDQ             $0x00000100, R10
+	ADDQ             $0x40, R11
+	DECQ             R12
+	JNZ              q64loopb
+
+q64doneb:
+	MOVQ BX, R13
+	ANDQ $0x3f, R13
+	MOVQ R13, R12
+	SHRQ $0x05, R12
+	JZ   qbone
+
+qbloop:
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z26, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z27, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
+	VMOVDQU32        64(R10), Z9
+	VMULPS           Z26, Z9, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z27, Z9, Z9
+	VPMAXSD          Z4, Z9, Z9
+	VPMOVUSDB        Z9, 16(R11)
+	ADDQ             $0x80, R10
+	ADDQ             $0x20, R11
+	DECQ             R12
+	JNZ              qbloop
+
+qbone:
+	TESTQ            $0x00000010, R13
+	JZ               qbtail
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z26, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z27, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
+	ADDQ             $0x40, R10
+	ADDQ             $0x10, R11
+
+qbtail:
+	TESTQ            R8, R8
+	JZ               qbdone
+	VMOVDQU32.Z      (R10), K1, Z8
+	VMULPS           Z26, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z27, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, K1, (R11)
+
+qbdone:
+	LEAQ (CX)(BX*4), CX
+	ADDQ BX, AX
+	LEAQ (CX)(BX*4), CX
+	ADDQ BX, AX
+	ADDQ $0x02, R9
+	JMP  pair
+
+row:
+	CMPQ   R9, DX
+	JAE    out
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	MOVQ   CX, R10
+	MOVQ   BX, R12
+	SHRQ   $0x05, R12
+	JZ     mmsone
+
+mmsloop:
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z12, Z12
+	VMAXPS    Z8, Z14, Z14
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z16, Z16
+	VMOVDQU32 64(R10), Z9
+	VMINPS    Z9, Z13, Z13
+	VMAXPS    Z9, Z15, Z15
+	VPANDD    Z5, Z9, Z8
+	VPMAXUD   Z8, Z16, Z16
+	ADDQ      $0x80, R10
+	DECQ      R12
+	JNZ       mmsloop
+
+mmsone:
+	TESTQ     $0x00000010, BX
+	JZ        mmstail
+	VMOVDQU32 (R10), Z8
+	VMINPS    Z8, Z12, Z12
+	VMAXPS    Z8, Z14, Z14
+	VPANDD    Z5, Z8, Z8
+	VPMAXUD   Z8, Z16, Z16
+	ADDQ      $0x40, R10
+
+mmstail:
+	TESTQ       R8, R8
+	JZ          mmsdone
+	VMOVDQU32.Z (R10), K1, Z8
+	VMINPS      Z8, Z12, Z12
+	VMAXPS      Z8, Z14, Z14
+	VPANDD      Z5, Z8, Z8
+	VPMAXUD     Z8, Z16, Z16
+
+mmsdone:
+	VPCMPUD       $0x06, Z6, Z16, K2
+	KORTESTW      K2, K2
+	JNZ           out
+	VMINPS        Z13, Z12, Z12
+	VMAXPS        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z12, Y8
+	VMINPS        Y8, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X8
+	VMINPS        X8, X12, X12
+	VPERMILPS     $0x4e, X12, X8
+	VMINPS        X8, X12, X12
+	VPERMILPS     $0xb1, X12, X8
+	VMINPS        X8, X12, X12
+	VEXTRACTF64X4 $0x01, Z14, Y8
+	VMAXPS        Y8, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X8
+	VMAXPS        X8, X14, X14
+	VPERMILPS     $0x4e, X14, X8
+	VMAXPS        X8, X14, X14
+	VPERMILPS     $0xb1, X14, X8
+	VMAXPS        X8, X14, X14
+	VUCOMISS      X12, X14
+	JNE           scaleds
+	VMOVAPS       X1, X8
+	VPXORD        X19, X19, X19
+	VPXORD        X20, X20, X20
+	JMP           stores
+
+scaleds:
+	VSUBSS    X12, X14, X8
+	VDIVSS    X0, X8, X8
+	VDIVSS    X8, X1, X19
+	VPXORD    X2, X12, X9
+	VMULSS    X19, X9, X9
+	VCVTPS2DQ X9, X20
+	VPMINSD   X3, X20, X20
+	VPMAXSD   X4, X20, X20
+
+stores:
+	VMOVSS       X8, (SI)(R9*4)
+	VCVTDQ2PS    X20, X9
+	VMOVSS       X9, (DI)(R9*4)
+	VBROADCASTSS X19, Z17
+	VPBROADCASTD X20, Z18
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	MOVQ         BX, R12
+	SHRQ         $0x06, R12
+	JZ           q64dones
+
+q64loops:
+	VMULPS           (R10), Z17, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VMULPS           64(R10), Z17, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z18, Z9, Z9
+	VMULPS           128(R10), Z17, Z10
+	VCVTPS2DQ.RN_SAE Z10, Z10
+	VPADDD           Z18, Z10, Z10
+	VMULPS           192(R10), Z17, Z11
+	VCVTPS2DQ.RN_SAE Z11, Z11
+	VPADDD           Z18, Z11, Z11
+	VPACKSSDW        Z9, Z8, Z8
+	VPACKSSDW        Z11, Z10, Z10
+	VPACKUSWB        Z10, Z8, Z8
+	VPERMD           Z8, Z7, Z8
+	VMOVDQU8         Z8, (R11)
+	ADDQ             $0x00000100, R10
+	ADDQ             $0x40, R11
+	DECQ             R12
+	JNZ              q64loops
+
+q64dones:
+	MOVQ BX, R13
+	ANDQ $0x3f, R13
+	MOVQ R13, R12
+	SHRQ $0x05, R12
+	JZ   qsone
+
+qsloop:
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
+	VMOVDQU32        64(R10), Z9
+	VMULPS           Z17, Z9, Z9
+	VCVTPS2DQ.RN_SAE Z9, Z9
+	VPADDD           Z18, Z9, Z9
+	VPMAXSD          Z4, Z9, Z9
+	VPMOVUSDB        Z9, 16(R11)
+	ADDQ             $0x80, R10
+	ADDQ             $0x20, R11
+	DECQ             R12
+	JNZ              qsloop
+
+qsone:
+	TESTQ            $0x00000010, R13
+	JZ               qstail
+	VMOVDQU32        (R10), Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, (R11)
+	ADDQ             $0x40, R10
+	ADDQ             $0x10, R11
+
+qstail:
+	TESTQ            R8, R8
+	JZ               qsdone
+	VMOVDQU32.Z      (R10), K1, Z8
+	VMULPS           Z17, Z8, Z8
+	VCVTPS2DQ.RN_SAE Z8, Z8
+	VPADDD           Z18, Z8, Z8
+	VPMAXSD          Z4, Z8, Z8
+	VPMOVUSDB        Z8, K1, (R11)
+
+qsdone:
 	LEAQ (CX)(BX*4), CX
 	ADDQ BX, AX
 	INCQ R9
-	CMPQ R9, DX
-	JB   row
+	JMP  row
 
 out:
 	MOVQ R9, done+120(FP)
