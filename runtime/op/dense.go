@@ -65,7 +65,7 @@ func (a Act) ApplyTmp(x, tmp []float32, alpha float32) {
 	case ActTanh:
 		kernel.TanhSlice(x, x)
 	case ActGELU:
-		if len(tmp) >= len(x) {
+		if len(tmp) >= len(x) || !kernel.GELUNeedsScratch() {
 			kernel.GELUSlice(x, x, tmp)
 			return
 		}
@@ -241,11 +241,11 @@ func (t *linearTask) rows(r0, r1, n0, n1 int, tmp []float32, quantize bool) {
 		b1 := min(b0+actRowBlk, r1)
 		kernel.GemmI8F32(t.y[b0*N:], t.acc[b0*N:], t.q[b0*K:], b1-b0, l.I8, n0, n1,
 			t.xs[b0:], t.xz[b0:], l.Scales, l.Bias, 0, false)
-		if n0 == 0 && n1 == N {
-			// Whole rows: one call over the block (GELU through the
-			// pooled scratch, chunks of geluChunk: its vector loop keeps
-			// eight vectors in flight, so long runs waste less on its
-			// start and end than a call a row).
+		if n0 == 0 && n1 == N && (t.act != ActGELU || !kernel.GELUNeedsScratch()) {
+			// Whole rows, and an activation that needs no scratch of
+			// the block's size: one call over the block (GELU's vector
+			// loop keeps eight vectors in flight, so long runs waste less
+			// on its start and end than a call a row).
 			t.act.ApplyTmp(t.y[b0*N:b1*N], tmp, t.alpha)
 			continue
 		}

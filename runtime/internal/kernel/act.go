@@ -40,6 +40,11 @@ func reluSliceGeneric(x []float32) {
 // the arguments; dst may be src or tmp.
 func GELUSlice(dst, src, tmp []float32) { impl.GELUSlice(dst, src, tmp) }
 
+// GELUNeedsScratch reports whether the current implementation's
+// GELUSlice uses tmp (it has no GELU kernel of its own); when false, tmp
+// may be nil at any length.
+func GELUNeedsScratch() bool { return impl.geluScratch }
+
 // geluVia is GELUSlice in three passes around an implementation's tanh.
 func geluVia(tanh func(dst, src []float32)) func(dst, src, tmp []float32) {
 	return func(dst, src, tmp []float32) {

@@ -36,6 +36,8 @@ type Impl struct {
 	// AddLayerNormRows is a residual add, then LayerNormRow, on
 	// consecutive rows of d.
 	AddLayerNormRows func(dst, y, x, gamma, beta []float32, d int, eps float32)
+
+	geluScratch bool // GELUSlice is geluVia: it uses tmp
 	// ScaleI8F32 dequantizes an int8 row with one scale.
 	ScaleI8F32 func(dst []float32, q []int8, s float32)
 	// QuantizeRowsU8 is QuantizeRowU8 on m consecutive rows of k.
@@ -102,6 +104,7 @@ func withDefaults(l []Impl) []Impl {
 		}
 		if im.GELUSlice == nil {
 			im.GELUSlice = geluVia(im.TanhSlice)
+			im.geluScratch = true
 		}
 		if im.SoftmaxF32 == nil {
 			im.SoftmaxF32 = softmaxVia(im.ExpSlice)
