@@ -1,14 +1,16 @@
 // Package audio is the audio front end that the trainer and the device
 // share, so that a keyword spotter computes the same features on a
-// Raspberry Pi as it did in training. It has WAV reading (DecodeWAV) and a
-// float32 FFT with the same bits on every architecture (FFT); resampling,
-// framing, mel filterbanks and MFCCs are planned (issue 16).
+// Raspberry Pi as it did in training. It has WAV reading (DecodeWAV), a
+// float32 FFT and a float32 natural log (Log32) with the same bits on every
+// architecture; resampling, framing, mel filterbanks and MFCCs are planned
+// (issue 16).
 //
 // Same bits everywhere: every float32 product that feeds an addition is
 // rounded explicitly (float32(a*b) + ...), because the Go compiler may fuse
 // a multiply-add into one FMA instruction on arm64 and not on amd64
 // (TestFFTSameBits fails on arm64 without it), and no result depends on
-// math.Log or math.Exp, which are assembly on amd64 and Go elsewhere.
+// math.Log or math.Exp, which are assembly on amd64 and Go elsewhere
+// (Log32 instead).
 //
 // It imports nothing outside the standard library.
 package audio
