@@ -1,9 +1,11 @@
 // Package audio is the audio front end that the trainer and the device
 // share, so that a keyword spotter computes the same features on a
 // Raspberry Pi as it did in training. It has WAV reading (DecodeWAV), a
-// float32 FFT and a float32 natural log (Log32) with the same bits on every
-// architecture; resampling, framing, mel filterbanks and MFCCs are planned
-// (issue 16).
+// float32 FFT and natural log (Log32), and the per-frame feature front end
+// (Config, Frontend.Frame: Hann window, power spectrum, mel filterbank,
+// log-mel, MFCC), all with the same bits on every architecture.
+// Resampling to the front end's rate and streaming (PCM chunks in, frames
+// out) are planned (issue 16).
 //
 // Same bits everywhere: every float32 product that feeds an addition is
 // rounded explicitly (float32(a*b) + ...), because the Go compiler may fuse

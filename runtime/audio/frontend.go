@@ -1,0 +1,193 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Config is every parameter of the feature front end. A model stores it in
+// its metadata, so the device computes exactly the features the trainer
+// did.
+type Config struct {
+	Rate   int     // samples a second the front end takes (16000)
+	Window int     // samples a frame (400: 25 ms at 16 kHz)
+	Hop    int     // samples from one frame to the next (160: 10 ms)
+	FFT    int     // FFT size: a power of two, at least Window (512)
+	Mels   int     // mel bands (40)
+	LowHz  float64 // the lowest band's lower edge (20)
+	HighHz float64 // the highest band's upper edge, at most Rate/2 (8000)
+	MFCC   int     // cepstral coefficients kept; 0 for the log-mel bands themselves (10)
+	Floor  float32 // added to every band's energy before the log (1e-6)
+}
+
+// DefaultConfig returns the keyword-spotting front end: 16 kHz, 25 ms
+// frames every 10 ms, a 512-point FFT, 40 mel bands from 20 Hz to 8 kHz,
+// 10 MFCCs.
+func DefaultConfig() Config {
+	return Config{Rate: 16000, Window: 400, Hop: 160, FFT: 512, Mels: 40, LowHz: 20, HighHz: 8000, MFCC: 10, Floor: 1e-6}
+}
+
+// Features returns how many values one frame gives: MFCC, or Mels when
+// MFCC is 0.
+func (c Config) Features() int {
+	if c.MFCC > 0 {
+		return c.MFCC
+	}
+	return c.Mels
+}
+
+// Validate reports the first parameter out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Rate < 1000 || c.Rate > maxRate:
+		return fmt.Errorf("audio: rate %d Hz, want 1000 to %d", c.Rate, maxRate)
+	case c.Window < 2 || c.Window > 1<<16:
+		return fmt.Errorf("audio: window of %d samples, want 2 to 65536", c.Window)
+	case c.Hop < 1 || c.Hop > c.Window:
+		return fmt.Errorf("audio: hop of %d samples, want 1 to the window (%d)", c.Hop, c.Window)
+	case c.FFT < c.Window || c.FFT > 1<<17 || c.FFT&(c.FFT-1) != 0:
+		return fmt.Errorf("audio: FFT size %d, want a power of two from the window (%d) to 131072", c.FFT, c.Window)
+	case c.Mels < 1 || c.Mels > c.FFT/2:
+		return fmt.Errorf("audio: %d mel bands, want 1 to FFT/2 (%d)", c.Mels, c.FFT/2)
+	case !(c.LowHz >= 0) || !(c.HighHz > c.LowHz) || c.HighHz > float64(c.Rate)/2:
+		return fmt.Errorf("audio: bands from %v to %v Hz, want 0 ≤ low < high ≤ rate/2 (%v)", c.LowHz, c.HighHz, float64(c.Rate)/2)
+	case c.MFCC < 0 || c.MFCC > c.Mels:
+		return fmt.Errorf("audio: %d MFCCs, want 0 to the mel bands (%d)", c.MFCC, c.Mels)
+	case !(c.Floor > 0) || math.IsInf(float64(c.Floor), 0):
+		return fmt.Errorf("audio: floor %v, want a positive number", c.Floor)
+	}
+	return nil
+}
+
+// Frontend turns frames of samples into features: a periodic Hann window,
+// the power spectrum |X_k|² (k ≤ FFT/2) of the zero-padded frame,
+// triangular mel filters (HTK mel scale, 2595·log10(1 + f/700), band
+// edges evenly spaced in mel, weights at each bin's frequency),
+// Log32(energy + Floor), and with MFCC > 0 the orthonormal DCT-II of the
+// log energies, its first MFCC coefficients. Every sum adds float32
+// products rounded on their own, in index order, so the features have the
+// same bits on every architecture (TestFrontendSameBits). A Frontend
+// holds its scratch: one per goroutine.
+type Frontend struct {
+	cfg    Config
+	fft    *FFT
+	window []float32
+	bands  []band
+	dct    []float32 // [MFCC][Mels]
+	re, im []float32 // FFT buffers
+	power  []float32 // FFT/2+1
+	logmel []float32 // Mels
+}
+
+// band is one mel filter: its weights on bins first, first+1, ….
+type band struct {
+	first int
+	w     []float32
+}
+
+// NewFrontend checks c and builds the window, filters and DCT.
+func NewFrontend(c Config) (*Frontend, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	fft, err := NewFFT(c.FFT)
+	if err != nil {
+		return nil, err
+	}
+	f := &Frontend{cfg: c, fft: fft, window: make([]float32, c.Window),
+		re: make([]float32, c.FFT), im: make([]float32, c.FFT), power: make([]float32, c.FFT/2+1), logmel: make([]float32, c.Mels)}
+	for i := range f.window {
+		f.window[i] = float32(0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(c.Window)))
+	}
+	mel := func(hz float64) float64 { return 2595 * math.Log10(1+hz/700) }
+	hz := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
+	lo, hi := mel(c.LowHz), mel(c.HighHz)
+	edge := func(i int) float64 { return hz(lo + (hi-lo)*float64(i)/float64(c.Mels+1)) }
+	binHz := float64(c.Rate) / float64(c.FFT)
+	for m := range c.Mels {
+		l, mid, r := edge(m), edge(m+1), edge(m+2)
+		var b band
+		for k := 0; k <= c.FFT/2; k++ {
+			fk := float64(k) * binHz
+			var w float64
+			switch {
+			case fk > l && fk <= mid:
+				w = (fk - l) / (mid - l)
+			case fk > mid && fk < r:
+				w = (r - fk) / (r - mid)
+			}
+			if w > 0 {
+				if b.w == nil {
+					b.first = k
+				}
+				// bins between first and k with no weight stay 0
+				for len(b.w) < k-b.first {
+					b.w = append(b.w, 0)
+				}
+				b.w = append(b.w, float32(w))
+			}
+		}
+		if b.w == nil {
+			return nil, fmt.Errorf("audio: mel band %d (%.1f–%.1f Hz) holds no FFT bin: use fewer bands or a larger FFT", m, l, r)
+		}
+		f.bands = append(f.bands, b)
+	}
+	if c.MFCC > 0 {
+		f.dct = make([]float32, c.MFCC*c.Mels)
+		for k := range c.MFCC {
+			s := math.Sqrt(2 / float64(c.Mels))
+			if k == 0 {
+				s = math.Sqrt(1 / float64(c.Mels))
+			}
+			for m := range c.Mels {
+				f.dct[k*c.Mels+m] = float32(s * math.Cos(math.Pi*float64(k)*(float64(m)+0.5)/float64(c.Mels)))
+			}
+		}
+	}
+	return f, nil
+}
+
+// Config returns the front end's parameters.
+func (f *Frontend) Config() Config { return f.cfg }
+
+// errFrame is Frame's error for slices of the wrong length.
+var errFrame = errors.New("audio: Frame: frame or dst of the wrong length")
+
+// Frame computes one frame's features into dst (Config.Features values)
+// from frame (Config.Window samples). It allocates nothing.
+func (f *Frontend) Frame(dst, frame []float32) error {
+	c := f.cfg
+	if len(frame) != c.Window || len(dst) != c.Features() {
+		return errFrame
+	}
+	for i, w := range f.window {
+		f.re[i] = float32(frame[i] * w)
+	}
+	clear(f.re[c.Window:])
+	clear(f.im)
+	f.fft.Transform(f.re, f.im)
+	for k := range f.power {
+		f.power[k] = float32(f.re[k]*f.re[k]) + float32(f.im[k]*f.im[k])
+	}
+	for m, b := range f.bands {
+		var e float32
+		for j, w := range b.w {
+			e += float32(f.power[b.first+j] * w)
+		}
+		f.logmel[m] = Log32(e + c.Floor)
+	}
+	if c.MFCC == 0 {
+		copy(dst, f.logmel)
+		return nil
+	}
+	for k := range dst {
+		row := f.dct[k*c.Mels:][:c.Mels]
+		var s float32
+		for m, d := range row {
+			s += float32(d * f.logmel[m])
+		}
+		dst[k] = s
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package audio
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refFeatures is the front end in float64, written from the definitions
+// (direct DFT, the HTK mel formula, natural log, orthonormal DCT-II): the
+// independent reference.
+func refFeatures(c Config, frame []float32) []float64 {
+	n := c.FFT
+	x := make([]float64, n)
+	for i := range c.Window {
+		x[i] = float64(frame[i]) * (0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(c.Window)))
+	}
+	power := make([]float64, n/2+1)
+	for k := range power {
+		var re, im float64
+		for j := range n {
+			a := -2 * math.Pi * float64(j*k%n) / float64(n)
+			re += x[j] * math.Cos(a)
+			im += x[j] * math.Sin(a)
+		}
+		power[k] = re*re + im*im
+	}
+	mel := func(hz float64) float64 { return 2595 * math.Log10(1+hz/700) }
+	inv := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
+	lo, hi := mel(c.LowHz), mel(c.HighHz)
+	logmel := make([]float64, c.Mels)
+	for m := range c.Mels {
+		l := inv(lo + (hi-lo)*float64(m)/float64(c.Mels+1))
+		mid := inv(lo + (hi-lo)*float64(m+1)/float64(c.Mels+1))
+		r := inv(lo + (hi-lo)*float64(m+2)/float64(c.Mels+1))
+		var e float64
+		for k := range power {
+			f := float64(k) * float64(c.Rate) / float64(n)
+			switch {
+			case f > l && f <= mid:
+				e += power[k] * (f - l) / (mid - l)
+			case f > mid && f < r:
+				e += power[k] * (r - f) / (r - mid)
+			}
+		}
+		logmel[m] = math.Log(e + float64(c.Floor))
+	}
+	if c.MFCC == 0 {
+		return logmel
+	}
+	out := make([]float64, c.MFCC)
+	for k := range out {
+		s := math.Sqrt(2 / float64(c.Mels))
+		if k == 0 {
+			s = math.Sqrt(1 / float64(c.Mels))
+		}
+		for m, v := range logmel {
+			out[k] += s * v * math.Cos(math.Pi*float64(k)*(float64(m)+0.5)/float64(c.Mels))
+		}
+	}
+	return out
+}
+
+// TestFrontend checks Frame against the float64 reference on a tone, white
+// noise, silence and frames of the committed clip, for log-mel and MFCC
+// configurations, within 2e-3 (float32 rounding of the spectrum and the
+// sums), and that Frame allocates nothing.
+func TestFrontend(t *testing.T) {
+	clip, err := ReadWAVFile("testdata/yes_spk000.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	logmel := DefaultConfig()
+	logmel.MFCC = 0
+	small := Config{Rate: 8000, Window: 200, Hop: 80, FFT: 256, Mels: 20, LowHz: 0, HighHz: 4000, MFCC: 13, Floor: 1e-5}
+	for _, c := range []Config{DefaultConfig(), logmel, small} {
+		f, err := NewFrontend(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := map[string][]float32{}
+		tone, noise := make([]float32, c.Window), make([]float32, c.Window)
+		for i := range tone {
+			tone[i] = float32(0.5 * math.Sin(2*math.Pi*1000*float64(i)/float64(c.Rate)))
+			noise[i] = float32(rng.NormFloat64() * 0.1)
+		}
+		frames["tone"], frames["noise"], frames["silence"] = tone, noise, make([]float32, c.Window)
+		frames["clip at 0.5 s"] = clip.Samples[8000:][:c.Window]
+		frames["clip at 0.3 s"] = clip.Samples[4800:][:c.Window]
+		dst := make([]float32, c.Features())
+		for name, fr := range frames {
+			if err := f.Frame(dst, fr); err != nil {
+				t.Fatal(err)
+			}
+			want := refFeatures(c, fr)
+			for i, w := range want {
+				if d := math.Abs(float64(dst[i]) - w); d > 2e-3 {
+					t.Fatalf("%+v %s: feature %d = %v, want %v", c, name, i, dst[i], w)
+				}
+			}
+		}
+		if a := testing.AllocsPerRun(10, func() { f.Frame(dst, tone) }); a != 0 {
+			t.Errorf("Frame allocates %v times a call", a)
+		}
+		if err := f.Frame(dst[:1], tone); err == nil && len(dst) > 1 {
+			t.Error("a short dst accepted")
+		}
+		if err := f.Frame(dst, tone[1:]); err == nil {
+			t.Error("a short frame accepted")
+		}
+	}
+}
+
+// TestConfigValidate checks that each parameter out of range is refused.
+func TestConfigValidate(t *testing.T) {
+	for _, bad := range []func(c *Config){
+		func(c *Config) { c.Rate = 100 },
+		func(c *Config) { c.Window = 1 },
+		func(c *Config) { c.Hop = 0 },
+		func(c *Config) { c.Hop = c.Window + 1 },
+		func(c *Config) { c.FFT = 300 },
+		func(c *Config) { c.FFT = 256 },
+		func(c *Config) { c.Mels = 0 },
+		func(c *Config) { c.HighHz = 9000 },
+		func(c *Config) { c.LowHz = c.HighHz },
+		func(c *Config) { c.LowHz = math.NaN() },
+		func(c *Config) { c.MFCC = 41 },
+		func(c *Config) { c.Floor = 0 },
+		func(c *Config) { c.Mels, c.FFT, c.Window, c.Hop = 128, 256, 256, 100 }, // bands with no bin
+	} {
+		c := DefaultConfig()
+		bad(&c)
+		if _, err := NewFrontend(c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+// TestFrontendSameBits pins the default front end's window, filters, DCT
+// and the features of every frame of the committed clip (FNV-1a of their
+// float32 bits), so that the qemu runs of make test check arm64 and armv7
+// against amd64.
+func TestFrontendSameBits(t *testing.T) {
+	clip, err := ReadWAVFile("testdata/yes_spk000.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	f, err := NewFrontend(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fnv.New64a()
+	add := func(v []float32) {
+		var b [4]byte
+		for _, x := range v {
+			u := math.Float32bits(x)
+			b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+			h.Write(b[:])
+		}
+	}
+	add(f.window)
+	for _, b := range f.bands {
+		add([]float32{float32(b.first)})
+		add(b.w)
+	}
+	add(f.dct)
+	tables := h.Sum64()
+	dst := make([]float32, c.Features())
+	for s := 0; s+c.Window <= len(clip.Samples); s += c.Hop {
+		if err := f.Frame(dst, clip.Samples[s:s+c.Window]); err != nil {
+			t.Fatal(err)
+		}
+		add(dst)
+	}
+	const wantTables, wantAll uint64 = 0xe1bec836363e69f1, 0x806db3033b66ff1a
+	if tables != wantTables || h.Sum64() != wantAll {
+		t.Errorf("tables FNV-1a %#x, with the clip's features %#x; want %#x, %#x", tables, h.Sum64(), wantTables, wantAll)
+	}
+}
+
+// BenchmarkFrame times one frame of the default front end (MFCC) on the
+// committed clip: the cost of one 10 ms hop.
+func BenchmarkFrame(b *testing.B) {
+	clip, err := ReadWAVFile("testdata/yes_spk000.wav")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := NewFrontend(DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float32, f.Config().Features())
+	for b.Loop() {
+		f.Frame(dst, clip.Samples[8000:8400])
+	}
+}
