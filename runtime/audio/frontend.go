@@ -191,3 +191,55 @@ func (f *Frontend) Frame(dst, frame []float32) error {
 	}
 	return nil
 }
+
+// Stream computes the front end's features over samples that arrive in
+// chunks of any size, as a microphone delivers them: frame k covers
+// samples [k·Hop, k·Hop+Window) of everything written since the stream
+// began (or was Reset), and is emitted as soon as its last sample
+// arrives, with the same bits as Frame on that slice of the whole
+// recording. After the first frame it allocates nothing. A Stream is not
+// safe for concurrent use.
+type Stream struct {
+	fe   *Frontend
+	win  []float32 // the next frame's samples so far
+	fill int
+	out  []float32
+}
+
+// NewStream returns a stream of the front end c.
+func NewStream(c Config) (*Stream, error) {
+	fe, err := NewFrontend(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{fe: fe, win: make([]float32, c.Window), out: make([]float32, c.Features())}, nil
+}
+
+// Config returns the stream's front end parameters.
+func (s *Stream) Config() Config { return s.fe.cfg }
+
+// Write feeds samples (at Config.Rate) and calls emit with the features of
+// every frame they complete, in order; the slice is reused after emit
+// returns. It returns how many frames it emitted.
+func (s *Stream) Write(samples []float32, emit func(features []float32)) int {
+	c := s.fe.cfg
+	frames := 0
+	for len(samples) > 0 {
+		n := copy(s.win[s.fill:], samples)
+		s.fill += n
+		samples = samples[n:]
+		if s.fill < c.Window {
+			break
+		}
+		s.fe.Frame(s.out, s.win) // lengths are the Config's: no error
+		emit(s.out)
+		frames++
+		copy(s.win, s.win[c.Hop:])
+		s.fill = c.Window - c.Hop
+	}
+	return frames
+}
+
+// Reset drops the samples of an unfinished frame: the next Write starts a
+// new recording.
+func (s *Stream) Reset() { s.fill = 0 }

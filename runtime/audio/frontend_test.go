@@ -197,3 +197,67 @@ func BenchmarkFrame(b *testing.B) {
 		f.Frame(dst, clip.Samples[8000:8400])
 	}
 }
+
+// TestStream feeds the committed clip in chunks of random sizes (1 to
+// 1000 samples, and all at once) and checks that every frame equals
+// Frame on its slice of the clip bit for bit, that the frame count is
+// (len−Window)/Hop+1, that Reset starts over, and that Write allocates
+// nothing once warm.
+func TestStream(t *testing.T) {
+	clip, err := ReadWAVFile("testdata/yes_spk000.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	fe, err := NewFrontend(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]float32
+	for s := 0; s+c.Window <= len(clip.Samples); s += c.Hop {
+		d := make([]float32, c.Features())
+		fe.Frame(d, clip.Samples[s:s+c.Window])
+		want = append(want, d)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 4 {
+		st, err := NewStream(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trial == 3 {
+			st.Write(clip.Samples[:1234], func([]float32) {})
+			st.Reset()
+		}
+		got := 0
+		emit := func(f []float32) {
+			if got >= len(want) {
+				t.Fatalf("trial %d: more than %d frames", trial, len(want))
+			}
+			for i, v := range f {
+				if math.Float32bits(v) != math.Float32bits(want[got][i]) {
+					t.Fatalf("trial %d: frame %d feature %d = %v, want %v", trial, got, i, v, want[got][i])
+				}
+			}
+			got++
+		}
+		rest, total := clip.Samples, 0
+		for len(rest) > 0 {
+			n := len(rest)
+			if trial < 2 {
+				n = min(n, 1+rng.IntN(1000))
+			}
+			total += st.Write(rest[:n], emit)
+			rest = rest[n:]
+		}
+		if got != len(want) || total != got || got != (len(clip.Samples)-c.Window)/c.Hop+1 {
+			t.Fatalf("trial %d: %d frames (Write said %d), want %d", trial, got, total, len(want))
+		}
+	}
+	st, _ := NewStream(c)
+	nop := func([]float32) {}
+	st.Write(clip.Samples[:c.Window], nop)
+	if a := testing.AllocsPerRun(20, func() { st.Write(clip.Samples[:333], nop) }); a != 0 {
+		t.Errorf("Write allocates %v times a call", a)
+	}
+}

@@ -3,9 +3,9 @@
 // Raspberry Pi as it did in training. It has WAV reading (DecodeWAV), a
 // float32 FFT and natural log (Log32), and the per-frame feature front end
 // (Config, Frontend.Frame: Hann window, power spectrum, mel filterbank,
-// log-mel, MFCC), all with the same bits on every architecture.
-// Resampling to the front end's rate and streaming (PCM chunks in, frames
-// out) are planned (issue 16).
+// log-mel, MFCC) and its streaming form (Stream: PCM chunks of any size in,
+// frames out), all with the same bits on every architecture. Resampling to
+// the front end's rate is planned (issue 16).
 //
 // Same bits everywhere: every float32 product that feeds an addition is
 // rounded explicitly (float32(a*b) + ...), because the Go compiler may fuse
