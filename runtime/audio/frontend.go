@@ -117,13 +117,9 @@ func NewFrontend(c Config) (*Frontend, error) {
 			case fk > mid && fk < r:
 				w = (r - fk) / (r - mid)
 			}
-			if w > 0 {
+			if w > 0 { // the bins strictly inside (l, r): consecutive
 				if b.w == nil {
 					b.first = k
-				}
-				// bins between first and k with no weight stay 0
-				for len(b.w) < k-b.first {
-					b.w = append(b.w, 0)
 				}
 				b.w = append(b.w, float32(w))
 			}

@@ -16,15 +16,10 @@ func refFeatures(c Config, frame []float32) []float64 {
 	for i := range c.Window {
 		x[i] = float64(frame[i]) * (0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(c.Window)))
 	}
+	xr, xi := dft(x, make([]float64, n))
 	power := make([]float64, n/2+1)
 	for k := range power {
-		var re, im float64
-		for j := range n {
-			a := -2 * math.Pi * float64(j*k%n) / float64(n)
-			re += x[j] * math.Cos(a)
-			im += x[j] * math.Sin(a)
-		}
-		power[k] = re*re + im*im
+		power[k] = xr[k]*xr[k] + xi[k]*xi[k]
 	}
 	mel := func(hz float64) float64 { return 2595 * math.Log10(1+hz/700) }
 	inv := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
@@ -153,14 +148,7 @@ func TestFrontendSameBits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := fnv.New64a()
-	add := func(v []float32) {
-		var b [4]byte
-		for _, x := range v {
-			u := math.Float32bits(x)
-			b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
-			h.Write(b[:])
-		}
-	}
+	add := func(v []float32) { hashF32(h, v) }
 	add(f.window)
 	for _, b := range f.bands {
 		add([]float32{float32(b.first)})
