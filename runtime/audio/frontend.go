@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // Config is every parameter of the feature front end. A model stores it in
@@ -239,3 +241,87 @@ func (s *Stream) Write(samples []float32, emit func(features []float32)) int {
 // Reset drops the samples of an unfinished frame: the next Write starts a
 // new recording.
 func (s *Stream) Reset() { s.fill = 0 }
+
+// configKeys are the names of String's fields, in order.
+var configKeys = [...]string{"rate", "window", "hop", "fft", "mels", "low_hz", "high_hz", "mfcc", "floor"}
+
+// String is the text form a model's metadata stores (Extra key
+// "audio_frontend"): every parameter as key=value, space-separated, e.g.
+// "rate=16000 window=400 hop=160 fft=512 mels=40 low_hz=20 high_hz=8000
+// mfcc=10 floor=1e-06". ParseConfig reads it back exactly.
+func (c Config) String() string {
+	v := [...]string{strconv.Itoa(c.Rate), strconv.Itoa(c.Window), strconv.Itoa(c.Hop), strconv.Itoa(c.FFT), strconv.Itoa(c.Mels),
+		strconv.FormatFloat(c.LowHz, 'g', -1, 64), strconv.FormatFloat(c.HighHz, 'g', -1, 64), strconv.Itoa(c.MFCC),
+		strconv.FormatFloat(float64(c.Floor), 'g', -1, 32)}
+	var b strings.Builder
+	for i, k := range configKeys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k + "=" + v[i])
+	}
+	return b.String()
+}
+
+// ParseConfig reads String's form: every key exactly once, in any order,
+// nothing else, and a Config that passes Validate.
+func ParseConfig(s string) (Config, error) {
+	var c Config
+	seen := map[string]bool{}
+	for _, f := range strings.Fields(s) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return Config{}, fmt.Errorf("audio: front end %q: %q is not key=value", s, f)
+		}
+		if seen[k] {
+			return Config{}, fmt.Errorf("audio: front end %q: %s given twice", s, k)
+		}
+		seen[k] = true
+		var err error
+		switch k {
+		case "rate":
+			c.Rate, err = strconv.Atoi(v)
+		case "window":
+			c.Window, err = strconv.Atoi(v)
+		case "hop":
+			c.Hop, err = strconv.Atoi(v)
+		case "fft":
+			c.FFT, err = strconv.Atoi(v)
+		case "mels":
+			c.Mels, err = strconv.Atoi(v)
+		case "mfcc":
+			c.MFCC, err = strconv.Atoi(v)
+		case "low_hz":
+			c.LowHz, err = strconv.ParseFloat(v, 64)
+		case "high_hz":
+			c.HighHz, err = strconv.ParseFloat(v, 64)
+		case "floor":
+			var f float64
+			f, err = strconv.ParseFloat(v, 32)
+			c.Floor = float32(f)
+		default:
+			return Config{}, fmt.Errorf("audio: front end %q: unknown parameter %q", s, k)
+		}
+		if err != nil {
+			return Config{}, fmt.Errorf("audio: front end %q: %s=%q is not a number", s, k, v)
+		}
+	}
+	for _, k := range configKeys {
+		if !seen[k] {
+			return Config{}, fmt.Errorf("audio: front end %q: %s is missing", s, k)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Frames returns how many frames n samples give: 1 + (n − Window)/Hop, 0
+// when n < Window.
+func (c Config) Frames(n int) int {
+	if n < c.Window || c.Hop < 1 {
+		return 0
+	}
+	return 1 + (n-c.Window)/c.Hop
+}

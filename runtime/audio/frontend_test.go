@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -247,5 +248,31 @@ func TestStream(t *testing.T) {
 	st.Write(clip.Samples[:c.Window], nop)
 	if a := testing.AllocsPerRun(20, func() { st.Write(clip.Samples[:333], nop) }); a != 0 {
 		t.Errorf("Write allocates %v times a call", a)
+	}
+}
+
+func TestConfigText(t *testing.T) {
+	for _, c := range []Config{DefaultConfig(), {Rate: 8000, Window: 256, Hop: 128, FFT: 256, Mels: 20, LowHz: 62.5, HighHz: 3999.9, MFCC: 0, Floor: 1.0000001e-10}} {
+		s := c.String()
+		got, err := ParseConfig(s)
+		if err != nil || got != c {
+			t.Errorf("ParseConfig(%q) = %+v, %v; want %+v", s, got, err, c)
+		}
+	}
+	if s := DefaultConfig().String(); s != "rate=16000 window=400 hop=160 fft=512 mels=40 low_hz=20 high_hz=8000 mfcc=10 floor=1e-06" {
+		t.Errorf("DefaultConfig().String() = %q", s)
+	}
+	d := DefaultConfig().String()
+	for _, bad := range []string{"", d + " rate=16000", d + " extra=1", strings.Replace(d, "hop=160", "hop=x", 1),
+		strings.Replace(d, "hop=160 ", "", 1), strings.Replace(d, "fft=512", "fft=500", 1), strings.Replace(d, "floor=1e-06", "floor", 1)} {
+		if _, err := ParseConfig(bad); err == nil {
+			t.Errorf("ParseConfig(%q): no error", bad)
+		}
+	}
+	c := DefaultConfig()
+	for n, want := range map[int]int{0: 0, 399: 0, 400: 1, 559: 1, 560: 2, 16000: 98} {
+		if got := c.Frames(n); got != want {
+			t.Errorf("Frames(%d) = %d, want %d", n, got, want)
+		}
 	}
 }

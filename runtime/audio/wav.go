@@ -4,8 +4,10 @@
 // float32 FFT and natural log (Log32), and the per-frame feature front end
 // (Config, Frontend.Frame: Hann window, power spectrum, mel filterbank,
 // log-mel, MFCC) and its streaming form (Stream: PCM chunks of any size in,
-// frames out), all with the same bits on every architecture. Resampling to
-// the front end's rate is planned (issue 16).
+// frames out), and resampling to the front end's rate (Resample, and
+// Resampler for streams), all with the same bits on every architecture. A
+// Config's text form (String, ParseConfig) is what a model's metadata
+// stores, so the device runs the front end the trainer did.
 //
 // Same bits everywhere: every float32 product that feeds an addition is
 // rounded explicitly (float32(a*b) + ...), because the Go compiler may fuse
