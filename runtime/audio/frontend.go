@@ -190,6 +190,43 @@ func (f *Frontend) Frame(dst, frame []float32) error {
 	return nil
 }
 
+// Frames computes the features of every frame of samples (Config.Frames
+// of them, frame k from sample k·Hop) into dst, frame after frame, and
+// returns dst[:frames·Features]; dst must hold that many values.
+func (f *Frontend) Frames(dst, samples []float32) ([]float32, error) {
+	c := f.cfg
+	n, w := c.Frames(len(samples)), c.Features()
+	if len(dst) < n*w {
+		return nil, fmt.Errorf("audio: Frames: %d frames of %d features need %d values, dst has %d", n, w, n*w, len(dst))
+	}
+	for k := range n {
+		if err := f.Frame(dst[k*w:(k+1)*w], samples[k*c.Hop:k*c.Hop+c.Window]); err != nil {
+			return nil, err
+		}
+	}
+	return dst[:n*w], nil
+}
+
+// FitWindow returns samples padded with zeros or cropped to exactly n
+// samples, centred (a shorter clip gets half the padding on each side, the
+// odd sample at the end; a longer one loses half the excess at each end),
+// in dst's storage when it is large enough.
+func FitWindow(dst, samples []float32, n int) []float32 {
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	if len(samples) >= n {
+		copy(dst, samples[(len(samples)-n)/2:])
+		return dst
+	}
+	pad := (n - len(samples)) / 2
+	clear(dst[:pad])
+	copy(dst[pad:], samples)
+	clear(dst[pad+len(samples):])
+	return dst
+}
+
 // Stream computes the front end's features over samples that arrive in
 // chunks of any size, as a microphone delivers them: frame k covers
 // samples [k·Hop, k·Hop+Window) of everything written since the stream

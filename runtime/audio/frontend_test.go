@@ -276,3 +276,50 @@ func TestConfigText(t *testing.T) {
 		}
 	}
 }
+
+func TestFramesAndFitWindow(t *testing.T) {
+	c := DefaultConfig()
+	fe, err := NewFrontend(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	s := make([]float32, 1000)
+	for i := range s {
+		s[i] = float32(rng.Float64() - 0.5)
+	}
+	dst := make([]float32, 4*c.Features())
+	got, err := fe.Frames(dst, s)
+	if err != nil || len(got) != c.Frames(len(s))*c.Features() {
+		t.Fatalf("Frames: %d values, %v", len(got), err)
+	}
+	one := make([]float32, c.Features())
+	for k := range c.Frames(len(s)) {
+		if err := fe.Frame(one, s[k*c.Hop:k*c.Hop+c.Window]); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range one {
+			if got[k*c.Features()+i] != v {
+				t.Fatalf("frame %d feature %d: %v, Frame gives %v", k, i, got[k*c.Features()+i], v)
+			}
+		}
+	}
+	if _, err := fe.Frames(dst[:10], s); err == nil {
+		t.Error("Frames with a short dst: no error")
+	}
+	in := []float32{1, 2, 3, 4, 5}
+	for _, tc := range []struct {
+		n    int
+		want []float32
+	}{{5, in}, {8, []float32{0, 1, 2, 3, 4, 5, 0, 0}}, {3, []float32{2, 3, 4}}, {2, []float32{2, 3}}, {0, []float32{}}} {
+		got := FitWindow([]float32{9, 9, 9, 9, 9, 9, 9, 9, 9}, in, tc.n)
+		if len(got) != len(tc.want) {
+			t.Fatalf("FitWindow(%d) = %v", tc.n, got)
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Fatalf("FitWindow(%d) = %v, want %v", tc.n, got, tc.want)
+			}
+		}
+	}
+}

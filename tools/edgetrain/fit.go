@@ -21,8 +21,8 @@ import (
 
 // fitCmd is `edgetrain fit`.
 type fitCmd struct {
-	Task        string   `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers)."`
-	Data        string   `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header."`
+	Task        string   `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor,audio" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers), audio (keyword spotting from a manifest of WAV clips)."`
+	Data        string   `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header (audio: a manifest, columns file,label[,speaker])."`
 	Test        string   `name:"test" placeholder:"TEST.csv" help:"Separate test CSV (default: the rows in --test-rows, else a seeded stratified 20 % of --data)."`
 	TestRows    string   `name:"test-rows" placeholder:"FILE" help:"0-based data-row indices of the test split, one per line (default: test_rows.txt beside --data when present)."`
 	Target      string   `name:"target" placeholder:"COL" help:"Target column (tabular, image, sensor; default the last column, or label for images when there is one)."`
@@ -30,7 +30,7 @@ type fitCmd struct {
 	LabelCol    string   `name:"label-col" placeholder:"COL" help:"Label column (text; default label)."`
 	UserCol     string   `name:"user-col" placeholder:"COL" help:"User column (recommender; default userId)."`
 	ItemCol     string   `name:"item-col" placeholder:"COL" help:"Item column (recommender; default movieId)."`
-	Other       []string `name:"other" placeholder:"FILE" help:"Out-of-domain text, one line each, trained as the extra class _other_ (text; the model then answers _other_ for out-of-scope input). Repeat for several files."`
+	Other       []string `name:"other" placeholder:"FILE" help:"Text: out-of-domain text, one line each, trained as the extra class _other_ (the model then answers _other_ for out-of-scope input). Audio: a manifest of other speech, trained as _unknown_ (its _noise_ rows as background noise, its command words kept for the real-speech check). Repeat for several files."`
 	RatingCol   string   `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
 	Out         string   `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
 	Ngrams      int      `name:"ngrams" placeholder:"N" help:"Text: hash words and word n-grams up to N words (2: words and word pairs) instead of a word vocabulary (default: words)."`
@@ -97,8 +97,8 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	if err := checkMaxDrop(c.MaxDrop); err != nil {
 		return fmt.Errorf("fit: %w", err)
 	}
-	if len(c.Other) > 0 && c.Task != "text" {
-		return fmt.Errorf("fit: --other is for --task text (got --task %s)", c.Task)
+	if len(c.Other) > 0 && c.Task != "text" && c.Task != "audio" {
+		return fmt.Errorf("fit: --other is for --task text and audio (got --task %s)", c.Task)
 	}
 	for _, f := range []struct {
 		name string

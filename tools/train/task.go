@@ -118,15 +118,13 @@ type EvalSet struct {
 // hit_rate_at_10 (those that apply to the kind).
 type Metrics map[string]float64
 
-// EvalEngine loads fm into the device engine, runs set through it (one
-// thread unless opts say otherwise; engine.WithF32 runs int8 layers on
-// their dequantized weights) and scores the outputs: what is measured is
-// what ships. An output that is NaN or ±Inf is an error wrapping
-// ErrNonFinite, not a metric.
-func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option) (Metrics, *Report, error) {
+// EngineOutputs loads fm into the device engine and returns the rows of
+// its first output for every batch of set, in order, as EvalEngine scores
+// them (the same checks: one row per target, every value finite).
+func EngineOutputs(fm *format.Model, set *EvalSet, opts ...engine.Option) ([][]float64, error) {
 	m, err := engine.Load(fm)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	s := m.NewSession(opts...)
 	defer s.Close()
@@ -134,7 +132,7 @@ func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option
 	for i, in := range set.Batches {
 		res, err := s.Run(in)
 		if err != nil {
-			return nil, nil, fmt.Errorf("train: evaluation batch %d: %w", i, err)
+			return nil, fmt.Errorf("train: evaluation batch %d: %w", i, err)
 		}
 		y := res[0]
 		cols := 1
@@ -150,14 +148,27 @@ func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option
 		}
 	}
 	if len(out) != len(set.Y) {
-		return nil, nil, fmt.Errorf("train: evaluation gave %d outputs for %d targets", len(out), len(set.Y))
+		return nil, fmt.Errorf("train: evaluation gave %d outputs for %d targets", len(out), len(set.Y))
 	}
 	for i, row := range out {
 		for _, v := range row {
 			if !finite(v) {
-				return nil, nil, nonFinite(i, v)
+				return nil, nonFinite(i, v)
 			}
 		}
+	}
+	return out, nil
+}
+
+// EvalEngine loads fm into the device engine, runs set through it (one
+// thread unless opts say otherwise; engine.WithF32 runs int8 layers on
+// their dequantized weights) and scores the outputs: what is measured is
+// what ships. An output that is NaN or ±Inf is an error wrapping
+// ErrNonFinite, not a metric.
+func EvalEngine(fm *format.Model, kind Kind, set *EvalSet, opts ...engine.Option) (Metrics, *Report, error) {
+	out, err := EngineOutputs(fm, set, opts...)
+	if err != nil {
+		return nil, nil, err
 	}
 	met, rep := Score(kind, out, set.Y, set.GroupSize)
 	return met, rep, nil
