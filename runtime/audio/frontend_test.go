@@ -323,3 +323,24 @@ func TestFramesAndFitWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestParseModelInput(t *testing.T) {
+	c := DefaultConfig()
+	good := map[string]string{KeyFrontend: c.String(), KeyClip: "16000", KeyFrames: "98"}
+	get := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	m, err := ParseModelInput(get(good))
+	if err != nil || m.Frontend != c || m.Clip != 16000 || m.Frames != 98 || m.Features() != 980 {
+		t.Fatalf("ParseModelInput = %+v, %v", m, err)
+	}
+	for _, bad := range []map[string]string{
+		{KeyClip: "16000", KeyFrames: "98"},
+		{KeyFrontend: c.String(), KeyClip: "x", KeyFrames: "98"},
+		{KeyFrontend: c.String(), KeyClip: "100", KeyFrames: "0"},
+		{KeyFrontend: c.String(), KeyClip: "16000", KeyFrames: "97"},
+		{KeyFrontend: c.String(), KeyClip: "99999999999", KeyFrames: "98"},
+	} {
+		if _, err := ParseModelInput(get(bad)); err == nil {
+			t.Errorf("ParseModelInput(%v): no error", bad)
+		}
+	}
+}

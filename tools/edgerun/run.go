@@ -25,6 +25,7 @@ type runCmd struct {
 	Input   string      `name:"input" short:"i" group:"Input (give exactly one)" placeholder:"FILE" help:"Inference request as Open Inference Protocol JSON: {\"inputs\":[{\"name\",\"datatype\",\"shape\",\"data\"}],\"outputs\":[{\"name\"}]}; datatypes FP32, INT64, INT32; data flat or nested; null, \"NaN\", \"NA\" imputed for a tabular model only; \"outputs\" picks the outputs printed; no parameters; keys case-sensitive, each once. - reads standard input."`
 	Text    *string     `name:"text" group:"Input (give exactly one)" placeholder:"STRING" help:"Text to classify, for models whose metadata has a tokenizer."`
 	CSV     string      `name:"csv" group:"Input (give exactly one)" placeholder:"FILE" help:"CSV table, one row per batch entry, for a model with one f32 input [?,N] (columns: its features, categories by name) or [?,steps,channels] (sensor windows, columns CHANNEL_tSTEP); header optional (without one, the columns in the model's order); missing values imputed; an unknown category or a missing column is an error. - reads standard input."`
+	WAV     string      `name:"wav" group:"Input (give exactly one)" placeholder:"FILE" help:"Audio clip (WAV: 16-bit PCM or float, the first channel, any rate) for a keyword-spotting model: resampled to the model's rate, padded or cropped to its window (centred), through the front end stored in the model. - reads standard input."`
 	JSON    bool        `name:"json" help:"Print the outputs as Open Inference Protocol JSON."`
 	Threads cliutil.Int `name:"threads" default:"1" placeholder:"N" help:"Goroutines one inference may use (at least 1)."`
 	F32     bool        `name:"f32" help:"Run int8 layers with their dequantized f32 weights."`
@@ -36,15 +37,16 @@ type runCmd struct {
 
 // Help is the detailed help of `edgerun run --help`.
 func (c *runCmd) Help() string {
-	return `Give exactly one of --input, --csv or --text:
+	return `Give exactly one of --input, --csv, --text or --wav:
 
-  edgerun run <model> (--input FILE | --csv FILE | --text STRING) [flags]
+  edgerun run <model> (--input FILE | --csv FILE | --text STRING | --wav FILE) [flags]
 
 For example:
 
   edgerun run model.erm --input request.json --json
   edgerun run model.erm --csv rows.csv
   edgerun run sentiment.erm --text "great battery, awful screen"
+  edgerun run kws.erm --wav clip.wav
 
 A request: {"inputs":[{"name":"x","datatype":"FP32","shape":[2,4],"data":[[1,2,3,4],[5,6,7,8]]}]}.
 --json prints {"model_name","outputs":[{"name","datatype","shape","data"}]}, and for models
@@ -94,7 +96,7 @@ func (c *runCmd) Run(env *cliutil.Env) error {
 }
 
 // Validate checks, as the command line is parsed, that exactly one of
-// --input, --csv and --text is given: a usage error otherwise. (kong's
+// --input, --csv, --text and --wav is given: a usage error otherwise. (kong's
 // xor and required groups would do it, but render as a usage line that
 // seems to ask for all three.)
 func (c *runCmd) Validate() error {
@@ -108,11 +110,14 @@ func (c *runCmd) Validate() error {
 	if c.Text != nil {
 		given = append(given, "--text")
 	}
+	if c.WAV != "" {
+		given = append(given, "--wav")
+	}
 	switch {
 	case len(given) == 0:
-		return errors.New("no input: give one of --input FILE, --csv FILE or --text STRING")
+		return errors.New("no input: give one of --input FILE, --csv FILE, --text STRING or --wav FILE")
 	case len(given) > 1:
-		return fmt.Errorf("%s given: give only one of --input, --csv and --text", strings.Join(given, ", "))
+		return fmt.Errorf("%s given: give only one of --input, --csv, --text and --wav", strings.Join(given, ", "))
 	}
 	return nil
 }
@@ -122,6 +127,17 @@ func (c *runCmd) Validate() error {
 func (c *runCmd) request(m *engine.Model) (*runRequest, error) {
 	// oneInput let exactly one of the three through.
 	switch {
+	case c.WAV != "":
+		f, name, err := openInput(c.WAV)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		t, err := wavInput(m, f, c.MaxRequestBytes)
+		if err != nil {
+			return nil, fmt.Errorf("--wav %s: %w", name, err)
+		}
+		return &runRequest{inputs: []*tensor.Tensor{t}}, nil
 	case c.CSV != "":
 		f, name, err := openInput(c.CSV)
 		if err != nil {

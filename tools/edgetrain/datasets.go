@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
+	"github.com/edgerun/edgerun/tools/train/kws"
 	"github.com/edgerun/edgerun/tools/train/sensor"
 )
 
@@ -13,6 +15,7 @@ import (
 type datasetsCmd struct {
 	List   datasetsListCmd   `cmd:"" default:"1" help:"List the datasets bundled in data/ and the command that trains each."`
 	Sensor datasetsSensorCmd `cmd:"" help:"Write seeded synthetic vibration/current windows (healthy, bearing fault, imbalance) as a sensor CSV."`
+	KWS    datasetsKWSCmd    `cmd:"" name:"kws" help:"Speak a keyword-spotting set with espeak-ng and sox (Debian packages): command words and other words in many synthetic voices, with a manifest for --task audio."`
 }
 
 type datasetsListCmd struct{}
@@ -26,6 +29,7 @@ var bundled = []struct{ domain, path, task, extra string }{
 	{"customer-service intent", "data/intent/banking77/banking77.csv", "text", "--label-col intent"},
 	{"recommendation (ranking)", "data/recommendation/movielens_small/ratings.csv", "recommender", ""},
 	{"recommendation (ratings)", "data/recommendation/movielens_small/ratings.csv", "ratings", ""},
+	{"keyword spotting (synthetic voices)", "data/keyword_spotting/espeak_commands_synthetic/manifest.csv", "audio", "--other data/keyword_spotting/real_english_words/manifest.csv"},
 }
 
 func (datasetsListCmd) Run(env *cliutil.Env) error {
@@ -67,5 +71,23 @@ func (c *datasetsSensorCmd) Run(env *cliutil.Env) error {
 		return cliutil.OpError("datasets sensor", c.Out, err)
 	}
 	_, err := fmt.Fprintf(env.Stdout, "wrote %s: %d synthetic windows (seed %d)\n", c.Out, c.Windows, c.Seed)
+	return err
+}
+
+type datasetsKWSCmd struct {
+	Out      string `name:"out" required:"" placeholder:"DIR" help:"Folder to write: manifest.csv and wav/."`
+	Speakers int    `name:"speakers" default:"200" help:"Synthetic voices."`
+	Unknown  int    `name:"unknown" default:"10" help:"Non-command words (the _unknown_ class) each voice says."`
+	Seed     uint64 `name:"seed" default:"1" help:"Seed of the voices' parameters and words: the same seed gives the same files."`
+}
+
+func (c *datasetsKWSCmd) Run(env *cliutil.Env) error {
+	err := kws.Synthesize(context.Background(), kws.SynthOptions{Dir: c.Out, Speakers: c.Speakers, Unknown: c.Unknown, Seed: c.Seed,
+		Logf: func(f string, a ...any) { fmt.Fprintf(env.Stderr, f+"\n", a...) }})
+	if err != nil {
+		return fmt.Errorf("datasets kws: %w", err)
+	}
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s/manifest.csv: %d synthetic voices × (%d commands + %d other words), generated with espeak-ng (not real speech)\n",
+		c.Out, c.Speakers, len(kws.Commands), c.Unknown)
 	return err
 }

@@ -92,11 +92,9 @@ const Task = "keyword-spotting"
 // InputName is the graph input: f32 [B, frames, features].
 const InputName = "features"
 
-// Metadata Extra keys.
+// Metadata Extra keys besides the audio input's (audio.KeyFrontend,
+// audio.KeyClip, audio.KeyFrames).
 const (
-	ExtraFrontend = "audio_frontend"
-	ExtraClip     = "clip_samples"
-	ExtraFrames   = "frames"
 	ExtraCommands = "commands"
 	extraKind     = "kind"
 	extraLayout   = "layout"
@@ -329,10 +327,10 @@ func fit(o train.FitOptions, h hyper) (*train.Trained, error) {
 	meta := format.Metadata{Task: Task, Labels: slices.Clone(labels), Features: feats,
 		Producer: format.Producer{Name: "edgetrain", Version: "dev"},
 		Extra: []format.KeyValue{
-			{Key: ExtraFrontend, Value: cfg.String()},
-			{Key: ExtraClip, Value: strconv.Itoa(n)},
+			{Key: audio.KeyFrontend, Value: cfg.String()},
+			{Key: audio.KeyClip, Value: strconv.Itoa(n)},
 			{Key: ExtraCommands, Value: strings.Join(commands, ",")},
-			{Key: ExtraFrames, Value: strconv.Itoa(frames)},
+			{Key: audio.KeyFrames, Value: strconv.Itoa(frames)},
 			{Key: extraKind, Value: string(train.Multiclass)},
 			{Key: extraLayout, Value: "[B, frames, features]: the audio front end's frames of one clip, in time order"},
 		}}
@@ -635,11 +633,9 @@ func addCommandMetrics(met train.Metrics, out [][]float64, y []float64, commands
 	}
 }
 
-// Meta is what a device needs from a keyword-spotting model's metadata.
+// Meta is what a keyword-spotting model's metadata says.
 type Meta struct {
-	Frontend audio.Config
-	Clip     int      // samples in the model's window
-	Frames   int      // frames of the window
+	audio.ModelInput
 	Labels   []string // classes in output order
 	Commands int      // the first Commands labels are command words
 }
@@ -649,30 +645,18 @@ func ReadMeta(md *format.Metadata) (*Meta, error) {
 	if md.Task != Task {
 		return nil, fmt.Errorf("kws: the model's task is %q, not %q", md.Task, Task)
 	}
-	m := &Meta{Labels: md.Labels}
-	var fe, clipS, framesS string
-	for _, kv := range md.Extra {
-		switch kv.Key {
-		case ExtraFrontend:
-			fe = kv.Value
-		case ExtraClip:
-			clipS = kv.Value
-		case ExtraFrames:
-			framesS = kv.Value
+	in, err := audio.ParseModelInput(func(k string) string {
+		for _, kv := range md.Extra {
+			if kv.Key == k {
+				return kv.Value
+			}
 		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
 	}
-	var err error
-	if m.Frontend, err = audio.ParseConfig(fe); err != nil {
-		return nil, fmt.Errorf("kws: the model's %s: %w", ExtraFrontend, err)
-	}
-	m.Clip, err = strconv.Atoi(clipS)
-	if err != nil || m.Clip < m.Frontend.Window || m.Clip > 60*m.Frontend.Rate {
-		return nil, fmt.Errorf("kws: the model's %s %q: want a number of samples from one frame to 60 s", ExtraClip, clipS)
-	}
-	m.Frames, err = strconv.Atoi(framesS)
-	if err != nil || m.Frames != m.Frontend.Frames(m.Clip) {
-		return nil, fmt.Errorf("kws: the model's %s %q: want %d for a window of %d samples", ExtraFrames, framesS, m.Frontend.Frames(m.Clip), m.Clip)
-	}
+	m := &Meta{ModelInput: in, Labels: md.Labels}
 	for _, l := range m.Labels {
 		if !special(l) {
 			m.Commands++

@@ -66,10 +66,10 @@ func ReadManifest(path string) ([]Row, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		line, _ := r.FieldPos(0)
 		get := func(i int) string {
 			if i < len(rec) {
 				return strings.TrimSpace(rec[i])
