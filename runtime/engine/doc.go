@@ -32,11 +32,12 @@
 // # Threads
 //
 // WithThreads(n) gives a session n−1 workers besides the goroutine that
-// calls Run. The operators hand out their work in units: Dense, Conv1D
-// and the recurrent layers' products by rows or output columns (each row
-// share quantizing its own activations), attention by (batch, head), and
-// the row-wise operators (Embedding, AddPositional, LayerNorm and the
-// fused Add+LayerNorm, SeqPool) by blocks of rows. Whether a piece of
+// calls Run. The operators hand out their work in units: Dense, Conv1D,
+// Conv2D and the recurrent layers' products by rows or output columns
+// (each row share quantizing its own activations), attention by (batch,
+// head), and the row-wise operators (Embedding, AddPositional, LayerNorm
+// and the fused Add+LayerNorm, SeqPool, DepthwiseConv2D and the 2-D
+// pools) by blocks of rows. Whether a piece of
 // work is handed out or run by the caller alone is decided per call site
 // by measuring both (op.Split): work that takes less than a few hand-offs
 // stays on the caller, and when other processes keep the other cores busy

@@ -24,6 +24,7 @@ var specs = []string{
 	"transformer:vocab=40,d=16,heads=2,ffn=24,layers=2,seq=9,classes=4",
 	"recommender:users=20,items=30,dim=8",
 	"conv1d:window=16,channels=3,filters=8,kernel=3,classes=2",
+	"cnn:height=12,width=10,channels=2,filters=8,classes=3",
 }
 
 func load(t testing.TB, spec string, int8 bool) *engine.Model {
@@ -103,6 +104,8 @@ func opsOf(spec string) []string {
 		return []string{"Embedding", "AddPositional", "PadMask", "MultiHeadAttention", "Add", "LayerNorm", "SeqPool", "Softmax"}
 	case "rec":
 		return []string{"Embedding", "Dot", "Add", "Sigmoid"}
+	case "cnn":
+		return []string{"Conv2D", "MaxPool2D", "DepthwiseConv2D", "AvgPool2D", "GlobalAveragePool2D", "Softmax"}
 	}
 	return []string{"Conv1D", "MaxPool1D", "GlobalAveragePool1D", "Softmax"}
 }

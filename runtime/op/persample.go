@@ -59,3 +59,11 @@ func (*recurrent) PerSample([]Desc) bool          { return true }
 func (*conv1D) PerSample([]Desc) bool             { return true }
 func (*maxPool1D) PerSample([]Desc) bool          { return true }
 func (globalAveragePool1D) PerSample([]Desc) bool { return true }
+
+// [B, H, W, C] operators: every output cell of a sample from that
+// sample's cells alone.
+
+func (*conv2D) PerSample([]Desc) bool      { return true }
+func (*depthwise2D) PerSample([]Desc) bool { return true }
+func (*pool2D) PerSample([]Desc) bool      { return true }
+func (globalPool2D) PerSample([]Desc) bool { return true }

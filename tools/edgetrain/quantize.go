@@ -20,6 +20,8 @@ var quantWeights = map[string][]int{
 	"LSTM":               {1, 2, 4, 5},
 	"GRU":                {1, 2, 5, 6},
 	"Conv1D":             {1},
+	"Conv2D":             {1},
+	"DepthwiseConv2D":    {1},
 	"MultiHeadAttention": {1, 3},
 }
 

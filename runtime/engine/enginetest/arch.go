@@ -7,6 +7,7 @@
 //	transformer:vocab=8000,d=128,heads=4,ffn=512,layers=2,seq=64,classes=4
 //	recommender:users=1000,items=5000,dim=32
 //	conv1d:window=128,channels=3,filters=32,kernel=5,classes=2
+//	cnn:height=28,width=28,channels=1,filters=16,classes=10
 //
 // Weights are drawn from a seeded Glorot-uniform distribution, so a spec
 // and a seed always give the same file. With Int8 the matmul weights and
@@ -33,7 +34,10 @@ const SpecHelp = `Architecture specs (KIND:PARAMS):
                                     Embedding + positions -> L encoder layers -> mean pool -> Dense
   recommender:users=U,items=I,dim=D sigmoid(u.v + b_u + b_i)
   conv1d:window=T,channels=C,filters=F,kernel=K,classes=N
-                                    two Conv1D layers, max pool, global average pool, Dense`
+                                    two Conv1D layers, max pool, global average pool, Dense
+  cnn:height=H,width=W,channels=C,filters=F,classes=N
+                                    Conv2D 3x3, max pool, depthwise 3x3 + pointwise Conv2D 1x1
+                                    (stride 2), average pool, global average pool, Dense`
 
 // Options select quantization and the seed.
 type Options struct {
@@ -57,6 +61,8 @@ func Build(spec string, o Options) (*format.Model, error) {
 		err = b.recommender(params)
 	case "conv1d":
 		err = b.conv1d(params)
+	case "cnn":
+		err = b.cnn(params)
 	default:
 		return nil, fmt.Errorf("enginetest: unknown architecture %q in %q\n%s", kind, spec, SpecHelp)
 	}
@@ -138,6 +144,10 @@ func (b *builder) vec(name string, n int, fill float32) string {
 func (b *builder) node(name, op string, in []string, out string, attrs ...format.Attr) string {
 	b.m.Graph.Nodes = append(b.m.Graph.Nodes, format.Node{Name: name, Op: op, Inputs: in, Outputs: []string{out}, Attrs: attrs})
 	return out
+}
+
+func isAttr(name string, v ...int64) format.Attr {
+	return format.Attr{Name: name, Kind: format.AttrInts, Ints: v}
 }
 
 func sAttr(name, v string) format.Attr {
@@ -356,5 +366,29 @@ func (b *builder) conv1d(params string) error {
 		"conv2/out", sAttr("padding", "same"), sAttr("activation", "relu"))
 	x = b.node("gap", "GlobalAveragePool1D", []string{x}, "gap/out")
 	b.head(x, f, p["classes"])
+	return nil
+}
+
+func (b *builder) cnn(params string) error {
+	p, err := kv(params)
+	if err != nil {
+		return err
+	}
+	if err := need(p, "height", "width", "channels", "filters", "classes"); err != nil {
+		return err
+	}
+	c, f := p["channels"], p["filters"]
+	b.m.Metadata.Task = "image-classification"
+	b.m.Graph.Inputs = []format.ValueInfo{{Name: "x", DType: format.F32, Shape: []int64{-1, int64(p["height"]), int64(p["width"]), int64(c)}}}
+	x := b.node("conv1", "Conv2D", []string{"x", b.weight("conv1/w", f, 9*c, int64(f), 3, 3, int64(c)), b.vec("conv1/b", f, 0)},
+		"conv1/out", sAttr("padding", "same"), sAttr("activation", "relu"))
+	x = b.node("pool1", "MaxPool2D", []string{x}, "pool1/out", isAttr("size", 2, 2))
+	x = b.node("dw", "DepthwiseConv2D", []string{x, b.weight("dw/w", f, 9, int64(f), 3, 3), b.vec("dw/b", f, 0)},
+		"dw/out", sAttr("padding", "same"), sAttr("activation", "relu"))
+	x = b.node("pw", "Conv2D", []string{x, b.weight("pw/w", 2*f, f, int64(2*f), 1, 1, int64(f)), b.vec("pw/b", 2*f, 0)},
+		"pw/out", isAttr("strides", 2, 2), sAttr("activation", "relu"))
+	x = b.node("pool2", "AvgPool2D", []string{x}, "pool2/out", isAttr("size", 2, 2), isAttr("strides", 1, 1), sAttr("padding", "same"))
+	x = b.node("gap", "GlobalAveragePool2D", []string{x}, "gap/out")
+	b.head(x, 2*f, p["classes"])
 	return nil
 }
