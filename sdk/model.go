@@ -71,7 +71,9 @@ type TensorSpec struct {
 	// Optional marks an input a request may leave out: ValidateRequest
 	// and the CLI do not require it, and the model itself checks which
 	// combinations it takes (the recommend plugin takes "user" or
-	// "item"). Outputs ignore it.
+	// "item"). An Optional output is one a response may leave out: a list
+	// of events when there are none (the kws plugin's detections), since
+	// no tensor has a dimension of 0.
 	Optional bool
 }
 

@@ -1,4 +1,4 @@
-// Package builtin is edgerun's built-in plugins: six domain models, each
+// Package builtin is edgerun's built-in plugins: seven domain models, each
 // trained on bundled data and embedded in its package (model.erm), served
 // through sdk/sdkrt.
 //
@@ -8,17 +8,18 @@
 //	diagnose     30 breast-mass measurements → benign/malignant probabilities
 //	risk         loan application features → risk score, approve/decline at a threshold
 //	maintenance  sensor window → normal/anomaly, score, condition (synthetic training data)
+//	kws          audio (a clip, or a stream in chunks) → the command word heard (synthetic training speech)
 //
 // Each domain package (plugins/builtin/<domain>) has New() (sdk.Model,
 // error); cmd/<domain> is its plugin binary (main is sdk.Serve around it)
-// and cmd/edgerun-plugins is one binary with all six, the domain chosen by
+// and cmd/edgerun-plugins is one binary with all seven, the domain chosen by
 // its first argument, $EDGERUN_DOMAIN or the name it is run by (a symlink
 // named like a domain). `make models` retrains the models (same seed,
 // same bytes); `make plugins` builds the binaries into bin/plugins/.
 //
 // The domains live under one directory because make deps-check lets a
 // plugin import only its own subpackages: the multi-plugin binary can
-// import all six only from inside plugins/builtin.
+// import all seven only from inside plugins/builtin.
 package builtin
 
 import (
@@ -27,6 +28,7 @@ import (
 
 	"github.com/edgerun/edgerun/plugins/builtin/diagnose"
 	"github.com/edgerun/edgerun/plugins/builtin/intent"
+	"github.com/edgerun/edgerun/plugins/builtin/kws"
 	"github.com/edgerun/edgerun/plugins/builtin/maintenance"
 	"github.com/edgerun/edgerun/plugins/builtin/recommend"
 	"github.com/edgerun/edgerun/plugins/builtin/risk"
@@ -41,6 +43,7 @@ var domains = map[string]func() (sdk.Model, error){
 	diagnose.Name:    diagnose.New,
 	risk.Name:        risk.New,
 	maintenance.Name: maintenance.New,
+	kws.Name:         kws.New,
 }
 
 // Domains lists the built-in domains, sorted.

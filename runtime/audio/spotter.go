@@ -15,7 +15,7 @@ type SpotterConfig struct {
 	Labels   []string
 	Commands int
 	// Threshold is the smoothed probability at or above which a keyword
-	// is detected (0.7 when 0).
+	// is detected (0.8 when 0).
 	Threshold float32
 	// Smoothing is how many of the latest model runs' probabilities are
 	// averaged (30 when 0: 300 ms at a 10 ms hop).
@@ -72,7 +72,7 @@ func NewSpotter(cfg SpotterConfig, run func(features, probs []float32) error) (*
 		return nil, errors.New("audio: NewSpotter: no model function")
 	}
 	if cfg.Threshold == 0 {
-		cfg.Threshold = 0.7
+		cfg.Threshold = 0.8
 	}
 	if cfg.Smoothing == 0 {
 		cfg.Smoothing = 30

@@ -154,4 +154,3 @@ func TestSpotterErrors(t *testing.T) {
 		t.Error("NaN sample: no error")
 	}
 }
-

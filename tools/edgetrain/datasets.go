@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/edgerun/edgerun/format/atomicfile"
+	"github.com/edgerun/edgerun/runtime/audio"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 	"github.com/edgerun/edgerun/tools/train/kws"
 	"github.com/edgerun/edgerun/tools/train/sensor"
@@ -13,9 +19,10 @@ import (
 
 // datasetsCmd is `edgetrain datasets`.
 type datasetsCmd struct {
-	List   datasetsListCmd   `cmd:"" default:"1" help:"List the datasets bundled in data/ and the command that trains each."`
-	Sensor datasetsSensorCmd `cmd:"" help:"Write seeded synthetic vibration/current windows (healthy, bearing fault, imbalance) as a sensor CSV."`
-	KWS    datasetsKWSCmd    `cmd:"" name:"kws" help:"Speak a keyword-spotting set with espeak-ng and sox (Debian packages): command words and other words in many synthetic voices, with a manifest for --task audio."`
+	List      datasetsListCmd      `cmd:"" default:"1" help:"List the datasets bundled in data/ and the command that trains each."`
+	Sensor    datasetsSensorCmd    `cmd:"" help:"Write seeded synthetic vibration/current windows (healthy, bearing fault, imbalance) as a sensor CSV."`
+	KWS       datasetsKWSCmd       `cmd:"" name:"kws" help:"Speak a keyword-spotting set with espeak-ng and sox (Debian packages): command words and other words in many synthetic voices, with a manifest for --task audio."`
+	KWSStream datasetsKWSStreamCmd `cmd:"" name:"kws-stream" help:"Make a test stream for edgerun listen: one clip of each command word and some other real words, with gaps and background noise, and its truth.csv."`
 }
 
 type datasetsListCmd struct{}
@@ -89,5 +96,80 @@ func (c *datasetsKWSCmd) Run(env *cliutil.Env) error {
 	}
 	_, err = fmt.Fprintf(env.Stdout, "wrote %s/manifest.csv: %d synthetic voices × (%d commands + %d other words), generated with espeak-ng (not real speech)\n",
 		c.Out, c.Speakers, len(kws.Commands), c.Unknown)
+	return err
+}
+
+type datasetsKWSStreamCmd struct {
+	Out      string  `name:"out" required:"" placeholder:"DIR" help:"Folder to write: stream.wav and truth.csv."`
+	Commands string  `name:"commands" default:"data/keyword_spotting/espeak_commands_synthetic/manifest.csv" placeholder:"MANIFEST" help:"Clips of the command words: one of each word is placed, speakers taken in turn."`
+	Others   string  `name:"others" default:"data/keyword_spotting/real_english_words/manifest.csv" placeholder:"MANIFEST" help:"Other speech: its non-command words of --others-speaker go between the commands."`
+	Speaker  string  `name:"others-speaker" default:"klettres-en_GB" help:"The speaker (recording set) of --others to take words from (keep it out of training: manifest_train.csv leaves klettres-en_GB out); all: every speaker."`
+	NOthers  int     `name:"n-others" default:"5" help:"Other words to place."`
+	NoCmds   bool    `name:"no-commands" help:"Only the other words, every one of them (up to --n-others): a stream to count false accepts on."`
+	SNR      float64 `name:"snr" default:"20" help:"Speech over the background pink noise, dB."`
+	Seed     uint64  `name:"seed" default:"1" help:"Seed of the gaps, the order of the others and the noise."`
+}
+
+func (c *datasetsKWSStreamCmd) Run(env *cliutil.Env) error {
+	cmds, err := kws.ReadManifest(c.Commands)
+	if err != nil {
+		return fmt.Errorf("datasets kws-stream: %w", err)
+	}
+	others, err := kws.ReadManifest(c.Others)
+	if err != nil {
+		return fmt.Errorf("datasets kws-stream: %w", err)
+	}
+	// One clip per command word, in the order of kws.Commands, the
+	// speakers of the manifest in turn.
+	var spk []string
+	for _, r := range cmds {
+		if !slices.Contains(spk, r.Speaker) {
+			spk = append(spk, r.Speaker)
+		}
+	}
+	var pick []kws.Row
+	for i, w := range kws.Commands {
+		want := spk[(i*5)%len(spk)]
+		k := slices.IndexFunc(cmds, func(r kws.Row) bool { return r.Label == w && r.Speaker == want })
+		if k < 0 {
+			return fmt.Errorf("datasets kws-stream: %s has no %q by %s", c.Commands, w, want)
+		}
+		pick = append(pick, cmds[k])
+	}
+	var other []kws.Row
+	for _, r := range others {
+		if (r.Speaker == c.Speaker || c.Speaker == "all") && !slices.Contains(kws.Commands, r.Label) && r.Label != kws.Noise && len(r.Label) > 1 {
+			other = append(other, r)
+		}
+	}
+	rand.New(rand.NewPCG(c.Seed, 0x07e5)).Shuffle(len(other), func(i, j int) { other[i], other[j] = other[j], other[i] })
+	other = other[:min(c.NOthers, len(other))]
+	if c.NoCmds {
+		pick = nil
+	}
+	s, truth, err := kws.MakeStream(kws.StreamOptions{Commands: pick, Others: other, Rate: 16000, Gap: [2]float64{0.6, 1.2}, SNR: c.SNR, Seed: c.Seed})
+	if err != nil {
+		return fmt.Errorf("datasets kws-stream: %w", err)
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c.Out, "stream.wav"), audio.EncodeWAV(&audio.Clip{Rate: 16000, Samples: s}), 0o644); err != nil {
+		return err
+	}
+	err = atomicfile.Write(filepath.Join(c.Out, "truth.csv"), 0o644, func(f *os.File) error {
+		w := csv.NewWriter(f)
+		_ = w.Write([]string{"label", "word", "start_s", "end_s", "file"})
+		for _, t := range truth {
+			_ = w.Write([]string{t.Label, t.Word, strconv.FormatFloat(t.Start, 'f', 3, 64), strconv.FormatFloat(t.End, 'f', 3, 64), t.File})
+		}
+		w.Flush()
+		return w.Error()
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s/stream.wav (%.1f s: %d command words, %d other words, pink noise at %g dB SNR) and truth.csv\n",
+		c.Out, float64(len(s))/16000, len(pick), len(other), c.SNR)
 	return err
 }

@@ -12,6 +12,8 @@ import (
 //   - speed: ×0.9, 0.95, 1.05 or 1.1 half the time (the clip resampled as
 //     if recorded at rate·factor), else unchanged;
 //   - time shift: up to ±100 ms, zeros shifted in;
+//   - band limit, 10 % of the time: the clip through 8 kHz and back (a
+//     telephone-band or 8 kHz microphone: nothing above 4 kHz);
 //   - gain: −12 to +6 dB, then clipped to [−1, 1];
 //   - background noise, 80 % of the time, at an SNR of 30, 20, 10 or 5 dB
 //     (signal and noise power over the whole window): white, pink or brown
@@ -25,12 +27,14 @@ var (
 const (
 	maxShiftSec = 0.1
 	noiseProb   = 0.8
+	narrowProb  = 0.1
 )
 
 type augmenter struct {
 	rate, n    int
 	noises     [][]float32 // recorded noise clips at rate
 	resamplers map[float64]*audio.Resampler
+	down, up   *audio.Resampler // for narrow
 	buf        []float32
 }
 
@@ -62,6 +66,12 @@ func (a *augmenter) apply(rng *rand.Rand, clip []float32) ([]float32, error) {
 			out[i] = src[j]
 		}
 	}
+	if rng.Float64() < narrowProb {
+		var err error
+		if out, err = a.narrow(out); err != nil {
+			return nil, err
+		}
+	}
 	g := float32(math.Pow(10, (rng.Float64()*18-12)/20))
 	for i := range out {
 		out[i] *= g
@@ -71,6 +81,24 @@ func (a *augmenter) apply(rng *rand.Rand, clip []float32) ([]float32, error) {
 	}
 	clip1(out)
 	return out, nil
+}
+
+// narrow band-limits s to 4 kHz: resampled to 8 kHz and back, the same
+// length.
+func (a *augmenter) narrow(s []float32) ([]float32, error) {
+	if a.down == nil {
+		var err error
+		if a.down, err = audio.NewResampler(a.rate, 8000); err != nil {
+			return nil, err
+		}
+		if a.up, err = audio.NewResampler(8000, a.rate); err != nil {
+			return nil, err
+		}
+	}
+	a.down.Reset()
+	a.up.Reset()
+	low := a.down.Flush(a.down.Write(nil, s))
+	return audio.FitWindow(nil, a.up.Flush(a.up.Write(nil, low)), len(s)), nil
 }
 
 // noise returns n samples of a noise drawn from rng: a recorded clip's
