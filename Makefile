@@ -140,13 +140,15 @@ KWS_DATA     ?= data/keyword_spotting/generated
 KWS_SPEAKERS ?= 200
 KWS_REAL     := data/keyword_spotting/real_english_words
 KWS_STREAM   := data/keyword_spotting/stream
+# Bumped whenever edgetrain datasets kws would write other files.
+KWS_DATA_VERSION := 2
 
-kws-data: build ## speak the keyword-spotting training set: KWS_SPEAKERS (200) synthetic espeak-ng voices × (10 command words + 10 other words) into KWS_DATA (not committed; same seed, same files; espeak-ng and sox are installed when missing)
+kws-data: build ## speak the keyword-spotting training set: KWS_SPEAKERS (200) synthetic espeak-ng voices × (10 command words + 15 other words) into KWS_DATA (not committed; same seed, same files; espeak-ng and sox are installed when missing)
 	scripts/ensure-deps espeak-ng:espeak-ng sox:sox
-	@if [ -f $(KWS_DATA)/manifest.csv ] && [ "$$(cut -d, -f3 $(KWS_DATA)/manifest.csv | sort -u | wc -l)" = "$$(($(KWS_SPEAKERS)+1))" ]; then \
-		echo "$(KWS_DATA): $(KWS_SPEAKERS) voices already there"; \
+	@if [ -f $(KWS_DATA)/.made-$(KWS_SPEAKERS)-v$(KWS_DATA_VERSION) ]; then \
+		echo "$(KWS_DATA): $(KWS_SPEAKERS) voices already made (version $(KWS_DATA_VERSION))"; \
 	else echo "bin/edgetrain datasets kws --speakers $(KWS_SPEAKERS) --seed 1 --out $(KWS_DATA)"; rm -rf $(KWS_DATA); \
-		bin/edgetrain datasets kws --speakers $(KWS_SPEAKERS) --seed 1 --out $(KWS_DATA); fi
+		bin/edgetrain datasets kws --speakers $(KWS_SPEAKERS) --seed 1 --out $(KWS_DATA) && touch $(KWS_DATA)/.made-$(KWS_SPEAKERS)-v$(KWS_DATA_VERSION); fi
 
 demo-kws: build ## keyword spotting: speak 60 synthetic voices, train the spotter, spot the command words in the committed 28 s stream and print them beside the truth
 	@echo

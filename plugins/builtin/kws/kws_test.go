@@ -15,17 +15,18 @@ import (
 	"github.com/edgerun/edgerun/plugins/builtin/kws"
 	"github.com/edgerun/edgerun/runtime/audio"
 	"github.com/edgerun/edgerun/sdk"
+	"github.com/edgerun/edgerun/sdk/sdkrt"
 	"github.com/edgerun/edgerun/sdk/sdktest"
 )
 
-func newModel(t *testing.T) *kws.Model {
+func newModel(t *testing.T) *sdkrt.KWS {
 	t.Helper()
 	m, err := kws.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.(*kws.Model).Close() })
-	return m.(*kws.Model)
+	t.Cleanup(func() { m.(*sdkrt.KWS).Close() })
+	return m.(*sdkrt.KWS)
 }
 
 // clip reads a bundled synthetic clip (16 kHz).

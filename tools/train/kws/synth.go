@@ -21,13 +21,26 @@ import (
 // Speech Commands).
 var Commands = []string{"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"}
 
-// UnknownWords are the words Synthesize speaks as _unknown_: the auxiliary
-// words of Speech Commands v2. (No homophones or near misses of the
-// commands: "know" is "no" to a listener, and a model cannot be asked to
-// tell them apart.)
-var UnknownWords = []string{"backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four",
-	"happy", "house", "learn", "marvin", "nine", "one", "seven", "sheila", "six", "three",
-	"tree", "two", "visual", "wow", "zero"}
+// UnknownWords are the words Synthesize speaks as _unknown_: the
+// auxiliary words of Speech Commands v2 and 129 common English words, so
+// that the model learns "another word" rather than the few it saw. No
+// homophones or near misses of the commands ("know" is "no" to a
+// listener, "write" is "right"): a model cannot be asked to tell them
+// apart.
+var UnknownWords = []string{
+	"apple", "baby", "back", "backward", "bag", "ball", "bank", "bat", "bear", "bed", "bell", "big", "bird",
+	"blue", "boat", "book", "box", "boy", "bread", "bus", "cake", "call", "car", "cat", "chair", "city", "coat",
+	"cold", "cook", "cup", "day", "desk", "dog", "door", "dream", "drink", "duck", "ear", "egg", "eight", "eye",
+	"face", "farm", "fish", "five", "flower", "follow", "food", "foot", "forward", "four", "friend", "frog",
+	"game", "girl", "glass", "gold", "good", "green", "hair", "hand", "happy", "hat", "head", "hello", "help",
+	"hill", "home", "horse", "hot", "house", "ice", "jam", "jump", "key", "king", "kite", "lamp", "learn",
+	"light", "lion", "little", "love", "man", "map", "marvin", "milk", "moon", "mother", "mouse", "music",
+	"name", "nine", "number", "ocean", "one", "orange", "paper", "park", "pen", "pig", "pink", "plate", "queen",
+	"rain", "red", "ring", "river", "road", "rock", "room", "round", "run", "salt", "sand", "school", "sea",
+	"seven", "sheep", "sheila", "shoe", "sing", "sister", "six", "sky", "sleep", "small", "snow", "song",
+	"sound", "star", "street", "sun", "table", "tea", "ten", "three", "time", "train", "tree", "two", "visual",
+	"voice", "walk", "water", "white", "wind", "window", "winter", "woman", "word", "world", "wow", "zero",
+}
 
 // synthVoices are espeak-ng's English voices, synthVariants the voice
 // variants of espeak-ng 1.51 (Debian bookworm) drawn from.
@@ -73,7 +86,7 @@ func Synthesize(ctx context.Context, o SynthOptions) error {
 	}
 	type job struct {
 		file, word, label, spk, voice, variant string
-		speed, pitch                            int
+		speed, pitch                           int
 	}
 	var jobs []job
 	for s := range o.Speakers {

@@ -86,6 +86,7 @@ type NormaliseSpec struct {
 const (
 	StepsChannels = "steps_channels" // [1, steps, channels]
 	ChannelsSteps = "channels_steps" // [1, channels, steps]
+	Flat          = "flat"           // [steps]: one channel's samples (an audio model)
 )
 
 // ModelSpec is the model section: exactly one of ERM, Plugin and Serve.
@@ -95,7 +96,7 @@ type ModelSpec struct {
 	// binary serving several).
 	Domain string
 	// Input is the model input the window goes to (empty: the model's
-	// only input); Layout is StepsChannels or ChannelsSteps (empty: from
+	// only input); Layout is StepsChannels, ChannelsSteps or Flat (empty: from
 	// the model's description).
 	Input, Layout string
 	Parameters    map[string]string
@@ -443,7 +444,7 @@ func (c *Config) parseModel(top *Node) error {
 	if m.Input, err = n.String("input", ""); err != nil {
 		return err
 	}
-	if m.Layout, err = n.OneOf("layout", "", "", StepsChannels, ChannelsSteps); err != nil {
+	if m.Layout, err = n.OneOf("layout", "", "", StepsChannels, ChannelsSteps, Flat); err != nil {
 		return err
 	}
 	if m.Parameters, err = n.StringMap("parameters"); err != nil {

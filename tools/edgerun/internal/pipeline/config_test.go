@@ -62,7 +62,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative rate", "sample_rate: 100|sample_rate: -5", "pipeline.yaml:1: sample_rate: -5 is not a positive number"},
 		{"unknown field", "  hop: 64|  hop: 64\n  hopp: 3", "pipeline.yaml:8: window.hopp: unknown field"},
 		{"unknown top field", "sinks:|sink: 1\nsinks:", "pipeline.yaml:14: sink: unknown field"},
-		{"unknown source kind", "kind: csv|kind: adxl", `pipeline.yaml:3: source.kind: unknown source kind "adxl" (known: csv, jsonl, merge)`},
+		{"unknown source kind", "kind: csv|kind: adxl", `pipeline.yaml:3: source.kind: unknown source kind "adxl" (known: csv, jsonl, merge, pcm, wav)`},
 		{"no path", "  path: v.csv|", "pipeline.yaml:3: source.path: is required"},
 		{"realtime", "path: v.csv|path: v.csv\n  realtime: maybe", `pipeline.yaml:5: source.realtime: "maybe" is not true or false`},
 		{"two models", "erm: model.erm|erm: model.erm\n  plugin: p", "pipeline.yaml:10: model: give exactly one of erm"},

@@ -96,12 +96,15 @@ type Deps struct {
 }
 
 // NewKinds returns the built-in kinds: sources csv and jsonl (a file or
-// "-" for standard input), sinks stdout (JSON lines), gpio and mqtt.
+// "-" for standard input), wav (an audio file) and pcm (raw audio, e.g.
+// arecord on standard input), sinks stdout (JSON lines), gpio and mqtt.
 func NewKinds(d Deps) *Kinds {
 	k := &Kinds{Sources: map[string]SourceKind{}, Sinks: map[string]SinkKind{}}
 	k.Sources["csv"] = fileKind(d.Stdin, formatCSV)
 	k.Sources["jsonl"] = fileKind(d.Stdin, formatJSONL)
 	k.Sources["merge"] = mergeKind(k)
+	k.Sources["wav"] = wavKind
+	k.Sources["pcm"] = pcmKind(d.Stdin)
 	k.Sinks["stdout"] = func(n *Node) (OpenSink, error) {
 		w := d.Stdout
 		return func() (Sink, error) { return &jsonSink{w: w}, nil }, nil

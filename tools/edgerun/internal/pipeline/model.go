@@ -67,7 +67,8 @@ type stage struct {
 	steps, channels int
 	params          map[string]string
 	output          string
-	column          int // -1: the output has one value
+	optional        bool // the output may be left out of a response (sdk.TensorSpec.Optional)
+	column          int  // -1: the output has one value
 	rule            *Rule
 }
 
@@ -105,19 +106,23 @@ func newStage(ctx context.Context, c *Config, m sdk.Model, channels int) (*stage
 			return nil, merr("model.input", "the model has no input %q (inputs: %s)", s.input, specNames(d.Inputs))
 		}
 	}
-	if in != nil {
-		if in.Datatype != sdk.FP32 {
-			return nil, merr("model.input", "input %q is %s, a window is FP32", in.Name, in.Datatype)
+	switch {
+	case in != nil && in.Datatype != sdk.FP32:
+		return nil, merr("model.input", "input %q is %s, a window is FP32", in.Name, in.Datatype)
+	case in != nil && len(in.Shape) == 1: // samples: one channel, flat (an audio model)
+		if channels != 1 || (s.layout != "" && s.layout != Flat) || (in.Shape[0] >= 0 && in.Shape[0] != int64(s.steps)) {
+			return nil, merr("model.input", "input %q has shape %s: it takes the samples of one channel, flat; the window is %d steps × %d channels", in.Name, sdk.ShapeString(in.Shape), s.steps, channels)
 		}
-		if len(in.Shape) != 3 {
-			return nil, merr("model.input", "input %q has shape %s, a window is [1, steps, channels] or [1, channels, steps]", in.Name, sdk.ShapeString(in.Shape))
-		}
+		s.layout = Flat
+	case in != nil && len(in.Shape) != 3:
+		return nil, merr("model.input", "input %q has shape %s, a window is [1, steps, channels] or [1, channels, steps] (or [steps] for one channel)", in.Name, sdk.ShapeString(in.Shape))
+	case in != nil:
 		fits := func(a, b int) bool {
 			return (in.Shape[1] < 0 || in.Shape[1] == int64(a)) && (in.Shape[2] < 0 || in.Shape[2] == int64(b))
 		}
 		sc, cs := fits(s.steps, channels), fits(channels, s.steps)
 		switch {
-		case s.layout == StepsChannels && !sc, s.layout == ChannelsSteps && !cs, !sc && !cs:
+		case s.layout == Flat, s.layout == StepsChannels && !sc, s.layout == ChannelsSteps && !cs, !sc && !cs:
 			return nil, merr("model.input", "input %q has shape %s; the window is %d steps × %d channels", in.Name, sdk.ShapeString(in.Shape), s.steps, channels)
 		case s.layout == "" && sc:
 			s.layout = StepsChannels
@@ -125,12 +130,16 @@ func newStage(ctx context.Context, c *Config, m sdk.Model, channels int) (*stage
 			s.layout = ChannelsSteps
 		}
 	}
+	if s.layout == Flat && channels != 1 {
+		return nil, merr("model.layout", "flat takes one channel; the window has %d", channels)
+	}
 	if s.layout == "" {
 		s.layout = StepsChannels
 	}
 	if len(d.Outputs) > 0 && !slices.ContainsFunc(d.Outputs, func(o sdk.TensorSpec) bool { return o.Name == s.output }) {
 		return nil, rerr("rule.output", "the model has no output %q (outputs: %s)", s.output, specNames(d.Outputs))
 	}
+	s.optional = slices.ContainsFunc(d.Outputs, func(o sdk.TensorSpec) bool { return o.Name == s.output && o.Optional })
 	if col := c.Rule.Column; col != "" {
 		if i, err := strconv.Atoi(col); err == nil && i >= 0 {
 			s.column = i
@@ -156,6 +165,9 @@ func specNames(specs []sdk.TensorSpec) string {
 // input.
 func (s *stage) request(w *Window) *sdk.InferRequest {
 	data, shape := w.Data, []int64{1, int64(s.steps), int64(s.channels)}
+	if s.layout == Flat {
+		shape = []int64{int64(s.steps)}
+	}
 	if s.layout == ChannelsSteps {
 		data = make([]float32, len(w.Data))
 		for t := range s.steps {
@@ -179,6 +191,9 @@ func (s *stage) value(resp *sdk.InferResponse) (float64, string, error) {
 		if resp.Outputs[i].Name == s.output {
 			t = &resp.Outputs[i]
 		}
+	}
+	if t == nil && s.optional && !s.rule.spec.Threshold {
+		return 0, "", nil // an optional output left out: no label (a keyword spotter heard nothing)
 	}
 	if t == nil {
 		return 0, "", fmt.Errorf("the model answered no output %q", s.output)

@@ -47,7 +47,9 @@ type loaded struct {
 // input per named feature (sdkrt.NewTabular); a classifier (two labels
 // or more) answers "label" and "probabilities" (and "top_k_labels",
 // "top_k_scores" with three labels or more, parameter top_k;
-// "anomaly_score" when its metadata names a normal_label); any other
+// "anomaly_score" when its metadata names a normal_label); a
+// keyword-spotting model (an audio front end in its metadata) takes
+// audio samples, one clip or a stream in chunks (sdkrt.NewKWS); any other
 // model takes and answers its own tensors.
 func loadERM(path, name string, lim ModelLimits, maxBytes int64, opts []format.Option) (*loaded, error) {
 	f, err := os.Open(path)
@@ -79,7 +81,15 @@ func loadERM(path, name string, lim ModelLimits, maxBytes int64, opts []format.O
 		return nil, err
 	}
 	cfg := ermConfig(em, name, version, lim)
-	m, err := sdkrt.New(em, cfg)
+	var m interface {
+		sdk.Model
+		Close() error
+	}
+	if sdkrt.HasAudio(em) {
+		m, err = sdkrt.NewKWS(em, sdkrt.Config{Name: name, Version: version, Domain: cfg.Domain, Threads: lim.Threads, MaxSessions: lim.Sessions})
+	} else {
+		m, err = sdkrt.New(em, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
