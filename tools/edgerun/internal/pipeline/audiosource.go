@@ -119,7 +119,6 @@ type AudioSource struct {
 	rate     int
 	realtime bool
 	start    time.Time
-	vals     [1]float64
 
 	rc          io.ReadCloser // raw PCM; nil for a WAV file
 	br          *bufio.Reader
