@@ -84,7 +84,7 @@ func (c *datasetsSensorCmd) Run(env *cliutil.Env) error {
 type datasetsKWSCmd struct {
 	Out      string `name:"out" required:"" placeholder:"DIR" help:"Folder to write: manifest.csv and wav/."`
 	Speakers int    `name:"speakers" default:"200" help:"Synthetic voices."`
-	Unknown  int    `name:"unknown" default:"10" help:"Non-command words (the _unknown_ class) each voice says."`
+	Unknown  int    `name:"unknown" default:"15" help:"Non-command words (the _unknown_ class) each voice says."`
 	Seed     uint64 `name:"seed" default:"1" help:"Seed of the voices' parameters and words: the same seed gives the same files."`
 }
 
