@@ -20,7 +20,7 @@ type cli struct {
 	Quantize   quantizeCmd        `cmd:"" help:"Quantize an f32 model file to int8 (quantization v1), checked on data through the engine with per-layer f32 fallback."`
 	Export     exportCmd          `cmd:"" help:"Write the device copy of a model: codec, optional signature, optional stripped metadata."`
 	Datasets   datasetsCmd        `cmd:"" help:"List the bundled datasets, or write synthetic sensor data, spoken keyword clips (espeak-ng) or a keyword test stream."`
-	Init       initCmd            `cmd:"" help:"Write a randomly initialised model of a standard architecture (mlp, textcls, transformer, recommender, conv1d)."`
+	Init       initCmd            `cmd:"" help:"Write a randomly initialised model of a standard architecture (mlp, textcls, transformer, recommender, conv1d, cnn)."`
 	Keygen     cliutil.KeygenCmd  `cmd:"" help:"Write a new ed25519 key pair for signing models."`
 	Sign       cliutil.SignCmd    `cmd:"" help:"Sign a model file in place with a private key."`
 	Version    cliutil.VersionCmd `cmd:"" help:"Print the program, Go and .erm format versions."`

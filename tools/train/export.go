@@ -112,6 +112,11 @@ func IntAttr(name string, v int64) format.Attr {
 	return format.Attr{Name: name, Kind: format.AttrInt, Int: v}
 }
 
+// IntsAttr makes an ints attribute.
+func IntsAttr(name string, v ...int64) format.Attr {
+	return format.Attr{Name: name, Kind: format.AttrInts, Ints: v}
+}
+
 // FloatAttr makes a float attribute.
 func FloatAttr(name string, v float64) format.Attr {
 	return format.Attr{Name: name, Kind: format.AttrFloat, Float: v}

@@ -58,6 +58,9 @@ type Batch struct {
 	// Mask marks the valid steps of a sequence (len B·T, 1 or 0); nil
 	// when every step is valid.
 	Mask []float64
+	// H and W > 0 mark a batch of B images of H×W pixels: X has B rows of
+	// H·W·C values, channels last (see ToImage and Conv2D).
+	H, W int
 }
 
 // Layer is one trainable (or parameter-free) stage of a model.

@@ -13,6 +13,9 @@ import (
 
 // hyper are a run's hyperparameters.
 type hyper struct {
+	// Conv are the filters of the CNN's convolution blocks (each a 3×3
+	// "same" Conv2D with ReLU and a 2×2 max pool); empty: an MLP.
+	Conv        []int
 	Hidden      []int
 	Epochs      int
 	Batch       int
@@ -21,16 +24,45 @@ type hyper struct {
 	Patience    int     // epochs without a better validation score
 }
 
-// defaults: the image MLP 256-128 (the PyTorch baseline's shape); for
+// defaults: for images of 16×16 and more (side > 0) the CNN (cnnDefaults),
+// for smaller ones the MLP 256-128 (the PyTorch baseline's shape); for
 // tables an MLP 32-16 (a small net: the tables are small and noisy).
 // Imbalanced binary data (positives under 25 %) train with a positive
 // weight of negatives/positives, imbalanced classes (largest over
 // smallest above 3) with balanced class weights.
-func defaults(kind train.Kind, image bool) hyper {
+func defaults(kind train.Kind, image bool, side, rows int) hyper {
+	if image && side > 0 {
+		return cnnDefaults(side, rows)
+	}
 	if image {
 		return hyper{Hidden: []int{256, 128}, Epochs: 100, Batch: 32, LR: 1e-3, Patience: 15}
 	}
 	return hyper{Hidden: []int{32, 16}, Epochs: 200, Batch: 32, LR: 1e-3, WeightDecay: 1e-4, Patience: 20}
+}
+
+// cnnDefaults is the image CNN for side×side grayscale images: blocks of
+// a 3×3 "same" Conv2D (ReLU) and a 2×2 max pool with 16, then 32, then
+// 64 filters, as many as bring the side to 8 or less (two for 16×16 to
+// 31×31: 28×28 → 14×14 → 7×7), then Flatten → Dense 128 (ReLU) → Dense.
+// On 28×28 that is 207 k weights and 1.2 M multiply-adds an image
+// forward: the small CNN of the Fashion-MNIST tutorials (32-64 filters,
+// 0.90 to 0.92 test accuracy there) at half the width, which trains
+// about 2.5 times faster (BenchmarkCNNImage: about 1 ms an image for
+// forward, backward and Adam on the 2-core machine, a minute an epoch of
+// 60 000 images). Adam at 1e-3 in batches of 64, early stopping on the
+// validation loss after 5 epochs without progress, 30 epochs at most;
+// under 10 000 training rows, whose epochs are short and validation loss
+// noisy, 10 and 60.
+func cnnDefaults(side, rows int) hyper {
+	conv := []int{16, 32}
+	for s := side / 4; s > 8 && len(conv) < 5; s /= 2 {
+		conv = append(conv, 64)
+	}
+	h := hyper{Conv: conv, Hidden: []int{128}, Epochs: 30, Batch: 64, LR: 1e-3, Patience: 5}
+	if rows < 10_000 {
+		h.Epochs, h.Patience = 60, 10
+	}
+	return h
 }
 
 // run is one training run's state.
@@ -40,6 +72,7 @@ type run struct {
 	width   int
 	classes int
 	image   bool
+	side    int // images: the side of a square image the CNN reads; 0: the MLP
 	tr, val *train.Table
 	ym, ys  float64 // regression target standardisation
 	h       *hyper  // nil: defaults
@@ -93,7 +126,7 @@ func (r *run) loss() train.Loss {
 // epoch's weights are kept. The epochs' Metric and ValMetric are the
 // accuracy (classifiers).
 func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
-	h := defaults(r.kind, r.image)
+	h := defaults(r.kind, r.image, r.side, r.tr.Len())
 	if r.h != nil {
 		h = *r.h
 	}
@@ -104,12 +137,21 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 	rng := rand.New(rand.NewPCG(r.o.Seed, 0x1a7e5))
 	var layers []train.Layer
 	in := r.width
+	if len(h.Conv) > 0 {
+		var desc string
+		layers, in, desc = cnnLayers(rng, r.side, h.Conv)
+		r.o.Log("image %d×%d: a CNN, %s → dense %v → %d outputs", r.side, r.side, desc, h.Hidden, r.outputs())
+	}
 	for _, n := range h.Hidden {
 		layers = append(layers, train.NewDense(rng, in, n, train.ReLU))
 		in = n
 	}
 	layers = append(layers, train.NewDense(rng, in, r.outputs(), train.Linear))
 	m := train.NewSequential(layers...)
+	predictBatch := 256
+	if len(h.Conv) > 0 {
+		predictBatch = h.Batch // the conv layers' buffers stay the training size
+	}
 	loss := r.loss()
 	var opt train.Optimizer = train.NewAdam()
 	if h.WeightDecay > 0 {
@@ -134,7 +176,7 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 		s.Epoch, s.Epochs = e+1, h.Epochs
 		better := true
 		if r.val.Len() > 0 {
-			out := train.Predict(m, r.val, 256)
+			out := train.Predict(m, r.val, predictBatch)
 			s.HasVal = true
 			if err := train.CheckFinite(out.RawMatrix().Data, out.RawMatrix().Cols); err != nil {
 				return nil, nil, fmt.Errorf("epoch %d: validation: %w", e+1, err)
@@ -177,6 +219,25 @@ func (r *run) train() (*train.Sequential, []train.EpochStats, error) {
 		r.o.Log("kept epoch %d: the best validation ROC AUC, %.4f", bestEpoch, bestAUC)
 	}
 	return m, hist, nil
+}
+
+// cnnLayers are the CNN's convolution blocks over side×side grayscale
+// images given as rows of pixels, through the Flatten: ToImage, then per
+// block a 3×3 "same" Conv2D with ReLU and a 2×2 max pool. It returns the
+// layers, the width of their output and a description for the log.
+func cnnLayers(rng *rand.Rand, side int, conv []int) ([]train.Layer, int, string) {
+	layers := []train.Layer{&train.ToImage{H: side, W: side, C: 1}}
+	c, s := 1, side
+	desc := ""
+	for i, f := range conv {
+		cv := train.NewConv2D(rng, c, f, 3, 3, "same", 1, 1, train.ReLU)
+		cv.NoInputGrad = i == 0 // the pixels need no gradient
+		layers = append(layers, cv, train.NewMaxPool2D(2, 2, "valid", 2, 2))
+		c, s = f, s/2
+		desc += fmt.Sprintf("conv 3×3×%d + max pool 2 → %d×%d×%d, ", f, s, s, c)
+	}
+	layers = append(layers, &train.Flatten{})
+	return layers, s * s * c, desc + "flatten"
 }
 
 func snapshot(ps []*train.Param, dst [][]float64) [][]float64 {

@@ -7,7 +7,10 @@
 //
 //	features f32 [B, W] → Normalize(mean, std) → Dense … Dense → Sigmoid | Softmax | (none)
 //
-// where the input holds, per row, the numeric columns in their raw units
+// (the image variant's CNN, for square images of 16×16 pixels and more,
+// reads the normalised pixels through Reshape [B, H, W, 1] → Conv2D →
+// MaxPool2D … → Flatten → Dense → Dense → Softmax), where the input
+// holds, per row, the numeric columns in their raw units
 // (missing values replaced by the training median) followed in column
 // order by one-hot groups for categorical columns: the standardisation is
 // in the graph, the imputation and one-hot encoding on the caller's side,
@@ -62,9 +65,12 @@ func Fit(o train.FitOptions) (*train.Trained, error) { return fit(o, false) }
 
 // FitImage trains the image recipe: every feature column is a pixel
 // (numbers only; one global standardisation over all pixels, so rare
-// edge pixels are not blown up), an MLP 256-128 with a softmax. The
-// target is o.Target, else the column "label" when there is one, else the
-// last column.
+// edge pixels are not blown up), in row-major order. Square images of
+// 16×16 pixels and more (a square number of columns, at least 256) train
+// a small CNN (cnnDefaults: Reshape to [B, H, W, 1], Conv2D and MaxPool2D
+// blocks, Flatten, Dense 128, Dense) with a softmax; smaller or
+// non-square ones an MLP 256-128. The target is o.Target, else the column
+// "label" when there is one, else the last column.
 func FitImage(o train.FitOptions) (*train.Trained, error) { return fit(o, true) }
 
 // data is a prepared split.
@@ -197,6 +203,9 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 		o.Data, len(prep.Features), prep.Width, g.Name, kind, len(fr), len(vr), len(testRows))
 
 	r := &run{o: o, kind: kind, width: prep.Width, classes: len(g.Labels), image: image}
+	if image {
+		r.side = cnnSide(prep.Width)
+	}
 	r.tr = encode(tbl, prep, fr, fy).table(prep.Width, mean, std)
 	r.val = encode(tbl, prep, vr, vy).table(prep.Width, mean, std)
 	if kind == train.Regression {
@@ -230,7 +239,7 @@ func fit(o train.FitOptions, image bool) (*train.Trained, error) {
 	}
 	var quantizable []string
 	for _, n := range fm.Graph.Nodes {
-		if n.Op == "Dense" {
+		if n.Op == "Dense" || n.Op == "Conv2D" {
 			quantizable = append(quantizable, n.Name)
 		}
 	}
@@ -286,11 +295,34 @@ func imageNorm(p *csvdata.Prep, t *csvdata.Table, rows []int) error {
 
 // imageShape is "HxW" for a square image, else the pixel count.
 func imageShape(n int) string {
-	s := int(math.Sqrt(float64(n)))
-	if s*s == n {
+	if s, ok := squareSide(n); ok {
 		return fmt.Sprintf("%dx%d", s, s)
 	}
 	return strconv.Itoa(n)
+}
+
+// squareSide is the side of a square image of n pixels.
+func squareSide(n int) (int, bool) {
+	s := int(math.Sqrt(float64(n)))
+	for s*s > n {
+		s--
+	}
+	for (s+1)*(s+1) <= n {
+		s++
+	}
+	return s, n > 0 && s*s == n
+}
+
+// cnnMinSide is the least side of the square images the CNN reads.
+const cnnMinSide = 16
+
+// cnnSide is the side of the square images of n pixels the image recipe
+// trains a CNN on (16×16 and more), else 0 (the MLP).
+func cnnSide(n int) int {
+	if s, ok := squareSide(n); ok && s >= cnnMinSide {
+		return s
+	}
+	return 0
 }
 
 func meanStd(v []float64) (mean, std float64, n int) {
