@@ -42,7 +42,11 @@ type Detection struct {
 // latest window of frames every Every hops (run: the features [Frames ×
 // Features] to the class probabilities) → the probabilities averaged over
 // the last Smoothing runs → a Detection when a keyword's average reaches
-// Threshold, then none for Refractory hops. The window starts as silence
+// Threshold, then none for Refractory hops, and none of the same keyword
+// until its average has fallen below Threshold (the word that was heard
+// stays in the one-second window for a second after it is said: without
+// this, a long refractory period would be the only thing keeping it from
+// being heard twice). The window starts as silence
 // (the features of zero samples), so the first second is usable. After the
 // first call it allocates nothing, besides what run does. A Spotter is not
 // safe for concurrent use.
@@ -59,6 +63,7 @@ type Spotter struct {
 	smooth  []float32 // the current average
 	hops    int64     // frames since the start
 	since   int64     // hops since the last detection
+	last    int       // the keyword detected last while its probability stays at the threshold, else −1
 	err     error     // the first error of run in a Write
 	emitFn  func(Detection)
 	onFrame func([]float32)
@@ -118,7 +123,7 @@ func (s *Spotter) Reset() {
 	for i := 0; i < len(s.window); i += nf {
 		copy(s.window[i:], s.quiet)
 	}
-	s.histN, s.histAt, s.hops, s.since, s.err = 0, 0, 0, math.MaxInt32, nil
+	s.histN, s.histAt, s.hops, s.since, s.last, s.err = 0, 0, 0, math.MaxInt32, -1, nil
 	clear(s.smooth)
 }
 
@@ -185,8 +190,11 @@ func (s *Spotter) frame(f []float32) {
 			best = j
 		}
 	}
-	if s.smooth[best] >= s.cfg.Threshold && s.since > int64(s.cfg.Refractory) {
-		s.since = 0
+	if s.last >= 0 && s.smooth[s.last] < s.cfg.Threshold {
+		s.last = -1 // the word that was heard has left the window
+	}
+	if s.smooth[best] >= s.cfg.Threshold && s.since > int64(s.cfg.Refractory) && best != s.last {
+		s.since, s.last = 0, best
 		if s.emitFn != nil {
 			s.emitFn(Detection{Keyword: s.cfg.Labels[best], Class: best, Confidence: s.smooth[best], Time: s.Time()})
 		}

@@ -154,3 +154,30 @@ func TestSpotterErrors(t *testing.T) {
 		t.Error("NaN sample: no error")
 	}
 }
+
+// TestSpotterOnceAWord: a word that keeps the probability up for longer
+// than the refractory period (it stays in the window) is heard once; it
+// is heard again once the probability has fallen and risen.
+func TestSpotterOnceAWord(t *testing.T) {
+	in := spotterInput()
+	calls := 0
+	fe, _ := NewFrontend(in.Frontend)
+	q, l := make([]float32, 10), make([]float32, 10)
+	fe.Frame(q, burstStream(0.025))
+	fe.Frame(l, burstStream(0.5, 0)[:400])
+	sp, err := NewSpotter(SpotterConfig{Input: in, Labels: []string{"word", "quiet"}, Commands: 1, Smoothing: 5, Refractory: 20},
+		loudModel(10, (q[0]+l[0])/2, &calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 3 s burst, then 1 s quiet, then another burst.
+	s := burstStream(7, 1)
+	loud := burstStream(3.5, 0)
+	copy(s[16000:], loud[:3*16000])
+	copy(s[5*16000:], loud[:16000])
+	var got []Detection
+	sp.Write(s, func(d Detection) { got = append(got, d) })
+	if len(got) != 2 || got[0].Time > 1.5 || got[1].Time < 5 || got[1].Time > 5.5 {
+		t.Errorf("detections %+v, want one near 1 s and one near 5 s", got)
+	}
+}
