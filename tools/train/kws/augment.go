@@ -11,9 +11,7 @@ import (
 // Augmentation, each draw from a generator seeded by (seed, example):
 //   - speed: ×0.9, 0.95, 1.05 or 1.1 half the time (the clip resampled as
 //     if recorded at rate·factor), else unchanged;
-//   - time shift: anywhere the speech (the samples above 1 % of the clip's
-//     peak) stays 50 ms inside the window, at most ±400 ms, zeros shifted
-//     in: a stream shows every word at every place in the window;
+//   - time shift: up to ±100 ms, zeros shifted in;
 //   - band limit, 10 % of the time: the clip through 8 kHz and back (a
 //     telephone-band or 8 kHz microphone: nothing above 4 kHz);
 //   - gain: −12 to +6 dB, then clipped to [−1, 1];
@@ -27,8 +25,7 @@ var (
 )
 
 const (
-	maxShiftSec = 0.4
-	marginSec   = 0.05
+	maxShiftSec = 0.1
 	noiseProb   = 0.8
 	narrowProb  = 0.1
 )
@@ -63,8 +60,7 @@ func (a *augmenter) apply(rng *rand.Rand, clip []float32) ([]float32, error) {
 		src = audio.FitWindow(nil, a.buf, a.n)
 	}
 	out := make([]float32, a.n)
-	lo, hi := shiftRange(src, a.rate)
-	shift := lo + rng.IntN(hi-lo+1)
+	shift := rng.IntN(2*int(maxShiftSec*float64(a.rate))+1) - int(maxShiftSec*float64(a.rate))
 	for i := range out {
 		if j := i - shift; j >= 0 && j < len(src) {
 			out[i] = src[j]
@@ -85,34 +81,6 @@ func (a *augmenter) apply(rng *rand.Rand, clip []float32) ([]float32, error) {
 	}
 	clip1(out)
 	return out, nil
-}
-
-// shiftRange is the shifts (in samples) that keep the speech of s, the
-// samples above 1 % of its peak, marginSec inside it, within ±maxShiftSec
-// (0 when s is silent or longer than that allows).
-func shiftRange(s []float32, rate int) (lo, hi int) {
-	var peak float32
-	for _, v := range s {
-		peak = max(peak, float32(math.Abs(float64(v))))
-	}
-	first, last := -1, -1
-	for i, v := range s {
-		if float32(math.Abs(float64(v))) >= 0.01*peak && peak > 0 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
-		return 0, 0
-	}
-	m, lim := int(marginSec*float64(rate)), int(maxShiftSec*float64(rate))
-	lo, hi = max(-lim, m-first), min(lim, len(s)-1-m-last)
-	if lo > hi {
-		return 0, 0
-	}
-	return lo, hi
 }
 
 // narrow band-limits s to 4 kHz: resampled to 8 kHz and back, the same
