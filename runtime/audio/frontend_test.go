@@ -344,3 +344,36 @@ func TestParseModelInput(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseModelInput: a model's metadata is untrusted input; whatever it
+// says, ParseModelInput returns an error or a front end that round-trips
+// through its text form and that NewFrontend builds or refuses (a band
+// without an FFT bin), never panicking.
+//
+// fuzz:budget 100000x
+func FuzzParseModelInput(f *testing.F) {
+	f.Add(DefaultConfig().String(), "16000", "98")
+	f.Add("rate=8000 window=256 hop=128 fft=256 mels=20 low_hz=0 high_hz=4000 mfcc=0 floor=1e-10", "8000", "61")
+	f.Add("rate=16000 window=400 hop=1 fft=131072 mels=65536 low_hz=0 high_hz=8000 mfcc=0 floor=1", "960000", "959601")
+	f.Fuzz(func(t *testing.T, fe, clip, frames string) {
+		kv := map[string]string{KeyFrontend: fe, KeyClip: clip, KeyFrames: frames}
+		m, err := ParseModelInput(func(k string) string { return kv[k] })
+		if err != nil {
+			return
+		}
+		if again, err := ParseConfig(m.Frontend.String()); err != nil || again != m.Frontend {
+			t.Fatalf("%+v does not round-trip: %+v, %v", m.Frontend, again, err)
+		}
+		if m.Frames != m.Frontend.Frames(m.Clip) || m.Frames < 1 {
+			t.Fatalf("frames %d for a clip of %d", m.Frames, m.Clip)
+		}
+		if m.Frontend.FFT <= 4096 { // building a large FFT's tables is slow, not wrong
+			if fe, err := NewFrontend(m.Frontend); err == nil {
+				dst := make([]float32, m.Frontend.Features())
+				if err := fe.Frame(dst, make([]float32, m.Frontend.Window)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}
