@@ -246,3 +246,23 @@ func FuzzDecodeWAV(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodePCM(t *testing.T) {
+	b := []byte{0x00, 0x80, 0xff, 0x7f, 0x01, 0x00, 0x02, 0x00, 0x07}
+	got, err := DecodePCM(nil, b, S16LE, 2)
+	if err != nil || len(got) != 2 || got[0] != -1 || got[1] != 1.0/32768 {
+		t.Errorf("s16le stereo: %v, %v", got, err)
+	}
+	f := make([]byte, 8)
+	binary.LittleEndian.PutUint32(f, math.Float32bits(0.25))
+	binary.LittleEndian.PutUint32(f[4:], math.Float32bits(float32(math.NaN())))
+	if got, err := DecodePCM(nil, f[:4], F32LE, 1); err != nil || len(got) != 1 || got[0] != 0.25 {
+		t.Errorf("f32le: %v, %v", got, err)
+	}
+	if _, err := DecodePCM(nil, f, F32LE, 1); err == nil {
+		t.Error("NaN: no error")
+	}
+	if _, err := DecodePCM(nil, b, "s24le", 1); err == nil || PCMFrameBytes("s24le", 1) != 0 {
+		t.Error("unknown format: no error")
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,28 +192,14 @@ func (c *listenCmd) Run(env *cliutil.Env) error {
 // readRaw reads interleaved PCM until EOF (or ctx ends) and hands the
 // first channel to feed in chunks of about 20 ms.
 func (c *listenCmd) readRaw(ctx context.Context, r io.Reader, feed func([]float32) error) error {
-	size := 2
-	if c.Format == "f32le" {
-		size = 4
-	}
-	frame := size * c.Channels
-	chunk := make([]byte, max(1, c.Rate/50)*frame)
-	x := make([]float32, 0, len(chunk)/frame)
+	chunk := make([]byte, max(1, c.Rate/50)*audio.PCMFrameBytes(c.Format, c.Channels))
+	var x []float32
 	br := bufio.NewReaderSize(r, 1<<16)
 	for ctx.Err() == nil {
 		n, err := io.ReadFull(br, chunk)
-		n -= n % frame // a partial last frame is dropped
-		x = x[:0]
-		for i := 0; i < n; i += frame {
-			if size == 2 {
-				x = append(x, float32(int16(binary.LittleEndian.Uint16(chunk[i:])))/32768)
-			} else {
-				v := math.Float32frombits(binary.LittleEndian.Uint32(chunk[i:]))
-				if v != v || v > 1e6 || v < -1e6 {
-					return fmt.Errorf("sample %v is not audio (is the input f32le?)", v)
-				}
-				x = append(x, v)
-			}
+		var derr error
+		if x, derr = audio.DecodePCM(x[:0], chunk[:n], c.Format, c.Channels); derr != nil {
+			return derr
 		}
 		if len(x) > 0 {
 			if ferr := feed(x); ferr != nil {

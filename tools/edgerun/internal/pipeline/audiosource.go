@@ -3,11 +3,9 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"time"
 
@@ -93,10 +91,7 @@ func pcmKind(stdin io.Reader) SourceKind {
 				}
 				rc = f
 			}
-			s := &AudioSource{rc: rc, br: bufio.NewReaderSize(rc, 1<<16), size: 2, frame: 2 * channels, rate: rate, start: time.Now()}
-			if format == "f32le" {
-				s.size, s.frame = 4, 4*channels
-			}
+			s := &AudioSource{rc: rc, br: bufio.NewReaderSize(rc, 1<<16), format: format, channels: channels, rate: rate, start: time.Now()}
 			if in != rate {
 				if s.rs, err = audio.NewResampler(in, rate); err != nil {
 					_ = rc.Close()
@@ -120,12 +115,13 @@ type AudioSource struct {
 	realtime bool
 	start    time.Time
 
-	rc          io.ReadCloser // raw PCM; nil for a WAV file
-	br          *bufio.Reader
-	size, frame int
-	rs          *audio.Resampler
-	buf         []byte
-	eof         bool
+	rc       io.ReadCloser // raw PCM; nil for a WAV file
+	br       *bufio.Reader
+	format   string
+	channels int
+	rs       *audio.Resampler
+	buf      []byte
+	eof      bool
 }
 
 // Channels is [AudioChannel].
@@ -156,21 +152,12 @@ func (s *AudioSource) Read(ctx context.Context) (boards.Reading, error) {
 // fill reads the next chunk of raw PCM (20 ms, or what is left).
 func (s *AudioSource) fill() error {
 	if s.buf == nil {
-		s.buf = make([]byte, max(1, s.rate/50)*s.frame)
+		s.buf = make([]byte, max(1, s.rate/50)*audio.PCMFrameBytes(s.format, s.channels))
 	}
 	n, err := io.ReadFull(s.br, s.buf)
-	n -= n % s.frame
-	x := make([]float32, 0, n/s.frame)
-	for i := 0; i < n; i += s.frame {
-		if s.size == 2 {
-			x = append(x, float32(int16(binary.LittleEndian.Uint16(s.buf[i:])))/32768)
-			continue
-		}
-		v := math.Float32frombits(binary.LittleEndian.Uint32(s.buf[i:]))
-		if v != v || v > 1e6 || v < -1e6 {
-			return fmt.Errorf("pcm: sample %v is not audio (is the input f32le?)", v)
-		}
-		x = append(x, v)
+	x, derr := audio.DecodePCM(nil, s.buf[:n], s.format, s.channels)
+	if derr != nil {
+		return fmt.Errorf("pcm: %w", derr)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		s.eof, err = true, nil
