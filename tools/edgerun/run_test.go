@@ -418,9 +418,9 @@ func TestRunErrors(t *testing.T) {
 	runArgs("run", mlp, "--input", req, "--threads").wantFail(t, 2, "edgerun: --threads: expected an integer (see 'edgerun run --help')")
 	// Exactly one input: a usage error otherwise (exit 2), --text ''
 	// counted as given.
-	runArgs("run", mlp).wantFail(t, 2, "edgerun: run: no input: give one of --input FILE, --csv FILE or --text STRING (see 'edgerun run --help')")
-	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: run: --input, --csv given: give only one of --input, --csv and --text (see 'edgerun run --help')")
-	runArgs("run", mlp, "--csv", req, "--text", "").wantFail(t, 2, "edgerun: run: --csv, --text given: give only one of --input, --csv and --text (see 'edgerun run --help')")
+	runArgs("run", mlp).wantFail(t, 2, "edgerun: run: no input: give one of --input FILE, --csv FILE, --text STRING or --wav FILE (see 'edgerun run --help')")
+	runArgs("run", mlp, "--input", req, "--csv", req).wantFail(t, 2, "edgerun: run: --input, --csv given: give only one of --input, --csv, --text and --wav (see 'edgerun run --help')")
+	runArgs("run", mlp, "--csv", req, "--text", "").wantFail(t, 2, "edgerun: run: --csv, --text given: give only one of --input, --csv, --text and --wav (see 'edgerun run --help')")
 	runArgs("run", "--input", req).wantFail(t, 2, "edgerun: ")
 
 	// A request the model refuses at run time (an id outside the
@@ -565,8 +565,8 @@ func TestRunHelp(t *testing.T) {
 	r.wantOK(t)
 	for _, want := range []string{
 		"Usage: edgerun run <model> [flags]\n",
-		"    edgerun run <model> (--input FILE | --csv FILE | --text STRING) [flags]\n",
-		"Give exactly one of --input, --csv or --text:",
+		"    edgerun run <model> (--input FILE | --csv FILE | --text STRING | --wav FILE) [flags]\n",
+		"Give exactly one of --input, --csv, --text or --wav:",
 		"Input (give exactly one)\n  -i, --input=FILE ",
 	} {
 		if !strings.Contains(r.stdout, want) {
