@@ -278,7 +278,7 @@ PLUGINS_GOARM  ?=
 PLUGINS_DIR    ?= $(if $(and $(filter $(HOST_GOOS),$(PLUGINS_GOOS)),$(filter $(HOST_GOARCH),$(PLUGINS_GOARCH)),$(if $(PLUGINS_GOARM),,yes)),bin/plugins,bin/plugins/$(PLUGINS_GOOS)-$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM),v$(PLUGINS_GOARM)))
 PLUGINS_ENV    := CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM), GOARM=$(PLUGINS_GOARM))
 
-plugins: build ## build the built-in plugins (one binary per domain and edgerun-plugins with all six) into bin/plugins/ (another target: bin/plugins/OS-ARCH[vARM]/), lock them, print a size table
+plugins: build ## build the built-in plugins (one binary per domain and edgerun-plugins with all seven) into bin/plugins/ (another target: bin/plugins/OS-ARCH[vARM]/), lock them, print a size table
 	@mkdir -p $(PLUGINS_DIR)
 	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
 		cmd="$(PLUGINS_ENV) $(GO) build -trimpath -ldflags='-s -w' -o $(PLUGINS_DIR)/$$p ./plugins/builtin/cmd/$$p"; \
