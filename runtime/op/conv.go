@@ -76,15 +76,23 @@ type conv1D struct {
 	alpha                 float32
 }
 
-func buildConv1D(n *Node) (Kernel, error) {
+// convInputs reads a convolution's inputs: x, the filters (a constant of
+// rank rank) and an optional bias (a constant vector).
+func convInputs(n *Node, rank int) (w, b *Const, err error) {
 	if err := wantInputs(n, 2, 3); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	w, err := n.ConstInput(1, "filters", 3)
-	if err != nil {
-		return nil, err
+	if w, err = n.ConstInput(1, "filters", rank); err != nil {
+		return nil, nil, err
 	}
-	b, err := n.OptConstInput(2, "bias", 1)
+	if b, err = n.OptConstInput(2, "bias", 1); err != nil {
+		return nil, nil, err
+	}
+	return w, b, nil
+}
+
+func buildConv1D(n *Node) (Kernel, error) {
+	w, b, err := convInputs(n, 3)
 	if err != nil {
 		return nil, err
 	}

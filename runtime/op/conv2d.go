@@ -255,14 +255,7 @@ type conv2D struct {
 }
 
 func buildConv2D(n *Node) (Kernel, error) {
-	if err := wantInputs(n, 2, 3); err != nil {
-		return nil, err
-	}
-	w, err := n.ConstInput(1, "filters", 4)
-	if err != nil {
-		return nil, err
-	}
-	b, err := n.OptConstInput(2, "bias", 1)
+	w, b, err := convInputs(n, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -427,14 +420,7 @@ type depthwise2D struct {
 }
 
 func buildDepthwiseConv2D(n *Node) (Kernel, error) {
-	if err := wantInputs(n, 2, 3); err != nil {
-		return nil, err
-	}
-	w, err := n.ConstInput(1, "filters", 3)
-	if err != nil {
-		return nil, err
-	}
-	b, err := n.OptConstInput(2, "bias", 1)
+	w, b, err := convInputs(n, 3)
 	if err != nil {
 		return nil, err
 	}

@@ -58,8 +58,28 @@ type stream struct {
 	sp     *audio.Spotter
 	sess   *engine.Session
 	buf    []float32
-	feats  *tensor.Tensor
 	closed bool
+}
+
+// SpotterModel is the model function of an audio.Spotter running a
+// keyword-spotting model's session s: the window's features (in's Frames
+// × Features) as the input [1, Frames, Features], the first output's
+// probabilities (one per label) out. It allocates nothing once the session
+// is warm.
+func SpotterModel(s *engine.Session, in audio.ModelInput) func(features, probs []float32) error {
+	x := tensor.NewF32(tensor.Shape{1, in.Frames, in.Frontend.Features()}, make([]float32, in.Features()))
+	return func(f, probs []float32) error {
+		copy(x.F32, f)
+		outs, err := s.Run([]*tensor.Tensor{x})
+		if err != nil {
+			return err
+		}
+		if len(outs[0].F32) != len(probs) {
+			return fmt.Errorf("sdkrt: kws: the model gave %d probabilities for %d labels", len(outs[0].F32), len(probs))
+		}
+		copy(probs, outs[0].F32)
+		return nil
+	}
 }
 
 // HasAudio reports whether em's metadata has an audio front end (a
@@ -306,17 +326,8 @@ func (m *KWS) start(s *stream, rate int, p [3]float64) error {
 		Smoothing: max(1, int(math.Round(p[1]/hop))), Refractory: max(1, int(math.Round(p[2]/hop)))}
 	if s.sess == nil {
 		s.sess = m.em.NewSession(m.opts...)
-		s.feats = tensor.NewF32(tensor.Shape{1, m.in.Frames, m.in.Frontend.Features()}, make([]float32, m.in.Features()))
 	}
-	sp, err := audio.NewSpotter(cfg, func(f, probs []float32) error {
-		copy(s.feats.F32, f)
-		outs, err := s.sess.Run([]*tensor.Tensor{s.feats})
-		if err != nil {
-			return err
-		}
-		copy(probs, outs[0].F32)
-		return nil
-	})
+	sp, err := audio.NewSpotter(cfg, SpotterModel(s.sess, m.in))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/edgerun/edgerun/runtime/audio"
 	"github.com/edgerun/edgerun/runtime/engine"
-	"github.com/edgerun/edgerun/runtime/tensor"
+	"github.com/edgerun/edgerun/sdk/sdkrt"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
 )
 
@@ -98,22 +98,10 @@ func (c *listenCmd) Run(env *cliutil.Env) error {
 	}
 	s := m.NewSession(opts...)
 	defer s.Close()
-	in := tensor.NewF32(tensor.Shape{1, ai.Frames, ai.Frontend.Features()}, make([]float32, ai.Features()))
 	hopMS := 1000 * float64(ai.Frontend.Hop) / float64(ai.Frontend.Rate)
 	sp, err := audio.NewSpotter(audio.SpotterConfig{Input: ai, Labels: m.Meta.Labels, Commands: cmds, Threshold: float32(c.Threshold),
 		Smoothing: max(1, int(math.Round(float64(c.SmoothingMS)/hopMS))), Refractory: max(1, int(math.Round(float64(c.RefractoryMS)/hopMS))), Every: c.Every},
-		func(f, p []float32) error {
-			copy(in.F32, f)
-			outs, err := s.Run([]*tensor.Tensor{in})
-			if err != nil {
-				return err
-			}
-			if len(outs[0].F32) != len(p) {
-				return fmt.Errorf("the model gave %d probabilities for %d labels", len(outs[0].F32), len(p))
-			}
-			copy(p, outs[0].F32)
-			return nil
-		})
+		sdkrt.SpotterModel(s, ai))
 	if err != nil {
 		return cliutil.OpError("listen", c.Model, err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/edgerun/edgerun/runtime/audio"
 	"github.com/edgerun/edgerun/runtime/engine"
-	"github.com/edgerun/edgerun/runtime/tensor"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
 )
 
@@ -25,16 +24,7 @@ func BenchmarkStreamHop(b *testing.B) {
 	}
 	s := em.NewSession(engine.WithThreads(1))
 	defer s.Close()
-	x := tensor.NewF32(tensor.Shape{1, in.Frames, in.Frontend.Features()}, make([]float32, in.Features()))
-	sp, err := audio.NewSpotter(audio.SpotterConfig{Input: in, Labels: em.Meta.Labels, Commands: len(em.Meta.Labels) - 2}, func(f, p []float32) error {
-		copy(x.F32, f)
-		outs, err := s.Run([]*tensor.Tensor{x})
-		if err != nil {
-			return err
-		}
-		copy(p, outs[0].F32)
-		return nil
-	})
+	sp, err := audio.NewSpotter(audio.SpotterConfig{Input: in, Labels: em.Meta.Labels, Commands: len(em.Meta.Labels) - 2}, sdkrt.SpotterModel(s, in))
 	if err != nil {
 		b.Fatal(err)
 	}
