@@ -120,6 +120,9 @@ func (s *Session) newSlicer(b *bound) *slicer {
 	// sliceBytes of them, of half and of twice that many samples (powers
 	// of two), as many for every thread.
 	bytes := 4*(p1.arena[0]+p1.arena[1]+p1.scratch.F32+p1.scratch.I32) + 8*p1.arena[2] + p1.arena[3] + p1.arena[4] + p1.scratch.U8
+	if bytes <= 0 {
+		return nil // a sample of empty activations: nothing to share out
+	}
 	size := 1
 	for size*2*bytes <= sliceBytes {
 		size *= 2
