@@ -72,6 +72,18 @@
 // outside the vocabulary) is re-run at once, so its error names the
 // position in the batch.
 //
+// # State between Runs
+//
+// A forward LSTM or GRU may take its initial state as inputs and give its
+// final state as outputs (op/CATALOG.md), so a sequence can run a piece
+// at a time: a knowledge-tracing model, for one, runs each new answer of
+// a learner with the state kept from that learner's last answer. The
+// caller keeps the state (one per learner, in its own tensors: a session
+// serves any number of them) and copies the state outputs into it after
+// each Run; the outputs are the session's and the next Run may write them
+// before it reads its inputs. The pieces give the bits of the whole
+// sequence run at once, and a step of one learner allocates nothing.
+//
 // # Limits
 //
 // Load holds the model to the format.Limits it was read with

@@ -11,9 +11,9 @@ import (
 
 func init() {
 	Register(Def{Name: "LSTM", Attrs: []string{"hidden", "direction", "return"}, Build: buildLSTM,
-		Doc: "Long short-term memory over x [B, T, D], PyTorch gate order i, f, g, o. Inputs: x; W_ih [4H, D], W_hh [4H, H] (f32, or i8 per-row symmetric); b [4H] (b_ih + b_hh); for direction bidirectional W_ih_r, W_hh_r, b_r (inputs 4-6); mask f32 [B, T] (input 7, optional: a step is valid where mask != 0; masked steps keep the state and output 0, the reverse direction runs over the valid steps backwards). Attributes: hidden (H), direction (forward, bidirectional), return (last: [B, H*dirs], sequence: [B, T, H*dirs])."})
+		Doc: "Long short-term memory over x [B, T, D], PyTorch gate order i, f, g, o. Inputs: x; W_ih [4H, D], W_hh [4H, H] (f32, or i8 per-row symmetric); b [4H] (b_ih + b_hh); for direction bidirectional W_ih_r, W_hh_r, b_r (inputs 4-6); mask f32 [B, T] (input 7, optional: a step is valid where mask != 0; masked steps keep the state and output 0, the reverse direction runs over the valid steps backwards); h0 f32 [B, H] and c0 f32 [B, H] (inputs 8 and 9, optional, forward only: the initial hidden and cell state, zeros when absent). Outputs: y (last: [B, H*dirs], sequence: [B, T, H*dirs]); h_n f32 [B, H] and c_n f32 [B, H] (outputs 1 and 2, optional, forward only: the state after each row's last valid step, h0 and c0 for a row with none), so a sequence can run in pieces, the state carried from one call to the next. Attributes: hidden (H), direction (forward, bidirectional), return (last, sequence)."})
 	Register(Def{Name: "GRU", Attrs: []string{"hidden", "direction", "return"}, Build: buildGRU,
-		Doc: "Gated recurrent unit over x [B, T, D], PyTorch gate order r, z, n: n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h. Inputs: x; W_ih [3H, D], W_hh [3H, H] (f32, or i8 per-row symmetric); b_ih [3H]; b_hh [3H]; for direction bidirectional W_ih_r, W_hh_r, b_ih_r, b_hh_r (inputs 5-8); mask f32 [B, T] (input 9, optional, as LSTM). Attributes: hidden (H), direction (forward, bidirectional), return (last, sequence), as LSTM."})
+		Doc: "Gated recurrent unit over x [B, T, D], PyTorch gate order r, z, n: n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h. Inputs: x; W_ih [3H, D], W_hh [3H, H] (f32, or i8 per-row symmetric); b_ih [3H]; b_hh [3H]; for direction bidirectional W_ih_r, W_hh_r, b_ih_r, b_hh_r (inputs 5-8); mask f32 [B, T] (input 9, optional, as LSTM); h0 f32 [B, H] (input 10, optional, forward only, as LSTM). Outputs: y, as LSTM; h_n f32 [B, H] (output 1, optional, forward only, as LSTM). Attributes: hidden (H), direction (forward, bidirectional), return (last, sequence), as LSTM."})
 }
 
 type rnnCell uint8
@@ -35,6 +35,12 @@ const (
 // projection in the dequantization (hhFused), otherwise it is
 // Linear.Forward and one vector add. The gates, the cell state and the
 // outputs stay f32.
+//
+// The state rows start as zeros or, for a forward node, as the initial
+// state inputs (h0, and c0 for the LSTM), and end in the optional state
+// outputs (h_n, c_n): every path above reads the state rows only, so all
+// of them start from the given state, and a sequence run in pieces, the
+// state carried, gives the bits of the sequence run at once.
 type recurrent struct {
 	cell   rnnCell
 	gates  int // G: 4 (LSTM) or 3 (GRU)
@@ -42,6 +48,11 @@ type recurrent struct {
 	dirs   int // 1 or 2
 	seq    bool
 	maskIn int // input index of the optional mask
+	// stateIn is the input index of the optional initial hidden state;
+	// the LSTM's initial cell state is the next. states is how many
+	// there are (2 for the LSTM, 1 for the GRU), outs the node's outputs:
+	// y, then the final states, up to 1+states.
+	stateIn, states, outs int
 	// ih holds the input projections: one Linear with all directions'
 	// rows ([dirs·G·H, D]) when their weights can be packed together,
 	// else one per direction.
@@ -54,6 +65,13 @@ type rnnState struct {
 	ih []*linearTask
 	hh []*linearTask
 }
+
+// rnnStateNames names the state inputs (h0, c0) and outputs (h_n, c_n)
+// in errors; rnnOutputs lists the outputs of a node with 1 or 2 states.
+var (
+	rnnStateNames = []string{"h", "c"}
+	rnnOutputs    = []string{"", "y, h_n", "y, h_n, c_n"}
+)
 
 func buildLSTM(n *Node) (Kernel, error) { return buildRecurrent(n, cellLSTM) }
 func buildGRU(n *Node) (Kernel, error)  { return buildRecurrent(n, cellGRU) }
@@ -71,8 +89,13 @@ func buildRecurrent(n *Node, cell rnnCell) (Kernel, error) {
 	}
 	per := 2 + nb // constant inputs per direction
 	r.maskIn = 1 + 2*per
-	if err := wantInputs(n, 1+per, r.maskIn+1); err != nil {
+	r.stateIn, r.states = r.maskIn+1, 3-nb
+	if err := wantInputs(n, 1+per, r.stateIn+r.states); err != nil {
 		return nil, err
+	}
+	r.outs = max(1, n.Outputs)
+	if r.outs > 1+r.states {
+		return nil, fmt.Errorf("has %d outputs, takes at most %d (%s)", r.outs, 1+r.states, rnnOutputs[r.states])
 	}
 	if _, ok := n.Attrs["hidden"]; !ok {
 		return nil, errors.New("missing attribute \"hidden\" (the state size H)")
@@ -115,6 +138,17 @@ func buildRecurrent(n *Node, cell rnnCell) (Kernel, error) {
 			if n.Inputs[i].Present {
 				return nil, fmt.Errorf("input %d (%q) is a reverse-direction weight, but direction is forward", i, n.Inputs[i].Name)
 			}
+		}
+	} else {
+		// The state of a layer run in pieces: the reverse direction's
+		// would depend on the steps of the calls still to come.
+		for i := r.stateIn; i < len(n.Inputs); i++ {
+			if n.Inputs[i].Present {
+				return nil, fmt.Errorf("input %d (%q) is the initial state %s0, which only a forward node takes (a bidirectional layer cannot run a sequence in pieces)", i, n.Inputs[i].Name, rnnStateNames[i-r.stateIn])
+			}
+		}
+		if r.outs > 1 {
+			return nil, fmt.Errorf("has %d outputs: the final state outputs (%s) are for direction forward only (a bidirectional layer cannot run a sequence in pieces)", r.outs, rnnOutputs[r.states][3:])
 		}
 	}
 
@@ -325,7 +359,23 @@ func (r *recurrent) Plan(in []Desc) ([]Desc, Scratch, error) {
 			}
 		}
 	}
-	return []Desc{{tensor.F32, r.outShape(b, t)}}, r.scratch(b, t), nil
+	for k := range r.states {
+		i := r.stateIn + k
+		if i >= len(in) {
+			break
+		}
+		if s := in[i]; s.DType != 0 || s.Shape != nil {
+			if s.DType != tensor.F32 || !s.Shape.Equal(tensor.Shape{b, r.h}) {
+				return nil, Scratch{}, fmt.Errorf("initial state %s0 (input %d) is %s%v, want f32 [%d, %d] (the batch of input %v, hidden %d)", rnnStateNames[k], i, s.DType, s.Shape, b, r.h, x.Shape, r.h)
+			}
+		}
+	}
+	out := make([]Desc, r.outs)
+	out[0] = Desc{tensor.F32, r.outShape(b, t)}
+	for k := 1; k < r.outs; k++ {
+		out[k] = Desc{tensor.F32, tensor.Shape{b, r.h}}
+	}
+	return out, r.scratch(b, t), nil
 }
 
 var errRNNNoState = errors.New("recurrent kernel run without its state (NewState)")
@@ -347,6 +397,25 @@ func (r *recurrent) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			return fmt.Errorf("mask has %d values, want %d for input %v", len(mask), b*t, x.Shape)
 		}
 	}
+	if len(out) < 1 || len(out) > 1+r.states {
+		return fmt.Errorf("%d outputs, want 1 to %d", len(out), 1+r.states)
+	}
+	// The initial states (nil: zeros) and the final state outputs.
+	var s0, sn [2][]float32
+	for k := range r.states {
+		if i := r.stateIn + k; i < len(in) && in[i] != nil {
+			s0[k] = in[i].F32
+			if len(s0[k]) != b*r.h || r.dirs != 1 {
+				return fmt.Errorf("initial state %s0 has %d values, want %d (forward only)", rnnStateNames[k], len(s0[k]), b*r.h)
+			}
+		}
+		if k+1 < len(out) {
+			sn[k] = out[k+1].F32
+			if len(sn[k]) != b*r.h || r.dirs != 1 {
+				return fmt.Errorf("final state %s_n has %d values, want %d (forward only)", rnnStateNames[k], len(sn[k]), b*r.h)
+			}
+		}
+	}
 	y := out[0].F32
 	if want := r.outShape(b, t).NumElements(); len(y) != want {
 		return fmt.Errorf("output has %d values, want %d", len(y), want)
@@ -365,12 +434,17 @@ func (r *recurrent) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			l.Forward(&sub, st.ih[i], xp[i*bt*l.N:(i+1)*bt*l.N], x.F32, bt, ActNone, 0)
 		}
 	}
+	// The state rows, from the initial state inputs or zeros (read here,
+	// before any output is written, so an input may share an output's
+	// memory).
 	hs := f[lay.hs : lay.hs+r.dirs*b*r.h]
 	clear(hs)
+	copy(hs, s0[0])
 	var cs []float32
 	if r.cell == cellLSTM {
 		cs = f[lay.cs : lay.cs+r.dirs*b*r.h]
 		clear(cs)
+		copy(cs, s0[1])
 	}
 	for d := 0; d < r.dirs && bt > 0; d++ {
 		bh := b * r.h
@@ -388,6 +462,8 @@ func (r *recurrent) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
+	copy(sn[0], hs)
+	copy(sn[1], cs)
 	return nil
 }
 

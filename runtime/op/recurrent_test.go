@@ -64,14 +64,22 @@ func randRNN(rng *rand.Rand, s rnnSpec) []rnnDirW {
 // in order and the reverse direction backwards, from a zero state; masked
 // steps output 0 in sequence mode; "last" is each direction's final state.
 func rnnRef(s rnnSpec, ws []rnnDirW, x, mask []float32) []float64 {
+	y, _, _ := rnnRefState(s, ws, x, mask, nil, nil)
+	return y
+}
+
+// rnnRefState is rnnRef from the initial state h0 and c0 ([B, H] each,
+// nil for zeros; the forward direction's), and also returns the forward
+// direction's final hidden and cell state.
+func rnnRefState(s rnnSpec, ws []rnnDirW, x, mask, h0, c0 []float32) (y, hn, cn []float64) {
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
 	g, h, d, dirs := s.gates(), s.h, s.d, len(ws)
-	var y []float64
 	if s.seq {
 		y = make([]float64, s.b*s.t*dirs*h)
 	} else {
 		y = make([]float64, s.b*dirs*h)
 	}
+	hn, cn = make([]float64, s.b*h), make([]float64, s.b*h)
 	for i := 0; i < s.b; i++ {
 		var steps []int
 		for st := 0; st < s.t; st++ {
@@ -87,6 +95,16 @@ func rnnRef(s rnnSpec, ws []rnnDirW, x, mask []float32) []float64 {
 				}
 			}
 			hv, cv := make([]float64, h), make([]float64, h)
+			if dir == 0 {
+				for k := range h {
+					if h0 != nil {
+						hv[k] = float64(h0[i*h+k])
+					}
+					if c0 != nil {
+						cv[k] = float64(c0[i*h+k])
+					}
+				}
+			}
 			for _, st := range order {
 				xs := x[(i*s.t+st)*d : (i*s.t+st+1)*d]
 				ai, ah := make([]float64, g*h), make([]float64, g*h)
@@ -127,9 +145,13 @@ func rnnRef(s rnnSpec, ws []rnnDirW, x, mask []float32) []float64 {
 			if !s.seq {
 				copy(y[(i*dirs+dir)*h:], hv)
 			}
+			if dir == 0 {
+				copy(hn[i*h:], hv)
+				copy(cn[i*h:], cv)
+			}
 		}
 	}
-	return y
+	return y, hn, cn
 }
 
 func rnnWeight(name string, v []float32, rows, cols int, q bool) Input {
@@ -676,8 +698,11 @@ func TestRecurrentBuildErrors(t *testing.T) {
 				n.Inputs = n.Inputs[:1+per-1]
 				return n
 			},
-			"too many inputs": func() *Node {
+			"too many inputs": func() *Node { // after the mask and the state slots
 				n := rnnNode(s, ws, true)
+				for range s.states() {
+					n.Inputs = append(n.Inputs, absent)
+				}
 				n.Inputs = append(n.Inputs, dyn("extra"))
 				return n
 			},

@@ -8,6 +8,7 @@
 //	recommender:users=1000,items=5000,dim=32
 //	conv1d:window=128,channels=3,filters=32,kernel=5,classes=2
 //	cnn:height=28,width=28,channels=1,filters=16,classes=10
+//	tracing:skills=100,emb=64,lstm=128                      (gru=N for a GRU; mask=1 pads)
 //
 // Weights are drawn from a seeded Glorot-uniform distribution, so a spec
 // and a seed always give the same file. With Int8 the matmul weights and
@@ -37,7 +38,12 @@ const SpecHelp = `Architecture specs (KIND:PARAMS):
                                     two Conv1D layers, max pool, global average pool, Dense
   cnn:height=H,width=W,channels=C,filters=F,classes=N
                                     Conv2D 3x3, max pool, depthwise 3x3 + pointwise Conv2D 1x1
-                                    (stride 2), average pool, global average pool, Dense`
+                                    (stride 2), average pool, global average pool, Dense
+  tracing:skills=S,emb=E,lstm=H[,mask=1]
+                                    knowledge tracing, one learner's answers a call: Embedding of
+                                    answer ids (1 + 2*skill + correct) -> LSTM (gru=H for a GRU)
+                                    from the state given, with the state after the last answer
+                                    -> Dense sigmoid per skill (mask=1: id 0 pads, keeping the state)`
 
 // Options select quantization and the seed.
 type Options struct {
@@ -63,6 +69,8 @@ func Build(spec string, o Options) (*format.Model, error) {
 		err = b.conv1d(params)
 	case "cnn":
 		err = b.cnn(params)
+	case "tracing":
+		err = b.tracing(params)
 	default:
 		return nil, fmt.Errorf("enginetest: unknown architecture %q in %q\n%s", kind, spec, SpecHelp)
 	}
@@ -390,5 +398,71 @@ func (b *builder) cnn(params string) error {
 	x = b.node("pool2", "AvgPool2D", []string{x}, "pool2/out", isAttr("size", 2, 2), isAttr("strides", 1, 1), sAttr("padding", "same"))
 	x = b.node("gap", "GlobalAveragePool2D", []string{x}, "gap/out")
 	b.head(x, 2*f, p["classes"])
+	return nil
+}
+
+// tracing is a knowledge-tracing model run a learner's new answers at a
+// time (tools/train/tracing's DKT, the same names): inputs answers i64
+// [B, T] (1 + 2·skill + correct, 0 pads), h_in f32 [B, H] (and c_in for
+// the LSTM), the state before the first answer; outputs p_correct [B, T,
+// S], the probability of a correct next answer on each skill after each
+// answer, and h_out (and c_out), the state after each row's last answer,
+// which the caller keeps per learner and passes back as h_in (and c_in).
+func (b *builder) tracing(params string) error {
+	p, err := kv(params)
+	if err != nil {
+		return err
+	}
+	if err := need(p, "skills", "emb"); err != nil {
+		return err
+	}
+	h, op := p["lstm"], "LSTM"
+	if p["gru"] > 0 {
+		h, op = p["gru"], "GRU"
+	}
+	if h <= 0 {
+		return fmt.Errorf("needs lstm=N or gru=N")
+	}
+	skills, e := p["skills"], p["emb"]
+	hd := int64(h)
+	b.m.Metadata.Task = "knowledge-tracing"
+	b.m.Metadata.Extra = append(b.m.Metadata.Extra,
+		format.KeyValue{Key: "tracing_skills", Value: strconv.Itoa(skills)}, format.KeyValue{Key: "tracing_hidden", Value: strconv.Itoa(h)})
+	for i := 0; i < skills; i++ {
+		b.m.Metadata.Labels = append(b.m.Metadata.Labels, "skill_"+strconv.Itoa(i))
+	}
+	b.m.Graph.Inputs = []format.ValueInfo{
+		{Name: "answers", DType: format.I64, Shape: []int64{-1, -1}},
+		{Name: "h_in", DType: format.F32, Shape: []int64{-1, hd}},
+	}
+	state, outs := []string{"h_in"}, []string{"rnn/y", "h_out"}
+	gates, biases := 3, 2
+	if op == "LSTM" {
+		gates, biases = 4, 1
+		b.m.Graph.Inputs = append(b.m.Graph.Inputs, format.ValueInfo{Name: "c_in", DType: format.F32, Shape: []int64{-1, hd}})
+		state, outs = append(state, "c_in"), append(outs, "c_out")
+	}
+	x := b.embedding("embedding", "answers", 2*skills+1, e)
+	in := []string{x, b.weight("rnn/w_ih", gates*h, e), b.weight("rnn/w_hh", gates*h, h)}
+	if op == "GRU" {
+		in = append(in, b.vec("rnn/b_ih", gates*h, 0), b.vec("rnn/b_hh", gates*h, 0))
+	} else {
+		in = append(in, b.vec("rnn/b", gates*h, 0))
+	}
+	for range 2 + biases { // the reverse direction's slots
+		in = append(in, "")
+	}
+	mask := ""
+	if p["mask"] > 0 {
+		mask = b.node("mask", "PadMask", []string{"answers"}, "mask", iAttr("pad", 0))
+	}
+	in = append(append(in, mask), state...)
+	b.m.Graph.Nodes = append(b.m.Graph.Nodes, format.Node{Name: "rnn", Op: op, Inputs: in, Outputs: outs,
+		Attrs: []format.Attr{iAttr("hidden", hd), sAttr("return", "sequence")}})
+	y := b.node("head", "Dense", []string{"rnn/y", b.weight("head/w", skills, h), b.vec("head/b", skills, 0)}, "p_correct", sAttr("activation", "sigmoid"))
+	b.m.Graph.Outputs = []format.ValueInfo{{Name: y, DType: format.F32, Shape: []int64{-1, -1, int64(skills)}}}
+	for _, o := range outs[1:] {
+		b.m.Graph.Outputs = append(b.m.Graph.Outputs, format.ValueInfo{Name: o, DType: format.F32, Shape: []int64{-1, hd}})
+	}
 	return nil
 }
