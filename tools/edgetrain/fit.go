@@ -21,7 +21,7 @@ import (
 
 // fitCmd is `edgetrain fit`.
 type fitCmd struct {
-	Task        string   `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor,audio" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers), audio (keyword spotting from a manifest of WAV clips)."`
+	Task        string   `name:"task" required:"" enum:"tabular,text,recommender,ratings,image,sensor,audio,tracing" help:"What to train: tabular (MLP classifier/regressor), text (classifier), recommender (implicit-feedback ranking), ratings (rating regressor), image (small grayscale images), sensor (windows of multichannel numbers), audio (keyword spotting from a manifest of WAV clips), tracing (knowledge tracing from a log of students' answers)."`
 	Data        string   `name:"data" required:"" placeholder:"TRAIN.csv" help:"Training CSV with a header (audio: a manifest, columns file,label[,speaker])."`
 	Test        string   `name:"test" placeholder:"TEST.csv" help:"Separate test CSV (default: the rows in --test-rows, else a seeded stratified 20 % of --data)."`
 	TestRows    string   `name:"test-rows" placeholder:"FILE" help:"0-based data-row indices of the test split, one per line (default: test_rows.txt beside --data when present)."`
@@ -32,6 +32,11 @@ type fitCmd struct {
 	ItemCol     string   `name:"item-col" placeholder:"COL" help:"Item column (recommender; default movieId)."`
 	Other       []string `name:"other" placeholder:"FILE" help:"Text: out-of-domain text, one line each, trained as the extra class _other_ (the model then answers _other_ for out-of-scope input). Audio: a manifest of other speech, trained as _unknown_ (its _noise_ rows as background noise, its command words kept for the real-speech check). Repeat for several files."`
 	RatingCol   string   `name:"rating-col" placeholder:"COL" help:"Rating column (recommender; default rating)."`
+	StudentCol  string   `name:"student-col" placeholder:"COL" help:"Student column (tracing; default student)."`
+	SkillCol    string   `name:"skill-col" placeholder:"COL" help:"Skill column, integer ids from 0 (tracing; default skill)."`
+	CorrectCol  string   `name:"correct-col" placeholder:"COL" help:"Correct column, 0/1 (tracing; default correct)."`
+	OrderCol    string   `name:"order-col" placeholder:"COL" help:"Order of a student's answers, integers (tracing; default step when present, else the file's order)."`
+	SplitCol    string   `name:"split-col" placeholder:"COL" help:"Split column, train/test by student (tracing; default split when present, else a seeded 20 % of the students)."`
 	Out         string   `name:"out" required:"" placeholder:"MODEL.erm" help:"Model file to write; replaced atomically."`
 	Ngrams      int      `name:"ngrams" placeholder:"N" help:"Text: hash words and word n-grams up to N words (2: words and word pairs) instead of a word vocabulary (default: words)."`
 	Arch        string   `name:"arch" placeholder:"ARCH" help:"Text: the model, bag (word embeddings averaged; the default), lstm or gru (Embedding → recurrent layer over the word vocabulary)."`
@@ -52,23 +57,24 @@ type fitCmd struct {
 // fitReport is the JSON form of fit's result. Field names are part of the
 // CLI's contract: add fields, never rename them.
 type fitReport struct {
-	File        string             `json:"file"`
-	Task        string             `json:"task"`
-	Kind        string             `json:"kind"`
-	Seed        uint64             `json:"seed"`
-	Epochs      int                `json:"epochs"`
-	EpochMS     float64            `json:"epoch_ms_median"`
-	MainMetric  string             `json:"main_metric"`
-	F32         map[string]float64 `json:"f32"`
-	Int8        map[string]float64 `json:"int8,omitempty"`
-	KeptF32     []string           `json:"kept_f32,omitempty"`
-	Quantize    string             `json:"quantize"`
-	FileBytes   int64              `json:"file_bytes"`
-	History     []epochJSON        `json:"history"`
-	Labels      []string           `json:"labels,omitempty"`
-	Report      *train.Report      `json:"report,omitempty"`
-	DataSHA256  string             `json:"data_sha256"`
-	DurationSec float64            `json:"duration_s"`
+	File        string                   `json:"file"`
+	Task        string                   `json:"task"`
+	Kind        string                   `json:"kind"`
+	Seed        uint64                   `json:"seed"`
+	Epochs      int                      `json:"epochs"`
+	EpochMS     float64                  `json:"epoch_ms_median"`
+	MainMetric  string                   `json:"main_metric"`
+	F32         map[string]float64       `json:"f32"`
+	Int8        map[string]float64       `json:"int8,omitempty"`
+	KeptF32     []string                 `json:"kept_f32,omitempty"`
+	Quantize    string                   `json:"quantize"`
+	FileBytes   int64                    `json:"file_bytes"`
+	History     []epochJSON              `json:"history"`
+	Labels      []string                 `json:"labels,omitempty"`
+	Report      *train.Report            `json:"report,omitempty"`
+	Baselines   map[string]train.Metrics `json:"baselines,omitempty"`
+	DataSHA256  string                   `json:"data_sha256"`
+	DurationSec float64                  `json:"duration_s"`
 }
 
 type epochJSON struct {
@@ -118,6 +124,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 	}
 	o := train.FitOptions{Data: c.Data, Test: c.Test, TestRows: c.TestRows, Target: c.Target, TextCol: c.TextCol,
 		LabelCol: c.LabelCol, Other: c.Other, Ngrams: c.Ngrams, TextArch: c.Arch, Bidirectional: c.Bidir, MinCount: c.MinCount, UserCol: c.UserCol, ItemCol: c.ItemCol, RatingCol: c.RatingCol, Epochs: epochs,
+		StudentCol: c.StudentCol, SkillCol: c.SkillCol, CorrectCol: c.CorrectCol, OrderCol: c.OrderCol, SplitCol: c.SplitCol,
 		Seed: c.Seed, SkipBadRows: c.SkipBadRows}
 	if o.Test == "" && o.TestRows == "" {
 		if p := filepath.Join(filepath.Dir(c.Data), "test_rows.txt"); fileExists(p) {
@@ -138,7 +145,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		return fmt.Errorf("fit: %w", err)
 	}
 	rep := fitReport{File: c.Out, Task: c.Task, Kind: string(tr.Kind), Seed: c.Seed, Epochs: len(tr.History),
-		MainMetric: tr.MetricName, Quantize: c.Quantize, Labels: tr.Labels}
+		MainMetric: tr.MetricName, Quantize: c.Quantize, Labels: tr.Labels, Baselines: tr.Baselines}
 	rep.DataSHA256, err = fingerprint(append([]string{c.Data, c.Test}, c.Other...)...)
 	if err != nil {
 		return err
@@ -190,6 +197,7 @@ func (c *fitCmd) Run(env *cliutil.Env) error {
 		return cliutil.WriteJSON(env.Stdout, rep)
 	}
 	printReport(env.Stdout, tr.Kind, tr.Labels, rep.F32, rep.Int8, rep.Report)
+	printBaselines(env.Stdout, tr.Baselines, rep.F32)
 	if len(rep.KeptF32) > 0 {
 		fmt.Fprintf(env.Stdout, "kept f32 (int8 cost too much): %s\n", strings.Join(rep.KeptF32, ", "))
 	}

@@ -75,3 +75,35 @@ func printReport(w io.Writer, kind train.Kind, labels []string, f32, q train.Met
 		fmt.Fprintln(w)
 	}
 }
+
+// printBaselines prints the baselines' figures on the test split beside
+// the model's metrics they share, by name.
+func printBaselines(w io.Writer, base map[string]train.Metrics, model train.Metrics) {
+	if len(base) == 0 {
+		return
+	}
+	var names, metrics []string
+	for n := range base {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for k := range model {
+		if _, ok := base[names[0]][k]; ok {
+			metrics = append(metrics, k)
+		}
+	}
+	sort.Strings(metrics)
+	fmt.Fprintln(w, "baselines on the same test split:")
+	fmt.Fprintf(w, "  %-16s", "model")
+	for _, k := range metrics {
+		fmt.Fprintf(w, " %10s", k)
+	}
+	fmt.Fprintln(w)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-16s", n)
+		for _, k := range metrics {
+			fmt.Fprintf(w, " %10.4f", base[n][k])
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -58,6 +58,11 @@ type Batch struct {
 	// Mask marks the valid steps of a sequence (len B·T, 1 or 0); nil
 	// when every step is valid.
 	Mask []float64
+	// Pick, when set, names per row the one output column the loss
+	// scores (−1: none), and PickDense computes only that column (an
+	// output of one column). Knowledge tracing scores each step on the
+	// next answer's skill alone.
+	Pick []int
 	// H and W > 0 mark a batch of B images of H×W pixels: X has B rows of
 	// H·W·C values, channels last (see ToImage and Conv2D).
 	H, W int

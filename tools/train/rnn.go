@@ -58,6 +58,12 @@ type Recurrent struct {
 	b, t, te int // batch, steps, steps up to the last valid one
 	mask     []float64
 	xt       []float64 // input, time-major (row s·B + i), te steps
+	// emb, when set (EmbeddingRecurrent), is the layer's input: the
+	// batch's ids index its table, and the input projection of an id is
+	// a row of table·W_ihᵀ, computed once per batch for the whole
+	// vocabulary instead of once per step.
+	emb *Embedding
+	idt []int // ids, time-major, te steps (emb only)
 }
 
 // rnnDir is one direction's parameters and its last Forward's cache.
@@ -65,11 +71,14 @@ type rnnDir struct {
 	wih, whh, bih, bhh *Param // bhh: GRU only
 	reverse            bool
 
-	xp  []float64 // input projections + b_ih, by time: [te·B, G·H]
-	hs  []float64 // states by processing order: [(te+1)·B, H]
-	cs  []float64 // LSTM cells, as hs
-	act []float64 // gate activations by processing order: [te·B, G·H]
-	tc  []float64 // LSTM tanh(c'), GRU W_hn h + b_hn: [te·B, H]
+	xp   []float64 // input projections + b_ih, by time: [te·B, G·H]
+	proj []float64 // with an embedding input: table·W_ihᵀ, [V, G·H]
+	// dhp and dxp are Backward's gate gradients (dxp: reverse and GRU).
+	dhp, dxp []float64
+	hs       []float64 // states by processing order: [(te+1)·B, H]
+	cs       []float64 // LSTM cells, as hs
+	act      []float64 // gate activations by processing order: [te·B, G·H]
+	tc       []float64 // LSTM tanh(c'), GRU W_hn h + b_hn: [te·B, H]
 }
 
 // NewLSTM and NewGRU make a recurrent layer over in features with hidden
@@ -147,7 +156,12 @@ func (l *Recurrent) valid(i, t int) bool { return l.mask == nil || l.mask[i*l.t+
 // Forward runs every direction over the steps.
 func (l *Recurrent) Forward(in *Batch, train bool) *Batch {
 	b, t := in.B, in.T
-	r, D := in.X.Dims()
+	var r, D int
+	if l.emb != nil {
+		r, D = len(in.IDs), l.emb.Dim()
+	} else {
+		r, D = in.X.Dims()
+	}
 	if t <= 0 || r != b*t {
 		panic(fmt.Sprintf("train: %v needs a sequence batch, got %d rows for B=%d, T=%d", l.Cell, r, b, t))
 	}
@@ -169,11 +183,25 @@ func (l *Recurrent) Forward(in *Batch, train bool) *Batch {
 		}
 	}
 	te, H := l.te, l.Hidden
-	x := in.X.RawMatrix()
-	l.xt = resize(l.xt, te*b*D)
-	for s := 0; s < te; s++ {
-		for i := 0; i < b; i++ {
-			copy(l.xt[(s*b+i)*D:(s*b+i+1)*D], x.Data[(i*t+s)*x.Stride:][:D])
+	if l.emb != nil {
+		v := l.emb.Vocab()
+		l.idt = l.idt[:0]
+		for s := 0; s < te; s++ {
+			for i := 0; i < b; i++ {
+				id := in.IDs[i*t+s]
+				if id < 0 || id >= v {
+					panic(fmt.Sprintf("train: Embedding: id %d (row %d) outside the vocabulary of %d", id, i*t+s, v))
+				}
+				l.idt = append(l.idt, id)
+			}
+		}
+	} else {
+		x := in.X.RawMatrix()
+		l.xt = resize(l.xt, te*b*D)
+		for s := 0; s < te; s++ {
+			for i := 0; i < b; i++ {
+				copy(l.xt[(s*b+i)*D:(s*b+i+1)*D], x.Data[(i*t+s)*x.Stride:][:D])
+			}
 		}
 	}
 	w := l.Out()
@@ -235,7 +263,16 @@ func (l *Recurrent) forwardDir(d *rnnDir) {
 	G := l.Cell.gates()
 	gh := G * H
 	d.xp = resize(d.xp, te*b*gh)
-	gemm(false, true, te*b, gh, D, 1, l.xt, D, d.wih.W, D, 0, d.xp, gh)
+	if l.emb != nil {
+		v := l.emb.Vocab()
+		d.proj = resize(d.proj, v*gh)
+		gemm(false, true, v, gh, D, 1, l.emb.Table.W, D, d.wih.W, D, 0, d.proj, gh)
+		for r, id := range l.idt {
+			copy(d.xp[r*gh:(r+1)*gh], d.proj[id*gh:(id+1)*gh])
+		}
+	} else {
+		gemm(false, true, te*b, gh, D, 1, l.xt, D, d.wih.W, D, 0, d.xp, gh)
+	}
 	for r := 0; r < te*b; r++ {
 		row := d.xp[r*gh : (r+1)*gh]
 		for j, v := range d.bih.W {
@@ -306,6 +343,15 @@ func (l *Recurrent) forwardDir(d *rnnDir) {
 // Backward runs backpropagation through time over every direction.
 func (l *Recurrent) Backward(dout *mat.Dense) *mat.Dense {
 	b, t, te, D := l.b, l.t, l.te, l.in
+	if l.emb != nil {
+		if te > 0 && b > 0 {
+			g := dout.RawMatrix()
+			for di, d := range l.dirs {
+				l.backwardDir(d, di, g, nil)
+			}
+		}
+		return nil // the input is ids
+	}
 	dx := mat64(max(b*t, 1), D)
 	if te == 0 || b == 0 {
 		return dx
@@ -330,10 +376,14 @@ func (l *Recurrent) backwardDir(d *rnnDir, di int, dy blas64.General, dxt []floa
 	dh := make([]float64, b*H)
 	dc := make([]float64, b*H)
 	dhp := make([]float64, b*H)
-	dHP := make([]float64, te*b*gh) // by processing order
-	dXP := dHP                      // by time
+	// The gate gradients live in buffers kept across batches (a fresh
+	// te·B·G·H slice per batch costs page faults as well as the clearing).
+	d.dhp = resize(d.dhp, te*b*gh)
+	dHP := d.dhp // by processing order
+	dXP := dHP   // by time
 	if d.reverse || l.Cell == GRUCell {
-		dXP = make([]float64, te*b*gh)
+		d.dxp = resize(d.dxp, te*b*gh)
+		dXP = d.dxp
 	}
 	if !l.Sequence {
 		for i := 0; i < b; i++ {
@@ -401,12 +451,27 @@ func (l *Recurrent) backwardDir(d *rnnDir, di int, dy blas64.General, dxt []floa
 		}
 	}
 	rows := te * b
-	gemm(true, false, gh, D, rows, 1, dXP, gh, l.xt, D, 1, d.wih.G, D)
 	gemm(true, false, gh, H, rows, 1, dHP, gh, d.hs[:rows*H], H, 1, d.whh.G, H)
 	colSum(d.bih.G, dXP, gh)
 	if d.bhh != nil {
 		colSum(d.bhh.G, dHP, gh)
 	}
+	if l.emb != nil {
+		// The projection's gradient per id, then W_ih's (dPᵀ·table) and
+		// the table's (dP·W_ih).
+		v := l.emb.Vocab()
+		dp := make([]float64, v*gh)
+		for r, id := range l.idt {
+			row := dp[id*gh : (id+1)*gh]
+			for j, x := range dXP[r*gh : (r+1)*gh] {
+				row[j] += x
+			}
+		}
+		gemm(true, false, gh, D, v, 1, dp, gh, l.emb.Table.W, D, 1, d.wih.G, D)
+		gemm(false, false, v, D, gh, 1, dp, gh, d.wih.W, D, 1, l.emb.Table.G, D)
+		return
+	}
+	gemm(true, false, gh, D, rows, 1, dXP, gh, l.xt, D, 1, d.wih.G, D)
 	gemm(false, false, rows, D, gh, 1, dXP, gh, d.wih.W, D, 1, dxt, D)
 }
 
@@ -461,4 +526,76 @@ func (l *Recurrent) Export(e *Exporter, in string) (string, error) {
 		inputs = append(inputs, m)
 	}
 	return e.NodeNamed(name, l.Cell.String(), inputs, attrs...), nil
+}
+
+// ExportState writes a forward layer whose state a device keeps between
+// calls: the node reads its initial hidden and cell state from the values
+// h0 and c0 (LSTM inputs 8 and 9; a GRU's h0 is input 10 and c0 must be
+// "") and writes the state after each row's last valid step as the
+// values named hOut and cOut (outputs 1 and 2). It returns the name of
+// the node's first output (the last state or every step's, as Export).
+func (l *Recurrent) ExportState(e *Exporter, in, h0, c0, hOut, cOut string) (string, error) {
+	if l.Bidirectional {
+		return "", fmt.Errorf("train: a bidirectional %v has no state to carry between calls", l.Cell)
+	}
+	if (l.Cell == GRUCell) != (c0 == "" && cOut == "") {
+		return "", fmt.Errorf("train: an LSTM's state is h and c, a GRU's h only")
+	}
+	if _, err := l.Export(e, in); err != nil {
+		return "", err
+	}
+	n := &e.M.Graph.Nodes[len(e.M.Graph.Nodes)-1]
+	per := len(l.dirs[0].params())
+	for len(n.Inputs) < 2+2*per {
+		n.Inputs = append(n.Inputs, "") // up to and with the mask
+	}
+	n.Inputs = append(n.Inputs, h0)
+	n.Outputs = append(n.Outputs, hOut)
+	if l.Cell == LSTMCell {
+		n.Inputs = append(n.Inputs, c0)
+		n.Outputs = append(n.Outputs, cOut)
+	}
+	return n.Outputs[0], nil
+}
+
+// EmbeddingRecurrent is an Embedding feeding a Recurrent layer, trained
+// as one layer: the input projection of an id is a row of table·W_ihᵀ,
+// computed once per batch for the vocabulary (V·D·G·H multiply-adds)
+// instead of per step (B·T·D·G·H), and its gradients go back to the table
+// and W_ih the same way. It computes what Sequential(emb, rnn) computes
+// and exports the same nodes.
+type EmbeddingRecurrent struct {
+	Emb *Embedding
+	RNN *Recurrent
+}
+
+// NewEmbeddingRecurrent joins emb and rnn (rnn's input size must be
+// emb's dimension).
+func NewEmbeddingRecurrent(emb *Embedding, rnn *Recurrent) *EmbeddingRecurrent {
+	if rnn.in != emb.Dim() {
+		panic(fmt.Sprintf("train: %v has %d inputs, the embedding %d", rnn.Cell, rnn.in, emb.Dim()))
+	}
+	rnn.emb = emb
+	return &EmbeddingRecurrent{Emb: emb, RNN: rnn}
+}
+
+// Forward runs the recurrent layer over the embedded ids.
+func (l *EmbeddingRecurrent) Forward(in *Batch, train bool) *Batch { return l.RNN.Forward(in, train) }
+
+// Backward adds the table's and the recurrent layer's gradients; the input
+// is ids, so it returns nil.
+func (l *EmbeddingRecurrent) Backward(dout *mat.Dense) *mat.Dense { return l.RNN.Backward(dout) }
+
+// Params are the table's, then the recurrent layer's.
+func (l *EmbeddingRecurrent) Params() []*Param {
+	return append(l.Emb.Params(), l.RNN.Params()...)
+}
+
+// Export writes the Embedding node, then the recurrent one.
+func (l *EmbeddingRecurrent) Export(e *Exporter, in string) (string, error) {
+	x, err := l.Emb.Export(e, in)
+	if err != nil {
+		return "", err
+	}
+	return l.RNN.Export(e, x)
 }

@@ -71,6 +71,14 @@ type Trained struct {
 	// from MetricName (the recommender: MetricName hit_rate_at_10 on its
 	// leave-one-out test, roc_auc on its validation pairs).
 	ValMetric string
+	// EvaluateVal, when set, scores an exported model on the validation
+	// split instead of EvalEngine(fm, Kind, Val) (recipes whose splits
+	// are not EvalSets: knowledge tracing's held-out students).
+	EvaluateVal func(fm *format.Model, opts ...engine.Option) (Metrics, error)
+	// Baselines are simpler models' figures on the same test split (name
+	// → metrics), which the report prints beside the model's: what the
+	// model buys over them.
+	Baselines map[string]Metrics
 }
 
 // ErrNoValidation is returned by ScoreVal for a Trained without a
@@ -90,12 +98,19 @@ func (t *Trained) Score(fm *format.Model, opts ...engine.Option) (Metrics, *Repo
 // through the engine, and names the main metric there (ValMetric, else
 // MetricName). Without a validation split it returns ErrNoValidation.
 func (t *Trained) ScoreVal(fm *format.Model, opts ...engine.Option) (Metrics, string, error) {
-	if t.Val == nil || len(t.Val.Y) == 0 {
-		return nil, "", ErrNoValidation
-	}
 	name := t.MetricName
 	if t.ValMetric != "" {
 		name = t.ValMetric
+	}
+	if t.EvaluateVal != nil {
+		met, err := t.EvaluateVal(fm, opts...)
+		if err != nil {
+			return nil, "", fmt.Errorf("train: validation split: %w", err)
+		}
+		return met, name, nil
+	}
+	if t.Val == nil || len(t.Val.Y) == 0 {
+		return nil, "", ErrNoValidation
 	}
 	met, _, err := EvalEngine(fm, t.Kind, t.Val, opts...)
 	if err != nil {
@@ -201,6 +216,11 @@ type FitOptions struct {
 	TextArch      string
 	Bidirectional bool
 	MinCount      int
+	// StudentCol, SkillCol, CorrectCol, OrderCol and SplitCol (knowledge
+	// tracing) name the answer log's columns; empty: the recipe's
+	// defaults (student, skill, correct, step, split; the last two used
+	// when present).
+	StudentCol, SkillCol, CorrectCol, OrderCol, SplitCol string
 	// Epochs 0 means the recipe's default (EpochsOr); negative is an
 	// error. Seed seeds everything.
 	Epochs int
