@@ -26,7 +26,7 @@ TESTFLAGS ?=
 # linux/GOARCH[/GOARM] for `make cross`.
 CROSS_TARGETS ?= linux/arm64 linux/arm/7 linux/arm/6 linux/amd64
 
-.PHONY: help build cross test test-arm bench demo demo-kws kws-data tour generate check-generate deps-check fuzz lint ensure-deps clean
+.PHONY: help build cross test test-arm bench demo demo-kws demo-tutor kws-data tour generate check-generate deps-check fuzz lint ensure-deps clean
 
 help: ## list the targets and the variables they take
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -173,6 +173,25 @@ demo-kws: build ## keyword spotting: speak 60 synthetic voices, train the spotte
 	@echo
 	@echo "== Done: demo-out/kws.erm. From a microphone: arecord -q -f S16_LE -r 16000 -c 1 | bin/edgerun listen --model demo-out/kws.erm"
 
+TUTOR_DATA        := data/education/assistments_2009/assistments_2009.csv.zst
+DEMO_TUTOR_EPOCHS ?= 3
+
+demo-tutor: build ## knowledge tracing: train DKT on the ASSISTments 2009 answers (DEMO_TUTOR_EPOCHS, 3; the full run is 15), evaluate it through the device engine beside the per-skill mean and BKT, then replay a test learner answer by answer
+	@mkdir -p demo-out
+	@echo
+	@echo "== 1. Train Deep Knowledge Tracing (answer embedding, LSTM 128, a sigmoid per skill) on the"
+	@echo "==    3,361 training students of ASSISTments 2009 (research-use data), $(DEMO_TUTOR_EPOCHS) epochs; the f32 and"
+	@echo "==    int8 exports are scored on the 856 test students through the device engine, beside the"
+	@echo "==    per-skill mean and BKT fitted on the same students"
+	bin/edgetrain fit --task tracing --data $(TUTOR_DATA) --epochs $(DEMO_TUTOR_EPOCHS) --out demo-out/tutor.erm --no-progress
+	@echo
+	@echo "== 2. Replay test learner 3386 one answer at a time from the learner's saved state, as the"
+	@echo "==    tutor plugin runs it: the probability the model gave each answer beforehand, the mastery"
+	@echo "==    of the skills touched, and the skill recommended next (closest to 0.7 among those not mastered)"
+	bin/edgerun tutor --model demo-out/tutor.erm --data $(TUTOR_DATA) --student 3386
+	@echo
+	@echo "== Done: demo-out/tutor.erm. The built-in tutor plugin serves the full model: make plugins."
+
 tour: build ## the .erm format: sample models, inspect, sign and verify one, show a corrupt one refused
 	@rm -rf demo-out/tour/tour
 	@echo
@@ -262,9 +281,10 @@ models: ## retrain the built-in plugins' models from the bundled data into plugi
 	$(MODELS_TRAIN) --task sensor --data bin/models/sensor.csv --out $(PLUGIN_MODELS)/maintenance/model.erm
 	$(MAKE) --no-print-directory kws-data
 	$(MODELS_TRAIN) --task audio --data $(KWS_DATA)/manifest.csv --other $(KWS_REAL)/manifest_train.csv --out $(PLUGIN_MODELS)/kws/model.erm
+	$(MODELS_TRAIN) --task tracing --data data/education/assistments_2009/assistments_2009.csv.zst --out $(PLUGIN_MODELS)/tutor/model.erm
 	@ls -l $(PLUGIN_MODELS)/*/model.erm
 
-PLUGIN_DOMAINS := sentiment intent recommend diagnose risk maintenance kws
+PLUGIN_DOMAINS := sentiment intent recommend diagnose risk maintenance kws tutor
 # GOOS/GOARCH[/GOARM] for `make plugins` (default: this machine). A build
 # for another target goes to its own folder with its own plugins.lock, so
 # it never overwrites (or invalidates the lock of) this machine's plugins:
@@ -278,7 +298,7 @@ PLUGINS_GOARM  ?=
 PLUGINS_DIR    ?= $(if $(and $(filter $(HOST_GOOS),$(PLUGINS_GOOS)),$(filter $(HOST_GOARCH),$(PLUGINS_GOARCH)),$(if $(PLUGINS_GOARM),,yes)),bin/plugins,bin/plugins/$(PLUGINS_GOOS)-$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM),v$(PLUGINS_GOARM)))
 PLUGINS_ENV    := CGO_ENABLED=0 GOOS=$(PLUGINS_GOOS) GOARCH=$(PLUGINS_GOARCH)$(if $(PLUGINS_GOARM), GOARM=$(PLUGINS_GOARM))
 
-plugins: build ## build the built-in plugins (one binary per domain and edgerun-plugins with all seven) into bin/plugins/ (another target: bin/plugins/OS-ARCH[vARM]/), lock them, print a size table
+plugins: build ## build the built-in plugins (one binary per domain and edgerun-plugins with all eight) into bin/plugins/ (another target: bin/plugins/OS-ARCH[vARM]/), lock them, print a size table
 	@mkdir -p $(PLUGINS_DIR)
 	@for p in $(PLUGIN_DOMAINS) edgerun-plugins; do \
 		cmd="$(PLUGINS_ENV) $(GO) build -trimpath -ldflags='-s -w' -o $(PLUGINS_DIR)/$$p ./plugins/builtin/cmd/$$p"; \

@@ -8,12 +8,12 @@
 // scores), usually through sdk/sdkrt.
 //
 // plugins/builtin holds the built-in ones — sentiment, intent, recommend,
-// diagnose, risk, maintenance, kws — one package per domain with its embedded
-// model, one binary per domain under plugins/builtin/cmd, and
-// plugins/builtin/cmd/edgerun-plugins with all seven in one binary.
+// diagnose, risk, maintenance, kws, tutor — one package per domain with its
+// embedded model, one binary per domain under plugins/builtin/cmd, and
+// plugins/builtin/cmd/edgerun-plugins with all eight in one binary.
 //
 // Import rules (enforced by make deps-check): a plugin may import sdk,
 // sdk/sdkrt, runtime/... and format. Nothing imports plugins/*, and no
 // plugin imports another one (a plugin may import its own subpackages:
-// which is why the seven domains share plugins/builtin).
+// which is why the eight domains share plugins/builtin).
 package plugins

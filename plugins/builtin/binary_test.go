@@ -23,7 +23,8 @@ import (
 // TestBinaryEndToEnd builds the edgerun-plugins binary as a user does, pins
 // it in a manifest and runs it through the host supervisor: every domain
 // starts and describes itself, sentiment passes the conformance suite over
-// the real process, a SIGKILL under load costs only the calls in flight
+// the real process, the tutor does too and keeps a learner across a
+// restart in the store its environment names, a SIGKILL under load costs only the calls in flight
 // (each with a clear error) while the host stays up and the restarted
 // plugin answers, and a tampered copy is refused before it starts.
 func TestBinaryEndToEnd(t *testing.T) {
@@ -69,6 +70,41 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("conformance", func(t *testing.T) { sdktest.Run(t, p) })
+
+	// The tutor's learners outlive its process with the store its
+	// environment names (the host passes WithEnv on).
+	t.Run("tutor_store", func(t *testing.T) {
+		store := t.TempDir()
+		start := func() *sdk.Plugin {
+			p, err := sdk.Open(bin, append(sdktest.Emulated(), sdk.WithManifest(man), sdk.WithArgs("tutor"), sdk.WithName("tutor"),
+				sdk.WithEnv("EDGERUN_TUTOR_STORE="+store), sdk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		learner := sdk.BytesTensor("learner", "ada")
+		answer := &sdk.InferRequest{Inputs: []sdk.Tensor{learner,
+			{Name: "skill", Datatype: sdk.INT64, Shape: []int64{3}, INT64: []int64{1, 1, 2}},
+			{Name: "correct", Datatype: sdk.INT64, Shape: []int64{3}, INT64: []int64{1, 0, 1}}}}
+		read := &sdk.InferRequest{Inputs: []sdk.Tensor{learner}}
+		first := start()
+		want, err := first.Infer(ctx, answer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = first.Close()
+		second := start()
+		defer second.Close()
+		got, err := second.Infer(ctx, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Outputs[0].FP32, want.Outputs[0].FP32) || got.Outputs[2].INT64[0] != 3 {
+			t.Fatalf("after a restart: %+v, want %+v", got.Outputs, want.Outputs)
+		}
+		sdktest.Run(t, second, sdktest.WithRequests(read))
+	})
 
 	t.Run("sigkill_under_load", func(t *testing.T) {
 		req := &sdk.InferRequest{Inputs: []sdk.Tensor{{Name: "text", Datatype: sdk.BYTES, Shape: []int64{1},

@@ -1,4 +1,4 @@
-// Package builtin is edgerun's built-in plugins: seven domain models, each
+// Package builtin is edgerun's built-in plugins: eight domain models, each
 // trained on bundled data and embedded in its package (model.erm), served
 // through sdk/sdkrt.
 //
@@ -9,17 +9,18 @@
 //	risk         loan application features → risk score, approve/decline at a threshold
 //	maintenance  sensor window → normal/anomaly, score, condition (synthetic training data)
 //	kws          audio (a clip, or a stream in chunks) → the command word heard (synthetic training speech)
+//	tutor        a learner's answers (skill, correct) → mastery of every skill, the skill to practise next (research-use data)
 //
 // Each domain package (plugins/builtin/<domain>) has New() (sdk.Model,
 // error); cmd/<domain> is its plugin binary (main is sdk.Serve around it)
-// and cmd/edgerun-plugins is one binary with all seven, the domain chosen by
+// and cmd/edgerun-plugins is one binary with all eight, the domain chosen by
 // its first argument, $EDGERUN_DOMAIN or the name it is run by (a symlink
 // named like a domain). `make models` retrains the models (same seed,
 // same bytes); `make plugins` builds the binaries into bin/plugins/.
 //
 // The domains live under one directory because make deps-check lets a
 // plugin import only its own subpackages: the multi-plugin binary can
-// import all seven only from inside plugins/builtin.
+// import all eight only from inside plugins/builtin.
 package builtin
 
 import (
@@ -33,6 +34,7 @@ import (
 	"github.com/edgerun/edgerun/plugins/builtin/recommend"
 	"github.com/edgerun/edgerun/plugins/builtin/risk"
 	"github.com/edgerun/edgerun/plugins/builtin/sentiment"
+	"github.com/edgerun/edgerun/plugins/builtin/tutor"
 	"github.com/edgerun/edgerun/sdk"
 )
 
@@ -44,6 +46,7 @@ var domains = map[string]func() (sdk.Model, error){
 	risk.Name:        risk.New,
 	maintenance.Name: maintenance.New,
 	kws.Name:         kws.New,
+	tutor.Name:       tutor.New,
 }
 
 // Domains lists the built-in domains, sorted.

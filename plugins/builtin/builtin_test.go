@@ -9,7 +9,7 @@ import (
 )
 
 func TestDomains(t *testing.T) {
-	want := []string{"diagnose", "intent", "kws", "maintenance", "recommend", "risk", "sentiment"}
+	want := []string{"diagnose", "intent", "kws", "maintenance", "recommend", "risk", "sentiment", "tutor"}
 	if got := builtin.Domains(); !slices.Equal(got, want) {
 		t.Fatalf("Domains() = %v, want %v", got, want)
 	}

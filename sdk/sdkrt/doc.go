@@ -28,6 +28,12 @@
 //   - IDMap: raw user or item ids mapped through the model's id maps
 //     (a categorical feature whose Categories[0] is "<unknown>").
 //   - Classifier: class probabilities, top-1 and top-k labels.
+//   - Tracer: a knowledge-tracing model (edgetrain fit --task tracing)
+//     run one learner's answer at a time (Step, no allocation) or a
+//     history at once (Update, Replay), the learner's LSTM state kept
+//     by the caller as a TracingState (versioned MarshalBinary, 36 +
+//     4·(2·H + K) bytes; a state of another model is refused).
+//     SkillRule picks the next skill from its mastery.
 //
 // Bad input (a missing or unknown input, a wrong datatype or shape, empty
 // text, an unknown id, a parameter out of range) is an *InputError, which

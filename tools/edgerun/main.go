@@ -16,6 +16,7 @@ type cli struct {
 	Inspect inspectCmd         `cmd:"" help:"Verify a model file and describe its format, graph, tensors and metadata."`
 	Run     runCmd             `cmd:"" help:"Run a model once on a JSON request, a CSV table, a text or a WAV clip and print its outputs."`
 	Listen  listenCmd          `cmd:"" help:"Spot a keyword model's command words in a stream of audio (raw PCM on standard input, or a WAV file); JSON lines."`
+	Tutor   tutorCmd           `cmd:"" help:"Replay a learner's answers through a knowledge-tracing model one at a time: mastery and the next skill."`
 	Bench   benchCmd           `cmd:"" help:"Measure a model's load time, latency percentiles, throughput, allocations and memory."`
 	Plugins pluginsCmd         `cmd:"" help:"List, describe and call domain-model plugins (checksum-verified, supervised)."`
 	Serve   serveCmd           `cmd:"" help:"Serve every model of a folder and every plugin over the Open Inference Protocol v2 (REST), with hot swap."`

@@ -153,7 +153,7 @@ func TestPluginsMultiBinary(t *testing.T) {
 	r := runArgs("plugins", "list", dir, "--describe")
 	r.wantOK(t)
 	for _, want := range []string{
-		"verified  edgerun-plugins 1  serves 7 domains: diagnose, intent, kws, maintenance, recommend, risk, sentiment\n",
+		"verified  edgerun-plugins 1  serves 8 domains: diagnose, intent, kws, maintenance, recommend, risk, sentiment, tutor\n",
 		"\n  sentiment       sentiment 1.0.0 (sentiment)  protocol 2/channel",
 		"\n  risk            risk 1.0.0 (risk)  protocol 2/channel",
 		"verified  (-> " + filepath.Base(bin) + ")  risk 1.0.0 (risk)",
@@ -162,23 +162,23 @@ func TestPluginsMultiBinary(t *testing.T) {
 			t.Errorf("list --describe lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(r.stdout, "start failed") || strings.Count(r.stdout, "protocol 2/") != 8 {
-		t.Errorf("list --describe: want 8 plugins started:\n%s", r.stdout)
+	if strings.Contains(r.stdout, "start failed") || strings.Count(r.stdout, "protocol 2/") != 9 {
+		t.Errorf("list --describe: want 9 plugins started:\n%s", r.stdout)
 	}
 
 	r = runArgs("plugins", "describe", bin)
 	r.wantOK(t)
-	if !strings.Contains(r.stdout, "domains     diagnose, intent, kws, maintenance, recommend, risk, sentiment (one binary serving several: choose one with --plugin-arg DOMAIN)") {
+	if !strings.Contains(r.stdout, "domains     diagnose, intent, kws, maintenance, recommend, risk, sentiment, tutor (one binary serving several: choose one with --plugin-arg DOMAIN)") {
 		t.Errorf("describe:\n%s", r.stdout)
 	}
 	r = runArgs("plugins", "describe", bin, "--json")
 	r.wantOK(t)
 	var d descJSON
-	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Domain != "*" || len(d.Domains) != 7 || d.Labels != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Domain != "*" || len(d.Domains) != 8 || d.Labels != nil {
 		t.Errorf("describe --json: %v %+v", err, d)
 	}
 	r = runArgs("plugins", "infer", bin, "--text", "hi")
-	if r.code != 1 || !strings.Contains(r.stderr, "serves several domains (diagnose, intent, kws, maintenance, recommend, risk, sentiment): choose one with --plugin-arg DOMAIN") {
+	if r.code != 1 || !strings.Contains(r.stderr, "serves several domains (diagnose, intent, kws, maintenance, recommend, risk, sentiment, tutor): choose one with --plugin-arg DOMAIN") {
 		t.Errorf("infer without a domain: %v", r)
 	}
 

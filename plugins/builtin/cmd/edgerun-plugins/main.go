@@ -1,5 +1,5 @@
 // Command edgerun-plugins is every built-in plugin in one binary (one
-// go-plugin and gRPC runtime instead of seven): the domain is its first
+// go-plugin and gRPC runtime instead of eight): the domain is its first
 // argument, else $EDGERUN_DOMAIN, else the name it is run by (so a
 // symlink named "sentiment" is the sentiment plugin).
 //
