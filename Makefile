@@ -98,6 +98,10 @@ ACCEPT_PKGS := ./tools/train/tabular ./tools/train/textcls ./tools/train/recsys
 accept: ## train every bundled dataset (3 seeds) and hold the models' test figures to their goals (about a minute and a half on 2 cores)
 	EDGERUN_ACCEPT=1 $(GO) test -count=1 -run='^TestAcceptance(SentimentVariants)?$$' -v -timeout 30m $(TESTFLAGS) $(ACCEPT_PKGS)
 
+.PHONY: accept-tracing
+accept-tracing: ## knowledge tracing's full run: DKT on the ASSISTments log with seeds 1-3 (15 epochs each), medians held to ROC AUC >= 0.84 and RMSE <= 0.38 int8, int8 within 0.005 AUC of f32 (about 20 minutes on 2 cores)
+	EDGERUN_ACCEPT=tracing $(GO) test -count=1 -run='^TestAcceptance$$' -v -timeout 90m $(TESTFLAGS) ./tools/train/tracing
+
 # How long `make soak` loads the daemon (TestServeLoad's EDGERUN_SOAK).
 SOAK ?= 10m
 .PHONY: soak serve-bench
