@@ -78,10 +78,10 @@ type rnnDir struct {
 	// dhp and dxp are Backward's gate gradients (dxp: reverse and GRU);
 	// tbuf is gemmTN's; whhT is W_hhᵀ [H, G·H].
 	dhp, dxp, tbuf, whhT []float64
-	hs       []float64 // states by processing order: [(te+1)·B, H]
-	cs       []float64 // LSTM cells, as hs
-	act      []float64 // gate activations by processing order: [te·B, G·H]
-	tc       []float64 // LSTM tanh(c'), GRU W_hn h + b_hn: [te·B, H]
+	hs                   []float64 // states by processing order: [(te+1)·B, H]
+	cs                   []float64 // LSTM cells, as hs
+	act                  []float64 // gate activations by processing order: [te·B, G·H]
+	tc                   []float64 // LSTM tanh(c'), GRU W_hn h + b_hn: [te·B, H]
 }
 
 // NewLSTM and NewGRU make a recurrent layer over in features with hidden
