@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -200,8 +201,8 @@ func TestRecurrentParallelRows(t *testing.T) {
 				}
 				return append([]float64(nil), out.RawMatrix().Data...), gs
 			}
-			o1, g1 := run(1 << 62) // one goroutine
-			o2, g2 := run(1)       // rows split
+			o1, g1 := run(math.MaxInt) // one goroutine
+			o2, g2 := run(1)           // rows split
 			for j := range o1 {
 				if o1[j] != o2[j] {
 					t.Fatalf("output %d: %v vs %v", j, o1[j], o2[j])
