@@ -103,7 +103,7 @@ func (c *tutorCmd) Run(env *cliutil.Env) error {
 	enc := json.NewEncoder(w)
 	if !c.JSON {
 		fmt.Fprintf(w, "learner %s: %d answers; %d skills, state %d bytes\n", c.Student, len(answers), tr.Skills(), tr.StateSize())
-		fmt.Fprintf(w, "%4s %6s %3s %9s  %-8s %s\n", "#", "skill", "ok", "predicted", "next", "mastery of the skills touched")
+		fmt.Fprintf(w, "%4s %6s %3s %9s  %-10s %s\n", "#", "skill", "ok", "predicted", "next", "mastery of the skills touched")
 	}
 	for i, a := range answers {
 		if a.Skill >= tr.Skills() {
@@ -144,7 +144,7 @@ func (c *tutorCmd) Run(env *cliutil.Env) error {
 		for _, k := range order {
 			ms = append(ms, fmt.Sprintf("%d:%.2f", k, mastery[k]))
 		}
-		fmt.Fprintf(w, "%4d %6d %3s %9s  %-8s %s\n", i+1, a.Skill, ok, p, fmt.Sprintf("%d (%.2f)", next, mastery[next]), strings.Join(ms, " "))
+		fmt.Fprintf(w, "%4d %6d %3s %9s  %-10s %s\n", i+1, a.Skill, ok, p, fmt.Sprintf("%d (%.2f)", next, mastery[next]), strings.Join(ms, " "))
 	}
 	return nil
 }
