@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,7 +14,7 @@ import (
 	"github.com/edgerun/edgerun/runtime/engine"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
 	"github.com/edgerun/edgerun/tools/internal/cliutil"
-	"github.com/klauspost/compress/zstd"
+	"github.com/edgerun/edgerun/tools/internal/datafile"
 )
 
 // tutorCmd is `edgerun tutor`: a learner's answers replayed one at a time
@@ -151,28 +149,11 @@ func (c *tutorCmd) Run(env *cliutil.Env) error {
 
 // read returns the student's answers in order.
 func (c *tutorCmd) read() ([]sdkrt.Answer, error) {
-	f, err := os.Open(c.Data)
+	r, err := datafile.Open(c.Data)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 1<<16)
-	switch {
-	case strings.HasSuffix(c.Data, ".zst"):
-		dec, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		defer dec.Close()
-		r = dec
-	case strings.HasSuffix(c.Data, ".gz"):
-		gz, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		defer gz.Close()
-		r = gz
-	}
+	defer r.Close()
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	hdr, err := cr.Read()

@@ -11,23 +11,25 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/edgerun/edgerun/format/atomicfile"
 	"github.com/edgerun/edgerun/sdk/sdkrt"
 )
 
 // store keeps one file per learner in a directory: the learner's
 // sdkrt.TracingState (MarshalBinary), named by the first 16 bytes of the
 // SHA-256 of the learner id in hex with the extension ".state", so no id
-// names a path outside the directory. Files are written atomically: a
-// temporary file in the directory (".tmp-*"), fsync, rename, fsync of the
-// directory.
+// names a path outside the directory. Files are written atomically
+// (format/atomicfile, the writer of every file the tools write).
 type store struct {
 	dir  string
 	size int // of a state of the model
 }
 
 const (
-	stateExt  = ".state"
-	tmpPrefix = ".tmp-"
+	stateExt = ".state"
+	// tmpInfix marks atomicfile's named temporary files (".NAME.tmp-*",
+	// where O_TMPFILE is not available).
+	tmpInfix = stateExt + ".tmp-"
 	// maxStateFile bounds what load reads of a file (a state of any
 	// model the tracer takes is far smaller).
 	maxStateFile = 8 << 20
@@ -44,7 +46,7 @@ func openStore(dir string, size int) (*store, error) {
 		return nil, fmt.Errorf("tutor: store %s: %w", dir, err)
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) && e.Type().IsRegular() {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), tmpInfix) && e.Type().IsRegular() {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -97,37 +99,8 @@ func (s *store) save(id string, st *sdkrt.TracingState) (err error) {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")
-	if err != nil {
+	return atomicfile.Write(p, 0o600, func(f *os.File) error {
+		_, err := f.Write(b)
 		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		return err
-	}
-	syncDir(s.dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable where the system allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	})
 }

@@ -240,6 +240,18 @@ func (b *builder) textInput(vocab, seq int) {
 	b.m.Metadata.Tokenizer = &format.Tokenizer{Kind: "word", Lowercase: true, MaxLen: int64(seq), Vocab: voc, Unknown: "<unk>", Padding: "<pad>"}
 }
 
+// recurrentSize reads lstm=N or gru=N: the state size and the operator.
+func recurrentSize(p map[string]int) (int, string, error) {
+	h, op := p["lstm"], "LSTM"
+	if p["gru"] > 0 {
+		h, op = p["gru"], "GRU"
+	}
+	if h <= 0 {
+		return 0, "", fmt.Errorf("needs lstm=N or gru=N")
+	}
+	return h, op, nil
+}
+
 func (b *builder) textcls(params string) error {
 	p, err := kv(params)
 	if err != nil {
@@ -248,12 +260,9 @@ func (b *builder) textcls(params string) error {
 	if err := need(p, "vocab", "emb", "classes", "seq"); err != nil {
 		return err
 	}
-	h, op := p["lstm"], "LSTM"
-	if p["gru"] > 0 {
-		h, op = p["gru"], "GRU"
-	}
-	if h <= 0 {
-		return fmt.Errorf("needs lstm=N or gru=N")
+	h, op, err := recurrentSize(p)
+	if err != nil {
+		return err
 	}
 	b.textInput(p["vocab"], p["seq"])
 	emb := b.embedding("embedding", "ids", p["vocab"], p["emb"])
@@ -416,12 +425,9 @@ func (b *builder) tracing(params string) error {
 	if err := need(p, "skills", "emb"); err != nil {
 		return err
 	}
-	h, op := p["lstm"], "LSTM"
-	if p["gru"] > 0 {
-		h, op = p["gru"], "GRU"
-	}
-	if h <= 0 {
-		return fmt.Errorf("needs lstm=N or gru=N")
+	h, op, err := recurrentSize(p)
+	if err != nil {
+		return err
 	}
 	skills, e := p["skills"], p["emb"]
 	hd := int64(h)

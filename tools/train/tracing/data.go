@@ -16,18 +16,15 @@
 package tracing
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/edgerun/edgerun/tools/internal/datafile"
 )
 
 // Columns names the columns of an answer log. Student, Skill and Correct
@@ -74,28 +71,11 @@ type Data struct {
 // is not 0/1 (or true/false), a split value other than train/test, or a
 // student whose rows disagree on the split is an error naming the line.
 func Read(path string, cols Columns) (*Data, error) {
-	f, err := os.Open(path)
+	r, err := datafile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 1<<16)
-	switch {
-	case strings.HasSuffix(path, ".zst"):
-		dec, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		defer dec.Close()
-		r = dec
-	case strings.HasSuffix(path, ".gz"):
-		gz, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		defer gz.Close()
-		r = gz
-	}
+	defer r.Close()
 	d, err := read(r, cols)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
